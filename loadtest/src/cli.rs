@@ -1,0 +1,215 @@
+//! Command-line interface of the load generator: one subcommand per scenario. `intake` is
+//! the one real scenario in this version; the others are listed so that `--help` shows the
+//! plan, and they refuse to run (exit code 2) rather than pretend to measure anything.
+
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand};
+
+/// Load generator and benchmarks for hotline-dispatch.
+///
+/// Every scenario sends traffic only to the URL it is given (meant for an engine on this
+/// machine's loopback), is bounded in time, and ends cleanly on Ctrl-C with a partial
+/// report. Exit codes: 0 done, 1 failed to run, 2 usage error or scenario not yet
+/// implemented, 130 interrupted (the partial report is still printed and written).
+#[derive(Debug, Parser)]
+#[command(name = "loadtest", version, about, long_about)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Ticket intake: concurrent clients loop `POST /api/v1/tickets` as the 12313
+    /// platform would; reports acknowledged (durable) intakes per second and latency.
+    Intake(IntakeArgs),
+    /// (not yet implemented) GPS ingest: batched `POST /positions` from a simulated fleet.
+    Ingest(PendingArgs),
+    /// (not yet implemented) Dispatch: intake, offer to the nearest vehicle, accept over
+    /// `/ws/vehicle`; time from intake to accepted offer.
+    Dispatch(PendingArgs),
+    /// (not yet implemented) Fan-out: many `/ws/console` and `/ws/board` subscribers,
+    /// delivery delay of deltas and behaviour with slow readers.
+    Fanout(PendingArgs),
+    /// (not yet implemented) Mixed: intake, GPS, dispatch and subscribers together.
+    Mixed(PendingArgs),
+    /// (not yet implemented) Soak: the mixed load for hours, watching memory, file
+    /// descriptors and latency drift.
+    Soak(PendingArgs),
+}
+
+impl Command {
+    /// The scenario's name as typed on the command line.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Command::Intake(_) => "intake",
+            Command::Ingest(_) => "ingest",
+            Command::Dispatch(_) => "dispatch",
+            Command::Fanout(_) => "fanout",
+            Command::Mixed(_) => "mixed",
+            Command::Soak(_) => "soak",
+        }
+    }
+}
+
+/// Arguments of a scenario that a later version fills in: whatever is passed is accepted
+/// and ignored, so the refusal message is what the user sees rather than a usage error.
+#[derive(Debug, Args)]
+pub struct PendingArgs {
+    #[arg(
+        trailing_var_arg = true,
+        allow_hyphen_values = true,
+        hide = true,
+        num_args = 0..
+    )]
+    pub rest: Vec<String>,
+}
+
+/// Options of the `intake` scenario.
+#[derive(Debug, Clone, Args)]
+pub struct IntakeArgs {
+    /// Base URL of the engine (http only; no TLS is compiled in).
+    #[arg(long, env = "LOADTEST_URL", default_value = "http://127.0.0.1:8080")]
+    pub url: String,
+
+    /// Bearer token with the `platform` (or `dispatcher`) role. Prefer the environment
+    /// variable: a command-line argument is visible to other users in `ps`.
+    #[arg(long, env = "LOADTEST_TOKEN", hide_env_values = true)]
+    pub token: String,
+
+    /// Client counts to run, one phase each, in order (comma separated). Each client is a
+    /// task that sends one request, waits for its answer, and sends the next (closed loop).
+    #[arg(long, value_delimiter = ',', default_value = "1,50", value_parser = parse_clients)]
+    pub clients: Vec<usize>,
+
+    /// Measured time of each phase, after the warm-up (e.g. 10s, 500ms, 2m).
+    #[arg(long, default_value = "10s", value_parser = parse_duration)]
+    pub duration: Duration,
+
+    /// Warm-up at the start of each phase: requests sent then are not counted
+    /// (connections opening, caches filling). 0s for none.
+    #[arg(long, default_value = "2s", value_parser = parse_duration)]
+    pub warmup: Duration,
+
+    /// Per-request timeout; a request still unanswered then counts as a `timeout` error.
+    /// It also bounds how long a phase can overrun its duration.
+    #[arg(long, default_value = "10s", value_parser = parse_duration)]
+    pub timeout: Duration,
+
+    /// Write the report as JSON to this file as well as printing the Markdown table.
+    #[arg(long, value_name = "FILE")]
+    pub json: Option<std::path::PathBuf>,
+
+    /// Run identifier put in every `external_id` (`lt-<run>-p<phase>-<client>-<n>`) so
+    /// that each request creates a new ticket; defaults to a value derived from the clock.
+    /// Reusing a run id makes the engine answer repeats (200) instead of creating tickets.
+    #[arg(long)]
+    pub run_id: Option<String>,
+
+    /// Seed of the body generator (category, coordinates, reporter); defaults to a value
+    /// derived from the clock. The seed used is printed in the report.
+    #[arg(long)]
+    pub seed: Option<u64>,
+
+    /// Do not draw the progress bar (it is drawn on stderr only when stderr is a terminal).
+    #[arg(long)]
+    pub no_progress: bool,
+}
+
+/// Upper bound on clients in one process: each holds a socket, a process here may hold
+/// 20,000 file descriptors, and loopback has ~28,000 ephemeral ports per address pair.
+pub const MAX_CLIENTS: usize = 10_000;
+
+fn parse_clients(s: &str) -> Result<usize, String> {
+    let n: usize = s
+        .trim()
+        .parse()
+        .map_err(|_| format!("`{s}` is not a client count"))?;
+    if n == 0 {
+        return Err("a client count must be at least 1".into());
+    }
+    if n > MAX_CLIENTS {
+        return Err(format!(
+            "{n} clients is more than one process should open ({MAX_CLIENTS}); \
+             run several processes instead"
+        ));
+    }
+    Ok(n)
+}
+
+/// Parses `500ms`, `10s`, `2m`, `1h`, or a bare number of seconds (`10`, `0.5`).
+pub fn parse_duration(s: &str) -> Result<Duration, String> {
+    let s = s.trim();
+    let split = s
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(s.len());
+    let (num, unit) = s.split_at(split);
+    let value: f64 = num
+        .parse()
+        .map_err(|_| format!("`{s}` is not a duration (try 500ms, 10s, 2m)"))?;
+    let secs = match unit.trim() {
+        "ms" => value / 1000.0,
+        "" | "s" => value,
+        "m" | "min" => value * 60.0,
+        "h" => value * 3600.0,
+        other => {
+            return Err(format!(
+                "unknown unit `{other}` in `{s}` (use ms, s, m or h)"
+            ));
+        }
+    };
+    if !secs.is_finite() || secs > 7.0 * 24.0 * 3600.0 {
+        return Err(format!("`{s}` is out of range (at most a week)"));
+    }
+    Ok(Duration::from_secs_f64(secs))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn durations_parse() {
+        assert_eq!(parse_duration("10s"), Ok(Duration::from_secs(10)));
+        assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
+        assert_eq!(parse_duration("2m"), Ok(Duration::from_secs(120)));
+        assert_eq!(parse_duration("0"), Ok(Duration::ZERO));
+        assert_eq!(parse_duration("1.5"), Ok(Duration::from_millis(1500)));
+        assert!(parse_duration("ten").is_err());
+        assert!(parse_duration("5d").is_err());
+        assert!(parse_duration("").is_err());
+    }
+
+    #[test]
+    fn clients_parse() {
+        assert_eq!(parse_clients("50"), Ok(50));
+        assert!(parse_clients("0").is_err());
+        assert!(parse_clients("x").is_err());
+        assert!(parse_clients("100000").is_err());
+    }
+
+    #[test]
+    fn cli_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn intake_defaults() {
+        let cli = Cli::try_parse_from(["loadtest", "intake", "--token", "t"]).expect("parses");
+        let Command::Intake(a) = cli.command else {
+            panic!("not intake")
+        };
+        assert_eq!(a.clients, vec![1, 50]);
+        assert_eq!(a.duration, Duration::from_secs(10));
+        assert_eq!(a.warmup, Duration::from_secs(2));
+    }
+
+    #[test]
+    fn pending_scenarios_accept_anything() {
+        let cli = Cli::try_parse_from(["loadtest", "soak", "--url", "x", "--hours", "3"])
+            .expect("parses");
+        assert_eq!(cli.command.name(), "soak");
+    }
+}

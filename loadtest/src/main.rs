@@ -1,0 +1,113 @@
+//! `loadtest`: the load generator of hotline-dispatch. It parses the command line, runs
+//! the chosen scenario with a Ctrl-C watcher (first Ctrl-C: stop and report what was
+//! measured; second: exit at once), prints the Markdown report on stdout and writes the
+//! JSON one if asked. Progress and phase lines go to stderr so stdout stays the report.
+
+mod body;
+mod cli;
+mod intake;
+mod report;
+mod stats;
+
+use std::process::ExitCode;
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+use anyhow::Result;
+use clap::Parser;
+use tokio::sync::watch;
+
+use cli::{Cli, Command, IntakeArgs};
+use report::Report;
+
+/// Exit code of a scenario that this version does not implement (also clap's usage error).
+const EXIT_NOT_IMPLEMENTED: u8 = 2;
+/// Exit code after Ctrl-C (128 + SIGINT), once the partial report is out.
+const EXIT_INTERRUPTED: u8 = 130;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Intake(args) => match run_intake(args) {
+            Ok(code) => code,
+            Err(e) => {
+                eprintln!("loadtest intake: error: {e:#}");
+                ExitCode::FAILURE
+            }
+        },
+        other => {
+            eprintln!(
+                "loadtest {}: not yet implemented in this version (only `intake` measures \
+                 anything so far)",
+                other.name()
+            );
+            ExitCode::from(EXIT_NOT_IMPLEMENTED)
+        }
+    }
+}
+
+fn run_intake(args: IntakeArgs) -> Result<ExitCode> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(intake_main(args))
+}
+
+async fn intake_main(args: IntakeArgs) -> Result<ExitCode> {
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default();
+    let millis = u64::try_from(now.as_millis()).unwrap_or(u64::MAX);
+    let run_id = args.run_id.clone().unwrap_or_else(|| format!("{millis:x}"));
+    let seed = args.seed.unwrap_or(millis);
+    let started_at = time::OffsetDateTime::now_utc()
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default();
+
+    let (stop_tx, stop_rx) = watch::channel(None);
+    tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            eprintln!("\ninterrupted: finishing with a partial report (Ctrl-C again to abort)");
+            let _ = stop_tx.send(Some(Instant::now()));
+            if tokio::signal::ctrl_c().await.is_ok() {
+                std::process::exit(i32::from(EXIT_INTERRUPTED));
+            }
+        }
+        // Keep the sender alive so that receivers never see a closed channel.
+        std::future::pending::<()>().await;
+    });
+
+    tokio::select! {
+        checked = intake::preflight(&args, &run_id, seed) => checked?,
+        _ = wait_stopped(stop_rx.clone()) => return Ok(ExitCode::from(EXIT_INTERRUPTED)),
+    }
+    let run = intake::run(&args, &run_id, seed, stop_rx).await?;
+
+    let report = Report {
+        tool: "loadtest",
+        version: env!("CARGO_PKG_VERSION"),
+        scenario: "intake",
+        url: args.url.trim_end_matches('/').to_owned(),
+        run_id,
+        seed,
+        started_at,
+        duration_s: args.duration.as_secs_f64(),
+        warmup_s: args.warmup.as_secs_f64(),
+        timeout_s: args.timeout.as_secs_f64(),
+        interrupted: run.interrupted,
+        phases: run.phases,
+    };
+    println!("{}", report.markdown());
+    if let Some(path) = &args.json {
+        report.write_json(path)?;
+        eprintln!("wrote {}", path.display());
+    }
+    Ok(if report.interrupted {
+        ExitCode::from(EXIT_INTERRUPTED)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+async fn wait_stopped(mut stop: intake::StopSignal) {
+    let _ = stop.wait_for(Option::is_some).await;
+}

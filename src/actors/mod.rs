@@ -1,0 +1,4 @@
+//! The actors: one [`ticket::TicketActor`] per open ticket, found and rebuilt by the
+//! [`ticket::TicketRegistry`].
+
+pub mod ticket;

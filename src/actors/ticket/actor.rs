@@ -1,0 +1,102 @@
+//! The actor of one open ticket. It serialises every command on its ticket: check with the
+//! domain, write the event through the store, and answer only once the event is durable.
+//! No other message is handled while a write is in flight (an atomic response), so the
+//! per-ticket sequence never races.
+
+use std::sync::Arc;
+
+use actix::prelude::*;
+
+use super::messages::{Execute, Executed, GetTicket};
+use crate::domain::catalog::Catalog;
+use crate::domain::clock::Clock;
+use crate::domain::ticket::Ticket;
+use crate::store::{Store, StoreError, Write, Written};
+
+/// What every ticket actor shares.
+pub struct TicketDeps {
+    pub store: Arc<dyn Store>,
+    pub catalog: Arc<Catalog>,
+    pub clock: Arc<dyn Clock>,
+}
+
+pub struct TicketActor {
+    ticket: Ticket,
+    deps: Arc<TicketDeps>,
+}
+
+impl TicketActor {
+    pub fn new(ticket: Ticket, deps: Arc<TicketDeps>) -> Self {
+        Self { ticket, deps }
+    }
+}
+
+impl Actor for TicketActor {
+    type Context = Context<Self>;
+
+    fn started(&mut self, ctx: &mut Self::Context) {
+        // Bounded: a flood of commands on one ticket is refused, not queued without end.
+        ctx.set_mailbox_capacity(64);
+    }
+}
+
+impl Handler<Execute> for TicketActor {
+    type Result = ();
+
+    fn handle(&mut self, msg: Execute, ctx: &mut Self::Context) {
+        let Execute { command, by, reply } = msg;
+        let mut next = self.ticket.clone();
+        let now = self.deps.clock.now();
+        let decision = match next.execute(&command, &by, &self.deps.catalog, now) {
+            Ok(d) => d,
+            Err(rejection) => {
+                let _ = reply.send(Err(rejection.into()));
+                return;
+            }
+        };
+        let pending = self.deps.store.submit(Write::UpdateTicket {
+            before: Box::new(self.ticket.clone()),
+            after: Box::new(next),
+            event: decision.kind,
+            by,
+        });
+        // `wait` holds the mailbox until the write is durable.
+        ctx.wait(
+            fut::wrap_future(pending).map(move |written, act: &mut Self, _ctx| {
+                let result = match written {
+                    Ok(Written::Ticket { ticket, event }) => {
+                        act.ticket = (*ticket).clone();
+                        Ok(Executed { ticket, event })
+                    }
+                    Ok(Written::Record) => Err(StoreError::Corrupt(
+                        "a ticket write answered as a record".into(),
+                    )
+                    .into()),
+                    Err(e) => Err(e.into()),
+                };
+                let _ = reply.send(result);
+            }),
+        );
+    }
+}
+
+impl Handler<GetTicket> for TicketActor {
+    type Result = MessageResult<GetTicket>;
+
+    fn handle(&mut self, _msg: GetTicket, _ctx: &mut Self::Context) -> Self::Result {
+        MessageResult(self.ticket.clone())
+    }
+}
+
+#[cfg(feature = "fault-injection")]
+impl Handler<super::messages::InjectPanic> for TicketActor {
+    type Result = ();
+
+    #[allow(
+        clippy::panic,
+        reason = "fault injection for the panic-containment test"
+    )]
+    fn handle(&mut self, _msg: super::messages::InjectPanic, _ctx: &mut Self::Context) {
+        panic!("injected fault in ticket {}", self.ticket.id);
+    }
+}

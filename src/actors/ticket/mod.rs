@@ -1,0 +1,9 @@
+//! Ticket actors and the registry that owns them.
+
+mod actor;
+mod messages;
+mod registry;
+
+pub use actor::{TicketActor, TicketDeps};
+pub use messages::{CommandError, Execute, Executed, GetTicket};
+pub use registry::{Intake, TicketRegistry};

@@ -1,0 +1,37 @@
+//! The handling guide, read-only, for any authenticated caller.
+
+use actix_web::{HttpResponse, get, web};
+
+use super::auth::Caller;
+use super::error::{ApiError, ErrorBody};
+use crate::engine::Engine;
+
+pub fn register(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    cfg.service(list).service(read);
+}
+
+/// Every category with its routing, grade, path, report sections, and the time limits.
+#[utoipa::path(tag = "catalog", responses((status = 200, description = "the guide")), security(("bearer" = [])))]
+#[get("/catalog")]
+async fn list(engine: web::Data<Engine>, _caller: Caller) -> Result<HttpResponse, ApiError> {
+    Ok(HttpResponse::Ok().json(serde_json::json!({
+        "categories": engine.catalog.categories(),
+        "sla_hours": engine.catalog.sla(),
+    })))
+}
+
+/// One category.
+#[utoipa::path(tag = "catalog", params(("category" = String, Path)),
+    responses((status = 200, description = "the category"), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
+#[get("/catalog/{category}")]
+async fn read(
+    engine: web::Data<Engine>,
+    _caller: Caller,
+    category: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let c = engine
+        .catalog
+        .get(&category)
+        .ok_or_else(|| ApiError::not_found(format!("category `{category}`")))?;
+    Ok(HttpResponse::Ok().json(c))
+}

@@ -1,0 +1,207 @@
+//! One error type for every route: an HTTP status and a `{code, message, details?}` body
+//! with a stable snake_case code. Each code maps to exactly one status here.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, ResponseError};
+use serde::Serialize;
+use serde_json::Value;
+use utoipa::ToSchema;
+
+use crate::actors::ticket::CommandError;
+use crate::domain::ticket::Rejection;
+use crate::store::StoreError;
+
+/// The error body of every route.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorBody {
+    /// Stable, machine-readable.
+    pub code: String,
+    /// For people.
+    pub message: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Object)]
+    pub details: Option<Value>,
+}
+
+#[derive(Debug)]
+pub struct ApiError {
+    status: StatusCode,
+    body: ErrorBody,
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, code: &str, message: impl Into<String>) -> Self {
+        Self {
+            status,
+            body: ErrorBody {
+                code: code.to_owned(),
+                message: message.into(),
+                details: None,
+            },
+        }
+    }
+
+    pub fn with_details(mut self, details: Value) -> Self {
+        self.body.details = Some(details);
+        self
+    }
+
+    pub fn malformed(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "malformed", message)
+    }
+
+    pub fn unauthorized(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::UNAUTHORIZED, "unauthorized", message)
+    }
+
+    pub fn forbidden(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::FORBIDDEN, "forbidden", message)
+    }
+
+    pub fn not_found(what: impl Into<String>) -> Self {
+        Self::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            format!("{} not found", what.into()),
+        )
+    }
+
+    /// Valid JSON that breaks a rule.
+    pub fn rule(code: &str, message: impl Into<String>) -> Self {
+        Self::new(StatusCode::UNPROCESSABLE_ENTITY, code, message)
+    }
+
+    pub fn conflict(code: &str, message: impl Into<String>) -> Self {
+        Self::new(StatusCode::CONFLICT, code, message)
+    }
+
+    pub fn code(&self) -> &str {
+        &self.body.code
+    }
+}
+
+impl std::fmt::Display for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.body.code, self.body.message)
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        self.status
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        HttpResponse::build(self.status).json(&self.body)
+    }
+}
+
+impl From<Rejection> for ApiError {
+    fn from(r: Rejection) -> Self {
+        let message = r.to_string();
+        match r {
+            Rejection::Forbidden { .. } => Self::forbidden(message),
+            Rejection::NotAssigned => Self::new(StatusCode::FORBIDDEN, "not_assigned", message),
+            Rejection::IllegalTransition { status, .. } => {
+                Self::conflict("illegal_transition", message)
+                    .with_details(serde_json::json!({ "status": status.as_str() }))
+            }
+            Rejection::Rule { code, missing, .. } => {
+                let e = Self::rule(code, message);
+                if missing.is_empty() {
+                    e
+                } else {
+                    e.with_details(serde_json::json!({ "missing": missing }))
+                }
+            }
+        }
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Overloaded => {
+                Self::new(StatusCode::TOO_MANY_REQUESTS, "overloaded", e.to_string())
+            }
+            StoreError::Closed => Self::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "shutting_down",
+                e.to_string(),
+            ),
+            StoreError::DuplicateExternal(_) | StoreError::RecordExists(_) => {
+                Self::conflict("already_exists", e.to_string())
+            }
+            StoreError::RecordMissing(what) => Self::not_found(what),
+            StoreError::Io(_) | StoreError::Corrupt(_) => {
+                tracing::error!(error = %e, "storage failure");
+                Self::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "storage_error",
+                    "the store failed; nothing was changed",
+                )
+            }
+        }
+    }
+}
+
+impl From<CommandError> for ApiError {
+    fn from(e: CommandError) -> Self {
+        match e {
+            CommandError::Rejected(r) => r.into(),
+            CommandError::Store(s) => s.into(),
+            CommandError::NotFound => Self::not_found("ticket"),
+            CommandError::Busy => Self::new(StatusCode::TOO_MANY_REQUESTS, "busy", e.to_string()),
+            CommandError::ActorFailed => Self::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "ticket_restarted",
+                e.to_string(),
+            ),
+        }
+    }
+}
+
+/// Maps body parsing failures to 400 (malformed) or 413 (too large).
+pub fn json_error(
+    err: actix_web::error::JsonPayloadError,
+    _req: &actix_web::HttpRequest,
+) -> actix_web::Error {
+    use actix_web::error::JsonPayloadError as J;
+    let api = match &err {
+        J::OverflowKnownLength { length, limit } => ApiError::too_large(*length, *limit),
+        J::Overflow { limit } => ApiError::too_large(0, *limit),
+        J::ContentType => ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            "send JSON with Content-Type: application/json",
+        ),
+        J::Deserialize(e) => ApiError::malformed(format!("invalid body: {e}")),
+        other => ApiError::malformed(format!("invalid body: {other}")),
+    };
+    api.into()
+}
+
+impl ApiError {
+    fn too_large(length: usize, limit: usize) -> Self {
+        let msg = if length > 0 {
+            format!("the body is {length} bytes; the limit is {limit}")
+        } else {
+            format!("the body is over the limit of {limit} bytes")
+        };
+        Self::new(StatusCode::PAYLOAD_TOO_LARGE, "too_large", msg)
+    }
+}
+
+pub fn query_error(
+    err: actix_web::error::QueryPayloadError,
+    _req: &actix_web::HttpRequest,
+) -> actix_web::Error {
+    ApiError::malformed(format!("invalid query: {err}")).into()
+}
+
+pub fn path_error(
+    err: actix_web::error::PathError,
+    _req: &actix_web::HttpRequest,
+) -> actix_web::Error {
+    ApiError::not_found(format!("no such resource ({err})")).into()
+}

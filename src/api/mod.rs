@@ -1,0 +1,113 @@
+//! The HTTP API: thin handlers (extract → domain type → actor → DTO), one error type with
+//! stable codes, bearer-token auth, and the generated OpenAPI document with Swagger UI
+//! served offline. WebSocket sessions will live in `ws/`, the only place that may use
+//! actix-web-actors.
+
+pub mod auth;
+mod catalog;
+pub mod error;
+mod ops;
+mod roster;
+pub mod tickets;
+mod tokens;
+
+use std::time::Instant;
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
+use actix_web::{App, Error, web};
+use futures_util::FutureExt;
+use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+use utoipa_actix_web::{AppExt, scope};
+use utoipa_swagger_ui::SwaggerUi;
+
+pub use ops::prometheus;
+
+use crate::engine::Engine;
+
+/// With the `fault-injection` feature, a supervision notice with this text makes the
+/// ticket's actor panic (for the panic-containment test).
+#[cfg(feature = "fault-injection")]
+pub const FAULT_INJECTION_NOTICE: &str = "__inject_panic__";
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "hotline-dispatch", description = "Real-time dispatch engine of a 12313 tobacco-market supervision hotline."),
+    modifiers(&BearerAuth)
+)]
+struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)),
+        );
+    }
+}
+
+/// The whole application: API, ops routes, OpenAPI and Swagger UI.
+pub fn app(
+    engine: web::Data<Engine>,
+) -> App<
+    impl ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Response = ServiceResponse<impl MessageBody>,
+        Error = Error,
+        InitError = (),
+    >,
+> {
+    let limit = engine.settings.server.max_body_bytes;
+    App::new()
+        .app_data(engine)
+        .app_data(
+            web::JsonConfig::default()
+                .limit(limit)
+                .error_handler(error::json_error),
+        )
+        .app_data(web::PayloadConfig::default().limit(limit))
+        .app_data(web::QueryConfig::default().error_handler(error::query_error))
+        .app_data(web::PathConfig::default().error_handler(error::path_error))
+        .wrap_fn(|req, srv| {
+            use actix_web::dev::Service;
+            let started = Instant::now();
+            let method = req.method().to_string();
+            srv.call(req).map(move |res| {
+                if let Ok(res) = &res {
+                    let route = res
+                        .request()
+                        .match_pattern()
+                        .unwrap_or_else(|| "unmatched".into());
+                    metrics::histogram!(
+                        "hotline_http_request_seconds",
+                        "method" => method,
+                        "route" => route,
+                        "status" => res.status().as_u16().to_string()
+                    )
+                    .record(started.elapsed().as_secs_f64());
+                }
+                res
+            })
+        })
+        .wrap(tracing_actix_web::TracingLogger::default())
+        .into_utoipa_app()
+        .openapi(ApiDoc::openapi())
+        .service(
+            scope("/api/v1")
+                .configure(tickets::register)
+                .configure(roster::register)
+                .configure(tokens::register)
+                .configure(catalog::register),
+        )
+        .openapi_service(|api| SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", api))
+        .into_app()
+        .configure(ops::register)
+        .default_service(web::to(|| async {
+            Err::<actix_web::HttpResponse, _>(error::ApiError::not_found("route"))
+        }))
+}

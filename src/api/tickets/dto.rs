@@ -1,0 +1,431 @@
+//! Wire shapes of tickets and their events. The reporter's identity is included only for
+//! roles allowed to see it (dispatcher, supervisor).
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use utoipa::{IntoParams, ToSchema};
+
+use crate::api::error::ApiError;
+use crate::domain::Timestamp;
+use crate::domain::catalog::{Catalog, Department, HandlingPath, Kind, Urgency};
+use crate::domain::geo::LatLng;
+use crate::domain::role::Role;
+use crate::domain::ticket::{
+    EventRecord, Evidence, Location, NewTicket, Reporter, Source, Stage, Status, Ticket,
+};
+
+#[derive(Clone, Copy, Debug, Serialize, Deserialize, ToSchema)]
+pub struct LatLngDto {
+    pub lat: f64,
+    pub lng: f64,
+}
+
+impl LatLngDto {
+    pub fn parse(self) -> Result<LatLng, ApiError> {
+        LatLng::new(self.lat, self.lng).map_err(|m| ApiError::rule("bad_position", m))
+    }
+}
+
+impl From<LatLng> for LatLngDto {
+    fn from(p: LatLng) -> Self {
+        Self {
+            lat: p.lat(),
+            lng: p.lng(),
+        }
+    }
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+pub struct ReporterDto {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone: Option<String>,
+    #[serde(default)]
+    pub anonymous: bool,
+}
+
+/// The intake body of `POST /api/v1/tickets`.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct IntakeRequest {
+    #[schema(value_type = String, example = "12313")]
+    pub source: Source,
+    /// The platform's own id; a repeat of (source, external_id) returns the same ticket.
+    pub external_id: Option<String>,
+    pub kind: Kind,
+    /// A handling-guide category code; triage decides when absent.
+    pub category: Option<String>,
+    pub urgency: Option<Urgency>,
+    pub description: String,
+    pub reporter: Option<ReporterDto>,
+    pub address_text: Option<String>,
+    pub location: Option<LatLngDto>,
+    pub retailer_licence: Option<String>,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub received_at: Option<Timestamp>,
+}
+
+/// Longest accepted free texts, in characters.
+pub const MAX_DESCRIPTION: usize = 4000;
+pub const MAX_SHORT: usize = 200;
+
+pub fn check_len(field: &str, value: &str, max: usize) -> Result<(), ApiError> {
+    let n = value.chars().count();
+    if n > max {
+        return Err(ApiError::rule(
+            "too_long",
+            format!("`{field}` has {n} characters; at most {max} are allowed"),
+        ));
+    }
+    Ok(())
+}
+
+pub fn check_opt(field: &str, value: &Option<String>, max: usize) -> Result<(), ApiError> {
+    value
+        .as_deref()
+        .map_or(Ok(()), |v| check_len(field, v, max))
+}
+
+impl IntakeRequest {
+    pub fn into_new_ticket(self) -> Result<NewTicket, ApiError> {
+        check_len("description", &self.description, MAX_DESCRIPTION)?;
+        check_opt("external_id", &self.external_id, 128)?;
+        if self
+            .external_id
+            .as_deref()
+            .is_some_and(|e| e.trim().is_empty())
+        {
+            return Err(ApiError::rule(
+                "bad_external_id",
+                "`external_id` must not be blank",
+            ));
+        }
+        check_opt("address_text", &self.address_text, 500)?;
+        check_opt("retailer_licence", &self.retailer_licence, 32)?;
+        let reporter = match self.reporter {
+            Some(r) => {
+                check_opt("reporter.name", &r.name, 64)?;
+                check_opt("reporter.phone", &r.phone, 32)?;
+                if let Some(phone) = &r.phone {
+                    let ok = phone
+                        .chars()
+                        .all(|c| c.is_ascii_digit() || "+- ".contains(c));
+                    if !ok {
+                        return Err(ApiError::rule(
+                            "bad_phone",
+                            "`reporter.phone` may hold digits, spaces, '+' and '-' only",
+                        ));
+                    }
+                }
+                Some(Reporter {
+                    name: r.name,
+                    phone: r.phone,
+                    anonymous: r.anonymous,
+                })
+            }
+            None => None,
+        };
+        let position = self.location.map(LatLngDto::parse).transpose()?;
+        Ok(NewTicket {
+            source: self.source,
+            external_id: self.external_id,
+            kind: self.kind,
+            category: self.category,
+            urgency: self.urgency,
+            description: self.description,
+            reporter,
+            location: Location {
+                position,
+                address_text: self.address_text,
+                retailer_licence: self.retailer_licence,
+            },
+            received_at: self.received_at,
+        })
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LocationDto {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub position: Option<LatLngDto>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub address_text: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retailer_licence: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DeadlinesDto {
+    pub stage: Stage,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub stage_due_at: Option<Timestamp>,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub reply_due_at: Option<Timestamp>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TriageDto {
+    pub confirmed: bool,
+    pub urgency_from_default: bool,
+    pub overridden: bool,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AssignmentDto {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub vehicle_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub team_id: Option<String>,
+    pub staff: Vec<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct StageSpanDto {
+    pub stage: Stage,
+    #[schema(value_type = String, format = DateTime)]
+    pub entered_at: Timestamp,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub exited_at: Option<Timestamp>,
+}
+
+/// A ticket as clients see it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TicketDto {
+    pub id: String,
+    pub number: String,
+    pub status: Status,
+    pub stage: Stage,
+    #[schema(value_type = String)]
+    pub source: Source,
+    pub external_id: Option<String>,
+    pub kind: Kind,
+    pub category: Option<String>,
+    pub category_name: Option<String>,
+    pub urgency: Option<Urgency>,
+    pub department: Option<Department>,
+    pub path: Option<HandlingPath>,
+    pub description: String,
+    /// Dispatchers and supervisors only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reporter: Option<ReporterDto>,
+    pub location: LocationDto,
+    #[schema(value_type = String, format = DateTime)]
+    pub received_at: Timestamp,
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: Timestamp,
+    #[schema(value_type = String, format = DateTime)]
+    pub updated_at: Timestamp,
+    /// Per-ticket sequence number of the last event.
+    pub seq: u64,
+    pub triage: TriageDto,
+    pub assignment: AssignmentDto,
+    pub deadlines: DeadlinesDto,
+    pub stages: Vec<StageSpanDto>,
+    #[schema(value_type = Option<Object>)]
+    pub onsite: Option<Value>,
+    #[schema(value_type = Option<Object>)]
+    pub report: Option<Value>,
+    pub review_returns: u32,
+    pub approval_returns: u32,
+    #[schema(value_type = Option<Object>)]
+    pub reply: Option<Value>,
+    #[schema(value_type = Option<Object>)]
+    pub visit: Option<Value>,
+    pub reopen_count: u32,
+    pub supervision_notices: u32,
+    #[schema(value_type = Option<Object>)]
+    pub transfer: Option<Value>,
+    pub merged_into: Option<String>,
+    pub duplicates: Vec<String>,
+}
+
+fn value<T: Serialize>(v: &Option<T>) -> Option<Value> {
+    v.as_ref().and_then(|x| serde_json::to_value(x).ok())
+}
+
+impl TicketDto {
+    pub fn new(t: &Ticket, viewer: Role, catalog: &Catalog) -> Self {
+        let d = t.deadlines(catalog);
+        Self {
+            id: t.id.to_string(),
+            number: t.number.to_string(),
+            status: t.status,
+            stage: t.stage(),
+            source: t.source,
+            external_id: t.external_id.clone(),
+            kind: t.kind,
+            category: t.category.clone(),
+            category_name: t
+                .category
+                .as_deref()
+                .and_then(|c| catalog.get(c))
+                .map(|c| c.name_zh.clone()),
+            urgency: t.urgency,
+            department: t.department,
+            path: t.path,
+            description: t.description.clone(),
+            reporter: t
+                .reporter
+                .as_ref()
+                .filter(|_| viewer.sees_reporter())
+                .map(|r| ReporterDto {
+                    name: r.name.clone(),
+                    phone: r.phone.clone(),
+                    anonymous: r.anonymous,
+                }),
+            location: LocationDto {
+                position: t.location.position.map(Into::into),
+                address_text: t.location.address_text.clone(),
+                retailer_licence: t.location.retailer_licence.clone(),
+            },
+            received_at: t.received_at,
+            created_at: t.created_at,
+            updated_at: t.updated_at,
+            seq: t.seq,
+            triage: TriageDto {
+                confirmed: t.triage.confirmed,
+                urgency_from_default: t.triage.urgency_from_default,
+                overridden: t.triage.overridden,
+            },
+            assignment: AssignmentDto {
+                vehicle_id: t.assignment.vehicle_id.as_ref().map(|v| v.to_string()),
+                team_id: t.assignment.team_id.as_ref().map(|v| v.to_string()),
+                staff: t.assignment.staff.iter().map(|s| s.to_string()).collect(),
+            },
+            deadlines: DeadlinesDto {
+                stage: d.stage,
+                stage_due_at: d.stage_due_at,
+                reply_due_at: d.reply_due_at,
+            },
+            stages: t
+                .stages
+                .iter()
+                .map(|s| StageSpanDto {
+                    stage: s.stage,
+                    entered_at: s.entered_at,
+                    exited_at: s.exited_at,
+                })
+                .collect(),
+            onsite: value(&t.onsite),
+            report: value(&t.report),
+            review_returns: t.review_returns,
+            approval_returns: t.approval_returns,
+            reply: value(&t.reply),
+            visit: value(&t.visit),
+            reopen_count: t.reopen_count,
+            supervision_notices: t.supervision_notices,
+            transfer: value(&t.transfer),
+            merged_into: t.merged_into.map(|i| i.to_string()),
+            duplicates: t.duplicates.iter().map(|i| i.to_string()).collect(),
+        }
+    }
+}
+
+/// One event of a ticket's timeline.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct EventDto {
+    /// Global, dense, commit-ordered.
+    pub event_id: u64,
+    pub ticket_id: String,
+    pub number: String,
+    /// Per ticket, from 1.
+    pub seq: u64,
+    #[schema(value_type = String, format = DateTime)]
+    pub at: Timestamp,
+    pub by_role: Role,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub by_subject: Option<String>,
+    /// The ticket's status after the event.
+    pub status: Status,
+    /// `ticket.received`, `ticket.triaged`, ...
+    #[serde(rename = "type")]
+    pub event_type: String,
+    /// The event's own fields.
+    #[schema(value_type = Object)]
+    pub data: Value,
+}
+
+impl From<&EventRecord> for EventDto {
+    fn from(e: &EventRecord) -> Self {
+        let mut data = serde_json::to_value(&e.kind).unwrap_or(Value::Null);
+        if let Value::Object(map) = &mut data {
+            map.remove("type");
+        }
+        Self {
+            event_id: e.event_id,
+            ticket_id: e.ticket_id.to_string(),
+            number: e.number.to_string(),
+            seq: e.seq,
+            at: e.at,
+            by_role: e.by.role,
+            by_subject: e.by.subject.as_ref().map(|s| s.to_string()),
+            status: e.status,
+            event_type: e.kind.name().to_owned(),
+            data,
+        }
+    }
+}
+
+/// Filters and paging of `GET /api/v1/tickets`.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ListParams {
+    pub status: Option<Status>,
+    pub stage: Option<Stage>,
+    pub category: Option<String>,
+    pub urgency: Option<Urgency>,
+    pub department: Option<Department>,
+    pub team: Option<String>,
+    /// Received at or after (RFC 3339).
+    pub from: Option<String>,
+    /// Received before (RFC 3339).
+    pub to: Option<String>,
+    /// The `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+    /// 1 to 500; default 50.
+    pub limit: Option<usize>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TicketPageDto {
+    pub items: Vec<TicketDto>,
+    /// Pass as `cursor` for the next page; absent on the last page.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_cursor: Option<String>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct EvidenceDto {
+    /// e.g. `photo`, `inspection_record`, `document`.
+    pub kind: String,
+    /// Where the file is kept (an attachment id or URL of the document system).
+    pub reference: String,
+    pub note: Option<String>,
+}
+
+impl EvidenceDto {
+    pub fn parse_all(items: Vec<EvidenceDto>) -> Result<Vec<Evidence>, ApiError> {
+        if items.len() > 100 {
+            return Err(ApiError::rule("too_many", "at most 100 evidence items"));
+        }
+        items
+            .into_iter()
+            .map(|e| {
+                check_len("evidence.kind", &e.kind, 64)?;
+                check_len("evidence.reference", &e.reference, 500)?;
+                check_opt("evidence.note", &e.note, 1000)?;
+                if e.kind.trim().is_empty() || e.reference.trim().is_empty() {
+                    return Err(ApiError::rule(
+                        "bad_evidence",
+                        "evidence needs a kind and a reference",
+                    ));
+                }
+                Ok(Evidence {
+                    kind: e.kind,
+                    reference: e.reference,
+                    note: e.note,
+                })
+            })
+            .collect()
+    }
+}

@@ -1,0 +1,633 @@
+//! The lifecycle routes: one per step of the state machine. Each parses its body into a
+//! domain command, checks the route's roles, and runs the command on the ticket's actor;
+//! the answer is the ticket after the durable event. Nothing changes on an error.
+
+use std::collections::BTreeMap;
+
+use actix_web::{HttpResponse, get, post, web};
+use serde::Deserialize;
+use utoipa::ToSchema;
+
+use super::dto::{EvidenceDto, LatLngDto, MAX_DESCRIPTION, TicketDto, check_len, check_opt};
+use super::{load_visible, parse_id};
+use crate::api::auth::Caller;
+use crate::api::error::{ApiError, ErrorBody};
+use crate::domain::catalog::{Department, Urgency};
+use crate::domain::ids::{StaffId, VehicleId};
+use crate::domain::role::Role;
+use crate::domain::ticket::{
+    ApprovalDecision, Command, ReviewDecision, Satisfaction, Status, TransferTarget,
+};
+use crate::engine::Engine;
+
+pub fn register(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    cfg.service(triage)
+        .service(dispatch)
+        .service(assign)
+        .service(arrive)
+        .service(onsite_record)
+        .service(report_draft)
+        .service(report)
+        .service(review)
+        .service(approval)
+        .service(reply)
+        .service(return_visit)
+        .service(archive)
+        .service(reopen)
+        .service(supervise)
+        .service(transfer)
+        .service(merge);
+}
+
+/// Checks the route's roles, runs `command` and answers with the ticket.
+async fn run(
+    engine: &Engine,
+    caller: &Caller,
+    id: &str,
+    command: Command,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(command.roles())?;
+    let id = parse_id(id)?;
+    let done = engine
+        .tickets
+        .execute(id, command, caller.principal().clone())
+        .await?;
+    tracing::info!(ticket_id = %id, event = done.event.kind.name(), event_id = done.event.event_id, "ticket changed");
+    Ok(HttpResponse::Ok().json(TicketDto::new(&done.ticket, caller.role(), &engine.catalog)))
+}
+
+/// Parses an optional JSON body: empty means the default.
+fn optional_body<T: for<'de> Deserialize<'de> + Default>(
+    bytes: &web::Bytes,
+) -> Result<T, ApiError> {
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Ok(T::default());
+    }
+    serde_json::from_slice(bytes).map_err(|e| ApiError::malformed(format!("invalid body: {e}")))
+}
+
+fn text(field: &str, value: String, max: usize) -> Result<String, ApiError> {
+    check_len(field, &value, max)?;
+    Ok(value)
+}
+
+fn reasons(list: Vec<String>) -> Result<Vec<String>, ApiError> {
+    if list.len() > 50 {
+        return Err(ApiError::rule("too_many", "at most 50 reasons"));
+    }
+    list.into_iter().map(|r| text("reasons", r, 1000)).collect()
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TriageRequest {
+    pub category: Option<String>,
+    pub urgency: Option<Urgency>,
+    pub location: Option<LatLngDto>,
+    pub address_text: Option<String>,
+    pub retailer_licence: Option<String>,
+}
+
+/// Confirm or override category, urgency and location.
+#[utoipa::path(tag = "lifecycle", request_body = TriageRequest, params(("id" = String, Path)),
+    responses((status = 200, body = TicketDto), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("bearer" = [])))]
+#[post("/tickets/{id}/triage")]
+async fn triage(
+    engine: web::Data<Engine>,
+    caller: Caller,
+    id: web::Path<String>,
+    body: web::Json<TriageRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let b = body.into_inner();
+    check_opt("address_text", &b.address_text, 500)?;
+    check_opt("retailer_licence", &b.retailer_licence, 32)?;
+    let command = Command::Triage {
+        category: b.category,
+        urgency: b.urgency,
+        position: b.location.map(LatLngDto::parse).transpose()?,
+        address_text: b.address_text,
+        retailer_licence: b.retailer_licence,
+    };
+    run(&engine, &caller, &id, command).await
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DispatchRequest {
+    /// The registered vehicle to send.
+    pub vehicle_id: Option<String>,
+}
+
+/// Send a registered vehicle: the ticket goes `en_route` with the vehicle's squad and crew.
+/// Grade I tickets may be sent before triage (fast track).
+#[utoipa::path(tag = "lifecycle", request_body = DispatchRequest, params(("id" = String, Path)),
+    responses((status = 200, body = TicketDto), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("bearer" = [])))]
+#[post("/tickets/{id}/dispatch")]
+async fn dispatch(
+    engine: web::Data<Engine>,
+    caller: Caller,
+    id: web::Path<String>,
+    body: web::Json<DispatchRequest>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(&[Role::Dispatcher])?;
+    let raw = body
+        .into_inner()
+        .vehicle_id
+        .ok_or_else(|| ApiError::rule("vehicle_required", "name the `vehicle_id` to send"))?;
+    let unknown = || {
+        ApiError::rule(
+            "unknown_vehicle",
+            format!("no vehicle `{raw}` is registered"),
+        )
+    };
+    let vehicle_id: VehicleId = raw.parse().map_err(|_| unknown())?;
+    let vehicle = engine.roster.vehicle(&vehicle_id)?.ok_or_else(unknown)?;
+    let command = Command::Dispatch {
+        vehicle: vehicle.id,
+        team: vehicle.team_id,
+        crew: vehicle.crew,
+    };
+    run(&engine, &caller, &id, command).await
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AssignRequest {
+    pub staff_id: String,
+}
+
+/// Make a staff member a handler of the ticket (e.g. the writer of a no-onsite report);
+/// their field device then sees it.
+#[utoipa::path(tag = "lifecycle", request_body = AssignRequest, params(("id" = String, Path)),
+    responses((status = 200, body = TicketDto), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("bearer" = [])))]
+#[post("/tickets/{id}/assign")]
+async fn assign(
+    engine: web::Data<Engine>,
+    caller: Caller,
+    id: web::Path<String>,
+    body: web::Json<AssignRequest>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(&[Role::Dispatcher])?;
+    let raw = body.into_inner().staff_id;
+    let unknown = || {
+        ApiError::rule(
+            "unknown_staff",
+            format!("no staff member `{raw}` is registered"),
+        )
+    };
+    let staff_id: StaffId = raw.parse().map_err(|_| unknown())?;
+    let staff = engine.roster.staff(&staff_id)?.ok_or_else(unknown)?;
+    run(&engine, &caller, &id, Command::Assign { staff: staff.id }).await
+}
+
+/// The assigned vehicle has arrived (also detected from positions).
+#[utoipa::path(tag = "lifecycle", params(("id" = String, Path)),
+    responses((status = 200, body = TicketDto), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)),
+    security(("bearer" = [])))]
+#[post("/tickets/{id}/arrive")]
+async fn arrive(
+    engine: web::Data<Engine>,
+    caller: Caller,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    run(&engine, &caller, &id, Command::Arrive).await
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OnsiteRecordRequest {
+    /// What was found.
+    pub findings: String,
+    /// What was done (seizure, notice served, ...).
+    #[serde(default)]
+    pub actions: String,
+    #[serde(default)]
+    pub evidence: Vec<EvidenceDto>,
+}
+
+/// What was found and done on site; the ticket moves to report writing.
+#[utoipa::path(tag = "lifecycle", request_body = OnsiteRecordRequest, params(("id" = String, Path)),
+    responses((status = 200, body = TicketDto), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("bearer" = [])))]
+#[post("/tickets/{id}/onsite-record")]
+async fn onsite_record(
+    engine: web::Data<Engine>,
+    caller: Caller,
+    id: web::Path<String>,
+    body: web::Json<OnsiteRecordRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let b = body.into_inner();
+    let command = Command::RecordOnsite {
+        findings: text("findings", b.findings, MAX_DESCRIPTION)?,
+        actions: text("actions", b.actions, MAX_DESCRIPTION)?,
+        evidence: EvidenceDto::parse_all(b.evidence)?,
+    };
+    run(&engine, &caller, &id, command).await
+}
+
+#[derive(Debug, serde::Serialize, ToSchema)]
+pub struct ReportDraft {
+    /// Every required section, prefilled where the ticket already says something.
+    pub sections: BTreeMap<String, String>,
+    pub required: Vec<String>,
+}
+
+/// A report prefilled from the category's template and what the ticket already holds.
+#[utoipa::path(tag = "lifecycle", params(("id" = String, Path)),
+    responses((status = 200, body = ReportDraft), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
+    security(("bearer" = [])))]
+#[get("/tickets/{id}/report/draft")]
+async fn report_draft(
+    engine: web::Data<Engine>,
+    caller: Caller,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(&[Role::Field, Role::Dispatcher, Role::Supervisor])?;
+    let ticket = load_visible(&engine, &caller, &parse_id(&id)?)?;
+    let required = ticket
+        .category
+        .as_deref()
+        .and_then(|c| engine.catalog.get(c))
+        .map(|c| c.report_sections.clone())
+        .unwrap_or_default();
+    let mut sections: BTreeMap<String, String> = required
+        .iter()
+        .map(|s| (s.clone(), String::new()))
+        .collect();
+    if let Some(previous) = &ticket.report {
+        sections.extend(previous.sections.clone());
+    }
+    let prefill = |sections: &mut BTreeMap<String, String>, key: &str, value: &str| {
+        if let Some(v) = sections.get_mut(key).filter(|v| v.is_empty()) {
+            *v = value.to_owned();
+        }
+    };
+    prefill(&mut sections, "facts", &ticket.description);
+    if let Some(onsite) = &ticket.onsite {
+        prefill(&mut sections, "onsite_findings", &onsite.findings);
+        prefill(&mut sections, "handling", &onsite.actions);
+    }
+    Ok(HttpResponse::Ok().json(ReportDraft { sections, required }))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReportRequest {
+    /// Section name → text; the category's required sections must all be filled.
+    pub sections: BTreeMap<String, String>,
+    #[serde(default)]
+    pub evidence: Vec<EvidenceDto>,
+}
+
+/// Submit the report for review; 422 lists the missing sections.
+#[utoipa::path(tag = "lifecycle", request_body = ReportRequest, params(("id" = String, Path)),
+    responses((status = 200, body = TicketDto), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("bearer" = [])))]
+#[post("/tickets/{id}/report")]
+async fn report(
+    engine: web::Data<Engine>,
+    caller: Caller,
+    id: web::Path<String>,
+    body: web::Json<ReportRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let b = body.into_inner();
+    if b.sections.len() > 50 {
+        return Err(ApiError::rule("too_many", "at most 50 sections"));
+    }
+    for (name, value) in &b.sections {
+        check_len("sections (name)", name, 64)?;
+        check_len(&format!("sections.{name}"), value, 20_000)?;
+    }
+    let command = Command::SubmitReport {
+        sections: b.sections,
+        evidence: EvidenceDto::parse_all(b.evidence)?,
+    };
+    run(&engine, &caller, &id, command).await
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReviewRequest {
+    pub decision: ReviewDecision,
+    #[serde(default)]
+    pub reasons: Vec<String>,
+}
+
+/// Pass the report on to approval, or return it (with reasons) for rework.
+#[utoipa::path(tag = "lifecycle", request_body = ReviewRequest, params(("id" = String, Path)),
+    responses((status = 200, body = TicketDto), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("bearer" = [])))]
+#[post("/tickets/{id}/review")]
+async fn review(
+    engine: web::Data<Engine>,
+    caller: Caller,
+    id: web::Path<String>,
+    body: web::Json<ReviewRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let b = body.into_inner();
+    run(
+        &engine,
+        &caller,
+        &id,
+        Command::Review {
+            decision: b.decision,
+            reasons: reasons(b.reasons)?,
+        },
+    )
+    .await
+}
+
+#[derive(Clone, Copy, Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ApprovalVerdict {
+    Approve,
+    Return,
+}
+
+#[derive(Clone, Copy, Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ReturnTo {
+    Reporting,
+    InReview,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ApprovalRequest {
+    pub decision: ApprovalVerdict,
+    /// Where a return goes: `reporting` (default) or `in_review`.
+    pub return_to: Option<ReturnTo>,
+    #[serde(default)]
+    pub reasons: Vec<String>,
+}
+
+/// Sign off (the reply is then due), or return to the writer or the reviewer.
+#[utoipa::path(tag = "lifecycle", request_body = ApprovalRequest, params(("id" = String, Path)),
+    responses((status = 200, body = TicketDto), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("bearer" = [])))]
+#[post("/tickets/{id}/approval")]
+async fn approval(
+    engine: web::Data<Engine>,
+    caller: Caller,
+    id: web::Path<String>,
+    body: web::Json<ApprovalRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let b = body.into_inner();
+    let decision = match (b.decision, b.return_to) {
+        (ApprovalVerdict::Approve, None) => ApprovalDecision::Approve,
+        (ApprovalVerdict::Approve, Some(_)) => {
+            return Err(ApiError::rule(
+                "bad_return_to",
+                "`return_to` goes with a return only",
+            ));
+        }
+        (ApprovalVerdict::Return, None | Some(ReturnTo::Reporting)) => {
+            ApprovalDecision::ReturnToReporting
+        }
+        (ApprovalVerdict::Return, Some(ReturnTo::InReview)) => ApprovalDecision::ReturnToReview,
+    };
+    run(
+        &engine,
+        &caller,
+        &id,
+        Command::Approve {
+            decision,
+            reasons: reasons(b.reasons)?,
+        },
+    )
+    .await
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReplyRequest {
+    /// The answer given to the citizen.
+    pub text: String,
+}
+
+/// Record the answer to the citizen; the return visit is then due.
+#[utoipa::path(tag = "lifecycle", request_body = ReplyRequest, params(("id" = String, Path)),
+    responses((status = 200, body = TicketDto), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("bearer" = [])))]
+#[post("/tickets/{id}/reply")]
+async fn reply(
+    engine: web::Data<Engine>,
+    caller: Caller,
+    id: web::Path<String>,
+    body: web::Json<ReplyRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let t = text("text", body.into_inner().text, MAX_DESCRIPTION)?;
+    run(&engine, &caller, &id, Command::Reply { text: t }).await
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReturnVisitRequest {
+    pub satisfaction: Satisfaction,
+    pub comment: Option<String>,
+}
+
+/// Record the return visit; an unsatisfied citizen reopens the ticket.
+#[utoipa::path(tag = "lifecycle", request_body = ReturnVisitRequest, params(("id" = String, Path)),
+    responses((status = 200, body = TicketDto), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("bearer" = [])))]
+#[post("/tickets/{id}/return-visit")]
+async fn return_visit(
+    engine: web::Data<Engine>,
+    caller: Caller,
+    id: web::Path<String>,
+    body: web::Json<ReturnVisitRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let b = body.into_inner();
+    check_opt("comment", &b.comment, MAX_DESCRIPTION)?;
+    run(
+        &engine,
+        &caller,
+        &id,
+        Command::RecordVisit {
+            satisfaction: b.satisfaction,
+            comment: b.comment,
+        },
+    )
+    .await
+}
+
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ArchiveRequest {
+    pub note: Option<String>,
+}
+
+/// Close the ticket (after the return visit, or when the reporter cannot be reached).
+#[utoipa::path(tag = "lifecycle", request_body = Option<ArchiveRequest>, params(("id" = String, Path)),
+    responses((status = 200, body = TicketDto), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("bearer" = [])))]
+#[post("/tickets/{id}/archive")]
+async fn archive(
+    engine: web::Data<Engine>,
+    caller: Caller,
+    id: web::Path<String>,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
+    let b: ArchiveRequest = optional_body(&body)?;
+    check_opt("note", &b.note, MAX_DESCRIPTION)?;
+    run(&engine, &caller, &id, Command::Archive { note: b.note }).await
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReopenRequest {
+    pub reason: String,
+    /// `triaged` or `reporting`; by default reporting (triaged for direct answers).
+    pub to: Option<Status>,
+}
+
+/// Reopen an archived ticket, with a reason.
+#[utoipa::path(tag = "lifecycle", request_body = ReopenRequest, params(("id" = String, Path)),
+    responses((status = 200, body = TicketDto), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("bearer" = [])))]
+#[post("/tickets/{id}/reopen")]
+async fn reopen(
+    engine: web::Data<Engine>,
+    caller: Caller,
+    id: web::Path<String>,
+    body: web::Json<ReopenRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let b = body.into_inner();
+    run(
+        &engine,
+        &caller,
+        &id,
+        Command::Reopen {
+            reason: text("reason", b.reason, 1000)?,
+            to: b.to,
+        },
+    )
+    .await
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SuperviseRequest {
+    /// The supervision notice (督办).
+    pub notice: String,
+}
+
+/// Issue a supervision notice on an open ticket.
+#[utoipa::path(tag = "lifecycle", request_body = SuperviseRequest, params(("id" = String, Path)),
+    responses((status = 200, body = TicketDto), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("bearer" = [])))]
+#[post("/tickets/{id}/supervise")]
+async fn supervise(
+    engine: web::Data<Engine>,
+    caller: Caller,
+    id: web::Path<String>,
+    body: web::Json<SuperviseRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let notice = text("notice", body.into_inner().notice, 1000)?;
+    #[cfg(feature = "fault-injection")]
+    if notice == crate::api::FAULT_INJECTION_NOTICE {
+        caller.require(&[Role::Supervisor])?;
+        let id = parse_id(&id)?;
+        engine.tickets.inject_panic(&id);
+        return Ok(HttpResponse::Accepted().finish());
+    }
+    run(&engine, &caller, &id, Command::Supervise { notice }).await
+}
+
+#[derive(Clone, Copy, Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum TransferTo {
+    Enforcement,
+    Marketing,
+    Logistics,
+    /// Back to the 12313 platform as outside this unit's remit.
+    Platform,
+    /// Another unit, named in `unit`.
+    OtherUnit,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TransferRequest {
+    pub to: TransferTo,
+    /// The receiving unit, for `other_unit`.
+    pub unit: Option<String>,
+    pub reason: String,
+}
+
+/// Transfer (转办) to another department (stays open) or out of this unit (closes).
+#[utoipa::path(tag = "lifecycle", request_body = TransferRequest, params(("id" = String, Path)),
+    responses((status = 200, body = TicketDto), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("bearer" = [])))]
+#[post("/tickets/{id}/transfer")]
+async fn transfer(
+    engine: web::Data<Engine>,
+    caller: Caller,
+    id: web::Path<String>,
+    body: web::Json<TransferRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let b = body.into_inner();
+    check_opt("unit", &b.unit, 200)?;
+    let to = match b.to {
+        TransferTo::Enforcement => TransferTarget::Department {
+            department: Department::Enforcement,
+        },
+        TransferTo::Marketing => TransferTarget::Department {
+            department: Department::Marketing,
+        },
+        TransferTo::Logistics => TransferTarget::Department {
+            department: Department::Logistics,
+        },
+        TransferTo::Platform => TransferTarget::Platform,
+        TransferTo::OtherUnit => TransferTarget::OtherUnit {
+            unit: b
+                .unit
+                .ok_or_else(|| ApiError::rule("unit_required", "name the receiving `unit`"))?,
+        },
+    };
+    run(
+        &engine,
+        &caller,
+        &id,
+        Command::Transfer {
+            to,
+            reason: text("reason", b.reason, 1000)?,
+        },
+    )
+    .await
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MergeRequest {
+    /// The duplicate folded into this ticket; both timelines are kept.
+    pub duplicate_id: String,
+}
+
+/// Merge a duplicate into this ticket: the duplicate closes as `merged`, this one records it.
+#[utoipa::path(tag = "lifecycle", request_body = MergeRequest, params(("id" = String, Path)),
+    responses((status = 200, body = TicketDto), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("bearer" = [])))]
+#[post("/tickets/{id}/merge")]
+async fn merge(
+    engine: web::Data<Engine>,
+    caller: Caller,
+    id: web::Path<String>,
+    body: web::Json<MergeRequest>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(&[Role::Dispatcher])?;
+    let target = parse_id(&id)?;
+    let raw = body.into_inner().duplicate_id;
+    let duplicate = raw
+        .parse()
+        .map_err(|_| ApiError::rule("unknown_ticket", format!("no ticket `{raw}`")))?;
+    let done = engine
+        .tickets
+        .merge(target, duplicate, caller.principal().clone())
+        .await?;
+    Ok(HttpResponse::Ok().json(TicketDto::new(&done.ticket, caller.role(), &engine.catalog)))
+}

@@ -1,0 +1,204 @@
+//! Ticket routes: intake, listing, reading, the timeline, and (in `lifecycle`) every step
+//! of the state machine.
+
+pub mod dto;
+mod lifecycle;
+
+use actix_web::{HttpResponse, get, post, web};
+
+use self::dto::{EventDto, IntakeRequest, ListParams, TicketDto, TicketPageDto};
+use super::auth::Caller;
+use super::error::{ApiError, ErrorBody};
+use crate::domain::Timestamp;
+use crate::domain::ids::{TeamId, TicketId};
+use crate::domain::role::Role;
+use crate::domain::ticket::Ticket;
+use crate::engine::Engine;
+use crate::store::TicketQuery;
+
+pub fn register(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    cfg.service(intake)
+        .service(list)
+        .service(read)
+        .service(timeline);
+    lifecycle::register(cfg);
+}
+
+pub(crate) fn parse_id(raw: &str) -> Result<TicketId, ApiError> {
+    raw.parse()
+        .map_err(|_| ApiError::not_found(format!("ticket `{raw}`")))
+}
+
+/// Loads a ticket the caller may read; 404 when unknown, 403 when not theirs.
+pub(crate) fn load_visible(
+    engine: &Engine,
+    caller: &Caller,
+    id: &TicketId,
+) -> Result<Ticket, ApiError> {
+    let ticket = engine
+        .store
+        .ticket(id)?
+        .ok_or_else(|| ApiError::not_found("ticket"))?;
+    if !ticket.visible_to(caller.principal()) {
+        return Err(ApiError::new(
+            actix_web::http::StatusCode::FORBIDDEN,
+            "not_assigned",
+            "this ticket is not assigned to you",
+        ));
+    }
+    Ok(ticket)
+}
+
+/// Registers a ticket. Idempotent on (source, external_id): a repeat answers 200 with the
+/// ticket already filed.
+#[utoipa::path(
+    tag = "tickets",
+    request_body = IntakeRequest,
+    responses(
+        (status = 201, description = "registered (durable)", body = TicketDto),
+        (status = 200, description = "already registered under this external id", body = TicketDto),
+        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 413, body = ErrorBody), (status = 422, body = ErrorBody), (status = 429, body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/tickets")]
+async fn intake(
+    engine: web::Data<Engine>,
+    caller: Caller,
+    body: web::Json<IntakeRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let by = caller.require(&[Role::Platform, Role::Dispatcher])?.clone();
+    let new = body.into_inner().into_new_ticket()?;
+    let intake = engine.tickets.intake(new, by).await?;
+    let dto = TicketDto::new(&intake.ticket, caller.role(), &engine.catalog);
+    if intake.created {
+        tracing::info!(ticket_id = %intake.ticket.id, number = %intake.ticket.number, "ticket received");
+        Ok(HttpResponse::Created().json(dto))
+    } else {
+        Ok(HttpResponse::Ok().json(dto))
+    }
+}
+
+fn parse_time(field: &str, raw: &Option<String>) -> Result<Option<Timestamp>, ApiError> {
+    raw.as_deref()
+        .map(|t| {
+            Timestamp::parse(t)
+                .map_err(|e| ApiError::malformed(format!("`{field}` is not an RFC 3339 time: {e}")))
+        })
+        .transpose()
+}
+
+/// Lists tickets, newest first, with filters and cursor paging. A field token sees only
+/// the tickets assigned to it.
+#[utoipa::path(
+    tag = "tickets",
+    params(ListParams),
+    responses((status = 200, body = TicketPageDto), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)),
+    security(("bearer" = []))
+)]
+#[get("/tickets")]
+async fn list(
+    engine: web::Data<Engine>,
+    caller: Caller,
+    params: web::Query<ListParams>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(&[Role::Dispatcher, Role::Supervisor, Role::Field])?;
+    let p = params.into_inner();
+    let limit = p.limit.unwrap_or(50);
+    if !(1..=500).contains(&limit) {
+        return Err(ApiError::malformed("`limit` must be between 1 and 500"));
+    }
+    let team = p
+        .team
+        .map(|t| {
+            t.parse::<TeamId>()
+                .map_err(|e| ApiError::malformed(format!("`team`: {e}")))
+        })
+        .transpose()?;
+    let after = p
+        .cursor
+        .map(|c| {
+            c.parse::<TicketId>()
+                .map_err(|_| ApiError::malformed("`cursor` is not a cursor from this API"))
+        })
+        .transpose()?;
+    let assignee = match caller.role() {
+        Role::Field => Some(
+            caller
+                .principal()
+                .subject
+                .clone()
+                .ok_or_else(|| ApiError::forbidden("this field token is bound to nothing"))?,
+        ),
+        _ => None,
+    };
+    let query = TicketQuery {
+        status: p.status,
+        stage: p.stage,
+        category: p.category,
+        urgency: p.urgency,
+        department: p.department,
+        team,
+        assignee,
+        from: parse_time("from", &p.from)?,
+        to: parse_time("to", &p.to)?,
+        after,
+        limit,
+    };
+    let page = engine.store.list_tickets(&query)?;
+    Ok(HttpResponse::Ok().json(TicketPageDto {
+        items: page
+            .items
+            .iter()
+            .map(|t| TicketDto::new(t, caller.role(), &engine.catalog))
+            .collect(),
+        next_cursor: page.next_cursor.map(|c| c.to_string()),
+    }))
+}
+
+/// One ticket. Field devices get only their own tickets and never the reporter.
+#[utoipa::path(
+    tag = "tickets",
+    params(("id" = String, Path, description = "ticket id")),
+    responses((status = 200, body = TicketDto), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
+    security(("bearer" = []))
+)]
+#[get("/tickets/{id}")]
+async fn read(
+    engine: web::Data<Engine>,
+    caller: Caller,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(&[Role::Dispatcher, Role::Supervisor, Role::Field])?;
+    let ticket = load_visible(&engine, &caller, &parse_id(&id)?)?;
+    Ok(HttpResponse::Ok().json(TicketDto::new(&ticket, caller.role(), &engine.catalog)))
+}
+
+/// The ticket's timeline: every event in order.
+#[utoipa::path(
+    tag = "tickets",
+    params(("id" = String, Path, description = "ticket id")),
+    responses((status = 200, body = [EventDto]), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
+    security(("bearer" = []))
+)]
+#[get("/tickets/{id}/events")]
+async fn timeline(
+    engine: web::Data<Engine>,
+    caller: Caller,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(&[Role::Dispatcher, Role::Supervisor])?;
+    let id = parse_id(&id)?;
+    engine
+        .store
+        .ticket(&id)?
+        .ok_or_else(|| ApiError::not_found("ticket"))?;
+    let events: Vec<EventDto> = engine
+        .store
+        .timeline(&id)?
+        .iter()
+        .map(EventDto::from)
+        .collect();
+    Ok(HttpResponse::Ok().json(events))
+}

@@ -1,0 +1,149 @@
+//! Token routes (admin): issue a token for a role and subject, list, revoke. The secret is
+//! returned once, at issue.
+
+use actix_web::{HttpResponse, delete, get, post, web};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::auth::Caller;
+use super::error::{ApiError, ErrorBody};
+use crate::auth::TokenRecord;
+use crate::domain::ids::{StaffId, VehicleId};
+use crate::domain::role::{Role, Subject};
+use crate::engine::Engine;
+
+pub fn register(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    cfg.service(issue).service(list).service(revoke);
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TokenRequest {
+    pub role: Role,
+    /// For `field`: a registered vehicle or staff id (optionally `vehicle:`/`staff:`
+    /// prefixed). For other roles: a free label.
+    pub subject: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TokenDto {
+    pub id: String,
+    pub role: Role,
+    /// `vehicle:V-1`, `staff:S-1`, or a label.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub subject: Option<String>,
+    pub created_at: String,
+    /// The secret; present only in the answer to `POST /tokens`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub token: Option<String>,
+}
+
+impl TokenDto {
+    fn new(r: &TokenRecord, secret: Option<String>) -> Self {
+        Self {
+            id: r.id.clone(),
+            role: r.role,
+            subject: r.subject.as_ref().map(|s| s.to_string()),
+            created_at: r.created_at.to_string(),
+            token: secret,
+        }
+    }
+}
+
+/// Resolves a field subject against the roster.
+fn field_subject(engine: &Engine, raw: &str) -> Result<Subject, ApiError> {
+    let unknown = || {
+        ApiError::rule(
+            "unknown_subject",
+            format!("`{raw}` is neither a registered vehicle nor a staff member"),
+        )
+    };
+    let (kind, id) = match raw.split_once(':') {
+        Some((k, id)) => (Some(k), id),
+        None => (None, raw),
+    };
+    if matches!(kind, None | Some("vehicle")) {
+        if let Ok(v) = id.parse::<VehicleId>() {
+            if engine.roster.vehicle(&v)?.is_some() {
+                return Ok(Subject::Vehicle(v));
+            }
+        }
+    }
+    if matches!(kind, None | Some("staff")) {
+        if let Ok(s) = id.parse::<StaffId>() {
+            if engine.roster.staff(&s)?.is_some() {
+                return Ok(Subject::Staff(s));
+            }
+        }
+    }
+    Err(unknown())
+}
+
+/// Issue a token. Field tokens are bound to a vehicle or a staff member.
+#[utoipa::path(tag = "tokens", request_body = TokenRequest,
+    responses((status = 201, body = TokenDto), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("bearer" = [])))]
+#[post("/tokens")]
+async fn issue(
+    engine: web::Data<Engine>,
+    caller: Caller,
+    body: web::Json<TokenRequest>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(&[Role::Admin])?;
+    let b = body.into_inner();
+    let subject = match (b.role, b.subject) {
+        (Role::System, _) => {
+            return Err(ApiError::rule(
+                "bad_role",
+                "the system role cannot be issued",
+            ));
+        }
+        (Role::Field, None) => {
+            return Err(ApiError::rule(
+                "subject_required",
+                "a field token must be bound to a vehicle or a staff member",
+            ));
+        }
+        (Role::Field, Some(raw)) => Some(field_subject(&engine, raw.trim())?),
+        (_, Some(label)) => {
+            super::tickets::dto::check_len("subject", &label, 64)?;
+            (!label.trim().is_empty()).then_some(Subject::Label(label))
+        }
+        (_, None) => None,
+    };
+    let issued = engine
+        .tokens
+        .issue(b.role, subject, engine.clock.now())
+        .await?;
+    tracing::info!(token_id = %issued.record.id, role = %issued.record.role, "token issued");
+    Ok(HttpResponse::Created().json(TokenDto::new(&issued.record, Some(issued.secret))))
+}
+
+/// List tokens (never their secrets).
+#[utoipa::path(tag = "tokens", responses((status = 200, body = [TokenDto])), security(("bearer" = [])))]
+#[get("/tokens")]
+async fn list(engine: web::Data<Engine>, caller: Caller) -> Result<HttpResponse, ApiError> {
+    caller.require(&[Role::Admin])?;
+    let all: Vec<TokenDto> = engine
+        .tokens
+        .list()
+        .iter()
+        .map(|r| TokenDto::new(r, None))
+        .collect();
+    Ok(HttpResponse::Ok().json(all))
+}
+
+/// Revoke a token; it stops working at once.
+#[utoipa::path(tag = "tokens", params(("id" = String, Path)),
+    responses((status = 204), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
+#[delete("/tokens/{id}")]
+async fn revoke(
+    engine: web::Data<Engine>,
+    caller: Caller,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(&[Role::Admin])?;
+    engine.tokens.revoke(&id).await?;
+    tracing::info!(token_id = %id, "token revoked");
+    Ok(HttpResponse::NoContent().finish())
+}

@@ -1,0 +1,88 @@
+//! Builds and runs the HTTP server around an [`Engine`]. Tests use the same path on port 0
+//! with a temporary store.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use actix_web::{HttpServer, web};
+
+use crate::config::Settings;
+use crate::domain::clock::Clock;
+use crate::engine::{Engine, StartError};
+
+pub struct Application {
+    engine: Arc<Engine>,
+    addr: SocketAddr,
+    server: actix_web::dev::Server,
+}
+
+impl Application {
+    /// Starts the engine and binds the server; must run inside an actix system.
+    pub fn build(settings: Settings, clock: Arc<dyn Clock>) -> Result<Self, AppError> {
+        crate::api::prometheus();
+        let host = settings.server.host.clone();
+        let port = settings.server.port;
+        let workers = settings.server.workers;
+        let shutdown_timeout = settings.server.shutdown_timeout_s;
+        let engine = Engine::start(settings, clock)?;
+        let data = web::Data::from(engine.clone());
+        let mut server = HttpServer::new(move || crate::api::app(data.clone()))
+            .shutdown_timeout(shutdown_timeout)
+            .max_connections(20_000);
+        if workers > 0 {
+            server = server.workers(workers);
+        }
+        let server = server
+            .bind((host.as_str(), port))
+            .map_err(|e| AppError::Bind {
+                addr: format!("{host}:{port}"),
+                source: e,
+            })?;
+        let addr = server
+            .addrs()
+            .first()
+            .copied()
+            .ok_or_else(|| AppError::Bind {
+                addr: format!("{host}:{port}"),
+                source: std::io::Error::other("no address bound"),
+            })?;
+        let server = server.run();
+        tracing::info!(%addr, "listening");
+        Ok(Self {
+            engine,
+            addr,
+            server,
+        })
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    pub fn engine(&self) -> &Arc<Engine> {
+        &self.engine
+    }
+
+    pub fn handle(&self) -> actix_web::dev::ServerHandle {
+        self.server.handle()
+    }
+
+    /// Serves until stopped (SIGTERM, Ctrl-C or the handle), then flushes the store.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        let result = self.server.await;
+        self.engine.shutdown();
+        tracing::info!("stopped; store flushed");
+        result
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error(transparent)]
+    Start(#[from] StartError),
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        addr: String,
+        source: std::io::Error,
+    },
+}

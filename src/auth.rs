@@ -1,0 +1,132 @@
+//! Bearer tokens. A token is shown once when issued and stored only as its SHA-256 hash.
+//! Lookups hit an in-memory map of hashes, loaded at start and kept current by issue and
+//! revoke; the store is the durable copy.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use parking_lot::RwLock;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::domain::Timestamp;
+use crate::domain::role::{Principal, Role, Subject};
+use crate::store::{PutMode, RecordKind, Store, StoreError, Write};
+
+/// A stored token: everything but the secret.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TokenRecord {
+    pub id: String,
+    pub role: Role,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subject: Option<Subject>,
+    /// Hex SHA-256 of the secret.
+    pub hash: String,
+    pub created_at: Timestamp,
+}
+
+impl TokenRecord {
+    pub fn principal(&self) -> Principal {
+        Principal::new(self.role, self.subject.clone())
+    }
+}
+
+/// A freshly issued token: the secret travels only in this value.
+#[derive(Debug)]
+pub struct IssuedToken {
+    pub record: TokenRecord,
+    pub secret: String,
+}
+
+pub struct TokenBook {
+    store: Arc<dyn Store>,
+    by_hash: RwLock<HashMap<String, TokenRecord>>,
+    bootstrap_hash: Option<String>,
+}
+
+fn hash(secret: &str) -> String {
+    hex::encode(Sha256::digest(secret.as_bytes()))
+}
+
+impl TokenBook {
+    pub fn load(
+        store: Arc<dyn Store>,
+        bootstrap_admin_token: Option<&str>,
+    ) -> Result<Self, StoreError> {
+        let mut by_hash = HashMap::new();
+        for raw in store.records(RecordKind::Token)? {
+            let record: TokenRecord = serde_json::from_slice(&raw)?;
+            by_hash.insert(record.hash.clone(), record);
+        }
+        Ok(Self {
+            store,
+            by_hash: RwLock::new(by_hash),
+            bootstrap_hash: bootstrap_admin_token.map(hash),
+        })
+    }
+
+    /// The principal behind a presented secret, if it is a live token.
+    pub fn authenticate(&self, secret: &str) -> Option<Principal> {
+        let h = hash(secret);
+        if self.bootstrap_hash.as_deref() == Some(h.as_str()) {
+            return Some(Principal::new(
+                Role::Admin,
+                Some(Subject::Label("bootstrap".into())),
+            ));
+        }
+        self.by_hash.read().get(&h).map(TokenRecord::principal)
+    }
+
+    /// Issues a token; the secret is returned once and never stored.
+    pub async fn issue(
+        &self,
+        role: Role,
+        subject: Option<Subject>,
+        now: Timestamp,
+    ) -> Result<IssuedToken, StoreError> {
+        let secret = format!(
+            "hd_{}{}",
+            uuid::Uuid::new_v4().simple(),
+            uuid::Uuid::new_v4().simple()
+        );
+        let id = uuid::Uuid::now_v7().simple().to_string();
+        let record = TokenRecord {
+            id: id.clone(),
+            role,
+            subject,
+            hash: hash(&secret),
+            created_at: now,
+        };
+        let value = serde_json::to_vec(&record)?;
+        self.store
+            .submit(Write::PutRecord {
+                kind: RecordKind::Token,
+                id,
+                value,
+                mode: PutMode::Create,
+            })
+            .await?;
+        self.by_hash
+            .write()
+            .insert(record.hash.clone(), record.clone());
+        Ok(IssuedToken { record, secret })
+    }
+
+    /// Revokes token `id`; `RecordMissing` when there is none.
+    pub async fn revoke(&self, id: &str) -> Result<(), StoreError> {
+        self.store
+            .submit(Write::DeleteRecord {
+                kind: RecordKind::Token,
+                id: id.to_owned(),
+            })
+            .await?;
+        self.by_hash.write().retain(|_, r| r.id != id);
+        Ok(())
+    }
+
+    pub fn list(&self) -> Vec<TokenRecord> {
+        let mut all: Vec<_> = self.by_hash.read().values().cloned().collect();
+        all.sort_by(|a, b| a.id.cmp(&b.id));
+        all
+    }
+}

@@ -1,0 +1,244 @@
+//! Settings, layered: the built-in `config/default.toml`, then `config/default.toml` and
+//! `config/{APP_ENV}.toml` from the config directory (`APP_CONFIG_DIR`, default `config`),
+//! then `APP__SECTION__KEY` environment variables. Invalid settings fail at start with a
+//! message naming the key.
+
+use std::path::{Path, PathBuf};
+
+use config::{Config, Environment, File, FileFormat};
+use serde::Deserialize;
+
+use crate::domain::catalog::{BUILTIN_CATALOG, Catalog};
+use crate::store::StoreOptions;
+
+const BUILTIN_DEFAULTS: &str = include_str!("../config/default.toml");
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    pub server: ServerSettings,
+    pub store: StoreSettings,
+    pub auth: AuthSettings,
+    pub tickets: TicketSettings,
+    pub log: LogSettings,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerSettings {
+    pub host: String,
+    pub port: u16,
+    pub workers: usize,
+    pub max_body_bytes: usize,
+    pub shutdown_timeout_s: u64,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StoreSettings {
+    pub path: PathBuf,
+    pub cache_capacity_mb: u64,
+    pub max_batch: usize,
+    pub queue_capacity: usize,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuthSettings {
+    pub bootstrap_admin_token: String,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TicketSettings {
+    pub number_prefix: String,
+    pub arbiters: usize,
+    pub catalog: String,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogSettings {
+    pub format: LogFormat,
+    pub level: String,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LogFormat {
+    Json,
+    Pretty,
+}
+
+/// Settings that cannot be used, naming the key.
+#[derive(Debug, thiserror::Error)]
+pub enum SettingsError {
+    #[error("configuration: {0}")]
+    Load(#[from] config::ConfigError),
+    #[error("configuration key `{key}`: {message}")]
+    Invalid { key: &'static str, message: String },
+    #[error("{0}")]
+    Catalog(#[from] crate::domain::catalog::CatalogError),
+}
+
+fn invalid(key: &'static str, message: impl Into<String>) -> SettingsError {
+    SettingsError::Invalid {
+        key,
+        message: message.into(),
+    }
+}
+
+impl Settings {
+    /// Loads from the process environment.
+    pub fn load() -> Result<Self, SettingsError> {
+        let dir = std::env::var("APP_CONFIG_DIR").unwrap_or_else(|_| "config".into());
+        let env = std::env::var("APP_ENV").unwrap_or_else(|_| "development".into());
+        Self::load_from(
+            Path::new(&dir),
+            &env,
+            Environment::with_prefix("APP")
+                .prefix_separator("__")
+                .separator("__"),
+        )
+    }
+
+    /// Loads from `dir` for environment `env`, with `vars` on top.
+    pub fn load_from(dir: &Path, env: &str, vars: Environment) -> Result<Self, SettingsError> {
+        let settings: Settings = Config::builder()
+            .add_source(File::from_str(BUILTIN_DEFAULTS, FileFormat::Toml))
+            .add_source(File::from(dir.join("default.toml")).required(false))
+            .add_source(File::from(dir.join(format!("{env}.toml"))).required(false))
+            .add_source(vars.try_parsing(true))
+            .build()?
+            .try_deserialize()?;
+        settings.validate()?;
+        Ok(settings)
+    }
+
+    fn validate(&self) -> Result<(), SettingsError> {
+        if self.server.host.trim().is_empty() {
+            return Err(invalid("server.host", "must not be empty"));
+        }
+        if self.server.max_body_bytes < 1024 {
+            return Err(invalid("server.max_body_bytes", "must be at least 1024"));
+        }
+        if self.store.cache_capacity_mb == 0 {
+            return Err(invalid("store.cache_capacity_mb", "must be at least 1"));
+        }
+        if self.store.max_batch == 0 {
+            return Err(invalid("store.max_batch", "must be at least 1"));
+        }
+        if self.store.queue_capacity == 0 {
+            return Err(invalid("store.queue_capacity", "must be at least 1"));
+        }
+        if self.store.path.as_os_str().is_empty() {
+            return Err(invalid("store.path", "must not be empty"));
+        }
+        let prefix_ok = !self.tickets.number_prefix.is_empty()
+            && self.tickets.number_prefix.len() <= 8
+            && self
+                .tickets
+                .number_prefix
+                .chars()
+                .all(|c| c.is_ascii_uppercase());
+        if !prefix_ok {
+            return Err(invalid(
+                "tickets.number_prefix",
+                "use 1 to 8 capital letters",
+            ));
+        }
+        if !(1..=64).contains(&self.tickets.arbiters) {
+            return Err(invalid("tickets.arbiters", "must be between 1 and 64"));
+        }
+        if tracing_subscriber::EnvFilter::try_new(&self.log.level).is_err() {
+            return Err(invalid(
+                "log.level",
+                format!("`{}` is not a tracing filter", self.log.level),
+            ));
+        }
+        Ok(())
+    }
+
+    pub fn store_options(&self) -> StoreOptions {
+        StoreOptions {
+            path: self.store.path.clone(),
+            cache_capacity: self.store.cache_capacity_mb * 1024 * 1024,
+            max_batch: self.store.max_batch,
+            queue_capacity: self.store.queue_capacity,
+            number_prefix: self.tickets.number_prefix.clone(),
+        }
+    }
+
+    /// The handling guide named by `tickets.catalog`, else `config/catalog.toml` next to
+    /// the settings, else the built-in copy.
+    pub fn catalog(&self) -> Result<Catalog, SettingsError> {
+        let configured = self.tickets.catalog.trim();
+        let dir = std::env::var("APP_CONFIG_DIR").unwrap_or_else(|_| "config".into());
+        let path = if configured.is_empty() {
+            Path::new(&dir).join("catalog.toml")
+        } else {
+            PathBuf::from(configured)
+        };
+        match std::fs::read_to_string(&path) {
+            Ok(text) => Ok(Catalog::from_toml(&text, &path.display().to_string())?),
+            Err(e) if configured.is_empty() && e.kind() == std::io::ErrorKind::NotFound => Ok(
+                Catalog::from_toml(BUILTIN_CATALOG, "built-in catalog.toml")?,
+            ),
+            Err(e) => Err(invalid(
+                "tickets.catalog",
+                format!("cannot read {}: {e}", path.display()),
+            )),
+        }
+    }
+
+    pub fn bootstrap_admin_token(&self) -> Option<&str> {
+        Some(self.auth.bootstrap_admin_token.trim()).filter(|t| !t.is_empty())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn vars(pairs: &[(&str, &str)]) -> Environment {
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Environment::with_prefix("APP")
+            .prefix_separator("__")
+            .separator("__")
+            .source(Some(map))
+    }
+
+    #[test]
+    fn environment_overrides_defaults() {
+        let s = Settings::load_from(
+            Path::new("/nonexistent"),
+            "test",
+            vars(&[("APP__SERVER__PORT", "0"), ("APP__STORE__PATH", "/tmp/x")]),
+        )
+        .expect("valid");
+        assert_eq!(s.server.port, 0);
+        assert_eq!(s.store.path, PathBuf::from("/tmp/x"));
+    }
+
+    #[test]
+    fn invalid_values_name_the_key() {
+        let err = Settings::load_from(
+            Path::new("/nonexistent"),
+            "test",
+            vars(&[("APP__SERVER__PORT", "seventy")]),
+        )
+        .expect_err("not a port");
+        assert!(err.to_string().contains("server.port"), "{err}");
+        let err = Settings::load_from(
+            Path::new("/nonexistent"),
+            "test",
+            vars(&[("APP__STORE__CACHE_CAPACITY_MB", "0")]),
+        )
+        .expect_err("zero cache");
+        assert!(err.to_string().contains("store.cache_capacity_mb"), "{err}");
+    }
+}

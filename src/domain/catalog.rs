@@ -1,0 +1,380 @@
+//! The handling guide (处理指引): categories, who leads them, their default urgency grade,
+//! the path a ticket of each category takes, the sections its report must have, and the
+//! time limit of each stage per grade. It is data (`config/catalog.toml`), validated at
+//! start with errors naming the file, the category and the field.
+
+use std::collections::{BTreeMap, HashMap};
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+use time::Duration;
+
+use super::ticket::Stage;
+
+/// The three departments of a county unit.
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum Department {
+    /// 专卖: enforcement (market inspectors).
+    Enforcement,
+    /// 营销: marketing (account managers).
+    Marketing,
+    /// 物流: logistics (delivery).
+    Logistics,
+}
+
+impl Department {
+    pub const ALL: [Department; 3] = [Self::Enforcement, Self::Marketing, Self::Logistics];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Enforcement => "enforcement",
+            Self::Marketing => "marketing",
+            Self::Logistics => "logistics",
+        }
+    }
+}
+
+/// Urgency grade: I (red, major lead, fast track) to IV (blue, consultation).
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+)]
+pub enum Urgency {
+    I,
+    II,
+    III,
+    IV,
+}
+
+impl Urgency {
+    pub const ALL: [Urgency; 4] = [Self::I, Self::II, Self::III, Self::IV];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::I => "I",
+            Self::II => "II",
+            Self::III => "III",
+            Self::IV => "IV",
+        }
+    }
+}
+
+/// What the citizen filed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Kind {
+    Report,
+    Complaint,
+    Consultation,
+    Suggestion,
+}
+
+/// The stages a ticket of a category goes through.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum HandlingPath {
+    /// All five stages: intake, on-site, report, review, approval.
+    Full,
+    /// Checked from records and calls: intake, report, review, approval.
+    NoOnsite,
+    /// Consultations and suggestions: intake, then straight to the reply.
+    DirectAnswer,
+}
+
+/// One problem type of the guide.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Category {
+    pub code: String,
+    pub name_zh: String,
+    pub name_en: String,
+    pub kinds: Vec<Kind>,
+    pub lead_department: Department,
+    #[serde(default)]
+    pub assist_departments: Vec<Department>,
+    pub urgency: Urgency,
+    pub path: HandlingPath,
+    /// Sections a report must fill before it can go to review.
+    #[serde(default)]
+    pub report_sections: Vec<String>,
+}
+
+/// Hours allowed per stage for one grade.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StageLimits {
+    pub intake: f64,
+    pub on_site: f64,
+    pub report: f64,
+    pub review: f64,
+    pub approval: f64,
+    pub reply: f64,
+    pub return_visit: f64,
+    /// From intake to the reply to the citizen.
+    pub total: f64,
+}
+
+impl StageLimits {
+    fn hours(&self, stage: Stage) -> Option<f64> {
+        Some(match stage {
+            Stage::Intake => self.intake,
+            Stage::OnSite => self.on_site,
+            Stage::Report => self.report,
+            Stage::Review => self.review,
+            Stage::Approval => self.approval,
+            Stage::Reply => self.reply,
+            Stage::ReturnVisit => self.return_visit,
+            Stage::Closed => return None,
+        })
+    }
+
+    fn all(&self) -> [(&'static str, f64); 8] {
+        [
+            ("intake", self.intake),
+            ("on_site", self.on_site),
+            ("report", self.report),
+            ("review", self.review),
+            ("approval", self.approval),
+            ("reply", self.reply),
+            ("return_visit", self.return_visit),
+            ("total", self.total),
+        ]
+    }
+}
+
+fn hours(h: f64) -> Duration {
+    Duration::seconds_f64(h * 3600.0)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CatalogFile {
+    sla: BTreeMap<Urgency, StageLimits>,
+    #[serde(rename = "category")]
+    categories: Vec<Category>,
+}
+
+/// A validated handling guide.
+#[derive(Clone, Debug)]
+pub struct Catalog {
+    categories: Vec<Category>,
+    by_code: HashMap<String, usize>,
+    sla: BTreeMap<Urgency, StageLimits>,
+}
+
+/// A guide that cannot be used, naming where it is wrong.
+#[derive(Debug, thiserror::Error)]
+pub enum CatalogError {
+    #[error("{file}: {message}")]
+    Parse { file: String, message: String },
+    #[error("{file}: category `{category}`, field `{field}`: {message}")]
+    Category {
+        file: String,
+        category: String,
+        field: &'static str,
+        message: String,
+    },
+    #[error("{file}: sla: {message}")]
+    Sla { file: String, message: String },
+}
+
+impl Catalog {
+    /// Parses and validates a guide; `file` names it in errors.
+    pub fn from_toml(text: &str, file: &str) -> Result<Self, CatalogError> {
+        let parsed: CatalogFile = toml::from_str(text).map_err(|e| CatalogError::Parse {
+            file: file.to_owned(),
+            message: e.to_string(),
+        })?;
+        let bad = |category: &str, field: &'static str, message: String| CatalogError::Category {
+            file: file.to_owned(),
+            category: category.to_owned(),
+            field,
+            message,
+        };
+        for grade in Urgency::ALL {
+            let limits = parsed.sla.get(&grade).ok_or_else(|| CatalogError::Sla {
+                file: file.to_owned(),
+                message: format!("no time limits for grade {}", grade.as_str()),
+            })?;
+            for (stage, h) in limits.all() {
+                if !h.is_finite() || h <= 0.0 {
+                    return Err(CatalogError::Sla {
+                        file: file.to_owned(),
+                        message: format!(
+                            "grade {} {stage}: {h} is not a positive number of hours",
+                            grade.as_str()
+                        ),
+                    });
+                }
+            }
+        }
+        let mut by_code = HashMap::new();
+        for (i, c) in parsed.categories.iter().enumerate() {
+            let code_ok = !c.code.is_empty()
+                && c.code
+                    .chars()
+                    .all(|ch| ch.is_ascii_lowercase() || ch == '_');
+            if !code_ok {
+                return Err(bad(&c.code, "code", "use lowercase letters and '_'".into()));
+            }
+            if by_code.insert(c.code.clone(), i).is_some() {
+                return Err(bad(&c.code, "code", "appears twice".into()));
+            }
+            if c.name_zh.trim().is_empty() {
+                return Err(bad(&c.code, "name_zh", "must not be empty".into()));
+            }
+            if c.name_en.trim().is_empty() {
+                return Err(bad(&c.code, "name_en", "must not be empty".into()));
+            }
+            if c.kinds.is_empty() {
+                return Err(bad(&c.code, "kinds", "name at least one kind".into()));
+            }
+            if c.assist_departments.contains(&c.lead_department) {
+                return Err(bad(
+                    &c.code,
+                    "assist_departments",
+                    "must not repeat the lead department".into(),
+                ));
+            }
+            if c.report_sections.iter().any(|s| s.trim().is_empty()) {
+                return Err(bad(
+                    &c.code,
+                    "report_sections",
+                    "a section name is empty".into(),
+                ));
+            }
+            if c.path != HandlingPath::DirectAnswer && c.report_sections.is_empty() {
+                return Err(bad(
+                    &c.code,
+                    "report_sections",
+                    "a category with a report needs its sections".into(),
+                ));
+            }
+        }
+        if parsed.categories.is_empty() {
+            return Err(CatalogError::Parse {
+                file: file.to_owned(),
+                message: "no [[category]] entries".into(),
+            });
+        }
+        Ok(Self {
+            categories: parsed.categories,
+            by_code,
+            sla: parsed.sla,
+        })
+    }
+
+    pub fn get(&self, code: &str) -> Option<&Category> {
+        self.by_code.get(code).map(|&i| &self.categories[i])
+    }
+
+    pub fn categories(&self) -> &[Category] {
+        &self.categories
+    }
+
+    /// Time allowed for `stage` at `grade`; `None` for the closed stage.
+    pub fn stage_limit(&self, grade: Urgency, stage: Stage) -> Option<Duration> {
+        self.sla.get(&grade).and_then(|l| l.hours(stage)).map(hours)
+    }
+
+    /// Time allowed from intake to the reply at `grade`.
+    pub fn total_limit(&self, grade: Urgency) -> Option<Duration> {
+        self.sla.get(&grade).map(|l| hours(l.total))
+    }
+
+    pub fn sla(&self) -> &BTreeMap<Urgency, StageLimits> {
+        &self.sla
+    }
+}
+
+impl fmt::Display for Urgency {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl fmt::Display for Department {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The guide shipped in `config/catalog.toml`, compiled in so the binary runs anywhere.
+pub const BUILTIN_CATALOG: &str = include_str!("../../config/catalog.toml");
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_shipped_guide_has_all_eighteen_categories() {
+        let catalog = Catalog::from_toml(BUILTIN_CATALOG, "catalog.toml").expect("valid");
+        let codes = [
+            "counterfeit",
+            "smuggled",
+            "unlicensed_retail",
+            "licence_violation",
+            "unlicensed_transport",
+            "outflow",
+            "sale_to_minors",
+            "online_sale",
+            "supply_release",
+            "allocation_fairness",
+            "customer_tier",
+            "account_manager_service",
+            "order_consultation",
+            "late_delivery",
+            "delivery_attitude",
+            "damaged_or_wrong_goods",
+            "suggestion",
+            "other",
+        ];
+        assert_eq!(catalog.categories().len(), codes.len());
+        for code in codes {
+            assert!(catalog.get(code).is_some(), "{code} missing");
+        }
+        assert_eq!(
+            catalog.get("unlicensed_transport").map(|c| c.urgency),
+            Some(Urgency::I)
+        );
+    }
+
+    #[test]
+    fn errors_name_the_file_category_and_field() {
+        let text = BUILTIN_CATALOG.replacen("name_zh = \"假冒卷烟\"", "name_zh = \"\"", 1);
+        let err = Catalog::from_toml(&text, "guide.toml").expect_err("empty name");
+        let msg = err.to_string();
+        assert!(
+            msg.contains("guide.toml") && msg.contains("counterfeit") && msg.contains("name_zh"),
+            "{msg}"
+        );
+    }
+
+    #[test]
+    fn unknown_fields_and_missing_grades_are_refused() {
+        let text = BUILTIN_CATALOG.replacen("[sla.IV]", "[sla.V]", 1);
+        assert!(Catalog::from_toml(&text, "g.toml").is_err());
+    }
+}

@@ -1,0 +1,13 @@
+//! The pure domain: ids, the handling guide, tickets and their state machine, roles and the
+//! registry of people and vehicles. No actix, no I/O: everything here is a plain value or a
+//! pure function, so most unit and property tests live here.
+
+pub mod catalog;
+pub mod clock;
+pub mod geo;
+pub mod ids;
+pub mod registry;
+pub mod role;
+pub mod ticket;
+
+pub use clock::{Clock, ManualClock, SystemClock, Timestamp};

@@ -1,0 +1,615 @@
+//! Commands on a ticket and the rules that accept or reject them: the transition table of
+//! DOMAIN.md, the role allowed to take each step, and the checks on what the step carries.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use super::{EventKind, Evidence, Satisfaction, Status, Ticket};
+use crate::domain::catalog::{Catalog, Department, HandlingPath, Urgency};
+use crate::domain::geo::LatLng;
+use crate::domain::ids::{StaffId, TeamId, TicketId, TicketNumber, VehicleId};
+use crate::domain::role::{Principal, Role};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ReviewDecision {
+    Pass,
+    Return,
+}
+
+/// An approval either signs off or returns the ticket to an earlier step.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ApprovalDecision {
+    Approve,
+    /// Back to the report writer.
+    ReturnToReporting,
+    /// Back to the reviewer.
+    ReturnToReview,
+}
+
+/// Where a transfer (转办) sends a ticket.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum TransferTarget {
+    /// Another department of this unit leads it from now on; the ticket stays open.
+    Department { department: Department },
+    /// Back to the 12313 platform as outside this unit's remit; closes the ticket.
+    Platform,
+    /// To another unit; closes the ticket.
+    OtherUnit { unit: String },
+}
+
+/// Everything that can be asked of a ticket after intake.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Command {
+    Triage {
+        category: Option<String>,
+        urgency: Option<Urgency>,
+        position: Option<LatLng>,
+        address_text: Option<String>,
+        retailer_licence: Option<String>,
+    },
+    /// Send a registered vehicle; `team` and `crew` come from the registry.
+    Dispatch {
+        vehicle: VehicleId,
+        team: TeamId,
+        crew: Vec<StaffId>,
+    },
+    /// Make a staff member a handler (e.g. the writer of a no-onsite report).
+    Assign {
+        staff: StaffId,
+    },
+    Arrive,
+    RecordOnsite {
+        findings: String,
+        actions: String,
+        evidence: Vec<Evidence>,
+    },
+    SubmitReport {
+        sections: BTreeMap<String, String>,
+        evidence: Vec<Evidence>,
+    },
+    Review {
+        decision: ReviewDecision,
+        reasons: Vec<String>,
+    },
+    Approve {
+        decision: ApprovalDecision,
+        reasons: Vec<String>,
+    },
+    Reply {
+        text: String,
+    },
+    RecordVisit {
+        satisfaction: Satisfaction,
+        comment: Option<String>,
+    },
+    Archive {
+        note: Option<String>,
+    },
+    Reopen {
+        reason: String,
+        to: Option<Status>,
+    },
+    Supervise {
+        notice: String,
+    },
+    Transfer {
+        to: TransferTarget,
+        reason: String,
+    },
+    /// This ticket is a duplicate of `target` and is folded into it.
+    MergeInto {
+        target: TicketId,
+        target_number: TicketNumber,
+    },
+    /// `duplicate` was folded into this ticket.
+    AbsorbDuplicate {
+        duplicate: TicketId,
+        duplicate_number: TicketNumber,
+    },
+}
+
+/// Why a command was refused. Nothing changed.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum Rejection {
+    #[error("the {role} role may not {action}")]
+    Forbidden { role: Role, action: &'static str },
+    #[error("this ticket is not assigned to you")]
+    NotAssigned,
+    #[error("cannot {action} a ticket that is {status}")]
+    IllegalTransition {
+        action: &'static str,
+        status: Status,
+    },
+    #[error("{message}")]
+    Rule {
+        code: &'static str,
+        message: String,
+        missing: Vec<String>,
+    },
+}
+
+impl Rejection {
+    pub fn rule(code: &'static str, message: impl Into<String>) -> Self {
+        Self::Rule {
+            code,
+            message: message.into(),
+            missing: Vec::new(),
+        }
+    }
+}
+
+fn require_text(value: &str, code: &'static str, what: &str) -> Result<(), Rejection> {
+    if value.trim().is_empty() {
+        Err(Rejection::rule(code, format!("{what} must not be empty")))
+    } else {
+        Ok(())
+    }
+}
+
+impl Command {
+    /// The verb used in messages and in the role table.
+    pub fn action(&self) -> &'static str {
+        match self {
+            Self::Triage { .. } => "triage",
+            Self::Dispatch { .. } => "dispatch",
+            Self::Assign { .. } => "assign",
+            Self::Arrive => "arrive",
+            Self::RecordOnsite { .. } => "record on-site work for",
+            Self::SubmitReport { .. } => "submit a report for",
+            Self::Review { .. } => "review",
+            Self::Approve { .. } => "approve",
+            Self::Reply { .. } => "reply to",
+            Self::RecordVisit { .. } => "record a return visit for",
+            Self::Archive { .. } => "archive",
+            Self::Reopen { .. } => "reopen",
+            Self::Supervise { .. } => "supervise",
+            Self::Transfer { .. } => "transfer",
+            Self::MergeInto { .. } => "merge",
+            Self::AbsorbDuplicate { .. } => "merge into",
+        }
+    }
+
+    /// The roles allowed to take this step (the engine itself may take any).
+    pub fn roles(&self) -> &'static [Role] {
+        use Role::*;
+        match self {
+            Self::Triage { .. }
+            | Self::Dispatch { .. }
+            | Self::Assign { .. }
+            | Self::Reply { .. }
+            | Self::RecordVisit { .. }
+            | Self::Archive { .. }
+            | Self::Transfer { .. }
+            | Self::MergeInto { .. }
+            | Self::AbsorbDuplicate { .. } => &[Dispatcher],
+            Self::Arrive | Self::RecordOnsite { .. } | Self::SubmitReport { .. } => &[Field],
+            Self::Review { .. } => &[Dispatcher, Supervisor],
+            Self::Approve { .. } | Self::Supervise { .. } => &[Supervisor],
+            Self::Reopen { .. } => &[Dispatcher, Supervisor],
+        }
+    }
+}
+
+/// The event a command produces and the status it leads to.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Decision {
+    pub kind: EventKind,
+    pub status: Status,
+}
+
+impl Ticket {
+    /// Checks `command` by `by` against the current state. Accepting yields exactly one
+    /// event; rejecting changes nothing.
+    pub fn decide(
+        &self,
+        command: &Command,
+        by: &Principal,
+        catalog: &Catalog,
+    ) -> Result<Decision, Rejection> {
+        let action = command.action();
+        if by.role != Role::System && !command.roles().contains(&by.role) {
+            return Err(Rejection::Forbidden {
+                role: by.role,
+                action,
+            });
+        }
+        if by.role == Role::Field && !by.subject.as_ref().is_some_and(|s| self.is_assigned_to(s)) {
+            return Err(Rejection::NotAssigned);
+        }
+        let status = self.status;
+        let illegal = || Rejection::IllegalTransition { action, status };
+        use Status::*;
+        let (kind, next) = match command {
+            Command::Triage {
+                category,
+                urgency,
+                position,
+                address_text,
+                retailer_licence,
+            } => {
+                if !matches!(status, Received | Triaged | EnRoute | OnSite) {
+                    return Err(illegal());
+                }
+                let code = category
+                    .as_ref()
+                    .or(self.category.as_ref())
+                    .ok_or_else(|| {
+                        Rejection::rule(
+                            "category_required",
+                            "triage needs a category: the ticket has none yet",
+                        )
+                    })?;
+                let cat = catalog.get(code).ok_or_else(|| {
+                    Rejection::rule("unknown_category", format!("unknown category `{code}`"))
+                })?;
+                let category_changed = self.category.as_deref() != Some(cat.code.as_str());
+                let (grade, from_default) = match urgency {
+                    Some(g) => (*g, false),
+                    None if self.triage.urgency_from_default || self.urgency.is_none() => {
+                        (cat.urgency, true)
+                    }
+                    None => (self.urgency.unwrap_or(cat.urgency), false),
+                };
+                let in_field = matches!(status, EnRoute | OnSite);
+                if in_field && cat.path != HandlingPath::Full {
+                    return Err(Rejection::rule(
+                        "path_conflict",
+                        format!(
+                            "a vehicle is already on this ticket; category `{}` needs no on-site stage",
+                            cat.code
+                        ),
+                    ));
+                }
+                let mut location = self.location.clone();
+                if position.is_some() {
+                    location.position = *position;
+                }
+                if address_text.is_some() {
+                    location.address_text = address_text.clone();
+                }
+                if retailer_licence.is_some() {
+                    location.retailer_licence = retailer_licence.clone();
+                }
+                let next = match (in_field, cat.path) {
+                    (true, _) => status,
+                    (false, HandlingPath::Full) => Triaged,
+                    (false, HandlingPath::NoOnsite) => Reporting,
+                    (false, HandlingPath::DirectAnswer) => Replying,
+                };
+                let overridden = (self.category.is_some() && category_changed)
+                    || (urgency.is_some() && *urgency != self.urgency);
+                (
+                    EventKind::Triaged {
+                        category: cat.code.clone(),
+                        urgency: grade,
+                        department: cat.lead_department,
+                        path: cat.path,
+                        location,
+                        urgency_from_default: from_default,
+                        overridden,
+                    },
+                    next,
+                )
+            }
+            Command::Dispatch {
+                vehicle,
+                team,
+                crew,
+            } => {
+                let fast_track = status == Received;
+                let allowed = match status {
+                    Triaged | EnRoute => true,
+                    Received => self.urgency == Some(Urgency::I),
+                    _ => false,
+                };
+                if !allowed {
+                    return Err(illegal());
+                }
+                if matches!(
+                    self.path,
+                    Some(HandlingPath::NoOnsite | HandlingPath::DirectAnswer)
+                ) {
+                    return Err(Rejection::rule(
+                        "no_onsite_stage",
+                        "this ticket's category needs no vehicle on site",
+                    ));
+                }
+                let kind = EventKind::Dispatched {
+                    vehicle_id: vehicle.clone(),
+                    team_id: team.clone(),
+                    crew: crew.clone(),
+                    fast_track,
+                };
+                (kind, EnRoute)
+            }
+            Command::Assign { staff } => {
+                if status.is_closed() {
+                    return Err(illegal());
+                }
+                (
+                    EventKind::Assigned {
+                        staff_id: staff.clone(),
+                    },
+                    status,
+                )
+            }
+            Command::Arrive => {
+                if status != EnRoute {
+                    return Err(illegal());
+                }
+                let vehicle_id = self.assignment.vehicle_id.clone();
+                (EventKind::Arrived { vehicle_id }, OnSite)
+            }
+            Command::RecordOnsite {
+                findings,
+                actions,
+                evidence,
+            } => {
+                if status != OnSite {
+                    return Err(illegal());
+                }
+                require_text(findings, "findings_required", "the findings")?;
+                let kind = EventKind::OnsiteRecorded {
+                    findings: findings.clone(),
+                    actions: actions.clone(),
+                    evidence: evidence.clone(),
+                };
+                (kind, Reporting)
+            }
+            Command::SubmitReport { sections, evidence } => {
+                if status != Reporting {
+                    return Err(illegal());
+                }
+                let code = self.category.as_deref().ok_or_else(|| {
+                    Rejection::rule("category_required", "classify the ticket before reporting")
+                })?;
+                let required = catalog
+                    .get(code)
+                    .map(|c| c.report_sections.clone())
+                    .unwrap_or_default();
+                let missing: Vec<String> = required
+                    .into_iter()
+                    .filter(|s| sections.get(s).is_none_or(|v| v.trim().is_empty()))
+                    .collect();
+                if !missing.is_empty() {
+                    return Err(Rejection::Rule {
+                        code: "report_incomplete",
+                        message: format!("the report is missing: {}", missing.join(", ")),
+                        missing,
+                    });
+                }
+                let version = self.report.as_ref().map_or(1, |r| r.version + 1);
+                let kind = EventKind::ReportSubmitted {
+                    sections: sections.clone(),
+                    evidence: evidence.clone(),
+                    version,
+                };
+                (kind, InReview)
+            }
+            Command::Review { decision, reasons } => {
+                if status != InReview {
+                    return Err(illegal());
+                }
+                let next = match decision {
+                    ReviewDecision::Pass => InApproval,
+                    ReviewDecision::Return => {
+                        require_reasons(reasons)?;
+                        Reporting
+                    }
+                };
+                (
+                    EventKind::Reviewed {
+                        decision: *decision,
+                        reasons: reasons.clone(),
+                    },
+                    next,
+                )
+            }
+            Command::Approve { decision, reasons } => {
+                if status != InApproval {
+                    return Err(illegal());
+                }
+                let next = match decision {
+                    ApprovalDecision::Approve => Replying,
+                    ApprovalDecision::ReturnToReporting => Reporting,
+                    ApprovalDecision::ReturnToReview => InReview,
+                };
+                if next != Replying {
+                    require_reasons(reasons)?;
+                }
+                (
+                    EventKind::ApprovalDecided {
+                        decision: *decision,
+                        reasons: reasons.clone(),
+                    },
+                    next,
+                )
+            }
+            Command::Reply { text } => {
+                if status != Replying {
+                    return Err(illegal());
+                }
+                require_text(text, "reply_required", "the reply")?;
+                (EventKind::Replied { text: text.clone() }, AwaitingVisit)
+            }
+            Command::RecordVisit {
+                satisfaction,
+                comment,
+            } => {
+                if status != AwaitingVisit {
+                    return Err(illegal());
+                }
+                if self.visit.is_some() {
+                    return Err(Rejection::rule(
+                        "already_visited",
+                        "the return visit is already recorded; archive the ticket",
+                    ));
+                }
+                let reopened = *satisfaction == Satisfaction::Unsatisfied;
+                let next = if reopened {
+                    self.reopen_target()
+                } else {
+                    AwaitingVisit
+                };
+                let kind = EventKind::ReturnVisited {
+                    satisfaction: *satisfaction,
+                    comment: comment.clone(),
+                    reopened,
+                };
+                (kind, next)
+            }
+            Command::Archive { note } => {
+                if status != AwaitingVisit {
+                    return Err(illegal());
+                }
+                let reachable = self.reporter.as_ref().is_some_and(|r| r.reachable());
+                if self.visit.is_none() && reachable {
+                    return Err(Rejection::rule(
+                        "return_visit_missing",
+                        "record the return visit before archiving",
+                    ));
+                }
+                (EventKind::Archived { note: note.clone() }, Archived)
+            }
+            Command::Reopen { reason, to } => {
+                if status != Archived {
+                    return Err(illegal());
+                }
+                require_text(reason, "reason_required", "the reason")?;
+                let next = match to {
+                    None => self.reopen_target(),
+                    Some(s @ (Triaged | Reporting)) => *s,
+                    Some(other) => {
+                        return Err(Rejection::rule(
+                            "bad_reopen_target",
+                            format!("a ticket reopens to triaged or reporting, not {other}"),
+                        ));
+                    }
+                };
+                (
+                    EventKind::Reopened {
+                        reason: reason.clone(),
+                    },
+                    next,
+                )
+            }
+            Command::Supervise { notice } => {
+                if status.is_closed() {
+                    return Err(illegal());
+                }
+                require_text(notice, "notice_required", "the notice")?;
+                (
+                    EventKind::Supervised {
+                        notice: notice.clone(),
+                    },
+                    status,
+                )
+            }
+            Command::Transfer { to, reason } => {
+                if status.is_closed() {
+                    return Err(illegal());
+                }
+                require_text(reason, "reason_required", "the reason")?;
+                let next = match to {
+                    TransferTarget::Department { department } => {
+                        if self.department == Some(*department) {
+                            return Err(Rejection::rule(
+                                "same_department",
+                                format!("the ticket is already with {department}"),
+                            ));
+                        }
+                        status
+                    }
+                    TransferTarget::OtherUnit { unit } => {
+                        require_text(unit, "unit_required", "the receiving unit")?;
+                        Transferred
+                    }
+                    TransferTarget::Platform => Transferred,
+                };
+                (
+                    EventKind::Transferred {
+                        to: to.clone(),
+                        reason: reason.clone(),
+                    },
+                    next,
+                )
+            }
+            Command::MergeInto {
+                target,
+                target_number,
+            } => {
+                if status.is_closed() {
+                    return Err(illegal());
+                }
+                if *target == self.id {
+                    return Err(Rejection::rule(
+                        "merge_into_itself",
+                        "a ticket cannot be merged into itself",
+                    ));
+                }
+                (
+                    EventKind::Merged {
+                        into: *target,
+                        into_number: target_number.clone(),
+                    },
+                    Merged,
+                )
+            }
+            Command::AbsorbDuplicate {
+                duplicate,
+                duplicate_number,
+            } => {
+                if status.is_closed() {
+                    return Err(illegal());
+                }
+                if *duplicate == self.id {
+                    return Err(Rejection::rule(
+                        "merge_into_itself",
+                        "a ticket cannot be merged into itself",
+                    ));
+                }
+                let kind = EventKind::DuplicateMerged {
+                    duplicate: *duplicate,
+                    duplicate_number: duplicate_number.clone(),
+                };
+                (kind, status)
+            }
+        };
+        Ok(Decision { kind, status: next })
+    }
+
+    /// Checks and applies in one step; returns the event's kind and the new status.
+    pub fn execute(
+        &mut self,
+        command: &Command,
+        by: &Principal,
+        catalog: &Catalog,
+        at: crate::domain::Timestamp,
+    ) -> Result<Decision, Rejection> {
+        let decision = self.decide(command, by, catalog)?;
+        self.apply(&decision.kind, decision.status, at);
+        Ok(decision)
+    }
+
+    /// Where a reopened ticket starts again: the reply for consultations, else the report.
+    fn reopen_target(&self) -> Status {
+        match self.path {
+            Some(HandlingPath::DirectAnswer) => Status::Triaged,
+            _ => Status::Reporting,
+        }
+    }
+}
+
+fn require_reasons(reasons: &[String]) -> Result<(), Rejection> {
+    if reasons.iter().all(|r| r.trim().is_empty()) {
+        return Err(Rejection::rule(
+            "reasons_required",
+            "a return needs at least one reason",
+        ));
+    }
+    Ok(())
+}

@@ -1,0 +1,292 @@
+//! Ticket events: what happened, in the past tense. A stored event carries the dense global
+//! `event_id` (the stream order consoles resume from), the per-ticket `seq`, the time, the
+//! principal and the status the ticket is in afterwards.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use super::{
+    ApprovalDecision, Evidence, Location, OnsiteRecord, Reply, Report, ReviewDecision,
+    Satisfaction, StageSpan, Status, Ticket, TransferRecord, TransferTarget, Visit,
+};
+use crate::domain::catalog::{Department, HandlingPath, Kind, Urgency};
+use crate::domain::clock::Timestamp;
+use crate::domain::ids::{StaffId, TeamId, TicketId, TicketNumber, VehicleId};
+use crate::domain::role::Principal;
+use crate::domain::ticket::Source;
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type")]
+pub enum EventKind {
+    #[serde(rename = "ticket.received")]
+    Received {
+        source: Source,
+        external_id: Option<String>,
+        kind: Kind,
+        category: Option<String>,
+        urgency: Option<Urgency>,
+        department: Option<Department>,
+    },
+    #[serde(rename = "ticket.triaged")]
+    Triaged {
+        category: String,
+        urgency: Urgency,
+        department: Department,
+        path: HandlingPath,
+        location: Location,
+        urgency_from_default: bool,
+        overridden: bool,
+    },
+    #[serde(rename = "ticket.dispatched")]
+    Dispatched {
+        vehicle_id: VehicleId,
+        team_id: TeamId,
+        crew: Vec<StaffId>,
+        /// Sent at intake, before triage was confirmed (grade I).
+        fast_track: bool,
+    },
+    #[serde(rename = "ticket.assigned")]
+    Assigned { staff_id: StaffId },
+    #[serde(rename = "ticket.arrived")]
+    Arrived { vehicle_id: Option<VehicleId> },
+    #[serde(rename = "ticket.onsite_recorded")]
+    OnsiteRecorded {
+        findings: String,
+        actions: String,
+        evidence: Vec<Evidence>,
+    },
+    #[serde(rename = "ticket.report_submitted")]
+    ReportSubmitted {
+        sections: BTreeMap<String, String>,
+        evidence: Vec<Evidence>,
+        version: u32,
+    },
+    #[serde(rename = "ticket.reviewed")]
+    Reviewed {
+        decision: ReviewDecision,
+        reasons: Vec<String>,
+    },
+    #[serde(rename = "ticket.approval_decided")]
+    ApprovalDecided {
+        decision: ApprovalDecision,
+        reasons: Vec<String>,
+    },
+    #[serde(rename = "ticket.replied")]
+    Replied { text: String },
+    #[serde(rename = "ticket.return_visited")]
+    ReturnVisited {
+        satisfaction: Satisfaction,
+        comment: Option<String>,
+        /// An unsatisfied visit reopens the ticket.
+        reopened: bool,
+    },
+    #[serde(rename = "ticket.archived")]
+    Archived { note: Option<String> },
+    #[serde(rename = "ticket.reopened")]
+    Reopened { reason: String },
+    #[serde(rename = "ticket.supervised")]
+    Supervised { notice: String },
+    #[serde(rename = "ticket.transferred")]
+    Transferred { to: TransferTarget, reason: String },
+    #[serde(rename = "ticket.merged")]
+    Merged {
+        into: TicketId,
+        into_number: TicketNumber,
+    },
+    #[serde(rename = "ticket.duplicate_merged")]
+    DuplicateMerged {
+        duplicate: TicketId,
+        duplicate_number: TicketNumber,
+    },
+}
+
+impl EventKind {
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::Received { .. } => "ticket.received",
+            Self::Triaged { .. } => "ticket.triaged",
+            Self::Dispatched { .. } => "ticket.dispatched",
+            Self::Assigned { .. } => "ticket.assigned",
+            Self::Arrived { .. } => "ticket.arrived",
+            Self::OnsiteRecorded { .. } => "ticket.onsite_recorded",
+            Self::ReportSubmitted { .. } => "ticket.report_submitted",
+            Self::Reviewed { .. } => "ticket.reviewed",
+            Self::ApprovalDecided { .. } => "ticket.approval_decided",
+            Self::Replied { .. } => "ticket.replied",
+            Self::ReturnVisited { .. } => "ticket.return_visited",
+            Self::Archived { .. } => "ticket.archived",
+            Self::Reopened { .. } => "ticket.reopened",
+            Self::Supervised { .. } => "ticket.supervised",
+            Self::Transferred { .. } => "ticket.transferred",
+            Self::Merged { .. } => "ticket.merged",
+            Self::DuplicateMerged { .. } => "ticket.duplicate_merged",
+        }
+    }
+}
+
+/// An event as stored and streamed.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct EventRecord {
+    /// Dense, commit-ordered global sequence number.
+    pub event_id: u64,
+    pub ticket_id: TicketId,
+    pub number: TicketNumber,
+    /// Per-ticket sequence number, from 1.
+    pub seq: u64,
+    pub at: Timestamp,
+    pub by: Principal,
+    /// The ticket's status once this event is applied.
+    pub status: Status,
+    #[serde(flatten)]
+    pub kind: EventKind,
+}
+
+impl Ticket {
+    /// Folds one event into the state. `status` is the status the event leads to.
+    pub(super) fn apply(&mut self, kind: &EventKind, status: Status, at: Timestamp) {
+        match kind {
+            EventKind::Received { .. } => {}
+            EventKind::Triaged {
+                category,
+                urgency,
+                department,
+                path,
+                location,
+                urgency_from_default,
+                overridden,
+            } => {
+                self.category = Some(category.clone());
+                self.urgency = Some(*urgency);
+                self.department = Some(*department);
+                self.path = Some(*path);
+                self.location = location.clone();
+                self.triage.confirmed = true;
+                self.triage.urgency_from_default = *urgency_from_default;
+                self.triage.overridden |= *overridden;
+            }
+            EventKind::Dispatched {
+                vehicle_id,
+                team_id,
+                crew,
+                ..
+            } => {
+                self.assignment.vehicle_id = Some(vehicle_id.clone());
+                self.assignment.team_id = Some(team_id.clone());
+                for s in crew {
+                    if !self.assignment.staff.contains(s) {
+                        self.assignment.staff.push(s.clone());
+                    }
+                }
+            }
+            EventKind::Assigned { staff_id } => {
+                if !self.assignment.staff.contains(staff_id) {
+                    self.assignment.staff.push(staff_id.clone());
+                }
+            }
+            EventKind::Arrived { .. } => {}
+            EventKind::OnsiteRecorded {
+                findings,
+                actions,
+                evidence,
+            } => {
+                self.onsite = Some(OnsiteRecord {
+                    findings: findings.clone(),
+                    actions: actions.clone(),
+                    evidence: evidence.clone(),
+                    recorded_at: at,
+                });
+            }
+            EventKind::ReportSubmitted {
+                sections,
+                evidence,
+                version,
+            } => {
+                self.report = Some(Report {
+                    sections: sections.clone(),
+                    evidence: evidence.clone(),
+                    submitted_at: at,
+                    version: *version,
+                });
+            }
+            EventKind::Reviewed { decision, .. } => {
+                if *decision == ReviewDecision::Return {
+                    self.review_returns += 1;
+                }
+            }
+            EventKind::ApprovalDecided { decision, .. } => {
+                if *decision != ApprovalDecision::Approve {
+                    self.approval_returns += 1;
+                }
+            }
+            EventKind::Replied { text } => {
+                self.reply = Some(Reply {
+                    text: text.clone(),
+                    replied_at: at,
+                });
+            }
+            EventKind::ReturnVisited {
+                satisfaction,
+                comment,
+                reopened,
+            } => {
+                self.visit = Some(Visit {
+                    satisfaction: *satisfaction,
+                    comment: comment.clone(),
+                    visited_at: at,
+                });
+                if *reopened {
+                    self.reopen_for_rework();
+                }
+            }
+            EventKind::Archived { .. } => {}
+            EventKind::Reopened { .. } => self.reopen_for_rework(),
+            EventKind::Supervised { .. } => self.supervision_notices += 1,
+            EventKind::Transferred { to, reason } => {
+                if let TransferTarget::Department { department } = to {
+                    self.department = Some(*department);
+                }
+                self.transfer = Some(TransferRecord {
+                    to: to.clone(),
+                    reason: reason.clone(),
+                });
+            }
+            EventKind::Merged { into, .. } => self.merged_into = Some(*into),
+            EventKind::DuplicateMerged { duplicate, .. } => self.duplicates.push(*duplicate),
+        }
+        self.enter(status, at);
+        self.seq += 1;
+        self.updated_at = at;
+    }
+
+    /// A reopened ticket is answered and visited again; its history stays in the timeline.
+    fn reopen_for_rework(&mut self) {
+        self.reopen_count += 1;
+        self.reply = None;
+        self.visit = None;
+    }
+
+    fn enter(&mut self, status: Status, at: Timestamp) {
+        let stage = status.stage();
+        if stage != self.stage() || self.stages.is_empty() {
+            if let Some(open) = self.stages.last_mut() {
+                open.exited_at.get_or_insert(at);
+            }
+            self.stages.push(StageSpan {
+                stage,
+                entered_at: at,
+                exited_at: None,
+            });
+        }
+        if status == Status::Triaged {
+            // Back to intake (a reopen): the previous vehicle is no longer on it.
+            self.assignment.vehicle_id = None;
+        }
+        self.status = status;
+    }
+
+    /// The `stage` the ticket was in when the span began, for analytics.
+    pub fn current_span(&self) -> Option<&StageSpan> {
+        self.stages.last()
+    }
+}

@@ -1,0 +1,360 @@
+//! A ticket (工单) and everything that happens to it. State changes follow one pattern:
+//! [`Ticket::decide`] checks a [`Command`] against the current state and the principal and
+//! returns exactly one [`EventKind`] (or a [`Rejection`], changing nothing);
+//! [`Ticket::apply`] folds that event into the state. Snapshots and timelines therefore can
+//! never disagree.
+
+mod command;
+mod event;
+mod status;
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use time::Duration;
+
+pub use command::{ApprovalDecision, Command, Decision, Rejection, ReviewDecision, TransferTarget};
+pub use event::{EventKind, EventRecord};
+pub use status::{Stage, Status};
+
+use super::catalog::{Catalog, Department, HandlingPath, Kind, Urgency};
+use super::clock::Timestamp;
+use super::geo::LatLng;
+use super::ids::{StaffId, TeamId, TicketId, TicketNumber, VehicleId};
+use super::role::{Principal, Subject};
+
+/// Where a ticket came in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+pub enum Source {
+    #[serde(rename = "12313")]
+    Hotline,
+    #[serde(rename = "phone")]
+    Phone,
+    #[serde(rename = "web")]
+    Web,
+    #[serde(rename = "open311")]
+    Open311,
+    #[serde(rename = "walk_in")]
+    WalkIn,
+}
+
+impl Source {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Hotline => "12313",
+            Self::Phone => "phone",
+            Self::Web => "web",
+            Self::Open311 => "open311",
+            Self::WalkIn => "walk_in",
+        }
+    }
+}
+
+/// The citizen behind a ticket. Personal data: dispatchers and supervisors only.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Reporter {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone: Option<String>,
+    #[serde(default)]
+    pub anonymous: bool,
+}
+
+impl Reporter {
+    /// Whether a return visit by phone is possible at all.
+    pub fn reachable(&self) -> bool {
+        !self.anonymous && self.phone.as_deref().is_some_and(|p| !p.trim().is_empty())
+    }
+}
+
+/// Where the problem is, as far as it is known.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Location {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub position: Option<LatLng>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub address_text: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retailer_licence: Option<String>,
+}
+
+/// Who is handling the ticket: the vehicle sent, its squad and the staff involved.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Assignment {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vehicle_id: Option<VehicleId>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub team_id: Option<TeamId>,
+    #[serde(default)]
+    pub staff: Vec<StaffId>,
+}
+
+/// When a stage was entered and left; kept for analytics.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct StageSpan {
+    pub stage: Stage,
+    pub entered_at: Timestamp,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exited_at: Option<Timestamp>,
+}
+
+/// A piece of evidence: a photo, an inspection record, a document, by reference.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Evidence {
+    pub kind: String,
+    pub reference: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct OnsiteRecord {
+    pub findings: String,
+    pub actions: String,
+    #[serde(default)]
+    pub evidence: Vec<Evidence>,
+    pub recorded_at: Timestamp,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Report {
+    pub sections: BTreeMap<String, String>,
+    #[serde(default)]
+    pub evidence: Vec<Evidence>,
+    pub submitted_at: Timestamp,
+    /// 1 for the first submission, +1 after every return.
+    pub version: u32,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Reply {
+    pub text: String,
+    pub replied_at: Timestamp,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Satisfaction {
+    Satisfied,
+    BasicallySatisfied,
+    Unsatisfied,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Visit {
+    pub satisfaction: Satisfaction,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comment: Option<String>,
+    pub visited_at: Timestamp,
+}
+
+/// What triage concluded and who decided it.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Triage {
+    /// A dispatcher confirmed category, urgency and location.
+    pub confirmed: bool,
+    /// The urgency grade came from the category's default, not from a person.
+    pub urgency_from_default: bool,
+    /// The dispatcher changed what intake had said.
+    pub overridden: bool,
+}
+
+/// Where a transfer sent the ticket.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TransferRecord {
+    pub to: TransferTarget,
+    pub reason: String,
+}
+
+/// A ticket's current state: the fold of its events.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Ticket {
+    pub id: TicketId,
+    pub number: TicketNumber,
+    pub source: Source,
+    pub external_id: Option<String>,
+    pub kind: Kind,
+    pub category: Option<String>,
+    pub urgency: Option<Urgency>,
+    pub department: Option<Department>,
+    pub path: Option<HandlingPath>,
+    pub status: Status,
+    pub description: String,
+    pub reporter: Option<Reporter>,
+    pub location: Location,
+    pub received_at: Timestamp,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+    /// Per-ticket sequence number of the last event.
+    pub seq: u64,
+    pub triage: Triage,
+    pub assignment: Assignment,
+    pub stages: Vec<StageSpan>,
+    pub onsite: Option<OnsiteRecord>,
+    pub report: Option<Report>,
+    pub review_returns: u32,
+    pub approval_returns: u32,
+    pub reply: Option<Reply>,
+    pub visit: Option<Visit>,
+    pub reopen_count: u32,
+    pub supervision_notices: u32,
+    pub transfer: Option<TransferRecord>,
+    pub merged_into: Option<TicketId>,
+    pub duplicates: Vec<TicketId>,
+}
+
+/// An intake, already parsed from the wire.
+#[derive(Clone, Debug)]
+pub struct NewTicket {
+    pub source: Source,
+    pub external_id: Option<String>,
+    pub kind: Kind,
+    pub category: Option<String>,
+    pub urgency: Option<Urgency>,
+    pub description: String,
+    pub reporter: Option<Reporter>,
+    pub location: Location,
+    pub received_at: Option<Timestamp>,
+}
+
+/// The current stage's deadline and the overall one, derived from the guide.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Deadlines {
+    pub stage: Stage,
+    pub stage_due_at: Option<Timestamp>,
+    pub reply_due_at: Option<Timestamp>,
+}
+
+impl Ticket {
+    /// Registers an intake: the first state and its `ticket.received` event.
+    pub fn receive(
+        new: NewTicket,
+        id: TicketId,
+        number: TicketNumber,
+        catalog: &Catalog,
+        now: Timestamp,
+    ) -> Result<(Ticket, EventKind), Rejection> {
+        if new.description.trim().is_empty() {
+            return Err(Rejection::rule(
+                "description_required",
+                "the description must not be empty",
+            ));
+        }
+        let category = match &new.category {
+            Some(code) => Some(catalog.get(code).ok_or_else(|| {
+                Rejection::rule("unknown_category", format!("unknown category `{code}`"))
+            })?),
+            None => None,
+        };
+        let urgency = new.urgency.or(category.map(|c| c.urgency));
+        let ticket = Ticket {
+            id,
+            number,
+            source: new.source,
+            external_id: new.external_id,
+            kind: new.kind,
+            category: category.map(|c| c.code.clone()),
+            urgency,
+            department: category.map(|c| c.lead_department),
+            path: category.map(|c| c.path),
+            status: Status::Received,
+            description: new.description,
+            reporter: new.reporter,
+            location: new.location,
+            received_at: new.received_at.unwrap_or(now),
+            created_at: now,
+            updated_at: now,
+            seq: 1,
+            triage: Triage {
+                confirmed: false,
+                urgency_from_default: new.urgency.is_none() && urgency.is_some(),
+                overridden: false,
+            },
+            assignment: Assignment::default(),
+            stages: vec![StageSpan {
+                stage: Stage::Intake,
+                entered_at: now,
+                exited_at: None,
+            }],
+            onsite: None,
+            report: None,
+            review_returns: 0,
+            approval_returns: 0,
+            reply: None,
+            visit: None,
+            reopen_count: 0,
+            supervision_notices: 0,
+            transfer: None,
+            merged_into: None,
+            duplicates: Vec::new(),
+        };
+        let event = EventKind::Received {
+            source: ticket.source,
+            external_id: ticket.external_id.clone(),
+            kind: ticket.kind,
+            category: ticket.category.clone(),
+            urgency: ticket.urgency,
+            department: ticket.department,
+        };
+        Ok((ticket, event))
+    }
+
+    pub fn stage(&self) -> Stage {
+        self.status.stage()
+    }
+
+    /// Whether a field device bound to `subject` may see and act on this ticket.
+    pub fn is_assigned_to(&self, subject: &Subject) -> bool {
+        match subject {
+            Subject::Vehicle(v) => self.assignment.vehicle_id.as_ref() == Some(v),
+            Subject::Staff(s) => self.assignment.staff.contains(s),
+            Subject::Label(_) => false,
+        }
+    }
+
+    /// Whether `who` may read this ticket at all.
+    pub fn visible_to(&self, who: &Principal) -> bool {
+        use super::role::Role;
+        match who.role {
+            Role::Dispatcher | Role::Supervisor | Role::Admin | Role::System => true,
+            Role::Field => who.subject.as_ref().is_some_and(|s| self.is_assigned_to(s)),
+            Role::Platform | Role::Board => false,
+        }
+    }
+
+    /// Deadlines of the current stage and of the reply, from the guide's limits.
+    pub fn deadlines(&self, catalog: &Catalog) -> Deadlines {
+        let stage = self.stage();
+        let grade = self.urgency;
+        let entered = self
+            .stages
+            .last()
+            .map(|s| s.entered_at)
+            .unwrap_or(self.received_at);
+        let stage_due_at = grade
+            .and_then(|g| catalog.stage_limit(g, stage))
+            .map(|limit| entered + limit);
+        let reply_due_at = match (grade, stage) {
+            (_, Stage::ReturnVisit | Stage::Closed) => None,
+            (Some(g), _) => catalog.total_limit(g).map(|limit| self.received_at + limit),
+            (None, _) => None,
+        };
+        Deadlines {
+            stage,
+            stage_due_at,
+            reply_due_at,
+        }
+    }
+
+    /// Seconds spent in each stage so far (open spans counted up to `now`).
+    pub fn stage_durations(&self, now: Timestamp) -> BTreeMap<Stage, Duration> {
+        let mut out = BTreeMap::new();
+        for span in &self.stages {
+            let end = span.exited_at.unwrap_or(now);
+            *out.entry(span.stage).or_insert(Duration::ZERO) +=
+                end.inner() - span.entered_at.inner();
+        }
+        out
+    }
+}

@@ -1,0 +1,15 @@
+//! hotline-dispatch: the real-time dispatch engine of a 12313 tobacco-market supervision
+//! hotline command centre. See `ARCHITECTURE.md` for the code map.
+
+pub mod actors;
+pub mod api;
+pub mod app;
+pub mod auth;
+pub mod bus;
+pub mod config;
+pub mod demo;
+pub mod domain;
+pub mod engine;
+pub mod roster;
+pub mod store;
+pub mod telemetry;

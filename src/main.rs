@@ -1,0 +1,77 @@
+//! The `hotline-dispatch` command: `serve [--demo]`.
+
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use clap::{Parser, Subcommand};
+use hotline_dispatch::app::Application;
+use hotline_dispatch::config::Settings;
+use hotline_dispatch::domain::SystemClock;
+use hotline_dispatch::{demo, telemetry};
+
+#[derive(Parser)]
+#[command(
+    name = "hotline-dispatch",
+    version,
+    about = "Real-time dispatch engine for a 12313 hotline command centre"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the engine. Settings: config/ and APP__SECTION__KEY variables.
+    Serve {
+        /// Load synthetic Wuxue demo data into an empty store and print demo tokens.
+        #[arg(long)]
+        demo: bool,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let settings = match Settings::load() {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("hotline-dispatch: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    telemetry::init(&settings.log);
+    let Command::Serve { demo } = cli.command;
+    match actix_web::rt::System::new().block_on(serve(settings, demo)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("hotline-dispatch: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn serve(settings: Settings, with_demo: bool) -> anyhow::Result<()> {
+    let app = Application::build(settings, Arc::new(SystemClock))?;
+    let engine = app.engine().clone();
+    let base = format!("http://{}", app.addr());
+    if with_demo {
+        if demo::store_is_empty(&engine)? {
+            demo::load(&engine).await?;
+            println!("Loaded synthetic Wuxue demo data (made up; not real people or shops).");
+        } else {
+            println!("The store already holds data; demo data not loaded again.");
+        }
+        let tokens = demo::issue_tokens(&engine).await?;
+        println!("Demo tokens (shown once):");
+        for (role, token) in &tokens.tokens {
+            println!("  {role:<22} {token}");
+        }
+    }
+    println!("hotline-dispatch listening on {base}");
+    println!("  API        {base}/api/v1   (Authorization: Bearer <token>)");
+    println!("  API docs   {base}/docs/");
+    println!("  console    {base}/console");
+    println!("  metrics    {base}/metrics");
+    app.run_until_stopped().await?;
+    Ok(())
+}

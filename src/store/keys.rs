@@ -1,0 +1,135 @@
+//! Every key layout of the sled store, in one place. One tree holds the event log, the
+//! ticket snapshots and their indexes so that a commit is one atomic `apply_batch`.
+//!
+//! | prefix | key | value |
+//! |---|---|---|
+//! | `e` | event_id (u64 BE) | event record (JSON) |
+//! | `t` | ticket id (16 bytes) | ticket snapshot (JSON) |
+//! | `l` | ticket id, seq (u64 BE) | event_id (u64 BE): the ticket's timeline |
+//! | `x` | source, 0, external id | ticket id: idempotent intake |
+//! | `i` | field, 0, value, 0, ticket id | empty: secondary indexes |
+//! | `m` | name | meta values (counters) |
+//!
+//! Registry records (staff, teams, vehicles, tokens) live in a second tree, `records`,
+//! under `<kind>/<id>`.
+
+use crate::domain::ids::TicketId;
+use crate::domain::ticket::{Source, Ticket};
+
+pub const EVENT: u8 = b'e';
+pub const TICKET: u8 = b't';
+pub const TIMELINE: u8 = b'l';
+pub const EXTERNAL: u8 = b'x';
+pub const INDEX: u8 = b'i';
+
+pub const LAST_EVENT_ID: &[u8] = b"m/last_event_id";
+
+pub fn event(event_id: u64) -> [u8; 9] {
+    let mut k = [0u8; 9];
+    k[0] = EVENT;
+    k[1..].copy_from_slice(&event_id.to_be_bytes());
+    k
+}
+
+pub fn ticket(id: &TicketId) -> [u8; 17] {
+    let mut k = [0u8; 17];
+    k[0] = TICKET;
+    k[1..].copy_from_slice(id.as_bytes());
+    k
+}
+
+pub fn timeline_prefix(id: &TicketId) -> Vec<u8> {
+    let mut k = Vec::with_capacity(25);
+    k.push(TIMELINE);
+    k.extend_from_slice(id.as_bytes());
+    k
+}
+
+pub fn timeline(id: &TicketId, seq: u64) -> Vec<u8> {
+    let mut k = timeline_prefix(id);
+    k.extend_from_slice(&seq.to_be_bytes());
+    k
+}
+
+pub fn external(source: Source, external_id: &str) -> Vec<u8> {
+    let mut k = vec![EXTERNAL];
+    k.extend_from_slice(source.as_str().as_bytes());
+    k.push(0);
+    k.extend_from_slice(external_id.as_bytes());
+    k
+}
+
+pub fn ticket_number_counter(year: i32) -> Vec<u8> {
+    format!("m/ticket_number/{year}").into_bytes()
+}
+
+/// The indexed fields of a ticket.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Field {
+    Status,
+    Category,
+    Urgency,
+    Department,
+    /// A vehicle or staff member the ticket is assigned to (`vehicle:V-1`, `staff:S-1`).
+    Assignee,
+}
+
+impl Field {
+    fn tag(self) -> u8 {
+        match self {
+            Self::Status => b's',
+            Self::Category => b'c',
+            Self::Urgency => b'u',
+            Self::Department => b'd',
+            Self::Assignee => b'a',
+        }
+    }
+}
+
+pub fn index_prefix(field: Field, value: &str) -> Vec<u8> {
+    let mut k = vec![INDEX, field.tag(), 0];
+    k.extend_from_slice(value.as_bytes());
+    k.push(0);
+    k
+}
+
+pub fn index(field: Field, value: &str, id: &TicketId) -> Vec<u8> {
+    let mut k = index_prefix(field, value);
+    k.extend_from_slice(id.as_bytes());
+    k
+}
+
+/// The ticket id at the end of an index key.
+pub fn id_from_index(key: &[u8]) -> Option<TicketId> {
+    let tail: [u8; 16] = key.get(key.len().checked_sub(16)?..)?.try_into().ok()?;
+    Some(TicketId::from_bytes(tail))
+}
+
+/// Every index entry a ticket snapshot has.
+pub fn index_entries(t: &Ticket) -> Vec<Vec<u8>> {
+    let mut out = vec![index(Field::Status, t.status.as_str(), &t.id)];
+    if let Some(c) = &t.category {
+        out.push(index(Field::Category, c, &t.id));
+    }
+    if let Some(u) = t.urgency {
+        out.push(index(Field::Urgency, u.as_str(), &t.id));
+    }
+    if let Some(d) = t.department {
+        out.push(index(Field::Department, d.as_str(), &t.id));
+    }
+    if let Some(v) = &t.assignment.vehicle_id {
+        out.push(index(Field::Assignee, &format!("vehicle:{v}"), &t.id));
+    }
+    for s in &t.assignment.staff {
+        out.push(index(Field::Assignee, &format!("staff:{s}"), &t.id));
+    }
+    out
+}
+
+pub fn record(kind: &str, id: &str) -> Vec<u8> {
+    format!("{kind}/{id}").into_bytes()
+}
+
+pub fn record_prefix(kind: &str) -> Vec<u8> {
+    format!("{kind}/").into_bytes()
+}

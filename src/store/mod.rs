@@ -1,0 +1,159 @@
+//! Durable storage behind a [`Store`] trait. The default implementation is sled
+//! ([`SledStore`]): one append-only event log ordered by a dense global sequence number,
+//! a snapshot per ticket, secondary indexes, and registry records. Writes go through a
+//! single writer that acknowledges nothing before it is flushed (group commit).
+
+pub mod keys;
+mod query;
+mod sled_store;
+mod writer;
+
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use tokio::sync::oneshot;
+
+pub use query::{TicketPage, TicketQuery};
+pub use sled_store::{SledStore, StoreOptions};
+
+use crate::domain::ids::TicketId;
+use crate::domain::role::Principal;
+use crate::domain::ticket::{EventKind, EventRecord, Source, Status, Ticket};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("storage failure: {0}")]
+    Io(String),
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(String),
+    /// An intake with this (source, external id) already exists.
+    #[error("ticket {0} already has this external id")]
+    DuplicateExternal(TicketId),
+    /// A record with this id already exists.
+    #[error("{0} already exists")]
+    RecordExists(String),
+    /// The record to update does not exist.
+    #[error("{0} does not exist")]
+    RecordMissing(String),
+    /// The writer's queue is full: the caller should back off.
+    #[error("the store is overloaded; try again shortly")]
+    Overloaded,
+    #[error("the store is shutting down")]
+    Closed,
+}
+
+impl From<sled::Error> for StoreError {
+    fn from(e: sled::Error) -> Self {
+        Self::Io(e.to_string())
+    }
+}
+
+impl From<serde_json::Error> for StoreError {
+    fn from(e: serde_json::Error) -> Self {
+        Self::Corrupt(e.to_string())
+    }
+}
+
+/// Kinds of registry records.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RecordKind {
+    Staff,
+    Team,
+    Vehicle,
+    Token,
+}
+
+impl RecordKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Staff => "staff",
+            Self::Team => "team",
+            Self::Vehicle => "vehicle",
+            Self::Token => "token",
+        }
+    }
+}
+
+/// How a record write treats an existing record.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PutMode {
+    Create,
+    Update,
+    Upsert,
+}
+
+/// One unit of work for the writer; all of it is durable, or none of it is acknowledged.
+#[derive(Debug)]
+pub enum Write {
+    /// A new ticket. The writer gives it its number and refuses a repeated external id.
+    CreateTicket {
+        ticket: Box<Ticket>,
+        event: EventKind,
+        by: Principal,
+    },
+    /// A ticket changed by one event; `before` tells which index entries to drop.
+    UpdateTicket {
+        before: Box<Ticket>,
+        after: Box<Ticket>,
+        event: EventKind,
+        by: Principal,
+    },
+    PutRecord {
+        kind: RecordKind,
+        id: String,
+        value: Vec<u8>,
+        mode: PutMode,
+    },
+    DeleteRecord {
+        kind: RecordKind,
+        id: String,
+    },
+}
+
+/// What a durable write produced.
+#[derive(Debug)]
+pub enum Written {
+    Ticket {
+        ticket: Box<Ticket>,
+        event: std::sync::Arc<EventRecord>,
+    },
+    Record,
+}
+
+/// An acknowledgement that resolves once the write is on disk.
+pub struct Pending(oneshot::Receiver<Result<Written, StoreError>>);
+
+impl Future for Pending {
+    type Output = Result<Written, StoreError>;
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        Pin::new(&mut self.0)
+            .poll(cx)
+            .map(|r| r.unwrap_or(Err(StoreError::Closed)))
+    }
+}
+
+/// The storage the engine runs on.
+pub trait Store: Send + Sync + 'static {
+    /// Queues a write; the returned future resolves when it is durable.
+    fn submit(&self, write: Write) -> Pending;
+    fn ticket(&self, id: &TicketId) -> Result<Option<Ticket>, StoreError>;
+    fn ticket_by_external(
+        &self,
+        source: Source,
+        external_id: &str,
+    ) -> Result<Option<Ticket>, StoreError>;
+    /// A ticket's events in order.
+    fn timeline(&self, id: &TicketId) -> Result<Vec<EventRecord>, StoreError>;
+    /// Up to `limit` events with `event_id > after`, in order.
+    fn events_since(&self, after: u64, limit: usize) -> Result<Vec<EventRecord>, StoreError>;
+    fn last_event_id(&self) -> u64;
+    fn list_tickets(&self, query: &TicketQuery) -> Result<TicketPage, StoreError>;
+    /// Ids of every ticket not in a closed status.
+    fn open_ticket_ids(&self) -> Result<Vec<TicketId>, StoreError>;
+    fn count_by_status(&self) -> Result<Vec<(Status, u64)>, StoreError>;
+    fn record(&self, kind: RecordKind, id: &str) -> Result<Option<Vec<u8>>, StoreError>;
+    fn records(&self, kind: RecordKind) -> Result<Vec<Vec<u8>>, StoreError>;
+    /// Flushes everything and stops the writer (graceful shutdown).
+    fn close(&self) -> Result<(), StoreError>;
+}

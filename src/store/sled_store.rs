@@ -1,0 +1,234 @@
+//! The sled implementation of [`Store`].
+//!
+//! Durability: a write is acknowledged after `Db::flush`, which survives a process crash
+//! (kill -9). On Linux sled flushes with `sync_file_range`, which does not promise that the
+//! data survives a power loss or kernel crash.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc::{SyncSender, TrySendError, sync_channel};
+use std::thread::JoinHandle;
+
+use parking_lot::Mutex;
+use tokio::sync::oneshot;
+
+use super::writer::{Request, Writer, id_from, u64_from};
+use super::{Pending, RecordKind, Store, StoreError, TicketPage, TicketQuery, Write, keys};
+use crate::bus::EventBus;
+use crate::domain::ids::TicketId;
+use crate::domain::ticket::{EventRecord, Source, Status, Ticket};
+
+/// How to open the store.
+#[derive(Clone, Debug)]
+pub struct StoreOptions {
+    pub path: PathBuf,
+    /// sled's page cache, in bytes.
+    pub cache_capacity: u64,
+    /// Most writes one flush may carry.
+    pub max_batch: usize,
+    /// Most writes waiting for the writer; past it, writes are refused as overload.
+    pub queue_capacity: usize,
+    /// Prefix of human ticket numbers (`WX` gives `WX-2026-000123`).
+    pub number_prefix: String,
+}
+
+pub struct SledStore {
+    main: sled::Tree,
+    records: sled::Tree,
+    db: sled::Db,
+    last_event_id: Arc<AtomicU64>,
+    queue: Mutex<Option<SyncSender<Request>>>,
+    writer: Mutex<Option<JoinHandle<()>>>,
+}
+
+impl SledStore {
+    pub fn open(options: &StoreOptions, bus: Arc<EventBus>) -> Result<Self, StoreError> {
+        let db = sled::Config::new()
+            .path(&options.path)
+            .cache_capacity(options.cache_capacity)
+            // Durability comes from the writer's explicit flush; background flushes only
+            // shorten recovery.
+            .flush_every_ms(Some(1000))
+            .open()?;
+        let main = db.open_tree("main")?;
+        let records = db.open_tree("records")?;
+        let last = match main.get(keys::LAST_EVENT_ID)? {
+            Some(v) => u64_from(&v)?,
+            None => 0,
+        };
+        let last_event_id = Arc::new(AtomicU64::new(last));
+        let writer = Writer {
+            main: main.clone(),
+            records: records.clone(),
+            db: db.clone(),
+            bus,
+            last_event_id: last_event_id.clone(),
+            number_prefix: options.number_prefix.clone(),
+            max_batch: options.max_batch.max(1),
+            numbers: Default::default(),
+        };
+        let (tx, rx) = sync_channel(options.queue_capacity.max(1));
+        let handle = std::thread::Builder::new()
+            .name("store-writer".into())
+            .spawn(move || writer.run(rx))
+            .map_err(|e| StoreError::Io(e.to_string()))?;
+        Ok(Self {
+            main,
+            records,
+            db,
+            last_event_id,
+            queue: Mutex::new(Some(tx)),
+            writer: Mutex::new(Some(handle)),
+        })
+    }
+
+    pub(super) fn main(&self) -> &sled::Tree {
+        &self.main
+    }
+
+    fn load_ticket(&self, key: &[u8]) -> Result<Option<Ticket>, StoreError> {
+        match self.main.get(key)? {
+            Some(v) => Ok(Some(serde_json::from_slice(&v)?)),
+            None => Ok(None),
+        }
+    }
+
+    fn load_event(&self, event_id: u64) -> Result<EventRecord, StoreError> {
+        let v = self
+            .main
+            .get(keys::event(event_id))?
+            .ok_or_else(|| StoreError::Corrupt(format!("event {event_id} is missing")))?;
+        Ok(serde_json::from_slice(&v)?)
+    }
+}
+
+impl Store for SledStore {
+    fn submit(&self, write: Write) -> Pending {
+        let (reply, rx) = oneshot::channel();
+        let queue = self.queue.lock();
+        match queue.as_ref() {
+            Some(tx) => match tx.try_send(Request { write, reply }) {
+                Ok(()) => {}
+                Err(TrySendError::Full(r)) => {
+                    let _ = r.reply.send(Err(StoreError::Overloaded));
+                }
+                Err(TrySendError::Disconnected(r)) => {
+                    let _ = r.reply.send(Err(StoreError::Closed));
+                }
+            },
+            None => {
+                let _ = reply.send(Err(StoreError::Closed));
+            }
+        }
+        Pending(rx)
+    }
+
+    fn ticket(&self, id: &TicketId) -> Result<Option<Ticket>, StoreError> {
+        self.load_ticket(&keys::ticket(id))
+    }
+
+    fn ticket_by_external(
+        &self,
+        source: Source,
+        external_id: &str,
+    ) -> Result<Option<Ticket>, StoreError> {
+        match self.main.get(keys::external(source, external_id))? {
+            Some(v) => self.ticket(&id_from(&v)?),
+            None => Ok(None),
+        }
+    }
+
+    fn timeline(&self, id: &TicketId) -> Result<Vec<EventRecord>, StoreError> {
+        self.main
+            .scan_prefix(keys::timeline_prefix(id))
+            .map(|kv| {
+                let (_, v) = kv?;
+                self.load_event(u64_from(&v)?)
+            })
+            .collect()
+    }
+
+    fn events_since(&self, after: u64, limit: usize) -> Result<Vec<EventRecord>, StoreError> {
+        let last = self.last_event_id();
+        let start = after.saturating_add(1);
+        if start > last {
+            return Ok(Vec::new());
+        }
+        // Bounded by the acknowledged id: a batch being applied is not visible yet.
+        self.main
+            .range(keys::event(start)..=keys::event(last))
+            .take(limit)
+            .map(|kv| Ok(serde_json::from_slice(&kv?.1)?))
+            .collect()
+    }
+
+    fn last_event_id(&self) -> u64 {
+        self.last_event_id.load(Ordering::Acquire)
+    }
+
+    fn list_tickets(&self, query: &TicketQuery) -> Result<TicketPage, StoreError> {
+        super::query::list(self, query)
+    }
+
+    fn open_ticket_ids(&self) -> Result<Vec<TicketId>, StoreError> {
+        let mut ids = Vec::new();
+        for status in Status::ALL.into_iter().filter(|s| !s.is_closed()) {
+            for kv in self
+                .main
+                .scan_prefix(keys::index_prefix(keys::Field::Status, status.as_str()))
+            {
+                let (k, _) = kv?;
+                ids.extend(keys::id_from_index(&k));
+            }
+        }
+        ids.sort();
+        Ok(ids)
+    }
+
+    fn count_by_status(&self) -> Result<Vec<(Status, u64)>, StoreError> {
+        Status::ALL
+            .into_iter()
+            .map(|s| {
+                let prefix = keys::index_prefix(keys::Field::Status, s.as_str());
+                Ok((s, self.main.scan_prefix(prefix).keys().count() as u64))
+            })
+            .collect()
+    }
+
+    fn record(&self, kind: RecordKind, id: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(self
+            .records
+            .get(keys::record(kind.as_str(), id))?
+            .map(|v| v.to_vec()))
+    }
+
+    fn records(&self, kind: RecordKind) -> Result<Vec<Vec<u8>>, StoreError> {
+        self.records
+            .scan_prefix(keys::record_prefix(kind.as_str()))
+            .map(|kv| Ok(kv?.1.to_vec()))
+            .collect()
+    }
+
+    fn close(&self) -> Result<(), StoreError> {
+        drop(self.queue.lock().take());
+        if let Some(handle) = self.writer.lock().take() {
+            let _ = handle.join();
+        }
+        self.db.flush()?;
+        Ok(())
+    }
+}
+
+impl Drop for SledStore {
+    fn drop(&mut self) {
+        let _ = self.close();
+    }
+}
+
+impl SledStore {
+    /// Loads the snapshot stored under `id`, for the query module.
+    pub(super) fn snapshot(&self, id: &TicketId) -> Result<Option<Ticket>, StoreError> {
+        self.ticket(id)
+    }
+}

@@ -1,0 +1,282 @@
+//! The single writer: group commit. It takes every write queued while the previous flush
+//! was running, applies them as one atomic sled batch, flushes once, and only then
+//! acknowledges each write and publishes its events on the bus, in global order. Event ids
+//! are assigned here, so they are dense and commit-ordered.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc::Receiver;
+use std::time::Instant;
+
+use tokio::sync::oneshot;
+
+use super::keys;
+use super::{PutMode, StoreError, Write, Written};
+use crate::bus::EventBus;
+use crate::domain::ids::{TicketId, TicketNumber};
+use crate::domain::ticket::{EventRecord, Ticket};
+
+pub(super) struct Request {
+    pub write: Write,
+    pub reply: oneshot::Sender<Result<Written, StoreError>>,
+}
+
+pub(super) struct Writer {
+    pub main: sled::Tree,
+    pub records: sled::Tree,
+    pub db: sled::Db,
+    pub bus: Arc<EventBus>,
+    pub last_event_id: Arc<AtomicU64>,
+    pub number_prefix: String,
+    pub max_batch: usize,
+    /// Next ticket number per year, loaded lazily from the store.
+    pub numbers: HashMap<i32, u64>,
+}
+
+/// What staging one write left in the batch.
+struct Staged {
+    reply: oneshot::Sender<Result<Written, StoreError>>,
+    outcome: Result<Written, StoreError>,
+}
+
+/// Within one batch, what earlier writes of the same batch already claimed.
+#[derive(Default)]
+struct BatchView {
+    externals: HashMap<Vec<u8>, TicketId>,
+    records: HashMap<Vec<u8>, bool>,
+}
+
+impl Writer {
+    pub fn run(mut self, rx: Receiver<Request>) {
+        while let Ok(first) = rx.recv() {
+            let mut requests = vec![first];
+            while requests.len() < self.max_batch {
+                match rx.try_recv() {
+                    Ok(r) => requests.push(r),
+                    Err(_) => break,
+                }
+            }
+            self.commit(requests);
+        }
+        if let Err(e) = self.db.flush() {
+            tracing::error!(error = %e, "final flush failed");
+        }
+    }
+
+    fn commit(&mut self, requests: Vec<Request>) {
+        let started = Instant::now();
+        let first_id = self.last_event_id.load(Ordering::Acquire);
+        let saved_numbers = self.numbers.clone();
+        let mut next_id = first_id;
+        let mut main = sled::Batch::default();
+        let mut records = sled::Batch::default();
+        let mut view = BatchView::default();
+        let mut staged = Vec::with_capacity(requests.len());
+        for Request { write, reply } in requests {
+            let outcome = self.stage(write, &mut next_id, &mut main, &mut records, &mut view);
+            staged.push(Staged { reply, outcome });
+        }
+        if next_id != first_id {
+            main.insert(keys::LAST_EVENT_ID, &next_id.to_be_bytes());
+        }
+        let durable = self
+            .main
+            .apply_batch(main)
+            .and_then(|()| self.records.apply_batch(records))
+            .and_then(|()| self.db.flush().map(|_| ()));
+        metrics::counter!("hotline_store_flushes_total").increment(1);
+        metrics::counter!("hotline_store_writes_total").increment(staged.len() as u64);
+        metrics::histogram!("hotline_store_flush_seconds").record(started.elapsed().as_secs_f64());
+        metrics::histogram!("hotline_store_batch_size").record(staged.len() as f64);
+        match durable {
+            Ok(()) => {
+                self.last_event_id.store(next_id, Ordering::Release);
+                for s in staged {
+                    if let Ok(Written::Ticket { event, .. }) = &s.outcome {
+                        self.bus.publish(event);
+                    }
+                    let _ = s.reply.send(s.outcome);
+                }
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "store commit failed; nothing in the batch is acknowledged");
+                self.numbers = saved_numbers;
+                for s in staged {
+                    let _ = s.reply.send(Err(StoreError::Io(e.to_string())));
+                }
+            }
+        }
+    }
+
+    fn stage(
+        &mut self,
+        write: Write,
+        next_id: &mut u64,
+        main: &mut sled::Batch,
+        records: &mut sled::Batch,
+        view: &mut BatchView,
+    ) -> Result<Written, StoreError> {
+        match write {
+            Write::CreateTicket {
+                mut ticket,
+                event,
+                by,
+            } => {
+                let ext_key = ticket
+                    .external_id
+                    .as_deref()
+                    .map(|e| keys::external(ticket.source, e));
+                if let Some(k) = &ext_key {
+                    if let Some(id) = view.externals.get(k) {
+                        return Err(StoreError::DuplicateExternal(*id));
+                    }
+                    if let Some(v) = self.main.get(k)? {
+                        return Err(StoreError::DuplicateExternal(id_from(&v)?));
+                    }
+                }
+                ticket.number = self.next_number(ticket.created_at.year(), main)?;
+                let record = EventRecord {
+                    event_id: *next_id + 1,
+                    ticket_id: ticket.id,
+                    number: ticket.number.clone(),
+                    seq: ticket.seq,
+                    at: ticket.created_at,
+                    by,
+                    status: ticket.status,
+                    kind: event,
+                };
+                self.stage_ticket(main, None, &ticket, &record)?;
+                if let Some(k) = ext_key {
+                    main.insert(k.clone(), ticket.id.as_bytes().to_vec());
+                    view.externals.insert(k, ticket.id);
+                }
+                *next_id += 1;
+                Ok(Written::Ticket {
+                    ticket,
+                    event: Arc::new(record),
+                })
+            }
+            Write::UpdateTicket {
+                before,
+                after,
+                event,
+                by,
+            } => {
+                let record = EventRecord {
+                    event_id: *next_id + 1,
+                    ticket_id: after.id,
+                    number: after.number.clone(),
+                    seq: after.seq,
+                    at: after.updated_at,
+                    by,
+                    status: after.status,
+                    kind: event,
+                };
+                self.stage_ticket(main, Some(&before), &after, &record)?;
+                *next_id += 1;
+                Ok(Written::Ticket {
+                    ticket: after,
+                    event: Arc::new(record),
+                })
+            }
+            Write::PutRecord {
+                kind,
+                id,
+                value,
+                mode,
+            } => {
+                let key = keys::record(kind.as_str(), &id);
+                let exists = match view.records.get(&key) {
+                    Some(e) => *e,
+                    None => self.records.contains_key(&key)?,
+                };
+                let name = format!("{} `{id}`", kind.as_str());
+                match (mode, exists) {
+                    (PutMode::Create, true) => return Err(StoreError::RecordExists(name)),
+                    (PutMode::Update, false) => return Err(StoreError::RecordMissing(name)),
+                    _ => {}
+                }
+                records.insert(key.clone(), value);
+                view.records.insert(key, true);
+                Ok(Written::Record)
+            }
+            Write::DeleteRecord { kind, id } => {
+                let key = keys::record(kind.as_str(), &id);
+                let exists = match view.records.get(&key) {
+                    Some(e) => *e,
+                    None => self.records.contains_key(&key)?,
+                };
+                if !exists {
+                    return Err(StoreError::RecordMissing(format!(
+                        "{} `{id}`",
+                        kind.as_str()
+                    )));
+                }
+                records.remove(key.clone());
+                view.records.insert(key, false);
+                Ok(Written::Record)
+            }
+        }
+    }
+
+    fn stage_ticket(
+        &self,
+        main: &mut sled::Batch,
+        before: Option<&Ticket>,
+        after: &Ticket,
+        record: &EventRecord,
+    ) -> Result<(), StoreError> {
+        let new_entries = keys::index_entries(after);
+        if let Some(before) = before {
+            for old in keys::index_entries(before) {
+                if !new_entries.contains(&old) {
+                    main.remove(old);
+                }
+            }
+        }
+        for entry in new_entries {
+            main.insert(entry, &[] as &[u8]);
+        }
+        main.insert(&keys::ticket(&after.id), serde_json::to_vec(after)?);
+        main.insert(&keys::event(record.event_id), serde_json::to_vec(record)?);
+        main.insert(
+            keys::timeline(&after.id, record.seq),
+            &record.event_id.to_be_bytes(),
+        );
+        Ok(())
+    }
+
+    fn next_number(
+        &mut self,
+        year: i32,
+        main: &mut sled::Batch,
+    ) -> Result<TicketNumber, StoreError> {
+        let key = keys::ticket_number_counter(year);
+        let n = match self.numbers.get(&year) {
+            Some(n) => *n,
+            None => match self.main.get(&key)? {
+                Some(v) => u64_from(&v)?,
+                None => 0,
+            },
+        } + 1;
+        self.numbers.insert(year, n);
+        // Staged with the ticket: the counter is durable exactly when the ticket is.
+        main.insert(key, &n.to_be_bytes());
+        Ok(TicketNumber::new(&self.number_prefix, year, n))
+    }
+}
+
+pub(super) fn id_from(v: &[u8]) -> Result<TicketId, StoreError> {
+    let bytes: [u8; 16] = v
+        .try_into()
+        .map_err(|_| StoreError::Corrupt("bad ticket id".into()))?;
+    Ok(TicketId::from_bytes(bytes))
+}
+
+pub(super) fn u64_from(v: &[u8]) -> Result<u64, StoreError> {
+    let bytes: [u8; 8] = v
+        .try_into()
+        .map_err(|_| StoreError::Corrupt("bad counter".into()))?;
+    Ok(u64::from_be_bytes(bytes))
+}
