@@ -112,11 +112,23 @@ async fn send(
             let status = resp.status().as_u16();
             match resp.text().await {
                 Ok(text) => (Outcome::Status(status), Some(text)),
-                Err(e) => (classify(&e), Some(e.to_string())),
+                Err(e) => (classify(&e), Some(error_chain(&e))),
             }
         }
-        Err(e) => (classify(&e), Some(format!("{e:#}"))),
+        Err(e) => (classify(&e), Some(error_chain(&e))),
     }
+}
+
+/// An error with its causes (`reqwest` displays only the outermost one).
+fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        text.push_str(": ");
+        text.push_str(&c.to_string());
+        cause = c.source();
+    }
+    text
 }
 
 /// One intake before the phases, so that a wrong URL or token fails at once with the

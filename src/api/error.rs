@@ -161,34 +161,13 @@ impl From<CommandError> for ApiError {
     }
 }
 
-/// Maps body parsing failures to 400 (malformed) or 413 (too large).
-pub fn json_error(
-    err: actix_web::error::JsonPayloadError,
-    _req: &actix_web::HttpRequest,
-) -> actix_web::Error {
-    use actix_web::error::JsonPayloadError as J;
-    let api = match &err {
-        J::OverflowKnownLength { length, limit } => ApiError::too_large(*length, *limit),
-        J::Overflow { limit } => ApiError::too_large(0, *limit),
-        J::ContentType => ApiError::new(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported_media_type",
-            "send JSON with Content-Type: application/json",
-        ),
-        J::Deserialize(e) => ApiError::malformed(format!("invalid body: {e}")),
-        other => ApiError::malformed(format!("invalid body: {other}")),
-    };
-    api.into()
-}
-
 impl ApiError {
-    fn too_large(length: usize, limit: usize) -> Self {
-        let msg = if length > 0 {
-            format!("the body is {length} bytes; the limit is {limit}")
-        } else {
-            format!("the body is over the limit of {limit} bytes")
-        };
-        Self::new(StatusCode::PAYLOAD_TOO_LARGE, "too_large", msg)
+    pub fn too_large(limit: usize) -> Self {
+        Self::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "too_large",
+            format!("the body is over the limit of {limit} bytes"),
+        )
     }
 }
 

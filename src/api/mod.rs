@@ -50,6 +50,52 @@ impl Modify for BearerAuth {
     }
 }
 
+/// A request body read up to `server.max_body_bytes`; over it is 413 with the usual error
+/// body. Handlers parse it with [`json_body`] after checking the caller's role.
+pub struct Body(web::Bytes);
+
+impl std::ops::Deref for Body {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+impl actix_web::FromRequest for Body {
+    type Error = error::ApiError;
+    type Future = futures_util::future::LocalBoxFuture<'static, Result<Self, error::ApiError>>;
+
+    fn from_request(
+        req: &actix_web::HttpRequest,
+        payload: &mut actix_web::dev::Payload,
+    ) -> Self::Future {
+        let limit = req
+            .app_data::<web::Data<Engine>>()
+            .map_or(256 * 1024, |e| e.settings.server.max_body_bytes);
+        let bytes = web::Bytes::from_request(req, payload);
+        Box::pin(async move {
+            bytes.await.map(Body).map_err(|e| {
+                if e.as_response_error().status_code()
+                    == actix_web::http::StatusCode::PAYLOAD_TOO_LARGE
+                {
+                    error::ApiError::too_large(limit)
+                } else {
+                    error::ApiError::malformed(format!("cannot read the body: {e}"))
+                }
+            })
+        })
+    }
+}
+
+/// Parses a JSON body after the caller's role was checked (so a wrong role is 403 whatever
+/// the body). Bodies are limited by `server.max_body_bytes` (413 past it).
+pub(crate) fn json_body<T: serde::de::DeserializeOwned>(
+    bytes: &[u8],
+) -> Result<T, error::ApiError> {
+    serde_json::from_slice(bytes)
+        .map_err(|e| error::ApiError::malformed(format!("invalid body: {e}")))
+}
+
 /// The whole application: API, ops routes, OpenAPI and Swagger UI.
 pub fn app(
     engine: web::Data<Engine>,
@@ -65,11 +111,6 @@ pub fn app(
     let limit = engine.settings.server.max_body_bytes;
     App::new()
         .app_data(engine)
-        .app_data(
-            web::JsonConfig::default()
-                .limit(limit)
-                .error_handler(error::json_error),
-        )
         .app_data(web::PayloadConfig::default().limit(limit))
         .app_data(web::QueryConfig::default().error_handler(error::query_error))
         .app_data(web::PathConfig::default().error_handler(error::path_error))

@@ -239,9 +239,10 @@ macro_rules! roster_routes {
             responses((status = 201, body = $dto), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)),
             security(("bearer" = [])))]
         #[post($path)]
-        async fn $create(engine: web::Data<Engine>, caller: Caller, body: web::Json<$dto>) -> Result<HttpResponse, ApiError> {
+        async fn $create(engine: web::Data<Engine>, caller: Caller, body: crate::api::Body) -> Result<HttpResponse, ApiError> {
             caller.require(WRITERS)?;
-            let ($engine, $body, $given): (&Engine, $dto, Option<$id>) = (&engine, body.into_inner(), None);
+            let body: $dto = crate::api::json_body(&body)?;
+            let ($engine, $body, $given): (&Engine, $dto, Option<$id>) = (&engine, body, None);
             let record: $rec = $convert?;
             save($engine, &record, PutMode::Create).await?;
             Ok(HttpResponse::Created().json(<$dto>::from(record)))
@@ -271,11 +272,12 @@ macro_rules! roster_routes {
             responses((status = 200, body = $dto), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)),
             security(("bearer" = [])))]
         #[put($item)]
-        async fn $update(engine: web::Data<Engine>, caller: Caller, id: web::Path<String>, body: web::Json<$dto>) -> Result<HttpResponse, ApiError> {
+        async fn $update(engine: web::Data<Engine>, caller: Caller, id: web::Path<String>, body: crate::api::Body) -> Result<HttpResponse, ApiError> {
             caller.require(WRITERS)?;
+            let body: $dto = crate::api::json_body(&body)?;
             let _: $rec = found(&engine, $tag, &id)?;
             let given: $id = parse("id", &id)?;
-            let ($engine, $body, $given): (&Engine, $dto, Option<$id>) = (&engine, body.into_inner(), Some(given));
+            let ($engine, $body, $given): (&Engine, $dto, Option<$id>) = (&engine, body, Some(given));
             let record: $rec = $convert?;
             save($engine, &record, PutMode::Update).await?;
             Ok(HttpResponse::Ok().json(<$dto>::from(record)))

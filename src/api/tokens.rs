@@ -87,10 +87,11 @@ fn field_subject(engine: &Engine, raw: &str) -> Result<Subject, ApiError> {
 async fn issue(
     engine: web::Data<Engine>,
     caller: Caller,
-    body: web::Json<TokenRequest>,
+    body: crate::api::Body,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(&[Role::Admin])?;
-    let b = body.into_inner();
+    let body: TokenRequest = crate::api::json_body(&body)?;
+    let b = body;
     let subject = match (b.role, b.subject) {
         (Role::System, _) => {
             return Err(ApiError::rule(

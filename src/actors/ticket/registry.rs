@@ -180,13 +180,14 @@ impl TicketRegistry {
         self.execute(target, absorb, by).await
     }
 
-    /// Test-only: makes the actor of `id` panic.
+    /// Test-only: makes the actor of `id` panic; true once it has died.
     #[cfg(feature = "fault-injection")]
-    pub fn inject_panic(&self, id: &TicketId) -> bool {
-        let actors = self.actors.lock();
-        actors
-            .get(id)
-            .is_some_and(|a| a.try_send(super::messages::InjectPanic).is_ok())
+    pub async fn inject_panic(&self, id: &TicketId) -> bool {
+        let addr = self.actors.lock().get(id).cloned();
+        match addr {
+            Some(a) => a.send(super::messages::InjectPanic).await.is_err(),
+            None => false,
+        }
     }
 
     fn rebuild(&self, id: &TicketId) -> Result<Option<Addr<TicketActor>>, CommandError> {

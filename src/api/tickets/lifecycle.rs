@@ -57,13 +57,12 @@ async fn run(
 }
 
 /// Parses an optional JSON body: empty means the default.
-fn optional_body<T: for<'de> Deserialize<'de> + Default>(
-    bytes: &web::Bytes,
-) -> Result<T, ApiError> {
-    if bytes.iter().all(u8::is_ascii_whitespace) {
+fn optional_body<T: for<'de> Deserialize<'de> + Default>(bytes: &[u8]) -> Result<T, ApiError> {
+    let trimmed = bytes.trim_ascii();
+    if trimmed.is_empty() || trimmed == b"null" {
         return Ok(T::default());
     }
-    serde_json::from_slice(bytes).map_err(|e| ApiError::malformed(format!("invalid body: {e}")))
+    crate::api::json_body(trimmed)
 }
 
 fn text(field: &str, value: String, max: usize) -> Result<String, ApiError> {
@@ -97,9 +96,10 @@ async fn triage(
     engine: web::Data<Engine>,
     caller: Caller,
     id: web::Path<String>,
-    body: web::Json<TriageRequest>,
+    body: crate::api::Body,
 ) -> Result<HttpResponse, ApiError> {
-    let b = body.into_inner();
+    caller.require(&[Role::Dispatcher])?;
+    let b: TriageRequest = crate::api::json_body(&body)?;
     check_opt("address_text", &b.address_text, 500)?;
     check_opt("retailer_licence", &b.retailer_licence, 32)?;
     let command = Command::Triage {
@@ -129,11 +129,11 @@ async fn dispatch(
     engine: web::Data<Engine>,
     caller: Caller,
     id: web::Path<String>,
-    body: web::Json<DispatchRequest>,
+    body: crate::api::Body,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(&[Role::Dispatcher])?;
+    let body: DispatchRequest = crate::api::json_body(&body)?;
     let raw = body
-        .into_inner()
         .vehicle_id
         .ok_or_else(|| ApiError::rule("vehicle_required", "name the `vehicle_id` to send"))?;
     let unknown = || {
@@ -168,10 +168,11 @@ async fn assign(
     engine: web::Data<Engine>,
     caller: Caller,
     id: web::Path<String>,
-    body: web::Json<AssignRequest>,
+    body: crate::api::Body,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(&[Role::Dispatcher])?;
-    let raw = body.into_inner().staff_id;
+    let body: AssignRequest = crate::api::json_body(&body)?;
+    let raw = body.staff_id;
     let unknown = || {
         ApiError::rule(
             "unknown_staff",
@@ -217,9 +218,10 @@ async fn onsite_record(
     engine: web::Data<Engine>,
     caller: Caller,
     id: web::Path<String>,
-    body: web::Json<OnsiteRecordRequest>,
+    body: crate::api::Body,
 ) -> Result<HttpResponse, ApiError> {
-    let b = body.into_inner();
+    caller.require(&[Role::Field])?;
+    let b: OnsiteRecordRequest = crate::api::json_body(&body)?;
     let command = Command::RecordOnsite {
         findings: text("findings", b.findings, MAX_DESCRIPTION)?,
         actions: text("actions", b.actions, MAX_DESCRIPTION)?,
@@ -291,9 +293,10 @@ async fn report(
     engine: web::Data<Engine>,
     caller: Caller,
     id: web::Path<String>,
-    body: web::Json<ReportRequest>,
+    body: crate::api::Body,
 ) -> Result<HttpResponse, ApiError> {
-    let b = body.into_inner();
+    caller.require(&[Role::Field])?;
+    let b: ReportRequest = crate::api::json_body(&body)?;
     if b.sections.len() > 50 {
         return Err(ApiError::rule("too_many", "at most 50 sections"));
     }
@@ -325,9 +328,10 @@ async fn review(
     engine: web::Data<Engine>,
     caller: Caller,
     id: web::Path<String>,
-    body: web::Json<ReviewRequest>,
+    body: crate::api::Body,
 ) -> Result<HttpResponse, ApiError> {
-    let b = body.into_inner();
+    caller.require(&[Role::Dispatcher, Role::Supervisor])?;
+    let b: ReviewRequest = crate::api::json_body(&body)?;
     run(
         &engine,
         &caller,
@@ -373,9 +377,10 @@ async fn approval(
     engine: web::Data<Engine>,
     caller: Caller,
     id: web::Path<String>,
-    body: web::Json<ApprovalRequest>,
+    body: crate::api::Body,
 ) -> Result<HttpResponse, ApiError> {
-    let b = body.into_inner();
+    caller.require(&[Role::Supervisor])?;
+    let b: ApprovalRequest = crate::api::json_body(&body)?;
     let decision = match (b.decision, b.return_to) {
         (ApprovalVerdict::Approve, None) => ApprovalDecision::Approve,
         (ApprovalVerdict::Approve, Some(_)) => {
@@ -417,9 +422,11 @@ async fn reply(
     engine: web::Data<Engine>,
     caller: Caller,
     id: web::Path<String>,
-    body: web::Json<ReplyRequest>,
+    body: crate::api::Body,
 ) -> Result<HttpResponse, ApiError> {
-    let t = text("text", body.into_inner().text, MAX_DESCRIPTION)?;
+    caller.require(&[Role::Dispatcher])?;
+    let body: ReplyRequest = crate::api::json_body(&body)?;
+    let t = text("text", body.text, MAX_DESCRIPTION)?;
     run(&engine, &caller, &id, Command::Reply { text: t }).await
 }
 
@@ -439,9 +446,10 @@ async fn return_visit(
     engine: web::Data<Engine>,
     caller: Caller,
     id: web::Path<String>,
-    body: web::Json<ReturnVisitRequest>,
+    body: crate::api::Body,
 ) -> Result<HttpResponse, ApiError> {
-    let b = body.into_inner();
+    caller.require(&[Role::Dispatcher])?;
+    let b: ReturnVisitRequest = crate::api::json_body(&body)?;
     check_opt("comment", &b.comment, MAX_DESCRIPTION)?;
     run(
         &engine,
@@ -470,7 +478,7 @@ async fn archive(
     engine: web::Data<Engine>,
     caller: Caller,
     id: web::Path<String>,
-    body: web::Bytes,
+    body: crate::api::Body,
 ) -> Result<HttpResponse, ApiError> {
     let b: ArchiveRequest = optional_body(&body)?;
     check_opt("note", &b.note, MAX_DESCRIPTION)?;
@@ -494,9 +502,10 @@ async fn reopen(
     engine: web::Data<Engine>,
     caller: Caller,
     id: web::Path<String>,
-    body: web::Json<ReopenRequest>,
+    body: crate::api::Body,
 ) -> Result<HttpResponse, ApiError> {
-    let b = body.into_inner();
+    caller.require(&[Role::Dispatcher, Role::Supervisor])?;
+    let b: ReopenRequest = crate::api::json_body(&body)?;
     run(
         &engine,
         &caller,
@@ -525,15 +534,17 @@ async fn supervise(
     engine: web::Data<Engine>,
     caller: Caller,
     id: web::Path<String>,
-    body: web::Json<SuperviseRequest>,
+    body: crate::api::Body,
 ) -> Result<HttpResponse, ApiError> {
-    let notice = text("notice", body.into_inner().notice, 1000)?;
+    caller.require(&[Role::Supervisor])?;
+    let body: SuperviseRequest = crate::api::json_body(&body)?;
+    let notice = text("notice", body.notice, 1000)?;
     #[cfg(feature = "fault-injection")]
     if notice == crate::api::FAULT_INJECTION_NOTICE {
         caller.require(&[Role::Supervisor])?;
         let id = parse_id(&id)?;
-        engine.tickets.inject_panic(&id);
-        return Ok(HttpResponse::Accepted().finish());
+        let died = engine.tickets.inject_panic(&id).await;
+        return Ok(HttpResponse::Accepted().json(serde_json::json!({ "actor_died": died })));
     }
     run(&engine, &caller, &id, Command::Supervise { notice }).await
 }
@@ -568,9 +579,10 @@ async fn transfer(
     engine: web::Data<Engine>,
     caller: Caller,
     id: web::Path<String>,
-    body: web::Json<TransferRequest>,
+    body: crate::api::Body,
 ) -> Result<HttpResponse, ApiError> {
-    let b = body.into_inner();
+    caller.require(&[Role::Dispatcher])?;
+    let b: TransferRequest = crate::api::json_body(&body)?;
     check_opt("unit", &b.unit, 200)?;
     let to = match b.to {
         TransferTo::Enforcement => TransferTarget::Department {
@@ -617,11 +629,12 @@ async fn merge(
     engine: web::Data<Engine>,
     caller: Caller,
     id: web::Path<String>,
-    body: web::Json<MergeRequest>,
+    body: crate::api::Body,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(&[Role::Dispatcher])?;
+    let body: MergeRequest = crate::api::json_body(&body)?;
     let target = parse_id(&id)?;
-    let raw = body.into_inner().duplicate_id;
+    let raw = body.duplicate_id;
     let duplicate = raw
         .parse()
         .map_err(|_| ApiError::rule("unknown_ticket", format!("no ticket `{raw}`")))?;

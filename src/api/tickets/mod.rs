@@ -66,10 +66,11 @@ pub(crate) fn load_visible(
 async fn intake(
     engine: web::Data<Engine>,
     caller: Caller,
-    body: web::Json<IntakeRequest>,
+    body: crate::api::Body,
 ) -> Result<HttpResponse, ApiError> {
     let by = caller.require(&[Role::Platform, Role::Dispatcher])?.clone();
-    let new = body.into_inner().into_new_ticket()?;
+    let body: IntakeRequest = crate::api::json_body(&body)?;
+    let new = body.into_new_ticket()?;
     let intake = engine.tickets.intake(new, by).await?;
     let dto = TicketDto::new(&intake.ticket, caller.role(), &engine.catalog);
     if intake.created {

@@ -358,3 +358,6 @@ impl Ticket {
         out
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,228 @@
+//! Every error status of the contract, with its `{code, message}` body, and that nothing
+//! changes on an error.
+
+use reqwest::StatusCode;
+use serde_json::json;
+
+use crate::common::{intake, send, spawn_app};
+
+#[actix_web::test]
+async fn each_error_has_its_status_and_a_stable_body() {
+    let app = spawn_app().await;
+    let token = app.token("dispatcher", None).await;
+    let (_, t) = app
+        .post(
+            "/tickets",
+            &token,
+            intake("E-1", Some("counterfeit"), "report"),
+        )
+        .await;
+    let id = t["id"].as_str().expect("id").to_owned();
+
+    // 400: not JSON, wrong types, bad enum values.
+    let raw = app
+        .client
+        .post(app.url("/tickets"))
+        .bearer_auth(&token)
+        .header("content-type", "application/json")
+        .body("{not json");
+    let (s, b) = send(&app.client, raw).await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    assert_eq!(b["code"], "malformed");
+    assert!(b["message"].as_str().is_some_and(|m| !m.is_empty()));
+    let (s, b) = app
+        .post(
+            "/tickets",
+            &token,
+            json!({ "source": "12313", "kind": "rumour", "description": "x" }),
+        )
+        .await;
+    assert_eq!(
+        (s, b["code"].clone()),
+        (StatusCode::BAD_REQUEST, json!("malformed"))
+    );
+    let (s, _) = app.get("/tickets?limit=0", &token).await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    let (s, _) = app.get("/tickets?status=flying", &token).await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+
+    // 401 and 404.
+    let (s, b) = send(&app.client, app.client.get(app.url("/tickets"))).await;
+    assert_eq!(
+        (s, b["code"].clone()),
+        (StatusCode::UNAUTHORIZED, json!("unauthorized"))
+    );
+    let (s, _) = app.get("/tickets", "not-a-token").await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
+    let (s, b) = app
+        .get("/tickets/01900000-0000-7000-8000-000000000000", &token)
+        .await;
+    assert_eq!(
+        (s, b["code"].clone()),
+        (StatusCode::NOT_FOUND, json!("not_found"))
+    );
+    let (s, _) = app.get("/tickets/not-an-id", &token).await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    let (s, _) = app
+        .post(
+            "/tickets/01900000-0000-7000-8000-000000000000/triage",
+            &token,
+            json!({}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+
+    // 409 names the current status.
+    let (s, b) = app
+        .post(
+            &format!("/tickets/{id}/review"),
+            &token,
+            json!({ "decision": "pass" }),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CONFLICT);
+    assert_eq!(b["code"], "illegal_transition");
+    assert_eq!(b["details"]["status"], "received");
+    assert!(
+        b["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("received"))
+    );
+
+    // 413: a body over the limit.
+    let mut big = intake("E-2", None, "report");
+    big["description"] = json!("假".repeat(100_000));
+    let (s, b) = app.post("/tickets", &token, big).await;
+    assert_eq!(
+        (s, b["code"].clone()),
+        (StatusCode::PAYLOAD_TOO_LARGE, json!("too_large"))
+    );
+
+    // 422: valid JSON that breaks a rule.
+    let (s, b) = app
+        .post(
+            "/tickets",
+            &token,
+            intake("E-3", Some("no_such_category"), "report"),
+        )
+        .await;
+    assert_eq!(
+        (s, b["code"].clone()),
+        (StatusCode::UNPROCESSABLE_ENTITY, json!("unknown_category"))
+    );
+    let mut bad = intake("E-4", None, "report");
+    bad["location"] = json!({ "lat": 123.0, "lng": 115.5 });
+    let (s, b) = app.post("/tickets", &token, bad).await;
+    assert_eq!(
+        (s, b["code"].clone()),
+        (StatusCode::UNPROCESSABLE_ENTITY, json!("bad_position"))
+    );
+    let mut blank = intake("E-5", None, "report");
+    blank["description"] = json!("   ");
+    let (s, _) = app.post("/tickets", &token, blank).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    let (s, b) = app
+        .post(
+            &format!("/tickets/{id}/dispatch"),
+            &token,
+            json!({ "vehicle_id": "V-404" }),
+        )
+        .await;
+    assert_eq!(
+        (s, b["code"].clone()),
+        (StatusCode::UNPROCESSABLE_ENTITY, json!("unknown_vehicle"))
+    );
+
+    // None of the refused requests changed the ticket or made one.
+    let (_, after) = app.get(&format!("/tickets/{id}"), &token).await;
+    assert_eq!(after["seq"], 1);
+    assert_eq!(after["status"], "received");
+    let (_, all) = app.get("/tickets", &token).await;
+    assert_eq!(all["items"].as_array().map(Vec::len), Some(1));
+    app.stop().await;
+}
+
+#[actix_web::test]
+async fn a_report_missing_sections_is_refused_with_the_list() {
+    let app = spawn_app().await;
+    app.fleet().await;
+    let d = app.token("dispatcher", None).await;
+    let f = app.token("field", Some("V-1")).await;
+    let (_, t) = app
+        .post("/tickets", &d, intake("R-1", Some("counterfeit"), "report"))
+        .await;
+    let id = t["id"].as_str().expect("id");
+    for (path, token, body) in [
+        ("triage", &d, json!({})),
+        ("dispatch", &d, json!({ "vehicle_id": "V-1" })),
+        ("arrive", &f, json!({})),
+        (
+            "onsite-record",
+            &f,
+            json!({ "findings": "查获", "actions": "" }),
+        ),
+    ] {
+        let (s, b) = app
+            .post(&format!("/tickets/{id}/{path}"), token, body)
+            .await;
+        assert_eq!(s, StatusCode::OK, "{path}: {b}");
+    }
+    let (s, b) = app
+        .post(
+            &format!("/tickets/{id}/report"),
+            &f,
+            json!({ "sections": { "facts": "x", "handling": " " } }),
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(b["code"], "report_incomplete");
+    let missing: Vec<&str> = b["details"]["missing"]
+        .as_array()
+        .expect("missing")
+        .iter()
+        .filter_map(|m| m.as_str())
+        .collect();
+    assert_eq!(
+        missing,
+        vec!["onsite_findings", "handling", "legal_basis", "conclusion"]
+    );
+    let (_, after) = app.get(&format!("/tickets/{id}"), &d).await;
+    assert_eq!(after["status"], "reporting");
+    app.stop().await;
+}
+
+#[actix_web::test]
+async fn operations_routes_answer() {
+    let app = spawn_app().await;
+    let get = |p: &str| app.client.get(format!("{}{p}", app.base));
+    let (s, _) = send(&app.client, get("/healthz")).await;
+    assert_eq!(s, StatusCode::OK);
+    let (s, b) = send(&app.client, get("/readyz")).await;
+    assert_eq!((s, b["status"].clone()), (StatusCode::OK, json!("ready")));
+    let (s, spec) = send(&app.client, get("/openapi.json")).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(
+        spec["paths"]["/api/v1/tickets"]["post"].is_object(),
+        "intake is documented"
+    );
+    assert!(spec["paths"]["/api/v1/tickets/{id}/merge"]["post"].is_object());
+    let res = get("/docs/").send().await.expect("docs");
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(
+        res.text().await.unwrap_or_default().contains("swagger"),
+        "Swagger UI is served offline"
+    );
+    let metrics = get("/metrics")
+        .send()
+        .await
+        .expect("metrics")
+        .text()
+        .await
+        .unwrap_or_default();
+    assert!(
+        metrics.contains("hotline_tickets{status=\"received\"}"),
+        "{metrics}"
+    );
+    assert!(metrics.contains("hotline_http_request_seconds"));
+    app.stop().await;
+}

@@ -1,0 +1,6 @@
+//! The HTTP API against the real application on port 0 with a temp store.
+
+mod auth;
+mod errors;
+mod lifecycle;
+mod panic;

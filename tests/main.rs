@@ -1,0 +1,5 @@
+//! All integration tests in one binary (one link, shared harness).
+
+mod api;
+mod common;
+mod durability;
