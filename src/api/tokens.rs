@@ -62,19 +62,17 @@ fn field_subject(engine: &Engine, raw: &str) -> Result<Subject, ApiError> {
         Some((k, id)) => (Some(k), id),
         None => (None, raw),
     };
-    if matches!(kind, None | Some("vehicle")) {
-        if let Ok(v) = id.parse::<VehicleId>() {
-            if engine.roster.vehicle(&v)?.is_some() {
-                return Ok(Subject::Vehicle(v));
-            }
-        }
+    if matches!(kind, None | Some("vehicle"))
+        && let Ok(v) = id.parse::<VehicleId>()
+        && engine.roster.vehicle(&v)?.is_some()
+    {
+        return Ok(Subject::Vehicle(v));
     }
-    if matches!(kind, None | Some("staff")) {
-        if let Ok(s) = id.parse::<StaffId>() {
-            if engine.roster.staff(&s)?.is_some() {
-                return Ok(Subject::Staff(s));
-            }
-        }
+    if matches!(kind, None | Some("staff"))
+        && let Ok(s) = id.parse::<StaffId>()
+        && engine.roster.staff(&s)?.is_some()
+    {
+        return Ok(Subject::Staff(s));
     }
     Err(unknown())
 }

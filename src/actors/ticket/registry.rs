@@ -72,13 +72,13 @@ impl TicketRegistry {
     /// Registers a new ticket, or returns the one already filed under its external id.
     pub async fn intake(&self, new: NewTicket, by: Principal) -> Result<Intake, CommandError> {
         let store = &self.deps.store;
-        if let Some(ext) = &new.external_id {
-            if let Some(ticket) = store.ticket_by_external(new.source, ext)? {
-                return Ok(Intake {
-                    ticket,
-                    created: false,
-                });
-            }
+        if let Some(ext) = &new.external_id
+            && let Some(ticket) = store.ticket_by_external(new.source, ext)?
+        {
+            return Ok(Intake {
+                ticket,
+                created: false,
+            });
         }
         let now = self.deps.clock.now();
         // The writer numbers the ticket; this placeholder never reaches the store.

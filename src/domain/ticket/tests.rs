@@ -2498,7 +2498,7 @@ fn run_case(
     Ok(())
 }
 
-const CASES: u32 = 256;
+const CASES: u32 = 8192;
 
 /// Runs the state-machine property over tickets of `path`, then checks the walk was deep.
 fn state_machine_property(path: HandlingPath, must_reach: &[Status]) {
