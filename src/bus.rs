@@ -82,3 +82,52 @@ impl EventBus {
         self.subscribers.lock().len()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::Timestamp;
+    use crate::domain::ids::{TicketId, TicketNumber};
+    use crate::domain::role::Principal;
+    use crate::domain::ticket::{EventKind, Status};
+
+    fn event(id: u64) -> Arc<EventRecord> {
+        Arc::new(EventRecord {
+            event_id: id,
+            ticket_id: TicketId::generate(),
+            number: TicketNumber::new("WX", 2026, id),
+            seq: 1,
+            at: Timestamp::parse("2026-11-27T00:00:00Z").expect("time"),
+            by: Principal::system(),
+            status: Status::Received,
+            kind: EventKind::Supervised { notice: "n".into() },
+        })
+    }
+
+    #[test]
+    fn a_full_subscriber_is_cut_off_while_others_get_everything_in_order() {
+        let bus = EventBus::new();
+        let mut slow = bus.subscribe(2);
+        let mut fast = bus.subscribe(100);
+        for id in 1..=10 {
+            bus.publish(&event(id));
+            let got = fast.try_recv().expect("delivered");
+            assert_eq!(got.event_id, id);
+        }
+        assert!(slow.lagged(), "the slow subscriber was cut off");
+        assert!(!fast.lagged());
+        assert_eq!(bus.subscriber_count(), 1);
+        // What it had queued before the cut-off is still readable, then it ends.
+        assert_eq!(slow.try_recv().map(|e| e.event_id), Some(1));
+        assert_eq!(slow.try_recv().map(|e| e.event_id), Some(2));
+        assert!(slow.try_recv().is_none());
+    }
+
+    #[test]
+    fn dropped_subscribers_are_forgotten() {
+        let bus = EventBus::new();
+        drop(bus.subscribe(4));
+        bus.publish(&event(1));
+        assert_eq!(bus.subscriber_count(), 0);
+    }
+}
