@@ -104,6 +104,9 @@ free_port() {
 
 TMP="$(mktemp -d -t bench-intake.XXXXXX)"
 mkdir -p "$TMP/store" "$TMP/redis"
+if [[ "$(stat -f -c %T "$TMP" 2>/dev/null || true)" == tmpfs ]]; then
+    log "warning: $TMP is on tmpfs, where fsync costs nothing: set TMPDIR to a disk directory"
+fi
 
 cd "$ROOT"
 if [[ "${BENCH_SKIP_BUILD:-0}" != 1 ]]; then

@@ -1,5 +1,6 @@
 //! The in-process event bus. The store's writer publishes every committed ticket event here,
-//! in global sequence order and only after it is durable. Each subscriber has a bounded
+//! in global sequence order and only after it is durable; the fleet publishes vehicle moves
+//! and status changes (live state, not replayed). Each subscriber has a bounded
 //! queue; a subscriber that lets its queue fill is cut off (its receiver ends with
 //! [`Subscription::lagged`] set) so it can never slow the writer or anyone else. It then
 //! resumes from the store with the last sequence number it saw.
@@ -10,11 +11,67 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use parking_lot::Mutex;
 use tokio::sync::mpsc;
 
+use crate::domain::Timestamp;
+use crate::domain::fleet::VehicleStatus;
+use crate::domain::geo::LatLng;
+use crate::domain::ids::{TicketId, VehicleId};
 use crate::domain::ticket::EventRecord;
+
+/// A vehicle's accepted fix.
+#[derive(Clone, Debug, PartialEq)]
+pub struct VehicleMoved {
+    pub vehicle_id: VehicleId,
+    pub position: LatLng,
+    pub at: Timestamp,
+    pub speed_kmh: Option<f64>,
+    pub heading: Option<f64>,
+    /// Live distance to the site of the ticket it is heading to or working on.
+    pub distance_to_site_m: Option<f64>,
+    pub ticket_id: Option<TicketId>,
+}
+
+/// A vehicle's status changed.
+#[derive(Clone, Debug, PartialEq)]
+pub struct VehicleStatusChanged {
+    pub vehicle_id: VehicleId,
+    pub status: VehicleStatus,
+    pub ticket_id: Option<TicketId>,
+    pub at: Timestamp,
+}
+
+/// What travels on the bus.
+#[derive(Clone, Debug)]
+pub enum BusEvent {
+    /// A durable ticket event, with its global event id.
+    Ticket(Arc<EventRecord>),
+    VehicleMoved(Arc<VehicleMoved>),
+    VehicleStatus(Arc<VehicleStatusChanged>),
+}
+
+/// Which events a subscriber wants.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Interest {
+    /// Ticket events only.
+    Tickets,
+    /// Ticket events and vehicle status changes, no moves.
+    TicketsAndStatus,
+    Everything,
+}
+
+impl Interest {
+    fn wants(self, e: &BusEvent) -> bool {
+        match e {
+            BusEvent::Ticket(_) => true,
+            BusEvent::VehicleStatus(_) => self != Interest::Tickets,
+            BusEvent::VehicleMoved(_) => self == Interest::Everything,
+        }
+    }
+}
 
 struct Subscriber {
     id: u64,
-    tx: mpsc::Sender<Arc<EventRecord>>,
+    interest: Interest,
+    tx: mpsc::Sender<BusEvent>,
     lagged: Arc<AtomicBool>,
 }
 
@@ -26,18 +83,23 @@ pub struct EventBus {
 
 /// One subscriber's end of the bus.
 pub struct Subscription {
-    rx: mpsc::Receiver<Arc<EventRecord>>,
+    rx: mpsc::Receiver<BusEvent>,
     lagged: Arc<AtomicBool>,
 }
 
 impl Subscription {
     /// The next event; `None` once the bus dropped this subscriber (see [`Self::lagged`]).
-    pub async fn recv(&mut self) -> Option<Arc<EventRecord>> {
+    pub async fn recv(&mut self) -> Option<BusEvent> {
         self.rx.recv().await
     }
 
-    pub fn try_recv(&mut self) -> Option<Arc<EventRecord>> {
+    pub fn try_recv(&mut self) -> Option<BusEvent> {
         self.rx.try_recv().ok()
+    }
+
+    /// The underlying receiver, e.g. to turn into a stream.
+    pub fn into_receiver(self) -> (mpsc::Receiver<BusEvent>, Arc<AtomicBool>) {
+        (self.rx, self.lagged)
     }
 
     /// The subscriber was cut off because its queue was full.
@@ -51,30 +113,41 @@ impl EventBus {
         Self::default()
     }
 
-    /// Subscribes with a queue of at most `capacity` events.
-    pub fn subscribe(&self, capacity: usize) -> Subscription {
+    /// Subscribes with a queue of at most `capacity` events of the given interest.
+    pub fn subscribe(&self, capacity: usize, interest: Interest) -> Subscription {
         let (tx, rx) = mpsc::channel(capacity.max(1));
         let lagged = Arc::new(AtomicBool::new(false));
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        let lag = lagged.clone();
         self.subscribers.lock().push(Subscriber {
             id,
+            interest,
             tx,
-            lagged: lagged.clone(),
+            lagged: lag,
         });
         Subscription { rx, lagged }
     }
 
-    /// Delivers `event` to every subscriber without waiting; drops the full and the gone.
-    pub fn publish(&self, event: &Arc<EventRecord>) {
+    /// Delivers `event` to every interested subscriber without waiting; drops the full and
+    /// the gone.
+    pub fn publish(&self, event: BusEvent) {
         let mut subs = self.subscribers.lock();
-        subs.retain(|s| match s.tx.try_send(event.clone()) {
-            Ok(()) => true,
-            Err(mpsc::error::TrySendError::Full(_)) => {
-                s.lagged.store(true, Ordering::Release);
-                tracing::warn!(subscriber = s.id, "bus subscriber cut off: queue full");
-                false
+        if subs.is_empty() {
+            return;
+        }
+        subs.retain(|s| {
+            if !s.interest.wants(&event) {
+                return !s.tx.is_closed();
             }
-            Err(mpsc::error::TrySendError::Closed(_)) => false,
+            match s.tx.try_send(event.clone()) {
+                Ok(()) => true,
+                Err(mpsc::error::TrySendError::Full(_)) => {
+                    s.lagged.store(true, Ordering::Release);
+                    tracing::warn!(subscriber = s.id, "bus subscriber cut off: queue full");
+                    false
+                }
+                Err(mpsc::error::TrySendError::Closed(_)) => false,
+            }
         });
     }
 
@@ -87,9 +160,16 @@ impl EventBus {
 mod tests {
     use super::*;
     use crate::domain::Timestamp;
-    use crate::domain::ids::{TicketId, TicketNumber};
+    use crate::domain::ids::TicketNumber;
     use crate::domain::role::Principal;
     use crate::domain::ticket::{EventKind, Status};
+
+    fn ticket_id(e: BusEvent) -> Option<u64> {
+        match e {
+            BusEvent::Ticket(t) => Some(t.event_id),
+            _ => None,
+        }
+    }
 
     fn event(id: u64) -> Arc<EventRecord> {
         Arc::new(EventRecord {
@@ -107,27 +187,27 @@ mod tests {
     #[test]
     fn a_full_subscriber_is_cut_off_while_others_get_everything_in_order() {
         let bus = EventBus::new();
-        let mut slow = bus.subscribe(2);
-        let mut fast = bus.subscribe(100);
+        let mut slow = bus.subscribe(2, Interest::Tickets);
+        let mut fast = bus.subscribe(100, Interest::Tickets);
         for id in 1..=10 {
-            bus.publish(&event(id));
-            let got = fast.try_recv().expect("delivered");
-            assert_eq!(got.event_id, id);
+            bus.publish(BusEvent::Ticket(event(id)));
+            let got = fast.try_recv().and_then(ticket_id);
+            assert_eq!(got, Some(id));
         }
         assert!(slow.lagged(), "the slow subscriber was cut off");
         assert!(!fast.lagged());
         assert_eq!(bus.subscriber_count(), 1);
         // What it had queued before the cut-off is still readable, then it ends.
-        assert_eq!(slow.try_recv().map(|e| e.event_id), Some(1));
-        assert_eq!(slow.try_recv().map(|e| e.event_id), Some(2));
+        assert_eq!(slow.try_recv().and_then(ticket_id), Some(1));
+        assert_eq!(slow.try_recv().and_then(ticket_id), Some(2));
         assert!(slow.try_recv().is_none());
     }
 
     #[test]
     fn dropped_subscribers_are_forgotten() {
         let bus = EventBus::new();
-        drop(bus.subscribe(4));
-        bus.publish(&event(1));
+        drop(bus.subscribe(4, Interest::Everything));
+        bus.publish(BusEvent::Ticket(event(1)));
         assert_eq!(bus.subscriber_count(), 0);
     }
 }

@@ -20,7 +20,32 @@ pub struct Settings {
     pub store: StoreSettings,
     pub auth: AuthSettings,
     pub tickets: TicketSettings,
+    pub dispatch: DispatchSettings,
+    pub fleet: FleetSettings,
     pub log: LogSettings,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DispatchSettings {
+    pub offer_timeout_s: u64,
+    pub auto_offer_grades: Vec<crate::domain::catalog::Urgency>,
+    pub arrival_radius_m: f64,
+    pub travel_speed_kmh: f64,
+    pub max_fix_age_s: u64,
+    pub max_clock_skew_s: u64,
+    pub max_offer_km: f64,
+    pub persist_fixes_every_s: u64,
+    pub arbiters: usize,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FleetSettings {
+    pub socket_timeout_s: u64,
+    pub heartbeat_s: u64,
+    pub max_frame_bytes: usize,
+    pub max_batch_fixes: usize,
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -81,6 +106,17 @@ pub enum SettingsError {
     Catalog(#[from] crate::domain::catalog::CatalogError),
 }
 
+/// `APP__SECTION__KEY` variables (from the process, or from `vars` in tests); lists are
+/// comma-separated (`APP__DISPATCH__AUTO_OFFER_GRADES=I,II`).
+pub fn env_source(vars: Option<std::collections::HashMap<String, String>>) -> Environment {
+    Environment::with_prefix("APP")
+        .prefix_separator("__")
+        .separator("__")
+        .list_separator(",")
+        .with_list_parse_key("dispatch.auto_offer_grades")
+        .source(vars)
+}
+
 fn invalid(key: &'static str, message: impl Into<String>) -> SettingsError {
     SettingsError::Invalid {
         key,
@@ -93,16 +129,10 @@ impl Settings {
     pub fn load() -> Result<Self, SettingsError> {
         let dir = std::env::var("APP_CONFIG_DIR").unwrap_or_else(|_| "config".into());
         let env = std::env::var("APP_ENV").unwrap_or_else(|_| "development".into());
-        Self::load_from(
-            Path::new(&dir),
-            &env,
-            Environment::with_prefix("APP")
-                .prefix_separator("__")
-                .separator("__"),
-        )
+        Self::load_from(Path::new(&dir), &env, env_source(None))
     }
 
-    /// Loads from `dir` for environment `env`, with `vars` on top.
+    /// Loads from `dir` for environment `env`, with `vars` on top (see [`env_source`]).
     pub fn load_from(dir: &Path, env: &str, vars: Environment) -> Result<Self, SettingsError> {
         let settings: Settings = Config::builder()
             .add_source(File::from_str(BUILTIN_DEFAULTS, FileFormat::Toml))
@@ -149,6 +179,53 @@ impl Settings {
         }
         if !(1..=64).contains(&self.tickets.arbiters) {
             return Err(invalid("tickets.arbiters", "must be between 1 and 64"));
+        }
+        let d = &self.dispatch;
+        if d.offer_timeout_s == 0 {
+            return Err(invalid("dispatch.offer_timeout_s", "must be at least 1"));
+        }
+        if !d.arrival_radius_m.is_finite() || d.arrival_radius_m <= 0.0 {
+            return Err(invalid(
+                "dispatch.arrival_radius_m",
+                "must be a positive number of metres",
+            ));
+        }
+        if !d.travel_speed_kmh.is_finite() || d.travel_speed_kmh <= 0.0 {
+            return Err(invalid(
+                "dispatch.travel_speed_kmh",
+                "must be a positive speed",
+            ));
+        }
+        if !d.max_offer_km.is_finite() || d.max_offer_km < 0.0 {
+            return Err(invalid(
+                "dispatch.max_offer_km",
+                "must be 0 (unlimited) or more",
+            ));
+        }
+        if d.persist_fixes_every_s == 0 {
+            return Err(invalid(
+                "dispatch.persist_fixes_every_s",
+                "must be at least 1",
+            ));
+        }
+        if !(1..=64).contains(&d.arbiters) {
+            return Err(invalid("dispatch.arbiters", "must be between 1 and 64"));
+        }
+        let f = &self.fleet;
+        if f.heartbeat_s == 0 || f.socket_timeout_s <= f.heartbeat_s {
+            return Err(invalid(
+                "fleet.socket_timeout_s",
+                "must be longer than fleet.heartbeat_s (at least 1)",
+            ));
+        }
+        if f.max_frame_bytes < 1024 {
+            return Err(invalid("fleet.max_frame_bytes", "must be at least 1024"));
+        }
+        if !(1..=100_000).contains(&f.max_batch_fixes) {
+            return Err(invalid(
+                "fleet.max_batch_fixes",
+                "must be between 1 and 100000",
+            ));
         }
         if tracing_subscriber::EnvFilter::try_new(&self.log.level).is_err() {
             return Err(invalid(
@@ -206,10 +283,7 @@ mod tests {
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect();
-        Environment::with_prefix("APP")
-            .prefix_separator("__")
-            .separator("__")
-            .source(Some(map))
+        env_source(Some(map))
     }
 
     #[test]

@@ -3,14 +3,18 @@
 
 use std::sync::Arc;
 
-use actix::Arbiter;
+use actix::prelude::*;
 
+use crate::actors::dispatch::{DispatchDeps, DispatcherActor};
+use crate::actors::fleet::{FleetDeps, FleetRegistry};
+use crate::actors::grid::HexGridActor;
 use crate::actors::ticket::{TicketDeps, TicketRegistry};
 use crate::auth::TokenBook;
 use crate::bus::EventBus;
 use crate::config::Settings;
 use crate::domain::catalog::Catalog;
 use crate::domain::clock::Clock;
+use crate::domain::grid::GridConfig;
 use crate::roster::Roster;
 use crate::store::{SledStore, Store, StoreError};
 
@@ -20,10 +24,13 @@ pub struct Engine {
     pub bus: Arc<EventBus>,
     pub catalog: Arc<Catalog>,
     pub clock: Arc<dyn Clock>,
-    pub tickets: TicketRegistry,
+    pub tickets: Arc<TicketRegistry>,
     pub tokens: TokenBook,
-    pub roster: Roster,
-    /// Arbiters running ticket actors; stopped on shutdown.
+    pub roster: Arc<Roster>,
+    pub fleet: Arc<FleetRegistry>,
+    pub grid: Addr<HexGridActor>,
+    pub dispatcher: Addr<DispatcherActor>,
+    /// Arbiters running ticket, vehicle and grid actors; stopped on shutdown.
     arbiters: Vec<Arbiter>,
 }
 
@@ -38,8 +45,8 @@ pub enum StartError {
 }
 
 impl Engine {
-    /// Opens the store, recovers every open ticket and starts the actors. Must run inside
-    /// an actix system.
+    /// Opens the store, recovers every open ticket and the fleet, and starts the actors.
+    /// Must run inside an actix system.
     pub fn start(settings: Settings, clock: Arc<dyn Clock>) -> Result<Arc<Engine>, StartError> {
         let catalog = Arc::new(settings.catalog()?);
         let bus = Arc::new(EventBus::new());
@@ -51,25 +58,69 @@ impl Engine {
                     source,
                 }
             })?);
-        let arbiters: Vec<Arbiter> = (0..settings.tickets.arbiters)
+        let ticket_arbiters: Vec<Arbiter> = (0..settings.tickets.arbiters)
             .map(|_| Arbiter::new())
             .collect();
+        let fleet_arbiters: Vec<Arbiter> = (0..settings.dispatch.arbiters)
+            .map(|_| Arbiter::new())
+            .collect();
+        let grid_arbiter = Arbiter::new();
+
         let deps = Arc::new(TicketDeps {
             store: store.clone(),
             catalog: catalog.clone(),
             clock: clock.clone(),
         });
-        let tickets = TicketRegistry::new(deps, arbiters.iter().map(|a| a.handle()).collect());
+        let tickets = Arc::new(TicketRegistry::new(
+            deps,
+            ticket_arbiters.iter().map(|a| a.handle()).collect(),
+        ));
         let recovered = tickets.recover().map_err(StartError::Recover)?;
         let tokens = TokenBook::load(store.clone(), settings.bootstrap_admin_token())
             .map_err(StartError::Recover)?;
+        let roster = Arc::new(Roster::new(store.clone()));
+
+        let grid = HexGridActor::start_in_arbiter(&grid_arbiter.handle(), |_| {
+            HexGridActor::new(GridConfig::default())
+        });
+        // The dispatcher and the fleet know each other: make the dispatcher's address first.
+        let dispatcher_ctx = Context::<DispatcherActor>::new();
+        let dispatcher = dispatcher_ctx.address();
+        let fleet_deps = Arc::new(FleetDeps {
+            store: store.clone(),
+            bus: bus.clone(),
+            clock: clock.clone(),
+            grid: grid.clone(),
+            arrivals: dispatcher.clone().recipient(),
+            settings: settings.dispatch.clone(),
+        });
+        let fleet = Arc::new(FleetRegistry::new(
+            fleet_deps,
+            fleet_arbiters.iter().map(|a| a.handle()).collect(),
+        ));
+        let vehicles = fleet.start_all(&roster).map_err(StartError::Recover)?;
+        dispatcher_ctx.run(DispatcherActor::new(Arc::new(DispatchDeps {
+            tickets: tickets.clone(),
+            fleet: fleet.clone(),
+            roster: roster.clone(),
+            store: store.clone(),
+            catalog: catalog.clone(),
+            clock: clock.clone(),
+            grid: grid.clone(),
+            bus: bus.clone(),
+            settings: settings.dispatch.clone(),
+        })));
         tracing::info!(
             open_tickets = recovered,
+            vehicles,
             last_event_id = store.last_event_id(),
-            "store recovered"
+            "engine recovered"
         );
+        let mut arbiters = ticket_arbiters;
+        arbiters.extend(fleet_arbiters);
+        arbiters.push(grid_arbiter);
         Ok(Arc::new(Engine {
-            roster: Roster::new(store.clone()),
+            roster,
             settings,
             store,
             bus,
@@ -77,12 +128,15 @@ impl Engine {
             clock,
             tickets,
             tokens,
+            fleet,
+            grid,
+            dispatcher,
             arbiters,
         }))
     }
 
     /// Stops the actors and flushes the store. Every acknowledged write is already durable;
-    /// this makes the background state durable too.
+    /// this makes the background state (latest fixes) durable too.
     pub fn shutdown(&self) {
         for arbiter in &self.arbiters {
             arbiter.stop();

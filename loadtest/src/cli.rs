@@ -23,6 +23,15 @@ pub struct Cli {
 pub enum Command {
     /// Ticket intake: concurrent clients loop `POST /api/v1/tickets` as the 12313
     /// platform would; reports acknowledged (durable) intakes per second and latency.
+    ///
+    /// One phase per client count, each with a fresh connection pool of that size. Every
+    /// request creates a new ticket (a unique `external_id`) with a realistic body:
+    /// counterfeit, smuggled, late-delivery and ordering tickets in Wuxue. One intake is
+    /// sent first to check the URL and token. Per phase the report gives the measured
+    /// requests, the acknowledged ones (201, or 200 for a repeat), errors by status or
+    /// failure (`timeout`, `connect`, `transport`), acks/s over the measured window
+    /// (warm-up excluded), and p50/p90/p99/p99.9/max latency of acknowledged requests in ms.
+    /// The Markdown table goes to stdout, progress to stderr, JSON to `--json`.
     Intake(IntakeArgs),
     /// (not yet implemented) GPS ingest: batched `POST /positions` from a simulated fleet.
     Ingest(PendingArgs),

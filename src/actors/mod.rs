@@ -1,4 +1,7 @@
 //! The actors: one [`ticket::TicketActor`] per open ticket, found and rebuilt by the
 //! [`ticket::TicketRegistry`].
 
+pub mod dispatch;
+pub mod fleet;
+pub mod grid;
 pub mod ticket;

@@ -78,6 +78,10 @@ impl ApiError {
     pub fn code(&self) -> &str {
         &self.body.code
     }
+
+    pub fn message(&self) -> &str {
+        &self.body.message
+    }
 }
 
 impl std::fmt::Display for ApiError {
@@ -133,6 +137,9 @@ impl From<StoreError> for ApiError {
                 Self::conflict("already_exists", e.to_string())
             }
             StoreError::RecordMissing(what) => Self::not_found(what),
+            StoreError::Conflict(_) => {
+                Self::conflict("conflict", "the ticket changed meanwhile; reload and retry")
+            }
             StoreError::Io(_) | StoreError::Corrupt(_) => {
                 tracing::error!(error = %e, "storage failure");
                 Self::new(
@@ -183,4 +190,20 @@ pub fn path_error(
     _req: &actix_web::HttpRequest,
 ) -> actix_web::Error {
     ApiError::not_found(format!("no such resource ({err})")).into()
+}
+
+impl From<crate::actors::dispatch::DispatchError> for ApiError {
+    fn from(e: crate::actors::dispatch::DispatchError) -> Self {
+        use crate::actors::dispatch::DispatchError as D;
+        let message = e.to_string();
+        match e {
+            D::Command(c) => c.into(),
+            D::NoCandidate(_) => Self::conflict("no_vehicle_available", message),
+            D::UnknownVehicle(_) => Self::rule("unknown_vehicle", message),
+            D::VehicleBusy(..) => Self::conflict("vehicle_busy", message),
+            D::NoSite => Self::rule("no_site", message),
+            D::NotOffered(..) => Self::conflict("offer_not_open", message),
+            D::Busy => Self::new(StatusCode::TOO_MANY_REQUESTS, "busy", message),
+        }
+    }
 }

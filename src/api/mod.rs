@@ -6,10 +6,12 @@
 pub mod auth;
 mod catalog;
 pub mod error;
+mod fleet;
 mod ops;
 mod roster;
 pub mod tickets;
 mod tokens;
+pub mod ws;
 
 use std::time::Instant;
 
@@ -143,11 +145,13 @@ pub fn app(
                 .configure(tickets::register)
                 .configure(roster::register)
                 .configure(tokens::register)
-                .configure(catalog::register),
+                .configure(catalog::register)
+                .configure(fleet::register),
         )
         .openapi_service(|api| SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", api))
         .into_app()
         .configure(ops::register)
+        .service(ws::vehicle::vehicle_socket)
         .default_service(web::to(|| async {
             Err::<actix_web::HttpResponse, _>(error::ApiError::not_found("route"))
         }))

@@ -216,12 +216,37 @@ impl From<Vehicle> for VehicleDto {
     }
 }
 
-async fn save<R: RosterRecord>(engine: &Engine, record: &R, mode: PutMode) -> Result<(), ApiError> {
+/// Records with live actors: saving one starts or updates its actor.
+trait Live: RosterRecord {
+    fn went_live(&self, _engine: &Engine) -> Result<(), ApiError> {
+        Ok(())
+    }
+}
+
+impl Live for Staff {}
+
+impl Live for Team {
+    fn went_live(&self, engine: &Engine) -> Result<(), ApiError> {
+        if engine.fleet.team(&self.id).is_none() {
+            engine.fleet.add_team(self.clone());
+        }
+        Ok(())
+    }
+}
+
+impl Live for Vehicle {
+    fn went_live(&self, engine: &Engine) -> Result<(), ApiError> {
+        engine.fleet.add(self.clone()).map_err(ApiError::from)
+    }
+}
+
+async fn save<R: Live>(engine: &Engine, record: &R, mode: PutMode) -> Result<(), ApiError> {
     engine
         .roster
         .put(record, mode)
         .await
-        .map_err(ApiError::from)
+        .map_err(ApiError::from)?;
+    record.went_live(engine)
 }
 
 fn found<R: RosterRecord>(engine: &Engine, what: &str, id: &str) -> Result<R, ApiError> {

@@ -4,7 +4,9 @@
 
 pub mod catalog;
 pub mod clock;
+pub mod fleet;
 pub mod geo;
+pub mod grid;
 pub mod ids;
 pub mod registry;
 pub mod role;

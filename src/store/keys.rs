@@ -120,7 +120,7 @@ pub fn index_entries(t: &Ticket) -> Vec<Vec<u8>> {
     if let Some(v) = &t.assignment.vehicle_id {
         out.push(index(Field::Assignee, &format!("vehicle:{v}"), &t.id));
     }
-    for s in &t.assignment.staff {
+    for s in t.assignment.staff.iter().chain(&t.assignment.crew) {
         out.push(index(Field::Assignee, &format!("staff:{s}"), &t.id));
     }
     out

@@ -36,6 +36,9 @@ pub enum StoreError {
     /// The record to update does not exist.
     #[error("{0} does not exist")]
     RecordMissing(String),
+    /// A ticket write did not build on the committed state (a stale copy).
+    #[error("{0}")]
+    Conflict(String),
     /// The writer's queue is full: the caller should back off.
     #[error("the store is overloaded; try again shortly")]
     Overloaded,
@@ -61,6 +64,8 @@ pub enum RecordKind {
     Staff,
     Team,
     Vehicle,
+    /// A vehicle's live state (status, latest fix, offer, active ticket).
+    VehicleState,
     Token,
 }
 
@@ -70,6 +75,7 @@ impl RecordKind {
             Self::Staff => "staff",
             Self::Team => "team",
             Self::Vehicle => "vehicle",
+            Self::VehicleState => "vehicle_state",
             Self::Token => "token",
         }
     }

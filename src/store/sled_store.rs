@@ -67,6 +67,8 @@ impl SledStore {
             number_prefix: options.number_prefix.clone(),
             max_batch: options.max_batch.max(1),
             numbers: Default::default(),
+            failed: None,
+            seqs: Default::default(),
         };
         let (tx, rx) = sync_channel(options.queue_capacity.max(1));
         let handle = std::thread::Builder::new()

@@ -32,6 +32,10 @@ pub(super) struct Writer {
     pub max_batch: usize,
     /// Next ticket number per year, loaded lazily from the store.
     pub numbers: HashMap<i32, u64>,
+    /// Last committed (or staged) per-ticket seq, for the optimistic check.
+    pub seqs: HashMap<TicketId, u64>,
+    /// Set when a flush failed: from then on every write is refused.
+    pub failed: Option<String>,
 }
 
 /// What staging one write left in the batch.
@@ -65,9 +69,16 @@ impl Writer {
     }
 
     fn commit(&mut self, requests: Vec<Request>) {
+        if let Some(why) = &self.failed {
+            for r in requests {
+                let _ = r.reply.send(Err(StoreError::Io(format!(
+                    "an earlier flush failed ({why}); restart the engine"
+                ))));
+            }
+            return;
+        }
         let started = Instant::now();
         let first_id = self.last_event_id.load(Ordering::Acquire);
-        let saved_numbers = self.numbers.clone();
         let mut next_id = first_id;
         let mut main = sled::Batch::default();
         let mut records = sled::Batch::default();
@@ -94,14 +105,18 @@ impl Writer {
                 self.last_event_id.store(next_id, Ordering::Release);
                 for s in staged {
                     if let Ok(Written::Ticket { event, .. }) = &s.outcome {
-                        self.bus.publish(event);
+                        self.bus
+                            .publish(crate::bus::BusEvent::Ticket(event.clone()));
                     }
                     let _ = s.reply.send(s.outcome);
                 }
             }
             Err(e) => {
-                tracing::error!(error = %e, "store commit failed; nothing in the batch is acknowledged");
-                self.numbers = saved_numbers;
+                // The batch may be partly in sled's memory and partly on disk: nothing more
+                // can be promised. Refuse every later write until an operator restarts the
+                // engine, which recovers from what is on disk.
+                tracing::error!(error = %e, "store commit failed; the store refuses writes until restarted");
+                self.failed = Some(e.to_string());
                 for s in staged {
                     let _ = s.reply.send(Err(StoreError::Io(e.to_string())));
                 }
@@ -151,6 +166,7 @@ impl Writer {
                     main.insert(k.clone(), ticket.id.as_bytes().to_vec());
                     view.externals.insert(k, ticket.id);
                 }
+                self.seqs.insert(ticket.id, ticket.seq);
                 *next_id += 1;
                 Ok(Written::Ticket {
                     ticket,
@@ -163,6 +179,22 @@ impl Writer {
                 event,
                 by,
             } => {
+                // Optimistic check: the change must build on the ticket as committed.
+                let current = match self.seqs.get(&after.id) {
+                    Some(seq) => *seq,
+                    None => self
+                        .main
+                        .get(keys::ticket(&after.id))?
+                        .map(|v| serde_json::from_slice::<Ticket>(&v).map(|t| t.seq))
+                        .transpose()?
+                        .unwrap_or(0),
+                };
+                if current != before.seq {
+                    return Err(StoreError::Conflict(format!(
+                        "ticket {} changed meanwhile (seq {current}, expected {})",
+                        after.id, before.seq
+                    )));
+                }
                 let record = EventRecord {
                     event_id: *next_id + 1,
                     ticket_id: after.id,
@@ -174,6 +206,7 @@ impl Writer {
                     kind: event,
                 };
                 self.stage_ticket(main, Some(&before), &after, &record)?;
+                self.seqs.insert(after.id, after.seq);
                 *next_id += 1;
                 Ok(Written::Ticket {
                     ticket: after,

@@ -364,7 +364,7 @@ async fn field_devices_see_only_their_tickets_and_never_the_reporter() {
         .post(
             &format!("/tickets/{mine}/dispatch"),
             &d,
-            json!({ "vehicle_id": "V-1" }),
+            json!({ "vehicle_id": "V-1", "assign": true }),
         )
         .await;
     assert_eq!(s, StatusCode::OK);

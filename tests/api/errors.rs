@@ -154,7 +154,11 @@ async fn a_report_missing_sections_is_refused_with_the_list() {
     let id = t["id"].as_str().expect("id");
     for (path, token, body) in [
         ("triage", &d, json!({})),
-        ("dispatch", &d, json!({ "vehicle_id": "V-1" })),
+        (
+            "dispatch",
+            &d,
+            json!({ "vehicle_id": "V-1", "assign": true }),
+        ),
         ("arrive", &f, json!({})),
         (
             "onsite-record",

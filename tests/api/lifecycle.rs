@@ -62,7 +62,7 @@ async fn a_full_ticket_walks_all_five_stages_with_returns() {
         &app,
         &t("dispatch"),
         &a.dispatcher,
-        json!({ "vehicle_id": "V-1" }),
+        json!({ "vehicle_id": "V-1", "assign": true }),
     )
     .await;
     assert_eq!(v["status"], "en_route");
@@ -232,7 +232,7 @@ async fn a_no_onsite_complaint_is_reported_by_an_assigned_account_manager() {
         .post(
             &t("dispatch"),
             &a.dispatcher,
-            json!({ "vehicle_id": "V-1" }),
+            json!({ "vehicle_id": "V-1", "assign": true }),
         )
         .await;
     assert_eq!(status, StatusCode::CONFLICT, "{body}");
@@ -470,14 +470,15 @@ async fn merging_folds_a_duplicate_and_keeps_both_timelines() {
         )
         .await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
-    let (s, _) = app
+    let (s, b) = app
         .post(
             &format!("/tickets/{target}/merge"),
             &a.dispatcher,
             json!({ "duplicate_id": dup }),
         )
         .await;
-    assert_eq!(s, StatusCode::CONFLICT);
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(b["code"], "already_merged");
     let (_, after) = app.get(&format!("/tickets/{target}"), &a.dispatcher).await;
     assert_eq!(after["seq"], v["seq"]);
     app.stop().await;
@@ -499,7 +500,7 @@ async fn a_grade_one_lead_can_be_sent_before_triage_and_lists_filter_and_page() 
         &app,
         &format!("/tickets/{id}/dispatch"),
         &a.dispatcher,
-        json!({ "vehicle_id": "V-1" }),
+        json!({ "vehicle_id": "V-1", "assign": true }),
     )
     .await;
     assert_eq!(v["status"], "en_route");
@@ -508,7 +509,7 @@ async fn a_grade_one_lead_can_be_sent_before_triage_and_lists_filter_and_page() 
         .post(
             &format!("/tickets/{other}/dispatch"),
             &a.dispatcher,
-            json!({ "vehicle_id": "V-1" }),
+            json!({ "vehicle_id": "V-1", "assign": true }),
         )
         .await;
     assert_eq!(s, StatusCode::CONFLICT, "grade II waits for triage");

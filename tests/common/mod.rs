@@ -7,13 +7,14 @@
     reason = "each test module uses a different part of the harness"
 )]
 
+pub mod ws;
+
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 
-use config::Environment;
 use hotline_dispatch::app::Application;
 use hotline_dispatch::config::Settings;
 use hotline_dispatch::domain::{ManualClock, Timestamp};
@@ -36,10 +37,7 @@ pub fn settings(store: &Path, extra: &[(&str, &str)]) -> Settings {
     for (k, v) in extra {
         vars.insert((*k).into(), (*v).into());
     }
-    let env = Environment::with_prefix("APP")
-        .prefix_separator("__")
-        .separator("__")
-        .source(Some(vars));
+    let env = hotline_dispatch::config::env_source(Some(vars));
     Settings::load_from(Path::new("config"), "test", env).expect("test settings")
 }
 
@@ -58,6 +56,13 @@ pub async fn spawn_app() -> TestApp {
 }
 
 pub async fn spawn_app_with(extra: &[(&str, &str)]) -> TestApp {
+    // RUST_LOG=... shows the engine's logs while debugging a test.
+    if std::env::var_os("RUST_LOG").is_some() {
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+            .with_test_writer()
+            .try_init();
+    }
     let dir = tempfile::tempdir().expect("temp dir");
     let clock = ManualClock::new(Timestamp::parse("2026-11-27T08:00:00Z").expect("time"));
     let app = Application::build(
@@ -198,7 +203,7 @@ impl ChildEngine {
             .env("APP__STORE__PATH", store)
             .env("APP__STORE__CACHE_CAPACITY_MB", "32")
             .env("APP__AUTH__BOOTSTRAP_ADMIN_TOKEN", ADMIN)
-            .env("APP__LOG__LEVEL", "info")
+            .env("APP__LOG__LEVEL", "info,hotline_dispatch=debug")
             .env_remove("RUST_LOG")
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
@@ -254,12 +259,27 @@ impl ChildEngine {
         let _ = self.child.wait();
     }
 
+    /// The log lines the engine wrote so far.
+    pub fn log(&self) -> String {
+        self.stderr.lock().map(|s| s.clone()).unwrap_or_default()
+    }
+
     /// SIGTERM, and the exit status.
     pub fn terminate(mut self) -> std::process::ExitStatus {
         let _ = Command::new("kill")
             .args(["-TERM", &self.child.id().to_string()])
             .status();
         self.child.wait().expect("child exits")
+    }
+}
+
+impl Drop for ChildEngine {
+    /// A failing test must not leave the engine running.
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
     }
 }
 

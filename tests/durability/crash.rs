@@ -16,7 +16,8 @@ use rand::Rng;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::common::{ADMIN, ChildEngine, intake, temp_store};
+use super::Running;
+use crate::common::{ADMIN, intake, temp_store};
 
 const ROUNDS: usize = 10;
 const CLIENTS: usize = 50;
@@ -243,7 +244,7 @@ struct Round {
 
 /// Runs the load on `engine` and kills it at a random moment; returns what was
 /// acknowledged.
-async fn crash_round(engine: ChildEngine, round: usize, all: &mut Vec<Acked>) -> Round {
+async fn crash_round(engine: Running, round: usize, all: &mut Vec<Acked>) -> Round {
     let base = engine.base.clone();
     let http = client();
     let platform = issue(&http, &base, "platform").await;
@@ -283,7 +284,7 @@ async fn crash_round(engine: ChildEngine, round: usize, all: &mut Vec<Acked>) ->
     // No await between reading the counter and the kill: it is exact.
     let in_flight_at_kill = in_flight.get();
     stop.set(true);
-    engine.kill9();
+    engine.take().kill9();
 
     let mut outcome = ClientOutcome::default();
     for task in tasks {
@@ -314,14 +315,14 @@ async fn acknowledged_intakes_survive_kill9() {
     let (_dir, store) = temp_store();
     let mut all: Vec<Acked> = Vec::new();
     let mut rounds = Vec::new();
-    let mut engine = ChildEngine::start(&store);
+    let mut engine = Running::start(&store);
     for round in 0..ROUNDS {
         let before = all.len();
         let r = crash_round(engine, round, &mut all).await;
 
         // Restart: this round's acknowledgements one by one, all rounds' in the list. The
         // restarted engine takes the next round's load.
-        engine = ChildEngine::start(&store);
+        engine = Running::start(&store);
         let http = client();
         let dispatcher = issue(&http, &engine.base, "dispatcher").await;
         let present = check_each(&http, &engine.base, &dispatcher, &all[before..]).await;
@@ -417,7 +418,7 @@ async fn acknowledged_intakes_survive_kill9() {
         );
     }
     let log = engine.stderr.clone();
-    let status = engine.terminate();
+    let status = engine.take().terminate();
     assert!(
         status.success(),
         "graceful stop exits 0, got {status}; log:\n{}",

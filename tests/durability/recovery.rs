@@ -10,6 +10,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
+use super::Running;
 use crate::common::{ADMIN, Answer, ChildEngine, intake, send, temp_store};
 
 /// A client of one running child engine.
@@ -150,7 +151,7 @@ async fn populate(http: &Http, t: &Tokens) -> Vec<String> {
         t.supervisor.as_str(),
         t.field.as_str(),
     );
-    let dispatch = || json!({ "vehicle_id": "V-1" });
+    let dispatch = || json!({ "vehicle_id": "V-1", "assign": true, "override": true });
     let onsite = || json!({ "findings": "柜台内发现疑似假烟", "actions": "登记保存" });
 
     // 0: the whole full path, archived.
@@ -442,17 +443,42 @@ enum Stop {
 
 async fn restart_recovers_everything(stop: Stop) {
     let (_dir, store) = temp_store();
-    let engine = ChildEngine::start(&store);
+    let engine = Running::start(&store);
     let http = Http::new(&engine);
     let tokens = roster_and_tokens(&http).await;
     let ids = populate(&http, &tokens).await;
-    let before = snapshot(&http, &tokens.dispatcher).await;
+    let mut before = snapshot(&http, &tokens.dispatcher).await;
     assert_eq!(before.tickets.len(), 20);
     assert!(
         before.last_event_id >= 50,
         "expected a busy store, got {} events",
         before.last_event_id
     );
+
+    // One last write just before the stop, so that no background flush during the snapshot
+    // can have saved it: only the flush behind its acknowledgement does.
+    let last_one = &ids[9];
+    let notice = json!({ "notice": "最后督办" });
+    step(&http, &tokens.supervisor, last_one, "supervise", notice).await;
+    let (s, ticket) = http
+        .get(&format!("/tickets/{last_one}"), &tokens.dispatcher)
+        .await;
+    assert_eq!(s, StatusCode::OK, "{ticket}");
+    let (s, events) = http
+        .get(&format!("/tickets/{last_one}/events"), &tokens.dispatcher)
+        .await;
+    assert_eq!(s, StatusCode::OK, "{events}");
+    for item in before
+        .list
+        .iter_mut()
+        .filter(|t| t["id"] == json!(last_one))
+    {
+        *item = ticket.clone();
+    }
+    before.tickets.insert(last_one.clone(), ticket);
+    before.timelines.insert(last_one.clone(), events);
+    before.last_event_id += 1;
+    check_consistent(&before);
     eprintln!(
         "{stop:?}: {} tickets, last_event_id {}",
         before.tickets.len(),
@@ -462,17 +488,17 @@ async fn restart_recovers_everything(stop: Stop) {
     let log = engine.stderr.clone();
     match stop {
         Stop::Term => {
-            let status = engine.terminate();
+            let status = engine.take().terminate();
             assert!(
                 status.success(),
                 "graceful shutdown must exit 0, got {status}; log:\n{}",
                 log.lock().unwrap()
             );
         }
-        Stop::Kill9 => engine.kill9(),
+        Stop::Kill9 => engine.take().kill9(),
     }
 
-    let engine = ChildEngine::start(&store);
+    let engine = Running::start(&store);
     let http = Http::new(&engine);
     let after = snapshot(&http, &tokens.dispatcher).await;
     assert_same(&before, &after, &format!("{stop:?} and restart"));
@@ -487,7 +513,7 @@ async fn restart_recovers_everything(stop: Stop) {
         &tokens.dispatcher,
         open,
         "dispatch",
-        json!({ "vehicle_id": "V-1" }),
+        json!({ "vehicle_id": "V-1", "assign": true, "override": true }),
     )
     .await;
     assert_eq!(b["status"], "en_route", "{b}");
@@ -577,7 +603,7 @@ async fn restart_recovers_everything(stop: Stop) {
         "four new events after {stop:?}"
     );
     assert_eq!(now.tickets.len(), 21);
-    let status = engine.terminate();
+    let status = engine.take().terminate();
     assert!(
         status.success(),
         "graceful shutdown must exit 0, got {status}"

@@ -62,7 +62,7 @@ impl Handler<Execute> for TicketActor {
         });
         // `wait` holds the mailbox until the write is durable.
         ctx.wait(
-            fut::wrap_future(pending).map(move |written, act: &mut Self, _ctx| {
+            fut::wrap_future(pending).map(move |written, act: &mut Self, ctx| {
                 let result = match written {
                     Ok(Written::Ticket { ticket, event }) => {
                         act.ticket = (*ticket).clone();
@@ -72,6 +72,11 @@ impl Handler<Execute> for TicketActor {
                         "a ticket write answered as a record".into(),
                     )
                     .into()),
+                    Err(e @ StoreError::Conflict(_)) => {
+                        // This actor's copy is stale: stop, so the next command rebuilds it.
+                        ctx.stop();
+                        Err(e.into())
+                    }
                     Err(e) => Err(e.into()),
                 };
                 let _ = reply.send(result);

@@ -97,9 +97,13 @@ impl TicketRegistry {
         };
         match store.submit(write).await {
             Ok(Written::Ticket { ticket, .. }) => {
-                self.actors
-                    .lock()
-                    .insert(ticket.id, self.spawn((*ticket).clone()));
+                // The intake is on the bus already: a listener may have woken the actor
+                // from the store in the meantime. Keep that one; never run two.
+                let mut actors = self.actors.lock();
+                if !actors.get(&ticket.id).is_some_and(|a| a.connected()) {
+                    actors.insert(ticket.id, self.spawn((*ticket).clone()));
+                }
+                drop(actors);
                 Ok(Intake {
                     ticket: *ticket,
                     created: true,
@@ -180,14 +184,22 @@ impl TicketRegistry {
         self.execute(target, absorb, by).await
     }
 
-    /// Test-only: makes the actor of `id` panic; true once it has died.
+    /// Test-only: makes the actor of `id` panic; true once it is gone (its mailbox closed).
     #[cfg(feature = "fault-injection")]
     pub async fn inject_panic(&self, id: &TicketId) -> bool {
         let addr = self.actors.lock().get(id).cloned();
-        match addr {
-            Some(a) => a.send(super::messages::InjectPanic).await.is_err(),
-            None => false,
+        let Some(addr) = addr else { return false };
+        if addr.send(super::messages::InjectPanic).await.is_ok() {
+            return false;
         }
+        // The reply is dropped while unwinding; the mailbox closes a moment later.
+        for _ in 0..1000 {
+            if !addr.connected() {
+                return true;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+        }
+        false
     }
 
     fn rebuild(&self, id: &TicketId) -> Result<Option<Addr<TicketActor>>, CommandError> {

@@ -177,6 +177,8 @@ pub struct AssignmentDto {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub team_id: Option<String>,
     pub staff: Vec<String>,
+    /// The crew of the vehicle sent.
+    pub crew: Vec<String>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -291,6 +293,7 @@ impl TicketDto {
                 vehicle_id: t.assignment.vehicle_id.as_ref().map(|v| v.to_string()),
                 team_id: t.assignment.team_id.as_ref().map(|v| v.to_string()),
                 staff: t.assignment.staff.iter().map(|s| s.to_string()).collect(),
+                crew: t.assignment.crew.iter().map(|s| s.to_string()).collect(),
             },
             deadlines: DeadlinesDto {
                 stage: d.stage,

@@ -10,6 +10,8 @@ use utoipa::ToSchema;
 
 use super::dto::{EvidenceDto, LatLngDto, MAX_DESCRIPTION, TicketDto, check_len, check_opt};
 use super::{load_visible, parse_id};
+use crate::actors::dispatch::{CancelDispatch, OfferTicket};
+use crate::actors::fleet::messages::GetVehicle;
 use crate::api::auth::Caller;
 use crate::api::error::{ApiError, ErrorBody};
 use crate::domain::catalog::{Department, Urgency};
@@ -23,6 +25,7 @@ use crate::engine::Engine;
 pub fn register(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(triage)
         .service(dispatch)
+        .service(cancel_dispatch)
         .service(assign)
         .service(arrive)
         .service(onsite_record)
@@ -112,16 +115,23 @@ async fn triage(
     run(&engine, &caller, &id, command).await
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DispatchRequest {
-    /// The registered vehicle to send.
+    /// The vehicle to offer the ticket to; the nearest eligible one when absent.
     pub vehicle_id: Option<String>,
+    /// Send the named vehicle at once (already agreed by phone), without an offer.
+    #[serde(default)]
+    pub assign: bool,
+    /// Send a vehicle that holds another offer or ticket, or that declined this one.
+    #[serde(default, rename = "override")]
+    pub override_busy: bool,
 }
 
-/// Send a registered vehicle: the ticket goes `en_route` with the vehicle's squad and crew.
+/// Offer the ticket to a vehicle (the named one, or the nearest eligible); it goes
+/// `en_route` when the vehicle accepts. With `assign`, the named vehicle is sent at once.
 /// Grade I tickets may be sent before triage (fast track).
-#[utoipa::path(tag = "lifecycle", request_body = DispatchRequest, params(("id" = String, Path)),
+#[utoipa::path(tag = "lifecycle", request_body = Option<DispatchRequest>, params(("id" = String, Path)),
     responses((status = 200, body = TicketDto), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)),
     security(("bearer" = [])))]
 #[post("/tickets/{id}/dispatch")]
@@ -132,24 +142,113 @@ async fn dispatch(
     body: crate::api::Body,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(&[Role::Dispatcher])?;
-    let body: DispatchRequest = crate::api::json_body(&body)?;
-    let raw = body
-        .vehicle_id
-        .ok_or_else(|| ApiError::rule("vehicle_required", "name the `vehicle_id` to send"))?;
-    let unknown = || {
-        ApiError::rule(
-            "unknown_vehicle",
-            format!("no vehicle `{raw}` is registered"),
-        )
+    let b: DispatchRequest = optional_body(&body)?;
+    let ticket_id = parse_id(&id)?;
+    let vehicle = match &b.vehicle_id {
+        Some(raw) => {
+            let unknown = || {
+                ApiError::rule(
+                    "unknown_vehicle",
+                    format!("no vehicle `{raw}` is registered"),
+                )
+            };
+            let vid: VehicleId = raw.parse().map_err(|_| unknown())?;
+            Some(engine.roster.vehicle(&vid)?.ok_or_else(unknown)?)
+        }
+        None if b.assign => {
+            return Err(ApiError::rule(
+                "vehicle_required",
+                "`assign` needs the `vehicle_id` to send",
+            ));
+        }
+        None => None,
     };
-    let vehicle_id: VehicleId = raw.parse().map_err(|_| unknown())?;
-    let vehicle = engine.roster.vehicle(&vehicle_id)?.ok_or_else(unknown)?;
-    let command = Command::Dispatch {
-        vehicle: vehicle.id,
-        team: vehicle.team_id,
-        crew: vehicle.crew,
+    if b.assign {
+        let Some(v) = vehicle else {
+            return Err(ApiError::rule("vehicle_required", "name the vehicle"));
+        };
+        if !b.override_busy {
+            check_free(&engine, &v.id).await?;
+        }
+        let command = Command::Dispatch {
+            vehicle: v.id,
+            team: v.team_id,
+            crew: v.crew,
+        };
+        return run(&engine, &caller, &id, command).await;
+    }
+    let offer = OfferTicket {
+        ticket_id,
+        vehicle: vehicle.map(|v| v.id),
+        by: caller.principal().clone(),
+        override_busy: b.override_busy,
     };
-    run(&engine, &caller, &id, command).await
+    let done = engine
+        .dispatcher
+        .send(offer)
+        .await
+        .map_err(|_| dispatcher_busy())??;
+    Ok(HttpResponse::Ok().json(TicketDto::new(&done.ticket, caller.role(), &engine.catalog)))
+}
+
+fn dispatcher_busy() -> ApiError {
+    ApiError::new(
+        actix_web::http::StatusCode::TOO_MANY_REQUESTS,
+        "busy",
+        "the dispatcher is busy; try again shortly",
+    )
+}
+
+/// Refuses a vehicle that is not free (holding an offer, or on another ticket).
+async fn check_free(engine: &Engine, id: &VehicleId) -> Result<(), ApiError> {
+    use crate::domain::fleet::VehicleStatus as V;
+    let Some(addr) = engine.fleet.vehicle(id, &engine.roster)? else {
+        return Ok(());
+    };
+    let view = addr.send(GetVehicle).await.map_err(|_| dispatcher_busy())?;
+    if matches!(view.status, V::Offered | V::EnRoute | V::OnSite) {
+        return Err(ApiError::conflict(
+            "vehicle_busy",
+            format!(
+                "vehicle {id} is {}; set `override` to send it anyway",
+                view.status.as_str()
+            ),
+        ));
+    }
+    Ok(())
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CancelDispatchRequest {
+    pub reason: String,
+}
+
+/// Call off the open offer, or the vehicle on its way (the ticket waits for another).
+#[utoipa::path(tag = "lifecycle", request_body = CancelDispatchRequest, params(("id" = String, Path)),
+    responses((status = 200, body = TicketDto), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("bearer" = [])))]
+#[post("/tickets/{id}/dispatch/cancel")]
+async fn cancel_dispatch(
+    engine: web::Data<Engine>,
+    caller: Caller,
+    id: web::Path<String>,
+    body: crate::api::Body,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(&[Role::Dispatcher])?;
+    let b: CancelDispatchRequest = crate::api::json_body(&body)?;
+    let reason = text("reason", b.reason, 1000)?;
+    let msg = CancelDispatch {
+        ticket_id: parse_id(&id)?,
+        reason,
+        by: caller.principal().clone(),
+    };
+    let done = engine
+        .dispatcher
+        .send(msg)
+        .await
+        .map_err(|_| dispatcher_busy())??;
+    Ok(HttpResponse::Ok().json(TicketDto::new(&done.ticket, caller.role(), &engine.catalog)))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

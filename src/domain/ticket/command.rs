@@ -6,10 +6,11 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use super::{EventKind, Evidence, Satisfaction, Status, Ticket};
+use crate::domain::Timestamp;
 use crate::domain::catalog::{Catalog, Department, HandlingPath, Urgency};
 use crate::domain::geo::LatLng;
-use crate::domain::ids::{StaffId, TeamId, TicketId, TicketNumber, VehicleId};
-use crate::domain::role::{Principal, Role};
+use crate::domain::ids::{OfferId, StaffId, TeamId, TicketId, TicketNumber, VehicleId};
+use crate::domain::role::{Principal, Role, Subject};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -56,6 +57,36 @@ pub enum Command {
         vehicle: VehicleId,
         team: TeamId,
         crew: Vec<StaffId>,
+    },
+    /// Offer the ticket to a vehicle; `team` and `crew` come from the registry.
+    Offer {
+        offer_id: OfferId,
+        vehicle: VehicleId,
+        team: TeamId,
+        crew: Vec<StaffId>,
+        expires_at: Timestamp,
+        distance_m: Option<f64>,
+        /// Chosen by a dispatcher: may go to a vehicle that declined before.
+        manual: bool,
+    },
+    AcceptOffer {
+        offer_id: OfferId,
+    },
+    DeclineOffer {
+        offer_id: OfferId,
+        reason: Option<String>,
+    },
+    /// The engine: nobody answered in time.
+    ExpireOffer {
+        offer_id: OfferId,
+    },
+    /// Call off the open offer, or the vehicle already on its way.
+    CancelDispatch {
+        reason: String,
+    },
+    /// The engine raises an alert on the ticket.
+    RaiseAlert {
+        reason: String,
     },
     /// Make a staff member a handler (e.g. the writer of a no-onsite report).
     Assign {
@@ -157,6 +188,12 @@ impl Command {
             Self::Triage { .. } => "triage",
             Self::Dispatch { .. } => "dispatch",
             Self::Assign { .. } => "assign",
+            Self::Offer { .. } => "offer",
+            Self::AcceptOffer { .. } => "accept an offer for",
+            Self::DeclineOffer { .. } => "decline an offer for",
+            Self::ExpireOffer { .. } => "expire an offer for",
+            Self::CancelDispatch { .. } => "cancel the dispatch of",
+            Self::RaiseAlert { .. } => "raise an alert on",
             Self::Arrive => "arrive",
             Self::RecordOnsite { .. } => "record on-site work for",
             Self::SubmitReport { .. } => "submit a report for",
@@ -185,7 +222,11 @@ impl Command {
             | Self::Archive { .. }
             | Self::Transfer { .. }
             | Self::MergeInto { .. }
-            | Self::AbsorbDuplicate { .. } => &[Dispatcher],
+            | Self::AbsorbDuplicate { .. }
+            | Self::Offer { .. }
+            | Self::CancelDispatch { .. } => &[Dispatcher],
+            Self::AcceptOffer { .. } | Self::DeclineOffer { .. } => &[Field],
+            Self::ExpireOffer { .. } | Self::RaiseAlert { .. } => &[],
             Self::Arrive | Self::RecordOnsite { .. } | Self::SubmitReport { .. } => &[Field],
             Self::Review { .. } => &[Dispatcher, Supervisor],
             Self::Approve { .. } | Self::Supervise { .. } => &[Supervisor],
@@ -217,7 +258,22 @@ impl Ticket {
                 action,
             });
         }
-        if by.role == Role::Field && !by.subject.as_ref().is_some_and(|s| self.is_assigned_to(s)) {
+        let answers_offer = matches!(
+            command,
+            Command::AcceptOffer { .. } | Command::DeclineOffer { .. }
+        );
+        if by.role == Role::Field
+            && !answers_offer
+            && !by.subject.as_ref().is_some_and(|s| self.is_assigned_to(s))
+        {
+            return Err(Rejection::NotAssigned);
+        }
+        // The vehicle answering an offer, when a field device answers.
+        let answering = match (&by.role, &by.subject) {
+            (Role::Field, Some(Subject::Vehicle(v))) => Some(v),
+            _ => None,
+        };
+        if answers_offer && by.role == Role::Field && answering.is_none() {
             return Err(Rejection::NotAssigned);
         }
         let status = self.status;
@@ -326,6 +382,95 @@ impl Ticket {
                 };
                 (kind, EnRoute)
             }
+            Command::Offer {
+                offer_id,
+                vehicle,
+                team,
+                crew,
+                expires_at,
+                distance_m,
+                manual,
+            } => {
+                self.check_offer(vehicle, *manual)?;
+                let kind = EventKind::OfferSent {
+                    offer_id: *offer_id,
+                    vehicle_id: vehicle.clone(),
+                    team_id: team.clone(),
+                    crew: crew.clone(),
+                    expires_at: *expires_at,
+                    distance_m: *distance_m,
+                    manual: *manual,
+                };
+                (kind, status)
+            }
+            Command::AcceptOffer { offer_id } => {
+                let offer = self.answerable(offer_id, answering)?;
+                let kind = EventKind::OfferAccepted {
+                    offer_id: *offer_id,
+                    vehicle_id: offer.vehicle_id.clone(),
+                    team_id: offer.team_id.clone(),
+                    crew: offer.crew.clone(),
+                    fast_track: status == Received,
+                };
+                (kind, EnRoute)
+            }
+            Command::DeclineOffer { offer_id, reason } => {
+                let offer = self.answerable(offer_id, answering)?;
+                let kind = EventKind::OfferDeclined {
+                    offer_id: *offer_id,
+                    vehicle_id: offer.vehicle_id.clone(),
+                    reason: reason.clone(),
+                };
+                (kind, status)
+            }
+            Command::ExpireOffer { offer_id } => {
+                let offer = self.answerable(offer_id, None)?;
+                (
+                    EventKind::OfferExpired {
+                        offer_id: *offer_id,
+                        vehicle_id: offer.vehicle_id.clone(),
+                    },
+                    status,
+                )
+            }
+            Command::CancelDispatch { reason } => {
+                require_text(reason, "reason_required", "the reason")?;
+                if let Some(offer) = self.open_offer() {
+                    let kind = EventKind::OfferCancelled {
+                        offer_id: offer.id,
+                        vehicle_id: offer.vehicle_id.clone(),
+                        reason: reason.clone(),
+                    };
+                    (kind, status)
+                } else if status == EnRoute {
+                    let vehicle_id = self.assignment.vehicle_id.clone().ok_or_else(illegal)?;
+                    let back = if self.triage.confirmed {
+                        Triaged
+                    } else {
+                        Received
+                    };
+                    (
+                        EventKind::DispatchCancelled {
+                            vehicle_id,
+                            reason: reason.clone(),
+                        },
+                        back,
+                    )
+                } else {
+                    return Err(illegal());
+                }
+            }
+            Command::RaiseAlert { reason } => {
+                if status.is_closed() {
+                    return Err(illegal());
+                }
+                (
+                    EventKind::Alerted {
+                        reason: reason.clone(),
+                    },
+                    status,
+                )
+            }
             Command::Assign { staff } => {
                 if status.is_closed() {
                     return Err(illegal());
@@ -351,6 +496,12 @@ impl Ticket {
             } => {
                 if status != OnSite {
                     return Err(illegal());
+                }
+                if self.category.is_none() {
+                    return Err(Rejection::rule(
+                        "category_required",
+                        "classify the ticket (triage) before recording the on-site work",
+                    ));
                 }
                 require_text(findings, "findings_required", "the findings")?;
                 let kind = EventKind::OnsiteRecorded {
@@ -482,6 +633,12 @@ impl Ticket {
                 require_text(reason, "reason_required", "the reason")?;
                 let next = match to {
                     None => self.reopen_target(),
+                    Some(Reporting) if self.path == Some(HandlingPath::DirectAnswer) => {
+                        return Err(Rejection::rule(
+                            "bad_reopen_target",
+                            "a direct answer has no report: reopen it to triaged",
+                        ));
+                    }
                     Some(s @ (Triaged | Reporting)) => *s,
                     Some(other) => {
                         return Err(Rejection::rule(
@@ -566,6 +723,12 @@ impl Ticket {
                 if status.is_closed() {
                     return Err(illegal());
                 }
+                if self.duplicates.contains(duplicate) {
+                    return Err(Rejection::rule(
+                        "already_merged",
+                        "that ticket is already merged into this one",
+                    ));
+                }
                 if *duplicate == self.id {
                     return Err(Rejection::rule(
                         "merge_into_itself",
@@ -579,6 +742,17 @@ impl Ticket {
                 (kind, status)
             }
         };
+        // An open offer pins the ticket to intake: whatever would move it on (a direct
+        // dispatch, a reclassification, a transfer or merge) waits until the offer is
+        // answered, expires or is cancelled.
+        let leaves_intake = !matches!(next, Received | Triaged);
+        let settles_offer = matches!(command, Command::AcceptOffer { .. });
+        if leaves_intake && !settles_offer && self.open_offer().is_some() {
+            return Err(Rejection::rule(
+                "offer_open",
+                "an offer to a vehicle is waiting for an answer; cancel it first",
+            ));
+        }
         Ok(Decision { kind, status: next })
     }
 

@@ -12,7 +12,7 @@ use super::{
 };
 use crate::domain::catalog::{Department, HandlingPath, Kind, Urgency};
 use crate::domain::clock::Timestamp;
-use crate::domain::ids::{StaffId, TeamId, TicketId, TicketNumber, VehicleId};
+use crate::domain::ids::{OfferId, StaffId, TeamId, TicketId, TicketNumber, VehicleId};
 use crate::domain::role::Principal;
 use crate::domain::ticket::Source;
 
@@ -94,6 +94,51 @@ pub enum EventKind {
         into: TicketId,
         into_number: TicketNumber,
     },
+    #[serde(rename = "offer.sent")]
+    OfferSent {
+        offer_id: OfferId,
+        vehicle_id: VehicleId,
+        team_id: TeamId,
+        crew: Vec<StaffId>,
+        expires_at: Timestamp,
+        distance_m: Option<f64>,
+        manual: bool,
+    },
+    #[serde(rename = "offer.accepted")]
+    OfferAccepted {
+        offer_id: OfferId,
+        vehicle_id: VehicleId,
+        team_id: TeamId,
+        crew: Vec<StaffId>,
+        /// Accepted before triage was confirmed (grade I).
+        fast_track: bool,
+    },
+    #[serde(rename = "offer.declined")]
+    OfferDeclined {
+        offer_id: OfferId,
+        vehicle_id: VehicleId,
+        reason: Option<String>,
+    },
+    #[serde(rename = "offer.expired")]
+    OfferExpired {
+        offer_id: OfferId,
+        vehicle_id: VehicleId,
+    },
+    #[serde(rename = "offer.cancelled")]
+    OfferCancelled {
+        offer_id: OfferId,
+        vehicle_id: VehicleId,
+        reason: String,
+    },
+    /// The vehicle on its way was called off; the ticket waits for another.
+    #[serde(rename = "ticket.dispatch_cancelled")]
+    DispatchCancelled {
+        vehicle_id: VehicleId,
+        reason: String,
+    },
+    /// Something the command centre must not miss (grade I intake, no vehicle left).
+    #[serde(rename = "alert")]
+    Alerted { reason: String },
     #[serde(rename = "ticket.duplicate_merged")]
     DuplicateMerged {
         duplicate: TicketId,
@@ -121,6 +166,13 @@ impl EventKind {
             Self::Transferred { .. } => "ticket.transferred",
             Self::Merged { .. } => "ticket.merged",
             Self::DuplicateMerged { .. } => "ticket.duplicate_merged",
+            Self::OfferSent { .. } => "offer.sent",
+            Self::OfferAccepted { .. } => "offer.accepted",
+            Self::OfferDeclined { .. } => "offer.declined",
+            Self::OfferExpired { .. } => "offer.expired",
+            Self::OfferCancelled { .. } => "offer.cancelled",
+            Self::DispatchCancelled { .. } => "ticket.dispatch_cancelled",
+            Self::Alerted { .. } => "alert",
         }
     }
 }
@@ -253,6 +305,17 @@ impl Ticket {
             }
             EventKind::Merged { into, .. } => self.merged_into = Some(*into),
             EventKind::DuplicateMerged { duplicate, .. } => self.duplicates.push(*duplicate),
+            EventKind::OfferSent { .. }
+            | EventKind::OfferAccepted { .. }
+            | EventKind::OfferDeclined { .. }
+            | EventKind::OfferExpired { .. }
+            | EventKind::OfferCancelled { .. } => self.apply_offer(kind, at),
+            EventKind::DispatchCancelled { .. } => {
+                self.assignment.vehicle_id = None;
+                self.assignment.team_id = None;
+                self.assignment.crew.clear();
+            }
+            EventKind::Alerted { .. } => {}
         }
         self.enter(status, at);
         self.seq += 1;
@@ -279,8 +342,10 @@ impl Ticket {
             });
         }
         if status == Status::Triaged {
-            // Back to intake (a reopen): the previous vehicle is no longer on it.
+            // Back to intake (a reopen): the previous vehicle and its crew are off it.
             self.assignment.vehicle_id = None;
+            self.assignment.team_id = None;
+            self.assignment.crew.clear();
         }
         self.status = status;
     }

@@ -6,6 +6,7 @@
 
 mod command;
 mod event;
+mod offer;
 mod status;
 
 use std::collections::BTreeMap;
@@ -15,6 +16,7 @@ use time::Duration;
 
 pub use command::{ApprovalDecision, Command, Decision, Rejection, ReviewDecision, TransferTarget};
 pub use event::{EventKind, EventRecord};
+pub use offer::{Offer, OfferState};
 pub use status::{Stage, Status};
 
 use super::catalog::{Catalog, Department, HandlingPath, Kind, Urgency};
@@ -86,8 +88,12 @@ pub struct Assignment {
     pub vehicle_id: Option<VehicleId>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub team_id: Option<TeamId>,
+    /// Handlers assigned by name (e.g. the writer of a no-onsite report).
     #[serde(default)]
     pub staff: Vec<StaffId>,
+    /// The crew of the vehicle sent; they leave with it when the dispatch is cancelled.
+    #[serde(default)]
+    pub crew: Vec<StaffId>,
 }
 
 /// When a stage was entered and left; kept for analytics.
@@ -202,6 +208,9 @@ pub struct Ticket {
     pub transfer: Option<TransferRecord>,
     pub merged_into: Option<TicketId>,
     pub duplicates: Vec<TicketId>,
+    /// Every offer made to a vehicle, in order.
+    #[serde(default)]
+    pub offers: Vec<offer::Offer>,
 }
 
 /// An intake, already parsed from the wire.
@@ -288,6 +297,7 @@ impl Ticket {
             transfer: None,
             merged_into: None,
             duplicates: Vec::new(),
+            offers: Vec::new(),
         };
         let event = EventKind::Received {
             source: ticket.source,
@@ -308,7 +318,9 @@ impl Ticket {
     pub fn is_assigned_to(&self, subject: &Subject) -> bool {
         match subject {
             Subject::Vehicle(v) => self.assignment.vehicle_id.as_ref() == Some(v),
-            Subject::Staff(s) => self.assignment.staff.contains(s),
+            Subject::Staff(s) => {
+                self.assignment.staff.contains(s) || self.assignment.crew.contains(s)
+            }
             Subject::Label(_) => false,
         }
     }

@@ -1,0 +1,307 @@
+//! The DispatcherActor: the one place offers are made and answered, so a vehicle never
+//! holds two offers and a ticket is never offered twice at once. It listens to the bus to
+//! fast-track grade-I intakes, offer auto grades when triaged, keep vehicles and squads in
+//! step with their tickets, and push ticket changes to the vehicles on them. Offer expiry
+//! is checked against the injected clock on a short tick, so tests drive it by advancing a
+//! manual clock.
+
+pub mod messages;
+mod offers;
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+use std::time::Duration as StdDuration;
+
+use actix::prelude::*;
+
+pub use messages::*;
+
+use crate::actors::fleet::messages::{HoldOffer, TicketNotice, TicketProgress};
+use crate::actors::fleet::{FleetRegistry, TeamTicket};
+use crate::actors::grid::HexGridActor;
+use crate::actors::ticket::TicketRegistry;
+use crate::bus::{BusEvent, EventBus, Interest};
+use crate::config::DispatchSettings;
+use crate::domain::Timestamp;
+use crate::domain::catalog::{Catalog, HandlingPath, Urgency};
+use crate::domain::clock::Clock;
+use crate::domain::fleet::{ActiveTicket, HeldOffer};
+use crate::domain::ids::{OfferId, TeamId, TicketId, VehicleId};
+use crate::domain::role::Principal;
+use crate::domain::ticket::{Command, EventKind, EventRecord, Status, Ticket};
+use crate::roster::Roster;
+use crate::store::Store;
+
+/// What the dispatcher works with.
+pub struct DispatchDeps {
+    pub tickets: Arc<TicketRegistry>,
+    pub fleet: Arc<FleetRegistry>,
+    pub roster: Arc<Roster>,
+    pub store: Arc<dyn Store>,
+    pub catalog: Arc<Catalog>,
+    pub clock: Arc<dyn Clock>,
+    pub grid: Addr<HexGridActor>,
+    pub bus: Arc<EventBus>,
+    pub settings: DispatchSettings,
+}
+
+#[derive(Clone, Debug)]
+struct OpenOffer {
+    offer_id: OfferId,
+    vehicle_id: VehicleId,
+    expires_at: Timestamp,
+}
+
+pub struct DispatcherActor {
+    deps: Arc<DispatchDeps>,
+    open: HashMap<TicketId, OpenOffer>,
+    /// Vehicles holding an offer, or being offered one right now.
+    reserved: HashMap<VehicleId, TicketId>,
+    /// Tickets with an offer being made right now.
+    in_flight: HashSet<TicketId>,
+    /// Offers whose expiry is being written.
+    expiring: HashSet<OfferId>,
+    /// Tickets with a vehicle on the way or on site.
+    active: HashMap<TicketId, VehicleId>,
+    team_of: HashMap<TicketId, TeamId>,
+    /// Tickets for which "no vehicle" was already raised.
+    alerted: HashSet<TicketId>,
+}
+
+impl DispatcherActor {
+    pub fn new(deps: Arc<DispatchDeps>) -> Self {
+        Self {
+            deps,
+            open: HashMap::new(),
+            reserved: HashMap::new(),
+            in_flight: HashSet::new(),
+            expiring: HashSet::new(),
+            active: HashMap::new(),
+            team_of: HashMap::new(),
+            alerted: HashSet::new(),
+        }
+    }
+
+    /// Rebuilds offers, field work and squads from the open tickets in the store.
+    fn recover(&mut self) {
+        let ids = match self.deps.store.open_ticket_ids() {
+            Ok(ids) => ids,
+            Err(e) => {
+                tracing::error!(error = %e, "dispatcher cannot read open tickets");
+                return;
+            }
+        };
+        for id in ids {
+            let Ok(Some(t)) = self.deps.store.ticket(&id) else {
+                continue;
+            };
+            if let Some(o) = t.open_offer() {
+                self.open.insert(
+                    id,
+                    OpenOffer {
+                        offer_id: o.id,
+                        vehicle_id: o.vehicle_id.clone(),
+                        expires_at: o.expires_at,
+                    },
+                );
+                self.reserved.insert(o.vehicle_id.clone(), id);
+                // The vehicle shows it again to a reconnecting device.
+                let notice = Arc::new(self.notice(&t, o.id, o.distance_m, o.expires_at));
+                let held = HeldOffer {
+                    ticket_id: id,
+                    offer_id: o.id,
+                    expires_at: o.expires_at,
+                };
+                if let Some(addr) = self.deps.fleet.live_vehicle(&o.vehicle_id) {
+                    addr.do_send(HoldOffer { held, notice });
+                }
+            }
+
+            if let (Some(v), Status::EnRoute | Status::OnSite) =
+                (&t.assignment.vehicle_id, t.status)
+            {
+                self.active.insert(id, v.clone());
+            }
+            self.follow_team(&t);
+        }
+        tracing::info!(
+            open_offers = self.open.len(),
+            in_field = self.active.len(),
+            "dispatcher recovered"
+        );
+    }
+
+    fn subscribe(&self, ctx: &mut Context<Self>) {
+        let sub = self.deps.bus.subscribe(1 << 16, Interest::Tickets);
+        let (rx, _) = sub.into_receiver();
+        let stream =
+            futures_util::stream::unfold(
+                rx,
+                |mut rx| async move { rx.recv().await.map(|e| (e, rx)) },
+            );
+        ctx.add_stream(stream);
+    }
+
+    /// Keeps the ticket's squad informed of where the ticket stands.
+    fn follow_team(&mut self, t: &Ticket) {
+        let team = t.assignment.team_id.clone();
+        let previous = self.team_of.get(&t.id).cloned();
+        if let Some(prev) = previous.as_ref().filter(|p| Some(*p) != team.as_ref()) {
+            if let Some(addr) = self.deps.fleet.team(prev) {
+                addr.do_send(TeamTicket::Left(t.id));
+            }
+            self.team_of.remove(&t.id);
+        }
+        let Some(team) = team else { return };
+        let msg = if t.status.is_closed() {
+            self.team_of.remove(&t.id);
+            TeamTicket::Closed(t.id)
+        } else {
+            self.team_of.insert(t.id, team.clone());
+            match t.status {
+                Status::EnRoute | Status::OnSite => TeamTicket::InField(t.id),
+                _ => TeamTicket::Open(t.id),
+            }
+        };
+        if let Some(addr) = self.deps.fleet.team(&team) {
+            addr.do_send(msg);
+        }
+    }
+
+    fn on_ticket_event(&mut self, e: &EventRecord, ctx: &mut Context<Self>) {
+        let snapshot = self.deps.store.ticket(&e.ticket_id).ok().flatten();
+        match &e.kind {
+            EventKind::Received {
+                urgency: Some(Urgency::I),
+                ..
+            } => {
+                let fast = snapshot.as_ref().is_some_and(|t| t.awaits_vehicle());
+                if fast {
+                    self.raise_alert(
+                        e.ticket_id,
+                        "grade I lead: fast track, offered to the nearest vehicle".into(),
+                        ctx,
+                    );
+                    ctx.notify(AutoOffer(e.ticket_id));
+                }
+            }
+            EventKind::Triaged {
+                urgency,
+                path: HandlingPath::Full,
+                ..
+            } if e.status == Status::Triaged
+                && self.deps.settings.auto_offer_grades.contains(urgency) =>
+            {
+                ctx.notify(AutoOffer(e.ticket_id));
+            }
+            EventKind::Dispatched { vehicle_id, .. }
+            | EventKind::OfferAccepted { vehicle_id, .. } => {
+                self.active.insert(e.ticket_id, vehicle_id.clone());
+                let active = snapshot.as_ref().map(ActiveTicket::of);
+                self.tell_vehicle(vehicle_id, e, active);
+            }
+            _ => {}
+        }
+        let assigned_now = matches!(
+            e.kind,
+            EventKind::Dispatched { .. } | EventKind::OfferAccepted { .. }
+        );
+        if !assigned_now && let Some(v) = self.active.get(&e.ticket_id).cloned() {
+            self.tell_vehicle(&v, e, None);
+            let still_in_field = matches!(e.status, Status::EnRoute | Status::OnSite);
+            if !still_in_field {
+                self.active.remove(&e.ticket_id);
+            }
+        }
+        if e.status.is_closed() {
+            if let Some(offer) = self.open.remove(&e.ticket_id) {
+                self.reserved.remove(&offer.vehicle_id);
+                self.release(
+                    &offer.vehicle_id,
+                    offer.offer_id,
+                    crate::actors::fleet::messages::OfferOutcome::Cancelled(
+                        "the ticket was closed".into(),
+                    ),
+                );
+            }
+            self.alerted.remove(&e.ticket_id);
+        }
+        if let Some(t) = snapshot {
+            self.follow_team(&t);
+        }
+    }
+
+    fn tell_vehicle(&self, vehicle: &VehicleId, e: &EventRecord, assigned: Option<ActiveTicket>) {
+        let notice = Arc::new(TicketNotice {
+            ticket_id: e.ticket_id,
+            number: e.number.clone(),
+            status: e.status,
+            event: e.kind.name(),
+            event_id: e.event_id,
+        });
+        if let Some(addr) = self.deps.fleet.live_vehicle(vehicle) {
+            addr.do_send(TicketProgress(notice, assigned));
+        }
+    }
+
+    /// Records an alert on the ticket (console and timeline).
+    fn raise_alert(&mut self, ticket_id: TicketId, reason: String, ctx: &mut Context<Self>) {
+        let tickets = self.deps.tickets.clone();
+        let fut = async move {
+            if let Err(e) = tickets
+                .execute(
+                    ticket_id,
+                    Command::RaiseAlert { reason },
+                    Principal::system(),
+                )
+                .await
+            {
+                tracing::warn!(%ticket_id, error = %e, "alert not recorded");
+            }
+        };
+        ctx.spawn(fut.into_actor(self));
+    }
+}
+
+impl Actor for DispatcherActor {
+    type Context = Context<Self>;
+
+    fn started(&mut self, ctx: &mut Self::Context) {
+        ctx.set_mailbox_capacity(4096);
+        self.recover();
+        self.subscribe(ctx);
+        ctx.run_interval(StdDuration::from_millis(200), |act, ctx| {
+            act.expire_due(ctx)
+        });
+    }
+}
+
+impl StreamHandler<BusEvent> for DispatcherActor {
+    fn handle(&mut self, event: BusEvent, ctx: &mut Self::Context) {
+        if let BusEvent::Ticket(e) = event {
+            self.on_ticket_event(&e, ctx);
+        }
+    }
+
+    fn finished(&mut self, ctx: &mut Self::Context) {
+        // Cut off (fell behind) or the bus closed: resubscribe and rebuild from the store.
+        tracing::error!("dispatcher lost its bus subscription; resubscribing and recovering");
+        self.open.clear();
+        self.reserved.clear();
+        self.active.clear();
+        self.recover();
+        self.subscribe(ctx);
+    }
+}
+
+impl Handler<ListOpenOffers> for DispatcherActor {
+    type Result = MessageResult<ListOpenOffers>;
+    fn handle(&mut self, _: ListOpenOffers, _: &mut Self::Context) -> Self::Result {
+        MessageResult(
+            self.open
+                .iter()
+                .map(|(t, o)| (*t, o.offer_id, o.vehicle_id.clone()))
+                .collect(),
+        )
+    }
+}

@@ -1,0 +1,417 @@
+//! Making, answering, expiring and cancelling offers. Each handler does its checks and
+//! reservations synchronously (the actor is the only one deciding), then runs the ticket
+//! command through the ticket's actor and updates the vehicle once the event is durable.
+
+use std::sync::Arc;
+
+use actix::prelude::*;
+use time::Duration;
+
+use super::messages::*;
+use super::{DispatcherActor, OpenOffer};
+use crate::actors::fleet::messages::{
+    GetVehicle, HoldOffer, OfferNotice, OfferOutcome, ReleaseOffer,
+};
+use crate::actors::grid::FindNearest;
+use crate::actors::ticket::{CommandError, Executed};
+use crate::domain::fleet::{ActiveTicket, HeldOffer, VehicleStatus};
+use crate::domain::grid::NearestQuery;
+use crate::domain::ids::{OfferId, TicketId, VehicleId};
+use crate::domain::role::{Principal, Role, Subject};
+use crate::domain::ticket::{Command, EventKind, Rejection, Ticket};
+
+/// The vehicle chosen for an offer, with what the offer tells it.
+struct Chosen {
+    vehicle_id: VehicleId,
+    distance_m: Option<f64>,
+}
+
+impl DispatcherActor {
+    fn ticket(&self, id: &TicketId) -> Result<Ticket, DispatchError> {
+        self.deps
+            .store
+            .ticket(id)
+            .map_err(CommandError::from)?
+            .ok_or(DispatchError::Command(CommandError::NotFound))
+    }
+
+    fn query(&self, ticket: &Ticket, site: crate::domain::geo::LatLng) -> NearestQuery {
+        let s = &self.deps.settings;
+        let mut exclude = ticket.passed_over();
+        exclude.extend(self.reserved.keys().cloned());
+        NearestQuery {
+            origin: site,
+            limit: 1,
+            max_radius_m: (s.max_offer_km > 0.0).then_some(s.max_offer_km * 1000.0),
+            department: ticket.department,
+            team: None,
+            only_available: true,
+            max_fix_age: Some(Duration::seconds(s.max_fix_age_s as i64)),
+            include_stale: false,
+            now: self.deps.clock.now(),
+            exclude,
+        }
+    }
+
+    pub(super) fn release(&self, vehicle: &VehicleId, offer_id: OfferId, outcome: OfferOutcome) {
+        if let Some(addr) = self.deps.fleet.live_vehicle(vehicle) {
+            addr.do_send(ReleaseOffer { offer_id, outcome });
+        }
+    }
+
+    fn eta_s(&self, distance_m: Option<f64>) -> Option<f64> {
+        distance_m.map(|d| d / (self.deps.settings.travel_speed_kmh / 3.6))
+    }
+
+    /// What the vehicle is shown of an offer: the ticket without the reporter.
+    pub(super) fn notice(
+        &self,
+        t: &Ticket,
+        offer_id: OfferId,
+        distance_m: Option<f64>,
+        expires_at: crate::domain::Timestamp,
+    ) -> OfferNotice {
+        OfferNotice {
+            offer_id,
+            ticket_id: t.id,
+            number: t.number.clone(),
+            kind: t.kind,
+            category: t.category.clone(),
+            category_name: t
+                .category
+                .as_deref()
+                .and_then(|c| self.deps.catalog.get(c))
+                .map(|c| c.name_zh.clone()),
+            urgency: t.urgency,
+            description: t.description.clone(),
+            location: t.location.clone(),
+            distance_m,
+            eta_s: self.eta_s(distance_m),
+            expires_at,
+            stage_due_at: t.deadlines(&self.deps.catalog).stage_due_at,
+        }
+    }
+
+    /// Offers `ticket_id` to `choice` (or the nearest eligible vehicle).
+    fn make_offer(
+        &mut self,
+        ticket_id: TicketId,
+        choice: Option<VehicleId>,
+        by: Principal,
+        override_busy: bool,
+    ) -> ResponseActFuture<Self, Result<Executed, DispatchError>> {
+        let ticket = match self.ticket(&ticket_id) {
+            Ok(t) => t,
+            Err(e) => return Box::pin(fut::ready(Err(e))),
+        };
+        if self.in_flight.contains(&ticket_id) || self.open.contains_key(&ticket_id) {
+            let busy = Rejection::rule(
+                "offer_open",
+                "this ticket already has an offer waiting for an answer",
+            );
+            return Box::pin(fut::ready(Err(CommandError::Rejected(busy).into())));
+        }
+        if !ticket.awaits_vehicle() {
+            let illegal = Rejection::IllegalTransition {
+                action: "offer",
+                status: ticket.status,
+            };
+            return Box::pin(fut::ready(Err(CommandError::Rejected(illegal).into())));
+        }
+        let site = ticket.location.position;
+        let deps = self.deps.clone();
+        let find = match choice {
+            None => {
+                let Some(site) = site else {
+                    return Box::pin(fut::ready(Err(DispatchError::NoSite)));
+                };
+                let query = self.query(&ticket, site);
+                let grid = deps.grid.clone();
+                let radius = query.max_radius_m;
+                Box::pin(async move {
+                    let found = grid
+                        .send(FindNearest(query))
+                        .await
+                        .map_err(|_| DispatchError::Busy)?;
+                    let best = found.into_iter().next().ok_or_else(|| {
+                        DispatchError::NoCandidate(
+                            radius
+                                .map(|r| format!(" within {:.1} km", r / 1000.0))
+                                .unwrap_or_default(),
+                        )
+                    })?;
+                    Ok(Chosen {
+                        vehicle_id: best.id,
+                        distance_m: Some(best.distance_m),
+                    })
+                })
+                    as futures_util::future::LocalBoxFuture<'static, Result<Chosen, DispatchError>>
+            }
+            Some(vehicle_id) => {
+                if !override_busy && self.reserved.contains_key(&vehicle_id) {
+                    return Box::pin(fut::ready(Err(DispatchError::VehicleBusy(
+                        vehicle_id,
+                        "holding an offer",
+                    ))));
+                }
+                let addr = match deps.fleet.vehicle(&vehicle_id, &deps.roster) {
+                    Ok(Some(a)) => a,
+                    Ok(None) => {
+                        return Box::pin(fut::ready(Err(DispatchError::UnknownVehicle(
+                            vehicle_id,
+                        ))));
+                    }
+                    Err(e) => return Box::pin(fut::ready(Err(CommandError::from(e).into()))),
+                };
+                Box::pin(async move {
+                    let view = addr
+                        .send(GetVehicle)
+                        .await
+                        .map_err(|_| DispatchError::Busy)?;
+                    let busy = !matches!(
+                        view.status,
+                        VehicleStatus::Available | VehicleStatus::Returning
+                    );
+                    if busy && !override_busy {
+                        return Err(DispatchError::VehicleBusy(vehicle_id, view.status.as_str()));
+                    }
+                    let distance_m = match (view.last_fix, site) {
+                        (Some(f), Some(s)) => Some(f.position.distance_m(s)),
+                        _ => None,
+                    };
+                    Ok(Chosen {
+                        vehicle_id,
+                        distance_m,
+                    })
+                })
+            }
+        };
+        self.in_flight.insert(ticket_id);
+        let manual = by.role != Role::System;
+        let timeout = Duration::seconds(self.deps.settings.offer_timeout_s as i64);
+        let run = async move {
+            let chosen = find.await?;
+            let record = deps
+                .roster
+                .vehicle(&chosen.vehicle_id)
+                .map_err(CommandError::from)?
+                .ok_or_else(|| DispatchError::UnknownVehicle(chosen.vehicle_id.clone()))?;
+            let offer_id = OfferId::generate();
+            let expires_at = deps.clock.now() + timeout;
+            let command = Command::Offer {
+                offer_id,
+                vehicle: record.id.clone(),
+                team: record.team_id.clone(),
+                crew: record.crew.clone(),
+                expires_at,
+                distance_m: chosen.distance_m,
+                manual: manual && override_busy,
+            };
+            let done = deps.tickets.execute(ticket_id, command, by).await?;
+            Ok::<_, DispatchError>((done, chosen, offer_id, expires_at))
+        };
+        Box::pin(run.into_actor(self).map(move |result, act, _ctx| {
+            act.in_flight.remove(&ticket_id);
+            let (done, chosen, offer_id, expires_at) = result?;
+            act.alerted.remove(&ticket_id);
+            act.open.insert(ticket_id, OpenOffer { offer_id, vehicle_id: chosen.vehicle_id.clone(), expires_at });
+            act.reserved.insert(chosen.vehicle_id.clone(), ticket_id);
+            let notice = Arc::new(act.notice(&done.ticket, offer_id, chosen.distance_m, expires_at));
+            match act.deps.fleet.live_vehicle(&chosen.vehicle_id) {
+                Some(addr) => addr.do_send(HoldOffer { held: HeldOffer { ticket_id, offer_id, expires_at }, notice }),
+                None => tracing::warn!(vehicle_id = %chosen.vehicle_id, "offered vehicle has no live actor"),
+            }
+            tracing::info!(%ticket_id, vehicle_id = %chosen.vehicle_id, %offer_id, "offer sent");
+            Ok(done)
+        }))
+    }
+
+    /// Offers that ran out of time go to the next candidate.
+    pub(super) fn expire_due(&mut self, ctx: &mut Context<Self>) {
+        let now = self.deps.clock.now();
+        let due: Vec<(TicketId, OpenOffer)> = self
+            .open
+            .iter()
+            .filter(|(_, o)| o.expires_at <= now && !self.expiring.contains(&o.offer_id))
+            .map(|(t, o)| (*t, o.clone()))
+            .collect();
+        for (ticket_id, offer) in due {
+            self.expiring.insert(offer.offer_id);
+            let tickets = self.deps.tickets.clone();
+            let command = Command::ExpireOffer {
+                offer_id: offer.offer_id,
+            };
+            let run = async move {
+                tickets
+                    .execute(ticket_id, command, Principal::system())
+                    .await
+            };
+            ctx.spawn(run.into_actor(self).map(move |result, act, ctx| {
+                act.expiring.remove(&offer.offer_id);
+                match result {
+                    Ok(_) | Err(CommandError::Rejected(_)) => {
+                        // Expired now, or already answered/closed: either way it is over.
+                        if act
+                            .open
+                            .get(&ticket_id)
+                            .is_some_and(|o| o.offer_id == offer.offer_id)
+                        {
+                            act.open.remove(&ticket_id);
+                            act.reserved.remove(&offer.vehicle_id);
+                            act.release(&offer.vehicle_id, offer.offer_id, OfferOutcome::Expired);
+                        }
+                        if result.is_ok() {
+                            ctx.notify(AutoOffer(ticket_id));
+                        }
+                    }
+                    Err(e) => {
+                        tracing::warn!(%ticket_id, error = %e, "offer expiry not written; retrying")
+                    }
+                }
+            }));
+        }
+    }
+}
+
+impl Handler<AutoOffer> for DispatcherActor {
+    type Result = ();
+    fn handle(&mut self, msg: AutoOffer, ctx: &mut Self::Context) {
+        let ticket_id = msg.0;
+        let offer = self.make_offer(ticket_id, None, Principal::system(), false);
+        ctx.spawn(offer.map(move |result, act, ctx| match result {
+            Ok(_) => {}
+            Err(e @ (DispatchError::NoCandidate(_) | DispatchError::NoSite)) => {
+                if act.alerted.insert(ticket_id) {
+                    act.raise_alert(ticket_id, format!("no vehicle sent: {e}"), ctx);
+                }
+            }
+            Err(e) => tracing::debug!(%ticket_id, error = %e, "no automatic offer"),
+        }));
+    }
+}
+
+impl Handler<OfferTicket> for DispatcherActor {
+    type Result = ResponseActFuture<Self, Result<Executed, DispatchError>>;
+    fn handle(&mut self, msg: OfferTicket, _: &mut Self::Context) -> Self::Result {
+        self.make_offer(msg.ticket_id, msg.vehicle, msg.by, msg.override_busy)
+    }
+}
+
+impl Handler<AnswerOffer> for DispatcherActor {
+    type Result = ResponseActFuture<Self, Result<(), DispatchError>>;
+    fn handle(&mut self, msg: AnswerOffer, _: &mut Self::Context) -> Self::Result {
+        let held = self.reserved.get(&msg.vehicle_id).copied();
+        let Some(ticket_id) =
+            held.filter(|t| self.open.get(t).is_some_and(|o| o.offer_id == msg.offer_id))
+        else {
+            return Box::pin(fut::ready(Err(DispatchError::NotOffered(
+                msg.vehicle_id,
+                msg.offer_id,
+            ))));
+        };
+        let by = Principal::new(Role::Field, Some(Subject::Vehicle(msg.vehicle_id.clone())));
+        let command = if msg.accept {
+            Command::AcceptOffer {
+                offer_id: msg.offer_id,
+            }
+        } else {
+            Command::DeclineOffer {
+                offer_id: msg.offer_id,
+                reason: msg.reason,
+            }
+        };
+        let tickets = self.deps.tickets.clone();
+        let run = async move { tickets.execute(ticket_id, command, by).await };
+        Box::pin(run.into_actor(self).map(move |result, act, ctx| {
+            let done = result?;
+            act.open.remove(&ticket_id);
+            act.reserved.remove(&msg.vehicle_id);
+            if let EventKind::OfferAccepted { .. } = done.event.kind {
+                act.active.insert(ticket_id, msg.vehicle_id.clone());
+                act.release(
+                    &msg.vehicle_id,
+                    msg.offer_id,
+                    OfferOutcome::Accepted(ActiveTicket::of(&done.ticket)),
+                );
+            } else {
+                act.release(&msg.vehicle_id, msg.offer_id, OfferOutcome::Declined);
+                ctx.notify(AutoOffer(ticket_id));
+            }
+            Ok(())
+        }))
+    }
+}
+
+impl Handler<CancelDispatch> for DispatcherActor {
+    type Result = ResponseActFuture<Self, Result<Executed, DispatchError>>;
+    fn handle(&mut self, msg: CancelDispatch, _: &mut Self::Context) -> Self::Result {
+        let tickets = self.deps.tickets.clone();
+        let ticket_id = msg.ticket_id;
+        let command = Command::CancelDispatch { reason: msg.reason };
+        let run = async move { tickets.execute(ticket_id, command, msg.by).await };
+        Box::pin(run.into_actor(self).map(move |result, act, _| {
+            let done = result?;
+            if let EventKind::OfferCancelled {
+                offer_id,
+                vehicle_id,
+                reason,
+            } = &done.event.kind
+            {
+                act.open.remove(&ticket_id);
+                act.reserved.remove(vehicle_id);
+                act.release(
+                    vehicle_id,
+                    *offer_id,
+                    OfferOutcome::Cancelled(reason.clone()),
+                );
+            }
+            Ok(done)
+        }))
+    }
+}
+
+impl Handler<ReportArrival> for DispatcherActor {
+    type Result = ResponseActFuture<Self, Result<(), DispatchError>>;
+    fn handle(&mut self, msg: ReportArrival, _: &mut Self::Context) -> Self::Result {
+        let ticket = self
+            .active
+            .iter()
+            .find(|(_, v)| **v == msg.vehicle_id)
+            .map(|(t, _)| *t);
+        let Some(ticket_id) = ticket else {
+            let none = Rejection::rule(
+                "no_active_ticket",
+                "this vehicle is not on its way to a ticket",
+            );
+            return Box::pin(fut::ready(Err(CommandError::Rejected(none).into())));
+        };
+        let by = Principal::new(Role::Field, Some(Subject::Vehicle(msg.vehicle_id)));
+        let tickets = self.deps.tickets.clone();
+        let run = async move {
+            tickets
+                .execute(ticket_id, Command::Arrive, by)
+                .await
+                .map(|_| ())
+        };
+        Box::pin(run.into_actor(self).map(|r, _, _| r.map_err(Into::into)))
+    }
+}
+
+impl Handler<crate::actors::fleet::messages::VehicleArrived> for DispatcherActor {
+    type Result = ();
+    fn handle(
+        &mut self,
+        msg: crate::actors::fleet::messages::VehicleArrived,
+        ctx: &mut Self::Context,
+    ) {
+        let by = Principal::new(Role::Field, Some(Subject::Vehicle(msg.vehicle_id.clone())));
+        let tickets = self.deps.tickets.clone();
+        let ticket_id = msg.ticket_id;
+        let run = async move { tickets.execute(ticket_id, Command::Arrive, by).await };
+        ctx.spawn(run.into_actor(self).map(move |r, _, _| {
+            if let Err(e) = r {
+                tracing::debug!(%ticket_id, error = %e, "arrival not recorded");
+            }
+        }));
+    }
+}

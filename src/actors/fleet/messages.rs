@@ -1,0 +1,156 @@
+//! Messages of the fleet: to a vehicle actor, and from it to the vehicle's socket.
+
+use std::sync::Arc;
+
+use actix::prelude::*;
+
+use crate::domain::Timestamp;
+use crate::domain::catalog::{Kind, Urgency};
+use crate::domain::fleet::{ActiveTicket, Fix, FixRejection, HeldOffer, VehicleStatus};
+use crate::domain::ids::{OfferId, TicketId, TicketNumber, VehicleId};
+use crate::domain::ticket::{Location, Status};
+
+/// What a vehicle is offered: the ticket without the reporter's identity.
+#[derive(Clone, Debug)]
+pub struct OfferNotice {
+    pub offer_id: OfferId,
+    pub ticket_id: TicketId,
+    pub number: TicketNumber,
+    pub kind: Kind,
+    pub category: Option<String>,
+    pub category_name: Option<String>,
+    pub urgency: Option<Urgency>,
+    pub description: String,
+    pub location: Location,
+    pub distance_m: Option<f64>,
+    pub eta_s: Option<f64>,
+    pub expires_at: Timestamp,
+    pub stage_due_at: Option<Timestamp>,
+}
+
+/// A change to a ticket the vehicle is on.
+#[derive(Clone, Debug)]
+pub struct TicketNotice {
+    pub ticket_id: TicketId,
+    pub number: TicketNumber,
+    pub status: Status,
+    pub event: &'static str,
+    pub event_id: u64,
+}
+
+/// Pushed to the vehicle's socket session.
+#[derive(Message, Clone, Debug)]
+#[rtype(result = "()")]
+pub enum ToVehicle {
+    Offer(Arc<OfferNotice>),
+    OfferCancelled {
+        offer_id: OfferId,
+        ticket_id: TicketId,
+        reason: String,
+    },
+    TicketUpdated(Arc<TicketNotice>),
+    /// Another connection took over, or the vehicle was removed.
+    Close {
+        reason: String,
+    },
+}
+
+/// A socket session attaches; a previous one is closed.
+#[derive(Message)]
+#[rtype(result = "VehicleView")]
+pub struct Connect {
+    pub session: u64,
+    pub recipient: Recipient<ToVehicle>,
+}
+
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct Disconnect {
+    pub session: u64,
+}
+
+/// Fixes from the socket or a GPS gateway, oldest first.
+#[derive(Message)]
+#[rtype(result = "FixReport")]
+pub struct ReportFixes(pub Vec<Fix>);
+
+/// Which fixes were refused, by index in the batch.
+#[derive(Debug, Default, Clone)]
+pub struct FixReport {
+    pub accepted: usize,
+    pub rejected: Vec<(usize, FixRejection)>,
+}
+
+/// The crew sets the vehicle's status (off duty, available, returning).
+#[derive(Message)]
+#[rtype(result = "Result<VehicleView, StatusRefused>")]
+pub struct ChangeStatus(pub VehicleStatus);
+
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum StatusRefused {
+    #[error("the crew cannot set `{0}`: it follows offers and arrivals")]
+    NotSettable(&'static str),
+    #[error("the vehicle is {0} on a ticket; finish or cancel it first")]
+    Busy(&'static str),
+}
+
+/// The dispatcher made an offer to this vehicle.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct HoldOffer {
+    pub held: HeldOffer,
+    pub notice: Arc<OfferNotice>,
+}
+
+/// How an offer this vehicle held ended.
+#[derive(Debug, Clone)]
+pub enum OfferOutcome {
+    Accepted(ActiveTicket),
+    Declined,
+    Expired,
+    Cancelled(String),
+}
+
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct ReleaseOffer {
+    pub offer_id: OfferId,
+    pub outcome: OfferOutcome,
+}
+
+/// A ticket this vehicle is on changed; the vehicle's status follows the ticket's.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct TicketProgress(pub Arc<TicketNotice>, pub Option<ActiveTicket>);
+
+/// The registry record changed (crew, squad, department).
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct UpdateRecord(pub crate::domain::registry::Vehicle);
+
+/// The vehicle's live view.
+#[derive(Message)]
+#[rtype(result = "VehicleView")]
+pub struct GetVehicle;
+
+#[derive(Debug, Clone)]
+pub struct VehicleView {
+    pub id: VehicleId,
+    pub status: VehicleStatus,
+    pub since: Timestamp,
+    pub last_fix: Option<Fix>,
+    pub active: Option<ActiveTicket>,
+    pub offer: Option<HeldOffer>,
+    pub distance_to_site_m: Option<f64>,
+    pub connected: bool,
+    pub fixes_rejected: u64,
+    pub offer_notice: Option<Arc<OfferNotice>>,
+}
+
+/// A vehicle reached the site of its ticket (detected from fixes, or said by the crew).
+#[derive(Message, Clone, Debug)]
+#[rtype(result = "()")]
+pub struct VehicleArrived {
+    pub vehicle_id: VehicleId,
+    pub ticket_id: TicketId,
+}

@@ -1,0 +1,403 @@
+//! The actor of one registered vehicle: its status, crew, latest fix and the offer or
+//! ticket it holds. It checks every fix (range, future, order), tells the grid the latest
+//! one, detects arrival at the site, pushes offers and ticket changes to the vehicle's
+//! socket, and persists its state: durably on every status change, periodically for fixes.
+
+use std::sync::Arc;
+use std::time::Duration as StdDuration;
+
+use actix::prelude::*;
+use time::Duration;
+
+use super::messages::*;
+use crate::actors::grid::{HexGridActor, MoveVehicle, SetGridStatus, TrackVehicle};
+use crate::bus::{BusEvent, EventBus, VehicleMoved, VehicleStatusChanged};
+use crate::config::DispatchSettings;
+use crate::domain::clock::Clock;
+use crate::domain::fleet::{Fix, VehicleState, VehicleStatus};
+use crate::domain::grid::GridVehicle;
+use crate::domain::registry::Vehicle;
+use crate::domain::ticket::Status;
+use crate::store::{PutMode, RecordKind, Store, Write};
+
+/// What every vehicle actor shares.
+pub struct FleetDeps {
+    pub store: Arc<dyn Store>,
+    pub bus: Arc<EventBus>,
+    pub clock: Arc<dyn Clock>,
+    pub grid: Addr<HexGridActor>,
+    pub arrivals: Recipient<VehicleArrived>,
+    pub settings: DispatchSettings,
+}
+
+pub struct VehicleActor {
+    vehicle: Vehicle,
+    state: VehicleState,
+    deps: Arc<FleetDeps>,
+    session: Option<(u64, Recipient<ToVehicle>)>,
+    distance_to_site_m: Option<f64>,
+    /// Arrival was reported for the active ticket; do not report it on every fix.
+    arrival_reported: bool,
+    /// The latest fix is not yet in the store.
+    fix_dirty: bool,
+    fixes_rejected: u64,
+    /// The grid knows this vehicle (it has had a fix).
+    in_grid: bool,
+    /// The offer being held, to show again to a reconnecting device.
+    offer_notice: Option<Arc<OfferNotice>>,
+}
+
+impl VehicleActor {
+    pub fn new(vehicle: Vehicle, state: VehicleState, deps: Arc<FleetDeps>) -> Self {
+        Self {
+            vehicle,
+            state,
+            deps,
+            session: None,
+            distance_to_site_m: None,
+            arrival_reported: false,
+            fix_dirty: false,
+            fixes_rejected: 0,
+            in_grid: false,
+            offer_notice: None,
+        }
+    }
+
+    /// Puts the vehicle on the grid with everything the search filters on.
+    fn track(&mut self) {
+        let Some(fix) = self.state.last_fix else {
+            return;
+        };
+        let entry = GridVehicle {
+            id: self.vehicle.id.clone(),
+            position: fix.position,
+            fix_at: fix.at,
+            status: self.state.status,
+            department: self.vehicle.department,
+            team: self.vehicle.team_id.clone(),
+        };
+        self.in_grid = self.deps.grid.try_send(TrackVehicle(entry)).is_ok();
+    }
+
+    fn view(&self) -> VehicleView {
+        VehicleView {
+            id: self.vehicle.id.clone(),
+            status: self.state.status,
+            since: self.state.since,
+            last_fix: self.state.last_fix,
+            active: self.state.active.clone(),
+            offer: self.state.offer.clone(),
+            distance_to_site_m: self.distance_to_site_m,
+            connected: self.session.is_some(),
+            fixes_rejected: self.fixes_rejected,
+            offer_notice: self.offer_notice.clone(),
+        }
+    }
+
+    fn push(&self, msg: ToVehicle) {
+        match &self.session {
+            // A slow or gone socket loses pushes, never the actor's time.
+            Some((_, r)) => {
+                if r.try_send(msg).is_err() {
+                    tracing::debug!(vehicle_id = %self.vehicle.id, "push to the vehicle socket dropped");
+                }
+            }
+            None => tracing::debug!(vehicle_id = %self.vehicle.id, "no socket to push to"),
+        }
+    }
+
+    /// Writes the whole state; durable before the store answers (not awaited here: the
+    /// actor does not stall on disk, and the writer keeps the order of writes).
+    fn persist(&mut self) {
+        self.fix_dirty = false;
+        match serde_json::to_vec(&self.state) {
+            Ok(value) => {
+                // Not awaited: the writer keeps the order and makes it durable shortly.
+                drop(self.deps.store.submit(Write::PutRecord {
+                    kind: RecordKind::VehicleState,
+                    id: self.vehicle.id.to_string(),
+                    value,
+                    mode: PutMode::Upsert,
+                }));
+            }
+            Err(e) => {
+                tracing::error!(vehicle_id = %self.vehicle.id, error = %e, "vehicle state not serialisable")
+            }
+        }
+    }
+
+    fn set_status(&mut self, status: VehicleStatus) {
+        if self.state.status == status {
+            return;
+        }
+        self.state.status = status;
+        self.state.since = self.deps.clock.now();
+        self.persist();
+        let _ = self.deps.grid.try_send(SetGridStatus {
+            id: self.vehicle.id.clone(),
+            status,
+        });
+        self.deps
+            .bus
+            .publish(BusEvent::VehicleStatus(Arc::new(VehicleStatusChanged {
+                vehicle_id: self.vehicle.id.clone(),
+                status,
+                ticket_id: self.state.active.as_ref().map(|a| a.ticket_id),
+                at: self.state.since,
+            })));
+    }
+
+    fn update_distance(&mut self) {
+        let site = self.state.active.as_ref().and_then(|a| a.site);
+        self.distance_to_site_m = match (site, self.state.last_fix) {
+            (Some(site), Some(fix)) => Some(fix.position.distance_m(site)),
+            _ => None,
+        };
+    }
+}
+
+impl Actor for VehicleActor {
+    type Context = Context<Self>;
+
+    fn started(&mut self, ctx: &mut Self::Context) {
+        ctx.set_mailbox_capacity(256);
+        self.update_distance();
+        self.track();
+        let every = StdDuration::from_secs(self.deps.settings.persist_fixes_every_s);
+        ctx.run_interval(every, |act, _| {
+            if act.fix_dirty {
+                act.persist();
+            }
+        });
+    }
+
+    fn stopping(&mut self, _: &mut Self::Context) -> Running {
+        if self.fix_dirty {
+            self.persist();
+        }
+        Running::Stop
+    }
+}
+
+impl Handler<Connect> for VehicleActor {
+    type Result = MessageResult<Connect>;
+    fn handle(&mut self, msg: Connect, _: &mut Self::Context) -> Self::Result {
+        if let Some((_, old)) = self.session.replace((msg.session, msg.recipient)) {
+            let _ = old.try_send(ToVehicle::Close {
+                reason: "replaced by a newer connection".into(),
+            });
+        }
+        // A reconnecting device must see the offer it may have missed.
+        MessageResult(self.view())
+    }
+}
+
+impl Handler<Disconnect> for VehicleActor {
+    type Result = ();
+    fn handle(&mut self, msg: Disconnect, _: &mut Self::Context) {
+        if self
+            .session
+            .as_ref()
+            .is_some_and(|(id, _)| *id == msg.session)
+        {
+            self.session = None;
+        }
+    }
+}
+
+impl Handler<ReportFixes> for VehicleActor {
+    type Result = MessageResult<ReportFixes>;
+    fn handle(&mut self, msg: ReportFixes, _: &mut Self::Context) -> Self::Result {
+        let now = self.deps.clock.now();
+        let skew = Duration::seconds(self.deps.settings.max_clock_skew_s as i64);
+        let mut report = FixReport::default();
+        let mut latest: Option<Fix> = None;
+        for (i, fix) in msg.0.into_iter().enumerate() {
+            match fix.check(latest.as_ref().or(self.state.last_fix.as_ref()), now, skew) {
+                Ok(()) => {
+                    report.accepted += 1;
+                    latest = Some(fix);
+                }
+                Err(why) => report.rejected.push((i, why)),
+            }
+        }
+        if !report.rejected.is_empty() {
+            self.fixes_rejected += report.rejected.len() as u64;
+            for (_, why) in &report.rejected {
+                metrics::counter!("hotline_fixes_rejected_total", "reason" => why.code())
+                    .increment(1);
+            }
+        }
+        metrics::counter!("hotline_fixes_accepted_total").increment(report.accepted as u64);
+        let Some(fix) = latest else {
+            return MessageResult(report);
+        };
+        self.state.last_fix = Some(fix);
+        self.fix_dirty = true;
+        self.update_distance();
+        if !self.in_grid {
+            self.track();
+        } else if self
+            .deps
+            .grid
+            .try_send(MoveVehicle {
+                id: self.vehicle.id.clone(),
+                position: fix.position,
+                fix_at: fix.at,
+            })
+            .is_err()
+        {
+            metrics::counter!("hotline_grid_updates_dropped_total").increment(1);
+        }
+        let ticket_id = self.state.active.as_ref().map(|a| a.ticket_id);
+        self.deps
+            .bus
+            .publish(BusEvent::VehicleMoved(Arc::new(VehicleMoved {
+                vehicle_id: self.vehicle.id.clone(),
+                position: fix.position,
+                at: fix.at,
+                speed_kmh: fix.speed_kmh,
+                heading: fix.heading,
+                distance_to_site_m: self.distance_to_site_m,
+                ticket_id,
+            })));
+        let arrived = self.state.status == VehicleStatus::EnRoute
+            && self
+                .distance_to_site_m
+                .is_some_and(|d| d <= self.deps.settings.arrival_radius_m);
+        if arrived
+            && !self.arrival_reported
+            && let Some(ticket_id) = ticket_id
+        {
+            self.arrival_reported = true;
+            let _ = self.deps.arrivals.try_send(VehicleArrived {
+                vehicle_id: self.vehicle.id.clone(),
+                ticket_id,
+            });
+        }
+        MessageResult(report)
+    }
+}
+
+impl Handler<ChangeStatus> for VehicleActor {
+    type Result = Result<VehicleView, StatusRefused>;
+    fn handle(&mut self, msg: ChangeStatus, _: &mut Self::Context) -> Self::Result {
+        let wanted = msg.0;
+        if !wanted.settable_by_crew() {
+            return Err(StatusRefused::NotSettable(wanted.as_str()));
+        }
+        let current = self.state.status;
+        let busy = matches!(
+            current,
+            VehicleStatus::Offered | VehicleStatus::EnRoute | VehicleStatus::OnSite
+        );
+        if busy && wanted != current {
+            return Err(StatusRefused::Busy(current.as_str()));
+        }
+        self.set_status(wanted);
+        Ok(self.view())
+    }
+}
+
+impl Handler<HoldOffer> for VehicleActor {
+    type Result = ();
+    fn handle(&mut self, msg: HoldOffer, _: &mut Self::Context) {
+        tracing::debug!(vehicle_id = %self.vehicle.id, offer_id = %msg.held.offer_id, connected = self.session.is_some(), "holding an offer");
+        self.state.offer = Some(msg.held);
+        self.offer_notice = Some(msg.notice.clone());
+        self.set_status(VehicleStatus::Offered);
+        self.persist();
+        self.push(ToVehicle::Offer(msg.notice));
+    }
+}
+
+impl Handler<ReleaseOffer> for VehicleActor {
+    type Result = ();
+    fn handle(&mut self, msg: ReleaseOffer, _: &mut Self::Context) {
+        let held = self.state.offer.take_if(|o| o.offer_id == msg.offer_id);
+        let Some(held) = held else { return };
+        self.offer_notice = None;
+        match msg.outcome {
+            OfferOutcome::Accepted(active) => {
+                self.state.active = Some(active);
+                self.arrival_reported = false;
+                self.update_distance();
+                self.set_status(VehicleStatus::EnRoute);
+            }
+            OfferOutcome::Declined => self.set_status(VehicleStatus::Available),
+            OfferOutcome::Expired => {
+                self.push(ToVehicle::OfferCancelled {
+                    offer_id: held.offer_id,
+                    ticket_id: held.ticket_id,
+                    reason: "expired: no answer in time".into(),
+                });
+                self.set_status(VehicleStatus::Available);
+            }
+            OfferOutcome::Cancelled(reason) => {
+                self.push(ToVehicle::OfferCancelled {
+                    offer_id: held.offer_id,
+                    ticket_id: held.ticket_id,
+                    reason,
+                });
+                self.set_status(VehicleStatus::Available);
+            }
+        }
+        self.persist();
+    }
+}
+
+impl Handler<TicketProgress> for VehicleActor {
+    type Result = ();
+    fn handle(&mut self, msg: TicketProgress, _: &mut Self::Context) {
+        let TicketProgress(notice, assigned) = msg;
+        if let Some(active) = assigned {
+            // Sent directly by a dispatcher, without an offer.
+            self.state.active = Some(active);
+            self.arrival_reported = false;
+            self.update_distance();
+            self.set_status(VehicleStatus::EnRoute);
+        }
+        let mine = self
+            .state
+            .active
+            .as_ref()
+            .is_some_and(|a| a.ticket_id == notice.ticket_id);
+        self.push(ToVehicle::TicketUpdated(notice.clone()));
+        if !mine {
+            return;
+        }
+        match notice.status {
+            Status::EnRoute => self.set_status(VehicleStatus::EnRoute),
+            Status::OnSite => self.set_status(VehicleStatus::OnSite),
+            Status::Received | Status::Triaged => {
+                // The dispatch was cancelled.
+                self.state.active = None;
+                self.distance_to_site_m = None;
+                self.set_status(VehicleStatus::Available);
+                self.persist();
+            }
+            _ => {
+                // Done on site (report writing, or the ticket closed): head back.
+                self.state.active = None;
+                self.distance_to_site_m = None;
+                self.set_status(VehicleStatus::Returning);
+                self.persist();
+            }
+        }
+    }
+}
+
+impl Handler<UpdateRecord> for VehicleActor {
+    type Result = ();
+    fn handle(&mut self, msg: UpdateRecord, _: &mut Self::Context) {
+        self.vehicle = msg.0;
+        self.track();
+    }
+}
+
+impl Handler<GetVehicle> for VehicleActor {
+    type Result = MessageResult<GetVehicle>;
+    fn handle(&mut self, _: GetVehicle, _: &mut Self::Context) -> Self::Result {
+        MessageResult(self.view())
+    }
+}

@@ -1,0 +1,410 @@
+//! Fleet routes: GPS gateway ingest (`POST /positions`), the nearest eligible vehicles
+//! (`GET /dispatch/nearest`), and the live state of a vehicle or a squad.
+
+use std::collections::BTreeMap;
+
+use actix_web::{HttpResponse, get, post, web};
+use serde::{Deserialize, Serialize};
+use time::Duration;
+use utoipa::{IntoParams, ToSchema};
+
+use super::auth::Caller;
+use super::error::{ApiError, ErrorBody};
+use super::tickets::dto::LatLngDto;
+use super::ws::protocol::FixDto;
+use super::ws::vehicle::parse_fixes;
+use crate::actors::fleet::GetTeam;
+use crate::actors::fleet::messages::{GetVehicle, ReportFixes};
+use crate::actors::grid::FindNearest;
+use crate::domain::Timestamp;
+use crate::domain::catalog::Department;
+use crate::domain::fleet::VehicleStatus;
+use crate::domain::geo::LatLng;
+use crate::domain::grid::NearestQuery;
+use crate::domain::ids::{TeamId, VehicleId};
+use crate::domain::role::{Role, Subject};
+use crate::engine::Engine;
+
+pub fn register(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    cfg.service(positions)
+        .service(nearest)
+        .service(vehicle_live)
+        .service(team_live);
+}
+
+/// One fix from a GPS gateway.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct GatewayFix {
+    pub vehicle_id: String,
+    pub lat: f64,
+    pub lng: f64,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub ts: Option<Timestamp>,
+    pub speed_kmh: Option<f64>,
+    pub heading: Option<f64>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RejectedGatewayFix {
+    /// Position of the fix in the request.
+    pub index: usize,
+    pub vehicle_id: String,
+    pub code: String,
+    pub message: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct IngestResult {
+    pub accepted: usize,
+    pub rejected: Vec<RejectedGatewayFix>,
+}
+
+/// A batch of up to `fleet.max_batch_fixes` fixes; each vehicle's fixes are taken in
+/// order. Refused fixes are listed with their index; the rest are taken.
+#[utoipa::path(tag = "fleet", request_body = [GatewayFix],
+    responses((status = 200, body = IngestResult), (status = 400, body = ErrorBody), (status = 413, body = ErrorBody)),
+    security(("bearer" = [])))]
+#[post("/positions")]
+async fn positions(
+    engine: web::Data<Engine>,
+    caller: Caller,
+    body: crate::api::Body,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(&[Role::Field, Role::Platform])?;
+    let fixes: Vec<GatewayFix> = crate::api::json_body(&body)?;
+    let max = engine.settings.fleet.max_batch_fixes;
+    if fixes.is_empty() || fixes.len() > max {
+        return Err(ApiError::rule(
+            "bad_batch",
+            format!("a batch holds 1 to {max} fixes"),
+        ));
+    }
+    let own = match (caller.role(), &caller.principal().subject) {
+        (Role::Field, Some(Subject::Vehicle(v))) => Some(v.clone()),
+        (Role::Field, _) => {
+            return Err(ApiError::forbidden(
+                "a field token sends fixes for its own vehicle only",
+            ));
+        }
+        _ => None,
+    };
+    let now = engine.clock.now();
+    let mut rejected = Vec::new();
+    let mut by_vehicle: BTreeMap<VehicleId, (Vec<usize>, Vec<crate::domain::fleet::Fix>)> =
+        BTreeMap::new();
+    for (index, f) in fixes.into_iter().enumerate() {
+        let mut refuse = |code: &str, message: String| {
+            rejected.push(RejectedGatewayFix {
+                index,
+                vehicle_id: f.vehicle_id.clone(),
+                code: code.into(),
+                message,
+            });
+        };
+        let Ok(id) = f.vehicle_id.parse::<VehicleId>() else {
+            refuse("unknown_vehicle", "not a vehicle id".into());
+            continue;
+        };
+        if own.as_ref().is_some_and(|o| *o != id) {
+            refuse(
+                "not_your_vehicle",
+                "a field token sends fixes for its own vehicle only".into(),
+            );
+            continue;
+        }
+        let dto = FixDto {
+            lat: f.lat,
+            lng: f.lng,
+            ts: f.ts,
+            speed_kmh: f.speed_kmh,
+            heading: f.heading,
+        };
+        match parse_fixes(vec![dto], now) {
+            Ok(mut one) => {
+                let entry = by_vehicle.entry(id).or_default();
+                entry.0.push(index);
+                entry.1.append(&mut one);
+            }
+            Err((_, message)) => {
+                metrics::counter!("hotline_fixes_rejected_total", "reason" => "bad_position")
+                    .increment(1);
+                refuse("bad_position", message);
+            }
+        }
+    }
+    let mut accepted = 0;
+    let mut calls = Vec::new();
+    for (id, (indexes, fixes)) in by_vehicle {
+        match engine.fleet.live_vehicle(&id) {
+            Some(addr) => {
+                calls.push(async move { (id, indexes, addr.send(ReportFixes(fixes)).await) })
+            }
+            None => {
+                for index in indexes {
+                    rejected.push(RejectedGatewayFix {
+                        index,
+                        vehicle_id: id.to_string(),
+                        code: "unknown_vehicle".into(),
+                        message: format!("no vehicle `{id}` is registered"),
+                    });
+                }
+            }
+        }
+    }
+    for (id, indexes, report) in futures_util::future::join_all(calls).await {
+        match report {
+            Ok(report) => {
+                accepted += report.accepted;
+                for (i, why) in report.rejected {
+                    rejected.push(RejectedGatewayFix {
+                        index: indexes[i],
+                        vehicle_id: id.to_string(),
+                        code: why.code().into(),
+                        message: why.to_string(),
+                    });
+                }
+            }
+            Err(_) => {
+                for index in indexes {
+                    rejected.push(RejectedGatewayFix {
+                        index,
+                        vehicle_id: id.to_string(),
+                        code: "unavailable".into(),
+                        message: "the vehicle is restarting; resend".into(),
+                    });
+                }
+            }
+        }
+    }
+    rejected.sort_by_key(|r| r.index);
+    Ok(HttpResponse::Ok().json(IngestResult { accepted, rejected }))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct NearestParams {
+    pub lat: f64,
+    pub lng: f64,
+    pub department: Option<Department>,
+    pub team: Option<String>,
+    /// 1 to 100; default 5.
+    pub limit: Option<usize>,
+    /// Search radius in km.
+    pub max_km: Option<f64>,
+    /// Also list vehicles whose last fix is too old (flagged `stale`).
+    pub include_stale: Option<bool>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct NearestVehicle {
+    pub vehicle_id: String,
+    pub team_id: String,
+    pub department: Department,
+    pub status: VehicleStatus,
+    pub position: LatLngDto,
+    pub distance_m: f64,
+    /// At the configured travel speed.
+    pub eta_s: f64,
+    #[schema(value_type = String, format = DateTime)]
+    pub fix_at: Timestamp,
+    pub stale: bool,
+    /// Why it is listed, in words.
+    pub reason: String,
+}
+
+/// Eligible (available) vehicles ranked by distance from a point.
+#[utoipa::path(tag = "fleet", params(NearestParams),
+    responses((status = 200, body = [NearestVehicle]), (status = 400, body = ErrorBody)), security(("bearer" = [])))]
+#[get("/dispatch/nearest")]
+async fn nearest(
+    engine: web::Data<Engine>,
+    caller: Caller,
+    params: web::Query<NearestParams>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(&[Role::Dispatcher, Role::Supervisor])?;
+    let p = params.into_inner();
+    let origin = LatLng::new(p.lat, p.lng).map_err(ApiError::malformed)?;
+    let limit = p.limit.unwrap_or(5);
+    if !(1..=100).contains(&limit) {
+        return Err(ApiError::malformed("`limit` must be between 1 and 100"));
+    }
+    if p.max_km.is_some_and(|k| !k.is_finite() || k <= 0.0) {
+        return Err(ApiError::malformed("`max_km` must be a positive number"));
+    }
+    let team = p
+        .team
+        .map(|t| {
+            t.parse::<TeamId>()
+                .map_err(|e| ApiError::malformed(format!("`team`: {e}")))
+        })
+        .transpose()?;
+    let d = &engine.settings.dispatch;
+    let now = engine.clock.now();
+    let query = NearestQuery {
+        origin,
+        limit,
+        max_radius_m: p.max_km.map(|k| k * 1000.0),
+        department: p.department,
+        team,
+        only_available: true,
+        max_fix_age: Some(Duration::seconds(d.max_fix_age_s as i64)),
+        include_stale: p.include_stale.unwrap_or(false),
+        now,
+        exclude: Vec::new(),
+    };
+    let found = engine.grid.send(FindNearest(query)).await.map_err(|_| {
+        ApiError::new(
+            actix_web::http::StatusCode::SERVICE_UNAVAILABLE,
+            "unavailable",
+            "the grid is restarting",
+        )
+    })?;
+    let speed = d.travel_speed_kmh / 3.6;
+    let out: Vec<NearestVehicle> = found
+        .into_iter()
+        .map(|c| {
+            let age = now.seconds_since(c.fix_at).max(0);
+            let reason = if c.stale {
+                format!("available but stale: last fix {age} s ago")
+            } else {
+                format!(
+                    "available, {:.2} km away, fix {age} s old",
+                    c.distance_m / 1000.0
+                )
+            };
+            NearestVehicle {
+                vehicle_id: c.id.to_string(),
+                team_id: c.team.to_string(),
+                department: c.department,
+                status: c.status,
+                position: c.position.into(),
+                distance_m: (c.distance_m * 10.0).round() / 10.0,
+                eta_s: (c.distance_m / speed).round(),
+                fix_at: c.fix_at,
+                stale: c.stale,
+                reason,
+            }
+        })
+        .collect();
+    Ok(HttpResponse::Ok().json(out))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct VehicleLive {
+    pub vehicle_id: String,
+    pub status: VehicleStatus,
+    #[schema(value_type = String, format = DateTime)]
+    pub since: Timestamp,
+    pub position: Option<LatLngDto>,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub fix_at: Option<Timestamp>,
+    pub speed_kmh: Option<f64>,
+    pub ticket_id: Option<String>,
+    pub offer_id: Option<String>,
+    /// Live distance to the site of its ticket.
+    pub distance_to_site_m: Option<f64>,
+    pub connected: bool,
+    pub fixes_rejected: u64,
+}
+
+/// A vehicle's live state: status, last fix, offer, ticket and distance to its site.
+#[utoipa::path(tag = "fleet", params(("id" = String, Path)),
+    responses((status = 200, body = VehicleLive), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
+#[get("/vehicles/{id}/live")]
+async fn vehicle_live(
+    engine: web::Data<Engine>,
+    caller: Caller,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(&[Role::Dispatcher, Role::Supervisor, Role::Admin])?;
+    let vid: VehicleId = id
+        .parse()
+        .map_err(|_| ApiError::not_found(format!("vehicle `{id}`")))?;
+    let addr = engine
+        .fleet
+        .vehicle(&vid, &engine.roster)?
+        .ok_or_else(|| ApiError::not_found(format!("vehicle `{id}`")))?;
+    let v = addr.send(GetVehicle).await.map_err(|_| {
+        ApiError::new(
+            actix_web::http::StatusCode::SERVICE_UNAVAILABLE,
+            "unavailable",
+            "the vehicle is restarting",
+        )
+    })?;
+    Ok(HttpResponse::Ok().json(VehicleLive {
+        vehicle_id: v.id.to_string(),
+        status: v.status,
+        since: v.since,
+        position: v.last_fix.map(|f| f.position.into()),
+        fix_at: v.last_fix.map(|f| f.at),
+        speed_kmh: v.last_fix.and_then(|f| f.speed_kmh),
+        ticket_id: v.active.as_ref().map(|a| a.ticket_id.to_string()),
+        offer_id: v.offer.as_ref().map(|o| o.offer_id.to_string()),
+        distance_to_site_m: v.distance_to_site_m,
+        connected: v.connected,
+        fixes_rejected: v.fixes_rejected,
+    }))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TeamLive {
+    pub team_id: String,
+    pub name: String,
+    pub department: Department,
+    pub members: Vec<String>,
+    pub vehicles: Vec<String>,
+    /// Open tickets assigned to the squad.
+    pub open_tickets: usize,
+    /// Of those, with a vehicle on the way or on site.
+    pub in_field_tickets: usize,
+}
+
+/// A squad's members, vehicles and live ticket counts.
+#[utoipa::path(tag = "fleet", params(("id" = String, Path)),
+    responses((status = 200, body = TeamLive), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
+#[get("/teams/{id}/live")]
+async fn team_live(
+    engine: web::Data<Engine>,
+    caller: Caller,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(&[Role::Dispatcher, Role::Supervisor, Role::Admin])?;
+    let tid: TeamId = id
+        .parse()
+        .map_err(|_| ApiError::not_found(format!("team `{id}`")))?;
+    let addr = engine
+        .fleet
+        .team(&tid)
+        .ok_or_else(|| ApiError::not_found(format!("team `{id}`")))?;
+    let view = addr.send(GetTeam).await.map_err(|_| {
+        ApiError::new(
+            actix_web::http::StatusCode::SERVICE_UNAVAILABLE,
+            "unavailable",
+            "the team is restarting",
+        )
+    })?;
+    let members = engine
+        .roster
+        .list::<crate::domain::registry::Staff>()?
+        .into_iter()
+        .filter(|s| s.team_id.as_ref() == Some(&tid))
+        .map(|s| s.id.to_string())
+        .collect();
+    let vehicles = engine
+        .roster
+        .list::<crate::domain::registry::Vehicle>()?
+        .into_iter()
+        .filter(|v| v.team_id == tid)
+        .map(|v| v.id.to_string())
+        .collect();
+    Ok(HttpResponse::Ok().json(TeamLive {
+        team_id: view.team.id.to_string(),
+        name: view.team.name,
+        department: view.team.department,
+        members,
+        vehicles,
+        open_tickets: view.open_tickets,
+        in_field_tickets: view.in_field_tickets,
+    }))
+}

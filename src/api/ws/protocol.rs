@@ -1,0 +1,193 @@
+//! The JSON frames of the vehicle socket (`/ws/vehicle`). `docs/protocol.md` has an
+//! example of each.
+
+use serde::{Deserialize, Serialize};
+
+use crate::actors::fleet::messages::{OfferNotice, TicketNotice, VehicleView};
+use crate::api::tickets::dto::LatLngDto;
+use crate::domain::Timestamp;
+use crate::domain::catalog::{Kind, Urgency};
+use crate::domain::fleet::VehicleStatus;
+use crate::domain::ticket::Status;
+
+/// A fix as devices and gateways send it.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FixDto {
+    pub lat: f64,
+    pub lng: f64,
+    /// Device time of the fix; the server's time when absent.
+    pub ts: Option<Timestamp>,
+    pub speed_kmh: Option<f64>,
+    pub heading: Option<f64>,
+}
+
+/// Frames a vehicle app sends.
+#[derive(Debug, Deserialize)]
+#[serde(tag = "type")]
+pub enum ClientFrame {
+    /// One fix (`lat`, `lng`, `ts`...) or a batch (`fixes`).
+    #[serde(rename = "position")]
+    Position {
+        lat: Option<f64>,
+        lng: Option<f64>,
+        ts: Option<Timestamp>,
+        speed_kmh: Option<f64>,
+        heading: Option<f64>,
+        fixes: Option<Vec<FixDto>>,
+    },
+    #[serde(rename = "status")]
+    Status { status: VehicleStatus },
+    #[serde(rename = "offer.accept")]
+    Accept { offer_id: String },
+    #[serde(rename = "offer.decline")]
+    Decline {
+        offer_id: String,
+        reason: Option<String>,
+    },
+    #[serde(rename = "arrived")]
+    Arrived {},
+    #[serde(rename = "ping")]
+    Ping {},
+}
+
+#[derive(Debug, Serialize)]
+pub struct OfferTicket {
+    pub id: String,
+    pub number: String,
+    pub kind: Kind,
+    pub category: Option<String>,
+    pub category_name: Option<String>,
+    pub urgency: Option<Urgency>,
+    /// The citizen's description; never the reporter's name or phone.
+    pub description: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct OfferLocation {
+    pub position: Option<LatLngDto>,
+    pub address_text: Option<String>,
+    pub retailer_licence: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct RejectedFix {
+    pub index: usize,
+    pub code: &'static str,
+    pub message: String,
+}
+
+/// Frames the server sends (built, serialised and dropped at once: size is no concern).
+#[allow(
+    clippy::large_enum_variant,
+    reason = "short-lived values, never stored"
+)]
+#[derive(Debug, Serialize)]
+#[serde(tag = "type")]
+pub enum ServerFrame {
+    #[serde(rename = "hello")]
+    Hello {
+        vehicle_id: String,
+        status: VehicleStatus,
+        /// The ticket it is on, if any.
+        ticket_id: Option<String>,
+    },
+    #[serde(rename = "offer")]
+    Offer {
+        offer_id: String,
+        ticket: OfferTicket,
+        location: OfferLocation,
+        distance_m: Option<f64>,
+        eta_s: Option<f64>,
+        expires_at: Timestamp,
+        /// When the current stage of the ticket is due.
+        deadline: Option<Timestamp>,
+    },
+    #[serde(rename = "offer.cancelled")]
+    OfferCancelled {
+        offer_id: String,
+        ticket_id: String,
+        reason: String,
+    },
+    #[serde(rename = "ticket.updated")]
+    TicketUpdated {
+        ticket_id: String,
+        number: String,
+        status: Status,
+        event: &'static str,
+        event_id: u64,
+    },
+    /// A command frame was carried out.
+    #[serde(rename = "ack")]
+    Ack {
+        request: &'static str,
+        status: Option<VehicleStatus>,
+    },
+    #[serde(rename = "error")]
+    Error {
+        code: String,
+        message: String,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        rejected: Option<Vec<RejectedFix>>,
+    },
+    #[serde(rename = "pong")]
+    Pong {},
+}
+
+impl ServerFrame {
+    pub fn error(code: &str, message: impl Into<String>) -> Self {
+        Self::Error {
+            code: code.to_owned(),
+            message: message.into(),
+            rejected: None,
+        }
+    }
+
+    pub fn offer(n: &OfferNotice) -> Self {
+        Self::Offer {
+            offer_id: n.offer_id.to_string(),
+            ticket: OfferTicket {
+                id: n.ticket_id.to_string(),
+                number: n.number.to_string(),
+                kind: n.kind,
+                category: n.category.clone(),
+                category_name: n.category_name.clone(),
+                urgency: n.urgency,
+                description: n.description.clone(),
+            },
+            location: OfferLocation {
+                position: n.location.position.map(Into::into),
+                address_text: n.location.address_text.clone(),
+                retailer_licence: n.location.retailer_licence.clone(),
+            },
+            distance_m: n.distance_m,
+            eta_s: n.eta_s,
+            expires_at: n.expires_at,
+            deadline: n.stage_due_at,
+        }
+    }
+
+    pub fn ticket_updated(n: &TicketNotice) -> Self {
+        Self::TicketUpdated {
+            ticket_id: n.ticket_id.to_string(),
+            number: n.number.to_string(),
+            status: n.status,
+            event: n.event,
+            event_id: n.event_id,
+        }
+    }
+
+    pub fn hello(v: &VehicleView) -> Self {
+        Self::Hello {
+            vehicle_id: v.id.to_string(),
+            status: v.status,
+            ticket_id: v.active.as_ref().map(|a| a.ticket_id.to_string()),
+        }
+    }
+
+    pub fn to_text(&self) -> String {
+        serde_json::to_string(self).unwrap_or_else(|_| {
+            r#"{"type":"error","code":"internal","message":"frame not serialisable"}"#.into()
+        })
+    }
+}
