@@ -254,7 +254,7 @@ impl HexGrid {
                 .ok_or(format!("{id}: no fine cell {fine_cell}"))?;
             let m = fine
                 .members
-                .get(idx(slot.fine_pos))
+                .get(idx(loc.fine_pos))
                 .ok_or(format!("{id}: fine position out of range"))?;
             if *m != self.member(s) {
                 return Err(format!("{id}: inline member differs from its slot"));

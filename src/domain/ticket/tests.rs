@@ -1859,8 +1859,9 @@ fn command_spec() -> impl Strategy<Value = Spec> {
                 })
                 .boxed()
         ),
-        1 => plain(
-            any::<bool>()
+        // Mostly the other ticket, so that it is sometimes absorbed twice (`already_merged`).
+        2 => plain(
+            prop_oneof![1 => Just(true), 3 => Just(false)]
                 .prop_map(|itself| Command::AbsorbDuplicate {
                     duplicate: if itself { this_id() } else { other_id() },
                     duplicate_number: other_number(),
@@ -2067,6 +2068,14 @@ fn progress(
                 resolve_answer(Answer::Expire, OfferRef::Open, t),
                 Principal::system(),
             ),
+            2 => (
+                Command::CancelDispatch {
+                    reason: "改为直接派车".into(),
+                },
+                dispatcher(),
+            ),
+            // A direct dispatch over the open offer: refused (`offer_open`).
+            3 => (dispatch(1 + s % 2, &[1 + s % 3]), dispatcher()),
             _ => (
                 resolve_answer(Answer::Accept, OfferRef::Open, t),
                 field_vehicle(&open.vehicle_id),
@@ -2124,7 +2133,10 @@ fn progress(
             }
         }
         // The on-site record needs a category: an uncategorised fast track is classified first.
-        OnSite if t.category.is_none() => (classify_on_site(t, s), dispatcher()),
+        // (Sometimes the record is tried first, and refused: `category_required`.)
+        OnSite if t.category.is_none() && !seed.is_multiple_of(3) => {
+            (classify_on_site(t, s), dispatcher())
+        }
         OnSite => (onsite(), bound_field(t, seed)),
         Reporting if t.assignment.vehicle_id.is_none() && t.assignment.staff.is_empty() => (
             Command::Assign {
@@ -2278,6 +2290,9 @@ fn offer_outcome(command: &Command, by: &Principal, t: &Ticket) -> Option<Option
         status: t.status,
     });
     let has_open = t.offers.iter().any(|o| o.state == OfferState::Open);
+    // An offer is answered only while the ticket is in intake; past it (or closed) no offer
+    // is open, whatever the log says, and the status is checked before whose it is.
+    let in_intake = matches!(t.status, Status::Received | Status::Triaged);
     Some(match command {
         Command::Offer {
             vehicle, manual, ..
@@ -2295,6 +2310,11 @@ fn offer_outcome(command: &Command, by: &Principal, t: &Ticket) -> Option<Option
             } else {
                 None
             }
+        }
+        Command::AcceptOffer { .. } | Command::DeclineOffer { .. } | Command::ExpireOffer { .. }
+            if !in_intake =>
+        {
+            rule("offer_not_open")
         }
         Command::AcceptOffer { offer_id } | Command::DeclineOffer { offer_id, .. } => {
             match (is_open_offer(t, offer_id), &by.subject) {
@@ -2384,6 +2404,8 @@ fn expected_rule(command: &Command, t: &Ticket) -> Option<&'static str> {
             Some(HandlingPath::NoOnsite | HandlingPath::DirectAnswer)
         )
         .then_some("no_onsite_stage"),
+        // Nothing is recorded on site for a ticket nobody has classified (a fast track).
+        Command::RecordOnsite { .. } if t.category.is_none() => Some("category_required"),
         Command::RecordOnsite { findings, .. } => blank(findings).then_some("findings_required"),
         Command::SubmitReport { sections, .. } => {
             let Some(code) = &t.category else {
@@ -2411,9 +2433,13 @@ fn expected_rule(command: &Command, t: &Ticket) -> Option<&'static str> {
             (t.visit.is_none() && reachable).then_some("return_visit_missing")
         }
         Command::Reopen { reason, to } => {
+            // Back to triaged or to the report; a direct answer has no report to go back to.
+            let direct = t.path == Some(HandlingPath::DirectAnswer);
             if blank(reason) {
                 Some("reason_required")
-            } else if to.is_some_and(|s| !matches!(s, Triaged | Reporting)) {
+            } else if to.is_some_and(|s| !matches!(s, Triaged | Reporting))
+                || (direct && *to == Some(Reporting))
+            {
                 Some("bad_reopen_target")
             } else {
                 None
@@ -2432,8 +2458,14 @@ fn expected_rule(command: &Command, t: &Ticket) -> Option<&'static str> {
                 TransferTarget::Platform => None,
             }
         }
-        Command::MergeInto { target: id, .. } | Command::AbsorbDuplicate { duplicate: id, .. } => {
-            (*id == t.id).then_some("merge_into_itself")
+        Command::MergeInto { target, .. } => (*target == t.id).then_some("merge_into_itself"),
+        // A duplicate is absorbed once; that is checked before whether it is this ticket.
+        Command::AbsorbDuplicate { duplicate, .. } => {
+            if t.duplicates.contains(duplicate) {
+                Some("already_merged")
+            } else {
+                (*duplicate == t.id).then_some("merge_into_itself")
+            }
         }
         Command::Assign { .. }
         | Command::Arrive
@@ -2477,7 +2509,94 @@ fn expected_outcome(command: &Command, by: &Principal, t: &Ticket) -> Option<Rej
             status: t.status,
         });
     }
-    expected_rule(command, t).map(|code| Rejection::rule(code, String::new()))
+    if let Some(code) = expected_rule(command, t) {
+        return Some(Rejection::rule(code, String::new()));
+    }
+    offer_pins_intake(command, t).then(|| Rejection::rule("offer_open", String::new()))
+}
+
+/// An open offer holds the ticket in intake: a step that is otherwise accepted but would
+/// take it out (a direct dispatch, a triage to a path without a site visit, a transfer out,
+/// a merge...) is refused, except the acceptance that settles the offer.
+fn offer_pins_intake(command: &Command, t: &Ticket) -> bool {
+    let has_open = t.offers.iter().any(|o| o.state == OfferState::Open);
+    let leaves_intake = !matches!(
+        expected_next(command, t),
+        Status::Received | Status::Triaged
+    );
+    has_open && leaves_intake && !matches!(command, Command::AcceptOffer { .. })
+}
+
+/// Where a reopen without a target sends a ticket: consultations to intake, else the report.
+fn reopen_target(t: &Ticket) -> Status {
+    if t.path == Some(HandlingPath::DirectAnswer) {
+        Status::Triaged
+    } else {
+        Status::Reporting
+    }
+}
+
+/// The status an accepted `command` leads to, from the status table.
+fn expected_next(command: &Command, t: &Ticket) -> Status {
+    use Status::*;
+    let s = t.status;
+    match command {
+        Command::Triage { category, .. } => {
+            let path = category
+                .as_ref()
+                .or(t.category.as_ref())
+                .and_then(|code| catalog().get(code))
+                .map(|c| c.path);
+            match (s, path) {
+                // A vehicle is already on it: the status stays.
+                (EnRoute | OnSite, _) => s,
+                (_, Some(HandlingPath::Full)) => Triaged,
+                (_, Some(HandlingPath::NoOnsite)) => Reporting,
+                (_, Some(HandlingPath::DirectAnswer)) => Replying,
+                // Refused anyway (no category).
+                (_, None) => s,
+            }
+        }
+        Command::Dispatch { .. } | Command::AcceptOffer { .. } => EnRoute,
+        Command::CancelDispatch { .. } if s == EnRoute && t.open_offer().is_none() => {
+            if t.triage.confirmed { Triaged } else { Received }
+        }
+        Command::Arrive => OnSite,
+        Command::RecordOnsite { .. } => Reporting,
+        Command::SubmitReport { .. } => InReview,
+        Command::Review { decision, .. } => match decision {
+            ReviewDecision::Pass => InApproval,
+            ReviewDecision::Return => Reporting,
+        },
+        Command::Approve { decision, .. } => match decision {
+            ApprovalDecision::Approve => Replying,
+            ApprovalDecision::ReturnToReporting => Reporting,
+            ApprovalDecision::ReturnToReview => InReview,
+        },
+        Command::Reply { .. } => AwaitingVisit,
+        Command::RecordVisit { satisfaction, .. } => {
+            if *satisfaction == Satisfaction::Unsatisfied {
+                reopen_target(t)
+            } else {
+                AwaitingVisit
+            }
+        }
+        Command::Archive { .. } => Archived,
+        Command::Reopen { to, .. } => to.unwrap_or_else(|| reopen_target(t)),
+        Command::Transfer { to, .. } => match to {
+            TransferTarget::Department { .. } => s,
+            TransferTarget::Platform | TransferTarget::OtherUnit { .. } => Transferred,
+        },
+        Command::MergeInto { .. } => Merged,
+        Command::Offer { .. }
+        | Command::DeclineOffer { .. }
+        | Command::ExpireOffer { .. }
+        | Command::CancelDispatch { .. }
+        | Command::RaiseAlert { .. }
+        | Command::Assign { .. }
+        | Command::Supervise { .. }
+        | Command::AbsorbDuplicate { .. } => s,
+    }
 }
 
 fn event_name(command: &Command, before: &Ticket) -> &'static str {
@@ -2583,23 +2702,29 @@ fn check_state(t: &Ticket) -> Result<(), TestCaseError> {
     // A path comes with a category, and triage always sets both.
     prop_assert_eq!(t.path.is_some(), t.category.is_some());
     prop_assert!(!t.triage.confirmed || t.category.is_some());
+    // In intake no vehicle is on the ticket, nor its squad or crew.
+    let no_vehicle = |t: &Ticket| {
+        t.assignment.vehicle_id.is_none()
+            && t.assignment.team_id.is_none()
+            && t.assignment.crew.is_empty()
+    };
     match s {
         Received => {
             prop_assert!(!t.triage.confirmed);
-            prop_assert_eq!(&t.assignment.vehicle_id, &None);
+            prop_assert!(no_vehicle(t), "{:?}", t.assignment);
         }
         Triaged => {
             prop_assert!(t.path.is_some());
-            prop_assert_eq!(
-                &t.assignment.vehicle_id,
-                &None,
-                "a triaged ticket has no vehicle on it"
+            prop_assert!(
+                no_vehicle(t),
+                "a triaged ticket has no vehicle, squad or crew on it: {:?}",
+                t.assignment
             );
         }
         EnRoute | OnSite => {
             prop_assert!(
-                t.assignment.vehicle_id.is_some(),
-                "a vehicle is on an on-site ticket"
+                t.assignment.vehicle_id.is_some() && t.assignment.team_id.is_some(),
+                "a vehicle and its squad are on an on-site ticket"
             );
             // On-site stages only on the full path, or fast-tracked before any category.
             prop_assert!(
@@ -2615,8 +2740,10 @@ fn check_state(t: &Ticket) -> Result<(), TestCaseError> {
                 Some(DirectAnswer),
                 "a direct answer has no report stage"
             );
+            // Never a report nobody can submit: the ticket is classified before it.
+            prop_assert!(t.category.is_some(), "{} without a category", s);
             if s != Reporting {
-                prop_assert!(t.report.is_some() && t.category.is_some());
+                prop_assert!(t.report.is_some());
             }
         }
         Replying => prop_assert!(t.path.is_some() && t.reply.is_none()),
@@ -2668,7 +2795,22 @@ fn check_state(t: &Ticket) -> Result<(), TestCaseError> {
         .filter(|o| o.state == OfferState::Open)
         .count();
     prop_assert!(open <= 1, "one offer open at a time");
+    if open > 0 {
+        // An open offer holds the ticket in intake, waiting for a vehicle.
+        prop_assert!(
+            matches!(s, Received | Triaged) && awaits_vehicle(t),
+            "an offer open on a {} ticket (path {:?})",
+            s,
+            t.path
+        );
+    }
+    prop_assert!(
+        t.onsite.is_none() || t.category.is_some(),
+        "on-site work recorded on an uncategorised ticket"
+    );
     prop_assert!(!t.duplicates.contains(&t.id));
+    let unique: BTreeSet<&TicketId> = t.duplicates.iter().collect();
+    prop_assert_eq!(unique.len(), t.duplicates.len(), "a duplicate absorbed once");
     Ok(())
 }
 
@@ -2774,6 +2916,8 @@ fn check_effect(before: &Ticket, after: &Ticket, decision: &Decision) -> Result<
         }
         EventKind::Merged { into, .. } => prop_assert_eq!(after.merged_into, Some(*into)),
         EventKind::DuplicateMerged { duplicate, .. } => {
+            prop_assert!(!before.duplicates.contains(duplicate));
+            prop_assert_eq!(after.duplicates.len(), before.duplicates.len() + 1);
             prop_assert_eq!(after.duplicates.last(), Some(duplicate))
         }
         EventKind::OfferSent {
@@ -2789,12 +2933,16 @@ fn check_effect(before: &Ticket, after: &Ticket, decision: &Decision) -> Result<
         EventKind::OfferAccepted {
             offer_id,
             vehicle_id,
+            team_id,
             crew,
             fast_track,
-            ..
         } => {
+            let offered = before.open_offer().map(|o| (o.id, &o.vehicle_id, &o.team_id, &o.crew));
+            prop_assert_eq!(offered, Some((*offer_id, vehicle_id, team_id, crew)));
             prop_assert_eq!(offer_state(after, offer_id), Some(OfferState::Accepted));
             prop_assert_eq!(after.assignment.vehicle_id.as_ref(), Some(vehicle_id));
+            prop_assert_eq!(after.assignment.team_id.as_ref(), Some(team_id));
+            prop_assert_eq!(&after.assignment.crew, crew);
             prop_assert!(
                 crew.iter()
                     .all(|s| after.is_assigned_to(&Subject::Staff(s.clone())))
@@ -2817,6 +2965,8 @@ fn check_effect(before: &Ticket, after: &Ticket, decision: &Decision) -> Result<
         EventKind::DispatchCancelled { vehicle_id, .. } => {
             prop_assert_eq!(before.assignment.vehicle_id.as_ref(), Some(vehicle_id));
             prop_assert_eq!(&after.assignment.vehicle_id, &None);
+            prop_assert_eq!(&after.assignment.team_id, &None);
+            prop_assert!(after.assignment.crew.is_empty(), "the crew leaves with the vehicle");
             prop_assert!(matches!(after.status, Status::Triaged | Status::Received));
         }
         EventKind::Alerted { .. } => prop_assert_eq!(after.status, before.status),
@@ -2892,34 +3042,6 @@ fn run_case(
         if matches!(command, Command::Offer { .. }) {
             fresh += 1;
         }
-        // Known defect, reported rather than asserted: an offer stays open when the ticket
-        // moves on without it (triage to a path with no site visit, a transfer, a merge...),
-        // and accepting it then sends the ticket `en_route` from wherever it is.
-        let stale_offer = ticket.open_offer().is_some() && !awaits_vehicle(&ticket);
-        // ...and declining, expiring or cancelling it records an event on a closed ticket.
-        let answers_stale = match command {
-            Command::AcceptOffer { .. } => ticket.status != Status::EnRoute,
-            Command::DeclineOffer { .. }
-            | Command::ExpireOffer { .. }
-            | Command::CancelDispatch { .. } => ticket.status.is_closed(),
-            _ => false,
-        };
-        if stale_offer && answers_stale {
-            continue;
-        }
-        // Known defect, reported rather than asserted: `Reopen { to: Some(Reporting) }` is
-        // accepted on a direct-answer ticket and sends it through report/review/approval.
-        if ticket.path == Some(HandlingPath::DirectAnswer)
-            && matches!(
-                command,
-                Command::Reopen {
-                    to: Some(Status::Reporting),
-                    ..
-                }
-            )
-        {
-            continue;
-        }
         now = now + Duration::seconds(action.advance_s);
         let before = ticket.clone();
         let expected = expected_outcome(&command, &by, &before);
@@ -2935,6 +3057,13 @@ fn run_case(
                     command
                 );
                 prop_assert_eq!(ticket.status, decision.status);
+                prop_assert_eq!(
+                    decision.status,
+                    expected_next(&command, &before),
+                    "{:?} from {}",
+                    command,
+                    before.status
+                );
                 prop_assert_eq!(ticket.updated_at, now);
                 prop_assert_eq!(decision.kind.name(), event_name(&command, &before));
                 prop_assert!(
