@@ -47,9 +47,9 @@ impl SledStore {
         let db = sled::Config::new()
             .path(&options.path)
             .cache_capacity(options.cache_capacity)
-            // Durability comes from the writer's explicit flush; background flushes only
-            // shorten recovery.
-            .flush_every_ms(Some(1000))
+            // Every batch is flushed by the writer itself; sled's own background flusher
+            // would only compete with it for the disk.
+            .flush_every_ms(None)
             .open()?;
         let main = db.open_tree("main")?;
         let records = db.open_tree("records")?;

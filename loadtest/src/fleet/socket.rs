@@ -1,0 +1,278 @@
+//! One simulated vehicle app: a `/ws/vehicle` socket opened from a chosen local loopback
+//! address (a `TcpSocket` bound to it, then tokio-tungstenite's `client_async`), which
+//! reads the `hello` frame, sets its status to `available` and waits for the `ack`, then
+//! follows the run's commands: between phases it sends an application `ping` every few
+//! seconds (the engine closes silent sockets); in a phase it sends `position` frames at
+//! the phase's rate (0 = back to back, as fast as the socket takes them) until the phase
+//! ends. A reader task counts what the engine sends back: `error` frames by code and the
+//! fixes they refuse. Counts go to the phase's shared atomic counters.
+
+use std::collections::BTreeMap;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use anyhow::{Context, Result, bail};
+use futures_util::{SinkExt, StreamExt};
+use rand::Rng;
+use tokio::net::TcpSocket;
+use tokio::sync::watch;
+use tokio::time::{Instant, MissedTickBehavior};
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
+use tokio_tungstenite::{WebSocketStream, client_async_with_config};
+
+use super::path::{Mover, now_us};
+
+/// Keep-alive between phases; the engine's default socket timeout is 30 s.
+const KEEPALIVE: Duration = Duration::from_secs(5);
+/// Longest wait for `hello` and for the status `ack`.
+const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(20);
+
+type Ws = WebSocketStream<tokio::net::TcpStream>;
+
+/// One measured phase as every socket sees it.
+#[derive(Debug)]
+pub struct Phase {
+    pub index: usize,
+    /// Frames per second per socket; 0 = as fast as possible.
+    pub rate: f64,
+    /// Fixes per frame.
+    pub batch: usize,
+    pub start: Instant,
+    pub measure_from: Instant,
+    pub end: Instant,
+    pub counters: PhaseCounters,
+}
+
+/// What the sockets did in a phase (atomics: thousands of tasks add to them).
+#[derive(Debug, Default)]
+pub struct PhaseCounters {
+    pub warmup_fixes: AtomicU64,
+    pub fixes: AtomicU64,
+    pub frames: AtomicU64,
+    /// Fixes the engine refused (listed in `error` frames).
+    pub refused_fixes: AtomicU64,
+    /// `error` frames by code, and socket failures (`socket_closed`, `send_failed`).
+    pub errors: Mutex<BTreeMap<String, u64>>,
+}
+
+impl PhaseCounters {
+    pub fn error(&self, key: &str, n: u64) {
+        if let Ok(mut m) = self.errors.lock() {
+            *m.entry(key.to_owned()).or_default() += n;
+        }
+    }
+}
+
+/// What the run tells every socket to do.
+#[derive(Debug, Clone)]
+pub enum Command {
+    /// Stay connected (keep-alive pings).
+    Idle,
+    Run(Arc<Phase>),
+    /// Close and return.
+    Finish,
+}
+
+/// Where and how a socket connects.
+#[derive(Debug, Clone)]
+pub struct Target {
+    /// The engine's address.
+    pub server: SocketAddr,
+    /// `ws://host:port` (no path).
+    pub ws_base: String,
+}
+
+/// Percent-encodes a token for a query string (tokens are usually URL-safe already).
+pub fn encode_query(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for b in value.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// Opens the socket from `local`, reads `hello`, sets `available` and reads the `ack`.
+pub async fn open(target: &Target, local: IpAddr, token: &str) -> Result<Ws> {
+    let sock = if local.is_ipv4() {
+        TcpSocket::new_v4()
+    } else {
+        TcpSocket::new_v6()
+    }
+    .context("creating a socket")?;
+    sock.bind(SocketAddr::new(local, 0))
+        .with_context(|| format!("binding to {local}"))?;
+    let stream = sock
+        .connect(target.server)
+        .await
+        .with_context(|| format!("connecting {local} → {}", target.server))?;
+    stream.set_nodelay(true).ok();
+    let url = format!("{}/ws/vehicle?token={}", target.ws_base, encode_query(token));
+    // Small read buffer: thousands of sockets each allocate one eagerly (default 128 KiB).
+    let config = WebSocketConfig::default()
+        .read_buffer_size(4096)
+        .write_buffer_size(0);
+    let (mut ws, _) = client_async_with_config(url, stream, Some(config))
+        .await
+        .context("WebSocket handshake on /ws/vehicle")?;
+    expect_frame(&mut ws, "hello").await?;
+    ws.send(Message::text(r#"{"type":"status","status":"available"}"#))
+        .await
+        .context("sending the status")?;
+    expect_frame(&mut ws, "ack").await?;
+    Ok(ws)
+}
+
+/// Reads frames until one of `kind`; an `error` frame or a close fails.
+async fn expect_frame(ws: &mut Ws, kind: &str) -> Result<()> {
+    let wanted = format!(r#""type":"{kind}""#);
+    let read = async {
+        while let Some(msg) = ws.next().await {
+            match msg.context("reading the socket")? {
+                Message::Text(t) if t.contains(&wanted) => return Ok(()),
+                Message::Text(t) if t.contains(r#""type":"error""#) => {
+                    bail!("the engine answered: {}", t.as_str())
+                }
+                Message::Close(c) => bail!("the engine closed the socket: {c:?}"),
+                _ => {}
+            }
+        }
+        bail!("the socket ended before `{kind}`")
+    };
+    tokio::time::timeout(HANDSHAKE_TIMEOUT, read)
+        .await
+        .with_context(|| format!("no `{kind}` frame within {HANDSHAKE_TIMEOUT:?}"))?
+}
+
+/// Drives an open socket through the run's commands; returns the last position sent.
+pub async fn drive(ws: Ws, mut mover: Mover, mut cmds: watch::Receiver<Command>) -> (f64, f64) {
+    let (mut sink, mut stream) = ws.split();
+    let reader_cmds = cmds.clone();
+    let reader = tokio::spawn(async move {
+        while let Some(msg) = stream.next().await {
+            match msg {
+                Ok(Message::Text(t)) if t.contains(r#""type":"error""#) => {
+                    count_error(&reader_cmds, t.as_str())
+                }
+                Ok(Message::Close(_)) | Err(_) => break,
+                Ok(_) => {}
+            }
+        }
+    });
+    let mut done: Option<usize> = None;
+    loop {
+        let cmd = cmds.borrow_and_update().clone();
+        match cmd {
+            Command::Finish => break,
+            Command::Run(p) if done != Some(p.index) => {
+                done = Some(p.index);
+                if let Err(key) = run_phase(&mut sink, &mut mover, &p, &mut cmds).await {
+                    p.counters.error(key, 1);
+                    break;
+                }
+                continue;
+            }
+            _ => {}
+        }
+        tokio::select! {
+            changed = cmds.changed() => if changed.is_err() { break },
+            _ = tokio::time::sleep(KEEPALIVE) => {
+                if sink.send(Message::text(r#"{"type":"ping"}"#)).await.is_err() {
+                    break;
+                }
+            }
+        }
+    }
+    let _ = tokio::time::timeout(Duration::from_secs(2), sink.close()).await;
+    reader.abort();
+    mover.position()
+}
+
+/// Attributes an `error` frame to the phase running now (or to none between phases).
+fn count_error(cmds: &watch::Receiver<Command>, text: &str) {
+    let Command::Run(p) = &*cmds.borrow() else {
+        return;
+    };
+    let v: serde_json::Value = serde_json::from_str(text).unwrap_or_default();
+    let code = v["code"].as_str().unwrap_or("error");
+    p.counters.error(code, 1);
+    if let Some(r) = v["rejected"].as_array() {
+        p.counters
+            .refused_fixes
+            .fetch_add(r.len() as u64, Ordering::Relaxed);
+    }
+}
+
+/// Sends frames for one phase; `Err` names the failure that ended the socket.
+async fn run_phase<S>(
+    sink: &mut S,
+    mover: &mut Mover,
+    p: &Phase,
+    cmds: &mut watch::Receiver<Command>,
+) -> Result<(), &'static str>
+where
+    S: futures_util::Sink<Message> + Unpin,
+{
+    let mut ticker = if p.rate > 0.0 {
+        let period = Duration::from_secs_f64(1.0 / p.rate);
+        // A random offset spreads the sockets' frames over the period.
+        let offset = period.mul_f64(rand::rng().random_range(0.0..1.0));
+        let mut t = tokio::time::interval_at(p.start + offset, period);
+        t.set_missed_tick_behavior(MissedTickBehavior::Skip);
+        Some(t)
+    } else {
+        tokio::time::sleep_until(p.start).await;
+        None
+    };
+    loop {
+        if let Some(t) = ticker.as_mut() {
+            tokio::select! {
+                _ = t.tick() => {}
+                _ = tokio::time::sleep_until(p.end) => return Ok(()),
+                _ = cmds.changed() => return Ok(()),
+            }
+        }
+        let started = Instant::now();
+        if started >= p.end || cmds.has_changed().unwrap_or(true) {
+            return Ok(());
+        }
+        let frame = mover.frame(now_us(), p.batch);
+        tokio::select! {
+            sent = sink.send(Message::text(frame)) => {
+                if sent.is_err() {
+                    return Err("send_failed");
+                }
+            }
+            // A frame still queued at the end is not counted as sent.
+            _ = tokio::time::sleep_until(p.end) => return Ok(()),
+        }
+        let c = &p.counters;
+        if started < p.measure_from {
+            c.warmup_fixes.fetch_add(p.batch as u64, Ordering::Relaxed);
+        } else {
+            c.fixes.fetch_add(p.batch as u64, Ordering::Relaxed);
+            c.frames.fetch_add(1, Ordering::Relaxed);
+        }
+        if ticker.is_none() {
+            // Back to back: let the other sockets of this thread have a turn.
+            tokio::task::yield_now().await;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_are_query_safe() {
+        assert_eq!(encode_query("abc-_.~XYZ09"), "abc-_.~XYZ09");
+        assert_eq!(encode_query("a+b/c=="), "a%2Bb%2Fc%3D%3D");
+    }
+}
