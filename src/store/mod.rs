@@ -66,6 +66,8 @@ pub enum RecordKind {
     Vehicle,
     /// A vehicle's live state (status, latest fix, offer, active ticket).
     VehicleState,
+    /// A licensed retailer of the registry, by licence number.
+    Retailer,
     Token,
 }
 
@@ -76,6 +78,7 @@ impl RecordKind {
             Self::Team => "team",
             Self::Vehicle => "vehicle",
             Self::VehicleState => "vehicle_state",
+            Self::Retailer => "retailer",
             Self::Token => "token",
         }
     }
@@ -110,6 +113,11 @@ pub enum Write {
         id: String,
         value: Vec<u8>,
         mode: PutMode,
+    },
+    /// Many records at once (an import), replacing any with the same ids.
+    PutRecords {
+        kind: RecordKind,
+        items: Vec<(String, Vec<u8>)>,
     },
     DeleteRecord {
         kind: RecordKind,

@@ -234,6 +234,15 @@ impl Writer {
                 view.records.insert(key, true);
                 Ok(Written::Record)
             }
+            Write::PutRecords { kind, items } => {
+                // All or nothing: one request, one atomic batch.
+                for (id, value) in items {
+                    let key = keys::record(kind.as_str(), &id);
+                    records.insert(key.clone(), value);
+                    view.records.insert(key, true);
+                }
+                Ok(Written::Record)
+            }
             Write::DeleteRecord { kind, id } => {
                 let key = keys::record(kind.as_str(), &id);
                 let exists = match view.records.get(&key) {
