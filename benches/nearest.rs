@@ -360,21 +360,35 @@ fn main() {
 fn resolutions(queries: usize) {
     let f = fleet(100_000, true, 42 + 100_000);
     let mut rng = StdRng::seed_from_u64(7);
-    let qs: Vec<NearestQuery> = (0..queries).map(|_| query(county_point(&mut rng))).collect();
+    let qs: Vec<NearestQuery> = (0..queries)
+        .map(|_| query(county_point(&mut rng)))
+        .collect();
     println!("\n## 100,000 clustered vehicles by fine resolution (grid only, coarse 6)\n");
     println!("| fine resolution | p50 µs | p99 µs | grid ≠ scan |");
     println!("|---|---:|---:|---:|");
     for res in [Resolution::Nine, Resolution::Ten, Resolution::Eleven] {
-        let config = GridConfig { fine_resolution: res, ..GridConfig::default() };
+        let config = GridConfig {
+            fine_resolution: res,
+            ..GridConfig::default()
+        };
         let mut grid = HexGrid::new(config);
         for v in &f.vehicles {
             grid.upsert(v.clone());
         }
-        let wrong = qs.iter().take(200).filter(|q| grid.nearest(q) != grid.nearest_by_scan(q)).count();
+        let wrong = qs
+            .iter()
+            .take(200)
+            .filter(|q| grid.nearest(q) != grid.nearest_by_scan(q))
+            .count();
         let h = time_each(&qs, |q| {
             black_box(grid.nearest(black_box(q)));
         });
-        println!("| {} | {:.2} | {:.2} | {wrong} of 200 |", u8::from(res), us(&h, 0.5), us(&h, 0.99));
+        println!(
+            "| {} | {:.2} | {:.2} | {wrong} of 200 |",
+            u8::from(res),
+            us(&h, 0.5),
+            us(&h, 0.99)
+        );
     }
 }
 

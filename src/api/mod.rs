@@ -137,7 +137,9 @@ pub fn app(
                 res
             })
         })
-        .wrap(tracing_actix_web::TracingLogger::<crate::telemetry::RequestSpans>::new())
+        .wrap(tracing_actix_web::TracingLogger::<
+            crate::telemetry::RequestSpans,
+        >::new())
         .into_utoipa_app()
         .openapi(ApiDoc::openapi())
         .service(

@@ -117,7 +117,11 @@ impl HexGrid {
     /// Copies the slot into its inline member.
     pub(super) fn refresh_member(&mut self, loc: Loc) {
         let m = self.member(loc.slot);
-        if let Some(dst) = self.fine.get_mut(&loc.fine).and_then(|c| c.members.get_mut(idx(loc.fine_pos))) {
+        if let Some(dst) = self
+            .fine
+            .get_mut(&loc.fine)
+            .and_then(|c| c.members.get_mut(idx(loc.fine_pos)))
+        {
             *dst = m;
         }
     }
@@ -125,7 +129,9 @@ impl HexGrid {
     /// Raises the caps of `cell` (the slot's fine cell) and its parent to cover the slot.
     pub(super) fn cover(&mut self, s: u32, cell: CellIndex) {
         let slot = &self.slots[idx(s)];
-        let Some(fine) = self.fine.get_mut(&cell) else { return };
+        let Some(fine) = self.fine.get_mut(&cell) else {
+            return;
+        };
         let d = fine.shape.center.distance_m(slot.point);
         if d > fine.shape.radius_m {
             fine.shape.radius_m = d;
@@ -152,7 +158,12 @@ impl HexGrid {
         });
         let fine = self.fine.entry(cell).or_insert_with(|| {
             let shape = CellShape::of(cell);
-            FineCell { sides: sides_of(cell, shape.center), shape, listed_at: NOT_LISTED, members: Vec::new() }
+            FineCell {
+                sides: sides_of(cell, shape.center),
+                shape,
+                listed_at: NOT_LISTED,
+                members: Vec::new(),
+            }
         });
         fine.members.push(member);
         if fine.listed_at == NOT_LISTED {
@@ -164,7 +175,14 @@ impl HexGrid {
         let slot = &mut self.slots[idx(s)];
         slot.coarse = parent;
         slot.coarse_pos = pos32(coarse.members.len() - 1);
-        self.index.insert(key, Loc { slot: s, fine: cell, fine_pos });
+        self.index.insert(
+            key,
+            Loc {
+                slot: s,
+                fine: cell,
+                fine_pos,
+            },
+        );
         self.cover(s, cell);
     }
 

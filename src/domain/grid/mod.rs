@@ -217,7 +217,14 @@ impl HexGrid {
             }
             return changed;
         }
-        let slot = Slot { vehicle: v, point, team, coarse: cell, coarse_pos: 0, live: true };
+        let slot = Slot {
+            vehicle: v,
+            point,
+            team,
+            coarse: cell,
+            coarse_pos: 0,
+            live: true,
+        };
         let s = match self.free.pop() {
             Some(s) => {
                 self.slots[idx(s)] = slot;
@@ -237,7 +244,9 @@ impl HexGrid {
     /// skips the H3 lookup and touches only the index entry, the cell and the two copies.
     pub fn move_to(&mut self, id: &VehicleId, position: LatLng, fix_at: Timestamp) -> bool {
         let key = IdKey::of(id);
-        let Some(&loc) = self.index.get(&key) else { return false };
+        let Some(&loc) = self.index.get(&key) else {
+            return false;
+        };
         let point = Point::new(position);
         let stays = match self.fine.get_mut(&loc.fine) {
             Some(cell) if cell.shape.surely_holds(point) => {
@@ -266,7 +275,9 @@ impl HexGrid {
 
     /// Sets a vehicle's status; false if unknown id.
     pub fn set_status(&mut self, id: &VehicleId, status: VehicleStatus) -> bool {
-        let Some(&loc) = self.index.get(&IdKey::of(id)) else { return false };
+        let Some(&loc) = self.index.get(&IdKey::of(id)) else {
+            return false;
+        };
         self.slots[idx(loc.slot)].vehicle.status = status;
         self.refresh_member(loc);
         true
@@ -274,7 +285,9 @@ impl HexGrid {
 
     /// Removes a vehicle; false if unknown id.
     pub fn remove(&mut self, id: &VehicleId) -> bool {
-        let Some(loc) = self.index.remove(&IdKey::of(id)) else { return false };
+        let Some(loc) = self.index.remove(&IdKey::of(id)) else {
+            return false;
+        };
         self.detach(loc);
         self.slots[idx(loc.slot)].live = false;
         self.free.push(loc.slot);
@@ -283,7 +296,9 @@ impl HexGrid {
 
     /// A vehicle as last told.
     pub fn get(&self, id: &VehicleId) -> Option<GridVehicle> {
-        self.index.get(&IdKey::of(id)).map(|loc| self.slots[idx(loc.slot)].vehicle.clone())
+        self.index
+            .get(&IdKey::of(id))
+            .map(|loc| self.slots[idx(loc.slot)].vehicle.clone())
     }
 
     /// Every vehicle, sorted by id (for snapshots).

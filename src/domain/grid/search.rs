@@ -428,7 +428,11 @@ impl HexGrid {
         let mut exclude: Vec<u32> = q
             .exclude
             .iter()
-            .filter_map(|id| self.index.get(&super::cells::IdKey::of(id)).map(|loc| loc.slot))
+            .filter_map(|id| {
+                self.index
+                    .get(&super::cells::IdKey::of(id))
+                    .map(|loc| loc.slot)
+            })
             .collect();
         exclude.sort_unstable();
         let prepared = Prepared {

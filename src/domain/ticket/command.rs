@@ -702,6 +702,12 @@ impl Ticket {
                 if status.is_closed() {
                     return Err(illegal());
                 }
+                if self.duplicates.contains(target) {
+                    return Err(Rejection::rule(
+                        "merge_cycle",
+                        "that ticket was merged into this one; merge the other way round",
+                    ));
+                }
                 if *target == self.id {
                     return Err(Rejection::rule(
                         "merge_into_itself",
@@ -745,7 +751,8 @@ impl Ticket {
         // An open offer pins the ticket to intake: whatever would move it on (a direct
         // dispatch, a reclassification, a transfer or merge) waits until the offer is
         // answered, expires or is cancelled.
-        let leaves_intake = !matches!(next, Received | Triaged);
+        let leaves_intake =
+            matches!(status, Received | Triaged) && !matches!(next, Received | Triaged);
         let settles_offer = matches!(command, Command::AcceptOffer { .. });
         if leaves_intake && !settles_offer && self.open_offer().is_some() {
             return Err(Rejection::rule(

@@ -225,11 +225,7 @@ impl Ticket {
             } => {
                 self.assignment.vehicle_id = Some(vehicle_id.clone());
                 self.assignment.team_id = Some(team_id.clone());
-                for s in crew {
-                    if !self.assignment.staff.contains(s) {
-                        self.assignment.staff.push(s.clone());
-                    }
-                }
+                self.assignment.crew = crew.clone();
             }
             EventKind::Assigned { staff_id } => {
                 if !self.assignment.staff.contains(staff_id) {

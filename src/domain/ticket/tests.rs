@@ -3048,7 +3048,14 @@ fn expected_rule(command: &Command, t: &Ticket) -> Option<&'static str> {
                 TransferTarget::Platform => None,
             }
         }
-        Command::MergeInto { target, .. } => (*target == t.id).then_some("merge_into_itself"),
+        // A ticket is not merged into one of its own duplicates (a cycle).
+        Command::MergeInto { target, .. } => {
+            if t.duplicates.contains(target) {
+                Some("merge_cycle")
+            } else {
+                (*target == t.id).then_some("merge_into_itself")
+            }
+        }
         // A duplicate is absorbed once; that is checked before whether it is this ticket.
         Command::AbsorbDuplicate { duplicate, .. } => {
             if t.duplicates.contains(duplicate) {

@@ -1,0 +1,401 @@
+//! The `ingest` scenario: a simulated fleet streams GPS fixes over vehicle sockets. It
+//! raises its own file-descriptor limit, registers the vehicles and issues their field
+//! tokens (bounded concurrency), opens one socket per vehicle spread over the given local
+//! loopback addresses, then runs each phase (a frame rate and a batch size): a warm-up,
+//! a measured window bracketed by readings of the engine's accepted-fix counter and of
+//! `/proc` (engine, this process, the machine), then a drain until the counter settles so
+//! the next phase starts clean. Several processes can share a run: they meet at a file
+//! barrier before every phase so their windows coincide.
+
+use std::collections::BTreeMap;
+use std::net::{IpAddr, SocketAddr};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use anyhow::{Context, Result, bail};
+use indicatif::{ProgressBar, ProgressStyle};
+use tokio::sync::{Semaphore, mpsc, watch};
+use tokio::task::JoinSet;
+use tokio::time::Instant;
+
+use super::args::IngestArgs;
+use super::path::{Mover, now_us};
+use super::probe::{MachineSnap, ProcSnap, scrape};
+use super::register::{self, Admin};
+use super::report::{IngestPhase, IngestReport, ServerUse};
+use super::socket::{self, Command, Phase, PhaseCounters, Target};
+use crate::intake::StopSignal;
+
+/// The engine's counter of fixes taken.
+const ACCEPTED: &str = "hotline_fixes_accepted_total";
+/// Delay between telling the sockets about a phase and its start.
+const LEAD: Duration = Duration::from_millis(300);
+
+/// Where the engine is: its socket address, `ws://` base and `/metrics` URL.
+async fn locate(url: &str) -> Result<(Target, String)> {
+    let base = url.trim().trim_end_matches('/');
+    let Some(hostport) = base.strip_prefix("http://") else {
+        bail!("--url must start with http:// (no TLS here): got `{base}`");
+    };
+    if hostport.contains('/') {
+        bail!("--url is the engine's base URL, without a path: got `{base}`");
+    }
+    let server: SocketAddr = tokio::net::lookup_host(hostport)
+        .await
+        .with_context(|| format!("resolving {hostport}"))?
+        .next()
+        .with_context(|| format!("{hostport} resolves to nothing"))?;
+    if !server.ip().is_loopback() {
+        bail!("load goes to this machine's loopback only; {server} is not loopback");
+    }
+    let target = Target {
+        server,
+        ws_base: format!("ws://{hostport}"),
+    };
+    Ok((target, format!("{base}/metrics")))
+}
+
+/// Writes this process's mark for `name` and waits for every other process's.
+async fn barrier(dir: &Path, name: &str, procs: usize, me: usize, timeout: Duration) -> Result<()> {
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    let mark = |i: usize| dir.join(format!("{name}.{i}"));
+    std::fs::write(mark(me), b"").with_context(|| format!("writing {}", mark(me).display()))?;
+    let deadline = Instant::now() + timeout;
+    while (0..procs).any(|i| !mark(i).exists()) {
+        if Instant::now() >= deadline {
+            bail!("the other load processes did not reach `{name}` within {timeout:?}");
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    Ok(())
+}
+
+fn bar(args: &IngestArgs, len: u64, prefix: &str, template: &str) -> ProgressBar {
+    if args.no_progress {
+        return ProgressBar::hidden();
+    }
+    let b = ProgressBar::new(len);
+    if let Ok(style) = ProgressStyle::with_template(template) {
+        b.set_style(style.progress_chars("=> "));
+    }
+    b.set_prefix(prefix.to_owned());
+    b
+}
+
+const COUNT_BAR: &str = "{prefix:>12} [{bar:30.cyan/blue}] {pos}/{len} {elapsed}";
+
+/// One reading at a window edge.
+struct Edge {
+    accepted: f64,
+    at: std::time::Instant,
+    server: Option<ProcSnap>,
+    me: Option<ProcSnap>,
+    machine: Option<MachineSnap>,
+}
+
+async fn edge(http: &reqwest::Client, metrics: &str, pid: Option<u32>) -> Result<Edge> {
+    let (accepted, at) = scrape(http, metrics, ACCEPTED).await?;
+    Ok(Edge {
+        accepted,
+        at,
+        server: pid.and_then(|p| ProcSnap::read(&PathBuf::from(format!("/proc/{p}")), true).ok()),
+        me: ProcSnap::read(Path::new("/proc/self"), false).ok(),
+        machine: MachineSnap::read(),
+    })
+}
+
+/// Runs the whole scenario and returns its report.
+pub async fn run(args: &IngestArgs, seed: u64, mut stop: StopSignal) -> Result<IngestReport> {
+    let nofile = rlimit::increase_nofile_limit(u64::MAX).ok();
+    if let Some(n) = nofile
+        && n < args.vehicles as u64 + 64
+    {
+        bail!(
+            "this process may open {n} files, too few for {} sockets: lower --vehicles or run several processes",
+            args.vehicles
+        );
+    }
+    let phases = args.phases().map_err(anyhow::Error::msg)?;
+    let (target, metrics_url) = locate(&args.url).await?;
+    if let Some(a) = args
+        .addresses
+        .iter()
+        .find(|a| !a.is_loopback() || a.is_ipv4() != target.server.is_ipv4())
+    {
+        bail!("--addresses: {a} is not a loopback address of the engine's family");
+    }
+    let http = reqwest::Client::builder()
+        .timeout(Duration::from_secs(30))
+        .no_proxy()
+        .build()?;
+    scrape(&http, &metrics_url, ACCEPTED)
+        .await
+        .context("the engine's /metrics does not answer: is it running there?")?;
+
+    // ---- register and issue tokens --------------------------------------------------
+    let t0 = Instant::now();
+    let admin = Admin::new(&args.url, &args.admin_token, args.register_concurrency)?;
+    eprintln!(
+        "ingest: {} {} vehicles ({}-v…)",
+        if args.register { "registering" } else { "issuing tokens for" },
+        args.vehicles,
+        args.id_prefix
+    );
+    let b = bar(args, args.vehicles as u64, "register", COUNT_BAR);
+    let fleet = tokio::select! {
+        f = register::fleet(&admin, &args.id_prefix, args.vehicles, args.register, args.register_concurrency, &b) => f?,
+        _ = stop.wait_for(Option::is_some) => bail!("interrupted while registering"),
+    };
+    b.finish_and_clear();
+    let registration_s = t0.elapsed().as_secs_f64();
+
+    // ---- open the sockets -------------------------------------------------------------
+    let t1 = Instant::now();
+    eprintln!(
+        "ingest: registered in {registration_s:.1}s; opening {} sockets from {} address(es)",
+        fleet.len(),
+        args.addresses.len()
+    );
+    let (cmd_tx, cmd_rx) = watch::channel(Command::Idle);
+    let (opened_tx, mut opened_rx) = mpsc::unbounded_channel::<Result<(), String>>();
+    let gate = Arc::new(Semaphore::new(args.connect_concurrency.max(1)));
+    let mut tasks = JoinSet::new();
+    let start_us = now_us() - 1_000_000;
+    for v in fleet {
+        let local: IpAddr = args.addresses[v.index % args.addresses.len()];
+        let (target, gate, opened, cmds) =
+            (target.clone(), gate.clone(), opened_tx.clone(), cmd_rx.clone());
+        let mover_seed = seed ^ (v.index as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        tasks.spawn(async move {
+            let ws = {
+                let _permit = gate.acquire().await;
+                socket::open(&target, local, &v.token).await
+            };
+            match ws {
+                Ok(ws) => {
+                    let _ = opened.send(Ok(()));
+                    let (lat, lng) = socket::drive(ws, Mover::new(mover_seed, start_us), cmds).await;
+                    Some((v.id, lng, lat))
+                }
+                Err(e) => {
+                    let _ = opened.send(Err(format!("{e:#}")));
+                    None
+                }
+            }
+        });
+    }
+    drop(opened_tx);
+    let b = bar(args, args.vehicles as u64, "connect", COUNT_BAR);
+    let mut connected = 0;
+    let mut connect_errors: BTreeMap<String, u64> = BTreeMap::new();
+    while let Some(r) = tokio::select! {
+        r = opened_rx.recv() => r,
+        _ = stop.wait_for(Option::is_some) => None,
+    } {
+        match r {
+            Ok(()) => connected += 1,
+            Err(e) => *connect_errors.entry(e).or_default() += 1,
+        }
+        b.inc(1);
+    }
+    b.finish_and_clear();
+    let connect_s = t1.elapsed().as_secs_f64();
+    eprintln!(
+        "ingest: {connected} socket(s) open in {connect_s:.1}s, {} failed",
+        connect_errors.values().sum::<u64>()
+    );
+    if let Some((e, _)) = connect_errors.iter().next() {
+        eprintln!("ingest: first socket error: {e}");
+    }
+
+    // ---- the phases -------------------------------------------------------------------
+    let mut results = Vec::new();
+    for (k, &(rate, batch)) in phases.iter().enumerate() {
+        if stop.borrow().is_some() || connected == 0 {
+            break;
+        }
+        if let Some(dir) = &args.barrier_dir {
+            let wait = barrier(dir, &format!("phase{k}"), args.procs, args.proc_index, args.barrier_timeout);
+            tokio::select! {
+                r = wait => r?,
+                _ = stop.wait_for(Option::is_some) => break,
+            }
+        }
+        let r = run_phase(args, k, rate, batch, connected, &cmd_tx, &http, &metrics_url, &mut stop).await?;
+        eprintln!(
+            "ingest: phase {}/{}: {} fix(es)/frame at {}: sent {:.0}/s, engine accepted {:.0}/s, refused {}, engine CPU {}%",
+            k + 1,
+            phases.len(),
+            batch,
+            if rate > 0.0 { format!("{rate} Hz") } else { "max".into() },
+            r.sent_fixes_per_s,
+            r.server_accepted_per_s,
+            r.refused_fixes,
+            r.server.as_ref().map_or("-".into(), |s| format!("{:.0}", s.cpu_pct))
+        );
+        results.push(r);
+    }
+
+    // ---- close ------------------------------------------------------------------------
+    let _ = cmd_tx.send(Command::Finish);
+    let mut positions = Vec::new();
+    let closing = async {
+        while let Some(joined) = tasks.join_next().await {
+            if let Ok(Some(p)) = joined {
+                positions.push(p);
+            }
+        }
+    };
+    if tokio::time::timeout(Duration::from_secs(15), closing).await.is_err() {
+        eprintln!("ingest: some sockets did not close within 15 s");
+        tasks.abort_all();
+    }
+    if let Some(path) = &args.fleet_out {
+        positions.sort_by(|a, b| a.0.cmp(&b.0));
+        let text: String = positions
+            .iter()
+            .map(|(id, lng, lat)| format!("{id},{lng:.6},{lat:.6}\n"))
+            .collect();
+        std::fs::write(path, text).with_context(|| format!("writing {}", path.display()))?;
+        eprintln!("ingest: wrote {} positions to {}", positions.len(), path.display());
+    }
+    Ok(IngestReport {
+        tool: "loadtest",
+        version: env!("CARGO_PKG_VERSION"),
+        scenario: "ingest",
+        url: args.url.trim_end_matches('/').to_owned(),
+        seed,
+        id_prefix: args.id_prefix.clone(),
+        proc_index: args.proc_index,
+        procs: args.procs,
+        vehicles: args.vehicles,
+        connected,
+        connect_errors,
+        registration_s,
+        connect_s,
+        nofile_limit: nofile,
+        server_pid: args.server_pid,
+        interrupted: stop.borrow().is_some(),
+        phases: results,
+    })
+}
+
+#[allow(clippy::too_many_arguments, reason = "one call site; a struct would only rename them")]
+async fn run_phase(
+    args: &IngestArgs,
+    index: usize,
+    rate: f64,
+    batch: usize,
+    sockets: usize,
+    cmd_tx: &watch::Sender<Command>,
+    http: &reqwest::Client,
+    metrics: &str,
+    stop: &mut StopSignal,
+) -> Result<IngestPhase> {
+    let start = Instant::now() + LEAD;
+    let measure_from = start + args.warmup;
+    let end = measure_from + args.duration;
+    let phase = Arc::new(Phase {
+        index,
+        rate,
+        batch,
+        start,
+        measure_from,
+        end,
+        counters: PhaseCounters::default(),
+    });
+    let _ = cmd_tx.send(Command::Run(phase.clone()));
+    let total_ms = u64::try_from((end - Instant::now()).as_millis()).unwrap_or(0);
+    let b = bar(args, total_ms, &format!("phase {}", index + 1), "{prefix:>12} [{bar:30.cyan/blue}] {elapsed}/{duration} {msg}");
+    let c = &phase.counters;
+    let progress = async {
+        loop {
+            tokio::time::sleep(Duration::from_millis(250)).await;
+            let sent = c.warmup_fixes.load(Ordering::Relaxed) + c.fixes.load(Ordering::Relaxed);
+            b.set_position(u64::try_from(start.elapsed().as_millis()).unwrap_or(0));
+            b.set_message(format!("{sent} fixes sent"));
+        }
+    };
+    let timed = async {
+        tokio::time::sleep_until(measure_from).await;
+        let first = edge(http, metrics, args.server_pid).await?;
+        tokio::time::sleep_until(end).await;
+        let last = edge(http, metrics, args.server_pid).await?;
+        Ok::<_, anyhow::Error>((first, last))
+    };
+    let (first, last, interrupted) = tokio::select! {
+        r = timed => { let (f, l) = r?; (f, l, false) }
+        _ = progress => unreachable!("the progress loop never ends"),
+        _ = stop.wait_for(Option::is_some) => {
+            let now = edge(http, metrics, args.server_pid).await?;
+            let _ = cmd_tx.send(Command::Idle);
+            b.finish_and_clear();
+            return Ok(summarise(&phase, sockets, &now, &now, 0.0, 0.0, true));
+        }
+    };
+    let _ = cmd_tx.send(Command::Idle);
+    b.finish_and_clear();
+
+    // Let the engine work through what is queued, so the next phase starts clean.
+    let t = Instant::now();
+    let mut prev = last.accepted;
+    let mut settled = 0;
+    while settled < 2 && t.elapsed() < args.drain_timeout && stop.borrow().is_none() {
+        tokio::time::sleep(Duration::from_millis(250)).await;
+        let (now, _) = scrape(http, metrics, ACCEPTED).await?;
+        settled = if now == prev { settled + 1 } else { 0 };
+        prev = now;
+    }
+    Ok(summarise(&phase, sockets, &first, &last, prev - last.accepted, t.elapsed().as_secs_f64(), interrupted))
+}
+
+fn summarise(p: &Phase, sockets: usize, first: &Edge, last: &Edge, drained: f64, drain_s: f64, interrupted: bool) -> IngestPhase {
+    let c = &p.counters;
+    let window_s = if interrupted { 0.0 } else { (p.end - p.measure_from).as_secs_f64() };
+    let server_window = (last.at - first.at).as_secs_f64();
+    let per_s = |x: f64, w: f64| if w > 0.0 { x / w } else { 0.0 };
+    let sent = c.fixes.load(Ordering::Relaxed);
+    let accepted = last.accepted - first.accepted;
+    let errors = c.errors.lock().map(|m| m.clone()).unwrap_or_default();
+    let server = match (&first.server, &last.server) {
+        (Some(a), Some(b)) => Some(ServerUse {
+            cpu_pct: b.cpu_pct_since(a),
+            rss_mib: b.rss_mib,
+            peak_rss_mib: b.peak_rss_mib,
+            open_fds: b.fds,
+            top_threads: b.top_threads_since(a, 6),
+        }),
+        _ => None,
+    };
+    IngestPhase {
+        rate_hz: p.rate,
+        batch: p.batch,
+        sockets,
+        target_fixes_per_s: (p.rate > 0.0).then(|| sockets as f64 * p.rate * p.batch as f64),
+        window_s,
+        sent_frames: c.frames.load(Ordering::Relaxed),
+        sent_fixes: sent,
+        warmup_fixes: c.warmup_fixes.load(Ordering::Relaxed),
+        sent_fixes_per_s: per_s(sent as f64, window_s),
+        server_accepted: accepted,
+        server_accepted_per_s: per_s(accepted, server_window),
+        drained_after: drained,
+        drain_s,
+        refused_fixes: c.refused_fixes.load(Ordering::Relaxed),
+        error_count: errors.values().sum(),
+        errors,
+        server,
+        loadtest_cpu_pct: match (&first.me, &last.me) {
+            (Some(a), Some(b)) => b.cpu_pct_since(a),
+            _ => 0.0,
+        },
+        loadtest_rss_mib: last.me.as_ref().and_then(|m| m.rss_mib),
+        machine_busy_pct: match (first.machine, last.machine) {
+            (Some(a), Some(b)) => Some(b.busy_pct_since(&a)),
+            _ => None,
+        },
+        interrupted,
+    }
+}
