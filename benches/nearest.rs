@@ -181,51 +181,6 @@ fn main() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(20_000);
-    if std::env::var("NEAREST_PROFILE").is_ok_and(|m| m == "moves") {
-        let mut f = fleet(100_000, false, 142);
-        let mut rng = StdRng::seed_from_u64(9);
-        let now = Timestamp::from_unix_millis(1_790_000_000_000).expect("time");
-        let moves: Vec<(usize, LatLng)> = (0..2_000_000)
-            .map(|_| {
-                let i = rng.random_range(0..f.positions.len());
-                let d = rng.random_range(5.0..50.0);
-                let to = nudge(&mut rng, f.positions[i], d);
-                f.positions[i] = to;
-                (i, to)
-            })
-            .collect();
-        let t = Instant::now();
-        for _ in 0..5 {
-            for &(i, to) in &moves {
-                black_box(f.grid.move_to(&f.ids[i], to, now));
-            }
-        }
-        println!("{:.0} ns/move", t.elapsed().as_nanos() as f64 / 1e7);
-        return;
-    }
-    if let Ok(mode) = std::env::var("NEAREST_PROFILE") {
-        let f = fleet(100_000, mode == "clustered", 42 + 100_000);
-        let mut rng = StdRng::seed_from_u64(7);
-        let qs: Vec<NearestQuery> = (0..100_000)
-            .map(|_| query(county_point(&mut rng)))
-            .collect();
-        let t = Instant::now();
-        for _ in 0..100 {
-            for q in &qs {
-                black_box(f.grid.nearest(black_box(q)));
-            }
-        }
-        println!("{:.0} ns/query", t.elapsed().as_nanos() as f64 / 1e7);
-        let st: Vec<f64> = hotline_dispatch::domain::grid::search::STATS
-            .iter()
-            .map(|a| a.load(std::sync::atomic::Ordering::Relaxed) as f64 / 1e7)
-            .collect();
-        println!(
-            "cells scanned {:.2} members {:.2} ring0 {:.3} ring1 {:.3} ring2 {:.3} ring3+ {:.3} coarse {:.3} visits {:.2}",
-            st[0], st[1], st[2], st[3], st[4], st[5], st[6], st[7]
-        );
-        return;
-    }
     let mut rows: Vec<Row> = Vec::new();
     let mut notes: Vec<String> = Vec::new();
     let scenarios = [
@@ -351,8 +306,63 @@ fn main() {
     for n in &notes {
         println!("- {n}");
     }
+    filtered(queries);
     resolutions(queries);
     updates(queries * 10);
+}
+
+/// Restrictive filters thin the fleet the rings see: one team of 20 (~3,500 available of
+/// 100,000), or one department with top-5 answers. Grid beside the scan (an R-tree would need
+/// one tree per filter combination).
+fn filtered(queries: usize) {
+    let f = fleet(100_000, false, 42 + 100_000);
+    let mut rng = StdRng::seed_from_u64(11);
+    println!("\n## 100,000 spread vehicles, filtered queries (grid vs scan)\n");
+    println!(
+        "| filter | grid p50 µs | grid p99 µs | scan p50 µs | scan / grid (p50) | grid ≠ scan |"
+    );
+    println!("|---|---:|---:|---:|---:|---:|");
+    let team = TeamId::from_str("T-3").expect("team");
+    let cases: [(&str, Box<dyn Fn(&mut NearestQuery)>); 2] = [
+        (
+            "team T-3 of 20, limit 1",
+            Box::new(move |q| q.team = Some(team.clone())),
+        ),
+        (
+            "department, limit 5",
+            Box::new(|q| {
+                q.department = Some(Department::Marketing);
+                q.limit = 5;
+            }),
+        ),
+    ];
+    for (name, shape) in cases {
+        let qs: Vec<NearestQuery> = (0..queries)
+            .map(|_| {
+                let mut q = query(county_point(&mut rng));
+                shape(&mut q);
+                q
+            })
+            .collect();
+        let wrong = qs
+            .iter()
+            .take(200)
+            .filter(|q| f.grid.nearest(q) != f.grid.nearest_by_scan(q))
+            .count();
+        let grid_h = time_each(&qs, |q| {
+            black_box(f.grid.nearest(black_box(q)));
+        });
+        let scan_h = time_each(&qs[..200], |q| {
+            black_box(f.grid.nearest_by_scan(black_box(q)));
+        });
+        println!(
+            "| {name} | {:.2} | {:.2} | {:.0} | {:.0}× | {wrong} of 200 |",
+            us(&grid_h, 0.5),
+            us(&grid_h, 0.99),
+            us(&scan_h, 0.5),
+            us(&scan_h, 0.5) / us(&grid_h, 0.5)
+        );
+    }
 }
 
 /// The clustered fleet packs ~10,000 vehicles per km², ~1,100 per resolution-9 cell: the

@@ -274,6 +274,7 @@ impl Demo<'_> {
                 retailer_licence: None,
             },
             received_at: None,
+            possible_duplicate_of: None,
         };
         let platform = Principal::new(Role::Platform, Some(Subject::Label("demo".into())));
         Ok(self

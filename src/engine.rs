@@ -8,6 +8,7 @@ use actix::prelude::*;
 use crate::actors::dispatch::{DispatchDeps, DispatcherActor};
 use crate::actors::fleet::{FleetDeps, FleetRegistry};
 use crate::actors::grid::HexGridActor;
+use crate::actors::sla::{SlaDeps, SlaSupervisor};
 use crate::actors::ticket::{TicketDeps, TicketRegistry};
 use crate::auth::TokenBook;
 use crate::bus::EventBus;
@@ -28,6 +29,8 @@ pub struct Engine {
     pub tokens: TokenBook,
     pub roster: Arc<Roster>,
     pub fleet: Arc<FleetRegistry>,
+    /// The retailer registry (零售户信息库) and its search index.
+    pub retailers: Arc<crate::retailers::RetailerBook>,
     pub grid: Addr<HexGridActor>,
     pub dispatcher: Addr<DispatcherActor>,
     /// Arbiters running ticket, vehicle and grid actors; stopped on shutdown.
@@ -79,6 +82,9 @@ impl Engine {
         let tokens = TokenBook::load(store.clone(), settings.bootstrap_admin_token())
             .map_err(StartError::Recover)?;
         let roster = Arc::new(Roster::new(store.clone()));
+        let retailers = Arc::new(
+            crate::retailers::RetailerBook::load(store.clone()).map_err(StartError::Recover)?,
+        );
 
         let grid = HexGridActor::start_in_arbiter(&grid_arbiter.handle(), |_| {
             HexGridActor::new(GridConfig::default())
@@ -110,6 +116,14 @@ impl Engine {
             bus: bus.clone(),
             settings: settings.dispatch.clone(),
         })));
+        SlaSupervisor::new(Arc::new(SlaDeps {
+            tickets: tickets.clone(),
+            store: store.clone(),
+            catalog: catalog.clone(),
+            clock: clock.clone(),
+            bus: bus.clone(),
+        }))
+        .start();
         tracing::info!(
             open_tickets = recovered,
             vehicles,
@@ -129,6 +143,7 @@ impl Engine {
             tickets,
             tokens,
             fleet,
+            retailers,
             grid,
             dispatcher,
             arbiters,

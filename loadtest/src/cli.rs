@@ -1,6 +1,7 @@
-//! Command-line interface of the load generator: one subcommand per scenario. `intake` is
-//! the one real scenario in this version; the others are listed so that `--help` shows the
-//! plan, and they refuse to run (exit code 2) rather than pretend to measure anything.
+//! Command-line interface of the load generator: one subcommand per scenario. `intake`,
+//! `ingest` and `nearest` measure; the others are listed so that `--help` shows the plan,
+//! and they refuse to run (exit code 2) rather than pretend to measure anything. The
+//! options of the fleet scenarios live in `fleet::args`.
 
 use std::time::Duration;
 
@@ -33,8 +34,22 @@ pub enum Command {
     /// (warm-up excluded), and p50/p90/p99/p99.9/max latency of acknowledged requests in ms.
     /// The Markdown table goes to stdout, progress to stderr, JSON to `--json`.
     Intake(IntakeArgs),
-    /// (not yet implemented) GPS ingest: batched `POST /positions` from a simulated fleet.
-    Ingest(PendingArgs),
+    /// GPS ingest: a simulated fleet, one `/ws/vehicle` socket per vehicle, streams fixes.
+    ///
+    /// Registers the vehicles (`--register`) and issues a field token for each, opens the
+    /// sockets from the `--addresses` given (round robin), sets each vehicle available,
+    /// then runs one phase per `--rate`/`--batch` pair: vehicles drive plausible paths
+    /// across Wuxue at 20-60 km/h and send `position` frames at the rate (0 = back to
+    /// back) with that many fixes each. Per phase the report gives fixes sent per second,
+    /// fixes the engine accepted per second (its `hotline_fixes_accepted_total`, read
+    /// before and after the measured window), refusals and errors, the engine's CPU,
+    /// memory and busiest threads (`--server-pid`), this process's own CPU and the
+    /// machine's busy time. Several processes can share a run through `--barrier-dir`.
+    Ingest(crate::fleet::args::IngestArgs),
+    /// Nearest vehicle: one dispatcher times `GET /dispatch/nearest?limit=1` at random
+    /// points of the county (p50/p99 µs), optionally beside redis GEOSEARCH on the same
+    /// fleet (`--redis`, `--fleet`) at the same points.
+    Nearest(crate::fleet::args::NearestArgs),
     /// (not yet implemented) Dispatch: intake, offer to the nearest vehicle, accept over
     /// `/ws/vehicle`; time from intake to accepted offer.
     Dispatch(PendingArgs),
@@ -54,6 +69,7 @@ impl Command {
         match self {
             Command::Intake(_) => "intake",
             Command::Ingest(_) => "ingest",
+            Command::Nearest(_) => "nearest",
             Command::Dispatch(_) => "dispatch",
             Command::Fanout(_) => "fanout",
             Command::Mixed(_) => "mixed",

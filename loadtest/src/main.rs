@@ -1,10 +1,12 @@
 //! `loadtest`: the load generator of hotline-dispatch. It parses the command line, runs
-//! the chosen scenario with a Ctrl-C watcher (first Ctrl-C: stop and report what was
-//! measured; second: exit at once), prints the Markdown report on stdout and writes the
-//! JSON one if asked. Progress and phase lines go to stderr so stdout stays the report.
+//! the chosen scenario (`intake`, `ingest` or `nearest`) with a Ctrl-C watcher (first
+//! Ctrl-C: stop and report what was measured; second: exit at once), prints the Markdown
+//! report on stdout and writes the JSON one if asked. Progress and phase lines go to
+//! stderr so stdout stays the report.
 
 mod body;
 mod cli;
+mod fleet;
 mod intake;
 mod report;
 mod stats;
@@ -17,6 +19,7 @@ use clap::Parser;
 use tokio::sync::watch;
 
 use cli::{Cli, Command, IntakeArgs};
+use fleet::args::{IngestArgs, NearestArgs};
 use report::Report;
 
 /// Exit code of a scenario that this version does not implement (also clap's usage error).
@@ -27,17 +30,13 @@ const EXIT_INTERRUPTED: u8 = 130;
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
-        Command::Intake(args) => match run_intake(args) {
-            Ok(code) => code,
-            Err(e) => {
-                eprintln!("loadtest intake: error: {e:#}");
-                ExitCode::FAILURE
-            }
-        },
+        Command::Intake(args) => report_failure("intake", runtime(intake_main(args))),
+        Command::Ingest(args) => report_failure("ingest", runtime(ingest_main(args))),
+        Command::Nearest(args) => report_failure("nearest", runtime(nearest_main(args))),
         other => {
             eprintln!(
-                "loadtest {}: not yet implemented in this version (only `intake` measures \
-                 anything so far)",
+                "loadtest {}: not yet implemented in this version (`intake`, `ingest` and \
+                 `nearest` measure so far)",
                 other.name()
             );
             ExitCode::from(EXIT_NOT_IMPLEMENTED)
@@ -45,24 +44,31 @@ fn main() -> ExitCode {
     }
 }
 
-fn run_intake(args: IntakeArgs) -> Result<ExitCode> {
+fn report_failure(scenario: &str, result: Result<ExitCode>) -> ExitCode {
+    result.unwrap_or_else(|e| {
+        eprintln!("loadtest {scenario}: error: {e:#}");
+        ExitCode::FAILURE
+    })
+}
+
+fn runtime(main: impl Future<Output = Result<ExitCode>>) -> Result<ExitCode> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
-    runtime.block_on(intake_main(args))
+    runtime.block_on(main)
 }
 
-async fn intake_main(args: IntakeArgs) -> Result<ExitCode> {
+/// Milliseconds since the Unix epoch: the default seed and run id.
+fn clock_millis() -> u64 {
     let now = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .unwrap_or_default();
-    let millis = u64::try_from(now.as_millis()).unwrap_or(u64::MAX);
-    let run_id = args.run_id.clone().unwrap_or_else(|| format!("{millis:x}"));
-    let seed = args.seed.unwrap_or(millis);
-    let started_at = time::OffsetDateTime::now_utc()
-        .format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_default();
+    u64::try_from(now.as_millis()).unwrap_or(u64::MAX)
+}
 
+/// Watches for Ctrl-C: the first sets the stop signal (the scenario ends with what it
+/// measured), the second exits at once.
+fn watch_ctrl_c() -> intake::StopSignal {
     let (stop_tx, stop_rx) = watch::channel(None);
     tokio::spawn(async move {
         if tokio::signal::ctrl_c().await.is_ok() {
@@ -75,7 +81,18 @@ async fn intake_main(args: IntakeArgs) -> Result<ExitCode> {
         // Keep the sender alive so that receivers never see a closed channel.
         std::future::pending::<()>().await;
     });
+    stop_rx
+}
 
+async fn intake_main(args: IntakeArgs) -> Result<ExitCode> {
+    let millis = clock_millis();
+    let run_id = args.run_id.clone().unwrap_or_else(|| format!("{millis:x}"));
+    let seed = args.seed.unwrap_or(millis);
+    let started_at = time::OffsetDateTime::now_utc()
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default();
+
+    let stop_rx = watch_ctrl_c();
     tokio::select! {
         checked = intake::preflight(&args, &run_id, seed) => checked?,
         _ = wait_stopped(stop_rx.clone()) => return Ok(ExitCode::from(EXIT_INTERRUPTED)),
@@ -101,11 +118,42 @@ async fn intake_main(args: IntakeArgs) -> Result<ExitCode> {
         report.write_json(path)?;
         eprintln!("wrote {}", path.display());
     }
-    Ok(if report.interrupted {
+    Ok(exit_code(report.interrupted))
+}
+
+async fn ingest_main(args: IngestArgs) -> Result<ExitCode> {
+    let seed = args.seed.unwrap_or_else(clock_millis);
+    let stop = watch_ctrl_c();
+    let report = fleet::ingest::run(&args, seed, stop).await?;
+    println!("{}", report.markdown());
+    if let Some(path) = &args.json {
+        write_json(path, &report)?;
+    }
+    Ok(exit_code(report.interrupted))
+}
+
+async fn nearest_main(args: NearestArgs) -> Result<ExitCode> {
+    let report = fleet::nearest::run(&args).await?;
+    println!("{}", report.markdown());
+    if let Some(path) = &args.json {
+        write_json(path, &report)?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn write_json(path: &std::path::Path, report: &impl serde::Serialize) -> Result<()> {
+    let text = serde_json::to_string_pretty(report)?;
+    std::fs::write(path, text + "\n")?;
+    eprintln!("wrote {}", path.display());
+    Ok(())
+}
+
+fn exit_code(interrupted: bool) -> ExitCode {
+    if interrupted {
         ExitCode::from(EXIT_INTERRUPTED)
     } else {
         ExitCode::SUCCESS
-    })
+    }
 }
 
 async fn wait_stopped(mut stop: intake::StopSignal) {

@@ -4,4 +4,5 @@
 pub mod dispatch;
 pub mod fleet;
 pub mod grid;
+pub mod sla;
 pub mod ticket;

@@ -8,7 +8,9 @@ mod catalog;
 pub mod error;
 mod fleet;
 mod ops;
+mod retailers;
 mod roster;
+mod stats;
 pub mod tickets;
 mod tokens;
 pub mod ws;
@@ -148,7 +150,9 @@ pub fn app(
                 .configure(roster::register)
                 .configure(tokens::register)
                 .configure(catalog::register)
-                .configure(fleet::register),
+                .configure(fleet::register)
+                .configure(retailers::register)
+                .configure(stats::register),
         )
         .openapi_service(|api| SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", api))
         .into_app()

@@ -1,7 +1,13 @@
 //! The handling guide (处理指引): categories, who leads them, their default urgency grade,
-//! the path a ticket of each category takes, the sections its report must have, and the
-//! time limit of each stage per grade. It is data (`config/catalog.toml`), validated at
-//! start with errors naming the file, the category and the field.
+//! the path a ticket of each category takes, the sections and evidence its report must
+//! have, the standard handling steps, notice and reply wording, the legal basis, the words
+//! auto-triage looks for, and the time limit of each stage per grade (globally, and per
+//! category where one differs). It is data (`config/catalog.toml`), validated at start with
+//! errors naming the file, the category and the field.
+
+mod guide;
+#[cfg(test)]
+mod tests;
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
@@ -10,6 +16,8 @@ use serde::{Deserialize, Serialize};
 use time::Duration;
 
 use super::ticket::Stage;
+
+pub use guide::{EVIDENCE_KINDS, REPLY_PLACEHOLDERS, TriageLexicon};
 
 /// The three departments of a county unit.
 #[derive(
@@ -119,6 +127,33 @@ pub struct Category {
     /// Sections a report must fill before it can go to review.
     #[serde(default)]
     pub report_sections: Vec<String>,
+    /// Single words that point to this category (matched on jieba tokens).
+    #[serde(default)]
+    pub keywords: Vec<String>,
+    /// Multi-word phrases that point to this category (matched on the normalised text).
+    #[serde(default)]
+    pub phrases: Vec<String>,
+    /// Phrases that raise a ticket of this category to grade I (a major lead).
+    #[serde(default)]
+    pub escalation_phrases: Vec<String>,
+    /// The standard on-site or desk procedure, in order.
+    #[serde(default)]
+    pub handling_steps: Vec<String>,
+    /// The standard wording of the notice served to the party, where one is served.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notice_wording: Option<String>,
+    /// Evidence kinds the report must attach (from [`EVIDENCE_KINDS`]).
+    #[serde(default)]
+    pub report_evidence: Vec<String>,
+    /// Laws and rules the handling rests on.
+    #[serde(default)]
+    pub legal_basis: Vec<String>,
+    /// The standard answer to the citizen, with `{placeholder}`s from [`REPLY_PLACEHOLDERS`].
+    #[serde(default)]
+    pub reply_template: String,
+    /// Time limits that differ from the global ones, per grade (absent grades use the global).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub sla: BTreeMap<Urgency, StageLimits>,
 }
 
 /// Hours allowed per stage for one grade.
@@ -162,6 +197,19 @@ impl StageLimits {
             ("total", self.total),
         ]
     }
+
+    /// Every limit must be a positive, finite number of hours.
+    fn check(&self, grade: Urgency) -> Result<(), String> {
+        for (stage, h) in self.all() {
+            if !h.is_finite() || h <= 0.0 {
+                return Err(format!(
+                    "grade {} {stage}: {h} is not a positive number of hours",
+                    grade.as_str()
+                ));
+            }
+        }
+        Ok(())
+    }
 }
 
 fn hours(h: f64) -> Duration {
@@ -172,6 +220,8 @@ fn hours(h: f64) -> Duration {
 #[serde(deny_unknown_fields)]
 struct CatalogFile {
     sla: BTreeMap<Urgency, StageLimits>,
+    #[serde(default)]
+    triage: TriageLexicon,
     #[serde(rename = "category")]
     categories: Vec<Category>,
 }
@@ -182,6 +232,7 @@ pub struct Catalog {
     categories: Vec<Category>,
     by_code: HashMap<String, usize>,
     sla: BTreeMap<Urgency, StageLimits>,
+    triage: TriageLexicon,
 }
 
 /// A guide that cannot be used, naming where it is wrong.
@@ -198,6 +249,12 @@ pub enum CatalogError {
     },
     #[error("{file}: sla: {message}")]
     Sla { file: String, message: String },
+    #[error("{file}: triage, field `{field}`: {message}")]
+    Triage {
+        file: String,
+        field: &'static str,
+        message: String,
+    },
 }
 
 impl Catalog {
@@ -218,18 +275,19 @@ impl Catalog {
                 file: file.to_owned(),
                 message: format!("no time limits for grade {}", grade.as_str()),
             })?;
-            for (stage, h) in limits.all() {
-                if !h.is_finite() || h <= 0.0 {
-                    return Err(CatalogError::Sla {
-                        file: file.to_owned(),
-                        message: format!(
-                            "grade {} {stage}: {h} is not a positive number of hours",
-                            grade.as_str()
-                        ),
-                    });
-                }
-            }
+            limits.check(grade).map_err(|message| CatalogError::Sla {
+                file: file.to_owned(),
+                message,
+            })?;
         }
+        parsed
+            .triage
+            .check()
+            .map_err(|(field, message)| CatalogError::Triage {
+                file: file.to_owned(),
+                field,
+                message,
+            })?;
         let mut by_code = HashMap::new();
         for (i, c) in parsed.categories.iter().enumerate() {
             let code_ok = !c.code.is_empty()
@@ -272,6 +330,7 @@ impl Catalog {
                     "a category with a report needs its sections".into(),
                 ));
             }
+            guide::check_category(c).map_err(|(field, message)| bad(&c.code, field, message))?;
         }
         if parsed.categories.is_empty() {
             return Err(CatalogError::Parse {
@@ -283,29 +342,64 @@ impl Catalog {
             categories: parsed.categories,
             by_code,
             sla: parsed.sla,
+            triage: parsed.triage,
         })
     }
 
+    /// The category with this code.
     pub fn get(&self, code: &str) -> Option<&Category> {
         self.by_code.get(code).map(|&i| &self.categories[i])
     }
 
+    /// Every category, in the guide's order.
     pub fn categories(&self) -> &[Category] {
         &self.categories
     }
 
-    /// Time allowed for `stage` at `grade`; `None` for the closed stage.
+    /// Place names, brand names and global escalation phrases for auto-triage.
+    pub fn triage(&self) -> &TriageLexicon {
+        &self.triage
+    }
+
+    /// Time allowed for `stage` at `grade` by the global table; `None` for the closed stage.
     pub fn stage_limit(&self, grade: Urgency, stage: Stage) -> Option<Duration> {
-        self.sla.get(&grade).and_then(|l| l.hours(stage)).map(hours)
+        self.stage_limit_for(None, grade, stage)
     }
 
-    /// Time allowed from intake to the reply at `grade`.
+    /// Time allowed from intake to the reply at `grade` by the global table.
     pub fn total_limit(&self, grade: Urgency) -> Option<Duration> {
-        self.sla.get(&grade).map(|l| hours(l.total))
+        self.total_limit_for(None, grade)
     }
 
+    /// Time allowed for `stage` at `grade` for `category`: the category's own table for that
+    /// grade if it has one, else the global table. `None` for the closed stage.
+    pub fn stage_limit_for(
+        &self,
+        category: Option<&str>,
+        grade: Urgency,
+        stage: Stage,
+    ) -> Option<Duration> {
+        self.limits_for(category, grade)
+            .and_then(|l| l.hours(stage))
+            .map(hours)
+    }
+
+    /// Time allowed from intake to the reply at `grade` for `category` (its own table if it
+    /// has one for that grade, else the global table).
+    pub fn total_limit_for(&self, category: Option<&str>, grade: Urgency) -> Option<Duration> {
+        self.limits_for(category, grade).map(|l| hours(l.total))
+    }
+
+    /// The global time limits, per grade.
     pub fn sla(&self) -> &BTreeMap<Urgency, StageLimits> {
         &self.sla
+    }
+
+    fn limits_for(&self, category: Option<&str>, grade: Urgency) -> Option<&StageLimits> {
+        category
+            .and_then(|code| self.get(code))
+            .and_then(|c| c.sla.get(&grade))
+            .or_else(|| self.sla.get(&grade))
     }
 }
 
@@ -323,58 +417,3 @@ impl fmt::Display for Department {
 
 /// The guide shipped in `config/catalog.toml`, compiled in so the binary runs anywhere.
 pub const BUILTIN_CATALOG: &str = include_str!("../../config/catalog.toml");
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_shipped_guide_has_all_eighteen_categories() {
-        let catalog = Catalog::from_toml(BUILTIN_CATALOG, "catalog.toml").expect("valid");
-        let codes = [
-            "counterfeit",
-            "smuggled",
-            "unlicensed_retail",
-            "licence_violation",
-            "unlicensed_transport",
-            "outflow",
-            "sale_to_minors",
-            "online_sale",
-            "supply_release",
-            "allocation_fairness",
-            "customer_tier",
-            "account_manager_service",
-            "order_consultation",
-            "late_delivery",
-            "delivery_attitude",
-            "damaged_or_wrong_goods",
-            "suggestion",
-            "other",
-        ];
-        assert_eq!(catalog.categories().len(), codes.len());
-        for code in codes {
-            assert!(catalog.get(code).is_some(), "{code} missing");
-        }
-        assert_eq!(
-            catalog.get("unlicensed_transport").map(|c| c.urgency),
-            Some(Urgency::I)
-        );
-    }
-
-    #[test]
-    fn errors_name_the_file_category_and_field() {
-        let text = BUILTIN_CATALOG.replacen("name_zh = \"假冒卷烟\"", "name_zh = \"\"", 1);
-        let err = Catalog::from_toml(&text, "guide.toml").expect_err("empty name");
-        let msg = err.to_string();
-        assert!(
-            msg.contains("guide.toml") && msg.contains("counterfeit") && msg.contains("name_zh"),
-            "{msg}"
-        );
-    }
-
-    #[test]
-    fn unknown_fields_and_missing_grades_are_refused() {
-        let text = BUILTIN_CATALOG.replacen("[sla.IV]", "[sla.V]", 1);
-        assert!(Catalog::from_toml(&text, "g.toml").is_err());
-    }
-}

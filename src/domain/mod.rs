@@ -4,12 +4,16 @@
 
 pub mod catalog;
 pub mod clock;
+pub mod duplicates;
 pub mod fleet;
 pub mod geo;
 pub mod grid;
 pub mod ids;
 pub mod registry;
+pub mod retailer;
 pub mod role;
+pub mod stats;
 pub mod ticket;
+pub mod triage;
 
 pub use clock::{Clock, ManualClock, SystemClock, Timestamp};

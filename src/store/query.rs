@@ -24,6 +24,8 @@ pub struct TicketQuery {
     pub from: Option<Timestamp>,
     /// Received before.
     pub to: Option<Timestamp>,
+    /// Only tickets whose current stage is past its time limit.
+    pub overdue: Option<bool>,
     /// Continue after this ticket (the previous page's cursor).
     pub after: Option<TicketId>,
     pub limit: usize,
@@ -54,6 +56,7 @@ impl TicketQuery {
             && self.assignee.as_ref().is_none_or(|s| t.is_assigned_to(s))
             && self.from.is_none_or(|f| t.received_at >= f)
             && self.to.is_none_or(|to| t.received_at < to)
+            && self.overdue.is_none_or(|o| t.is_overdue() == o)
     }
 
     /// The index prefix to scan, or `None` for the snapshots themselves.

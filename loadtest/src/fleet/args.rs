@@ -132,7 +132,7 @@ impl IngestArgs {
         (0..n)
             .map(|i| {
                 let rate = self.rate[i.min(r - 1)];
-                if !rate.is_finite() || rate < 0.0 || rate > 10_000.0 {
+                if !(0.0..=10_000.0).contains(&rate) {
                     return Err(format!("--rate {rate} is not 0 to 10000 frames/s"));
                 }
                 Ok((rate, self.batch[i.min(b - 1)]))
@@ -191,7 +191,10 @@ pub struct NearestArgs {
 }
 
 fn parse_vehicles(s: &str) -> Result<usize, String> {
-    let n: usize = s.trim().parse().map_err(|_| format!("`{s}` is not a count"))?;
+    let n: usize = s
+        .trim()
+        .parse()
+        .map_err(|_| format!("`{s}` is not a count"))?;
     if n == 0 || n > MAX_VEHICLES {
         return Err(format!(
             "{n} vehicles: give 1 to {MAX_VEHICLES} per process (file descriptors); \
@@ -202,7 +205,10 @@ fn parse_vehicles(s: &str) -> Result<usize, String> {
 }
 
 fn parse_batch(s: &str) -> Result<usize, String> {
-    let n: usize = s.trim().parse().map_err(|_| format!("`{s}` is not a count"))?;
+    let n: usize = s
+        .trim()
+        .parse()
+        .map_err(|_| format!("`{s}` is not a count"))?;
     if n == 0 || n > MAX_BATCH {
         return Err(format!("a frame carries 1 to {MAX_BATCH} fixes, not {n}"));
     }
@@ -243,7 +249,7 @@ mod tests {
         assert_eq!(a.phases(), Ok(vec![(2.0, 1), (2.0, 10)]));
         let a = ingest(&["--rate", "1,2,3", "--batch", "1,10"]);
         assert!(a.phases().is_err());
-        let a = ingest(&["--rate", "-1"]);
+        let a = ingest(&["--rate=-1"]);
         assert!(a.phases().is_err());
     }
 

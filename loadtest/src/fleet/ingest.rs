@@ -139,7 +139,11 @@ pub async fn run(args: &IngestArgs, seed: u64, mut stop: StopSignal) -> Result<I
     let admin = Admin::new(&args.url, &args.admin_token, args.register_concurrency)?;
     eprintln!(
         "ingest: {} {} vehicles ({}-v…)",
-        if args.register { "registering" } else { "issuing tokens for" },
+        if args.register {
+            "registering"
+        } else {
+            "issuing tokens for"
+        },
         args.vehicles,
         args.id_prefix
     );
@@ -165,8 +169,12 @@ pub async fn run(args: &IngestArgs, seed: u64, mut stop: StopSignal) -> Result<I
     let start_us = now_us() - 1_000_000;
     for v in fleet {
         let local: IpAddr = args.addresses[v.index % args.addresses.len()];
-        let (target, gate, opened, cmds) =
-            (target.clone(), gate.clone(), opened_tx.clone(), cmd_rx.clone());
+        let (target, gate, opened, cmds) = (
+            target.clone(),
+            gate.clone(),
+            opened_tx.clone(),
+            cmd_rx.clone(),
+        );
         let mover_seed = seed ^ (v.index as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15);
         tasks.spawn(async move {
             let ws = {
@@ -176,7 +184,8 @@ pub async fn run(args: &IngestArgs, seed: u64, mut stop: StopSignal) -> Result<I
             match ws {
                 Ok(ws) => {
                     let _ = opened.send(Ok(()));
-                    let (lat, lng) = socket::drive(ws, Mover::new(mover_seed, start_us), cmds).await;
+                    let (lat, lng) =
+                        socket::drive(ws, Mover::new(mover_seed, start_us), cmds).await;
                     Some((v.id, lng, lat))
                 }
                 Err(e) => {
@@ -190,14 +199,19 @@ pub async fn run(args: &IngestArgs, seed: u64, mut stop: StopSignal) -> Result<I
     let b = bar(args, args.vehicles as u64, "connect", COUNT_BAR);
     let mut connected = 0;
     let mut connect_errors: BTreeMap<String, u64> = BTreeMap::new();
-    while let Some(r) = tokio::select! {
-        r = opened_rx.recv() => r,
-        _ = stop.wait_for(Option::is_some) => None,
-    } {
+    let mut reported = 0;
+    // Every task reports once, then keeps its sender while it drives the socket.
+    while reported < args.vehicles
+        && let Some(r) = tokio::select! {
+            r = opened_rx.recv() => r,
+            _ = stop.wait_for(Option::is_some) => None,
+        }
+    {
         match r {
             Ok(()) => connected += 1,
             Err(e) => *connect_errors.entry(e).or_default() += 1,
         }
+        reported += 1;
         b.inc(1);
     }
     b.finish_and_clear();
@@ -217,23 +231,47 @@ pub async fn run(args: &IngestArgs, seed: u64, mut stop: StopSignal) -> Result<I
             break;
         }
         if let Some(dir) = &args.barrier_dir {
-            let wait = barrier(dir, &format!("phase{k}"), args.procs, args.proc_index, args.barrier_timeout);
+            let name = format!("phase{k}");
+            let wait = barrier(
+                dir,
+                &name,
+                args.procs,
+                args.proc_index,
+                args.barrier_timeout,
+            );
             tokio::select! {
                 r = wait => r?,
                 _ = stop.wait_for(Option::is_some) => break,
             }
         }
-        let r = run_phase(args, k, rate, batch, connected, &cmd_tx, &http, &metrics_url, &mut stop).await?;
+        let r = run_phase(
+            args,
+            k,
+            rate,
+            batch,
+            connected,
+            &cmd_tx,
+            &http,
+            &metrics_url,
+            &mut stop,
+        )
+        .await?;
         eprintln!(
             "ingest: phase {}/{}: {} fix(es)/frame at {}: sent {:.0}/s, engine accepted {:.0}/s, refused {}, engine CPU {}%",
             k + 1,
             phases.len(),
             batch,
-            if rate > 0.0 { format!("{rate} Hz") } else { "max".into() },
+            if rate > 0.0 {
+                format!("{rate} Hz")
+            } else {
+                "max".into()
+            },
             r.sent_fixes_per_s,
             r.server_accepted_per_s,
             r.refused_fixes,
-            r.server.as_ref().map_or("-".into(), |s| format!("{:.0}", s.cpu_pct))
+            r.server
+                .as_ref()
+                .map_or("-".into(), |s| format!("{:.0}", s.cpu_pct))
         );
         results.push(r);
     }
@@ -248,7 +286,10 @@ pub async fn run(args: &IngestArgs, seed: u64, mut stop: StopSignal) -> Result<I
             }
         }
     };
-    if tokio::time::timeout(Duration::from_secs(15), closing).await.is_err() {
+    if tokio::time::timeout(Duration::from_secs(15), closing)
+        .await
+        .is_err()
+    {
         eprintln!("ingest: some sockets did not close within 15 s");
         tasks.abort_all();
     }
@@ -259,7 +300,11 @@ pub async fn run(args: &IngestArgs, seed: u64, mut stop: StopSignal) -> Result<I
             .map(|(id, lng, lat)| format!("{id},{lng:.6},{lat:.6}\n"))
             .collect();
         std::fs::write(path, text).with_context(|| format!("writing {}", path.display()))?;
-        eprintln!("ingest: wrote {} positions to {}", positions.len(), path.display());
+        eprintln!(
+            "ingest: wrote {} positions to {}",
+            positions.len(),
+            path.display()
+        );
     }
     Ok(IngestReport {
         tool: "loadtest",
@@ -282,7 +327,10 @@ pub async fn run(args: &IngestArgs, seed: u64, mut stop: StopSignal) -> Result<I
     })
 }
 
-#[allow(clippy::too_many_arguments, reason = "one call site; a struct would only rename them")]
+#[allow(
+    clippy::too_many_arguments,
+    reason = "one call site; a struct would only rename them"
+)]
 async fn run_phase(
     args: &IngestArgs,
     index: usize,
@@ -308,7 +356,12 @@ async fn run_phase(
     });
     let _ = cmd_tx.send(Command::Run(phase.clone()));
     let total_ms = u64::try_from((end - Instant::now()).as_millis()).unwrap_or(0);
-    let b = bar(args, total_ms, &format!("phase {}", index + 1), "{prefix:>12} [{bar:30.cyan/blue}] {elapsed}/{duration} {msg}");
+    let b = bar(
+        args,
+        total_ms,
+        &format!("phase {}", index + 1),
+        "{prefix:>12} [{bar:30.cyan/blue}] {elapsed}/{duration} {msg}",
+    );
     let c = &phase.counters;
     let progress = async {
         loop {
@@ -348,12 +401,32 @@ async fn run_phase(
         settled = if now == prev { settled + 1 } else { 0 };
         prev = now;
     }
-    Ok(summarise(&phase, sockets, &first, &last, prev - last.accepted, t.elapsed().as_secs_f64(), interrupted))
+    Ok(summarise(
+        &phase,
+        sockets,
+        &first,
+        &last,
+        prev - last.accepted,
+        t.elapsed().as_secs_f64(),
+        interrupted,
+    ))
 }
 
-fn summarise(p: &Phase, sockets: usize, first: &Edge, last: &Edge, drained: f64, drain_s: f64, interrupted: bool) -> IngestPhase {
+fn summarise(
+    p: &Phase,
+    sockets: usize,
+    first: &Edge,
+    last: &Edge,
+    drained: f64,
+    drain_s: f64,
+    interrupted: bool,
+) -> IngestPhase {
     let c = &p.counters;
-    let window_s = if interrupted { 0.0 } else { (p.end - p.measure_from).as_secs_f64() };
+    let window_s = if interrupted {
+        0.0
+    } else {
+        (p.end - p.measure_from).as_secs_f64()
+    };
     let server_window = (last.at - first.at).as_secs_f64();
     let per_s = |x: f64, w: f64| if w > 0.0 { x / w } else { 0.0 };
     let sent = c.fixes.load(Ordering::Relaxed);
@@ -373,7 +446,7 @@ fn summarise(p: &Phase, sockets: usize, first: &Edge, last: &Edge, drained: f64,
         rate_hz: p.rate,
         batch: p.batch,
         sockets,
-        target_fixes_per_s: (p.rate > 0.0).then(|| sockets as f64 * p.rate * p.batch as f64),
+        target_fixes_per_s: (p.rate > 0.0).then_some(sockets as f64 * p.rate * p.batch as f64),
         window_s,
         sent_frames: c.frames.load(Ordering::Relaxed),
         sent_fixes: sent,

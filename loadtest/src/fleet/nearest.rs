@@ -76,16 +76,27 @@ impl NearestReport {
             "### nearest, {} client(s), seed {}{}\n\n| side | queries | errors | empty | p50 µs | p90 µs | p99 µs | max µs | queries/s |\n|:--|--:|--:|--:|--:|--:|--:|--:|--:|\n",
             self.concurrency,
             self.seed,
-            self.fleet_size.map_or(String::new(), |n| format!(", {n} vehicles in redis"))
+            self.fleet_size
+                .map_or(String::new(), |n| format!(", {n} vehicles in redis"))
         );
         for s in std::iter::once(&self.engine).chain(self.redis.as_ref()) {
             out.push_str(&format!(
                 "| {} | {} | {} | {} | {} | {} | {} | {} | {:.0} |\n",
-                s.name, s.queries, s.errors, s.empty_answers, s.p50_us, s.p90_us, s.p99_us, s.max_us, s.queries_per_s
+                s.name,
+                s.queries,
+                s.errors,
+                s.empty_answers,
+                s.p50_us,
+                s.p90_us,
+                s.p99_us,
+                s.max_us,
+                s.queries_per_s
             ));
         }
         if let Some((same, of)) = self.agreement {
-            out.push_str(&format!("\nsame nearest vehicle (or a tie within 1 m) at {same} of {of} points\n"));
+            out.push_str(&format!(
+                "\nsame nearest vehicle (or a tie within 1 m) at {same} of {of} points\n"
+            ));
         }
         out
     }
@@ -124,8 +135,13 @@ where
     let started = Instant::now();
     for c in 0..clients {
         let mut conn = make().await?;
-        let mine: Vec<(usize, (f64, f64))> =
-            pts.iter().copied().enumerate().skip(c).step_by(clients).collect();
+        let mine: Vec<(usize, (f64, f64))> = pts
+            .iter()
+            .copied()
+            .enumerate()
+            .skip(c)
+            .step_by(clients)
+            .collect();
         set.spawn(async move {
             let mut h = new_histogram();
             let (mut errors, mut empty) = (0u64, 0u64);
@@ -133,7 +149,9 @@ where
             for (n, (i, (lat, lng))) in mine.into_iter().enumerate() {
                 let t = Instant::now();
                 let r = query(&mut conn, lat, lng).await;
-                let us = u64::try_from(t.elapsed().as_micros()).unwrap_or(u64::MAX).max(1);
+                let us = u64::try_from(t.elapsed().as_micros())
+                    .unwrap_or(u64::MAX)
+                    .max(1);
                 if n < warmup {
                     continue;
                 }
@@ -170,7 +188,11 @@ struct EngineConn {
     auth: HeaderValue,
 }
 
-fn engine_query(c: &mut EngineConn, lat: f64, lng: f64) -> std::pin::Pin<Box<dyn Future<Output = Result<Answer>> + Send + '_>> {
+fn engine_query(
+    c: &mut EngineConn,
+    lat: f64,
+    lng: f64,
+) -> std::pin::Pin<Box<dyn Future<Output = Result<Answer>> + Send + '_>> {
     Box::pin(async move {
         let resp = c
             .http
@@ -184,7 +206,12 @@ fn engine_query(c: &mut EngineConn, lat: f64, lng: f64) -> std::pin::Pin<Box<dyn
             bail!("{status}: {}", String::from_utf8_lossy(&body));
         }
         let v: serde_json::Value = serde_json::from_slice(&body)?;
-        Ok(v.get(0).and_then(|f| Some((f["vehicle_id"].as_str()?.to_owned(), f["distance_m"].as_f64()?))))
+        Ok(v.get(0).and_then(|f| {
+            Some((
+                f["vehicle_id"].as_str()?.to_owned(),
+                f["distance_m"].as_f64()?,
+            ))
+        }))
     })
 }
 
@@ -196,7 +223,11 @@ struct RedisConn {
     radius_km: f64,
 }
 
-fn redis_query(c: &mut RedisConn, lat: f64, lng: f64) -> std::pin::Pin<Box<dyn Future<Output = Result<Answer>> + Send + '_>> {
+fn redis_query(
+    c: &mut RedisConn,
+    lat: f64,
+    lng: f64,
+) -> std::pin::Pin<Box<dyn Future<Output = Result<Answer>> + Send + '_>> {
     Box::pin(async move {
         let found: Vec<(String, f64)> = redis::cmd("GEOSEARCH")
             .arg(&c.key)
@@ -217,17 +248,33 @@ fn redis_query(c: &mut RedisConn, lat: f64, lng: f64) -> std::pin::Pin<Box<dyn F
 }
 
 /// Replaces the redis key with the fleet from `files`; returns how many vehicles.
-async fn load_fleet(con: &mut redis::aio::MultiplexedConnection, key: &str, files: &[PathBuf]) -> Result<usize> {
+async fn load_fleet(
+    con: &mut redis::aio::MultiplexedConnection,
+    key: &str,
+    files: &[PathBuf],
+) -> Result<usize> {
     let mut members = Vec::new();
     for f in files {
-        let text = std::fs::read_to_string(f).with_context(|| format!("reading {}", f.display()))?;
-        for (n, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
+        let text =
+            std::fs::read_to_string(f).with_context(|| format!("reading {}", f.display()))?;
+        for (n, line) in text
+            .lines()
+            .enumerate()
+            .filter(|(_, l)| !l.trim().is_empty())
+        {
             let mut parts = line.split(',');
-            let (Some(id), Some(lng), Some(lat)) = (parts.next(), parts.next(), parts.next()) else {
+            let (Some(id), Some(lng), Some(lat)) = (parts.next(), parts.next(), parts.next())
+            else {
                 bail!("{}:{}: expected `id,lng,lat`", f.display(), n + 1);
             };
-            let lng: f64 = lng.trim().parse().with_context(|| format!("{}:{}", f.display(), n + 1))?;
-            let lat: f64 = lat.trim().parse().with_context(|| format!("{}:{}", f.display(), n + 1))?;
+            let lng: f64 = lng
+                .trim()
+                .parse()
+                .with_context(|| format!("{}:{}", f.display(), n + 1))?;
+            let lat: f64 = lat
+                .trim()
+                .parse()
+                .with_context(|| format!("{}:{}", f.display(), n + 1))?;
             members.push((lng, lat, id.trim().to_owned()));
         }
     }
@@ -273,30 +320,54 @@ pub async fn run(args: &NearestArgs) -> Result<NearestReport> {
     };
     // One query first: a wrong URL or token fails here with the engine's words.
     let mut probe = make_engine().await?;
-    engine_query(&mut probe, pts[0].0, pts[0].1).await.context("the first nearest query failed")?;
-    eprintln!("nearest: engine, {} queries, {clients} client(s)", args.queries);
-    let (h, e, m, engine_answers, wall) = timed(clients, &pts, per_client_warmup, make_engine, engine_query).await?;
+    engine_query(&mut probe, pts[0].0, pts[0].1)
+        .await
+        .context("the first nearest query failed")?;
+    eprintln!(
+        "nearest: engine, {} queries, {clients} client(s)",
+        args.queries
+    );
+    let (h, e, m, engine_answers, wall) =
+        timed(clients, &pts, per_client_warmup, make_engine, engine_query).await?;
     let engine = Side::new("engine GET /dispatch/nearest", &h, e, m, wall);
 
     let (mut redis_side, mut agreement, mut fleet_size) = (None, None, None);
     if let Some(redis_url) = &args.redis {
         let client = redis::Client::open(redis_url.as_str()).context("the redis URL")?;
-        let mut con = client.get_multiplexed_async_connection().await.context("connecting to redis")?;
+        let mut con = client
+            .get_multiplexed_async_connection()
+            .await
+            .context("connecting to redis")?;
         let n = load_fleet(&mut con, &args.redis_key, &args.fleet).await?;
         fleet_size = Some(n);
-        eprintln!("nearest: redis GEOSEARCH over {n} vehicles, {} queries", args.queries);
+        eprintln!(
+            "nearest: redis GEOSEARCH over {n} vehicles, {} queries",
+            args.queries
+        );
         let make = || {
             let client = client.clone();
             let (key, radius_km) = (args.redis_key.clone(), args.radius_km);
             async move {
                 let con = client.get_multiplexed_async_connection().await?;
-                Ok(RedisConn { con, key, radius_km })
+                Ok(RedisConn {
+                    con,
+                    key,
+                    radius_km,
+                })
             }
         };
-        let (h, e, m, redis_answers, wall) = timed(clients, &pts, per_client_warmup, make, redis_query).await?;
+        let (h, e, m, redis_answers, wall) =
+            timed(clients, &pts, per_client_warmup, make, redis_query).await?;
         redis_side = Some(Side::new("redis GEOSEARCH", &h, e, m, wall));
-        let both: Vec<_> = engine_answers.iter().zip(&redis_answers).filter_map(|(a, b)| Some((a.as_ref()?, b.as_ref()?))).collect();
-        let same = both.iter().filter(|(a, b)| a.0 == b.0 || (a.1 - b.1).abs() <= 1.0).count();
+        let both: Vec<_> = engine_answers
+            .iter()
+            .zip(&redis_answers)
+            .filter_map(|(a, b)| Some((a.as_ref()?, b.as_ref()?)))
+            .collect();
+        let same = both
+            .iter()
+            .filter(|(a, b)| a.0 == b.0 || (a.1 - b.1).abs() <= 1.0)
+            .count();
         agreement = Some((same as u64, both.len() as u64));
     }
     Ok(NearestReport {
@@ -321,7 +392,10 @@ mod tests {
         let a = points(7, 100);
         assert_eq!(a, points(7, 100));
         assert_ne!(a, points(8, 100));
-        assert!(a.iter().all(|(lat, lng)| (LAT_RANGE.0..=LAT_RANGE.1).contains(lat)
-            && (LNG_RANGE.0..=LNG_RANGE.1).contains(lng)));
+        assert!(
+            a.iter()
+                .all(|(lat, lng)| (LAT_RANGE.0..=LAT_RANGE.1).contains(lat)
+                    && (LNG_RANGE.0..=LNG_RANGE.1).contains(lng))
+        );
     }
 }

@@ -194,12 +194,10 @@ mod tests {
     fn rfc3339_with_micros() {
         let mut s = String::new();
         write_rfc3339(&mut s, 1_795_766_400_123_456);
-        assert_eq!(s, "2026-11-27T00:00:00.123456Z");
-        let parsed = time::OffsetDateTime::parse(
-            &s,
-            &time::format_description::well_known::Rfc3339,
-        )
-        .expect("parses");
+        assert_eq!(s, "2026-11-27T08:00:00.123456Z");
+        let parsed =
+            time::OffsetDateTime::parse(&s, &time::format_description::well_known::Rfc3339)
+                .expect("parses");
         assert_eq!(parsed.unix_timestamp_nanos(), 1_795_766_400_123_456_000);
     }
 
@@ -238,7 +236,7 @@ mod tests {
         let v: serde_json::Value = serde_json::from_str(&text).expect("json");
         assert_eq!(v["type"], "position");
         assert!(v["lat"].is_f64() && v["lng"].is_f64());
-        assert_eq!(v["ts"], "2026-11-27T00:00:00.000000Z");
+        assert_eq!(v["ts"], "2026-11-27T08:00:00.000000Z");
         assert!(v.get("fixes").is_none());
     }
 
@@ -249,12 +247,15 @@ mod tests {
         let v: serde_json::Value = serde_json::from_str(&text).expect("json");
         let fixes = v["fixes"].as_array().expect("array");
         assert_eq!(fixes.len(), 100);
-        let ts: Vec<&str> = fixes.iter().map(|f| f["ts"].as_str().expect("ts")).collect();
+        let ts: Vec<&str> = fixes
+            .iter()
+            .map(|f| f["ts"].as_str().expect("ts"))
+            .collect();
         assert!(ts.windows(2).all(|w| w[0] < w[1]), "{ts:?}");
-        assert_eq!(ts[99], "2026-11-27T00:00:00.000000Z");
-        assert_eq!(ts[0], "2026-11-26T23:59:59.010000Z");
+        assert_eq!(ts[99], "2026-11-27T08:00:00.000000Z");
+        assert_eq!(ts[0], "2026-11-27T07:59:59.010000Z");
         // A second frame at the same instant repeats the time (allowed), never earlier.
         let again = m.frame(1_795_766_400_000_000, 2);
-        assert!(again.contains("2026-11-27T00:00:00.000000Z"));
+        assert!(again.contains("2026-11-27T08:00:00.000000Z"));
     }
 }

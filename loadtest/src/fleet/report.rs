@@ -224,7 +224,12 @@ mod tests {
         let md = r.markdown();
         let rows: Vec<&str> = md.lines().filter(|l| l.starts_with("| ")).collect();
         assert_eq!(rows.len(), 3, "{md}");
-        assert!(rows[1].starts_with("| 1 | 5 | 500 | 500 | 499 | 0 | 1 (send_failed×1) | 120 | 300 | 40 | 190 |"), "{md}");
+        assert!(
+            rows[1].starts_with(
+                "| 1 | 5 | 500 | 500 | 499 | 0 | 1 (send_failed×1) | 120 | 300 | 40 | 190 |"
+            ),
+            "{md}"
+        );
         assert!(rows[2].contains("| max | - |"), "{md}");
         assert!(md.contains("arbiter:3 [42]` 97%"), "{md}");
         let v = serde_json::to_value(&r).expect("json");

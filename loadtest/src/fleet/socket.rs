@@ -113,7 +113,11 @@ pub async fn open(target: &Target, local: IpAddr, token: &str) -> Result<Ws> {
         .await
         .with_context(|| format!("connecting {local} → {}", target.server))?;
     stream.set_nodelay(true).ok();
-    let url = format!("{}/ws/vehicle?token={}", target.ws_base, encode_query(token));
+    let url = format!(
+        "{}/ws/vehicle?token={}",
+        target.ws_base,
+        encode_query(token)
+    );
     // Small read buffer: thousands of sockets each allocate one eagerly (default 128 KiB).
     let config = WebSocketConfig::default()
         .read_buffer_size(4096)

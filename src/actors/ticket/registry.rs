@@ -15,6 +15,7 @@ use tokio::sync::oneshot;
 
 use super::actor::{TicketActor, TicketDeps};
 use super::messages::{CommandError, Execute, Executed};
+use crate::domain::duplicates::OpenCases;
 use crate::domain::ids::{TicketId, TicketNumber};
 use crate::domain::role::Principal;
 use crate::domain::ticket::{Command, NewTicket, Rejection, Ticket};
@@ -29,6 +30,8 @@ pub struct Intake {
 
 pub struct TicketRegistry {
     actors: Mutex<HashMap<TicketId, Addr<TicketActor>>>,
+    /// Open tickets indexed for the duplicate check at intake.
+    open_cases: Mutex<OpenCases>,
     arbiters: Vec<ArbiterHandle>,
     deps: Arc<TicketDeps>,
 }
@@ -39,6 +42,7 @@ impl TicketRegistry {
         assert!(!arbiters.is_empty(), "ticket actors need an arbiter");
         Self {
             actors: Mutex::default(),
+            open_cases: Mutex::default(),
             arbiters,
             deps,
         }
@@ -52,8 +56,10 @@ impl TicketRegistry {
     pub fn recover(&self) -> Result<usize, StoreError> {
         let ids = self.deps.store.open_ticket_ids()?;
         let mut actors = self.actors.lock();
+        let mut cases = self.open_cases.lock();
         for id in &ids {
             if let Some(ticket) = self.deps.store.ticket(id)? {
+                cases.track(&ticket);
                 actors.insert(*id, self.spawn(ticket));
             }
         }
@@ -81,6 +87,13 @@ impl TicketRegistry {
             });
         }
         let now = self.deps.clock.now();
+        let mut new = new;
+        new.possible_duplicate_of = self.open_cases.lock().find(
+            new.location.retailer_licence.as_deref(),
+            new.category.as_deref(),
+            new.location.position,
+            new.received_at.unwrap_or(now),
+        );
         // The writer numbers the ticket; this placeholder never reaches the store.
         let placeholder = TicketNumber::new("", now.year(), 0);
         let (ticket, event) = Ticket::receive(
@@ -104,6 +117,7 @@ impl TicketRegistry {
                     actors.insert(ticket.id, self.spawn((*ticket).clone()));
                 }
                 drop(actors);
+                self.open_cases.lock().track(&ticket);
                 Ok(Intake {
                     ticket: *ticket,
                     created: true,
@@ -146,7 +160,12 @@ impl TicketRegistry {
             }
         }
         match answer.await {
-            Ok(result) => result,
+            Ok(result) => {
+                if let Ok(done) = &result {
+                    self.open_cases.lock().track(&done.ticket);
+                }
+                result
+            }
             Err(_) => {
                 // The actor dropped the command: it panicked. Rebuild it now so the
                 // ticket answers the next request; this one changed nothing durable.

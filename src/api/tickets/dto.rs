@@ -140,6 +140,7 @@ impl IntakeRequest {
                 retailer_licence: self.retailer_licence,
             },
             received_at: self.received_at,
+            possible_duplicate_of: None,
         })
     }
 }
@@ -239,6 +240,18 @@ pub struct TicketDto {
     pub transfer: Option<Value>,
     pub merged_into: Option<String>,
     pub duplicates: Vec<String>,
+    /// An open ticket this one probably repeats; a dispatcher may merge them.
+    pub possible_duplicate_of: Option<String>,
+    /// SLA warnings raised in the current stage.
+    pub sla: SlaDto,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SlaDto {
+    /// 80% of the current stage's limit has passed.
+    pub warned: bool,
+    /// The current stage's limit has passed.
+    pub overdue: bool,
 }
 
 fn value<T: Serialize>(v: &Option<T>) -> Option<Value> {
@@ -320,6 +333,11 @@ impl TicketDto {
             transfer: value(&t.transfer),
             merged_into: t.merged_into.map(|i| i.to_string()),
             duplicates: t.duplicates.iter().map(|i| i.to_string()).collect(),
+            possible_duplicate_of: t.possible_duplicate_of.map(|i| i.to_string()),
+            sla: SlaDto {
+                warned: t.sla.warned,
+                overdue: t.sla.overdue,
+            },
         }
     }
 }
@@ -383,6 +401,8 @@ pub struct ListParams {
     pub from: Option<String>,
     /// Received before (RFC 3339).
     pub to: Option<String>,
+    /// `true`: the overdue queue (current stage past its limit).
+    pub overdue: Option<bool>,
     /// The `next_cursor` of the previous page.
     pub cursor: Option<String>,
     /// 1 to 500; default 50.

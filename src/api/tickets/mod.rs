@@ -144,6 +144,7 @@ async fn list(
         assignee,
         from: parse_time("from", &p.from)?,
         to: parse_time("to", &p.to)?,
+        overdue: p.overdue,
         after,
         limit,
     };

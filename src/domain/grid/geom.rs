@@ -179,7 +179,7 @@ impl CellShape {
             let near = (0..verts.len())
                 .map(|i| segment_distance_m(center, verts[i], verts[(i + 1) % verts.len()]))
                 .fold(f64::INFINITY, f64::min);
-            (near * 1.3 / (2.0 * EARTH_RADIUS_M))
+            (near * 0.95 / (2.0 * EARTH_RADIUS_M))
                 .min(FRAC_PI_2)
                 .sin()
                 .powi(2)

@@ -8,7 +8,7 @@
 
 mod cells;
 mod geom;
-pub mod search;
+mod search;
 #[cfg(test)]
 mod tests;
 

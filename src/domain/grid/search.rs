@@ -135,12 +135,10 @@ struct Search<'g> {
 }
 
 impl<'g> Search<'g> {
-    fn visit_count() {}
     fn visit(&mut self, s: u32, point: Point, fix_at: Timestamp, member: Option<&'g Member>) {
         if self.q.exclude.binary_search(&s).is_ok() {
             return;
         }
-        STATS[7].fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let d = self.q.origin.distance_m(point);
         if d > self.best.bound || (!self.q.include_stale && self.q.is_stale(fix_at)) {
             return;
@@ -183,8 +181,6 @@ impl<'g> Search<'g> {
     }
 
     fn scan_members(&mut self, members: &'g [Member]) {
-        STATS[0].fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        STATS[1].fetch_add(members.len(), std::sync::atomic::Ordering::Relaxed);
         for m in members {
             if self.q.origin.hav_lower_bound(m.point) > self.best.hav_bound
                 || !self.q.admits(m.status, m.department, m.team)
@@ -257,7 +253,6 @@ impl<'g> Search<'g> {
 
     /// Visits ring `k`; false if H3 cannot walk it (pentagon distortion).
     fn ring(&mut self, origin: CellIndex, k: u32) -> bool {
-        STATS[2 + (k as usize).min(3)].fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         for cell in origin.grid_ring_fast(k) {
             let Some(cell) = cell else { return false };
             if let Some(fine) = self.grid.fine.get(&cell)
@@ -293,7 +288,6 @@ impl<'g> Search<'g> {
     /// own (`home`) so that a finite bound prunes the rest before they are sorted; exact on
     /// its own.
     fn coarse(&mut self, home: CellIndex) {
-        STATS[6].fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let grid = self.grid;
         let home_cell = grid.coarse.get(&home);
         if let Some(cell) = home_cell {
@@ -475,7 +469,3 @@ fn candidate(
         team: team.unwrap_or(&v.team).clone(),
     }
 }
-
-/// Temporary instrumentation.
-pub static STATS: [std::sync::atomic::AtomicUsize; 8] =
-    [const { std::sync::atomic::AtomicUsize::new(0) }; 8];

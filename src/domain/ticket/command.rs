@@ -88,6 +88,12 @@ pub enum Command {
     RaiseAlert {
         reason: String,
     },
+    /// The engine: the current stage reached a checkpoint of its time limit.
+    FlagSla {
+        level: super::SlaLevel,
+        stage: super::Stage,
+        now: Timestamp,
+    },
     /// Make a staff member a handler (e.g. the writer of a no-onsite report).
     Assign {
         staff: StaffId,
@@ -194,6 +200,7 @@ impl Command {
             Self::ExpireOffer { .. } => "expire an offer for",
             Self::CancelDispatch { .. } => "cancel the dispatch of",
             Self::RaiseAlert { .. } => "raise an alert on",
+            Self::FlagSla { .. } => "flag the time limit of",
             Self::Arrive => "arrive",
             Self::RecordOnsite { .. } => "record on-site work for",
             Self::SubmitReport { .. } => "submit a report for",
@@ -226,7 +233,7 @@ impl Command {
             | Self::Offer { .. }
             | Self::CancelDispatch { .. } => &[Dispatcher],
             Self::AcceptOffer { .. } | Self::DeclineOffer { .. } => &[Field],
-            Self::ExpireOffer { .. } | Self::RaiseAlert { .. } => &[],
+            Self::ExpireOffer { .. } | Self::RaiseAlert { .. } | Self::FlagSla { .. } => &[],
             Self::Arrive | Self::RecordOnsite { .. } | Self::SubmitReport { .. } => &[Field],
             Self::Review { .. } => &[Dispatcher, Supervisor],
             Self::Approve { .. } | Self::Supervise { .. } => &[Supervisor],
@@ -459,6 +466,9 @@ impl Ticket {
                 } else {
                     return Err(illegal());
                 }
+            }
+            Command::FlagSla { level, stage, now } => {
+                self.decide_sla(*level, *stage, *now, catalog)?
             }
             Command::RaiseAlert { reason } => {
                 if status.is_closed() {

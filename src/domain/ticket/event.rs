@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{
     ApprovalDecision, Evidence, Location, OnsiteRecord, Reply, Report, ReviewDecision,
-    Satisfaction, StageSpan, Status, Ticket, TransferRecord, TransferTarget, Visit,
+    Satisfaction, Stage, StageSpan, Status, Ticket, TransferRecord, TransferTarget, Visit,
 };
 use crate::domain::catalog::{Department, HandlingPath, Kind, Urgency};
 use crate::domain::clock::Timestamp;
@@ -139,6 +139,12 @@ pub enum EventKind {
     /// Something the command centre must not miss (grade I intake, no vehicle left).
     #[serde(rename = "alert")]
     Alerted { reason: String },
+    /// 80% of the current stage's limit has passed.
+    #[serde(rename = "sla.warning")]
+    SlaWarning { stage: Stage, due_at: Timestamp },
+    /// The current stage's limit has passed: supervisors are alerted.
+    #[serde(rename = "sla.overdue")]
+    SlaOverdue { stage: Stage, due_at: Timestamp },
     #[serde(rename = "ticket.duplicate_merged")]
     DuplicateMerged {
         duplicate: TicketId,
@@ -173,6 +179,8 @@ impl EventKind {
             Self::OfferCancelled { .. } => "offer.cancelled",
             Self::DispatchCancelled { .. } => "ticket.dispatch_cancelled",
             Self::Alerted { .. } => "alert",
+            Self::SlaWarning { .. } => "sla.warning",
+            Self::SlaOverdue { .. } => "sla.overdue",
         }
     }
 }
@@ -278,6 +286,7 @@ impl Ticket {
                 comment,
                 reopened,
             } => {
+                self.visit_history.push(*satisfaction);
                 self.visit = Some(Visit {
                     satisfaction: *satisfaction,
                     comment: comment.clone(),
@@ -312,6 +321,8 @@ impl Ticket {
                 self.assignment.crew.clear();
             }
             EventKind::Alerted { .. } => {}
+            EventKind::SlaWarning { .. } => self.sla.warned = true,
+            EventKind::SlaOverdue { .. } => self.sla.overdue = true,
         }
         self.enter(status, at);
         self.seq += 1;
@@ -336,6 +347,8 @@ impl Ticket {
                 entered_at: at,
                 exited_at: None,
             });
+            // A new stage starts a new clock.
+            self.sla = Default::default();
         }
         if status == Status::Triaged {
             // Back to intake (a reopen): the previous vehicle and its crew are off it.

@@ -7,6 +7,7 @@
 mod command;
 mod event;
 mod offer;
+mod sla;
 mod status;
 
 use std::collections::BTreeMap;
@@ -17,6 +18,7 @@ use time::Duration;
 pub use command::{ApprovalDecision, Command, Decision, Rejection, ReviewDecision, TransferTarget};
 pub use event::{EventKind, EventRecord};
 pub use offer::{Offer, OfferState};
+pub use sla::{Checkpoint, SlaLevel, SlaMarks, WARNING_SHARE};
 pub use status::{Stage, Status};
 
 use super::catalog::{Catalog, Department, HandlingPath, Kind, Urgency};
@@ -211,6 +213,15 @@ pub struct Ticket {
     /// Every offer made to a vehicle, in order.
     #[serde(default)]
     pub offers: Vec<offer::Offer>,
+    /// SLA warnings raised in the current stage.
+    #[serde(default)]
+    pub sla: sla::SlaMarks,
+    /// Every return visit's outcome, including those that reopened the ticket.
+    #[serde(default)]
+    pub visit_history: Vec<Satisfaction>,
+    /// An open ticket this one probably repeats (same retailer, or same category close by).
+    #[serde(default)]
+    pub possible_duplicate_of: Option<TicketId>,
 }
 
 /// An intake, already parsed from the wire.
@@ -225,6 +236,8 @@ pub struct NewTicket {
     pub reporter: Option<Reporter>,
     pub location: Location,
     pub received_at: Option<Timestamp>,
+    /// Set by intake when an open ticket looks like the same case.
+    pub possible_duplicate_of: Option<TicketId>,
 }
 
 /// The current stage's deadline and the overall one, derived from the guide.
@@ -298,6 +311,9 @@ impl Ticket {
             merged_into: None,
             duplicates: Vec::new(),
             offers: Vec::new(),
+            sla: sla::SlaMarks::default(),
+            visit_history: Vec::new(),
+            possible_duplicate_of: new.possible_duplicate_of,
         };
         let event = EventKind::Received {
             source: ticket.source,

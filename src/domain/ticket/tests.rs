@@ -113,6 +113,7 @@ fn new_ticket(category: &str) -> NewTicket {
         reporter: Some(reachable_reporter()),
         location: Location::default(),
         received_at: None,
+        possible_duplicate_of: None,
     }
 }
 
@@ -2541,6 +2542,7 @@ fn intake(codes: Vec<String>) -> impl Strategy<Value = NewTicket> {
                 reporter,
                 location: Location::default(),
                 received_at: hours_ago.map(|h| start() + Duration::hours(-h)),
+                possible_duplicate_of: None,
             },
         )
 }
@@ -2850,7 +2852,7 @@ fn expected_roles(command: &Command) -> &'static [Role] {
         | Command::CancelDispatch { .. } => &[Dispatcher],
         Command::AcceptOffer { .. } | Command::DeclineOffer { .. } => &[Field],
         // The engine's own steps.
-        Command::ExpireOffer { .. } | Command::RaiseAlert { .. } => &[],
+        Command::ExpireOffer { .. } | Command::RaiseAlert { .. } | Command::FlagSla { .. } => &[],
     }
 }
 
@@ -2927,7 +2929,7 @@ fn offer_outcome(command: &Command, by: &Principal, t: &Ticket) -> Option<Option
                 illegal
             }
         }
-        Command::RaiseAlert { .. } => {
+        Command::RaiseAlert { .. } | Command::FlagSla { .. } => {
             if t.status.is_closed() {
                 illegal
             } else {
@@ -2960,7 +2962,8 @@ fn legal_from(command: &Command, t: &Ticket) -> bool {
         | Command::Transfer { .. }
         | Command::MergeInto { .. }
         | Command::AbsorbDuplicate { .. }
-        | Command::RaiseAlert { .. } => !s.is_closed(),
+        | Command::RaiseAlert { .. }
+        | Command::FlagSla { .. } => !s.is_closed(),
         // Checked by `offer_outcome`.
         Command::Offer { .. }
         | Command::AcceptOffer { .. }
@@ -3071,7 +3074,8 @@ fn expected_rule(command: &Command, t: &Ticket) -> Option<&'static str> {
         | Command::DeclineOffer { .. }
         | Command::ExpireOffer { .. }
         | Command::CancelDispatch { .. }
-        | Command::RaiseAlert { .. } => None,
+        | Command::RaiseAlert { .. }
+        | Command::FlagSla { .. } => None,
     }
 }
 
@@ -3194,6 +3198,7 @@ fn expected_next(command: &Command, t: &Ticket) -> Status {
         | Command::ExpireOffer { .. }
         | Command::CancelDispatch { .. }
         | Command::RaiseAlert { .. }
+        | Command::FlagSla { .. }
         | Command::Assign { .. }
         | Command::Supervise { .. }
         | Command::AbsorbDuplicate { .. } => s,
@@ -3209,6 +3214,14 @@ fn event_name(command: &Command, before: &Ticket) -> &'static str {
         Command::CancelDispatch { .. } if before.open_offer().is_some() => "offer.cancelled",
         Command::CancelDispatch { .. } => "ticket.dispatch_cancelled",
         Command::RaiseAlert { .. } => "alert",
+        Command::FlagSla {
+            level: super::SlaLevel::Warning,
+            ..
+        } => "sla.warning",
+        Command::FlagSla {
+            level: super::SlaLevel::Overdue,
+            ..
+        } => "sla.overdue",
         Command::Triage { .. } => "ticket.triaged",
         Command::Dispatch { .. } => "ticket.dispatched",
         Command::Assign { .. } => "ticket.assigned",
@@ -3579,7 +3592,9 @@ fn check_effect(before: &Ticket, after: &Ticket, decision: &Decision) -> Result<
             );
             prop_assert!(matches!(after.status, Status::Triaged | Status::Received));
         }
-        EventKind::Alerted { .. } => prop_assert_eq!(after.status, before.status),
+        EventKind::Alerted { .. } | EventKind::SlaWarning { .. } | EventKind::SlaOverdue { .. } => {
+            prop_assert_eq!(after.status, before.status)
+        }
     }
     Ok(())
 }

@@ -1,0 +1,160 @@
+//! The SLA supervisor: watches every open ticket's stage clock and raises `sla.warning` at
+//! 80% of the limit and `sla.overdue` at 100% (alerting supervisors). Checkpoints come from
+//! the tickets themselves (stage entry time, grade, category), so after a restart they are
+//! rebuilt from the store and re-armed; the domain refuses a checkpoint already raised, so
+//! nothing is raised twice. Due checkpoints are found on a short tick against the injected
+//! clock, so tests drive them by advancing a manual clock.
+
+use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
+use std::time::Duration as StdDuration;
+
+use actix::prelude::*;
+
+use crate::actors::ticket::TicketRegistry;
+use crate::bus::{BusEvent, EventBus, Interest};
+use crate::domain::Timestamp;
+use crate::domain::catalog::Catalog;
+use crate::domain::clock::Clock;
+use crate::domain::ids::TicketId;
+use crate::domain::role::Principal;
+use crate::domain::ticket::{Checkpoint, Command, SlaLevel, Stage};
+use crate::store::Store;
+
+pub struct SlaDeps {
+    pub tickets: Arc<TicketRegistry>,
+    pub store: Arc<dyn Store>,
+    pub catalog: Arc<Catalog>,
+    pub clock: Arc<dyn Clock>,
+    pub bus: Arc<EventBus>,
+}
+
+type Key = (Timestamp, TicketId, SlaLevel, Stage);
+
+pub struct SlaSupervisor {
+    deps: Arc<SlaDeps>,
+    due: BTreeSet<Key>,
+    by_ticket: HashMap<TicketId, Vec<Key>>,
+    /// Checkpoints being written.
+    raising: BTreeSet<Key>,
+}
+
+impl SlaSupervisor {
+    pub fn new(deps: Arc<SlaDeps>) -> Self {
+        Self {
+            deps,
+            due: BTreeSet::new(),
+            by_ticket: HashMap::new(),
+            raising: BTreeSet::new(),
+        }
+    }
+
+    /// Re-arms one ticket's checkpoints from its committed state.
+    fn arm(&mut self, id: TicketId) {
+        for key in self.by_ticket.remove(&id).unwrap_or_default() {
+            self.due.remove(&key);
+        }
+        let Ok(Some(t)) = self.deps.store.ticket(&id) else {
+            return;
+        };
+        let keys: Vec<Key> = t
+            .sla_checkpoints(&self.deps.catalog)
+            .into_iter()
+            .map(
+                |Checkpoint {
+                     at, level, stage, ..
+                 }| (at, id, level, stage),
+            )
+            .collect();
+        self.due.extend(keys.iter().copied());
+        if !keys.is_empty() {
+            self.by_ticket.insert(id, keys);
+        }
+    }
+
+    fn recover(&mut self) {
+        match self.deps.store.open_ticket_ids() {
+            Ok(ids) => ids.into_iter().for_each(|id| self.arm(id)),
+            Err(e) => tracing::error!(error = %e, "SLA supervisor cannot read open tickets"),
+        }
+        tracing::info!(checkpoints = self.due.len(), "SLA supervisor armed");
+    }
+
+    fn subscribe(&self, ctx: &mut Context<Self>) {
+        let (rx, _) = self
+            .deps
+            .bus
+            .subscribe(1 << 16, Interest::Tickets)
+            .into_receiver();
+        ctx.add_stream(futures_util::stream::unfold(rx, |mut rx| async move {
+            rx.recv().await.map(|e| (e, rx))
+        }));
+    }
+
+    fn raise_due(&mut self, ctx: &mut Context<Self>) {
+        let now = self.deps.clock.now();
+        let ready: Vec<Key> = self
+            .due
+            .iter()
+            .take_while(|k| k.0 <= now)
+            .filter(|k| !self.raising.contains(*k))
+            .copied()
+            .collect();
+        for key in ready {
+            let (_, id, level, stage) = key;
+            self.raising.insert(key);
+            let tickets = self.deps.tickets.clone();
+            let run = async move {
+                tickets
+                    .execute(
+                        id,
+                        Command::FlagSla { level, stage, now },
+                        Principal::system(),
+                    )
+                    .await
+            };
+            ctx.spawn(run.into_actor(self).map(move |result, act, _| {
+                act.raising.remove(&key);
+                match result {
+                    Ok(_) => {
+                        if level == SlaLevel::Overdue {
+                            tracing::warn!(ticket_id = %id, stage = %stage, "ticket overdue");
+                        }
+                    }
+                    // Moved on meanwhile, or already raised: forget this checkpoint.
+                    Err(crate::actors::ticket::CommandError::Rejected(_)) | Err(crate::actors::ticket::CommandError::NotFound) => {
+                        act.due.remove(&key);
+                    }
+                    Err(e) => tracing::warn!(ticket_id = %id, error = %e, "SLA checkpoint not written; retrying"),
+                }
+            }));
+        }
+    }
+}
+
+impl Actor for SlaSupervisor {
+    type Context = Context<Self>;
+
+    fn started(&mut self, ctx: &mut Self::Context) {
+        self.recover();
+        self.subscribe(ctx);
+        ctx.run_interval(StdDuration::from_millis(250), |act, ctx| act.raise_due(ctx));
+    }
+}
+
+impl StreamHandler<BusEvent> for SlaSupervisor {
+    fn handle(&mut self, event: BusEvent, _: &mut Self::Context) {
+        if let BusEvent::Ticket(e) = event {
+            // Every change may move the clock (a new stage, a new grade, a raised mark).
+            self.arm(e.ticket_id);
+        }
+    }
+
+    fn finished(&mut self, ctx: &mut Self::Context) {
+        tracing::error!("SLA supervisor lost its bus subscription; rebuilding");
+        self.due.clear();
+        self.by_ticket.clear();
+        self.recover();
+        self.subscribe(ctx);
+    }
+}

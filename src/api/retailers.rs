@@ -1,0 +1,231 @@
+//! Retailer registry routes: CSV import (admin; all rows or none, every bad row listed),
+//! fuzzy search and lookup by licence (dispatcher, supervisor, admin). The owner's name is
+//! the retailer's personal data, not the citizen's: these staff roles see it.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, get, post, web};
+use futures_util::StreamExt;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::auth::Caller;
+use super::error::{ApiError, ErrorBody};
+use super::tickets::dto::LatLngDto;
+use crate::domain::retailer::{Retailer, Town};
+use crate::domain::role::Role;
+use crate::engine::Engine;
+use crate::retailers::ImportError;
+
+const READERS: &[Role] = &[Role::Admin, Role::Dispatcher, Role::Supervisor];
+
+/// Largest import file. Registry exports are big, so this route reads its own body with
+/// this bound instead of `server.max_body_bytes`.
+pub const IMPORT_MAX_BYTES: usize = 20 * 1024 * 1024;
+/// Most bad rows listed in a 422 (the total is always given): a file with more is almost
+/// surely the wrong file, and the answer should stay readable.
+pub const MAX_LISTED_ROWS: usize = 1000;
+
+pub fn register(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    cfg.service(import).service(search).service(read);
+}
+
+/// A registered retailer.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RetailerDto {
+    /// The retail licence number.
+    pub licence: String,
+    pub name: String,
+    /// The licence holder.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub owner: Option<String>,
+    pub address: String,
+    pub town: Town,
+    pub position: LatLngDto,
+    /// Staff id of the market inspector (市管员) in charge.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub market_inspector: Option<String>,
+    /// Staff id of the account manager (客户经理).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub account_manager: Option<String>,
+}
+
+impl From<&Retailer> for RetailerDto {
+    fn from(r: &Retailer) -> Self {
+        Self {
+            licence: r.licence().to_string(),
+            name: r.name().to_owned(),
+            owner: r.owner().map(str::to_owned),
+            address: r.address().to_owned(),
+            town: r.town(),
+            position: r.position().into(),
+            market_inspector: r.market_inspector().map(ToString::to_string),
+            account_manager: r.account_manager().map(ToString::to_string),
+        }
+    }
+}
+
+/// One search answer: the retailer and how well it fits.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RetailerHitDto {
+    #[serde(flatten)]
+    pub retailer: RetailerDto,
+    /// 0..1, higher is better.
+    pub score: f64,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SearchAnswer {
+    /// The query as given.
+    pub q: String,
+    /// Best first.
+    pub hits: Vec<RetailerHitDto>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ImportAnswer {
+    /// Rows written, new and replaced.
+    pub imported: usize,
+    /// Rows that replaced a retailer with the same licence.
+    pub replaced: usize,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct SearchParams {
+    /// Name, address, street and number, owner... 1 to 100 characters.
+    pub q: Option<String>,
+    /// 1 to 50, default 5.
+    pub limit: Option<usize>,
+}
+
+fn is_csv(req: &HttpRequest) -> bool {
+    let ct = req
+        .headers()
+        .get(actix_web::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let mime = ct
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    matches!(mime.as_str(), "text/csv" | "application/csv" | "text/plain")
+}
+
+/// Reads the whole body up to [`IMPORT_MAX_BYTES`] (413 past it, without reading on).
+async fn read_bounded(req: &HttpRequest, mut payload: web::Payload) -> Result<Vec<u8>, ApiError> {
+    let declared = req
+        .headers()
+        .get(actix_web::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|n| n > IMPORT_MAX_BYTES) {
+        return Err(ApiError::too_large(IMPORT_MAX_BYTES));
+    }
+    let mut body = Vec::with_capacity(declared.unwrap_or(64 * 1024).min(IMPORT_MAX_BYTES));
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk.map_err(|e| ApiError::malformed(format!("cannot read the body: {e}")))?;
+        if body.len() + chunk.len() > IMPORT_MAX_BYTES {
+            return Err(ApiError::too_large(IMPORT_MAX_BYTES));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
+/// Import retailers from a CSV file (`Content-Type: text/csv`, UTF-8, header row
+/// `licence,name,owner,address,town,lat,lng,market_inspector,account_manager`, up to
+/// 20 MB). All rows or none: a file with any bad row imports nothing and the 422 lists
+/// every bad row (`details.rows`: line, field, message). Rows replace retailers with the
+/// same licence.
+#[utoipa::path(tag = "retailers", request_body(content = String, content_type = "text/csv"),
+    responses((status = 200, body = ImportAnswer), (status = 403, body = ErrorBody),
+        (status = 413, body = ErrorBody), (status = 415, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("bearer" = [])))]
+#[post("/retailers/import")]
+async fn import(
+    engine: web::Data<Engine>,
+    caller: Caller,
+    req: HttpRequest,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(&[Role::Admin])?;
+    if !is_csv(&req) {
+        return Err(ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            "send the registry as Content-Type: text/csv",
+        ));
+    }
+    let body = read_bounded(&req, payload).await?;
+    match engine.retailers.import(body).await {
+        Ok(report) => Ok(HttpResponse::Ok().json(ImportAnswer {
+            imported: report.imported,
+            replaced: report.replaced,
+        })),
+        Err(ImportError::BadRows(rows)) => {
+            let total = rows.len();
+            let listed: Vec<_> = rows.into_iter().take(MAX_LISTED_ROWS).collect();
+            Err(ApiError::rule(
+                "bad_rows",
+                format!("{total} problem(s) in the file; nothing was imported"),
+            )
+            .with_details(serde_json::json!({ "rows": listed, "total": total })))
+        }
+        Err(ImportError::Store(e)) => Err(e.into()),
+    }
+}
+
+/// Fuzzy search by name, address, street and number, owner or town; spelling variants
+/// (traditional characters, full-width forms, spaces and punctuation, a wrong character)
+/// are tolerated. Ranked hits, best first.
+#[utoipa::path(tag = "retailers", params(SearchParams),
+    responses((status = 200, body = SearchAnswer), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)),
+    security(("bearer" = [])))]
+#[get("/retailers/search")]
+async fn search(
+    engine: web::Data<Engine>,
+    caller: Caller,
+    params: web::Query<SearchParams>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(READERS)?;
+    let p = params.into_inner();
+    let q = p.q.unwrap_or_default();
+    let n = q.trim().chars().count();
+    if !(1..=100).contains(&n) {
+        return Err(ApiError::malformed("`q` must have 1 to 100 characters"));
+    }
+    let limit = p.limit.unwrap_or(5);
+    if !(1..=50).contains(&limit) {
+        return Err(ApiError::malformed("`limit` must be between 1 and 50"));
+    }
+    let hits = engine
+        .retailers
+        .search(&q, limit)
+        .iter()
+        .map(|(r, score)| RetailerHitDto {
+            retailer: r.into(),
+            score: *score,
+        })
+        .collect();
+    Ok(HttpResponse::Ok().json(SearchAnswer { q, hits }))
+}
+
+/// A retailer by licence number.
+#[utoipa::path(tag = "retailers", params(("licence" = String, Path)),
+    responses((status = 200, body = RetailerDto), (status = 404, body = ErrorBody)),
+    security(("bearer" = [])))]
+#[get("/retailers/{licence}")]
+async fn read(
+    engine: web::Data<Engine>,
+    caller: Caller,
+    licence: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(READERS)?;
+    let r = engine
+        .retailers
+        .get(&licence)
+        .ok_or_else(|| ApiError::not_found(format!("retailer `{licence}`")))?;
+    Ok(HttpResponse::Ok().json(RetailerDto::from(&r)))
+}

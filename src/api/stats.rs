@@ -1,0 +1,244 @@
+//! Analytics routes: stage times with a Pareto view, handling time per category,
+//! department and squad, and the headline rates. `from`/`to` filter on intake time;
+//! `?format=csv` answers CSV for spreadsheets.
+
+use actix_web::{HttpResponse, get, web};
+use serde::{Deserialize, Serialize};
+use utoipa::IntoParams;
+
+use super::auth::Caller;
+use super::error::{ApiError, ErrorBody};
+use crate::domain::Timestamp;
+use crate::domain::role::Role;
+use crate::domain::stats::{self, GroupRow, Rates, StageRow};
+use crate::domain::ticket::Ticket;
+use crate::engine::Engine;
+use crate::store::TicketQuery;
+
+pub fn register(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    cfg.service(stages)
+        .service(categories)
+        .service(teams)
+        .service(rates);
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct StatsParams {
+    /// Tickets received at or after (RFC 3339).
+    pub from: Option<String>,
+    /// Tickets received before (RFC 3339).
+    pub to: Option<String>,
+    /// `json` (default) or `csv`.
+    pub format: Option<String>,
+}
+
+enum Format {
+    Json,
+    Csv,
+}
+
+fn parse(p: &StatsParams) -> Result<(Option<Timestamp>, Option<Timestamp>, Format), ApiError> {
+    let time = |field: &str, raw: &Option<String>| {
+        raw.as_deref()
+            .map(|t| {
+                Timestamp::parse(t).map_err(|e| {
+                    ApiError::malformed(format!("`{field}` is not an RFC 3339 time: {e}"))
+                })
+            })
+            .transpose()
+    };
+    let format = match p.format.as_deref() {
+        None | Some("json") => Format::Json,
+        Some("csv") => Format::Csv,
+        Some(other) => {
+            return Err(ApiError::malformed(format!(
+                "`format` is json or csv, not `{other}`"
+            )));
+        }
+    };
+    Ok((time("from", &p.from)?, time("to", &p.to)?, format))
+}
+
+/// Every ticket received in the period.
+fn load(
+    engine: &Engine,
+    from: Option<Timestamp>,
+    to: Option<Timestamp>,
+) -> Result<Vec<Ticket>, ApiError> {
+    let mut out = Vec::new();
+    let mut after = None;
+    loop {
+        let page = engine.store.list_tickets(&TicketQuery {
+            from,
+            to,
+            after,
+            limit: 500,
+            ..Default::default()
+        })?;
+        out.extend(page.items);
+        match page.next_cursor {
+            Some(c) => after = Some(c),
+            None => return Ok(out),
+        }
+    }
+}
+
+fn csv_field(s: &str) -> String {
+    if s.contains([',', '"', '\n']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_owned()
+    }
+}
+
+fn opt(x: Option<f64>) -> String {
+    x.map(|v| v.to_string()).unwrap_or_default()
+}
+
+fn csv(header: &str, rows: impl Iterator<Item = Vec<String>>) -> HttpResponse {
+    let mut body = String::from(header);
+    body.push('\n');
+    for r in rows {
+        body.push_str(&r.iter().map(|f| csv_field(f)).collect::<Vec<_>>().join(","));
+        body.push('\n');
+    }
+    HttpResponse::Ok()
+        .content_type("text/csv; charset=utf-8")
+        .body(body)
+}
+
+fn group_csv(rows: &[GroupRow], kind: &str) -> impl Iterator<Item = Vec<String>> {
+    rows.iter().map(move |r| {
+        vec![
+            kind.to_owned(),
+            r.key.clone(),
+            r.tickets.to_string(),
+            r.mean_handling_hours.to_string(),
+            r.median_handling_hours.to_string(),
+            r.returns.to_string(),
+            opt(r.satisfaction_rate),
+        ]
+    })
+}
+
+const GROUP_HEADER: &str =
+    "group,key,tickets,mean_handling_hours,median_handling_hours,returns,satisfaction_rate";
+const READERS: &[Role] = &[Role::Supervisor, Role::Dispatcher];
+
+/// Mean and median hours per stage, largest total first, with each stage's share and the
+/// running share (Pareto).
+#[utoipa::path(tag = "stats", params(StatsParams),
+    responses((status = 200, body = [StageRow]), (status = 400, body = ErrorBody)), security(("bearer" = [])))]
+#[get("/stats/stages")]
+async fn stages(
+    engine: web::Data<Engine>,
+    caller: Caller,
+    params: web::Query<StatsParams>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(READERS)?;
+    let (from, to, format) = parse(&params)?;
+    let tickets = load(&engine, from, to)?;
+    let refs: Vec<&Ticket> = tickets.iter().collect();
+    let rows = stats::stages(&refs, engine.clock.now());
+    Ok(match format {
+        Format::Json => HttpResponse::Ok().json(rows),
+        Format::Csv => csv(
+            "stage,tickets,mean_hours,median_hours,total_hours,share,cumulative_share",
+            rows.iter().map(|r| {
+                vec![
+                    r.stage.as_str().to_owned(),
+                    r.tickets.to_string(),
+                    r.mean_hours.to_string(),
+                    r.median_hours.to_string(),
+                    r.total_hours.to_string(),
+                    r.share.to_string(),
+                    r.cumulative_share.to_string(),
+                ]
+            }),
+        ),
+    })
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct CategoryStats {
+    pub categories: Vec<GroupRow>,
+    pub departments: Vec<GroupRow>,
+}
+
+/// Handling hours (intake to reply), returns and satisfaction per category and department.
+#[utoipa::path(tag = "stats", params(StatsParams),
+    responses((status = 200, body = CategoryStats), (status = 400, body = ErrorBody)), security(("bearer" = [])))]
+#[get("/stats/categories")]
+async fn categories(
+    engine: web::Data<Engine>,
+    caller: Caller,
+    params: web::Query<StatsParams>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(READERS)?;
+    let (from, to, format) = parse(&params)?;
+    let tickets = load(&engine, from, to)?;
+    let refs: Vec<&Ticket> = tickets.iter().collect();
+    let now = engine.clock.now();
+    let body = CategoryStats {
+        categories: stats::by_category(&refs, now),
+        departments: stats::by_department(&refs, now),
+    };
+    Ok(match format {
+        Format::Json => HttpResponse::Ok().json(body),
+        Format::Csv => csv(
+            GROUP_HEADER,
+            group_csv(&body.categories, "category")
+                .chain(group_csv(&body.departments, "department")),
+        ),
+    })
+}
+
+/// Handling hours, returns and satisfaction per squad.
+#[utoipa::path(tag = "stats", params(StatsParams),
+    responses((status = 200, body = [GroupRow]), (status = 400, body = ErrorBody)), security(("bearer" = [])))]
+#[get("/stats/teams")]
+async fn teams(
+    engine: web::Data<Engine>,
+    caller: Caller,
+    params: web::Query<StatsParams>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(READERS)?;
+    let (from, to, format) = parse(&params)?;
+    let tickets = load(&engine, from, to)?;
+    let refs: Vec<&Ticket> = tickets.iter().collect();
+    let rows = stats::by_team(&refs, engine.clock.now());
+    Ok(match format {
+        Format::Json => HttpResponse::Ok().json(rows),
+        Format::Csv => csv(GROUP_HEADER, group_csv(&rows, "team")),
+    })
+}
+
+/// Response, resolution, satisfaction and rework rates.
+#[utoipa::path(tag = "stats", params(StatsParams),
+    responses((status = 200, body = Rates), (status = 400, body = ErrorBody)), security(("bearer" = [])))]
+#[get("/stats/rates")]
+async fn rates(
+    engine: web::Data<Engine>,
+    caller: Caller,
+    params: web::Query<StatsParams>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(READERS)?;
+    let (from, to, format) = parse(&params)?;
+    let tickets = load(&engine, from, to)?;
+    let refs: Vec<&Ticket> = tickets.iter().collect();
+    let r = stats::rates(&refs, &engine.catalog);
+    Ok(match format {
+        Format::Json => HttpResponse::Ok().json(r),
+        Format::Csv => csv(
+            "tickets,response_rate,resolution_rate,satisfaction_rate,rework_rate",
+            std::iter::once(vec![
+                r.tickets.to_string(),
+                opt(r.response_rate),
+                opt(r.resolution_rate),
+                opt(r.satisfaction_rate),
+                opt(r.rework_rate),
+            ]),
+        ),
+    })
+}

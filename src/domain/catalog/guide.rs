@@ -1,0 +1,245 @@
+//! The handling-guide content of a category beyond its routing — triage words, escalation
+//! phrases, handling steps, notice and reply wording, required evidence, legal basis,
+//! per-category time limits — and the guide-wide triage lexicon (place names, brand names,
+//! global escalation phrases, negation cues). Each check returns the offending field and a
+//! message; the caller adds the file and the category.
+
+use std::collections::{BTreeMap, HashSet};
+
+use serde::{Deserialize, Serialize};
+
+use super::{Category, HandlingPath};
+
+/// The evidence kinds a report may require; anything else in `report_evidence` is refused.
+pub const EVIDENCE_KINDS: &[&str] = &[
+    "photo",
+    "video",
+    "inspection_record",
+    "sampling_record",
+    "identification_report",
+    "seizure_list",
+    "statement",
+    "call_record",
+    "screenshot",
+    "licence_record",
+    "order_record",
+    "delivery_record",
+    "allocation_record",
+    "tier_record",
+    "notice_receipt",
+];
+
+/// The placeholders a `reply_template` may use, filled in when the reply is written.
+pub const REPLY_PLACEHOLDERS: &[&str] = &[
+    "number",
+    "received_date",
+    "reporter",
+    "place",
+    "category",
+    "department",
+    "handler",
+    "result",
+    "measures",
+    "contact",
+];
+
+/// Most handling steps a category may list.
+const MAX_STEPS: usize = 12;
+
+/// Guide-wide words for auto-triage (`[triage]` in the guide).
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TriageLexicon {
+    /// Town and street-district names, so the tokeniser keeps them whole.
+    #[serde(default)]
+    pub places: Vec<String>,
+    /// Cigarette brand names, so the tokeniser keeps them whole.
+    #[serde(default)]
+    pub brands: Vec<String>,
+    /// Phrases that raise a ticket of any category to grade I.
+    #[serde(default)]
+    pub escalation_phrases: Vec<String>,
+    /// Cues that, right before a word, deny it ("不是假烟"): the word then counts less.
+    #[serde(default)]
+    pub negations: Vec<String>,
+    /// Common input-method slips and their correct form (陪送 → 配送), fixed before matching.
+    #[serde(default)]
+    pub variants: BTreeMap<String, String>,
+}
+
+type Problem = (&'static str, String);
+
+impl TriageLexicon {
+    /// Entries must be non-empty, trimmed and unique within each list.
+    pub(super) fn check(&self) -> Result<(), Problem> {
+        words("places", &self.places)?;
+        words("brands", &self.brands)?;
+        words("escalation_phrases", &self.escalation_phrases)?;
+        words("negations", &self.negations)?;
+        for (wrong, right) in &self.variants {
+            if wrong.trim().is_empty() || right.trim().is_empty() {
+                return Err(("variants", "an entry is empty".into()));
+            }
+            if wrong == right || right.contains(wrong.as_str()) {
+                return Err((
+                    "variants",
+                    format!("`{wrong}` → `{right}` would replace itself again"),
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Checks the guide content of one category.
+pub(super) fn check_category(c: &Category) -> Result<(), Problem> {
+    if c.keywords.is_empty() {
+        return Err(("keywords", "list at least one keyword".into()));
+    }
+    words("keywords", &c.keywords)?;
+    words("phrases", &c.phrases)?;
+    if let Some(dup) = c.phrases.iter().find(|p| c.keywords.contains(p)) {
+        return Err(("phrases", format!("`{dup}` is already a keyword")));
+    }
+    words("escalation_phrases", &c.escalation_phrases)?;
+
+    if c.handling_steps.is_empty() || c.handling_steps.len() > MAX_STEPS {
+        return Err((
+            "handling_steps",
+            format!(
+                "list 1 to {MAX_STEPS} steps, not {}",
+                c.handling_steps.len()
+            ),
+        ));
+    }
+    texts("handling_steps", &c.handling_steps)?;
+
+    match &c.notice_wording {
+        Some(text) if text.trim().is_empty() => {
+            return Err(("notice_wording", "must not be empty".into()));
+        }
+        None if c.path == HandlingPath::Full => {
+            return Err((
+                "notice_wording",
+                "a category handled on site needs the notice wording".into(),
+            ));
+        }
+        _ => {}
+    }
+
+    if c.path != HandlingPath::DirectAnswer && c.report_evidence.is_empty() {
+        return Err((
+            "report_evidence",
+            "a category with a report needs its evidence kinds".into(),
+        ));
+    }
+    words("report_evidence", &c.report_evidence)?;
+    if let Some(unknown) = c
+        .report_evidence
+        .iter()
+        .find(|e| !EVIDENCE_KINDS.contains(&e.as_str()))
+    {
+        return Err((
+            "report_evidence",
+            format!(
+                "`{unknown}` is not an evidence kind (use one of {})",
+                EVIDENCE_KINDS.join(", ")
+            ),
+        ));
+    }
+
+    if c.path != HandlingPath::DirectAnswer && c.legal_basis.is_empty() {
+        return Err((
+            "legal_basis",
+            "a category with a report needs its legal basis".into(),
+        ));
+    }
+    texts("legal_basis", &c.legal_basis)?;
+
+    if c.reply_template.trim().is_empty() {
+        return Err(("reply_template", "must not be empty".into()));
+    }
+    placeholders(&c.reply_template).map_err(|m| ("reply_template", m))?;
+
+    for (grade, limits) in &c.sla {
+        limits.check(*grade).map_err(|m| ("sla", m))?;
+    }
+    Ok(())
+}
+
+/// Non-empty, trimmed, unique entries.
+fn words(field: &'static str, list: &[String]) -> Result<(), Problem> {
+    let mut seen = HashSet::new();
+    for w in list {
+        if w.trim().is_empty() {
+            return Err((field, "an entry is empty".into()));
+        }
+        if w.trim() != w {
+            return Err((field, format!("`{w}` has spaces around it")));
+        }
+        if !seen.insert(w.as_str()) {
+            return Err((field, format!("`{w}` appears twice")));
+        }
+    }
+    Ok(())
+}
+
+/// Non-empty entries.
+fn texts(field: &'static str, list: &[String]) -> Result<(), Problem> {
+    if list.iter().any(|t| t.trim().is_empty()) {
+        return Err((field, "an entry is empty".into()));
+    }
+    Ok(())
+}
+
+/// Every `{name}` is a known placeholder and every brace is closed.
+fn placeholders(template: &str) -> Result<(), String> {
+    let mut rest = template;
+    while let Some(open) = rest.find(['{', '}']) {
+        if rest[open..].starts_with('}') {
+            return Err("a `}` has no `{`".into());
+        }
+        let after = &rest[open + 1..];
+        let close = after
+            .find('}')
+            .ok_or_else(|| "a `{` is not closed".to_owned())?;
+        let name = &after[..close];
+        if !REPLY_PLACEHOLDERS.contains(&name) {
+            return Err(format!(
+                "`{{{name}}}` is not a placeholder (use one of {})",
+                REPLY_PLACEHOLDERS.join(", ")
+            ));
+        }
+        rest = &after[close + 1..];
+    }
+    Ok(())
+}
+
+impl Category {
+    /// The reply with each `{placeholder}` replaced by `fill(name)`; unknown or unfilled
+    /// placeholders are left as they are.
+    pub fn render_reply(&self, fill: impl Fn(&str) -> Option<String>) -> String {
+        let mut out = String::with_capacity(self.reply_template.len() + 64);
+        let mut rest = self.reply_template.as_str();
+        while let Some(open) = rest.find('{') {
+            out.push_str(&rest[..open]);
+            let after = &rest[open + 1..];
+            match after.find('}') {
+                Some(close) => {
+                    let name = &after[..close];
+                    match fill(name) {
+                        Some(value) => out.push_str(&value),
+                        None => out.push_str(&rest[open..open + close + 2]),
+                    }
+                    rest = &after[close + 1..];
+                }
+                None => {
+                    out.push_str(&rest[open..]);
+                    rest = "";
+                }
+            }
+        }
+        out.push_str(rest);
+        out
+    }
+}

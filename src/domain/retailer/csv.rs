@@ -1,0 +1,244 @@
+//! Parsing a registry import file: UTF-8 CSV (an optional BOM is skipped) with a header
+//! row naming the columns `licence,name,owner,address,town,lat,lng,market_inspector,
+//! account_manager` (any order; the last two may be left out). The result is every row,
+//! or every problem — each with its line number, the field and the reason — never a part.
+
+use std::collections::HashMap;
+
+use serde::Serialize;
+
+use super::{Retailer, RetailerDraft};
+
+/// Columns that must be in the header.
+pub const REQUIRED: [&str; 7] = ["licence", "name", "owner", "address", "town", "lat", "lng"];
+/// Columns that may be in the header.
+pub const OPTIONAL: [&str; 2] = ["market_inspector", "account_manager"];
+
+/// One problem in an import file.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct RowError {
+    /// 1-based line of the file (the header is line 1).
+    pub line: u64,
+    /// The column at fault; empty when the whole row (or file) is.
+    pub field: String,
+    pub message: String,
+}
+
+impl RowError {
+    fn new(line: u64, field: &str, message: impl Into<String>) -> Self {
+        Self {
+            line,
+            field: field.to_owned(),
+            message: message.into(),
+        }
+    }
+}
+
+/// Where each column sits in a row.
+struct Columns {
+    index: HashMap<&'static str, usize>,
+    width: usize,
+}
+
+impl Columns {
+    fn get<'r>(&self, row: &'r ::csv::StringRecord, name: &str) -> Option<&'r str> {
+        self.index.get(name).and_then(|&i| row.get(i))
+    }
+}
+
+fn header(row: &::csv::StringRecord) -> Result<Columns, Vec<RowError>> {
+    let mut index = HashMap::new();
+    let mut errors = Vec::new();
+    for (i, raw) in row.iter().enumerate() {
+        let name = raw
+            .trim()
+            .trim_start_matches('\u{feff}')
+            .to_ascii_lowercase();
+        match REQUIRED.iter().chain(&OPTIONAL).find(|c| **c == name) {
+            Some(known) if index.insert(*known, i).is_some() => {
+                errors.push(RowError::new(1, known, "this column appears twice"));
+            }
+            Some(_) => {}
+            None => errors.push(RowError::new(
+                1,
+                &name,
+                format!(
+                    "unknown column `{name}`; the columns are {} (the last two optional)",
+                    REQUIRED
+                        .iter()
+                        .chain(&OPTIONAL)
+                        .copied()
+                        .collect::<Vec<_>>()
+                        .join(",")
+                ),
+            )),
+        }
+    }
+    for required in REQUIRED {
+        if !index.contains_key(required) {
+            errors.push(RowError::new(
+                1,
+                required,
+                "this column is missing from the header",
+            ));
+        }
+    }
+    if errors.is_empty() {
+        Ok(Columns {
+            index,
+            width: row.len(),
+        })
+    } else {
+        Err(errors)
+    }
+}
+
+fn number(line: u64, field: &str, raw: Option<&str>, errors: &mut Vec<RowError>) -> Option<f64> {
+    let raw = raw.unwrap_or("").trim();
+    if raw.is_empty() {
+        errors.push(RowError::new(line, field, "is required"));
+        return None;
+    }
+    match raw.parse::<f64>() {
+        Ok(v) if v.is_finite() => Some(v),
+        _ => {
+            errors.push(RowError::new(
+                line,
+                field,
+                format!("`{raw}` is not a number"),
+            ));
+            None
+        }
+    }
+}
+
+/// Validates one data row into a retailer, or adds its problems to `errors`.
+fn row(
+    line: u64,
+    cols: &Columns,
+    record: &::csv::StringRecord,
+    errors: &mut Vec<RowError>,
+) -> Option<Retailer> {
+    if record.len() != cols.width {
+        errors.push(RowError::new(
+            line,
+            "",
+            format!("expected {} columns, found {}", cols.width, record.len()),
+        ));
+        return None;
+    }
+    let field = |name| cols.get(record, name).unwrap_or("").to_owned();
+    let opt = |name| cols.get(record, name).map(str::to_owned);
+    let before = errors.len();
+    let lat = number(line, "lat", cols.get(record, "lat"), errors);
+    let lng = number(line, "lng", cols.get(record, "lng"), errors);
+    let bad_number = errors.len() > before;
+    let draft = RetailerDraft {
+        licence: field("licence"),
+        name: field("name"),
+        owner: opt("owner"),
+        address: field("address"),
+        town: field("town"),
+        // A position that did not parse was reported above; a valid stand-in lets the
+        // other fields be checked without a second message about it.
+        lat: lat.filter(|_| !bad_number).unwrap_or(30.0),
+        lng: lng.filter(|_| !bad_number).unwrap_or(115.5),
+        market_inspector: opt("market_inspector"),
+        account_manager: opt("account_manager"),
+    };
+    match Retailer::new(draft) {
+        Ok(r) if !bad_number => Some(r),
+        Ok(_) => None,
+        Err(problems) => {
+            errors.extend(
+                problems
+                    .into_iter()
+                    .map(|p| RowError::new(line, p.field, p.message)),
+            );
+            None
+        }
+    }
+}
+
+/// Parses a whole import file: all retailers, or every problem found (sorted by line).
+pub fn parse(bytes: &[u8]) -> Result<Vec<Retailer>, Vec<RowError>> {
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    let text = std::str::from_utf8(bytes).map_err(|e| {
+        let line = 1 + bytes[..e.valid_up_to()]
+            .iter()
+            .filter(|&&b| b == b'\n')
+            .count() as u64;
+        vec![RowError::new(
+            line,
+            "",
+            "the file is not UTF-8 text (save it as \"CSV UTF-8\"; GBK is not accepted)",
+        )]
+    })?;
+    let mut reader = ::csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(text.as_bytes());
+    let mut records = reader.records();
+    let cols = match records.next() {
+        None => {
+            return Err(vec![RowError::new(
+                1,
+                "",
+                "the file is empty: a header row is needed",
+            )]);
+        }
+        Some(Err(e)) => {
+            return Err(vec![RowError::new(
+                1,
+                "",
+                format!("unreadable header: {e}"),
+            )]);
+        }
+        Some(Ok(h)) => header(&h)?,
+    };
+    let mut errors = Vec::new();
+    let mut retailers = Vec::new();
+    let mut seen: HashMap<String, u64> = HashMap::new();
+    for record in records {
+        let record = match record {
+            Ok(r) => r,
+            Err(e) => {
+                let line = e.position().map_or(0, |p| p.line());
+                errors.push(RowError::new(line, "", format!("unreadable row: {e}")));
+                continue;
+            }
+        };
+        let line = record.position().map_or(0, |p| p.line());
+        if record.iter().all(|f| f.trim().is_empty()) {
+            continue; // a blank row, as spreadsheets leave at the end
+        }
+        let licence = cols.get(&record, "licence").unwrap_or("").trim().to_owned();
+        if !licence.is_empty()
+            && let Some(first) = seen.get(&licence)
+        {
+            errors.push(RowError::new(
+                line,
+                "licence",
+                format!("duplicate licence `{licence}` (first at line {first})"),
+            ));
+            continue;
+        }
+        seen.insert(licence, line);
+        if let Some(r) = row(line, &cols, &record, &mut errors) {
+            retailers.push(r);
+        }
+    }
+    if retailers.is_empty() && errors.is_empty() {
+        errors.push(RowError::new(
+            2,
+            "",
+            "the file has a header but no retailer rows",
+        ));
+    }
+    if errors.is_empty() {
+        Ok(retailers)
+    } else {
+        errors.sort_by_key(|e| e.line);
+        Err(errors)
+    }
+}

@@ -1,0 +1,331 @@
+//! The analytics against figures computed by hand for a fixed history of three tickets
+//! (times in hours after 00:00; "now" is 23:00):
+//!
+//! - A, counterfeit (grade II, full): triaged 1, dispatched 2, arrived 3, on-site record 5,
+//!   report 9, review passed 10, approved 12, replied 13, satisfied visit and archived 20.
+//! - B, late_delivery (grade III, no on-site): triaged 10, report 14, returned by review
+//!   16, report 17, passed 18, approved 20, replied 21, unsatisfied visit 22 (reopened to
+//!   reporting, still open).
+//! - C, order_consultation (grade IV, direct answer): triaged 0.5, replied 2.5, no visit.
+
+#![allow(clippy::unwrap_used, reason = "tests")]
+
+use std::collections::BTreeMap;
+
+use time::Duration;
+
+use super::*;
+use crate::domain::catalog::BUILTIN_CATALOG;
+use crate::domain::catalog::Kind;
+use crate::domain::ids::{StaffId, TeamId, TicketId, TicketNumber, VehicleId};
+use crate::domain::role::{Principal, Role, Subject};
+use crate::domain::ticket::{
+    ApprovalDecision, Command, Location, NewTicket, Reporter, ReviewDecision, Source,
+};
+
+fn at(h: f64) -> Timestamp {
+    Timestamp::parse("2026-11-02T00:00:00Z").unwrap() + Duration::seconds_f64(h * 3600.0)
+}
+
+fn who(role: Role) -> Principal {
+    Principal::new(role, None)
+}
+
+fn new_ticket(category: &str, kind: Kind, catalog: &Catalog) -> Ticket {
+    let new = NewTicket {
+        source: Source::Hotline,
+        external_id: None,
+        kind,
+        category: Some(category.into()),
+        urgency: None,
+        description: "测试".into(),
+        reporter: Some(Reporter {
+            name: None,
+            phone: Some("13800000000".into()),
+            anonymous: false,
+        }),
+        location: Location::default(),
+        received_at: Some(at(0.0)),
+        possible_duplicate_of: None,
+    };
+    Ticket::receive(
+        new,
+        TicketId::generate(),
+        TicketNumber::new("WX", 2026, 1),
+        catalog,
+        at(0.0),
+    )
+    .unwrap()
+    .0
+}
+
+fn run(t: &mut Ticket, steps: Vec<(f64, Principal, Command)>, catalog: &Catalog) {
+    for (h, by, c) in steps {
+        t.execute(&c, &by, catalog, at(h))
+            .unwrap_or_else(|e| panic!("{c:?}: {e}"));
+    }
+}
+
+fn sections(names: &[&str]) -> BTreeMap<String, String> {
+    names
+        .iter()
+        .map(|n| ((*n).to_owned(), "写明".to_owned()))
+        .collect()
+}
+
+fn history() -> (Vec<Ticket>, Catalog) {
+    let catalog = Catalog::from_toml(BUILTIN_CATALOG, "catalog.toml").unwrap();
+    let d = || who(Role::Dispatcher);
+    let s = || who(Role::Supervisor);
+    let vehicle = Principal::new(
+        Role::Field,
+        Some(Subject::Vehicle("V-1".parse::<VehicleId>().unwrap())),
+    );
+    let writer: StaffId = "S-1".parse().unwrap();
+    let staff = Principal::new(Role::Field, Some(Subject::Staff(writer.clone())));
+    let triage = || Command::Triage {
+        category: None,
+        urgency: None,
+        position: None,
+        address_text: None,
+        retailer_licence: None,
+    };
+    let full_report = catalog
+        .get("counterfeit")
+        .unwrap()
+        .report_sections
+        .iter()
+        .map(String::as_str)
+        .collect::<Vec<_>>();
+    let desk_report = catalog
+        .get("late_delivery")
+        .unwrap()
+        .report_sections
+        .iter()
+        .map(String::as_str)
+        .collect::<Vec<_>>();
+
+    let mut a = new_ticket("counterfeit", Kind::Report, &catalog);
+    let dispatch = Command::Dispatch {
+        vehicle: "V-1".parse().unwrap(),
+        team: "T-1".parse::<TeamId>().unwrap(),
+        crew: vec![],
+    };
+    run(
+        &mut a,
+        vec![
+            (1.0, d(), triage()),
+            (2.0, d(), dispatch),
+            (3.0, vehicle.clone(), Command::Arrive),
+            (
+                5.0,
+                vehicle.clone(),
+                Command::RecordOnsite {
+                    findings: "查获".into(),
+                    actions: "登记".into(),
+                    evidence: vec![],
+                },
+            ),
+            (
+                9.0,
+                vehicle.clone(),
+                Command::SubmitReport {
+                    sections: sections(&full_report),
+                    evidence: vec![],
+                },
+            ),
+            (
+                10.0,
+                d(),
+                Command::Review {
+                    decision: ReviewDecision::Pass,
+                    reasons: vec![],
+                },
+            ),
+            (
+                12.0,
+                s(),
+                Command::Approve {
+                    decision: ApprovalDecision::Approve,
+                    reasons: vec![],
+                },
+            ),
+            (
+                13.0,
+                d(),
+                Command::Reply {
+                    text: "已处理".into(),
+                },
+            ),
+            (
+                20.0,
+                d(),
+                Command::RecordVisit {
+                    satisfaction: Satisfaction::Satisfied,
+                    comment: None,
+                },
+            ),
+            (20.0, d(), Command::Archive { note: None }),
+        ],
+        &catalog,
+    );
+
+    let mut b = new_ticket("late_delivery", Kind::Complaint, &catalog);
+    run(
+        &mut b,
+        vec![
+            (10.0, d(), triage()),
+            (10.0, d(), Command::Assign { staff: writer }),
+            (
+                14.0,
+                staff.clone(),
+                Command::SubmitReport {
+                    sections: sections(&desk_report),
+                    evidence: vec![],
+                },
+            ),
+            (
+                16.0,
+                d(),
+                Command::Review {
+                    decision: ReviewDecision::Return,
+                    reasons: vec!["核实不充分".into()],
+                },
+            ),
+            (
+                17.0,
+                staff.clone(),
+                Command::SubmitReport {
+                    sections: sections(&desk_report),
+                    evidence: vec![],
+                },
+            ),
+            (
+                18.0,
+                d(),
+                Command::Review {
+                    decision: ReviewDecision::Pass,
+                    reasons: vec![],
+                },
+            ),
+            (
+                20.0,
+                s(),
+                Command::Approve {
+                    decision: ApprovalDecision::Approve,
+                    reasons: vec![],
+                },
+            ),
+            (
+                21.0,
+                d(),
+                Command::Reply {
+                    text: "已协调".into(),
+                },
+            ),
+            (
+                22.0,
+                d(),
+                Command::RecordVisit {
+                    satisfaction: Satisfaction::Unsatisfied,
+                    comment: None,
+                },
+            ),
+        ],
+        &catalog,
+    );
+
+    let mut c = new_ticket("order_consultation", Kind::Consultation, &catalog);
+    run(
+        &mut c,
+        vec![
+            (0.5, d(), triage()),
+            (
+                2.5,
+                d(),
+                Command::Reply {
+                    text: "每周二".into(),
+                },
+            ),
+        ],
+        &catalog,
+    );
+    (vec![a, b, c], catalog)
+}
+
+fn close(a: f64, b: f64) -> bool {
+    (a - b).abs() < 0.001
+}
+
+#[test]
+fn stage_hours_and_the_pareto_view_match_the_hand_figures() {
+    let (tickets, _) = history();
+    let refs: Vec<&Ticket> = tickets.iter().collect();
+    let rows = stages(&refs, at(23.0));
+    let order: Vec<Stage> = rows.iter().map(|r| r.stage).collect();
+    assert_eq!(
+        order,
+        [
+            Stage::ReturnVisit,
+            Stage::Intake,
+            Stage::Report,
+            Stage::Review,
+            Stage::Approval,
+            Stage::Reply,
+            Stage::OnSite
+        ]
+    );
+    let row = |s: Stage| rows.iter().find(|r| r.stage == s).unwrap();
+    // Return visit: A 7, B 1, C 20.5 (open) = 28.5 of 66 hours.
+    assert!(close(row(Stage::ReturnVisit).total_hours, 28.5));
+    assert!(close(row(Stage::ReturnVisit).mean_hours, 9.5));
+    assert!(close(row(Stage::ReturnVisit).median_hours, 7.0));
+    assert!(close(row(Stage::ReturnVisit).share, 0.432));
+    // Intake: A 2, B 10, C 0.5.
+    assert!(close(row(Stage::Intake).mean_hours, 4.167));
+    assert!(close(row(Stage::Intake).median_hours, 2.0));
+    assert!(close(row(Stage::Intake).cumulative_share, 0.621));
+    // Report: A 4, B 4 + 1 + 1 (open again after the reopen) = 6.
+    assert_eq!(row(Stage::Report).tickets, 2);
+    assert!(close(row(Stage::Report).mean_hours, 5.0));
+    assert!(close(row(Stage::Review).total_hours, 4.0));
+    assert!(close(row(Stage::OnSite).total_hours, 3.0));
+    assert!(close(rows.last().unwrap().cumulative_share, 1.0));
+}
+
+#[test]
+fn rates_and_groups_match_the_hand_figures() {
+    let (tickets, catalog) = history();
+    let refs: Vec<&Ticket> = tickets.iter().collect();
+    let r = rates(&refs, &catalog);
+    assert_eq!(r.tickets, 3);
+    // Intake within limit: A 2 h ≤ 2 h, C 0.5 h ≤ 8 h; B 10 h > 8 h.
+    assert_eq!(r.response_rate, Some(0.667));
+    // Answered: A and C; B was reopened and has no reply now.
+    assert_eq!(r.resolution_rate, Some(0.667));
+    // Visits: A satisfied, B unsatisfied.
+    assert_eq!(r.satisfaction_rate, Some(0.5));
+    // Reports that reached review: A (no return), B (one return).
+    assert_eq!(r.rework_rate, Some(0.5));
+
+    let cats = by_category(&refs, at(23.0));
+    let cat = |k: &str| cats.iter().find(|g| g.key == k).unwrap();
+    assert!(close(cat("counterfeit").mean_handling_hours, 13.0));
+    assert_eq!(cat("counterfeit").satisfaction_rate, Some(1.0));
+    assert!(
+        close(cat("late_delivery").mean_handling_hours, 23.0),
+        "reopened: counted to now"
+    );
+    assert_eq!(cat("late_delivery").returns, 1);
+    assert_eq!(cat("late_delivery").satisfaction_rate, Some(0.0));
+    assert!(close(cat("order_consultation").mean_handling_hours, 2.5));
+    assert_eq!(cat("order_consultation").satisfaction_rate, None);
+    let teams = by_team(&refs, at(23.0));
+    assert_eq!(teams.len(), 1);
+    assert_eq!(teams[0].key, "T-1");
+    let depts = by_department(&refs, at(23.0));
+    let dept = |k: &str| depts.iter().find(|g| g.key == k).unwrap();
+    assert_eq!(dept("marketing").tickets, 1);
+    assert_eq!(dept("logistics").tickets, 1);
+    assert_eq!(dept("enforcement").tickets, 1);
+}

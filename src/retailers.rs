@@ -1,0 +1,162 @@
+//! The retailer registry service (零售户信息库): the registry and its search index in
+//! memory, loaded from the store at start. An import is all or nothing: the file is
+//! validated whole, every row is written in one atomic, durable `PutRecords` batch, and
+//! only then is a new index (old retailers plus the imported ones, which replace any with
+//! the same licence) swapped in. Searches read the current index without waiting for an
+//! import to finish.
+
+use std::sync::Arc;
+
+use parking_lot::RwLock;
+
+use crate::domain::retailer::csv::{RowError, parse};
+use crate::domain::retailer::search::{Hit, SearchIndex};
+use crate::domain::retailer::{Licence, Retailer};
+use crate::store::{RecordKind, Store, StoreError, Write};
+
+/// What an import did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ImportReport {
+    /// Rows written (new and replaced).
+    pub imported: usize,
+    /// Of those, rows that replaced a retailer with the same licence.
+    pub replaced: usize,
+}
+
+/// Why an import changed nothing.
+#[derive(Debug, thiserror::Error)]
+pub enum ImportError {
+    /// The file has problems; every one is listed.
+    #[error("{} row problem(s) in the file", .0.len())]
+    BadRows(Vec<RowError>),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// The registry and its search index.
+pub struct RetailerBook {
+    store: Arc<dyn Store>,
+    /// The current index; replaced whole by an import.
+    index: RwLock<Arc<SearchIndex>>,
+    /// One import at a time, so two imports cannot each build on the index before the
+    /// other and lose its rows.
+    importing: tokio::sync::Mutex<()>,
+}
+
+/// Runs CPU-heavy work (parsing, indexing) off the async workers when a runtime is there.
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, StoreError> {
+    match tokio::runtime::Handle::try_current() {
+        Ok(handle) => handle
+            .spawn_blocking(f)
+            .await
+            .map_err(|e| StoreError::Io(format!("registry worker failed: {e}"))),
+        Err(_) => Ok(f()),
+    }
+}
+
+impl RetailerBook {
+    /// Loads every stored retailer and indexes them.
+    pub fn load(store: Arc<dyn Store>) -> Result<RetailerBook, StoreError> {
+        let retailers = store
+            .records(RecordKind::Retailer)?
+            .iter()
+            .map(|bytes| serde_json::from_slice::<Retailer>(bytes))
+            .collect::<Result<Vec<_>, _>>()?;
+        let count = retailers.len();
+        let index = SearchIndex::build(retailers);
+        tracing::info!(retailers = count, "retailer registry loaded");
+        Ok(RetailerBook {
+            store,
+            index: RwLock::new(Arc::new(index)),
+            importing: tokio::sync::Mutex::new(()),
+        })
+    }
+
+    /// The current index (a snapshot: later imports do not change it).
+    pub fn snapshot(&self) -> Arc<SearchIndex> {
+        self.index.read().clone()
+    }
+
+    /// Imports a CSV file (see [`crate::domain::retailer::csv`]): every row or nothing.
+    pub async fn import(&self, csv: Vec<u8>) -> Result<ImportReport, ImportError> {
+        let rows = blocking(move || parse(&csv))
+            .await?
+            .map_err(ImportError::BadRows)?;
+        let _one_at_a_time = self.importing.lock().await;
+        let current = self.snapshot();
+        let replaced = rows
+            .iter()
+            .filter(|r| current.get(r.licence().as_str()).is_some())
+            .count();
+        let items = rows
+            .iter()
+            .map(|r| Ok((r.licence().to_string(), serde_json::to_vec(r)?)))
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        let imported = rows.len();
+        self.store
+            .submit(Write::PutRecords {
+                kind: RecordKind::Retailer,
+                items,
+            })
+            .await?;
+        // Durable now: build the new index from the old retailers plus the new rows.
+        let index = blocking(move || {
+            let mut all: Vec<Retailer> = current.retailers().to_vec();
+            all.extend(rows);
+            SearchIndex::build(all)
+        })
+        .await?;
+        let total = index.len();
+        *self.index.write() = Arc::new(index);
+        tracing::info!(imported, replaced, total, "retailers imported");
+        Ok(ImportReport { imported, replaced })
+    }
+
+    pub fn get(&self, licence: &str) -> Option<Retailer> {
+        self.snapshot().get(licence).cloned()
+    }
+
+    /// The best `limit` retailers for a query, with their scores.
+    pub fn search(&self, query: &str, limit: usize) -> Vec<(Retailer, f64)> {
+        let index = self.snapshot();
+        resolve(&index, index.search(query, limit))
+    }
+
+    /// Retailers mentioned in an intake's free text, best first; see
+    /// [`crate::domain::retailer::search::confident`] for when the first one is meant.
+    pub fn match_text(
+        &self,
+        description: &str,
+        address: &str,
+        limit: usize,
+    ) -> Vec<(Retailer, f64)> {
+        let index = self.snapshot();
+        resolve(&index, index.match_text(description, address, limit))
+    }
+
+    /// The raw hits of [`Self::match_text`] (licence and score).
+    pub fn match_hits(&self, description: &str, address: &str, limit: usize) -> Vec<Hit> {
+        self.snapshot().match_text(description, address, limit)
+    }
+
+    pub fn len(&self) -> usize {
+        self.snapshot().len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// True if a retailer with this licence is registered.
+    pub fn contains(&self, licence: &Licence) -> bool {
+        self.snapshot().get(licence.as_str()).is_some()
+    }
+}
+
+fn resolve(index: &SearchIndex, hits: Vec<Hit>) -> Vec<(Retailer, f64)> {
+    hits.into_iter()
+        .filter_map(|h| index.get(h.licence.as_str()).map(|r| (r.clone(), h.score)))
+        .collect()
+}

@@ -1,0 +1,4 @@
+//! The handling guide at work: SLA supervision driven by the manual clock, duplicates.
+
+mod duplicates;
+mod sla;
