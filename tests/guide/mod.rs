@@ -2,3 +2,4 @@
 
 mod duplicates;
 mod sla;
+mod stats;
