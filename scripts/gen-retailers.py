@@ -115,7 +115,7 @@ def shop_name(rng, town, short, street, village, surname):
 def generate_registry(rows):
     rng = random.Random(REGISTRY_SEED)
     share = sum(t[4] for t in TOWNS)
-    registry, names, addresses = [], set(), set()
+    registry, names, cores, addresses = [], set(), set(), set()
     for ti, (town, short, lat0, lng0, weight, streets) in enumerate(TOWNS):
         villages = sorted({vname(rng) for _ in range(12)})
         count = round(rows * weight / share)
@@ -128,7 +128,9 @@ def generate_registry(rows):
             street = rng.choice(streets)
             village = rng.choice(villages)
             name, core = shop_name(rng, town, short, street, village, surname)
-            if name in names:
+            # One shop name per town, whatever the prefix: 梅川镇老李烟酒店 and 梅川老李烟酒店
+            # would be the same shop to anyone reading them.
+            if name in names or (town, core) in cores:
                 continue
             if on_street:
                 address = f"{town}{street}{rng.randint(1, 388)}号"
@@ -144,6 +146,7 @@ def generate_registry(rows):
             lng = min(max(rng.gauss(lng0, spread), 115.375), 115.825)
             seq += 1
             names.add(name)
+            cores.add((town, core))
             addresses.add(address)
             registry.append({
                 "licence": f"4211821{ti + 1:02d}{seq:03d}",
@@ -366,16 +369,21 @@ def make_mentions(registry, exclude):
         address = r["address"] if rng.random() < 0.3 else ""
         out.append({"set": "dev" if i % 2 == 0 else "test", "description": text,
                     "address": address, "licence": r["licence"]})
-    for i in range(60):
+    # Negatives: texts naming no shop, or a shop with a name the registry does not have.
+    unknown = ["腾飞", "宏图", "锦绣", "金桥", "祥云", "瑞丰", "永利", "新世纪", "红太阳", "金海",
+               "开心", "万福", "振兴", "德胜", "同心", "喜洋洋"]
+    negatives = 0
+    while negatives < 40:
         t = rng.choice(TOWNS)
-        lucky = rng.choice(LUCKY)
+        lucky = rng.choice(unknown)
         kind = rng.choice(["超市", "烟酒店", "便利店"])
-        if f"{lucky}{kind}" in names or f"{t[0]}{lucky}{kind}" in names:
+        if any(lucky in n for n in names):
             continue
         text = rng.choice(NEGATIVE_TEMPLATES).format(
             short=t[1], street=rng.choice(t[5]), lucky=lucky, kind=kind)
-        out.append({"set": "dev" if i % 2 == 0 else "test", "description": text,
+        out.append({"set": "dev" if negatives % 2 == 0 else "test", "description": text,
                     "address": "", "licence": None})
+        negatives += 1
     return out
 
 

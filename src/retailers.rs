@@ -9,9 +9,9 @@ use std::sync::Arc;
 
 use parking_lot::RwLock;
 
+use crate::domain::retailer::Retailer;
 use crate::domain::retailer::csv::{RowError, parse};
-use crate::domain::retailer::search::{Hit, SearchIndex};
-use crate::domain::retailer::{Licence, Retailer};
+use crate::domain::retailer::search::{Hit, SearchIndex, confident};
 use crate::store::{RecordKind, Store, StoreError, Write};
 
 /// What an import did.
@@ -21,6 +21,15 @@ pub struct ImportReport {
     pub imported: usize,
     /// Of those, rows that replaced a retailer with the same licence.
     pub replaced: usize,
+}
+
+/// What `match_text` found in an intake's text.
+#[derive(Clone, Debug)]
+pub struct TextMatch {
+    /// Best first, with scores 0..1.
+    pub candidates: Vec<(Retailer, f64)>,
+    /// True if the first candidate can be taken as the retailer meant without asking.
+    pub confident: bool,
 }
 
 /// Why an import changed nothing.
@@ -124,21 +133,16 @@ impl RetailerBook {
         resolve(&index, index.search(query, limit))
     }
 
-    /// Retailers mentioned in an intake's free text, best first; see
-    /// [`crate::domain::retailer::search::confident`] for when the first one is meant.
-    pub fn match_text(
-        &self,
-        description: &str,
-        address: &str,
-        limit: usize,
-    ) -> Vec<(Retailer, f64)> {
+    /// Retailers mentioned in an intake's free text (description and address as the
+    /// citizen gave them), best first, and whether the first one can be taken as meant
+    /// (see [`confident`] for the threshold).
+    pub fn match_text(&self, description: &str, address: &str, limit: usize) -> TextMatch {
         let index = self.snapshot();
-        resolve(&index, index.match_text(description, address, limit))
-    }
-
-    /// The raw hits of [`Self::match_text`] (licence and score).
-    pub fn match_hits(&self, description: &str, address: &str, limit: usize) -> Vec<Hit> {
-        self.snapshot().match_text(description, address, limit)
+        let hits = index.match_text(description, address, limit);
+        TextMatch {
+            confident: confident(&hits),
+            candidates: resolve(&index, hits),
+        }
     }
 
     pub fn len(&self) -> usize {
@@ -147,11 +151,6 @@ impl RetailerBook {
 
     pub fn is_empty(&self) -> bool {
         self.len() == 0
-    }
-
-    /// True if a retailer with this licence is registered.
-    pub fn contains(&self, licence: &Licence) -> bool {
-        self.snapshot().get(licence.as_str()).is_some()
     }
 }
 

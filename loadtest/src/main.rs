@@ -32,7 +32,7 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Intake(args) => report_failure("intake", runtime(intake_main(args))),
         Command::Ingest(args) => report_failure("ingest", runtime(ingest_main(args))),
-        Command::Nearest(args) => report_failure("nearest", runtime(nearest_main(args))),
+        Command::Nearest(args) => report_failure("nearest", current_thread(nearest_main(args))),
         other => {
             eprintln!(
                 "loadtest {}: not yet implemented in this version (`intake`, `ingest` and \
@@ -53,6 +53,14 @@ fn report_failure(scenario: &str, result: Result<ExitCode>) -> ExitCode {
 
 fn runtime(main: impl Future<Output = Result<ExitCode>>) -> Result<ExitCode> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(main)
+}
+
+/// One thread for latency timing: no hop between worker threads on either side.
+fn current_thread(main: impl Future<Output = Result<ExitCode>>) -> Result<ExitCode> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
     runtime.block_on(main)

@@ -154,6 +154,11 @@ pub struct Category {
     /// Time limits that differ from the global ones, per grade (absent grades use the global).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub sla: BTreeMap<Urgency, StageLimits>,
+    /// How much this category's words count against other categories' (default 1): above 1
+    /// for a category named by the kind of request rather than its topic (a suggestion
+    /// about deliveries is a suggestion), or by a channel that outranks the goods sold.
+    #[serde(default = "guide::default_triage_weight")]
+    pub triage_weight: f64,
 }
 
 /// Hours allowed per stage for one grade.

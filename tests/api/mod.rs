@@ -5,3 +5,4 @@ mod errors;
 mod events;
 mod lifecycle;
 mod panic;
+mod retailers;

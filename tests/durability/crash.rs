@@ -365,8 +365,10 @@ async fn acknowledged_intakes_survive_kill9() {
             r.writes,
             r.acked
         );
+        // Every round must batch at least somewhat; the strong check is over all rounds
+        // below, so one round starved of CPU by other tests cannot fail it alone.
         assert!(
-            r.flushes * 2.0 < r.writes,
+            r.flushes < r.writes,
             "round {round}: no group commit: {} flushes for {} writes",
             r.flushes,
             r.writes
@@ -427,6 +429,10 @@ async fn acknowledged_intakes_survive_kill9() {
 
     let flushes: f64 = rounds.iter().map(|r| r.flushes).sum();
     let writes: f64 = rounds.iter().map(|r| r.writes).sum();
+    assert!(
+        flushes * 2.0 < writes,
+        "no group commit: {flushes} flushes for {writes} writes over {ROUNDS} rounds"
+    );
     eprintln!(
         "crash: {ROUNDS} rounds, {} acknowledged in all, {present} present by id after the last \
          crash; group commit: {flushes} flushes for {writes} writes ({:.1} writes per flush)",

@@ -43,6 +43,12 @@ pub struct IngestArgs {
     #[arg(long, value_delimiter = ',', default_value = "1", value_parser = parse_batch)]
     pub batch: Vec<usize>,
 
+    /// At rate 0: application pings (one after every few frames) a socket may have
+    /// unanswered before it waits, so it sends as fast as the engine handles its frames;
+    /// 0 sends open loop, as fast as the kernel takes them (the engine then buffers).
+    #[arg(long, default_value_t = 4)]
+    pub inflight: usize,
+
     /// Measured time of each phase, after its warm-up.
     #[arg(long, default_value = "10s", value_parser = parse_duration)]
     pub duration: Duration,

@@ -128,6 +128,7 @@ pub async fn run(args: &IngestArgs, seed: u64, mut stop: StopSignal) -> Result<I
     }
     let http = reqwest::Client::builder()
         .timeout(Duration::from_secs(30))
+        .pool_max_idle_per_host(0)
         .no_proxy()
         .build()?;
     scrape(&http, &metrics_url, ACCEPTED)
@@ -349,6 +350,7 @@ async fn run_phase(
         index,
         rate,
         batch,
+        inflight: args.inflight,
         start,
         measure_from,
         end,
@@ -445,6 +447,7 @@ fn summarise(
     IngestPhase {
         rate_hz: p.rate,
         batch: p.batch,
+        inflight: (p.rate == 0.0).then_some(p.inflight),
         sockets,
         target_fixes_per_s: (p.rate > 0.0).then_some(sockets as f64 * p.rate * p.batch as f64),
         window_s,

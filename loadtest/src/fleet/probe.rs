@@ -179,24 +179,36 @@ pub fn counter_sum(text: &str, name: &str) -> f64 {
         .sum()
 }
 
-/// Reads `/metrics` and returns (counter, the instant half-way through the request).
+/// Reads `/metrics` and returns (counter, the instant half-way through the request). A
+/// busy engine may drop a connection: up to three attempts, each on a fresh connection
+/// (the client should keep no idle connections).
 pub async fn scrape(
     http: &reqwest::Client,
     metrics_url: &str,
     name: &str,
 ) -> Result<(f64, Instant)> {
-    let sent = Instant::now();
-    let text = http
-        .get(metrics_url)
-        .send()
-        .await
-        .and_then(|r| r.error_for_status())
-        .with_context(|| format!("GET {metrics_url}"))?
-        .text()
-        .await
-        .with_context(|| format!("reading {metrics_url}"))?;
-    let done = Instant::now();
-    Ok((counter_sum(&text, name), sent + (done - sent) / 2))
+    let mut last_error = None;
+    for _ in 0..3 {
+        let sent = Instant::now();
+        let got = async {
+            http.get(metrics_url)
+                .send()
+                .await?
+                .error_for_status()?
+                .text()
+                .await
+        }
+        .await;
+        match got {
+            Ok(text) => {
+                let done = Instant::now();
+                return Ok((counter_sum(&text, name), sent + (done - sent) / 2));
+            }
+            Err(e) => last_error = Some(e),
+        }
+    }
+    Err(last_error.map_or_else(|| anyhow::anyhow!("no attempt"), anyhow::Error::from))
+        .with_context(|| format!("GET {metrics_url}"))
 }
 
 #[cfg(test)]

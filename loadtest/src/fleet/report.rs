@@ -29,6 +29,8 @@ pub struct ServerUse {
 pub struct IngestPhase {
     pub rate_hz: f64,
     pub batch: usize,
+    /// At rate 0: unanswered pings allowed per socket (0 = open loop).
+    pub inflight: Option<usize>,
     pub sockets: usize,
     /// `sockets × rate × batch`; absent for rate 0 (as fast as possible).
     pub target_fixes_per_s: Option<f64>,
@@ -101,10 +103,10 @@ impl IngestReport {
         );
         out.push_str("|--:|--:|--:|--:|--:|--:|:--|--:|--:|--:|--:|\n");
         for p in &self.phases {
-            let rate = if p.rate_hz > 0.0 {
-                format!("{}", p.rate_hz)
-            } else {
-                "max".into()
+            let rate = match (p.rate_hz > 0.0, p.inflight) {
+                (true, _) => format!("{}", p.rate_hz),
+                (false, Some(0)) => "max, open loop".into(),
+                (false, _) => "max".into(),
             };
             let _ = writeln!(
                 out,
@@ -165,6 +167,7 @@ mod tests {
         IngestPhase {
             rate_hz: 5.0,
             batch: 1,
+            inflight: None,
             sockets: 100,
             target_fixes_per_s: Some(500.0),
             window_s: 10.0,

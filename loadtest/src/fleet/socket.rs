@@ -1,11 +1,14 @@
 //! One simulated vehicle app: a `/ws/vehicle` socket opened from a chosen local loopback
 //! address (a `TcpSocket` bound to it, then tokio-tungstenite's `client_async`), which
 //! reads the `hello` frame, sets its status to `available` and waits for the `ack`, then
-//! follows the run's commands: between phases it sends an application `ping` every few
-//! seconds (the engine closes silent sockets); in a phase it sends `position` frames at
-//! the phase's rate (0 = back to back, as fast as the socket takes them) until the phase
-//! ends. A reader task counts what the engine sends back: `error` frames by code and the
-//! fixes they refuse. Counts go to the phase's shared atomic counters.
+//! follows the run's commands: between phases it sends a WebSocket ping every few seconds
+//! (the engine closes silent sockets); in a phase it sends `position` frames at the
+//! phase's rate until the phase ends. Rate 0 means as fast as the engine takes them: a
+//! closed loop where an application `ping` follows every few frames and at most
+//! `inflight` pings may be unanswered (the engine answers in order, after the fixes before
+//! it were handled), so what is measured is what the engine processes, not what the
+//! kernel buffers; `inflight` 0 sends open loop. A reader task counts what the engine
+//! sends back: `error` frames by code, the fixes they refuse, and the `pong`s.
 
 use std::collections::BTreeMap;
 use std::net::{IpAddr, SocketAddr};
@@ -17,7 +20,7 @@ use anyhow::{Context, Result, bail};
 use futures_util::{SinkExt, StreamExt};
 use rand::Rng;
 use tokio::net::TcpSocket;
-use tokio::sync::watch;
+use tokio::sync::{Notify, watch};
 use tokio::time::{Instant, MissedTickBehavior};
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
@@ -40,6 +43,8 @@ pub struct Phase {
     pub rate: f64,
     /// Fixes per frame.
     pub batch: usize,
+    /// At rate 0: unanswered application pings allowed per socket (0 = open loop).
+    pub inflight: usize,
     pub start: Instant,
     pub measure_from: Instant,
     pub end: Instant,
@@ -154,13 +159,26 @@ async fn expect_frame(ws: &mut Ws, kind: &str) -> Result<()> {
         .with_context(|| format!("no `{kind}` frame within {HANDSHAKE_TIMEOUT:?}"))?
 }
 
+/// Answers to application pings, shared by a socket's reader and sender.
+#[derive(Debug, Default)]
+struct Flow {
+    pongs: AtomicU64,
+    notify: Notify,
+}
+
 /// Drives an open socket through the run's commands; returns the last position sent.
 pub async fn drive(ws: Ws, mut mover: Mover, mut cmds: watch::Receiver<Command>) -> (f64, f64) {
     let (mut sink, mut stream) = ws.split();
     let reader_cmds = cmds.clone();
+    let flow = Arc::new(Flow::default());
+    let reader_flow = flow.clone();
     let reader = tokio::spawn(async move {
         while let Some(msg) = stream.next().await {
             match msg {
+                Ok(Message::Text(t)) if t.contains(r#""type":"pong""#) => {
+                    reader_flow.pongs.fetch_add(1, Ordering::Relaxed);
+                    reader_flow.notify.notify_one();
+                }
                 Ok(Message::Text(t)) if t.contains(r#""type":"error""#) => {
                     count_error(&reader_cmds, t.as_str())
                 }
@@ -169,6 +187,7 @@ pub async fn drive(ws: Ws, mut mover: Mover, mut cmds: watch::Receiver<Command>)
             }
         }
     });
+    let mut pings = 0u64;
     let mut done: Option<usize> = None;
     loop {
         let cmd = cmds.borrow_and_update().clone();
@@ -176,7 +195,12 @@ pub async fn drive(ws: Ws, mut mover: Mover, mut cmds: watch::Receiver<Command>)
             Command::Finish => break,
             Command::Run(p) if done != Some(p.index) => {
                 done = Some(p.index);
-                if let Err(key) = run_phase(&mut sink, &mut mover, &p, &mut cmds).await {
+                let mut link = Link {
+                    sink: &mut sink,
+                    flow: &flow,
+                    pings: &mut pings,
+                };
+                if let Err(key) = run_phase(&mut link, &mut mover, &p, &mut cmds).await {
                     p.counters.error(key, 1);
                     break;
                 }
@@ -187,7 +211,7 @@ pub async fn drive(ws: Ws, mut mover: Mover, mut cmds: watch::Receiver<Command>)
         tokio::select! {
             changed = cmds.changed() => if changed.is_err() { break },
             _ = tokio::time::sleep(KEEPALIVE) => {
-                if sink.send(Message::text(r#"{"type":"ping"}"#)).await.is_err() {
+                if sink.send(Message::Ping(Default::default())).await.is_err() {
                     break;
                 }
             }
@@ -213,9 +237,22 @@ fn count_error(cmds: &watch::Receiver<Command>, text: &str) {
     }
 }
 
+/// The sending half of a socket with its ping accounting.
+struct Link<'a, S> {
+    sink: &'a mut S,
+    flow: &'a Flow,
+    /// Application pings sent over the socket's life.
+    pings: &'a mut u64,
+}
+
+/// Frames between two application pings at rate 0: fewer for big frames.
+fn ping_every(batch: usize) -> u64 {
+    if batch >= 10 { 1 } else { 8 }
+}
+
 /// Sends frames for one phase; `Err` names the failure that ended the socket.
 async fn run_phase<S>(
-    sink: &mut S,
+    link: &mut Link<'_, S>,
     mover: &mut Mover,
     p: &Phase,
     cmds: &mut watch::Receiver<Command>,
@@ -234,6 +271,8 @@ where
         tokio::time::sleep_until(p.start).await;
         None
     };
+    let closed_loop = ticker.is_none() && p.inflight > 0;
+    let mut frames = 0u64;
     loop {
         if let Some(t) = ticker.as_mut() {
             tokio::select! {
@@ -242,13 +281,25 @@ where
                 _ = cmds.changed() => return Ok(()),
             }
         }
+        // Closed loop: wait while too many pings are unanswered.
+        while closed_loop
+            && link
+                .pings
+                .saturating_sub(link.flow.pongs.load(Ordering::Relaxed))
+                >= p.inflight as u64
+        {
+            tokio::select! {
+                _ = link.flow.notify.notified() => {}
+                _ = tokio::time::sleep_until(p.end) => return Ok(()),
+            }
+        }
         let started = Instant::now();
         if started >= p.end || cmds.has_changed().unwrap_or(true) {
             return Ok(());
         }
         let frame = mover.frame(now_us(), p.batch);
         tokio::select! {
-            sent = sink.send(Message::text(frame)) => {
+            sent = link.sink.send(Message::text(frame)) => {
                 if sent.is_err() {
                     return Err("send_failed");
                 }
@@ -256,6 +307,7 @@ where
             // A frame still queued at the end is not counted as sent.
             _ = tokio::time::sleep_until(p.end) => return Ok(()),
         }
+        frames += 1;
         let c = &p.counters;
         if started < p.measure_from {
             c.warmup_fixes.fetch_add(p.batch as u64, Ordering::Relaxed);
@@ -263,8 +315,18 @@ where
             c.fixes.fetch_add(p.batch as u64, Ordering::Relaxed);
             c.frames.fetch_add(1, Ordering::Relaxed);
         }
-        if ticker.is_none() {
-            // Back to back: let the other sockets of this thread have a turn.
+        if closed_loop && frames.is_multiple_of(ping_every(p.batch)) {
+            if link
+                .sink
+                .send(Message::text(r#"{"type":"ping"}"#))
+                .await
+                .is_err()
+            {
+                return Err("send_failed");
+            }
+            *link.pings += 1;
+        } else if ticker.is_none() {
+            // Open loop, back to back: let the other sockets of this thread have a turn.
             tokio::task::yield_now().await;
         }
     }

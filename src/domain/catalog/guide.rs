@@ -46,6 +46,14 @@ pub const REPLY_PLACEHOLDERS: &[&str] = &[
 /// Most handling steps a category may list.
 const MAX_STEPS: usize = 12;
 
+/// Bounds of a category's `triage_weight`.
+const TRIAGE_WEIGHTS: std::ops::RangeInclusive<f64> = 0.1..=10.0;
+
+/// The `triage_weight` of a category that does not set one.
+pub(super) fn default_triage_weight() -> f64 {
+    1.0
+}
+
 /// Guide-wide words for auto-triage (`[triage]` in the guide).
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -62,6 +70,14 @@ pub struct TriageLexicon {
     /// Cues that, right before a word, deny it ("不是假烟"): the word then counts less.
     #[serde(default)]
     pub negations: Vec<String>,
+    /// Quantities that make a bulk lead grade I, as unit → least count (`件 = 2`, `条 = 50`);
+    /// they apply to categories that have escalation phrases.
+    #[serde(default)]
+    pub escalation_quantities: BTreeMap<String, u64>,
+    /// Cues that make the words after them a passing remark ("听说他还卖点假的"): those
+    /// words count less, so the main complaint wins.
+    #[serde(default)]
+    pub hedges: Vec<String>,
     /// Common input-method slips and their correct form (陪送 → 配送), fixed before matching.
     #[serde(default)]
     pub variants: BTreeMap<String, String>,
@@ -76,6 +92,21 @@ impl TriageLexicon {
         words("brands", &self.brands)?;
         words("escalation_phrases", &self.escalation_phrases)?;
         words("negations", &self.negations)?;
+        words("hedges", &self.hedges)?;
+        for (unit, least) in &self.escalation_quantities {
+            if unit.chars().count() != 1 {
+                return Err((
+                    "escalation_quantities",
+                    format!("`{unit}` is not a one-character unit"),
+                ));
+            }
+            if *least == 0 {
+                return Err((
+                    "escalation_quantities",
+                    format!("`{unit}`: the least count must be above 0"),
+                ));
+            }
+        }
         for (wrong, right) in &self.variants {
             if wrong.trim().is_empty() || right.trim().is_empty() {
                 return Err(("variants", "an entry is empty".into()));
@@ -163,6 +194,17 @@ pub(super) fn check_category(c: &Category) -> Result<(), Problem> {
 
     for (grade, limits) in &c.sla {
         limits.check(*grade).map_err(|m| ("sla", m))?;
+    }
+    if !TRIAGE_WEIGHTS.contains(&c.triage_weight) {
+        return Err((
+            "triage_weight",
+            format!(
+                "{} is not between {} and {}",
+                c.triage_weight,
+                TRIAGE_WEIGHTS.start(),
+                TRIAGE_WEIGHTS.end()
+            ),
+        ));
     }
     Ok(())
 }

@@ -151,10 +151,11 @@ fn search_finds_the_archetype_and_ignores_noise() {
     assert!(hits[0].score > 0.9 && hits.windows(2).all(|w| w[0].score >= w[1].score));
     assert!(idx.search("！！ ", 5).is_empty());
     assert!(idx.search("老李烟酒店", 0).is_empty());
-    assert_eq!(
-        idx.search("烟", 3).len(),
-        0,
-        "one character makes no bigram hit"
+    let one = idx.search("鑫", 3);
+    assert_eq!(one.len(), 3, "one character finds shops that have it");
+    assert!(
+        one.iter()
+            .all(|h| idx.get(h.licence.as_str()).unwrap().name().contains('鑫'))
     );
 }
 

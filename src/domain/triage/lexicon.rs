@@ -1,7 +1,8 @@
 //! The triage lexicon, built once from the handling guide: each keyword and phrase with the
 //! categories that list it and its weight. Weights are inverse-document-frequency over the
 //! guide itself — a word listed by one category says more than one listed by five — and
-//! phrases weigh more than single words because they are more specific.
+//! phrases weigh more than single words because they are more specific. Terms are indexed
+//! by their first character so scoring is one pass over the text.
 
 use std::collections::HashMap;
 
@@ -25,17 +26,30 @@ pub(super) struct Posting {
     pub weight: f64,
 }
 
-/// Keywords (looked up by jieba token) and phrases (found in the normalised text).
+/// A keyword or phrase of the guide and the categories that list it.
+#[derive(Clone, Debug)]
+pub(super) struct Term {
+    /// Lowercased, as it must appear in the normalised text.
+    pub text: String,
+    /// Phrases match anywhere; keywords must be a jieba token or get a discount.
+    pub phrase: bool,
+    pub postings: Vec<Posting>,
+}
+
+/// Every term, indexed by its first character for a single pass over the text.
 #[derive(Clone, Debug)]
 pub(super) struct Lexicon {
     pub categories: Vec<CategoryEntry>,
     /// Index of the category used when nothing matches (`other`, else the last one).
     pub fallback: usize,
-    pub keywords: HashMap<String, Vec<Posting>>,
-    /// Longest first, so a longer phrase is found before the phrases inside it.
-    pub phrases: Vec<(String, Vec<Posting>)>,
+    pub terms: Vec<Term>,
+    /// First character → indices into `terms`, longest term first.
+    pub by_first_char: HashMap<char, Vec<usize>>,
     pub negations: Vec<String>,
+    pub hedges: Vec<String>,
     pub global_escalation: Vec<String>,
+    /// Unit → least count that makes a bulk lead grade I.
+    pub quantities: Vec<(char, u64)>,
     /// (wrong, right), longest wrong form first.
     pub variants: Vec<(String, String)>,
 }
@@ -55,41 +69,48 @@ impl Lexicon {
             (1.0 + n / df).ln()
         };
 
-        let mut keywords: HashMap<String, Vec<Posting>> = HashMap::new();
-        let mut phrases: HashMap<String, Vec<Posting>> = HashMap::new();
+        let mut terms: Vec<Term> = Vec::new();
+        let mut index_of: HashMap<(String, bool), usize> = HashMap::new();
         let mut categories = Vec::with_capacity(catalog.categories().len());
         for (i, c) in catalog.categories().iter().enumerate() {
-            for k in &c.keywords {
-                let key = k.to_lowercase();
-                keywords.entry(key).or_default().push(Posting {
-                    category: i,
-                    weight: idf(k),
+            let listed = c
+                .keywords
+                .iter()
+                .map(|k| (k, false, idf(k)))
+                .chain(c.phrases.iter().map(|p| (p, true, idf(p) * PHRASE_BOOST)));
+            for (term, phrase, weight) in listed {
+                let key = (term.to_lowercase(), phrase);
+                let at = *index_of.entry(key.clone()).or_insert_with(|| {
+                    terms.push(Term {
+                        text: key.0,
+                        phrase,
+                        postings: Vec::new(),
+                    });
+                    terms.len() - 1
                 });
-            }
-            for p in &c.phrases {
-                let key = p.to_lowercase();
-                phrases.entry(key).or_default().push(Posting {
+                terms[at].postings.push(Posting {
                     category: i,
-                    weight: idf(p) * PHRASE_BOOST,
+                    weight: weight * c.triage_weight,
                 });
             }
             categories.push(CategoryEntry {
                 code: c.code.clone(),
                 urgency: c.urgency,
-                escalation_phrases: c
-                    .escalation_phrases
-                    .iter()
-                    .map(|p| p.to_lowercase())
-                    .collect(),
+                escalation_phrases: lowercase(&c.escalation_phrases),
             });
         }
-        let mut phrases: Vec<_> = phrases.into_iter().collect();
-        phrases.sort_by(|a, b| {
-            b.0.chars()
-                .count()
-                .cmp(&a.0.chars().count())
-                .then(a.0.cmp(&b.0))
-        });
+        let mut by_first_char: HashMap<char, Vec<usize>> = HashMap::new();
+        for (i, t) in terms.iter().enumerate() {
+            if let Some(first) = t.text.chars().next() {
+                by_first_char.entry(first).or_default().push(i);
+            }
+        }
+        for list in by_first_char.values_mut() {
+            list.sort_by(|&a, &b| {
+                let (a, b) = (&terms[a], &terms[b]);
+                b.text.len().cmp(&a.text.len()).then(b.phrase.cmp(&a.phrase))
+            });
+        }
 
         let triage = catalog.triage();
         let mut variants: Vec<(String, String)> = triage
@@ -105,13 +126,15 @@ impl Lexicon {
         Self {
             categories,
             fallback,
-            keywords,
-            phrases,
-            negations: triage.negations.clone(),
-            global_escalation: triage
-                .escalation_phrases
+            terms,
+            by_first_char,
+            negations: lowercase(&triage.negations),
+            hedges: lowercase(&triage.hedges),
+            global_escalation: lowercase(&triage.escalation_phrases),
+            quantities: triage
+                .escalation_quantities
                 .iter()
-                .map(|p| p.to_lowercase())
+                .filter_map(|(unit, &least)| unit.chars().next().map(|u| (u, least)))
                 .collect(),
             variants,
         }
@@ -123,11 +146,16 @@ impl Lexicon {
         catalog: &'a Catalog,
     ) -> impl Iterator<Item = &'a str> {
         let triage = catalog.triage();
-        self.keywords
-            .keys()
-            .map(String::as_str)
+        self.terms
+            .iter()
+            .filter(|t| !t.phrase)
+            .map(|t| t.text.as_str())
             .chain(triage.places.iter().map(String::as_str))
             .chain(triage.brands.iter().map(String::as_str))
             .filter(|w| w.chars().count() >= 2)
     }
+}
+
+fn lowercase(list: &[String]) -> Vec<String> {
+    list.iter().map(|p| p.to_lowercase()).collect()
 }

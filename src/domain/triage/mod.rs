@@ -8,7 +8,10 @@
 mod lexicon;
 mod normalise;
 mod score;
+mod urgency;
 
+#[cfg(test)]
+mod dev_probe;
 #[cfg(test)]
 mod eval;
 #[cfg(test)]
@@ -65,8 +68,7 @@ impl std::fmt::Debug for Classifier {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Classifier")
             .field("categories", &self.lexicon.categories.len())
-            .field("keywords", &self.lexicon.keywords.len())
-            .field("phrases", &self.lexicon.phrases.len())
+            .field("terms", &self.lexicon.terms.len())
             .finish()
     }
 }
@@ -92,12 +94,7 @@ impl Classifier {
         let ranked = self.rank(&scored.scores);
         let best = ranked.first().map_or(self.lexicon.fallback, |&(i, _)| i);
         let entry = &self.lexicon.categories[best];
-        let escalated_by = entry
-            .escalation_phrases
-            .iter()
-            .chain(&self.lexicon.global_escalation)
-            .find(|p| text.contains(p.as_str()))
-            .cloned();
+        let escalated_by = urgency::escalation(&self.lexicon, best, &text);
         let urgency = if escalated_by.is_some() {
             Urgency::I
         } else {

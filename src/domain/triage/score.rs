@@ -1,8 +1,12 @@
-//! Scoring: every category gets the sum of the weights of its guide terms found in the
-//! normalised text — phrases by substring, keywords by jieba token (search mode, so the
-//! parts of a long word count too). Each term counts once. A word denied by a negation cue
-//! just before it ("不是假烟") counts little, and a keyword inside a matched phrase counts
-//! less (the phrase already carries it, and "送货员态度" is not a late-delivery word).
+//! Scoring: every category gets the weights of its guide terms found in the normalised
+//! text — phrases anywhere, keywords where jieba (search mode, so the parts of a long word
+//! count too) cut them as a token, or at a discount where it cut the text differently.
+//! Each term counts once, and each further term of a category a little less. A word denied
+//! by a negation cue just before it ("不是假烟") counts little, one after a hedge ("听说")
+//! half, and a keyword inside a matched phrase or a longer keyword less (the phrase
+//! already carries it, and "送货员态度" is not a late-delivery word).
+
+use std::collections::{HashMap, HashSet};
 
 use jieba_rs::Jieba;
 
@@ -11,10 +15,19 @@ use super::normalise::is_clause_break;
 
 /// Share of its weight a denied term keeps.
 const NEGATED: f64 = 0.1;
-/// Share of its weight a keyword inside a matched phrase keeps.
+/// Share of its weight a keyword inside a matched phrase or longer keyword keeps.
 const INSIDE_PHRASE: f64 = 0.5;
+/// Share of its weight a keyword keeps when jieba cut the text differently around it.
+const UNALIGNED: f64 = 0.6;
 /// How many characters before a term a negation cue may stand.
 const NEGATION_REACH: usize = 4;
+/// Share of its weight a term after a hedge ("听说", "估计") keeps.
+const HEDGED: f64 = 0.5;
+/// How many characters before a term a hedge may stand.
+const HEDGE_REACH: usize = 6;
+/// Each further term of a category counts this share of the one before it (terms taken
+/// strongest first), so one clear signal is not outvoted by a pile of loose mentions.
+const DECAY: f64 = 0.6;
 
 /// One guide term found in the text.
 #[derive(Clone, Debug, PartialEq)]
@@ -33,49 +46,77 @@ pub(super) struct Scores {
 
 /// Scores the normalised `text` against the lexicon.
 pub(super) fn score(lexicon: &Lexicon, jieba: &Jieba, text: &str) -> Scores {
-    let mut scores = vec![0.0; lexicon.categories.len()];
-    let mut hits: Vec<Hit> = Vec::new();
-    let mut spans: Vec<(usize, usize)> = Vec::new();
-
-    for (phrase, postings) in &lexicon.phrases {
-        let mut found = None;
-        for (start, _) in text.match_indices(phrase.as_str()) {
-            let end = start + phrase.len();
-            if spans.iter().any(|&(s, e)| s <= start && end <= e) {
-                continue;
-            }
-            let factor = negation_factor(lexicon, text, start);
-            found = Some(found.map_or(factor, |f: f64| f.max(factor)));
-            spans.push((start, end));
-        }
-        if let Some(factor) = found {
-            add(&mut scores, &mut hits, phrase, postings, factor);
-        }
-    }
-
-    let mut seen: Vec<&str> = Vec::new();
-    for token in jieba.cut_for_search(text, true) {
-        let Some(postings) = lexicon.keywords.get(token.word) else {
+    let tokens: HashSet<(usize, usize)> = jieba
+        .cut_for_search(text, true)
+        .into_iter()
+        .map(|t| (t.byte_start, t.byte_end))
+        .collect();
+    // Every occurrence of every term: (term, start, end), found in one pass.
+    let mut found: Vec<(usize, usize, usize)> = Vec::new();
+    for (start, ch) in text.char_indices() {
+        let Some(candidates) = lexicon.by_first_char.get(&ch) else {
             continue;
         };
-        if seen.contains(&token.word) {
-            continue;
+        for &t in candidates {
+            let term = &lexicon.terms[t].text;
+            if text[start..].starts_with(term.as_str()) {
+                found.push((t, start, start + term.len()));
+            }
         }
-        seen.push(token.word);
-        let inside = spans
-            .iter()
-            .any(|&(s, e)| s <= token.byte_start && token.byte_end <= e);
-        let factor = negation_factor(lexicon, text, token.byte_start)
-            * if inside { INSIDE_PHRASE } else { 1.0 };
-        add(&mut scores, &mut hits, token.word, postings, factor);
+    }
+    // Phrases before keywords, longer before shorter: a term inside one already taken
+    // counts less (or, for a phrase inside a phrase, not at all).
+    found.sort_by(|a, b| {
+        let (ta, tb) = (&lexicon.terms[a.0], &lexicon.terms[b.0]);
+        tb.phrase
+            .cmp(&ta.phrase)
+            .then(tb.text.len().cmp(&ta.text.len()))
+            .then(a.1.cmp(&b.1))
+    });
+    let mut taken: Vec<(usize, usize)> = Vec::new();
+    let mut best: HashMap<usize, f64> = HashMap::new();
+    for &(t, start, end) in &found {
+        let term = &lexicon.terms[t];
+        let inside = taken.iter().any(|&(s, e)| s <= start && end <= e);
+        let mut factor = cue_factor(lexicon, text, start, end);
+        if term.phrase {
+            if inside {
+                continue;
+            }
+        } else {
+            let aligned = tokens.contains(&(start, end));
+            if !aligned && term.text.chars().count() < 2 {
+                continue;
+            }
+            if !aligned {
+                factor *= UNALIGNED;
+            }
+            if inside {
+                factor *= INSIDE_PHRASE;
+            }
+        }
+        taken.push((start, end));
+        let slot = best.entry(t).or_insert(0.0);
+        *slot = slot.max(factor);
+    }
+    let mut hits: Vec<Hit> = Vec::new();
+    for (&t, &factor) in &best {
+        let term = &lexicon.terms[t];
+        add(&mut hits, &term.text, &term.postings, factor);
+    }
+    hits.sort_by(|a, b| b.weight.total_cmp(&a.weight).then(a.term.cmp(&b.term)));
+    let mut scores = vec![0.0; lexicon.categories.len()];
+    let mut share = vec![1.0; lexicon.categories.len()];
+    for h in &hits {
+        scores[h.category] += h.weight * share[h.category];
+        share[h.category] *= DECAY;
     }
     Scores { scores, hits }
 }
 
-fn add(scores: &mut [f64], hits: &mut Vec<Hit>, term: &str, postings: &[Posting], factor: f64) {
+fn add(hits: &mut Vec<Hit>, term: &str, postings: &[Posting], factor: f64) {
     for p in postings {
         let weight = p.weight * factor;
-        scores[p.category] += weight;
         hits.push(Hit {
             term: term.to_owned(),
             category: p.category,
@@ -84,28 +125,44 @@ fn add(scores: &mut [f64], hits: &mut Vec<Hit>, term: &str, postings: &[Posting]
     }
 }
 
-/// [`NEGATED`] when a negation cue stands within reach before byte `start` in the same
-/// clause, else 1.
-fn negation_factor(lexicon: &Lexicon, text: &str, start: usize) -> f64 {
+/// How much of its weight the term at `start..end` keeps given the cues before it in its
+/// clause: [`NEGATED`] after a negation, [`HEDGED`] after a hedge, else 1.
+fn cue_factor(lexicon: &Lexicon, text: &str, start: usize, end: usize) -> f64 {
     let before = &text[..start];
     let clause_start = before
         .char_indices()
         .rev()
-        .take(NEGATION_REACH + 4)
         .find(|&(_, ch)| is_clause_break(ch))
         .map_or(0, |(i, ch)| i + ch.len_utf8());
-    let window_start = before
-        .char_indices()
-        .rev()
-        .nth(NEGATION_REACH + 3)
-        .map_or(0, |(i, _)| i)
-        .max(clause_start);
-    let window = &before[window_start..];
-    let denied = lexicon.negations.iter().any(|cue| {
-        window.find(cue.as_str()).is_some_and(|at| {
-            // The cue must end within NEGATION_REACH characters of the term.
-            window[at + cue.len()..].chars().count() < NEGATION_REACH
+    let clause = &before[clause_start..];
+    if negated(&lexicon.negations, clause, &text[end..]) {
+        NEGATED
+    } else if cue_within(&lexicon.hedges, clause, HEDGE_REACH) {
+        HEDGED
+    } else {
+        1.0
+    }
+}
+
+/// Whether a negation cue ends within [`NEGATION_REACH`] characters before the term.
+/// Not a denial: "是不是假烟" (a question), and a clause that ends in 吗 ("这不是超范围了
+/// 吗", a rhetorical question).
+fn negated(cues: &[String], clause: &str, after: &str) -> bool {
+    let denied = cues.iter().any(|cue| {
+        clause.match_indices(cue.as_str()).any(|(at, _)| {
+            !clause[..at].ends_with('是')
+                && clause[at + cue.len()..].chars().count() < NEGATION_REACH
         })
     });
-    if denied { NEGATED } else { 1.0 }
+    let clause_end = after.find(is_clause_break).unwrap_or(after.len());
+    denied && !after[..clause_end].contains('吗')
+}
+
+/// Whether one of `cues` ends within `reach` characters before the end of `clause`.
+fn cue_within(cues: &[String], clause: &str, reach: usize) -> bool {
+    cues.iter().any(|cue| {
+        clause
+            .match_indices(cue.as_str())
+            .any(|(at, _)| clause[at + cue.len()..].chars().count() < reach)
+    })
 }

@@ -1,0 +1,131 @@
+//! Grading: a ticket takes its category's default grade, raised to I (never lowered) when
+//! an escalation phrase of that category or a guide-wide one appears, or — for categories
+//! that have escalation phrases at all (goods that can come in bulk) — when a quantity
+//! reaches the guide's threshold for its unit ("三十多条", "5箱", "几十件").
+
+use super::lexicon::Lexicon;
+
+/// The phrase or quantity that raises a ticket of `category` to grade I, if any.
+pub(super) fn escalation(lexicon: &Lexicon, category: usize, text: &str) -> Option<String> {
+    let entry = &lexicon.categories[category];
+    if let Some(p) = entry
+        .escalation_phrases
+        .iter()
+        .chain(&lexicon.global_escalation)
+        .find(|p| text.contains(p.as_str()))
+    {
+        return Some(p.clone());
+    }
+    if entry.escalation_phrases.is_empty() {
+        return None;
+    }
+    large_quantity(&lexicon.quantities, text)
+}
+
+/// The first "number + unit" in `text` at or above the unit's threshold.
+fn large_quantity(thresholds: &[(char, u64)], text: &str) -> Option<String> {
+    let chars: Vec<(usize, char)> = text.char_indices().collect();
+    let mut i = 0;
+    while i < chars.len() {
+        if !is_numeral(chars[i].1) {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        while i < chars.len() && is_numeral(chars[i].1) {
+            i += 1;
+        }
+        let value = parse_number(chars[start..i].iter().map(|&(_, c)| c));
+        let mut j = i;
+        // "十多条", "二十来箱", "百余件".
+        while j < chars.len() && matches!(chars[j].1, '多' | '来' | '余') {
+            j += 1;
+        }
+        let Some(&(_, unit)) = chars.get(j) else {
+            break;
+        };
+        if let Some(&(_, min)) = thresholds.iter().find(|&&(u, _)| u == unit) {
+            if value >= min {
+                let end = chars.get(j + 1).map_or(text.len(), |&(b, _)| b);
+                return Some(text[chars[start].0..end].to_owned());
+            }
+        }
+    }
+    None
+}
+
+fn is_numeral(ch: char) -> bool {
+    ch.is_ascii_digit() || "零一二两三四五六七八九十百千万几".contains(ch)
+}
+
+/// Reads Arabic or Chinese numerals; 几 ("a few") counts as 3, so 几十 is 30, 十几 is 13.
+fn parse_number(chars: impl Iterator<Item = char>) -> u64 {
+    let (mut total, mut pending, mut arabic) = (0u64, None::<u64>, None::<u64>);
+    for ch in chars {
+        if let Some(d) = ch.to_digit(10) {
+            arabic = Some(arabic.unwrap_or(0).saturating_mul(10).saturating_add(u64::from(d)));
+            continue;
+        }
+        if let Some(a) = arabic.take() {
+            pending = Some(a);
+        }
+        let digit = match ch {
+            '零' => Some(0),
+            '一' => Some(1),
+            '二' | '两' => Some(2),
+            '三' | '几' => Some(3),
+            '四' => Some(4),
+            '五' => Some(5),
+            '六' => Some(6),
+            '七' => Some(7),
+            '八' => Some(8),
+            '九' => Some(9),
+            _ => None,
+        };
+        if let Some(d) = digit {
+            pending = Some(d);
+            continue;
+        }
+        let scale = match ch {
+            '十' => 10,
+            '百' => 100,
+            '千' => 1000,
+            _ => 10_000,
+        };
+        if scale == 10_000 {
+            total = (total + pending.take().unwrap_or(0)).saturating_mul(scale);
+        } else {
+            total = total.saturating_add(pending.take().unwrap_or(1).saturating_mul(scale));
+        }
+    }
+    total + pending.or(arabic).unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_chinese_and_arabic_numbers() {
+        let n = |s: &str| parse_number(s.chars());
+        assert_eq!(n("30"), 30);
+        assert_eq!(n("三十"), 30);
+        assert_eq!(n("几十"), 30);
+        assert_eq!(n("十几"), 13);
+        assert_eq!(n("两百"), 200);
+        assert_eq!(n("一百二十"), 120);
+        assert_eq!(n("十"), 10);
+        assert_eq!(n("五"), 5);
+        assert_eq!(n("3万"), 30_000);
+    }
+
+    #[test]
+    fn finds_quantities_over_the_threshold() {
+        let t = [('件', 2), ('箱', 2), ('条', 50)];
+        assert_eq!(large_quantity(&t, "拉了三十多条烟"), None);
+        assert_eq!(large_quantity(&t, "拉了六十多条烟").as_deref(), Some("六十多条"));
+        assert_eq!(large_quantity(&t, "一条烟,5箱货").as_deref(), Some("5箱"));
+        assert_eq!(large_quantity(&t, "好几十件").as_deref(), Some("几十件"));
+        assert_eq!(large_quantity(&t, "就一件"), None);
+    }
+}
