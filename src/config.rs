@@ -35,6 +35,7 @@ pub struct DispatchSettings {
     pub max_fix_age_s: u64,
     pub max_clock_skew_s: u64,
     pub max_offer_km: f64,
+    pub own_team_margin_s: u64,
     pub persist_fixes_every_s: u64,
     pub arbiters: usize,
 }

@@ -54,7 +54,15 @@ pub fn store_is_empty(engine: &Engine) -> Result<bool, DemoError> {
 }
 
 /// Loads squads, staff, vehicles and tickets into an empty store.
+/// The synthetic registry of Wuxue retailers (`scripts/gen-retailers.py`).
+const DEMO_RETAILERS: &[u8] = include_bytes!("../config/demo/retailers.csv");
+
 pub async fn load(engine: &Engine) -> Result<(), DemoError> {
+    engine
+        .retailers
+        .import(DEMO_RETAILERS.to_vec())
+        .await
+        .map_err(err)?;
     let squads = [
         (
             "T-ENF-1",
@@ -275,6 +283,7 @@ impl Demo<'_> {
             },
             received_at: None,
             possible_duplicate_of: None,
+            retailer_candidates: Vec::new(),
         };
         let platform = Principal::new(Role::Platform, Some(Subject::Label("demo".into())));
         Ok(self

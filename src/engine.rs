@@ -114,6 +114,7 @@ impl Engine {
             clock: clock.clone(),
             grid: grid.clone(),
             bus: bus.clone(),
+            retailers: retailers.clone(),
             settings: settings.dispatch.clone(),
         })));
         SlaSupervisor::new(Arc::new(SlaDeps {

@@ -159,3 +159,46 @@ fn resolve(index: &SearchIndex, hits: Vec<Hit>) -> Vec<(Retailer, f64)> {
         .filter_map(|h| index.get(h.licence.as_str()).map(|r| (r.clone(), h.score)))
         .collect()
 }
+
+impl RetailerBook {
+    /// Resolves an intake's place against the registry: a named licence fills in the
+    /// position; otherwise a confident match in the description and address names the
+    /// retailer and its position; failing that, the likely retailers are kept for the
+    /// dispatcher to confirm at triage.
+    pub fn resolve(&self, new: &mut crate::domain::ticket::NewTicket) {
+        use crate::domain::ticket::RetailerCandidate;
+        let loc = &mut new.location;
+        if let Some(licence) = loc.retailer_licence.as_deref() {
+            if let Some(r) = self.get(licence) {
+                loc.position.get_or_insert(r.position());
+            }
+            return;
+        }
+        let found = self.match_text(
+            &new.description,
+            loc.address_text.as_deref().unwrap_or(""),
+            5,
+        );
+        match found.candidates.first() {
+            Some((r, _)) if found.confident => {
+                loc.retailer_licence = Some(r.licence().as_str().to_owned());
+                loc.position.get_or_insert(r.position());
+            }
+            _ => {
+                new.retailer_candidates = found
+                    .candidates
+                    .iter()
+                    // Up to five shops sharing a name or address fragment with the text:
+                    // the dispatcher, who can call back, is the judge of weak matches.
+                    .filter(|(_, score)| *score > 0.0)
+                    .map(|(r, score)| RetailerCandidate {
+                        licence: r.licence().as_str().to_owned(),
+                        name: r.name().to_owned(),
+                        address: r.address().to_owned(),
+                        score: (score * 1000.0).round() / 1000.0,
+                    })
+                    .collect();
+            }
+        }
+    }
+}

@@ -42,6 +42,7 @@ pub struct DispatchDeps {
     pub clock: Arc<dyn Clock>,
     pub grid: Addr<HexGridActor>,
     pub bus: Arc<EventBus>,
+    pub retailers: Arc<crate::retailers::RetailerBook>,
     pub settings: DispatchSettings,
 }
 

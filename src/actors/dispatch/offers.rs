@@ -41,7 +41,7 @@ impl DispatcherActor {
         exclude.extend(self.reserved.keys().cloned());
         NearestQuery {
             origin: site,
-            limit: 1,
+            limit: 8,
             max_radius_m: (s.max_offer_km > 0.0).then_some(s.max_offer_km * 1000.0),
             department: ticket.department,
             team: None,
@@ -51,6 +51,18 @@ impl DispatcherActor {
             now: self.deps.clock.now(),
             exclude,
         }
+    }
+
+    /// The squad of the market inspector responsible for the ticket's retailer, if known.
+    fn own_team(&self, ticket: &Ticket) -> Option<crate::domain::ids::TeamId> {
+        let licence = ticket.location.retailer_licence.as_deref()?;
+        let inspector = self
+            .deps
+            .retailers
+            .get(licence)?
+            .market_inspector()?
+            .clone();
+        self.deps.roster.staff(&inspector).ok().flatten()?.team_id
     }
 
     pub(super) fn release(&self, vehicle: &VehicleId, offer_id: OfferId, outcome: OfferOutcome) {
@@ -126,6 +138,9 @@ impl DispatcherActor {
                     return Box::pin(fut::ready(Err(DispatchError::NoSite)));
                 };
                 let query = self.query(&ticket, site);
+                let own_team = self.own_team(&ticket);
+                let s = &self.deps.settings;
+                let margin_m = s.own_team_margin_s as f64 * s.travel_speed_kmh / 3.6;
                 let grid = deps.grid.clone();
                 let radius = query.max_radius_m;
                 Box::pin(async move {
@@ -133,16 +148,24 @@ impl DispatcherActor {
                         .send(FindNearest(query))
                         .await
                         .map_err(|_| DispatchError::Busy)?;
-                    let best = found.into_iter().next().ok_or_else(|| {
+                    let best = found.first().ok_or_else(|| {
                         DispatchError::NoCandidate(
                             radius
                                 .map(|r| format!(" within {:.1} km", r / 1000.0))
                                 .unwrap_or_default(),
                         )
                     })?;
+                    // The retailer's own inspector's squad knows the shop: it goes first
+                    // when its vehicle is within the margin of the nearest.
+                    let own = own_team.as_ref().and_then(|team| {
+                        found
+                            .iter()
+                            .find(|c| c.team == *team && c.distance_m - best.distance_m <= margin_m)
+                    });
+                    let pick = own.unwrap_or(best);
                     Ok(Chosen {
-                        vehicle_id: best.id,
-                        distance_m: Some(best.distance_m),
+                        vehicle_id: pick.id.clone(),
+                        distance_m: Some(pick.distance_m),
                     })
                 })
                     as futures_util::future::LocalBoxFuture<'static, Result<Chosen, DispatchError>>

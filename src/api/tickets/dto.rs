@@ -141,6 +141,7 @@ impl IntakeRequest {
             },
             received_at: self.received_at,
             possible_duplicate_of: None,
+            retailer_candidates: Vec::new(),
         })
     }
 }
@@ -244,6 +245,9 @@ pub struct TicketDto {
     pub possible_duplicate_of: Option<String>,
     /// SLA warnings raised in the current stage.
     pub sla: SlaDto,
+    /// Registry retailers the text may be about, for the dispatcher to confirm at triage.
+    #[schema(value_type = Vec<Object>)]
+    pub retailer_candidates: Vec<Value>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -334,6 +338,11 @@ impl TicketDto {
             merged_into: t.merged_into.map(|i| i.to_string()),
             duplicates: t.duplicates.iter().map(|i| i.to_string()).collect(),
             possible_duplicate_of: t.possible_duplicate_of.map(|i| i.to_string()),
+            retailer_candidates: t
+                .retailer_candidates
+                .iter()
+                .filter_map(|c| serde_json::to_value(c).ok())
+                .collect(),
             sla: SlaDto {
                 warned: t.sla.warned,
                 overdue: t.sla.overdue,

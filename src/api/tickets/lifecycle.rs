@@ -105,10 +105,21 @@ async fn triage(
     let b: TriageRequest = crate::api::json_body(&body)?;
     check_opt("address_text", &b.address_text, 500)?;
     check_opt("retailer_licence", &b.retailer_licence, 32)?;
+    let mut position = b.location.map(LatLngDto::parse).transpose()?;
+    if let Some(licence) = &b.retailer_licence {
+        // Confirming a registry retailer places the ticket at the shop.
+        let shop = engine.retailers.get(licence).ok_or_else(|| {
+            ApiError::rule(
+                "unknown_retailer",
+                format!("no retailer `{licence}` in the registry"),
+            )
+        })?;
+        position.get_or_insert(shop.position());
+    }
     let command = Command::Triage {
         category: b.category,
         urgency: b.urgency,
-        position: b.location.map(LatLngDto::parse).transpose()?,
+        position,
         address_text: b.address_text,
         retailer_licence: b.retailer_licence,
     };

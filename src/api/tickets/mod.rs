@@ -70,7 +70,8 @@ async fn intake(
 ) -> Result<HttpResponse, ApiError> {
     let by = caller.require(&[Role::Platform, Role::Dispatcher])?.clone();
     let body: IntakeRequest = crate::api::json_body(&body)?;
-    let new = body.into_new_ticket()?;
+    let mut new = body.into_new_ticket()?;
+    engine.retailers.resolve(&mut new);
     let intake = engine.tickets.intake(new, by).await?;
     let dto = TicketDto::new(&intake.ticket, caller.role(), &engine.catalog);
     if intake.created {

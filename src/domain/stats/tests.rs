@@ -47,6 +47,7 @@ fn new_ticket(category: &str, kind: Kind, catalog: &Catalog) -> Ticket {
         location: Location::default(),
         received_at: Some(at(0.0)),
         possible_duplicate_of: None,
+        retailer_candidates: Vec::new(),
     };
     Ticket::receive(
         new,

@@ -216,6 +216,9 @@ impl Ticket {
                 urgency_from_default,
                 overridden,
             } => {
+                if location.retailer_licence.is_some() {
+                    self.retailer_candidates.clear();
+                }
                 self.category = Some(category.clone());
                 self.urgency = Some(*urgency);
                 self.department = Some(*department);

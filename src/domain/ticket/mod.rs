@@ -83,6 +83,15 @@ pub struct Location {
     pub retailer_licence: Option<String>,
 }
 
+/// A registry retailer the intake text may be about, for a dispatcher to confirm.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RetailerCandidate {
+    pub licence: String,
+    pub name: String,
+    pub address: String,
+    pub score: f64,
+}
+
 /// Who is handling the ticket: the vehicle sent, its squad and the staff involved.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Assignment {
@@ -216,6 +225,10 @@ pub struct Ticket {
     /// SLA warnings raised in the current stage.
     #[serde(default)]
     pub sla: sla::SlaMarks,
+    /// Registry retailers the text may be about, when none was certain; cleared once
+    /// triage names the retailer.
+    #[serde(default)]
+    pub retailer_candidates: Vec<RetailerCandidate>,
     /// Every return visit's outcome, including those that reopened the ticket.
     #[serde(default)]
     pub visit_history: Vec<Satisfaction>,
@@ -238,6 +251,8 @@ pub struct NewTicket {
     pub received_at: Option<Timestamp>,
     /// Set by intake when an open ticket looks like the same case.
     pub possible_duplicate_of: Option<TicketId>,
+    /// Set by intake when the registry holds several likely retailers.
+    pub retailer_candidates: Vec<RetailerCandidate>,
 }
 
 /// The current stage's deadline and the overall one, derived from the guide.
@@ -313,6 +328,7 @@ impl Ticket {
             offers: Vec::new(),
             sla: sla::SlaMarks::default(),
             visit_history: Vec::new(),
+            retailer_candidates: new.retailer_candidates,
             possible_duplicate_of: new.possible_duplicate_of,
         };
         let event = EventKind::Received {

@@ -114,6 +114,7 @@ fn new_ticket(category: &str) -> NewTicket {
         location: Location::default(),
         received_at: None,
         possible_duplicate_of: None,
+        retailer_candidates: Vec::new(),
     }
 }
 
@@ -2543,6 +2544,7 @@ fn intake(codes: Vec<String>) -> impl Strategy<Value = NewTicket> {
                 location: Location::default(),
                 received_at: hours_ago.map(|h| start() + Duration::hours(-h)),
                 possible_duplicate_of: None,
+                retailer_candidates: Vec::new(),
             },
         )
 }

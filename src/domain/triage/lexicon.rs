@@ -45,6 +45,9 @@ pub(super) struct Lexicon {
     pub terms: Vec<Term>,
     /// First character → indices into `terms`, longest term first.
     pub by_first_char: HashMap<char, Vec<usize>>,
+    /// Single characters of the guide's terms → the categories whose terms use them, for
+    /// a weak back-off when no whole term matches ("包装是破的" → 破 → damaged goods).
+    pub chars: HashMap<char, Vec<Posting>>,
     pub negations: Vec<String>,
     pub hedges: Vec<String>,
     pub global_escalation: Vec<String>,
@@ -108,7 +111,10 @@ impl Lexicon {
         for list in by_first_char.values_mut() {
             list.sort_by(|&a, &b| {
                 let (a, b) = (&terms[a], &terms[b]);
-                b.text.len().cmp(&a.text.len()).then(b.phrase.cmp(&a.phrase))
+                b.text
+                    .len()
+                    .cmp(&a.text.len())
+                    .then(b.phrase.cmp(&a.phrase))
             });
         }
 
@@ -128,6 +134,7 @@ impl Lexicon {
             fallback,
             terms,
             by_first_char,
+            chars: char_postings(catalog, n),
             negations: lowercase(&triage.negations),
             hedges: lowercase(&triage.hedges),
             global_escalation: lowercase(&triage.escalation_phrases),
@@ -154,6 +161,41 @@ impl Lexicon {
             .chain(triage.brands.iter().map(String::as_str))
             .filter(|w| w.chars().count() >= 2)
     }
+}
+
+/// Share of a term's weight a single shared character carries.
+const CHAR_BACKOFF: f64 = 0.1;
+/// Characters used by this many categories or more say nothing.
+const CHAR_MAX_SPREAD: usize = 5;
+
+fn char_postings(catalog: &Catalog, n: f64) -> HashMap<char, Vec<Posting>> {
+    let mut users: HashMap<char, Vec<usize>> = HashMap::new();
+    for (i, c) in catalog.categories().iter().enumerate() {
+        for ch in c.keywords.iter().chain(&c.phrases).flat_map(|t| t.chars()) {
+            if !ch.is_alphanumeric() || ch.is_ascii() {
+                continue;
+            }
+            let list = users.entry(ch).or_default();
+            if !list.contains(&i) {
+                list.push(i);
+            }
+        }
+    }
+    users
+        .into_iter()
+        .filter(|(_, cats)| cats.len() < CHAR_MAX_SPREAD)
+        .map(|(ch, cats)| {
+            let weight = CHAR_BACKOFF * (1.0 + n / cats.len() as f64).ln();
+            let postings = cats
+                .into_iter()
+                .map(|category| Posting {
+                    category,
+                    weight: weight * catalog.categories()[category].triage_weight.min(1.0),
+                })
+                .collect();
+            (ch, postings)
+        })
+        .collect()
 }
 
 fn lowercase(list: &[String]) -> Vec<String> {

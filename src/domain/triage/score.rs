@@ -104,6 +104,18 @@ pub(super) fn score(lexicon: &Lexicon, jieba: &Jieba, text: &str) -> Scores {
         let term = &lexicon.terms[t];
         add(&mut hits, &term.text, &term.postings, factor);
     }
+    // Back-off: characters outside every matched term, each once.
+    let mut seen_chars: Vec<char> = Vec::new();
+    for (at, ch) in text.char_indices() {
+        if seen_chars.contains(&ch) || taken.iter().any(|&(s, e)| s <= at && at < e) {
+            continue;
+        }
+        if let Some(postings) = lexicon.chars.get(&ch) {
+            seen_chars.push(ch);
+            let factor = cue_factor(lexicon, text, at, at + ch.len_utf8());
+            add(&mut hits, ch.encode_utf8(&mut [0; 4]), postings, factor);
+        }
+    }
     hits.sort_by(|a, b| b.weight.total_cmp(&a.weight).then(a.term.cmp(&b.term)));
     let mut scores = vec![0.0; lexicon.categories.len()];
     let mut share = vec![1.0; lexicon.categories.len()];

@@ -63,7 +63,12 @@ fn parse_number(chars: impl Iterator<Item = char>) -> u64 {
     let (mut total, mut pending, mut arabic) = (0u64, None::<u64>, None::<u64>);
     for ch in chars {
         if let Some(d) = ch.to_digit(10) {
-            arabic = Some(arabic.unwrap_or(0).saturating_mul(10).saturating_add(u64::from(d)));
+            arabic = Some(
+                arabic
+                    .unwrap_or(0)
+                    .saturating_mul(10)
+                    .saturating_add(u64::from(d)),
+            );
             continue;
         }
         if let Some(a) = arabic.take() {
@@ -123,7 +128,10 @@ mod tests {
     fn finds_quantities_over_the_threshold() {
         let t = [('件', 2), ('箱', 2), ('条', 50)];
         assert_eq!(large_quantity(&t, "拉了三十多条烟"), None);
-        assert_eq!(large_quantity(&t, "拉了六十多条烟").as_deref(), Some("六十多条"));
+        assert_eq!(
+            large_quantity(&t, "拉了六十多条烟").as_deref(),
+            Some("六十多条")
+        );
         assert_eq!(large_quantity(&t, "一条烟,5箱货").as_deref(), Some("5箱"));
         assert_eq!(large_quantity(&t, "好几十件").as_deref(), Some("几十件"));
         assert_eq!(large_quantity(&t, "就一件"), None);
