@@ -215,8 +215,8 @@ done
 REDIS_VERSION="$(redis-server --version | awk '{print $3}' | tr -d 'v=')"
 
 # ---- (a) and (b): ingest over vehicle sockets --------------------------------------------
-RATE_SINGLE="$(awk -v t="$TARGET_SINGLE" -v n="$VEHICLES" 'BEGIN { printf "%.4f", t / n }')"
-RATE_BATCH="$(awk -v t="$TARGET_BATCH" -v n="$VEHICLES" -v b="$BATCH" 'BEGIN { printf "%.4f", t / (n * b) }')"
+RATE_SINGLE="$(awk -v t="$TARGET_SINGLE" -v n="$VEHICLES" 'BEGIN { printf "%.4g", t / n }')"
+RATE_BATCH="$(awk -v t="$TARGET_BATCH" -v n="$VEHICLES" -v b="$BATCH" 'BEGIN { printf "%.4g", t / (n * b) }')"
 RATES="$RATE_SINGLE,$RATE_BATCH"
 BATCHES="1,$BATCH"
 PHASES=2

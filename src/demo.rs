@@ -325,6 +325,23 @@ fn triage() -> (Role, Option<Subject>, Command) {
 }
 
 async fn load_tickets(engine: &Engine) -> Result<(), DemoError> {
+    // One (synthetic) attachment of every evidence kind the guide asks for.
+    let mut kinds: Vec<String> = engine
+        .catalog
+        .categories()
+        .iter()
+        .flat_map(|c| c.report_evidence.clone())
+        .collect();
+    kinds.sort();
+    kinds.dedup();
+    let evidence: Vec<crate::domain::ticket::Evidence> = kinds
+        .into_iter()
+        .map(|k| crate::domain::ticket::Evidence {
+            reference: format!("demo-{k}"),
+            kind: k,
+            note: None,
+        })
+        .collect();
     let mut d = Demo { engine, n: 0 };
     let v1: VehicleId = id("V-01")?;
     let team: TeamId = id("T-ENF-1")?;
@@ -368,7 +385,7 @@ async fn load_tickets(engine: &Engine) -> Result<(), DemoError> {
             f.clone(),
             Command::SubmitReport {
                 sections,
-                evidence: Vec::new(),
+                evidence: evidence.clone(),
             },
         )
     };

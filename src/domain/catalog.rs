@@ -133,6 +133,10 @@ pub struct Category {
     /// Multi-word phrases that point to this category (matched on the normalised text).
     #[serde(default)]
     pub phrases: Vec<String>,
+    /// Phrases that settle the category on their own, whatever else the text is about
+    /// ("建议…" is a suggestion even when it is about deliveries).
+    #[serde(default)]
+    pub decisive_phrases: Vec<String>,
     /// Phrases that raise a ticket of this category to grade I (a major lead).
     #[serde(default)]
     pub escalation_phrases: Vec<String>,

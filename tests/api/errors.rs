@@ -186,10 +186,25 @@ async fn a_report_missing_sections_is_refused_with_the_list() {
         .iter()
         .filter_map(|m| m.as_str())
         .collect();
-    assert_eq!(
-        missing,
-        vec!["onsite_findings", "handling", "legal_basis", "conclusion"]
+    // Every empty section, then every evidence kind of the guide's template (the
+    // on-site record above carried none).
+    let guide = hotline_dispatch::domain::catalog::Catalog::from_toml(
+        hotline_dispatch::domain::catalog::BUILTIN_CATALOG,
+        "catalog.toml",
+    )
+    .expect("guide");
+    let mut expected: Vec<String> = ["onsite_findings", "handling", "legal_basis", "conclusion"]
+        .map(String::from)
+        .to_vec();
+    let template = guide.get("counterfeit").expect("category");
+    expected.extend(
+        template
+            .report_evidence
+            .iter()
+            .map(|k| format!("evidence:{k}")),
     );
+    assert_eq!(missing, expected);
+    assert!(missing.contains(&"evidence:photo"));
     let (_, after) = app.get(&format!("/tickets/{id}"), &d).await;
     assert_eq!(after["status"], "reporting");
     app.stop().await;

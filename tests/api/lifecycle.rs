@@ -30,7 +30,7 @@ async fn ok(app: &TestApp, path: &str, token: &str, body: Value) -> Value {
 fn full_report() -> Value {
     json!({ "sections": {
         "facts": "举报属实", "onsite_findings": "查获假烟 20 条", "handling": "先行登记保存",
-        "legal_basis": "《烟草专卖法》", "conclusion": "立案查处" } })
+        "legal_basis": "《烟草专卖法》", "conclusion": "立案查处" }, "evidence": crate::common::all_evidence() })
 }
 
 /// Creates a ticket and returns its id.
@@ -254,7 +254,7 @@ async fn a_no_onsite_complaint_is_reported_by_an_assigned_account_manager() {
         "field never sees the reporter"
     );
 
-    let sections = json!({ "sections": { "facts": "a", "verification": "b", "handling": "c", "conclusion": "d" } });
+    let sections = json!({ "sections": { "facts": "a", "verification": "b", "handling": "c", "conclusion": "d" }, "evidence": crate::common::all_evidence() });
     let v = ok(&app, &t("report"), &writer, sections).await;
     assert_eq!(v["status"], "in_review");
     ok(

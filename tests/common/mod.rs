@@ -169,6 +169,29 @@ impl TestApp {
     }
 }
 
+/// One piece of every evidence kind the handling guide requires of any category, as the
+/// `evidence` of a report body.
+pub fn all_evidence() -> Value {
+    let catalog = hotline_dispatch::domain::catalog::Catalog::from_toml(
+        hotline_dispatch::domain::catalog::BUILTIN_CATALOG,
+        "catalog.toml",
+    )
+    .expect("guide");
+    let mut kinds: Vec<String> = catalog
+        .categories()
+        .iter()
+        .flat_map(|c| c.report_evidence.clone())
+        .collect();
+    kinds.sort();
+    kinds.dedup();
+    Value::Array(
+        kinds
+            .into_iter()
+            .map(|k| json!({ "kind": k, "reference": format!("att-{k}") }))
+            .collect(),
+    )
+}
+
 /// A typical intake body with canary personal data.
 pub fn intake(external_id: &str, category: Option<&str>, kind: &str) -> Value {
     json!({

@@ -429,8 +429,10 @@ async fn acknowledged_intakes_survive_kill9() {
 
     let flushes: f64 = rounds.iter().map(|r| r.flushes).sum();
     let writes: f64 = rounds.iter().map(|r| r.writes).sum();
+    // Quiet, a flush carries 7-9 writes here; with the machine busy (other tests, builds)
+    // fewer. Fewer than 1.5 on average would mean writes are not being grouped.
     assert!(
-        flushes * 2.0 < writes,
+        flushes * 1.5 < writes,
         "no group commit: {flushes} flushes for {writes} writes over {ROUNDS} rounds"
     );
     eprintln!(

@@ -123,7 +123,7 @@ fn report_body() -> Value {
         "handling": "先行登记保存，下达通知书",
         "legal_basis": "《烟草专卖法》第三十二条",
         "conclusion": "举报属实",
-    }})
+    }, "evidence": crate::common::all_evidence() })
 }
 
 /// Files 20 tickets and moves them along their paths; returns their ids in filing order.

@@ -2,11 +2,11 @@
 //! over the wire (`GET /api/v1/dispatch/nearest?lat&lng&limit=1`), beside the obvious peer
 //! on the same machine: redis `GEOSEARCH key FROMLONLAT lng lat BYRADIUS r km ASC COUNT 1
 //! WITHDIST` on the same fleet (loaded with GEOADD from the positions `ingest` last sent)
-//! at the same seeded query points. Each client sends one query at a time; latencies go
-//! into HDR histograms in µs. The two answers are also compared point by point (same
+//! at the same seeded query points. Each client sends one query at a time, all on one
+//! thread (no hop between worker threads on either side); latencies go into HDR
+//! histograms in µs. The two answers are also compared point by point (same
 //! vehicle, or a tie within a metre), which checks that both searched the same fleet.
 
-use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
@@ -18,11 +18,12 @@ use serde::Serialize;
 use tokio::task::JoinSet;
 
 use super::args::NearestArgs;
+use super::redis_peer::{RedisConn, load_fleet, redis_query};
 use crate::body::{LAT_RANGE, LNG_RANGE};
 use crate::stats::new_histogram;
 
 /// The nearest vehicle one side found: id and distance in metres.
-type Answer = Option<(String, f64)>;
+pub type Answer = Option<(String, f64)>;
 
 /// One side's timings.
 #[derive(Debug, Clone, Serialize)]
@@ -213,85 +214,6 @@ fn engine_query(
             ))
         }))
     })
-}
-
-/// GEOSEARCH's own arguments, for the redis side.
-#[derive(Clone)]
-struct RedisConn {
-    con: redis::aio::MultiplexedConnection,
-    key: String,
-    radius_km: f64,
-}
-
-fn redis_query(
-    c: &mut RedisConn,
-    lat: f64,
-    lng: f64,
-) -> std::pin::Pin<Box<dyn Future<Output = Result<Answer>> + Send + '_>> {
-    Box::pin(async move {
-        let found: Vec<(String, f64)> = redis::cmd("GEOSEARCH")
-            .arg(&c.key)
-            .arg("FROMLONLAT")
-            .arg(lng)
-            .arg(lat)
-            .arg("BYRADIUS")
-            .arg(c.radius_km)
-            .arg("km")
-            .arg("ASC")
-            .arg("COUNT")
-            .arg(1)
-            .arg("WITHDIST")
-            .query_async(&mut c.con)
-            .await?;
-        Ok(found.into_iter().next().map(|(id, km)| (id, km * 1000.0)))
-    })
-}
-
-/// Replaces the redis key with the fleet from `files`; returns how many vehicles.
-async fn load_fleet(
-    con: &mut redis::aio::MultiplexedConnection,
-    key: &str,
-    files: &[PathBuf],
-) -> Result<usize> {
-    let mut members = Vec::new();
-    for f in files {
-        let text =
-            std::fs::read_to_string(f).with_context(|| format!("reading {}", f.display()))?;
-        for (n, line) in text
-            .lines()
-            .enumerate()
-            .filter(|(_, l)| !l.trim().is_empty())
-        {
-            let mut parts = line.split(',');
-            let (Some(id), Some(lng), Some(lat)) = (parts.next(), parts.next(), parts.next())
-            else {
-                bail!("{}:{}: expected `id,lng,lat`", f.display(), n + 1);
-            };
-            let lng: f64 = lng
-                .trim()
-                .parse()
-                .with_context(|| format!("{}:{}", f.display(), n + 1))?;
-            let lat: f64 = lat
-                .trim()
-                .parse()
-                .with_context(|| format!("{}:{}", f.display(), n + 1))?;
-            members.push((lng, lat, id.trim().to_owned()));
-        }
-    }
-    if members.is_empty() {
-        bail!("the fleet files hold no vehicle");
-    }
-    let _: () = redis::cmd("DEL").arg(key).query_async(con).await?;
-    for chunk in members.chunks(1000) {
-        let mut cmd = redis::cmd("GEOADD");
-        cmd.arg(key);
-        for (lng, lat, id) in chunk {
-            cmd.arg(*lng).arg(*lat).arg(id);
-        }
-        let _: i64 = cmd.query_async(con).await.context("GEOADD")?;
-    }
-    let n: usize = redis::cmd("ZCARD").arg(key).query_async(con).await?;
-    Ok(n)
 }
 
 pub async fn run(args: &NearestArgs) -> Result<NearestReport> {

@@ -345,6 +345,12 @@ pub struct ReportDraft {
     /// Every required section, prefilled where the ticket already says something.
     pub sections: BTreeMap<String, String>,
     pub required: Vec<String>,
+    /// Evidence kinds the report must carry (here or in the on-site record).
+    pub required_evidence: Vec<String>,
+    /// What is still missing against the template.
+    pub missing: Vec<String>,
+    /// The guide's standard handling steps for the category.
+    pub handling_steps: Vec<String>,
 }
 
 /// A report prefilled from the category's template and what the ticket already holds.
@@ -359,10 +365,11 @@ async fn report_draft(
 ) -> Result<HttpResponse, ApiError> {
     caller.require(&[Role::Field, Role::Dispatcher, Role::Supervisor])?;
     let ticket = load_visible(&engine, &caller, &parse_id(&id)?)?;
-    let required = ticket
+    let category = ticket
         .category
         .as_deref()
-        .and_then(|c| engine.catalog.get(c))
+        .and_then(|c| engine.catalog.get(c));
+    let required = category
         .map(|c| c.report_sections.clone())
         .unwrap_or_default();
     let mut sections: BTreeMap<String, String> = required
@@ -382,7 +389,26 @@ async fn report_draft(
         prefill(&mut sections, "onsite_findings", &onsite.findings);
         prefill(&mut sections, "handling", &onsite.actions);
     }
-    Ok(HttpResponse::Ok().json(ReportDraft { sections, required }))
+    if let Some(c) = category {
+        prefill(&mut sections, "legal_basis", &c.legal_basis.join("；"));
+    }
+    let evidence = ticket
+        .report
+        .as_ref()
+        .map(|r| r.evidence.clone())
+        .unwrap_or_default();
+    let missing = ticket.report_gaps(category, &sections, &evidence);
+    Ok(HttpResponse::Ok().json(ReportDraft {
+        sections,
+        required,
+        required_evidence: category
+            .map(|c| c.report_evidence.clone())
+            .unwrap_or_default(),
+        missing,
+        handling_steps: category
+            .map(|c| c.handling_steps.clone())
+            .unwrap_or_default(),
+    }))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

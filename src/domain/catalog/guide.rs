@@ -132,6 +132,17 @@ pub(super) fn check_category(c: &Category) -> Result<(), Problem> {
     if let Some(dup) = c.phrases.iter().find(|p| c.keywords.contains(p)) {
         return Err(("phrases", format!("`{dup}` is already a keyword")));
     }
+    words("decisive_phrases", &c.decisive_phrases)?;
+    if let Some(dup) = c
+        .decisive_phrases
+        .iter()
+        .find(|p| c.keywords.contains(p) || c.phrases.contains(p))
+    {
+        return Err((
+            "decisive_phrases",
+            format!("`{dup}` is already a keyword or phrase"),
+        ));
+    }
     words("escalation_phrases", &c.escalation_phrases)?;
 
     if c.handling_steps.is_empty() || c.handling_steps.len() > MAX_STEPS {

@@ -203,7 +203,7 @@ pub fn rates(tickets: &[&Ticket], catalog: &Catalog) -> Rates {
         {
             responded.1 += 1;
             let limit = catalog
-                .stage_limit(grade, Stage::Intake)
+                .stage_limit_for(t.category.as_deref(), grade, Stage::Intake)
                 .map(|d| d.whole_seconds())
                 .unwrap_or(i64::MAX);
             if end.seconds_since(span.entered_at) <= limit {

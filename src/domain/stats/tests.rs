@@ -67,6 +67,19 @@ fn run(t: &mut Ticket, steps: Vec<(f64, Principal, Command)>, catalog: &Catalog)
     }
 }
 
+fn evidence(catalog: &Catalog) -> Vec<crate::domain::ticket::Evidence> {
+    catalog
+        .categories()
+        .iter()
+        .flat_map(|c| c.report_evidence.clone())
+        .map(|k| crate::domain::ticket::Evidence {
+            reference: k.clone(),
+            kind: k,
+            note: None,
+        })
+        .collect()
+}
+
 fn sections(names: &[&str]) -> BTreeMap<String, String> {
     names
         .iter()
@@ -132,7 +145,7 @@ fn history() -> (Vec<Ticket>, Catalog) {
                 vehicle.clone(),
                 Command::SubmitReport {
                     sections: sections(&full_report),
-                    evidence: vec![],
+                    evidence: evidence(&catalog),
                 },
             ),
             (
@@ -182,7 +195,7 @@ fn history() -> (Vec<Ticket>, Catalog) {
                 staff.clone(),
                 Command::SubmitReport {
                     sections: sections(&desk_report),
-                    evidence: vec![],
+                    evidence: evidence(&catalog),
                 },
             ),
             (
@@ -198,7 +211,7 @@ fn history() -> (Vec<Ticket>, Catalog) {
                 staff.clone(),
                 Command::SubmitReport {
                     sections: sections(&desk_report),
-                    evidence: vec![],
+                    evidence: evidence(&catalog),
                 },
             ),
             (

@@ -528,14 +528,7 @@ impl Ticket {
                 let code = self.category.as_deref().ok_or_else(|| {
                     Rejection::rule("category_required", "classify the ticket before reporting")
                 })?;
-                let required = catalog
-                    .get(code)
-                    .map(|c| c.report_sections.clone())
-                    .unwrap_or_default();
-                let missing: Vec<String> = required
-                    .into_iter()
-                    .filter(|s| sections.get(s).is_none_or(|v| v.trim().is_empty()))
-                    .collect();
+                let missing = self.report_gaps(catalog.get(code), sections, evidence);
                 if !missing.is_empty() {
                     return Err(Rejection::Rule {
                         code: "report_incomplete",
@@ -792,6 +785,37 @@ impl Ticket {
             Some(HandlingPath::DirectAnswer) => Status::Triaged,
             _ => Status::Reporting,
         }
+    }
+}
+
+impl Ticket {
+    /// What a report lacks against its category's template: empty required sections (by
+    /// name), then required evidence kinds found neither in the report nor in the on-site
+    /// record (as `evidence:<kind>`), in the guide's order.
+    pub fn report_gaps(
+        &self,
+        category: Option<&crate::domain::catalog::Category>,
+        sections: &BTreeMap<String, String>,
+        evidence: &[Evidence],
+    ) -> Vec<String> {
+        let Some(c) = category else { return Vec::new() };
+        let on_site = self.onsite.iter().flat_map(|o| o.evidence.iter());
+        let kinds: Vec<&str> = evidence
+            .iter()
+            .chain(on_site)
+            .map(|e| e.kind.as_str())
+            .collect();
+        let sections_missing = c
+            .report_sections
+            .iter()
+            .filter(|s| sections.get(*s).is_none_or(|v| v.trim().is_empty()))
+            .cloned();
+        let evidence_missing = c
+            .report_evidence
+            .iter()
+            .filter(|k| !kinds.contains(&k.as_str()))
+            .map(|k| format!("evidence:{k}"));
+        sections_missing.chain(evidence_missing).collect()
     }
 }
 

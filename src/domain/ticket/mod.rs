@@ -377,11 +377,13 @@ impl Ticket {
             .map(|s| s.entered_at)
             .unwrap_or(self.received_at);
         let stage_due_at = grade
-            .and_then(|g| catalog.stage_limit(g, stage))
+            .and_then(|g| catalog.stage_limit_for(self.category.as_deref(), g, stage))
             .map(|limit| entered + limit);
         let reply_due_at = match (grade, stage) {
             (_, Stage::ReturnVisit | Stage::Closed) => None,
-            (Some(g), _) => catalog.total_limit(g).map(|limit| self.received_at + limit),
+            (Some(g), _) => catalog
+                .total_limit_for(self.category.as_deref(), g)
+                .map(|limit| self.received_at + limit),
             (None, _) => None,
         };
         Deadlines {

@@ -57,7 +57,7 @@ impl Ticket {
         if self.status.is_closed() {
             return Vec::new();
         }
-        let Some(limit) = catalog.stage_limit(grade, stage) else {
+        let Some(limit) = catalog.stage_limit_for(self.category.as_deref(), grade, stage) else {
             return Vec::new();
         };
         let due_at = span.entered_at + limit;

@@ -131,6 +131,25 @@ fn complete_sections(code: &str) -> BTreeMap<String, String> {
         .unwrap_or_default()
 }
 
+/// One piece of every evidence kind any category requires.
+fn all_evidence() -> Vec<Evidence> {
+    let mut kinds: Vec<String> = catalog()
+        .categories()
+        .iter()
+        .flat_map(|c| c.report_evidence.clone())
+        .collect();
+    kinds.sort();
+    kinds.dedup();
+    kinds
+        .into_iter()
+        .map(|kind| Evidence {
+            reference: format!("att-{kind}"),
+            kind,
+            note: None,
+        })
+        .collect()
+}
+
 fn photo() -> Evidence {
     Evidence {
         kind: "photo".into(),
@@ -263,7 +282,7 @@ impl Fx {
         self.ok(
             Command::SubmitReport {
                 sections: complete_sections(&code),
-                evidence: vec![photo()],
+                evidence: all_evidence(),
             },
             &field_vehicle(&vehicle(1)),
         );
@@ -515,7 +534,7 @@ fn a_no_onsite_ticket_goes_from_intake_straight_to_the_report() {
     let sections = complete_sections("late_delivery");
     let submit = Command::SubmitReport {
         sections: sections.clone(),
-        evidence: vec![],
+        evidence: all_evidence(),
     };
     assert_eq!(
         fx.err(submit.clone(), &field_staff(&writer)),
@@ -1381,7 +1400,7 @@ fn an_incomplete_report_lists_the_missing_sections() {
     match fx.err(
         Command::SubmitReport {
             sections: sections.clone(),
-            evidence: vec![],
+            evidence: all_evidence(),
         },
         &field_vehicle(&vehicle(1)),
     ) {
@@ -1408,10 +1427,18 @@ fn an_incomplete_report_lists_the_missing_sections() {
         &field_vehicle(&vehicle(1)),
     ) {
         Rejection::Rule { missing, .. } => {
-            let expected = catalog()
-                .get("counterfeit")
-                .map(|c| c.report_sections.clone());
-            assert_eq!(Some(missing), expected);
+            // Every section, then every evidence kind not in the report or the on-site
+            // record (which holds a photo), in the guide's order.
+            let guide = catalog().get("counterfeit").expect("category");
+            let mut expected = guide.report_sections.clone();
+            expected.extend(
+                guide
+                    .report_evidence
+                    .iter()
+                    .filter(|k| *k != "photo")
+                    .map(|k| format!("evidence:{k}")),
+            );
+            assert_eq!(missing, expected);
         }
         other => panic!("{other:?}"),
     }
@@ -1420,7 +1447,7 @@ fn an_incomplete_report_lists_the_missing_sections() {
     fx.ok(
         Command::SubmitReport {
             sections,
-            evidence: vec![],
+            evidence: all_evidence(),
         },
         &field_vehicle(&vehicle(1)),
     );
@@ -2618,7 +2645,7 @@ fn resolve_report(spec: &ReportSpec, t: &Ticket) -> Command {
     }
     Command::SubmitReport {
         sections,
-        evidence: vec![photo()],
+        evidence: all_evidence(),
     }
 }
 
@@ -3002,18 +3029,30 @@ fn expected_rule(command: &Command, t: &Ticket) -> Option<&'static str> {
         // Nothing is recorded on site for a ticket nobody has classified (a fast track).
         Command::RecordOnsite { .. } if t.category.is_none() => Some("category_required"),
         Command::RecordOnsite { findings, .. } => blank(findings).then_some("findings_required"),
-        Command::SubmitReport { sections, .. } => {
+        Command::SubmitReport { sections, evidence } => {
             let Some(code) = &t.category else {
                 return Some("category_required");
             };
-            let required = catalog()
-                .get(code)
-                .map(|c| c.report_sections.clone())
-                .unwrap_or_default();
-            required
+            let Some(cat) = catalog().get(code) else {
+                return None;
+            };
+            // Every required section filled, and every required evidence kind in the
+            // report or the on-site record.
+            let gap_in_sections = cat
+                .report_sections
                 .iter()
-                .any(|s| sections.get(s).is_none_or(|v| blank(v)))
-                .then_some("report_incomplete")
+                .any(|s| sections.get(s).is_none_or(|v| blank(v)));
+            let on_site: Vec<&str> = t
+                .onsite
+                .iter()
+                .flat_map(|o| o.evidence.iter())
+                .map(|e| e.kind.as_str())
+                .collect();
+            let gap_in_evidence = cat
+                .report_evidence
+                .iter()
+                .any(|k| !evidence.iter().any(|e| e.kind == *k) && !on_site.contains(&k.as_str()));
+            (gap_in_sections || gap_in_evidence).then_some("report_incomplete")
         }
         Command::Review { decision, reasons } => (*decision == ReviewDecision::Return
             && no_reasons(reasons))

@@ -10,6 +10,8 @@ use crate::domain::catalog::{Catalog, Urgency};
 
 /// Extra weight of a phrase over a single word with the same spread.
 pub(super) const PHRASE_BOOST: f64 = 1.5;
+/// Weight of a decisive phrase: more than a handful of ordinary terms together.
+pub(super) const DECISIVE_WEIGHT: f64 = 10.0;
 
 /// What triage needs of one category.
 #[derive(Clone, Debug)]
@@ -79,8 +81,17 @@ impl Lexicon {
             let listed = c
                 .keywords
                 .iter()
-                .map(|k| (k, false, idf(k)))
-                .chain(c.phrases.iter().map(|p| (p, true, idf(p) * PHRASE_BOOST)));
+                .map(|k| (k, false, idf(k) * c.triage_weight))
+                .chain(
+                    c.phrases
+                        .iter()
+                        .map(|p| (p, true, idf(p) * PHRASE_BOOST * c.triage_weight)),
+                )
+                .chain(
+                    c.decisive_phrases
+                        .iter()
+                        .map(|p| (p, true, DECISIVE_WEIGHT)),
+                );
             for (term, phrase, weight) in listed {
                 let key = (term.to_lowercase(), phrase);
                 let at = *index_of.entry(key.clone()).or_insert_with(|| {
@@ -93,7 +104,7 @@ impl Lexicon {
                 });
                 terms[at].postings.push(Posting {
                     category: i,
-                    weight: weight * c.triage_weight,
+                    weight,
                 });
             }
             categories.push(CategoryEntry {
@@ -164,7 +175,7 @@ impl Lexicon {
 }
 
 /// Share of a term's weight a single shared character carries.
-const CHAR_BACKOFF: f64 = 0.1;
+const CHAR_BACKOFF: f64 = 0.25;
 /// Characters used by this many categories or more say nothing.
 const CHAR_MAX_SPREAD: usize = 5;
 

@@ -28,6 +28,9 @@ const MIN_SCORE: f64 = 1.0;
 const FALLBACK_BASELINE: f64 = 0.8;
 /// How sharply a score margin turns into confidence (softmax inverse temperature).
 const SHARPNESS: f64 = 1.2;
+/// Scale of the character back-off against whole-term scores: small enough never to
+/// outrank a category that a term named.
+const BACKOFF_SHARE: f64 = 0.01;
 /// How many categories `alternatives` lists.
 const ALTERNATIVES: usize = 3;
 
@@ -91,7 +94,7 @@ impl Classifier {
     pub fn classify(&self, text: &str) -> Classification {
         let text = normalise::normalise(text, &self.lexicon.variants);
         let scored = score::score(&self.lexicon, &self.jieba, &text);
-        let ranked = self.rank(&scored.scores);
+        let ranked = self.rank(&scored.scores, &scored.backoff);
         let best = ranked.first().map_or(self.lexicon.fallback, |&(i, _)| i);
         let entry = &self.lexicon.categories[best];
         let escalated_by = urgency::escalation(&self.lexicon, best, &text);
@@ -129,11 +132,16 @@ impl Classifier {
     }
 
     /// Categories by softmax share, best first. Below [`MIN_SCORE`] the fallback wins;
-    /// it always has at least [`FALLBACK_BASELINE`].
-    fn rank(&self, scores: &[f64]) -> Vec<(usize, f64)> {
+    /// it always has at least [`FALLBACK_BASELINE`]. Categories no whole term named are
+    /// ordered among themselves by their character back-off.
+    fn rank(&self, scores: &[f64], backoff: &[f64]) -> Vec<(usize, f64)> {
         let fallback = self.lexicon.fallback;
         let top = scores.iter().copied().fold(0.0, f64::max);
-        let mut adjusted: Vec<f64> = scores.to_vec();
+        let mut adjusted: Vec<f64> = scores
+            .iter()
+            .zip(backoff)
+            .map(|(&s, &b)| if s > 0.0 { s } else { BACKOFF_SHARE * b })
+            .collect();
         if let Some(s) = adjusted.get_mut(fallback) {
             *s = if top < MIN_SCORE {
                 top.max(FALLBACK_BASELINE) + 0.5

@@ -40,7 +40,10 @@ pub(super) struct Hit {
 /// Scores of every category (in guide order) and the terms behind them.
 #[derive(Clone, Debug)]
 pub(super) struct Scores {
+    /// From whole keywords and phrases.
     pub scores: Vec<f64>,
+    /// From single characters: orders the categories no whole term named.
+    pub backoff: Vec<f64>,
     pub hits: Vec<Hit>,
 }
 
@@ -104,7 +107,11 @@ pub(super) fn score(lexicon: &Lexicon, jieba: &Jieba, text: &str) -> Scores {
         let term = &lexicon.terms[t];
         add(&mut hits, &term.text, &term.postings, factor);
     }
+    hits.sort_by(|a, b| b.weight.total_cmp(&a.weight).then(a.term.cmp(&b.term)));
+    let scores = decayed(lexicon.categories.len(), &hits);
+
     // Back-off: characters outside every matched term, each once.
+    let mut chars: Vec<Hit> = Vec::new();
     let mut seen_chars: Vec<char> = Vec::new();
     for (at, ch) in text.char_indices() {
         if seen_chars.contains(&ch) || taken.iter().any(|&(s, e)| s <= at && at < e) {
@@ -113,17 +120,28 @@ pub(super) fn score(lexicon: &Lexicon, jieba: &Jieba, text: &str) -> Scores {
         if let Some(postings) = lexicon.chars.get(&ch) {
             seen_chars.push(ch);
             let factor = cue_factor(lexicon, text, at, at + ch.len_utf8());
-            add(&mut hits, ch.encode_utf8(&mut [0; 4]), postings, factor);
+            add(&mut chars, ch.encode_utf8(&mut [0; 4]), postings, factor);
         }
     }
-    hits.sort_by(|a, b| b.weight.total_cmp(&a.weight).then(a.term.cmp(&b.term)));
-    let mut scores = vec![0.0; lexicon.categories.len()];
-    let mut share = vec![1.0; lexicon.categories.len()];
-    for h in &hits {
+    chars.sort_by(|a, b| b.weight.total_cmp(&a.weight).then(a.term.cmp(&b.term)));
+    let backoff = decayed(lexicon.categories.len(), &chars);
+    Scores {
+        scores,
+        backoff,
+        hits,
+    }
+}
+
+/// Per category: its hits strongest first, each further one worth [`DECAY`] of the one
+/// before.
+fn decayed(categories: usize, hits: &[Hit]) -> Vec<f64> {
+    let mut scores = vec![0.0; categories];
+    let mut share = vec![1.0; categories];
+    for h in hits {
         scores[h.category] += h.weight * share[h.category];
         share[h.category] *= DECAY;
     }
-    Scores { scores, hits }
+    scores
 }
 
 fn add(hits: &mut Vec<Hit>, term: &str, postings: &[Posting], factor: f64) {
