@@ -143,13 +143,15 @@ async fn a_full_ticket_walks_all_five_stages_with_returns() {
     )
     .await;
     assert_eq!(v["status"], "replying");
-    let v = ok(
-        &app,
-        &t("reply"),
-        &a.dispatcher,
-        json!({ "text": "经查属实，已依法处理" }),
-    )
-    .await;
+    let (status, draft) = app.get(&t("reply/draft"), &a.dispatcher).await;
+    assert_eq!(status, StatusCode::OK);
+    let text = draft["text"].as_str().expect("draft").to_owned();
+    assert!(
+        text.contains("WX-2026-") && text.contains("立案查处"),
+        "{text}"
+    );
+    assert!(!text.contains('{'), "every placeholder is filled: {text}");
+    let v = ok(&app, &t("reply"), &a.dispatcher, json!({ "text": text })).await;
     assert_eq!(v["status"], "awaiting_visit");
     let v = ok(
         &app,

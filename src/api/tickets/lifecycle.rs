@@ -31,6 +31,7 @@ pub fn register(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(onsite_record)
         .service(report_draft)
         .service(report)
+        .service(reply_draft)
         .service(review)
         .service(approval)
         .service(reply)
@@ -540,6 +541,82 @@ async fn approval(
         },
     )
     .await
+}
+
+#[derive(Debug, serde::Serialize, ToSchema)]
+pub struct ReplyDraft {
+    /// The category's reply template filled from the ticket; edit before sending.
+    pub text: String,
+}
+
+/// The answer to the citizen, prefilled from the guide's reply template.
+#[utoipa::path(tag = "lifecycle", params(("id" = String, Path)),
+    responses((status = 200, body = ReplyDraft), (status = 404, body = ErrorBody)),
+    security(("bearer" = [])))]
+#[get("/tickets/{id}/reply/draft")]
+async fn reply_draft(
+    engine: web::Data<Engine>,
+    caller: Caller,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(&[Role::Dispatcher, Role::Supervisor])?;
+    let t = load_visible(&engine, &caller, &parse_id(&id)?)?;
+    let category = t.category.as_deref().and_then(|c| engine.catalog.get(c));
+    let template = category
+        .map(|c| c.reply_template.as_str())
+        .unwrap_or("您好！您反映的编号为{number}的问题已处理：{result}。");
+    let written = t.report.as_ref();
+    let section = |name: &str| {
+        written
+            .and_then(|r| r.sections.get(name))
+            .cloned()
+            .unwrap_or_default()
+    };
+    let result = Some(section("conclusion"))
+        .filter(|s| !s.is_empty())
+        .or_else(|| t.onsite.as_ref().map(|o| o.findings.clone()))
+        .unwrap_or_default();
+    let department = match t.department {
+        Some(crate::domain::catalog::Department::Enforcement) => "专卖部门",
+        Some(crate::domain::catalog::Department::Marketing) => "营销部门",
+        Some(crate::domain::catalog::Department::Logistics) => "物流部门",
+        None => "我局",
+    };
+    let received = t.received_at.inner();
+    let fills = [
+        ("{number}", t.number.to_string()),
+        (
+            "{received_date}",
+            format!(
+                "{}年{}月{}日",
+                received.year(),
+                u8::from(received.month()),
+                received.day()
+            ),
+        ),
+        ("{department}", department.to_owned()),
+        (
+            "{place}",
+            t.location
+                .address_text
+                .clone()
+                .unwrap_or_else(|| "现场".into()),
+        ),
+        ("{result}", result),
+        ("{measures}", section("handling")),
+        (
+            "{category}",
+            category.map(|c| c.name_zh.clone()).unwrap_or_default(),
+        ),
+        // Names stay out of drafts: the dispatcher adds them if wanted.
+        ("{reporter}", String::new()),
+        ("{handler}", String::new()),
+        ("{contact}", "12313".to_owned()),
+    ];
+    let text = fills
+        .iter()
+        .fold(template.to_owned(), |acc, (k, v)| acc.replace(k, v));
+    Ok(HttpResponse::Ok().json(ReplyDraft { text }))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
