@@ -24,6 +24,12 @@ impl Application {
         let port = settings.server.port;
         let workers = settings.server.workers;
         let shutdown_timeout = settings.server.shutdown_timeout_s;
+        // Take the port before starting anything, so a port in use fails cleanly.
+        let bind_error = |source| AppError::Bind {
+            addr: format!("{host}:{port}"),
+            source,
+        };
+        let listener = std::net::TcpListener::bind((host.as_str(), port)).map_err(bind_error)?;
         let engine = Engine::start(settings, clock)?;
         let data = web::Data::from(engine.clone());
         let mut server = HttpServer::new(move || crate::api::app(data.clone()))
@@ -32,12 +38,7 @@ impl Application {
         if workers > 0 {
             server = server.workers(workers);
         }
-        let server = server
-            .bind((host.as_str(), port))
-            .map_err(|e| AppError::Bind {
-                addr: format!("{host}:{port}"),
-                source: e,
-            })?;
+        let server = server.listen(listener).map_err(bind_error)?;
         let addr = server
             .addrs()
             .first()
@@ -80,7 +81,7 @@ impl Application {
 pub enum AppError {
     #[error(transparent)]
     Start(#[from] StartError),
-    #[error("cannot listen on {addr}: {source}")]
+    #[error("cannot listen on {addr}")]
     Bind {
         addr: String,
         source: std::io::Error,

@@ -41,7 +41,7 @@ pub struct Engine {
 pub enum StartError {
     #[error(transparent)]
     Settings(#[from] crate::config::SettingsError),
-    #[error("opening the store at {path}: {source}")]
+    #[error("opening the store at {path}")]
     Store { path: String, source: StoreError },
     #[error("recovering: {0}")]
     Recover(StoreError),
