@@ -243,8 +243,43 @@ pub async fn load(engine: &Engine) -> Result<(), DemoError> {
             .put(&vehicle, PutMode::Upsert)
             .await
             .map_err(err)?;
+        engine.fleet.add(vehicle).map_err(err)?;
     }
-    load_tickets(engine).await
+    for team in engine.roster.list::<Team>().map_err(err)? {
+        if engine.fleet.team(&team.id).is_none() {
+            engine.fleet.add_team(team);
+        }
+    }
+    load_tickets(engine).await?;
+    put_on_the_road(engine).await
+}
+
+/// Demo vehicles go on duty at a town centre each, so the map and the nearest-vehicle
+/// search have something to show.
+async fn put_on_the_road(engine: &Engine) -> Result<(), DemoError> {
+    use crate::actors::fleet::messages::{ChangeStatus, ReportFixes};
+    use crate::domain::fleet::{Fix, VehicleStatus};
+    let now = engine.clock.now();
+    for (i, vid) in ["V-02", "V-03", "V-04"].iter().enumerate() {
+        let (_, lat, lng) = TOWNS[(i * 4 + 1) % TOWNS.len()];
+        let vid: VehicleId = id(vid)?;
+        let Some(addr) = engine.fleet.vehicle(&vid, &engine.roster).map_err(err)? else {
+            continue;
+        };
+        let position = LatLng::new(lat, lng).map_err(DemoError)?;
+        let fix = Fix {
+            position,
+            at: now,
+            speed_kmh: Some(0.0),
+            heading: None,
+        };
+        addr.send(ReportFixes(vec![fix])).await.map_err(err)?;
+        let _ = addr
+            .send(ChangeStatus(VehicleStatus::Available))
+            .await
+            .map_err(err)?;
+    }
+    Ok(())
 }
 
 struct Demo<'a> {
