@@ -323,7 +323,8 @@ fn filtered(queries: usize) {
     );
     println!("|---|---:|---:|---:|---:|---:|");
     let team = TeamId::from_str("T-3").expect("team");
-    let cases: [(&str, Box<dyn Fn(&mut NearestQuery)>); 2] = [
+    type Shape = Box<dyn Fn(&mut NearestQuery)>;
+    let cases: [(&str, Shape); 2] = [
         (
             "team T-3 of 20, limit 1",
             Box::new(move |q| q.team = Some(team.clone())),

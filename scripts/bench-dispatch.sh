@@ -186,7 +186,7 @@ done
 # arbiters and the grid arbiter start before the HTTP workers (src/engine.rs, src/app.rs).
 declare -A ROLE
 i=0
-for tid in $(ls "/proc/$ENGINE_PID/task" | sort -n); do
+for tid in $(printf '%s\n' "/proc/$ENGINE_PID/task"/* | sed 's|.*/||' | sort -n); do
     comm="$(cat "/proc/$ENGINE_PID/task/$tid/comm" 2>/dev/null || true)"
     case "$comm" in
     actix-rt*)
@@ -247,7 +247,7 @@ while :; do
         [[ -n "$pid" ]] || continue
         if kill -0 "$pid" 2>/dev/null; then running=$((running + 1)); continue; fi
         rc=0; wait "$pid" || rc=$?
-        LT_PIDS[$idx]=""
+        LT_PIDS[idx]=""
         ((rc == 0)) || failed+=" process $idx exited $rc;"
     done
     [[ -z "$failed" && $running -gt 0 ]] || break
@@ -260,14 +260,25 @@ for ((p = 0; p < PROCS; p++)); do
     cat "$TMP/ingest-$p.log" >&2 || true
     cat "$TMP/ingest-$p.md" >&2 || true
 done
-[[ -z "$failed" ]] || die "loadtest ingest failed:$failed (logs above)"
+engine_gone() { # says how the engine ended, if it did
+    kill -0 "$ENGINE_PID" 2>/dev/null && return 1
+    local rc=0
+    wait "$ENGINE_PID" || rc=$?
+    ENGINE_PID=""
+    tail -n 20 "$TMP/engine.log" >&2 || true
+    log "the engine is gone: exit status $rc$( ((rc > 128)) && echo " (signal $((rc - 128)))")"
+}
+if [[ -n "$failed" ]]; then
+    engine_gone || true
+    die "loadtest ingest failed:$failed (logs above)"
+fi
 
 # ---- (d): nearest, engine vs GEOSEARCH on the same fleet ---------------------------------
 DISPATCH_TOKEN="$(curl -sS --max-time 10 -X POST "$BASE/api/v1/tokens" \
     -H "Authorization: Bearer $ADMIN_TOKEN" -H 'Content-Type: application/json' \
     -d '{"role":"dispatcher","subject":"bench-dispatch"}' | jq -r '.token // empty')"
 [[ -n "$DISPATCH_TOKEN" ]] || die "could not issue a dispatcher token"
-FLEETS="$(ls "$TMP"/fleet-*.csv | paste -sd, -)"
+FLEETS="$(printf '%s\n' "$TMP"/fleet-*.csv | paste -sd, -)"
 log "nearest: $NEAREST_Q queries per side, one client"
 LOADTEST_TOKEN="$DISPATCH_TOKEN" timeout 300 "$LOADTEST_BIN" nearest --url "$BASE" \
     --queries "$NEAREST_Q" --concurrency 1 --redis "redis://127.0.0.1:$RPORT/" \
@@ -281,12 +292,19 @@ redis_rps() {
     awk -F',' '{ gsub(/"/, "") } NR == 1 && $1 == "test" { for (i = 1; i <= NF; i++) c[$i] = i; next }
                NF >= 2 && !done { print (("rps" in c) ? $(c["rps"]) : $2); done = 1 }' "$1"
 }
-declare -A GEOADD
+# CPU ticks (user + system) of a process, from the fields after the name in stat(5).
+cpu_ticks() { local f; read -r -a f <<<"$(sed 's/.*) //' "/proc/$1/stat")"; echo $((f[11] + f[12])); }
+now_s() { date +%s.%N; }
+CLK_TCK="$(getconf CLK_TCK 2>/dev/null || echo 100)"
+declare -A GEOADD GEOADD_CPU
 for pipeline in 1 16; do
     log "redis-benchmark GEOADD -n $REDIS_N -r 100000 -P $pipeline (50 clients)"
     redis-cli -h 127.0.0.1 -p "$RPORT" del fleet >/dev/null
-    redis-benchmark -h 127.0.0.1 -p "$RPORT" -n "$REDIS_N" -r 100000 -P "$pipeline" -q --csv \
+    t0="$(now_s)"; c0="$(cpu_ticks "$REDIS_PID")"
+    timeout 300 redis-benchmark -h 127.0.0.1 -p "$RPORT" -n "$REDIS_N" -r 100000 -P "$pipeline" -q --csv \
         GEOADD fleet 115.5 29.9 __rand_int__ >"$TMP/geoadd-P$pipeline.csv"
+    t1="$(now_s)"; c1="$(cpu_ticks "$REDIS_PID")"
+    GEOADD_CPU[$pipeline]="$(awk -v c=$((c1 - c0)) -v hz="$CLK_TCK" -v a="$t0" -v b="$t1" 'BEGIN { printf "%.0f", c / hz / (b - a) * 100 }')"
     GEOADD[$pipeline]="$(redis_rps "$TMP/geoadd-P$pipeline.csv")"
     [[ "${GEOADD[$pipeline]}" =~ ^[0-9.]+$ ]] || die "could not read redis-benchmark's output: $(cat "$TMP/geoadd-P$pipeline.csv")"
 done
@@ -294,7 +312,7 @@ done
 # The peer's own tool on GEOSEARCH, one client, at one fixed point (redis-benchmark
 # cannot vary coordinates): a best case for redis, beside the varied points above.
 log "redis-benchmark GEOSEARCH, 1 client, fixed point"
-redis-benchmark -h 127.0.0.1 -p "$RPORT" -c 1 -n 20000 -q --csv GEOSEARCH loadtest:fleet \
+timeout 120 redis-benchmark -h 127.0.0.1 -p "$RPORT" -c 1 -n 20000 -q --csv GEOSEARCH loadtest:fleet \
     FROMLONLAT 115.6 30.02 BYRADIUS 20 km ASC COUNT 1 WITHDIST >"$TMP/geosearch-c1.csv"
 read -r rb50 rb99 <<<"$(awk -F',' '{ gsub(/"/, "") } NR == 1 && $1 == "test" { for (i = 1; i <= NF; i++) c[$i] = i; next }
     NF >= 2 && !done { if ("p50_latency_ms" in c) printf "%.0f %.0f\n", $(c["p50_latency_ms"]) * 1000, $(c["p99_latency_ms"]) * 1000;
@@ -320,14 +338,20 @@ phase_row() {
 }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b + 0 > 0 && a ~ /^[0-9.]+$/) printf "%.2f", a / b; else print "n/a" }'; }
 num() { [[ "$1" =~ ^[0-9.]+$ ]] && printf "%'.0f" "$1" || printf '%s' "$1"; }
-ingest_line() { # label k peer-label peer-rps
-    local sent acc bad cpu rss lt busy target drained drain_s peak others
+# Work per CPU-second of the server (engine or redis-server): less sensitive to what
+# else the machine runs than work per wall-clock second.
+per_cpu() { awk -v x="$1" -v c="$2" 'BEGIN { if (c + 0 > 0 && x ~ /^[0-9.]+$/) printf "%.0f", x / (c / 100); else print "n/a" }'; }
+ingest_line() { # label k peer-label peer-rps peer-cpu
+    local sent acc bad cpu rss lt busy target drained drain_s peak others e_core r_core
     IFS=$'\t' read -r sent acc bad cpu rss lt busy target drained drain_s peak <<<"$(phase_row "$2")"
     others="$(awk -v b="$busy" -v c="$cpu" -v l="$lt" 'BEGIN { if (b ~ /^[0-9.]+$/) printf "%.0f", b - c - l; else print "n/a" }')"
-    printf '| %s | %s fixes/s accepted | %s | %s ops/s | %s | target %s/s, sent %s/s, refused+errors %s, %s more accepted in the %ss after; engine CPU %s%%, RSS %s MiB (peak %s); loadtest CPU %s%%; machine busy %s%% (others %s%%) |\n' \
-        "$1" "$(num "$acc")" "$3" "$(num "$4")" "$(ratio "$acc" "$4")" "$(num "$target")" "$(num "$sent")" \
+    e_core="$(per_cpu "$acc" "$cpu")"
+    r_core="$(per_cpu "$4" "$5")"
+    printf '| %s | %s fixes/s | %s | %s ops/s | %s | %s / %s | %s | target %s/s, sent %s/s, refused+errors %s, %s more accepted in the %ss after; engine CPU %s%%, RSS %s MiB (peak %s); loadtest CPU %s%%; redis-server CPU %s%%; machine busy %s%% (others %s%%) |\n' \
+        "$1" "$(num "$acc")" "$3" "$(num "$4")" "$(ratio "$acc" "$4")" "$(num "$e_core")" "$(num "$r_core")" \
+        "$(ratio "$e_core" "$r_core")" "$(num "$target")" "$(num "$sent")" \
         "$bad" "$(num "$drained")" "$(printf '%.1f' "$drain_s")" "$(num "$cpu")" "$(num "$rss")" "$(num "$peak")" \
-        "$(num "$lt")" "$(num "$busy")" "$others"
+        "$(num "$lt")" "$5" "$(num "$busy")" "$others"
 }
 read -r e50 e99 r50 r99 agree <<<"$(jq -r '[.engine.p50_us, .engine.p99_us, .redis.p50_us, .redis.p99_us,
     "\(.agreement[0])/\(.agreement[1])"] | @tsv' "$TMP/nearest.json")"
@@ -336,23 +360,26 @@ TABLE="$TMP/table.md"
     echo
     echo "### GPS ingest and nearest: engine vs redis $REDIS_VERSION ($VEHICLES vehicle sockets in $PROCS load process(es), 2-core machine shared by all)"
     echo
-    echo "| # | engine | peer | peer figure | engine/peer | notes |"
-    echo "|:--|--:|:--|--:|--:|:--|"
-    ingest_line "(a) 1 fix/frame at $RATE_SINGLE Hz/socket" 0 "GEOADD, 50 clients" "${GEOADD[1]}"
-    ingest_line "(b) $BATCH fixes/frame at $RATE_BATCH Hz/socket" 1 "GEOADD -P 16, 50 clients" "${GEOADD[16]}"
+    echo "| # | engine | peer | peer figure | engine/peer | per server CPU-second, engine / peer | engine/peer per CPU-s | notes |"
+    echo "|:--|--:|:--|--:|--:|--:|--:|:--|"
+    ingest_line "(a) 1 fix/frame at $RATE_SINGLE Hz/socket" 0 "GEOADD, 50 clients" "${GEOADD[1]}" "${GEOADD_CPU[1]}"
+    ingest_line "(b) $BATCH fixes/frame at $RATE_BATCH Hz/socket" 1 "GEOADD -P 16, 50 clients" "${GEOADD[16]}" "${GEOADD_CPU[16]}"
     if [[ "$CEILING" == 1 ]]; then
-        ingest_line "(a max) 1 fix/frame, as fast as taken" 2 "GEOADD, 50 clients" "${GEOADD[1]}"
-        ingest_line "(b max) $BATCH fixes/frame, as fast as taken" 3 "GEOADD -P 16, 50 clients" "${GEOADD[16]}"
+        ingest_line "(a max) 1 fix/frame, as fast as taken" 2 "GEOADD, 50 clients" "${GEOADD[1]}" "${GEOADD_CPU[1]}"
+        ingest_line "(b max) $BATCH fixes/frame, as fast as taken" 3 "GEOADD -P 16, 50 clients" "${GEOADD[16]}" "${GEOADD_CPU[16]}"
     fi
-    printf '| (d) nearest p50, 1 client | %s µs | GEOSEARCH … COUNT 1 p50 | %s µs | %s | lower is better; same vehicle at %s points |\n' \
+    printf '| (d) nearest p50, 1 client | %s µs | GEOSEARCH … COUNT 1 p50 | %s µs | %s | | | lower is better; same vehicle at %s points |\n' \
         "$e50" "$r50" "$(ratio "$e50" "$r50")" "$agree"
-    printf '| (d) nearest p99, 1 client | %s µs | GEOSEARCH … COUNT 1 p99 | %s µs | %s | over the wire: HTTP+JSON vs RESP, same client runtime |\n' \
+    printf '| (d) nearest p99, 1 client | %s µs | GEOSEARCH … COUNT 1 p99 | %s µs | %s | | | over the wire: HTTP+JSON vs RESP, same client on one thread |\n' \
         "$e99" "$r99" "$(ratio "$e99" "$r99")"
-    printf '| (d) nearest p50 / p99 | %s / %s µs | redis-benchmark -c 1 GEOSEARCH, fixed point | %s / %s µs | %s / %s | the peer timed by its own tool |\n' \
+    printf '| (d) nearest p50 / p99 | %s / %s µs | redis-benchmark -c 1 GEOSEARCH, fixed point | %s / %s µs | %s / %s | | | the peer timed by its own tool |\n' \
         "$e50" "$e99" "$rb50" "$rb99" "$(ratio "$e50" "$rb50")" "$(ratio "$e99" "$rb99")"
     echo
     echo "Accepted = the engine's hotline_fixes_accepted_total over the measured ${DURATION}s (after ${WARMUP}s warm-up), all load processes together."
+    echo "Rows (a) and (b) cannot exceed their target rate; the 'as fast as taken' rows show capacity (each socket waits for a pong after every frame of $BATCH fixes, every 4th single fix)."
     echo "CPU is % of one core (200% = the whole machine); 'others' is machine busy time not used by the engine or the load generator."
+    echo "Per CPU-second: accepted fixes (or GEOADD ops) divided by the server's own CPU time over the window; redis-benchmark's CPU is not counted, like the loadtest's."
+    echo "GEOSEARCH BYRADIUS 20 km gathers every member within 20 km before taking the nearest (COUNT 1 without ANY), so its cost grows with the fleet."
     echo "redis: redis-benchmark -n $REDIS_N -r 100000 GEOADD fleet 115.5 29.9 __rand_int__; GEOSEARCH key FROMLONLAT lng lat BYRADIUS 20 km ASC COUNT 1 WITHDIST."
     echo
     for ((k = 0; k < PHASES; k++)); do

@@ -319,6 +319,7 @@ impl Demo<'_> {
             received_at: None,
             possible_duplicate_of: None,
             retailer_candidates: Vec::new(),
+            suggestion: None,
         };
         let platform = Principal::new(Role::Platform, Some(Subject::Label("demo".into())));
         Ok(self

@@ -31,6 +31,8 @@ pub struct Engine {
     pub fleet: Arc<FleetRegistry>,
     /// The retailer registry (零售户信息库) and its search index.
     pub retailers: Arc<crate::retailers::RetailerBook>,
+    /// The triage classifier, built once from the guide.
+    pub classifier: Arc<crate::domain::triage::Classifier>,
     pub grid: Addr<HexGridActor>,
     pub dispatcher: Addr<DispatcherActor>,
     /// Arbiters running ticket, vehicle and grid actors; stopped on shutdown.
@@ -134,7 +136,9 @@ impl Engine {
         let mut arbiters = ticket_arbiters;
         arbiters.extend(fleet_arbiters);
         arbiters.push(grid_arbiter);
+        let classifier = Arc::new(crate::domain::triage::Classifier::new(&catalog));
         Ok(Arc::new(Engine {
+            classifier,
             roster,
             settings,
             store,

@@ -297,15 +297,24 @@ async fn a_no_onsite_complaint_is_reported_by_an_assigned_account_manager() {
 async fn a_consultation_is_answered_directly_and_archived() {
     let app = spawn_app().await;
     let a = actors(&app).await;
-    let id = create(&app, &a.dispatcher, "C-1", None, "consultation").await;
-    let t = |p: &str| format!("/tickets/{id}/{p}");
-    let (status, body) = app.post(&t("triage"), &a.dispatcher, json!({})).await;
+    // No category from the platform: the classifier proposes one, unconfirmed.
+    let mut body = intake("C-1", None, "consultation");
+    body["description"] = json!("请问网上订烟每周几可以下单，订货系统怎么操作");
+    let (s, t0) = app.post("/tickets", &a.dispatcher, body).await;
+    assert_eq!(s, StatusCode::CREATED);
+    assert_eq!(t0["status"], "received");
+    assert_eq!(t0["triage"]["confirmed"], false);
     assert_eq!(
-        status,
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "unclassified needs a category: {body}"
+        t0["triage"]["suggestion"]["category"], "order_consultation",
+        "{t0}"
     );
-    assert_eq!(body["code"], "category_required");
+    assert!(
+        t0["triage"]["suggestion"]["confidence"]
+            .as_f64()
+            .is_some_and(|c| c > 0.0)
+    );
+    let id = t0["id"].as_str().expect("id").to_owned();
+    let t = |p: &str| format!("/tickets/{id}/{p}");
     let v = ok(
         &app,
         &t("triage"),
@@ -313,6 +322,8 @@ async fn a_consultation_is_answered_directly_and_archived() {
         json!({ "category": "order_consultation" }),
     )
     .await;
+    assert_eq!(v["triage"]["confirmed"], true);
+    assert_eq!(v["triage"]["overridden"], false, "confirmed as proposed");
     assert_eq!(v["status"], "replying");
     assert_eq!(v["urgency"], "IV");
     ok(

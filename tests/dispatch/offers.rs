@@ -147,7 +147,9 @@ async fn stale_vehicles_are_not_offered_and_a_dispatcher_can_choose_and_cancel()
     assert!(fresh[0]["eta_s"].as_f64().is_some_and(|e| e > 0.0));
 
     // A grade II ticket waits for the dispatcher (auto offers are for grade I in tests).
-    let (_, t) = app.post("/tickets", &d, lead("G2-1", "counterfeit")).await;
+    let mut body = lead("G2-1", "counterfeit");
+    body["urgency"] = json!("II");
+    let (_, t) = app.post("/tickets", &d, body).await;
     let id = t["id"].as_str().expect("id").to_owned();
     let (s, _) = app
         .post(&format!("/tickets/{id}/triage"), &d, json!({}))

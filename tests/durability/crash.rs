@@ -22,7 +22,7 @@ use crate::common::{ADMIN, intake, temp_store};
 const ROUNDS: usize = 10;
 const CLIENTS: usize = 50;
 /// The kill comes this many milliseconds after the load starts.
-const KILL_AFTER_MS: std::ops::RangeInclusive<u64> = 300..=1500;
+const KILL_AFTER_MS: std::ops::RangeInclusive<u64> = 600..=1500;
 /// Least acknowledged intakes per round (debug build, 2 cores).
 const MIN_ACKED: usize = 100;
 

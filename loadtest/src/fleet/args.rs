@@ -43,10 +43,11 @@ pub struct IngestArgs {
     #[arg(long, value_delimiter = ',', default_value = "1", value_parser = parse_batch)]
     pub batch: Vec<usize>,
 
-    /// At rate 0: application pings (one after every few frames) a socket may have
-    /// unanswered before it waits, so it sends as fast as the engine handles its frames;
-    /// 0 sends open loop, as fast as the kernel takes them (the engine then buffers).
-    #[arg(long, default_value_t = 4)]
+    /// At rate 0: application pings a socket may have unanswered before it waits (a ping
+    /// follows every frame of 10 fixes or more, every 4th smaller one), so it sends as
+    /// fast as the engine handles its frames; 0 sends open loop, as fast as the kernel
+    /// takes them (the engine then buffers what it cannot handle yet).
+    #[arg(long, default_value_t = 1)]
     pub inflight: usize,
 
     /// Measured time of each phase, after its warm-up.

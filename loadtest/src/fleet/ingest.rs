@@ -144,7 +144,9 @@ pub async fn run(args: &IngestArgs, seed: u64, mut stop: StopSignal) -> Result<I
     let (opened_tx, mut opened_rx) = mpsc::unbounded_channel::<Result<(), String>>();
     let gate = Arc::new(Semaphore::new(args.connect_concurrency.max(1)));
     let mut tasks = JoinSet::new();
-    let start_us = now_us() - 1_000_000;
+    // Not in the past: a rerun against the same engine must not go back before the
+    // fixes of the previous run (the engine refuses fixes older than the last one).
+    let start_us = now_us();
     for v in fleet {
         let local: IpAddr = args.addresses[v.index % args.addresses.len()];
         let (target, gate, opened, cmds) = (

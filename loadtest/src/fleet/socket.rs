@@ -247,7 +247,7 @@ struct Link<'a, S> {
 
 /// Frames between two application pings at rate 0: fewer for big frames.
 fn ping_every(batch: usize) -> u64 {
-    if batch >= 10 { 1 } else { 8 }
+    if batch >= 10 { 1 } else { 4 }
 }
 
 /// Sends frames for one phase; `Err` names the failure that ended the socket.

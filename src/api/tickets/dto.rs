@@ -142,6 +142,7 @@ impl IntakeRequest {
             received_at: self.received_at,
             possible_duplicate_of: None,
             retailer_candidates: Vec::new(),
+            suggestion: None,
         })
     }
 }
@@ -167,6 +168,10 @@ pub struct DeadlinesDto {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct TriageDto {
+    /// The classifier's proposal at intake: category, confidence, alternatives, grade and
+    /// the escalation phrase that raised it, if any.
+    #[schema(value_type = Option<Object>)]
+    pub suggestion: Option<Value>,
     pub confirmed: bool,
     pub urgency_from_default: bool,
     pub overridden: bool,
@@ -302,6 +307,7 @@ impl TicketDto {
             updated_at: t.updated_at,
             seq: t.seq,
             triage: TriageDto {
+                suggestion: value(&t.triage.suggestion),
                 confirmed: t.triage.confirmed,
                 urgency_from_default: t.triage.urgency_from_default,
                 overridden: t.triage.overridden,

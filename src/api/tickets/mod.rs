@@ -71,6 +71,7 @@ async fn intake(
     let by = caller.require(&[Role::Platform, Role::Dispatcher])?.clone();
     let body: IntakeRequest = crate::api::json_body(&body)?;
     let mut new = body.into_new_ticket()?;
+    engine.classifier.suggest(&mut new);
     engine.retailers.resolve(&mut new);
     let intake = engine.tickets.intake(new, by).await?;
     let dto = TicketDto::new(&intake.ticket, caller.role(), &engine.catalog);

@@ -251,3 +251,34 @@ fn replies_render_their_placeholders() {
     assert!(reply.contains("编号为12313-0001的"), "{reply}");
     assert!(reply.contains("{result}"), "{reply}");
 }
+
+#[test]
+fn triage_weights_and_decisive_phrases_are_checked() {
+    let msg = broken("triage_weight = 1.5", "triage_weight = 0.0");
+    names(&msg, "online_sale", "triage_weight");
+    let msg = broken(
+        "decisive_phrases = [\"建议\"",
+        "decisive_phrases = [\"建议\", \"建议\"",
+    );
+    names(&msg, "suggestion", "decisive_phrases");
+}
+
+#[test]
+fn triage_table_entries_are_checked() {
+    let msg = broken(
+        "escalation_quantities = { \"件\" = 2",
+        "escalation_quantities = { \"件件\" = 2",
+    );
+    assert!(
+        msg.contains("guide.toml") && msg.contains("escalation_quantities"),
+        "{msg}"
+    );
+    let msg = broken(
+        "variants = { \"陪送\" = \"配送\"",
+        "variants = { \"陪送\" = \"\"",
+    );
+    assert!(
+        msg.contains("guide.toml") && msg.contains("variants"),
+        "{msg}"
+    );
+}

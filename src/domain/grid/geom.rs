@@ -98,6 +98,46 @@ pub(super) fn hav_cut(bound_m: f64) -> f64 {
     half_angle.sin().powi(2) * (1.0 + 1e-9) + 1e-300
 }
 
+/// A position as a unit vector in single precision: members carry one so a cell scan rejects
+/// far vehicles with a dozen `f32` operations and no trigonometry (see [`chord_cut`]).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(super) struct Unit([f32; 3]);
+
+impl Unit {
+    pub(super) fn of(p: LatLng) -> Self {
+        let (lat, lng) = (p.lat().to_radians(), p.lng().to_radians());
+        let (sin_lat, cos_lat) = lat.sin_cos();
+        let (sin_lng, cos_lng) = lng.sin_cos();
+        // Single precision on purpose: `chord_cut` accounts for the rounding.
+        Self([
+            (cos_lat * cos_lng) as f32,
+            (cos_lat * sin_lng) as f32,
+            sin_lat as f32,
+        ])
+    }
+
+    /// Squared chord between the two unit vectors, as computed in `f32`.
+    pub(super) fn chord2(self, other: Unit) -> f32 {
+        let [a, b, c] = self.0;
+        let [x, y, z] = other.0;
+        (a - x) * (a - x) + (b - y) * (b - y) + (c - z) * (c - z)
+    }
+}
+
+/// The largest [`Unit::chord2`] a point within `bound_m` metres can show. A great-circle
+/// distance `d` has chord `2·sin(d/2R) ≤ d/R`; rounding the vectors to `f32` (≤ 6e-8 per
+/// component) moves the chord by at most ~2.1e-7 plus 6e-8 of itself, and the `f32` sum adds
+/// ≤ 2e-7 relative. So a member with `chord2 > chord_cut(bound)` is farther than `bound`
+/// (the slack is ~3 m of chord plus 1e-6 relative, generous on purpose).
+pub(super) fn chord_cut(bound_m: f64) -> f32 {
+    if !bound_m.is_finite() {
+        return f32::INFINITY;
+    }
+    let chord = bound_m.max(0.0) / EARTH_RADIUS_M * (1.0 + 1e-6) + 5e-7;
+    // The 1e-6 factor also covers rounding to `f32` (≤ 6e-8 relative).
+    (chord * chord * (1.0 + 1e-6)) as f32
+}
+
 /// A lower bound of the distance from `origin` to anything within `radius_m` of `center`
 /// (triangle inequality), without trigonometry: `asin y ≥ y`, so `2R·√hav_lower_bound` is at
 /// most the haversine distance (and within 1e-6 of it up to ~30 km); slack for rounding.

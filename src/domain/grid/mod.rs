@@ -1,13 +1,21 @@
 //! The hex grid behind the HexGridActor: the live fleet indexed by H3 cell, answering "the
 //! nearest eligible vehicles to this point" exactly — never a vehicle when an eligible one is
-//! closer — for a sparse county fleet and a dense city-sized one alike. Vehicles live in
-//! slots; every vehicle sits in one fine cell (resolution 9 by default, whose members carry
-//! an inline copy of what the search reads) and one coarse cell (resolution 6). Each cell
-//! keeps a bounding cap (centre + radius) raised whenever a vehicle lies outside it, so cap
-//! pruning is exact by the triangle inequality. The search itself is in `search.rs`.
+//! closer — for a sparse county fleet and a dense one of 100,000 alike.
+//!
+//! Vehicles live in slots behind an id index; each sits in exactly one fine cell
+//! (resolution 9 by default), whose member list carries a one-cache-line copy of what the
+//! search reads, and one coarse cell (resolution 6). Every cell keeps a bounding cap (centre +
+//! radius) that is raised whenever a vehicle lies outside it, so pruning a cell by
+//! `distance(query, centre) − radius` is exact by the triangle inequality alone. Small fleets
+//! are scanned; otherwise the fine rings around the query run first and stop on a lattice
+//! bound ([`geom`] derives it), and anything they cannot settle goes to a best-first walk of
+//! the coarse cells. Files: `cells.rs` keeps the cells right, `geom.rs` holds the geometry and
+//! the bounds, `search.rs` the query, `phases.rs` the two phases, `tests.rs` the comparison
+//! with brute force.
 
 mod cells;
 mod geom;
+mod phases;
 mod search;
 #[cfg(test)]
 mod tests;
@@ -193,8 +201,9 @@ impl HexGrid {
         self.config
     }
 
-    /// Inserts or moves a vehicle; touches the cell maps only when its fine cell changes.
-    /// Returns whether the cell changed (true for a new vehicle).
+    /// Inserts or moves a vehicle; touches the cell maps only when its fine cell changes
+    /// (otherwise its inline copy is refreshed in place). Returns whether the cell changed
+    /// (true for a new vehicle).
     pub fn upsert(&mut self, v: GridVehicle) -> bool {
         let point = Point::new(v.position);
         let team = self.intern(&v.team);
@@ -251,7 +260,7 @@ impl HexGrid {
         let stays = match self.fine.get_mut(&loc.fine) {
             Some(cell) if cell.shape.surely_holds(point) => {
                 if let Some(m) = cell.members.get_mut(idx(loc.fine_pos)) {
-                    (m.point, m.position, m.fix_at) = (point, position, fix_at);
+                    m.set_fix(position, fix_at);
                 }
                 true
             }

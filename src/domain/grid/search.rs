@@ -1,19 +1,15 @@
-//! The exact nearest search. Small fleets are scanned. Otherwise, where the query's coarse
-//! cell is busy, fine cells are visited ring by ring around the query's cell and the search
-//! stops as soon as [`ring_bound_m`] proves every unvisited cell is farther than the current
-//! k-th best. If the rings run out (thin neighbourhood, restrictive filters, a pentagon),
-//! the coarse phase visits the non-empty coarse cells best-first by cap lower bound,
-//! descending best-first into the fine cells of busy ones: that phase needs only the
-//! triangle inequality, so it is exact anywhere. Within a cell a trig-free bound rejects
-//! most vehicles before the haversine is computed.
+//! The exact nearest search: the query resolved against the index, the running k best with
+//! the bound they imply, member scans, and the choice of phase. Small fleets are scanned;
+//! where the query's neighbourhood is busy the fine rings run first, and whatever they cannot
+//! prove complete goes to the coarse phase (both in `phases.rs`). Within a cell a trig-free
+//! `f32` chord test rejects far vehicles before the haversine is computed; distances are
+//! bit-identical to [`LatLng::distance_m`](crate::domain::geo::LatLng::distance_m), and the
+//! reference scan is here too.
 
 use std::cmp::Ordering;
 
-use h3o::CellIndex;
-use time::{Duration, OffsetDateTime};
-
-use super::geom::{Point, cap_lower_bound_m, cell_at, hav_cut, ring_bound_m};
-use super::{Candidate, CoarseCell, FineCell, HexGrid, Member, NearestQuery, Slot, idx};
+use super::geom::{Point, Unit, cell_at, chord_cut, hav_cut};
+use super::{Candidate, HexGrid, Member, NearestQuery, Slot, idx};
 use crate::domain::catalog::Department;
 use crate::domain::clock::Timestamp;
 use crate::domain::fleet::VehicleStatus;
@@ -22,19 +18,17 @@ use crate::domain::ids::TeamId;
 /// The fine rings are tried when the query's coarse cell holds at least this many vehicles
 /// per requested answer (a resolution-6 cell has 343 resolution-9 cells).
 const FINE_MIN_PER_RESULT: usize = 32;
-/// Rings searched before handing over to the coarse phase (ring 8: ~1.5 km in Wuxue).
-const FINE_MAX_RING: u32 = 8;
-/// Coarse cells with at most this many vehicles are scanned rather than descended into.
-const DESCEND_ABOVE: usize = 48;
-
 /// The query with its filters resolved to what the members carry.
-struct Prepared {
-    origin: Point,
+pub(super) struct Prepared {
+    pub(super) origin: Point,
+    unit: Unit,
     only_available: bool,
     department: Option<Department>,
     team: Option<u32>,
-    now: OffsetDateTime,
-    max_fix_age: Option<Duration>,
+    /// "Now" and the maximum fix age in nanoseconds: `now − fix > age` is stale, exactly as
+    /// with `OffsetDateTime` arithmetic.
+    now_ns: i128,
+    max_age_ns: Option<i128>,
     include_stale: bool,
     /// Excluded slots, sorted.
     exclude: Vec<u32>,
@@ -48,29 +42,42 @@ impl Prepared {
     }
 
     fn is_stale(&self, fix_at: Timestamp) -> bool {
-        self.max_fix_age
-            .is_some_and(|age| self.now - fix_at.inner() > age)
+        self.is_stale_ns(fix_at.inner().unix_timestamp_nanos())
+    }
+
+    fn is_stale_ns(&self, fix_ns: i128) -> bool {
+        self.max_age_ns
+            .is_some_and(|age| self.now_ns - fix_ns > age)
+    }
+
+    /// Staleness of a vehicle, from its member when the time is kept inline.
+    fn stale_of(&self, member: Option<&Member>, slot: &Slot) -> bool {
+        match member.and_then(Member::fix_ns) {
+            Some(ns) => self.is_stale_ns(ns),
+            None => self.is_stale(slot.vehicle.fix_at),
+        }
     }
 }
 
 /// One answer so far; `member` when found in a fine cell (the answer is built from it).
 #[derive(Clone, Copy)]
-struct Hit<'g> {
+pub(super) struct Hit<'g> {
     d: f64,
     slot: u32,
     member: Option<&'g Member>,
 }
 
 /// The best answers so far, sorted by (distance, id), and the bound they imply.
-struct Best<'g> {
-    limit: usize,
-    items: Vec<Hit<'g>>,
+pub(super) struct Best<'g> {
+    pub(super) limit: usize,
+    pub(super) items: Vec<Hit<'g>>,
     /// Anything farther than this cannot enter (ties may, to be ordered by id).
-    bound: f64,
-    /// `hav_cut(bound)`, for the trig-free rejection.
+    pub(super) bound: f64,
+    /// `hav_cut(bound)` and `chord_cut(bound)`, for the trig-free rejections.
     hav_bound: f64,
+    chord_bound: f32,
     /// Set when a vehicle may be offered twice (the coarse phase after the rings).
-    dedupe: bool,
+    pub(super) dedupe: bool,
 }
 
 impl<'g> Best<'g> {
@@ -80,6 +87,7 @@ impl<'g> Best<'g> {
             items: Vec::with_capacity(limit.min(capacity)),
             bound: max_radius,
             hav_bound: hav_cut(max_radius),
+            chord_bound: chord_cut(max_radius),
             dedupe: false,
         }
     }
@@ -113,34 +121,27 @@ impl<'g> Best<'g> {
         {
             self.bound = last.d;
             self.hav_bound = hav_cut(last.d);
+            self.chord_bound = chord_cut(last.d);
         }
     }
 }
 
-/// How far the first two rings got.
-enum Walk {
-    /// The answer is complete.
-    Done,
-    /// Rings 0 and 1 are visited; farther rings may matter.
-    More,
-    /// H3 could not walk ring 1 (pentagon).
-    Failed,
-}
-
 /// One running search.
-struct Search<'g> {
-    grid: &'g HexGrid,
-    q: Prepared,
-    best: Best<'g>,
+pub(super) struct Search<'g> {
+    pub(super) grid: &'g HexGrid,
+    pub(super) q: Prepared,
+    pub(super) best: Best<'g>,
 }
 
 impl<'g> Search<'g> {
-    fn visit(&mut self, s: u32, point: Point, fix_at: Timestamp, member: Option<&'g Member>) {
+    fn visit(&mut self, s: u32, point: Point, member: Option<&'g Member>) {
         if self.q.exclude.binary_search(&s).is_ok() {
             return;
         }
         let d = self.q.origin.distance_m(point);
-        if d > self.best.bound || (!self.q.include_stale && self.q.is_stale(fix_at)) {
+        let stale =
+            |q: &Prepared| q.max_age_ns.is_some() && q.stale_of(member, &self.grid.slots[idx(s)]);
+        if d > self.best.bound || (!self.q.include_stale && stale(&self.q)) {
             return;
         }
         self.best
@@ -157,14 +158,17 @@ impl<'g> Search<'g> {
                 .get(idx(slot_team(h, slot)))
                 .unwrap_or(&slot.vehicle.team)
                 .clone();
-            match h.member.and_then(|m| Some((m, m.id.get()?))) {
+            let inline = h
+                .member
+                .and_then(|m| Some((m, m.id.get()?, m.position()?, m.fix_at()?)));
+            match inline {
                 // Everything from the inline copy: the slot is never touched.
-                Some((m, id)) => Candidate {
+                Some((m, id, position, fix_at)) => Candidate {
                     id,
-                    position: m.position,
+                    position,
                     distance_m: h.d,
-                    fix_at: m.fix_at,
-                    stale: q.is_stale(m.fix_at),
+                    fix_at,
+                    stale: q.stale_of(Some(m), slot),
                     status: m.status,
                     department: m.department,
                     team,
@@ -180,18 +184,18 @@ impl<'g> Search<'g> {
         self.best.items.iter().map(answer).collect()
     }
 
-    fn scan_members(&mut self, members: &'g [Member]) {
+    pub(super) fn scan_members(&mut self, members: &'g [Member]) {
         for m in members {
-            if self.q.origin.hav_lower_bound(m.point) > self.best.hav_bound
+            if self.q.unit.chord2(m.unit) > self.best.chord_bound
                 || !self.q.admits(m.status, m.department, m.team)
             {
                 continue;
             }
-            self.visit(m.slot, m.point, m.fix_at, Some(m));
+            self.visit(m.slot, m.point(), Some(m));
         }
     }
 
-    fn scan_slot(&mut self, s: u32) {
+    pub(super) fn scan_slot(&mut self, s: u32) {
         let slot = &self.grid.slots[idx(s)];
         if !slot.live
             || self.q.origin.hav_lower_bound(slot.point) > self.best.hav_bound
@@ -201,152 +205,7 @@ impl<'g> Search<'g> {
         {
             return;
         }
-        self.visit(s, slot.point, slot.vehicle.fix_at, None);
-    }
-
-    fn scan_fine(&mut self, cell: &'g FineCell) {
-        let lb = cap_lower_bound_m(self.q.origin, cell.shape.center, cell.shape.radius_m);
-        if lb <= self.best.bound {
-            self.scan_members(&cell.members);
-        }
-    }
-
-    /// Ring 0 and 1 around `origin`; true when the answer is proven complete. With the
-    /// origin cell's sides known, ring 1 is pruned side by side: a neighbour lies beyond the
-    /// line of the edge it shares, so its distance is at least the query's distance to that
-    /// line, and every cell outside the origin cell is at least the smallest such distance away.
-    fn near_rings(&mut self, origin: CellIndex) -> Walk {
-        let grid = self.grid;
-        let Some(home) = grid.fine.get(&origin) else {
-            return if self.ring(origin, 0) && self.ring(origin, 1) {
-                Walk::More
-            } else {
-                Walk::Failed
-            };
-        };
-        self.scan_members(&home.members);
-        let Some(sides) = &home.sides else {
-            return if self.ring(origin, 1) {
-                Walk::More
-            } else {
-                Walk::Failed
-            };
-        };
-        let xy = home.shape.center.local_xy(self.q.origin);
-        let mut outside = f64::INFINITY;
-        for side in sides.iter() {
-            let lb = side.lower_bound_m(xy);
-            outside = outside.min(lb);
-            if lb <= self.best.bound
-                && let Some(fine) = grid.fine.get(&side.neighbor)
-                && !fine.members.is_empty()
-            {
-                self.scan_fine(fine);
-            }
-        }
-        if outside > self.best.bound {
-            Walk::Done
-        } else {
-            Walk::More
-        }
-    }
-
-    /// Visits ring `k`; false if H3 cannot walk it (pentagon distortion).
-    fn ring(&mut self, origin: CellIndex, k: u32) -> bool {
-        for cell in origin.grid_ring_fast(k) {
-            let Some(cell) = cell else { return false };
-            if let Some(fine) = self.grid.fine.get(&cell)
-                && !fine.members.is_empty()
-            {
-                self.scan_fine(fine);
-            }
-        }
-        true
-    }
-
-    /// Rings 0..=FINE_MAX_RING around `origin`; true when the answer is proven complete:
-    /// ring `k` is skipped, and the search ends, once [`ring_bound_m`] of `k` exceeds the
-    /// current bound.
-    fn rings(&mut self, origin: CellIndex, edge_m: f64) -> bool {
-        match self.near_rings(origin) {
-            Walk::Done => return true,
-            Walk::Failed => return false,
-            Walk::More => {}
-        }
-        for k in 2..=FINE_MAX_RING {
-            if ring_bound_m(k, edge_m) > self.best.bound {
-                return true;
-            }
-            if !self.ring(origin, k) {
-                return false;
-            }
-        }
-        ring_bound_m(FINE_MAX_RING + 1, edge_m) > self.best.bound
-    }
-
-    /// Best-first over non-empty coarse cells by cap lower bound, starting with the query's
-    /// own (`home`) so that a finite bound prunes the rest before they are sorted; exact on
-    /// its own.
-    fn coarse(&mut self, home: CellIndex) {
-        let grid = self.grid;
-        let home_cell = grid.coarse.get(&home);
-        if let Some(cell) = home_cell {
-            self.coarse_cell(cell);
-        }
-        let origin = self.q.origin;
-        let mut order: Vec<(f64, &CoarseCell)> = grid
-            .coarse
-            .values()
-            .filter(|c| !c.members.is_empty() && !home_cell.is_some_and(|h| std::ptr::eq(h, *c)))
-            .map(|c| {
-                (
-                    cap_lower_bound_m(origin, c.shape.center, c.shape.radius_m),
-                    c,
-                )
-            })
-            .filter(|&(lb, _)| lb <= self.best.bound)
-            .collect();
-        order.sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
-        for (lb, cell) in order {
-            if lb > self.best.bound {
-                break;
-            }
-            self.coarse_cell(cell);
-        }
-    }
-
-    fn coarse_cell(&mut self, cell: &'g CoarseCell) {
-        if cell.members.len() <= DESCEND_ABOVE {
-            for &s in &cell.members {
-                self.scan_slot(s);
-            }
-        } else {
-            self.descend(cell);
-        }
-    }
-
-    fn descend(&mut self, coarse: &'g CoarseCell) {
-        let origin = self.q.origin;
-        let fine = &self.grid.fine;
-        let mut order: Vec<(f64, &FineCell)> = coarse
-            .fine_cells
-            .iter()
-            .filter_map(|c| fine.get(c))
-            .map(|c| {
-                (
-                    cap_lower_bound_m(origin, c.shape.center, c.shape.radius_m),
-                    c,
-                )
-            })
-            .filter(|&(lb, _)| lb <= self.best.bound)
-            .collect();
-        order.sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
-        for (lb, cell) in order {
-            if lb > self.best.bound {
-                break;
-            }
-            self.scan_members(&cell.members);
-        }
+        self.visit(s, slot.point, None);
     }
 }
 
@@ -366,6 +225,7 @@ impl HexGrid {
         let cell = cell_at(q.origin, self.config.fine_resolution);
         let parent = cell.parent(self.config.coarse_resolution).unwrap_or(cell);
         let wanted = q.limit.min(self.len()).saturating_mul(FINE_MIN_PER_RESULT);
+        // Rings pay off where the neighbourhood is busy (the query's coarse cell is).
         if let Some(coarse) = self.coarse.get(&parent)
             && coarse.members.len() >= wanted
             && !cell.is_pentagon()
@@ -375,7 +235,7 @@ impl HexGrid {
             }
             search.best.dedupe = true;
         }
-        search.coarse(parent);
+        search.coarse();
         search.finish()
     }
 
@@ -431,11 +291,12 @@ impl HexGrid {
         exclude.sort_unstable();
         let prepared = Prepared {
             origin: Point::new(q.origin),
+            unit: Unit::of(q.origin),
             only_available: q.only_available,
             department: q.department,
             team,
-            now: q.now.inner(),
-            max_fix_age: q.max_fix_age,
+            now_ns: q.now.inner().unix_timestamp_nanos(),
+            max_age_ns: q.max_fix_age.map(|age| age.whole_nanoseconds()),
             include_stale: q.include_stale,
             exclude,
         };

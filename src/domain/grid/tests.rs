@@ -13,7 +13,7 @@ use proptest::prelude::*;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
-use super::geom::{CellShape, Point, cell_at, ring_bound_m, ring_edge_m};
+use super::geom::{CellShape, Point, Unit, cell_at, chord_cut, ring_bound_m, ring_edge_m};
 use super::*;
 
 const LAT: (f64, f64) = (29.82, 30.22);
@@ -394,6 +394,12 @@ fn distances_are_bit_identical_to_latlng() {
         // Equal up to rounding when the bound is tight (tiny angles); the search allows 1e-9.
         let (lb, hav) = (pa.hav_lower_bound(pb), pa.hav(pb));
         assert!(lb <= hav * (1.0 + 1e-12), "{lb} > {hav}");
+        // The f32 chord never rejects a point at exactly the bound.
+        let d = a.distance_m(b);
+        assert!(
+            Unit::of(a).chord2(Unit::of(b)) <= chord_cut(d),
+            "chord at {d} m"
+        );
     }
 }
 

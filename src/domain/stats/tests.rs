@@ -48,6 +48,7 @@ fn new_ticket(category: &str, kind: Kind, catalog: &Catalog) -> Ticket {
         received_at: Some(at(0.0)),
         possible_duplicate_of: None,
         retailer_candidates: Vec::new(),
+        suggestion: None,
     };
     Ticket::receive(
         new,

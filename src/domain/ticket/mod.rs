@@ -166,9 +166,24 @@ pub struct Visit {
     pub visited_at: Timestamp,
 }
 
+/// What the classifier proposed at intake, kept beside what people decided.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Suggestion {
+    pub category: String,
+    pub confidence: f64,
+    /// The top categories with their shares, best first.
+    pub alternatives: Vec<(String, f64)>,
+    pub urgency: Urgency,
+    /// The phrase that raised the ticket to grade I, if one did.
+    pub escalated_by: Option<String>,
+}
+
 /// What triage concluded and who decided it.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Triage {
+    /// The classifier's proposal at intake.
+    #[serde(default)]
+    pub suggestion: Option<Suggestion>,
     /// A dispatcher confirmed category, urgency and location.
     pub confirmed: bool,
     /// The urgency grade came from the category's default, not from a person.
@@ -253,6 +268,8 @@ pub struct NewTicket {
     pub possible_duplicate_of: Option<TicketId>,
     /// Set by intake when the registry holds several likely retailers.
     pub retailer_candidates: Vec<RetailerCandidate>,
+    /// The classifier's proposal, when it ran.
+    pub suggestion: Option<Suggestion>,
 }
 
 /// The current stage's deadline and the overall one, derived from the guide.
@@ -304,6 +321,7 @@ impl Ticket {
             updated_at: now,
             seq: 1,
             triage: Triage {
+                suggestion: new.suggestion,
                 confirmed: false,
                 urgency_from_default: new.urgency.is_none() && urgency.is_some(),
                 overridden: false,

@@ -115,6 +115,7 @@ fn new_ticket(category: &str) -> NewTicket {
         received_at: None,
         possible_duplicate_of: None,
         retailer_candidates: Vec::new(),
+        suggestion: None,
     }
 }
 
@@ -2572,6 +2573,7 @@ fn intake(codes: Vec<String>) -> impl Strategy<Value = NewTicket> {
                 received_at: hours_ago.map(|h| start() + Duration::hours(-h)),
                 possible_duplicate_of: None,
                 retailer_candidates: Vec::new(),
+                suggestion: None,
             },
         )
 }
@@ -3033,9 +3035,7 @@ fn expected_rule(command: &Command, t: &Ticket) -> Option<&'static str> {
             let Some(code) = &t.category else {
                 return Some("category_required");
             };
-            let Some(cat) = catalog().get(code) else {
-                return None;
-            };
+            let cat = catalog().get(code)?;
             // Every required section filled, and every required evidence kind in the
             // report or the on-site record.
             let gap_in_sections = cat

@@ -11,8 +11,6 @@ mod score;
 mod urgency;
 
 #[cfg(test)]
-mod dev_probe;
-#[cfg(test)]
 mod eval;
 #[cfg(test)]
 mod tests;
@@ -160,5 +158,27 @@ impl Classifier {
         // Ties keep the guide's order (stable sort).
         ranked.sort_by(|a, b| b.1.total_cmp(&a.1));
         ranked
+    }
+}
+
+impl Classifier {
+    /// Fills what an intake left open: the category when none was given, grade I when an
+    /// escalation phrase appears and no grade was given (the fast track), and the proposal
+    /// itself for the dispatcher, who confirms or overrides it at triage.
+    pub fn suggest(&self, new: &mut crate::domain::ticket::NewTicket) {
+        let c = self.classify(&new.description);
+        if new.category.is_none() {
+            new.category = Some(c.category.clone());
+        }
+        if new.urgency.is_none() && c.escalated_by.is_some() {
+            new.urgency = Some(Urgency::I);
+        }
+        new.suggestion = Some(crate::domain::ticket::Suggestion {
+            category: c.category,
+            confidence: (c.confidence * 1000.0).round() / 1000.0,
+            alternatives: c.alternatives,
+            urgency: c.urgency,
+            escalated_by: c.escalated_by,
+        });
     }
 }

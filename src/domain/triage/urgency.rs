@@ -44,11 +44,11 @@ fn large_quantity(thresholds: &[(char, u64)], text: &str) -> Option<String> {
         let Some(&(_, unit)) = chars.get(j) else {
             break;
         };
-        if let Some(&(_, min)) = thresholds.iter().find(|&&(u, _)| u == unit) {
-            if value >= min {
-                let end = chars.get(j + 1).map_or(text.len(), |&(b, _)| b);
-                return Some(text[chars[start].0..end].to_owned());
-            }
+        if let Some(&(_, min)) = thresholds.iter().find(|&&(u, _)| u == unit)
+            && value >= min
+        {
+            let end = chars.get(j + 1).map_or(text.len(), |&(b, _)| b);
+            return Some(text[chars[start].0..end].to_owned());
         }
     }
     None
