@@ -126,6 +126,17 @@ const GROUP_HEADER: &str =
     "group,key,tickets,mean_handling_hours,median_handling_hours,returns,satisfaction_rate";
 const READERS: &[Role] = &[Role::Supervisor, Role::Dispatcher];
 
+/// Checks the caller and the parameters, and loads the tickets of the period.
+fn period(
+    engine: &Engine,
+    caller: &Caller,
+    params: &StatsParams,
+) -> Result<(Vec<Ticket>, Format), ApiError> {
+    caller.require(READERS)?;
+    let (from, to, format) = parse(params)?;
+    Ok((load(engine, from, to)?, format))
+}
+
 /// Mean and median hours per stage, largest total first, with each stage's share and the
 /// running share (Pareto).
 #[utoipa::path(tag = "stats", params(StatsParams),
@@ -136,9 +147,7 @@ async fn stages(
     caller: Caller,
     params: web::Query<StatsParams>,
 ) -> Result<HttpResponse, ApiError> {
-    caller.require(READERS)?;
-    let (from, to, format) = parse(&params)?;
-    let tickets = load(&engine, from, to)?;
+    let (tickets, format) = period(&engine, &caller, &params)?;
     let refs: Vec<&Ticket> = tickets.iter().collect();
     let rows = stats::stages(&refs, engine.clock.now());
     Ok(match format {
@@ -175,9 +184,7 @@ async fn categories(
     caller: Caller,
     params: web::Query<StatsParams>,
 ) -> Result<HttpResponse, ApiError> {
-    caller.require(READERS)?;
-    let (from, to, format) = parse(&params)?;
-    let tickets = load(&engine, from, to)?;
+    let (tickets, format) = period(&engine, &caller, &params)?;
     let refs: Vec<&Ticket> = tickets.iter().collect();
     let now = engine.clock.now();
     let body = CategoryStats {
@@ -203,9 +210,7 @@ async fn teams(
     caller: Caller,
     params: web::Query<StatsParams>,
 ) -> Result<HttpResponse, ApiError> {
-    caller.require(READERS)?;
-    let (from, to, format) = parse(&params)?;
-    let tickets = load(&engine, from, to)?;
+    let (tickets, format) = period(&engine, &caller, &params)?;
     let refs: Vec<&Ticket> = tickets.iter().collect();
     let rows = stats::by_team(&refs, engine.clock.now());
     Ok(match format {
@@ -223,9 +228,7 @@ async fn rates(
     caller: Caller,
     params: web::Query<StatsParams>,
 ) -> Result<HttpResponse, ApiError> {
-    caller.require(READERS)?;
-    let (from, to, format) = parse(&params)?;
-    let tickets = load(&engine, from, to)?;
+    let (tickets, format) = period(&engine, &caller, &params)?;
     let refs: Vec<&Ticket> = tickets.iter().collect();
     let r = stats::rates(&refs, &engine.catalog);
     Ok(match format {
