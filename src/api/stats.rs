@@ -19,7 +19,8 @@ pub fn register(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(stages)
         .service(categories)
         .service(teams)
-        .service(rates);
+        .service(rates)
+        .service(returns);
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -242,6 +243,55 @@ async fn rates(
                 opt(r.satisfaction_rate),
                 opt(r.rework_rate),
             ]),
+        ),
+    })
+}
+
+/// Returned reports per report writer and per category, and the reasons given (from the
+/// event log; `from`/`to` filter on the event time).
+#[utoipa::path(tag = "stats", params(StatsParams),
+    responses((status = 200, body = stats::ReturnStats), (status = 400, body = ErrorBody)), security(("bearer" = [])))]
+#[get("/stats/returns")]
+async fn returns(
+    engine: web::Data<Engine>,
+    caller: Caller,
+    params: web::Query<StatsParams>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(READERS)?;
+    let (from, to, format) = parse(&params)?;
+    let mut events = Vec::new();
+    let mut after = 0;
+    loop {
+        let batch = engine.store.events_since(after, 10_000)?;
+        let Some(last) = batch.last() else { break };
+        after = last.event_id;
+        events.extend(
+            batch
+                .into_iter()
+                .filter(|e| from.is_none_or(|f| e.at >= f) && to.is_none_or(|t| e.at < t)),
+        );
+    }
+    let store = &engine.store;
+    let r = stats::returns(&events, |id| {
+        store.ticket(id).ok().flatten().and_then(|t| t.category)
+    });
+    Ok(match format {
+        Format::Json => HttpResponse::Ok().json(r),
+        Format::Csv => csv(
+            "group,key,reports,returns,return_rate",
+            r.by_handler
+                .iter()
+                .map(|x| ("handler", x))
+                .chain(r.by_category.iter().map(|x| ("category", x)))
+                .map(|(g, x)| {
+                    vec![
+                        g.to_owned(),
+                        x.key.clone(),
+                        x.reports.to_string(),
+                        x.returns.to_string(),
+                        opt(x.return_rate),
+                    ]
+                }),
         ),
     })
 }

@@ -74,6 +74,9 @@ async fn stats_answer_json_and_csv_with_filters() {
     let body = res.text().await.unwrap_or_default();
     assert!(body.starts_with("group,key,tickets,"), "{body}");
     assert!(body.contains("category,order_consultation,4,"), "{body}");
+    let (s, ret) = app.get("/stats/returns", &sup).await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(ret["by_handler"], json!([]), "no report was written");
     let (s, _) = app.get("/stats/rates?format=xml", &sup).await;
     assert_eq!(s, StatusCode::BAD_REQUEST);
     let (s, _) = app.get("/stats/rates?from=yesterday", &sup).await;

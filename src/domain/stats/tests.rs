@@ -344,3 +344,70 @@ fn rates_and_groups_match_the_hand_figures() {
     assert_eq!(dept("logistics").tickets, 1);
     assert_eq!(dept("enforcement").tickets, 1);
 }
+
+#[test]
+fn returns_are_charged_to_the_report_writer_and_the_category() {
+    use crate::domain::ids::TicketNumber;
+    let t1 = TicketId::generate();
+    let t2 = TicketId::generate();
+    let writer = |s: &str| Principal::new(Role::Field, Some(Subject::Staff(s.parse().unwrap())));
+    let ev = |id: u64, ticket: TicketId, by: Principal, kind: EventKind| EventRecord {
+        event_id: id,
+        ticket_id: ticket,
+        number: TicketNumber::new("WX", 2026, 1),
+        seq: id,
+        at: at(id as f64),
+        by,
+        status: Status::InReview,
+        kind,
+    };
+    let submitted = || EventKind::ReportSubmitted {
+        sections: BTreeMap::new(),
+        evidence: vec![],
+        version: 1,
+    };
+    let returned = |why: &str| EventKind::Reviewed {
+        decision: ReviewDecision::Return,
+        reasons: vec![why.into()],
+    };
+    let events = vec![
+        ev(1, t1, writer("S-1"), submitted()),
+        ev(2, t1, who(Role::Dispatcher), returned("缺少证据照片")),
+        ev(3, t1, writer("S-1"), submitted()),
+        ev(
+            4,
+            t1,
+            who(Role::Supervisor),
+            EventKind::ApprovalDecided {
+                decision: ApprovalDecision::ReturnToReporting,
+                reasons: vec!["缺少证据照片".into()],
+            },
+        ),
+        ev(5, t2, writer("S-2"), submitted()),
+        ev(
+            6,
+            t2,
+            who(Role::Dispatcher),
+            EventKind::Reviewed {
+                decision: ReviewDecision::Pass,
+                reasons: vec![],
+            },
+        ),
+    ];
+    let cats = |id: &TicketId| {
+        Some(if *id == t1 {
+            "counterfeit".to_owned()
+        } else {
+            "late_delivery".to_owned()
+        })
+    };
+    let r = returns(&events, cats);
+    let h = |k: &str| r.by_handler.iter().find(|x| x.key == k).unwrap().clone();
+    assert_eq!((h("staff:S-1").reports, h("staff:S-1").returns), (2, 2));
+    assert_eq!(h("staff:S-1").return_rate, Some(1.0));
+    assert_eq!((h("staff:S-2").reports, h("staff:S-2").returns), (1, 0));
+    let c = |k: &str| r.by_category.iter().find(|x| x.key == k).unwrap().clone();
+    assert_eq!(c("counterfeit").returns, 2);
+    assert_eq!(c("late_delivery").return_rate, Some(0.0));
+    assert_eq!(r.reasons, vec![("缺少证据照片".to_owned(), 2)]);
+}
