@@ -25,12 +25,24 @@ struct Case {
     received_at: Timestamp,
 }
 
+/// A ~110 m square of latitude/longitude (1/1000 of a degree): a 50 m neighbourhood lies
+/// within the 3×3 squares around a point, so a check looks at a handful of cases, not at
+/// every open ticket of the category.
+type Square = (i32, i32);
+
+fn square(p: LatLng) -> Square {
+    (
+        (p.lat() * 1000.0).floor() as i32,
+        (p.lng() * 1000.0).floor() as i32,
+    )
+}
+
 /// The open tickets, indexed for the duplicate check.
 #[derive(Debug, Default)]
 pub struct OpenCases {
     cases: HashMap<TicketId, Case>,
     by_retailer: HashMap<String, Vec<TicketId>>,
-    by_category: HashMap<String, Vec<TicketId>>,
+    by_place: HashMap<(String, Square), Vec<TicketId>>,
 }
 
 impl OpenCases {
@@ -54,8 +66,11 @@ impl OpenCases {
         if let Some(r) = &case.retailer {
             self.by_retailer.entry(r.clone()).or_default().push(t.id);
         }
-        if let Some(c) = &case.category {
-            self.by_category.entry(c.clone()).or_default().push(t.id);
+        if let (Some(c), Some(p)) = (&case.category, case.position) {
+            self.by_place
+                .entry((c.clone(), square(p)))
+                .or_default()
+                .push(t.id);
         }
         self.cases.insert(t.id, case);
     }
@@ -64,18 +79,23 @@ impl OpenCases {
         let Some(old) = self.cases.remove(id) else {
             return;
         };
-        let drop_from = |map: &mut HashMap<String, Vec<TicketId>>, key: &Option<String>| {
+        fn drop_from<K: std::hash::Hash + Eq>(
+            map: &mut HashMap<K, Vec<TicketId>>,
+            key: Option<K>,
+            id: &TicketId,
+        ) {
             if let Some(k) = key
-                && let Some(list) = map.get_mut(k)
+                && let Some(list) = map.get_mut(&k)
             {
                 list.retain(|x| x != id);
                 if list.is_empty() {
-                    map.remove(k);
+                    map.remove(&k);
                 }
             }
-        };
-        drop_from(&mut self.by_retailer, &old.retailer);
-        drop_from(&mut self.by_category, &old.category);
+        }
+        drop_from(&mut self.by_retailer, old.retailer.clone(), id);
+        let place = old.category.clone().zip(old.position.map(square));
+        drop_from(&mut self.by_place, place, id);
     }
 
     /// The open ticket a new one probably repeats: the same retailer first, then the
@@ -93,9 +113,11 @@ impl OpenCases {
             return Some(*id);
         }
         let (category, position) = (category?, position?);
-        self.by_category
-            .get(category)?
-            .iter()
+        let (la, lo) = square(position);
+        (la - 1..=la + 1)
+            .flat_map(|a| (lo - 1..=lo + 1).map(move |o| (a, o)))
+            .filter_map(|sq| self.by_place.get(&(category.to_owned(), sq)))
+            .flatten()
             .filter_map(|id| self.cases.get(id))
             .filter(|c| now.seconds_since(c.received_at) <= WINDOW.whole_seconds())
             .filter_map(|c| c.position.map(|p| (c.id, p.distance_m(position))))
