@@ -97,9 +97,13 @@ impl Subscription {
         self.rx.try_recv().ok()
     }
 
-    /// The underlying receiver, e.g. to turn into a stream.
-    pub fn into_receiver(self) -> (mpsc::Receiver<BusEvent>, Arc<AtomicBool>) {
-        (self.rx, self.lagged)
+    /// The events as a stream (for `ctx.add_stream`); it ends when the bus drops this
+    /// subscriber.
+    pub fn into_stream(self) -> impl futures_util::Stream<Item = BusEvent> + 'static {
+        futures_util::stream::unfold(
+            self.rx,
+            |mut rx| async move { rx.recv().await.map(|e| (e, rx)) },
+        )
     }
 
     /// The subscriber was cut off because its queue was full.

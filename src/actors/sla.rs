@@ -81,14 +81,12 @@ impl SlaSupervisor {
     }
 
     fn subscribe(&self, ctx: &mut Context<Self>) {
-        let (rx, _) = self
-            .deps
-            .bus
-            .subscribe(1 << 16, Interest::Tickets)
-            .into_receiver();
-        ctx.add_stream(futures_util::stream::unfold(rx, |mut rx| async move {
-            rx.recv().await.map(|e| (e, rx))
-        }));
+        ctx.add_stream(
+            self.deps
+                .bus
+                .subscribe(1 << 16, Interest::Tickets)
+                .into_stream(),
+        );
     }
 
     fn raise_due(&mut self, ctx: &mut Context<Self>) {

@@ -133,14 +133,12 @@ impl DispatcherActor {
     }
 
     fn subscribe(&self, ctx: &mut Context<Self>) {
-        let sub = self.deps.bus.subscribe(1 << 16, Interest::Tickets);
-        let (rx, _) = sub.into_receiver();
-        let stream =
-            futures_util::stream::unfold(
-                rx,
-                |mut rx| async move { rx.recv().await.map(|e| (e, rx)) },
-            );
-        ctx.add_stream(stream);
+        ctx.add_stream(
+            self.deps
+                .bus
+                .subscribe(1 << 16, Interest::Tickets)
+                .into_stream(),
+        );
     }
 
     /// Keeps the ticket's squad informed of where the ticket stands.

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use actix::prelude::*;
 
-use super::messages::{Execute, Executed, GetTicket};
+use super::messages::{Execute, Executed};
 use crate::domain::catalog::Catalog;
 use crate::domain::clock::Clock;
 use crate::domain::ticket::Ticket;
@@ -82,14 +82,6 @@ impl Handler<Execute> for TicketActor {
                 let _ = reply.send(result);
             }),
         );
-    }
-}
-
-impl Handler<GetTicket> for TicketActor {
-    type Result = MessageResult<GetTicket>;
-
-    fn handle(&mut self, _msg: GetTicket, _ctx: &mut Self::Context) -> Self::Result {
-        MessageResult(self.ticket.clone())
     }
 }
 

@@ -44,11 +44,6 @@ pub struct Execute {
     pub reply: oneshot::Sender<Result<Executed, CommandError>>,
 }
 
-/// The actor's current state.
-#[derive(Message)]
-#[rtype(result = "Ticket")]
-pub struct GetTicket;
-
 /// Test-only fault injection: the actor panics while handling this.
 #[cfg(feature = "fault-injection")]
 #[derive(Message)]

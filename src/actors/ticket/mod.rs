@@ -5,5 +5,5 @@ mod messages;
 mod registry;
 
 pub use actor::{TicketActor, TicketDeps};
-pub use messages::{CommandError, Execute, Executed, GetTicket};
+pub use messages::{CommandError, Execute, Executed};
 pub use registry::{Intake, TicketRegistry};
