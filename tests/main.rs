@@ -5,3 +5,4 @@ mod common;
 mod dispatch;
 mod durability;
 mod guide;
+mod streams;
