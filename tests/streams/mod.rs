@@ -2,6 +2,7 @@
 //! deltas, resume with `since`, command frames, privacy of the field and board views
 //! (canary personal data), and the cut-off of a client that stops reading.
 
+mod board;
 mod console;
 mod isolation;
 mod privacy;
