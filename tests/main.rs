@@ -4,4 +4,5 @@ mod api;
 mod common;
 mod dispatch;
 mod durability;
+mod groups;
 mod guide;

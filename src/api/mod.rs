@@ -7,6 +7,7 @@ pub mod auth;
 mod catalog;
 pub mod error;
 mod fleet;
+pub mod groups;
 mod ops;
 mod retailers;
 mod roster;
@@ -152,7 +153,8 @@ pub fn app(
                 .configure(catalog::register)
                 .configure(fleet::register)
                 .configure(retailers::register)
-                .configure(stats::register),
+                .configure(stats::register)
+                .configure(groups::register),
         )
         .openapi_service(|api| SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", api))
         .into_app()
