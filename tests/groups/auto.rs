@@ -42,8 +42,14 @@ async fn triage_forms_the_guides_group_and_its_lead_reports() {
     // The place is 梅川镇: T-1's first inspector leads; the only driver assists.
     assert_eq!(ids(&g), [pair("S-1", "lead"), pair("S-7", "assist")]);
     let (_, guide) = app.get("/catalog/counterfeit", d).await;
-    assert_eq!(g["members"][0]["task"]["text"], guide["group_tasks"]["enforcement"]);
-    assert_eq!(g["members"][1]["task"]["text"], guide["group_tasks"]["logistics"]);
+    assert_eq!(
+        g["members"][0]["task"]["text"],
+        guide["group_tasks"]["enforcement"]
+    );
+    assert_eq!(
+        g["members"][1]["task"]["text"],
+        guide["group_tasks"]["logistics"]
+    );
     // The bus is followed in order: the earlier triage was handled, and formed nothing.
     let (s, _) = app.get(&format!("/groups/{plain}"), d).await;
     assert_eq!(s, StatusCode::NOT_FOUND);
@@ -55,7 +61,10 @@ async fn triage_forms_the_guides_group_and_its_lead_reports() {
         .find(|e| e["type"] == "group.formed")
         .unwrap()
         .clone();
-    assert_eq!((formed["by_role"].as_str(), formed["data"]["auto"].as_bool()), (Some("system"), Some(true)));
+    assert_eq!(
+        (formed["by_role"].as_str(), formed["data"]["auto"].as_bool()),
+        (Some("system"), Some(true))
+    );
     let all = types(&app, d, &id).await;
     let at = |t: &str| all.iter().position(|x| x == t).unwrap();
     assert!(at("ticket.triaged") < at("group.formed"), "{all:?}");
@@ -66,19 +75,55 @@ async fn triage_forms_the_guides_group_and_its_lead_reports() {
     step(&app, &p.v1, &id, "arrive", json!({})).await;
     let onsite = json!({ "findings": "柜台内发现可疑卷烟", "actions": "登记保存" });
     step(&app, &p.v1, &id, "onsite-record", onsite).await;
-    let (s, b) = app.post(&format!("/tickets/{id}/report"), &p.s2, report_body()).await;
-    assert_eq!((s, b["code"].as_str()), (StatusCode::FORBIDDEN, Some("not_group_lead")));
+    let (s, b) = app
+        .post(&format!("/tickets/{id}/report"), &p.s2, report_body())
+        .await;
+    assert_eq!(
+        (s, b["code"].as_str()),
+        (StatusCode::FORBIDDEN, Some("not_group_lead"))
+    );
     step(&app, &p.v1, &id, "report", report_body()).await;
 
     // Closed and reopened: the guide's group forms again, as a new generation.
     step(&app, d, &id, "review", json!({ "decision": "pass" })).await;
-    step(&app, &p.supervisor, &id, "approval", json!({ "decision": "approve" })).await;
-    step(&app, d, &id, "reply", json!({ "text": "经查属实，已依法处理" })).await;
-    step(&app, d, &id, "return-visit", json!({ "satisfaction": "satisfied" })).await;
+    step(
+        &app,
+        &p.supervisor,
+        &id,
+        "approval",
+        json!({ "decision": "approve" }),
+    )
+    .await;
+    step(
+        &app,
+        d,
+        &id,
+        "reply",
+        json!({ "text": "经查属实，已依法处理" }),
+    )
+    .await;
+    step(
+        &app,
+        d,
+        &id,
+        "return-visit",
+        json!({ "satisfaction": "satisfied" }),
+    )
+    .await;
     step(&app, d, &id, "archive", json!({})).await;
     until_group(&app, d, &id, |_, g| g["active"] == false).await;
-    step(&app, d, &id, "reopen", json!({ "reason": "群众反映问题仍存在" })).await;
-    let g = until_group(&app, d, &id, |_, g| g["generation"] == 2 && g["active"] == true).await;
+    step(
+        &app,
+        d,
+        &id,
+        "reopen",
+        json!({ "reason": "群众反映问题仍存在" }),
+    )
+    .await;
+    let g = until_group(&app, d, &id, |_, g| {
+        g["generation"] == 2 && g["active"] == true
+    })
+    .await;
     assert_eq!(g["auto"], true);
     app.stop().await;
 }
@@ -108,11 +153,22 @@ async fn the_shops_registry_contacts_join_and_a_fast_tracked_crew_leads() {
     let (s, t) = app.post("/tickets", d, body).await;
     assert_eq!(s, StatusCode::CREATED, "{t}");
     let id = t["id"].as_str().unwrap().to_owned();
-    step(&app, d, &id, "triage", json!({ "retailer_licence": "421182100123" })).await;
+    step(
+        &app,
+        d,
+        &id,
+        "triage",
+        json!({ "retailer_licence": "421182100123" }),
+    )
+    .await;
     let g = until_group(&app, d, &id, |s, _| s == StatusCode::OK).await;
     assert_eq!(
         ids(&g),
-        [pair("S-2", "lead"), pair("S-5", "assist"), pair("S-7", "assist")]
+        [
+            pair("S-2", "lead"),
+            pair("S-5", "assist"),
+            pair("S-7", "assist")
+        ]
     );
 
     // A grade I counterfeit lead sent straight to V-9 (fast track, before triage): its

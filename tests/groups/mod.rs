@@ -88,7 +88,9 @@ pub async fn people(app: &TestApp) -> People {
 
 /// Runs a lifecycle step; it must succeed.
 pub async fn step(app: &TestApp, token: &str, id: &str, action: &str, body: Value) -> Value {
-    let (s, b) = app.post(&format!("/tickets/{id}/{action}"), token, body).await;
+    let (s, b) = app
+        .post(&format!("/tickets/{id}/{action}"), token, body)
+        .await;
     assert_eq!(s, StatusCode::OK, "{action} on {id}: {b}");
     b
 }
@@ -96,7 +98,11 @@ pub async fn step(app: &TestApp, token: &str, id: &str, action: &str, body: Valu
 /// Files a ticket of `category`; returns its id.
 pub async fn file(app: &TestApp, p: &People, ext: &str, category: &str) -> String {
     let (s, b) = app
-        .post("/tickets", &p.dispatcher, intake(ext, Some(category), "report"))
+        .post(
+            "/tickets",
+            &p.dispatcher,
+            intake(ext, Some(category), "report"),
+        )
         .await;
     assert_eq!(s, StatusCode::CREATED, "{b}");
     b["id"].as_str().unwrap().to_owned()

@@ -80,7 +80,11 @@ impl CoordinatorActor {
         }
     }
 
-    fn precheck(&self, command: &GroupCommand, by: &crate::domain::role::Principal) -> Result<(), GroupError> {
+    fn precheck(
+        &self,
+        command: &GroupCommand,
+        by: &crate::domain::role::Principal,
+    ) -> Result<(), GroupError> {
         let group = self.ticket.active_group().ok_or(GroupError::NoGroup)?;
         if let GroupCommand::CompleteTask { task_id, .. } = command
             && group.task_holder(*task_id).is_none()

@@ -72,7 +72,9 @@ fn closing_reason(kind: &EventKind) -> String {
     match kind {
         EventKind::Archived { .. } => "the ticket was archived".into(),
         EventKind::Transferred { .. } => "the ticket was transferred out of this unit".into(),
-        EventKind::Merged { into_number, .. } => format!("the ticket was merged into {into_number}"),
+        EventKind::Merged { into_number, .. } => {
+            format!("the ticket was merged into {into_number}")
+        }
         _ => "the ticket was closed".into(),
     }
 }
@@ -135,7 +137,10 @@ impl GroupWatch {
             None => true,
             Some(g) => !only_if_never && !g.is_active() && g.dissolved_on_close,
         };
-        let Some(category) = ticket.category.as_deref().and_then(|c| self.deps.catalog.get(c))
+        let Some(category) = ticket
+            .category
+            .as_deref()
+            .and_then(|c| self.deps.catalog.get(c))
         else {
             return;
         };
@@ -188,9 +193,7 @@ impl GroupWatch {
     /// Dissolves the active group of the closed ticket `id`; retried while busy.
     fn dissolve(&mut self, id: TicketId, reason: String, ctx: &mut Context<Self>) {
         if self.dissolving.contains(&id)
-            || self
-                .ticket(&id)
-                .is_none_or(|t| t.active_group().is_none())
+            || self.ticket(&id).is_none_or(|t| t.active_group().is_none())
         {
             return;
         }
@@ -218,7 +221,11 @@ impl GroupWatch {
 
     /// Finishes what a crash may have cut short in the last events.
     fn recover(&mut self, ctx: &mut Context<Self>) {
-        let after = self.deps.store.last_event_id().saturating_sub(RECOVERY_TAIL);
+        let after = self
+            .deps
+            .store
+            .last_event_id()
+            .saturating_sub(RECOVERY_TAIL);
         let events = match self.deps.store.events_since(after, RECOVERY_TAIL as usize) {
             Ok(events) => events,
             Err(e) => {

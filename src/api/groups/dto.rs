@@ -78,7 +78,11 @@ impl MessageDto {
             message_no: m.message_no,
             at: m.at,
             author: m.author.as_ref().map(|s| s.to_string()),
-            author_name: m.author.as_ref().and_then(|s| staff(roster, s)).map(|s| s.name),
+            author_name: m
+                .author
+                .as_ref()
+                .and_then(|s| staff(roster, s))
+                .map(|s| s.name),
             by_role: m.by.role,
             by_subject: m.by.subject.as_ref().map(|s| s.to_string()),
             text: m.text.clone(),
@@ -191,7 +195,12 @@ impl GroupDto {
 
     /// With the latest messages.
     pub fn with_messages(mut self, messages: &[RecentMessage], roster: &Roster) -> Self {
-        self.messages = Some(messages.iter().map(|m| MessageDto::new(m, roster)).collect());
+        self.messages = Some(
+            messages
+                .iter()
+                .map(|m| MessageDto::new(m, roster))
+                .collect(),
+        );
         self
     }
 }

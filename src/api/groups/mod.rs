@@ -94,7 +94,10 @@ fn resolve_members(engine: &Engine, list: Vec<MemberRequest>) -> Result<Vec<NewM
     if list.len() > MAX_MEMBERS {
         return Err(ApiError::rule(
             "too_many_members",
-            format!("a group has at most {MAX_MEMBERS} members, not {}", list.len()),
+            format!(
+                "a group has at most {MAX_MEMBERS} members, not {}",
+                list.len()
+            ),
         ));
     }
     let mut unknown = Vec::new();
@@ -127,16 +130,16 @@ fn resolve_members(engine: &Engine, list: Vec<MemberRequest>) -> Result<Vec<NewM
 fn staff_ids(field: &str, raw: Vec<String>) -> Result<Vec<StaffId>, ApiError> {
     raw.into_iter()
         .map(|r| {
-            r.parse()
-                .map_err(|_| ApiError::rule("bad_id", format!("`{field}`: `{r}` is not a staff id")))
+            r.parse().map_err(|_| {
+                ApiError::rule("bad_id", format!("`{field}`: `{r}` is not a staff id"))
+            })
         })
         .collect()
 }
 
 /// A step's answer as the group after it.
 fn group_of(engine: &Engine, done: &Executed) -> Result<GroupDto, ApiError> {
-    GroupDto::new(&done.ticket, &engine.roster)
-        .ok_or_else(|| ApiError::not_found("group"))
+    GroupDto::new(&done.ticket, &engine.roster).ok_or_else(|| ApiError::not_found("group"))
 }
 
 /// Forms ticket `id`'s group from a request body (also used by console command frames).
@@ -173,10 +176,7 @@ async fn step(
         Err(GroupError::NoGroup) => {
             let known = engine.store.ticket(&id)?.and_then(|t| t.group).is_some();
             Err(if known {
-                ApiError::conflict(
-                    "no_active_group",
-                    "this collaboration group was dissolved",
-                )
+                ApiError::conflict("no_active_group", "this collaboration group was dissolved")
             } else {
                 ApiError::not_found(format!("group `{raw}`"))
             })
@@ -219,7 +219,9 @@ async fn read(
         .view(&parse_group(&id)?)
         .await?
         .ok_or_else(|| ApiError::not_found(format!("group `{id}`")))?;
-    if caller.role() == Role::Field && !speaks_for_member(&engine, &view.ticket, caller.principal())? {
+    if caller.role() == Role::Field
+        && !speaks_for_member(&engine, &view.ticket, caller.principal())?
+    {
         return Err(not_member());
     }
     let dto = GroupDto::new(&view.ticket, &engine.roster)
@@ -248,8 +250,8 @@ async fn post_message(
     };
     let done = step(&engine, &caller, &id, command).await?;
     let generation = done.ticket.group.as_ref().map_or(0, |g| g.generation);
-    let message = RecentMessage::of(&done.event, generation)
-        .ok_or_else(|| ApiError::not_found("message"))?;
+    let message =
+        RecentMessage::of(&done.event, generation).ok_or_else(|| ApiError::not_found("message"))?;
     Ok(HttpResponse::Created().json(MessageDto::new(&message, &engine.roster)))
 }
 

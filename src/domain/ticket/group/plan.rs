@@ -75,7 +75,7 @@ impl Picker<'_> {
 
     /// A crew member of the vehicle sent, of `d` (its field role first; only that role when
     /// `field_only`).
-    fn from_crew(&self, d: Department, field_only: bool) -> Option<StaffId> {
+    fn aboard(&self, d: Department, field_only: bool) -> Option<StaffId> {
         let mut crew: Vec<&Staff> = self
             .ticket
             .assignment
@@ -88,14 +88,14 @@ impl Picker<'_> {
         crew.first().map(|s| s.id.clone())
     }
 
-    fn from_shop(&self, d: Department) -> Option<StaffId> {
+    fn shop_contact(&self, d: Department) -> Option<StaffId> {
         let id = self.shop.for_department(d)?;
         self.find(id, d).map(|s| s.id.clone())
     }
 
     /// The department's field staff: the ticket's squad first, then a squad covering the
     /// place, then by squad and staff id (a stable choice).
-    fn from_squads(&self, d: Department) -> Option<StaffId> {
+    fn squad_staff(&self, d: Department) -> Option<StaffId> {
         let place = self
             .shop
             .town
@@ -130,9 +130,9 @@ impl Picker<'_> {
     /// The lead: the crew sent, the shop's contact, the squads.
     fn pick_lead(&mut self, d: Department) -> Option<StaffId> {
         let id = self
-            .from_crew(d, false)
-            .or_else(|| self.from_shop(d))
-            .or_else(|| self.from_squads(d))?;
+            .aboard(d, false)
+            .or_else(|| self.shop_contact(d))
+            .or_else(|| self.squad_staff(d))?;
         self.chosen.push(id.clone());
         Some(id)
     }
@@ -140,9 +140,9 @@ impl Picker<'_> {
     /// An assistant: the shop's own contact (who knows the shop), the crew sent, the squads.
     fn pick_assist(&mut self, d: Department) -> Option<StaffId> {
         let id = self
-            .from_shop(d)
-            .or_else(|| self.from_crew(d, true))
-            .or_else(|| self.from_squads(d))?;
+            .shop_contact(d)
+            .or_else(|| self.aboard(d, true))
+            .or_else(|| self.squad_staff(d))?;
         self.chosen.push(id.clone());
         Some(id)
     }
