@@ -4,5 +4,6 @@ mod api;
 mod common;
 mod dispatch;
 mod durability;
+mod groups;
 mod guide;
 mod streams;

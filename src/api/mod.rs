@@ -8,6 +8,7 @@ mod board;
 mod catalog;
 pub mod error;
 mod fleet;
+pub mod groups;
 mod ops;
 mod retailers;
 mod roster;
@@ -163,7 +164,8 @@ pub fn app(
                 .configure(fleet::register)
                 .configure(retailers::register)
                 .configure(stats::register)
-                .configure(board::register),
+                .configure(board::register)
+                .configure(groups::register),
         )
         .openapi_service(|api| SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", api))
         .into_app()
