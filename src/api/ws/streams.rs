@@ -50,6 +50,10 @@ fn hub_gone() -> ApiError {
     )
 }
 
+async fn join(hub: &Hub, audience: Audience) -> Result<Joined, ApiError> {
+    hub.send(Join(audience)).await.map_err(|_| hub_gone())
+}
+
 /// What the store holds for one audience.
 enum View<'a> {
     Console,
@@ -333,10 +337,7 @@ pub async fn console_socket(
 ) -> Result<HttpResponse, actix_web::Error> {
     caller.require(&[Role::Dispatcher, Role::Supervisor])?;
     let since = since(&params)?;
-    let mut joined = hub
-        .send(Join(Audience::Console))
-        .await
-        .map_err(|_| hub_gone())?;
+    let mut joined = join(&hub, Audience::Console).await?;
     let prepared = console_prelude(&engine, &mut joined, since, caller.role())?;
     start(engine, caller, prepared, joined, true, &req, stream)
 }
@@ -354,10 +355,7 @@ pub async fn field_socket(
 ) -> Result<HttpResponse, actix_web::Error> {
     let (subject, who) = field_identity(&engine, &caller)?;
     let since = since(&params)?;
-    let joined = hub
-        .send(Join(Audience::Field(who.clone())))
-        .await
-        .map_err(|_| hub_gone())?;
+    let joined = join(&hub, Audience::Field(who.clone())).await?;
     let prepared = field_prelude(&engine, &subject, &who, since)?;
     start(engine, caller, prepared, joined, false, &req, stream)
 }
@@ -374,10 +372,7 @@ pub async fn board_socket(
 ) -> Result<HttpResponse, actix_web::Error> {
     caller.require(&[Role::Board, Role::Dispatcher, Role::Supervisor, Role::Admin])?;
     since(&params)?;
-    let mut joined = hub
-        .send(Join(Audience::Board))
-        .await
-        .map_err(|_| hub_gone())?;
+    let mut joined = join(&hub, Audience::Board).await?;
     let board = joined.board.take().ok_or_else(hub_gone)?;
     let prepared = Prepared {
         prelude: vec![
