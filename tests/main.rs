@@ -6,3 +6,4 @@ mod dispatch;
 mod durability;
 mod groups;
 mod guide;
+mod streams;
