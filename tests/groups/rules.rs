@@ -397,7 +397,10 @@ async fn group_routes_are_documented() {
         ("/api/v1/groups/{id}/members", "post"),
         ("/api/v1/groups/{id}/dissolve", "post"),
     ] {
-        assert!(paths[path][method].is_object(), "{method} {path} is documented");
+        assert!(
+            paths[path][method].is_object(),
+            "{method} {path} is documented"
+        );
     }
     assert!(spec["components"]["schemas"]["GroupDto"].is_object());
     app.stop().await;
