@@ -308,7 +308,7 @@ async fn members_change_the_lead_moves_and_a_dissolved_group_can_form_again() {
 }
 
 /// Walks a reporting ticket with a group to `archived` (the lead reports).
-async fn archive(app: &TestApp, p: &People, id: &str) {
+pub async fn archive(app: &TestApp, p: &People, id: &str) {
     let d = &p.dispatcher;
     step(app, &p.s1, id, "report", report_body()).await;
     step(app, d, id, "review", json!({ "decision": "pass" })).await;

@@ -6,7 +6,7 @@
 #![allow(clippy::unwrap_used, reason = "tests")]
 
 mod auto;
-mod flow;
+pub mod flow;
 mod recovery;
 mod rules;
 

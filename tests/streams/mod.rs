@@ -4,6 +4,7 @@
 
 mod board;
 mod console;
+mod groups;
 mod isolation;
 mod privacy;
 mod resume;

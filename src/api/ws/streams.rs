@@ -68,11 +68,12 @@ impl View<'_> {
                 e,
                 t,
                 &engine.catalog,
+                &engine.roster,
                 engine.clock.now(),
             )),
             View::Field(who) => who
                 .concerns_event(e, t)
-                .then(|| frames::field_frame(e, t, &engine.catalog)),
+                .then(|| frames::field_frame(e, t, &engine.catalog, &engine.roster)),
         }
     }
 }
@@ -107,6 +108,15 @@ fn replay(
         }
     }
     Ok(Some((out, upto)))
+}
+
+/// The active collaboration groups of these tickets.
+fn active_groups(engine: &Engine, tickets: &[Ticket]) -> Vec<serde_json::Value> {
+    tickets
+        .iter()
+        .filter(|t| !t.group_member_ids().is_empty())
+        .filter_map(|t| frames::group_json(t, &engine.roster))
+        .collect()
 }
 
 /// Open tickets, most urgent first: grade, then the nearest stage deadline.
@@ -191,7 +201,7 @@ fn console_prelude(
         tickets,
         open_total,
         vehicles: std::mem::take(&mut joined.vehicles),
-        groups: Vec::new(),
+        groups: active_groups(engine, &open),
     };
     Ok(Prepared {
         prelude: vec![hello(role, seq, false, engine, None), to_text(&snapshot)],
@@ -271,11 +281,12 @@ fn field_prelude(
             frames::field_ticket(t, &engine.catalog)
         })
         .collect();
+    let groups = active_groups(engine, &mine);
     let snapshot = StreamFrame::FieldSnapshot {
         seq,
         generated_at: engine.clock.now(),
         tickets,
-        groups: Vec::new(),
+        groups,
     };
     Ok(Prepared {
         prelude: vec![
