@@ -272,7 +272,7 @@ impl Catalog {
                     "must not repeat the lead department".into(),
                 ));
             }
-            check_group_tasks(c).map_err(|message| bad(&c.code, "group_tasks", message))?;
+            guide::check_group_tasks(c).map_err(|message| bad(&c.code, "group_tasks", message))?;
             if c.report_sections.iter().any(|s| s.trim().is_empty()) {
                 return Err(bad(
                     &c.code,
@@ -358,40 +358,6 @@ impl Catalog {
             .and_then(|c| c.sla.get(&grade))
             .or_else(|| self.sla.get(&grade))
     }
-}
-
-/// Longest group task wording, in characters.
-const MAX_GROUP_TASK: usize = 500;
-
-/// A category with assisting departments words the task of the lead department and of each
-/// assisting one; no other department has a task.
-fn check_group_tasks(c: &Category) -> Result<(), String> {
-    let involved: Vec<Department> = std::iter::once(c.lead_department)
-        .chain(c.assist_departments.iter().copied())
-        .collect();
-    if let Some(d) = c.group_tasks.keys().find(|d| !involved.contains(d)) {
-        return Err(format!(
-            "`{d}` neither leads nor assists this category, so it has no task"
-        ));
-    }
-    if !c.assist_departments.is_empty()
-        && let Some(d) = involved.iter().find(|d| !c.group_tasks.contains_key(d))
-    {
-        return Err(format!(
-            "the task of `{d}` in the collaboration group is missing"
-        ));
-    }
-    for (d, text) in &c.group_tasks {
-        if text.trim().is_empty() {
-            return Err(format!("the task of `{d}` is empty"));
-        }
-        if text.chars().count() > MAX_GROUP_TASK {
-            return Err(format!(
-                "the task of `{d}` is over {MAX_GROUP_TASK} characters"
-            ));
-        }
-    }
-    Ok(())
 }
 
 impl fmt::Display for Urgency {

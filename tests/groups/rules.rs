@@ -378,3 +378,30 @@ async fn bad_group_steps_change_nothing() {
     assert_eq!(after_group, before_group);
     app.stop().await;
 }
+
+#[actix_web::test]
+async fn group_routes_are_documented() {
+    let app = spawn_app().await;
+    let (s, spec) = crate::common::send(
+        &app.client,
+        app.client.get(format!("{}/openapi.json", app.base)),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK);
+    let paths = &spec["paths"];
+    for (path, method) in [
+        ("/api/v1/tickets/{id}/group", "post"),
+        ("/api/v1/groups/{id}", "get"),
+        ("/api/v1/groups/{id}/messages", "post"),
+        ("/api/v1/groups/{id}/tasks/{task}/done", "post"),
+        ("/api/v1/groups/{id}/members", "post"),
+        ("/api/v1/groups/{id}/dissolve", "post"),
+    ] {
+        assert!(
+            paths[path][method].is_object(),
+            "{method} {path} is documented"
+        );
+    }
+    assert!(spec["components"]["schemas"]["GroupDto"].is_object());
+    app.stop().await;
+}

@@ -10,11 +10,10 @@
 use std::collections::HashSet;
 
 use super::{
-    Group, GroupDissolved, GroupFormed, GroupMembersChanged, GroupMessage, GroupTaskDone,
-    MAX_MEMBERS, MAX_MESSAGE_CHARS, MAX_NOTE_CHARS, MAX_REASON_CHARS, MAX_TASK_CHARS, Member,
-    MemberRole, MemberSpec, NewMember, Task,
+    Group, GroupDissolved, GroupFormed, GroupMessage, GroupTaskDone, MAX_MEMBERS,
+    MAX_MESSAGE_CHARS, MAX_NOTE_CHARS, MAX_REASON_CHARS, MAX_TASK_CHARS, MemberRole, MemberSpec,
+    NewMember,
 };
-use crate::domain::Timestamp;
 use crate::domain::ids::StaffId;
 use crate::domain::role::{Principal, Role, Subject};
 use crate::domain::ticket::{EventKind, Rejection, Ticket};
@@ -67,7 +66,7 @@ impl GroupCommand {
     }
 }
 
-fn too_long(field: &str, text: &str, max: usize) -> Result<(), Rejection> {
+pub(super) fn too_long(field: &str, text: &str, max: usize) -> Result<(), Rejection> {
     let n = text.chars().count();
     if n > max {
         return Err(Rejection::rule(
@@ -88,12 +87,12 @@ fn required(field: &str, text: &str, max: usize) -> Result<(), Rejection> {
     too_long(field, text, max)
 }
 
-fn optional(field: &str, text: &Option<String>, max: usize) -> Result<(), Rejection> {
+pub(super) fn optional(field: &str, text: &Option<String>, max: usize) -> Result<(), Rejection> {
     text.as_deref().map_or(Ok(()), |t| too_long(field, t, max))
 }
 
 /// Task texts, sizes, duplicates; gives each new member the next task id.
-fn specs(new: &[NewMember], next_task_id: u32) -> Result<Vec<MemberSpec>, Rejection> {
+pub(super) fn specs(new: &[NewMember], next_task_id: u32) -> Result<Vec<MemberSpec>, Rejection> {
     let mut seen = HashSet::new();
     let mut out = Vec::with_capacity(new.len());
     for (i, m) in new.iter().enumerate() {
@@ -121,7 +120,7 @@ fn specs(new: &[NewMember], next_task_id: u32) -> Result<Vec<MemberSpec>, Reject
     Ok(out)
 }
 
-fn check_size(n: usize) -> Result<(), Rejection> {
+pub(super) fn check_size(n: usize) -> Result<(), Rejection> {
     if n == 0 {
         return Err(Rejection::rule(
             "members_required",
@@ -189,7 +188,7 @@ impl Ticket {
         }
     }
 
-    fn group_required(&self) -> Result<&Group, Rejection> {
+    pub(super) fn group_required(&self) -> Result<&Group, Rejection> {
         self.active_group().ok_or_else(|| Rejection::Conflict {
             code: "no_active_group",
             message: "this ticket has no active collaboration group".into(),
@@ -321,191 +320,11 @@ impl Ticket {
             }
         }
     }
-
-    fn decide_change(
-        &self,
-        add: &[NewMember],
-        remove: &[StaffId],
-        lead: Option<&StaffId>,
-        reason: &Option<String>,
-    ) -> Result<EventKind, Rejection> {
-        let group = self.group_required()?;
-        optional("reason", reason, MAX_REASON_CHARS)?;
-        if add.is_empty() && remove.is_empty() && lead.is_none() {
-            return Err(Rejection::rule(
-                "nothing_to_change",
-                "name members to add or remove, or a new lead",
-            ));
-        }
-        let mut removing = HashSet::new();
-        for s in remove {
-            if group.member(s).is_none() {
-                return Err(Rejection::rule(
-                    "not_a_member",
-                    format!("{s} is not in the group"),
-                ));
-            }
-            if !removing.insert(s) {
-                return Err(Rejection::rule(
-                    "duplicate_member",
-                    format!("{s} is named twice"),
-                ));
-            }
-        }
-        for m in add {
-            if group.member(&m.staff_id).is_some() && !removing.contains(&m.staff_id) {
-                return Err(Rejection::rule(
-                    "already_member",
-                    format!("{} is already in the group", m.staff_id),
-                ));
-            }
-            if removing.contains(&m.staff_id) {
-                return Err(Rejection::rule(
-                    "duplicate_member",
-                    format!("{} is both added and removed", m.staff_id),
-                ));
-            }
-        }
-        let added = specs(add, group.next_task_id)?;
-        let remaining = group.members.len() - removing.len();
-        check_size(remaining + added.len())?;
-        let added_leads: Vec<&StaffId> = added
-            .iter()
-            .filter(|m| m.role == MemberRole::Lead)
-            .map(|m| &m.staff_id)
-            .collect();
-        if added_leads.len() > 1 {
-            return Err(Rejection::rule("one_lead", "a group has one lead"));
-        }
-        let previous = group.lead().map(|m| m.staff_id.clone());
-        let new_lead = match (lead, added_leads.first()) {
-            (Some(a), Some(b)) if a != *b => {
-                return Err(Rejection::rule(
-                    "one_lead",
-                    format!("`lead` names {a} but {b} is added as lead"),
-                ));
-            }
-            (Some(l), _) => l.clone(),
-            (None, Some(l)) => (*l).clone(),
-            (None, None) => previous.clone().ok_or_else(|| {
-                Rejection::rule("lead_required", "the group has no lead: name one")
-            })?,
-        };
-        let stays = group.member(&new_lead).is_some() && !removing.contains(&new_lead);
-        let joins = added.iter().any(|m| m.staff_id == new_lead);
-        if !stays && !joins {
-            let message = if previous.as_ref() == Some(&new_lead) {
-                format!("{new_lead} leads the group: name a new lead before removing them")
-            } else {
-                format!("the new lead {new_lead} must be a member of the group")
-            };
-            return Err(Rejection::rule("lead_required", message));
-        }
-        let added = added
-            .into_iter()
-            .map(|mut m| {
-                m.role = if m.staff_id == new_lead {
-                    MemberRole::Lead
-                } else {
-                    MemberRole::Assist
-                };
-                m
-            })
-            .collect();
-        Ok(EventKind::GroupMembersChanged(GroupMembersChanged {
-            generation: group.generation,
-            added,
-            removed: remove.to_vec(),
-            previous_lead: previous.filter(|p| *p != new_lead),
-            lead: new_lead,
-            reason: reason.clone().filter(|r| !r.trim().is_empty()),
-        }))
-    }
-
-    /// Folds a group event into the state.
-    pub(in crate::domain::ticket) fn apply_group(&mut self, kind: &EventKind, at: Timestamp) {
-        match kind {
-            EventKind::GroupFormed(e) => {
-                let next_task_id = e.members.iter().map(|m| m.task_id).max().unwrap_or(0) + 1;
-                self.group = Some(Group {
-                    generation: e.generation,
-                    auto: e.auto,
-                    formed_at: at,
-                    members: e.members.iter().map(|m| member(m, at)).collect(),
-                    messages: 0,
-                    last_message_at: None,
-                    next_task_id,
-                    dissolved_at: None,
-                    dissolved_reason: None,
-                    dissolved_on_close: false,
-                });
-            }
-            EventKind::GroupMessage(e) => {
-                if let Some(g) = &mut self.group {
-                    g.messages = e.message_no;
-                    g.last_message_at = Some(at);
-                }
-            }
-            EventKind::GroupTaskDone(e) => {
-                if let Some(m) = self
-                    .group
-                    .as_mut()
-                    .and_then(|g| g.members.iter_mut().find(|m| m.task.id == e.task_id))
-                {
-                    m.task.done = true;
-                    m.task.done_at = Some(at);
-                    m.task.done_by = e.done_by.clone();
-                    m.task.note = e.note.clone();
-                }
-            }
-            EventKind::GroupMembersChanged(e) => {
-                if let Some(g) = &mut self.group {
-                    g.members.retain(|m| !e.removed.contains(&m.staff_id));
-                    g.members.extend(e.added.iter().map(|m| member(m, at)));
-                    for m in &mut g.members {
-                        m.role = if m.staff_id == e.lead {
-                            MemberRole::Lead
-                        } else {
-                            MemberRole::Assist
-                        };
-                    }
-                    if let Some(max) = e.added.iter().map(|m| m.task_id).max() {
-                        g.next_task_id = g.next_task_id.max(max + 1);
-                    }
-                }
-            }
-            EventKind::GroupDissolved(e) => {
-                if let Some(g) = &mut self.group {
-                    g.dissolved_at = Some(at);
-                    g.dissolved_reason = Some(e.reason.clone());
-                    g.dissolved_on_close = e.on_close;
-                }
-            }
-            _ => {}
-        }
-    }
 }
 
 fn not_member() -> Rejection {
     Rejection::Denied {
         code: "not_group_member",
         message: "you are not a member of this collaboration group".into(),
-    }
-}
-
-fn member(spec: &MemberSpec, at: Timestamp) -> Member {
-    Member {
-        staff_id: spec.staff_id.clone(),
-        role: spec.role,
-        department: spec.department,
-        task: Task {
-            id: spec.task_id,
-            text: spec.task.clone(),
-            done: false,
-            done_at: None,
-            done_by: None,
-            note: None,
-        },
-        joined_at: at,
     }
 }

@@ -7,7 +7,9 @@
 //! record and to tell its former members); a new one may be formed later, e.g. after a
 //! reopen, with the next `generation`.
 
+mod apply;
 mod decide;
+mod members;
 pub mod plan;
 #[cfg(test)]
 mod tests;
