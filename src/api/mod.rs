@@ -7,7 +7,9 @@ pub mod auth;
 mod catalog;
 pub mod error;
 mod fleet;
+mod map;
 mod ops;
+mod pages;
 mod retailers;
 mod roster;
 mod stats;
@@ -152,11 +154,13 @@ pub fn app(
                 .configure(catalog::register)
                 .configure(fleet::register)
                 .configure(retailers::register)
-                .configure(stats::register),
+                .configure(stats::register)
+                .configure(map::register),
         )
         .openapi_service(|api| SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", api))
         .into_app()
         .configure(ops::register)
+        .configure(pages::register)
         .service(ws::vehicle::vehicle_socket)
         .default_service(web::to(|| async {
             Err::<actix_web::HttpResponse, _>(error::ApiError::not_found("route"))
