@@ -3,6 +3,7 @@
 //! pure function, so most unit and property tests live here.
 
 pub mod area;
+pub mod board;
 pub mod catalog;
 pub mod clock;
 pub mod duplicates;
@@ -10,11 +11,13 @@ pub mod fleet;
 pub mod geo;
 pub mod grid;
 pub mod ids;
+pub mod redact;
 pub mod registry;
 pub mod retailer;
 pub mod role;
 pub mod stats;
 pub mod ticket;
+pub mod towns;
 pub mod triage;
 
 pub use clock::{Clock, ManualClock, SystemClock, Timestamp};
