@@ -53,7 +53,7 @@ function render(map) {
       <td><div class="summary">${esc(r.summary || `${r.town || ''} · ${r.category_name || ''}`)}</div></td>
       <td><span class="stage stage-${esc(r.stage)}">${esc(name('stage', r.stage) || r.stage_name)}</span></td>
       <td class="elapsed"><div class="bar"><i style="width:${(share * 100).toFixed(1)}%"></i></div><span>${esc(shortDuration(e))} / ${r.limit_s ? esc(shortDuration(r.limit_s)) : '—'}</span></td>
-      <td>${esc(r.team_name || '—')}${r.officer_badge ? `<br><small>${esc(r.officer_badge)}</small>` : ''}</td>
+      <td class="team">${esc(r.team_name || '—')}${r.officer_badge ? `<br><small>${esc(r.officer_badge)}</small>` : ''}</td>
       <td class="num dist">${esc(distance(r.distance_to_site_m))}</td></tr>`;
   }).join('') : `<tr><td colspan="6" class="empty">${esc(t('board.empty'))}</td></tr>`;
   document.getElementById('leaders').innerHTML = leaderboard.map((l, i) => `<tr><td class="rank rank-${i + 1}">${i + 1}</td><td>${esc(l.team_name || l.team_id)}</td>
@@ -108,6 +108,7 @@ async function main() {
   stream.connect();
   window.hd = { stream, rows };
   onLangChange(() => { render(map); setConn(conn.dataset.state); });
+  document.getElementById('clock').textContent = clock();
   setInterval(() => { document.getElementById('clock').textContent = clock(); render(map); }, 1000);
   setInterval(() => { page += 1; }, PAGE_MS);
 }

@@ -12,6 +12,23 @@ function nice(max) {
   return [1, 2, 2.5, 5, 10].map((m) => m * p).find((x) => x >= max) || max;
 }
 
+/** A short number: integers as they are, small values with two significant digits. */
+export function num(v) {
+  if (v == null || !isFinite(v)) return '—';
+  const a = Math.abs(v);
+  if (a === 0 || Number.isInteger(v)) return String(v);
+  if (a >= 100) return v.toFixed(0);
+  if (a >= 10) return v.toFixed(1);
+  return String(+v.toPrecision(2));
+}
+
+/** Tick count: whole steps for small counts, else four. */
+function ticksFor(max, counts) {
+  if (!counts || !Number.isInteger(max)) return 4;
+  if (max <= 8) return Math.max(1, max);
+  return max % 5 === 0 ? 5 : 4;
+}
+
 function frame(h, inner, cls) {
   return `<svg class="chart ${cls}" viewBox="0 0 ${W} ${h}" width="100%" role="img" xmlns="http://www.w3.org/2000/svg">${inner}</svg>`;
 }
@@ -33,7 +50,7 @@ export function pareto(items, { unit = '' } = {}) {
   const h = 320, x0 = 56, y0 = 270, y1 = 20, x1 = W - 50;
   const max = nice(Math.max(...items.map((d) => d.value), 0));
   const bw = (x1 - x0) / Math.max(items.length, 1);
-  let s = yAxis(x0, y0, y1, max, 4, (v) => `${+v.toFixed(1)}${unit}`);
+  let s = yAxis(x0, y0, y1, max, 4, (v) => `${num(v)}${unit}`);
   s += yAxis(x1, y0, y1, 1, 4, (v) => `${Math.round(v * 100)}%`, true);
   const pts = [];
   items.forEach((d, i) => {
@@ -52,7 +69,7 @@ export function pareto(items, { unit = '' } = {}) {
 }
 
 /** Horizontal bars, one row per item, value labels at the bar end. */
-export function hbars(items, { unit = '', colour = PALETTE[0], fmt = (v) => `${+v.toFixed(1)}${unit}` } = {}) {
+export function hbars(items, { unit = '', colour = PALETTE[0], fmt = (v) => `${num(v)}${unit}` } = {}) {
   const row = 26, x0 = 170, x1 = W - 70;
   const h = Math.max(60, items.length * row + 20);
   const max = nice(Math.max(...items.map((d) => d.value ?? 0), 0));
@@ -90,7 +107,7 @@ export function series(points, { bars, line, legend }) {
   const h = 300, x0 = 50, y0 = 250, y1 = 24, x1 = W - 20;
   const max = nice(Math.max(...points.map((p) => Math.max(p[bars] ?? 0, p[line] ?? 0)), 0));
   const bw = (x1 - x0) / Math.max(points.length, 1);
-  let s = yAxis(x0, y0, y1, max, 4, (v) => `${+v.toFixed(1)}`);
+  let s = yAxis(x0, y0, y1, max, ticksFor(max, true), num);
   const every = Math.ceil(points.length / 10);
   const pts = [];
   points.forEach((p, i) => {

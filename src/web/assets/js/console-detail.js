@@ -130,7 +130,7 @@ export class Detail {
       <header class="detail-head grade-${esc(tk.urgency || '')}">
         <div><span class="badge grade grade-${esc(tk.urgency || '')}">${esc(name('grade', tk.urgency) || '?')}</span>
           <strong class="detail-number">${esc(tk.number)}</strong>
-          <button class="link" data-act="focus" title="map">⌖</button></div>
+          <button class="link" data-act="focus">${esc(t('detail.locate'))}</button></div>
         <div class="detail-sub">${esc(tk.category_name || tk.category || '')} · ${esc(name('kind', tk.kind))} · ${esc(name('status', tk.status))} · ${esc(name('stage', tk.stage))}</div>
         <div class="detail-sla ${left != null && left < 0 ? 'overdue' : ''}">${esc(sla)}</div>
       </header>

@@ -56,9 +56,12 @@ export class ConsoleState {
       case 'ticket.created':
         if (f.ticket?.urgency === 'I') this.emit({ kind: 'alert', reason: 'new_grade_i', ticket: f.ticket });
         break;
-      case 'alert':
-        this.emit({ kind: 'alert', reason: 'no_vehicle', ticket: f.ticket });
+      case 'alert': {
+        // The engine's reason: the grade I fast track at intake, or no vehicle left to send.
+        const why = f.event?.data?.reason || '';
+        this.emit({ kind: 'alert', reason: /^no vehicle/i.test(why) ? 'no_vehicle' : 'new_grade_i', ticket: f.ticket });
         break;
+      }
       case 'sla.overdue':
         this.emit({ kind: 'notice', reason: 'overdue', ticket: f.ticket });
         break;

@@ -39,10 +39,12 @@ class Alerts {
     root.querySelector('[data-act="ack"]').addEventListener('click', () => this.ack());
   }
 
+  /** One alert per ticket: a later reason (no vehicle left) joins the pending one. */
   raise(reason, ticket) {
-    const key = `${reason}:${ticket?.id}`;
-    if (!ticket || this.acked.has(key) || this.pending.some((a) => a.key === key)) return;
-    this.pending.push({ key, reason, ticket });
+    if (!ticket || this.acked.has(ticket.id)) return;
+    const pending = this.pending.find((a) => a.ticket.id === ticket.id);
+    if (pending) pending.reasons.add(reason);
+    else this.pending.push({ key: ticket.id, reasons: new Set([reason]), ticket });
     this.render();
   }
 
@@ -63,7 +65,7 @@ class Alerts {
     if (!a) return;
     const tk = a.ticket;
     this.root.querySelector('.alert-body').innerHTML = `
-      <div class="alert-reason">${esc(t(a.reason === 'no_vehicle' ? 'alert.no_vehicle' : 'alert.new_grade_i'))}</div>
+      ${[...a.reasons].map((r) => `<div class="alert-reason">${esc(t(r === 'no_vehicle' ? 'alert.no_vehicle' : 'alert.new_grade_i'))}</div>`).join('')}
       <div class="alert-number" data-alert-ticket="${esc(tk.id)}">${esc(tk.number)}</div>
       <div class="alert-cat">${esc(tk.category_name || tk.category || '')}</div>
       <div class="alert-text">${esc(tk.location?.address_text || '')}</div>
@@ -131,7 +133,12 @@ async function main() {
 
   state.on((c) => {
     if (c.kind === 'replace') redraw();
-    else if (c.kind === 'vehicles') { for (const m of c.moves) map.setVehicle(state.vehicles.get(m.vehicle_id) || m); if (detail.tab === 'overview') detail.render(); }
+    else if (c.kind === 'vehicles') {
+      for (const m of c.moves) map.setVehicle(state.vehicles.get(m.vehicle_id) || m);
+      // The shown ticket's live distance follows its vehicle.
+      const assigned = detail.ticket()?.assignment?.vehicle_id;
+      if (detail.tab === 'overview' && c.moves.some((m) => m.vehicle_id === assigned)) detail.render();
+    }
     else if (c.kind === 'ticket') {
       const tk = state.tickets.get(c.id);
       if (tk) map.setTicket(tk, tk.id === detail.id); else map.removeTicket(c.id);

@@ -177,6 +177,9 @@ export class MapView {
 
   /** Board: highlight the cells that hold tickets, with their numbers. */
   setCells(rows) {
+    const key = rows.map((r) => `${r.cell}:${r.number}:${r.overdue}`).sort().join('|');
+    if (key === this.cellKey) return;
+    this.cellKey = key;
     this.cellLayer.clearLayers();
     const byCell = new Map();
     for (const r of rows) {
