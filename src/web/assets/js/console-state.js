@@ -26,8 +26,11 @@ export class ConsoleState {
     this.groups = new Map(groups.map((g) => [g.id || g.ticket_id, g]));
     const fresh = [];
     for (const t of this.tickets.values()) {
-      // While polling, a grade I ticket we had never seen is new: alert as the stream would.
-      if (this.loaded && fromPoll && !before.has(t.id) && !this.seenTickets.has(t.id) && t.urgency === 'I') fresh.push(t);
+      // At sign-in, grade I tickets still waiting for a vehicle need someone's attention;
+      // later (polling), a grade I ticket never seen before is new, as the stream would say.
+      const waiting = !this.loaded && t.urgency === 'I' && (t.status === 'received' || t.status === 'triaged');
+      const appeared = this.loaded && fromPoll && !before.has(t.id) && !this.seenTickets.has(t.id) && t.urgency === 'I';
+      if (waiting || appeared) fresh.push(t);
       this.seenTickets.add(t.id);
     }
     this.loaded = true;
