@@ -6,3 +6,4 @@ mod common;
 mod dispatch;
 mod durability;
 mod guide;
+mod streams;

@@ -213,7 +213,12 @@ impl StreamHub {
                 crate::domain::board::town_of(t, shop.as_ref().map(|r| r.town().name()))
             },
             || public_handler(&deps.roster, t),
-            |v| vehicles.get(v).and_then(|live| live.distance_to_site_m),
+            // From the vehicle's latest fix: its own live distance may be of a previous ticket.
+            |v| {
+                let fix = vehicles.get(v)?.position.as_ref()?;
+                let at = crate::domain::geo::LatLng::new(fix.lat, fix.lng).ok()?;
+                Some(at.distance_m(t.location.position?))
+            },
         );
         let frame = match change {
             None => return,
