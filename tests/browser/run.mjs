@@ -47,7 +47,7 @@ try {
   v1.position(29.95, 115.45); // west of the county
   v2.position(30.03, 115.60); // near 梅川镇
   const intake = (ext, extra) => api.post('/tickets', dispatcher, {
-    source: '12313', external_id: ext, kind: 'report', description: '群众反映：梅川镇一烟酒店疑似销售假冒卷烟',
+    source: '12313', external_id: ext, kind: 'report', description: `${CANARY.name}（电话${CANARY.phone}）反映：梅川镇一烟酒店疑似销售假冒卷烟`,
     reporter: { name: CANARY.name, phone: CANARY.phone, anonymous: false }, address_text: CANARY.address, ...extra,
   });
   const first = await intake('b-1', { category: 'counterfeit', urgency: 'III', location: { lat: 30.021, lng: 115.586 } });
@@ -67,6 +67,20 @@ try {
     assert(await page.locator('.leaflet-overlay-pane path').count() > 100, 'the H3 grid is drawn');
     assert((await page.textContent('.queue-list')).includes('假冒'), 'category names in Chinese');
     await page.waitForSelector('[data-vehicle-id="V-2"]');
+    assert(/剩余/.test(await page.textContent(`.queue-item[data-number="${first.number}"] .qi-sla`)), 'a live countdown');
+  });
+
+  await check('retailers appear on the map once zoomed in', async () => {
+    const csv = 'licence,name,owner,address,town,lat,lng,market_inspector,account_manager\n'
+      + '421182501001,梅川正街烟酒店,业主甲,梅川镇正街1号,梅川镇,30.0205,115.5852,,\n'
+      + '421182501002,梅川新街副食店,业主乙,梅川镇新街2号,梅川镇,30.0190,115.5870,,\n';
+    const res = await fetch(`${engine.base}/api/v1/retailers/import`, { method: 'POST', headers: { Authorization: `Bearer ${ADMIN}`, 'Content-Type': 'text/csv' }, body: csv });
+    assert(res.ok, `import: ${res.status}`);
+    assert(await page.locator('path.retailer').count() === 0, 'no retailers at county zoom');
+    await page.evaluate(() => window.hd.map.map.setView([30.02, 115.586], 16));
+    await until(async () => (await page.locator('path.retailer').count()) === 2, 'two retailers drawn');
+    await page.evaluate(() => window.hd.map.map.setView([30.02, 115.6], 10));
+    await until(async () => (await page.locator('path.retailer').count()) === 0, 'retailers hidden again');
   });
 
   await check('a vehicle moved over its socket moves on the map', async () => {

@@ -56,7 +56,7 @@ function render(map) {
       <td class="team">${esc(r.team_name || '—')}${r.officer_badge ? `<br><small>${esc(r.officer_badge)}</small>` : ''}</td>
       <td class="num dist">${esc(distance(r.distance_to_site_m))}</td></tr>`;
   }).join('') : `<tr><td colspan="6" class="empty">${esc(t('board.empty'))}</td></tr>`;
-  document.getElementById('leaders').innerHTML = leaderboard.map((l, i) => `<tr><td class="rank rank-${i + 1}">${i + 1}</td><td>${esc(l.team_name || l.team_id)}</td>
+  document.getElementById('leaders').innerHTML = leaderboard.length === 0 ? `<tr><td colspan="5" class="empty">${esc(t('board.lb_empty'))}</td></tr>` : leaderboard.map((l, i) => `<tr><td class="rank rank-${i + 1}">${i + 1}</td><td>${esc(l.team_name || l.team_id)}</td>
     <td class="num">${esc(l.closed)}</td><td class="num">${l.median_arrival_minutes == null ? '—' : `${esc(l.median_arrival_minutes.toFixed(1))} ${esc(t('unit.min'))}`}</td>
     <td class="num">${esc(percent(l.satisfaction_rate))}</td></tr>`).join('');
   document.getElementById('updated').textContent = generatedAt ? t('board.updated', { t: clock(new Date(generatedAt)) }) : '';

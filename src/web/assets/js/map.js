@@ -215,7 +215,7 @@ export class MapView {
     if (seq !== this.retailerSeq) return;
     this.retailerLayer.clearLayers();
     for (const r of page.items) {
-      L.circleMarker([r.position.lat, r.position.lng], { radius: 4, color: '#6d4c41', weight: 1, fillColor: '#ffcc80', fillOpacity: 0.9 })
+      L.circleMarker([r.position.lat, r.position.lng], { radius: 5, color: '#6d4c41', weight: 1, fillColor: '#ffcc80', fillOpacity: 0.9, className: 'retailer' })
         .bindTooltip(`${esc(r.name)}<br>${esc(r.address)}<br>${esc(t('detail.retailer'))} ${esc(r.licence)}`)
         .addTo(this.retailerLayer);
     }
