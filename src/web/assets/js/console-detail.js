@@ -170,8 +170,8 @@ export class Detail {
     const list = (items) => `<ol>${(items || []).map((s) => `<li>${esc(s)}</li>`).join('')}</ol>`;
     return `<h4>${esc(t('guide.steps'))}</h4>${list(c.handling_steps)}
       ${c.notice_wording ? `<h4>${esc(t('guide.notice'))}</h4><blockquote>${esc(c.notice_wording)}</blockquote>` : ''}
-      <h4>${esc(t('guide.sections'))}</h4><p>${(c.report_sections || []).map(esc).join('、') || '—'}</p>
-      <h4>${esc(t('guide.evidence'))}</h4><p>${(c.report_evidence || []).map(esc).join('、') || '—'}</p>
+      <h4>${esc(t('guide.sections'))}</h4><p>${(c.report_sections || []).map((x) => esc(name('section', x))).join('、') || '—'}</p>
+      <h4>${esc(t('guide.evidence'))}</h4><p>${(c.report_evidence || []).map((x) => esc(name('evidence', x))).join('、') || '—'}</p>
       <h4>${esc(t('guide.legal'))}</h4>${list(c.legal_basis)}`;
   }
 

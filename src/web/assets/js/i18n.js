@@ -367,6 +367,8 @@ const NAMES = {
     department: { enforcement: '专卖', marketing: '营销', logistics: '物流' },
     kind: { report: '举报', complaint: '投诉', consultation: '咨询', suggestion: '建议' },
     vehicle: { off_duty: '收班', available: '空闲', offered: '待应答', en_route: '赶赴中', on_site: '在现场', returning: '返回中' },
+    section: { facts: '基本事实', onsite_findings: '现场检查情况', verification: '核查情况', handling: '处理意见', legal_basis: '法律依据', conclusion: '结论' },
+    evidence: { photo: '照片', video: '视频', inspection_record: '检查笔录', sampling_record: '抽样记录', identification_report: '鉴别检验报告', seizure_list: '先行登记保存清单', statement: '询问笔录', call_record: '通话记录', screenshot: '截图', licence_record: '许可证记录', order_record: '订单记录', delivery_record: '配送记录', allocation_record: '货源分配记录', tier_record: '档位记录', notice_receipt: '告知书回执' },
     event: {
       'ticket.received': '受理登记', 'ticket.triaged': '分诊确认', 'ticket.dispatched': '派车', 'ticket.assigned': '指派',
       'ticket.arrived': '到达现场', 'ticket.onsite_recorded': '现场记录', 'ticket.report_submitted': '提交报告',
@@ -385,6 +387,8 @@ const NAMES = {
     department: { enforcement: 'Enforcement', marketing: 'Marketing', logistics: 'Logistics' },
     kind: { report: 'Report', complaint: 'Complaint', consultation: 'Consultation', suggestion: 'Suggestion' },
     vehicle: { off_duty: 'Off duty', available: 'Available', offered: 'Offered', en_route: 'En route', on_site: 'On site', returning: 'Returning' },
+    section: { facts: 'Facts', onsite_findings: 'On-site findings', verification: 'Verification', handling: 'Handling', legal_basis: 'Legal basis', conclusion: 'Conclusion' },
+    evidence: { photo: 'Photo', video: 'Video', inspection_record: 'Inspection record', sampling_record: 'Sampling record', identification_report: 'Identification report', seizure_list: 'Seizure list', statement: 'Statement', call_record: 'Call record', screenshot: 'Screenshot', licence_record: 'Licence record', order_record: 'Order record', delivery_record: 'Delivery record', allocation_record: 'Allocation record', tier_record: 'Tier record', notice_receipt: 'Notice receipt' },
     event: {},
   },
 };

@@ -60,8 +60,9 @@ export class Stream {
     try { f = JSON.parse(text); } catch { return; }
     if (f.type === 'hello') {
       this.on.hello?.(f);
-      if (f.resumed === false && this.seq != null) this.seq = null;
-      if (typeof f.seq === 'number' && f.resumed) this.seq = Math.max(this.seq ?? 0, f.seq);
+      // A resume replays the missed events next (their seq may be below hello's); a fresh
+      // start sends a snapshot, which sets the position.
+      if (f.resumed === false) this.seq = null;
       return;
     }
     if (f.type === 'pong') return;
