@@ -12,7 +12,7 @@ use std::collections::HashMap;
 use std::sync::OnceLock;
 
 use actix_web::http::{StatusCode, header};
-use actix_web::{HttpRequest, HttpResponse, get, web};
+use actix_web::{HttpRequest, HttpResponse, route, web};
 use sha2::{Digest, Sha256};
 
 use super::error::ApiError;
@@ -161,14 +161,14 @@ pub fn register(cfg: &mut web::ServiceConfig) {
 }
 
 /// `/` opens the console.
-#[get("/")]
+#[route("/", method = "GET", method = "HEAD")]
 async fn root() -> HttpResponse {
     HttpResponse::Found()
         .insert_header((header::LOCATION, "/console"))
         .finish()
 }
 
-#[get("/{page:(console|board|stats)/?}")]
+#[route("/{page:(console|board|stats)/?}", method = "GET", method = "HEAD")]
 async fn page(req: HttpRequest, name: web::Path<String>) -> Result<HttpResponse, ApiError> {
     let key = name.trim_end_matches('/');
     pages()
@@ -177,7 +177,7 @@ async fn page(req: HttpRequest, name: web::Path<String>) -> Result<HttpResponse,
         .ok_or_else(|| ApiError::not_found("page"))
 }
 
-#[get("/assets/{path:.*}")]
+#[route("/assets/{path:.*}", method = "GET", method = "HEAD")]
 async fn file(req: HttpRequest, path: web::Path<String>) -> Result<HttpResponse, ApiError> {
     assets()
         .get(path.as_str())
@@ -185,7 +185,7 @@ async fn file(req: HttpRequest, path: web::Path<String>) -> Result<HttpResponse,
         .ok_or_else(|| ApiError::not_found(format!("asset `{path}`")))
 }
 
-#[get("/favicon.ico")]
+#[route("/favicon.ico", method = "GET", method = "HEAD")]
 async fn favicon(req: HttpRequest) -> Result<HttpResponse, ApiError> {
     assets()
         .get("img/favicon.svg")

@@ -80,6 +80,12 @@ async fn pages_and_assets_are_served_from_the_binary() {
     assert_eq!(body["code"], "not_found");
     let (s, _) = send(&c, c.get(format!("{}/assets/../Cargo.toml", app.base))).await;
     assert_eq!(s, StatusCode::NOT_FOUND);
+    let head = c
+        .head(format!("{}/board", app.base))
+        .send()
+        .await
+        .expect("head");
+    assert_eq!(head.status(), StatusCode::OK, "HEAD for monitors");
     let root = c.get(format!("{}/", app.base)).send().await.expect("get");
     assert_eq!(root.status(), StatusCode::FOUND);
     assert_eq!(header(&root, reqwest::header::LOCATION), "/console");

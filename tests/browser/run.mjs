@@ -41,7 +41,8 @@ try {
   const dispatcher = await api.token('dispatcher', null);
   const boardToken = await api.token('board', null);
   const v1 = new VehicleClient(engine.base, await api.token('field', 'vehicle:V-1'));
-  const v2 = new VehicleClient(engine.base, await api.token('field', 'vehicle:V-2'));
+  const v2Token = await api.token('field', 'vehicle:V-2');
+  const v2 = new VehicleClient(engine.base, v2Token);
   await Promise.all([v1.open, v2.open]);
   for (const v of [v1, v2]) v.send({ type: 'status', status: 'available' });
   v1.position(29.95, 115.45); // west of the county
@@ -78,7 +79,11 @@ try {
     assert(res.ok, `import: ${res.status}`);
     assert(await page.locator('path.retailer').count() === 0, 'no retailers at county zoom');
     await page.evaluate(() => window.hd.map.map.setView([30.02, 115.586], 16));
-    await until(async () => (await page.locator('path.retailer').count()) === 2, 'two retailers drawn');
+    await until(async () => {
+      const n = await page.locator('path.retailer').count();
+      if (n !== 2) throw new Error(`${n} drawn at zoom ${await page.evaluate(() => window.hd.map.map.getZoom())}`);
+      return true;
+    }, 'two retailers drawn');
     await page.evaluate(() => window.hd.map.map.setView([30.02, 115.6], 10));
     await until(async () => (await page.locator('path.retailer').count()) === 0, 'retailers hidden again');
   });
@@ -123,6 +128,24 @@ try {
     v2.send({ type: 'offer.accept', offer_id: offer.offer_id });
     await page.waitForSelector(`[data-line-ticket="${first.id}"]`, { timeout: 30000 });
     await page.screenshot({ path: join(OUT, 'console.png') });
+  });
+
+  await check('the review is passed from the page once the crew has reported', async () => {
+    v2.send({ type: 'arrived' });
+    await until(async () => (await api.get(`/tickets/${first.id}`, dispatcher)).status === 'on_site', 'on site');
+    const guide = await api.get('/catalog/counterfeit', dispatcher);
+    const evidence = guide.report_evidence.map((kind) => ({ kind, reference: `att-${kind}` }));
+    await api.post(`/tickets/${first.id}/onsite-record`, v2Token, { findings: '查见疑似假烟 3 条', actions: '先行登记保存', evidence });
+    const sections = Object.fromEntries(guide.report_sections.map((k) => [k, '已写明']));
+    await api.post(`/tickets/${first.id}/report`, v2Token, { sections, evidence });
+    await page.click(`.queue-item[data-number="${first.number}"]`);
+    await page.click('[data-tab="actions"]');
+    await page.click('[data-act="review-pass"]', { timeout: 30000 });
+    await until(async () => (await api.get(`/tickets/${first.id}`, dispatcher)).status === 'in_approval', 'in approval');
+    await page.waitForSelector('text=审批须由督办员', { timeout: 30000 });
+    await page.click('[data-tab="timeline"]');
+    await page.waitForSelector('.timeline .ev-ticket-reviewed', { timeout: 30000 });
+    await page.screenshot({ path: join(OUT, 'console-timeline.png') });
   });
 
   await check('after a dropped socket the console resumes with since and shows what it missed', async () => {

@@ -179,8 +179,8 @@ export class Detail {
     if (!this.events.length) return `<p class="hint">${esc(t('common.loading'))}</p>`;
     return `<ol class="timeline">${[...this.events].reverse().map((e) => `<li class="ev ev-${esc(e.type.replace(/\./g, '-'))}">
       <time>${esc(time(e.at))}</time><strong>${esc(name('event', e.type))}</strong>
-      <span class="by">${esc(e.by_subject || name('role', e.by_role) || e.by_role)}</span>
-      <div class="ev-data">${esc(summary(e))}</div></li>`).join('')}</ol>`;
+      <span class="by">${esc(e.by_subject || name('role', e.by_role))}</span>
+      <div class="ev-data">${esc(this.summary(e))}</div></li>`).join('')}</ol>`;
   }
 
   tab_dispatch(tk) {
@@ -203,8 +203,11 @@ export class Detail {
 
   tab_actions(tk) {
     const s = tk.status;
+    const role = this.ctx.role();
     const parts = [];
-    if (s === 'in_review' || s === 'in_approval') {
+    if (s === 'in_approval' && role !== 'supervisor') {
+      parts.push(`<p class="hint">${esc(t('actions.needs_supervisor'))}</p>`);
+    } else if (s === 'in_review' || s === 'in_approval') {
       parts.push(`<h4>${esc(t(s === 'in_review' ? 'actions.review' : 'actions.approval'))}</h4>
         <textarea id="review-reasons" rows="3" placeholder="${esc(t('actions.reasons'))}"></textarea>
         <div class="actions">${s === 'in_review'
@@ -216,23 +219,28 @@ export class Detail {
       parts.push(`<h4>${esc(t('actions.visit'))}</h4><input id="visit-comment" placeholder="…"><div class="actions">${['satisfied', 'basically_satisfied', 'unsatisfied'].map((x) => `<button data-act="visit" data-sat="${x}">${esc(t(`visit.${x}`))}</button>`).join('')}</div>
         <div class="actions"><button data-act="archive">${esc(t('actions.archive'))}</button></div>`);
     }
-    parts.push(`<h4>${esc(t('actions.supervise'))}</h4><textarea id="supervise-text" rows="2" placeholder="${esc(t('actions.supervise_text'))}"></textarea><div class="actions"><button data-act="supervise">${esc(t('actions.supervise'))}</button></div>`);
-    if (parts.length === 1) parts.unshift(`<p class="hint">${esc(t('actions.none'))}</p>`);
+    if (role === 'supervisor') parts.push(`<h4>${esc(t('actions.supervise'))}</h4><textarea id="supervise-text" rows="2" placeholder="${esc(t('actions.supervise_text'))}"></textarea><div class="actions"><button data-act="supervise">${esc(t('actions.supervise'))}</button></div>`);
+    if (!parts.length) parts.push(`<p class="hint">${esc(t('actions.none'))}</p>`);
     return parts.join('');
   }
 
   tab_group(tk) {
     return this.group.render(tk, this.events);
   }
-}
 
-/** One line about an event's data, without repeating the obvious. */
-function summary(e) {
-  const d = e.data || {};
-  const parts = [];
-  for (const k of ['vehicle_id', 'category', 'urgency', 'decision', 'satisfaction', 'reason', 'text', 'notice', 'findings', 'note', 'by']) {
-    if (d[k] != null && typeof d[k] !== 'object') parts.push(String(d[k]));
+  /** One line about an event's data, codes turned into names. */
+  summary(e) {
+    const d = e.data || {};
+    const cat = (code) => { const c = this.ctx.catalog.find((x) => x.code === code); return c ? (document.documentElement.lang === 'en' ? c.name_en : c.name_zh) : code; };
+    const parts = [];
+    if (d.category) parts.push(cat(d.category));
+    if (d.urgency) parts.push(name('grade', d.urgency));
+    if (d.decision) parts.push(name('decision', d.decision));
+    if (d.satisfaction) parts.push(t(`visit.${d.satisfaction}`));
+    for (const k of ['vehicle_id', 'reason', 'text', 'notice', 'findings', 'note']) {
+      if (d[k] != null && typeof d[k] !== 'object') parts.push(String(d[k]));
+    }
+    if (Array.isArray(d.reasons) && d.reasons.length) parts.push(d.reasons.join('；'));
+    return parts.join(' · ');
   }
-  if (Array.isArray(d.reasons) && d.reasons.length) parts.push(d.reasons.join('；'));
-  return parts.join(' · ');
 }

@@ -106,10 +106,12 @@ async function main() {
       setConn(s === 'live' ? 'live' : polling ? 'polling' : s);
       if (s === 'live') stopPolling(); else startPolling();
     },
+    hello: (f) => { role = f.role; document.body.dataset.role = f.role; },
     snapshot: (f) => state.replace(f),
     frame: (f) => state.apply(f),
   });
-  const ctx = { api, stream, state, catalog, map, toast, refresh: () => redraw() };
+  let role = null;
+  const ctx = { api, stream, state, catalog, map, toast, refresh: () => redraw(), role: () => role };
   detail = new Detail(document.getElementById('detail'), ctx);
   window.hd = { state, stream, map, api };
 

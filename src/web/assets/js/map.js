@@ -48,7 +48,7 @@ export class MapView {
       const layer = L.geoJSON(county, { style: { color: '#1d3b6f', weight: 2.5, fillColor: '#e9eff8', fillOpacity: 0.55, dashArray: '6 4' }, interactive: false });
       layer.addTo(this.gridLayer);
       layer.bringToBack();
-      this.map.fitBounds(layer.getBounds(), { padding: [12, 12] });
+      this.map.fitBounds(layer.getBounds(), { padding: [12, 12], animate: false });
     }
     for (const f of geo.features.filter((x) => x.properties.kind === 'town')) {
       const [lng, lat] = f.geometry.coordinates;
@@ -149,8 +149,11 @@ export class MapView {
     for (const [id, { ticket }] of this.tickets) {
       const vid = ticket.assignment?.vehicle_id;
       const v = vid && this.vehicles.get(vid);
-      if (!v || !ticket.location?.position || ['archived', 'transferred', 'merged'].includes(ticket.status)) continue;
-      wanted.set(id, { from: v.data.position, to: ticket.location.position, metres: v.data.distance_to_site_m });
+      // Only while the crew is on its way or at the site; the engine's live distance when the
+      // vehicle is tracking this ticket, else the straight line.
+      if (!v || !ticket.location?.position || !['en_route', 'on_site'].includes(ticket.status)) continue;
+      const tracking = v.data.ticket_id === id;
+      wanted.set(id, { from: v.data.position, to: ticket.location.position, metres: tracking ? v.data.distance_to_site_m : null });
     }
     for (const [id, line] of this.lines) {
       if (!wanted.has(id)) {
