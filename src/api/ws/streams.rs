@@ -216,6 +216,7 @@ fn field_identity(engine: &Engine, caller: &Caller) -> Result<(Subject, FieldIde
                 FieldIdentity {
                     staff: vehicle.crew,
                     vehicles: vec![vehicle.id],
+                    groups_only: false,
                 },
             ))
         }
@@ -230,6 +231,7 @@ fn field_identity(engine: &Engine, caller: &Caller) -> Result<(Subject, FieldIde
                 FieldIdentity {
                     staff: vec![s.clone()],
                     vehicles: rides,
+                    groups_only: false,
                 },
             ))
         }

@@ -52,6 +52,8 @@ pub struct HubDeps {
 pub struct FieldIdentity {
     pub staff: Vec<StaffId>,
     pub vehicles: Vec<VehicleId>,
+    /// Only `group.*` frames (the vehicle socket, which has its own ticket frames).
+    pub groups_only: bool,
 }
 
 impl FieldIdentity {
@@ -77,7 +79,8 @@ impl FieldIdentity {
             EventKind::DispatchCancelled { vehicle_id, .. } => Some(vehicle_id),
             _ => None,
         };
-        called_off.is_some_and(|v| self.vehicles.contains(v)) || self.concerns(t)
+        let wanted = !self.groups_only || e.kind.name().starts_with("group.");
+        wanted && (called_off.is_some_and(|v| self.vehicles.contains(v)) || self.concerns(t))
     }
 }
 
