@@ -1,6 +1,7 @@
 //! All integration tests in one binary (one link, shared harness).
 
 mod api;
+mod browser;
 mod common;
 mod dispatch;
 mod durability;

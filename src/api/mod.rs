@@ -9,7 +9,9 @@ mod catalog;
 pub mod error;
 mod fleet;
 pub mod groups;
+mod map;
 mod ops;
+mod pages;
 mod retailers;
 mod roster;
 mod stats;
@@ -165,11 +167,13 @@ pub fn app(
                 .configure(retailers::register)
                 .configure(stats::register)
                 .configure(board::register)
-                .configure(groups::register),
+                .configure(groups::register)
+                .configure(map::register),
         )
         .openapi_service(|api| SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", api))
         .into_app()
         .configure(ops::register)
+        .configure(pages::register)
         .service(ws::vehicle::vehicle_socket)
         .service(ws::streams::console_socket)
         .service(ws::streams::field_socket)

@@ -188,6 +188,11 @@ async fn console_commands_answer_as_the_http_routes_do() {
             format!("/tickets/{id}/triage"),
             json!({ "urgency": "IX" }),
         ),
+        (
+            command("e7", "group", &id, json!({ "members": [] })),
+            format!("/tickets/{id}/group"),
+            json!({ "members": [] }),
+        ),
     ];
     for (frame, path, body) in cases {
         let request_id = frame["request_id"].clone();
