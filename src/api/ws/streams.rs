@@ -338,7 +338,13 @@ pub async fn console_socket(
     caller.require(&[Role::Dispatcher, Role::Supervisor])?;
     let since = since(&params)?;
     let mut joined = join(&hub, Audience::Console).await?;
-    let prepared = console_prelude(&engine, &mut joined, since, caller.role())?;
+    // Reading every open ticket is blocking work: off the HTTP worker.
+    let (role, store_side) = (caller.role(), engine.clone());
+    let (prepared, joined) = web::block(move || {
+        console_prelude(&store_side, &mut joined, since, role).map(|p| (p, joined))
+    })
+    .await
+    .map_err(|_| hub_gone())??;
     start(engine, caller, prepared, joined, true, &req, stream)
 }
 
@@ -356,7 +362,10 @@ pub async fn field_socket(
     let (subject, who) = field_identity(&engine, &caller)?;
     let since = since(&params)?;
     let joined = join(&hub, Audience::Field(who.clone())).await?;
-    let prepared = field_prelude(&engine, &subject, &who, since)?;
+    let store_side = engine.clone();
+    let prepared = web::block(move || field_prelude(&store_side, &subject, &who, since))
+        .await
+        .map_err(|_| hub_gone())??;
     start(engine, caller, prepared, joined, false, &req, stream)
 }
 
