@@ -3,8 +3,9 @@
 // an alert that stays until acknowledged; dispatching from the page sends an offer the test
 // vehicle receives; after a dropped socket the console resumes with `since` and matches the
 // engine; the board updates and holds none of the tickets' canary personal data; the stats
-// page draws its charts; the language switch works and persists. Screenshots go to
-// $ARTIFACTS (target/browser-artifacts). Prints `N passed, N failed`; exits 1 on a failure.
+// page draws its charts; a group formed from the page shows its members and follows a
+// member's chat and finished task live; the language switch works and persists.
+// Screenshots go to $ARTIFACTS (target/browser-artifacts). Prints `N passed, N failed`; exits 1 on a failure.
 import { join } from 'node:path';
 import { writeFileSync } from 'node:fs';
 import { startEngine, http, VehicleClient, launchBrowser, until, artifacts, ADMIN } from './lib.mjs';
@@ -195,6 +196,38 @@ try {
     assert(await stats.locator('#chart-pareto polyline.cum').count() === 1, 'the cumulative line');
     await stats.screenshot({ path: join(OUT, 'stats.png'), fullPage: true });
     await stats.close();
+  });
+
+  await check('a group formed from the page shows its members, live chat and task progress', async () => {
+    const tk = await intake('b-5', { category: 'counterfeit', urgency: 'III', location: { lat: 30.05, lng: 115.62 } });
+    await page.click(`.queue-item[data-number="${tk.number}"]`, { timeout: 30000 });
+    await page.click('[data-tab="group"]');
+    await page.waitForSelector('#gm-staff-1 option[value="S-3"]', { state: 'attached', timeout: 30000 });
+    await page.selectOption('#gm-staff-0', 'S-1');
+    await page.fill('#gm-task-0', '现场检查并提取样品');
+    await page.selectOption('#gm-staff-1', 'S-3');
+    await page.selectOption('#gm-role-1', 'assist');
+    await page.fill('#gm-task-1', '核查该户进货记录');
+    await page.click('[data-act="group-form"]');
+    await page.waitForSelector('.members tr[data-member="S-1"][data-role="lead"]', { timeout: 30000 });
+    const g = await api.get(`/groups/${tk.id}`, dispatcher);
+    assert(g.lead === 'S-1' && g.members.length === 2 && g.tasks_total === 2, `the engine's group: ${JSON.stringify(g)}`);
+    const members = await page.textContent('.members');
+    for (const text of ['主办', '协办', '市管员甲', 'ZM-0101', '客户经理甲', '现场检查并提取样品', '核查该户进货记录']) {
+      assert(members.includes(text), `the panel shows ${text}: ${members}`);
+    }
+    assert(await page.locator('.members tr[data-member="S-3"][data-role="assist"]').count() === 1, 'S-3 assists');
+
+    // A member chats and finishes a task over HTTP; the panel follows live.
+    const s3 = await api.token('field', 'staff:S-3');
+    await api.post(`/groups/${tk.id}/messages`, s3, { text: '进货记录已调取，正在比对' });
+    await until(async () => /客户经理甲\s*进货记录已调取，正在比对/.test(await page.textContent('.chat')), 'the message in the chat');
+    const task = g.members.find((m) => m.staff_id === 'S-3').task.id;
+    await api.post(`/groups/${tk.id}/tasks/${task}/done`, s3, { note: '记录与举报相符' });
+    await page.waitForSelector(`.members tr[data-member="S-3"] td.task[data-done="true"]`, { timeout: 30000 });
+    assert(await page.locator('.members tr[data-member="S-1"] td.task[data-done="false"]').count() === 1, "the lead's task is still open");
+    assert((await page.textContent('.group-progress')).includes('1/2'), 'progress 1/2');
+    await page.screenshot({ path: join(OUT, 'console-group.png') });
   });
 
   await check('the English switch translates the page and persists', async () => {

@@ -29,7 +29,8 @@ export class Detail {
     this.events = [];
     this.nearest = null;
     this.render();
-    await Promise.all([this.loadEvents(), this.tab === 'dispatch' ? this.loadNearest() : null]);
+    const group = this.tab === 'group' ? this.group.load(this.ticket()).then(() => this.render()) : null;
+    await Promise.all([this.loadEvents(), this.tab === 'dispatch' ? this.loadNearest() : null, group]);
   }
 
   async loadEvents() {
@@ -84,7 +85,7 @@ export class Detail {
       this.tab = tab.dataset.tab;
       this.render();
       if (this.tab === 'dispatch') this.loadNearest();
-      if (this.tab === 'group') this.group.load(this.ticket(), this.events).then(() => this.render());
+      if (this.tab === 'group') this.group.load(this.ticket()).then(() => this.render());
       return;
     }
     const b = ev.target.closest('[data-act]');
@@ -225,7 +226,7 @@ export class Detail {
   }
 
   tab_group(tk) {
-    return this.group.render(tk, this.events);
+    return this.group.render(tk);
   }
 
   /** One line about an event's data, codes turned into names. */

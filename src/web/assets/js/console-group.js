@@ -1,6 +1,9 @@
 // The collaboration-group tab ("ticket No. X collaboration group"): members with their
-// lead/assist role and task, task completion, live chat (messages are timeline events
-// `group.message`, pushed live as frames), and a form to form the group.
+// lead/assist role, department and task, task progress, live chat, a form to form the
+// group, and dissolution. The group is read from `GET /groups/{id}` (with its latest
+// messages) and kept current by the `group.*` frames of `/ws/console`, which carry the
+// group without messages; a `group.message` frame's event holds the new message, so chat
+// is kept here, per ticket, by message number.
 import { t, name } from './i18n.js';
 import { esc, time } from './format.js';
 
@@ -9,6 +12,7 @@ export class GroupPanel {
     this.ctx = ctx;
     this.staff = null;
     this.groups = new Map();
+    this.chats = new Map(); // ticket id -> Map(message_no -> message)
     this.rows = 2;
   }
 
@@ -22,45 +26,84 @@ export class GroupPanel {
     }
     try {
       const g = await this.ctx.api.get(`/groups/${tk.id}`);
-      this.groups.set(tk.id, g);
-    } catch { /* no group yet */ }
+      this.keep(tk.id, g);
+    } catch { /* the ticket never had a group */ }
   }
 
+  /** Keeps a group as the engine showed it; its messages (if any) join the chat. */
+  keep(id, g) {
+    const { messages, ...group } = g;
+    this.groups.set(id, group);
+    for (const m of messages || []) this.chat(id).set(m.message_no, m);
+  }
+
+  chat(id) {
+    if (!this.chats.has(id)) this.chats.set(id, new Map());
+    return this.chats.get(id);
+  }
+
+  /** A frame about the shown ticket: a `group.*` frame replaces the group; a message joins. */
   frame(f) {
-    if (f.group) this.groups.set(f.ticket_id || f.group.id, f.group);
+    const id = f.ticket_id || f.group?.id;
+    if (!id || !f.group) return;
+    if (f.group.generation !== this.groups.get(id)?.generation) this.chats.delete(id);
+    this.keep(id, f.group);
+    const e = f.event;
+    if (f.type === 'group.message' && e?.data) {
+      const author = f.group.members?.find((m) => m.staff_id === e.data.author);
+      this.chat(id).set(e.data.message_no, {
+        event_id: e.event_id, message_no: e.data.message_no, at: e.at, author: e.data.author,
+        author_name: author?.name, by_role: e.by_role, by_subject: e.by_subject, text: e.data.text,
+      });
+    }
   }
 
   group(tk) {
     return this.groups.get(tk.id) || this.ctx.state.groups.get(tk.id) || null;
   }
 
-  staffName(id) {
-    const s = (this.staff || []).find((x) => x.id === id);
-    return s ? `${s.name}（${s.badge || id}）` : id;
+  member(m) {
+    const s = (this.staff || []).find((x) => x.id === m.staff_id);
+    const who = m.name || s?.name || m.staff_id;
+    const badge = m.badge || s?.badge;
+    return badge ? `${who}（${badge}）` : who;
   }
 
-  render(tk, events) {
+  author(m) {
+    if (m.author_name) return m.author_name;
+    if (m.author) return m.author;
+    return m.by_role === 'field' ? m.by_subject || m.by_role : t('group.centre');
+  }
+
+  render(tk) {
     const g = this.group(tk);
-    if (!g || g.dissolved_at) return `${g?.dissolved_at ? `<p class="hint">${esc(t('group.dissolved'))}</p>` : `<p class="hint">${esc(t('group.none'))}</p>`}${this.form()}`;
+    if (!g || !g.active) {
+      const why = g ? `${t('group.dissolved')}${g.dissolved_reason ? `：${g.dissolved_reason}` : ''}` : t('group.none');
+      return `<p class="hint">${esc(why)}</p>${this.form()}`;
+    }
     const members = g.members || [];
-    const chat = events.filter((e) => e.type === 'group.message');
-    return `<h4 class="group-title">${esc(t('group.title', { n: tk.number }))}</h4>
+    const chat = [...this.chat(tk.id).values()].sort((a, b) => a.message_no - b.message_no);
+    return `<h4 class="group-title" data-group="${esc(g.id)}">${esc(t('group.title', { n: g.number || tk.number }))}
+        ${g.auto ? `<span class="badge">${esc(t('group.auto'))}</span>` : ''}</h4>
+      <p class="group-progress">${esc(t('group.progress', { done: g.tasks_done ?? 0, total: g.tasks_total ?? members.length }))}</p>
       <table class="members"><tbody>${members.map((m) => {
         const task = m.task || {};
-        return `<tr><td><span class="badge role-${esc(m.role)}">${esc(t(`group.${m.role}`))}</span></td>
-          <td>${esc(this.staffName(m.staff_id))}<br><small>${esc(name('department', m.department))}</small></td>
-          <td>${esc(task.text || '')}</td>
-          <td>${task.done ? `<span class="ok">✓ ${esc(t('group.task_done'))}</span>` : `<button data-act="task-done" data-task="${esc(task.id)}">${esc(t('group.mark_done'))}</button>`}</td></tr>`;
+        return `<tr data-member="${esc(m.staff_id)}" data-role="${esc(m.role)}"><td><span class="badge role-${esc(m.role)}">${esc(t(`group.${m.role}`))}</span></td>
+          <td>${esc(this.member(m))}<br><small>${esc(name('department', m.department))}</small></td>
+          <td class="task${task.done ? ' done' : ''}" data-task="${esc(task.id)}" data-done="${task.done ? 'true' : 'false'}">${esc(task.text || '')}${task.note ? `<br><small>${esc(task.note)}</small>` : ''}</td>
+          <td>${task.done ? `<span class="ok">✓ ${esc(t('group.task_done'))}${task.done_at ? ` ${esc(time(task.done_at))}` : ''}</span>` : `<button data-act="task-done" data-task="${esc(task.id)}">${esc(t('group.mark_done'))}</button>`}</td></tr>`;
       }).join('')}</tbody></table>
       <h4>${esc(t('group.chat'))}</h4>
-      <ol class="chat">${chat.map((e) => `<li><time>${esc(time(e.at))}</time> <strong>${esc(e.by_subject || e.by_role)}</strong> ${esc(e.data?.text || '')}</li>`).join('')}</ol>
-      <div class="chat-send"><input id="group-message" placeholder="${esc(t('group.message'))}"><button class="primary" data-act="group-send">${esc(t('common.send'))}</button></div>`;
+      <ol class="chat">${chat.map((m) => `<li data-message="${esc(m.message_no)}"><time>${esc(time(m.at))}</time> <strong>${esc(this.author(m))}</strong> ${esc(m.text)}</li>`).join('')}</ol>
+      <div class="chat-send"><input id="group-message" placeholder="${esc(t('group.message'))}"><button class="primary" data-act="group-send">${esc(t('common.send'))}</button></div>
+      <div class="chat-send"><input id="group-dissolve-reason" placeholder="${esc(t('group.dissolve_reason'))}"><button data-act="group-dissolve">${esc(t('group.dissolve'))}</button></div>`;
   }
 
   form() {
     const options = (this.staff || []).map((s) => `<option value="${esc(s.id)}">${esc(s.name)} · ${esc(name('department', s.department))} · ${esc(s.badge || s.id)}</option>`).join('');
+    const role = (i, r) => `<option value="${r}"${(i === 0) === (r === 'lead') ? ' selected' : ''}>${esc(t(`group.${r}`))}</option>`;
     const row = (i) => `<div class="member-row"><select id="gm-staff-${i}"><option value="">${esc(t('group.staff'))}</option>${options}</select>
-      <select id="gm-role-${i}"><option value="${i === 0 ? 'lead' : 'assist'}">${esc(t(i === 0 ? 'group.lead' : 'group.assist'))}</option></select>
+      <select id="gm-role-${i}">${role(i, 'lead')}${role(i, 'assist')}</select>
       <input id="gm-task-${i}" placeholder="${esc(t('group.task'))}"></div>`;
     return `<div class="group-form">${Array.from({ length: this.rows }, (_, i) => row(i)).join('')}
       <div class="actions"><button data-act="group-add-row">${esc(t('group.add_member'))}</button><button class="primary" data-act="group-form">${esc(t('group.form'))}</button></div></div>`;
@@ -80,20 +123,28 @@ export class GroupPanel {
         }
         const body = { members };
         const g = this.ctx.stream.isOpen() ? await this.ctx.stream.command('group', tk.id, body) : await this.ctx.api.post(`/tickets/${tk.id}/group`, body);
-        if (g) this.groups.set(tk.id, g.members ? g : (g.group || g));
-        await this.load(tk);
+        if (g?.id) { this.chats.delete(tk.id); this.keep(tk.id, g); }
+        this.rows = 2;
         return true;
       }
       if (act === 'group-send') {
         const text = val('group-message');
         if (!text) return false;
-        await this.ctx.api.post(`/groups/${tk.id}/messages`, { text });
+        const m = await this.ctx.api.post(`/groups/${tk.id}/messages`, { text });
+        if (m?.message_no) this.chat(tk.id).set(m.message_no, m);
         document.getElementById('group-message').value = '';
         return true;
       }
       if (act === 'task-done') {
-        await this.ctx.api.post(`/groups/${tk.id}/tasks/${button.dataset.task}/done`, {});
-        await this.load(tk);
+        const g = await this.ctx.api.post(`/groups/${tk.id}/tasks/${button.dataset.task}/done`, {});
+        if (g?.id) this.keep(tk.id, g);
+        return true;
+      }
+      if (act === 'group-dissolve') {
+        const reason = val('group-dissolve-reason');
+        if (!reason) { this.ctx.toast(t('group.dissolve_reason'), 'error'); return false; }
+        const g = await this.ctx.api.post(`/groups/${tk.id}/dissolve`, { reason });
+        if (g?.id) this.keep(tk.id, g);
         return true;
       }
     } catch (e) {
