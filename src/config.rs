@@ -35,6 +35,10 @@ pub struct StreamSettings {
     pub tick_ms: u64,
     /// Frames that may wait for one client before it is cut off.
     pub max_backlog: usize,
+    /// Megabytes of frames that may wait for one client before it is cut off.
+    pub max_backlog_mb: usize,
+    /// Moves of off-duty vehicles (a GPS gateway's whole fleet, say) go out this seldom.
+    pub idle_tick_ms: u64,
     /// Most events a resuming client is replayed; further behind gets a snapshot.
     pub max_replay: u64,
     /// Most open tickets in a console snapshot (the most urgent first).
@@ -212,6 +216,18 @@ impl Settings {
             return Err(invalid(
                 "streams.max_backlog",
                 "must be between 16 and 1000000",
+            ));
+        }
+        if !(1..=4096).contains(&s.max_backlog_mb) {
+            return Err(invalid(
+                "streams.max_backlog_mb",
+                "must be between 1 and 4096",
+            ));
+        }
+        if s.idle_tick_ms < s.tick_ms || s.idle_tick_ms > 600_000 {
+            return Err(invalid(
+                "streams.idle_tick_ms",
+                "must be at least streams.tick_ms and at most 600000",
             ));
         }
         if s.snapshot_max_tickets == 0 {

@@ -94,15 +94,23 @@ impl VehicleActor {
         }
     }
 
-    fn push(&self, msg: ToVehicle) {
-        match &self.session {
-            // A slow or gone socket loses pushes, never the actor's time.
-            Some((_, r)) => {
-                if r.try_send(msg).is_err() {
-                    tracing::debug!(vehicle_id = %self.vehicle.id, "push to the vehicle socket dropped");
-                }
+    /// Pushes to the socket without waiting. A socket too slow to take a push is closed
+    /// rather than left to miss it: the app reconnects and its `hello` brings the open offer
+    /// back (an offer must never vanish silently).
+    fn push(&mut self, msg: ToVehicle) {
+        let Some((_, r)) = &self.session else {
+            tracing::debug!(vehicle_id = %self.vehicle.id, "no socket to push to");
+            return;
+        };
+        if let Err(e) = r.try_send(msg) {
+            tracing::warn!(vehicle_id = %self.vehicle.id, "vehicle socket too slow for a push; closing it so the app reconnects");
+            if matches!(e, actix::prelude::SendError::Full(_)) {
+                // Our own control message, not network input: it may pass the bound.
+                r.do_send(ToVehicle::Close {
+                    reason: "lagging: reconnect to get the open offer again".into(),
+                });
             }
-            None => tracing::debug!(vehicle_id = %self.vehicle.id, "no socket to push to"),
+            self.session = None;
         }
     }
 

@@ -4,6 +4,7 @@
 //! (and text with the reporter's identity masked), the board only a redacted row.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use serde::Serialize;
 use serde_json::Value;
@@ -30,6 +31,8 @@ pub struct Frame {
     /// snapshot already holds.
     pub ticket: Option<(TicketId, u64)>,
     pub text: Arc<str>,
+    /// The bytes queued for the session this copy went to; given back when it is taken.
+    pub queued: Option<Arc<AtomicUsize>>,
 }
 
 impl Frame {
@@ -38,6 +41,14 @@ impl Frame {
             seq,
             ticket: None,
             text: to_text(value).into(),
+            queued: None,
+        }
+    }
+
+    /// The session took this frame off its queue: its bytes no longer count.
+    pub fn release(&self) {
+        if let Some(q) = &self.queued {
+            q.fetch_sub(self.text.len(), Ordering::AcqRel);
         }
     }
 }
@@ -151,6 +162,7 @@ fn ticket_frame(
         seq: e.event_id,
         ticket: Some((e.ticket_id, e.seq)),
         text: to_text(&frame).into(),
+        queued: None,
     }
 }
 

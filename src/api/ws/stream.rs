@@ -147,6 +147,7 @@ impl Actor for StreamSession {
 
 impl StreamHandler<Frame> for StreamSession {
     fn handle(&mut self, frame: Frame, ctx: &mut Self::Context) {
+        frame.release();
         if let Some((ticket, ticket_seq)) = frame.ticket {
             if frame.seq <= self.covered_upto {
                 return;

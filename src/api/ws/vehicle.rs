@@ -296,6 +296,8 @@ impl Actor for VehicleSession {
     type Context = ws::WebsocketContext<Self>;
 
     fn started(&mut self, ctx: &mut Self::Context) {
+        // Room for a burst of pushes; past it the vehicle actor closes this socket.
+        ctx.set_mailbox_capacity(256);
         if let Some(joined) = self.groups.take() {
             let lagged = joined.lagged;
             ctx.add_stream(futures_util::stream::unfold(
@@ -386,7 +388,10 @@ enum GroupFrame {
 impl StreamHandler<GroupFrame> for VehicleSession {
     fn handle(&mut self, item: GroupFrame, ctx: &mut Self::Context) {
         match item {
-            GroupFrame::Frame(f) => ctx.text(&*f.text),
+            GroupFrame::Frame(f) => {
+                f.release();
+                ctx.text(&*f.text)
+            }
             GroupFrame::Lagged => {
                 ctx.close(Some(ws::CloseReason {
                     code: ws::CloseCode::Again,

@@ -13,7 +13,7 @@ mod board;
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use actix::prelude::*;
@@ -141,21 +141,43 @@ pub struct GetBoard;
 struct Session {
     tx: mpsc::Sender<Frame>,
     lagged: Arc<AtomicBool>,
+    /// Bytes queued and not yet taken by the session; bounded by `max_bytes`.
+    queued: Arc<AtomicUsize>,
+    max_bytes: usize,
 }
 
 impl Session {
-    /// Queues a frame; `false` when the session is gone or cut off for lagging.
+    /// Queues a frame; `false` when the session is gone or cut off for lagging (its queue
+    /// holds `streams.max_backlog` frames, or `streams.max_backlog_mb` of them).
     fn offer(&self, frame: &Frame) -> bool {
-        match self.tx.try_send(frame.clone()) {
+        let len = frame.text.len();
+        let over_budget = self.queued.load(Ordering::Acquire) + len > self.max_bytes;
+        let sent = if over_budget {
+            Err(mpsc::error::TrySendError::Full(()))
+        } else {
+            let copy = Frame {
+                queued: Some(self.queued.clone()),
+                ..frame.clone()
+            };
+            self.queued.fetch_add(len, Ordering::AcqRel);
+            self.tx.try_send(copy).map_err(|e| {
+                self.queued.fetch_sub(len, Ordering::AcqRel);
+                match e {
+                    mpsc::error::TrySendError::Full(_) => mpsc::error::TrySendError::Full(()),
+                    mpsc::error::TrySendError::Closed(_) => mpsc::error::TrySendError::Closed(()),
+                }
+            })
+        };
+        match sent {
             Ok(()) => true,
-            Err(mpsc::error::TrySendError::Full(_)) => {
+            Err(mpsc::error::TrySendError::Full(())) => {
                 self.lagged.store(true, Ordering::Release);
                 CUT_OFF.fetch_add(1, Ordering::Relaxed);
                 metrics::counter!("hotline_stream_cutoffs_total").increment(1);
                 tracing::warn!("stream client cut off: its backlog is full");
                 false
             }
-            Err(mpsc::error::TrySendError::Closed(_)) => false,
+            Err(mpsc::error::TrySendError::Closed(())) => false,
         }
     }
 }
@@ -171,8 +193,11 @@ pub struct StreamHub {
     /// The last ticket event fanned out.
     seq: u64,
     vehicles: HashMap<VehicleId, VehicleLive>,
-    /// Vehicles moved since the last tick, latest fix each.
+    /// Vehicles on duty moved since the last tick, latest fix each.
     moved: HashMap<VehicleId, Arc<VehicleMoved>>,
+    /// Off-duty vehicles moved since the last idle tick (a gateway's whole fleet can be
+    /// tens of thousands: every console gets them, but seldom).
+    idle_moved: HashMap<VehicleId, Arc<VehicleMoved>>,
     board: BoardProjection,
 }
 
@@ -187,6 +212,7 @@ impl StreamHub {
             boards: Vec::new(),
             vehicles: HashMap::new(),
             moved: HashMap::new(),
+            idle_moved: HashMap::new(),
             board,
         }
     }
@@ -305,22 +331,26 @@ impl StreamHub {
         })
     }
 
+    /// Sends one `vehicle.moved` frame with the latest fix of each vehicle in `moved`.
+    fn send_moves(&mut self, moved: HashMap<VehicleId, Arc<VehicleMoved>>) {
+        if moved.is_empty() || self.consoles.is_empty() {
+            return;
+        }
+        let moves: Vec<Move> = moved.values().map(|m| Move::from(m.as_ref())).collect();
+        let frame = Frame::other(
+            self.seq,
+            &StreamFrame::VehicleMoved {
+                seq: self.seq,
+                moves,
+            },
+        );
+        Self::broadcast(&mut self.consoles, &frame);
+    }
+
     /// Sends the moves and distances gathered since the last tick.
     fn tick(&mut self) {
-        if !self.moved.is_empty() {
-            let moved = std::mem::take(&mut self.moved);
-            if !self.consoles.is_empty() {
-                let moves: Vec<Move> = moved.values().map(|m| Move::from(m.as_ref())).collect();
-                let frame = Frame::other(
-                    self.seq,
-                    &StreamFrame::VehicleMoved {
-                        seq: self.seq,
-                        moves,
-                    },
-                );
-                Self::broadcast(&mut self.consoles, &frame);
-            }
-        }
+        let moved = std::mem::take(&mut self.moved);
+        self.send_moves(moved);
         let rows: Vec<DistanceRow> = self
             .board
             .take_distances()
@@ -475,6 +505,11 @@ impl Actor for StreamHub {
         self.recover(ctx);
         let tick = Duration::from_millis(self.deps.streams.tick_ms);
         ctx.run_interval(tick, |act, _| act.tick());
+        let idle_tick = Duration::from_millis(self.deps.streams.idle_tick_ms);
+        ctx.run_interval(idle_tick, |act, _| {
+            let idle = std::mem::take(&mut act.idle_moved);
+            act.send_moves(idle);
+        });
         let every = Duration::from_secs(self.deps.board.leaderboard_every_s);
         ctx.run_interval(every, |act, _| act.push_leaderboard());
     }
@@ -519,6 +554,8 @@ impl Handler<Join> for StreamHub {
         let session = Session {
             tx,
             lagged: lagged.clone(),
+            queued: Arc::new(AtomicUsize::new(0)),
+            max_bytes: self.deps.streams.max_backlog_mb * 1024 * 1024,
         };
         let mut joined = Joined {
             frames: rx,
