@@ -14,6 +14,8 @@ pub mod report;
 pub mod run;
 pub mod sampler;
 pub mod setup;
+#[cfg(test)]
+mod smoke;
 pub mod streams;
 pub mod tickets;
 pub mod track;

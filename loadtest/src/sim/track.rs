@@ -184,6 +184,8 @@ pub struct OfferAudit {
     pub console_lost: u64,
     /// (ticket, console) pairs with more than one `offer.sent`.
     pub console_duplicated: u64,
+    /// A few of the tickets not offered, to look up.
+    pub unserved_examples: Vec<String>,
 }
 
 impl OfferAudit {
@@ -398,6 +400,9 @@ impl Tracker {
             a.urgent_tickets += 1;
             if t.vehicle_offers == 0 && unserved.contains(id) {
                 a.unserved += 1;
+                if a.unserved_examples.len() < 5 {
+                    a.unserved_examples.push(id.clone());
+                }
                 continue;
             }
             match t.vehicle_offers {

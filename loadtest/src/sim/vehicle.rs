@@ -61,6 +61,14 @@ pub async fn drive(
     ticker.set_missed_tick_behavior(MissedTickBehavior::Skip);
     let mut job: Option<Job> = None;
     let c = &ctx.counters;
+    // An app reports where it is as soon as it is connected: the engine can offer it work.
+    if sink
+        .send(Message::text(mover.frame(now_us(), 1)))
+        .await
+        .is_ok()
+    {
+        c.add(&c.fixes_sent, 1);
+    }
     loop {
         let onsite_done = job
             .as_ref()
