@@ -87,6 +87,10 @@ pub enum Command {
     /// Soak: the mixed load for a bounded time (default 10 minutes) with the engine's
     /// memory and CPU sampled throughout (`--server-pid`), to see drift.
     Soak(SimArgs),
+    /// The Redis peer of a simulation, on the same data: GEOADD of the same vehicles'
+    /// fixes (plain and pipelined), GEOSEARCH 500 m and 1 km at the same ticket sites,
+    /// PUBLISH of offer-sized messages to many subscribers timed to receipt.
+    Redis(crate::sim::peer::PeerArgs),
     /// A share of the vehicle sockets, run as a child of a simulation (`--procs`); it
     /// speaks JSON lines on stdin and stdout.
     #[command(hide = true)]
@@ -104,6 +108,7 @@ impl Command {
             Command::Fanout(_) => "fanout",
             Command::Mixed(_) => "mixed",
             Command::Soak(_) => "soak",
+            Command::Redis(_) => "redis",
             Command::Worker => "worker",
         }
     }

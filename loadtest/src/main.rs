@@ -42,6 +42,9 @@ fn main() -> ExitCode {
         Some(Command::Nearest(args)) => {
             return report_failure("nearest", current_thread(nearest_main(args)));
         }
+        Some(Command::Redis(args)) => {
+            return report_failure("redis", runtime(redis_main(args)));
+        }
         Some(Command::Worker) => {
             return report_failure(
                 "worker",
@@ -55,6 +58,15 @@ fn main() -> ExitCode {
         None => (sim::args::MIXED, cli.mixed),
     };
     report_failure(name, runtime(sim_main(preset, args)))
+}
+
+async fn redis_main(args: sim::peer::PeerArgs) -> Result<ExitCode> {
+    let report = sim::peer::run(&args).await?;
+    println!("{}", report.markdown());
+    if let Some(path) = &args.json {
+        write_json(path, &report)?;
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 async fn sim_main(preset: sim::args::Preset, args: sim::args::SimArgs) -> Result<ExitCode> {

@@ -4,12 +4,14 @@
 //! platform (`tickets`), consoles and boards watching (`streams`). `track` measures,
 //! `sampler` follows rates and the engine's memory and CPU over time, `report` and
 //! `chart` write the results, `run` puts it together, `worker` runs a share of the vehicle
-//! sockets in a child process, and `setup` registers the fleet and issues tokens.
+//! sockets in a child process, and `setup` registers the fleet and issues tokens. `peer` is the Redis side of a
+//! comparison on the same data.
 
 pub mod args;
 pub mod chart;
 pub mod fleet;
 pub mod gateway;
+pub mod peer;
 pub mod report;
 pub mod run;
 pub mod sampler;
