@@ -4,8 +4,10 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 
+use actix::Actor;
 use actix_web::{HttpServer, web};
 
+use crate::api::ws::hub::{HubDeps, StreamHub};
 use crate::config::Settings;
 use crate::domain::clock::Clock;
 use crate::engine::{Engine, StartError};
@@ -14,6 +16,8 @@ pub struct Application {
     engine: Arc<Engine>,
     addr: SocketAddr,
     server: actix_web::dev::Server,
+    /// Runs the stream hub (console, field and board fan-out).
+    hub_arbiter: actix::Arbiter,
 }
 
 impl Application {
@@ -31,8 +35,23 @@ impl Application {
         };
         let listener = std::net::TcpListener::bind((host.as_str(), port)).map_err(bind_error)?;
         let engine = Engine::start(settings, clock)?;
+        let hub_arbiter = actix::Arbiter::new();
+        let hub = web::Data::new(StreamHub::start_in_arbiter(&hub_arbiter.handle(), {
+            let deps = Arc::new(HubDeps {
+                store: engine.store.clone(),
+                catalog: engine.catalog.clone(),
+                roster: engine.roster.clone(),
+                fleet: engine.fleet.clone(),
+                retailers: engine.retailers.clone(),
+                clock: engine.clock.clone(),
+                bus: engine.bus.clone(),
+                streams: engine.settings.streams.clone(),
+                board: engine.settings.board.clone(),
+            });
+            move |_| StreamHub::new(deps)
+        }));
         let data = web::Data::from(engine.clone());
-        let mut server = HttpServer::new(move || crate::api::app(data.clone()))
+        let mut server = HttpServer::new(move || crate::api::app(data.clone(), hub.clone()))
             .shutdown_timeout(shutdown_timeout)
             .max_connections(20_000);
         if workers > 0 {
@@ -53,6 +72,7 @@ impl Application {
             engine,
             addr,
             server,
+            hub_arbiter,
         })
     }
 
@@ -71,6 +91,7 @@ impl Application {
     /// Serves until stopped (SIGTERM, Ctrl-C or the handle), then flushes the store.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let result = self.server.await;
+        self.hub_arbiter.stop();
         self.engine.shutdown();
         tracing::info!("stopped; store flushed");
         result

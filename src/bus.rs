@@ -184,6 +184,7 @@ mod tests {
             at: Timestamp::parse("2026-11-27T00:00:00Z").expect("time"),
             by: Principal::system(),
             status: Status::Received,
+            from_status: None,
             kind: EventKind::Supervised { notice: "n".into() },
         })
     }

@@ -22,7 +22,46 @@ pub struct Settings {
     pub tickets: TicketSettings,
     pub dispatch: DispatchSettings,
     pub fleet: FleetSettings,
+    pub streams: StreamSettings,
+    pub board: BoardSettings,
     pub log: LogSettings,
+}
+
+/// The console, field and board streams.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StreamSettings {
+    /// Vehicle moves are coalesced and sent once per tick.
+    pub tick_ms: u64,
+    /// Frames that may wait for one client before it is cut off.
+    pub max_backlog: usize,
+    /// Most events a resuming client is replayed; further behind gets a snapshot.
+    pub max_replay: u64,
+    /// Most open tickets in a console snapshot (the most urgent first).
+    pub snapshot_max_tickets: usize,
+    pub heartbeat_s: u64,
+    pub socket_timeout_s: u64,
+    /// Commands one console may have in flight.
+    pub max_commands_in_flight: usize,
+}
+
+/// What the public board leaves off until closed.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BoardSettings {
+    pub embargoed_categories: Vec<String>,
+    pub hidden_grades: Vec<crate::domain::catalog::Urgency>,
+    /// How often the squad leaderboard is recomputed and pushed, when it changed.
+    pub leaderboard_every_s: u64,
+}
+
+impl BoardSettings {
+    pub fn policy(&self) -> crate::domain::board::BoardPolicy {
+        crate::domain::board::BoardPolicy {
+            embargoed_categories: self.embargoed_categories.clone(),
+            hidden_grades: self.hidden_grades.clone(),
+        }
+    }
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -115,6 +154,8 @@ pub fn env_source(vars: Option<std::collections::HashMap<String, String>>) -> En
         .separator("__")
         .list_separator(",")
         .with_list_parse_key("dispatch.auto_offer_grades")
+        .with_list_parse_key("board.embargoed_categories")
+        .with_list_parse_key("board.hidden_grades")
         .source(vars)
 }
 
@@ -144,6 +185,41 @@ impl Settings {
             .try_deserialize()?;
         settings.validate()?;
         Ok(settings)
+    }
+
+    fn validate_streams(&self) -> Result<(), SettingsError> {
+        let s = &self.streams;
+        if !(10..=10_000).contains(&s.tick_ms) {
+            return Err(invalid("streams.tick_ms", "must be between 10 and 10000"));
+        }
+        if !(16..=1_000_000).contains(&s.max_backlog) {
+            return Err(invalid(
+                "streams.max_backlog",
+                "must be between 16 and 1000000",
+            ));
+        }
+        if s.snapshot_max_tickets == 0 {
+            return Err(invalid(
+                "streams.snapshot_max_tickets",
+                "must be at least 1",
+            ));
+        }
+        if s.heartbeat_s == 0 || s.socket_timeout_s <= s.heartbeat_s {
+            return Err(invalid(
+                "streams.socket_timeout_s",
+                "must be longer than streams.heartbeat_s (at least 1)",
+            ));
+        }
+        if s.max_commands_in_flight == 0 {
+            return Err(invalid(
+                "streams.max_commands_in_flight",
+                "must be at least 1",
+            ));
+        }
+        if self.board.leaderboard_every_s == 0 {
+            return Err(invalid("board.leaderboard_every_s", "must be at least 1"));
+        }
+        Ok(())
     }
 
     fn validate(&self) -> Result<(), SettingsError> {
@@ -181,6 +257,7 @@ impl Settings {
         if !(1..=64).contains(&self.tickets.arbiters) {
             return Err(invalid("tickets.arbiters", "must be between 1 and 64"));
         }
+        self.validate_streams()?;
         let d = &self.dispatch;
         if d.offer_timeout_s == 0 {
             return Err(invalid("dispatch.offer_timeout_s", "must be at least 1"));

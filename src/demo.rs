@@ -13,21 +13,7 @@ use crate::domain::ticket::{
 use crate::engine::Engine;
 use crate::store::PutMode;
 
-/// The 12 towns and street districts, with approximate (synthetic) centre positions.
-pub const TOWNS: [(&str, f64, f64); 12] = [
-    ("武穴街道", 29.844, 115.561),
-    ("刊江街道", 29.872, 115.500),
-    ("田镇街道", 29.905, 115.405),
-    ("万丈湖街道", 29.880, 115.625),
-    ("梅川镇", 30.020, 115.585),
-    ("余川镇", 30.065, 115.640),
-    ("花桥镇", 30.110, 115.700),
-    ("大金镇", 30.150, 115.780),
-    ("石佛寺镇", 29.955, 115.670),
-    ("四望镇", 30.000, 115.470),
-    ("大法寺镇", 30.125, 115.520),
-    ("龙坪镇", 29.860, 115.735),
-];
+pub use crate::domain::towns::TOWNS;
 
 /// Tokens issued for the demo, one per role.
 #[derive(Debug, Default)]
@@ -309,6 +295,7 @@ impl Demo<'_> {
             reporter: Some(Reporter {
                 name: Some(format!("演示市民{}", self.n)),
                 phone: Some(format!("1380000{:04}", self.n)),
+                address: None,
                 anonymous: false,
             }),
             location: Location {

@@ -82,6 +82,10 @@ impl ApiError {
     pub fn message(&self) -> &str {
         &self.body.message
     }
+
+    pub fn details(&self) -> Option<&Value> {
+        self.body.details.as_ref()
+    }
 }
 
 impl std::fmt::Display for ApiError {

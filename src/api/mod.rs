@@ -4,6 +4,7 @@
 //! actix-web-actors.
 
 pub mod auth;
+mod board;
 mod catalog;
 pub mod error;
 mod fleet;
@@ -58,6 +59,13 @@ impl Modify for BearerAuth {
 /// body. Handlers parse it with [`json_body`] after checking the caller's role.
 pub struct Body(web::Bytes);
 
+impl From<web::Bytes> for Body {
+    /// A body that did not come over HTTP (a console command frame's).
+    fn from(bytes: web::Bytes) -> Self {
+        Self(bytes)
+    }
+}
+
 impl std::ops::Deref for Body {
     type Target = [u8];
     fn deref(&self) -> &[u8] {
@@ -103,6 +111,7 @@ pub(crate) fn json_body<T: serde::de::DeserializeOwned>(
 /// The whole application: API, ops routes, OpenAPI and Swagger UI.
 pub fn app(
     engine: web::Data<Engine>,
+    hub: ws::streams::Hub,
 ) -> App<
     impl ServiceFactory<
         ServiceRequest,
@@ -115,6 +124,7 @@ pub fn app(
     let limit = engine.settings.server.max_body_bytes;
     App::new()
         .app_data(engine)
+        .app_data(hub)
         .app_data(web::PayloadConfig::default().limit(limit))
         .app_data(web::QueryConfig::default().error_handler(error::query_error))
         .app_data(web::PathConfig::default().error_handler(error::path_error))
@@ -152,12 +162,16 @@ pub fn app(
                 .configure(catalog::register)
                 .configure(fleet::register)
                 .configure(retailers::register)
-                .configure(stats::register),
+                .configure(stats::register)
+                .configure(board::register),
         )
         .openapi_service(|api| SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", api))
         .into_app()
         .configure(ops::register)
         .service(ws::vehicle::vehicle_socket)
+        .service(ws::streams::console_socket)
+        .service(ws::streams::field_socket)
+        .service(ws::streams::board_socket)
         .default_service(web::to(|| async {
             Err::<actix_web::HttpResponse, _>(error::ApiError::not_found("route"))
         }))

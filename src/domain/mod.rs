@@ -2,6 +2,7 @@
 //! registry of people and vehicles. No actix, no I/O: everything here is a plain value or a
 //! pure function, so most unit and property tests live here.
 
+pub mod board;
 pub mod catalog;
 pub mod clock;
 pub mod duplicates;
@@ -9,11 +10,13 @@ pub mod fleet;
 pub mod geo;
 pub mod grid;
 pub mod ids;
+pub mod redact;
 pub mod registry;
 pub mod retailer;
 pub mod role;
 pub mod stats;
 pub mod ticket;
+pub mod towns;
 pub mod triage;
 
 pub use clock::{Clock, ManualClock, SystemClock, Timestamp};

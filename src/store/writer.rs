@@ -159,6 +159,7 @@ impl Writer {
                     at: ticket.created_at,
                     by,
                     status: ticket.status,
+                    from_status: None,
                     kind: event,
                 };
                 self.stage_ticket(main, None, &ticket, &record)?;
@@ -203,6 +204,7 @@ impl Writer {
                     at: after.updated_at,
                     by,
                     status: after.status,
+                    from_status: Some(before.status),
                     kind: event,
                 };
                 self.stage_ticket(main, Some(&before), &after, &record)?;

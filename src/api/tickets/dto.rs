@@ -41,6 +41,9 @@ pub struct ReporterDto {
     pub name: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub phone: Option<String>,
+    /// The citizen's own address (for the return visit), not the site's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub address: Option<String>,
     #[serde(default)]
     pub anonymous: bool,
 }
@@ -106,6 +109,7 @@ impl IntakeRequest {
             Some(r) => {
                 check_opt("reporter.name", &r.name, 64)?;
                 check_opt("reporter.phone", &r.phone, 32)?;
+                check_opt("reporter.address", &r.address, 200)?;
                 if let Some(phone) = &r.phone {
                     let ok = phone
                         .chars()
@@ -120,6 +124,7 @@ impl IntakeRequest {
                 Some(Reporter {
                     name: r.name,
                     phone: r.phone,
+                    address: r.address,
                     anonymous: r.anonymous,
                 })
             }
@@ -295,6 +300,7 @@ impl TicketDto {
                 .map(|r| ReporterDto {
                     name: r.name.clone(),
                     phone: r.phone.clone(),
+                    address: r.address.clone(),
                     anonymous: r.anonymous,
                 }),
             location: LocationDto {

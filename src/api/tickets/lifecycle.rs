@@ -43,6 +43,69 @@ pub fn register(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(merge);
 }
 
+/// Declares the HTTP route `$route` for `$action`, which console command frames run too
+/// (`perform`), so both paths share every check and error.
+macro_rules! action_route {
+    ($(#[$meta:meta])* $route:ident => $action:ident) => {
+        $(#[$meta])*
+        async fn $route(
+            engine: web::Data<Engine>,
+            caller: Caller,
+            id: web::Path<String>,
+            body: crate::api::Body,
+        ) -> Result<HttpResponse, ApiError> {
+            $action(engine, caller, id, body).await
+        }
+    };
+}
+
+/// The lifecycle actions a console may send as command frames, by name.
+pub const ACTIONS: [&str; 13] = [
+    "triage",
+    "dispatch",
+    "dispatch.cancel",
+    "assign",
+    "review",
+    "approval",
+    "reply",
+    "return-visit",
+    "archive",
+    "reopen",
+    "supervise",
+    "transfer",
+    "merge",
+];
+
+/// Runs the action named `action` (see [`ACTIONS`]) as its route would.
+pub(crate) async fn perform(
+    action: String,
+    engine: web::Data<Engine>,
+    caller: Caller,
+    id: String,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
+    let (id, body) = (web::Path::from(id), crate::api::Body::from(body));
+    match action.as_str() {
+        "triage" => triage_action(engine, caller, id, body).await,
+        "dispatch" => dispatch_action(engine, caller, id, body).await,
+        "dispatch.cancel" => cancel_dispatch_action(engine, caller, id, body).await,
+        "assign" => assign_action(engine, caller, id, body).await,
+        "review" => review_action(engine, caller, id, body).await,
+        "approval" => approval_action(engine, caller, id, body).await,
+        "reply" => reply_action(engine, caller, id, body).await,
+        "return-visit" => return_visit_action(engine, caller, id, body).await,
+        "archive" => archive_action(engine, caller, id, body).await,
+        "reopen" => reopen_action(engine, caller, id, body).await,
+        "supervise" => supervise_action(engine, caller, id, body).await,
+        "transfer" => transfer_action(engine, caller, id, body).await,
+        "merge" => merge_action(engine, caller, id, body).await,
+        other => Err(ApiError::malformed(format!(
+            "unknown action `{other}`; one of: {}",
+            ACTIONS.join(", ")
+        ))),
+    }
+}
+
 /// Checks the route's roles, runs `command` and answers with the ticket.
 async fn run(
     engine: &Engine,
@@ -91,12 +154,16 @@ pub struct TriageRequest {
     pub retailer_licence: Option<String>,
 }
 
-/// Confirm or override category, urgency and location.
-#[utoipa::path(tag = "lifecycle", request_body = TriageRequest, params(("id" = String, Path)),
-    responses((status = 200, body = TicketDto), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)),
-    security(("bearer" = [])))]
-#[post("/tickets/{id}/triage")]
-async fn triage(
+action_route! {
+    /// Confirm or override category, urgency and location.
+    #[utoipa::path(tag = "lifecycle", request_body = TriageRequest, params(("id" = String, Path)),
+        responses((status = 200, body = TicketDto), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)),
+        security(("bearer" = [])))]
+    #[post("/tickets/{id}/triage")]
+    triage => triage_action
+}
+
+pub(crate) async fn triage_action(
     engine: web::Data<Engine>,
     caller: Caller,
     id: web::Path<String>,
@@ -140,14 +207,18 @@ pub struct DispatchRequest {
     pub override_busy: bool,
 }
 
-/// Offer the ticket to a vehicle (the named one, or the nearest eligible); it goes
-/// `en_route` when the vehicle accepts. With `assign`, the named vehicle is sent at once.
-/// Grade I tickets may be sent before triage (fast track).
-#[utoipa::path(tag = "lifecycle", request_body = Option<DispatchRequest>, params(("id" = String, Path)),
-    responses((status = 200, body = TicketDto), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)),
-    security(("bearer" = [])))]
-#[post("/tickets/{id}/dispatch")]
-async fn dispatch(
+action_route! {
+    /// Offer the ticket to a vehicle (the named one, or the nearest eligible); it goes
+    /// `en_route` when the vehicle accepts. With `assign`, the named vehicle is sent at once.
+    /// Grade I tickets may be sent before triage (fast track).
+    #[utoipa::path(tag = "lifecycle", request_body = Option<DispatchRequest>, params(("id" = String, Path)),
+        responses((status = 200, body = TicketDto), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)),
+        security(("bearer" = [])))]
+    #[post("/tickets/{id}/dispatch")]
+    dispatch => dispatch_action
+}
+
+pub(crate) async fn dispatch_action(
     engine: web::Data<Engine>,
     caller: Caller,
     id: web::Path<String>,
@@ -236,12 +307,16 @@ pub struct CancelDispatchRequest {
     pub reason: String,
 }
 
-/// Call off the open offer, or the vehicle on its way (the ticket waits for another).
-#[utoipa::path(tag = "lifecycle", request_body = CancelDispatchRequest, params(("id" = String, Path)),
-    responses((status = 200, body = TicketDto), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)),
-    security(("bearer" = [])))]
-#[post("/tickets/{id}/dispatch/cancel")]
-async fn cancel_dispatch(
+action_route! {
+    /// Call off the open offer, or the vehicle on its way (the ticket waits for another).
+    #[utoipa::path(tag = "lifecycle", request_body = CancelDispatchRequest, params(("id" = String, Path)),
+        responses((status = 200, body = TicketDto), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)),
+        security(("bearer" = [])))]
+    #[post("/tickets/{id}/dispatch/cancel")]
+    cancel_dispatch => cancel_dispatch_action
+}
+
+pub(crate) async fn cancel_dispatch_action(
     engine: web::Data<Engine>,
     caller: Caller,
     id: web::Path<String>,
@@ -269,13 +344,17 @@ pub struct AssignRequest {
     pub staff_id: String,
 }
 
-/// Make a staff member a handler of the ticket (e.g. the writer of a no-onsite report);
-/// their field device then sees it.
-#[utoipa::path(tag = "lifecycle", request_body = AssignRequest, params(("id" = String, Path)),
-    responses((status = 200, body = TicketDto), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)),
-    security(("bearer" = [])))]
-#[post("/tickets/{id}/assign")]
-async fn assign(
+action_route! {
+    /// Make a staff member a handler of the ticket (e.g. the writer of a no-onsite report);
+    /// their field device then sees it.
+    #[utoipa::path(tag = "lifecycle", request_body = AssignRequest, params(("id" = String, Path)),
+        responses((status = 200, body = TicketDto), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)),
+        security(("bearer" = [])))]
+    #[post("/tickets/{id}/assign")]
+    assign => assign_action
+}
+
+pub(crate) async fn assign_action(
     engine: web::Data<Engine>,
     caller: Caller,
     id: web::Path<String>,
@@ -456,12 +535,16 @@ pub struct ReviewRequest {
     pub reasons: Vec<String>,
 }
 
-/// Pass the report on to approval, or return it (with reasons) for rework.
-#[utoipa::path(tag = "lifecycle", request_body = ReviewRequest, params(("id" = String, Path)),
-    responses((status = 200, body = TicketDto), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)),
-    security(("bearer" = [])))]
-#[post("/tickets/{id}/review")]
-async fn review(
+action_route! {
+    /// Pass the report on to approval, or return it (with reasons) for rework.
+    #[utoipa::path(tag = "lifecycle", request_body = ReviewRequest, params(("id" = String, Path)),
+        responses((status = 200, body = TicketDto), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)),
+        security(("bearer" = [])))]
+    #[post("/tickets/{id}/review")]
+    review => review_action
+}
+
+pub(crate) async fn review_action(
     engine: web::Data<Engine>,
     caller: Caller,
     id: web::Path<String>,
@@ -505,12 +588,16 @@ pub struct ApprovalRequest {
     pub reasons: Vec<String>,
 }
 
-/// Sign off (the reply is then due), or return to the writer or the reviewer.
-#[utoipa::path(tag = "lifecycle", request_body = ApprovalRequest, params(("id" = String, Path)),
-    responses((status = 200, body = TicketDto), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)),
-    security(("bearer" = [])))]
-#[post("/tickets/{id}/approval")]
-async fn approval(
+action_route! {
+    /// Sign off (the reply is then due), or return to the writer or the reviewer.
+    #[utoipa::path(tag = "lifecycle", request_body = ApprovalRequest, params(("id" = String, Path)),
+        responses((status = 200, body = TicketDto), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)),
+        security(("bearer" = [])))]
+    #[post("/tickets/{id}/approval")]
+    approval => approval_action
+}
+
+pub(crate) async fn approval_action(
     engine: web::Data<Engine>,
     caller: Caller,
     id: web::Path<String>,
@@ -626,12 +713,16 @@ pub struct ReplyRequest {
     pub text: String,
 }
 
-/// Record the answer to the citizen; the return visit is then due.
-#[utoipa::path(tag = "lifecycle", request_body = ReplyRequest, params(("id" = String, Path)),
-    responses((status = 200, body = TicketDto), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)),
-    security(("bearer" = [])))]
-#[post("/tickets/{id}/reply")]
-async fn reply(
+action_route! {
+    /// Record the answer to the citizen; the return visit is then due.
+    #[utoipa::path(tag = "lifecycle", request_body = ReplyRequest, params(("id" = String, Path)),
+        responses((status = 200, body = TicketDto), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)),
+        security(("bearer" = [])))]
+    #[post("/tickets/{id}/reply")]
+    reply => reply_action
+}
+
+pub(crate) async fn reply_action(
     engine: web::Data<Engine>,
     caller: Caller,
     id: web::Path<String>,
@@ -650,12 +741,16 @@ pub struct ReturnVisitRequest {
     pub comment: Option<String>,
 }
 
-/// Record the return visit; an unsatisfied citizen reopens the ticket.
-#[utoipa::path(tag = "lifecycle", request_body = ReturnVisitRequest, params(("id" = String, Path)),
-    responses((status = 200, body = TicketDto), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)),
-    security(("bearer" = [])))]
-#[post("/tickets/{id}/return-visit")]
-async fn return_visit(
+action_route! {
+    /// Record the return visit; an unsatisfied citizen reopens the ticket.
+    #[utoipa::path(tag = "lifecycle", request_body = ReturnVisitRequest, params(("id" = String, Path)),
+        responses((status = 200, body = TicketDto), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)),
+        security(("bearer" = [])))]
+    #[post("/tickets/{id}/return-visit")]
+    return_visit => return_visit_action
+}
+
+pub(crate) async fn return_visit_action(
     engine: web::Data<Engine>,
     caller: Caller,
     id: web::Path<String>,
@@ -682,12 +777,16 @@ pub struct ArchiveRequest {
     pub note: Option<String>,
 }
 
-/// Close the ticket (after the return visit, or when the reporter cannot be reached).
-#[utoipa::path(tag = "lifecycle", request_body = Option<ArchiveRequest>, params(("id" = String, Path)),
-    responses((status = 200, body = TicketDto), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)),
-    security(("bearer" = [])))]
-#[post("/tickets/{id}/archive")]
-async fn archive(
+action_route! {
+    /// Close the ticket (after the return visit, or when the reporter cannot be reached).
+    #[utoipa::path(tag = "lifecycle", request_body = Option<ArchiveRequest>, params(("id" = String, Path)),
+        responses((status = 200, body = TicketDto), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)),
+        security(("bearer" = [])))]
+    #[post("/tickets/{id}/archive")]
+    archive => archive_action
+}
+
+pub(crate) async fn archive_action(
     engine: web::Data<Engine>,
     caller: Caller,
     id: web::Path<String>,
@@ -706,12 +805,16 @@ pub struct ReopenRequest {
     pub to: Option<Status>,
 }
 
-/// Reopen an archived ticket, with a reason.
-#[utoipa::path(tag = "lifecycle", request_body = ReopenRequest, params(("id" = String, Path)),
-    responses((status = 200, body = TicketDto), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)),
-    security(("bearer" = [])))]
-#[post("/tickets/{id}/reopen")]
-async fn reopen(
+action_route! {
+    /// Reopen an archived ticket, with a reason.
+    #[utoipa::path(tag = "lifecycle", request_body = ReopenRequest, params(("id" = String, Path)),
+        responses((status = 200, body = TicketDto), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)),
+        security(("bearer" = [])))]
+    #[post("/tickets/{id}/reopen")]
+    reopen => reopen_action
+}
+
+pub(crate) async fn reopen_action(
     engine: web::Data<Engine>,
     caller: Caller,
     id: web::Path<String>,
@@ -738,12 +841,16 @@ pub struct SuperviseRequest {
     pub notice: String,
 }
 
-/// Issue a supervision notice on an open ticket.
-#[utoipa::path(tag = "lifecycle", request_body = SuperviseRequest, params(("id" = String, Path)),
-    responses((status = 200, body = TicketDto), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)),
-    security(("bearer" = [])))]
-#[post("/tickets/{id}/supervise")]
-async fn supervise(
+action_route! {
+    /// Issue a supervision notice on an open ticket.
+    #[utoipa::path(tag = "lifecycle", request_body = SuperviseRequest, params(("id" = String, Path)),
+        responses((status = 200, body = TicketDto), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)),
+        security(("bearer" = [])))]
+    #[post("/tickets/{id}/supervise")]
+    supervise => supervise_action
+}
+
+pub(crate) async fn supervise_action(
     engine: web::Data<Engine>,
     caller: Caller,
     id: web::Path<String>,
@@ -783,12 +890,16 @@ pub struct TransferRequest {
     pub reason: String,
 }
 
-/// Transfer (转办) to another department (stays open) or out of this unit (closes).
-#[utoipa::path(tag = "lifecycle", request_body = TransferRequest, params(("id" = String, Path)),
-    responses((status = 200, body = TicketDto), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)),
-    security(("bearer" = [])))]
-#[post("/tickets/{id}/transfer")]
-async fn transfer(
+action_route! {
+    /// Transfer (转办) to another department (stays open) or out of this unit (closes).
+    #[utoipa::path(tag = "lifecycle", request_body = TransferRequest, params(("id" = String, Path)),
+        responses((status = 200, body = TicketDto), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)),
+        security(("bearer" = [])))]
+    #[post("/tickets/{id}/transfer")]
+    transfer => transfer_action
+}
+
+pub(crate) async fn transfer_action(
     engine: web::Data<Engine>,
     caller: Caller,
     id: web::Path<String>,
@@ -833,12 +944,16 @@ pub struct MergeRequest {
     pub duplicate_id: String,
 }
 
-/// Merge a duplicate into this ticket: the duplicate closes as `merged`, this one records it.
-#[utoipa::path(tag = "lifecycle", request_body = MergeRequest, params(("id" = String, Path)),
-    responses((status = 200, body = TicketDto), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)),
-    security(("bearer" = [])))]
-#[post("/tickets/{id}/merge")]
-async fn merge(
+action_route! {
+    /// Merge a duplicate into this ticket: the duplicate closes as `merged`, this one records it.
+    #[utoipa::path(tag = "lifecycle", request_body = MergeRequest, params(("id" = String, Path)),
+        responses((status = 200, body = TicketDto), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)),
+        security(("bearer" = [])))]
+    #[post("/tickets/{id}/merge")]
+    merge => merge_action
+}
+
+pub(crate) async fn merge_action(
     engine: web::Data<Engine>,
     caller: Caller,
     id: web::Path<String>,

@@ -2,7 +2,7 @@
 //! of the state machine.
 
 pub mod dto;
-mod lifecycle;
+pub(crate) mod lifecycle;
 
 use actix_web::{HttpResponse, get, post, web};
 

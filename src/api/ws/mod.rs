@@ -2,5 +2,10 @@
 //! upstream in favour of actix-ws), so the transport can be swapped without touching the
 //! actors.
 
+mod commands;
+pub mod frames;
+pub mod hub;
 pub mod protocol;
+mod stream;
+pub mod streams;
 pub mod vehicle;

@@ -42,6 +42,7 @@ fn new_ticket(category: &str, kind: Kind, catalog: &Catalog) -> Ticket {
         reporter: Some(Reporter {
             name: None,
             phone: Some("13800000000".into()),
+            address: None,
             anonymous: false,
         }),
         location: Location::default(),
@@ -359,6 +360,7 @@ fn returns_are_charged_to_the_report_writer_and_the_category() {
         at: at(id as f64),
         by,
         status: Status::InReview,
+        from_status: None,
         kind,
     };
     let submitted = || EventKind::ReportSubmitted {

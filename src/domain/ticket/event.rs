@@ -198,8 +198,20 @@ pub struct EventRecord {
     pub by: Principal,
     /// The ticket's status once this event is applied.
     pub status: Status,
+    /// The status before it (none for the first event): tells streams when the ticket
+    /// entered another stage.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from_status: Option<Status>,
     #[serde(flatten)]
     pub kind: EventKind,
+}
+
+impl EventRecord {
+    /// Whether this event moved the ticket into another stage (or created it).
+    pub fn changed_stage(&self) -> bool {
+        self.from_status
+            .is_none_or(|before| before.stage() != self.status.stage())
+    }
 }
 
 impl Ticket {
@@ -233,17 +245,15 @@ impl Ticket {
                 team_id,
                 crew,
                 ..
-            } => {
-                self.assignment.vehicle_id = Some(vehicle_id.clone());
-                self.assignment.team_id = Some(team_id.clone());
-                self.assignment.crew = crew.clone();
-            }
+            } => self.assignment.sent(vehicle_id, team_id, crew, at),
             EventKind::Assigned { staff_id } => {
                 if !self.assignment.staff.contains(staff_id) {
                     self.assignment.staff.push(staff_id.clone());
                 }
             }
-            EventKind::Arrived { .. } => {}
+            EventKind::Arrived { .. } => {
+                self.assignment.arrived_at.get_or_insert(at);
+            }
             EventKind::OnsiteRecorded {
                 findings,
                 actions,
@@ -318,11 +328,7 @@ impl Ticket {
             | EventKind::OfferDeclined { .. }
             | EventKind::OfferExpired { .. }
             | EventKind::OfferCancelled { .. } => self.apply_offer(kind, at),
-            EventKind::DispatchCancelled { .. } => {
-                self.assignment.vehicle_id = None;
-                self.assignment.team_id = None;
-                self.assignment.crew.clear();
-            }
+            EventKind::DispatchCancelled { .. } => self.assignment.recalled(),
             EventKind::Alerted { .. } => {}
             EventKind::SlaWarning { .. } => self.sla.warned = true,
             EventKind::SlaOverdue { .. } => self.sla.overdue = true,
@@ -355,9 +361,7 @@ impl Ticket {
         }
         if status == Status::Triaged {
             // Back to intake (a reopen): the previous vehicle and its crew are off it.
-            self.assignment.vehicle_id = None;
-            self.assignment.team_id = None;
-            self.assignment.crew.clear();
+            self.assignment.recalled();
         }
         self.status = status;
     }

@@ -61,6 +61,9 @@ pub struct Reporter {
     pub name: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub phone: Option<String>,
+    /// The citizen's own address, for the return visit; not the site.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub address: Option<String>,
     #[serde(default)]
     pub anonymous: bool,
 }
@@ -105,6 +108,38 @@ pub struct Assignment {
     /// The crew of the vehicle sent; they leave with it when the dispatch is cancelled.
     #[serde(default)]
     pub crew: Vec<StaffId>,
+    /// When the vehicle now on the ticket was sent (accepted the offer, or was assigned).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sent_at: Option<Timestamp>,
+    /// When it arrived on site: with `sent_at`, the squad's time to arrival.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub arrived_at: Option<Timestamp>,
+}
+
+impl Assignment {
+    /// The vehicle was sent at `at`.
+    fn sent(&mut self, vehicle_id: &VehicleId, team_id: &TeamId, crew: &[StaffId], at: Timestamp) {
+        self.vehicle_id = Some(vehicle_id.clone());
+        self.team_id = Some(team_id.clone());
+        self.crew = crew.to_vec();
+        self.sent_at = Some(at);
+        self.arrived_at = None;
+    }
+
+    /// The vehicle was called off (or the ticket went back to intake).
+    fn recalled(&mut self) {
+        self.vehicle_id = None;
+        self.team_id = None;
+        self.crew.clear();
+        self.sent_at = None;
+        self.arrived_at = None;
+    }
+
+    /// Minutes from sending to arrival, once arrived.
+    pub fn minutes_to_arrival(&self) -> Option<f64> {
+        let (sent, arrived) = (self.sent_at?, self.arrived_at?);
+        Some((arrived.inner() - sent.inner()).as_seconds_f64() / 60.0)
+    }
 }
 
 /// When a stage was entered and left; kept for analytics.

@@ -148,9 +148,7 @@ impl Ticket {
                 ..
             } => {
                 set(self, offer_id, OfferState::Accepted);
-                self.assignment.vehicle_id = Some(vehicle_id.clone());
-                self.assignment.team_id = Some(team_id.clone());
-                self.assignment.crew = crew.clone();
+                self.assignment.sent(vehicle_id, team_id, crew, at);
             }
             EventKind::OfferDeclined { offer_id, .. } => set(self, offer_id, OfferState::Declined),
             EventKind::OfferExpired { offer_id, .. } => set(self, offer_id, OfferState::Expired),

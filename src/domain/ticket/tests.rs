@@ -98,6 +98,7 @@ fn reachable_reporter() -> Reporter {
     Reporter {
         name: Some("王先生".into()),
         phone: Some("13800000000".into()),
+        address: None,
         anonymous: false,
     }
 }

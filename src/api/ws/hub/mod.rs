@@ -1,0 +1,525 @@
+//! The stream hub: one actor follows the bus and fans every change out to the console,
+//! field and board sessions, each frame serialised once per audience. Every session has a
+//! bounded queue; the hub only ever `try_send`s into it, so a client that stops reading
+//! fills its own queue and is cut off (the session then closes with "resume with since")
+//! while everyone else carries on. This is the cut-off GUIDE.md asks for: an actix-web-actors
+//! session that cannot write is frozen and cannot notice anything itself, so the decision is
+//! taken here, on the sending side.
+//!
+//! Vehicle moves are not sent one by one: the latest fix of each vehicle is kept and the
+//! moves of a tick go out as one `vehicle.moved` frame; the board's distances likewise.
+
+mod board;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::Duration;
+
+use actix::prelude::*;
+use tokio::sync::mpsc;
+
+use self::board::{BoardChange, BoardProjection};
+use super::frames::{self, BoardSnapshot, DistanceRow, Frame, Move, StreamFrame, VehicleLive};
+use crate::actors::fleet::FleetRegistry;
+use crate::actors::fleet::messages::GetVehicle;
+use crate::bus::{BusEvent, EventBus, Interest, VehicleMoved, VehicleStatusChanged};
+use crate::config::{BoardSettings, StreamSettings};
+use crate::domain::board::PublicHandler;
+use crate::domain::catalog::Catalog;
+use crate::domain::clock::Clock;
+use crate::domain::ids::{StaffId, VehicleId};
+use crate::domain::registry::Vehicle;
+use crate::domain::ticket::{EventRecord, Ticket};
+use crate::retailers::RetailerBook;
+use crate::roster::Roster;
+use crate::store::Store;
+
+pub struct HubDeps {
+    pub store: Arc<dyn Store>,
+    pub catalog: Arc<Catalog>,
+    pub roster: Arc<Roster>,
+    pub fleet: Arc<FleetRegistry>,
+    pub retailers: Arc<RetailerBook>,
+    pub clock: Arc<dyn Clock>,
+    pub bus: Arc<EventBus>,
+    pub streams: StreamSettings,
+    pub board: BoardSettings,
+}
+
+/// Whose tickets a field session follows: the staff it speaks for and their vehicles.
+#[derive(Clone, Debug, Default)]
+pub struct FieldIdentity {
+    pub staff: Vec<StaffId>,
+    pub vehicles: Vec<VehicleId>,
+}
+
+impl FieldIdentity {
+    /// Whether the ticket is one of this device's: its vehicle, crew, handler or group.
+    pub fn concerns(&self, t: &Ticket) -> bool {
+        let vehicle = t
+            .assignment
+            .vehicle_id
+            .as_ref()
+            .is_some_and(|v| self.vehicles.contains(v));
+        vehicle
+            || self
+                .staff
+                .iter()
+                .any(|s| t.assignment.crew.contains(s) || t.assignment.staff.contains(s))
+            || participants(t).iter().any(|s| self.staff.contains(s))
+    }
+
+    /// Whether the event is for this device: its ticket, or its vehicle called off one.
+    pub fn concerns_event(&self, e: &EventRecord, t: &Ticket) -> bool {
+        use crate::domain::ticket::EventKind;
+        let called_off = match &e.kind {
+            EventKind::DispatchCancelled { vehicle_id, .. } => Some(vehicle_id),
+            _ => None,
+        };
+        called_off.is_some_and(|v| self.vehicles.contains(v)) || self.concerns(t)
+    }
+}
+
+/// The staff taking part in a ticket beyond its vehicle's crew and named handlers.
+fn participants(_t: &Ticket) -> Vec<StaffId> {
+    Vec::new()
+}
+
+#[derive(Clone, Debug)]
+pub enum Audience {
+    Console,
+    Field(FieldIdentity),
+    Board,
+}
+
+/// A session's end of the hub.
+pub struct Joined {
+    pub frames: mpsc::Receiver<Frame>,
+    /// Set when the hub cut the session off because its queue was full.
+    pub lagged: Arc<AtomicBool>,
+    /// The last ticket event the hub has fanned out.
+    pub seq: u64,
+    /// Consoles: every vehicle's live state.
+    pub vehicles: Vec<VehicleLive>,
+    /// Boards: the board as it stands.
+    pub board: Option<BoardSnapshot>,
+}
+
+#[derive(Message)]
+#[rtype(result = "Joined")]
+pub struct Join(pub Audience);
+
+/// The board as it stands (`GET /api/v1/board`).
+#[derive(Message)]
+#[rtype(result = "BoardSnapshot")]
+pub struct GetBoard;
+
+struct Session {
+    tx: mpsc::Sender<Frame>,
+    lagged: Arc<AtomicBool>,
+}
+
+impl Session {
+    /// Queues a frame; `false` when the session is gone or cut off for lagging.
+    fn offer(&self, frame: &Frame) -> bool {
+        match self.tx.try_send(frame.clone()) {
+            Ok(()) => true,
+            Err(mpsc::error::TrySendError::Full(_)) => {
+                self.lagged.store(true, Ordering::Release);
+                CUT_OFF.fetch_add(1, Ordering::Relaxed);
+                metrics::counter!("hotline_stream_cutoffs_total").increment(1);
+                tracing::warn!("stream client cut off: its backlog is full");
+                false
+            }
+            Err(mpsc::error::TrySendError::Closed(_)) => false,
+        }
+    }
+}
+
+/// Sessions cut off for lagging since start.
+pub static CUT_OFF: AtomicU64 = AtomicU64::new(0);
+
+pub struct StreamHub {
+    deps: Arc<HubDeps>,
+    consoles: Vec<Session>,
+    fields: Vec<(FieldIdentity, Session)>,
+    boards: Vec<Session>,
+    /// The last ticket event fanned out.
+    seq: u64,
+    vehicles: HashMap<VehicleId, VehicleLive>,
+    /// Vehicles moved since the last tick, latest fix each.
+    moved: HashMap<VehicleId, Arc<VehicleMoved>>,
+    board: BoardProjection,
+}
+
+impl StreamHub {
+    pub fn new(deps: Arc<HubDeps>) -> Self {
+        let board = BoardProjection::new(deps.board.policy());
+        Self {
+            seq: deps.store.last_event_id(),
+            deps,
+            consoles: Vec::new(),
+            fields: Vec::new(),
+            boards: Vec::new(),
+            vehicles: HashMap::new(),
+            moved: HashMap::new(),
+            board,
+        }
+    }
+
+    fn broadcast(sessions: &mut Vec<Session>, frame: &Frame) {
+        sessions.retain(|s| s.offer(frame));
+    }
+
+    fn on_ticket_event(&mut self, e: &EventRecord) {
+        self.seq = self.seq.max(e.event_id);
+        let ticket = match self.deps.store.ticket(&e.ticket_id) {
+            Ok(Some(t)) => t,
+            Ok(None) => return,
+            Err(err) => {
+                tracing::error!(ticket_id = %e.ticket_id, error = %err, "stream hub cannot read a ticket");
+                return;
+            }
+        };
+        let now = self.deps.clock.now();
+        let catalog = &self.deps.catalog;
+        if !self.consoles.is_empty() {
+            let frame = frames::console_frame(e, &ticket, catalog, now);
+            Self::broadcast(&mut self.consoles, &frame);
+        }
+        let concerned = |who: &FieldIdentity| who.concerns_event(e, &ticket);
+        if self.fields.iter().any(|(who, _)| concerned(who)) {
+            let frame = frames::field_frame(e, &ticket, catalog);
+            self.fields
+                .retain(|(who, s)| !concerned(who) || s.offer(&frame));
+        }
+        self.update_board(&ticket, now);
+    }
+
+    fn update_board(&mut self, t: &Ticket, now: crate::domain::Timestamp) {
+        let deps = self.deps.clone();
+        let vehicles = &self.vehicles;
+        let change = self.board.update(
+            t,
+            &deps.catalog,
+            now,
+            || {
+                let shop = t
+                    .location
+                    .retailer_licence
+                    .as_deref()
+                    .and_then(|l| deps.retailers.get(l));
+                crate::domain::board::town_of(t, shop.as_ref().map(|r| r.town().name()))
+            },
+            || public_handler(&deps.roster, t),
+            |v| vehicles.get(v).and_then(|live| live.distance_to_site_m),
+        );
+        let frame = match change {
+            None => return,
+            Some(BoardChange::Upserted(row)) => Frame::other(
+                self.seq,
+                &StreamFrame::BoardTicket {
+                    seq: self.seq,
+                    ticket: row,
+                },
+            ),
+            Some(BoardChange::Removed { id, number }) => Frame::other(
+                self.seq,
+                &StreamFrame::BoardRemoved {
+                    seq: self.seq,
+                    id,
+                    number,
+                },
+            ),
+        };
+        Self::broadcast(&mut self.boards, &frame);
+    }
+
+    fn on_moved(&mut self, m: Arc<VehicleMoved>) {
+        let live = self.live(&m.vehicle_id);
+        live.position = Some(m.position.into());
+        live.at = Some(m.at);
+        live.speed_kmh = m.speed_kmh;
+        live.heading = m.heading;
+        live.ticket_id = m.ticket_id.map(|t| t.to_string());
+        live.distance_to_site_m = m.distance_to_site_m.map(f64::round);
+        self.board
+            .vehicle_moved(&m.vehicle_id, m.distance_to_site_m);
+        self.moved.insert(m.vehicle_id.clone(), m);
+    }
+
+    fn on_status(&mut self, s: &VehicleStatusChanged) {
+        let live = self.live(&s.vehicle_id);
+        live.status = s.status;
+        live.ticket_id = s.ticket_id.map(|t| t.to_string());
+        if !self.consoles.is_empty() {
+            let frame = Frame::other(
+                self.seq,
+                &StreamFrame::VehicleStatus {
+                    seq: self.seq,
+                    vehicle_id: s.vehicle_id.to_string(),
+                    status: s.status,
+                    ticket_id: s.ticket_id.map(|t| t.to_string()),
+                    at: s.at,
+                },
+            );
+            Self::broadcast(&mut self.consoles, &frame);
+        }
+    }
+
+    /// The live entry of a vehicle, made from the roster when first seen.
+    fn live(&mut self, id: &VehicleId) -> &mut VehicleLive {
+        let roster = &self.deps.roster;
+        self.vehicles.entry(id.clone()).or_insert_with(|| {
+            let record = roster.vehicle(id).ok().flatten();
+            blank_live(id, record.as_ref())
+        })
+    }
+
+    /// Sends the moves and distances gathered since the last tick.
+    fn tick(&mut self) {
+        if !self.moved.is_empty() {
+            let moved = std::mem::take(&mut self.moved);
+            if !self.consoles.is_empty() {
+                let moves: Vec<Move> = moved.values().map(|m| Move::from(m.as_ref())).collect();
+                let frame = Frame::other(
+                    self.seq,
+                    &StreamFrame::VehicleMoved {
+                        seq: self.seq,
+                        moves,
+                    },
+                );
+                Self::broadcast(&mut self.consoles, &frame);
+            }
+        }
+        let rows: Vec<DistanceRow> = self
+            .board
+            .take_distances()
+            .into_iter()
+            .map(|r| DistanceRow {
+                id: r.id.clone(),
+                number: r.number.clone(),
+                distance_to_site_m: r.distance_to_site_m,
+            })
+            .collect();
+        if !rows.is_empty() && !self.boards.is_empty() {
+            let frame = Frame::other(
+                self.seq,
+                &StreamFrame::BoardDistance {
+                    seq: self.seq,
+                    rows,
+                },
+            );
+            Self::broadcast(&mut self.boards, &frame);
+        }
+    }
+
+    fn push_leaderboard(&mut self) {
+        let roster = self.deps.roster.clone();
+        let seq = self.seq;
+        let Some(standings) = self
+            .board
+            .refresh_leaderboard(|team| roster.team(team).ok().flatten().map(|t| t.name))
+        else {
+            return;
+        };
+        let frame = Frame::other(
+            seq,
+            &StreamFrame::BoardLeaderboard {
+                seq,
+                leaderboard: standings,
+            },
+        );
+        Self::broadcast(&mut self.boards, &frame);
+    }
+
+    fn board_snapshot(&self) -> BoardSnapshot {
+        let now = self.deps.clock.now();
+        BoardSnapshot {
+            seq: self.seq,
+            generated_at: now,
+            tickets: self.board.rows(now),
+            leaderboard: self.board.standings().to_vec(),
+        }
+    }
+
+    /// Loads every ticket into the board and leaderboard, and every vehicle's live state.
+    fn recover(&mut self, ctx: &mut Context<Self>) {
+        let now = self.deps.clock.now();
+        let mut query = crate::store::TicketQuery {
+            limit: 1000,
+            ..Default::default()
+        };
+        loop {
+            let page = match self.deps.store.list_tickets(&query) {
+                Ok(p) => p,
+                Err(e) => {
+                    tracing::error!(error = %e, "stream hub cannot list tickets");
+                    break;
+                }
+            };
+            for t in &page.items {
+                self.update_board(t, now);
+            }
+            match page.next_cursor {
+                Some(after) => query.after = Some(after),
+                None => break,
+            }
+        }
+        let roster = self.deps.roster.clone();
+        let teams =
+            |team: &crate::domain::ids::TeamId| roster.team(team).ok().flatten().map(|t| t.name);
+        let _ = self.board.refresh_leaderboard(teams);
+        for id in self.deps.fleet.vehicle_ids() {
+            self.live(&id);
+            let Some(addr) = self.deps.fleet.live_vehicle(&id) else {
+                continue;
+            };
+            ctx.spawn(
+                addr.send(GetVehicle)
+                    .into_actor(self)
+                    .map(move |view, act, _| {
+                        let Ok(view) = view else { return };
+                        let live = act.live(&id);
+                        live.status = view.status;
+                        live.ticket_id = view.active.as_ref().map(|a| a.ticket_id.to_string());
+                        live.distance_to_site_m = view.distance_to_site_m.map(f64::round);
+                        if let Some(fix) = view.last_fix {
+                            live.position = Some(fix.position.into());
+                            live.at = Some(fix.at);
+                            live.speed_kmh = fix.speed_kmh;
+                            live.heading = fix.heading;
+                        }
+                    }),
+            );
+        }
+    }
+}
+
+fn blank_live(id: &VehicleId, record: Option<&Vehicle>) -> VehicleLive {
+    VehicleLive {
+        vehicle_id: id.to_string(),
+        plate: record.map(|v| v.plate.clone()),
+        team_id: record.map(|v| v.team_id.to_string()),
+        department: record.map(|v| v.department),
+        status: crate::domain::fleet::VehicleStatus::OffDuty,
+        position: None,
+        at: None,
+        speed_kmh: None,
+        heading: None,
+        ticket_id: None,
+        distance_to_site_m: None,
+    }
+}
+
+/// The squad and an officer's badge (never a name) for the board.
+fn public_handler(roster: &Roster, t: &Ticket) -> PublicHandler {
+    let team_id = t.assignment.team_id.clone();
+    let team_name = team_id
+        .as_ref()
+        .and_then(|id| roster.team(id).ok().flatten())
+        .map(|team| team.name);
+    let officer_badge = t
+        .assignment
+        .crew
+        .iter()
+        .chain(&t.assignment.staff)
+        .find_map(|s| roster.staff(s).ok().flatten())
+        .map(|s| s.badge);
+    PublicHandler {
+        team_id,
+        team_name,
+        officer_badge,
+    }
+}
+
+impl Actor for StreamHub {
+    type Context = Context<Self>;
+
+    fn started(&mut self, ctx: &mut Self::Context) {
+        ctx.add_stream(
+            self.deps
+                .bus
+                .subscribe(1 << 16, Interest::Everything)
+                .into_stream(),
+        );
+        self.recover(ctx);
+        let tick = Duration::from_millis(self.deps.streams.tick_ms);
+        ctx.run_interval(tick, |act, _| act.tick());
+        let every = Duration::from_secs(self.deps.board.leaderboard_every_s);
+        ctx.run_interval(every, |act, _| act.push_leaderboard());
+    }
+}
+
+impl StreamHandler<BusEvent> for StreamHub {
+    fn handle(&mut self, event: BusEvent, _: &mut Context<Self>) {
+        match event {
+            BusEvent::Ticket(e) => self.on_ticket_event(&e),
+            BusEvent::VehicleMoved(m) => self.on_moved(m),
+            BusEvent::VehicleStatus(s) => self.on_status(&s),
+        }
+    }
+
+    /// The bus cut the hub off (it fell 65,536 events behind): every session may have
+    /// missed something, so all are closed to resume with `since`, and the hub follows
+    /// the bus again.
+    fn finished(&mut self, ctx: &mut Context<Self>) {
+        tracing::error!("stream hub fell behind the bus; closing every stream session to resume");
+        for s in self.consoles.drain(..).chain(self.boards.drain(..)) {
+            s.lagged.store(true, Ordering::Release);
+        }
+        for (_, s) in self.fields.drain(..) {
+            s.lagged.store(true, Ordering::Release);
+        }
+        self.seq = self.deps.store.last_event_id();
+        ctx.add_stream(
+            self.deps
+                .bus
+                .subscribe(1 << 16, Interest::Everything)
+                .into_stream(),
+        );
+    }
+}
+
+impl Handler<Join> for StreamHub {
+    type Result = MessageResult<Join>;
+
+    fn handle(&mut self, Join(audience): Join, _: &mut Context<Self>) -> Self::Result {
+        let (tx, rx) = mpsc::channel(self.deps.streams.max_backlog);
+        let lagged = Arc::new(AtomicBool::new(false));
+        let session = Session {
+            tx,
+            lagged: lagged.clone(),
+        };
+        let mut joined = Joined {
+            frames: rx,
+            lagged,
+            seq: self.seq,
+            vehicles: Vec::new(),
+            board: None,
+        };
+        match audience {
+            Audience::Console => {
+                joined.vehicles = self.vehicles.values().cloned().collect();
+                self.consoles.push(session);
+            }
+            Audience::Field(who) => self.fields.push((who, session)),
+            Audience::Board => {
+                joined.board = Some(self.board_snapshot());
+                self.boards.push(session);
+            }
+        }
+        metrics::gauge!("hotline_stream_sessions")
+            .set((self.consoles.len() + self.fields.len() + self.boards.len()) as f64);
+        MessageResult(joined)
+    }
+}
+
+impl Handler<GetBoard> for StreamHub {
+    type Result = MessageResult<GetBoard>;
+
+    fn handle(&mut self, _: GetBoard, _: &mut Context<Self>) -> Self::Result {
+        MessageResult(self.board_snapshot())
+    }
+}

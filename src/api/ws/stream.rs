@@ -1,0 +1,205 @@
+//! One console, field or board client: sends what it was prepared with (hello, then a
+//! snapshot or the replay of what it missed), then the hub's frames as they come. The
+//! hub decides the cut-off (see `hub`): when the queue it fills for this session ends
+//! because the client lagged, the session closes with code 1013 and the `seq` to resume
+//! from. Console sessions also carry command frames (`commands`).
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use actix::prelude::*;
+use actix_web::web;
+use actix_web_actors::ws;
+use tokio::sync::mpsc;
+
+use super::frames::{Frame, StreamFrame, to_text};
+use crate::api::auth::Caller;
+use crate::domain::ids::TicketId;
+use crate::engine::Engine;
+
+/// What a session starts with.
+pub struct Prepared {
+    /// Sent first, in order: hello, then the snapshot or the replayed events.
+    pub prelude: Vec<String>,
+    /// Ticket frames at or below this `seq` are already in the prelude.
+    pub covered_upto: u64,
+    /// Per-ticket seq a snapshot holds: later frames at or below it are already in.
+    pub snapshot_seqs: HashMap<TicketId, u64>,
+    /// The `seq` the client is current to once the prelude is sent.
+    pub seq: u64,
+}
+
+pub struct StreamSession {
+    engine: web::Data<Engine>,
+    caller: Caller,
+    prepared: Option<Prepared>,
+    frames: Option<mpsc::Receiver<Frame>>,
+    lagged: Arc<AtomicBool>,
+    covered_upto: u64,
+    snapshot_seqs: HashMap<TicketId, u64>,
+    /// The highest `seq` sent: what the client resumes from.
+    last_seq: u64,
+    heard: Instant,
+    /// Whether this client may send command frames (consoles).
+    accepts_commands: bool,
+    pub(super) in_flight: usize,
+}
+
+impl StreamSession {
+    pub fn new(
+        engine: web::Data<Engine>,
+        caller: Caller,
+        prepared: Prepared,
+        frames: mpsc::Receiver<Frame>,
+        lagged: Arc<AtomicBool>,
+        accepts_commands: bool,
+    ) -> Self {
+        Self {
+            engine,
+            caller,
+            covered_upto: prepared.covered_upto,
+            last_seq: prepared.seq,
+            prepared: Some(prepared),
+            snapshot_seqs: HashMap::new(),
+            frames: Some(frames),
+            lagged,
+            heard: Instant::now(),
+            accepts_commands,
+            in_flight: 0,
+        }
+    }
+
+    pub(super) fn send(ctx: &mut ws::WebsocketContext<Self>, frame: &StreamFrame<'_>) {
+        ctx.text(to_text(frame));
+    }
+
+    pub(super) fn engine(&self) -> &web::Data<Engine> {
+        &self.engine
+    }
+
+    pub(super) fn caller(&self) -> &Caller {
+        &self.caller
+    }
+
+    fn on_text(&mut self, text: &str, ctx: &mut ws::WebsocketContext<Self>) {
+        let value: serde_json::Value = match serde_json::from_str(text) {
+            Ok(v) => v,
+            Err(e) => {
+                return Self::send(
+                    ctx,
+                    &StreamFrame::error("bad_frame", format!("not JSON: {e}")),
+                );
+            }
+        };
+        match value.get("type").and_then(|t| t.as_str()) {
+            Some("ping") => Self::send(ctx, &StreamFrame::Pong {}),
+            Some("command") if self.accepts_commands => self.on_command(value, ctx),
+            Some(other) => Self::send(
+                ctx,
+                &StreamFrame::error(
+                    "bad_frame",
+                    format!("`{other}` is not a frame this socket takes"),
+                ),
+            ),
+            None => Self::send(
+                ctx,
+                &StreamFrame::error("bad_frame", "a frame needs a `type`"),
+            ),
+        }
+    }
+}
+
+impl Actor for StreamSession {
+    type Context = ws::WebsocketContext<Self>;
+
+    fn started(&mut self, ctx: &mut Self::Context) {
+        if let Some(prepared) = self.prepared.take() {
+            for text in prepared.prelude {
+                ctx.text(text);
+            }
+            self.snapshot_seqs = prepared.snapshot_seqs;
+        }
+        if let Some(rx) = self.frames.take() {
+            ctx.add_stream(futures_util::stream::unfold(rx, |mut rx| async move {
+                rx.recv().await.map(|f| (f, rx))
+            }));
+        }
+        let s = &self.engine.settings.streams;
+        let (heartbeat, timeout) = (
+            Duration::from_secs(s.heartbeat_s),
+            Duration::from_secs(s.socket_timeout_s),
+        );
+        ctx.run_interval(heartbeat, move |act, ctx| {
+            if act.heard.elapsed() > timeout {
+                ctx.close(Some(ws::CloseReason {
+                    code: ws::CloseCode::Away,
+                    description: Some("heartbeat timeout".into()),
+                }));
+                ctx.stop();
+            } else {
+                ctx.ping(b"");
+            }
+        });
+    }
+}
+
+impl StreamHandler<Frame> for StreamSession {
+    fn handle(&mut self, frame: Frame, ctx: &mut Self::Context) {
+        if let Some((ticket, ticket_seq)) = frame.ticket {
+            if frame.seq <= self.covered_upto {
+                return;
+            }
+            if self
+                .snapshot_seqs
+                .get(&ticket)
+                .is_some_and(|held| ticket_seq <= *held)
+            {
+                return;
+            }
+        }
+        self.last_seq = self.last_seq.max(frame.seq);
+        ctx.text(&*frame.text);
+    }
+
+    /// The hub dropped this session: it lagged (resume with `since`), or the engine stops.
+    fn finished(&mut self, ctx: &mut Self::Context) {
+        let reason = if self.lagged.load(Ordering::Acquire) {
+            ws::CloseReason {
+                code: ws::CloseCode::Again,
+                description: Some(format!("lagging: resume with since={}", self.last_seq)),
+            }
+        } else {
+            ws::CloseReason {
+                code: ws::CloseCode::Restart,
+                description: Some(format!("stream ended: resume with since={}", self.last_seq)),
+            }
+        };
+        ctx.close(Some(reason));
+        ctx.stop();
+    }
+}
+
+impl StreamHandler<Result<ws::Message, ws::ProtocolError>> for StreamSession {
+    fn handle(&mut self, msg: Result<ws::Message, ws::ProtocolError>, ctx: &mut Self::Context) {
+        self.heard = Instant::now();
+        match msg {
+            Ok(ws::Message::Text(text)) => self.on_text(&text, ctx),
+            Ok(ws::Message::Binary(_)) => Self::send(
+                ctx,
+                &StreamFrame::error("bad_frame", "send JSON text frames"),
+            ),
+            Ok(ws::Message::Ping(p)) => ctx.pong(&p),
+            Ok(ws::Message::Pong(_)) | Ok(ws::Message::Continuation(_)) | Ok(ws::Message::Nop) => {}
+            Ok(ws::Message::Close(reason)) => {
+                ctx.close(reason);
+                ctx.stop();
+            }
+            Err(e) => {
+                Self::send(ctx, &StreamFrame::error("bad_frame", e.to_string()));
+                ctx.stop();
+            }
+        }
+    }
+}

@@ -1,0 +1,379 @@
+//! The stream sockets: `/ws/console`, `/ws/field`, `/ws/board`. Each joins the hub first
+//! and only then reads the store, so nothing committed in between can fall in a gap: what
+//! the read saw is skipped when it also comes through the hub (by global `seq`, or by the
+//! ticket's own seq for a snapshot). With `?since=` the client gets the events it missed,
+//! replayed from the store, or a fresh snapshot when it is too far behind.
+
+use std::collections::HashMap;
+
+use actix::Addr;
+use actix_web::{HttpRequest, HttpResponse, get, web};
+use actix_web_actors::ws;
+use serde::Deserialize;
+
+use super::frames::{self, ConsoleTicket, StreamFrame, to_text};
+use super::hub::{Audience, FieldIdentity, Join, Joined, StreamHub};
+use super::stream::{Prepared, StreamSession};
+use crate::api::auth::Caller;
+use crate::api::error::ApiError;
+use crate::domain::ids::TicketId;
+use crate::domain::registry::Vehicle;
+use crate::domain::role::{Role, Subject};
+use crate::domain::ticket::Ticket;
+use crate::engine::Engine;
+
+#[derive(Debug, Deserialize)]
+pub struct StreamParams {
+    /// The last `seq` the client saw.
+    since: Option<String>,
+}
+
+fn since(params: &StreamParams) -> Result<Option<u64>, ApiError> {
+    params
+        .since
+        .as_deref()
+        .map(|s| {
+            s.parse::<u64>()
+                .map_err(|_| ApiError::malformed("`since` must be a whole number (a stream seq)"))
+        })
+        .transpose()
+}
+
+/// The hub's address, kept as app data.
+pub type Hub = web::Data<Addr<StreamHub>>;
+
+fn hub_gone() -> ApiError {
+    ApiError::new(
+        actix_web::http::StatusCode::SERVICE_UNAVAILABLE,
+        "unavailable",
+        "the stream hub is not running; try again shortly",
+    )
+}
+
+/// What the store holds for one audience.
+enum View<'a> {
+    Console,
+    Field(&'a FieldIdentity),
+}
+
+impl View<'_> {
+    fn frame(
+        &self,
+        e: &crate::domain::ticket::EventRecord,
+        t: &Ticket,
+        engine: &Engine,
+    ) -> Option<frames::Frame> {
+        match self {
+            View::Console => Some(frames::console_frame(
+                e,
+                t,
+                &engine.catalog,
+                engine.clock.now(),
+            )),
+            View::Field(who) => who
+                .concerns_event(e, t)
+                .then(|| frames::field_frame(e, t, &engine.catalog)),
+        }
+    }
+}
+
+/// The events after `since` for this audience, or `None` when a snapshot is due (too far
+/// behind, or ahead of the stream).
+fn replay(
+    engine: &Engine,
+    view: &View<'_>,
+    since: u64,
+) -> Result<Option<(Vec<String>, u64)>, ApiError> {
+    let last = engine.store.last_event_id();
+    let window = engine.settings.streams.max_replay;
+    if since > last || last - since > window {
+        return Ok(None);
+    }
+    let events = engine.store.events_since(since, window as usize)?;
+    let mut tickets: HashMap<TicketId, Option<Ticket>> = HashMap::new();
+    let mut out = Vec::with_capacity(events.len());
+    let mut upto = since;
+    for e in &events {
+        upto = e.event_id;
+        let t = match tickets.get(&e.ticket_id) {
+            Some(t) => t,
+            None => {
+                let t = engine.store.ticket(&e.ticket_id)?;
+                tickets.entry(e.ticket_id).or_insert(t)
+            }
+        };
+        if let Some(frame) = t.as_ref().and_then(|t| view.frame(e, t, engine)) {
+            out.push(frame.text.to_string());
+        }
+    }
+    Ok(Some((out, upto)))
+}
+
+/// Open tickets, most urgent first: grade, then the nearest stage deadline.
+fn open_tickets(engine: &Engine, keep: impl Fn(&Ticket) -> bool) -> Result<Vec<Ticket>, ApiError> {
+    let mut out = Vec::new();
+    for id in engine.store.open_ticket_ids()? {
+        if let Some(t) = engine.store.ticket(&id)?.filter(|t| keep(t)) {
+            out.push(t);
+        }
+    }
+    let catalog = &engine.catalog;
+    out.sort_by_cached_key(|t| {
+        let grade = t.urgency.map_or(u8::MAX, |u| u as u8);
+        let due = t
+            .deadlines(catalog)
+            .stage_due_at
+            .map(|d| d.inner().unix_timestamp());
+        (grade, due.unwrap_or(i64::MAX), t.received_at)
+    });
+    Ok(out)
+}
+
+fn hello(
+    role: Role,
+    seq: u64,
+    resumed: bool,
+    engine: &Engine,
+    field: Option<(&Subject, &FieldIdentity)>,
+) -> String {
+    to_text(&StreamFrame::Hello {
+        seq,
+        role,
+        tick_ms: engine.settings.streams.tick_ms,
+        resumed,
+        subject: field.map(|(s, _)| s.to_string()),
+        staff: field.map(|(_, who)| who.staff.iter().map(|s| s.to_string()).collect()),
+    })
+}
+
+fn console_prelude(
+    engine: &Engine,
+    joined: &mut Joined,
+    since: Option<u64>,
+    role: Role,
+) -> Result<Prepared, ApiError> {
+    if let Some(since) = since
+        && let Some((mut frames, upto)) = replay(engine, &View::Console, since)?
+    {
+        frames.insert(0, hello(role, since, true, engine, None));
+        // Positions are live state, not replayed: the latest of every vehicle ends the resume.
+        let moves = std::mem::take(&mut joined.vehicles)
+            .into_iter()
+            .filter(|v| v.position.is_some())
+            .collect();
+        frames.push(to_text(&StreamFrame::VehiclesNow { seq: upto, moves }));
+        let prelude = frames;
+        return Ok(Prepared {
+            prelude,
+            covered_upto: upto,
+            snapshot_seqs: HashMap::new(),
+            seq: upto,
+        });
+    }
+    let seq = engine.store.last_event_id();
+    let now = engine.clock.now();
+    let open = open_tickets(engine, |_| true)?;
+    let open_total = open.len();
+    let cap = engine.settings.streams.snapshot_max_tickets;
+    let mut snapshot_seqs = HashMap::new();
+    let tickets: Vec<ConsoleTicket> = open
+        .iter()
+        .take(cap)
+        .map(|t| {
+            snapshot_seqs.insert(t.id, t.seq);
+            ConsoleTicket::new(t, &engine.catalog, now)
+        })
+        .collect();
+    let snapshot = StreamFrame::ConsoleSnapshot {
+        seq,
+        generated_at: now,
+        truncated: open_total > tickets.len(),
+        tickets,
+        open_total,
+        vehicles: std::mem::take(&mut joined.vehicles),
+        groups: Vec::new(),
+    };
+    Ok(Prepared {
+        prelude: vec![hello(role, seq, false, engine, None), to_text(&snapshot)],
+        covered_upto: seq,
+        snapshot_seqs,
+        seq,
+    })
+}
+
+/// The staff and vehicles a field token speaks for.
+fn field_identity(engine: &Engine, caller: &Caller) -> Result<(Subject, FieldIdentity), ApiError> {
+    caller.require(&[Role::Field])?;
+    let vehicles = engine.roster.list::<Vehicle>()?;
+    match &caller.principal().subject {
+        Some(subject @ Subject::Vehicle(v)) => {
+            let vehicle = vehicles
+                .into_iter()
+                .find(|x| &x.id == v)
+                .ok_or_else(|| ApiError::forbidden("this token's vehicle is not registered"))?;
+            Ok((
+                subject.clone(),
+                FieldIdentity {
+                    staff: vehicle.crew,
+                    vehicles: vec![vehicle.id],
+                },
+            ))
+        }
+        Some(subject @ Subject::Staff(s)) => {
+            let rides: Vec<_> = vehicles
+                .into_iter()
+                .filter(|v| v.crew.contains(s))
+                .map(|v| v.id)
+                .collect();
+            Ok((
+                subject.clone(),
+                FieldIdentity {
+                    staff: vec![s.clone()],
+                    vehicles: rides,
+                },
+            ))
+        }
+        _ => Err(ApiError::forbidden(
+            "a field stream needs a token bound to a staff member or a vehicle",
+        )),
+    }
+}
+
+fn field_prelude(
+    engine: &Engine,
+    subject: &Subject,
+    who: &FieldIdentity,
+    since: Option<u64>,
+) -> Result<Prepared, ApiError> {
+    if let Some(since) = since
+        && let Some((mut prelude, upto)) = replay(engine, &View::Field(who), since)?
+    {
+        prelude.insert(
+            0,
+            hello(Role::Field, since, true, engine, Some((subject, who))),
+        );
+        return Ok(Prepared {
+            prelude,
+            covered_upto: upto,
+            snapshot_seqs: HashMap::new(),
+            seq: upto,
+        });
+    }
+    let seq = engine.store.last_event_id();
+    let mine = open_tickets(engine, |t| who.concerns(t))?;
+    let mut snapshot_seqs = HashMap::new();
+    let tickets = mine
+        .iter()
+        .map(|t| {
+            snapshot_seqs.insert(t.id, t.seq);
+            frames::field_ticket(t, &engine.catalog)
+        })
+        .collect();
+    let snapshot = StreamFrame::FieldSnapshot {
+        seq,
+        generated_at: engine.clock.now(),
+        tickets,
+        groups: Vec::new(),
+    };
+    Ok(Prepared {
+        prelude: vec![
+            hello(Role::Field, seq, false, engine, Some((subject, who))),
+            to_text(&snapshot),
+        ],
+        covered_upto: seq,
+        snapshot_seqs,
+        seq,
+    })
+}
+
+fn start(
+    engine: web::Data<Engine>,
+    caller: Caller,
+    prepared: Prepared,
+    joined: Joined,
+    commands: bool,
+    req: &HttpRequest,
+    stream: web::Payload,
+) -> Result<HttpResponse, actix_web::Error> {
+    let session = StreamSession::new(
+        engine,
+        caller,
+        prepared,
+        joined.frames,
+        joined.lagged,
+        commands,
+    );
+    ws::WsResponseBuilder::new(session, req, stream)
+        .frame_size(64 * 1024)
+        .start()
+}
+
+/// The dispatch console's stream. Token: dispatcher or supervisor.
+#[get("/ws/console")]
+pub async fn console_socket(
+    engine: web::Data<Engine>,
+    hub: Hub,
+    caller: Caller,
+    params: web::Query<StreamParams>,
+    req: HttpRequest,
+    stream: web::Payload,
+) -> Result<HttpResponse, actix_web::Error> {
+    caller.require(&[Role::Dispatcher, Role::Supervisor])?;
+    let since = since(&params)?;
+    let mut joined = hub
+        .send(Join(Audience::Console))
+        .await
+        .map_err(|_| hub_gone())?;
+    let prepared = console_prelude(&engine, &mut joined, since, caller.role())?;
+    start(engine, caller, prepared, joined, true, &req, stream)
+}
+
+/// A field device's stream: its own tickets and groups. Token: field, bound to a staff
+/// member or a vehicle.
+#[get("/ws/field")]
+pub async fn field_socket(
+    engine: web::Data<Engine>,
+    hub: Hub,
+    caller: Caller,
+    params: web::Query<StreamParams>,
+    req: HttpRequest,
+    stream: web::Payload,
+) -> Result<HttpResponse, actix_web::Error> {
+    let (subject, who) = field_identity(&engine, &caller)?;
+    let since = since(&params)?;
+    let joined = hub
+        .send(Join(Audience::Field(who.clone())))
+        .await
+        .map_err(|_| hub_gone())?;
+    let prepared = field_prelude(&engine, &subject, &who, since)?;
+    start(engine, caller, prepared, joined, false, &req, stream)
+}
+
+/// The public board's stream: always a fresh snapshot, then deltas.
+#[get("/ws/board")]
+pub async fn board_socket(
+    engine: web::Data<Engine>,
+    hub: Hub,
+    caller: Caller,
+    params: web::Query<StreamParams>,
+    req: HttpRequest,
+    stream: web::Payload,
+) -> Result<HttpResponse, actix_web::Error> {
+    caller.require(&[Role::Board, Role::Dispatcher, Role::Supervisor, Role::Admin])?;
+    since(&params)?;
+    let mut joined = hub
+        .send(Join(Audience::Board))
+        .await
+        .map_err(|_| hub_gone())?;
+    let board = joined.board.take().ok_or_else(hub_gone)?;
+    let prepared = Prepared {
+        prelude: vec![
+            hello(caller.role(), board.seq, false, &engine, None),
+            to_text(&StreamFrame::BoardSnapshot(&board)),
+        ],
+        covered_upto: board.seq,
+        snapshot_seqs: HashMap::new(),
+        seq: board.seq,
+    };
+    start(engine, caller, prepared, joined, false, &req, stream)
+}

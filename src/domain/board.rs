@@ -1,0 +1,309 @@
+//! The public board (公开大屏): what the hall screen may show of an open ticket, and the
+//! squads' friendly competition. Pure rules: a row holds the number, category, town, a
+//! summary written from the guide (never the citizen's words), the stage and its clock, the
+//! squad and the officer's badge, the live distance to the site and a coarse cell of it —
+//! never the reporter or the exact place. Embargoed categories and hidden grades stay off
+//! the board until closed, so the screen cannot warn a suspect.
+
+use std::collections::HashMap;
+
+use h3o::Resolution;
+use serde::Serialize;
+
+use super::catalog::{Catalog, Kind, Urgency};
+use super::clock::Timestamp;
+use super::geo::LatLng;
+use super::ids::{TeamId, TicketId};
+use super::ticket::{Satisfaction, Stage, Status, Ticket};
+
+/// The H3 resolution of board positions: about 5 km² per cell.
+pub const BOARD_RESOLUTION: Resolution = Resolution::Seven;
+
+/// Which open tickets the board leaves off until they close.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct BoardPolicy {
+    pub embargoed_categories: Vec<String>,
+    pub hidden_grades: Vec<Urgency>,
+}
+
+impl BoardPolicy {
+    /// Whether the board shows this ticket now.
+    pub fn shows(&self, t: &Ticket) -> bool {
+        if t.status.is_closed() {
+            return false;
+        }
+        let embargoed = t
+            .category
+            .as_ref()
+            .is_some_and(|c| self.embargoed_categories.contains(c));
+        let hidden = t.urgency.is_some_and(|g| self.hidden_grades.contains(&g));
+        !embargoed && !hidden
+    }
+}
+
+/// Who handles a ticket, as the public may see it: the squad and a badge, no names.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct PublicHandler {
+    pub team_id: Option<TeamId>,
+    pub team_name: Option<String>,
+    pub officer_badge: Option<String>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct CellCentre {
+    pub lat: f64,
+    pub lng: f64,
+}
+
+/// One line of the board.
+#[derive(Clone, Debug, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct BoardRow {
+    pub id: String,
+    pub number: String,
+    pub category: Option<String>,
+    pub category_name: Option<String>,
+    pub town: Option<String>,
+    /// Town, category and kind, from the guide: never the citizen's words.
+    pub summary: String,
+    pub status: Status,
+    pub stage: Stage,
+    pub stage_name: &'static str,
+    #[schema(value_type = String, format = DateTime)]
+    pub received_at: Timestamp,
+    #[schema(value_type = String, format = DateTime)]
+    pub stage_entered_at: Timestamp,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub stage_due_at: Option<Timestamp>,
+    pub elapsed_s: f64,
+    pub limit_s: Option<f64>,
+    pub overdue: bool,
+    pub team_id: Option<String>,
+    pub team_name: Option<String>,
+    pub officer_badge: Option<String>,
+    pub distance_to_site_m: Option<f64>,
+    /// The H3 resolution-7 cell of the site.
+    pub cell: Option<String>,
+    pub cell_center: Option<CellCentre>,
+}
+
+/// The Chinese name of a stage, as the hall screen shows it.
+pub fn stage_name(stage: Stage) -> &'static str {
+    match stage {
+        Stage::Intake => "受单",
+        Stage::OnSite => "现场处置",
+        Stage::Report => "报告撰写",
+        Stage::Review => "审查",
+        Stage::Approval => "审批",
+        Stage::Reply => "答复反馈",
+        Stage::ReturnVisit => "回访",
+        Stage::Closed => "归档",
+    }
+}
+
+fn kind_name(kind: Kind) -> &'static str {
+    match kind {
+        Kind::Report => "举报",
+        Kind::Complaint => "投诉",
+        Kind::Consultation => "咨询",
+        Kind::Suggestion => "建议",
+    }
+}
+
+/// The coarse cell of a site and its centre.
+pub fn coarse_cell(p: LatLng) -> Option<(String, CellCentre)> {
+    let cell = h3o::LatLng::new(p.lat(), p.lng())
+        .ok()?
+        .to_cell(BOARD_RESOLUTION);
+    let centre = h3o::LatLng::from(cell);
+    Some((
+        cell.to_string(),
+        CellCentre {
+            lat: (centre.lat() * 1e5).round() / 1e5,
+            lng: (centre.lng() * 1e5).round() / 1e5,
+        },
+    ))
+}
+
+/// The town of a ticket's site: the registry retailer's town if known, else the town named
+/// in the address, else the town nearest to the position.
+pub fn town_of(t: &Ticket, retailer_town: Option<&str>) -> Option<String> {
+    if let Some(town) = retailer_town {
+        return Some(town.to_owned());
+    }
+    if let Some(town) = t
+        .location
+        .address_text
+        .as_deref()
+        .and_then(super::towns::named_in)
+    {
+        return Some(town.to_owned());
+    }
+    t.location
+        .position
+        .map(|p| super::towns::nearest(p).to_owned())
+}
+
+/// The board's line for an open ticket.
+pub fn row(
+    t: &Ticket,
+    catalog: &Catalog,
+    now: Timestamp,
+    town: Option<String>,
+    handler: &PublicHandler,
+    distance_to_site_m: Option<f64>,
+) -> BoardRow {
+    let category_name = t
+        .category
+        .as_deref()
+        .and_then(|c| catalog.get(c))
+        .map(|c| c.name_zh.clone());
+    let what = category_name.as_deref().unwrap_or("待分类");
+    let summary = format!(
+        "{} · {}（{}）",
+        town.as_deref().unwrap_or("位置待核实"),
+        what,
+        kind_name(t.kind)
+    );
+    let entered = t.stages.last().map_or(t.received_at, |s| s.entered_at);
+    let deadlines = t.deadlines(catalog);
+    let limit_s = deadlines
+        .stage_due_at
+        .map(|due| (due.inner() - entered.inner()).as_seconds_f64());
+    let elapsed_s = (now.inner() - entered.inner()).as_seconds_f64().max(0.0);
+    let cell = t.location.position.and_then(coarse_cell);
+    BoardRow {
+        id: t.id.to_string(),
+        number: t.number.to_string(),
+        category: t.category.clone(),
+        category_name,
+        town,
+        summary,
+        status: t.status,
+        stage: t.stage(),
+        stage_name: stage_name(t.stage()),
+        received_at: t.received_at,
+        stage_entered_at: entered,
+        stage_due_at: deadlines.stage_due_at,
+        elapsed_s: elapsed_s.round(),
+        limit_s,
+        overdue: t.sla.overdue || deadlines.stage_due_at.is_some_and(|due| now > due),
+        team_id: handler.team_id.as_ref().map(|t| t.to_string()),
+        team_name: handler.team_name.clone(),
+        officer_badge: handler.officer_badge.clone(),
+        distance_to_site_m: distance_to_site_m.map(|d| d.round()),
+        cell: cell.as_ref().map(|(c, _)| c.clone()),
+        cell_center: cell.map(|(_, c)| c),
+    }
+}
+
+/// One squad's standing.
+#[derive(Clone, Debug, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct Standing {
+    pub team_id: String,
+    pub team_name: Option<String>,
+    /// Tickets the squad handled that are archived.
+    pub closed: u32,
+    /// Median minutes from being sent to arriving on site.
+    pub median_arrival_minutes: Option<f64>,
+    /// Satisfied or basically satisfied return visits, as a share of all its visits.
+    pub satisfaction_rate: Option<f64>,
+}
+
+/// What one ticket adds to its squad's standing.
+#[derive(Clone, Debug, PartialEq)]
+struct Contribution {
+    team: TeamId,
+    closed: bool,
+    arrival_minutes: Option<f64>,
+    satisfied: u32,
+    visits: u32,
+}
+
+/// The squads' leaderboard, kept up to date ticket by ticket.
+#[derive(Clone, Debug, Default)]
+pub struct Leaderboard {
+    by_ticket: HashMap<TicketId, Contribution>,
+}
+
+impl Leaderboard {
+    /// Takes a ticket's current state into account; `true` when its contribution changed.
+    pub fn observe(&mut self, t: &Ticket) -> bool {
+        let Some(team) = t.assignment.team_id.clone() else {
+            return self.by_ticket.remove(&t.id).is_some();
+        };
+        let satisfied = t
+            .visit_history
+            .iter()
+            .filter(|s| {
+                matches!(
+                    s,
+                    Satisfaction::Satisfied | Satisfaction::BasicallySatisfied
+                )
+            })
+            .count() as u32;
+        let next = Contribution {
+            team,
+            closed: t.status == Status::Archived,
+            arrival_minutes: t.assignment.minutes_to_arrival(),
+            satisfied,
+            visits: t.visit_history.len() as u32,
+        };
+        if self.by_ticket.get(&t.id) == Some(&next) {
+            return false;
+        }
+        self.by_ticket.insert(t.id, next);
+        true
+    }
+
+    /// Squads ranked by closed tickets, then by median time to arrival.
+    pub fn standings(&self, team_name: impl Fn(&TeamId) -> Option<String>) -> Vec<Standing> {
+        #[derive(Default)]
+        struct Acc {
+            closed: u32,
+            arrivals: Vec<f64>,
+            satisfied: u32,
+            visits: u32,
+        }
+        let mut per: HashMap<&TeamId, Acc> = HashMap::new();
+        for c in self.by_ticket.values() {
+            let acc = per.entry(&c.team).or_default();
+            acc.closed += u32::from(c.closed);
+            acc.arrivals.extend(c.arrival_minutes);
+            acc.satisfied += c.satisfied;
+            acc.visits += c.visits;
+        }
+        let mut out: Vec<Standing> = per
+            .into_iter()
+            .map(|(team, mut acc)| {
+                acc.arrivals.sort_by(f64::total_cmp);
+                let n = acc.arrivals.len();
+                let median = (n > 0).then(|| {
+                    if n % 2 == 1 {
+                        acc.arrivals[n / 2]
+                    } else {
+                        (acc.arrivals[n / 2 - 1] + acc.arrivals[n / 2]) / 2.0
+                    }
+                });
+                Standing {
+                    team_id: team.to_string(),
+                    team_name: team_name(team),
+                    closed: acc.closed,
+                    median_arrival_minutes: median.map(|m| (m * 10.0).round() / 10.0),
+                    satisfaction_rate: (acc.visits > 0).then(|| {
+                        (f64::from(acc.satisfied) / f64::from(acc.visits) * 1000.0).round() / 1000.0
+                    }),
+                }
+            })
+            .collect();
+        out.sort_by(|a, b| {
+            b.closed
+                .cmp(&a.closed)
+                .then_with(|| {
+                    let key = |s: &Standing| s.median_arrival_minutes.unwrap_or(f64::INFINITY);
+                    key(a).total_cmp(&key(b))
+                })
+                .then_with(|| a.team_id.cmp(&b.team_id))
+        });
+        out
+    }
+}

@@ -1,0 +1,120 @@
+//! Redaction: what of a ticket may leave the command centre. Field devices see the case
+//! but never who reported it; the public board sees neither the reporter nor the exact
+//! place. Free text written by citizens or staff can quote the reporter, so text shown
+//! outside the centre has the reporter's own name, phone and address masked, and any
+//! phone-like run of digits with them.
+
+use super::ticket::Reporter;
+
+/// What masked text shows instead.
+pub const MASK: &str = "***";
+
+/// Masks the reporter's name, phone and address, and phone-like digit runs, in `text`.
+pub fn mask_reporter(text: &str, reporter: Option<&Reporter>) -> String {
+    let mut out = mask_phone_numbers(text);
+    if let Some(r) = reporter {
+        let mut secrets: Vec<&str> = [r.name.as_deref(), r.phone.as_deref(), r.address.as_deref()]
+            .into_iter()
+            .flatten()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .collect();
+        // Longest first, so a name inside an address is not masked half-way.
+        secrets.sort_by_key(|s| std::cmp::Reverse(s.chars().count()));
+        for secret in secrets {
+            if out.contains(secret) {
+                out = out.replace(secret, MASK);
+            }
+        }
+    }
+    out
+}
+
+/// Replaces every run of 7 or more digits (spaces and dashes allowed inside) with the mask:
+/// mobile numbers (11 digits) and landlines (7–8 digits, with an area code or not).
+/// Licence numbers (12 digits) are masked too: outside the centre they are not needed.
+fn mask_phone_numbers(text: &str) -> String {
+    let chars: Vec<char> = text.chars().collect();
+    let mut out = String::with_capacity(text.len());
+    let mut i = 0;
+    while i < chars.len() {
+        if chars[i].is_ascii_digit() {
+            let mut j = i;
+            let mut digits = 0;
+            let mut last_digit = i;
+            while j < chars.len() && (chars[j].is_ascii_digit() || matches!(chars[j], ' ' | '-')) {
+                if chars[j].is_ascii_digit() {
+                    digits += 1;
+                    last_digit = j;
+                }
+                j += 1;
+            }
+            if digits >= 7 {
+                out.push_str(MASK);
+            } else {
+                out.extend(&chars[i..=last_digit]);
+            }
+            i = last_digit + 1;
+        } else {
+            out.push(chars[i]);
+            i += 1;
+        }
+    }
+    out
+}
+
+/// Masks every string inside a JSON value (an event's data on the field stream).
+pub fn mask_json(value: &mut serde_json::Value, reporter: Option<&Reporter>) {
+    match value {
+        serde_json::Value::String(s) => *s = mask_reporter(s, reporter),
+        serde_json::Value::Array(items) => items.iter_mut().for_each(|v| mask_json(v, reporter)),
+        serde_json::Value::Object(map) => map.values_mut().for_each(|v| mask_json(v, reporter)),
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn reporter() -> Reporter {
+        Reporter {
+            name: Some("张晓明".into()),
+            phone: Some("13800001234".into()),
+            address: Some("梅川镇幸福路9号".into()),
+            anonymous: false,
+        }
+    }
+
+    #[test]
+    fn the_reporters_identity_is_masked() {
+        let text = "我是张晓明，住梅川镇幸福路9号，电话13800001234，隔壁店卖假烟";
+        let masked = mask_reporter(text, Some(&reporter()));
+        assert!(!masked.contains("张晓明"));
+        assert!(!masked.contains("幸福路9号"));
+        assert!(!masked.contains("13800001234"));
+        assert!(masked.contains("隔壁店卖假烟"));
+    }
+
+    #[test]
+    fn phone_like_digits_are_masked_even_without_a_reporter() {
+        let masked = mask_reporter("回电 138-0000-9999 或 0713 6221234，门牌18号", None);
+        assert_eq!(masked, "回电 *** 或 ***，门牌18号");
+    }
+
+    #[test]
+    fn short_numbers_stay() {
+        assert_eq!(
+            mask_reporter("3条软中华, 2026年", None),
+            "3条软中华, 2026年"
+        );
+    }
+
+    #[test]
+    fn json_strings_are_masked_deeply() {
+        let mut v = serde_json::json!({ "text": "张晓明说", "list": ["13800001234"], "n": 3 });
+        mask_json(&mut v, Some(&reporter()));
+        let s = v.to_string();
+        assert!(!s.contains("张晓明") && !s.contains("13800001234"), "{s}");
+    }
+}
