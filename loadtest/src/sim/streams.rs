@@ -139,7 +139,8 @@ pub async fn watch(w: Watcher, first: Ws, mut stage: watch::Receiver<Stage>) {
                 }
             }
         };
-        let ended = follow(&w, socket, &mut stage, &mut last_seq, &mut moves).await;
+        let resumed = last_seq.is_some();
+        let ended = follow(&w, socket, resumed, &mut stage, &mut last_seq, &mut moves).await;
         match ended {
             Ended::Finish => break,
             Ended::Lagging => c.add(&c.stream_resumes, 1),
@@ -158,12 +159,16 @@ enum Ended {
 async fn follow(
     w: &Watcher,
     ws: Ws,
+    resumed: bool,
     stage: &mut watch::Receiver<Stage>,
     last_seq: &mut Option<u64>,
     moves: &mut Histogram<u64>,
 ) -> Ended {
     let (mut sink, mut stream) = ws.split();
     let c = &w.counters;
+    // A resume ends with one `vehicle.moved` of every vehicle's latest fix, old or not:
+    // it says where vehicles are, not how fast moves travel.
+    let mut skip_moves = resumed;
     let name = match w.audience {
         Audience::Console => "console",
         Audience::Board => "board",
@@ -208,7 +213,12 @@ async fn follow(
                 Ok(m) => {
                     note_seq(last_seq, m.seq);
                     c.add(&c.console_moves, m.moves.len() as u64);
-                    for mv in &m.moves {
+                    let timed = if std::mem::take(&mut skip_moves) {
+                        &[][..]
+                    } else {
+                        &m.moves[..]
+                    };
+                    for mv in timed {
                         if let Some(fix_us) = parse_rfc3339_us(&mv.at)
                             && w.tracker.measured(fix_us)
                         {
