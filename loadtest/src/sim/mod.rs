@@ -9,6 +9,7 @@
 
 pub mod args;
 pub mod chart;
+pub mod counters;
 pub mod fleet;
 pub mod gateway;
 pub mod peer;
@@ -23,6 +24,12 @@ pub mod tickets;
 pub mod track;
 pub mod vehicle;
 pub mod worker;
+pub mod wrapup;
+
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use indicatif::{ProgressBar, ProgressStyle};
 
 /// Where the run is; every task watches it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -55,3 +62,30 @@ impl Stage {
         matches!(self, Stage::Warmup | Stage::Measure)
     }
 }
+
+/// An HTTP client for loopback: no proxy, small idle pool, no Nagle.
+pub fn http_client(pool: usize) -> Result<reqwest::Client> {
+    reqwest::Client::builder()
+        .pool_max_idle_per_host(pool)
+        .timeout(Duration::from_secs(60))
+        .connect_timeout(Duration::from_secs(5))
+        .tcp_nodelay(true)
+        .no_proxy()
+        .build()
+        .context("building the HTTP client")
+}
+
+pub fn bar(hidden: bool, len: u64, prefix: &str, template: &str) -> ProgressBar {
+    if hidden {
+        return ProgressBar::hidden();
+    }
+    let b = ProgressBar::new(len);
+    if let Ok(style) = ProgressStyle::with_template(template) {
+        b.set_style(style.progress_chars("=> "));
+    }
+    b.set_prefix(prefix.to_owned());
+    b
+}
+
+pub const COUNT_BAR: &str = "{prefix:>10} [{bar:30.cyan/blue}] {pos}/{len} {elapsed}";
+pub const RUN_BAR: &str = "{prefix:>10} [{bar:30.cyan/blue}] {elapsed}/{duration} {msg}";

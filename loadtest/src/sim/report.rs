@@ -143,6 +143,9 @@ pub struct SimReport {
     pub setup: SetupFacts,
     /// The measured window as run (shorter when interrupted).
     pub window_s: f64,
+    /// The machine's 1-minute load average at the start and at the end of the window
+    /// (other work on the machine shows here: this machine has 2 cores).
+    pub machine_load: (Option<f64>, Option<f64>),
     pub interrupted: bool,
     /// The whole run, warm-up and drain included.
     pub totals: Snap,
@@ -156,6 +159,16 @@ pub struct SimReport {
     /// The histograms themselves, for the charts (not in the JSON).
     #[serde(skip)]
     pub histograms: Option<super::track::Histograms>,
+}
+
+/// The 1-minute load average from /proc/loadavg.
+pub fn load_average() -> Option<f64> {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()?
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()
 }
 
 fn cell(l: &Option<Lat>, f: fn(&Lat) -> f64) -> String {
@@ -263,6 +276,12 @@ impl SimReport {
             m.sockets_lost,
             m.stream_resumes
         );
+        if let (Some(a), Some(b)) = self.machine_load {
+            let _ = writeln!(
+                o,
+                "\nMachine load average (1 min): {a:.2} at the start, {b:.2} at the end of the window."
+            );
+        }
         if let Some(sv) = &self.server {
             let _ = writeln!(
                 o,

@@ -5,62 +5,32 @@
 //! audit the offers. Ctrl-C at any point after set-up goes straight to the finish and
 //! the report says it is partial.
 
-use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
-use futures_util::StreamExt;
-use indicatif::{ProgressBar, ProgressStyle};
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 use tokio::time::Instant;
 
 use super::args::Plan;
 use super::fleet::{self, Opened};
-use super::report::{Lat, Latencies, ServerSummary, Settings, SetupFacts, SimReport, Throughput};
+use super::report::{Lat, Latencies, ServerSummary, SetupFacts, SimReport, Throughput};
 use super::sampler::{self, server_snap};
 use super::streams::{self, Audience, StreamTarget, Watcher};
 use super::tickets::{self, Feed, Platform};
 use super::track::{Counters, Snap, Tracker};
 use super::vehicle::VehicleCtx;
 use super::worker::{self, Spec};
-use super::{Stage, gateway, setup};
+use super::{COUNT_BAR, RUN_BAR, Stage, bar, gateway, http_client, setup};
 use crate::fleet::ingest::locate;
 use crate::fleet::path::Mover;
 use crate::fleet::register::Admin;
 use crate::intake::StopSignal;
 use crate::timefmt::now_us;
 
-/// An HTTP client for loopback: no proxy, small idle pool, no Nagle.
-pub fn http_client(pool: usize) -> Result<reqwest::Client> {
-    reqwest::Client::builder()
-        .pool_max_idle_per_host(pool)
-        .timeout(Duration::from_secs(60))
-        .connect_timeout(Duration::from_secs(5))
-        .tcp_nodelay(true)
-        .no_proxy()
-        .build()
-        .context("building the HTTP client")
-}
-
-fn bar(hidden: bool, len: u64, prefix: &str, template: &str) -> ProgressBar {
-    if hidden {
-        return ProgressBar::hidden();
-    }
-    let b = ProgressBar::new(len);
-    if let Ok(style) = ProgressStyle::with_template(template) {
-        b.set_style(style.progress_chars("=> "));
-    }
-    b.set_prefix(prefix.to_owned());
-    b
-}
-
-const COUNT_BAR: &str = "{prefix:>10} [{bar:30.cyan/blue}] {pos}/{len} {elapsed}";
-const RUN_BAR: &str = "{prefix:>10} [{bar:30.cyan/blue}] {elapsed}/{duration} {msg}";
-
 /// Sleeps until `at`; `true` when Ctrl-C came first.
-async fn wait(at: Instant, stop: &mut StopSignal) -> bool {
+pub(super) async fn wait(at: Instant, stop: &mut StopSignal) -> bool {
     tokio::select! {
         _ = tokio::time::sleep_until(at) => false,
         _ = stop.wait_for(Option::is_some) => true,
@@ -317,8 +287,10 @@ pub async fn run(plan: &Plan, seed: u64, mut stop: StopSignal) -> Result<SimRepo
         stage_rx.clone(),
     ));
     let mut interrupted = wait(measure_from, &mut stop).await;
+    let load_start = super::report::load_average();
     let mut first = (total(), server_snap(a.server_pid), Instant::now());
     let mut last = first.clone();
+    let mut load_end = None;
     if !interrupted {
         tracker.start_measuring(now_us());
         first = (total(), server_snap(a.server_pid), Instant::now());
@@ -326,9 +298,10 @@ pub async fn run(plan: &Plan, seed: u64, mut stop: StopSignal) -> Result<SimRepo
         interrupted = wait(end, &mut stop).await;
         last = (total(), server_snap(a.server_pid), Instant::now());
         let _ = stage_tx.send(Stage::Drain);
+        load_end = super::report::load_average();
     }
     if !interrupted {
-        interrupted = drain(&tracker, &total, plan, &mut stop).await;
+        interrupted = super::wrapup::drain(&tracker, &total, plan, &mut stop).await;
     }
     run_bar.finish_and_clear();
 
@@ -359,7 +332,7 @@ pub async fn run(plan: &Plan, seed: u64, mut stop: StopSignal) -> Result<SimRepo
             Err(e) => eprintln!("{}: {e:#}", plan.scenario),
         }
     }
-    let unserved = unserved(&http, &base, &setup.auditor, tracker.unoffered()).await;
+    let unserved = super::wrapup::unserved(&http, &base, &setup.auditor, tracker.unoffered()).await;
     let window_s = last.2.saturating_duration_since(first.2).as_secs_f64();
     let measured = last.0.since(&first.0);
     let h = tracker
@@ -391,9 +364,10 @@ pub async fn run(plan: &Plan, seed: u64, mut stop: StopSignal) -> Result<SimRepo
         url: base,
         seed,
         started_at,
-        settings: settings(plan),
+        settings: super::wrapup::settings(plan),
         setup: facts,
         window_s,
+        machine_load: (load_start, load_end),
         interrupted,
         throughput: Throughput::of(&measured, window_s),
         totals,
@@ -411,100 +385,9 @@ pub async fn run(plan: &Plan, seed: u64, mut stop: StopSignal) -> Result<SimRepo
     })
 }
 
-/// Waits for offers still on their way: until the intakes in flight are answered and no
-/// vehicle or console has seen a new offer for two seconds (or every grade I ticket
-/// reached a vehicle and every console), or the drain time is up. `true` on Ctrl-C.
-async fn drain(
-    tracker: &Tracker,
-    total: &Arc<dyn Fn() -> Snap + Send + Sync>,
-    plan: &Plan,
-    stop: &mut StopSignal,
-) -> bool {
-    let until = Instant::now() + plan.args.drain;
-    let mut at = Instant::now();
-    let mut seen = (u64::MAX, u64::MAX);
-    let mut quiet_since = Instant::now();
-    while at < until {
-        at += Duration::from_millis(250);
-        if wait(at.min(until), stop).await {
-            return true;
-        }
-        let t = total();
-        let now = (tracker.receipts(), t.offers_received);
-        if now != seen {
-            seen = now;
-            quiet_since = Instant::now();
-        }
-        let settled = t.intakes_sent
-            == t.intakes_acked
-                + t.errors
-                    .iter()
-                    .filter(|(k, _)| k.starts_with("intake:"))
-                    .map(|(_, v)| v)
-                    .sum::<u64>();
-        let all_in = t.offers_received >= tracker.urgent_acked()
-            && tracker.audit(&HashSet::new()).console_lost == 0;
-        if settled && (all_in || quiet_since.elapsed() >= Duration::from_secs(2)) {
-            return false;
-        }
-    }
-    false
-}
-
-/// Of the grade I tickets no vehicle received, those the engine never offered (no
-/// `offer.sent` in the timeline: no eligible vehicle was free). The rest are lost.
-async fn unserved(
-    http: &reqwest::Client,
-    base: &str,
-    token: &str,
-    ids: Vec<String>,
-) -> HashSet<String> {
-    futures_util::stream::iter(ids)
-        .map(|id| async move {
-            let url = format!("{base}/api/v1/tickets/{id}/events");
-            let events: serde_json::Value = http
-                .get(url)
-                .bearer_auth(token)
-                .send()
-                .await
-                .ok()?
-                .json()
-                .await
-                .ok()?;
-            let offered = events.as_array()?.iter().any(|e| e["type"] == "offer.sent");
-            (!offered).then_some(id)
-        })
-        .buffer_unordered(32)
-        .filter_map(std::future::ready)
-        .collect()
-        .await
-}
-
 fn merge_opened(into: &mut Opened, o: Opened) {
     into.open += o.open;
     for (k, v) in o.errors {
         *into.errors.entry(k).or_default() += v;
-    }
-}
-
-fn settings(plan: &Plan) -> Settings {
-    let a = &plan.args;
-    Settings {
-        vehicles: plan.vehicles,
-        gateway_vehicles: plan.gateway_vehicles,
-        rate_hz: a.rate,
-        batch: a.batch,
-        gateway_batch: a.gateway_batch,
-        tickets_per_s: plan.tickets,
-        urgent_share: a.urgent_share,
-        consoles: plan.consoles,
-        boards: plan.boards,
-        duration_s: plan.duration.as_secs_f64(),
-        warmup_s: a.warmup.as_secs_f64(),
-        drain_s: a.drain.as_secs_f64(),
-        onsite_s: a.onsite.as_secs_f64(),
-        open_tickets: a.open_tickets,
-        procs: a.procs,
-        addresses: a.addresses.iter().map(|x| x.to_string()).collect(),
     }
 }

@@ -75,7 +75,7 @@ pub async fn main() -> Result<()> {
     let ctx = Arc::new(VehicleCtx {
         counters: counters.clone(),
         tracker: tracker.clone(),
-        http: super::run::http_client(64)?,
+        http: super::http_client(64)?,
         base: spec.url.trim_end_matches('/').to_owned(),
         rate: spec.rate,
         batch: spec.batch,
