@@ -14,6 +14,7 @@ pub mod fleet;
 pub mod gateway;
 pub mod peer;
 pub mod report;
+pub mod resp;
 pub mod run;
 pub mod sampler;
 pub mod setup;
