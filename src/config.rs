@@ -49,10 +49,26 @@ pub struct StreamSettings {
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct BoardSettings {
+    #[serde(deserialize_with = "list_without_blanks")]
     pub embargoed_categories: Vec<String>,
+    #[serde(deserialize_with = "list_without_blanks")]
     pub hidden_grades: Vec<crate::domain::catalog::Urgency>,
     /// How often the squad leaderboard is recomputed and pushed, when it changed.
     pub leaderboard_every_s: u64,
+}
+
+/// A list where blank items are skipped, so `APP__BOARD__HIDDEN_GRADES=` means none.
+fn list_without_blanks<'de, D, T>(d: D) -> Result<Vec<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::de::DeserializeOwned,
+{
+    use serde::de::Error;
+    let raw: Vec<serde_json::Value> = Deserialize::deserialize(d)?;
+    raw.into_iter()
+        .filter(|v| v.as_str().is_none_or(|s| !s.trim().is_empty()))
+        .map(|v| serde_json::from_value(v).map_err(D::Error::custom))
+        .collect()
 }
 
 impl BoardSettings {
@@ -334,16 +350,30 @@ impl Settings {
         } else {
             PathBuf::from(configured)
         };
-        match std::fs::read_to_string(&path) {
-            Ok(text) => Ok(Catalog::from_toml(&text, &path.display().to_string())?),
-            Err(e) if configured.is_empty() && e.kind() == std::io::ErrorKind::NotFound => Ok(
-                Catalog::from_toml(BUILTIN_CATALOG, "built-in catalog.toml")?,
-            ),
-            Err(e) => Err(invalid(
-                "tickets.catalog",
-                format!("cannot read {}: {e}", path.display()),
-            )),
+        let catalog = match std::fs::read_to_string(&path) {
+            Ok(text) => Catalog::from_toml(&text, &path.display().to_string())?,
+            Err(e) if configured.is_empty() && e.kind() == std::io::ErrorKind::NotFound => {
+                Catalog::from_toml(BUILTIN_CATALOG, "built-in catalog.toml")?
+            }
+            Err(e) => {
+                return Err(invalid(
+                    "tickets.catalog",
+                    format!("cannot read {}: {e}", path.display()),
+                ));
+            }
+        };
+        if let Some(unknown) = self
+            .board
+            .embargoed_categories
+            .iter()
+            .find(|c| catalog.get(c).is_none())
+        {
+            return Err(invalid(
+                "board.embargoed_categories",
+                format!("`{unknown}` is not a category of the handling guide"),
+            ));
         }
+        Ok(catalog)
     }
 
     pub fn bootstrap_admin_token(&self) -> Option<&str> {

@@ -326,6 +326,11 @@ impl Demo<'_> {
         steps: Vec<(Role, Option<Subject>, Command)>,
     ) -> Result<(), DemoError> {
         for (role, subject, command) in steps {
+            if matches!(command, Command::SubmitReport { .. }) {
+                self.report(id, command, Principal::new(role, subject))
+                    .await?;
+                continue;
+            }
             self.engine
                 .tickets
                 .execute(id, command, Principal::new(role, subject))
@@ -333,6 +338,48 @@ impl Demo<'_> {
                 .map_err(err)?;
         }
         Ok(())
+    }
+
+    /// Submits a report; while the ticket's collaboration group (formed from the guide as
+    /// the bus is followed, so possibly just now) is active, its lead writes it.
+    async fn report(
+        &self,
+        id: crate::domain::ids::TicketId,
+        command: Command,
+        by: Principal,
+    ) -> Result<(), DemoError> {
+        use crate::actors::ticket::CommandError;
+        use crate::domain::ticket::Rejection;
+        for _ in 0..3 {
+            let lead = self
+                .engine
+                .store
+                .ticket(&id)
+                .map_err(err)?
+                .and_then(|t| t.group_lead().cloned());
+            let author = match lead {
+                Some(l) => Principal::new(Role::Field, Some(Subject::Staff(l))),
+                None => by.clone(),
+            };
+            match self
+                .engine
+                .tickets
+                .execute(id, command.clone(), author)
+                .await
+            {
+                Err(CommandError::Rejected(Rejection::Denied {
+                    code: "not_group_lead",
+                    ..
+                })) => continue,
+                other => {
+                    other.map_err(err)?;
+                    return Ok(());
+                }
+            }
+        }
+        Err(DemoError(format!(
+            "ticket {id}: the report found no group lead to write it"
+        )))
     }
 }
 

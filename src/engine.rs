@@ -5,6 +5,8 @@ use std::sync::Arc;
 
 use actix::prelude::*;
 
+use crate::actors::coordinator::watch::{GroupWatch, GroupWatchDeps};
+use crate::actors::coordinator::{CoordinatorDeps, CoordinatorRegistry};
 use crate::actors::dispatch::{DispatchDeps, DispatcherActor};
 use crate::actors::fleet::{FleetDeps, FleetRegistry};
 use crate::actors::grid::HexGridActor;
@@ -35,6 +37,8 @@ pub struct Engine {
     pub classifier: Arc<crate::domain::triage::Classifier>,
     pub grid: Addr<HexGridActor>,
     pub dispatcher: Addr<DispatcherActor>,
+    /// The coordinators of collaboration groups, one per active group.
+    pub groups: Arc<CoordinatorRegistry>,
     /// Arbiters running ticket, vehicle and grid actors; stopped on shutdown.
     arbiters: Vec<Arbiter>,
 }
@@ -127,8 +131,28 @@ impl Engine {
             bus: bus.clone(),
         }))
         .start();
+        let group_arbiter = Arbiter::new();
+        let groups = Arc::new(CoordinatorRegistry::new(
+            Arc::new(CoordinatorDeps {
+                tickets: tickets.clone(),
+                store: store.clone(),
+                catalog: catalog.clone(),
+            }),
+            group_arbiter.handle(),
+        ));
+        let active_groups = groups.recover().map_err(StartError::Recover)?;
+        GroupWatch::new(Arc::new(GroupWatchDeps {
+            groups: groups.clone(),
+            store: store.clone(),
+            roster: roster.clone(),
+            retailers: retailers.clone(),
+            catalog: catalog.clone(),
+            bus: bus.clone(),
+        }))
+        .start();
         tracing::info!(
             open_tickets = recovered,
+            active_groups,
             vehicles,
             last_event_id = store.last_event_id(),
             "engine recovered"
@@ -136,6 +160,7 @@ impl Engine {
         let mut arbiters = ticket_arbiters;
         arbiters.extend(fleet_arbiters);
         arbiters.push(grid_arbiter);
+        arbiters.push(group_arbiter);
         let classifier = Arc::new(crate::domain::triage::Classifier::new(&catalog));
         Ok(Arc::new(Engine {
             classifier,
@@ -151,6 +176,7 @@ impl Engine {
             retailers,
             grid,
             dispatcher,
+            groups,
             arbiters,
         }))
     }

@@ -71,6 +71,8 @@ async fn serve(settings: Settings, with_demo: bool) -> anyhow::Result<()> {
     println!("  API        {base}/api/v1   (Authorization: Bearer <token>)");
     println!("  API docs   {base}/docs/");
     println!("  console    {base}/console");
+    println!("  board      {base}/board?token=<board token>");
+    println!("  stats      {base}/stats");
     println!("  metrics    {base}/metrics");
     app.run_until_stopped().await?;
     Ok(())

@@ -49,8 +49,21 @@ impl tracing_actix_web::RootSpanBuilder for RequestSpans {
             Err(error) => error.as_response_error().status_code().as_u16(),
         };
         span.record("status", status);
+        // The error's code only: its message can quote the input (a reporter's name).
+        let code = match outcome {
+            Ok(response) => response
+                .response()
+                .error()
+                .and_then(|e| e.as_error::<crate::api::error::ApiError>())
+                .map(|e| e.code().to_owned()),
+            Err(error) => error
+                .as_error::<crate::api::error::ApiError>()
+                .map(|e| e.code().to_owned()),
+        };
         if status >= 500 {
-            tracing::error!(parent: &span, status, "request failed");
+            tracing::error!(parent: &span, status, code, "request failed");
+        } else if status >= 400 {
+            tracing::info!(parent: &span, status, code, "request refused");
         }
     }
 }

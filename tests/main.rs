@@ -1,7 +1,10 @@
 //! All integration tests in one binary (one link, shared harness).
 
 mod api;
+mod browser;
 mod common;
 mod dispatch;
 mod durability;
+mod groups;
 mod guide;
+mod streams;

@@ -1,6 +1,8 @@
 //! The actors: one [`ticket::TicketActor`] per open ticket, found and rebuilt by the
-//! [`ticket::TicketRegistry`].
+//! [`ticket::TicketRegistry`]; one [`coordinator::CoordinatorActor`] per active
+//! collaboration group.
 
+pub mod coordinator;
 pub mod dispatch;
 pub mod fleet;
 pub mod grid;

@@ -114,6 +114,8 @@ impl From<Rejection> for ApiError {
                 Self::conflict("illegal_transition", message)
                     .with_details(serde_json::json!({ "status": status.as_str() }))
             }
+            Rejection::Denied { code, .. } => Self::new(StatusCode::FORBIDDEN, code, message),
+            Rejection::Conflict { code, .. } => Self::conflict(code, message),
             Rejection::Rule { code, missing, .. } => {
                 let e = Self::rule(code, message);
                 if missing.is_empty() {

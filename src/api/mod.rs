@@ -8,7 +8,10 @@ mod board;
 mod catalog;
 pub mod error;
 mod fleet;
+pub mod groups;
+mod map;
 mod ops;
+mod pages;
 mod retailers;
 mod roster;
 mod stats;
@@ -163,11 +166,14 @@ pub fn app(
                 .configure(fleet::register)
                 .configure(retailers::register)
                 .configure(stats::register)
-                .configure(board::register),
+                .configure(board::register)
+                .configure(groups::register)
+                .configure(map::register),
         )
         .openapi_service(|api| SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", api))
         .into_app()
         .configure(ops::register)
+        .configure(pages::register)
         .service(ws::vehicle::vehicle_socket)
         .service(ws::streams::console_socket)
         .service(ws::streams::field_socket)

@@ -20,7 +20,8 @@ pub fn register(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(categories)
         .service(teams)
         .service(rates)
-        .service(returns);
+        .service(returns)
+        .service(trend);
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -292,6 +293,74 @@ async fn returns(
                         opt(x.return_rate),
                     ]
                 }),
+        ),
+    })
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct TrendParams {
+    /// Start (RFC 3339); default 30 days before `to`.
+    pub from: Option<String>,
+    /// End, exclusive (RFC 3339); default now.
+    pub to: Option<String>,
+    /// `day` (default) or `week`.
+    pub bucket: Option<String>,
+    /// `json` (default) or `csv`.
+    pub format: Option<String>,
+}
+
+/// Tickets received per day or week (local time, UTC+8; weeks from Monday) with how many
+/// were answered, their mean handling hours, returns, satisfaction and resolution rates.
+/// Every bucket of the period is listed; at most 400.
+#[utoipa::path(tag = "stats", params(TrendParams),
+    responses((status = 200, body = [stats::trend::TrendRow]), (status = 400, body = ErrorBody)), security(("bearer" = [])))]
+#[get("/stats/trend")]
+async fn trend(
+    engine: web::Data<Engine>,
+    caller: Caller,
+    params: web::Query<TrendParams>,
+) -> Result<HttpResponse, ApiError> {
+    use stats::trend::Bucket;
+    caller.require(READERS)?;
+    let p = params.into_inner();
+    let bucket = match p.bucket.as_deref() {
+        None | Some("day") => Bucket::Day,
+        Some("week") => Bucket::Week,
+        Some(other) => {
+            return Err(ApiError::malformed(format!(
+                "`bucket` is day or week, not `{other}`"
+            )));
+        }
+    };
+    let (from, to, format) = parse(&StatsParams {
+        from: p.from,
+        to: p.to,
+        format: p.format,
+    })?;
+    let to = to.unwrap_or_else(|| engine.clock.now());
+    let from = from.unwrap_or(to + time::Duration::days(-30));
+    let tickets = load(&engine, Some(from), Some(to))?;
+    let refs: Vec<&Ticket> = tickets.iter().collect();
+    let rows = stats::trend::trend(&refs, from, to, bucket)
+        .map_err(|e| ApiError::malformed(e.to_string()))?;
+    Ok(match format {
+        Format::Json => HttpResponse::Ok().json(rows),
+        Format::Csv => csv(
+            "start,label,received,answered,closed_other,mean_handling_hours,returns,satisfaction_rate,resolution_rate",
+            rows.iter().map(|r| {
+                vec![
+                    r.start.to_string(),
+                    r.label.clone(),
+                    r.received.to_string(),
+                    r.answered.to_string(),
+                    r.closed_other.to_string(),
+                    opt(r.mean_handling_hours),
+                    r.returns.to_string(),
+                    opt(r.satisfaction_rate),
+                    opt(r.resolution_rate),
+                ]
+            }),
         ),
     })
 }

@@ -307,3 +307,132 @@ impl Leaderboard {
         out
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, reason = "tests")]
+
+    use super::*;
+    use crate::domain::catalog::BUILTIN_CATALOG;
+    use crate::domain::ids::{TicketNumber, VehicleId};
+    use crate::domain::role::{Principal, Role, Subject};
+    use crate::domain::ticket::{Command, Location, NewTicket, Source};
+
+    fn at(minutes: i64) -> Timestamp {
+        Timestamp::parse("2026-11-27T08:00:00Z").unwrap() + time::Duration::minutes(minutes)
+    }
+
+    fn ticket(category: &str, urgency: Urgency, catalog: &Catalog) -> Ticket {
+        let new = NewTicket {
+            source: Source::Hotline,
+            external_id: None,
+            kind: Kind::Report,
+            category: Some(category.into()),
+            urgency: Some(urgency),
+            description: "我是张三，13800001111，举报隔壁店".into(),
+            reporter: None,
+            location: Location {
+                position: Some(LatLng::new(30.02, 115.585).unwrap()),
+                address_text: Some("梅川镇正街18号".into()),
+                retailer_licence: None,
+            },
+            received_at: Some(at(0)),
+            possible_duplicate_of: None,
+            retailer_candidates: Vec::new(),
+            suggestion: None,
+        };
+        Ticket::receive(
+            new,
+            TicketId::generate(),
+            TicketNumber::new("WX", 2026, 7),
+            catalog,
+            at(0),
+        )
+        .unwrap()
+        .0
+    }
+
+    /// Sends vehicle V-1 of `team` at minute 0 and has it arrive at `arrival`.
+    fn handled(t: &mut Ticket, team: &str, arrival: i64, catalog: &Catalog) {
+        let d = Principal::new(Role::Dispatcher, None);
+        let triage = Command::Triage {
+            category: None,
+            urgency: None,
+            position: None,
+            address_text: None,
+            retailer_licence: None,
+        };
+        t.execute(&triage, &d, catalog, at(0)).unwrap();
+        let dispatch = Command::Dispatch {
+            vehicle: "V-1".parse().unwrap(),
+            team: team.parse().unwrap(),
+            crew: Vec::new(),
+        };
+        t.execute(&dispatch, &d, catalog, at(0)).unwrap();
+        let v: VehicleId = "V-1".parse().unwrap();
+        let crew = Principal::new(Role::Field, Some(Subject::Vehicle(v)));
+        t.execute(&Command::Arrive, &crew, catalog, at(arrival))
+            .unwrap();
+    }
+
+    #[test]
+    fn rows_say_where_and_how_far_but_never_who_or_exactly_where() {
+        let catalog = Catalog::from_toml(BUILTIN_CATALOG, "catalog.toml").unwrap();
+        let t = ticket("counterfeit", Urgency::II, &catalog);
+        let handler = PublicHandler {
+            team_id: None,
+            team_name: Some("一中队".into()),
+            officer_badge: Some("ZM-1".into()),
+        };
+        let row = row(
+            &t,
+            &catalog,
+            at(30),
+            town_of(&t, None),
+            &handler,
+            Some(812.4),
+        );
+        assert_eq!(row.town.as_deref(), Some("梅川镇"));
+        assert_eq!(row.elapsed_s, 1800.0);
+        assert_eq!(row.distance_to_site_m, Some(812.0));
+        let text = serde_json::to_string(&row).unwrap();
+        for secret in ["张三", "13800001111", "正街18号", "30.02,", "115.585"] {
+            assert!(!text.contains(secret), "{secret} in {text}");
+        }
+        assert!(row.cell.is_some() && row.summary.contains("梅川镇"));
+    }
+
+    #[test]
+    fn hidden_grades_and_embargoed_categories_stay_off_until_closed() {
+        let catalog = Catalog::from_toml(BUILTIN_CATALOG, "catalog.toml").unwrap();
+        let policy = BoardPolicy {
+            embargoed_categories: vec!["unlicensed_transport".into()],
+            hidden_grades: vec![Urgency::I],
+        };
+        assert!(policy.shows(&ticket("counterfeit", Urgency::II, &catalog)));
+        assert!(!policy.shows(&ticket("counterfeit", Urgency::I, &catalog)));
+        assert!(!policy.shows(&ticket("unlicensed_transport", Urgency::III, &catalog)));
+        assert!(BoardPolicy::default().shows(&ticket("counterfeit", Urgency::I, &catalog)));
+    }
+
+    #[test]
+    fn squads_rank_by_closed_then_by_median_arrival() {
+        let catalog = Catalog::from_toml(BUILTIN_CATALOG, "catalog.toml").unwrap();
+        let mut board = Leaderboard::default();
+        for (team, arrival) in [("T-1", 10), ("T-1", 20), ("T-1", 60), ("T-2", 5)] {
+            let mut t = ticket("counterfeit", Urgency::II, &catalog);
+            handled(&mut t, team, arrival, &catalog);
+            assert!(board.observe(&t));
+            assert!(!board.observe(&t), "no change, no update");
+        }
+        let standings = board.standings(|t| Some(format!("{t}队")));
+        assert_eq!(
+            standings[0].team_id, "T-2",
+            "faster with nothing closed yet"
+        );
+        assert_eq!(standings[0].median_arrival_minutes, Some(5.0));
+        assert_eq!(standings[1].median_arrival_minutes, Some(20.0));
+        assert_eq!(standings[1].team_name.as_deref(), Some("T-1队"));
+        assert_eq!(standings[1].satisfaction_rate, None);
+    }
+}

@@ -125,6 +125,10 @@ pub struct Category {
     pub lead_department: Department,
     #[serde(default)]
     pub assist_departments: Vec<Department>,
+    /// The task of each department's member in the collaboration group the engine forms
+    /// when the category has assisting departments (the lead department's is the lead's).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub group_tasks: BTreeMap<Department, String>,
     pub urgency: Urgency,
     pub path: HandlingPath,
     /// Sections a report must fill before it can go to review.
@@ -268,6 +272,7 @@ impl Catalog {
                     "must not repeat the lead department".into(),
                 ));
             }
+            guide::check_group_tasks(c).map_err(|message| bad(&c.code, "group_tasks", message))?;
             if c.report_sections.iter().any(|s| s.trim().is_empty()) {
                 return Err(bad(
                     &c.code,

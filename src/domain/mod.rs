@@ -2,6 +2,7 @@
 //! registry of people and vehicles. No actix, no I/O: everything here is a plain value or a
 //! pure function, so most unit and property tests live here.
 
+pub mod area;
 pub mod board;
 pub mod catalog;
 pub mod clock;

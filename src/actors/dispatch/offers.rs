@@ -95,8 +95,16 @@ impl DispatcherActor {
                 .and_then(|c| self.deps.catalog.get(c))
                 .map(|c| c.name_zh.clone()),
             urgency: t.urgency,
-            description: t.description.clone(),
-            location: t.location.clone(),
+            // A field device: the reporter's identity masked out of the citizen's words.
+            description: crate::domain::redact::mask_reporter(&t.description, t.reporter.as_ref()),
+            location: crate::domain::ticket::Location {
+                address_text: t
+                    .location
+                    .address_text
+                    .as_deref()
+                    .map(|a| crate::domain::redact::mask_reporter(a, t.reporter.as_ref())),
+                ..t.location.clone()
+            },
             distance_m,
             eta_s: self.eta_s(distance_m),
             expires_at,

@@ -60,7 +60,7 @@ macro_rules! action_route {
 }
 
 /// The lifecycle actions a console may send as command frames, by name.
-pub const ACTIONS: [&str; 13] = [
+pub const ACTIONS: [&str; 14] = [
     "triage",
     "dispatch",
     "dispatch.cancel",
@@ -74,6 +74,7 @@ pub const ACTIONS: [&str; 13] = [
     "supervise",
     "transfer",
     "merge",
+    "group",
 ];
 
 /// Runs the action named `action` (see [`ACTIONS`]) as its route would.
@@ -84,6 +85,10 @@ pub(crate) async fn perform(
     id: String,
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
+    if action == "group" {
+        let group = crate::api::groups::form_group(&engine, &caller, &id, &body).await?;
+        return Ok(HttpResponse::Created().json(group));
+    }
     let (id, body) = (web::Path::from(id), crate::api::Body::from(body));
     match action.as_str() {
         "triage" => triage_action(engine, caller, id, body).await,

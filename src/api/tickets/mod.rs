@@ -29,7 +29,8 @@ pub(crate) fn parse_id(raw: &str) -> Result<TicketId, ApiError> {
         .map_err(|_| ApiError::not_found(format!("ticket `{raw}`")))
 }
 
-/// Loads a ticket the caller may read; 404 when unknown, 403 when not theirs.
+/// Loads a ticket the caller may read; 404 when unknown, 403 when not theirs. A field token
+/// of a member of the ticket's active group (or of a vehicle carrying one) may read it.
 pub(crate) fn load_visible(
     engine: &Engine,
     caller: &Caller,
@@ -39,7 +40,12 @@ pub(crate) fn load_visible(
         .store
         .ticket(id)?
         .ok_or_else(|| ApiError::not_found("ticket"))?;
-    if !ticket.visible_to(caller.principal()) {
+    let member = || -> Result<bool, ApiError> {
+        Ok(caller.role() == Role::Field
+            && ticket.active_group().is_some()
+            && super::groups::speaks_for_member(engine, &ticket, caller.principal())?)
+    };
+    if !ticket.visible_to(caller.principal()) && !member()? {
         return Err(ApiError::new(
             actix_web::http::StatusCode::FORBIDDEN,
             "not_assigned",

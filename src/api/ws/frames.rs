@@ -8,6 +8,7 @@ use std::sync::Arc;
 use serde::Serialize;
 use serde_json::Value;
 
+use crate::api::groups::dto::GroupDto;
 use crate::api::tickets::dto::{EventDto, LatLngDto, TicketDto};
 use crate::bus::VehicleMoved;
 use crate::domain::Timestamp;
@@ -18,6 +19,7 @@ use crate::domain::ids::TicketId;
 use crate::domain::redact;
 use crate::domain::role::Role;
 use crate::domain::ticket::{EventRecord, Stage, Ticket, WARNING_SHARE};
+use crate::roster::Roster;
 
 /// A frame ready to send, shared by every session it goes to.
 #[derive(Clone, Debug)]
@@ -157,8 +159,14 @@ fn event_value(e: &EventRecord) -> Value {
 }
 
 /// The console's frame for a ticket event; `t` is the ticket as committed (at or after it).
-pub fn console_frame(e: &EventRecord, t: &Ticket, catalog: &Catalog, now: Timestamp) -> Frame {
-    let group = group_value(e, t);
+pub fn console_frame(
+    e: &EventRecord,
+    t: &Ticket,
+    catalog: &Catalog,
+    roster: &Roster,
+    now: Timestamp,
+) -> Frame {
+    let group = group_value(e, t, roster);
     ticket_frame(
         e,
         event_value(e),
@@ -168,10 +176,10 @@ pub fn console_frame(e: &EventRecord, t: &Ticket, catalog: &Catalog, now: Timest
 }
 
 /// The field's frame for a ticket event: the reporter's identity masked everywhere.
-pub fn field_frame(e: &EventRecord, t: &Ticket, catalog: &Catalog) -> Frame {
+pub fn field_frame(e: &EventRecord, t: &Ticket, catalog: &Catalog, roster: &Roster) -> Frame {
     let mut event = event_value(e);
     redact::mask_json(&mut event, t.reporter.as_ref());
-    let mut group = group_value(e, t);
+    let mut group = group_value(e, t, roster);
     if let Some(g) = &mut group {
         redact::mask_json(g, t.reporter.as_ref());
     }
@@ -179,11 +187,16 @@ pub fn field_frame(e: &EventRecord, t: &Ticket, catalog: &Catalog) -> Frame {
 }
 
 /// The group a `group.*` event is about, as the group routes show it.
-fn group_value(e: &EventRecord, _t: &Ticket) -> Option<Value> {
+fn group_value(e: &EventRecord, t: &Ticket, roster: &Roster) -> Option<Value> {
     if !e.kind.name().starts_with("group.") {
         return None;
     }
-    None
+    group_json(t, roster)
+}
+
+/// A ticket's group as `GET /api/v1/groups/{id}` shows it (without messages).
+pub fn group_json(t: &Ticket, roster: &Roster) -> Option<Value> {
+    GroupDto::new(t, roster).and_then(|g| serde_json::to_value(g).ok())
 }
 
 /// A vehicle in a console snapshot or `vehicle.moved` frame.

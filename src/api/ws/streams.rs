@@ -50,6 +50,10 @@ fn hub_gone() -> ApiError {
     )
 }
 
+async fn join(hub: &Hub, audience: Audience) -> Result<Joined, ApiError> {
+    hub.send(Join(audience)).await.map_err(|_| hub_gone())
+}
+
 /// What the store holds for one audience.
 enum View<'a> {
     Console,
@@ -68,11 +72,12 @@ impl View<'_> {
                 e,
                 t,
                 &engine.catalog,
+                &engine.roster,
                 engine.clock.now(),
             )),
             View::Field(who) => who
                 .concerns_event(e, t)
-                .then(|| frames::field_frame(e, t, &engine.catalog)),
+                .then(|| frames::field_frame(e, t, &engine.catalog, &engine.roster)),
         }
     }
 }
@@ -107,6 +112,15 @@ fn replay(
         }
     }
     Ok(Some((out, upto)))
+}
+
+/// The active collaboration groups of these tickets.
+fn active_groups(engine: &Engine, tickets: &[Ticket]) -> Vec<serde_json::Value> {
+    tickets
+        .iter()
+        .filter(|t| !t.group_member_ids().is_empty())
+        .filter_map(|t| frames::group_json(t, &engine.roster))
+        .collect()
 }
 
 /// Open tickets, most urgent first: grade, then the nearest stage deadline.
@@ -191,7 +205,7 @@ fn console_prelude(
         tickets,
         open_total,
         vehicles: std::mem::take(&mut joined.vehicles),
-        groups: Vec::new(),
+        groups: active_groups(engine, &open),
     };
     Ok(Prepared {
         prelude: vec![hello(role, seq, false, engine, None), to_text(&snapshot)],
@@ -216,6 +230,7 @@ fn field_identity(engine: &Engine, caller: &Caller) -> Result<(Subject, FieldIde
                 FieldIdentity {
                     staff: vehicle.crew,
                     vehicles: vec![vehicle.id],
+                    groups_only: false,
                 },
             ))
         }
@@ -230,6 +245,7 @@ fn field_identity(engine: &Engine, caller: &Caller) -> Result<(Subject, FieldIde
                 FieldIdentity {
                     staff: vec![s.clone()],
                     vehicles: rides,
+                    groups_only: false,
                 },
             ))
         }
@@ -269,11 +285,12 @@ fn field_prelude(
             frames::field_ticket(t, &engine.catalog)
         })
         .collect();
+    let groups = active_groups(engine, &mine);
     let snapshot = StreamFrame::FieldSnapshot {
         seq,
         generated_at: engine.clock.now(),
         tickets,
-        groups: Vec::new(),
+        groups,
     };
     Ok(Prepared {
         prelude: vec![
@@ -320,10 +337,7 @@ pub async fn console_socket(
 ) -> Result<HttpResponse, actix_web::Error> {
     caller.require(&[Role::Dispatcher, Role::Supervisor])?;
     let since = since(&params)?;
-    let mut joined = hub
-        .send(Join(Audience::Console))
-        .await
-        .map_err(|_| hub_gone())?;
+    let mut joined = join(&hub, Audience::Console).await?;
     let prepared = console_prelude(&engine, &mut joined, since, caller.role())?;
     start(engine, caller, prepared, joined, true, &req, stream)
 }
@@ -341,10 +355,7 @@ pub async fn field_socket(
 ) -> Result<HttpResponse, actix_web::Error> {
     let (subject, who) = field_identity(&engine, &caller)?;
     let since = since(&params)?;
-    let joined = hub
-        .send(Join(Audience::Field(who.clone())))
-        .await
-        .map_err(|_| hub_gone())?;
+    let joined = join(&hub, Audience::Field(who.clone())).await?;
     let prepared = field_prelude(&engine, &subject, &who, since)?;
     start(engine, caller, prepared, joined, false, &req, stream)
 }
@@ -361,10 +372,7 @@ pub async fn board_socket(
 ) -> Result<HttpResponse, actix_web::Error> {
     caller.require(&[Role::Board, Role::Dispatcher, Role::Supervisor, Role::Admin])?;
     since(&params)?;
-    let mut joined = hub
-        .send(Join(Audience::Board))
-        .await
-        .map_err(|_| hub_gone())?;
+    let mut joined = join(&hub, Audience::Board).await?;
     let board = joined.board.take().ok_or_else(hub_gone)?;
     let prepared = Prepared {
         prelude: vec![

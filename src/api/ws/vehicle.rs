@@ -11,6 +11,8 @@ use actix::prelude::*;
 use actix_web::{HttpRequest, HttpResponse, get, web};
 use actix_web_actors::ws;
 
+use super::frames::Frame;
+use super::hub::{Audience, FieldIdentity, Join, Joined};
 use super::protocol::{ClientFrame, FixDto, RejectedFix, ServerFrame};
 use crate::actors::dispatch::{AnswerOffer, DispatchError, DispatcherActor, ReportArrival};
 use crate::actors::fleet::VehicleActor;
@@ -83,6 +85,8 @@ pub struct VehicleSession {
     timeout: Duration,
     max_batch: usize,
     clock: std::sync::Arc<dyn crate::domain::clock::Clock>,
+    /// The crew's collaboration-group frames, from the stream hub.
+    groups: Option<Joined>,
 }
 
 impl VehicleSession {
@@ -292,6 +296,22 @@ impl Actor for VehicleSession {
     type Context = ws::WebsocketContext<Self>;
 
     fn started(&mut self, ctx: &mut Self::Context) {
+        if let Some(joined) = self.groups.take() {
+            let lagged = joined.lagged;
+            ctx.add_stream(futures_util::stream::unfold(
+                (joined.frames, lagged),
+                |(mut rx, lagged)| async move {
+                    match rx.recv().await {
+                        Some(f) => Some((GroupFrame::Frame(f), (rx, lagged))),
+                        // Cut off for lagging: say so once, then end.
+                        None if lagged.swap(false, std::sync::atomic::Ordering::AcqRel) => {
+                            Some((GroupFrame::Lagged, (rx, lagged)))
+                        }
+                        None => None,
+                    }
+                },
+            ));
+        }
         let connect = Connect {
             session: self.id,
             recipient: ctx.address().recipient(),
@@ -357,6 +377,30 @@ impl Handler<ToVehicle> for VehicleSession {
     }
 }
 
+/// What the hub sends this socket: a group frame, or word that it was cut off.
+enum GroupFrame {
+    Frame(Frame),
+    Lagged,
+}
+
+impl StreamHandler<GroupFrame> for VehicleSession {
+    fn handle(&mut self, item: GroupFrame, ctx: &mut Self::Context) {
+        match item {
+            GroupFrame::Frame(f) => ctx.text(&*f.text),
+            GroupFrame::Lagged => {
+                ctx.close(Some(ws::CloseReason {
+                    code: ws::CloseCode::Again,
+                    description: Some("lagging: reconnect".into()),
+                }));
+                ctx.stop();
+            }
+        }
+    }
+
+    /// The hub's queue ended: the socket itself stays up (fixes and offers go on).
+    fn finished(&mut self, _: &mut Self::Context) {}
+}
+
 impl StreamHandler<Result<ws::Message, ws::ProtocolError>> for VehicleSession {
     fn handle(&mut self, msg: Result<ws::Message, ws::ProtocolError>, ctx: &mut Self::Context) {
         self.heard = Instant::now();
@@ -387,11 +431,19 @@ impl StreamHandler<Result<ws::Message, ws::ProtocolError>> for VehicleSession {
 #[get("/ws/vehicle")]
 pub async fn vehicle_socket(
     engine: web::Data<Engine>,
+    hub: super::streams::Hub,
     caller: Caller,
     req: HttpRequest,
     stream: web::Payload,
 ) -> Result<HttpResponse, actix_web::Error> {
     let vehicle = vehicle_of(&engine, &caller)?;
+    let crew = FieldIdentity {
+        staff: vehicle.crew.clone(),
+        vehicles: vec![vehicle.id.clone()],
+        groups_only: true,
+    };
+    // Without the hub the socket still works for fixes and offers.
+    let groups = hub.send(Join(Audience::Field(crew))).await.ok();
     let addr = engine
         .fleet
         .vehicle(&vehicle.id, &engine.roster)
@@ -408,6 +460,7 @@ pub async fn vehicle_socket(
         timeout: Duration::from_secs(fleet.socket_timeout_s),
         max_batch: fleet.max_batch_fixes,
         clock: engine.clock.clone(),
+        groups,
     };
     ws::WsResponseBuilder::new(session, &req, stream)
         .frame_size(fleet.max_frame_bytes)

@@ -1,14 +1,15 @@
 //! The handling-guide content of a category beyond its routing — triage words, escalation
 //! phrases, handling steps, notice and reply wording, required evidence, legal basis,
-//! per-category time limits — and the guide-wide triage lexicon (place names, brand names,
-//! global escalation phrases, negation cues). Each check returns the offending field and a
-//! message; the caller adds the file and the category.
+//! per-category time limits, the task of each department in a collaboration group — and the
+//! guide-wide triage lexicon (place names, brand names, global escalation phrases, negation
+//! cues). Each check returns the offending field and a message; the caller adds the file
+//! and the category.
 
 use std::collections::{BTreeMap, HashSet};
 
 use serde::{Deserialize, Serialize};
 
-use super::{Category, HandlingPath};
+use super::{Category, Department, HandlingPath};
 
 /// The evidence kinds a report may require; anything else in `report_evidence` is refused.
 pub const EVIDENCE_KINDS: &[&str] = &[
@@ -216,6 +217,40 @@ pub(super) fn check_category(c: &Category) -> Result<(), Problem> {
                 TRIAGE_WEIGHTS.end()
             ),
         ));
+    }
+    Ok(())
+}
+
+/// Longest group task wording, in characters.
+const MAX_GROUP_TASK: usize = 500;
+
+/// A category with assisting departments words the task of the lead department and of each
+/// assisting one; no other department has a task.
+pub(super) fn check_group_tasks(c: &Category) -> Result<(), String> {
+    let involved: Vec<Department> = std::iter::once(c.lead_department)
+        .chain(c.assist_departments.iter().copied())
+        .collect();
+    if let Some(d) = c.group_tasks.keys().find(|d| !involved.contains(d)) {
+        return Err(format!(
+            "`{d}` neither leads nor assists this category, so it has no task"
+        ));
+    }
+    if !c.assist_departments.is_empty()
+        && let Some(d) = involved.iter().find(|d| !c.group_tasks.contains_key(d))
+    {
+        return Err(format!(
+            "the task of `{d}` in the collaboration group is missing"
+        ));
+    }
+    for (d, text) in &c.group_tasks {
+        if text.trim().is_empty() {
+            return Err(format!("the task of `{d}` is empty"));
+        }
+        if text.chars().count() > MAX_GROUP_TASK {
+            return Err(format!(
+                "the task of `{d}` is over {MAX_GROUP_TASK} characters"
+            ));
+        }
     }
     Ok(())
 }

@@ -2,6 +2,8 @@
 //! long each category, department and squad takes, and the headline rates the study asks
 //! to raise — response, resolution, satisfaction — plus rework (returned reports).
 
+pub mod trend;
+
 use std::collections::{BTreeMap, HashMap};
 
 use serde::Serialize;
@@ -17,7 +19,7 @@ fn hours(seconds: i64) -> f64 {
     seconds as f64 / 3600.0
 }
 
-fn mean(v: &[f64]) -> f64 {
+pub(crate) fn mean(v: &[f64]) -> f64 {
     if v.is_empty() {
         0.0
     } else {
@@ -39,7 +41,7 @@ fn median(v: &[f64]) -> f64 {
     }
 }
 
-fn round(x: f64) -> f64 {
+pub(crate) fn round(x: f64) -> f64 {
     (x * 1000.0).round() / 1000.0
 }
 

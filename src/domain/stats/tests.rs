@@ -23,7 +23,7 @@ use crate::domain::ticket::{
     ApprovalDecision, Command, Location, NewTicket, Reporter, ReviewDecision, Source,
 };
 
-fn at(h: f64) -> Timestamp {
+pub(super) fn at(h: f64) -> Timestamp {
     Timestamp::parse("2026-11-02T00:00:00Z").unwrap() + Duration::seconds_f64(h * 3600.0)
 }
 
@@ -89,7 +89,7 @@ fn sections(names: &[&str]) -> BTreeMap<String, String> {
         .collect()
 }
 
-fn history() -> (Vec<Ticket>, Catalog) {
+pub(super) fn history() -> (Vec<Ticket>, Catalog) {
     let catalog = Catalog::from_toml(BUILTIN_CATALOG, "catalog.toml").unwrap();
     let d = || who(Role::Dispatcher);
     let s = || who(Role::Supervisor);

@@ -147,6 +147,8 @@ pub enum Command {
         duplicate: TicketId,
         duplicate_number: TicketNumber,
     },
+    /// A step of the ticket's collaboration group; never moves the status.
+    Group(super::GroupCommand),
 }
 
 /// Why a command was refused. Nothing changed.
@@ -167,6 +169,13 @@ pub enum Rejection {
         message: String,
         missing: Vec<String>,
     },
+    /// The role may take the step, but not this person (e.g. a report by a group member
+    /// who is not its lead).
+    #[error("{message}")]
+    Denied { code: &'static str, message: String },
+    /// The step clashes with the current state (e.g. a second active group).
+    #[error("{message}")]
+    Conflict { code: &'static str, message: String },
 }
 
 impl Rejection {
@@ -214,6 +223,7 @@ impl Command {
             Self::Transfer { .. } => "transfer",
             Self::MergeInto { .. } => "merge",
             Self::AbsorbDuplicate { .. } => "merge into",
+            Self::Group(g) => g.action(),
         }
     }
 
@@ -238,6 +248,7 @@ impl Command {
             Self::Review { .. } => &[Dispatcher, Supervisor],
             Self::Approve { .. } | Self::Supervise { .. } => &[Supervisor],
             Self::Reopen { .. } => &[Dispatcher, Supervisor],
+            Self::Group(g) => g.roles(),
         }
     }
 }
@@ -269,8 +280,13 @@ impl Ticket {
             command,
             Command::AcceptOffer { .. } | Command::DeclineOffer { .. }
         );
+        // Group members act on the group (checked there); the lead submits the report (the
+        // other members are told so below).
+        let group_step = matches!(command, Command::Group(_))
+            || (matches!(command, Command::SubmitReport { .. }) && self.speaks_for_member(by));
         if by.role == Role::Field
             && !answers_offer
+            && !group_step
             && !by.subject.as_ref().is_some_and(|s| self.is_assigned_to(s))
         {
             return Err(Rejection::NotAssigned);
@@ -525,6 +541,7 @@ impl Ticket {
                 if status != Reporting {
                     return Err(illegal());
                 }
+                self.check_report_author(by)?;
                 let code = self.category.as_deref().ok_or_else(|| {
                     Rejection::rule("category_required", "classify the ticket before reporting")
                 })?;
@@ -750,6 +767,7 @@ impl Ticket {
                 };
                 (kind, status)
             }
+            Command::Group(g) => (self.decide_group(g, by)?, status),
         };
         // An open offer pins the ticket to intake: whatever would move it on (a direct
         // dispatch, a reclassification, a transfer or merge) waits until the offer is

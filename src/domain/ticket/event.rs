@@ -14,7 +14,7 @@ use crate::domain::catalog::{Department, HandlingPath, Kind, Urgency};
 use crate::domain::clock::Timestamp;
 use crate::domain::ids::{OfferId, StaffId, TeamId, TicketId, TicketNumber, VehicleId};
 use crate::domain::role::Principal;
-use crate::domain::ticket::Source;
+use crate::domain::ticket::{Source, group};
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type")]
@@ -150,6 +150,16 @@ pub enum EventKind {
         duplicate: TicketId,
         duplicate_number: TicketNumber,
     },
+    #[serde(rename = "group.formed")]
+    GroupFormed(group::GroupFormed),
+    #[serde(rename = "group.message")]
+    GroupMessage(group::GroupMessage),
+    #[serde(rename = "group.task_done")]
+    GroupTaskDone(group::GroupTaskDone),
+    #[serde(rename = "group.members_changed")]
+    GroupMembersChanged(group::GroupMembersChanged),
+    #[serde(rename = "group.dissolved")]
+    GroupDissolved(group::GroupDissolved),
 }
 
 impl EventKind {
@@ -181,6 +191,11 @@ impl EventKind {
             Self::Alerted { .. } => "alert",
             Self::SlaWarning { .. } => "sla.warning",
             Self::SlaOverdue { .. } => "sla.overdue",
+            Self::GroupFormed(_) => "group.formed",
+            Self::GroupMessage(_) => "group.message",
+            Self::GroupTaskDone(_) => "group.task_done",
+            Self::GroupMembersChanged(_) => "group.members_changed",
+            Self::GroupDissolved(_) => "group.dissolved",
         }
     }
 }
@@ -332,6 +347,11 @@ impl Ticket {
             EventKind::Alerted { .. } => {}
             EventKind::SlaWarning { .. } => self.sla.warned = true,
             EventKind::SlaOverdue { .. } => self.sla.overdue = true,
+            EventKind::GroupFormed(_)
+            | EventKind::GroupMessage(_)
+            | EventKind::GroupTaskDone(_)
+            | EventKind::GroupMembersChanged(_)
+            | EventKind::GroupDissolved(_) => self.apply_group(kind, at),
         }
         self.enter(status, at);
         self.seq += 1;

@@ -6,6 +6,7 @@
 
 mod command;
 mod event;
+pub mod group;
 mod offer;
 mod sla;
 mod status;
@@ -17,6 +18,7 @@ use time::Duration;
 
 pub use command::{ApprovalDecision, Command, Decision, Rejection, ReviewDecision, TransferTarget};
 pub use event::{EventKind, EventRecord};
+pub use group::{Group, GroupCommand, MemberRole, NewMember};
 pub use offer::{Offer, OfferState};
 pub use sla::{Checkpoint, SlaLevel, SlaMarks, WARNING_SHARE};
 pub use status::{Stage, Status};
@@ -285,6 +287,9 @@ pub struct Ticket {
     /// An open ticket this one probably repeats (same retailer, or same category close by).
     #[serde(default)]
     pub possible_duplicate_of: Option<TicketId>,
+    /// The collaboration group (协作受理小组), active or the last one dissolved.
+    #[serde(default)]
+    pub group: Option<Group>,
 }
 
 /// An intake, already parsed from the wire.
@@ -383,6 +388,7 @@ impl Ticket {
             visit_history: Vec::new(),
             retailer_candidates: new.retailer_candidates,
             possible_duplicate_of: new.possible_duplicate_of,
+            group: None,
         };
         let event = EventKind::Received {
             source: ticket.source,
@@ -410,12 +416,16 @@ impl Ticket {
         }
     }
 
-    /// Whether `who` may read this ticket at all.
+    /// Whether `who` may read this ticket at all. A member of its active group may; a vehicle
+    /// whose crew holds a member is checked against the roster by the caller.
     pub fn visible_to(&self, who: &Principal) -> bool {
         use super::role::Role;
         match who.role {
             Role::Dispatcher | Role::Supervisor | Role::Admin | Role::System => true,
-            Role::Field => who.subject.as_ref().is_some_and(|s| self.is_assigned_to(s)),
+            Role::Field => who.subject.as_ref().is_some_and(|s| {
+                self.is_assigned_to(s)
+                    || matches!(s, Subject::Staff(id) if self.group_member_ids().contains(id))
+            }),
             Role::Platform | Role::Board => false,
         }
     }

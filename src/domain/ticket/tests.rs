@@ -19,8 +19,8 @@ use proptest::test_runner::{Config, TestCaseError, TestRunner};
 use time::Duration;
 
 use super::{
-    ApprovalDecision, Command, Decision, EventKind, Evidence, Location, NewTicket, OfferState,
-    Rejection, Reporter, ReviewDecision, Satisfaction, Source, Stage, Status, Ticket,
+    ApprovalDecision, Command, Decision, EventKind, Evidence, GroupCommand, Location, NewTicket,
+    OfferState, Rejection, Reporter, ReviewDecision, Satisfaction, Source, Stage, Status, Ticket,
     TransferTarget,
 };
 use crate::domain::catalog::{BUILTIN_CATALOG, Catalog, Department, HandlingPath, Kind, Urgency};
@@ -2885,6 +2885,14 @@ fn expected_roles(command: &Command) -> &'static [Role] {
         Command::AcceptOffer { .. } | Command::DeclineOffer { .. } => &[Field],
         // The engine's own steps.
         Command::ExpireOffer { .. } | Command::RaiseAlert { .. } | Command::FlagSla { .. } => &[],
+        // Group steps: dispatchers run the group, members and supervisors talk in it.
+        Command::Group(g) => match g {
+            GroupCommand::Post { .. } => &[Field, Dispatcher, Supervisor],
+            GroupCommand::CompleteTask { .. } => &[Field, Dispatcher],
+            GroupCommand::Form { .. }
+            | GroupCommand::ChangeMembers { .. }
+            | GroupCommand::Dissolve { .. } => &[Dispatcher],
+        },
     }
 }
 
@@ -3002,6 +3010,9 @@ fn legal_from(command: &Command, t: &Ticket) -> bool {
         | Command::DeclineOffer { .. }
         | Command::ExpireOffer { .. }
         | Command::CancelDispatch { .. } => true,
+        // A closed ticket's group can still be dissolved.
+        Command::Group(GroupCommand::Dissolve { .. }) => true,
+        Command::Group(_) => !s.is_closed(),
     }
 }
 
@@ -3118,6 +3129,8 @@ fn expected_rule(command: &Command, t: &Ticket) -> Option<&'static str> {
         | Command::CancelDispatch { .. }
         | Command::RaiseAlert { .. }
         | Command::FlagSla { .. } => None,
+        // Not generated here: group rules are tested in `group/tests.rs`.
+        Command::Group(_) => None,
     }
 }
 
@@ -3243,7 +3256,8 @@ fn expected_next(command: &Command, t: &Ticket) -> Status {
         | Command::FlagSla { .. }
         | Command::Assign { .. }
         | Command::Supervise { .. }
-        | Command::AbsorbDuplicate { .. } => s,
+        | Command::AbsorbDuplicate { .. }
+        | Command::Group(_) => s,
     }
 }
 
@@ -3280,6 +3294,13 @@ fn event_name(command: &Command, before: &Ticket) -> &'static str {
         Command::Transfer { .. } => "ticket.transferred",
         Command::MergeInto { .. } => "ticket.merged",
         Command::AbsorbDuplicate { .. } => "ticket.duplicate_merged",
+        Command::Group(g) => match g {
+            GroupCommand::Form { .. } => "group.formed",
+            GroupCommand::Post { .. } => "group.message",
+            GroupCommand::CompleteTask { .. } => "group.task_done",
+            GroupCommand::ChangeMembers { .. } => "group.members_changed",
+            GroupCommand::Dissolve { .. } => "group.dissolved",
+        },
     }
 }
 
@@ -3637,6 +3658,11 @@ fn check_effect(before: &Ticket, after: &Ticket, decision: &Decision) -> Result<
         EventKind::Alerted { .. } | EventKind::SlaWarning { .. } | EventKind::SlaOverdue { .. } => {
             prop_assert_eq!(after.status, before.status)
         }
+        EventKind::GroupFormed(_)
+        | EventKind::GroupMessage(_)
+        | EventKind::GroupTaskDone(_)
+        | EventKind::GroupMembersChanged(_)
+        | EventKind::GroupDissolved(_) => prop_assert_eq!(after.status, before.status),
     }
     Ok(())
 }
@@ -3663,7 +3689,9 @@ fn rejection_kind(r: &Rejection) -> &'static str {
         Rejection::Forbidden { .. } => "forbidden",
         Rejection::NotAssigned => "not_assigned",
         Rejection::IllegalTransition { .. } => "illegal_transition",
-        Rejection::Rule { code, .. } => code,
+        Rejection::Rule { code, .. }
+        | Rejection::Denied { code, .. }
+        | Rejection::Conflict { code, .. } => code,
     }
 }
 

@@ -52,6 +52,8 @@ pub struct HubDeps {
 pub struct FieldIdentity {
     pub staff: Vec<StaffId>,
     pub vehicles: Vec<VehicleId>,
+    /// Only `group.*` frames (the vehicle socket, which has its own ticket frames).
+    pub groups_only: bool,
 }
 
 impl FieldIdentity {
@@ -70,20 +72,41 @@ impl FieldIdentity {
             || participants(t).iter().any(|s| self.staff.contains(s))
     }
 
-    /// Whether the event is for this device: its ticket, or its vehicle called off one.
+    /// Whether the event is for this device: its ticket, its group (including the members
+    /// a change just let go, and after the dissolution), or its vehicle called off one.
     pub fn concerns_event(&self, e: &EventRecord, t: &Ticket) -> bool {
         use crate::domain::ticket::EventKind;
-        let called_off = match &e.kind {
-            EventKind::DispatchCancelled { vehicle_id, .. } => Some(vehicle_id),
-            _ => None,
-        };
-        called_off.is_some_and(|v| self.vehicles.contains(v)) || self.concerns(t)
+        if self.groups_only && !e.kind.name().starts_with("group.") {
+            return false;
+        }
+        let mine = |s: &StaffId| self.staff.contains(s);
+        match &e.kind {
+            EventKind::DispatchCancelled { vehicle_id, .. }
+                if self.vehicles.contains(vehicle_id) =>
+            {
+                return true;
+            }
+            EventKind::GroupMembersChanged(change) if change.removed.iter().any(mine) => {
+                return true;
+            }
+            // Any group frame goes to the ticket's (latest) group, active or just dissolved.
+            _ if e.kind.name().starts_with("group.")
+                && t.group
+                    .as_ref()
+                    .is_some_and(|g| g.member_ids().iter().any(mine)) =>
+            {
+                return true;
+            }
+            _ => {}
+        }
+        self.concerns(t)
     }
 }
 
-/// The staff taking part in a ticket beyond its vehicle's crew and named handlers.
-fn participants(_t: &Ticket) -> Vec<StaffId> {
-    Vec::new()
+/// The staff taking part in a ticket beyond its vehicle's crew and named handlers: the
+/// members of its active collaboration group.
+fn participants(t: &Ticket) -> Vec<StaffId> {
+    t.group_member_ids()
 }
 
 #[derive(Clone, Debug)]
@@ -185,12 +208,12 @@ impl StreamHub {
         let now = self.deps.clock.now();
         let catalog = &self.deps.catalog;
         if !self.consoles.is_empty() {
-            let frame = frames::console_frame(e, &ticket, catalog, now);
+            let frame = frames::console_frame(e, &ticket, catalog, &self.deps.roster, now);
             Self::broadcast(&mut self.consoles, &frame);
         }
         let concerned = |who: &FieldIdentity| who.concerns_event(e, &ticket);
         if self.fields.iter().any(|(who, _)| concerned(who)) {
-            let frame = frames::field_frame(e, &ticket, catalog);
+            let frame = frames::field_frame(e, &ticket, catalog, &self.deps.roster);
             self.fields
                 .retain(|(who, s)| !concerned(who) || s.offer(&frame));
         }
@@ -213,7 +236,12 @@ impl StreamHub {
                 crate::domain::board::town_of(t, shop.as_ref().map(|r| r.town().name()))
             },
             || public_handler(&deps.roster, t),
-            |v| vehicles.get(v).and_then(|live| live.distance_to_site_m),
+            // From the vehicle's latest fix: its own live distance may be of a previous ticket.
+            |v| {
+                let fix = vehicles.get(v)?.position.as_ref()?;
+                let at = crate::domain::geo::LatLng::new(fix.lat, fix.lng).ok()?;
+                Some(at.distance_m(t.location.position?))
+            },
         );
         let frame = match change {
             None => return,

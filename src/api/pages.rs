@@ -1,0 +1,237 @@
+//! The web pages — dispatch console (`/console`), public board (`/board`) and statistics
+//! (`/stats`) — and their assets under `/assets/`. Everything is compiled into the binary
+//! (`src/web/`: plain HTML, CSS and ES modules, no build step; Leaflet vendored), so the
+//! engine serves its pages from any directory and nothing is fetched from the internet.
+//! The pages carry no secret: they ask for a token and call the API like any client.
+//!
+//! Caching: pages are `no-cache` (always revalidated, so an upgrade shows at once); assets
+//! may be kept for ten minutes, vendored ones for a day; every answer has a content ETag
+//! and `If-None-Match` gets 304.
+
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
+use actix_web::http::{StatusCode, header};
+use actix_web::{HttpRequest, HttpResponse, route, web};
+use sha2::{Digest, Sha256};
+
+use super::error::ApiError;
+
+/// One embedded file.
+struct Asset {
+    body: &'static [u8],
+    content_type: &'static str,
+    cache_control: &'static str,
+    etag: String,
+}
+
+const PAGE_CACHE: &str = "no-cache";
+const ASSET_CACHE: &str = "public, max-age=600";
+const VENDOR_CACHE: &str = "public, max-age=86400";
+
+/// Same-origin only; Leaflet sets inline styles and uses `data:` images.
+const CSP: &str = "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; \
+                   connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'self'";
+
+macro_rules! embedded {
+    ($($name:literal => $path:literal),* $(,)?) => {
+        &[$(($name, include_bytes!(concat!("../web/", $path)) as &[u8]),)*]
+    };
+}
+
+/// Pages by route, and assets by their path under `/assets/`.
+const PAGES: &[(&str, &[u8])] = embedded! {
+    "console" => "assets/console.html",
+    "board" => "assets/board.html",
+    "stats" => "assets/stats.html",
+};
+
+const ASSETS: &[(&str, &[u8])] = embedded! {
+    "css/common.css" => "assets/css/common.css",
+    "css/console.css" => "assets/css/console.css",
+    "css/board.css" => "assets/css/board.css",
+    "css/stats.css" => "assets/css/stats.css",
+    "js/i18n.js" => "assets/js/i18n.js",
+    "js/api.js" => "assets/js/api.js",
+    "js/stream.js" => "assets/js/stream.js",
+    "js/format.js" => "assets/js/format.js",
+    "js/map.js" => "assets/js/map.js",
+    "js/charts.js" => "assets/js/charts.js",
+    "js/console.js" => "assets/js/console.js",
+    "js/console-state.js" => "assets/js/console-state.js",
+    "js/console-queue.js" => "assets/js/console-queue.js",
+    "js/console-detail.js" => "assets/js/console-detail.js",
+    "js/console-group.js" => "assets/js/console-group.js",
+    "js/board.js" => "assets/js/board.js",
+    "js/stats.js" => "assets/js/stats.js",
+    "img/favicon.svg" => "assets/img/favicon.svg",
+    "vendor/leaflet/leaflet.js" => "vendor/leaflet/leaflet.js",
+    "vendor/leaflet/leaflet.css" => "vendor/leaflet/leaflet.css",
+    "vendor/leaflet/LICENSE" => "vendor/leaflet/LICENSE",
+    "vendor/leaflet/images/layers.png" => "vendor/leaflet/images/layers.png",
+    "vendor/leaflet/images/layers-2x.png" => "vendor/leaflet/images/layers-2x.png",
+    "vendor/leaflet/images/marker-icon.png" => "vendor/leaflet/images/marker-icon.png",
+    "vendor/leaflet/images/marker-icon-2x.png" => "vendor/leaflet/images/marker-icon-2x.png",
+    "vendor/leaflet/images/marker-shadow.png" => "vendor/leaflet/images/marker-shadow.png",
+};
+
+fn content_type(path: &str) -> &'static str {
+    match path.rsplit('.').next().unwrap_or("") {
+        "html" => "text/html; charset=utf-8",
+        "css" => "text/css; charset=utf-8",
+        "js" => "text/javascript; charset=utf-8",
+        "svg" => "image/svg+xml",
+        "png" => "image/png",
+        "json" => "application/json",
+        _ => "text/plain; charset=utf-8",
+    }
+}
+
+fn asset(path: &str, body: &'static [u8], cache_control: &'static str) -> Asset {
+    let digest = Sha256::digest(body);
+    Asset {
+        body,
+        content_type: content_type(path),
+        cache_control,
+        etag: format!("\"{}\"", hex::encode(&digest[..12])),
+    }
+}
+
+fn pages() -> &'static HashMap<&'static str, Asset> {
+    static PAGE_MAP: OnceLock<HashMap<&'static str, Asset>> = OnceLock::new();
+    PAGE_MAP.get_or_init(|| {
+        PAGES
+            .iter()
+            .map(|(name, body)| (*name, asset("page.html", body, PAGE_CACHE)))
+            .collect()
+    })
+}
+
+fn assets() -> &'static HashMap<&'static str, Asset> {
+    static ASSET_MAP: OnceLock<HashMap<&'static str, Asset>> = OnceLock::new();
+    ASSET_MAP.get_or_init(|| {
+        ASSETS
+            .iter()
+            .map(|(path, body)| {
+                let cache = if path.starts_with("vendor/") {
+                    VENDOR_CACHE
+                } else {
+                    ASSET_CACHE
+                };
+                (*path, asset(path, body, cache))
+            })
+            .collect()
+    })
+}
+
+/// The file, or 304 when the client's copy is current.
+fn serve(req: &HttpRequest, a: &Asset) -> HttpResponse {
+    let current = req
+        .headers()
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|tags| {
+            tags.split(',')
+                .any(|t| t.trim() == a.etag || t.trim() == "*")
+        });
+    let mut res = if current {
+        HttpResponse::build(StatusCode::NOT_MODIFIED)
+    } else {
+        HttpResponse::Ok()
+    };
+    res.insert_header((header::ETAG, a.etag.clone()))
+        .insert_header((header::CACHE_CONTROL, a.cache_control))
+        .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"));
+    if a.content_type.starts_with("text/html") {
+        res.insert_header((header::CONTENT_SECURITY_POLICY, CSP))
+            .insert_header((header::REFERRER_POLICY, "no-referrer"));
+    }
+    if current {
+        res.finish()
+    } else {
+        res.content_type(a.content_type).body(a.body)
+    }
+}
+
+pub fn register(cfg: &mut web::ServiceConfig) {
+    cfg.service(root)
+        .service(page)
+        .service(file)
+        .service(favicon);
+}
+
+/// `/` opens the console.
+#[route("/", method = "GET", method = "HEAD")]
+async fn root() -> HttpResponse {
+    HttpResponse::Found()
+        .insert_header((header::LOCATION, "/console"))
+        .finish()
+}
+
+#[route("/{page:(console|board|stats)/?}", method = "GET", method = "HEAD")]
+async fn page(req: HttpRequest, name: web::Path<String>) -> Result<HttpResponse, ApiError> {
+    let key = name.trim_end_matches('/');
+    pages()
+        .get(key)
+        .map(|a| serve(&req, a))
+        .ok_or_else(|| ApiError::not_found("page"))
+}
+
+#[route("/assets/{path:.*}", method = "GET", method = "HEAD")]
+async fn file(req: HttpRequest, path: web::Path<String>) -> Result<HttpResponse, ApiError> {
+    assets()
+        .get(path.as_str())
+        .map(|a| serve(&req, a))
+        .ok_or_else(|| ApiError::not_found(format!("asset `{path}`")))
+}
+
+#[route("/favicon.ico", method = "GET", method = "HEAD")]
+async fn favicon(req: HttpRequest) -> Result<HttpResponse, ApiError> {
+    assets()
+        .get("img/favicon.svg")
+        .map(|a| serve(&req, a))
+        .ok_or_else(|| ApiError::not_found("favicon"))
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, reason = "tests")]
+
+    use super::*;
+
+    #[test]
+    fn every_embedded_file_has_a_type_and_an_etag() {
+        for (path, a) in assets() {
+            assert!(!a.body.is_empty(), "{path} is empty");
+            assert!(a.etag.len() > 10);
+            if path.ends_with(".js") {
+                assert_eq!(a.content_type, "text/javascript; charset=utf-8");
+            }
+        }
+        assert_eq!(pages().len(), 3);
+    }
+
+    #[test]
+    fn pages_reference_only_embedded_assets() {
+        let known = assets();
+        for (name, body) in PAGES.iter().chain(ASSETS.iter()) {
+            let text = String::from_utf8_lossy(body);
+            if !(name.ends_with(".html") || name.ends_with(".js") || !name.contains('.')) {
+                continue;
+            }
+            for part in text.split("/assets/").skip(1) {
+                let path: String = part
+                    .chars()
+                    .take_while(|c| !matches!(c, '"' | '\'' | '`' | '?' | ')' | ' ' | '$'))
+                    .collect();
+                if path.is_empty() {
+                    continue;
+                }
+                assert!(
+                    known.contains_key(path.as_str()),
+                    "{name} links /assets/{path}"
+                );
+            }
+        }
+    }
+}

@@ -1,0 +1,246 @@
+// The ticket detail panel: overview (with location candidates to confirm and triage),
+// the guide's handling steps, the timeline, the nearest vehicles with dispatch and
+// override, review/approval/reply/visit/archive/supervise actions, and the group tab.
+// Actions go over the console socket as `command` frames when it is open, else over HTTP;
+// both run the same checks, and errors are shown as the engine words them.
+import { t, name } from './i18n.js';
+import { esc, duration, distance, time, CLOSED } from './format.js';
+import { GroupPanel } from './console-group.js';
+
+const TABS = ['overview', 'guide', 'timeline', 'dispatch', 'actions', 'group'];
+
+export class Detail {
+  constructor(root, ctx) {
+    this.root = root;
+    this.ctx = ctx; // { api, stream, state, catalog, map, toast }
+    this.id = null;
+    this.tab = 'overview';
+    this.events = [];
+    this.nearest = null;
+    this.group = new GroupPanel(ctx);
+    root.addEventListener('click', (ev) => this.click(ev));
+  }
+
+  ticket() { return this.id ? this.ctx.state.tickets.get(this.id) || this.closed : null; }
+
+  async show(id) {
+    this.id = id;
+    this.closed = null;
+    this.events = [];
+    this.nearest = null;
+    this.render();
+    await Promise.all([this.loadEvents(), this.tab === 'dispatch' ? this.loadNearest() : null]);
+  }
+
+  async loadEvents() {
+    const id = this.id;
+    try {
+      const events = await this.ctx.api.get(`/tickets/${id}/events`);
+      if (id === this.id) { this.events = events; this.render(); }
+    } catch (e) { this.ctx.toast(e.message, 'error'); }
+  }
+
+  async loadNearest() {
+    const tk = this.ticket();
+    const pos = tk?.location?.position;
+    if (!pos) { this.nearest = []; this.render(); return; }
+    const q = new URLSearchParams({ lat: pos.lat, lng: pos.lng, limit: '6', include_stale: 'true' });
+    if (tk.department) q.set('department', tk.department);
+    try {
+      const list = await this.ctx.api.get(`/dispatch/nearest?${q}`);
+      if (tk.id === this.id) { this.nearest = list; this.render(); }
+    } catch (e) { this.ctx.toast(e.message, 'error'); }
+  }
+
+  /** A frame about the shown ticket arrived: refresh what it touches. */
+  changed(frame) {
+    if (!this.id || (frame.ticket_id || frame.ticket?.id) !== this.id) return;
+    if (frame.ticket && CLOSED.has(frame.ticket.status)) this.closed = frame.ticket;
+    if (frame.event && !this.events.some((e) => e.event_id === frame.event.event_id)) this.events.push(frame.event);
+    this.group.frame(frame);
+    this.render();
+  }
+
+  async act(action, body, done) {
+    const tk = this.ticket();
+    if (!tk) return;
+    try {
+      let res;
+      if (this.ctx.stream.isOpen()) res = await this.ctx.stream.command(action, tk.id, body);
+      else res = await this.ctx.api.post(`/tickets/${tk.id}/${action.replace('.', '/')}`, body);
+      if (res?.id) this.ctx.state.upsertTicket(res);
+      this.ctx.toast(done || t('actions.done'), 'ok');
+      this.ctx.refresh();
+      await this.loadEvents();
+      if (this.tab === 'dispatch') await this.loadNearest();
+    } catch (e) {
+      this.ctx.toast(`${e.message}${e.code ? ` (${e.code})` : ''}`, 'error');
+    }
+  }
+
+  click(ev) {
+    const tab = ev.target.closest('[data-tab]');
+    if (tab) {
+      this.tab = tab.dataset.tab;
+      this.render();
+      if (this.tab === 'dispatch') this.loadNearest();
+      if (this.tab === 'group') this.group.load(this.ticket(), this.events).then(() => this.render());
+      return;
+    }
+    const b = ev.target.closest('[data-act]');
+    if (!b) return;
+    const val = (sel) => this.root.querySelector(sel)?.value?.trim() || '';
+    const lines = (sel) => val(sel).split('\n').map((s) => s.trim()).filter(Boolean);
+    const a = b.dataset.act;
+    const vid = b.dataset.vehicle;
+    switch (a) {
+      case 'dispatch': return this.act('dispatch', { vehicle_id: vid }, t('dispatch.sent', { v: vid }));
+      case 'assign': return this.act('dispatch', { vehicle_id: vid, assign: true });
+      case 'override': return this.act('dispatch', { vehicle_id: vid, override: true }, t('dispatch.sent', { v: vid }));
+      case 'dispatch-auto': return this.act('dispatch', {});
+      case 'dispatch-cancel': return this.act('dispatch.cancel', { reason: val('#cancel-reason') || t('dispatch.cancel') });
+      case 'confirm-retailer': return this.act('triage', { retailer_licence: b.dataset.licence });
+      case 'triage': return this.act('triage', {});
+      case 'review-pass': return this.act('review', { decision: 'pass', reasons: [] });
+      case 'review-return': return this.act('review', { decision: 'return', reasons: lines('#review-reasons') });
+      case 'approve': return this.act('approval', { decision: 'approve', reasons: [] });
+      case 'approval-return': return this.act('approval', { decision: 'return', return_to: 'reporting', reasons: lines('#review-reasons') });
+      case 'reply': return this.act('reply', { text: val('#reply-text') });
+      case 'visit': return this.act('return-visit', { satisfaction: b.dataset.sat, comment: val('#visit-comment') || undefined });
+      case 'archive': return this.act('archive', {});
+      case 'supervise': return this.act('supervise', { notice: val('#supervise-text') });
+      case 'reopen': return this.act('reopen', { reason: val('#reopen-reason') });
+      case 'focus': return this.ctx.map.focus(this.ticket()?.location?.position, 14);
+      default: return this.group.click(a, b, this.ticket()).then((changed) => changed && this.render());
+    }
+  }
+
+  render() {
+    const tk = this.ticket();
+    if (!tk) {
+      this.root.innerHTML = `<div class="detail-empty">${esc(t('detail.empty'))}</div>`;
+      return;
+    }
+    const left = this.ctx.state.remaining(tk);
+    const sla = left == null ? t('sla.none') : left < 0 ? t('sla.overdue', { t: duration(-left) }) : t('sla.remaining', { t: duration(left) });
+    const focused = document.activeElement && this.root.contains(document.activeElement) ? document.activeElement.id : null;
+    const kept = {};
+    for (const el of this.root.querySelectorAll('textarea[id], input[id]')) kept[el.id] = el.value;
+    this.root.innerHTML = `
+      <header class="detail-head grade-${esc(tk.urgency || '')}">
+        <div><span class="badge grade grade-${esc(tk.urgency || '')}">${esc(name('grade', tk.urgency) || '?')}</span>
+          <strong class="detail-number">${esc(tk.number)}</strong>
+          <button class="link" data-act="focus">${esc(t('detail.locate'))}</button></div>
+        <div class="detail-sub">${esc(tk.category_name || tk.category || '')} · ${esc(name('kind', tk.kind))} · ${esc(name('status', tk.status))} · ${esc(name('stage', tk.stage))}</div>
+        <div class="detail-sla ${left != null && left < 0 ? 'overdue' : ''}">${esc(sla)}</div>
+      </header>
+      <nav class="tabs">${TABS.map((x) => `<button data-tab="${x}" class="${x === this.tab ? 'active' : ''}">${esc(t(`detail.tab.${x}`))}</button>`).join('')}</nav>
+      <section class="tab-body">${this[`tab_${this.tab}`](tk)}</section>`;
+    for (const [id, v] of Object.entries(kept)) { const el = this.root.querySelector(`#${id}`); if (el) el.value = v; }
+    if (focused) this.root.querySelector(`#${focused}`)?.focus();
+  }
+
+  tab_overview(tk) {
+    const r = tk.reporter;
+    const reporter = r ? (r.anonymous ? t('detail.anonymous') : [r.name, r.phone].filter(Boolean).join(' · ')) : '—';
+    const v = tk.assignment?.vehicle_id && this.ctx.state.vehicles.get(tk.assignment.vehicle_id);
+    const cands = tk.retailer_candidates || [];
+    const sug = tk.triage?.suggestion;
+    return `<dl class="facts">
+      <dt>${esc(t('detail.description'))}</dt><dd>${esc(tk.description)}</dd>
+      <dt>${esc(t('detail.reporter'))}</dt><dd>${esc(reporter)}</dd>
+      <dt>${esc(t('detail.location'))}</dt><dd>${esc(tk.location?.address_text || '—')}${tk.location?.position ? ` <small>(${tk.location.position.lat.toFixed(4)}, ${tk.location.position.lng.toFixed(4)})</small>` : ''}</dd>
+      <dt>${esc(t('detail.retailer'))}</dt><dd>${esc(tk.location?.retailer_licence || '—')}</dd>
+      <dt>${esc(t('detail.received'))}</dt><dd>${esc(time(tk.received_at))}</dd>
+      <dt>${esc(t('detail.stage_due'))}</dt><dd>${esc(time(tk.sla_clock?.due_at || tk.deadlines?.stage_due_at))}</dd>
+      <dt>${esc(t('detail.assignment'))}</dt><dd>${esc([tk.assignment?.vehicle_id, tk.assignment?.team_id, ...(tk.assignment?.staff || [])].filter(Boolean).join(' · ') || '—')}</dd>
+      ${v ? `<dt>${esc(t('detail.distance'))}</dt><dd class="live-distance">${esc(distance(v.distance_to_site_m))}</dd>` : ''}
+      ${sug ? `<dt>${esc(t('detail.suggestion'))}</dt><dd>${esc(sug.category || '')} ${sug.confidence != null ? `(${Math.round(sug.confidence * 100)}%)` : ''} ${esc(sug.escalation || sug.escalated_by || '')}</dd>` : ''}
+      ${tk.possible_duplicate_of ? `<dt></dt><dd class="warn">${esc(t('detail.duplicate', { n: tk.possible_duplicate_of }))}</dd>` : ''}
+    </dl>
+    ${cands.length ? `<h4>${esc(t('detail.candidates'))}</h4><p class="hint">${esc(t('detail.candidates_hint'))}</p>
+      <ul class="candidates">${cands.map((c) => `<li><div><strong>${esc(c.name)}</strong><br><small>${esc(c.address)} · ${esc(c.licence)} · ${esc(c.score)}</small></div>
+        <button data-act="confirm-retailer" data-licence="${esc(c.licence)}">${esc(t('detail.confirm_retailer'))}</button></li>`).join('')}</ul>` : ''}
+    ${tk.status === 'received' ? `<div class="actions"><button class="primary" data-act="triage">${esc(t('detail.triage'))}</button></div>` : ''}`;
+  }
+
+  tab_guide(tk) {
+    const c = this.ctx.catalog.find((x) => x.code === tk.category);
+    if (!c) return `<p class="hint">${esc(t('common.none'))}</p>`;
+    const list = (items) => `<ol>${(items || []).map((s) => `<li>${esc(s)}</li>`).join('')}</ol>`;
+    return `<h4>${esc(t('guide.steps'))}</h4>${list(c.handling_steps)}
+      ${c.notice_wording ? `<h4>${esc(t('guide.notice'))}</h4><blockquote>${esc(c.notice_wording)}</blockquote>` : ''}
+      <h4>${esc(t('guide.sections'))}</h4><p>${(c.report_sections || []).map((x) => esc(name('section', x))).join('、') || '—'}</p>
+      <h4>${esc(t('guide.evidence'))}</h4><p>${(c.report_evidence || []).map((x) => esc(name('evidence', x))).join('、') || '—'}</p>
+      <h4>${esc(t('guide.legal'))}</h4>${list(c.legal_basis)}`;
+  }
+
+  tab_timeline() {
+    if (!this.events.length) return `<p class="hint">${esc(t('common.loading'))}</p>`;
+    return `<ol class="timeline">${[...this.events].reverse().map((e) => `<li class="ev ev-${esc(e.type.replace(/\./g, '-'))}">
+      <time>${esc(time(e.at))}</time><strong>${esc(name('event', e.type))}</strong>
+      <span class="by">${esc(e.by_subject || name('role', e.by_role))}</span>
+      <div class="ev-data">${esc(this.summary(e))}</div></li>`).join('')}</ol>`;
+  }
+
+  tab_dispatch(tk) {
+    const offer = this.events.filter((e) => e.type.startsWith('offer.')).at(-1);
+    const open = offer?.type === 'offer.sent' ? offer.data?.vehicle_id : null;
+    const head = `<div class="actions">
+      <button class="primary" data-act="dispatch-auto">${esc(t('dispatch.auto'))}</button>
+      ${tk.assignment?.vehicle_id || open ? `<input id="cancel-reason" placeholder="${esc(t('dispatch.cancel_reason'))}"><button data-act="dispatch-cancel">${esc(t('dispatch.cancel'))}</button>` : ''}
+    </div>${open ? `<p class="offer-open">${esc(t('dispatch.offer_open', { v: open }))}</p>` : ''}`;
+    if (!tk.location?.position) return `${head}<p class="hint">${esc(t('dispatch.no_position'))}</p>`;
+    if (this.nearest == null) return `${head}<p class="hint">${esc(t('common.loading'))}</p>`;
+    if (!this.nearest.length) return `${head}<p class="hint">${esc(t('dispatch.none'))}</p>`;
+    return `${head}<h4>${esc(t('dispatch.nearest'))}</h4><table class="nearest"><tbody>${this.nearest.map((v) => `<tr data-vehicle-row="${esc(v.vehicle_id)}">
+      <td><strong>${esc(v.vehicle_id)}</strong><br><small>${esc(v.team_id)} · ${esc(name('vehicle', v.status))}${v.stale ? ` · <span class="warn">${esc(t('dispatch.stale'))}</span>` : ''}</small></td>
+      <td class="num">${esc(distance(v.distance_m))}<br><small>${esc(t('dispatch.eta', { m: Math.max(1, Math.round(v.eta_s / 60)) }))}</small></td>
+      <td class="row-actions"><button class="primary" data-act="dispatch" data-vehicle="${esc(v.vehicle_id)}">${esc(t('dispatch.send'))}</button>
+        <button data-act="assign" data-vehicle="${esc(v.vehicle_id)}">${esc(t('dispatch.assign'))}</button>
+        <button data-act="override" data-vehicle="${esc(v.vehicle_id)}">${esc(t('dispatch.override'))}</button></td></tr>`).join('')}</tbody></table>`;
+  }
+
+  tab_actions(tk) {
+    const s = tk.status;
+    const role = this.ctx.role();
+    const parts = [];
+    if (s === 'in_approval' && role !== 'supervisor') {
+      parts.push(`<p class="hint">${esc(t('actions.needs_supervisor'))}</p>`);
+    } else if (s === 'in_review' || s === 'in_approval') {
+      parts.push(`<h4>${esc(t(s === 'in_review' ? 'actions.review' : 'actions.approval'))}</h4>
+        <textarea id="review-reasons" rows="3" placeholder="${esc(t('actions.reasons'))}"></textarea>
+        <div class="actions">${s === 'in_review'
+          ? `<button class="primary" data-act="review-pass">${esc(t('actions.pass'))}</button><button data-act="review-return">${esc(t('actions.return'))}</button>`
+          : `<button class="primary" data-act="approve">${esc(t('actions.approve'))}</button><button data-act="approval-return">${esc(t('actions.return'))}</button>`}</div>`);
+    }
+    if (s === 'replying') parts.push(`<h4>${esc(t('actions.reply'))}</h4><textarea id="reply-text" rows="4" placeholder="${esc(t('actions.reply_text'))}"></textarea><div class="actions"><button class="primary" data-act="reply">${esc(t('actions.reply'))}</button></div>`);
+    if (s === 'awaiting_visit') {
+      parts.push(`<h4>${esc(t('actions.visit'))}</h4><input id="visit-comment" placeholder="…"><div class="actions">${['satisfied', 'basically_satisfied', 'unsatisfied'].map((x) => `<button data-act="visit" data-sat="${x}">${esc(t(`visit.${x}`))}</button>`).join('')}</div>
+        <div class="actions"><button data-act="archive">${esc(t('actions.archive'))}</button></div>`);
+    }
+    if (role === 'supervisor') parts.push(`<h4>${esc(t('actions.supervise'))}</h4><textarea id="supervise-text" rows="2" placeholder="${esc(t('actions.supervise_text'))}"></textarea><div class="actions"><button data-act="supervise">${esc(t('actions.supervise'))}</button></div>`);
+    if (!parts.length) parts.push(`<p class="hint">${esc(t('actions.none'))}</p>`);
+    return parts.join('');
+  }
+
+  tab_group(tk) {
+    return this.group.render(tk, this.events);
+  }
+
+  /** One line about an event's data, codes turned into names. */
+  summary(e) {
+    const d = e.data || {};
+    const cat = (code) => { const c = this.ctx.catalog.find((x) => x.code === code); return c ? (document.documentElement.lang === 'en' ? c.name_en : c.name_zh) : code; };
+    const parts = [];
+    if (d.category) parts.push(cat(d.category));
+    if (d.urgency) parts.push(name('grade', d.urgency));
+    if (d.decision) parts.push(name('decision', d.decision));
+    if (d.satisfaction) parts.push(t(`visit.${d.satisfaction}`));
+    for (const k of ['vehicle_id', 'reason', 'text', 'notice', 'findings', 'note']) {
+      if (d[k] != null && typeof d[k] !== 'object') parts.push(String(d[k]));
+    }
+    if (Array.isArray(d.reasons) && d.reasons.length) parts.push(d.reasons.join('；'));
+    return parts.join(' · ');
+  }
+}

@@ -1,0 +1,179 @@
+// The dispatch console: sign-in, the live stream (or HTTP polling while the socket is
+// down), the map, the queue, the detail panel, and grade I alerts that stay on screen,
+// flashing, until someone acknowledges them.
+import { initI18n, t, onLangChange } from './i18n.js';
+import { Api, tokens, signIn } from './api.js';
+import { Stream } from './stream.js';
+import { MapView } from './map.js';
+import { ConsoleState, pollSnapshot } from './console-state.js';
+import { Queue } from './console-queue.js';
+import { Detail } from './console-detail.js';
+import { esc, clock } from './format.js';
+
+const POLL_MS = 4000;
+const ACK_KEY = 'hd.ackedAlerts';
+
+async function checkToken(token) {
+  const api = new Api(token);
+  try {
+    await api.get('/tickets?limit=1');
+  } catch (e) {
+    throw new Error(e.status === 403 ? t('auth.role') : e.status === 401 ? t('auth.bad') : e.message);
+  }
+}
+
+function toast(text, kind = 'ok') {
+  const box = document.getElementById('toasts');
+  const el = document.createElement('div');
+  el.className = `toast ${kind}`;
+  el.textContent = text;
+  box.appendChild(el);
+  setTimeout(() => el.remove(), kind === 'error' ? 8000 : 4000);
+}
+
+class Alerts {
+  constructor(root) {
+    this.root = root;
+    this.pending = [];
+    this.acked = new Set(JSON.parse(sessionStorage.getItem(ACK_KEY) || '[]'));
+    root.querySelector('[data-act="ack"]').addEventListener('click', () => this.ack());
+  }
+
+  /** One alert per ticket: a later reason (no vehicle left) joins the pending one. */
+  raise(reason, ticket) {
+    if (!ticket || this.acked.has(ticket.id)) return;
+    const pending = this.pending.find((a) => a.ticket.id === ticket.id);
+    if (pending) pending.reasons.add(reason);
+    else this.pending.push({ key: ticket.id, reasons: new Set([reason]), ticket });
+    this.render();
+  }
+
+  ack() {
+    const a = this.pending.shift();
+    if (a) {
+      this.acked.add(a.key);
+      sessionStorage.setItem(ACK_KEY, JSON.stringify([...this.acked].slice(-500)));
+      this.onAck?.(a.ticket.id);
+    }
+    this.render();
+  }
+
+  render() {
+    const a = this.pending[0];
+    document.body.classList.toggle('alerting', !!a);
+    this.root.hidden = !a;
+    if (!a) return;
+    const tk = a.ticket;
+    this.root.querySelector('.alert-body').innerHTML = `
+      ${[...a.reasons].map((r) => `<div class="alert-reason">${esc(t(r === 'no_vehicle' ? 'alert.no_vehicle' : 'alert.new_grade_i'))}</div>`).join('')}
+      <div class="alert-number" data-alert-ticket="${esc(tk.id)}">${esc(tk.number)}</div>
+      <div class="alert-cat">${esc(tk.category_name || tk.category || '')}</div>
+      <div class="alert-text">${esc(tk.location?.address_text || '')}</div>
+      <div class="alert-text">${esc((tk.description || '').slice(0, 120))}</div>
+      ${this.pending.length > 1 ? `<div class="alert-more">${esc(t('alert.pending', { n: this.pending.length }))}</div>` : ''}`;
+  }
+}
+
+async function main() {
+  initI18n(document.getElementById('lang'));
+  let token = tokens.staff();
+  if (token) {
+    try { await checkToken(token); } catch { token = null; tokens.clearStaff(); }
+  }
+  if (!token) {
+    token = await signIn(document.getElementById('signin'), checkToken);
+    tokens.setStaff(token);
+  }
+  document.getElementById('signout').addEventListener('click', () => { tokens.clearStaff(); location.reload(); });
+
+  const api = new Api(token);
+  const state = new ConsoleState();
+  const conn = document.getElementById('conn');
+  const setConn = (s) => { conn.dataset.state = s; conn.textContent = t(`conn.${s}`); };
+  let catalog = [];
+  try { catalog = (await api.get('/catalog')).categories; } catch (e) { toast(e.message, 'error'); }
+
+  let detail;
+  const map = new MapView(document.getElementById('map'), api, { retailers: true, onTicket: (id) => select(id) });
+  const queue = new Queue(document.getElementById('queue'), state, (id) => select(id));
+  queue.setCategories(catalog);
+  const alerts = new Alerts(document.getElementById('alert'));
+  alerts.onAck = (id) => select(id);
+
+  let polling = null;
+  const stream = new Stream('/ws/console', token, {
+    status: (s) => {
+      setConn(s === 'live' ? 'live' : polling ? 'polling' : s);
+      if (s === 'live') stopPolling(); else startPolling();
+    },
+    hello: (f) => { role = f.role; document.body.dataset.role = f.role; },
+    snapshot: (f) => state.replace(f),
+    frame: (f) => state.apply(f),
+  });
+  let role = null;
+  const ctx = { api, stream, state, catalog, map, toast, refresh: () => redraw(), role: () => role };
+  detail = new Detail(document.getElementById('detail'), ctx);
+  window.hd = { state, stream, map, api };
+
+  function select(id) {
+    queue.select(id);
+    const prev = detail.id;
+    detail.show(id);
+    if (prev) { const p = state.tickets.get(prev); if (p) map.setTicket(p, false); }
+    const tk = state.tickets.get(id);
+    if (tk) { map.setTicket(tk, true); map.focus(tk.location?.position, 12); }
+  }
+
+  function redraw() {
+    queue.render();
+    map.clearTickets();
+    for (const tk of state.tickets.values()) map.setTicket(tk, tk.id === detail.id);
+    map.clearVehicles();
+    for (const v of state.vehicles.values()) map.setVehicle(v);
+    detail.render();
+  }
+
+  state.on((c) => {
+    if (c.kind === 'replace') redraw();
+    else if (c.kind === 'vehicles') {
+      for (const m of c.moves) map.setVehicle(state.vehicles.get(m.vehicle_id) || m);
+      // The shown ticket's live distance follows its vehicle.
+      const assigned = detail.ticket()?.assignment?.vehicle_id;
+      if (detail.tab === 'overview' && c.moves.some((m) => m.vehicle_id === assigned)) detail.render();
+    }
+    else if (c.kind === 'ticket') {
+      const tk = state.tickets.get(c.id);
+      if (tk) map.setTicket(tk, tk.id === detail.id); else map.removeTicket(c.id);
+      queue.render();
+      detail.changed(c.frame);
+    } else if (c.kind === 'alert') alerts.raise(c.reason, c.ticket);
+    else if (c.kind === 'notice') toast(t('alert.overdue', { n: c.ticket?.number || '' }), 'warn');
+  });
+
+  async function pollOnce() {
+    try {
+      state.replace(await pollSnapshot(api), { fromPoll: true });
+      if (!stream.isOpen()) setConn('polling');
+    } catch (e) {
+      if (!stream.isOpen()) setConn('offline');
+      if (e.status === 401) { tokens.clearStaff(); location.reload(); }
+    }
+  }
+  function startPolling() {
+    if (polling) return;
+    polling = setInterval(pollOnce, POLL_MS);
+    pollOnce();
+  }
+  function stopPolling() {
+    clearInterval(polling);
+    polling = null;
+  }
+
+  try { await map.loadArea(7); } catch (e) { toast(e.message, 'error'); }
+  stream.connect();
+  onLangChange(() => { queue.fillSelects(); redraw(); setConn(conn.dataset.state); alerts.render(); });
+  setInterval(() => { queue.tick(); document.getElementById('clock').textContent = clock(); }, 1000);
+  document.getElementById('clock').textContent = clock();
+}
+
+main();

@@ -1,0 +1,54 @@
+// Small formatting helpers shared by the pages: durations, distances, times, HTML escaping.
+import { t, lang } from './i18n.js';
+
+/** Escapes text for HTML. Every value from the engine goes through this. */
+export function esc(v) {
+  return String(v ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }[c]));
+}
+
+/** `1:05:09` style, or `2天3小时` for long spans. */
+export function duration(seconds) {
+  const s = Math.max(0, Math.round(Math.abs(seconds)));
+  const d = Math.floor(s / 86400);
+  const h = Math.floor((s % 86400) / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  const sec = s % 60;
+  if (d > 0) return lang() === 'en' ? `${d}d ${h}h` : `${d}天${h}小时`;
+  const pad = (n) => String(n).padStart(2, '0');
+  return h > 0 ? `${h}:${pad(m)}:${pad(sec)}` : `${pad(m)}:${pad(sec)}`;
+}
+
+/** Minutes or hours, for limits and elapsed times on the board. */
+export function shortDuration(seconds) {
+  const m = Math.round(seconds / 60);
+  if (m < 120) return `${m}${lang() === 'en' ? ' min' : '分钟'}`;
+  const h = seconds / 3600;
+  return `${h.toFixed(h < 10 ? 1 : 0)}${lang() === 'en' ? ' h' : '小时'}`;
+}
+
+export function distance(m) {
+  if (m == null || !isFinite(m)) return '—';
+  return m >= 1000 ? `${(m / 1000).toFixed(m >= 10000 ? 0 : 1)} ${t('unit.km')}` : `${Math.round(m)} ${t('unit.m')}`;
+}
+
+export function time(iso) {
+  if (!iso) return '—';
+  const d = new Date(iso);
+  return d.toLocaleString(lang() === 'en' ? 'en-GB' : 'zh-CN', { timeZone: 'Asia/Shanghai', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit' });
+}
+
+export function clock(d = new Date()) {
+  return d.toLocaleString(lang() === 'en' ? 'en-GB' : 'zh-CN', { timeZone: 'Asia/Shanghai', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit' });
+}
+
+export function percent(x) {
+  return x == null ? '—' : `${(x * 100).toFixed(1)}%`;
+}
+
+/** Builds an element from an HTML string (escaped by the caller). */
+export function html(strings, ...values) {
+  return strings.reduce((out, s, i) => out + s + (i < values.length ? values[i] : ''), '');
+}
+
+export const GRADE_ORDER = { I: 0, II: 1, III: 2, IV: 3 };
+export const CLOSED = new Set(['archived', 'transferred', 'merged']);

@@ -1,0 +1,148 @@
+// Harness of the browser tests: the real engine binary on port 0 with a temp store, an HTTP
+// client, vehicle clients on `/ws/vehicle` (npm `ws`), and headless Debian chromium driven
+// by playwright-core with a fresh profile.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, existsSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import WebSocket from 'ws';
+import { chromium } from 'playwright-core';
+
+export const ADMIN = 'browser-test-admin-token';
+
+/** Starts `hotline-dispatch serve`; resolves once it logged its address. */
+export async function startEngine(bin) {
+  if (!bin || !existsSync(bin)) throw new Error(`engine binary not found: ${bin} (build it: cargo build)`);
+  const dir = mkdtempSync(join(tmpdir(), 'hd-browser-'));
+  const env = { ...process.env };
+  delete env.RUST_LOG;
+  const child = spawn(bin, ['serve'], {
+    env: {
+      ...env,
+      APP__SERVER__HOST: '127.0.0.1',
+      APP__SERVER__PORT: '0',
+      APP__STORE__PATH: join(dir, 'store'),
+      APP__STORE__CACHE_CAPACITY_MB: '32',
+      APP__AUTH__BOOTSTRAP_ADMIN_TOKEN: ADMIN,
+      APP__LOG__FORMAT: 'json',
+      APP__LOG__LEVEL: 'info',
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const log = [];
+  const base = await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`engine did not start:\n${log.join('\n')}`)), 60000);
+    createInterface({ input: child.stderr }).on('line', (line) => {
+      log.push(line);
+      try {
+        const rec = JSON.parse(line);
+        const addr = rec.fields?.addr || rec.addr;
+        if (addr && /listening/.test(rec.fields?.message || rec.message || '')) { clearTimeout(timer); resolve(`http://${addr}`); }
+      } catch { /* not JSON */ }
+    });
+    createInterface({ input: child.stdout }).on('line', (line) => log.push(line));
+    child.on('exit', (code) => { clearTimeout(timer); reject(new Error(`engine exited (${code}):\n${log.join('\n')}`)); });
+  });
+  return {
+    base,
+    log,
+    async stop() {
+      child.kill('SIGTERM');
+      await new Promise((r) => { if (child.exitCode !== null) r(); else child.on('exit', r); });
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** JSON over HTTP with a bearer token; throws on an unexpected status. */
+export function http(base) {
+  const call = async (method, path, token, body, expect) => {
+    const res = await fetch(`${base}/api/v1${path}`, {
+      method,
+      headers: { Authorization: `Bearer ${token}`, ...(body ? { 'Content-Type': 'application/json' } : {}) },
+      body: body ? JSON.stringify(body) : undefined,
+    });
+    const text = await res.text();
+    const json = text ? JSON.parse(text) : null;
+    if (expect ? !expect.includes(res.status) : !res.ok) throw new Error(`${method} ${path}: ${res.status} ${text}`);
+    return json;
+  };
+  return {
+    get: (path, token) => call('GET', path, token),
+    post: (path, token, body = {}, expect) => call('POST', path, token, body, expect),
+    async token(role, subject) {
+      return (await call('POST', '/tokens', ADMIN, { role, subject })).token;
+    },
+  };
+}
+
+/** A vehicle app on `/ws/vehicle`: sends fixes and answers, records every frame it gets. */
+export class VehicleClient {
+  constructor(base, token) {
+    this.frames = [];
+    this.waiters = [];
+    this.ws = new WebSocket(`${base.replace('http', 'ws')}/ws/vehicle?token=${encodeURIComponent(token)}`);
+    this.ws.on('message', (data) => {
+      const f = JSON.parse(String(data));
+      this.frames.push(f);
+      this.waiters = this.waiters.filter((w) => !(w.pred(f) && (w.resolve(f), true)));
+    });
+    this.open = new Promise((resolve, reject) => { this.ws.once('open', resolve); this.ws.once('error', reject); });
+  }
+
+  send(frame) { this.ws.send(JSON.stringify(frame)); }
+  position(lat, lng) { this.send({ type: 'position', lat, lng, speed_kmh: 40, heading: 90 }); }
+
+  /** The first frame (seen or to come) that matches. */
+  next(pred, what, ms = 30000) {
+    const seen = this.frames.find(pred);
+    if (seen) return Promise.resolve(seen);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`vehicle never got ${what}; got ${JSON.stringify(this.frames.map((f) => f.type))}`)), ms);
+      this.waiters.push({ pred, resolve: (f) => { clearTimeout(timer); resolve(f); } });
+    });
+  }
+
+  close() { this.ws.close(); }
+}
+
+export const CHROMIUM_FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+  '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+
+/** Headless chromium with a fresh profile directory. */
+export async function launchBrowser(executablePath) {
+  if (!existsSync(executablePath)) throw new Error(`chromium not found at ${executablePath} (apt-get install chromium)`);
+  const profile = mkdtempSync(join(tmpdir(), 'hd-chromium-'));
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath,
+    headless: true,
+    args: CHROMIUM_FLAGS,
+    viewport: { width: 1600, height: 900 },
+    locale: 'zh-CN',
+    timezoneId: 'Asia/Shanghai',
+  });
+  return {
+    context,
+    async close() {
+      await context.close();
+      rmSync(profile, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Polls `f` until it returns a truthy value. */
+export async function until(f, what, ms = 30000) {
+  const end = Date.now() + ms;
+  let last;
+  while (Date.now() < end) {
+    try { last = await f(); if (last) return last; } catch (e) { last = e; }
+    await new Promise((r) => setTimeout(r, 150));
+  }
+  throw new Error(`timed out waiting for ${what} (last: ${last})`);
+}
+
+export function artifacts(dir) {
+  mkdirSync(dir, { recursive: true });
+  return dir;
+}

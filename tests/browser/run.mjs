@@ -1,0 +1,226 @@
+// Browser tests of the pages against the real engine: the console loads and goes live; a
+// vehicle moved over `/ws/vehicle` moves on the map; a new grade I ticket appears and raises
+// an alert that stays until acknowledged; dispatching from the page sends an offer the test
+// vehicle receives; after a dropped socket the console resumes with `since` and matches the
+// engine; the board updates and holds none of the tickets' canary personal data; the stats
+// page draws its charts; the language switch works and persists. Screenshots go to
+// $ARTIFACTS (target/browser-artifacts). Prints `N passed, N failed`; exits 1 on a failure.
+import { join } from 'node:path';
+import { writeFileSync } from 'node:fs';
+import { startEngine, http, VehicleClient, launchBrowser, until, artifacts, ADMIN } from './lib.mjs';
+
+const BIN = process.env.ENGINE_BIN || 'target/debug/hotline-dispatch';
+const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
+const OUT = artifacts(process.env.ARTIFACTS || 'target/browser-artifacts');
+const CANARY = { name: 'CANARY-NAME-王五', phone: '13912345678', address: 'CANARY-ADDR-梅川镇正街99号' };
+
+const results = [];
+async function check(name, f) {
+  try {
+    await f();
+    results.push([name, null]);
+    console.log(`ok - ${name}`);
+  } catch (e) {
+    results.push([name, e]);
+    console.log(`not ok - ${name}\n  ${String(e.stack || e).split('\n').join('\n  ')}`);
+  }
+}
+function assert(cond, msg) { if (!cond) throw new Error(msg); }
+
+const engine = await startEngine(BIN);
+const api = http(engine.base);
+let browser;
+try {
+  // The fleet: one enforcement squad with two vehicles, a marketing account manager.
+  await api.post('/teams', ADMIN, { id: 'T-1', name: '执法一中队', department: 'enforcement' });
+  for (const [id, name, role, dept, badge] of [['S-1', '市管员甲', 'inspector', 'enforcement', 'ZM-0101'], ['S-2', '市管员乙', 'inspector', 'enforcement', 'ZM-0102'], ['S-3', '客户经理甲', 'account_manager', 'marketing', 'YX-0301']]) {
+    await api.post('/staff', ADMIN, { id, name, role, department: dept, team_id: dept === 'enforcement' ? 'T-1' : undefined, badge });
+  }
+  await api.post('/vehicles', ADMIN, { id: 'V-1', plate: '鄂J·A0001', team_id: 'T-1', department: 'enforcement', crew: ['S-1'] });
+  await api.post('/vehicles', ADMIN, { id: 'V-2', plate: '鄂J·A0002', team_id: 'T-1', department: 'enforcement', crew: ['S-2'] });
+  const dispatcher = await api.token('dispatcher', null);
+  const boardToken = await api.token('board', null);
+  const v1 = new VehicleClient(engine.base, await api.token('field', 'vehicle:V-1'));
+  const v2Token = await api.token('field', 'vehicle:V-2');
+  const v2 = new VehicleClient(engine.base, v2Token);
+  await Promise.all([v1.open, v2.open]);
+  for (const v of [v1, v2]) v.send({ type: 'status', status: 'available' });
+  v1.position(29.95, 115.45); // west of the county
+  v2.position(30.03, 115.60); // near 梅川镇
+  const intake = (ext, extra) => api.post('/tickets', dispatcher, {
+    source: '12313', external_id: ext, kind: 'report', description: `${CANARY.name}（电话${CANARY.phone}）反映：梅川镇一烟酒店疑似销售假冒卷烟`,
+    reporter: { name: CANARY.name, phone: CANARY.phone, anonymous: false }, address_text: CANARY.address, ...extra,
+  });
+  const first = await intake('b-1', { category: 'counterfeit', urgency: 'III', location: { lat: 30.021, lng: 115.586 } });
+
+  browser = await launchBrowser(CHROMIUM);
+  const errors = [];
+  const page = await browser.context.newPage();
+  page.on('pageerror', (e) => errors.push(String(e)));
+
+  await check('the console signs in, goes live and draws the map and queue', async () => {
+    await page.goto(`${engine.base}/console`);
+    await page.fill('#signin input', dispatcher);
+    await page.click('#signin button[type=submit]');
+    await page.waitForSelector('#conn[data-state="live"]', { timeout: 30000 });
+    await page.waitForSelector(`.queue-item[data-number="${first.number}"]`);
+    assert(await page.locator('.town-label').count() === 12, 'twelve town labels');
+    assert(await page.locator('.leaflet-overlay-pane path').count() > 100, 'the H3 grid is drawn');
+    assert((await page.textContent('.queue-list')).includes('假冒'), 'category names in Chinese');
+    await page.waitForSelector('[data-vehicle-id="V-2"]');
+    assert(/剩余/.test(await page.textContent(`.queue-item[data-number="${first.number}"] .qi-sla`)), 'a live countdown');
+  });
+
+  await check('retailers appear on the map once zoomed in', async () => {
+    const csv = 'licence,name,owner,address,town,lat,lng,market_inspector,account_manager\n'
+      + '421182501001,梅川正街烟酒店,业主甲,梅川镇正街1号,梅川镇,30.0205,115.5852,,\n'
+      + '421182501002,梅川新街副食店,业主乙,梅川镇新街2号,梅川镇,30.0190,115.5870,,\n';
+    const res = await fetch(`${engine.base}/api/v1/retailers/import`, { method: 'POST', headers: { Authorization: `Bearer ${ADMIN}`, 'Content-Type': 'text/csv' }, body: csv });
+    assert(res.ok, `import: ${res.status}`);
+    assert(await page.locator('path.retailer').count() === 0, 'no retailers at county zoom');
+    await page.evaluate(() => window.hd.map.map.setView([30.02, 115.586], 16));
+    await until(async () => {
+      const n = await page.locator('path.retailer').count();
+      if (n !== 2) throw new Error(`${n} drawn at zoom ${await page.evaluate(() => window.hd.map.map.getZoom())}`);
+      return true;
+    }, 'two retailers drawn');
+    await page.evaluate(() => window.hd.map.map.setView([30.02, 115.6], 10));
+    await until(async () => (await page.locator('path.retailer').count()) === 0, 'retailers hidden again');
+  });
+
+  await check('a vehicle moved over its socket moves on the map', async () => {
+    const marker = page.locator('[data-vehicle-id="V-1"]');
+    await marker.waitFor();
+    const before = await marker.boundingBox();
+    v1.position(29.95, 115.50); // about 5 km east
+    const after = await until(async () => { const b = await marker.boundingBox(); return b && b.x > before.x + 5 ? b : null; }, 'V-1 to move east');
+    assert(Math.abs(after.y - before.y) < 5, 'east, not north or south');
+  });
+
+  let alarm;
+  await check('a new grade I ticket appears in the queue and raises an alert until acknowledged', async () => {
+    alarm = await intake('b-2', { category: 'unlicensed_transport', urgency: 'I', location: { lat: 29.96, lng: 115.46 } });
+    await page.waitForSelector(`#alert:not([hidden]) [data-alert-ticket="${alarm.id}"]`, { timeout: 30000 });
+    await page.waitForSelector(`.queue-item.grade-I[data-number="${alarm.number}"]`);
+    assert(await page.evaluate(() => document.body.classList.contains('alerting')), 'the page flashes');
+    await page.screenshot({ path: join(OUT, 'console-alert.png') });
+    await page.click('#alert [data-act="ack"]');
+    await page.waitForSelector('#alert', { state: 'hidden' });
+    // The fast track offers it to each vehicle in turn; both decline, so both stay free.
+    await Promise.all([v1, v2].map(async (v) => {
+      const offer = await v.next((f) => f.type === 'offer' && f.ticket.id === alarm.id, 'the grade I offer');
+      v.send({ type: 'offer.decline', offer_id: offer.offer_id, reason: '测试' });
+    }));
+  });
+
+  await check('triage and dispatch from the page send an offer the vehicle receives', async () => {
+    await page.click(`.queue-item[data-number="${first.number}"]`);
+    await page.waitForSelector('.detail-number');
+    await page.click('[data-act="triage"]');
+    await until(async () => (await api.get(`/tickets/${first.id}`, dispatcher)).status === 'triaged', 'triaged');
+    await page.click('[data-tab="dispatch"]');
+    const row = page.locator('[data-vehicle-row="V-2"]');
+    await row.waitFor({ timeout: 30000 });
+    await row.locator('[data-act="dispatch"]').click();
+    const offer = await v2.next((f) => f.type === 'offer' && f.ticket.id === first.id, 'the offer for the dispatched ticket');
+    assert(offer.ticket.number === first.number, 'offer names the ticket');
+    assert(!JSON.stringify(offer).includes(CANARY.name) && !JSON.stringify(offer).includes(CANARY.phone), 'no reporter identity in the offer');
+    v2.send({ type: 'offer.accept', offer_id: offer.offer_id });
+    await page.waitForSelector(`[data-line-ticket="${first.id}"]`, { timeout: 30000 });
+    await page.screenshot({ path: join(OUT, 'console.png') });
+  });
+
+  await check('the review is passed from the page once the crew has reported', async () => {
+    v2.send({ type: 'arrived' });
+    await until(async () => (await api.get(`/tickets/${first.id}`, dispatcher)).status === 'on_site', 'on site');
+    const guide = await api.get('/catalog/counterfeit', dispatcher);
+    const evidence = guide.report_evidence.map((kind) => ({ kind, reference: `att-${kind}` }));
+    await api.post(`/tickets/${first.id}/onsite-record`, v2Token, { findings: '查见疑似假烟 3 条', actions: '先行登记保存', evidence });
+    const sections = Object.fromEntries(guide.report_sections.map((k) => [k, '已写明']));
+    await api.post(`/tickets/${first.id}/report`, v2Token, { sections, evidence });
+    await page.click(`.queue-item[data-number="${first.number}"]`);
+    await page.click('[data-tab="actions"]');
+    await page.click('[data-act="review-pass"]', { timeout: 30000 });
+    await until(async () => (await api.get(`/tickets/${first.id}`, dispatcher)).status === 'in_approval', 'in approval');
+    await page.waitForSelector('text=审批须由督办员', { timeout: 30000 });
+    await page.click('[data-tab="timeline"]');
+    await page.waitForSelector('.timeline .ev-ticket-reviewed', { timeout: 30000 });
+    await page.screenshot({ path: join(OUT, 'console-timeline.png') });
+  });
+
+  await check('after a dropped socket the console resumes with since and shows what it missed', async () => {
+    await page.evaluate(() => window.hd.stream.drop());
+    const missed = await intake('b-3', { category: 'counterfeit', urgency: 'II', location: { lat: 30.1, lng: 115.7 } });
+    await page.waitForSelector('#conn[data-state="live"]', { timeout: 30000 });
+    await page.waitForSelector(`.queue-item[data-number="${missed.number}"]`, { timeout: 30000 });
+    const open = (await api.get('/tickets?limit=500', dispatcher)).items.filter((x) => !['archived', 'transferred', 'merged'].includes(x.status));
+    const shown = await page.$$eval('.queue-item', (els) => els.map((e) => e.dataset.number).sort());
+    assert(JSON.stringify(shown) === JSON.stringify(open.map((x) => x.number).sort()), `queue ${shown} = engine ${open.map((x) => x.number)}`);
+  });
+
+  await check('the board updates live and holds no canary personal data', async () => {
+    const board = await browser.context.newPage();
+    board.on('pageerror', (e) => errors.push(String(e)));
+    await board.setViewportSize({ width: 1920, height: 1080 });
+    await board.goto(`${engine.base}/board?token=${encodeURIComponent(boardToken)}`);
+    await board.waitForSelector(`[data-board-ticket="${first.number}"]`, { timeout: 30000 });
+    const later = await intake('b-4', { category: 'counterfeit', urgency: 'III', location: { lat: 29.87, lng: 115.5 } });
+    await api.post(`/tickets/${later.id}/triage`, dispatcher, {});
+    await board.waitForSelector(`[data-board-ticket="${later.number}"]`, { timeout: 30000 });
+    v2.position(30.025, 115.59); // V-2 drives towards the site: the board's distance follows
+    await until(async () => /公里|米/.test(await board.textContent(`[data-board-ticket="${first.number}"] .dist`)), 'the distance to the site');
+    await board.waitForTimeout(500);
+    await board.screenshot({ path: join(OUT, 'board.png') });
+    const text = await board.evaluate(() => document.body.innerText);
+    const markup = await board.content();
+    for (const [k, v] of Object.entries(CANARY)) {
+      assert(!text.includes(v) && !markup.includes(v), `board shows the reporter's ${k}`);
+    }
+    assert(!markup.includes(alarm.number), 'grade I tickets stay off the board until closed');
+    assert(text.includes(first.number), 'positive control: the ticket number is on the board');
+    await board.close();
+  });
+
+  await check('the stats page draws its charts', async () => {
+    const stats = await browser.context.newPage();
+    stats.on('pageerror', (e) => errors.push(String(e)));
+    await stats.setViewportSize({ width: 1600, height: 1300 });
+    await stats.goto(`${engine.base}/stats`);
+    await stats.fill('#signin input', dispatcher);
+    await stats.click('#signin button[type=submit]');
+    await stats.waitForSelector('body[data-loaded="true"]', { timeout: 30000 });
+    for (const id of ['chart-pareto', 'chart-trend', 'chart-handling', 'chart-rates']) {
+      assert(await stats.locator(`#${id} svg .bar`).count() > 0, `${id} has bars`);
+    }
+    assert(await stats.locator('#chart-pareto polyline.cum').count() === 1, 'the cumulative line');
+    await stats.screenshot({ path: join(OUT, 'stats.png'), fullPage: true });
+    await stats.close();
+  });
+
+  await check('the English switch translates the page and persists', async () => {
+    await page.click('#lang');
+    await until(async () => (await page.textContent('#queue h2')) === 'Ticket queue', 'English');
+    await page.reload();
+    await page.waitForSelector('#conn[data-state="live"]');
+    assert((await page.textContent('#queue h2')) === 'Ticket queue', 'still English after a reload');
+    await page.screenshot({ path: join(OUT, 'console-en.png') });
+    await page.click('#lang');
+  });
+
+  await check('no script error on any page', async () => {
+    assert(errors.length === 0, errors.join('\n'));
+  });
+  v1.close();
+  v2.close();
+} catch (e) {
+  results.push(['harness', e]);
+  console.log(`not ok - harness\n  ${e.stack || e}`);
+} finally {
+  await browser?.close();
+  writeFileSync(join(OUT, 'engine.log'), engine.log.join('\n'));
+  await engine.stop();
+}
+
+const failed = results.filter(([, e]) => e).length;
+console.log(`${results.length - failed} passed, ${failed} failed`);
+process.exit(failed ? 1 : 0);
