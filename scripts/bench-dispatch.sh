@@ -43,13 +43,15 @@
 #   CARGO_TARGET_DIR      honoured, as cargo does
 # Needs: cargo, curl, jq, awk, redis-server, redis-cli, redis-benchmark (Debian's
 # redis-server and redis-tools). Exits 1 with a message when one is missing; installs
-# nothing. Each socket holds a file descriptor in the engine and in a load process: the
+# nothing (its start-up and clean-up are shared with the other benchmarks: scripts/lib.sh).
+# Each socket holds a file descriptor in the engine and in a load process: the
 # soft `ulimit -n` is raised to the hard one here, and the script refuses to start when
 # that is too low for BENCH_VEHICLES.
 set -euo pipefail
 
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
+SCRIPT_NAME=bench-dispatch
+# shellcheck source=scripts/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 VEHICLES="${BENCH_VEHICLES:-10000}"
 PROCS="${BENCH_PROCS:-2}"
 TARGET_SINGLE="${BENCH_TARGET_SINGLE:-50000}"
@@ -62,52 +64,11 @@ ARBITERS="${BENCH_ARBITERS:-1}"
 TICKET_ARBITERS=2
 REDIS_N="${BENCH_REDIS_N:-200000}"
 NEAREST_Q="${BENCH_NEAREST_QUERIES:-5000}"
-READY_TIMEOUT="${BENCH_READY_TIMEOUT:-60}"
 ADDRESSES="127.0.0.1,127.0.0.2,127.0.0.3,127.0.0.4,127.0.0.5,127.0.0.6,127.0.0.7,127.0.0.8"
 
-ENGINE_PID=""
-REDIS_PID=""
 TOP_PID=""
 LT_PIDS=()
-TMP=""
 
-log() { printf 'bench-dispatch: %s\n' "$*" >&2; }
-die() { log "error: $*"; exit 1; }
-
-# Stops a process we started: SIGTERM, up to 10 s for a clean exit, then SIGKILL.
-stop_pid() {
-    local pid="$1"
-    [[ -n "$pid" ]] || return 0
-    kill -0 "$pid" 2>/dev/null || return 0
-    kill -TERM "$pid" 2>/dev/null || true
-    for _ in $(seq 1 100); do
-        kill -0 "$pid" 2>/dev/null || break
-        sleep 0.1
-    done
-    if kill -0 "$pid" 2>/dev/null; then
-        log "pid $pid ignored SIGTERM for 10 s; killing it"
-        kill -KILL "$pid" 2>/dev/null || true
-    fi
-    wait "$pid" 2>/dev/null || true
-}
-
-cleanup() {
-    local rc=$?
-    trap - EXIT INT TERM
-    for pid in "${LT_PIDS[@]}"; do stop_pid "$pid"; done
-    stop_pid "$TOP_PID"
-    stop_pid "$ENGINE_PID"
-    stop_pid "$REDIS_PID"
-    if [[ -n "$TMP" && -d "$TMP" ]]; then
-        if [[ "${BENCH_KEEP:-0}" == 1 ]]; then log "kept $TMP"; else rm -rf "$TMP"; fi
-    fi
-    exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-need() { command -v "$1" >/dev/null 2>&1 || die "$1 not found: $2"; }
 need cargo "install the Rust toolchain"
 need curl "install Debian's curl"
 need jq "install Debian's jq"
@@ -127,59 +88,17 @@ ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 (($(ulimit -n) >= VEHICLES + 1000)) ||
     die "ulimit -n is $(ulimit -n): the engine needs one descriptor per socket ($VEHICLES) and some; lower BENCH_VEHICLES"
 
-# A TCP port on 127.0.0.1 that nothing listens on, below the ephemeral range (32768+).
-TAKEN_PORTS=" "
-free_port() {
-    local port
-    for _ in $(seq 1 200); do
-        port=$((20000 + RANDOM % 12000))
-        [[ "$TAKEN_PORTS" == *" $port "* ]] && continue
-        if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
-            TAKEN_PORTS+="$port "
-            echo "$port"
-            return 0
-        fi
-    done
-    die "no free port found on 127.0.0.1"
-}
-
-TMP="$(mktemp -d -t bench-dispatch.XXXXXX)"
-mkdir -p "$TMP/store" "$TMP/barrier"
+lib_init
+# The load processes and the top sampler are stopped with the rest on exit.
+stop_extra() { for pid in "${LT_PIDS[@]}" "$TOP_PID"; do stop_pid "$pid"; done; }
+trap 'rc=$?; stop_extra; (exit $rc); lib_cleanup' EXIT
+mkdir -p "$TMP/barrier"
 
 cd "$ROOT"
-if [[ "${BENCH_SKIP_BUILD:-0}" != 1 ]]; then
-    log "building (release)"
-    cargo build --release -p hotline-dispatch -p loadtest
-fi
-ENGINE_BIN="$TARGET_DIR/release/hotline-dispatch"
-LOADTEST_BIN="$TARGET_DIR/release/loadtest"
-[[ -x "$ENGINE_BIN" ]] || die "$ENGINE_BIN missing: build it first"
-[[ -x "$LOADTEST_BIN" ]] || die "$LOADTEST_BIN missing: build it first"
+build_release
 
 # ---- the engine and redis ---------------------------------------------------------------
-PORT="$(free_port)"
-BASE="http://127.0.0.1:$PORT"
-ADMIN_TOKEN="$(od -An -N24 -tx1 /dev/urandom | tr -d ' \n')"
-log "starting the engine on $BASE (store $TMP/store, $ARBITERS vehicle arbiter(s))"
-APP__SERVER__HOST=127.0.0.1 \
-APP__SERVER__PORT="$PORT" \
-APP__STORE__PATH="$TMP/store" \
-APP__AUTH__BOOTSTRAP_ADMIN_TOKEN="$ADMIN_TOKEN" \
-APP__LOG__LEVEL=warn \
-APP__TICKETS__ARBITERS="$TICKET_ARBITERS" \
-APP__DISPATCH__ARBITERS="$ARBITERS" \
-    "$ENGINE_BIN" serve >"$TMP/engine.log" 2>&1 &
-ENGINE_PID=$!
-deadline=$((SECONDS + READY_TIMEOUT))
-until [[ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "$BASE/readyz" || true)" == 200 ]]; do
-    if ! kill -0 "$ENGINE_PID" 2>/dev/null; then
-        tail -n 30 "$TMP/engine.log" >&2 || true
-        ENGINE_PID=""
-        die "the engine exited before it was ready (log above)"
-    fi
-    ((SECONDS < deadline)) || die "GET $BASE/readyz did not answer 200 within ${READY_TIMEOUT}s"
-    sleep 0.2
-done
+start_engine APP__TICKETS__ARBITERS="$TICKET_ARBITERS" APP__DISPATCH__ARBITERS="$ARBITERS"
 
 # Names of the engine's threads (Linux keeps 15 characters: all actix threads read
 # "actix-rt|system"), inferred from their start order: the ticket arbiters, the vehicle
@@ -201,18 +120,7 @@ for tid in $(printf '%s\n' "/proc/$ENGINE_PID/task"/* | sed 's|.*/||' | sort -n)
 done
 thread_role() { local tid="${1##*[}"; tid="${tid%]}"; echo "${ROLE[$tid]:-$1} [$tid]"; }
 
-RPORT="$(free_port)"
-log "starting redis-server on 127.0.0.1:$RPORT (no persistence)"
-redis-server --bind 127.0.0.1 --port "$RPORT" --save '' --appendonly no \
-    --dir "$TMP" --daemonize no --logfile "$TMP/redis.log" &
-REDIS_PID=$!
-deadline=$((SECONDS + 20))
-until [[ "$(redis-cli -h 127.0.0.1 -p "$RPORT" ping 2>/dev/null || true)" == PONG ]]; do
-    kill -0 "$REDIS_PID" 2>/dev/null || { REDIS_PID=""; die "redis-server exited (see $TMP/redis.log)"; }
-    ((SECONDS < deadline)) || die "redis-server did not answer PING within 20 s"
-    sleep 0.1
-done
-REDIS_VERSION="$(redis-server --version | awk '{print $3}' | tr -d 'v=')"
+start_redis
 
 # ---- (a) and (b): ingest over vehicle sockets --------------------------------------------
 RATE_SINGLE="$(awk -v t="$TARGET_SINGLE" -v n="$VEHICLES" 'BEGIN { printf "%.4g", t / n }')"

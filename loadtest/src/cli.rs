@@ -1,23 +1,35 @@
-//! Command-line interface of the load generator: one subcommand per scenario. `intake`,
-//! `ingest` and `nearest` measure; the others are listed so that `--help` shows the plan,
-//! and they refuse to run (exit code 2) rather than pretend to measure anything. The
-//! options of the fleet scenarios live in `fleet::args`.
+//! Command-line interface of the load generator: one subcommand per scenario; with none,
+//! `mixed` runs with the options given. The options of the fleet scenarios live in
+//! `fleet::args`, those of the simulation scenarios in `sim::args`.
 
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 
+use crate::sim::args::SimArgs;
+
 /// Load generator and benchmarks for hotline-dispatch.
 ///
 /// Every scenario sends traffic only to the URL it is given (meant for an engine on this
 /// machine's loopback), is bounded in time, and ends cleanly on Ctrl-C with a partial
-/// report. Exit codes: 0 done, 1 failed to run, 2 usage error or scenario not yet
-/// implemented, 130 interrupted (the partial report is still printed and written).
+/// report. With no scenario named, `mixed` runs. Exit codes: 0 done, 1 failed to run,
+/// 2 usage error, 3 ran but offers were lost or duplicated, 130 interrupted (the partial
+/// report is still printed and written).
 #[derive(Debug, Parser)]
-#[command(name = "loadtest", version, about, long_about)]
+#[command(
+    name = "loadtest",
+    version,
+    about,
+    long_about,
+    args_conflicts_with_subcommands = true
+)]
 pub struct Cli {
     #[command(subcommand)]
-    pub command: Command,
+    pub command: Option<Command>,
+
+    /// The options of `mixed`, the scenario run when none is named.
+    #[command(flatten)]
+    pub mixed: SimArgs,
 }
 
 #[derive(Debug, Subcommand)]
@@ -50,17 +62,39 @@ pub enum Command {
     /// points of the county (p50/p99 µs), optionally beside redis GEOSEARCH on the same
     /// fleet (`--redis`, `--fleet`) at the same points.
     Nearest(crate::fleet::args::NearestArgs),
-    /// (not yet implemented) Dispatch: intake, offer to the nearest vehicle, accept over
-    /// `/ws/vehicle`; time from intake to accepted offer.
-    Dispatch(PendingArgs),
-    /// (not yet implemented) Fan-out: many `/ws/console` and `/ws/board` subscribers,
-    /// delivery delay of deltas and behaviour with slow readers.
-    Fanout(PendingArgs),
-    /// (not yet implemented) Mixed: intake, GPS, dispatch and subscribers together.
-    Mixed(PendingArgs),
-    /// (not yet implemented) Soak: the mixed load for hours, watching memory, file
-    /// descriptors and latency drift.
-    Soak(PendingArgs),
+    /// Dispatch: grade I tickets over HTTP at a fixed rate, offered by the engine to the
+    /// nearest of a fleet of simulated vehicle apps that accept, drive to the site at
+    /// 40-60 km/h, stay on site and file the on-site record.
+    ///
+    /// Times intake → offer at the vehicle and the intake's acknowledgement, and audits
+    /// the offers: every grade I ticket must reach exactly one vehicle (lost or
+    /// duplicated offers must be 0). Defaults: 1,000 vehicles at 1 Hz, 20 tickets/s, no
+    /// consoles, 30 s. Writes report.json, report.md and PNG charts to `--out`.
+    Dispatch(SimArgs),
+    /// Fan-out: the dispatch load watched by many consoles (`/ws/console`) and public
+    /// boards (`/ws/board`).
+    ///
+    /// Adds intake → `offer.sent` at every console and fix → `vehicle.moved` at a console
+    /// (the fix's `ts` is its send time); every console must see each offer exactly once.
+    /// Defaults: 1,000 vehicles, 5 tickets/s, 50 consoles, 50 boards, 30 s.
+    Fanout(SimArgs),
+    /// Mixed (the default): vehicles on sockets and through a GPS gateway, tickets,
+    /// offers, field work, consoles and boards, all at once.
+    ///
+    /// Defaults: 1,000 vehicles, 20 tickets/s, 10 consoles, 10 boards, 30 s. For the
+    /// big runs spread the sockets over `--addresses` and `--procs`.
+    Mixed(SimArgs),
+    /// Soak: the mixed load for a bounded time (default 10 minutes) with the engine's
+    /// memory and CPU sampled throughout (`--server-pid`), to see drift.
+    Soak(SimArgs),
+    /// The Redis peer of a simulation, on the same data: GEOADD of the same vehicles'
+    /// fixes (plain and pipelined), GEOSEARCH 500 m and 1 km at the same ticket sites,
+    /// PUBLISH of offer-sized messages to many subscribers timed to receipt.
+    Redis(crate::sim::peer::PeerArgs),
+    /// A share of the vehicle sockets, run as a child of a simulation (`--procs`); it
+    /// speaks JSON lines on stdin and stdout.
+    #[command(hide = true)]
+    Worker,
 }
 
 impl Command {
@@ -74,21 +108,10 @@ impl Command {
             Command::Fanout(_) => "fanout",
             Command::Mixed(_) => "mixed",
             Command::Soak(_) => "soak",
+            Command::Redis(_) => "redis",
+            Command::Worker => "worker",
         }
     }
-}
-
-/// Arguments of a scenario that a later version fills in: whatever is passed is accepted
-/// and ignored, so the refusal message is what the user sees rather than a usage error.
-#[derive(Debug, Args)]
-pub struct PendingArgs {
-    #[arg(
-        trailing_var_arg = true,
-        allow_hyphen_values = true,
-        hide = true,
-        num_args = 0..
-    )]
-    pub rest: Vec<String>,
 }
 
 /// Options of the `intake` scenario.
@@ -223,7 +246,7 @@ mod tests {
     #[test]
     fn intake_defaults() {
         let cli = Cli::try_parse_from(["loadtest", "intake", "--token", "t"]).expect("parses");
-        let Command::Intake(a) = cli.command else {
+        let Some(Command::Intake(a)) = cli.command else {
             panic!("not intake")
         };
         assert_eq!(a.clients, vec![1, 50]);
@@ -232,9 +255,12 @@ mod tests {
     }
 
     #[test]
-    fn pending_scenarios_accept_anything() {
-        let cli = Cli::try_parse_from(["loadtest", "soak", "--url", "x", "--hours", "3"])
-            .expect("parses");
-        assert_eq!(cli.command.name(), "soak");
+    fn no_scenario_means_mixed_with_the_options_given() {
+        let cli = Cli::try_parse_from(["loadtest", "--consoles", "3"]).expect("parses");
+        assert!(cli.command.is_none());
+        assert_eq!(cli.mixed.consoles, Some(3));
+        let cli = Cli::try_parse_from(["loadtest", "soak", "--duration", "2m"]).expect("parses");
+        assert_eq!(cli.command.as_ref().map(Command::name), Some("soak"));
+        assert!(Cli::try_parse_from(["loadtest", "soak", "--hours", "3"]).is_err());
     }
 }

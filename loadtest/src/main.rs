@@ -1,20 +1,22 @@
 //! `loadtest`: the load generator of hotline-dispatch. It parses the command line, runs
-//! the chosen scenario (`intake`, `ingest` or `nearest`) with a Ctrl-C watcher (first
-//! Ctrl-C: stop and report what was measured; second: exit at once), prints the Markdown
-//! report on stdout and writes the JSON one if asked. Progress and phase lines go to
-//! stderr so stdout stays the report.
+//! the chosen scenario (`mixed` when none is named) with a Ctrl-C watcher (first Ctrl-C:
+//! stop and report what was measured; second: exit at once), prints the Markdown report
+//! on stdout and writes the JSON one (and, for the simulations, the Markdown and the PNG
+//! charts into `--out`). Progress and phase lines go to stderr so stdout stays the report.
 
 mod body;
 mod cli;
 mod fleet;
 mod intake;
 mod report;
+mod sim;
 mod stats;
+mod timefmt;
 
 use std::process::ExitCode;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use clap::Parser;
 use tokio::sync::watch;
 
@@ -22,26 +24,92 @@ use cli::{Cli, Command, IntakeArgs};
 use fleet::args::{IngestArgs, NearestArgs};
 use report::Report;
 
-/// Exit code of a scenario that this version does not implement (also clap's usage error).
-const EXIT_NOT_IMPLEMENTED: u8 = 2;
+/// Exit code of a run in which offers were lost or duplicated.
+const EXIT_OFFERS_NOT_CLEAN: u8 = 3;
 /// Exit code after Ctrl-C (128 + SIGINT), once the partial report is out.
 const EXIT_INTERRUPTED: u8 = 130;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    match cli.command {
-        Command::Intake(args) => report_failure("intake", runtime(intake_main(args))),
-        Command::Ingest(args) => report_failure("ingest", runtime(ingest_main(args))),
-        Command::Nearest(args) => report_failure("nearest", current_thread(nearest_main(args))),
-        other => {
-            eprintln!(
-                "loadtest {}: not yet implemented in this version (`intake`, `ingest` and \
-                 `nearest` measure so far)",
-                other.name()
-            );
-            ExitCode::from(EXIT_NOT_IMPLEMENTED)
+    let name = cli.command.as_ref().map_or("mixed", Command::name);
+    let (preset, args) = match cli.command {
+        Some(Command::Intake(args)) => {
+            return report_failure("intake", runtime(intake_main(args)));
         }
+        Some(Command::Ingest(args)) => {
+            return report_failure("ingest", runtime(ingest_main(args)));
+        }
+        Some(Command::Nearest(args)) => {
+            return report_failure("nearest", current_thread(nearest_main(args)));
+        }
+        Some(Command::Redis(args)) => {
+            return report_failure("redis", runtime(redis_main(args)));
+        }
+        Some(Command::Worker) => {
+            return report_failure(
+                "worker",
+                runtime(async { sim::worker::main().await.map(|()| ExitCode::SUCCESS) }),
+            );
+        }
+        Some(Command::Dispatch(a)) => (sim::args::DISPATCH, a),
+        Some(Command::Fanout(a)) => (sim::args::FANOUT, a),
+        Some(Command::Soak(a)) => (sim::args::SOAK, a),
+        Some(Command::Mixed(a)) => (sim::args::MIXED, a),
+        None => (sim::args::MIXED, cli.mixed),
+    };
+    report_failure(name, runtime(sim_main(preset, args)))
+}
+
+async fn redis_main(args: sim::peer::PeerArgs) -> Result<ExitCode> {
+    let report = sim::peer::run(&args).await?;
+    println!("{}", report.markdown());
+    if let Some(path) = &args.json {
+        write_json(path, &report)?;
     }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn sim_main(preset: sim::args::Preset, args: sim::args::SimArgs) -> Result<ExitCode> {
+    let plan = sim::args::Plan::new(preset, args).map_err(anyhow::Error::msg)?;
+    let seed = plan.args.seed.unwrap_or_else(clock_millis);
+    let stop = watch_ctrl_c();
+    let report = sim::run::run(&plan, seed, stop).await?;
+    let md = report.markdown();
+    println!("{md}");
+    let dir = plan.args.out.clone().unwrap_or_else(|| {
+        let stamp = time::OffsetDateTime::now_utc();
+        std::path::PathBuf::from(format!(
+            "loadtest-out/{}-{:04}{:02}{:02}-{:02}{:02}{:02}",
+            plan.scenario,
+            stamp.year(),
+            u8::from(stamp.month()),
+            stamp.day(),
+            stamp.hour(),
+            stamp.minute(),
+            stamp.second()
+        ))
+    });
+    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+    write_json(&dir.join("report.json"), &report)?;
+    std::fs::write(dir.join("report.md"), &md)
+        .with_context(|| format!("writing {}/report.md", dir.display()))?;
+    match tracker_charts(&dir, &report) {
+        Ok(files) => eprintln!("wrote {} in {}", files.join(", "), dir.display()),
+        Err(e) => eprintln!("charts not drawn: {e:#}"),
+    }
+    if report.interrupted {
+        Ok(ExitCode::from(EXIT_INTERRUPTED))
+    } else if !report.offers.clean() {
+        eprintln!("offers were lost or duplicated: see the report");
+        Ok(ExitCode::from(EXIT_OFFERS_NOT_CLEAN))
+    } else {
+        Ok(ExitCode::SUCCESS)
+    }
+}
+
+fn tracker_charts(dir: &std::path::Path, report: &sim::report::SimReport) -> Result<Vec<String>> {
+    let h = report.histograms.as_ref().context("no histograms kept")?;
+    sim::chart::draw(dir, report.scenario, h, &report.samples)
 }
 
 fn report_failure(scenario: &str, result: Result<ExitCode>) -> ExitCode {

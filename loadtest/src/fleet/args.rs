@@ -243,8 +243,8 @@ mod tests {
         let mut all = vec!["loadtest", "ingest", "--admin-token", "t"];
         all.extend_from_slice(args);
         match Cli::try_parse_from(all).expect("parses").command {
-            Command::Ingest(a) => a,
-            other => panic!("not ingest: {}", other.name()),
+            Some(Command::Ingest(a)) => a,
+            other => panic!("not ingest: {other:?}"),
         }
     }
 
@@ -280,7 +280,7 @@ mod tests {
     #[test]
     fn nearest_defaults() {
         let cli = Cli::try_parse_from(["loadtest", "nearest", "--token", "t"]).expect("parses");
-        let Command::Nearest(a) = cli.command else {
+        let Some(Command::Nearest(a)) = cli.command else {
             panic!("not nearest")
         };
         assert_eq!((a.queries, a.concurrency), (5000, 1));

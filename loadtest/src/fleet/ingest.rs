@@ -31,7 +31,7 @@ use crate::intake::StopSignal;
 pub const ACCEPTED: &str = "hotline_fixes_accepted_total";
 
 /// Where the engine is: its socket address, `ws://` base and `/metrics` URL.
-async fn locate(url: &str) -> Result<(Target, String)> {
+pub async fn locate(url: &str) -> Result<(Target, String)> {
     let base = url.trim().trim_end_matches('/');
     let Some(hostport) = base.strip_prefix("http://") else {
         bail!("--url must start with http:// (no TLS here): got `{base}`");

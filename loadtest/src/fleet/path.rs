@@ -1,6 +1,8 @@
 //! Plausible vehicle paths across Wuxue and the position frames that carry them. Each
-//! simulated vehicle starts at a seeded random point inside the city's box, drives at
-//! 20–60 km/h with a slowly wandering heading and speed, and bounces off the box's edges.
+//! simulated vehicle starts a few kilometres from one of Wuxue's twelve town centres and
+//! drives from town to town at 20–60 km/h, its heading bending toward the next town with a
+//! little wander, its speed drifting; it bounces off the city's box if it ever meets an
+//! edge. A dispatched vehicle heads straight for the site at 40–60 km/h and parks there.
 //! Movement follows the fixes' own timestamps (distance = speed × the time since the last
 //! fix), so a path is physically consistent whatever the frame rate. Timestamps never go
 //! backwards: the fixes of a frame are spread over the time since the previous frame, and
@@ -14,6 +16,7 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
 use crate::body::{LAT_RANGE, LNG_RANGE};
+pub use crate::timefmt::{now_us, write_rfc3339};
 
 /// Speeds a supervision car keeps between towns, km/h.
 pub const SPEED_KMH: (f64, f64) = (20.0, 60.0);
@@ -23,6 +26,54 @@ const M_PER_DEG: f64 = 111_320.0;
 const TURN_DEG_PER_S: f64 = 8.0;
 /// Largest speed change per second, km/h.
 const ACCEL_KMH_PER_S: f64 = 3.0;
+/// Speeds on the way to a site, km/h (urgent, but within the law).
+const DISPATCH_KMH: (f64, f64) = (40.0, 60.0);
+/// A town counts as reached this close to its centre, metres.
+const TOWN_REACHED_M: f64 = 500.0;
+/// How far from a town centre vehicles start, degrees (about 3 km).
+const START_SPREAD_DEG: f64 = 0.03;
+
+/// Wuxue's twelve towns and street districts with approximate centres (lat, lng): the
+/// same synthetic positions as the engine's demo data (`src/demo.rs`).
+pub const TOWNS: [(&str, f64, f64); 12] = [
+    ("武穴街道", 29.844, 115.561),
+    ("刊江街道", 29.872, 115.500),
+    ("田镇街道", 29.905, 115.405),
+    ("万丈湖街道", 29.880, 115.625),
+    ("梅川镇", 30.020, 115.585),
+    ("余川镇", 30.065, 115.640),
+    ("花桥镇", 30.110, 115.700),
+    ("大金镇", 30.150, 115.780),
+    ("石佛寺镇", 29.955, 115.670),
+    ("四望镇", 30.000, 115.470),
+    ("大法寺镇", 30.125, 115.520),
+    ("龙坪镇", 29.860, 115.735),
+];
+
+/// Distance between two points in metres (equirectangular: exact enough within a county).
+pub fn distance_m(a: (f64, f64), b: (f64, f64)) -> f64 {
+    let dy = (b.0 - a.0) * M_PER_DEG;
+    let dx = (b.1 - a.1) * M_PER_DEG * ((a.0 + b.0) / 2.0).to_radians().cos();
+    dy.hypot(dx)
+}
+
+/// Bearing from `a` to `b`, degrees clockwise from north.
+fn bearing_deg(a: (f64, f64), b: (f64, f64)) -> f64 {
+    let dy = b.0 - a.0;
+    let dx = (b.1 - a.1) * ((a.0 + b.0) / 2.0).to_radians().cos();
+    dx.atan2(dy).to_degrees().rem_euclid(360.0)
+}
+
+/// What the vehicle is doing.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Goal {
+    /// Driving to the town with this index.
+    Town(usize),
+    /// Driving to a site (lat, lng).
+    Site(f64, f64),
+    /// Standing still.
+    Parked,
+}
 
 /// One fix as sent on the wire.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -45,21 +96,31 @@ pub struct Mover {
     speed_kmh: f64,
     /// Time of the last fix handed out, µs; the next one is never earlier.
     last_us: i64,
+    goal: Goal,
     rng: StdRng,
 }
 
 impl Mover {
-    /// A vehicle at a random point of the box whose last fix was at `start_us`.
+    /// A vehicle near a random town, heading for another, whose last fix was at `start_us`.
     pub fn new(seed: u64, start_us: i64) -> Self {
         let mut rng = StdRng::seed_from_u64(seed);
-        Self {
-            lat: rng.random_range(LAT_RANGE.0..LAT_RANGE.1),
-            lng: rng.random_range(LNG_RANGE.0..LNG_RANGE.1),
+        let home = rng.random_range(0..TOWNS.len());
+        let (_, lat, lng) = TOWNS[home];
+        let lat = (lat + rng.random_range(-START_SPREAD_DEG..START_SPREAD_DEG))
+            .clamp(LAT_RANGE.0, LAT_RANGE.1);
+        let lng = (lng + rng.random_range(-START_SPREAD_DEG..START_SPREAD_DEG))
+            .clamp(LNG_RANGE.0, LNG_RANGE.1);
+        let mut m = Self {
+            lat,
+            lng,
             heading: rng.random_range(0.0..360.0),
             speed_kmh: rng.random_range(SPEED_KMH.0..=SPEED_KMH.1),
             last_us: start_us,
+            goal: Goal::Parked,
             rng,
-        }
+        };
+        m.next_town();
+        m
     }
 
     /// The latest position, (lat, lng).
@@ -67,26 +128,90 @@ impl Mover {
         (self.lat, self.lng)
     }
 
+    /// Heads for another town than the one it is closest to.
+    fn next_town(&mut self) {
+        let here = (self.lat, self.lng);
+        let next = loop {
+            let k = self.rng.random_range(0..TOWNS.len());
+            if distance_m(here, (TOWNS[k].1, TOWNS[k].2)) > TOWN_REACHED_M {
+                break k;
+            }
+        };
+        self.goal = Goal::Town(next);
+        self.speed_kmh = self.speed_kmh.clamp(SPEED_KMH.0, SPEED_KMH.1);
+    }
+
+    /// Drives straight for a site (a dispatch), at 40–60 km/h.
+    pub fn dispatch_to(&mut self, lat: f64, lng: f64) {
+        self.goal = Goal::Site(lat, lng);
+        self.speed_kmh = self.rng.random_range(DISPATCH_KMH.0..=DISPATCH_KMH.1);
+    }
+
+    /// Stops where it is (on site).
+    pub fn park(&mut self) {
+        self.goal = Goal::Parked;
+    }
+
+    /// Drives on from wherever it is, toward another town.
+    pub fn resume(&mut self) {
+        self.speed_kmh = self.rng.random_range(SPEED_KMH.0..=SPEED_KMH.1);
+        self.next_town();
+    }
+
+    /// Whether it is standing still.
+    pub fn parked(&self) -> bool {
+        self.goal == Goal::Parked
+    }
+
     /// Drives on to `at_us` (clamped to not before the last fix) and returns the fix there.
     pub fn advance(&mut self, at_us: i64) -> FixPoint {
         let at_us = at_us.max(self.last_us);
         let dt = (at_us - self.last_us) as f64 / 1e6;
         self.last_us = at_us;
-        if dt > 0.0 {
-            let wander = dt.min(10.0);
-            self.speed_kmh = (self.speed_kmh
-                + self.rng.random_range(-1.0..=1.0) * ACCEL_KMH_PER_S * wander)
-                .clamp(SPEED_KMH.0, SPEED_KMH.1);
-            self.heading = (self.heading
-                + self.rng.random_range(-1.0..=1.0) * TURN_DEG_PER_S * wander)
-                .rem_euclid(360.0);
-            self.step(self.speed_kmh / 3.6 * dt);
+        let here = (self.lat, self.lng);
+        match self.goal {
+            Goal::Parked => {}
+            Goal::Site(lat, lng) if dt > 0.0 => {
+                let left = distance_m(here, (lat, lng));
+                self.heading = bearing_deg(here, (lat, lng));
+                let step = self.speed_kmh / 3.6 * dt;
+                if step >= left {
+                    // Arrived: stand at the site itself.
+                    self.lat = lat;
+                    self.lng = lng;
+                    self.goal = Goal::Parked;
+                } else {
+                    self.step(step);
+                }
+            }
+            Goal::Town(k) if dt > 0.0 => {
+                let town = (TOWNS[k].1, TOWNS[k].2);
+                if distance_m(here, town) <= TOWN_REACHED_M {
+                    self.next_town();
+                }
+                let wander = dt.min(10.0);
+                self.speed_kmh = (self.speed_kmh
+                    + self.rng.random_range(-1.0..=1.0) * ACCEL_KMH_PER_S * wander)
+                    .clamp(SPEED_KMH.0, SPEED_KMH.1);
+                // Bend toward the town by at most the turn rate, with a little wander.
+                let target = match self.goal {
+                    Goal::Town(k) => bearing_deg(here, (TOWNS[k].1, TOWNS[k].2)),
+                    _ => self.heading,
+                };
+                let off = (target - self.heading + 540.0).rem_euclid(360.0) - 180.0;
+                let max_turn = TURN_DEG_PER_S * wander;
+                let turn =
+                    off.clamp(-max_turn, max_turn) + self.rng.random_range(-0.25..=0.25) * max_turn;
+                self.heading = (self.heading + turn).rem_euclid(360.0);
+                self.step(self.speed_kmh / 3.6 * dt);
+            }
+            _ => {}
         }
         FixPoint {
             lat: self.lat,
             lng: self.lng,
             at_us,
-            speed_kmh: self.speed_kmh,
+            speed_kmh: if self.parked() { 0.0 } else { self.speed_kmh },
             heading: self.heading,
         }
     }
@@ -140,7 +265,7 @@ impl Mover {
 }
 
 /// `"lat":…,"lng":…,"ts":"…","speed_kmh":…,"heading":…` (no braces).
-fn write_fix_fields(out: &mut String, f: &FixPoint) {
+pub fn write_fix_fields(out: &mut String, f: &FixPoint) {
     let _ = write!(out, r#""lat":{:.6},"lng":{:.6},"ts":""#, f.lat, f.lng);
     write_rfc3339(out, f.at_us);
     let _ = write!(
@@ -152,53 +277,12 @@ fn write_fix_fields(out: &mut String, f: &FixPoint) {
     );
 }
 
-/// Writes a Unix time in µs as RFC 3339 UTC with microseconds: `2026-11-27T08:00:00.123456Z`.
-pub fn write_rfc3339(out: &mut String, at_us: i64) {
-    let secs = at_us.div_euclid(1_000_000);
-    let micros = at_us.rem_euclid(1_000_000);
-    match time::OffsetDateTime::from_unix_timestamp(secs) {
-        Ok(t) => {
-            let _ = write!(
-                out,
-                "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{micros:06}Z",
-                t.year(),
-                u8::from(t.month()),
-                t.day(),
-                t.hour(),
-                t.minute(),
-                t.second()
-            );
-        }
-        // Out of time's range: not a time this tool produces; write the epoch.
-        Err(_) => out.push_str("1970-01-01T00:00:00.000000Z"),
-    }
-}
-
-/// Now, as Unix time in µs.
-pub fn now_us() -> i64 {
-    let since = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap_or_default();
-    i64::try_from(since.as_micros()).unwrap_or(i64::MAX)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn inside(lat: f64, lng: f64) -> bool {
         (LAT_RANGE.0..=LAT_RANGE.1).contains(&lat) && (LNG_RANGE.0..=LNG_RANGE.1).contains(&lng)
-    }
-
-    #[test]
-    fn rfc3339_with_micros() {
-        let mut s = String::new();
-        write_rfc3339(&mut s, 1_795_766_400_123_456);
-        assert_eq!(s, "2026-11-27T08:00:00.123456Z");
-        let parsed =
-            time::OffsetDateTime::parse(&s, &time::format_description::well_known::Rfc3339)
-                .expect("parses");
-        assert_eq!(parsed.unix_timestamp_nanos(), 1_795_766_400_123_456_000);
     }
 
     #[test]
@@ -220,6 +304,26 @@ mod tests {
                 last = f;
             }
         }
+    }
+
+    #[test]
+    fn dispatched_vehicle_reaches_the_site_and_parks() {
+        let mut m = Mover::new(9, 0);
+        let (lat, lng) = m.position();
+        let site = (lat + 0.01, lng - 0.01); // about 1.5 km away
+        m.dispatch_to(site.0, site.1);
+        let mut t = 0;
+        while !m.parked() {
+            t += 1_000_000;
+            let before = m.position();
+            let f = m.advance(t);
+            assert!(distance_m(before, (f.lat, f.lng)) <= 60.0 / 3.6 + 0.01);
+            assert!(t < 600_000_000, "never arrived");
+        }
+        assert!(distance_m(m.position(), site) < 1.0);
+        assert_eq!(m.advance(t + 5_000_000).speed_kmh, 0.0);
+        m.resume();
+        assert!(m.advance(t + 10_000_000).speed_kmh >= SPEED_KMH.0);
     }
 
     #[test]

@@ -85,18 +85,40 @@ impl Admin {
     }
 
     pub async fn ensure_team(&self, id: &str, name: &str) -> Result<()> {
+        self.ensure_team_in(id, name, "enforcement", "武穴市").await
+    }
+
+    /// A squad of `department` working `area`.
+    pub async fn ensure_team_in(
+        &self,
+        id: &str,
+        name: &str,
+        department: &str,
+        area: &str,
+    ) -> Result<()> {
         self.ensure(
             "teams",
-            json!({ "id": id, "name": name, "department": "enforcement", "area": "武穴市" }),
+            json!({ "id": id, "name": name, "department": department, "area": area }),
         )
         .await
     }
 
     pub async fn ensure_vehicle(&self, id: &str, plate: &str, team: &str) -> Result<()> {
+        self.ensure_vehicle_in(id, plate, team, "enforcement").await
+    }
+
+    /// A crew-less vehicle of `department` in squad `team`.
+    pub async fn ensure_vehicle_in(
+        &self,
+        id: &str,
+        plate: &str,
+        team: &str,
+        department: &str,
+    ) -> Result<()> {
         self.ensure(
             "vehicles",
             json!({ "id": id, "plate": plate, "team_id": team,
-                    "department": "enforcement", "crew": [] }),
+                    "department": department, "crew": [] }),
         )
         .await
     }
