@@ -170,6 +170,11 @@ pub struct Category {
     /// about deliveries is a suggestion), or by a channel that outranks the goods sold.
     #[serde(default = "guide::default_triage_weight")]
     pub triage_weight: f64,
+    /// Categories this one takes precedence over when a text speaks of both: the act or
+    /// the channel decides who handles it, not the goods ("selling fakes to pupils" is a
+    /// sale to minors; "fakes bought on WeChat" an online sale).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub outranks: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -289,6 +294,17 @@ impl Catalog {
             }
             guide::check_category(c).map_err(|(field, message)| bad(&c.code, field, message))?;
         }
+        for c in &parsed.categories {
+            for other in &c.outranks {
+                if other == &c.code || !by_code.contains_key(other) {
+                    return Err(bad(
+                        &c.code,
+                        "outranks",
+                        format!("`{other}` is not another category of the guide"),
+                    ));
+                }
+            }
+        }
         if parsed.categories.is_empty() {
             return Err(CatalogError::Parse {
                 file: file.to_owned(),
@@ -311,6 +327,12 @@ impl Catalog {
     /// Every category, in the guide's order.
     pub fn categories(&self) -> &[Category] {
         &self.categories
+    }
+
+    /// The categories, to edit in tests.
+    #[cfg(test)]
+    pub(crate) fn categories_mut(&mut self) -> &mut [Category] {
+        &mut self.categories
     }
 
     /// Place names, brand names and global escalation phrases for auto-triage.

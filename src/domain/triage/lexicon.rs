@@ -6,10 +6,12 @@
 
 use std::collections::HashMap;
 
-use crate::domain::catalog::{Catalog, Urgency};
+use crate::domain::catalog::{Catalog, Kind, Urgency};
 
 /// Extra weight of a phrase over a single word with the same spread.
 pub(super) const PHRASE_BOOST: f64 = 1.5;
+/// Phrases shorter than this are treated as keywords.
+const MIN_PHRASE_CHARS: usize = 3;
 /// Weight of a decisive phrase: more than a handful of ordinary terms together.
 pub(super) const DECISIVE_WEIGHT: f64 = 10.0;
 
@@ -19,6 +21,10 @@ pub(super) struct CategoryEntry {
     pub code: String,
     pub urgency: Urgency,
     pub escalation_phrases: Vec<String>,
+    /// What citizens file under it, for the kind tie-break.
+    pub kinds: Vec<Kind>,
+    /// Indices of the categories it takes precedence over.
+    pub outranks: Vec<usize>,
 }
 
 /// One way a term points to a category.
@@ -47,9 +53,10 @@ pub(super) struct Lexicon {
     pub terms: Vec<Term>,
     /// First character → indices into `terms`, longest term first.
     pub by_first_char: HashMap<char, Vec<usize>>,
-    /// Single characters of the guide's terms → the categories whose terms use them, for
-    /// a weak back-off when no whole term matches ("包装是破的" → 破 → damaged goods).
-    pub chars: HashMap<char, Vec<Posting>>,
+    /// Single characters and character pairs of the guide's terms → the categories whose
+    /// terms use them, for a back-off when no whole term matches ("包装是破的" → 破 →
+    /// damaged goods; "冒充的" → 冒充 ~ 假冒/冒牌 → counterfeit).
+    pub grams: HashMap<String, Vec<Posting>>,
     pub negations: Vec<String>,
     pub hedges: Vec<String>,
     pub global_escalation: Vec<String>,
@@ -93,6 +100,16 @@ impl Lexicon {
                         .map(|p| (p, true, DECISIVE_WEIGHT)),
                 );
             for (term, phrase, weight) in listed {
+                // A two-character "phrase" matched anywhere is a keyword in disguise: it
+                // must be a token of its own, and weighs like a keyword ("坏了" is not a
+                // damaged-goods word inside "车坏了").
+                let short =
+                    phrase && weight < DECISIVE_WEIGHT && term.chars().count() < MIN_PHRASE_CHARS;
+                let (phrase, weight) = if short {
+                    (false, weight / PHRASE_BOOST)
+                } else {
+                    (phrase, weight)
+                };
                 let key = (term.to_lowercase(), phrase);
                 let at = *index_of.entry(key.clone()).or_insert_with(|| {
                     terms.push(Term {
@@ -111,6 +128,12 @@ impl Lexicon {
                 code: c.code.clone(),
                 urgency: c.urgency,
                 escalation_phrases: lowercase(&c.escalation_phrases),
+                kinds: c.kinds.clone(),
+                outranks: c
+                    .outranks
+                    .iter()
+                    .filter_map(|o| catalog.categories().iter().position(|x| &x.code == o))
+                    .collect(),
             });
         }
         let mut by_first_char: HashMap<char, Vec<usize>> = HashMap::new();
@@ -145,7 +168,7 @@ impl Lexicon {
             fallback,
             terms,
             by_first_char,
-            chars: char_postings(catalog, n),
+            grams: gram_postings(catalog, n),
             negations: lowercase(&triage.negations),
             hedges: lowercase(&triage.hedges),
             global_escalation: lowercase(&triage.escalation_phrases),
@@ -176,17 +199,28 @@ impl Lexicon {
 
 /// Share of a term's weight a single shared character carries.
 const CHAR_BACKOFF: f64 = 0.25;
-/// Characters used by this many categories or more say nothing.
-const CHAR_MAX_SPREAD: usize = 5;
+/// Share of a term's weight a shared character pair carries: a pair is far more specific.
+const PAIR_BACKOFF: f64 = 0.6;
+/// Characters (or pairs) used by this many categories or more say nothing.
+const GRAM_MAX_SPREAD: usize = 5;
 
-fn char_postings(catalog: &Catalog, n: f64) -> HashMap<char, Vec<Posting>> {
-    let mut users: HashMap<char, Vec<usize>> = HashMap::new();
+/// The characters and adjacent character pairs of a term (CJK only: ASCII words are
+/// matched whole).
+pub(super) fn grams(term: &str) -> Vec<String> {
+    let chars: Vec<char> = term
+        .chars()
+        .filter(|ch| ch.is_alphanumeric() && !ch.is_ascii())
+        .collect();
+    let mut out: Vec<String> = chars.iter().map(|c| c.to_string()).collect();
+    out.extend(chars.windows(2).map(|w| w.iter().collect::<String>()));
+    out
+}
+
+fn gram_postings(catalog: &Catalog, n: f64) -> HashMap<String, Vec<Posting>> {
+    let mut users: HashMap<String, Vec<usize>> = HashMap::new();
     for (i, c) in catalog.categories().iter().enumerate() {
-        for ch in c.keywords.iter().chain(&c.phrases).flat_map(|t| t.chars()) {
-            if !ch.is_alphanumeric() || ch.is_ascii() {
-                continue;
-            }
-            let list = users.entry(ch).or_default();
+        for g in c.keywords.iter().chain(&c.phrases).flat_map(|t| grams(t)) {
+            let list = users.entry(g).or_default();
             if !list.contains(&i) {
                 list.push(i);
             }
@@ -194,9 +228,14 @@ fn char_postings(catalog: &Catalog, n: f64) -> HashMap<char, Vec<Posting>> {
     }
     users
         .into_iter()
-        .filter(|(_, cats)| cats.len() < CHAR_MAX_SPREAD)
-        .map(|(ch, cats)| {
-            let weight = CHAR_BACKOFF * (1.0 + n / cats.len() as f64).ln();
+        .filter(|(_, cats)| cats.len() < GRAM_MAX_SPREAD)
+        .map(|(g, cats)| {
+            let share = if g.chars().count() == 1 {
+                CHAR_BACKOFF
+            } else {
+                PAIR_BACKOFF
+            };
+            let weight = share * (1.0 + n / cats.len() as f64).ln();
             let postings = cats
                 .into_iter()
                 .map(|category| Posting {
@@ -204,7 +243,7 @@ fn char_postings(catalog: &Catalog, n: f64) -> HashMap<char, Vec<Posting>> {
                     weight: weight * catalog.categories()[category].triage_weight.min(1.0),
                 })
                 .collect();
-            (ch, postings)
+            (g, postings)
         })
         .collect()
 }

@@ -1,12 +1,16 @@
 //! Auto-triage (自动分类分级): a ticket's text to a category of the handling guide, a
 //! confidence, the runners-up and an urgency grade. It is built once from the guide — a
 //! jieba tokeniser that knows the guide's keywords, the Wuxue town names and cigarette
-//! brands, and a lexicon weighted by how specific each term is within the guide — and then
+//! brands; a lexicon weighted by how specific each term is within the guide and by how
+//! reliable labelled examples show it to be; a character back-off for texts in words the
+//! guide does not list; and the guide's precedence between categories — and then
 //! classifies without I/O in well under a millisecond. The dispatcher confirms or corrects
 //! the result; grade I results go to the fast track before that.
 
+mod learn;
 mod lexicon;
 mod normalise;
+mod rank;
 mod score;
 mod urgency;
 
@@ -15,22 +19,19 @@ mod eval;
 #[cfg(test)]
 mod tests;
 
+use std::sync::Arc;
+
 use jieba_rs::Jieba;
 
-use super::catalog::{Catalog, Urgency};
+use super::catalog::{Catalog, Kind, Urgency};
 use lexicon::Lexicon;
 
-/// Lowest score that names a category; below it the ticket goes to the fallback (`other`).
-const MIN_SCORE: f64 = 1.0;
-/// Score the fallback category always has, so weak evidence leaves it among the runners-up.
-const FALLBACK_BASELINE: f64 = 0.8;
-/// How sharply a score margin turns into confidence (softmax inverse temperature).
-const SHARPNESS: f64 = 1.2;
-/// Scale of the character back-off against whole-term scores: small enough never to
-/// outrank a category that a term named.
-const BACKOFF_SHARE: f64 = 0.01;
 /// How many categories `alternatives` lists.
 const ALTERNATIVES: usize = 3;
+
+/// Labelled texts the term weights are learned from: the `tune` and `dev` lines of the
+/// evaluation data (`tests/data/`), never its `holdout` lines.
+pub const BUILTIN_EXAMPLES: &str = include_str!("../../../config/triage_examples.jsonl");
 
 /// What triage says about one text.
 #[derive(Clone, Debug, PartialEq)]
@@ -61,7 +62,8 @@ pub struct Evidence {
 
 /// The classifier; build it once at start and share it (it is read-only).
 pub struct Classifier {
-    jieba: Jieba,
+    /// Shared so a test can pair one tokeniser with many lexicons.
+    jieba: Arc<Jieba>,
     lexicon: Lexicon,
 }
 
@@ -75,24 +77,60 @@ impl std::fmt::Debug for Classifier {
 }
 
 impl Classifier {
-    /// Builds the tokeniser and the weighted lexicon from the guide (tens of milliseconds:
-    /// jieba loads its dictionary).
+    /// Builds the tokeniser and the weighted lexicon from the guide and the built-in
+    /// examples (tens of milliseconds: jieba loads its dictionary).
     pub fn new(catalog: &Catalog) -> Self {
-        let lexicon = Lexicon::build(catalog);
+        let examples = learn::parse(BUILTIN_EXAMPLES);
+        let pairs: Vec<(&str, &str)> = examples
+            .iter()
+            .map(|(t, c)| (t.as_str(), c.as_str()))
+            .collect();
+        Self::with_examples(catalog, &pairs)
+    }
+
+    /// Builds the classifier and lets labelled `(text, category code)` examples weigh the
+    /// guide's terms (examples of unknown categories are skipped).
+    pub fn with_examples(catalog: &Catalog, examples: &[(&str, &str)]) -> Self {
+        let lexicon = Self::learned_lexicon(catalog, examples);
         let mut jieba = Jieba::new();
         for word in lexicon.dictionary_words(catalog) {
             if !jieba.has_word(word) {
                 jieba.add_word(word, None, None);
             }
         }
-        Self { jieba, lexicon }
+        Self {
+            jieba: Arc::new(jieba),
+            lexicon,
+        }
     }
 
-    /// Classifies one ticket text.
+    fn learned_lexicon(catalog: &Catalog, examples: &[(&str, &str)]) -> Lexicon {
+        let mut lexicon = Lexicon::build(catalog);
+        let examples: Vec<learn::Example> = examples
+            .iter()
+            .filter_map(|&(text, code)| {
+                let category = lexicon.categories.iter().position(|c| c.code == code)?;
+                Some(learn::Example {
+                    text: normalise::normalise(text, &lexicon.variants),
+                    category,
+                })
+            })
+            .collect();
+        learn::reweigh(&mut lexicon, &examples);
+        lexicon
+    }
+
+    /// Classifies one ticket text of unknown kind.
     pub fn classify(&self, text: &str) -> Classification {
+        self.classify_as(text, None)
+    }
+
+    /// Classifies one ticket text filed as `kind` (when the platform said which): the
+    /// categories of that kind win near-ties.
+    pub fn classify_as(&self, text: &str, kind: Option<Kind>) -> Classification {
         let text = normalise::normalise(text, &self.lexicon.variants);
         let scored = score::score(&self.lexicon, &self.jieba, &text);
-        let ranked = self.rank(&scored.scores, &scored.backoff);
+        let ranked = rank::rank(&self.lexicon, &scored.scores, &scored.backoff, kind);
         let best = ranked.first().map_or(self.lexicon.fallback, |&(i, _)| i);
         let entry = &self.lexicon.categories[best];
         let escalated_by = urgency::escalation(&self.lexicon, best, &text);
@@ -128,37 +166,6 @@ impl Classifier {
             })
             .collect()
     }
-
-    /// Categories by softmax share, best first. Below [`MIN_SCORE`] the fallback wins;
-    /// it always has at least [`FALLBACK_BASELINE`]. Categories no whole term named are
-    /// ordered among themselves by their character back-off.
-    fn rank(&self, scores: &[f64], backoff: &[f64]) -> Vec<(usize, f64)> {
-        let fallback = self.lexicon.fallback;
-        let top = scores.iter().copied().fold(0.0, f64::max);
-        let mut adjusted: Vec<f64> = scores
-            .iter()
-            .zip(backoff)
-            .map(|(&s, &b)| if s > 0.0 { s } else { BACKOFF_SHARE * b })
-            .collect();
-        if let Some(s) = adjusted.get_mut(fallback) {
-            *s = if top < MIN_SCORE {
-                top.max(FALLBACK_BASELINE) + 0.5
-            } else {
-                s.max(FALLBACK_BASELINE)
-            };
-        }
-        let max = adjusted.iter().copied().fold(f64::MIN, f64::max);
-        let exp: Vec<f64> = adjusted
-            .iter()
-            .map(|s| (SHARPNESS * (s - max)).exp())
-            .collect();
-        let sum: f64 = exp.iter().sum();
-        let mut ranked: Vec<(usize, f64)> =
-            exp.iter().enumerate().map(|(i, e)| (i, e / sum)).collect();
-        // Ties keep the guide's order (stable sort).
-        ranked.sort_by(|a, b| b.1.total_cmp(&a.1));
-        ranked
-    }
 }
 
 impl Classifier {
@@ -166,7 +173,7 @@ impl Classifier {
     /// escalation phrase appears and no grade was given (the fast track), and the proposal
     /// itself for the dispatcher, who confirms or overrides it at triage.
     pub fn suggest(&self, new: &mut crate::domain::ticket::NewTicket) {
-        let c = self.classify(&new.description);
+        let c = self.classify_as(&new.description, Some(new.kind));
         if new.category.is_none() {
             new.category = Some(c.category.clone());
         }

@@ -76,10 +76,24 @@ pub(super) fn score(lexicon: &Lexicon, jieba: &Jieba, text: &str) -> Scores {
             .then(tb.text.len().cmp(&ta.text.len()))
             .then(a.1.cmp(&b.1))
     });
+    // The cue words themselves say nothing about the topic ("网上说" is hearsay, not an
+    // online sale).
+    let cues: Vec<(usize, usize)> = lexicon
+        .hedges
+        .iter()
+        .chain(&lexicon.negations)
+        .flat_map(|c| {
+            text.match_indices(c.as_str())
+                .map(|(at, m)| (at, at + m.len()))
+        })
+        .collect();
     let mut taken: Vec<(usize, usize)> = Vec::new();
     let mut best: HashMap<usize, f64> = HashMap::new();
     for &(t, start, end) in &found {
         let term = &lexicon.terms[t];
+        if cues.iter().any(|&(s, e)| s <= start && end <= e) {
+            continue;
+        }
         let inside = taken.iter().any(|&(s, e)| s <= start && end <= e);
         let mut factor = cue_factor(lexicon, text, start, end);
         if term.phrase {
@@ -110,21 +124,34 @@ pub(super) fn score(lexicon: &Lexicon, jieba: &Jieba, text: &str) -> Scores {
     hits.sort_by(|a, b| b.weight.total_cmp(&a.weight).then(a.term.cmp(&b.term)));
     let scores = decayed(lexicon.categories.len(), &hits);
 
-    // Back-off: characters outside every matched term, each once.
-    let mut chars: Vec<Hit> = Vec::new();
-    let mut seen_chars: Vec<char> = Vec::new();
-    for (at, ch) in text.char_indices() {
-        if seen_chars.contains(&ch) || taken.iter().any(|&(s, e)| s <= at && at < e) {
+    // Back-off: characters and character pairs outside every matched term, each once.
+    let outside = |at: usize| !taken.iter().any(|&(s, e)| s <= at && at < e);
+    let positions: Vec<(usize, char)> = text.char_indices().collect();
+    let mut grams: Vec<Hit> = Vec::new();
+    let mut seen: HashSet<String> = HashSet::new();
+    for (k, &(at, ch)) in positions.iter().enumerate() {
+        if !outside(at) {
             continue;
         }
-        if let Some(postings) = lexicon.chars.get(&ch) {
-            seen_chars.push(ch);
-            let factor = cue_factor(lexicon, text, at, at + ch.len_utf8());
-            add(&mut chars, ch.encode_utf8(&mut [0; 4]), postings, factor);
+        let mut candidates = vec![(ch.to_string(), at + ch.len_utf8())];
+        if let Some(&(next_at, next)) = positions.get(k + 1)
+            && outside(next_at)
+        {
+            candidates.push((format!("{ch}{next}"), next_at + next.len_utf8()));
+        }
+        for (gram, end) in candidates {
+            if seen.contains(&gram) {
+                continue;
+            }
+            if let Some(postings) = lexicon.grams.get(&gram) {
+                let factor = cue_factor(lexicon, text, at, end);
+                add(&mut grams, &gram, postings, factor);
+                seen.insert(gram);
+            }
         }
     }
-    chars.sort_by(|a, b| b.weight.total_cmp(&a.weight).then(a.term.cmp(&b.term)));
-    let backoff = decayed(lexicon.categories.len(), &chars);
+    grams.sort_by(|a, b| b.weight.total_cmp(&a.weight).then(a.term.cmp(&b.term)));
+    let backoff = decayed(lexicon.categories.len(), &grams);
     Scores {
         scores,
         backoff,
