@@ -117,19 +117,23 @@ impl VehicleActor {
     /// Writes the whole state; durable before the store answers (not awaited here: the
     /// actor does not stall on disk, and the writer keeps the order of writes).
     fn persist(&mut self) {
+        // Not awaited: the writer keeps the order and makes it durable shortly.
+        drop(self.persist_durably());
+    }
+
+    /// Writes the whole state; the answer resolves once it is on disk.
+    fn persist_durably(&mut self) -> Option<crate::store::Pending> {
         self.fix_dirty = false;
         match serde_json::to_vec(&self.state) {
-            Ok(value) => {
-                // Not awaited: the writer keeps the order and makes it durable shortly.
-                drop(self.deps.store.submit(Write::PutRecord {
-                    kind: RecordKind::VehicleState,
-                    id: self.vehicle.id.to_string(),
-                    value,
-                    mode: PutMode::Upsert,
-                }));
-            }
+            Ok(value) => Some(self.deps.store.submit(Write::PutRecord {
+                kind: RecordKind::VehicleState,
+                id: self.vehicle.id.to_string(),
+                value,
+                mode: PutMode::Upsert,
+            })),
             Err(e) => {
-                tracing::error!(vehicle_id = %self.vehicle.id, error = %e, "vehicle state not serialisable")
+                tracing::error!(vehicle_id = %self.vehicle.id, error = %e, "vehicle state not serialisable");
+                None
             }
         }
     }
@@ -309,13 +313,25 @@ impl Handler<ChangeStatus> for VehicleActor {
 
 impl Handler<HoldOffer> for VehicleActor {
     type Result = ();
-    fn handle(&mut self, msg: HoldOffer, _: &mut Self::Context) {
+    fn handle(&mut self, msg: HoldOffer, ctx: &mut Self::Context) {
         tracing::debug!(vehicle_id = %self.vehicle.id, offer_id = %msg.held.offer_id, connected = self.session.is_some(), "holding an offer");
         self.state.offer = Some(msg.held);
         self.offer_notice = Some(msg.notice.clone());
         self.set_status(VehicleStatus::Offered);
-        self.persist();
-        self.push(ToVehicle::Offer(msg.notice));
+        // The car sees the offer only once the vehicle's state (with its latest fix) is on
+        // disk, so a restart right after shows the same offer at the same place. Waiting
+        // holds this vehicle's mailbox only, for one group commit.
+        let durable = self.persist_durably();
+        let notice = msg.notice;
+        ctx.wait(
+            async move {
+                if let Some(write) = durable {
+                    let _ = write.await;
+                }
+            }
+            .into_actor(self)
+            .map(move |_, act, _| act.push(ToVehicle::Offer(notice))),
+        );
     }
 }
 
