@@ -13,7 +13,7 @@ mod board;
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use actix::prelude::*;
@@ -172,7 +172,6 @@ impl Session {
             Ok(()) => true,
             Err(mpsc::error::TrySendError::Full(())) => {
                 self.lagged.store(true, Ordering::Release);
-                CUT_OFF.fetch_add(1, Ordering::Relaxed);
                 metrics::counter!("hotline_stream_cutoffs_total").increment(1);
                 tracing::warn!("stream client cut off: its backlog is full");
                 false
@@ -181,9 +180,6 @@ impl Session {
         }
     }
 }
-
-/// Sessions cut off for lagging since start.
-pub static CUT_OFF: AtomicU64 = AtomicU64::new(0);
 
 pub struct StreamHub {
     deps: Arc<HubDeps>,
