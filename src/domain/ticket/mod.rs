@@ -7,6 +7,7 @@
 mod command;
 mod event;
 mod offer;
+mod returns;
 mod sla;
 mod status;
 
@@ -18,6 +19,7 @@ use time::Duration;
 pub use command::{ApprovalDecision, Command, Decision, Rejection, ReviewDecision, TransferTarget};
 pub use event::{EventKind, EventRecord};
 pub use offer::{Offer, OfferState};
+pub use returns::ReturnReason;
 pub use sla::{Checkpoint, SlaLevel, SlaMarks, WARNING_SHARE};
 pub use status::{Stage, Status};
 
