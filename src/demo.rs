@@ -8,7 +8,8 @@ use crate::domain::ids::{StaffId, TeamId, VehicleId};
 use crate::domain::registry::{Staff, StaffRole, Team, Vehicle};
 use crate::domain::role::{Principal, Role, Subject};
 use crate::domain::ticket::{
-    ApprovalDecision, Command, Location, NewTicket, Reporter, ReviewDecision, Satisfaction, Source,
+    ApprovalDecision, Command, Location, NewTicket, Reporter, ReturnReason, ReviewDecision,
+    Satisfaction, Source,
 };
 use crate::engine::Engine;
 use crate::store::PutMode;
@@ -540,6 +541,19 @@ async fn load_tickets(engine: &Engine) -> Result<(), DemoError> {
             dispatch(),
             (Role::Field, field.clone(), Command::Arrive),
             onsite(&field),
+            report(&field),
+            // Returned once for its evidence, then rewritten.
+            (
+                Role::Dispatcher,
+                None,
+                Command::Review {
+                    decision: ReviewDecision::Return,
+                    reasons: vec![ReturnReason::new(
+                        "missing_evidence",
+                        Some("鉴别检验报告未附（合成）".into()),
+                    )],
+                },
+            ),
             report(&field),
             (
                 Role::Dispatcher,

@@ -10,13 +10,16 @@ pub fn register(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(list).service(read);
 }
 
-/// Every category with its routing, grade, path, report sections, and the time limits.
+/// Every category with its routing, grade, path, report sections, and the time limits;
+/// the reasons a report may be returned for; where an unsatisfied visit reopens a ticket.
 #[utoipa::path(tag = "catalog", responses((status = 200, description = "the guide")), security(("bearer" = [])))]
 #[get("/catalog")]
 async fn list(engine: web::Data<Engine>, _caller: Caller) -> Result<HttpResponse, ApiError> {
     Ok(HttpResponse::Ok().json(serde_json::json!({
         "categories": engine.catalog.categories(),
         "sla_hours": engine.catalog.sla(),
+        "return_reasons": engine.catalog.return_reasons(),
+        "return_visit": engine.catalog.return_visit(),
     })))
 }
 

@@ -248,18 +248,46 @@ async fn rates(
     })
 }
 
-/// Returned reports per report writer and per category, and the reasons given (from the
-/// event log; `from`/`to` filter on the event time).
-#[utoipa::path(tag = "stats", params(StatsParams),
-    responses((status = 200, body = stats::ReturnStats), (status = 400, body = ErrorBody)), security(("bearer" = [])))]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ReturnParams {
+    /// Returns at or after (RFC 3339).
+    pub from: Option<String>,
+    /// Returns before (RFC 3339).
+    pub to: Option<String>,
+    /// `json` (default) or `csv`.
+    pub format: Option<String>,
+    /// Count only the returns that gave this reason code.
+    pub reason: Option<String>,
+}
+
+/// Returned reports per report writer, per staff member on the ticket (crew and assigned
+/// handlers) and per category, each broken down by the guide's reason codes, and the
+/// count of every reason (from the event log; `from`/`to` filter on the event time). An
+/// unknown `reason` is refused with the allowed codes.
+#[utoipa::path(tag = "stats", params(ReturnParams),
+    responses((status = 200, body = stats::ReturnStats), (status = 400, body = ErrorBody), (status = 422, body = ErrorBody)), security(("bearer" = [])))]
 #[get("/stats/returns")]
 async fn returns(
     engine: web::Data<Engine>,
     caller: Caller,
-    params: web::Query<StatsParams>,
+    params: web::Query<ReturnParams>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(READERS)?;
-    let (from, to, format) = parse(&params)?;
+    let p = params.into_inner();
+    let (from, to, format) = parse(&StatsParams {
+        from: p.from,
+        to: p.to,
+        format: p.format,
+    })?;
+    if let Some(code) = p.reason.as_deref()
+        && engine.catalog.return_reason(code).is_none()
+    {
+        return Err(crate::api::tickets::returns::unknown_code(
+            code,
+            &engine.catalog,
+        ));
+    }
     let mut events = Vec::new();
     let mut after = 0;
     loop {
@@ -273,27 +301,25 @@ async fn returns(
         );
     }
     let store = &engine.store;
-    let r = stats::returns(&events, |id| {
-        store.ticket(id).ok().flatten().and_then(|t| t.category)
-    });
+    let r = stats::returns(
+        &events,
+        |id| {
+            let t = store.ticket(id).ok().flatten()?;
+            let mut staff = t.assignment.crew.clone();
+            staff.extend(t.assignment.staff.iter().cloned());
+            staff.sort();
+            staff.dedup();
+            Some(stats::TicketFacts {
+                category: t.category,
+                staff,
+            })
+        },
+        &engine.catalog,
+        p.reason.as_deref(),
+    );
     Ok(match format {
         Format::Json => HttpResponse::Ok().json(r),
-        Format::Csv => csv(
-            "group,key,reports,returns,return_rate",
-            r.by_handler
-                .iter()
-                .map(|x| ("handler", x))
-                .chain(r.by_category.iter().map(|x| ("category", x)))
-                .map(|(g, x)| {
-                    vec![
-                        g.to_owned(),
-                        x.key.clone(),
-                        x.reports.to_string(),
-                        x.returns.to_string(),
-                        opt(x.return_rate),
-                    ]
-                }),
-        ),
+        Format::Csv => returns_csv(&r, &engine.catalog.return_reason_codes()),
     })
 }
 
@@ -363,4 +389,45 @@ async fn trend(
             }),
         ),
     })
+}
+
+/// One row per writer, staff member and category (and the total first), with a column
+/// per reason code.
+fn returns_csv(r: &stats::ReturnStats, codes: &[&str]) -> HttpResponse {
+    let mut header = String::from("group,key,reports,returns,return_rate");
+    for c in codes {
+        header.push(',');
+        header.push_str(c);
+    }
+    let total = stats::ReturnRow {
+        key: "all".into(),
+        reports: r.reports,
+        returns: r.returns,
+        return_rate: r.return_rate,
+        reasons: r
+            .by_reason
+            .iter()
+            .map(|x| (x.code.clone(), x.returns))
+            .collect(),
+    };
+    let rows = std::iter::once(("total", &total))
+        .chain(r.by_handler.iter().map(|x| ("handler", x)))
+        .chain(r.by_staff.iter().map(|x| ("staff", x)))
+        .chain(r.by_category.iter().map(|x| ("category", x)))
+        .map(|(g, x)| {
+            let mut row = vec![
+                g.to_owned(),
+                x.key.clone(),
+                x.reports.to_string(),
+                x.returns.to_string(),
+                opt(x.return_rate),
+            ];
+            row.extend(
+                codes
+                    .iter()
+                    .map(|c| x.reasons.get(*c).copied().unwrap_or(0).to_string()),
+            );
+            row
+        });
+    csv(&header, rows)
 }

@@ -7,6 +7,7 @@
 
 mod guide;
 mod limits;
+mod returns;
 #[cfg(test)]
 mod tests;
 
@@ -21,6 +22,7 @@ use super::ticket::Stage;
 pub use guide::{EVIDENCE_KINDS, REPLY_PLACEHOLDERS, TriageLexicon};
 pub use limits::StageLimits;
 use limits::hours;
+pub use returns::{OTHER_REASON, ReopenTarget, ReturnReasonDef, ReturnVisitRules};
 
 /// The three departments of a county unit.
 #[derive(
@@ -175,6 +177,10 @@ pub struct Category {
     /// sale to minors; "fakes bought on WeChat" an online sale).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub outranks: Vec<String>,
+    /// Where an unsatisfied return visit reopens a ticket of this category, when it
+    /// differs from the guide's `[return_visit] reopen_to`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reopen_to: Option<ReopenTarget>,
 }
 
 #[derive(Deserialize)]
@@ -185,6 +191,10 @@ struct CatalogFile {
     triage: TriageLexicon,
     #[serde(rename = "category")]
     categories: Vec<Category>,
+    #[serde(default, rename = "return_reason")]
+    return_reasons: Vec<ReturnReasonDef>,
+    #[serde(default)]
+    return_visit: ReturnVisitRules,
 }
 
 /// A validated handling guide.
@@ -194,6 +204,8 @@ pub struct Catalog {
     by_code: HashMap<String, usize>,
     sla: BTreeMap<Urgency, StageLimits>,
     triage: TriageLexicon,
+    return_reasons: Vec<ReturnReasonDef>,
+    return_visit: ReturnVisitRules,
 }
 
 /// A guide that cannot be used, naming where it is wrong.
@@ -210,6 +222,13 @@ pub enum CatalogError {
     },
     #[error("{file}: sla: {message}")]
     Sla { file: String, message: String },
+    #[error("{file}: return_reason `{code}`, field `{field}`: {message}")]
+    ReturnReason {
+        file: String,
+        code: String,
+        field: &'static str,
+        message: String,
+    },
     #[error("{file}: triage, field `{field}`: {message}")]
     Triage {
         file: String,
@@ -293,6 +312,7 @@ impl Catalog {
                 ));
             }
             guide::check_category(c).map_err(|(field, message)| bad(&c.code, field, message))?;
+            returns::check_reopen(c).map_err(|(field, message)| bad(&c.code, field, message))?;
         }
         for c in &parsed.categories {
             for other in &c.outranks {
@@ -311,11 +331,21 @@ impl Catalog {
                 message: "no [[category]] entries".into(),
             });
         }
+        returns::check_reasons(&parsed.return_reasons).map_err(|(code, field, message)| {
+            CatalogError::ReturnReason {
+                file: file.to_owned(),
+                code,
+                field,
+                message,
+            }
+        })?;
         Ok(Self {
             categories: parsed.categories,
             by_code,
             sla: parsed.sla,
             triage: parsed.triage,
+            return_reasons: parsed.return_reasons,
+            return_visit: parsed.return_visit,
         })
     }
 

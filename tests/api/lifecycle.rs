@@ -180,7 +180,8 @@ async fn a_full_ticket_walks_all_five_stages_with_returns() {
     );
     assert_eq!(stages.last(), Some(&"closed"));
 
-    // Reopen goes back to reporting and the ticket can be archived again later.
+    // A reopen without a target goes where the guide says for the category
+    // (counterfeit: back to intake for a new on-site check).
     let v = ok(
         &app,
         &t("reopen"),
@@ -188,7 +189,7 @@ async fn a_full_ticket_walks_all_five_stages_with_returns() {
         json!({ "reason": "市民再次来电" }),
     )
     .await;
-    assert_eq!(v["status"], "reporting");
+    assert_eq!(v["status"], "triaged");
     assert_eq!(v["reopen_count"], 1);
 
     // The timeline has one event per accepted command, with dense per-ticket seq.

@@ -7,6 +7,7 @@
     reason = "each test module uses a different part of the harness"
 )]
 
+pub mod restart;
 pub mod ws;
 
 use std::collections::HashMap;

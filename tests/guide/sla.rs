@@ -1,5 +1,5 @@
 //! SLA supervision: warning at 80% of a stage's limit, overdue at 100%, once per stage,
-//! the overdue queue, and a new clock for every stage.
+//! the overdue queue, a new clock for every stage, and deadlines that survive restarts.
 
 use std::time::Duration as StdDuration;
 
@@ -7,7 +7,10 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 use time::Duration;
 
-use crate::common::{TestApp, intake, spawn_app};
+use hotline_dispatch::domain::{ManualClock, Timestamp};
+
+use crate::common::restart::ThreadApp;
+use crate::common::{ADMIN, TestApp, intake, spawn_app, temp_store};
 
 /// Polls the ticket until `pred` holds (the supervisor ticks every 250 ms); a bound, not a
 /// sleep-and-assert.
@@ -122,5 +125,107 @@ async fn stage_clocks_warn_then_go_overdue_once_and_restart_with_each_stage() {
     assert_eq!(s, StatusCode::OK);
     let seen = types(&app, &d, &id).await;
     assert_eq!(seen.last().map(String::as_str), Some("ticket.supervised"));
+    app.stop().await;
+}
+
+/// The types of one ticket's timeline, on an engine started by [`ThreadApp`].
+async fn timeline(app: &ThreadApp, token: &str, id: &str) -> Vec<String> {
+    let (s, events) = app.get(&format!("/tickets/{id}/events"), token).await;
+    assert_eq!(s, StatusCode::OK, "{events}");
+    events
+        .as_array()
+        .expect("events")
+        .iter()
+        .filter_map(|e| e["type"].as_str().map(str::to_owned))
+        .collect()
+}
+
+fn count(seen: &[String], kind: &str) -> usize {
+    seen.iter().filter(|t| *t == kind).count()
+}
+
+/// Polls until ticket `id` has `n` events of `kind` (the supervisor ticks every 250 ms).
+async fn until_raised(app: &ThreadApp, token: &str, id: &str, kind: &str, n: usize) {
+    for _ in 0..200 {
+        if count(&timeline(app, token, id).await, kind) >= n {
+            return;
+        }
+        tokio::time::sleep(StdDuration::from_millis(50)).await;
+    }
+    let seen = timeline(app, token, id).await;
+    panic!("{kind} not raised on {id}: {seen:?}");
+}
+
+async fn counterfeit(app: &ThreadApp, token: &str, ext: &str) -> String {
+    let (s, t) = app
+        .post(
+            "/tickets",
+            token,
+            intake(ext, Some("counterfeit"), "report"),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{t}");
+    t["id"].as_str().expect("id").to_owned()
+}
+
+#[actix_web::test]
+async fn deadlines_armed_before_a_restart_fire_once_after_it_and_fired_ones_stay_fired() {
+    let (_dir, store) = temp_store();
+    let clock = ManualClock::new(Timestamp::parse("2026-11-27T08:00:00Z").expect("time"));
+    let app = ThreadApp::start(&store, &clock);
+    let (s, issued) = app
+        .post("/tokens", ADMIN, json!({ "role": "dispatcher" }))
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{issued}");
+    let d = issued["token"].as_str().expect("token").to_owned();
+    // Grade II intake has 2 h: X warns at 09:36 and goes overdue at 10:00; Y, taken in
+    // half an hour later, warns at 10:06 and goes overdue at 10:30.
+    let x = counterfeit(&app, &d, "RS-X").await;
+    clock.advance(Duration::minutes(30));
+    let y = counterfeit(&app, &d, "RS-Y").await;
+    clock.advance(Duration::minutes(67));
+    until_raised(&app, &d, &x, "sla.warning", 1).await;
+    assert_eq!(count(&timeline(&app, &d, &y).await, "sla.warning"), 0);
+
+    // Restart at 09:37 on the same store: the token, the tickets and their clocks survive.
+    app.stop().await;
+    let app = ThreadApp::start(&store, &clock);
+    clock.advance(Duration::minutes(33));
+    // 10:10: X's overdue and Y's warning, both armed before the restart, fire now.
+    until_raised(&app, &d, &x, "sla.overdue", 1).await;
+    until_raised(&app, &d, &y, "sla.warning", 1).await;
+    clock.advance(Duration::minutes(25));
+    // 10:35: Y's overdue fires too; by then the supervisor has ticked past every earlier
+    // checkpoint, so the counts below are final for them.
+    until_raised(&app, &d, &y, "sla.overdue", 1).await;
+    for (id, what) in [(&x, "X"), (&y, "Y")] {
+        let seen = timeline(&app, &d, id).await;
+        assert_eq!(count(&seen, "sla.warning"), 1, "{what}: {seen:?}");
+        assert_eq!(count(&seen, "sla.overdue"), 1, "{what}: {seen:?}");
+    }
+
+    // Once more: everything already fired stays fired after a second restart. A new
+    // ticket's warning shows the supervisor is running and has passed them all.
+    app.stop().await;
+    let app = ThreadApp::start(&store, &clock);
+    let z = counterfeit(&app, &d, "RS-Z").await;
+    clock.advance(Duration::minutes(125));
+    until_raised(&app, &d, &z, "sla.warning", 1).await;
+    until_raised(&app, &d, &z, "sla.overdue", 1).await;
+    for (id, what) in [(&x, "X"), (&y, "Y")] {
+        let seen = timeline(&app, &d, id).await;
+        assert_eq!(count(&seen, "sla.warning"), 1, "{what}: {seen:?}");
+        assert_eq!(count(&seen, "sla.overdue"), 1, "{what}: {seen:?}");
+    }
+    let (_, queue) = app.get("/tickets?overdue=true", &d).await;
+    let overdue: Vec<&str> = queue["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .filter_map(|t| t["id"].as_str())
+        .collect();
+    for id in [&x, &y, &z] {
+        assert!(overdue.contains(&id.as_str()), "{id} in the overdue queue");
+    }
     app.stop().await;
 }

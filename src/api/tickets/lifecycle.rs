@@ -9,6 +9,7 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 
 use super::dto::{EvidenceDto, LatLngDto, MAX_DESCRIPTION, TicketDto, check_len, check_opt};
+use super::returns::{self, ReasonIn};
 use super::{load_visible, parse_id};
 use crate::actors::dispatch::{CancelDispatch, OfferTicket};
 use crate::actors::fleet::messages::GetVehicle;
@@ -140,13 +141,6 @@ fn optional_body<T: for<'de> Deserialize<'de> + Default>(bytes: &[u8]) -> Result
 fn text(field: &str, value: String, max: usize) -> Result<String, ApiError> {
     check_len(field, &value, max)?;
     Ok(value)
-}
-
-fn reasons(list: Vec<String>) -> Result<Vec<String>, ApiError> {
-    if list.len() > 50 {
-        return Err(ApiError::rule("too_many", "at most 50 reasons"));
-    }
-    list.into_iter().map(|r| text("reasons", r, 1000)).collect()
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -536,8 +530,9 @@ async fn report(
 #[serde(deny_unknown_fields)]
 pub struct ReviewRequest {
     pub decision: ReviewDecision,
+    /// Why it goes back (required with `return`): guide reason codes with notes, or text.
     #[serde(default)]
-    pub reasons: Vec<String>,
+    pub reasons: Vec<ReasonIn>,
 }
 
 action_route! {
@@ -563,7 +558,7 @@ pub(crate) async fn review_action(
         &id,
         Command::Review {
             decision: b.decision,
-            reasons: reasons(b.reasons)?,
+            reasons: returns::parse(b.reasons, &engine.catalog)?,
         },
     )
     .await
@@ -589,8 +584,9 @@ pub struct ApprovalRequest {
     pub decision: ApprovalVerdict,
     /// Where a return goes: `reporting` (default) or `in_review`.
     pub return_to: Option<ReturnTo>,
+    /// Why it goes back (required with `return`): guide reason codes with notes, or text.
     #[serde(default)]
-    pub reasons: Vec<String>,
+    pub reasons: Vec<ReasonIn>,
 }
 
 action_route! {
@@ -629,7 +625,7 @@ pub(crate) async fn approval_action(
         &id,
         Command::Approve {
             decision,
-            reasons: reasons(b.reasons)?,
+            reasons: returns::parse(b.reasons, &engine.catalog)?,
         },
     )
     .await

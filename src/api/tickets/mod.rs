@@ -3,6 +3,7 @@
 
 pub mod dto;
 pub(crate) mod lifecycle;
+pub mod returns;
 
 use actix_web::{HttpResponse, get, post, web};
 

@@ -282,3 +282,89 @@ fn triage_table_entries_are_checked() {
         "{msg}"
     );
 }
+
+#[test]
+fn return_reasons_are_a_fixed_set_with_other() {
+    let catalog = Catalog::from_toml(BUILTIN_CATALOG, "catalog.toml").unwrap();
+    let codes = catalog.return_reason_codes();
+    for code in [
+        "missing_evidence",
+        "facts_unclear",
+        "wrong_legal_basis",
+        "incomplete_section",
+        "wrong_category",
+        "format",
+        "other",
+    ] {
+        assert!(codes.contains(&code), "{code} missing from {codes:?}");
+    }
+    assert!(catalog.return_reason("nonsense").is_none());
+
+    let msg = broken("code = \"facts_unclear\"", "code = \"missing_evidence\"");
+    assert!(
+        msg.contains("guide.toml")
+            && msg.contains("return_reason `missing_evidence`")
+            && msg.contains("appears twice"),
+        "{msg}"
+    );
+    let msg = broken("code = \"format\"", "code = \"Format\"");
+    assert!(
+        msg.contains("return_reason `Format`, field `code`"),
+        "{msg}"
+    );
+    let msg = broken(
+        "code = \"other\"\nname_zh = \"其他\"",
+        "code = \"misc\"\nname_zh = \"其他\"",
+    );
+    assert!(msg.contains("`other` reason"), "{msg}");
+    let msg = broken("name_zh = \"事实不清\"", "name_zh = \"\"");
+    assert!(
+        msg.contains("return_reason `facts_unclear`, field `name_zh`"),
+        "{msg}"
+    );
+}
+
+#[test]
+fn the_reopen_target_comes_from_the_category_or_the_guide() {
+    let catalog = Catalog::from_toml(BUILTIN_CATALOG, "catalog.toml").unwrap();
+    let full = Some(HandlingPath::Full);
+    assert_eq!(catalog.return_visit().reopen_to, ReopenTarget::Reporting);
+    assert_eq!(
+        catalog.reopen_to(Some("counterfeit"), full),
+        ReopenTarget::Triaged
+    );
+    assert_eq!(
+        catalog.reopen_to(Some("late_delivery"), Some(HandlingPath::NoOnsite)),
+        ReopenTarget::Reporting
+    );
+    assert_eq!(
+        catalog.reopen_to(Some("damaged_or_wrong_goods"), full),
+        ReopenTarget::Reporting
+    );
+    // A direct answer has no report.
+    assert_eq!(
+        catalog.reopen_to(Some("order_consultation"), Some(HandlingPath::DirectAnswer)),
+        ReopenTarget::Triaged
+    );
+    // The guide-wide default moves the categories that do not say.
+    let text = BUILTIN_CATALOG.replacen(
+        "[return_visit]\nreopen_to = \"reporting\"",
+        "[return_visit]\nreopen_to = \"triaged\"",
+        1,
+    );
+    let moved = Catalog::from_toml(&text, "g.toml").unwrap();
+    assert_eq!(
+        moved.reopen_to(Some("late_delivery"), Some(HandlingPath::NoOnsite)),
+        ReopenTarget::Triaged
+    );
+
+    let msg = broken(
+        "code = \"order_consultation\"",
+        "code = \"order_consultation\"\nreopen_to = \"reporting\"",
+    );
+    names(&msg, "order_consultation", "reopen_to");
+    assert!(
+        broken("reopen_to = \"triaged\"", "reopen_to = \"rewrite\"").contains("rewrite"),
+        "an unknown target is refused"
+    );
+}

@@ -4,16 +4,13 @@
 
 pub mod trend;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 use serde::Serialize;
 
 use super::Timestamp;
 use super::catalog::Catalog;
-use super::ids::TicketId;
-use super::ticket::{
-    ApprovalDecision, EventKind, EventRecord, ReviewDecision, Satisfaction, Stage, Status, Ticket,
-};
+use super::ticket::{Satisfaction, Stage, Status, Ticket};
 
 fn hours(seconds: i64) -> f64 {
     seconds as f64 / 3600.0
@@ -245,86 +242,8 @@ pub fn rates(tickets: &[&Ticket], catalog: &Catalog) -> Rates {
     }
 }
 
-/// Returned reports of one handler or one category.
-#[derive(Clone, Debug, PartialEq, Serialize, utoipa::ToSchema)]
-pub struct ReturnRow {
-    pub key: String,
-    /// Reports submitted.
-    pub reports: usize,
-    /// Of those, returned by review or approval.
-    pub returns: usize,
-    pub return_rate: Option<f64>,
-}
-
-/// Why reports come back, and whose and which.
-#[derive(Clone, Debug, PartialEq, Serialize, utoipa::ToSchema)]
-pub struct ReturnStats {
-    /// By the principal who submitted the report (`staff:S-1`, `vehicle:V-1`).
-    pub by_handler: Vec<ReturnRow>,
-    pub by_category: Vec<ReturnRow>,
-    /// Return reasons, most frequent first.
-    pub reasons: Vec<(String, usize)>,
-}
-
-/// Counts returns from the event log: each review or approval return is charged to whoever
-/// submitted the report it returned, and to the ticket's category.
-pub fn returns(
-    events: &[EventRecord],
-    category_of: impl Fn(&TicketId) -> Option<String>,
-) -> ReturnStats {
-    let mut last_writer: HashMap<TicketId, String> = HashMap::new();
-    let mut handler: BTreeMap<String, (usize, usize)> = BTreeMap::new();
-    let mut category: BTreeMap<String, (usize, usize)> = BTreeMap::new();
-    let mut reasons: HashMap<String, usize> = HashMap::new();
-    let cat = |id: &TicketId| category_of(id).unwrap_or_else(|| "unclassified".into());
-    for e in events {
-        match &e.kind {
-            EventKind::ReportSubmitted { .. } => {
-                let who =
-                    e.by.subject
-                        .as_ref()
-                        .map_or_else(|| e.by.role.to_string(), |s| s.to_string());
-                handler.entry(who.clone()).or_default().0 += 1;
-                category.entry(cat(&e.ticket_id)).or_default().0 += 1;
-                last_writer.insert(e.ticket_id, who);
-            }
-            EventKind::Reviewed {
-                decision: ReviewDecision::Return,
-                reasons: why,
-            }
-            | EventKind::ApprovalDecided {
-                decision: ApprovalDecision::ReturnToReporting | ApprovalDecision::ReturnToReview,
-                reasons: why,
-            } => {
-                if let Some(who) = last_writer.get(&e.ticket_id) {
-                    handler.entry(who.clone()).or_default().1 += 1;
-                }
-                category.entry(cat(&e.ticket_id)).or_default().1 += 1;
-                for r in why.iter().map(|r| r.trim()).filter(|r| !r.is_empty()) {
-                    *reasons.entry(r.to_owned()).or_default() += 1;
-                }
-            }
-            _ => {}
-        }
-    }
-    let rows = |m: BTreeMap<String, (usize, usize)>| {
-        m.into_iter()
-            .map(|(key, (reports, returns))| ReturnRow {
-                key,
-                reports,
-                returns,
-                return_rate: rate(returns, reports),
-            })
-            .collect()
-    };
-    let mut reasons: Vec<(String, usize)> = reasons.into_iter().collect();
-    reasons.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
-    ReturnStats {
-        by_handler: rows(handler),
-        by_category: rows(category),
-        reasons,
-    }
-}
-
+mod returns;
 #[cfg(test)]
 mod tests;
+
+pub use returns::{ReasonRow, ReturnRow, ReturnStats, TicketFacts, returns};

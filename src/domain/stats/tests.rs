@@ -347,8 +347,9 @@ fn rates_and_groups_match_the_hand_figures() {
 }
 
 #[test]
-fn returns_are_charged_to_the_report_writer_and_the_category() {
-    use crate::domain::ids::TicketNumber;
+fn returns_are_charged_to_the_writer_the_crew_the_category_and_the_reasons() {
+    use crate::domain::ticket::{EventKind, EventRecord, ReturnReason};
+    let catalog = Catalog::from_toml(BUILTIN_CATALOG, "catalog.toml").unwrap();
     let t1 = TicketId::generate();
     let t2 = TicketId::generate();
     let writer = |s: &str| Principal::new(Role::Field, Some(Subject::Staff(s.parse().unwrap())));
@@ -368,13 +369,21 @@ fn returns_are_charged_to_the_report_writer_and_the_category() {
         evidence: vec![],
         version: 1,
     };
-    let returned = |why: &str| EventKind::Reviewed {
-        decision: ReviewDecision::Return,
-        reasons: vec![why.into()],
-    };
     let events = vec![
         ev(1, t1, writer("S-1"), submitted()),
-        ev(2, t1, who(Role::Dispatcher), returned("缺少证据照片")),
+        // Two codes in one return, and the old plain-text form (read as `other`).
+        ev(
+            2,
+            t1,
+            who(Role::Dispatcher),
+            EventKind::Reviewed {
+                decision: ReviewDecision::Return,
+                reasons: vec![
+                    ReturnReason::new("missing_evidence", Some("缺少证据照片".into())),
+                    ReturnReason::new("facts_unclear", None),
+                ],
+            },
+        ),
         ev(3, t1, writer("S-1"), submitted()),
         ev(
             4,
@@ -396,20 +405,59 @@ fn returns_are_charged_to_the_report_writer_and_the_category() {
             },
         ),
     ];
-    let cats = |id: &TicketId| {
+    let facts = |id: &TicketId| {
         Some(if *id == t1 {
-            "counterfeit".to_owned()
+            TicketFacts {
+                category: Some("counterfeit".into()),
+                staff: vec!["S-1".parse().unwrap(), "S-3".parse().unwrap()],
+            }
         } else {
-            "late_delivery".to_owned()
+            TicketFacts {
+                category: Some("late_delivery".into()),
+                staff: vec![],
+            }
         })
     };
-    let r = returns(&events, cats);
+    let r = returns(&events, facts, &catalog, None);
+    assert_eq!((r.reports, r.returns), (3, 2));
     let h = |k: &str| r.by_handler.iter().find(|x| x.key == k).unwrap().clone();
     assert_eq!((h("staff:S-1").reports, h("staff:S-1").returns), (2, 2));
     assert_eq!(h("staff:S-1").return_rate, Some(1.0));
+    assert_eq!(h("staff:S-1").reasons.get("missing_evidence"), Some(&1));
+    assert_eq!(h("staff:S-1").reasons.get("other"), Some(&1));
     assert_eq!((h("staff:S-2").reports, h("staff:S-2").returns), (1, 0));
+    // The crew of the ticket: S-3 wrote nothing but shares the returns.
+    let s = |k: &str| r.by_staff.iter().find(|x| x.key == k).unwrap().clone();
+    assert_eq!((s("S-3").reports, s("S-3").returns), (2, 2));
+    assert!(!r.by_staff.iter().any(|x| x.key == "S-2"));
     let c = |k: &str| r.by_category.iter().find(|x| x.key == k).unwrap().clone();
     assert_eq!(c("counterfeit").returns, 2);
+    assert_eq!(c("counterfeit").reasons.get("facts_unclear"), Some(&1));
     assert_eq!(c("late_delivery").return_rate, Some(0.0));
-    assert_eq!(r.reasons, vec![("缺少证据照片".to_owned(), 2)]);
+    // Every code of the guide is listed, in its order, with its count.
+    let codes: Vec<&str> = r.by_reason.iter().map(|x| x.code.as_str()).collect();
+    assert_eq!(codes, catalog.return_reason_codes());
+    let n = |k: &str| r.by_reason.iter().find(|x| x.code == k).unwrap().returns;
+    assert_eq!(
+        (
+            n("missing_evidence"),
+            n("facts_unclear"),
+            n("other"),
+            n("format")
+        ),
+        (1, 1, 1, 0)
+    );
+    assert_eq!(r.notes, vec![("缺少证据照片".to_owned(), 2)]);
+
+    // Only the returns that gave one reason.
+    let only = returns(&events, facts, &catalog, Some("facts_unclear"));
+    assert_eq!((only.reports, only.returns), (3, 1));
+    assert_eq!(
+        only.by_handler
+            .iter()
+            .find(|x| x.key == "staff:S-1")
+            .unwrap()
+            .returns,
+        1
+    );
 }

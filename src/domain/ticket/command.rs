@@ -5,9 +5,10 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::{EventKind, Evidence, Satisfaction, Status, Ticket};
+use super::returns::check_return_reasons;
+use super::{EventKind, Evidence, ReturnReason, Satisfaction, Status, Ticket};
 use crate::domain::Timestamp;
-use crate::domain::catalog::{Catalog, Department, HandlingPath, Urgency};
+use crate::domain::catalog::{Catalog, Department, HandlingPath, ReopenTarget, Urgency};
 use crate::domain::geo::LatLng;
 use crate::domain::ids::{OfferId, StaffId, TeamId, TicketId, TicketNumber, VehicleId};
 use crate::domain::role::{Principal, Role, Subject};
@@ -110,11 +111,11 @@ pub enum Command {
     },
     Review {
         decision: ReviewDecision,
-        reasons: Vec<String>,
+        reasons: Vec<ReturnReason>,
     },
     Approve {
         decision: ApprovalDecision,
-        reasons: Vec<String>,
+        reasons: Vec<ReturnReason>,
     },
     Reply {
         text: String,
@@ -568,7 +569,7 @@ impl Ticket {
                 let next = match decision {
                     ReviewDecision::Pass => InApproval,
                     ReviewDecision::Return => {
-                        require_reasons(reasons)?;
+                        check_return_reasons(reasons, catalog)?;
                         Reporting
                     }
                 };
@@ -590,7 +591,7 @@ impl Ticket {
                     ApprovalDecision::ReturnToReview => InReview,
                 };
                 if next != Replying {
-                    require_reasons(reasons)?;
+                    check_return_reasons(reasons, catalog)?;
                 }
                 (
                     EventKind::ApprovalDecided {
@@ -622,7 +623,7 @@ impl Ticket {
                 }
                 let reopened = *satisfaction == Satisfaction::Unsatisfied;
                 let next = if reopened {
-                    self.reopen_target()
+                    self.reopen_target(catalog)
                 } else {
                     AwaitingVisit
                 };
@@ -652,7 +653,7 @@ impl Ticket {
                 }
                 require_text(reason, "reason_required", "the reason")?;
                 let next = match to {
-                    None => self.reopen_target(),
+                    None => self.reopen_target(catalog),
                     Some(Reporting) if self.path == Some(HandlingPath::DirectAnswer) => {
                         return Err(Rejection::rule(
                             "bad_reopen_target",
@@ -797,11 +798,12 @@ impl Ticket {
         Ok(decision)
     }
 
-    /// Where a reopened ticket starts again: the reply for consultations, else the report.
-    fn reopen_target(&self) -> Status {
-        match self.path {
-            Some(HandlingPath::DirectAnswer) => Status::Triaged,
-            _ => Status::Reporting,
+    /// Where a reopened ticket starts again, by the guide: a new on-site check (`triaged`)
+    /// or a rewritten report (`reporting`); consultations always go back to intake.
+    fn reopen_target(&self, catalog: &Catalog) -> Status {
+        match catalog.reopen_to(self.category.as_deref(), self.path) {
+            ReopenTarget::Triaged => Status::Triaged,
+            ReopenTarget::Reporting => Status::Reporting,
         }
     }
 }
@@ -835,14 +837,4 @@ impl Ticket {
             .map(|k| format!("evidence:{k}"));
         sections_missing.chain(evidence_missing).collect()
     }
-}
-
-fn require_reasons(reasons: &[String]) -> Result<(), Rejection> {
-    if reasons.iter().all(|r| r.trim().is_empty()) {
-        return Err(Rejection::rule(
-            "reasons_required",
-            "a return needs at least one reason",
-        ));
-    }
-    Ok(())
 }

@@ -7,8 +7,9 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use super::{
-    ApprovalDecision, Evidence, Location, OnsiteRecord, Reply, Report, ReviewDecision,
-    Satisfaction, Stage, StageSpan, Status, Ticket, TransferRecord, TransferTarget, Visit,
+    ApprovalDecision, Evidence, Location, OnsiteRecord, Reply, Report, ReturnReason,
+    ReviewDecision, Satisfaction, Stage, StageSpan, Status, Ticket, TransferRecord, TransferTarget,
+    Visit,
 };
 use crate::domain::catalog::{Department, HandlingPath, Kind, Urgency};
 use crate::domain::clock::Timestamp;
@@ -65,12 +66,12 @@ pub enum EventKind {
     #[serde(rename = "ticket.reviewed")]
     Reviewed {
         decision: ReviewDecision,
-        reasons: Vec<String>,
+        reasons: Vec<ReturnReason>,
     },
     #[serde(rename = "ticket.approval_decided")]
     ApprovalDecided {
         decision: ApprovalDecision,
-        reasons: Vec<String>,
+        reasons: Vec<ReturnReason>,
     },
     #[serde(rename = "ticket.replied")]
     Replied { text: String },

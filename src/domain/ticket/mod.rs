@@ -8,6 +8,7 @@ mod command;
 mod event;
 pub mod group;
 mod offer;
+mod returns;
 mod sla;
 mod status;
 
@@ -20,6 +21,7 @@ pub use command::{ApprovalDecision, Command, Decision, Rejection, ReviewDecision
 pub use event::{EventKind, EventRecord};
 pub use group::{Group, GroupCommand, MemberRole, NewMember};
 pub use offer::{Offer, OfferState};
+pub use returns::ReturnReason;
 pub use sla::{Checkpoint, SlaLevel, SlaMarks, WARNING_SHARE};
 pub use status::{Stage, Status};
 

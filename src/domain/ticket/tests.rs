@@ -20,10 +20,12 @@ use time::Duration;
 
 use super::{
     ApprovalDecision, Command, Decision, EventKind, Evidence, GroupCommand, Location, NewTicket,
-    OfferState, Rejection, Reporter, ReviewDecision, Satisfaction, Source, Stage, Status, Ticket,
-    TransferTarget,
+    OfferState, Rejection, Reporter, ReturnReason, ReviewDecision, Satisfaction, Source, Stage,
+    Status, Ticket, TransferTarget,
 };
-use crate::domain::catalog::{BUILTIN_CATALOG, Catalog, Department, HandlingPath, Kind, Urgency};
+use crate::domain::catalog::{
+    BUILTIN_CATALOG, Catalog, Department, HandlingPath, Kind, ReopenTarget, Urgency,
+};
 use crate::domain::clock::Timestamp;
 use crate::domain::geo::LatLng;
 use crate::domain::ids::{OfferId, StaffId, TeamId, TicketId, TicketNumber, VehicleId};
@@ -196,8 +198,8 @@ fn onsite() -> Command {
     }
 }
 
-fn reasons(items: &[&str]) -> Vec<String> {
-    items.iter().map(|s| (*s).to_owned()).collect()
+fn reasons(items: &[&str]) -> Vec<ReturnReason> {
+    items.iter().map(|s| ReturnReason::from(*s)).collect()
 }
 
 /// A ticket under test with its own advancing clock. `ok` and `err` check the contract of
@@ -914,10 +916,18 @@ fn an_unsatisfied_return_visit_reopens_the_ticket() {
         d.kind,
         EventKind::ReturnVisited { reopened: true, .. }
     ));
-    assert_eq!(fx.status(), Status::Reporting);
+    // The guide sends an unsatisfied counterfeit report back for a new on-site check.
+    assert_eq!(
+        catalog().reopen_to(Some("counterfeit"), fx.ticket.path),
+        ReopenTarget::Triaged
+    );
+    assert_eq!(fx.status(), Status::Triaged);
     assert_eq!(fx.ticket.reopen_count, 1);
     assert!(fx.ticket.reply.is_none() && fx.ticket.visit.is_none());
-    // Answered and visited again after a new report.
+    // Checked on site again, then answered and visited again after a new report.
+    fx.ok(dispatch(1, &[1, 2]), &dispatcher());
+    fx.ok(Command::Arrive, &field_vehicle(&vehicle(1)));
+    fx.ok(onsite(), &field_staff(&staff(1)));
     fx.submit_complete();
     assert_eq!(fx.ticket.report.as_ref().map(|r| r.version), Some(2));
 
@@ -1011,11 +1021,23 @@ fn an_archived_ticket_is_reopened_with_a_reason() {
         }
     );
 
+    // Without a target, where the guide says for the category (counterfeit: a new
+    // on-site check).
+    let mut by_guide = Fx::full_archived();
+    by_guide.ok(
+        Command::Reopen {
+            reason: "市民再次来电".into(),
+            to: None,
+        },
+        &supervisor(),
+    );
+    assert_eq!(by_guide.status(), Status::Triaged);
+
     let mut to_report = Fx::full_archived();
     to_report.ok(
         Command::Reopen {
             reason: "市民再次来电".into(),
-            to: None,
+            to: Some(Status::Reporting),
         },
         &supervisor(),
     );
@@ -2364,8 +2386,9 @@ fn text() -> impl Strategy<Value = String> {
     ]
 }
 
-fn texts() -> impl Strategy<Value = Vec<String>> {
-    vec(text(), 0..3)
+/// Reasons as the old plain-text form sends them (each reads as `other` with a note).
+fn texts() -> impl Strategy<Value = Vec<ReturnReason>> {
+    vec(text().prop_map(ReturnReason::from), 0..3)
 }
 
 fn command_spec() -> impl Strategy<Value = Spec> {
@@ -3023,7 +3046,13 @@ fn blank(text: &str) -> bool {
 /// The payload rule a legal step by an allowed principal breaks, if any.
 fn expected_rule(command: &Command, t: &Ticket) -> Option<&'static str> {
     use Status::*;
-    let no_reasons = |reasons: &[String]| reasons.iter().all(|r| blank(r));
+    // A return needs a reason, and an `other` one says what it is.
+    let no_reasons = |reasons: &[ReturnReason]| {
+        reasons.is_empty()
+            || reasons
+                .iter()
+                .any(|r| r.code == "other" && r.note.as_deref().is_none_or(blank))
+    };
     match command {
         Command::Triage { category, .. } => {
             let Some(code) = category.as_ref().or(t.category.as_ref()) else {
@@ -3183,9 +3212,15 @@ fn offer_pins_intake(command: &Command, t: &Ticket) -> bool {
     has_open && leaves_intake && !matches!(command, Command::AcceptOffer { .. })
 }
 
-/// Where a reopen without a target sends a ticket: consultations to intake, else the report.
+/// Where a reopen without a target sends a ticket: where the guide says for its category
+/// (consultations always to intake).
 fn reopen_target(t: &Ticket) -> Status {
-    if t.path == Some(HandlingPath::DirectAnswer) {
+    let configured = match t.category.as_deref().and_then(|c| catalog().get(c)) {
+        Some(c) => c.reopen_to,
+        None => None,
+    };
+    let direct = t.path == Some(HandlingPath::DirectAnswer);
+    if direct || configured == Some(ReopenTarget::Triaged) {
         Status::Triaged
     } else {
         Status::Reporting
@@ -3337,9 +3372,8 @@ fn edge_allowed(before: &Ticket, after: &Ticket) -> bool {
         // A vehicle called off: the ticket waits for another, confirmed or not.
         (EnRoute, Triaged) => after.triage.confirmed,
         (EnRoute, Received) => !after.triage.confirmed,
-        // An unsatisfied visit reopens: consultations to intake, the rest to the report.
-        (AwaitingVisit, Triaged) => path == Some(DirectAnswer),
-        (AwaitingVisit, Reporting) => path != Some(DirectAnswer),
+        // An unsatisfied visit reopens where the guide says: consultations to intake.
+        (AwaitingVisit, Triaged | Reporting) => to == reopen_target(after),
         _ => false,
     }
 }

@@ -11,6 +11,11 @@
 //! asserted: the guide's grade is never lowered, and the set grades consultations in
 //! complaint categories IV and some transport/outflow leads II.
 //!
+//! The target was top-1 ≥ 90 % and top-3 ≥ 98 % on the holdout. Reached (release build):
+//! holdout 88.7 % / 96.2 %, tune 98.8 % / 100 % (leave-one-out 89.3 % / 98.8 %), dev
+//! 97.2 % / 98.9 %, dev2 97.8 % / 98.9 % (both leave-one-out 96.7 % / 98.9 %); the
+//! floors below guard what is reached, not the target.
+//!
 //! `cargo test --release --lib triage::eval -- --nocapture` prints the figures; with
 //! `TRIAGE_EVAL_SHOW=1` it also prints every tune or dev line classified wrongly (never a
 //! holdout line), with `TRIAGE_EVAL_SHOW=loo` the leave-one-out misses, and with
@@ -28,10 +33,10 @@ use crate::domain::catalog::{BUILTIN_CATALOG, Catalog, Urgency};
 const EVAL: &str = include_str!("../../../tests/data/triage_eval.jsonl");
 const DEV: &str = include_str!("../../../tests/data/triage_dev.jsonl");
 
-/// Least holdout top-1 accuracy, in percent.
-const HOLDOUT_TOP1: f64 = 85.0;
-/// Least holdout top-3 accuracy, in percent.
-const HOLDOUT_TOP3: f64 = 96.0;
+/// Least holdout top-1 accuracy, in percent (reached 88.7: 94 of 106; target 90).
+const HOLDOUT_TOP1: f64 = 88.6;
+/// Least holdout top-3 accuracy, in percent (reached 96.2: 102 of 106; target 98).
+const HOLDOUT_TOP3: f64 = 96.2;
 
 #[derive(Deserialize)]
 struct Line {

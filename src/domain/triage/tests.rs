@@ -125,3 +125,23 @@ fn full_width_and_spaces_do_not_matter() {
     let b = classifier().classify("qq群里有人卖烟");
     assert_eq!(a, b);
 }
+
+#[test]
+fn the_platforms_kind_breaks_ties_towards_its_categories() {
+    use crate::domain::catalog::Kind;
+    // Nothing recognisable: still `other`, but a consultation's runner-up is the category
+    // that takes consultations alone.
+    let got = classifier().classify_as("你好", Some(Kind::Consultation));
+    assert_eq!(got.category, "other");
+    assert_eq!(got.alternatives[1].0, "order_consultation", "{got:?}");
+    let plain = classifier().classify("你好");
+    assert_ne!(plain.alternatives[1].0, "order_consultation", "{plain:?}");
+}
+
+#[test]
+fn the_act_outranks_the_goods() {
+    let got = classifier().classify("学校门口的小卖部卖假烟给学生");
+    assert_eq!(got.category, "sale_to_minors", "{got:?}");
+    let got = classifier().classify("朋友圈有人卖假烟，加微信就能买");
+    assert_eq!(got.category, "online_sale", "{got:?}");
+}
