@@ -33,10 +33,10 @@ use crate::domain::catalog::{BUILTIN_CATALOG, Catalog, Urgency};
 const EVAL: &str = include_str!("../../../tests/data/triage_eval.jsonl");
 const DEV: &str = include_str!("../../../tests/data/triage_dev.jsonl");
 
-/// Least holdout top-1 accuracy, in percent (reached 88.7: 94 of 106; target 90).
-const HOLDOUT_TOP1: f64 = 88.6;
-/// Least holdout top-3 accuracy, in percent (reached 96.2: 102 of 106; target 98).
-const HOLDOUT_TOP3: f64 = 96.2;
+/// Least holdout top-1 accuracy, in percent: the target (reached 95.3, 101 of 106).
+const HOLDOUT_TOP1: f64 = 90.0;
+/// Least holdout top-3 accuracy, in percent: the target (reached 100, 106 of 106).
+const HOLDOUT_TOP3: f64 = 98.0;
 
 #[derive(Deserialize)]
 struct Line {
@@ -136,7 +136,10 @@ fn accuracy_on_the_evaluation_set() {
             line.category
         );
         assert!(
-            matches!(line.split.as_str(), "tune" | "holdout" | "dev" | "dev2"),
+            matches!(
+                line.split.as_str(),
+                "tune" | "holdout" | "dev" | "dev2" | "dev3"
+            ),
             "{}: unknown split {}",
             line.id,
             line.split
@@ -155,13 +158,18 @@ fn accuracy_on_the_evaluation_set() {
             show(&classifier, "", line, &got);
         }
     }
-    let mut loo = leave_one_out(&catalog, &classifier, &lines, show_mode.as_deref());
+    let mut loo = if std::env::var_os("TRIAGE_EVAL_LOO").is_none() {
+        HashMap::new()
+    } else {
+        leave_one_out(&catalog, &classifier, &lines, show_mode.as_deref())
+    };
     let holdout = tallies.remove("holdout").unwrap_or_default();
-    for split in ["tune", "dev", "dev2"] {
+    for split in ["tune", "dev", "dev2", "dev3"] {
         let fitted = tallies.remove(split).unwrap_or_default();
         println!("{}", fitted.line(split));
-        let left_out = loo.remove(split).unwrap_or_default();
-        println!("{}", left_out.line(&format!("{split}-loo")));
+        if let Some(left_out) = loo.remove(split) {
+            println!("{}", left_out.line(&format!("{split}-loo")));
+        }
     }
     if hide_holdout {
         return;
@@ -223,9 +231,11 @@ fn leave_one_out(
             c.decisive_phrases.retain(|w| !own(w));
         }
         // The tokeniser is the full guide's: building one per text would take minutes.
+        let (lexicon, bayes) = Classifier::learned(&masked, &examples(lines, Some(i)));
         let loo = Classifier {
             jieba: classifier.jieba.clone(),
-            lexicon: Classifier::learned_lexicon(&masked, &examples(lines, Some(i))),
+            lexicon,
+            bayes,
         };
         let got = loo.classify(&line.text);
         let in_top3 = got.alternatives.iter().any(|(c, _)| *c == line.category);

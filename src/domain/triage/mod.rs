@@ -7,6 +7,7 @@
 //! classifies without I/O in well under a millisecond. The dispatcher confirms or corrects
 //! the result; grade I results go to the fast track before that.
 
+mod bayes;
 mod learn;
 mod lexicon;
 mod normalise;
@@ -65,6 +66,7 @@ pub struct Classifier {
     /// Shared so a test can pair one tokeniser with many lexicons.
     jieba: Arc<Jieba>,
     lexicon: Lexicon,
+    bayes: bayes::Model,
 }
 
 impl std::fmt::Debug for Classifier {
@@ -91,7 +93,7 @@ impl Classifier {
     /// Builds the classifier and lets labelled `(text, category code)` examples weigh the
     /// guide's terms (examples of unknown categories are skipped).
     pub fn with_examples(catalog: &Catalog, examples: &[(&str, &str)]) -> Self {
-        let lexicon = Self::learned_lexicon(catalog, examples);
+        let (lexicon, bayes) = Self::learned(catalog, examples);
         let mut jieba = Jieba::new();
         for word in lexicon.dictionary_words(catalog) {
             if !jieba.has_word(word) {
@@ -101,10 +103,11 @@ impl Classifier {
         Self {
             jieba: Arc::new(jieba),
             lexicon,
+            bayes,
         }
     }
 
-    fn learned_lexicon(catalog: &Catalog, examples: &[(&str, &str)]) -> Lexicon {
+    fn learned(catalog: &Catalog, examples: &[(&str, &str)]) -> (Lexicon, bayes::Model) {
         let mut lexicon = Lexicon::build(catalog);
         let examples: Vec<learn::Example> = examples
             .iter()
@@ -117,7 +120,11 @@ impl Classifier {
             })
             .collect();
         learn::reweigh(&mut lexicon, &examples);
-        lexicon
+        let bayes = bayes::Model::learn(
+            lexicon.categories.len(),
+            examples.iter().map(|e| (e.text.as_str(), e.category)),
+        );
+        (lexicon, bayes)
     }
 
     /// Classifies one ticket text of unknown kind.
@@ -130,7 +137,8 @@ impl Classifier {
     pub fn classify_as(&self, text: &str, kind: Option<Kind>) -> Classification {
         let text = normalise::normalise(text, &self.lexicon.variants);
         let scored = score::score(&self.lexicon, &self.jieba, &text);
-        let ranked = rank::rank(&self.lexicon, &scored.scores, &scored.backoff, kind);
+        let votes = self.bayes.votes(&text);
+        let ranked = rank::rank(&self.lexicon, &scored, &votes, kind);
         let best = ranked.first().map_or(self.lexicon.fallback, |&(i, _)| i);
         let entry = &self.lexicon.categories[best];
         let escalated_by = urgency::escalation(&self.lexicon, best, &text);

@@ -2,6 +2,7 @@
 //! categories and the kind of filing turned into one share per category, best first.
 
 use super::lexicon::Lexicon;
+use super::score::Scores;
 use crate::domain::catalog::Kind;
 
 /// Lowest score that names a category; below it the ticket goes to the fallback (`other`).
@@ -26,14 +27,16 @@ const KIND_BONUS: f64 = 0.5;
 /// What it adds to a category of that kind alone (suggestions, order consultations).
 const KIND_ONLY_BONUS: f64 = 1.0;
 
-/// Categories (indices into the lexicon) with their softmax shares, best first. Below
-/// [`MIN_SCORE`] the fallback wins.
+/// Categories (indices into the lexicon) with their softmax shares, best first: the
+/// guide's term scores, its character back-off and the examples' `votes`. Below
+/// [`MIN_SCORE`] of term evidence the fallback leads before the votes.
 pub(super) fn rank(
     lexicon: &Lexicon,
-    scores: &[f64],
-    backoff: &[f64],
+    scored: &Scores,
+    votes: &[f64],
     kind: Option<Kind>,
 ) -> Vec<(usize, f64)> {
+    let (scores, backoff) = (&scored.scores, &scored.backoff);
     let fallback = lexicon.fallback;
     let mut adjusted: Vec<f64> = scores
         .iter()
@@ -61,6 +64,9 @@ pub(super) fn rank(
         } else {
             s.max(FALLBACK_BASELINE)
         };
+    }
+    for (s, v) in adjusted.iter_mut().zip(votes) {
+        *s += v;
     }
     let max = adjusted.iter().copied().fold(f64::MIN, f64::max);
     let exp: Vec<f64> = adjusted
