@@ -30,7 +30,8 @@ pub fn register(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
 pub struct StatsParams {
     /// Tickets received at or after (RFC 3339).
     pub from: Option<String>,
-    /// Tickets received before (RFC 3339).
+    /// Tickets received before (RFC 3339); after `from`. When it is past, stages still
+    /// open and unanswered tickets count up to it, not to now.
     pub to: Option<String>,
     /// `json` (default) or `csv`.
     pub format: Option<String>,

@@ -6,7 +6,10 @@
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::common::{ADMIN, TestApp, intake, send, spawn_app};
+use hotline_dispatch::domain::{ManualClock, Timestamp};
+
+use crate::common::restart::ThreadApp;
+use crate::common::{ADMIN, TestApp, intake, send, spawn_app, temp_store};
 
 fn id(t: &Value) -> String {
     t["id"].as_str().expect("id").to_owned()
@@ -295,5 +298,43 @@ async fn a_refused_merge_changes_neither_ticket() {
     assert_eq!(before, after);
     assert_eq!(after.1.0["status"], "received");
     assert_eq!(after.0.0["duplicates"], json!([]));
+    app.stop().await;
+}
+
+#[actix_web::test]
+async fn closed_and_open_cases_are_indexed_again_after_a_restart() {
+    let (_dir, store) = temp_store();
+    let clock = ManualClock::new(Timestamp::parse("2026-11-27T08:00:00Z").expect("time"));
+    let app = ThreadApp::start(&store, &clock);
+    let (s, issued) = app
+        .post("/tokens", ADMIN, json!({ "role": "dispatcher" }))
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{issued}");
+    let d = issued["token"].as_str().expect("token").to_owned();
+    let (_, closed) = app.post("/tickets", &d, report_at("R-1", 30.02)).await;
+    let (s, b) = app
+        .post(
+            &format!("/tickets/{}/transfer", id(&closed)),
+            &d,
+            json!({ "to": "platform", "reason": "非本单位管辖" }),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    let mut shop = report_at("R-2", 29.9);
+    shop["retailer_licence"] = json!("421182100123");
+    let (_, open) = app.post("/tickets", &d, shop.clone()).await;
+
+    app.stop().await;
+    clock.advance(time::Duration::days(3));
+    let app = ThreadApp::start(&store, &clock);
+    let (_, near) = app.post("/tickets", &d, report_at("R-3", 30.0201)).await;
+    assert_eq!(near["possible_duplicate_of"], closed["id"], "{near}");
+    shop["external_id"] = json!("R-4");
+    shop["location"] = json!({ "lat": 29.5, "lng": 115.2 });
+    let (_, same_shop) = app.post("/tickets", &d, shop).await;
+    assert_eq!(
+        same_shop["possible_duplicate_of"], open["id"],
+        "{same_shop}"
+    );
     app.stop().await;
 }

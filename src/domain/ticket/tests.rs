@@ -3453,6 +3453,11 @@ fn edge_allowed(before: &Ticket, after: &Ticket) -> bool {
     use Status::*;
     let (from, to, path) = (before.status, after.status, after.path);
     if from.is_closed() {
+        // The engine may still release a duplicate a half-done merge recorded; the ticket
+        // stays where it is.
+        if from == to && after.duplicates.len() + 1 == before.duplicates.len() {
+            return true;
+        }
         // Only a reopen leaves `archived`; `transferred` and `merged` are terminal.
         return from == Archived
             && matches!(to, Triaged | Reporting)
