@@ -391,6 +391,7 @@ fn triage() -> (Role, Option<Subject>, Command) {
         position: None,
         address_text: None,
         retailer_licence: None,
+        duplicate_of: None,
     };
     (Role::Dispatcher, None, c)
 }

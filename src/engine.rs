@@ -79,6 +79,7 @@ impl Engine {
             store: store.clone(),
             catalog: catalog.clone(),
             clock: clock.clone(),
+            cases: Default::default(),
         });
         let tickets = Arc::new(TicketRegistry::new(
             deps,

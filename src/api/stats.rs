@@ -1,6 +1,7 @@
 //! Analytics routes: stage times with a Pareto view, handling time per category,
-//! department and squad, and the headline rates. `from`/`to` filter on intake time;
-//! `?format=csv` answers CSV for spreadsheets.
+//! department and squad, and the headline rates. `from`/`to` filter on intake time (a
+//! `from` not before `to` is refused on every route); what is still open counts up to now,
+//! or to `to` when that is earlier. `?format=csv` answers CSV for spreadsheets.
 
 use actix_web::{HttpResponse, get, web};
 use serde::{Deserialize, Serialize};
@@ -29,7 +30,8 @@ pub fn register(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
 pub struct StatsParams {
     /// Tickets received at or after (RFC 3339).
     pub from: Option<String>,
-    /// Tickets received before (RFC 3339).
+    /// Tickets received before (RFC 3339); after `from`. When it is past, stages still
+    /// open and unanswered tickets count up to it, not to now.
     pub to: Option<String>,
     /// `json` (default) or `csv`.
     pub format: Option<String>,
@@ -59,7 +61,15 @@ fn parse(p: &StatsParams) -> Result<(Option<Timestamp>, Option<Timestamp>, Forma
             )));
         }
     };
-    Ok((time("from", &p.from)?, time("to", &p.to)?, format))
+    let (from, to) = (time("from", &p.from)?, time("to", &p.to)?);
+    if let (Some(f), Some(t)) = (from, to)
+        && f >= t
+    {
+        return Err(ApiError::malformed(format!(
+            "`from` ({f}) must be before `to` ({t})"
+        )));
+    }
+    Ok((from, to, format))
 }
 
 /// Every ticket received in the period.
@@ -120,23 +130,33 @@ fn group_csv(rows: &[GroupRow], kind: &str) -> impl Iterator<Item = Vec<String>>
             r.median_handling_hours.to_string(),
             r.returns.to_string(),
             opt(r.satisfaction_rate),
+            r.handled.to_string(),
         ]
     })
 }
 
 const GROUP_HEADER: &str =
-    "group,key,tickets,mean_handling_hours,median_handling_hours,returns,satisfaction_rate";
+    "group,key,tickets,mean_handling_hours,median_handling_hours,returns,satisfaction_rate,handled";
 const READERS: &[Role] = &[Role::Supervisor, Role::Dispatcher];
 
+/// The tickets of a period, and the time what is still open counts up to: now, or the
+/// period's end when that is earlier (a past period does not grow as time goes by).
+struct Period {
+    tickets: Vec<Ticket>,
+    as_of: Timestamp,
+    format: Format,
+}
+
 /// Checks the caller and the parameters, and loads the tickets of the period.
-fn period(
-    engine: &Engine,
-    caller: &Caller,
-    params: &StatsParams,
-) -> Result<(Vec<Ticket>, Format), ApiError> {
+fn period(engine: &Engine, caller: &Caller, params: &StatsParams) -> Result<Period, ApiError> {
     caller.require(READERS)?;
     let (from, to, format) = parse(params)?;
-    Ok((load(engine, from, to)?, format))
+    let now = engine.clock.now();
+    Ok(Period {
+        tickets: load(engine, from, to)?,
+        as_of: to.map_or(now, |t| t.min(now)),
+        format,
+    })
 }
 
 /// Mean and median hours per stage, largest total first, with each stage's share and the
@@ -149,10 +169,10 @@ async fn stages(
     caller: Caller,
     params: web::Query<StatsParams>,
 ) -> Result<HttpResponse, ApiError> {
-    let (tickets, format) = period(&engine, &caller, &params)?;
-    let refs: Vec<&Ticket> = tickets.iter().collect();
-    let rows = stats::stages(&refs, engine.clock.now());
-    Ok(match format {
+    let p = period(&engine, &caller, &params)?;
+    let refs: Vec<&Ticket> = p.tickets.iter().collect();
+    let rows = stats::stages(&refs, p.as_of);
+    Ok(match p.format {
         Format::Json => HttpResponse::Ok().json(rows),
         Format::Csv => csv(
             "stage,tickets,mean_hours,median_hours,total_hours,share,cumulative_share",
@@ -177,7 +197,8 @@ pub struct CategoryStats {
     pub departments: Vec<GroupRow>,
 }
 
-/// Handling hours (intake to reply), returns and satisfaction per category and department.
+/// Handling hours (intake to reply; tickets transferred out or merged left out), returns
+/// and satisfaction per category and department.
 #[utoipa::path(tag = "stats", params(StatsParams),
     responses((status = 200, body = CategoryStats), (status = 400, body = ErrorBody)), security(("bearer" = [])))]
 #[get("/stats/categories")]
@@ -186,14 +207,13 @@ async fn categories(
     caller: Caller,
     params: web::Query<StatsParams>,
 ) -> Result<HttpResponse, ApiError> {
-    let (tickets, format) = period(&engine, &caller, &params)?;
-    let refs: Vec<&Ticket> = tickets.iter().collect();
-    let now = engine.clock.now();
+    let p = period(&engine, &caller, &params)?;
+    let refs: Vec<&Ticket> = p.tickets.iter().collect();
     let body = CategoryStats {
-        categories: stats::by_category(&refs, now),
-        departments: stats::by_department(&refs, now),
+        categories: stats::by_category(&refs, p.as_of),
+        departments: stats::by_department(&refs, p.as_of),
     };
-    Ok(match format {
+    Ok(match p.format {
         Format::Json => HttpResponse::Ok().json(body),
         Format::Csv => csv(
             GROUP_HEADER,
@@ -212,10 +232,10 @@ async fn teams(
     caller: Caller,
     params: web::Query<StatsParams>,
 ) -> Result<HttpResponse, ApiError> {
-    let (tickets, format) = period(&engine, &caller, &params)?;
-    let refs: Vec<&Ticket> = tickets.iter().collect();
-    let rows = stats::by_team(&refs, engine.clock.now());
-    Ok(match format {
+    let p = period(&engine, &caller, &params)?;
+    let refs: Vec<&Ticket> = p.tickets.iter().collect();
+    let rows = stats::by_team(&refs, p.as_of);
+    Ok(match p.format {
         Format::Json => HttpResponse::Ok().json(rows),
         Format::Csv => csv(GROUP_HEADER, group_csv(&rows, "team")),
     })
@@ -230,10 +250,10 @@ async fn rates(
     caller: Caller,
     params: web::Query<StatsParams>,
 ) -> Result<HttpResponse, ApiError> {
-    let (tickets, format) = period(&engine, &caller, &params)?;
-    let refs: Vec<&Ticket> = tickets.iter().collect();
-    let r = stats::rates(&refs, &engine.catalog);
-    Ok(match format {
+    let p = period(&engine, &caller, &params)?;
+    let refs: Vec<&Ticket> = p.tickets.iter().collect();
+    let r = stats::rates(&refs, &engine.catalog, p.as_of);
+    Ok(match p.format {
         Format::Json => HttpResponse::Ok().json(r),
         Format::Csv => csv(
             "tickets,response_rate,resolution_rate,satisfaction_rate,rework_rate",

@@ -361,6 +361,7 @@ mod tests {
             position: None,
             address_text: None,
             retailer_licence: None,
+            duplicate_of: None,
         };
         t.execute(&triage, &d, catalog, at(0)).unwrap();
         let dispatch = Command::Dispatch {

@@ -90,3 +90,58 @@ async fn stats_answer_json_and_csv_with_filters() {
     assert_eq!(s, StatusCode::FORBIDDEN);
     app.stop().await;
 }
+
+#[actix_web::test]
+async fn a_period_ending_before_now_stops_the_clock_and_from_must_precede_to() {
+    let app = spawn_app().await;
+    let d = app.token("dispatcher", None).await;
+    let sup = app.token("supervisor", None).await;
+    // Received 08:00 (the test clock's start), still in intake; now is 20:00.
+    let (s, _) = app
+        .post(
+            "/tickets",
+            &d,
+            intake("P-1", Some("order_consultation"), "consultation"),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED);
+    app.clock.advance(time::Duration::hours(12));
+
+    let (_, now) = app.get("/stats/stages", &sup).await;
+    assert_eq!(now[0]["stage"], "intake");
+    assert_eq!(now[0]["total_hours"], 12.0);
+    // A period ending at 10:00: the open intake counts 2 hours, not 12.
+    let (s, then) = app
+        .get(
+            "/stats/stages?from=2026-11-27T00:00:00Z&to=2026-11-27T10:00:00Z",
+            &sup,
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(then[0]["total_hours"], 2.0, "{then}");
+    let (_, cats) = app
+        .get("/stats/categories?to=2026-11-27T10:00:00Z", &sup)
+        .await;
+    assert_eq!(cats["categories"][0]["mean_handling_hours"], 2.0, "{cats}");
+    // Grade IV allows 8 h in intake: missed by 20:00, not yet by 10:00.
+    let (_, rates) = app.get("/stats/rates", &sup).await;
+    assert_eq!(rates["response_rate"], 0.0, "{rates}");
+    let (_, rates) = app.get("/stats/rates?to=2026-11-27T10:00:00Z", &sup).await;
+    assert!(rates["response_rate"].is_null(), "{rates}");
+
+    // `from` not before `to`: the same 400 on every route.
+    for route in ["stages", "categories", "teams", "rates", "returns", "trend"] {
+        for (from, to) in [
+            ("2026-11-28T00:00:00Z", "2026-11-27T00:00:00Z"),
+            ("2026-11-27T00:00:00Z", "2026-11-27T00:00:00Z"),
+        ] {
+            let (s, b) = app
+                .get(&format!("/stats/{route}?from={from}&to={to}"), &sup)
+                .await;
+            assert_eq!(s, StatusCode::BAD_REQUEST, "{route}: {b}");
+            let message = b["message"].as_str().unwrap_or_default();
+            assert!(message.contains("must be before"), "{route}: {b}");
+        }
+    }
+    app.stop().await;
+}

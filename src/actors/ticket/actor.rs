@@ -6,11 +6,13 @@
 use std::sync::Arc;
 
 use actix::prelude::*;
+use parking_lot::Mutex;
 
 use super::messages::{Execute, Executed};
 use crate::domain::catalog::Catalog;
 use crate::domain::clock::Clock;
-use crate::domain::ticket::Ticket;
+use crate::domain::duplicates::CaseIndex;
+use crate::domain::ticket::{Command, Ticket};
 use crate::store::{Store, StoreError, Write, Written};
 
 /// What every ticket actor shares.
@@ -18,6 +20,9 @@ pub struct TicketDeps {
     pub store: Arc<dyn Store>,
     pub catalog: Arc<Catalog>,
     pub clock: Arc<dyn Clock>,
+    /// Open and recently closed tickets, for the duplicate check at intake (the registry)
+    /// and at triage (the ticket's own actor, against its current state).
+    pub cases: Mutex<CaseIndex>,
 }
 
 pub struct TicketActor {
@@ -28,6 +33,36 @@ pub struct TicketActor {
 impl TicketActor {
     pub fn new(ticket: Ticket, deps: Arc<TicketDeps>) -> Self {
         Self { ticket, deps }
+    }
+
+    /// Fills a triage's `duplicate_of` with the case its retailer, place and category
+    /// repeat. Looked up here, in the actor that serialises the ticket's commands, so the
+    /// check sees the state the triage is decided on; the domain records it only when the
+    /// triage changed what the rule looks at and no duplicate is named yet.
+    fn spot_duplicate(&self, mut command: Command) -> Command {
+        let t = &self.ticket;
+        if let Command::Triage {
+            category,
+            position,
+            retailer_licence,
+            duplicate_of: hint @ None,
+            ..
+        } = &mut command
+            && t.possible_duplicate_of.is_none()
+        {
+            let retailer = retailer_licence
+                .as_ref()
+                .or(t.location.retailer_licence.as_ref());
+            let category = category.as_ref().or(t.category.as_ref());
+            *hint = self.deps.cases.lock().find(
+                Some(t.id),
+                retailer.map(String::as_str),
+                category.map(String::as_str),
+                position.or(t.location.position),
+                t.received_at,
+            );
+        }
+        command
     }
 }
 
@@ -45,6 +80,7 @@ impl Handler<Execute> for TicketActor {
 
     fn handle(&mut self, msg: Execute, ctx: &mut Self::Context) {
         let Execute { command, by, reply } = msg;
+        let command = self.spot_duplicate(command);
         let mut next = self.ticket.clone();
         let now = self.deps.clock.now();
         let decision = match next.execute(&command, &by, &self.deps.catalog, now) {

@@ -15,11 +15,11 @@ use tokio::sync::oneshot;
 
 use super::actor::{TicketActor, TicketDeps};
 use super::messages::{CommandError, Execute, Executed};
-use crate::domain::duplicates::OpenCases;
+use crate::domain::duplicates;
 use crate::domain::ids::{TicketId, TicketNumber};
 use crate::domain::role::Principal;
-use crate::domain::ticket::{Command, NewTicket, Rejection, Ticket};
-use crate::store::{StoreError, Write, Written};
+use crate::domain::ticket::{Command, NewTicket, Rejection, Status, Ticket};
+use crate::store::{StoreError, TicketQuery, Write, Written};
 
 /// The answer to an intake: the ticket, and whether this call created it.
 #[derive(Debug)]
@@ -30,8 +30,6 @@ pub struct Intake {
 
 pub struct TicketRegistry {
     actors: Mutex<HashMap<TicketId, Addr<TicketActor>>>,
-    /// Open tickets indexed for the duplicate check at intake.
-    open_cases: Mutex<OpenCases>,
     arbiters: Vec<ArbiterHandle>,
     deps: Arc<TicketDeps>,
 }
@@ -42,7 +40,6 @@ impl TicketRegistry {
         assert!(!arbiters.is_empty(), "ticket actors need an arbiter");
         Self {
             actors: Mutex::default(),
-            open_cases: Mutex::default(),
             arbiters,
             deps,
         }
@@ -52,15 +49,39 @@ impl TicketRegistry {
         &self.deps
     }
 
-    /// Starts an actor for every open ticket in the store; returns how many.
+    /// Starts an actor for every open ticket in the store and indexes them, with the
+    /// tickets closed but received within the duplicate window, for the duplicate check;
+    /// returns how many actors started.
     pub fn recover(&self) -> Result<usize, StoreError> {
-        let ids = self.deps.store.open_ticket_ids()?;
+        let store = &self.deps.store;
+        let now = self.deps.clock.now();
+        let ids = store.open_ticket_ids()?;
         let mut actors = self.actors.lock();
-        let mut cases = self.open_cases.lock();
+        let mut cases = self.deps.cases.lock();
         for id in &ids {
-            if let Some(ticket) = self.deps.store.ticket(id)? {
-                cases.track(&ticket);
+            if let Some(ticket) = store.ticket(id)? {
+                cases.track(&ticket, now);
                 actors.insert(*id, self.spawn(ticket));
+            }
+        }
+        // Merged tickets are left out of the index, so only these closed statuses.
+        for status in [Status::Archived, Status::Transferred] {
+            let mut after = None;
+            loop {
+                let page = store.list_tickets(&TicketQuery {
+                    status: Some(status),
+                    from: Some(now + -duplicates::WINDOW),
+                    after,
+                    limit: 500,
+                    ..Default::default()
+                })?;
+                for t in &page.items {
+                    cases.track(t, now);
+                }
+                match page.next_cursor {
+                    Some(c) => after = Some(c),
+                    None => break,
+                }
             }
         }
         Ok(ids.len())
@@ -88,7 +109,8 @@ impl TicketRegistry {
         }
         let now = self.deps.clock.now();
         let mut new = new;
-        new.possible_duplicate_of = self.open_cases.lock().find(
+        new.possible_duplicate_of = self.deps.cases.lock().find(
+            None,
             new.location.retailer_licence.as_deref(),
             new.category.as_deref(),
             new.location.position,
@@ -117,7 +139,7 @@ impl TicketRegistry {
                     actors.insert(ticket.id, self.spawn((*ticket).clone()));
                 }
                 drop(actors);
-                self.open_cases.lock().track(&ticket);
+                self.deps.cases.lock().track(&ticket, now);
                 Ok(Intake {
                     ticket: *ticket,
                     created: true,
@@ -162,7 +184,8 @@ impl TicketRegistry {
         match answer.await {
             Ok(result) => {
                 if let Ok(done) = &result {
-                    self.open_cases.lock().track(&done.ticket);
+                    let now = self.deps.clock.now();
+                    self.deps.cases.lock().track(&done.ticket, now);
                 }
                 result
             }
@@ -175,9 +198,18 @@ impl TicketRegistry {
         }
     }
 
-    /// Folds `duplicate` into `target`: the duplicate closes as merged, the target records
-    /// it; both timelines are kept. The target is checked first so a refused merge changes
-    /// nothing.
+    /// Folds `duplicate` into `target`: the target records it, then the duplicate closes
+    /// as merged; both timelines are kept. Both tickets are checked first, so a refused
+    /// merge changes nothing.
+    ///
+    /// Two tickets are two actors and two durable writes; the store cannot make them one.
+    /// So the step that closes nothing goes first: the target records the duplicate. If
+    /// closing the duplicate then fails (it changed in the meantime, its mailbox was full,
+    /// the store failed), the target releases it again with `ticket.duplicate_released`,
+    /// so its record never claims a merge that did not happen. An undo was chosen over
+    /// retrying the second step because the duplicate may have closed some other way and
+    /// can then never be merged. Only if the release fails as well does the claim stay;
+    /// that is logged as an error.
     pub async fn merge(
         &self,
         target: TicketId,
@@ -199,8 +231,58 @@ impl TicketRegistry {
             target_number: t.number.clone(),
         };
         d.decide(&merge_into, &by, &self.deps.catalog)?;
-        self.execute(duplicate, merge_into, by.clone()).await?;
-        self.execute(target, absorb, by).await
+        let absorbed = self.execute(target, absorb, by.clone()).await?;
+        match self.execute(duplicate, merge_into, by).await {
+            Ok(_) => Ok(absorbed),
+            Err(e) => {
+                // Whatever failed, the store tells whether the duplicate did close.
+                let closed = store
+                    .ticket(&duplicate)
+                    .ok()
+                    .flatten()
+                    .is_some_and(|d| d.merged_into == Some(target));
+                if closed {
+                    return Ok(absorbed);
+                }
+                self.release(target, duplicate, d.number, &e).await;
+                Err(e)
+            }
+        }
+    }
+
+    /// Undoes the target's record of a merge that did not go through; a full mailbox or a
+    /// failed actor is retried a few times.
+    async fn release(
+        &self,
+        target: TicketId,
+        duplicate: TicketId,
+        number: TicketNumber,
+        why: &CommandError,
+    ) {
+        let release = Command::ReleaseDuplicate {
+            duplicate,
+            duplicate_number: number,
+            reason: format!("the merge did not go through: {why}"),
+        };
+        let mut tries = 0;
+        loop {
+            tries += 1;
+            match self
+                .execute(target, release.clone(), Principal::system())
+                .await
+            {
+                Ok(_) => return,
+                Err(CommandError::Busy | CommandError::ActorFailed) if tries < 5 => {
+                    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+                }
+                Err(e) => {
+                    tracing::error!(ticket_id = %target, duplicate_id = %duplicate, error = %e,
+                        "a half-done merge could not be undone: the ticket lists a duplicate that is still open");
+                    metrics::counter!("hotline_merge_undo_failures_total").increment(1);
+                    return;
+                }
+            }
+        }
     }
 
     /// Test-only: makes the actor of `id` panic; true once it is gone (its mailbox closed).

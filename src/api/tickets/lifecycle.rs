@@ -189,6 +189,7 @@ pub(crate) async fn triage_action(
         position,
         address_text: b.address_text,
         retailer_licence: b.retailer_licence,
+        duplicate_of: None,
     };
     run(&engine, &caller, &id, command).await
 }

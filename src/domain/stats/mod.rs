@@ -1,6 +1,9 @@
 //! Analytics over tickets, pure: where the time goes per stage (with a Pareto view), how
 //! long each category, department and squad takes, and the headline rates the study asks
 //! to raise — response, resolution, satisfaction — plus rework (returned reports).
+//!
+//! Every function takes `as_of`: now, or the end of the period asked for when that is
+//! earlier, so a stage still open (or a ticket not yet answered) counts up to it.
 
 pub mod trend;
 
@@ -57,10 +60,10 @@ pub struct StageRow {
 }
 
 /// The five tracked stages plus reply and return visit, largest total first.
-pub fn stages(tickets: &[&Ticket], now: Timestamp) -> Vec<StageRow> {
+pub fn stages(tickets: &[&Ticket], as_of: Timestamp) -> Vec<StageRow> {
     let mut per: BTreeMap<Stage, Vec<f64>> = BTreeMap::new();
     for t in tickets {
-        for (stage, d) in t.stage_durations(now) {
+        for (stage, d) in t.stage_durations(as_of) {
             if stage != Stage::Closed {
                 per.entry(stage).or_default().push(hours(d.whole_seconds()));
             }
@@ -96,9 +99,15 @@ pub fn stages(tickets: &[&Ticket], now: Timestamp) -> Vec<StageRow> {
     rows
 }
 
-/// Hours from intake to the reply (or to now, for tickets not yet answered).
-fn handling_hours(t: &Ticket, now: Timestamp) -> f64 {
-    let end = t.reply.as_ref().map(|r| r.replied_at).unwrap_or(now);
+/// Transferred-out and merged tickets are not this unit's to answer: they never get a
+/// reply, so they are left out of handling times and the resolution rate.
+fn answered_here(t: &Ticket) -> bool {
+    !matches!(t.status, Status::Transferred | Status::Merged)
+}
+
+/// Hours from intake to the reply (or to `as_of`, for tickets not yet answered).
+fn handling_hours(t: &Ticket, as_of: Timestamp) -> f64 {
+    let end = t.reply.as_ref().map(|r| r.replied_at).unwrap_or(as_of);
     hours(end.seconds_since(t.received_at).max(0))
 }
 
@@ -107,18 +116,21 @@ fn handling_hours(t: &Ticket, now: Timestamp) -> f64 {
 pub struct GroupRow {
     pub key: String,
     pub tickets: usize,
-    /// Intake to reply; open tickets count up to now.
+    /// Intake to reply, over `handled`; open tickets count up to now (or the period's
+    /// end). 0 when none was handled.
     pub mean_handling_hours: f64,
     pub median_handling_hours: f64,
     /// Reports returned by review or approval.
     pub returns: u32,
     /// Return visits with `satisfied` or `basically_satisfied`, over all visits.
     pub satisfaction_rate: Option<f64>,
+    /// The tickets behind the handling hours: all but those transferred out or merged.
+    pub handled: usize,
 }
 
 fn group_rows<'a>(
     tickets: &[&'a Ticket],
-    now: Timestamp,
+    as_of: Timestamp,
     key: impl Fn(&'a Ticket) -> Option<String>,
 ) -> Vec<GroupRow> {
     let mut groups: BTreeMap<String, Vec<&Ticket>> = BTreeMap::new();
@@ -130,7 +142,11 @@ fn group_rows<'a>(
     groups
         .into_iter()
         .map(|(key, ts)| {
-            let h: Vec<f64> = ts.iter().map(|t| handling_hours(t, now)).collect();
+            let h: Vec<f64> = ts
+                .iter()
+                .filter(|t| answered_here(t))
+                .map(|t| handling_hours(t, as_of))
+                .collect();
             let visits: Vec<Satisfaction> = ts
                 .iter()
                 .flat_map(|t| t.visit_history.iter().copied())
@@ -150,25 +166,26 @@ fn group_rows<'a>(
                     .sum(),
                 satisfaction_rate: (!visits.is_empty())
                     .then(|| round(happy as f64 / visits.len() as f64)),
+                handled: h.len(),
             }
         })
         .collect()
 }
 
-pub fn by_category(tickets: &[&Ticket], now: Timestamp) -> Vec<GroupRow> {
-    group_rows(tickets, now, |t| {
+pub fn by_category(tickets: &[&Ticket], as_of: Timestamp) -> Vec<GroupRow> {
+    group_rows(tickets, as_of, |t| {
         Some(t.category.clone().unwrap_or_else(|| "unclassified".into()))
     })
 }
 
-pub fn by_department(tickets: &[&Ticket], now: Timestamp) -> Vec<GroupRow> {
-    group_rows(tickets, now, |t| {
+pub fn by_department(tickets: &[&Ticket], as_of: Timestamp) -> Vec<GroupRow> {
+    group_rows(tickets, as_of, |t| {
         t.department.map(|d| d.as_str().to_owned())
     })
 }
 
-pub fn by_team(tickets: &[&Ticket], now: Timestamp) -> Vec<GroupRow> {
-    group_rows(tickets, now, |t| {
+pub fn by_team(tickets: &[&Ticket], as_of: Timestamp) -> Vec<GroupRow> {
+    group_rows(tickets, as_of, |t| {
         t.assignment.team_id.as_ref().map(|t| t.to_string())
     })
 }
@@ -177,7 +194,9 @@ pub fn by_team(tickets: &[&Ticket], now: Timestamp) -> Vec<GroupRow> {
 #[derive(Clone, Debug, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Rates {
     pub tickets: usize,
-    /// Intake finished within its time limit, over tickets whose intake finished.
+    /// Intake finished within its time limit, over tickets whose intake finished or is
+    /// already past its limit (a miss); one still in intake within its limit is not
+    /// counted yet.
     pub response_rate: Option<f64>,
     /// Answered (replied, visited or archived), over all tickets except those transferred
     /// out or merged.
@@ -193,26 +212,31 @@ fn rate(num: usize, den: usize) -> Option<f64> {
     (den > 0).then(|| round(num as f64 / den as f64))
 }
 
-pub fn rates(tickets: &[&Ticket], catalog: &Catalog) -> Rates {
+pub fn rates(tickets: &[&Ticket], catalog: &Catalog, as_of: Timestamp) -> Rates {
     let mut responded = (0, 0);
     let mut resolved = (0, 0);
     let mut satisfied = (0, 0);
     let mut rework = (0, 0);
     for t in tickets {
         let intake = t.stages.iter().find(|s| s.stage == Stage::Intake);
-        if let (Some(span), Some(end), Some(grade)) =
-            (intake, intake.and_then(|s| s.exited_at), t.urgency)
-        {
-            responded.1 += 1;
+        if let (Some(span), Some(grade)) = (intake, t.urgency) {
             let limit = catalog
                 .stage_limit_for(t.category.as_deref(), grade, Stage::Intake)
                 .map(|d| d.whole_seconds())
                 .unwrap_or(i64::MAX);
-            if end.seconds_since(span.entered_at) <= limit {
-                responded.0 += 1;
+            match span.exited_at {
+                Some(end) => {
+                    responded.1 += 1;
+                    if end.seconds_since(span.entered_at) <= limit {
+                        responded.0 += 1;
+                    }
+                }
+                // Still in intake: a miss once past its limit, not counted before.
+                None if as_of.seconds_since(span.entered_at) > limit => responded.1 += 1,
+                None => {}
             }
         }
-        if !matches!(t.status, Status::Transferred | Status::Merged) {
+        if answered_here(t) {
             resolved.1 += 1;
             let answered =
                 t.reply.is_some() || matches!(t.status, Status::AwaitingVisit | Status::Archived);

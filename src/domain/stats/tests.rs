@@ -7,6 +7,9 @@
 //!   16, report 17, passed 18, approved 20, replied 21, unsatisfied visit 22 (reopened to
 //!   reporting, still open).
 //! - C, order_consultation (grade IV, direct answer): triaged 0.5, replied 2.5, no visit.
+//! - D, counterfeit (grade II): merged into A at 1.5, untriaged. Its intake ended within
+//!   the 2 h limit (a response), but it is not this ticket's to answer: out of handling
+//!   hours and the resolution rate.
 
 #![allow(clippy::unwrap_used, reason = "tests")]
 
@@ -105,6 +108,7 @@ pub(super) fn history() -> (Vec<Ticket>, Catalog) {
         position: None,
         address_text: None,
         retailer_licence: None,
+        duplicate_of: None,
     };
     let full_report = catalog
         .get("counterfeit")
@@ -266,7 +270,13 @@ pub(super) fn history() -> (Vec<Ticket>, Catalog) {
         ],
         &catalog,
     );
-    (vec![a, b, c], catalog)
+    let mut d_ticket = new_ticket("counterfeit", Kind::Report, &catalog);
+    let merge = Command::MergeInto {
+        target: a.id,
+        target_number: a.number.clone(),
+    };
+    run(&mut d_ticket, vec![(1.5, d(), merge)], &catalog);
+    (vec![a, b, c, d_ticket], catalog)
 }
 
 fn close(a: f64, b: f64) -> bool {
@@ -292,15 +302,16 @@ fn stage_hours_and_the_pareto_view_match_the_hand_figures() {
         ]
     );
     let row = |s: Stage| rows.iter().find(|r| r.stage == s).unwrap();
-    // Return visit: A 7, B 1, C 20.5 (open) = 28.5 of 66 hours.
+    // Return visit: A 7, B 1, C 20.5 (open) = 28.5 of 67.5 hours.
     assert!(close(row(Stage::ReturnVisit).total_hours, 28.5));
     assert!(close(row(Stage::ReturnVisit).mean_hours, 9.5));
     assert!(close(row(Stage::ReturnVisit).median_hours, 7.0));
-    assert!(close(row(Stage::ReturnVisit).share, 0.432));
-    // Intake: A 2, B 10, C 0.5.
-    assert!(close(row(Stage::Intake).mean_hours, 4.167));
-    assert!(close(row(Stage::Intake).median_hours, 2.0));
-    assert!(close(row(Stage::Intake).cumulative_share, 0.621));
+    assert!(close(row(Stage::ReturnVisit).share, 0.422));
+    // Intake: A 2, B 10, C 0.5, D 1.5 (until merged) = 14; (28.5 + 14) / 67.5.
+    assert_eq!(row(Stage::Intake).tickets, 4);
+    assert!(close(row(Stage::Intake).mean_hours, 3.5));
+    assert!(close(row(Stage::Intake).median_hours, 1.75));
+    assert!(close(row(Stage::Intake).cumulative_share, 0.63));
     // Report: A 4, B 4 + 1 + 1 (open again after the reopen) = 6.
     assert_eq!(row(Stage::Report).tickets, 2);
     assert!(close(row(Stage::Report).mean_hours, 5.0));
@@ -313,11 +324,11 @@ fn stage_hours_and_the_pareto_view_match_the_hand_figures() {
 fn rates_and_groups_match_the_hand_figures() {
     let (tickets, catalog) = history();
     let refs: Vec<&Ticket> = tickets.iter().collect();
-    let r = rates(&refs, &catalog);
-    assert_eq!(r.tickets, 3);
-    // Intake within limit: A 2 h ≤ 2 h, C 0.5 h ≤ 8 h; B 10 h > 8 h.
-    assert_eq!(r.response_rate, Some(0.667));
-    // Answered: A and C; B was reopened and has no reply now.
+    let r = rates(&refs, &catalog, at(23.0));
+    assert_eq!(r.tickets, 4);
+    // Intake within limit: A 2 h ≤ 2 h, C 0.5 h ≤ 8 h, D 1.5 h ≤ 2 h; B 10 h > 8 h.
+    assert_eq!(r.response_rate, Some(0.75));
+    // Answered: A and C of A, B, C (D was merged); B was reopened and has no reply now.
     assert_eq!(r.resolution_rate, Some(0.667));
     // Visits: A satisfied, B unsatisfied.
     assert_eq!(r.satisfaction_rate, Some(0.5));
@@ -326,7 +337,13 @@ fn rates_and_groups_match_the_hand_figures() {
 
     let cats = by_category(&refs, at(23.0));
     let cat = |k: &str| cats.iter().find(|g| g.key == k).unwrap();
+    // A 13 h; D was merged, never replied, and is left out (else (13 + 23) / 2).
+    assert_eq!(
+        (cat("counterfeit").tickets, cat("counterfeit").handled),
+        (2, 1)
+    );
     assert!(close(cat("counterfeit").mean_handling_hours, 13.0));
+    assert!(close(cat("counterfeit").median_handling_hours, 13.0));
     assert_eq!(cat("counterfeit").satisfaction_rate, Some(1.0));
     assert!(
         close(cat("late_delivery").mean_handling_hours, 23.0),
@@ -343,7 +360,54 @@ fn rates_and_groups_match_the_hand_figures() {
     let dept = |k: &str| depts.iter().find(|g| g.key == k).unwrap();
     assert_eq!(dept("marketing").tickets, 1);
     assert_eq!(dept("logistics").tickets, 1);
-    assert_eq!(dept("enforcement").tickets, 1);
+    assert_eq!(dept("enforcement").tickets, 2);
+    assert_eq!(dept("enforcement").handled, 1);
+    assert!(close(dept("enforcement").mean_handling_hours, 13.0));
+}
+
+#[test]
+fn what_is_still_open_counts_up_to_the_end_of_the_period() {
+    let (tickets, _) = history();
+    let refs: Vec<&Ticket> = tickets.iter().collect();
+    // A period ending at 22.5: C's open return visit counts 2.5 → 22.5 = 20 h, B's open
+    // report (since 22) 0.5 h.
+    let rows = stages(&refs, at(22.5));
+    let row = |s: Stage| rows.iter().find(|r| r.stage == s).unwrap();
+    assert!(close(row(Stage::ReturnVisit).total_hours, 28.0));
+    assert!(close(row(Stage::Report).total_hours, 9.5));
+    // B, reopened and unanswered, counts intake to 22.5.
+    let cats = by_category(&refs, at(22.5));
+    let b = cats.iter().find(|g| g.key == "late_delivery").unwrap();
+    assert!(close(b.mean_handling_hours, 22.5));
+    // As of 21.5 B's reopened report had not begun: A 4 + B 4 + 1.
+    let rows = stages(&refs, at(21.5));
+    let report = rows.iter().find(|r| r.stage == Stage::Report).unwrap();
+    assert!(close(report.total_hours, 9.0));
+}
+
+#[test]
+fn a_ticket_still_in_intake_counts_as_a_miss_once_past_its_limit() {
+    let catalog = Catalog::from_toml(BUILTIN_CATALOG, "catalog.toml").unwrap();
+    // G, a consultation (grade IV, 8 h): triaged to a direct answer at 1, a response.
+    let mut g = new_ticket("order_consultation", Kind::Consultation, &catalog);
+    let triage = Command::Triage {
+        category: None,
+        urgency: None,
+        position: None,
+        address_text: None,
+        retailer_licence: None,
+        duplicate_of: None,
+    };
+    run(&mut g, vec![(1.0, who(Role::Dispatcher), triage)], &catalog);
+    // E, counterfeit (grade II, 2 h), untouched since intake at 0.
+    let e = new_ticket("counterfeit", Kind::Report, &catalog);
+    let refs = [&g, &e];
+    // Within its limit E is not counted yet: 1 of 1.
+    assert_eq!(rates(&refs, &catalog, at(1.5)).response_rate, Some(1.0));
+    assert_eq!(rates(&refs, &catalog, at(2.0)).response_rate, Some(1.0));
+    // Past it, a miss: 1 of 2.
+    assert_eq!(rates(&refs, &catalog, at(2.5)).response_rate, Some(0.5));
+    assert_eq!(rates(&[&e], &catalog, at(1.0)).response_rate, None);
 }
 
 #[test]

@@ -192,8 +192,9 @@ mod tests {
         );
         assert_eq!(rows[0].start, from);
         // Day 1: A (answered after 13 h, satisfied), B (reopened, one return, unsatisfied),
-        // C (answered after 2.5 h).
-        assert_eq!((rows[0].received, rows[0].answered), (3, 2));
+        // C (answered after 2.5 h), D (merged into A: not this unit's to answer).
+        assert_eq!((rows[0].received, rows[0].answered), (4, 2));
+        assert_eq!(rows[0].closed_other, 1);
         assert_eq!(rows[0].mean_handling_hours, Some(7.75));
         assert_eq!(rows[0].returns, 1);
         assert_eq!(rows[0].satisfaction_rate, Some(0.5));
@@ -212,7 +213,7 @@ mod tests {
         let (_, to) = period(15.0);
         let rows = trend(&refs, at(-8.0), to, Bucket::Week).unwrap();
         assert_eq!(rows.len(), 3);
-        assert_eq!(rows[0].received, 3);
+        assert_eq!(rows[0].received, 4);
         assert_eq!(rows[1].start, at(-8.0 + 24.0 * 7.0));
         // From Wednesday: the bucket still starts on Monday, the tickets of Monday are out.
         let rows = trend(&refs, at(40.0), to, Bucket::Week).unwrap();

@@ -52,6 +52,11 @@ pub enum Command {
         position: Option<LatLng>,
         address_text: Option<String>,
         retailer_licence: Option<String>,
+        /// The case the triaged retailer, place and category repeat, looked up in the
+        /// engine's index by the ticket's actor. Callers leave it `None`; it is recorded
+        /// only when triage changes what the duplicate rule looks at and the ticket has no
+        /// `possible_duplicate_of` yet.
+        duplicate_of: Option<TicketId>,
     },
     /// Send a registered vehicle; `team` and `crew` come from the registry.
     Dispatch {
@@ -148,6 +153,13 @@ pub enum Command {
         duplicate: TicketId,
         duplicate_number: TicketNumber,
     },
+    /// The engine: a merge recorded here could not close `duplicate`, so this ticket stops
+    /// claiming it (the compensating step of a merge).
+    ReleaseDuplicate {
+        duplicate: TicketId,
+        duplicate_number: TicketNumber,
+        reason: String,
+    },
     /// A step of the ticket's collaboration group; never moves the status.
     Group(super::GroupCommand),
 }
@@ -224,6 +236,7 @@ impl Command {
             Self::Transfer { .. } => "transfer",
             Self::MergeInto { .. } => "merge",
             Self::AbsorbDuplicate { .. } => "merge into",
+            Self::ReleaseDuplicate { .. } => "release a duplicate of",
             Self::Group(g) => g.action(),
         }
     }
@@ -244,7 +257,10 @@ impl Command {
             | Self::Offer { .. }
             | Self::CancelDispatch { .. } => &[Dispatcher],
             Self::AcceptOffer { .. } | Self::DeclineOffer { .. } => &[Field],
-            Self::ExpireOffer { .. } | Self::RaiseAlert { .. } | Self::FlagSla { .. } => &[],
+            Self::ExpireOffer { .. }
+            | Self::RaiseAlert { .. }
+            | Self::FlagSla { .. }
+            | Self::ReleaseDuplicate { .. } => &[],
             Self::Arrive | Self::RecordOnsite { .. } | Self::SubmitReport { .. } => &[Field],
             Self::Review { .. } => &[Dispatcher, Supervisor],
             Self::Approve { .. } | Self::Supervise { .. } => &[Supervisor],
@@ -310,6 +326,7 @@ impl Ticket {
                 position,
                 address_text,
                 retailer_licence,
+                duplicate_of,
             } => {
                 if !matches!(status, Received | Triaged | EnRoute | OnSite) {
                     return Err(illegal());
@@ -362,6 +379,13 @@ impl Ticket {
                 };
                 let overridden = (self.category.is_some() && category_changed)
                     || (urgency.is_some() && *urgency != self.urgency);
+                // A vague intake gets its shop, place or category here: check again, as
+                // intake would have, unless a possible duplicate is already named.
+                let relocated = category_changed
+                    || location.retailer_licence != self.location.retailer_licence
+                    || location.position != self.location.position;
+                let possible_duplicate_of = duplicate_of
+                    .filter(|d| relocated && *d != self.id && self.possible_duplicate_of.is_none());
                 (
                     EventKind::Triaged {
                         category: cat.code.clone(),
@@ -371,6 +395,7 @@ impl Ticket {
                         location,
                         urgency_from_default: from_default,
                         overridden,
+                        possible_duplicate_of,
                     },
                     next,
                 )
@@ -765,6 +790,25 @@ impl Ticket {
                 let kind = EventKind::DuplicateMerged {
                     duplicate: *duplicate,
                     duplicate_number: duplicate_number.clone(),
+                };
+                (kind, status)
+            }
+            Command::ReleaseDuplicate {
+                duplicate,
+                duplicate_number,
+                reason,
+            } => {
+                // Any status: the target may have closed while the merge was under way.
+                if !self.duplicates.contains(duplicate) {
+                    return Err(Rejection::rule(
+                        "not_merged",
+                        "that ticket is not merged into this one",
+                    ));
+                }
+                let kind = EventKind::DuplicateReleased {
+                    duplicate: *duplicate,
+                    duplicate_number: duplicate_number.clone(),
+                    reason: reason.clone(),
                 };
                 (kind, status)
             }

@@ -28,6 +28,9 @@ pub enum EventKind {
         category: Option<String>,
         urgency: Option<Urgency>,
         department: Option<Department>,
+        /// The open (or recently closed) case this one probably repeats.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        possible_duplicate_of: Option<TicketId>,
     },
     #[serde(rename = "ticket.triaged")]
     Triaged {
@@ -38,6 +41,9 @@ pub enum EventKind {
         location: Location,
         urgency_from_default: bool,
         overridden: bool,
+        /// Found when triage gave the ticket its retailer, place or category.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        possible_duplicate_of: Option<TicketId>,
     },
     #[serde(rename = "ticket.dispatched")]
     Dispatched {
@@ -151,6 +157,14 @@ pub enum EventKind {
         duplicate: TicketId,
         duplicate_number: TicketNumber,
     },
+    /// A merge recorded by `ticket.duplicate_merged` did not go through (the duplicate
+    /// could not be closed): the ticket no longer lists it.
+    #[serde(rename = "ticket.duplicate_released")]
+    DuplicateReleased {
+        duplicate: TicketId,
+        duplicate_number: TicketNumber,
+        reason: String,
+    },
     #[serde(rename = "group.formed")]
     GroupFormed(group::GroupFormed),
     #[serde(rename = "group.message")]
@@ -183,6 +197,7 @@ impl EventKind {
             Self::Transferred { .. } => "ticket.transferred",
             Self::Merged { .. } => "ticket.merged",
             Self::DuplicateMerged { .. } => "ticket.duplicate_merged",
+            Self::DuplicateReleased { .. } => "ticket.duplicate_released",
             Self::OfferSent { .. } => "offer.sent",
             Self::OfferAccepted { .. } => "offer.accepted",
             Self::OfferDeclined { .. } => "offer.declined",
@@ -243,7 +258,11 @@ impl Ticket {
                 location,
                 urgency_from_default,
                 overridden,
+                possible_duplicate_of,
             } => {
+                if let Some(d) = possible_duplicate_of {
+                    self.possible_duplicate_of.get_or_insert(*d);
+                }
                 if location.retailer_licence.is_some() {
                     self.retailer_candidates.clear();
                 }
@@ -339,6 +358,9 @@ impl Ticket {
             }
             EventKind::Merged { into, .. } => self.merged_into = Some(*into),
             EventKind::DuplicateMerged { duplicate, .. } => self.duplicates.push(*duplicate),
+            EventKind::DuplicateReleased { duplicate, .. } => {
+                self.duplicates.retain(|d| d != duplicate);
+            }
             EventKind::OfferSent { .. }
             | EventKind::OfferAccepted { .. }
             | EventKind::OfferDeclined { .. }

@@ -286,7 +286,9 @@ pub struct Ticket {
     /// Every return visit's outcome, including those that reopened the ticket.
     #[serde(default)]
     pub visit_history: Vec<Satisfaction>,
-    /// An open ticket this one probably repeats (same retailer, or same category close by).
+    /// A ticket this one probably repeats (an open one of the same retailer, or one of the
+    /// same category close by and recent), found at intake or at triage; as recorded in
+    /// `ticket.received` or `ticket.triaged`.
     #[serde(default)]
     pub possible_duplicate_of: Option<TicketId>,
     /// The collaboration group (协作受理小组), active or the last one dissolved.
@@ -306,7 +308,7 @@ pub struct NewTicket {
     pub reporter: Option<Reporter>,
     pub location: Location,
     pub received_at: Option<Timestamp>,
-    /// Set by intake when an open ticket looks like the same case.
+    /// Set by intake when an earlier ticket looks like the same case.
     pub possible_duplicate_of: Option<TicketId>,
     /// Set by intake when the registry holds several likely retailers.
     pub retailer_candidates: Vec<RetailerCandidate>,
@@ -399,6 +401,7 @@ impl Ticket {
             category: ticket.category.clone(),
             urgency: ticket.urgency,
             department: ticket.department,
+            possible_duplicate_of: ticket.possible_duplicate_of,
         };
         Ok((ticket, event))
     }
@@ -458,11 +461,16 @@ impl Ticket {
         }
     }
 
-    /// Seconds spent in each stage so far (open spans counted up to `now`).
+    /// Seconds spent in each stage so far: an open span counts up to `now`, or not at all
+    /// when it began after `now` (analytics pass the end of a past period as `now`).
     pub fn stage_durations(&self, now: Timestamp) -> BTreeMap<Stage, Duration> {
         let mut out = BTreeMap::new();
         for span in &self.stages {
-            let end = span.exited_at.unwrap_or(now);
+            let end = match span.exited_at {
+                Some(end) => end,
+                None if span.entered_at > now => continue,
+                None => now,
+            };
             *out.entry(span.stage).or_insert(Duration::ZERO) +=
                 end.inner() - span.entered_at.inner();
         }

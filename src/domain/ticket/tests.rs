@@ -169,6 +169,7 @@ fn triage() -> Command {
         position: None,
         address_text: None,
         retailer_licence: None,
+        duplicate_of: None,
     }
 }
 
@@ -179,6 +180,7 @@ fn triage_as(code: &str) -> Command {
         position: None,
         address_text: None,
         retailer_licence: None,
+        duplicate_of: None,
     }
 }
 
@@ -379,6 +381,7 @@ fn a_full_ticket_walks_all_five_stages_then_reply_visit_archive() {
             position: Some(LatLng::new(29.95, 115.45).expect("in Wuxue")),
             address_text: Some("梅川镇 正街 8 号".into()),
             retailer_licence: Some("421182100088".into()),
+            duplicate_of: None,
         },
         &dispatcher(),
     );
@@ -734,6 +737,7 @@ fn triage_reclassifies_and_records_overrides() {
             position: None,
             address_text: None,
             retailer_licence: None,
+            duplicate_of: None,
         },
         &dispatcher(),
     );
@@ -1227,6 +1231,88 @@ fn a_duplicate_is_merged_into_its_original() {
         "absorbing a duplicate keeps the status"
     );
     assert_eq!(original.ticket.duplicates, vec![other_id()]);
+}
+
+#[test]
+fn a_merge_that_did_not_go_through_is_released_by_the_engine() {
+    let mut original = Fx::full_to_reporting();
+    let release = || Command::ReleaseDuplicate {
+        duplicate: other_id(),
+        duplicate_number: other_number(),
+        reason: "合并未完成".into(),
+    };
+    assert_rule(&original.err(release(), &Principal::system()), "not_merged");
+    original.ok(
+        Command::AbsorbDuplicate {
+            duplicate: other_id(),
+            duplicate_number: other_number(),
+        },
+        &dispatcher(),
+    );
+    assert!(matches!(
+        original.err(release(), &dispatcher()),
+        Rejection::Forbidden { .. }
+    ));
+    let d = original.ok(release(), &Principal::system());
+    assert_eq!(d.kind.name(), "ticket.duplicate_released");
+    assert_eq!(d.status, Status::Reporting, "the status stays");
+    assert!(original.ticket.duplicates.is_empty());
+}
+
+#[test]
+fn triage_records_the_duplicate_its_new_location_repeats() {
+    let triage_hinted = |licence: Option<&str>, hint: TicketId| Command::Triage {
+        category: None,
+        urgency: None,
+        position: None,
+        address_text: None,
+        retailer_licence: licence.map(str::to_owned),
+        duplicate_of: Some(hint),
+    };
+    // Nothing the rule looks at changed: no record, whatever the hint.
+    let mut same = Fx::new("counterfeit");
+    let d = same.ok(triage_hinted(None, other_id()), &dispatcher());
+    assert!(matches!(
+        d.kind,
+        EventKind::Triaged {
+            possible_duplicate_of: None,
+            ..
+        }
+    ));
+    assert_eq!(same.ticket.possible_duplicate_of, None);
+
+    // The retailer named at triage: recorded in the event and the state.
+    let mut vague = Fx::new("counterfeit");
+    let d = vague.ok(
+        triage_hinted(Some("421182100088"), other_id()),
+        &dispatcher(),
+    );
+    assert!(matches!(
+        d.kind,
+        EventKind::Triaged {
+            possible_duplicate_of: Some(id),
+            ..
+        } if id == other_id()
+    ));
+    assert_eq!(vague.ticket.possible_duplicate_of, Some(other_id()));
+
+    // One already named stays; the ticket itself is never its own duplicate.
+    let earlier = TicketId::from_bytes([0x33; 16]);
+    let mut named = Fx::with(NewTicket {
+        possible_duplicate_of: Some(earlier),
+        ..new_ticket("counterfeit")
+    });
+    named.ok(
+        triage_hinted(Some("421182100088"), other_id()),
+        &dispatcher(),
+    );
+    assert_eq!(named.ticket.possible_duplicate_of, Some(earlier));
+    let mut own = Fx::new("counterfeit");
+    own.ok(
+        triage_hinted(Some("421182100088"), this_id()),
+        &dispatcher(),
+    );
+    assert_eq!(own.ticket.possible_duplicate_of, None);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -1981,6 +2067,7 @@ fn an_offer_is_answered_only_while_the_ticket_is_in_intake() {
         location: Location::default(),
         urgency_from_default: true,
         overridden: true,
+        possible_duplicate_of: None,
     };
     old.ticket.apply(
         &reclassified,
@@ -2405,13 +2492,14 @@ fn command_spec() -> impl Strategy<Value = Spec> {
     ];
     prop_oneof![
         3 => plain(
-            (option::of(select(CODES.to_vec())), option::of(select(Urgency::ALL.to_vec())), position, option::of(text()), option::of(text()))
-                .prop_map(|(category, urgency, position, address_text, retailer_licence)| Command::Triage {
+            (option::of(select(CODES.to_vec())), option::of(select(Urgency::ALL.to_vec())), position, option::of(text()), option::of(text()), option::of(Just(other_id())))
+                .prop_map(|(category, urgency, position, address_text, retailer_licence, duplicate_of)| Command::Triage {
                     category: category.map(str::to_owned),
                     urgency,
                     position,
                     address_text,
                     retailer_licence,
+                    duplicate_of,
                 })
                 .boxed()
         ),
@@ -2489,6 +2577,15 @@ fn command_spec() -> impl Strategy<Value = Spec> {
                     duplicate_number: other_number(),
                 })
                 .boxed()
+        ),
+        // The engine's undo of a merge that did not go through.
+        1 => plain(
+            Just(Command::ReleaseDuplicate {
+                duplicate: other_id(),
+                duplicate_number: other_number(),
+                reason: "合并未完成".into(),
+            })
+            .boxed()
         ),
         3 => (1..=VEHICLES, vec(1..=STAFF, 0..3), any::<bool>())
             .prop_map(|(vehicle, crew, manual)| Spec::Offer { vehicle, crew, manual }),
@@ -2741,6 +2838,7 @@ fn progress(
                 position: LatLng::new(29.844, 115.561).ok(),
                 address_text: Some("武穴街道 文化路 12 号".into()),
                 retailer_licence: None,
+                duplicate_of: None,
             };
             (
                 command,
@@ -2907,7 +3005,10 @@ fn expected_roles(command: &Command) -> &'static [Role] {
         | Command::CancelDispatch { .. } => &[Dispatcher],
         Command::AcceptOffer { .. } | Command::DeclineOffer { .. } => &[Field],
         // The engine's own steps.
-        Command::ExpireOffer { .. } | Command::RaiseAlert { .. } | Command::FlagSla { .. } => &[],
+        Command::ExpireOffer { .. }
+        | Command::RaiseAlert { .. }
+        | Command::FlagSla { .. }
+        | Command::ReleaseDuplicate { .. } => &[],
         // Group steps: dispatchers run the group, members and supervisors talk in it.
         Command::Group(g) => match g {
             GroupCommand::Post { .. } => &[Field, Dispatcher, Supervisor],
@@ -3033,6 +3134,8 @@ fn legal_from(command: &Command, t: &Ticket) -> bool {
         | Command::DeclineOffer { .. }
         | Command::ExpireOffer { .. }
         | Command::CancelDispatch { .. } => true,
+        // A merge is undone on the target whatever became of it meanwhile.
+        Command::ReleaseDuplicate { .. } => true,
         // A closed ticket's group can still be dissolved.
         Command::Group(GroupCommand::Dissolve { .. }) => true,
         Command::Group(_) => !s.is_closed(),
@@ -3148,6 +3251,9 @@ fn expected_rule(command: &Command, t: &Ticket) -> Option<&'static str> {
             } else {
                 (*duplicate == t.id).then_some("merge_into_itself")
             }
+        }
+        Command::ReleaseDuplicate { duplicate, .. } => {
+            (!t.duplicates.contains(duplicate)).then_some("not_merged")
         }
         Command::Assign { .. }
         | Command::Arrive
@@ -3292,6 +3398,7 @@ fn expected_next(command: &Command, t: &Ticket) -> Status {
         | Command::Assign { .. }
         | Command::Supervise { .. }
         | Command::AbsorbDuplicate { .. }
+        | Command::ReleaseDuplicate { .. }
         | Command::Group(_) => s,
     }
 }
@@ -3329,6 +3436,7 @@ fn event_name(command: &Command, before: &Ticket) -> &'static str {
         Command::Transfer { .. } => "ticket.transferred",
         Command::MergeInto { .. } => "ticket.merged",
         Command::AbsorbDuplicate { .. } => "ticket.duplicate_merged",
+        Command::ReleaseDuplicate { .. } => "ticket.duplicate_released",
         Command::Group(g) => match g {
             GroupCommand::Form { .. } => "group.formed",
             GroupCommand::Post { .. } => "group.message",
@@ -3345,6 +3453,11 @@ fn edge_allowed(before: &Ticket, after: &Ticket) -> bool {
     use Status::*;
     let (from, to, path) = (before.status, after.status, after.path);
     if from.is_closed() {
+        // The engine may still release a duplicate a half-done merge recorded; the ticket
+        // stays where it is.
+        if from == to && after.duplicates.len() + 1 == before.duplicates.len() {
+            return true;
+        }
         // Only a reopen leaves `archived`; `transferred` and `merged` are terminal.
         return from == Archived
             && matches!(to, Triaged | Reporting)
@@ -3548,9 +3661,16 @@ fn check_effect(before: &Ticket, after: &Ticket, decision: &Decision) -> Result<
             category,
             urgency,
             path,
+            possible_duplicate_of,
             ..
         } => {
             prop_assert!(after.triage.confirmed);
+            // A duplicate found at triage never replaces one already named.
+            prop_assert!(possible_duplicate_of.is_none() || before.possible_duplicate_of.is_none());
+            prop_assert_eq!(
+                after.possible_duplicate_of,
+                before.possible_duplicate_of.or(*possible_duplicate_of)
+            );
             prop_assert_eq!(after.category.as_ref(), Some(category));
             prop_assert_eq!((after.urgency, after.path), (Some(*urgency), Some(*path)));
         }
@@ -3634,6 +3754,12 @@ fn check_effect(before: &Ticket, after: &Ticket, decision: &Decision) -> Result<
             prop_assert!(!before.duplicates.contains(duplicate));
             prop_assert_eq!(after.duplicates.len(), before.duplicates.len() + 1);
             prop_assert_eq!(after.duplicates.last(), Some(duplicate))
+        }
+        EventKind::DuplicateReleased { duplicate, .. } => {
+            prop_assert!(before.duplicates.contains(duplicate));
+            prop_assert!(!after.duplicates.contains(duplicate));
+            prop_assert_eq!(after.duplicates.len() + 1, before.duplicates.len());
+            prop_assert_eq!(after.status, before.status)
         }
         EventKind::OfferSent {
             offer_id,
@@ -3963,6 +4089,7 @@ fn state_machine_property(path: HandlingPath, must_reach: &[Status]) {
         "ticket.transferred",
         "ticket.merged",
         "ticket.duplicate_merged",
+        "ticket.duplicate_released",
         "alert",
     ] {
         assert!(coverage.events.contains_key(name), "{path:?}: no {name}");

@@ -388,7 +388,7 @@ const NAMES = {
       'ticket.arrived': '到达现场', 'ticket.onsite_recorded': '现场记录', 'ticket.report_submitted': '提交报告',
       'ticket.reviewed': '审查', 'ticket.approval_decided': '审批', 'ticket.replied': '答复', 'ticket.return_visited': '回访',
       'ticket.archived': '归档', 'ticket.reopened': '重新办理', 'ticket.supervised': '督办', 'ticket.transferred': '转办',
-      'ticket.merged': '合并', 'ticket.duplicate_merged': '并入重复件', 'offer.sent': '派单发出', 'offer.accepted': '接单',
+      'ticket.merged': '合并', 'ticket.duplicate_merged': '并入重复件', 'ticket.duplicate_released': '撤销并入', 'offer.sent': '派单发出', 'offer.accepted': '接单',
       'offer.declined': '拒单', 'offer.expired': '派单超时', 'offer.cancelled': '派单撤回', 'ticket.dispatch_cancelled': '撤回派车',
       alert: '一级警报', 'sla.warning': '时限预警', 'sla.overdue': '超时', 'group.formed': '成立协作组',
       'group.message': '组内消息', 'group.task_done': '任务完成', 'group.members_changed': '成员变更', 'group.dissolved': '协作组解散',

@@ -110,6 +110,7 @@ fn reporting() -> Ticket {
         position: None,
         address_text: None,
         retailer_licence: None,
+        duplicate_of: None,
     };
     run(&mut t, triage, &dispatcher());
     let dispatch = Command::Dispatch {
