@@ -146,9 +146,11 @@ async fn stale_vehicles_are_not_offered_and_a_dispatcher_can_choose_and_cancel()
     assert_eq!(fresh[0]["vehicle_id"], "V-2");
     assert!(fresh[0]["eta_s"].as_f64().is_some_and(|e| e > 0.0));
 
-    // A grade II ticket waits for the dispatcher (auto offers are for grade I in tests).
+    // A grade II ticket waits for the dispatcher (auto offers are for grade I in tests); no
+    // bulk words, which would raise it to grade I.
     let mut body = lead("G2-1", "counterfeit");
     body["urgency"] = json!("II");
+    body["description"] = json!("梅川镇正街一家店卖假烟，包装粗糙");
     let (_, t) = app.post("/tickets", &d, body).await;
     let id = t["id"].as_str().expect("id").to_owned();
     let (s, _) = app
@@ -216,4 +218,31 @@ async fn stale_vehicles_are_not_offered_and_a_dispatcher_can_choose_and_cancel()
     let (_, live) = app.get("/vehicles/V-1/live", &d).await;
     assert_eq!(live["status"], "available");
     app.stop().await;
+}
+
+#[actix_web::test]
+async fn an_escalation_phrase_raises_a_given_grade_to_the_fast_track() {
+    let app = spawn_app().await;
+    let tokens = fleet(&app, 1).await;
+    let d = app.token("dispatcher", None).await;
+    let near = north(1.0);
+    let mut v1 = on_duty(&app, &tokens[0], near.0, near.1).await;
+
+    // The feed files it as III, but "面包车 ... 大量" is a bulk lead: grade I, offered at once.
+    let mut body = lead("G3-1", "counterfeit");
+    body["urgency"] = json!("III");
+    let (s, t) = app.post("/tickets", &d, body).await;
+    assert_eq!(s, StatusCode::CREATED, "{t}");
+    assert_eq!(t["urgency"], "I", "{t}");
+    assert!(t["triage"]["suggestion"]["escalated_by"].is_string(), "{t}");
+    let offer = v1.next_of("offer").await;
+    assert_eq!(offer["ticket"]["id"], t["id"]);
+
+    // A plain grade III complaint stays III and waits for triage.
+    let body = json!({ "source": "12313", "external_id": "G3-2", "kind": "complaint",
+        "category": "late_delivery", "urgency": "III", "description": "这周的烟到现在还没送到" });
+    let (s, t) = app.post("/tickets", &d, body).await;
+    assert_eq!(s, StatusCode::CREATED, "{t}");
+    assert_eq!(t["urgency"], "III", "{t}");
+    assert!(t["triage"]["suggestion"]["escalated_by"].is_null(), "{t}");
 }

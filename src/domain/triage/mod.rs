@@ -161,6 +161,17 @@ impl Classifier {
         }
     }
 
+    /// The phrase or quantity that would raise `text` to grade I as a ticket of `category`.
+    fn escalation_as(&self, category: &str, text: &str) -> Option<String> {
+        let index = self
+            .lexicon
+            .categories
+            .iter()
+            .position(|c| c.code == category)?;
+        let text = normalise::normalise(text, &self.lexicon.variants);
+        urgency::escalation(&self.lexicon, index, &text)
+    }
+
     /// The guide terms found in `text` and what each added, for a dispatcher asking "why".
     pub fn explain(&self, text: &str) -> Vec<Evidence> {
         let text = normalise::normalise(text, &self.lexicon.variants);
@@ -177,15 +188,26 @@ impl Classifier {
 }
 
 impl Classifier {
-    /// Fills what an intake left open: the category when none was given, grade I when an
-    /// escalation phrase appears and no grade was given (the fast track), and the proposal
-    /// itself for the dispatcher, who confirms or overrides it at triage.
+    /// Fills what an intake left open — the category when none was given — and raises the
+    /// grade to I (the fast track) when an escalation phrase of the classified category, of
+    /// the category the platform gave, or of the whole guide appears, whatever grade came
+    /// with it: a feed that files everything as III must not bury "一车假烟正在卸货". The
+    /// grade is never lowered. The proposal itself goes to the dispatcher, who confirms or
+    /// overrides it at triage.
     pub fn suggest(&self, new: &mut crate::domain::ticket::NewTicket) {
-        let c = self.classify_as(&new.description, Some(new.kind));
+        let mut c = self.classify_as(&new.description, Some(new.kind));
+        if c.escalated_by.is_none()
+            && let Some(given) = new.category.as_deref()
+        {
+            c.escalated_by = self.escalation_as(given, &new.description);
+        }
+        if c.escalated_by.is_some() {
+            c.urgency = Urgency::I;
+        }
         if new.category.is_none() {
             new.category = Some(c.category.clone());
         }
-        if new.urgency.is_none() && c.escalated_by.is_some() {
+        if c.escalated_by.is_some() {
             new.urgency = Some(Urgency::I);
         }
         new.suggestion = Some(crate::domain::ticket::Suggestion {

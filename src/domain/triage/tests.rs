@@ -145,3 +145,48 @@ fn the_act_outranks_the_goods() {
     let got = classifier().classify("朋友圈有人卖假烟，加微信就能买");
     assert_eq!(got.category, "online_sale", "{got:?}");
 }
+
+#[test]
+fn suggest_raises_a_given_grade_but_never_lowers_one() {
+    use crate::domain::catalog::Kind;
+    use crate::domain::ticket::{Location, NewTicket, Source};
+    let new = |category: Option<&str>, urgency: Option<Urgency>, text: &str| NewTicket {
+        source: Source::Hotline,
+        external_id: None,
+        kind: Kind::Report,
+        category: category.map(str::to_owned),
+        urgency,
+        description: text.to_owned(),
+        reporter: None,
+        location: Location::default(),
+        received_at: None,
+        possible_duplicate_of: None,
+        retailer_candidates: Vec::new(),
+        suggestion: None,
+    };
+    // A feed grade of III and a bulk lead: grade I.
+    let mut t = new(Some("counterfeit"), Some(Urgency::III), "一车假烟正在卸货");
+    classifier().suggest(&mut t);
+    assert_eq!(t.urgency, Some(Urgency::I));
+    assert_eq!(t.category.as_deref(), Some("counterfeit"));
+    // The given category's own phrases count even when the classifier reads another one.
+    let mut t = new(
+        Some("counterfeit"),
+        Some(Urgency::II),
+        "送货员说仓库里有几十条",
+    );
+    classifier().suggest(&mut t);
+    assert_eq!(t.urgency, Some(Urgency::I), "{:?}", t.suggestion);
+    // Nothing to escalate: the given grade stays, a missing one stays missing.
+    let mut t = new(None, Some(Urgency::II), "这周的烟到现在还没送到");
+    classifier().suggest(&mut t);
+    assert_eq!(t.urgency, Some(Urgency::II));
+    assert_eq!(t.category.as_deref(), Some("late_delivery"));
+    let mut t = new(None, None, "这周的烟到现在还没送到");
+    classifier().suggest(&mut t);
+    assert_eq!(t.urgency, None);
+    // A given grade I is never lowered.
+    let mut t = new(None, Some(Urgency::I), "建议增加投放透明度");
+    classifier().suggest(&mut t);
+    assert_eq!(t.urgency, Some(Urgency::I));
+}
