@@ -58,6 +58,7 @@ impl Handler<Execute> for TicketActor {
             before: Box::new(self.ticket.clone()),
             after: Box::new(next),
             event: decision.kind,
+            deadlines: decision.deadlines,
             by,
         });
         // `wait` holds the mailbox until the write is durable.
