@@ -185,6 +185,7 @@ mod tests {
             by: Principal::system(),
             status: Status::Received,
             from_status: None,
+            deadlines: None,
             kind: EventKind::Supervised { notice: "n".into() },
         })
     }

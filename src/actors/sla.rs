@@ -1,6 +1,7 @@
-//! The SLA supervisor: watches every open ticket's stage clock and raises `sla.warning` at
-//! 80% of the limit and `sla.overdue` at 100% (alerting supervisors). Checkpoints come from
-//! the tickets themselves (stage entry time, grade, category), so after a restart they are
+//! The SLA supervisor: watches every open ticket's two clocks (its current stage's, and
+//! intake to reply) and raises `sla.warning` at 80% of a limit and `sla.overdue` at 100%
+//! (alerting supervisors), with the clock as the event's `scope`. Checkpoints come from the
+//! tickets themselves (the deadlines fixed in their state), so after a restart they are
 //! rebuilt from the store and re-armed; the domain refuses a checkpoint already raised, so
 //! nothing is raised twice. Due checkpoints are found on a short tick against the injected
 //! clock, so tests drive them by advancing a manual clock.
@@ -18,7 +19,7 @@ use crate::domain::catalog::Catalog;
 use crate::domain::clock::Clock;
 use crate::domain::ids::TicketId;
 use crate::domain::role::Principal;
-use crate::domain::ticket::{Checkpoint, Command, SlaLevel, Stage};
+use crate::domain::ticket::{Checkpoint, Command, SlaLevel, SlaScope, Stage};
 use crate::store::Store;
 
 pub struct SlaDeps {
@@ -29,7 +30,7 @@ pub struct SlaDeps {
     pub bus: Arc<EventBus>,
 }
 
-type Key = (Timestamp, TicketId, SlaLevel, Stage);
+type Key = (Timestamp, TicketId, SlaLevel, SlaScope, Stage);
 
 pub struct SlaSupervisor {
     deps: Arc<SlaDeps>,
@@ -62,8 +63,12 @@ impl SlaSupervisor {
             .into_iter()
             .map(
                 |Checkpoint {
-                     at, level, stage, ..
-                 }| (at, id, level, stage),
+                     at,
+                     level,
+                     scope,
+                     stage,
+                     ..
+                 }| (at, id, level, scope, stage),
             )
             .collect();
         self.due.extend(keys.iter().copied());
@@ -99,14 +104,19 @@ impl SlaSupervisor {
             .copied()
             .collect();
         for key in ready {
-            let (_, id, level, stage) = key;
+            let (_, id, level, scope, stage) = key;
             self.raising.insert(key);
             let tickets = self.deps.tickets.clone();
             let run = async move {
                 tickets
                     .execute(
                         id,
-                        Command::FlagSla { level, stage, now },
+                        Command::FlagSla {
+                            level,
+                            scope,
+                            stage,
+                            now,
+                        },
                         Principal::system(),
                     )
                     .await
@@ -116,7 +126,7 @@ impl SlaSupervisor {
                 match result {
                     Ok(_) => {
                         if level == SlaLevel::Overdue {
-                            tracing::warn!(ticket_id = %id, stage = %stage, "ticket overdue");
+                            tracing::warn!(ticket_id = %id, stage = %stage, scope = scope.as_str(), "ticket overdue");
                         }
                     }
                     // Moved on meanwhile, or already raised: forget this checkpoint.

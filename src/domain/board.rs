@@ -186,7 +186,7 @@ pub fn row(
         stage_due_at: deadlines.stage_due_at,
         elapsed_s: elapsed_s.round(),
         limit_s,
-        overdue: t.sla.overdue || deadlines.stage_due_at.is_some_and(|due| now > due),
+        overdue: t.is_overdue() || deadlines.stage_due_at.is_some_and(|due| now > due),
         team_id: handler.team_id.as_ref().map(|t| t.to_string()),
         team_name: handler.team_name.clone(),
         officer_badge: handler.officer_badge.clone(),

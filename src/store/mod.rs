@@ -14,12 +14,12 @@ use std::task::{Context, Poll};
 
 use tokio::sync::oneshot;
 
-pub use query::{TicketPage, TicketQuery};
+pub use query::{Cursor, TicketPage, TicketQuery};
 pub use sled_store::{SledStore, StoreOptions};
 
 use crate::domain::ids::TicketId;
 use crate::domain::role::Principal;
-use crate::domain::ticket::{EventKind, EventRecord, Source, Status, Ticket};
+use crate::domain::ticket::{EventKind, EventRecord, FixedDeadlines, Source, Status, Ticket};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -106,6 +106,8 @@ pub enum Write {
         before: Box<Ticket>,
         after: Box<Ticket>,
         event: EventKind,
+        /// The SLA deadlines the step fixed, recorded on the event.
+        deadlines: Option<FixedDeadlines>,
         by: Principal,
     },
     PutRecord {

@@ -1,5 +1,10 @@
 //! Ticket listing: filters, newest first, cursor paging. The most selective index among the
-//! given filters drives the scan; the rest are checked on the snapshots.
+//! given filters drives the scan; the rest are checked on the snapshots. The overdue queue
+//! is ordered otherwise: most overdue first (earliest missed deadline), read from the open
+//! tickets only, since only an open ticket can be overdue.
+
+use std::fmt;
+use std::str::FromStr;
 
 use super::sled_store::SledStore;
 use super::{StoreError, keys};
@@ -24,19 +29,55 @@ pub struct TicketQuery {
     pub from: Option<Timestamp>,
     /// Received before.
     pub to: Option<Timestamp>,
-    /// Only tickets whose current stage is past its time limit.
+    /// `true`: the overdue queue (stage or intake-to-reply limit passed), most overdue
+    /// first; `false`: the tickets not in it, newest first.
     pub overdue: Option<bool>,
-    /// Continue after this ticket (the previous page's cursor).
-    pub after: Option<TicketId>,
+    /// Continue after this (the previous page's cursor).
+    pub after: Option<Cursor>,
     pub limit: usize,
 }
 
-/// One page of tickets, newest first.
+/// One page of tickets, newest first (the overdue queue: most overdue first).
 #[derive(Debug)]
 pub struct TicketPage {
     pub items: Vec<Ticket>,
     /// Pass as `after` to get the next page; `None` on the last page.
-    pub next_cursor: Option<TicketId>,
+    pub next_cursor: Option<Cursor>,
+}
+
+/// Where a page ended. Opaque on the wire: a newest-first listing's is the last ticket's id
+/// (as it always was); the overdue queue's also carries the deadline it sorted by, so the
+/// next page starts in the right place even if that ticket has left the queue meanwhile.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Cursor {
+    /// Newest first: continue with the tickets created before this one.
+    Before(TicketId),
+    /// The overdue queue: continue after this (missed deadline, ticket).
+    Overdue(Timestamp, TicketId),
+}
+
+impl fmt::Display for Cursor {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Before(id) => write!(f, "{id}"),
+            Self::Overdue(since, id) => write!(f, "o{}.{id}", since.unix_millis()),
+        }
+    }
+}
+
+impl FromStr for Cursor {
+    type Err = ();
+
+    fn from_str(s: &str) -> Result<Self, ()> {
+        match s.strip_prefix('o').and_then(|rest| rest.split_once('.')) {
+            Some((ms, id)) => {
+                let ms = ms.parse().map_err(|_| ())?;
+                let since = Timestamp::from_unix_millis(ms).ok_or(())?;
+                Ok(Self::Overdue(since, id.parse().map_err(|_| ())?))
+            }
+            None => s.parse().map(Self::Before).map_err(|_| ()),
+        }
+    }
 }
 
 impl TicketQuery {
@@ -80,6 +121,9 @@ impl TicketQuery {
 }
 
 pub(super) fn list(store: &SledStore, q: &TicketQuery) -> Result<TicketPage, StoreError> {
+    if q.overdue == Some(true) {
+        return overdue_queue(store, q);
+    }
     let limit = q.limit.max(1);
     let (prefix, from_index) = match q.driving_prefix() {
         Some(p) => (p, true),
@@ -87,7 +131,10 @@ pub(super) fn list(store: &SledStore, q: &TicketQuery) -> Result<TicketPage, Sto
     };
     let mut end = prefix.clone();
     match &q.after {
-        Some(after) => end.extend_from_slice(after.as_bytes()),
+        // An overdue-queue cursor here (the API refuses one) still names a ticket.
+        Some(Cursor::Before(after) | Cursor::Overdue(_, after)) => {
+            end.extend_from_slice(after.as_bytes())
+        }
         None => end.push(0xff),
     }
     let mut items = Vec::with_capacity(limit + 1);
@@ -113,9 +160,59 @@ pub(super) fn list(store: &SledStore, q: &TicketQuery) -> Result<TicketPage, Sto
     }
     let next_cursor = if items.len() > limit {
         items.truncate(limit);
-        items.last().map(|t| t.id)
+        items.last().map(|t| Cursor::Before(t.id))
     } else {
         None
     };
     Ok(TicketPage { items, next_cursor })
+}
+
+/// The overdue queue: every open ticket that matches and is overdue, sorted by the deadline
+/// it missed first (then by id, for a stable order), paged by that key.
+fn overdue_queue(store: &SledStore, q: &TicketQuery) -> Result<TicketPage, StoreError> {
+    let limit = q.limit.max(1);
+    let after = match q.after {
+        None => None,
+        Some(Cursor::Overdue(since, id)) => Some((since, id)),
+        // A newest-first cursor here (the API refuses one): after that ticket, if queued.
+        Some(Cursor::Before(id)) => match store.snapshot(&id)?.and_then(|t| t.overdue_since()) {
+            Some(since) => Some((since, id)),
+            None => {
+                return Ok(TicketPage {
+                    items: Vec::new(),
+                    next_cursor: None,
+                });
+            }
+        },
+    };
+    let mut queue = Vec::new();
+    for status in Status::ALL.into_iter().filter(|s| !s.is_closed()) {
+        for kv in store
+            .main()
+            .scan_prefix(keys::index_prefix(keys::Field::Status, status.as_str()))
+        {
+            let (k, _) = kv?;
+            let Some(t) = keys::id_from_index(&k)
+                .map(|id| store.snapshot(&id))
+                .transpose()?
+                .flatten()
+            else {
+                continue;
+            };
+            if let Some(since) = t.overdue_since().filter(|_| q.matches(&t))
+                && after.is_none_or(|a| (since, t.id) > a)
+            {
+                queue.push((since, t));
+            }
+        }
+    }
+    queue.sort_by_key(|(since, t)| (*since, t.id));
+    let next_cursor = (queue.len() > limit)
+        .then(|| &queue[limit - 1])
+        .map(|(since, t)| Cursor::Overdue(*since, t.id));
+    queue.truncate(limit);
+    Ok(TicketPage {
+        items: queue.into_iter().map(|(_, t)| t).collect(),
+        next_cursor,
+    })
 }

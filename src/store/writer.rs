@@ -15,7 +15,7 @@ use super::keys;
 use super::{PutMode, StoreError, Write, Written};
 use crate::bus::EventBus;
 use crate::domain::ids::{TicketId, TicketNumber};
-use crate::domain::ticket::{EventRecord, Ticket};
+use crate::domain::ticket::{EventRecord, FixedDeadlines, Ticket};
 
 pub(super) struct Request {
     pub write: Write,
@@ -160,6 +160,8 @@ impl Writer {
                     by,
                     status: ticket.status,
                     from_status: None,
+                    deadlines: Some(ticket.fixed_deadlines())
+                        .filter(|d| *d != FixedDeadlines::default()),
                     kind: event,
                 };
                 self.stage_ticket(main, None, &ticket, &record)?;
@@ -178,6 +180,7 @@ impl Writer {
                 before,
                 after,
                 event,
+                deadlines,
                 by,
             } => {
                 // Optimistic check: the change must build on the ticket as committed.
@@ -205,6 +208,7 @@ impl Writer {
                     by,
                     status: after.status,
                     from_status: Some(before.status),
+                    deadlines,
                     kind: event,
                 };
                 self.stage_ticket(main, Some(&before), &after, &record)?;

@@ -4,7 +4,9 @@
 // vehicle receives; after a dropped socket the console resumes with `since` and matches the
 // engine; the board updates and holds none of the tickets' canary personal data; the stats
 // page draws its charts; a group formed from the page shows its members and follows a
-// member's chat and finished task live; the language switch works and persists.
+// member's chat and finished task live; a review return sends the guide's reason code and
+// the timeline names it; a possible duplicate links to the ticket it repeats and merges into
+// it; the language switch works and persists.
 // Screenshots go to $ARTIFACTS (target/browser-artifacts). Prints `N passed, N failed`; exits 1 on a failure.
 import { join } from 'node:path';
 import { writeFileSync } from 'node:fs';
@@ -228,6 +230,64 @@ try {
     assert(await page.locator('.members tr[data-member="S-1"] td.task[data-done="false"]').count() === 1, "the lead's task is still open");
     assert((await page.textContent('.group-progress')).includes('1/2'), 'progress 1/2');
     await page.screenshot({ path: join(OUT, 'console-group.png') });
+  });
+
+  await check('a review return from the page carries a coded reason, and the timeline names it', async () => {
+    // A late delivery (no on-site stage) written up by S-3 and waiting for review.
+    const tk = await intake('b-6', { category: 'late_delivery', urgency: 'III', location: { lat: 29.90, lng: 115.52 } });
+    await api.post(`/tickets/${tk.id}/triage`, dispatcher, {});
+    await api.post(`/tickets/${tk.id}/assign`, dispatcher, { staff_id: 'S-3' });
+    const writer = await api.token('field', 'staff:S-3');
+    const guide = await api.get('/catalog/late_delivery', dispatcher);
+    const evidence = guide.report_evidence.map((kind) => ({ kind, reference: `att-${kind}` }));
+    const sections = Object.fromEntries(guide.report_sections.map((k) => [k, '已写明']));
+    await api.post(`/tickets/${tk.id}/report`, writer, { sections, evidence });
+    await page.click(`.queue-item[data-number="${tk.number}"]`, { timeout: 30000 });
+    await page.click('[data-tab="actions"]');
+    await page.waitForSelector('#rr-missing_evidence', { timeout: 30000 });
+    assert((await page.textContent('.return-reasons')).includes('证据材料缺失'), 'the guide\'s reason names');
+    // `other` without a note: the engine refuses, the form says why, nothing changes.
+    await page.check('#rr-other');
+    await page.click('[data-act="review-return"]');
+    await page.waitForSelector('.form-error', { timeout: 30000 });
+    assert(/other/.test(await page.textContent('.form-error')), `the engine's reason: ${await page.textContent('.form-error')}`);
+    assert((await api.get(`/tickets/${tk.id}`, dispatcher)).status === 'in_review', 'still in review');
+    await page.screenshot({ path: join(OUT, 'console-return-form.png') });
+    await page.uncheck('#rr-other');
+    await page.check('#rr-missing_evidence');
+    await page.fill('#rn-missing_evidence', '缺少签收记录');
+    await page.click('[data-act="review-return"]');
+    await until(async () => (await api.get(`/tickets/${tk.id}`, dispatcher)).status === 'reporting', 'returned for rework');
+    const events = await api.get(`/tickets/${tk.id}/events`, dispatcher);
+    const reviewed = events.find((e) => e.type === 'ticket.reviewed');
+    assert(JSON.stringify(reviewed?.data?.reasons) === JSON.stringify([{ code: 'missing_evidence', note: '缺少签收记录' }]), `reasons as sent: ${JSON.stringify(reviewed?.data)}`);
+    await page.click('[data-tab="timeline"]');
+    await page.waitForSelector('.timeline .ev-ticket-reviewed', { timeout: 30000 });
+    const line = await page.textContent('.timeline .ev-ticket-reviewed');
+    assert(line.includes('证据材料缺失：缺少签收记录'), `the reason's name and note: ${line}`);
+    assert(!(await page.textContent('#detail')).includes('[object Object]'), 'no [object Object] in the panel');
+    await page.screenshot({ path: join(OUT, 'console-return.png') });
+  });
+
+  await check('a possible duplicate links to the ticket it repeats and merges into it', async () => {
+    const shop = { category: 'counterfeit', urgency: 'III', retailer_licence: '421182509999', location: { lat: 29.98, lng: 115.50 } };
+    const earlier = await intake('b-7', shop);
+    const repeat = await intake('b-8', { ...shop, location: { lat: 29.99, lng: 115.51 } });
+    assert(repeat.possible_duplicate_of === earlier.id, `marked as a repeat: ${repeat.possible_duplicate_of}`);
+    await page.click(`.queue-item[data-number="${repeat.number}"]`, { timeout: 30000 });
+    await page.click('[data-tab="overview"]');
+    const link = page.locator(`[data-act="open-ticket"][data-ticket="${earlier.id}"]`);
+    await link.waitFor({ timeout: 30000 });
+    await until(async () => (await link.textContent()).trim() === earlier.number, 'the number of the ticket it repeats');
+    await link.click();
+    await until(async () => (await page.textContent('.detail-number')) === earlier.number, 'the link opens that ticket');
+    await page.click(`.queue-item[data-number="${repeat.number}"]`);
+    page.once('dialog', (d) => d.accept());
+    await page.click('[data-act="merge-into"]', { timeout: 30000 });
+    await until(async () => (await api.get(`/tickets/${repeat.id}`, dispatcher)).status === 'merged', 'the repeat merged');
+    assert((await api.get(`/tickets/${earlier.id}`, dispatcher)).duplicates.includes(repeat.id), 'the kept ticket records it');
+    await until(async () => (await page.textContent('.detail-number')) === earlier.number, 'the kept ticket shown');
+    await page.waitForSelector(`.queue-item[data-number="${repeat.number}"]`, { state: 'detached', timeout: 30000 });
   });
 
   await check('the English switch translates the page and persists', async () => {

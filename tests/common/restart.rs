@@ -30,8 +30,17 @@ impl ThreadApp {
     /// engine stopped a moment ago (its arbiter threads end on their own): the start is
     /// tried again until it opens, a bounded number of times.
     pub fn start(store: &Path, clock: &ManualClock) -> ThreadApp {
+        Self::start_with(store, clock, &[])
+    }
+
+    /// As [`ThreadApp::start`], with more `APP__...` settings (e.g. another handling guide).
+    pub fn start_with(store: &Path, clock: &ManualClock, extra: &[(&str, &str)]) -> ThreadApp {
+        let extra: Vec<(String, String)> = extra
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
         for _ in 0..START_TRIES {
-            match Self::try_start(store.to_owned(), clock.clone()) {
+            match Self::try_start(store.to_owned(), clock.clone(), extra.clone()) {
                 Ok(app) => return app,
                 Err(_) => std::thread::sleep(StdDuration::from_millis(50)),
             }
@@ -39,12 +48,20 @@ impl ThreadApp {
         panic!("the application did not start on {}", store.display());
     }
 
-    fn try_start(store: PathBuf, clock: ManualClock) -> Result<ThreadApp, String> {
+    fn try_start(
+        store: PathBuf,
+        clock: ManualClock,
+        extra: Vec<(String, String)>,
+    ) -> Result<ThreadApp, String> {
         let (tx, rx) = mpsc::channel();
         let thread = std::thread::spawn(move || {
             let system = actix_web::rt::System::new();
+            let extra: Vec<(&str, &str)> = extra
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.as_str()))
+                .collect();
             system.block_on(async move {
-                match Application::build(settings(&store, &[]), Arc::new(clock)) {
+                match Application::build(settings(&store, &extra), Arc::new(clock)) {
                     Ok(app) => {
                         let _ = tx.send(Ok((format!("http://{}", app.addr()), app.handle())));
                         let _ = app.run_until_stopped().await;

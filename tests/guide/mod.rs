@@ -1,8 +1,10 @@
-//! The handling guide at work: SLA supervision driven by the manual clock (also across a
-//! restart), duplicates, location, returned reports and analytics.
+//! The handling guide at work: SLA supervision driven by the manual clock (stage and
+//! intake-to-reply limits, also across a restart and an edited guide), duplicates,
+//! location, returned reports and analytics.
 
 mod duplicates;
 mod location;
 mod returns;
 mod sla;
+mod sla_total;
 mod stats;

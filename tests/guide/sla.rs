@@ -1,6 +1,8 @@
 //! SLA supervision: warning at 80% of a stage's limit, overdue at 100%, once per stage,
-//! the overdue queue, a new clock for every stage, and deadlines that survive restarts.
+//! the overdue queue, a new clock for every stage, and deadlines that survive restarts (and
+//! edits of the guide).
 
+use std::path::{Path, PathBuf};
 use std::time::Duration as StdDuration;
 
 use reqwest::StatusCode;
@@ -227,5 +229,72 @@ async fn deadlines_armed_before_a_restart_fire_once_after_it_and_fired_ones_stay
     for id in [&x, &y, &z] {
         assert!(overdue.contains(&id.as_str()), "{id} in the overdue queue");
     }
+    app.stop().await;
+}
+
+/// A copy of the shipped guide in `dir` with one global limit changed: `key` of
+/// `[sla.<grade>]`, in hours.
+pub fn guide_with(dir: &Path, grade: &str, key: &str, hours: f64) -> PathBuf {
+    let text = std::fs::read_to_string("config/catalog.toml").expect("the guide");
+    let head = format!("[sla.{grade}]\n");
+    let start = text.find(&head).expect("the grade's table");
+    let line = start
+        + text[start..]
+            .find(&format!("\n{key} = "))
+            .expect("the limit")
+        + 1;
+    let end = line + text[line..].find('\n').expect("end of line");
+    let path = dir.join(format!("catalog-{grade}-{key}.toml"));
+    let edited = format!("{}{key} = {hours:.1}{}", &text[..line], &text[end..]);
+    std::fs::write(&path, edited).expect("write the guide");
+    path
+}
+
+#[actix_web::test]
+async fn an_edited_guide_does_not_move_the_deadlines_of_open_tickets_after_a_restart() {
+    let (dir, store) = temp_store();
+    let clock = ManualClock::new(Timestamp::parse("2026-11-27T08:00:00Z").expect("time"));
+    let app = ThreadApp::start(&store, &clock);
+    let (_, issued) = app
+        .post("/tokens", ADMIN, json!({ "role": "dispatcher" }))
+        .await;
+    let d = issued["token"].as_str().expect("token").to_owned();
+    // Grade II intake has 2 h: X is due at 10:00.
+    let x = counterfeit(&app, &d, "ED-X").await;
+    app.stop().await;
+
+    // The guide now gives grade II intake 4 h. X keeps its 10:00; a new ticket gets 4 h.
+    let longer = guide_with(dir.path(), "II", "intake", 4.0);
+    let longer = longer.to_str().expect("path");
+    let app = ThreadApp::start_with(&store, &clock, &[("APP__TICKETS__CATALOG", longer)]);
+    let (_, t) = app.get(&format!("/tickets/{x}"), &d).await;
+    assert_eq!(
+        t["deadlines"]["stage_due_at"], "2026-11-27T10:00:00Z",
+        "{t}"
+    );
+    clock.advance(Duration::minutes(30));
+    let z = counterfeit(&app, &d, "ED-Z").await;
+    let (_, t) = app.get(&format!("/tickets/{z}"), &d).await;
+    assert_eq!(
+        t["deadlines"]["stage_due_at"], "2026-11-27T12:30:00Z",
+        "{t}"
+    );
+    // At 10:20 X is overdue by its kept deadline (10:00, not 12:00); Z is not even warned
+    // (11:42 under 4 h; the old 2 h would have warned it at 10:06).
+    clock.advance(Duration::minutes(110));
+    until_raised(&app, &d, &x, "sla.overdue", 1).await;
+    let (_, events) = app.get(&format!("/tickets/{x}/events"), &d).await;
+    let overdue = events
+        .as_array()
+        .expect("events")
+        .iter()
+        .find(|e| e["type"] == "sla.overdue")
+        .expect("overdue")
+        .clone();
+    assert_eq!(overdue["data"]["due_at"], "2026-11-27T10:00:00Z");
+    assert_eq!(overdue["data"]["scope"], "stage");
+    // The supervisor has ticked past 10:06 by now (a bound, as above).
+    tokio::time::sleep(StdDuration::from_millis(600)).await;
+    assert_eq!(count(&timeline(&app, &d, &z).await, "sla.warning"), 0);
     app.stop().await;
 }

@@ -94,6 +94,7 @@ impl Handler<Execute> for TicketActor {
             before: Box::new(self.ticket.clone()),
             after: Box::new(next),
             event: decision.kind,
+            deadlines: decision.deadlines,
             by,
         });
         // `wait` holds the mailbox until the write is durable.

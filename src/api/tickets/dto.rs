@@ -253,7 +253,7 @@ pub struct TicketDto {
     pub duplicates: Vec<String>,
     /// An open ticket this one probably repeats; a dispatcher may merge them.
     pub possible_duplicate_of: Option<String>,
-    /// SLA warnings raised in the current stage.
+    /// The SLA clocks: the current stage's and the one from intake to the reply.
     pub sla: SlaDto,
     /// Registry retailers the text may be about, for the dispatcher to confirm at triage.
     #[schema(value_type = Vec<Object>)]
@@ -265,6 +265,20 @@ pub struct SlaDto {
     /// 80% of the current stage's limit has passed.
     pub warned: bool,
     /// The current stage's limit has passed.
+    pub overdue: bool,
+    /// The intake-to-reply clock (its deadline is `deadlines.reply_due_at`).
+    pub total: SlaTotalDto,
+    /// In the overdue queue: the earliest deadline missed that the ticket is still late on
+    /// (the queue lists the smallest first). Absent when not overdue.
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub overdue_since: Option<Timestamp>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SlaTotalDto {
+    /// 80% of the limit from intake to the reply has passed.
+    pub warned: bool,
+    /// The limit from intake to the reply has passed (it stays so once the reply is late).
     pub overdue: bool,
 }
 
@@ -358,6 +372,11 @@ impl TicketDto {
             sla: SlaDto {
                 warned: t.sla.warned,
                 overdue: t.sla.overdue,
+                total: SlaTotalDto {
+                    warned: t.sla.total.warned,
+                    overdue: t.sla.total.overdue,
+                },
+                overdue_since: t.overdue_since(),
             },
         }
     }
@@ -422,7 +441,8 @@ pub struct ListParams {
     pub from: Option<String>,
     /// Received before (RFC 3339).
     pub to: Option<String>,
-    /// `true`: the overdue queue (current stage past its limit).
+    /// `true`: the overdue queue (the current stage past its limit, or the ticket past the
+    /// limit from intake to the reply), most overdue first (earliest missed deadline).
     pub overdue: Option<bool>,
     /// The `next_cursor` of the previous page.
     pub cursor: Option<String>,

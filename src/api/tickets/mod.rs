@@ -15,7 +15,7 @@ use crate::domain::ids::{TeamId, TicketId};
 use crate::domain::role::Role;
 use crate::domain::ticket::Ticket;
 use crate::engine::Engine;
-use crate::store::TicketQuery;
+use crate::store::{Cursor, TicketQuery};
 
 pub fn register(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(intake)
@@ -99,8 +99,8 @@ fn parse_time(field: &str, raw: &Option<String>) -> Result<Option<Timestamp>, Ap
         .transpose()
 }
 
-/// Lists tickets, newest first, with filters and cursor paging. A field token sees only
-/// the tickets assigned to it.
+/// Lists tickets, newest first, with filters and cursor paging; `overdue=true` is the overdue
+/// queue, most overdue first. A field token sees only the tickets assigned to it.
 #[utoipa::path(
     tag = "tickets",
     params(ListParams),
@@ -126,13 +126,16 @@ async fn list(
                 .map_err(|e| ApiError::malformed(format!("`team`: {e}")))
         })
         .transpose()?;
+    let bad_cursor = || ApiError::malformed("`cursor` is not a cursor from this API");
     let after = p
         .cursor
-        .map(|c| {
-            c.parse::<TicketId>()
-                .map_err(|_| ApiError::malformed("`cursor` is not a cursor from this API"))
-        })
+        .map(|c| c.parse::<Cursor>().map_err(|_| bad_cursor()))
         .transpose()?;
+    // The overdue queue pages by its own order; a cursor of the other kind would mislead.
+    let queue = p.overdue == Some(true);
+    if after.is_some_and(|c| matches!(c, Cursor::Overdue(..)) != queue) {
+        return Err(bad_cursor());
+    }
     let assignee = match caller.role() {
         Role::Field => Some(
             caller

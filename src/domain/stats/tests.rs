@@ -426,6 +426,7 @@ fn returns_are_charged_to_the_writer_the_crew_the_category_and_the_reasons() {
         by,
         status: Status::InReview,
         from_status: None,
+        deadlines: None,
         kind,
     };
     let submitted = || EventKind::ReportSubmitted {

@@ -94,9 +94,10 @@ pub enum Command {
     RaiseAlert {
         reason: String,
     },
-    /// The engine: the current stage reached a checkpoint of its time limit.
+    /// The engine: a clock (the current stage's, or intake to reply) reached a checkpoint.
     FlagSla {
         level: super::SlaLevel,
+        scope: super::SlaScope,
         stage: super::Stage,
         now: Timestamp,
     },
@@ -275,6 +276,9 @@ impl Command {
 pub struct Decision {
     pub kind: EventKind,
     pub status: Status,
+    /// The SLA deadlines the step fixed (set by `execute`, which applies it), for the
+    /// event record.
+    pub deadlines: Option<super::FixedDeadlines>,
 }
 
 impl Ticket {
@@ -509,9 +513,12 @@ impl Ticket {
                     return Err(illegal());
                 }
             }
-            Command::FlagSla { level, stage, now } => {
-                self.decide_sla(*level, *stage, *now, catalog)?
-            }
+            Command::FlagSla {
+                level,
+                scope,
+                stage,
+                now,
+            } => self.decide_sla(*level, *scope, *stage, *now, catalog)?,
             Command::RaiseAlert { reason } => {
                 if status.is_closed() {
                     return Err(illegal());
@@ -826,7 +833,11 @@ impl Ticket {
                 "an offer to a vehicle is waiting for an answer; cancel it first",
             ));
         }
-        Ok(Decision { kind, status: next })
+        Ok(Decision {
+            kind,
+            status: next,
+            deadlines: None,
+        })
     }
 
     /// Checks and applies in one step; returns the event's kind and the new status.
@@ -838,8 +849,16 @@ impl Ticket {
         at: crate::domain::Timestamp,
     ) -> Result<Decision, Rejection> {
         let decision = self.decide(command, by, catalog)?;
+        let basis = (self.category.clone(), self.urgency);
         self.apply(&decision.kind, decision.status, at);
-        Ok(decision)
+        // A deadline is fixed from the guide when its clock starts, and again only when the
+        // ticket's category or grade (what the limit depends on) changes.
+        let rebased = basis != (self.category.clone(), self.urgency);
+        let deadlines = self.fix_deadlines(catalog, rebased);
+        Ok(Decision {
+            deadlines,
+            ..decision
+        })
     }
 
     /// Where a reopened ticket starts again, by the guide: a new on-site check (`triaged`)

@@ -7,9 +7,9 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use super::{
-    ApprovalDecision, Evidence, Location, OnsiteRecord, Reply, Report, ReturnReason,
-    ReviewDecision, Satisfaction, Stage, StageSpan, Status, Ticket, TransferRecord, TransferTarget,
-    Visit,
+    ApprovalDecision, Evidence, FixedDeadlines, Location, OnsiteRecord, Reply, Report,
+    ReturnReason, ReviewDecision, Satisfaction, SlaLevel, SlaScope, Stage, StageSpan, Status,
+    Ticket, TransferRecord, TransferTarget, Visit,
 };
 use crate::domain::catalog::{Department, HandlingPath, Kind, Urgency};
 use crate::domain::clock::Timestamp;
@@ -146,12 +146,23 @@ pub enum EventKind {
     /// Something the command centre must not miss (grade I intake, no vehicle left).
     #[serde(rename = "alert")]
     Alerted { reason: String },
-    /// 80% of the current stage's limit has passed.
+    /// 80% of a limit has passed: the current stage's (`scope: stage`) or the one from
+    /// intake to the reply (`scope: total`; `stage` is the stage the ticket is in).
     #[serde(rename = "sla.warning")]
-    SlaWarning { stage: Stage, due_at: Timestamp },
-    /// The current stage's limit has passed: supervisors are alerted.
+    SlaWarning {
+        stage: Stage,
+        due_at: Timestamp,
+        #[serde(default)]
+        scope: SlaScope,
+    },
+    /// A limit has passed: supervisors are alerted and the ticket is in the overdue queue.
     #[serde(rename = "sla.overdue")]
-    SlaOverdue { stage: Stage, due_at: Timestamp },
+    SlaOverdue {
+        stage: Stage,
+        due_at: Timestamp,
+        #[serde(default)]
+        scope: SlaScope,
+    },
     #[serde(rename = "ticket.duplicate_merged")]
     DuplicateMerged {
         duplicate: TicketId,
@@ -233,6 +244,10 @@ pub struct EventRecord {
     /// entered another stage.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub from_status: Option<Status>,
+    /// The SLA deadlines this event fixed (it started a clock, or changed the category or
+    /// grade), so a timeline folded again keeps them whatever the guide says by then.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deadlines: Option<FixedDeadlines>,
     #[serde(flatten)]
     pub kind: EventKind,
 }
@@ -368,8 +383,12 @@ impl Ticket {
             | EventKind::OfferCancelled { .. } => self.apply_offer(kind, at),
             EventKind::DispatchCancelled { .. } => self.assignment.recalled(),
             EventKind::Alerted { .. } => {}
-            EventKind::SlaWarning { .. } => self.sla.warned = true,
-            EventKind::SlaOverdue { .. } => self.sla.overdue = true,
+            EventKind::SlaWarning { scope, due_at, .. } => {
+                self.sla.raise(*scope, SlaLevel::Warning, *due_at)
+            }
+            EventKind::SlaOverdue { scope, due_at, .. } => {
+                self.sla.raise(*scope, SlaLevel::Overdue, *due_at)
+            }
             EventKind::GroupFormed(_)
             | EventKind::GroupMessage(_)
             | EventKind::GroupTaskDone(_)
@@ -399,8 +418,8 @@ impl Ticket {
                 entered_at: at,
                 exited_at: None,
             });
-            // A new stage starts a new clock.
-            self.sla = Default::default();
+            // A new stage starts a new stage clock (its deadline is fixed by `execute`).
+            self.sla.enter_stage();
         }
         if status == Status::Triaged {
             // Back to intake (a reopen): the previous vehicle and its crew are off it.

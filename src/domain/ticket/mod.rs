@@ -22,7 +22,9 @@ pub use event::{EventKind, EventRecord};
 pub use group::{Group, GroupCommand, MemberRole, NewMember};
 pub use offer::{Offer, OfferState};
 pub use returns::ReturnReason;
-pub use sla::{Checkpoint, SlaLevel, SlaMarks, WARNING_SHARE};
+pub use sla::{
+    Checkpoint, FixedDeadlines, SlaLevel, SlaMarks, SlaScope, TotalMarks, WARNING_SHARE,
+};
 pub use status::{Stage, Status};
 
 use super::catalog::{Catalog, Department, HandlingPath, Kind, Urgency};
@@ -276,7 +278,7 @@ pub struct Ticket {
     /// Every offer made to a vehicle, in order.
     #[serde(default)]
     pub offers: Vec<offer::Offer>,
-    /// SLA warnings raised in the current stage.
+    /// The SLA clocks: the current stage's deadline and marks, and the intake-to-reply ones.
     #[serde(default)]
     pub sla: sla::SlaMarks,
     /// Registry retailers the text may be about, when none was certain; cleared once
@@ -316,7 +318,7 @@ pub struct NewTicket {
     pub suggestion: Option<Suggestion>,
 }
 
-/// The current stage's deadline and the overall one, derived from the guide.
+/// The current stage's deadline and the overall one, as fixed from the guide.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Deadlines {
     pub stage: Stage,
@@ -346,7 +348,7 @@ impl Ticket {
             None => None,
         };
         let urgency = new.urgency.or(category.map(|c| c.urgency));
-        let ticket = Ticket {
+        let mut ticket = Ticket {
             id,
             number,
             source: new.source,
@@ -394,6 +396,7 @@ impl Ticket {
             possible_duplicate_of: new.possible_duplicate_of,
             group: None,
         };
+        ticket.fix_deadlines(catalog, false);
         let event = EventKind::Received {
             source: ticket.source,
             external_id: ticket.external_id.clone(),
@@ -435,28 +438,17 @@ impl Ticket {
         }
     }
 
-    /// Deadlines of the current stage and of the reply, from the guide's limits.
+    /// Deadlines of the current stage and of the reply, as fixed when the stage was entered
+    /// (computed from the guide for a snapshot from before deadlines were kept).
     pub fn deadlines(&self, catalog: &Catalog) -> Deadlines {
         let stage = self.stage();
-        let grade = self.urgency;
-        let entered = self
-            .stages
-            .last()
-            .map(|s| s.entered_at)
-            .unwrap_or(self.received_at);
-        let stage_due_at = grade
-            .and_then(|g| catalog.stage_limit_for(self.category.as_deref(), g, stage))
-            .map(|limit| entered + limit);
-        let reply_due_at = match (grade, stage) {
-            (_, Stage::ReturnVisit | Stage::Closed) => None,
-            (Some(g), _) => catalog
-                .total_limit_for(self.category.as_deref(), g)
-                .map(|limit| self.received_at + limit),
-            (None, _) => None,
+        let reply_due_at = match stage {
+            Stage::ReturnVisit | Stage::Closed => None,
+            _ => self.total_due(catalog),
         };
         Deadlines {
             stage,
-            stage_due_at,
+            stage_due_at: self.stage_due(catalog),
             reply_due_at,
         }
     }

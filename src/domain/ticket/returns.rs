@@ -146,6 +146,7 @@ mod tests {
             by: crate::domain::role::Principal::system(),
             from_status: Some(crate::domain::ticket::Status::InReview),
             status: crate::domain::ticket::Status::Reporting,
+            deadlines: None,
             kind,
         };
         let new = serde_json::to_string(&record).unwrap();

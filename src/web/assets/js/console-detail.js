@@ -1,9 +1,10 @@
-// The ticket detail panel: overview (with location candidates to confirm and triage),
-// the guide's handling steps, the timeline, the nearest vehicles with dispatch and
-// override, review/approval/reply/visit/archive/supervise actions, and the group tab.
-// Actions go over the console socket as `command` frames when it is open, else over HTTP;
-// both run the same checks, and errors are shown as the engine words them.
-import { t, name } from './i18n.js';
+// The ticket detail panel: overview (with location candidates to confirm and triage, and
+// a possible duplicate to open or merge into), the guide's handling steps, the timeline,
+// the nearest vehicles with dispatch and override, review/approval (returns carry the
+// guide's reason codes, each with a note), reply/visit/archive/supervise actions, and the
+// group tab. Actions go over the console socket as `command` frames when it is open, else
+// over HTTP; both run the same checks, and errors are shown as the engine words them.
+import { t, name, lang } from './i18n.js';
 import { esc, duration, distance, time, CLOSED } from './format.js';
 import { GroupPanel } from './console-group.js';
 
@@ -12,11 +13,18 @@ const TABS = ['overview', 'guide', 'timeline', 'dispatch', 'actions', 'group'];
 export class Detail {
   constructor(root, ctx) {
     this.root = root;
-    this.ctx = ctx; // { api, stream, state, catalog, map, toast }
+    this.ctx = ctx; // { api, stream, state, catalog, reasons, map, toast, select }
     this.id = null;
     this.tab = 'overview';
     this.events = [];
     this.nearest = null;
+    // Tickets a duplicate link names that are not in the live state (closed, or not yet
+    // seen): id -> ticket, or null while loading or when it cannot be read.
+    this.others = new Map();
+    // The engine's refusal of the last return, shown in the form until the next try.
+    this.formError = null;
+    // The next render starts the forms empty (another ticket is shown).
+    this.fresh = true;
     this.group = new GroupPanel(ctx);
     root.addEventListener('click', (ev) => this.click(ev));
   }
@@ -24,13 +32,35 @@ export class Detail {
   ticket() { return this.id ? this.ctx.state.tickets.get(this.id) || this.closed : null; }
 
   async show(id) {
+    if (id !== this.id) {
+      this.fresh = true;
+      this.formError = null;
+    }
     this.id = id;
     this.closed = null;
     this.events = [];
     this.nearest = null;
     this.render();
     const group = this.tab === 'group' ? this.group.load(this.ticket()).then(() => this.render()) : null;
-    await Promise.all([this.loadEvents(), this.tab === 'dispatch' ? this.loadNearest() : null, group]);
+    await Promise.all([this.loadMissing(id), this.loadEvents(), this.tab === 'dispatch' ? this.loadNearest() : null, group]);
+  }
+
+  /** A ticket the live state does not hold (closed, e.g. opened from a duplicate link). */
+  async loadMissing(id) {
+    if (this.ctx.state.tickets.get(id)) return;
+    try {
+      const tk = await this.ctx.api.get(`/tickets/${id}`);
+      if (id === this.id) { this.closed = tk; this.render(); }
+    } catch (e) { this.ctx.toast(e.message, 'error'); }
+  }
+
+  /** The ticket a duplicate link names, when the live state does not hold it. */
+  async loadOther(id) {
+    this.others.set(id, null);
+    try {
+      this.others.set(id, await this.ctx.api.get(`/tickets/${id}`));
+      this.render();
+    } catch { /* the link shows the id */ }
   }
 
   async loadEvents() {
@@ -62,20 +92,54 @@ export class Detail {
     this.render();
   }
 
-  async act(action, body, done) {
+  /**
+   * Runs `action` on the shown ticket (or on `target`); resolves true when the engine took
+   * it. With `form`, a refusal is also shown in the form, where it stays until the next try.
+   */
+  async act(action, body, done, { target, form = false } = {}) {
     const tk = this.ticket();
-    if (!tk) return;
+    if (!tk) return false;
+    const id = target || tk.id;
     try {
       let res;
-      if (this.ctx.stream.isOpen()) res = await this.ctx.stream.command(action, tk.id, body);
-      else res = await this.ctx.api.post(`/tickets/${tk.id}/${action.replace('.', '/')}`, body);
+      if (this.ctx.stream.isOpen()) res = await this.ctx.stream.command(action, id, body);
+      else res = await this.ctx.api.post(`/tickets/${id}/${action.replace('.', '/')}`, body);
       if (res?.id) this.ctx.state.upsertTicket(res);
+      this.formError = null;
       this.ctx.toast(done || t('actions.done'), 'ok');
       this.ctx.refresh();
       await this.loadEvents();
       if (this.tab === 'dispatch') await this.loadNearest();
+      return true;
     } catch (e) {
-      this.ctx.toast(`${e.message}${e.code ? ` (${e.code})` : ''}`, 'error');
+      const text = `${e.message}${e.code ? ` (${e.code})` : ''}`;
+      this.ctx.toast(text, 'error');
+      if (form) { this.formError = text; this.render(); }
+      return false;
+    }
+  }
+
+  /** The return reasons ticked in the form, each `{ code, note }` (the note when written). */
+  pickedReasons() {
+    if (!this.ctx.reasons?.length) {
+      // No guide codes to offer (the catalog did not load): plain lines, filed as `other`.
+      const text = this.root.querySelector('#review-reasons')?.value || '';
+      return text.split('\n').map((x) => x.trim()).filter(Boolean);
+    }
+    return [...this.root.querySelectorAll('input[data-reason]:checked')].map((el) => {
+      const note = this.root.querySelector(`#rn-${el.dataset.reason}`)?.value?.trim();
+      return note ? { code: el.dataset.reason, note } : { code: el.dataset.reason };
+    });
+  }
+
+  /** Merges the shown ticket into the one it probably repeats, once confirmed. */
+  async mergeInto(target) {
+    const tk = this.ticket();
+    if (!tk) return;
+    const other = this.ctx.state.tickets.get(target) || this.others.get(target);
+    if (!window.confirm(t('detail.merge_confirm', { a: tk.number, b: other?.number || target }))) return;
+    if (await this.act('merge', { duplicate_id: tk.id }, t('detail.merged', { n: other?.number || target }), { target })) {
+      this.ctx.select(target);
     }
   }
 
@@ -91,7 +155,6 @@ export class Detail {
     const b = ev.target.closest('[data-act]');
     if (!b) return;
     const val = (sel) => this.root.querySelector(sel)?.value?.trim() || '';
-    const lines = (sel) => val(sel).split('\n').map((s) => s.trim()).filter(Boolean);
     const a = b.dataset.act;
     const vid = b.dataset.vehicle;
     switch (a) {
@@ -103,15 +166,17 @@ export class Detail {
       case 'confirm-retailer': return this.act('triage', { retailer_licence: b.dataset.licence });
       case 'triage': return this.act('triage', {});
       case 'review-pass': return this.act('review', { decision: 'pass', reasons: [] });
-      case 'review-return': return this.act('review', { decision: 'return', reasons: lines('#review-reasons') });
+      case 'review-return': return this.act('review', { decision: 'return', reasons: this.pickedReasons() }, undefined, { form: true });
       case 'approve': return this.act('approval', { decision: 'approve', reasons: [] });
-      case 'approval-return': return this.act('approval', { decision: 'return', return_to: 'reporting', reasons: lines('#review-reasons') });
+      case 'approval-return': return this.act('approval', { decision: 'return', return_to: 'reporting', reasons: this.pickedReasons() }, undefined, { form: true });
       case 'reply': return this.act('reply', { text: val('#reply-text') });
       case 'visit': return this.act('return-visit', { satisfaction: b.dataset.sat, comment: val('#visit-comment') || undefined });
       case 'archive': return this.act('archive', {});
       case 'supervise': return this.act('supervise', { notice: val('#supervise-text') });
       case 'reopen': return this.act('reopen', { reason: val('#reopen-reason') });
       case 'focus': return this.ctx.map.focus(this.ticket()?.location?.position, 14);
+      case 'open-ticket': return this.ctx.select(b.dataset.ticket);
+      case 'merge-into': return this.mergeInto(b.dataset.target);
       default: return this.group.click(a, b, this.ticket()).then((changed) => changed && this.render());
     }
   }
@@ -125,8 +190,12 @@ export class Detail {
     const left = this.ctx.state.remaining(tk);
     const sla = left == null ? t('sla.none') : left < 0 ? t('sla.overdue', { t: duration(-left) }) : t('sla.remaining', { t: duration(left) });
     const focused = document.activeElement && this.root.contains(document.activeElement) ? document.activeElement.id : null;
+    // What is typed (and ticked) survives a re-render of the same ticket, not a switch.
     const kept = {};
-    for (const el of this.root.querySelectorAll('textarea[id], input[id]')) kept[el.id] = el.value;
+    if (!this.fresh) {
+      for (const el of this.root.querySelectorAll('textarea[id], input[id]')) kept[el.id] = el.type === 'checkbox' ? el.checked : el.value;
+    }
+    this.fresh = false;
     this.root.innerHTML = `
       <header class="detail-head grade-${esc(tk.urgency || '')}">
         <div><span class="badge grade grade-${esc(tk.urgency || '')}">${esc(name('grade', tk.urgency) || '?')}</span>
@@ -137,7 +206,10 @@ export class Detail {
       </header>
       <nav class="tabs">${TABS.map((x) => `<button data-tab="${x}" class="${x === this.tab ? 'active' : ''}">${esc(t(`detail.tab.${x}`))}</button>`).join('')}</nav>
       <section class="tab-body">${this[`tab_${this.tab}`](tk)}</section>`;
-    for (const [id, v] of Object.entries(kept)) { const el = this.root.querySelector(`#${id}`); if (el) el.value = v; }
+    for (const [id, v] of Object.entries(kept)) {
+      const el = this.root.querySelector(`#${id}`);
+      if (el?.type === 'checkbox') el.checked = v; else if (el) el.value = v;
+    }
     if (focused) this.root.querySelector(`#${focused}`)?.focus();
   }
 
@@ -157,12 +229,46 @@ export class Detail {
       <dt>${esc(t('detail.assignment'))}</dt><dd>${esc([tk.assignment?.vehicle_id, tk.assignment?.team_id, ...(tk.assignment?.staff || [])].filter(Boolean).join(' · ') || '—')}</dd>
       ${v ? `<dt>${esc(t('detail.distance'))}</dt><dd class="live-distance">${esc(distance(v.distance_to_site_m))}</dd>` : ''}
       ${sug ? `<dt>${esc(t('detail.suggestion'))}</dt><dd>${esc(sug.category || '')} ${sug.confidence != null ? `(${Math.round(sug.confidence * 100)}%)` : ''} ${esc(sug.escalation || sug.escalated_by || '')}</dd>` : ''}
-      ${tk.possible_duplicate_of ? `<dt></dt><dd class="warn">${esc(t('detail.duplicate', { n: tk.possible_duplicate_of }))}</dd>` : ''}
+      ${this.duplicate(tk)}
     </dl>
     ${cands.length ? `<h4>${esc(t('detail.candidates'))}</h4><p class="hint">${esc(t('detail.candidates_hint'))}</p>
       <ul class="candidates">${cands.map((c) => `<li><div><strong>${esc(c.name)}</strong><br><small>${esc(c.address)} · ${esc(c.licence)} · ${esc(c.score)}</small></div>
         <button data-act="confirm-retailer" data-licence="${esc(c.licence)}">${esc(t('detail.confirm_retailer'))}</button></li>`).join('')}</ul>` : ''}
     ${tk.status === 'received' ? `<div class="actions"><button class="primary" data-act="triage">${esc(t('detail.triage'))}</button></div>` : ''}`;
+  }
+
+  /** The ticket this one probably repeats: its number opens it; a dispatcher may merge. */
+  duplicate(tk) {
+    const id = tk.possible_duplicate_of;
+    if (!id) return '';
+    const other = this.ctx.state.tickets.get(id) || this.others.get(id);
+    if (!other && !this.others.has(id)) this.loadOther(id);
+    const open = (x) => x && !CLOSED.has(x.status);
+    const merge = this.ctx.role() === 'dispatcher' && open(tk) && (!other || open(other))
+      ? ` <button data-act="merge-into" data-target="${esc(id)}">${esc(t('detail.merge_into'))}</button>` : '';
+    return `<dt>${esc(t('detail.duplicate'))}</dt><dd class="warn duplicate">
+      <button class="link" data-act="open-ticket" data-ticket="${esc(id)}">${esc(other?.number || id)}</button>${merge}</dd>`;
+  }
+
+  /** The review or approval return form: the guide's reason codes, each with a note. */
+  returnForm() {
+    const error = this.formError ? `<p class="form-error" role="alert">${esc(this.formError)}</p>` : '';
+    const reasons = this.ctx.reasons || [];
+    if (!reasons.length) return `<textarea id="review-reasons" rows="3" placeholder="${esc(t('actions.reasons_lines'))}"></textarea>${error}`;
+    const en = lang() === 'en';
+    return `<fieldset class="return-reasons"><legend>${esc(t('actions.reasons'))}</legend>
+      ${reasons.map((r) => `<div class="reason-row" data-reason-row="${esc(r.code)}">
+        <label title="${esc(r.description || '')}"><input type="checkbox" id="rr-${esc(r.code)}" data-reason="${esc(r.code)}"> ${esc(en ? r.name_en : r.name_zh)}</label>
+        <input id="rn-${esc(r.code)}" class="reason-note" maxlength="1000" placeholder="${esc(t(r.code === 'other' ? 'actions.reason_note_required' : 'actions.reason_note'))}"></div>`).join('')}
+    </fieldset>${error}`;
+  }
+
+  /** A return reason as the timeline shows it: the guide's name for the code, and the note. */
+  reasonText(r) {
+    if (typeof r === 'string') return r;
+    const def = (this.ctx.reasons || []).find((x) => x.code === r?.code);
+    const label = def ? (lang() === 'en' ? def.name_en : def.name_zh) : String(r?.code ?? '');
+    return r?.note ? `${label}${lang() === 'en' ? ': ' : '：'}${r.note}` : label;
   }
 
   tab_guide(tk) {
@@ -210,7 +316,7 @@ export class Detail {
       parts.push(`<p class="hint">${esc(t('actions.needs_supervisor'))}</p>`);
     } else if (s === 'in_review' || s === 'in_approval') {
       parts.push(`<h4>${esc(t(s === 'in_review' ? 'actions.review' : 'actions.approval'))}</h4>
-        <textarea id="review-reasons" rows="3" placeholder="${esc(t('actions.reasons'))}"></textarea>
+        ${this.returnForm()}
         <div class="actions">${s === 'in_review'
           ? `<button class="primary" data-act="review-pass">${esc(t('actions.pass'))}</button><button data-act="review-return">${esc(t('actions.return'))}</button>`
           : `<button class="primary" data-act="approve">${esc(t('actions.approve'))}</button><button data-act="approval-return">${esc(t('actions.return'))}</button>`}</div>`);
@@ -241,7 +347,8 @@ export class Detail {
     for (const k of ['vehicle_id', 'reason', 'text', 'notice', 'findings', 'note']) {
       if (d[k] != null && typeof d[k] !== 'object') parts.push(String(d[k]));
     }
-    if (Array.isArray(d.reasons) && d.reasons.length) parts.push(d.reasons.join('；'));
+    if (e.type.startsWith('sla.')) parts.push(t(`sla.scope_${d.scope || 'stage'}`), name('stage', d.stage), time(d.due_at));
+    if (Array.isArray(d.reasons) && d.reasons.length) parts.push(d.reasons.map((r) => this.reasonText(r)).join(lang() === 'en' ? '; ' : '；'));
     return parts.join(' · ');
   }
 }

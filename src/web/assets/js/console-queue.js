@@ -60,7 +60,7 @@ export class Queue {
     if (f.category && tk.category !== f.category) return false;
     if (f.grade && tk.urgency !== f.grade) return false;
     if (f.department && tk.department !== f.department) return false;
-    if (f.overdue && !(this.state.remaining(tk, now) < 0 || tk.sla?.overdue)) return false;
+    if (f.overdue && !this.state.overdue(tk, now)) return false;
     if (f.text) {
       const hay = `${tk.number} ${tk.location?.address_text || ''} ${tk.description || ''} ${tk.category_name || ''}`.toLowerCase();
       if (!hay.includes(f.text.toLowerCase())) return false;
@@ -92,8 +92,7 @@ export class Queue {
     const place = tk.location?.address_text || (tk.location?.retailer_licence ? `${t('detail.retailer')} ${tk.location.retailer_licence}` : '');
     const cls = ['queue-item', `grade-${grade}`];
     if (tk.id === this.selected) cls.push('selected');
-    const left = this.state.remaining(tk, now);
-    if ((left != null && left < 0) || tk.sla?.overdue) cls.push('is-overdue');
+    if (this.state.overdue(tk, now)) cls.push('is-overdue');
     return `<li class="${cls.join(' ')}" data-ticket-id="${esc(tk.id)}" data-number="${esc(tk.number)}" tabindex="0">
       <div class="qi-top"><span class="badge grade grade-${esc(grade)}">${esc(name('grade', grade) || '?')}</span>
         <span class="qi-number">${esc(tk.number)}</span>
@@ -122,7 +121,7 @@ export class Queue {
       const before = el.querySelector('.overdue') != null;
       el.innerHTML = this.countdown(tk, now);
       const after = el.querySelector('.overdue') != null;
-      el.closest('.queue-item').classList.toggle('is-overdue', after);
+      el.closest('.queue-item').classList.toggle('is-overdue', this.state.overdue(tk, now));
       if (before !== after) crossed = true;
     }
     if (crossed) this.render();

@@ -87,6 +87,15 @@ export class ConsoleState {
     return (Date.parse(due) - now) / 1000;
   }
 
+  /**
+   * In the overdue queue, as the engine's `?overdue=true`: the stage past its limit (by the
+   * clock or the engine's mark), or the ticket past its intake-to-reply limit unanswered.
+   */
+  overdue(t, now = Date.now()) {
+    const left = this.remaining(t, now);
+    return (left != null && left < 0) || !!t.sla?.overdue || t.sla?.overdue_since != null;
+  }
+
   warned(t, now = Date.now()) {
     if (t.sla?.warned || t.sla_clock?.overdue) return true;
     const w = t.sla_clock?.warning_at;

@@ -91,7 +91,12 @@ async function main() {
   const conn = document.getElementById('conn');
   const setConn = (s) => { conn.dataset.state = s; conn.textContent = t(`conn.${s}`); };
   let catalog = [];
-  try { catalog = (await api.get('/catalog')).categories; } catch (e) { toast(e.message, 'error'); }
+  let reasons = [];
+  try {
+    const guide = await api.get('/catalog');
+    catalog = guide.categories;
+    reasons = guide.return_reasons || [];
+  } catch (e) { toast(e.message, 'error'); }
 
   let detail;
   const map = new MapView(document.getElementById('map'), api, { retailers: true, onTicket: (id) => select(id) });
@@ -111,7 +116,7 @@ async function main() {
     frame: (f) => state.apply(f),
   });
   let role = null;
-  const ctx = { api, stream, state, catalog, map, toast, refresh: () => redraw(), role: () => role };
+  const ctx = { api, stream, state, catalog, reasons, map, toast, refresh: () => redraw(), role: () => role, select: (id) => select(id) };
   detail = new Detail(document.getElementById('detail'), ctx);
   window.hd = { state, stream, map, api };
 

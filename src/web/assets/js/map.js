@@ -112,7 +112,7 @@ export class MapView {
       return;
     }
     const grade = tk.urgency || 'IV';
-    const overdue = tk.sla?.overdue || tk.sla_clock?.overdue;
+    const overdue = tk.sla?.overdue || tk.sla_clock?.overdue || tk.sla?.overdue_since != null;
     const htmlText = `<div class="pin grade-${esc(grade)}${overdue ? ' overdue' : ''}${selected ? ' selected' : ''}" data-ticket-id="${esc(tk.id)}" style="--c:${GRADE_COLOURS[grade]}"><span>${esc(grade)}</span></div>`;
     const icon = L.divIcon({ className: 'pin-icon', html: htmlText, iconSize: null, iconAnchor: [13, 32] });
     if (prev) {

@@ -409,6 +409,7 @@ fn group_events_keep_their_names_and_round_trip_through_the_store_shape() {
             by: dispatcher(),
             status: Status::Reporting,
             from_status: Some(Status::Reporting),
+            deadlines: None,
             kind,
         };
         let json = serde_json::to_value(&record).unwrap();
