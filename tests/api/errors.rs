@@ -245,3 +245,21 @@ async fn operations_routes_answer() {
     assert!(metrics.contains("hotline_http_request_seconds"));
     app.stop().await;
 }
+
+#[actix_web::test]
+async fn a_receipt_time_in_the_future_is_refused_and_files_nothing() {
+    let app = spawn_app().await;
+    let d = app.token("dispatcher", None).await;
+    let now = app.clock.now();
+    let mut body = intake("F-1", Some("counterfeit"), "report");
+    body["received_at"] = json!((now + time::Duration::hours(1)).to_string());
+    let (s, b) = app.post("/tickets", &d, body.clone()).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{b}");
+    assert_eq!(b["code"], "received_in_future");
+    let (_, list) = app.get("/tickets", &d).await;
+    assert_eq!(list["items"].as_array().map(Vec::len), Some(0), "{list}");
+    // A platform clock a minute ahead is fine.
+    body["received_at"] = json!((now + time::Duration::minutes(1)).to_string());
+    let (s, b) = app.post("/tickets", &d, body).await;
+    assert_eq!(s, StatusCode::CREATED, "{b}");
+}

@@ -56,6 +56,9 @@ pub(crate) fn load_visible(
     Ok(ticket)
 }
 
+/// How many minutes ahead of the engine's clock an intake's `received_at` may be.
+const RECEIVED_AHEAD_MIN: i64 = 5;
+
 /// Registers a ticket. Idempotent on (source, external_id): a repeat answers 200 with the
 /// ticket already filed.
 #[utoipa::path(
@@ -78,6 +81,17 @@ async fn intake(
     let by = caller.require(&[Role::Platform, Role::Dispatcher])?.clone();
     let body: IntakeRequest = crate::api::json_body(&body)?;
     let mut new = body.into_new_ticket()?;
+    // A platform clock a little ahead is tolerated; a receipt time further ahead would
+    // count its ticket's handling time wrong, so it is refused.
+    let latest = engine.clock.now() + time::Duration::minutes(RECEIVED_AHEAD_MIN);
+    if new.received_at.is_some_and(|at| at > latest) {
+        return Err(ApiError::rule(
+            "received_in_future",
+            format!(
+                "`received_at` is more than {RECEIVED_AHEAD_MIN} minutes ahead of the engine's clock"
+            ),
+        ));
+    }
     engine.classifier.suggest(&mut new);
     engine.retailers.resolve(&mut new);
     let intake = engine.tickets.intake(new, by).await?;
