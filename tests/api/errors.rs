@@ -248,6 +248,7 @@ async fn operations_routes_answer() {
 
 #[actix_web::test]
 async fn a_receipt_time_in_the_future_is_refused_and_files_nothing() {
+    use hotline_dispatch::domain::Clock as _;
     let app = spawn_app().await;
     let d = app.token("dispatcher", None).await;
     let now = app.clock.now();
