@@ -12,8 +12,7 @@ use super::{mean, round};
 use crate::domain::Timestamp;
 use crate::domain::ticket::{Satisfaction, Status, Ticket};
 
-/// The command centre's zone: China Standard Time.
-pub const CENTRE_OFFSET_HOURS: i8 = 8;
+pub use crate::domain::clock::CENTRE_OFFSET_HOURS;
 
 /// Most buckets one answer holds (a year and a month of days).
 pub const MAX_BUCKETS: usize = 400;

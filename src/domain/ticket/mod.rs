@@ -5,6 +5,7 @@
 //! never disagree.
 
 mod command;
+mod drafts;
 mod event;
 pub mod group;
 mod offer;
@@ -18,6 +19,7 @@ use serde::{Deserialize, Serialize};
 use time::Duration;
 
 pub use command::{ApprovalDecision, Command, Decision, Rejection, ReviewDecision, TransferTarget};
+pub use drafts::{FALLBACK_REPLY, ReportDraft};
 pub use event::{EventKind, EventRecord};
 pub use group::{Group, GroupCommand, MemberRole, NewMember};
 pub use offer::{Offer, OfferState};
