@@ -200,6 +200,10 @@ pub struct StageSpanDto {
     pub entered_at: Timestamp,
     #[schema(value_type = Option<String>, format = DateTime)]
     pub exited_at: Option<Timestamp>,
+    /// The stage's deadline as fixed while it ran (absent when the stage has no limit).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub due_at: Option<Timestamp>,
 }
 
 /// A ticket as clients see it.
@@ -350,6 +354,7 @@ impl TicketDto {
                     stage: s.stage,
                     entered_at: s.entered_at,
                     exited_at: s.exited_at,
+                    due_at: s.due_at,
                 })
                 .collect(),
             onsite: value(&t.onsite),
