@@ -11,7 +11,8 @@ pub fn register(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
 }
 
 /// Every category with its routing, grade, path, report sections, and the time limits;
-/// the reasons a report may be returned for; where an unsatisfied visit reopens a ticket.
+/// the reasons a report may be returned for; where an unsatisfied visit reopens a ticket;
+/// the evidence kinds an on-site record or a report may carry.
 #[utoipa::path(tag = "catalog", responses((status = 200, description = "the guide")), security(("bearer" = [])))]
 #[get("/catalog")]
 async fn list(engine: web::Data<Engine>, _caller: Caller) -> Result<HttpResponse, ApiError> {
@@ -20,6 +21,7 @@ async fn list(engine: web::Data<Engine>, _caller: Caller) -> Result<HttpResponse
         "sla_hours": engine.catalog.sla(),
         "return_reasons": engine.catalog.return_reasons(),
         "return_visit": engine.catalog.return_visit(),
+        "evidence_kinds": engine.catalog.evidence_kinds(),
     })))
 }
 

@@ -62,6 +62,7 @@ const ASSETS: &[(&str, &[u8])] = embedded! {
     "js/console-queue.js" => "assets/js/console-queue.js",
     "js/console-detail.js" => "assets/js/console-detail.js",
     "js/console-group.js" => "assets/js/console-group.js",
+    "js/console-triage.js" => "assets/js/console-triage.js",
     "js/board.js" => "assets/js/board.js",
     "js/stats.js" => "assets/js/stats.js",
     "img/favicon.svg" => "assets/img/favicon.svg",

@@ -386,6 +386,8 @@ async fn trend(
     })?;
     let to = to.unwrap_or_else(|| engine.clock.now());
     let from = from.unwrap_or(to + time::Duration::days(-30));
+    // A period too long is refused before any ticket is read.
+    stats::trend::buckets(from, to, bucket).map_err(|e| ApiError::malformed(e.to_string()))?;
     let tickets = load(&engine, Some(from), Some(to))?;
     let refs: Vec<&Ticket> = tickets.iter().collect();
     let rows = stats::trend::trend(&refs, from, to, bucket)

@@ -19,7 +19,7 @@ use time::Duration;
 
 use super::ticket::Stage;
 
-pub use guide::{EVIDENCE_KINDS, REPLY_PLACEHOLDERS, TriageLexicon};
+pub use guide::{EVIDENCE_KINDS, REPLY_PLACEHOLDERS, TriageLexicon, render_reply};
 pub use limits::StageLimits;
 use limits::hours;
 pub use returns::{OTHER_REASON, ReopenTarget, ReturnReasonDef, ReturnVisitRules};

@@ -9,6 +9,10 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use time::format_description::well_known::Rfc3339;
 use time::{Duration, OffsetDateTime, UtcOffset};
 
+/// The command centre's zone: China Standard Time (one zone, UTC+8, no daylight saving).
+/// Dates people read (a reply's "received on", a trend's days) are dates there.
+pub const CENTRE_OFFSET_HOURS: i8 = 8;
+
 /// An instant in UTC, serialised as RFC 3339.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Timestamp(OffsetDateTime);
@@ -39,6 +43,12 @@ impl Timestamp {
 
     pub fn inner(self) -> OffsetDateTime {
         self.0
+    }
+
+    /// The same instant at the command centre ([`CENTRE_OFFSET_HOURS`]).
+    pub fn centre_local(self) -> OffsetDateTime {
+        let offset = UtcOffset::from_hms(CENTRE_OFFSET_HOURS, 0, 0).unwrap_or(UtcOffset::UTC);
+        self.0.to_offset(offset)
     }
 
     /// Whole seconds from `earlier` to `self` (negative when `earlier` is later).

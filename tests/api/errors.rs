@@ -4,6 +4,8 @@
 use reqwest::StatusCode;
 use serde_json::json;
 
+use hotline_dispatch::domain::Clock;
+
 use crate::common::{intake, send, spawn_app};
 
 #[actix_web::test]
@@ -263,4 +265,75 @@ async fn a_receipt_time_in_the_future_is_refused_and_files_nothing() {
     body["received_at"] = json!((now + time::Duration::minutes(1)).to_string());
     let (s, b) = app.post("/tickets", &d, body).await;
     assert_eq!(s, StatusCode::CREATED, "{b}");
+}
+
+#[actix_web::test]
+async fn an_unknown_evidence_kind_is_refused_with_the_allowed_kinds() {
+    let app = spawn_app().await;
+    app.fleet().await;
+    let d = app.token("dispatcher", None).await;
+    let f = app.token("field", Some("V-1")).await;
+    let (_, t) = app
+        .post("/tickets", &d, intake("E-1", Some("counterfeit"), "report"))
+        .await;
+    let id = t["id"].as_str().expect("id");
+    let at = |p: &str| format!("/tickets/{id}/{p}");
+    for (path, token, body) in [
+        ("triage", &d, json!({})),
+        (
+            "dispatch",
+            &d,
+            json!({ "vehicle_id": "V-1", "assign": true }),
+        ),
+        ("arrive", &f, json!({})),
+    ] {
+        let (s, b) = app.post(&at(path), token, body).await;
+        assert_eq!(s, StatusCode::OK, "{path}: {b}");
+    }
+    let guide = hotline_dispatch::domain::catalog::Catalog::from_toml(
+        hotline_dispatch::domain::catalog::BUILTIN_CATALOG,
+        "catalog.toml",
+    )
+    .expect("guide");
+    let allowed = json!(guide.evidence_kinds());
+    let (_, before) = app.get(&format!("/tickets/{id}"), &d).await;
+
+    // A typo in the on-site record: refused, the record is not kept.
+    let typo = json!({ "findings": "查获", "actions": "登记保存", "evidence": [
+        { "kind": "photo", "reference": "att-1" }, { "kind": "photos", "reference": "att-2" } ] });
+    let (s, b) = app.post(&at("onsite-record"), &f, typo).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{b}");
+    assert_eq!(b["code"], "unknown_evidence_kind");
+    assert_eq!(b["details"]["kind"], "photos");
+    assert_eq!(b["details"]["allowed"], allowed);
+    assert!(b["message"].as_str().is_some_and(|m| m.contains("photos")));
+    let (_, after) = app.get(&format!("/tickets/{id}"), &d).await;
+    assert_eq!(after, before, "nothing changed");
+
+    // With the kind spelt right it goes through; then a typo in the report is refused too.
+    let good = json!({ "findings": "查获", "actions": "登记保存", "evidence": [
+        { "kind": "photo", "reference": "att-1" } ] });
+    let (s, b) = app.post(&at("onsite-record"), &f, good).await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    let mut report = json!({ "sections": { "facts": "a", "onsite_findings": "b", "handling": "c",
+        "legal_basis": "d", "conclusion": "e" }, "evidence": crate::common::all_evidence() });
+    report["evidence"]
+        .as_array_mut()
+        .expect("evidence")
+        .push(json!({ "kind": "Inspection_Record", "reference": "att-x" }));
+    let (_, before) = app.get(&format!("/tickets/{id}"), &d).await;
+    let (s, b) = app.post(&at("report"), &f, report).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{b}");
+    assert_eq!(
+        (b["code"].clone(), b["details"]["kind"].clone()),
+        (json!("unknown_evidence_kind"), json!("Inspection_Record"))
+    );
+    assert_eq!(b["details"]["allowed"], allowed);
+    let (_, after) = app.get(&format!("/tickets/{id}"), &d).await;
+    assert_eq!(after, before, "nothing changed");
+    assert_eq!(after["status"], "reporting");
+    // The guide lists the kinds for a form to offer.
+    let (_, catalog) = app.get("/catalog", &d).await;
+    assert_eq!(catalog["evidence_kinds"], allowed);
+    app.stop().await;
 }

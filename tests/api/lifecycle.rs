@@ -33,6 +33,38 @@ fn full_report() -> Value {
         "legal_basis": "《烟草专卖法》", "conclusion": "立案查处" }, "evidence": crate::common::all_evidence() })
 }
 
+/// The first report draft of the `counterfeit` ticket of `intake`, after an on-site record
+/// of "查获假烟" / "登记保存" with a photo and an inspection record: every section the guide
+/// requires, prefilled from the ticket, the on-site record and the template.
+fn check_first_draft(draft: &Value) {
+    let guide = hotline_dispatch::domain::catalog::Catalog::from_toml(
+        hotline_dispatch::domain::catalog::BUILTIN_CATALOG,
+        "catalog.toml",
+    )
+    .expect("guide");
+    let c = guide.get("counterfeit").expect("category");
+    let expected = json!({
+        "facts": intake("x", None, "report")["description"],
+        "onsite_findings": "查获假烟",
+        "handling": "登记保存",
+        "legal_basis": c.legal_basis.join("；"),
+        "conclusion": "",
+    });
+    assert_eq!(draft["sections"], expected, "{draft}");
+    assert_eq!(draft["required"], json!(c.report_sections));
+    assert_eq!(draft["required_evidence"], json!(c.report_evidence));
+    assert_eq!(draft["handling_steps"], json!(c.handling_steps));
+    // Missing: the empty conclusion, then every required kind the on-site record lacks.
+    let mut missing = vec!["conclusion".to_owned()];
+    missing.extend(
+        c.report_evidence
+            .iter()
+            .filter(|k| !["photo", "inspection_record"].contains(&k.as_str()))
+            .map(|k| format!("evidence:{k}")),
+    );
+    assert_eq!(draft["missing"], json!(missing), "{draft}");
+}
+
 /// Creates a ticket and returns its id.
 async fn create(
     app: &TestApp,
@@ -74,14 +106,16 @@ async fn a_full_ticket_walks_all_five_stages_with_returns() {
         &app,
         &t("onsite-record"),
         &a.field,
-        json!({ "findings": "查获假烟", "actions": "登记保存" }),
+        json!({ "findings": "查获假烟", "actions": "登记保存", "evidence": [
+            { "kind": "photo", "reference": "att-p" },
+            { "kind": "inspection_record", "reference": "att-i" } ] }),
     )
     .await;
     assert_eq!(v["status"], "reporting");
 
     let (status, draft) = app.get(&t("report/draft"), &a.field).await;
     assert_eq!(status, StatusCode::OK);
-    assert_eq!(draft["sections"]["onsite_findings"], "查获假烟");
+    check_first_draft(&draft);
 
     let v = ok(&app, &t("report"), &a.field, full_report()).await;
     assert_eq!(v["status"], "in_review");
@@ -94,6 +128,10 @@ async fn a_full_ticket_walks_all_five_stages_with_returns() {
     .await;
     assert_eq!(v["status"], "reporting");
     assert_eq!(v["review_returns"], 1);
+    // After a return the draft is the report as written, with nothing missing.
+    let (_, draft) = app.get(&t("report/draft"), &a.field).await;
+    assert_eq!(draft["sections"], full_report()["sections"]);
+    assert_eq!(draft["missing"], json!([]));
     ok(&app, &t("report"), &a.field, full_report()).await;
     let v = ok(
         &app,

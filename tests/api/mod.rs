@@ -6,3 +6,4 @@ mod events;
 mod lifecycle;
 mod panic;
 mod retailers;
+mod triage;

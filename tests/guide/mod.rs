@@ -3,6 +3,7 @@
 //! location, returned reports and analytics.
 
 mod duplicates;
+mod intake_clock;
 mod location;
 mod returns;
 mod sla;

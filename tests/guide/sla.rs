@@ -16,7 +16,12 @@ use crate::common::{ADMIN, TestApp, intake, spawn_app, temp_store};
 
 /// Polls the ticket until `pred` holds (the supervisor ticks every 250 ms); a bound, not a
 /// sleep-and-assert.
-async fn until(app: &TestApp, token: &str, id: &str, pred: impl Fn(&Value) -> bool) -> Value {
+pub(super) async fn until(
+    app: &TestApp,
+    token: &str,
+    id: &str,
+    pred: impl Fn(&Value) -> bool,
+) -> Value {
     for _ in 0..200 {
         let (_, t) = app.get(&format!("/tickets/{id}"), token).await;
         if pred(&t) {
@@ -27,7 +32,7 @@ async fn until(app: &TestApp, token: &str, id: &str, pred: impl Fn(&Value) -> bo
     panic!("condition not reached for ticket {id}");
 }
 
-async fn types(app: &TestApp, token: &str, id: &str) -> Vec<String> {
+pub(super) async fn types(app: &TestApp, token: &str, id: &str) -> Vec<String> {
     let (_, events) = app.get(&format!("/tickets/{id}/events"), token).await;
     events
         .as_array()

@@ -200,6 +200,10 @@ pub struct StageSpanDto {
     pub entered_at: Timestamp,
     #[schema(value_type = Option<String>, format = DateTime)]
     pub exited_at: Option<Timestamp>,
+    /// The stage's deadline as fixed while it ran (absent when the stage has no limit).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub due_at: Option<Timestamp>,
 }
 
 /// A ticket as clients see it.
@@ -350,6 +354,7 @@ impl TicketDto {
                     stage: s.stage,
                     entered_at: s.entered_at,
                     exited_at: s.exited_at,
+                    due_at: s.due_at,
                 })
                 .collect(),
             onsite: value(&t.onsite),
@@ -460,7 +465,8 @@ pub struct TicketPageDto {
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct EvidenceDto {
-    /// e.g. `photo`, `inspection_record`, `document`.
+    /// One of the guide's evidence kinds (`photo`, `inspection_record`, ...; `GET /catalog`
+    /// lists them as `evidence_kinds`); anything else is refused.
     pub kind: String,
     /// Where the file is kept (an attachment id or URL of the document system).
     pub reference: String,
@@ -468,10 +474,17 @@ pub struct EvidenceDto {
 }
 
 impl EvidenceDto {
-    pub fn parse_all(items: Vec<EvidenceDto>) -> Result<Vec<Evidence>, ApiError> {
+    /// Checks sizes and kinds: an unknown kind (a typo such as `photos`) is refused with
+    /// 422 `unknown_evidence_kind` and the allowed kinds, since stored as it is it would
+    /// silently leave the kind the template asks for missing.
+    pub fn parse_all(
+        items: Vec<EvidenceDto>,
+        catalog: &Catalog,
+    ) -> Result<Vec<Evidence>, ApiError> {
         if items.len() > 100 {
             return Err(ApiError::rule("too_many", "at most 100 evidence items"));
         }
+        let known = catalog.evidence_kinds();
         items
             .into_iter()
             .map(|e| {
@@ -483,6 +496,17 @@ impl EvidenceDto {
                         "bad_evidence",
                         "evidence needs a kind and a reference",
                     ));
+                }
+                if !known.contains(&e.kind.as_str()) {
+                    return Err(ApiError::rule(
+                        "unknown_evidence_kind",
+                        format!(
+                            "`{}` is not an evidence kind; use one of {}",
+                            e.kind,
+                            known.join(", ")
+                        ),
+                    )
+                    .with_details(serde_json::json!({ "kind": e.kind, "allowed": known })));
                 }
                 Ok(Evidence {
                     kind: e.kind,

@@ -4,13 +4,13 @@
 
 use std::collections::BTreeMap;
 
-use actix_web::{HttpResponse, get, post, web};
+use actix_web::{HttpResponse, post, web};
 use serde::Deserialize;
 use utoipa::ToSchema;
 
 use super::dto::{EvidenceDto, LatLngDto, MAX_DESCRIPTION, TicketDto, check_len, check_opt};
+use super::parse_id;
 use super::returns::{self, ReasonIn};
-use super::{load_visible, parse_id};
 use crate::actors::dispatch::{CancelDispatch, OfferTicket};
 use crate::actors::fleet::messages::GetVehicle;
 use crate::api::auth::Caller;
@@ -30,9 +30,7 @@ pub fn register(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(assign)
         .service(arrive)
         .service(onsite_record)
-        .service(report_draft)
         .service(report)
-        .service(reply_draft)
         .service(review)
         .service(approval)
         .service(reply)
@@ -415,80 +413,9 @@ async fn onsite_record(
     let command = Command::RecordOnsite {
         findings: text("findings", b.findings, MAX_DESCRIPTION)?,
         actions: text("actions", b.actions, MAX_DESCRIPTION)?,
-        evidence: EvidenceDto::parse_all(b.evidence)?,
+        evidence: EvidenceDto::parse_all(b.evidence, &engine.catalog)?,
     };
     run(&engine, &caller, &id, command).await
-}
-
-#[derive(Debug, serde::Serialize, ToSchema)]
-pub struct ReportDraft {
-    /// Every required section, prefilled where the ticket already says something.
-    pub sections: BTreeMap<String, String>,
-    pub required: Vec<String>,
-    /// Evidence kinds the report must carry (here or in the on-site record).
-    pub required_evidence: Vec<String>,
-    /// What is still missing against the template.
-    pub missing: Vec<String>,
-    /// The guide's standard handling steps for the category.
-    pub handling_steps: Vec<String>,
-}
-
-/// A report prefilled from the category's template and what the ticket already holds.
-#[utoipa::path(tag = "lifecycle", params(("id" = String, Path)),
-    responses((status = 200, body = ReportDraft), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
-    security(("bearer" = [])))]
-#[get("/tickets/{id}/report/draft")]
-async fn report_draft(
-    engine: web::Data<Engine>,
-    caller: Caller,
-    id: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
-    caller.require(&[Role::Field, Role::Dispatcher, Role::Supervisor])?;
-    let ticket = load_visible(&engine, &caller, &parse_id(&id)?)?;
-    let category = ticket
-        .category
-        .as_deref()
-        .and_then(|c| engine.catalog.get(c));
-    let required = category
-        .map(|c| c.report_sections.clone())
-        .unwrap_or_default();
-    let mut sections: BTreeMap<String, String> = required
-        .iter()
-        .map(|s| (s.clone(), String::new()))
-        .collect();
-    if let Some(previous) = &ticket.report {
-        sections.extend(previous.sections.clone());
-    }
-    let prefill = |sections: &mut BTreeMap<String, String>, key: &str, value: &str| {
-        if let Some(v) = sections.get_mut(key).filter(|v| v.is_empty()) {
-            *v = value.to_owned();
-        }
-    };
-    prefill(&mut sections, "facts", &ticket.description);
-    if let Some(onsite) = &ticket.onsite {
-        prefill(&mut sections, "onsite_findings", &onsite.findings);
-        prefill(&mut sections, "handling", &onsite.actions);
-    }
-    if let Some(c) = category {
-        prefill(&mut sections, "legal_basis", &c.legal_basis.join("；"));
-    }
-    let evidence = ticket
-        .report
-        .as_ref()
-        .map(|r| r.evidence.clone())
-        .unwrap_or_default();
-    let missing = ticket.report_gaps(category, &sections, &evidence);
-    Ok(HttpResponse::Ok().json(ReportDraft {
-        sections,
-        required,
-        required_evidence: category
-            .map(|c| c.report_evidence.clone())
-            .unwrap_or_default(),
-        missing,
-        handling_steps: category
-            .map(|c| c.handling_steps.clone())
-            .unwrap_or_default(),
-    }))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -522,7 +449,7 @@ async fn report(
     }
     let command = Command::SubmitReport {
         sections: b.sections,
-        evidence: EvidenceDto::parse_all(b.evidence)?,
+        evidence: EvidenceDto::parse_all(b.evidence, &engine.catalog)?,
     };
     run(&engine, &caller, &id, command).await
 }
@@ -630,82 +557,6 @@ pub(crate) async fn approval_action(
         },
     )
     .await
-}
-
-#[derive(Debug, serde::Serialize, ToSchema)]
-pub struct ReplyDraft {
-    /// The category's reply template filled from the ticket; edit before sending.
-    pub text: String,
-}
-
-/// The answer to the citizen, prefilled from the guide's reply template.
-#[utoipa::path(tag = "lifecycle", params(("id" = String, Path)),
-    responses((status = 200, body = ReplyDraft), (status = 404, body = ErrorBody)),
-    security(("bearer" = [])))]
-#[get("/tickets/{id}/reply/draft")]
-async fn reply_draft(
-    engine: web::Data<Engine>,
-    caller: Caller,
-    id: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
-    caller.require(&[Role::Dispatcher, Role::Supervisor])?;
-    let t = load_visible(&engine, &caller, &parse_id(&id)?)?;
-    let category = t.category.as_deref().and_then(|c| engine.catalog.get(c));
-    let template = category
-        .map(|c| c.reply_template.as_str())
-        .unwrap_or("您好！您反映的编号为{number}的问题已处理：{result}。");
-    let written = t.report.as_ref();
-    let section = |name: &str| {
-        written
-            .and_then(|r| r.sections.get(name))
-            .cloned()
-            .unwrap_or_default()
-    };
-    let result = Some(section("conclusion"))
-        .filter(|s| !s.is_empty())
-        .or_else(|| t.onsite.as_ref().map(|o| o.findings.clone()))
-        .unwrap_or_default();
-    let department = match t.department {
-        Some(crate::domain::catalog::Department::Enforcement) => "专卖部门",
-        Some(crate::domain::catalog::Department::Marketing) => "营销部门",
-        Some(crate::domain::catalog::Department::Logistics) => "物流部门",
-        None => "我局",
-    };
-    let received = t.received_at.inner();
-    let fills = [
-        ("{number}", t.number.to_string()),
-        (
-            "{received_date}",
-            format!(
-                "{}年{}月{}日",
-                received.year(),
-                u8::from(received.month()),
-                received.day()
-            ),
-        ),
-        ("{department}", department.to_owned()),
-        (
-            "{place}",
-            t.location
-                .address_text
-                .clone()
-                .unwrap_or_else(|| "现场".into()),
-        ),
-        ("{result}", result),
-        ("{measures}", section("handling")),
-        (
-            "{category}",
-            category.map(|c| c.name_zh.clone()).unwrap_or_default(),
-        ),
-        // Names stay out of drafts: the dispatcher adds them if wanted.
-        ("{reporter}", String::new()),
-        ("{handler}", String::new()),
-        ("{contact}", "12313".to_owned()),
-    ];
-    let text = fills
-        .iter()
-        .fold(template.to_owned(), |acc, (k, v)| acc.replace(k, v));
-    Ok(HttpResponse::Ok().json(ReplyDraft { text }))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

@@ -1,6 +1,7 @@
-//! Ticket routes: intake, listing, reading, the timeline, and (in `lifecycle`) every step
-//! of the state machine.
+//! Ticket routes: intake, listing, reading, the timeline, (in `lifecycle`) every step
+//! of the state machine, and (in `drafts`) the report and reply drafts.
 
+mod drafts;
 pub mod dto;
 pub(crate) mod lifecycle;
 pub mod returns;
@@ -23,6 +24,7 @@ pub fn register(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(read)
         .service(timeline);
     lifecycle::register(cfg);
+    drafts::register(cfg);
 }
 
 pub(crate) fn parse_id(raw: &str) -> Result<TicketId, ApiError> {

@@ -303,31 +303,50 @@ fn placeholders(template: &str) -> Result<(), String> {
     Ok(())
 }
 
-impl Category {
-    /// The reply with each `{placeholder}` replaced by `fill(name)`; unknown or unfilled
-    /// placeholders are left as they are.
-    pub fn render_reply(&self, fill: impl Fn(&str) -> Option<String>) -> String {
-        let mut out = String::with_capacity(self.reply_template.len() + 64);
-        let mut rest = self.reply_template.as_str();
-        while let Some(open) = rest.find('{') {
-            out.push_str(&rest[..open]);
-            let after = &rest[open + 1..];
-            match after.find('}') {
-                Some(close) => {
-                    let name = &after[..close];
-                    match fill(name) {
-                        Some(value) => out.push_str(&value),
-                        None => out.push_str(&rest[open..open + close + 2]),
-                    }
-                    rest = &after[close + 1..];
+/// A reply template with each `{placeholder}` replaced by `fill(name)`, in one pass (so a
+/// filled value that itself holds braces is never read as a placeholder); unknown or
+/// unfilled placeholders are left as they are.
+pub fn render_reply(template: &str, fill: impl Fn(&str) -> Option<String>) -> String {
+    let mut out = String::with_capacity(template.len() + 64);
+    let mut rest = template;
+    while let Some(open) = rest.find('{') {
+        out.push_str(&rest[..open]);
+        let after = &rest[open + 1..];
+        match after.find('}') {
+            Some(close) => {
+                let name = &after[..close];
+                match fill(name) {
+                    Some(value) => out.push_str(&value),
+                    None => out.push_str(&rest[open..open + close + 2]),
                 }
-                None => {
-                    out.push_str(&rest[open..]);
-                    rest = "";
-                }
+                rest = &after[close + 1..];
+            }
+            None => {
+                out.push_str(&rest[open..]);
+                rest = "";
             }
         }
-        out.push_str(rest);
-        out
+    }
+    out.push_str(rest);
+    out
+}
+
+impl super::Catalog {
+    /// Every evidence kind the guide knows: the fixed set, then any kind a report template
+    /// names beyond it (none today: the templates are checked against the set). Evidence
+    /// sent with an on-site record or a report must be one of these, so a typo cannot
+    /// leave a required kind silently missing.
+    pub fn evidence_kinds(&self) -> Vec<&str> {
+        let mut kinds: Vec<&str> = EVIDENCE_KINDS.to_vec();
+        for kind in self
+            .categories()
+            .iter()
+            .flat_map(|c| c.report_evidence.iter())
+        {
+            if !kinds.contains(&kind.as_str()) {
+                kinds.push(kind);
+            }
+        }
+        kinds
     }
 }

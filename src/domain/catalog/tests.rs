@@ -244,11 +244,12 @@ fn category_time_limits_are_checked_and_used() {
 #[test]
 fn replies_render_their_placeholders() {
     let catalog = Catalog::from_toml(BUILTIN_CATALOG, "catalog.toml").unwrap();
-    let reply = catalog
-        .get("order_consultation")
-        .unwrap()
-        .render_reply(|name| (name == "number").then(|| "12313-0001".to_owned()));
-    assert!(reply.contains("编号为12313-0001的"), "{reply}");
+    let template = &catalog.get("order_consultation").unwrap().reply_template;
+    let reply = render_reply(template, |name| {
+        (name == "number").then(|| "{received_date}".to_owned())
+    });
+    // One pass: a filled value is never read as a placeholder itself.
+    assert!(reply.contains("编号为{received_date}的"), "{reply}");
     assert!(reply.contains("{result}"), "{reply}");
 }
 
@@ -367,4 +368,17 @@ fn the_reopen_target_comes_from_the_category_or_the_guide() {
         broken("reopen_to = \"triaged\"", "reopen_to = \"rewrite\"").contains("rewrite"),
         "an unknown target is refused"
     );
+}
+
+#[test]
+fn the_known_evidence_kinds_cover_every_template() {
+    let catalog = Catalog::from_toml(BUILTIN_CATALOG, "catalog.toml").unwrap();
+    let known = catalog.evidence_kinds();
+    assert_eq!(&known[..EVIDENCE_KINDS.len()], EVIDENCE_KINDS);
+    for c in catalog.categories() {
+        for kind in &c.report_evidence {
+            assert!(known.contains(&kind.as_str()), "{}: {kind}", c.code);
+        }
+    }
+    assert!(!known.contains(&"photos"));
 }

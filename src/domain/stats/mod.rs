@@ -13,7 +13,7 @@ use serde::Serialize;
 
 use super::Timestamp;
 use super::catalog::Catalog;
-use super::ticket::{Satisfaction, Stage, Status, Ticket};
+use super::ticket::{Satisfaction, Stage, StageSpan, Status, Ticket};
 
 fn hours(seconds: i64) -> f64 {
     seconds as f64 / 3600.0
@@ -194,9 +194,10 @@ pub fn by_team(tickets: &[&Ticket], as_of: Timestamp) -> Vec<GroupRow> {
 #[derive(Clone, Debug, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Rates {
     pub tickets: usize,
-    /// Intake finished within its time limit, over tickets whose intake finished or is
-    /// already past its limit (a miss); one still in intake within its limit is not
-    /// counted yet.
+    /// Intake finished by its deadline (the one the ticket kept; intake runs from the
+    /// platform's receipt of the call), over tickets whose intake finished or is already
+    /// past its deadline (a miss); one still in intake before its deadline is not counted
+    /// yet.
     pub response_rate: Option<f64>,
     /// Answered (replied, visited or archived), over all tickets except those transferred
     /// out or merged.
@@ -206,6 +207,17 @@ pub struct Rates {
     /// Tickets whose report was returned at least once, over tickets whose report reached
     /// review.
     pub rework_rate: Option<f64>,
+}
+
+/// The deadline of the ticket's first intake: as the ticket kept it (fixed from the guide
+/// when intake began, or when triage changed the category or grade), else — a snapshot
+/// from before stage deadlines were kept — the guide's limit now. `None` when the grade is
+/// unknown (no limit applies).
+fn intake_due(t: &Ticket, span: &StageSpan, catalog: &Catalog) -> Option<Timestamp> {
+    span.due_at.or_else(|| {
+        let limit = catalog.stage_limit_for(t.category.as_deref(), t.urgency?, Stage::Intake)?;
+        Some(span.entered_at + limit)
+    })
 }
 
 fn rate(num: usize, den: usize) -> Option<f64> {
@@ -219,20 +231,18 @@ pub fn rates(tickets: &[&Ticket], catalog: &Catalog, as_of: Timestamp) -> Rates 
     let mut rework = (0, 0);
     for t in tickets {
         let intake = t.stages.iter().find(|s| s.stage == Stage::Intake);
-        if let (Some(span), Some(grade)) = (intake, t.urgency) {
-            let limit = catalog
-                .stage_limit_for(t.category.as_deref(), grade, Stage::Intake)
-                .map(|d| d.whole_seconds())
-                .unwrap_or(i64::MAX);
+        if let Some(span) = intake
+            && let Some(due) = intake_due(t, span, catalog)
+        {
             match span.exited_at {
                 Some(end) => {
                     responded.1 += 1;
-                    if end.seconds_since(span.entered_at) <= limit {
+                    if end <= due {
                         responded.0 += 1;
                     }
                 }
                 // Still in intake: a miss once past its limit, not counted before.
-                None if as_of.seconds_since(span.entered_at) > limit => responded.1 += 1,
+                None if as_of > due => responded.1 += 1,
                 None => {}
             }
         }

@@ -19,7 +19,7 @@ use time::Duration;
 
 use super::*;
 use crate::domain::catalog::BUILTIN_CATALOG;
-use crate::domain::catalog::Kind;
+use crate::domain::catalog::{Kind, Urgency};
 use crate::domain::ids::{StaffId, TeamId, TicketId, TicketNumber, VehicleId};
 use crate::domain::role::{Principal, Role, Subject};
 use crate::domain::ticket::{
@@ -35,6 +35,17 @@ fn who(role: Role) -> Principal {
 }
 
 fn new_ticket(category: &str, kind: Kind, catalog: &Catalog) -> Ticket {
+    forwarded(category, kind, catalog, 0.0, 0.0)
+}
+
+/// A ticket the platform received at `received` and the engine registered at `registered`.
+fn forwarded(
+    category: &str,
+    kind: Kind,
+    catalog: &Catalog,
+    received: f64,
+    registered: f64,
+) -> Ticket {
     let new = NewTicket {
         source: Source::Hotline,
         external_id: None,
@@ -49,7 +60,7 @@ fn new_ticket(category: &str, kind: Kind, catalog: &Catalog) -> Ticket {
             anonymous: false,
         }),
         location: Location::default(),
-        received_at: Some(at(0.0)),
+        received_at: Some(at(received)),
         possible_duplicate_of: None,
         retailer_candidates: Vec::new(),
         suggestion: None,
@@ -59,7 +70,7 @@ fn new_ticket(category: &str, kind: Kind, catalog: &Catalog) -> Ticket {
         TicketId::generate(),
         TicketNumber::new("WX", 2026, 1),
         catalog,
-        at(0.0),
+        at(registered),
     )
     .unwrap()
     .0
@@ -408,6 +419,74 @@ fn a_ticket_still_in_intake_counts_as_a_miss_once_past_its_limit() {
     // Past it, a miss: 1 of 2.
     assert_eq!(rates(&refs, &catalog, at(2.5)).response_rate, Some(0.5));
     assert_eq!(rates(&[&e], &catalog, at(1.0)).response_rate, None);
+}
+
+/// Triages the ticket as it is and sends a vehicle at `h`: the ticket leaves intake.
+fn dispatch_at(t: &mut Ticket, h: f64, catalog: &Catalog) {
+    let triage = Command::Triage {
+        category: None,
+        urgency: None,
+        position: None,
+        address_text: None,
+        retailer_licence: None,
+        duplicate_of: None,
+    };
+    let dispatch = Command::Dispatch {
+        vehicle: "V-1".parse().unwrap(),
+        team: "T-1".parse::<TeamId>().unwrap(),
+        crew: vec![],
+    };
+    let d = || who(Role::Dispatcher);
+    run(t, vec![(h, d(), triage), (h, d(), dispatch)], catalog);
+}
+
+#[test]
+fn the_response_rate_judges_intake_by_the_deadline_the_ticket_kept() {
+    let catalog = Catalog::from_toml(BUILTIN_CATALOG, "catalog.toml").unwrap();
+    // Counterfeit, grade II: intake has 2 h. F leaves intake at 1.5; E is still in it.
+    let mut f = new_ticket("counterfeit", Kind::Report, &catalog);
+    dispatch_at(&mut f, 1.5, &catalog);
+    let e = new_ticket("counterfeit", Kind::Report, &catalog);
+    assert_eq!(f.stages[0].due_at, Some(at(2.0)), "kept after intake ended");
+    assert_eq!(e.stages[0].due_at, Some(at(2.0)));
+    // The guide is edited afterwards to give grade II one hour: the tickets keep theirs.
+    let edited = Catalog::from_toml(
+        &BUILTIN_CATALOG.replacen("intake = 2.0", "intake = 1.0", 1),
+        "catalog.toml",
+    )
+    .unwrap();
+    assert_eq!(
+        edited.stage_limit(Urgency::II, Stage::Intake),
+        Some(Duration::hours(1))
+    );
+    let refs = [&f, &e];
+    // F answered within its 2 h; E, at 1.5, is not past its deadline yet.
+    assert_eq!(rates(&refs, &edited, at(1.5)).response_rate, Some(1.0));
+    assert_eq!(rates(&refs, &edited, at(2.5)).response_rate, Some(0.5));
+    // A snapshot from before deadlines were kept is judged by the guide as it is.
+    let mut old = f.clone();
+    old.stages[0].due_at = None;
+    assert_eq!(rates(&[&old], &edited, at(3.0)).response_rate, Some(0.0));
+    assert_eq!(rates(&[&old], &catalog, at(3.0)).response_rate, Some(1.0));
+}
+
+#[test]
+fn intake_runs_from_the_platforms_receipt_not_from_a_late_registration() {
+    let catalog = Catalog::from_toml(BUILTIN_CATALOG, "catalog.toml").unwrap();
+    // Received at 0, forwarded to the engine at 1.5, sent out at 2.5: 2.5 h in intake
+    // against 2 h, a miss (counted from registration it would look like 1 h).
+    let mut late = forwarded("counterfeit", Kind::Report, &catalog, 0.0, 1.5);
+    assert_eq!(late.stages[0].entered_at, at(0.0));
+    assert_eq!(late.sla.stage_due_at, Some(at(2.0)));
+    dispatch_at(&mut late, 2.5, &catalog);
+    assert_eq!(rates(&[&late], &catalog, at(3.0)).response_rate, Some(0.0));
+    let rows = stages(&[&late], at(3.0));
+    let intake = rows.iter().find(|r| r.stage == Stage::Intake).unwrap();
+    assert!(close(intake.total_hours, 2.5));
+    // A platform clock a little ahead: intake starts at registration.
+    let ahead = forwarded("counterfeit", Kind::Report, &catalog, 1.05, 1.0);
+    assert_eq!(ahead.stages[0].entered_at, at(1.0));
+    assert_eq!(ahead.received_at, at(1.05));
 }
 
 #[test]

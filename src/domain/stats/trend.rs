@@ -12,8 +12,7 @@ use super::{mean, round};
 use crate::domain::Timestamp;
 use crate::domain::ticket::{Satisfaction, Status, Ticket};
 
-/// The command centre's zone: China Standard Time.
-pub const CENTRE_OFFSET_HOURS: i8 = 8;
+pub use crate::domain::clock::CENTRE_OFFSET_HOURS;
 
 /// Most buckets one answer holds (a year and a month of days).
 pub const MAX_BUCKETS: usize = 400;
@@ -82,6 +81,21 @@ fn step(bucket: Bucket) -> Duration {
     }
 }
 
+/// How many buckets `[from, to)` spans, refused when empty or more than [`MAX_BUCKETS`].
+/// Cheap: a caller checks it before it loads any ticket.
+pub fn buckets(from: Timestamp, to: Timestamp, bucket: Bucket) -> Result<usize, TrendError> {
+    if to <= from {
+        return Err(TrendError::EmptyPeriod);
+    }
+    let span = to.seconds_since(bucket_start(from, bucket));
+    let width = step(bucket).whole_seconds();
+    let count = usize::try_from((span + width - 1) / width).unwrap_or(usize::MAX);
+    if count > MAX_BUCKETS {
+        return Err(TrendError::TooMany(count));
+    }
+    Ok(count)
+}
+
 /// The trend of `tickets` (those received in `[from, to)` count) in buckets.
 pub fn trend(
     tickets: &[&Ticket],
@@ -89,16 +103,9 @@ pub fn trend(
     to: Timestamp,
     bucket: Bucket,
 ) -> Result<Vec<TrendRow>, TrendError> {
-    if to <= from {
-        return Err(TrendError::EmptyPeriod);
-    }
+    let count = buckets(from, to, bucket)?;
     let first = bucket_start(from, bucket);
-    let span = to.seconds_since(first);
     let width = step(bucket).whole_seconds();
-    let count = usize::try_from((span + width - 1) / width).unwrap_or(usize::MAX);
-    if count > MAX_BUCKETS {
-        return Err(TrendError::TooMany(count));
-    }
     let mut groups: Vec<Vec<&Ticket>> = vec![Vec::new(); count];
     for t in tickets {
         if t.received_at < from || t.received_at >= to {
@@ -233,6 +240,12 @@ mod tests {
             trend(&[], from, to, Bucket::Day),
             Err(TrendError::TooMany(500))
         );
+        // The count alone, which a caller checks before loading tickets.
+        assert_eq!(
+            buckets(from, to, Bucket::Day),
+            Err(TrendError::TooMany(500))
+        );
+        assert_eq!(buckets(from, to, Bucket::Week), Ok(72));
         assert_eq!(trend(&[], from, to, Bucket::Week).unwrap().len(), 72);
     }
 }

@@ -417,6 +417,7 @@ impl Ticket {
                 stage,
                 entered_at: at,
                 exited_at: None,
+                due_at: None,
             });
             // A new stage starts a new stage clock (its deadline is fixed by `execute`).
             self.sla.enter_stage();

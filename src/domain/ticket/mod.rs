@@ -5,6 +5,7 @@
 //! never disagree.
 
 mod command;
+mod drafts;
 mod event;
 pub mod group;
 mod offer;
@@ -18,6 +19,7 @@ use serde::{Deserialize, Serialize};
 use time::Duration;
 
 pub use command::{ApprovalDecision, Command, Decision, Rejection, ReviewDecision, TransferTarget};
+pub use drafts::{FALLBACK_REPLY, ReportDraft};
 pub use event::{EventKind, EventRecord};
 pub use group::{Group, GroupCommand, MemberRole, NewMember};
 pub use offer::{Offer, OfferState};
@@ -148,13 +150,18 @@ impl Assignment {
     }
 }
 
-/// When a stage was entered and left; kept for analytics.
+/// When a stage was entered and left, and the deadline it had; kept for analytics.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct StageSpan {
     pub stage: Stage,
     pub entered_at: Timestamp,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub exited_at: Option<Timestamp>,
+    /// The stage's deadline as fixed while it ran (the stage clock's), kept once the stage
+    /// is over so a stage is judged by the limit it was given, not by the guide as it is
+    /// later. Absent for stages with no limit and in snapshots from before it was kept.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub due_at: Option<Timestamp>,
 }
 
 /// A piece of evidence: a photo, an inspection record, a document, by reference.
@@ -348,6 +355,11 @@ impl Ticket {
             None => None,
         };
         let urgency = new.urgency.or(category.map(|c| c.urgency));
+        let received_at = new.received_at.unwrap_or(now);
+        // The citizen's clock starts when the platform took the call: a ticket forwarded
+        // late gets no extra intake time. Intake refuses a receipt time more than a few
+        // minutes ahead; one slightly ahead (a platform clock running fast) starts now.
+        let intake_start = received_at.min(now);
         let mut ticket = Ticket {
             id,
             number,
@@ -362,7 +374,7 @@ impl Ticket {
             description: new.description,
             reporter: new.reporter,
             location: new.location,
-            received_at: new.received_at.unwrap_or(now),
+            received_at,
             created_at: now,
             updated_at: now,
             seq: 1,
@@ -375,8 +387,9 @@ impl Ticket {
             assignment: Assignment::default(),
             stages: vec![StageSpan {
                 stage: Stage::Intake,
-                entered_at: now,
+                entered_at: intake_start,
                 exited_at: None,
+                due_at: None,
             }],
             onsite: None,
             report: None,

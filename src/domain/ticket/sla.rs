@@ -7,7 +7,10 @@
 //! it moves on.
 //!
 //! Deadlines are fixed in the ticket's state when a stage is entered (and when its category
-//! or grade changes), so a guide edited later never moves an open ticket's deadline. The
+//! or grade changes), so a guide edited later never moves an open ticket's deadline; each
+//! stage's span keeps the deadline it had once the stage is over. The intake stage starts
+//! when the platform received the call (at registration only if the platform's clock runs
+//! ahead), so a ticket forwarded late is not given extra time. The
 //! event that fixed them carries them too ([`FixedDeadlines`]), so folding the timeline
 //! again gives the same ticket whatever the guide says by then. Snapshots written before
 //! deadlines were kept have none: those are computed from the guide until the ticket's
@@ -283,6 +286,7 @@ impl Ticket {
         if rebased || self.sla.total.due_at.is_none() {
             self.sla.total.due_at = self.guide_total_due(catalog);
         }
+        self.keep_stage_due();
         let after = self.fixed_deadlines();
         (after != before).then_some(after)
     }
@@ -299,6 +303,14 @@ impl Ticket {
     pub fn restore_deadlines(&mut self, fixed: FixedDeadlines) {
         self.sla.stage_due_at = fixed.stage_due_at;
         self.sla.total.due_at = fixed.reply_due_at;
+        self.keep_stage_due();
+    }
+
+    /// The current stage's span keeps the stage clock's deadline, for after the stage.
+    fn keep_stage_due(&mut self) {
+        if let Some(span) = self.stages.last_mut() {
+            span.due_at = self.sla.stage_due_at;
+        }
     }
 
     pub(super) fn decide_sla(

@@ -1,5 +1,6 @@
-// The ticket detail panel: overview (with location candidates to confirm and triage, and
-// a possible duplicate to open or merge into), the guide's handling steps, the timeline,
+// The ticket detail panel: overview (with location candidates to confirm, the triage
+// panel: the proposal, its alternatives to pick from and the grade, and a possible
+// duplicate to open or merge into), the guide's handling steps, the timeline,
 // the nearest vehicles with dispatch and override, review/approval (returns carry the
 // guide's reason codes, each with a note), reply/visit/archive/supervise actions, and the
 // group tab. Actions go over the console socket as `command` frames when it is open, else
@@ -7,6 +8,7 @@
 import { t, name, lang } from './i18n.js';
 import { esc, duration, distance, time, CLOSED } from './format.js';
 import { GroupPanel } from './console-group.js';
+import { TriagePanel } from './console-triage.js';
 
 const TABS = ['overview', 'guide', 'timeline', 'dispatch', 'actions', 'group'];
 
@@ -26,6 +28,7 @@ export class Detail {
     // The next render starts the forms empty (another ticket is shown).
     this.fresh = true;
     this.group = new GroupPanel(ctx);
+    this.triage = new TriagePanel(ctx);
     root.addEventListener('click', (ev) => this.click(ev));
   }
 
@@ -164,7 +167,9 @@ export class Detail {
       case 'dispatch-auto': return this.act('dispatch', {});
       case 'dispatch-cancel': return this.act('dispatch.cancel', { reason: val('#cancel-reason') || t('dispatch.cancel') });
       case 'confirm-retailer': return this.act('triage', { retailer_licence: b.dataset.licence });
-      case 'triage': return this.act('triage', {});
+      case 'pick-category': this.triage.pickCategory(b.dataset.category); return this.render();
+      case 'pick-grade': this.triage.pickGrade(b.dataset.grade); return this.render();
+      case 'triage': return this.act('triage', this.triage.body(this.ticket())).then((ok) => { if (ok) { this.triage.reset(); this.render(); } });
       case 'review-pass': return this.act('review', { decision: 'pass', reasons: [] });
       case 'review-return': return this.act('review', { decision: 'return', reasons: this.pickedReasons() }, undefined, { form: true });
       case 'approve': return this.act('approval', { decision: 'approve', reasons: [] });
@@ -218,7 +223,6 @@ export class Detail {
     const reporter = r ? (r.anonymous ? t('detail.anonymous') : [r.name, r.phone].filter(Boolean).join(' · ')) : '—';
     const v = tk.assignment?.vehicle_id && this.ctx.state.vehicles.get(tk.assignment.vehicle_id);
     const cands = tk.retailer_candidates || [];
-    const sug = tk.triage?.suggestion;
     return `<dl class="facts">
       <dt>${esc(t('detail.description'))}</dt><dd>${esc(tk.description)}</dd>
       <dt>${esc(t('detail.reporter'))}</dt><dd>${esc(reporter)}</dd>
@@ -228,13 +232,12 @@ export class Detail {
       <dt>${esc(t('detail.stage_due'))}</dt><dd>${esc(time(tk.sla_clock?.due_at || tk.deadlines?.stage_due_at))}</dd>
       <dt>${esc(t('detail.assignment'))}</dt><dd>${esc([tk.assignment?.vehicle_id, tk.assignment?.team_id, ...(tk.assignment?.staff || [])].filter(Boolean).join(' · ') || '—')}</dd>
       ${v ? `<dt>${esc(t('detail.distance'))}</dt><dd class="live-distance">${esc(distance(v.distance_to_site_m))}</dd>` : ''}
-      ${sug ? `<dt>${esc(t('detail.suggestion'))}</dt><dd>${esc(sug.category || '')} ${sug.confidence != null ? `(${Math.round(sug.confidence * 100)}%)` : ''} ${esc(sug.escalation || sug.escalated_by || '')}</dd>` : ''}
       ${this.duplicate(tk)}
     </dl>
     ${cands.length ? `<h4>${esc(t('detail.candidates'))}</h4><p class="hint">${esc(t('detail.candidates_hint'))}</p>
       <ul class="candidates">${cands.map((c) => `<li><div><strong>${esc(c.name)}</strong><br><small>${esc(c.address)} · ${esc(c.licence)} · ${esc(c.score)}</small></div>
         <button data-act="confirm-retailer" data-licence="${esc(c.licence)}">${esc(t('detail.confirm_retailer'))}</button></li>`).join('')}</ul>` : ''}
-    ${tk.status === 'received' ? `<div class="actions"><button class="primary" data-act="triage">${esc(t('detail.triage'))}</button></div>` : ''}`;
+    ${this.triage.render(tk)}`;
   }
 
   /** The ticket this one probably repeats: its number opens it; a dispatcher may merge. */

@@ -1,0 +1,84 @@
+//! The drafts a writer or a dispatcher starts from: the report prefilled from the ticket,
+//! its on-site record and the guide's template, and the answer to the citizen from the
+//! guide's reply template. Reading them changes nothing; the wording is the domain's
+//! (`Ticket::report_draft`, `Ticket::reply_draft`).
+
+use std::collections::BTreeMap;
+
+use actix_web::{HttpResponse, get, web};
+use utoipa::ToSchema;
+
+use super::{load_visible, parse_id};
+use crate::api::auth::Caller;
+use crate::api::error::{ApiError, ErrorBody};
+use crate::domain::role::Role;
+use crate::engine::Engine;
+
+pub fn register(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    cfg.service(report_draft).service(reply_draft);
+}
+
+#[derive(Debug, serde::Serialize, ToSchema)]
+pub struct ReportDraft {
+    /// Every required section, prefilled where the ticket already says something.
+    pub sections: BTreeMap<String, String>,
+    pub required: Vec<String>,
+    /// Evidence kinds the report must carry (here or in the on-site record).
+    pub required_evidence: Vec<String>,
+    /// What is still missing against the template.
+    pub missing: Vec<String>,
+    /// The guide's standard handling steps for the category.
+    pub handling_steps: Vec<String>,
+}
+
+/// A report prefilled from the category's template and what the ticket already holds.
+#[utoipa::path(tag = "lifecycle", params(("id" = String, Path)),
+    responses((status = 200, body = ReportDraft), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
+    security(("bearer" = [])))]
+#[get("/tickets/{id}/report/draft")]
+async fn report_draft(
+    engine: web::Data<Engine>,
+    caller: Caller,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(&[Role::Field, Role::Dispatcher, Role::Supervisor])?;
+    let ticket = load_visible(&engine, &caller, &parse_id(&id)?)?;
+    let category = ticket
+        .category
+        .as_deref()
+        .and_then(|c| engine.catalog.get(c));
+    let d = ticket.report_draft(category);
+    Ok(HttpResponse::Ok().json(ReportDraft {
+        sections: d.sections,
+        required: d.required,
+        required_evidence: d.required_evidence,
+        missing: d.missing,
+        handling_steps: d.handling_steps,
+    }))
+}
+
+#[derive(Debug, serde::Serialize, ToSchema)]
+pub struct ReplyDraft {
+    /// The category's reply template filled from the ticket; edit before sending.
+    pub text: String,
+}
+
+/// The answer to the citizen, prefilled from the guide's reply template.
+#[utoipa::path(tag = "lifecycle", params(("id" = String, Path)),
+    responses((status = 200, body = ReplyDraft), (status = 404, body = ErrorBody)),
+    security(("bearer" = [])))]
+#[get("/tickets/{id}/reply/draft")]
+async fn reply_draft(
+    engine: web::Data<Engine>,
+    caller: Caller,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(&[Role::Dispatcher, Role::Supervisor])?;
+    let ticket = load_visible(&engine, &caller, &parse_id(&id)?)?;
+    let category = ticket
+        .category
+        .as_deref()
+        .and_then(|c| engine.catalog.get(c));
+    let text = ticket.reply_draft(category);
+    Ok(HttpResponse::Ok().json(ReplyDraft { text }))
+}

@@ -1,0 +1,183 @@
+//! Drafts written from the guide and what a ticket already holds: the report (every
+//! required section, prefilled where the ticket says something, and what is still missing)
+//! and the answer to the citizen (the category's reply template, filled). Both are offered
+//! for editing; nothing here changes the ticket.
+
+use std::collections::BTreeMap;
+
+use super::Ticket;
+use crate::domain::catalog::{Category, Department, render_reply};
+
+/// The reply template of a ticket with no category (yet).
+pub const FALLBACK_REPLY: &str = "您好！您反映的编号为{number}的问题已处理：{result}。";
+
+/// A report to start from.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ReportDraft {
+    /// Every required section (and any the last report added), prefilled where the ticket
+    /// already says something; a section already written keeps its text.
+    pub sections: BTreeMap<String, String>,
+    pub required: Vec<String>,
+    /// Evidence kinds the report must carry (in it or in the on-site record).
+    pub required_evidence: Vec<String>,
+    /// What is still missing against the template (`Ticket::report_gaps`).
+    pub missing: Vec<String>,
+    pub handling_steps: Vec<String>,
+}
+
+impl Ticket {
+    /// The report prefilled from the ticket (facts), the on-site record (findings,
+    /// handling) and the template (legal basis), over the last report's sections.
+    pub fn report_draft(&self, category: Option<&Category>) -> ReportDraft {
+        let required = category
+            .map(|c| c.report_sections.clone())
+            .unwrap_or_default();
+        let mut sections: BTreeMap<String, String> = required
+            .iter()
+            .map(|s| (s.clone(), String::new()))
+            .collect();
+        if let Some(previous) = &self.report {
+            sections.extend(previous.sections.clone());
+        }
+        let mut prefill = |key: &str, value: &str| {
+            if let Some(v) = sections.get_mut(key).filter(|v| v.trim().is_empty()) {
+                *v = value.to_owned();
+            }
+        };
+        prefill("facts", &self.description);
+        if let Some(onsite) = &self.onsite {
+            prefill("onsite_findings", &onsite.findings);
+            prefill("handling", &onsite.actions);
+        }
+        if let Some(c) = category {
+            prefill("legal_basis", &c.legal_basis.join("；"));
+        }
+        let evidence = self
+            .report
+            .as_ref()
+            .map(|r| r.evidence.clone())
+            .unwrap_or_default();
+        let missing = self.report_gaps(category, &sections, &evidence);
+        ReportDraft {
+            sections,
+            required,
+            required_evidence: category
+                .map(|c| c.report_evidence.clone())
+                .unwrap_or_default(),
+            missing,
+            handling_steps: category
+                .map(|c| c.handling_steps.clone())
+                .unwrap_or_default(),
+        }
+    }
+
+    /// The answer to the citizen: the category's reply template (or [`FALLBACK_REPLY`])
+    /// with every placeholder filled. The result is the report's conclusion, else the
+    /// on-site findings; the measures are the report's handling section. Names stay out
+    /// (`{reporter}`, `{handler}` are left blank for the dispatcher to add if wanted).
+    pub fn reply_draft(&self, category: Option<&Category>) -> String {
+        let section = |name: &str| {
+            self.report
+                .as_ref()
+                .and_then(|r| r.sections.get(name))
+                .cloned()
+                .unwrap_or_default()
+        };
+        let fill = |name: &str| -> Option<String> {
+            Some(match name {
+                "number" => self.number.to_string(),
+                "received_date" => {
+                    // The date the citizen knows: the command centre's, not UTC's.
+                    let d = self.received_at.centre_local().date();
+                    format!("{}年{}月{}日", d.year(), u8::from(d.month()), d.day())
+                }
+                "department" => match self.department {
+                    Some(Department::Enforcement) => "专卖部门",
+                    Some(Department::Marketing) => "营销部门",
+                    Some(Department::Logistics) => "物流部门",
+                    None => "我局",
+                }
+                .to_owned(),
+                "place" => self
+                    .location
+                    .address_text
+                    .clone()
+                    .unwrap_or_else(|| "现场".into()),
+                "result" => Some(section("conclusion"))
+                    .filter(|s| !s.trim().is_empty())
+                    .or_else(|| self.onsite.as_ref().map(|o| o.findings.clone()))
+                    .unwrap_or_default(),
+                "measures" => section("handling"),
+                "category" => category.map(|c| c.name_zh.clone()).unwrap_or_default(),
+                "contact" => "12313".to_owned(),
+                "reporter" | "handler" => String::new(),
+                _ => return None,
+            })
+        };
+        let template = category.map_or(FALLBACK_REPLY, |c| c.reply_template.as_str());
+        render_reply(template, fill)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, reason = "tests")]
+
+    use super::*;
+    use crate::domain::catalog::{BUILTIN_CATALOG, Catalog, Kind};
+    use crate::domain::clock::Timestamp;
+    use crate::domain::ids::{TicketId, TicketNumber};
+    use crate::domain::ticket::{Location, NewTicket, OnsiteRecord, Source};
+
+    fn ticket(category: Option<&str>, received_at: &str) -> (Catalog, Ticket) {
+        let catalog = Catalog::from_toml(BUILTIN_CATALOG, "catalog.toml").unwrap();
+        let at = Timestamp::parse(received_at).unwrap();
+        let new = NewTicket {
+            source: Source::Hotline,
+            external_id: None,
+            kind: Kind::Report,
+            category: category.map(Into::into),
+            urgency: None,
+            description: "梅川镇某店疑似销售假烟".into(),
+            reporter: None,
+            location: Location::default(),
+            received_at: Some(at),
+            possible_duplicate_of: None,
+            retailer_candidates: Vec::new(),
+            suggestion: None,
+        };
+        let number = TicketNumber::new("WX", 2026, 7);
+        let (t, _) =
+            Ticket::receive(new, TicketId::from_bytes([7; 16]), number, &catalog, at).unwrap();
+        (catalog, t)
+    }
+
+    #[test]
+    fn the_reply_dates_the_call_by_the_centres_calendar() {
+        // 01:30 on 2 March in Wuxue is still 1 March in UTC.
+        let (catalog, t) = ticket(Some("counterfeit"), "2026-03-01T17:30:00Z");
+        let text = t.reply_draft(catalog.get("counterfeit"));
+        assert!(text.contains("2026年3月2日"), "{text}");
+        assert!(
+            text.contains("WX-2026-000007") && text.contains("专卖部门"),
+            "{text}"
+        );
+        assert!(!text.contains('{'), "{text}");
+    }
+
+    #[test]
+    fn filled_text_is_never_read_as_a_placeholder() {
+        let (_, mut t) = ticket(None, "2026-03-02T08:00:00Z");
+        t.onsite = Some(OnsiteRecord {
+            findings: "店主称{contact}打不通".into(),
+            actions: String::new(),
+            evidence: Vec::new(),
+            recorded_at: t.received_at,
+        });
+        // No category yet: the fallback template.
+        assert_eq!(
+            t.reply_draft(None),
+            "您好！您反映的编号为WX-2026-000007的问题已处理：店主称{contact}打不通。"
+        );
+    }
+}
