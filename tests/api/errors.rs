@@ -1,10 +1,9 @@
 //! Every error status of the contract, with its `{code, message}` body, and that nothing
 //! changes on an error.
 
+use hotline_dispatch::domain::Clock;
 use reqwest::StatusCode;
 use serde_json::json;
-
-use hotline_dispatch::domain::Clock;
 
 use crate::common::{intake, send, spawn_app};
 
@@ -250,7 +249,6 @@ async fn operations_routes_answer() {
 
 #[actix_web::test]
 async fn a_receipt_time_in_the_future_is_refused_and_files_nothing() {
-    use hotline_dispatch::domain::Clock as _;
     let app = spawn_app().await;
     let d = app.token("dispatcher", None).await;
     let now = app.clock.now();
