@@ -4,6 +4,8 @@
 use reqwest::StatusCode;
 use serde_json::json;
 
+use hotline_dispatch::domain::Clock;
+
 use crate::common::{intake, send, spawn_app};
 
 #[actix_web::test]

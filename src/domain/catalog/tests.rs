@@ -368,3 +368,5 @@ fn the_reopen_target_comes_from_the_category_or_the_guide() {
         "an unknown target is refused"
     );
 }
+
+mod parse;
