@@ -202,6 +202,7 @@ mod tests {
                 position: Some(LatLng::new(lat, 115.585).unwrap()),
                 address_text: None,
                 retailer_licence: retailer.map(str::to_owned),
+                reported_licence: None,
             },
             received_at: Some(day(received)),
             possible_duplicate_of: None,

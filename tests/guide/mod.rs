@@ -4,6 +4,7 @@
 
 mod duplicates;
 mod location;
+mod own_team;
 mod returns;
 mod sla;
 mod sla_total;

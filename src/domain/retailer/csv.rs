@@ -162,6 +162,11 @@ fn row(
 
 /// Parses a whole import file: all retailers, or every problem found (sorted by line).
 pub fn parse(bytes: &[u8]) -> Result<Vec<Retailer>, Vec<RowError>> {
+    parse_lines(bytes).map(|rows| rows.into_iter().map(|(_, r)| r).collect())
+}
+
+/// [`parse`], with the line each retailer came from (for warnings about imported rows).
+pub fn parse_lines(bytes: &[u8]) -> Result<Vec<(u64, Retailer)>, Vec<RowError>> {
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     let text = std::str::from_utf8(bytes).map_err(|e| {
         let line = 1 + bytes[..e.valid_up_to()]
@@ -225,7 +230,7 @@ pub fn parse(bytes: &[u8]) -> Result<Vec<Retailer>, Vec<RowError>> {
         }
         seen.insert(licence, line);
         if let Some(r) = row(line, &cols, &record, &mut errors) {
-            retailers.push(r);
+            retailers.push((line, r));
         }
     }
     if retailers.is_empty() && errors.is_empty() {

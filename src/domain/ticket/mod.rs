@@ -90,6 +90,11 @@ pub struct Location {
     pub address_text: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub retailer_licence: Option<String>,
+    /// A licence the platform sent that the registry does not hold (mistyped, or a shop
+    /// the registry has not caught up with): kept for the dispatcher to see, never used to
+    /// place, route or match the ticket.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reported_licence: Option<String>,
 }
 
 /// A registry retailer the intake text may be about, for a dispatcher to confirm.
