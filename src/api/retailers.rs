@@ -143,8 +143,8 @@ async fn read_bounded(req: &HttpRequest, mut payload: web::Payload) -> Result<Ve
 }
 
 /// Import retailers from a CSV file (`Content-Type: text/csv`, UTF-8, header row
-/// `licence,name,owner,address,town,lat,lng,market_inspector,account_manager`, up to
-/// 20 MB). All rows or none: a file with any bad row imports nothing and the 422 lists
+/// `licence,name,owner,address,town,lat,lng,market_inspector,account_manager`, optionally
+/// a `synthetic` column that is not read, up to 20 MB). All rows or none: a file with any bad row imports nothing and the 422 lists
 /// every bad row (`details.rows`: line, field, message). Rows replace retailers with the
 /// same licence. Rows naming a market inspector or account manager who is not on the staff
 /// roster are imported and listed in `warnings` with their line.
