@@ -229,6 +229,16 @@ async fn an_unknown_intake_licence_is_kept_for_the_dispatcher_and_the_text_is_ma
         .filter_map(|c| c["name"].as_str())
         .collect();
     assert!(names.contains(&"梅川镇兴旺超市"), "{names:?}");
+    // A second report naming the same licence is linked to it as a possible duplicate.
+    let (s, again) = app
+        .post(
+            "/tickets",
+            &platform,
+            report("U-3", "42118210000X", "那家店还在卖假烟"),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{again}");
+    assert_eq!(again["possible_duplicate_of"], id.as_str(), "{again}");
 
     // The dispatcher confirms a registry shop; what the platform sent is still on record.
     let (s, t) = app
