@@ -10,7 +10,10 @@ invented. Town centres are rough synthetic points inside the county (115.37-115.
 Outputs (deterministic; python3, standard library only):
   config/demo/retailers.csv               the registry, a plain CSV with the header
                                           licence,name,owner,address,town,lat,lng,
-                                          market_inspector,account_manager
+                                          market_inspector,account_manager,synthetic
+                                          (synthetic = "yes" on every row: the data
+                                          says itself that it is made up; the importer
+                                          accepts the column and does not read it)
   tests/data/retailer_queries_dev.jsonl   50 queries to tune the search on
   tests/data/retailer_queries.jsonl       150 held-out queries to measure recall@5 on
   tests/data/retailer_mentions.jsonl      free-text intake descriptions (dev and test
@@ -405,9 +408,9 @@ def main():
                "market_inspector", "account_manager"]
     with open(os.path.join(args.root, "config/demo/retailers.csv"), "w", encoding="utf-8", newline="") as f:
         w = csv.writer(f, lineterminator="\n")
-        w.writerow(columns)
+        w.writerow(columns + ["synthetic"])
         for r in registry:
-            w.writerow([r[c] for c in columns])
+            w.writerow([r[c] for c in columns] + ["yes"])
     dev, used = make_queries(registry, DEV_SEED, 50, set())
     test, used_test = make_queries(registry, TEST_SEED, 150, used)
     write_jsonl(os.path.join(args.root, "tests/data/retailer_queries_dev.jsonl"), dev)

@@ -162,7 +162,9 @@ pub enum SettingsError {
     Load(#[from] config::ConfigError),
     #[error("configuration key `{key}`: {message}")]
     Invalid { key: &'static str, message: String },
-    #[error("{0}")]
+    /// Transparent: the guide's error names its file already, and a `{0}` wrapper would
+    /// print it twice in an error chain.
+    #[error(transparent)]
     Catalog(#[from] crate::domain::catalog::CatalogError),
 }
 

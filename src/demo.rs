@@ -40,16 +40,11 @@ pub fn store_is_empty(engine: &Engine) -> Result<bool, DemoError> {
     Ok(engine.store.last_event_id() == 0 && no_staff)
 }
 
-/// Loads squads, staff, vehicles and tickets into an empty store.
 /// The synthetic registry of Wuxue retailers (`scripts/gen-retailers.py`).
 const DEMO_RETAILERS: &[u8] = include_bytes!("../config/demo/retailers.csv");
 
+/// Loads squads, staff, vehicles, the retailer registry and tickets into an empty store.
 pub async fn load(engine: &Engine) -> Result<(), DemoError> {
-    engine
-        .retailers
-        .import(DEMO_RETAILERS.to_vec())
-        .await
-        .map_err(err)?;
     let squads = [
         (
             "T-ENF-1",
@@ -237,6 +232,15 @@ pub async fn load(engine: &Engine) -> Result<(), DemoError> {
             engine.fleet.add_team(team);
         }
     }
+    // After the staff, so the registry's inspectors and account managers are known.
+    let report = engine
+        .retailers
+        .import(DEMO_RETAILERS.to_vec(), &engine.roster)
+        .await
+        .map_err(err)?;
+    if let Some(w) = report.warnings.first() {
+        tracing::warn!(count = report.warnings.len(), line = w.line, staff_id = %w.staff_id, "demo registry names staff the demo roster lacks");
+    }
     load_tickets(engine).await?;
     put_on_the_road(engine).await
 }
@@ -303,6 +307,7 @@ impl Demo<'_> {
                 position: LatLng::new(lat + offset, lng - offset).ok(),
                 address_text: Some(format!("{name}正街{}号（合成）", self.n)),
                 retailer_licence: None,
+                reported_licence: None,
             },
             received_at: None,
             possible_duplicate_of: None,

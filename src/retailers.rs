@@ -8,19 +8,38 @@
 use std::sync::Arc;
 
 use parking_lot::RwLock;
+use serde::Serialize;
 
+use crate::domain::ids::StaffId;
 use crate::domain::retailer::Retailer;
-use crate::domain::retailer::csv::{RowError, parse};
+use crate::domain::retailer::csv::{RowError, parse_lines};
 use crate::domain::retailer::search::{Hit, SearchIndex, confident};
+use crate::roster::Roster;
 use crate::store::{RecordKind, Store, StoreError, Write};
 
 /// What an import did.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ImportReport {
     /// Rows written (new and replaced).
     pub imported: usize,
     /// Of those, rows that replaced a retailer with the same licence.
     pub replaced: usize,
+    /// Rows imported as they are but naming staff the roster does not hold, in line order.
+    pub warnings: Vec<StaffWarning>,
+}
+
+/// An imported row whose market inspector or account manager is no one on the roster
+/// (yet): the row is kept — the roster may be filled in later — but what rests on that
+/// person does not work until then.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct StaffWarning {
+    /// 1-based line of the file (the header is line 1).
+    pub line: u64,
+    pub licence: String,
+    /// `market_inspector` or `account_manager`.
+    pub field: &'static str,
+    pub staff_id: String,
+    pub message: String,
 }
 
 /// What `match_text` found in an intake's text.
@@ -89,10 +108,13 @@ impl RetailerBook {
     }
 
     /// Imports a CSV file (see [`crate::domain::retailer::csv`]): every row or nothing.
-    pub async fn import(&self, csv: Vec<u8>) -> Result<ImportReport, ImportError> {
-        let rows = blocking(move || parse(&csv))
+    /// Rows naming staff that `roster` does not hold are imported and reported as warnings.
+    pub async fn import(&self, csv: Vec<u8>, roster: &Roster) -> Result<ImportReport, ImportError> {
+        let lines = blocking(move || parse_lines(&csv))
             .await?
             .map_err(ImportError::BadRows)?;
+        let warnings = staff_warnings(&lines, roster)?;
+        let rows: Vec<Retailer> = lines.into_iter().map(|(_, r)| r).collect();
         let _one_at_a_time = self.importing.lock().await;
         let current = self.snapshot();
         let replaced = rows
@@ -119,8 +141,18 @@ impl RetailerBook {
         .await?;
         let total = index.len();
         *self.index.write() = Arc::new(index);
-        tracing::info!(imported, replaced, total, "retailers imported");
-        Ok(ImportReport { imported, replaced })
+        tracing::info!(
+            imported,
+            replaced,
+            total,
+            warnings = warnings.len(),
+            "retailers imported"
+        );
+        Ok(ImportReport {
+            imported,
+            replaced,
+            warnings,
+        })
     }
 
     pub fn get(&self, licence: &str) -> Option<Retailer> {
@@ -154,6 +186,50 @@ impl RetailerBook {
     }
 }
 
+/// Every staff id of the rows that the roster does not hold (each id looked up once).
+fn staff_warnings(
+    rows: &[(u64, Retailer)],
+    roster: &Roster,
+) -> Result<Vec<StaffWarning>, StoreError> {
+    let mut known: std::collections::HashMap<StaffId, bool> = std::collections::HashMap::new();
+    let mut warnings = Vec::new();
+    for (line, r) in rows {
+        let people = [
+            (
+                "market_inspector",
+                r.market_inspector(),
+                "the own-team preference in dispatch will not apply to this shop",
+            ),
+            (
+                "account_manager",
+                r.account_manager(),
+                "the shop's account manager cannot be reached through the engine (e.g. in a collaboration group)",
+            ),
+        ];
+        for (field, id, consequence) in people {
+            let Some(id) = id else { continue };
+            let on_roster = match known.get(id) {
+                Some(&k) => k,
+                None => {
+                    let k = roster.staff(id)?.is_some();
+                    known.insert(id.clone(), k);
+                    k
+                }
+            };
+            if !on_roster {
+                warnings.push(StaffWarning {
+                    line: *line,
+                    licence: r.licence().to_string(),
+                    field,
+                    staff_id: id.to_string(),
+                    message: format!("`{id}` is not on the staff roster: {consequence}"),
+                });
+            }
+        }
+    }
+    Ok(warnings)
+}
+
 fn resolve(index: &SearchIndex, hits: Vec<Hit>) -> Vec<(Retailer, f64)> {
     hits.into_iter()
         .filter_map(|h| index.get(h.licence.as_str()).map(|r| (r.clone(), h.score)))
@@ -161,18 +237,23 @@ fn resolve(index: &SearchIndex, hits: Vec<Hit>) -> Vec<(Retailer, f64)> {
 }
 
 impl RetailerBook {
-    /// Resolves an intake's place against the registry: a named licence fills in the
+    /// Resolves an intake's place against the registry: a registry licence fills in the
     /// position; otherwise a confident match in the description and address names the
     /// retailer and its position; failing that, the likely retailers are kept for the
-    /// dispatcher to confirm at triage.
+    /// dispatcher to confirm at triage. A licence the registry does not hold does not
+    /// refuse the report (the registry may lag behind the platform): it is kept as
+    /// `reported_licence` for the dispatcher and the text is matched as if none was sent.
     pub fn resolve(&self, new: &mut crate::domain::ticket::NewTicket) {
         use crate::domain::ticket::RetailerCandidate;
         let loc = &mut new.location;
-        if let Some(licence) = loc.retailer_licence.as_deref() {
-            if let Some(r) = self.get(licence) {
+        if let Some(licence) = loc.retailer_licence.take() {
+            if let Some(r) = self.get(&licence) {
                 loc.position.get_or_insert(r.position());
+                loc.retailer_licence = Some(licence);
+                return;
             }
-            return;
+            tracing::info!(%licence, "intake names a licence the registry does not hold");
+            loc.reported_licence = Some(licence);
         }
         let found = self.match_text(
             &new.description,

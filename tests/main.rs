@@ -3,6 +3,7 @@
 mod api;
 mod browser;
 mod common;
+mod demo;
 mod dispatch;
 mod durability;
 mod groups;

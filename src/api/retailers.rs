@@ -14,7 +14,7 @@ use super::tickets::dto::LatLngDto;
 use crate::domain::retailer::{Retailer, Town};
 use crate::domain::role::Role;
 use crate::engine::Engine;
-use crate::retailers::ImportError;
+use crate::retailers::{ImportError, StaffWarning};
 
 const READERS: &[Role] = &[Role::Admin, Role::Dispatcher, Role::Supervisor];
 
@@ -87,6 +87,14 @@ pub struct ImportAnswer {
     pub imported: usize,
     /// Rows that replaced a retailer with the same licence.
     pub replaced: usize,
+    /// Rows imported whose `market_inspector` or `account_manager` is not on the staff
+    /// roster (line, licence, field, staff_id, message), in line order, at most
+    /// [`MAX_LISTED_ROWS`]; the dispatch preference for the inspector's squad does not
+    /// apply to those shops until the person is registered.
+    #[schema(value_type = Vec<Object>)]
+    pub warnings: Vec<StaffWarning>,
+    /// How many warnings there are in all.
+    pub warnings_total: usize,
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -135,10 +143,11 @@ async fn read_bounded(req: &HttpRequest, mut payload: web::Payload) -> Result<Ve
 }
 
 /// Import retailers from a CSV file (`Content-Type: text/csv`, UTF-8, header row
-/// `licence,name,owner,address,town,lat,lng,market_inspector,account_manager`, up to
-/// 20 MB). All rows or none: a file with any bad row imports nothing and the 422 lists
+/// `licence,name,owner,address,town,lat,lng,market_inspector,account_manager`, optionally
+/// a `synthetic` column that is not read, up to 20 MB). All rows or none: a file with any bad row imports nothing and the 422 lists
 /// every bad row (`details.rows`: line, field, message). Rows replace retailers with the
-/// same licence.
+/// same licence. Rows naming a market inspector or account manager who is not on the staff
+/// roster are imported and listed in `warnings` with their line.
 #[utoipa::path(tag = "retailers", request_body(content = String, content_type = "text/csv"),
     responses((status = 200, body = ImportAnswer), (status = 403, body = ErrorBody),
         (status = 413, body = ErrorBody), (status = 415, body = ErrorBody), (status = 422, body = ErrorBody)),
@@ -159,11 +168,18 @@ async fn import(
         ));
     }
     let body = read_bounded(&req, payload).await?;
-    match engine.retailers.import(body).await {
-        Ok(report) => Ok(HttpResponse::Ok().json(ImportAnswer {
-            imported: report.imported,
-            replaced: report.replaced,
-        })),
+    match engine.retailers.import(body, &engine.roster).await {
+        Ok(report) => {
+            let warnings_total = report.warnings.len();
+            let mut warnings = report.warnings;
+            warnings.truncate(MAX_LISTED_ROWS);
+            Ok(HttpResponse::Ok().json(ImportAnswer {
+                imported: report.imported,
+                replaced: report.replaced,
+                warnings,
+                warnings_total,
+            }))
+        }
         Err(ImportError::BadRows(rows)) => {
             let total = rows.len();
             let listed: Vec<_> = rows.into_iter().take(MAX_LISTED_ROWS).collect();

@@ -335,6 +335,7 @@ mod tests {
                 position: Some(LatLng::new(30.02, 115.585).unwrap()),
                 address_text: Some("梅川镇正街18号".into()),
                 retailer_licence: None,
+                reported_licence: None,
             },
             received_at: Some(at(0)),
             possible_duplicate_of: None,

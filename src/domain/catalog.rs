@@ -7,6 +7,7 @@
 
 mod guide;
 mod limits;
+mod parse;
 mod returns;
 #[cfg(test)]
 mod tests;
@@ -183,14 +184,13 @@ pub struct Category {
     pub reopen_to: Option<ReopenTarget>,
 }
 
+/// The guide-wide tables; the `[[category]]` tables are read one by one (`parse.rs`).
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct CatalogFile {
     sla: BTreeMap<Urgency, StageLimits>,
     #[serde(default)]
     triage: TriageLexicon,
-    #[serde(rename = "category")]
-    categories: Vec<Category>,
     #[serde(default, rename = "return_reason")]
     return_reasons: Vec<ReturnReasonDef>,
     #[serde(default)]
@@ -213,11 +213,13 @@ pub struct Catalog {
 pub enum CatalogError {
     #[error("{file}: {message}")]
     Parse { file: String, message: String },
+    /// `category` is the code, or `#n (no code)` when the code cannot be read; `field` a
+    /// dotted path for nested tables (`sla.IV.intake`), `*` for the whole table.
     #[error("{file}: category `{category}`, field `{field}`: {message}")]
     Category {
         file: String,
         category: String,
-        field: &'static str,
+        field: String,
         message: String,
     },
     #[error("{file}: sla: {message}")]
@@ -240,14 +242,11 @@ pub enum CatalogError {
 impl Catalog {
     /// Parses and validates a guide; `file` names it in errors.
     pub fn from_toml(text: &str, file: &str) -> Result<Self, CatalogError> {
-        let parsed: CatalogFile = toml::from_str(text).map_err(|e| CatalogError::Parse {
-            file: file.to_owned(),
-            message: e.to_string(),
-        })?;
-        let bad = |category: &str, field: &'static str, message: String| CatalogError::Category {
+        let (parsed, categories) = parse::parse(text, file)?;
+        let bad = |category: &str, field: &str, message: String| CatalogError::Category {
             file: file.to_owned(),
             category: category.to_owned(),
-            field,
+            field: field.to_owned(),
             message,
         };
         for grade in Urgency::ALL {
@@ -269,7 +268,7 @@ impl Catalog {
                 message,
             })?;
         let mut by_code = HashMap::new();
-        for (i, c) in parsed.categories.iter().enumerate() {
+        for (i, c) in categories.iter().enumerate() {
             let code_ok = !c.code.is_empty()
                 && c.code
                     .chars()
@@ -314,18 +313,9 @@ impl Catalog {
             guide::check_category(c).map_err(|(field, message)| bad(&c.code, field, message))?;
             returns::check_reopen(c).map_err(|(field, message)| bad(&c.code, field, message))?;
         }
-        for c in &parsed.categories {
-            for other in &c.outranks {
-                if other == &c.code || !by_code.contains_key(other) {
-                    return Err(bad(
-                        &c.code,
-                        "outranks",
-                        format!("`{other}` is not another category of the guide"),
-                    ));
-                }
-            }
-        }
-        if parsed.categories.is_empty() {
+        guide::check_outranks(&categories, &by_code)
+            .map_err(|(code, message)| bad(&code, "outranks", message))?;
+        if categories.is_empty() {
             return Err(CatalogError::Parse {
                 file: file.to_owned(),
                 message: "no [[category]] entries".into(),
@@ -340,7 +330,7 @@ impl Catalog {
             }
         })?;
         Ok(Self {
-            categories: parsed.categories,
+            categories,
             by_code,
             sla: parsed.sla,
             triage: parsed.triage,

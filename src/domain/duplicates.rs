@@ -72,11 +72,7 @@ impl CaseIndex {
             id: t.id,
             category: t.category.clone(),
             position: t.location.position,
-            retailer: t
-                .location
-                .retailer_licence
-                .clone()
-                .filter(|l| !l.trim().is_empty()),
+            retailer: t.location.shop_key().map(str::to_owned),
             received_at: t.received_at,
         };
         if open && let Some(r) = &case.retailer {
@@ -202,6 +198,7 @@ mod tests {
                 position: Some(LatLng::new(lat, 115.585).unwrap()),
                 address_text: None,
                 retailer_licence: retailer.map(str::to_owned),
+                reported_licence: None,
             },
             received_at: Some(day(received)),
             possible_duplicate_of: None,

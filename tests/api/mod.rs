@@ -1,6 +1,7 @@
 //! The HTTP API against the real application on port 0 with a temp store.
 
 mod auth;
+mod catalog;
 mod errors;
 mod events;
 mod lifecycle;

@@ -1,6 +1,7 @@
 //! The retailer registry over HTTP: a file with bad rows imports nothing and lists every
 //! bad row with its line; the demo registry imports and is found by fuzzy search; roles;
-//! re-import replaces; size and media-type limits; the registry reloads from the store.
+//! re-import replaces; size and media-type limits; the registry reloads from the store;
+//! rows naming staff who are not on the roster are imported with a warning each.
 
 #![allow(clippy::unwrap_used, reason = "tests")]
 
@@ -101,6 +102,75 @@ async fn a_file_with_bad_rows_imports_nothing_and_lists_every_bad_row() {
     let (_, found) = app.get(&search_path("老李烟酒店", None), ADMIN).await;
     assert_eq!(found["hits"], Value::Array(vec![]));
     assert!(app.engine.retailers.is_empty());
+    app.stop().await;
+}
+
+#[actix_web::test]
+async fn rows_naming_unknown_staff_are_imported_with_warnings() {
+    let app = spawn_app().await;
+    let (s, b) = app
+        .post(
+            "/teams",
+            ADMIN,
+            serde_json::json!({ "id": "T-1", "name": "一中队", "department": "enforcement" }),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{b}");
+    let staff = serde_json::json!({ "id": "S-001", "name": "市管员", "role": "inspector",
+        "department": "enforcement", "team_id": "T-1", "badge": "ZM-1" });
+    let (s, b) = app.post("/staff", ADMIN, staff).await;
+    assert_eq!(s, StatusCode::CREATED, "{b}");
+    let csv = format!(
+        "{HEADER}\
+         421182105001,梅川镇老李烟酒店,李某,梅川镇正街18号,梅川镇,30.02,115.585,S-001,S-404\n\
+         421182105002,梅川镇兴旺超市,王某,梅川镇正街20号,梅川镇,30.02,115.585,S-999,\n\
+         421182105003,梅川镇便民店,赵某,梅川镇新街2号,梅川镇,30.02,115.585,S-001,\n"
+    );
+    let (status, body) = import_csv(&app, &csv).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["imported"], 3);
+    assert_eq!(body["warnings_total"], 2);
+    let warnings: Vec<(u64, &str, &str, &str)> = body["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| {
+            (
+                w["line"].as_u64().unwrap(),
+                w["licence"].as_str().unwrap(),
+                w["field"].as_str().unwrap(),
+                w["staff_id"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        warnings,
+        [
+            (2, "421182105001", "account_manager", "S-404"),
+            (3, "421182105002", "market_inspector", "S-999"),
+        ],
+        "{body}"
+    );
+    assert!(
+        body["warnings"][1]["message"]
+            .as_str()
+            .unwrap()
+            .contains("own-team preference"),
+        "{body}"
+    );
+    // Imported all the same, with the staff ids as given.
+    let (status, one) = app.get("/retailers/421182105002", ADMIN).await;
+    assert_eq!(status, StatusCode::OK, "{one}");
+    assert_eq!(one["market_inspector"], "S-999");
+
+    // A file whose staff are all known has no warnings.
+    let known = format!(
+        "{HEADER}421182105003,梅川镇便民店,赵某,梅川镇新街2号,梅川镇,30.02,115.585,S-001,\n"
+    );
+    let (status, body) = import_csv(&app, &known).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["warnings"], Value::Array(vec![]));
+    assert_eq!(body["warnings_total"], 0);
     app.stop().await;
 }
 

@@ -140,7 +140,7 @@ async fn retailers_come_by_bounding_box_to_staff_only() {
                421182501001,梅川商店,业主丙,梅川镇正街3号,梅川镇,30.0200,115.5850,,\n";
     app.engine
         .retailers
-        .import(csv.as_bytes().to_vec())
+        .import(csv.as_bytes().to_vec(), &app.engine.roster)
         .await
         .expect("import");
     let (s, page) = app

@@ -212,6 +212,8 @@ pub struct ChildEngine {
     child: Child,
     pub base: String,
     pub stderr: Arc<Mutex<String>>,
+    /// Everything printed on stdout so far (the banner, demo tokens, URLs).
+    pub stdout: Arc<Mutex<String>>,
 }
 
 impl ChildEngine {
@@ -220,8 +222,13 @@ impl ChildEngine {
     }
 
     pub fn start_with(store: &Path, extra: &[(&str, &str)]) -> ChildEngine {
+        Self::start_args(store, &["serve"], extra)
+    }
+
+    /// Runs the binary with `args` (e.g. `serve --demo`).
+    pub fn start_args(store: &Path, args: &[&str], extra: &[(&str, &str)]) -> ChildEngine {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_hotline-dispatch"));
-        cmd.arg("serve")
+        cmd.args(args)
             .env("APP__SERVER__HOST", "127.0.0.1")
             .env("APP__SERVER__PORT", "0")
             .env("APP__STORE__PATH", store)
@@ -247,9 +254,16 @@ impl ChildEngine {
         });
         let out = child.stdout.take().expect("stdout");
         let mut lines = BufReader::new(out).lines();
+        let printed = Arc::new(Mutex::new(String::new()));
+        let keep = |line: &str| {
+            let mut s = printed.lock().expect("stdout buffer");
+            s.push_str(line);
+            s.push('\n');
+        };
         let base = loop {
             match lines.next() {
                 Some(Ok(line)) => {
+                    keep(&line);
                     if let Some(rest) = line.strip_prefix("hotline-dispatch listening on ") {
                         break rest.trim().to_owned();
                     }
@@ -261,12 +275,36 @@ impl ChildEngine {
             }
         };
         // Keep draining stdout so the child never blocks on a full pipe.
-        std::thread::spawn(move || for _ in lines.by_ref() {});
+        let sink = printed.clone();
+        std::thread::spawn(move || {
+            for line in lines.by_ref().map_while(Result::ok) {
+                let mut s = sink.lock().expect("stdout buffer");
+                s.push_str(&line);
+                s.push('\n');
+            }
+        });
         ChildEngine {
             child,
             base,
             stderr,
+            stdout: printed,
         }
+    }
+
+    /// The first stdout line starting with `prefix` once printed (waits up to 10 s).
+    pub fn printed_line(&self, prefix: &str) -> Option<String> {
+        for _ in 0..200 {
+            let found = self
+                .stdout
+                .lock()
+                .ok()
+                .and_then(|s| s.lines().find(|l| l.starts_with(prefix)).map(str::to_owned));
+            if found.is_some() {
+                return found;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        None
     }
 
     pub fn url(&self, path: &str) -> String {

@@ -5,6 +5,7 @@
 mod duplicates;
 mod intake_clock;
 mod location;
+mod own_team;
 mod returns;
 mod sla;
 mod sla_total;

@@ -41,7 +41,7 @@ impl DispatcherActor {
         exclude.extend(self.reserved.keys().cloned());
         NearestQuery {
             origin: site,
-            limit: 8,
+            limit: 1,
             max_radius_m: (s.max_offer_km > 0.0).then_some(s.max_offer_km * 1000.0),
             department: ticket.department,
             team: None,
@@ -153,26 +153,38 @@ impl DispatcherActor {
                 let radius = query.max_radius_m;
                 Box::pin(async move {
                     let found = grid
-                        .send(FindNearest(query))
+                        .send(FindNearest(query.clone()))
                         .await
                         .map_err(|_| DispatchError::Busy)?;
-                    let best = found.first().ok_or_else(|| {
+                    let best = found.into_iter().next().ok_or_else(|| {
                         DispatchError::NoCandidate(
                             radius
                                 .map(|r| format!(" within {:.1} km", r / 1000.0))
                                 .unwrap_or_default(),
                         )
                     })?;
-                    // The retailer's own inspector's squad knows the shop: it goes first
-                    // when its vehicle is within the margin of the nearest.
-                    let own = own_team.as_ref().and_then(|team| {
-                        found
-                            .iter()
-                            .find(|c| c.team == *team && c.distance_m - best.distance_m <= margin_m)
-                    });
-                    let pick = own.unwrap_or(best);
+                    // The retailer's own inspector's squad knows the shop: its nearest
+                    // eligible vehicle goes first when within the margin of the nearest,
+                    // however many other vehicles are closer (a second search, filtered
+                    // to that squad and bounded by the margin).
+                    let mut pick = best;
+                    if let Some(team) = own_team.filter(|t| *t != pick.team) {
+                        let within = pick.distance_m + margin_m;
+                        let own_query = NearestQuery {
+                            team: Some(team),
+                            max_radius_m: Some(radius.map_or(within, |r| r.min(within))),
+                            ..query
+                        };
+                        let own = grid
+                            .send(FindNearest(own_query))
+                            .await
+                            .map_err(|_| DispatchError::Busy)?;
+                        if let Some(own) = own.into_iter().next() {
+                            pick = own;
+                        }
+                    }
                     Ok(Chosen {
-                        vehicle_id: pick.id.clone(),
+                        vehicle_id: pick.id,
                         distance_m: Some(pick.distance_m),
                     })
                 })

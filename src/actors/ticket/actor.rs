@@ -50,13 +50,11 @@ impl TicketActor {
         } = &mut command
             && t.possible_duplicate_of.is_none()
         {
-            let retailer = retailer_licence
-                .as_ref()
-                .or(t.location.retailer_licence.as_ref());
+            let retailer = retailer_licence.as_deref().or(t.location.shop_key());
             let category = category.as_ref().or(t.category.as_ref());
             *hint = self.deps.cases.lock().find(
                 Some(t.id),
-                retailer.map(String::as_str),
+                retailer,
                 category.map(String::as_str),
                 position.or(t.location.position),
                 t.received_at,

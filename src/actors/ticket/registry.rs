@@ -111,7 +111,7 @@ impl TicketRegistry {
         let mut new = new;
         new.possible_duplicate_of = self.deps.cases.lock().find(
             None,
-            new.location.retailer_licence.as_deref(),
+            new.location.shop_key(),
             new.category.as_deref(),
             new.location.position,
             new.received_at.unwrap_or(now),

@@ -83,6 +83,20 @@ pub fn check_len(field: &str, value: &str, max: usize) -> Result<(), ApiError> {
     Ok(())
 }
 
+/// A retailer licence as sent: at most 32 characters, trimmed, and not blank (a shop that
+/// is not known is left out, not sent empty).
+pub fn licence(raw: Option<String>) -> Result<Option<String>, ApiError> {
+    check_opt("retailer_licence", &raw, 32)?;
+    match raw {
+        None => Ok(None),
+        Some(l) if l.trim().is_empty() => Err(ApiError::rule(
+            "blank_retailer_licence",
+            "`retailer_licence` is blank: leave it out when the shop's licence is not known",
+        )),
+        Some(l) => Ok(Some(l.trim().to_owned())),
+    }
+}
+
 pub fn check_opt(field: &str, value: &Option<String>, max: usize) -> Result<(), ApiError> {
     value
         .as_deref()
@@ -104,7 +118,7 @@ impl IntakeRequest {
             ));
         }
         check_opt("address_text", &self.address_text, 500)?;
-        check_opt("retailer_licence", &self.retailer_licence, 32)?;
+        let retailer_licence = licence(self.retailer_licence)?;
         let reporter = match self.reporter {
             Some(r) => {
                 check_opt("reporter.name", &r.name, 64)?;
@@ -142,7 +156,8 @@ impl IntakeRequest {
             location: Location {
                 position,
                 address_text: self.address_text,
-                retailer_licence: self.retailer_licence,
+                retailer_licence,
+                reported_licence: None,
             },
             received_at: self.received_at,
             possible_duplicate_of: None,
@@ -160,6 +175,10 @@ pub struct LocationDto {
     pub address_text: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub retailer_licence: Option<String>,
+    /// The licence the platform sent when the registry does not hold it (the ticket is then
+    /// matched by its text, like one that named no licence).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reported_licence: Option<String>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -325,6 +344,7 @@ impl TicketDto {
                 position: t.location.position.map(Into::into),
                 address_text: t.location.address_text.clone(),
                 retailer_licence: t.location.retailer_licence.clone(),
+                reported_licence: t.location.reported_licence.clone(),
             },
             received_at: t.received_at,
             created_at: t.created_at,

@@ -8,7 +8,7 @@ use actix_web::{HttpResponse, post, web};
 use serde::Deserialize;
 use utoipa::ToSchema;
 
-use super::dto::{EvidenceDto, LatLngDto, MAX_DESCRIPTION, TicketDto, check_len, check_opt};
+use super::dto::{self, EvidenceDto, LatLngDto, MAX_DESCRIPTION, TicketDto, check_len, check_opt};
 use super::parse_id;
 use super::returns::{self, ReasonIn};
 use crate::actors::dispatch::{CancelDispatch, OfferTicket};
@@ -169,9 +169,9 @@ pub(crate) async fn triage_action(
     caller.require(&[Role::Dispatcher])?;
     let b: TriageRequest = crate::api::json_body(&body)?;
     check_opt("address_text", &b.address_text, 500)?;
-    check_opt("retailer_licence", &b.retailer_licence, 32)?;
+    let retailer_licence = dto::licence(b.retailer_licence)?;
     let mut position = b.location.map(LatLngDto::parse).transpose()?;
-    if let Some(licence) = &b.retailer_licence {
+    if let Some(licence) = &retailer_licence {
         // Confirming a registry retailer places the ticket at the shop.
         let shop = engine.retailers.get(licence).ok_or_else(|| {
             ApiError::rule(
@@ -186,7 +186,7 @@ pub(crate) async fn triage_action(
         urgency: b.urgency,
         position,
         address_text: b.address_text,
-        retailer_licence: b.retailer_licence,
+        retailer_licence,
         duplicate_of: None,
     };
     run(&engine, &caller, &id, command).await

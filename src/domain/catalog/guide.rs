@@ -5,7 +5,7 @@
 //! cues). Each check returns the offending field and a message; the caller adds the file
 //! and the category.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use serde::{Deserialize, Serialize};
 
@@ -217,6 +217,79 @@ pub(super) fn check_category(c: &Category) -> Result<(), Problem> {
                 TRIAGE_WEIGHTS.end()
             ),
         ));
+    }
+    Ok(())
+}
+
+/// Each `outranks` entry names another category of the guide, and precedence runs one way:
+/// no chain of `outranks` comes back to where it started (`a` over `b` over `a` would let
+/// each take the other's words). The problem names the category and says why.
+pub(super) fn check_outranks(
+    categories: &[Category],
+    by_code: &HashMap<String, usize>,
+) -> Result<(), (String, String)> {
+    for c in categories {
+        if let Some(other) = c
+            .outranks
+            .iter()
+            .find(|o| *o == &c.code || !by_code.contains_key(*o))
+        {
+            return Err((
+                c.code.clone(),
+                format!("`{other}` is not another category of the guide"),
+            ));
+        }
+    }
+    // Depth-first from each category in the guide's order; a category met again while it
+    // is still on the path closes a cycle.
+    #[derive(Clone, Copy, PartialEq)]
+    enum Mark {
+        New,
+        OnPath,
+        Done,
+    }
+    let mut marks = vec![Mark::New; categories.len()];
+    for start in 0..categories.len() {
+        if marks[start] != Mark::New {
+            continue;
+        }
+        // (category, index of the next `outranks` entry to follow)
+        let mut path: Vec<(usize, usize)> = vec![(start, 0)];
+        marks[start] = Mark::OnPath;
+        while let Some((node, next)) = path.last_mut() {
+            let node = *node;
+            let Some(code) = categories[node].outranks.get(*next) else {
+                marks[node] = Mark::Done;
+                path.pop();
+                continue;
+            };
+            *next += 1;
+            let Some(&to) = by_code.get(code) else {
+                continue;
+            };
+            match marks[to] {
+                Mark::New => {
+                    marks[to] = Mark::OnPath;
+                    path.push((to, 0));
+                }
+                Mark::OnPath => {
+                    let from = path.iter().position(|&(n, _)| n == to).unwrap_or(0);
+                    let chain: Vec<String> = path[from..]
+                        .iter()
+                        .map(|&(n, _)| format!("`{}`", categories[n].code))
+                        .chain(std::iter::once(format!("`{}`", categories[to].code)))
+                        .collect();
+                    return Err((
+                        categories[to].code.clone(),
+                        format!(
+                            "{} outrank each other in a cycle: precedence must run one way",
+                            chain.join(" → ")
+                        ),
+                    ));
+                }
+                Mark::Done => {}
+            }
+        }
     }
     Ok(())
 }

@@ -382,3 +382,5 @@ fn the_known_evidence_kinds_cover_every_template() {
     }
     assert!(!known.contains(&"photos"));
 }
+
+mod parse;

@@ -1,7 +1,9 @@
 //! Parsing a registry import file: UTF-8 CSV (an optional BOM is skipped) with a header
 //! row naming the columns `licence,name,owner,address,town,lat,lng,market_inspector,
-//! account_manager` (any order; the last two may be left out). The result is every row,
-//! or every problem — each with its line number, the field and the reason — never a part.
+//! account_manager` (any order; the last two may be left out), and optionally a
+//! `synthetic` column, accepted and not read: it marks made-up rows in the file itself (the
+//! demo registry). The result is every row, or every problem — each with its line number,
+//! the field and the reason — never a part.
 
 use std::collections::HashMap;
 
@@ -13,6 +15,10 @@ use super::{Retailer, RetailerDraft};
 pub const REQUIRED: [&str; 7] = ["licence", "name", "owner", "address", "town", "lat", "lng"];
 /// Columns that may be in the header.
 pub const OPTIONAL: [&str; 2] = ["market_inspector", "account_manager"];
+/// Columns that may be in the header and are not read: `synthetic` marks rows of made-up
+/// data for whoever opens the file (`config/demo/retailers.csv` says `yes` on every row).
+/// Any other unknown column is refused, so a misspelt one is not silently dropped.
+pub const IGNORED: [&str; 1] = ["synthetic"];
 
 /// One problem in an import file.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -54,7 +60,12 @@ fn header(row: &::csv::StringRecord) -> Result<Columns, Vec<RowError>> {
             .trim()
             .trim_start_matches('\u{feff}')
             .to_ascii_lowercase();
-        match REQUIRED.iter().chain(&OPTIONAL).find(|c| **c == name) {
+        match REQUIRED
+            .iter()
+            .chain(&OPTIONAL)
+            .chain(&IGNORED)
+            .find(|c| **c == name)
+        {
             Some(known) if index.insert(*known, i).is_some() => {
                 errors.push(RowError::new(1, known, "this column appears twice"));
             }
@@ -63,13 +74,14 @@ fn header(row: &::csv::StringRecord) -> Result<Columns, Vec<RowError>> {
                 1,
                 &name,
                 format!(
-                    "unknown column `{name}`; the columns are {} (the last two optional)",
+                    "unknown column `{name}`; the columns are {} (the last two optional; `{}` is accepted and not read)",
                     REQUIRED
                         .iter()
                         .chain(&OPTIONAL)
                         .copied()
                         .collect::<Vec<_>>()
-                        .join(",")
+                        .join(","),
+                    IGNORED.join("`, `")
                 ),
             )),
         }
@@ -162,6 +174,11 @@ fn row(
 
 /// Parses a whole import file: all retailers, or every problem found (sorted by line).
 pub fn parse(bytes: &[u8]) -> Result<Vec<Retailer>, Vec<RowError>> {
+    parse_lines(bytes).map(|rows| rows.into_iter().map(|(_, r)| r).collect())
+}
+
+/// [`parse`], with the line each retailer came from (for warnings about imported rows).
+pub fn parse_lines(bytes: &[u8]) -> Result<Vec<(u64, Retailer)>, Vec<RowError>> {
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     let text = std::str::from_utf8(bytes).map_err(|e| {
         let line = 1 + bytes[..e.valid_up_to()]
@@ -225,7 +242,7 @@ pub fn parse(bytes: &[u8]) -> Result<Vec<Retailer>, Vec<RowError>> {
         }
         seen.insert(licence, line);
         if let Some(r) = row(line, &cols, &record, &mut errors) {
-            retailers.push(r);
+            retailers.push((line, r));
         }
     }
     if retailers.is_empty() && errors.is_empty() {

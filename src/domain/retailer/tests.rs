@@ -84,6 +84,36 @@ fn every_bad_row_is_reported_with_line_field_and_reason() {
 }
 
 #[test]
+fn a_synthetic_column_is_accepted_and_not_read_and_the_demo_file_is_marked() {
+    let csv = "licence,name,owner,address,town,lat,lng,synthetic\n\
+               421182105001,梅川镇老李烟酒店,李某,梅川镇正街18号,梅川镇,30.02,115.585,yes\n\
+               421182105002,梅川镇兴旺超市,王某,梅川镇正街20号,梅川镇,30.02,115.585,\n";
+    let rows = parse(csv.as_bytes()).unwrap();
+    assert_eq!(rows.len(), 2);
+    assert_eq!(rows[0].name(), "梅川镇老李烟酒店");
+    // Any other extra column is still refused, naming the one that is accepted.
+    let e = parse(b"licence,name,owner,address,town,lat,lng,note\n").unwrap_err();
+    assert!(
+        e.iter()
+            .any(|e| e.field == "note" && e.message.contains("synthetic")),
+        "{e:?}"
+    );
+
+    // Every row of the demo registry says it is made up.
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/config/demo/retailers.csv");
+    let text = std::fs::read_to_string(path).unwrap();
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let at = header.iter().position(|c| *c == "synthetic").unwrap();
+    let mut rows = 0;
+    for line in lines {
+        assert_eq!(line.split(',').nth(at), Some("yes"), "{line}");
+        rows += 1;
+    }
+    assert!(rows >= 2000, "{rows}");
+}
+
+#[test]
 fn header_problems_and_empty_files_are_reported() {
     let e = parse(b"licence,name,colour\n1,a,b\n").unwrap_err();
     assert!(e.iter().all(|e| e.line == 1));

@@ -92,6 +92,23 @@ pub struct Location {
     pub address_text: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub retailer_licence: Option<String>,
+    /// A licence the platform sent that the registry does not hold (mistyped, or a shop
+    /// the registry has not caught up with): kept for the dispatcher to see and to link
+    /// repeats of the same licence, never used to place or route the ticket.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reported_licence: Option<String>,
+}
+
+impl Location {
+    /// The licence that names the shop when looking for repeats: the registry's, else the
+    /// one the platform sent (two reports naming the same licence are about the same shop
+    /// even while the registry lags behind).
+    pub fn shop_key(&self) -> Option<&str> {
+        self.retailer_licence
+            .as_deref()
+            .or(self.reported_licence.as_deref())
+            .filter(|l| !l.trim().is_empty())
+    }
 }
 
 /// A registry retailer the intake text may be about, for a dispatcher to confirm.

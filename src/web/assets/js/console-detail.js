@@ -228,6 +228,7 @@ export class Detail {
       <dt>${esc(t('detail.reporter'))}</dt><dd>${esc(reporter)}</dd>
       <dt>${esc(t('detail.location'))}</dt><dd>${esc(tk.location?.address_text || '—')}${tk.location?.position ? ` <small>(${tk.location.position.lat.toFixed(4)}, ${tk.location.position.lng.toFixed(4)})</small>` : ''}</dd>
       <dt>${esc(t('detail.retailer'))}</dt><dd>${esc(tk.location?.retailer_licence || '—')}</dd>
+      ${tk.location?.reported_licence ? `<dt>${esc(t('detail.reported_licence'))}</dt><dd class="reported-licence">${esc(tk.location.reported_licence)}</dd>` : ''}
       <dt>${esc(t('detail.received'))}</dt><dd>${esc(time(tk.received_at))}</dd>
       <dt>${esc(t('detail.stage_due'))}</dt><dd>${esc(time(tk.sla_clock?.due_at || tk.deadlines?.stage_due_at))}</dd>
       <dt>${esc(t('detail.assignment'))}</dt><dd>${esc([tk.assignment?.vehicle_id, tk.assignment?.team_id, ...(tk.assignment?.staff || [])].filter(Boolean).join(' · ') || '—')}</dd>
