@@ -150,7 +150,9 @@ impl Writer {
                         return Err(StoreError::DuplicateExternal(id_from(&v)?));
                     }
                 }
-                ticket.number = self.next_number(ticket.created_at.year(), main)?;
+                // Numbered by the command centre's year: a call at 00:30 on 1 January local time
+                // is the new year's.
+                ticket.number = self.next_number(ticket.created_at.centre_local().year(), main)?;
                 let record = EventRecord {
                     event_id: *next_id + 1,
                     ticket_id: ticket.id,

@@ -616,3 +616,24 @@ async fn a_grade_one_lead_can_be_sent_before_triage_and_lists_filter_and_page() 
     assert!(mine["items"][0].get("reporter").is_none());
     app.stop().await;
 }
+
+#[actix_web::test]
+async fn tickets_are_numbered_by_the_command_centres_year() {
+    use hotline_dispatch::domain::Timestamp;
+    let app = spawn_app().await;
+    let token = app.token("dispatcher", None).await;
+    // 23:30 on 31 December in Wuxue (UTC+8), then 00:30 on 1 January.
+    app.clock
+        .set(Timestamp::parse("2026-12-31T15:30:00Z").expect("time"));
+    let (_, old) = app
+        .post("/tickets", &token, intake("Y-1", None, "report"))
+        .await;
+    app.clock
+        .set(Timestamp::parse("2026-12-31T16:30:00Z").expect("time"));
+    let (_, new) = app
+        .post("/tickets", &token, intake("Y-2", None, "report"))
+        .await;
+    let number = |t: &serde_json::Value| t["number"].as_str().expect("number").to_owned();
+    assert!(number(&old).starts_with("WX-2026-"), "{old}");
+    assert_eq!(number(&new), "WX-2027-000001", "{new}");
+}

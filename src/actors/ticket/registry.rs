@@ -117,7 +117,7 @@ impl TicketRegistry {
             new.received_at.unwrap_or(now),
         );
         // The writer numbers the ticket; this placeholder never reaches the store.
-        let placeholder = TicketNumber::new("", now.year(), 0);
+        let placeholder = TicketNumber::new("", now.centre_local().year(), 0);
         let (ticket, event) = Ticket::receive(
             new,
             TicketId::generate(),

@@ -372,11 +372,11 @@ impl Ticket {
             None => None,
         };
         let urgency = new.urgency.or(category.map(|c| c.urgency));
-        let received_at = new.received_at.unwrap_or(now);
         // The citizen's clock starts when the platform took the call: a ticket forwarded
         // late gets no extra intake time. Intake refuses a receipt time more than a few
-        // minutes ahead; one slightly ahead (a platform clock running fast) starts now.
-        let intake_start = received_at.min(now);
+        // minutes ahead; one slightly ahead (a platform clock running fast) is taken as
+        // now, so neither the intake nor the intake-to-reply clock starts in the future.
+        let received_at = new.received_at.map_or(now, |at| at.min(now));
         let mut ticket = Ticket {
             id,
             number,
@@ -404,7 +404,7 @@ impl Ticket {
             assignment: Assignment::default(),
             stages: vec![StageSpan {
                 stage: Stage::Intake,
-                entered_at: intake_start,
+                entered_at: received_at,
                 exited_at: None,
                 due_at: None,
             }],
