@@ -365,8 +365,14 @@ fn rates_and_groups_match_the_hand_figures() {
     assert!(close(cat("order_consultation").mean_handling_hours, 2.5));
     assert_eq!(cat("order_consultation").satisfaction_rate, None);
     let teams = by_team(&refs, at(23.0));
+    // Only A had a squad: T-1, answered after 13 h, satisfied, never returned.
     assert_eq!(teams.len(), 1);
-    assert_eq!(teams[0].key, "T-1");
+    let team = &teams[0];
+    assert_eq!(team.key, "T-1");
+    assert_eq!((team.tickets, team.handled, team.returns), (1, 1, 0));
+    assert!(close(team.mean_handling_hours, 13.0));
+    assert!(close(team.median_handling_hours, 13.0));
+    assert_eq!(team.satisfaction_rate, Some(1.0));
     let depts = by_department(&refs, at(23.0));
     let dept = |k: &str| depts.iter().find(|g| g.key == k).unwrap();
     assert_eq!(dept("marketing").tickets, 1);
