@@ -116,6 +116,19 @@ async fn canaries_never_reach_the_board_or_the_field() {
     }
     vehicle_frames.push(offer);
 
+    // The same ticket over HTTP: its read and its report draft (facts prefilled from the
+    // citizen's words) reach the vehicle masked; the dispatcher sees the reporter.
+    for path in [
+        format!("/tickets/{id}"),
+        format!("/tickets/{id}/report/draft"),
+    ] {
+        let (s, b) = app.get(&path, &tokens[0]).await;
+        assert!(s.is_success(), "{path}: {b}");
+        assert_clean(&format!("GET {path} for the vehicle"), &b.to_string());
+    }
+    let (_, full) = app.get(&format!("/tickets/{id}"), &d).await;
+    assert!(full.to_string().contains(CANARY_NAME), "control: {full}");
+
     for f in &field_frames {
         assert_clean("a field frame", &f.to_string());
     }

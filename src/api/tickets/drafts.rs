@@ -47,7 +47,14 @@ async fn report_draft(
         .category
         .as_deref()
         .and_then(|c| engine.catalog.get(c));
-    let d = ticket.report_draft(category);
+    let mut d = ticket.report_draft(category);
+    // The facts come from the citizen's words: a field device sees them masked, as it
+    // sees the ticket.
+    if !caller.role().sees_reporter() {
+        for text in d.sections.values_mut() {
+            *text = crate::domain::redact::mask_reporter(text, ticket.reporter.as_ref());
+        }
+    }
     Ok(HttpResponse::Ok().json(ReportDraft {
         sections: d.sections,
         required: d.required,

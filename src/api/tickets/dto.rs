@@ -9,6 +9,7 @@ use crate::api::error::ApiError;
 use crate::domain::Timestamp;
 use crate::domain::catalog::{Catalog, Department, HandlingPath, Kind, Urgency};
 use crate::domain::geo::LatLng;
+use crate::domain::redact;
 use crate::domain::role::Role;
 use crate::domain::ticket::{
     EventRecord, Evidence, Location, NewTicket, Reporter, Source, Stage, Status, Ticket,
@@ -310,7 +311,36 @@ fn value<T: Serialize>(v: &Option<T>) -> Option<Value> {
 }
 
 impl TicketDto {
+    /// The ticket as `viewer` may see it: a role that does not see the reporter gets no
+    /// reporter and the reporter's identity masked wherever free text quotes it.
     pub fn new(t: &Ticket, viewer: Role, catalog: &Catalog) -> Self {
+        let mut dto = Self::unmasked(t, viewer, catalog);
+        if !viewer.sees_reporter() {
+            dto.mask_reporter(t.reporter.as_ref());
+        }
+        dto
+    }
+
+    fn mask_reporter(&mut self, reporter: Option<&Reporter>) {
+        self.description = redact::mask_reporter(&self.description, reporter);
+        if let Some(a) = &mut self.location.address_text {
+            *a = redact::mask_reporter(a, reporter);
+        }
+        for v in [
+            &mut self.onsite,
+            &mut self.report,
+            &mut self.reply,
+            &mut self.visit,
+            &mut self.transfer,
+        ]
+        .into_iter()
+        .flatten()
+        {
+            redact::mask_json(v, reporter);
+        }
+    }
+
+    fn unmasked(t: &Ticket, viewer: Role, catalog: &Catalog) -> Self {
         let d = t.deadlines(catalog);
         Self {
             id: t.id.to_string(),
