@@ -27,6 +27,8 @@ struct Case {
     position: Option<LatLng>,
     retailer: Option<String>,
     received_at: Timestamp,
+    /// The case this one was marked a repeat of: never the other way round too.
+    repeats: Option<TicketId>,
 }
 
 /// A ~110 m square of latitude/longitude (1/1000 of a degree): a 50 m neighbourhood lies
@@ -74,6 +76,7 @@ impl CaseIndex {
             position: t.location.position,
             retailer: t.location.shop_key().map(str::to_owned),
             received_at: t.received_at,
+            repeats: t.possible_duplicate_of,
         };
         if open && let Some(r) = &case.retailer {
             self.by_retailer.entry(r.clone()).or_default().push(t.id);
@@ -97,6 +100,7 @@ impl CaseIndex {
             if received_at >= cutoff {
                 break;
             }
+            self.closed.pop_first();
             self.forget(&id);
         }
     }
@@ -125,9 +129,10 @@ impl CaseIndex {
         self.closed.remove(&(old.received_at, *id));
     }
 
-    /// The ticket a case received at `at` probably repeats, `except` itself: an open one
-    /// of the same retailer first, then the nearest of the same category within
-    /// [`NEAR_M`] received within [`WINDOW`] of `at`, open or closed.
+    /// The ticket a case received at `at` probably repeats, `except` itself and the cases
+    /// already marked as its repeats (a triage re-check of the first report must not name
+    /// the second): an open one of the same retailer first, then the nearest of the same
+    /// category within [`NEAR_M`] received within [`WINDOW`] of `at`, open or closed.
     pub fn find(
         &self,
         except: Option<TicketId>,
@@ -136,7 +141,10 @@ impl CaseIndex {
         position: Option<LatLng>,
         at: Timestamp,
     ) -> Option<TicketId> {
-        let other = |id: &&TicketId| Some(**id) != except;
+        let other = |id: &&TicketId| {
+            Some(**id) != except
+                && (except.is_none() || self.cases.get(*id).is_none_or(|c| c.repeats != except))
+        };
         if let Some(r) = retailer.filter(|r| !r.trim().is_empty())
             && let Some(id) = self
                 .by_retailer
@@ -234,6 +242,36 @@ mod tests {
         // Closed long ago: never indexed.
         idx.track(&case(0, 30.02, None, Status::Transferred), day(40));
         assert!(idx.is_empty());
+    }
+
+    #[test]
+    fn a_first_report_is_never_marked_a_repeat_of_its_own_repeat() {
+        let mut idx = CaseIndex::default();
+        let first = case(0, 30.02, Some("421182100123"), Status::Received);
+        idx.track(&first, day(0));
+        let mut second = case(1, 30.02, Some("421182100123"), Status::Received);
+        second.possible_duplicate_of = idx.find(
+            None,
+            Some("421182100123"),
+            Some("counterfeit"),
+            second.location.position,
+            day(1),
+        );
+        assert_eq!(second.possible_duplicate_of, Some(first.id));
+        idx.track(&second, day(1));
+        // The first one's triage re-check: the second repeats it, not the other way round.
+        let p = first.location.position;
+        let again = idx.find(
+            Some(first.id),
+            Some("421182100123"),
+            Some("counterfeit"),
+            p,
+            day(0),
+        );
+        assert_eq!(again, None);
+        // A third report still finds one of them.
+        let third = idx.find(None, Some("421182100123"), Some("counterfeit"), p, day(2));
+        assert!(third == Some(first.id) || third == Some(second.id));
     }
 
     #[test]
