@@ -11,7 +11,11 @@ pub const MASK: &str = "***";
 
 /// Masks the reporter's name, phone and address, and phone-like digit runs, in `text`.
 pub fn mask_reporter(text: &str, reporter: Option<&Reporter>) -> String {
-    let mut out = mask_phone_numbers(text);
+    mask_secrets(mask_phone_numbers(text), reporter)
+}
+
+fn mask_secrets(text: String, reporter: Option<&Reporter>) -> String {
+    let mut out = text;
     if let Some(r) = reporter {
         let mut secrets: Vec<&str> = [r.name.as_deref(), r.phone.as_deref(), r.address.as_deref()]
             .into_iter()
@@ -63,9 +67,33 @@ fn mask_phone_numbers(text: &str) -> String {
     out
 }
 
-/// Masks every string inside a JSON value (an event's data on the field stream).
+/// Whether `s` is a value the engine wrote, not text: a time, a ticket number or a UUID.
+/// Its digit runs are not phone numbers (only the reporter's own details are masked in it).
+fn machine_written(s: &str) -> bool {
+    if super::Timestamp::parse(s).is_ok() || uuid::Uuid::parse_str(s).is_ok() {
+        return true;
+    }
+    // A ticket number: prefix, year, sequence ("WX-2026-000123").
+    let mut parts = s.split('-');
+    let (Some(prefix), Some(year), Some(n), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return false;
+    };
+    !prefix.is_empty()
+        && prefix.chars().all(|c| c.is_ascii_uppercase())
+        && year.len() == 4
+        && !n.is_empty()
+        && year.chars().chain(n.chars()).all(|c| c.is_ascii_digit())
+}
+
+/// Masks every string inside a JSON value (an event's data on the field stream); times,
+/// ticket numbers and ids keep their digits.
 pub fn mask_json(value: &mut serde_json::Value, reporter: Option<&Reporter>) {
     match value {
+        serde_json::Value::String(s) if machine_written(s) => {
+            *s = mask_secrets(std::mem::take(s), reporter);
+        }
         serde_json::Value::String(s) => *s = mask_reporter(s, reporter),
         serde_json::Value::Array(items) => items.iter_mut().for_each(|v| mask_json(v, reporter)),
         serde_json::Value::Object(map) => map.values_mut().for_each(|v| mask_json(v, reporter)),
@@ -108,6 +136,23 @@ mod tests {
             mask_reporter("3条软中华, 2026年", None),
             "3条软中华, 2026年"
         );
+    }
+
+    #[test]
+    fn times_numbers_and_ids_keep_their_digits() {
+        let mut v = serde_json::json!({
+            "number": "WX-2026-000123",
+            "created_at": "2026-11-30T13:58:16.123Z",
+            "id": "0f8fad5b-d9cb-469f-a165-70867728950e",
+            "text": "电话13800001234，编号WX-2026-000123",
+            "licence": "421182100001",
+        });
+        mask_json(&mut v, Some(&reporter()));
+        assert_eq!(v["number"], "WX-2026-000123");
+        assert_eq!(v["created_at"], "2026-11-30T13:58:16.123Z");
+        assert_eq!(v["id"], "0f8fad5b-d9cb-469f-a165-70867728950e");
+        assert_eq!(v["text"], "电话***，编号WX-***");
+        assert_eq!(v["licence"], "***");
     }
 
     #[test]
