@@ -171,7 +171,10 @@ async fn canaries_never_reach_the_board_or_the_field() {
         .find_map(|f| f.get("ticket").filter(|t| t["id"] == id.as_str()))
         .expect("the ticket on the field stream");
     assert_eq!(field_ticket["number"], number.as_str(), "{field_ticket}");
-    assert_eq!(field_ticket["received_at"], t["received_at"], "{field_ticket}");
+    assert_eq!(
+        field_ticket["received_at"], t["received_at"],
+        "{field_ticket}"
+    );
     let board_text: String = board_frames.iter().map(Value::to_string).collect();
     assert!(board_text.contains(&number), "{board_text}");
     assert!(

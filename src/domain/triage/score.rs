@@ -14,7 +14,7 @@ use super::lexicon::{Lexicon, Posting};
 use super::normalise::is_clause_break;
 
 /// Share of its weight a denied term keeps.
-const NEGATED: f64 = 0.1;
+pub(super) const NEGATED: f64 = 0.1;
 /// Share of its weight a keyword inside a matched phrase or longer keyword keeps.
 const INSIDE_PHRASE: f64 = 0.5;
 /// Share of its weight a keyword keeps when jieba cut the text differently around it.
@@ -184,7 +184,7 @@ fn add(hits: &mut Vec<Hit>, term: &str, postings: &[Posting], factor: f64) {
 
 /// How much of its weight the term at `start..end` keeps given the cues before it in its
 /// clause: [`NEGATED`] after a negation, [`HEDGED`] after a hedge, else 1.
-fn cue_factor(lexicon: &Lexicon, text: &str, start: usize, end: usize) -> f64 {
+pub(super) fn cue_factor(lexicon: &Lexicon, text: &str, start: usize, end: usize) -> f64 {
     let before = &text[..start];
     let clause_start = before
         .char_indices()

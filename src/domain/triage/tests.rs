@@ -190,3 +190,16 @@ fn suggest_raises_a_given_grade_but_never_lowers_one() {
     classifier().suggest(&mut t);
     assert_eq!(t.urgency, Some(Urgency::I));
 }
+
+#[test]
+fn only_an_affirmed_bulk_or_live_lead_is_grade_one() {
+    for text in [
+        "我正在抽的这包烟味道不对，怀疑是假烟",
+        "店里没有大量假烟，就是几包味道不对",
+    ] {
+        let got = classifier().classify(text);
+        assert_eq!(got.urgency, Urgency::II, "{text}: {got:?}");
+    }
+    let got = classifier().classify("一辆面包车正在往店里卸假烟，好几十条");
+    assert_eq!(got.urgency, Urgency::I, "{got:?}");
+}

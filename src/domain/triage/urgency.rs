@@ -4,15 +4,29 @@
 //! reaches the guide's threshold for its unit ("三十多条", "5箱", "几十件").
 
 use super::lexicon::Lexicon;
+use super::score;
+
+/// Words that, right before an escalation phrase, deny it.
+const DENIALS: [&str; 5] = ["没有", "没", "不是", "不", "无"];
 
 /// The phrase or quantity that raises a ticket of `category` to grade I, if any.
 pub(super) fn escalation(lexicon: &Lexicon, category: usize, text: &str) -> Option<String> {
     let entry = &lexicon.categories[category];
+    // A denied phrase does not count ("没有大量假烟", "不是一车"); a hedged one does (a lead
+    // is a lead). "没有" is no general negation cue ("没有许可证" names a category), but
+    // right before a bulk or live phrase it denies it.
+    let affirmed = |p: &&String| {
+        text.match_indices(p.as_str()).any(|(at, m)| {
+            let before = &text[..at];
+            !DENIALS.iter().any(|d| before.ends_with(d))
+                && score::cue_factor(lexicon, text, at, at + m.len()) > score::NEGATED
+        })
+    };
     if let Some(p) = entry
         .escalation_phrases
         .iter()
         .chain(&lexicon.global_escalation)
-        .find(|p| text.contains(p.as_str()))
+        .find(affirmed)
     {
         return Some(p.clone());
     }
