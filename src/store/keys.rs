@@ -7,7 +7,7 @@
 //! | `t` | ticket id (16 bytes) | ticket snapshot (JSON) |
 //! | `l` | ticket id, seq (u64 BE) | event_id (u64 BE): the ticket's timeline |
 //! | `x` | source, 0, external id | ticket id: idempotent intake |
-//! | `i` | field, 0, value, 0, ticket id | empty: secondary indexes |
+//! | `i` | field, 0, value, 0, ticket id | empty: secondary indexes (status, category, urgency, department, assignee, number) |
 //! | `m` | name | meta values (counters) |
 //!
 //! Registry records (staff, teams, vehicles, tokens) live in a second tree, `records`,

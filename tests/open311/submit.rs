@@ -34,6 +34,24 @@ async fn services_are_the_guides_categories_and_unknown_definitions_are_404() {
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert_eq!(body[0]["code"], 404, "{body}");
     assert!(body[0]["description"].is_string());
+
+    // The routes are in the served OpenAPI document.
+    let (status, doc) = crate::common::send(
+        &app.client,
+        app.client.get(format!("{}/openapi.json", app.base)),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    for path in [
+        "/open311/v2/services.json",
+        "/open311/v2/services/{code}.json",
+        "/open311/v2/requests.json",
+        "/open311/v2/requests/{id}.json",
+        "/open311/v2/tokens/{token}.json",
+    ] {
+        assert!(doc["paths"][path].is_object(), "{path} not documented");
+    }
+    assert!(doc["paths"]["/open311/v2/requests.json"]["post"].is_object());
     app.stop().await;
 }
 
