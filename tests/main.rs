@@ -8,4 +8,5 @@ mod dispatch;
 mod durability;
 mod groups;
 mod guide;
+mod open311;
 mod streams;

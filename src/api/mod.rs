@@ -10,6 +10,7 @@ pub mod error;
 mod fleet;
 pub mod groups;
 mod map;
+pub mod open311;
 mod ops;
 mod pages;
 mod retailers;
@@ -170,6 +171,7 @@ pub fn app(
                 .configure(groups::register)
                 .configure(map::register),
         )
+        .service(scope("/open311/v2").configure(open311::register))
         .openapi_service(|api| SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", api))
         .into_app()
         .configure(ops::register)

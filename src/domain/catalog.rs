@@ -59,6 +59,15 @@ impl Department {
             Self::Logistics => "logistics",
         }
     }
+
+    /// The department's name as the public knows it.
+    pub fn name_zh(self) -> &'static str {
+        match self {
+            Self::Enforcement => "专卖",
+            Self::Marketing => "营销",
+            Self::Logistics => "物流",
+        }
+    }
 }
 
 /// Urgency grade: I (red, major lead, fast track) to IV (blue, consultation).

@@ -7,7 +7,7 @@
 //! | `t` | ticket id (16 bytes) | ticket snapshot (JSON) |
 //! | `l` | ticket id, seq (u64 BE) | event_id (u64 BE): the ticket's timeline |
 //! | `x` | source, 0, external id | ticket id: idempotent intake |
-//! | `i` | field, 0, value, 0, ticket id | empty: secondary indexes |
+//! | `i` | field, 0, value, 0, ticket id | empty: secondary indexes (status, category, urgency, department, assignee, number) |
 //! | `m` | name | meta values (counters) |
 //!
 //! Registry records (staff, teams, vehicles, tokens) live in a second tree, `records`,
@@ -23,6 +23,9 @@ pub const EXTERNAL: u8 = b'x';
 pub const INDEX: u8 = b'i';
 
 pub const LAST_EVENT_ID: &[u8] = b"m/last_event_id";
+/// Set once every snapshot has its number index entry (stores from before it was kept
+/// are filled in at open).
+pub const NUMBER_INDEX_DONE: &[u8] = b"m/number_index";
 
 pub fn event(event_id: u64) -> [u8; 9] {
     let mut k = [0u8; 9];
@@ -72,6 +75,8 @@ pub enum Field {
     Department,
     /// A vehicle or staff member the ticket is assigned to (`vehicle:V-1`, `staff:S-1`).
     Assignee,
+    /// The human number (`WX-2026-000123`): one entry per ticket, never changed.
+    Number,
 }
 
 impl Field {
@@ -82,6 +87,7 @@ impl Field {
             Self::Urgency => b'u',
             Self::Department => b'd',
             Self::Assignee => b'a',
+            Self::Number => b'n',
         }
     }
 }
@@ -107,7 +113,10 @@ pub fn id_from_index(key: &[u8]) -> Option<TicketId> {
 
 /// Every index entry a ticket snapshot has.
 pub fn index_entries(t: &Ticket) -> Vec<Vec<u8>> {
-    let mut out = vec![index(Field::Status, t.status.as_str(), &t.id)];
+    let mut out = vec![
+        index(Field::Status, t.status.as_str(), &t.id),
+        index(Field::Number, t.number.as_str(), &t.id),
+    ];
     if let Some(c) = &t.category {
         out.push(index(Field::Category, c, &t.id));
     }

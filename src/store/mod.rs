@@ -159,6 +159,8 @@ pub trait Store: Send + Sync + 'static {
         source: Source,
         external_id: &str,
     ) -> Result<Option<Ticket>, StoreError>;
+    /// The ticket with this human number (`WX-2026-000123`).
+    fn ticket_by_number(&self, number: &str) -> Result<Option<Ticket>, StoreError>;
     /// A ticket's events in order.
     fn timeline(&self, id: &TicketId) -> Result<Vec<EventRecord>, StoreError>;
     /// Up to `limit` events with `event_id > after`, in order.

@@ -58,6 +58,7 @@ impl SledStore {
             None => 0,
         };
         let last_event_id = Arc::new(AtomicU64::new(last));
+        index_numbers(&main)?;
         let writer = Writer {
             main: main.clone(),
             records: records.clone(),
@@ -137,6 +138,17 @@ impl Store for SledStore {
     ) -> Result<Option<Ticket>, StoreError> {
         match self.main.get(keys::external(source, external_id))? {
             Some(v) => self.ticket(&id_from(&v)?),
+            None => Ok(None),
+        }
+    }
+
+    fn ticket_by_number(&self, number: &str) -> Result<Option<Ticket>, StoreError> {
+        let prefix = keys::index_prefix(keys::Field::Number, number);
+        match self.main.scan_prefix(prefix).keys().next().transpose()? {
+            Some(k) => match keys::id_from_index(&k) {
+                Some(id) => self.ticket(&id),
+                None => Ok(None),
+            },
             None => Ok(None),
         }
     }
@@ -226,6 +238,32 @@ impl Drop for SledStore {
     fn drop(&mut self) {
         let _ = self.close();
     }
+}
+
+/// Gives every snapshot of a store written before numbers were indexed its number entry,
+/// once, before the writer starts (later snapshots get it with every write).
+fn index_numbers(main: &sled::Tree) -> Result<(), StoreError> {
+    #[derive(serde::Deserialize)]
+    struct Numbered {
+        id: TicketId,
+        number: crate::domain::ids::TicketNumber,
+    }
+    if main.get(keys::NUMBER_INDEX_DONE)?.is_some() {
+        return Ok(());
+    }
+    let mut batch = sled::Batch::default();
+    for kv in main.scan_prefix([keys::TICKET]) {
+        let (_, v) = kv?;
+        let t: Numbered = serde_json::from_slice(&v)?;
+        batch.insert(
+            keys::index(keys::Field::Number, t.number.as_str(), &t.id),
+            &[] as &[u8],
+        );
+    }
+    batch.insert(keys::NUMBER_INDEX_DONE, &[1u8] as &[u8]);
+    main.apply_batch(batch)?;
+    main.flush()?;
+    Ok(())
 }
 
 impl SledStore {

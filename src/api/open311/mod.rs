@@ -1,0 +1,278 @@
+//! Open311 GeoReport v2 (JSON) under `/open311/v2`: a thin adapter over the engine for
+//! platforms and apps that speak the spec. Services are the handling guide's categories; a
+//! submission (`api_key` = a platform token) goes through the same intake as
+//! `POST /api/v1/tickets` with source `open311`; a request's id is the ticket number.
+//!
+//! The read routes are public, as in the spec, so they show what the public board may:
+//! no reporter, the reporter's identity masked in the description, the site as its town
+//! and a coarse H3 cell, and no open ticket of an embargoed category or a hidden grade
+//! (`[board]` settings) until it is closed — such a request answers 404 like an unknown
+//! one. Errors are the spec's `[{"code", "description"}]`.
+
+mod form;
+pub mod wire;
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, get, post, web};
+use serde::Deserialize;
+use utoipa::IntoParams;
+
+use self::form::Form;
+use self::wire::{
+    Open311Error, Open311ErrorItem, ServiceDefinitionDto, ServiceDto, ServiceRequestDto,
+    SubmittedDto, TokenDto,
+};
+use crate::domain::Timestamp;
+use crate::domain::role::Role;
+use crate::domain::ticket::Ticket;
+use crate::engine::Engine;
+use crate::store::{Cursor, TicketQuery};
+
+pub fn register(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    cfg.service(services)
+        .service(service_definition)
+        .service(submit)
+        .service(requests)
+        .service(request)
+        .service(token);
+}
+
+/// Most requests one `requests.json` answers (the spec's ceiling).
+const MAX_RESULTS: usize = 1000;
+/// The window `requests.json` looks back over when no `start_date` is given.
+const DEFAULT_DAYS: i64 = 90;
+/// Tickets read from the store per page while filtering.
+const PAGE: usize = 500;
+/// Most ids one `service_request_id` list may name.
+const MAX_IDS: usize = 100;
+
+/// Every service: the guide's categories.
+#[utoipa::path(tag = "open311", responses((status = 200, body = [ServiceDto])))]
+#[get("/services.json")]
+async fn services(engine: web::Data<Engine>) -> HttpResponse {
+    let list: Vec<ServiceDto> = engine
+        .catalog
+        .categories()
+        .iter()
+        .map(ServiceDto::from)
+        .collect();
+    HttpResponse::Ok().json(list)
+}
+
+/// A service's definition: no service asks for extra attributes.
+#[utoipa::path(tag = "open311", params(("code" = String, Path, description = "a category code")),
+    responses((status = 200, body = ServiceDefinitionDto), (status = 404, body = [Open311ErrorItem])))]
+#[get("/services/{code}.json")]
+async fn service_definition(
+    engine: web::Data<Engine>,
+    code: web::Path<String>,
+) -> Result<HttpResponse, Open311Error> {
+    let c = engine
+        .catalog
+        .get(&code)
+        .ok_or_else(|| Open311Error::not_found(format!("no service `{code}`")))?;
+    Ok(HttpResponse::Ok().json(ServiceDefinitionDto {
+        service_code: c.code.clone(),
+        attributes: Vec::new(),
+    }))
+}
+
+/// Files a request (form-encoded). `api_key` must be a platform token. Non-standard:
+/// `external_id` makes the submission idempotent (a repeat answers 200 with the same id);
+/// without it every submission is a new request.
+#[utoipa::path(tag = "open311",
+    request_body(content_type = "application/x-www-form-urlencoded", description = "api_key, service_code, lat+long | address_string | address_id, description, first_name, last_name, phone, external_id"),
+    responses((status = 201, body = [SubmittedDto]), (status = 200, description = "repeat of an external_id", body = [SubmittedDto]),
+        (status = 400, body = [Open311ErrorItem]), (status = 403, body = [Open311ErrorItem]), (status = 413, body = [Open311ErrorItem])))]
+#[post("/requests.json")]
+async fn submit(
+    engine: web::Data<Engine>,
+    req: HttpRequest,
+    body: Result<crate::api::Body, crate::api::error::ApiError>,
+) -> Result<HttpResponse, Open311Error> {
+    let body = body?;
+    let form_type = req
+        .headers()
+        .get(actix_web::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_none_or(|t| t.starts_with("application/x-www-form-urlencoded"));
+    if !form_type {
+        return Err(Open311Error::bad_request(
+            "send the request as application/x-www-form-urlencoded",
+        ));
+    }
+    let form = Form::parse(&body)?;
+    let by = form
+        .get("api_key")
+        .and_then(|k| engine.tokens.authenticate(k))
+        .filter(|p| p.role == Role::Platform)
+        .ok_or_else(|| {
+            Open311Error::new(
+                StatusCode::FORBIDDEN,
+                "`api_key` is not a valid platform key",
+            )
+        })?;
+    let mut new = form.into_new_ticket(&engine.catalog)?;
+    engine.classifier.suggest(&mut new);
+    engine.retailers.resolve(&mut new);
+    let intake = engine
+        .tickets
+        .intake(new, by)
+        .await
+        .map_err(crate::api::error::ApiError::from)?;
+    let t = &intake.ticket;
+    let answer = [SubmittedDto {
+        service_request_id: t.number.to_string(),
+        service_notice: format!("已受理，工单号 {}。", t.number),
+        account_id: None,
+    }];
+    if intake.created {
+        tracing::info!(ticket_id = %t.id, number = %t.number, "open311 request received");
+        Ok(HttpResponse::Created().json(answer))
+    } else {
+        Ok(HttpResponse::Ok().json(answer))
+    }
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+struct RequestsParams {
+    /// Comma-separated request ids; when given, the other filters are ignored (the spec).
+    service_request_id: Option<String>,
+    service_code: Option<String>,
+    /// RFC 3339; requested at or after. Defaults to 90 days before `end_date` (or now).
+    start_date: Option<String>,
+    /// RFC 3339; requested before.
+    end_date: Option<String>,
+    /// `open` or `closed`.
+    status: Option<String>,
+    /// Accepted and ignored: one jurisdiction.
+    #[allow(dead_code, reason = "a spec parameter with nothing to select")]
+    jurisdiction_id: Option<String>,
+}
+
+/// Whether the public may see this ticket now (the board's hiding rules, lifted at close).
+fn public(engine: &Engine, t: &Ticket) -> bool {
+    t.status.is_closed() || engine.settings.board.policy().shows(t)
+}
+
+fn public_view(engine: &Engine, t: &Ticket) -> ServiceRequestDto {
+    let shop = t
+        .location
+        .retailer_licence
+        .as_deref()
+        .and_then(|l| engine.retailers.get(l));
+    ServiceRequestDto::public(t, &engine.catalog, shop.as_ref().map(|r| r.town().name()))
+}
+
+fn find(engine: &Engine, id: &str) -> Result<Option<Ticket>, Open311Error> {
+    Ok(engine
+        .store
+        .ticket_by_number(id.trim())?
+        .filter(|t| public(engine, t)))
+}
+
+fn date(field: &str, raw: Option<&str>) -> Result<Option<Timestamp>, Open311Error> {
+    raw.map(|t| {
+        Timestamp::parse(t)
+            .map_err(|_| Open311Error::bad_request(format!("`{field}` is not an RFC 3339 time")))
+    })
+    .transpose()
+}
+
+/// Requests, newest first: by id, or by service, dates and status; at most 1000.
+#[utoipa::path(tag = "open311", params(RequestsParams),
+    responses((status = 200, body = [ServiceRequestDto]), (status = 400, body = [Open311ErrorItem])))]
+#[get("/requests.json")]
+async fn requests(
+    engine: web::Data<Engine>,
+    req: HttpRequest,
+) -> Result<HttpResponse, Open311Error> {
+    let p = web::Query::<RequestsParams>::from_query(req.query_string())
+        .map_err(|e| Open311Error::bad_request(format!("invalid query: {e}")))?
+        .into_inner();
+    if let Some(ids) = p.service_request_id.as_deref() {
+        let ids: Vec<&str> = ids.split(',').filter(|s| !s.trim().is_empty()).collect();
+        if ids.len() > MAX_IDS {
+            return Err(Open311Error::bad_request(format!(
+                "at most {MAX_IDS} ids at once"
+            )));
+        }
+        let mut out = Vec::new();
+        for id in ids {
+            out.extend(find(&engine, id)?.map(|t| public_view(&engine, &t)));
+        }
+        return Ok(HttpResponse::Ok().json(out));
+    }
+    let closed = match p.status.as_deref() {
+        None => None,
+        Some("open") => Some(false),
+        Some("closed") => Some(true),
+        Some(_) => return Err(Open311Error::bad_request("`status` is `open` or `closed`")),
+    };
+    if let Some(code) = &p.service_code
+        && engine.catalog.get(code).is_none()
+    {
+        return Err(Open311Error::bad_request(format!(
+            "`service_code` `{code}` is not a service of services.json"
+        )));
+    }
+    let to = date("end_date", p.end_date.as_deref())?;
+    let from = date("start_date", p.start_date.as_deref())?.unwrap_or_else(|| {
+        to.unwrap_or_else(|| engine.clock.now()) + time::Duration::days(-DEFAULT_DAYS)
+    });
+    let mut query = TicketQuery {
+        category: p.service_code,
+        from: Some(from),
+        to,
+        limit: PAGE,
+        ..TicketQuery::default()
+    };
+    let mut out = Vec::new();
+    'pages: loop {
+        let page = engine.store.list_tickets(&query)?;
+        for t in &page.items {
+            if closed.is_none_or(|c| t.status.is_closed() == c) && public(&engine, t) {
+                out.push(public_view(&engine, t));
+                if out.len() == MAX_RESULTS {
+                    break 'pages;
+                }
+            }
+        }
+        match page.next_cursor {
+            Some(c @ Cursor::Before(_)) => query.after = Some(c),
+            _ => break,
+        }
+    }
+    Ok(HttpResponse::Ok().json(out))
+}
+
+/// One request, in an array as the spec has it; 404 when unknown or not public yet.
+#[utoipa::path(tag = "open311", params(("id" = String, Path, description = "the ticket number")),
+    responses((status = 200, body = [ServiceRequestDto]), (status = 404, body = [Open311ErrorItem])))]
+#[get("/requests/{id}.json")]
+async fn request(
+    engine: web::Data<Engine>,
+    id: web::Path<String>,
+) -> Result<HttpResponse, Open311Error> {
+    let t =
+        find(&engine, &id)?.ok_or_else(|| Open311Error::not_found(format!("no request `{id}`")))?;
+    Ok(HttpResponse::Ok().json([public_view(&engine, &t)]))
+}
+
+/// The request id of a token. Requests are registered before the answer goes out, so the
+/// token is the request id itself: known ids answer, others are 404.
+#[utoipa::path(tag = "open311", params(("token" = String, Path, description = "a request id")),
+    responses((status = 200, body = [TokenDto]), (status = 404, body = [Open311ErrorItem])))]
+#[get("/tokens/{token}.json")]
+async fn token(
+    engine: web::Data<Engine>,
+    token: web::Path<String>,
+) -> Result<HttpResponse, Open311Error> {
+    let t = find(&engine, &token)?
+        .ok_or_else(|| Open311Error::not_found(format!("no request for token `{token}`")))?;
+    Ok(HttpResponse::Ok().json([TokenDto {
+        service_request_id: t.number.to_string(),
+        token: t.number.to_string(),
+    }]))
+}
