@@ -143,6 +143,22 @@ pub fn town_of(t: &Ticket, retailer_town: Option<&str>) -> Option<String> {
         .map(|p| super::towns::nearest(p).to_owned())
 }
 
+/// What the public reads about a ticket: its town, category and kind, written from the
+/// guide — never the citizen's words, which may name people or places.
+pub fn public_summary(t: &Ticket, catalog: &Catalog, town: Option<&str>) -> String {
+    let what = t
+        .category
+        .as_deref()
+        .and_then(|c| catalog.get(c))
+        .map_or("待分类", |c| c.name_zh.as_str());
+    format!(
+        "{} · {}（{}）",
+        town.unwrap_or("位置待核实"),
+        what,
+        kind_name(t.kind)
+    )
+}
+
 /// The board's line for an open ticket.
 pub fn row(
     t: &Ticket,
@@ -157,13 +173,7 @@ pub fn row(
         .as_deref()
         .and_then(|c| catalog.get(c))
         .map(|c| c.name_zh.clone());
-    let what = category_name.as_deref().unwrap_or("待分类");
-    let summary = format!(
-        "{} · {}（{}）",
-        town.as_deref().unwrap_or("位置待核实"),
-        what,
-        kind_name(t.kind)
-    );
+    let summary = public_summary(t, catalog, town.as_deref());
     let entered = t.stages.last().map_or(t.received_at, |s| s.entered_at);
     let deadlines = t.deadlines(catalog);
     let limit_s = deadlines

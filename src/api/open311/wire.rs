@@ -9,9 +9,8 @@ use utoipa::ToSchema;
 
 use crate::api::error::ApiError;
 use crate::domain::Timestamp;
-use crate::domain::board::{coarse_cell, town_of};
+use crate::domain::board::{coarse_cell, public_summary, town_of};
 use crate::domain::catalog::{Catalog, Category};
-use crate::domain::redact::mask_reporter;
 use crate::domain::ticket::Ticket;
 
 /// One service (a handling-guide category) in `services.json`.
@@ -71,8 +70,9 @@ pub struct TokenDto {
     pub token: String,
 }
 
-/// A request as the public may see it: no reporter, no exact place, the reporter's identity
-/// masked in the description, the site coarsened to the town and an H3 cell's centre.
+/// A request as the public may see it: no reporter, no exact place, a description written
+/// from the guide (never the citizen's words), the site coarsened to the town and an H3
+/// cell's centre.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ServiceRequestDto {
     /// The ticket number.
@@ -84,8 +84,7 @@ pub struct ServiceRequestDto {
     pub status_notes: &'static str,
     pub service_name: Option<String>,
     pub service_code: Option<String>,
-    /// The citizen's words with the reporter's name, phone, address and phone-like digit
-    /// runs masked.
+    /// Town, category and kind, as the board writes them ("梅川镇 · 假冒卷烟（举报）").
     pub description: String,
     /// The lead department.
     pub agency_responsible: Option<&'static str>,
@@ -109,6 +108,7 @@ impl ServiceRequestDto {
         let category = t.category.as_deref().and_then(|c| catalog.get(c));
         let closed = t.status.is_closed();
         let centre = t.location.position.and_then(coarse_cell).map(|(_, c)| c);
+        let town = town_of(t, retailer_town);
         Self {
             service_request_id: t.number.to_string(),
             status: if closed { "closed" } else { "open" },
@@ -119,12 +119,12 @@ impl ServiceRequestDto {
             },
             service_name: category.map(|c| c.name_zh.clone()),
             service_code: t.category.clone(),
-            description: mask_reporter(&t.description, t.reporter.as_ref()),
+            description: public_summary(t, catalog, town.as_deref()),
             agency_responsible: t.department.map(|d| d.name_zh()),
             requested_datetime: t.received_at,
             updated_datetime: t.updated_at,
             expected_datetime: t.deadlines(catalog).reply_due_at,
-            address: town_of(t, retailer_town),
+            address: town,
             lat: centre.map(|c| c.lat),
             long: centre.map(|c| c.lng),
         }
