@@ -248,7 +248,7 @@ async fn operations_routes_answer() {
 }
 
 #[actix_web::test]
-async fn a_receipt_time_in_the_future_is_refused_and_files_nothing() {
+async fn a_receipt_time_in_the_future_or_years_ago_is_refused_and_files_nothing() {
     let app = spawn_app().await;
     let d = app.token("dispatcher", None).await;
     let now = app.clock.now();
@@ -257,6 +257,12 @@ async fn a_receipt_time_in_the_future_is_refused_and_files_nothing() {
     let (s, b) = app.post("/tickets", &d, body.clone()).await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{b}");
     assert_eq!(b["code"], "received_in_future");
+    let (_, list) = app.get("/tickets", &d).await;
+    assert_eq!(list["items"].as_array().map(Vec::len), Some(0), "{list}");
+    body["received_at"] = json!("1970-01-01T00:00:00Z");
+    let (s, b) = app.post("/tickets", &d, body.clone()).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{b}");
+    assert_eq!(b["code"], "received_too_long_ago");
     let (_, list) = app.get("/tickets", &d).await;
     assert_eq!(list["items"].as_array().map(Vec::len), Some(0), "{list}");
     // A platform clock a minute ahead is fine.

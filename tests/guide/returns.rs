@@ -106,6 +106,16 @@ async fn returns_carry_reason_codes_and_are_counted_per_writer_crew_category_and
         .await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
     assert_eq!(e["code"], "reasons_required");
+    // A misspelt key is refused, not dropped with the reviewer's words.
+    let (s, e) = app
+        .post(
+            &p("review"),
+            &a.supervisor,
+            json!({ "decision": "return", "reasons": [{ "code": "facts_unclear", "notes": "时间不清" }] }),
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+    assert_eq!(e["code"], "unknown_reason_field");
     let (_, t) = app.get(&format!("/tickets/{id}"), &a.dispatcher).await;
     assert_eq!(
         (t["status"].clone(), t["review_returns"].clone()),

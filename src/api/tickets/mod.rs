@@ -60,6 +60,8 @@ pub(crate) fn load_visible(
 
 /// How many minutes ahead of the engine's clock an intake's `received_at` may be.
 const RECEIVED_AHEAD_MIN: i64 = 5;
+/// How many days before the engine's clock an intake's `received_at` may be.
+const RECEIVED_BEHIND_DAYS: i64 = 366;
 
 /// Registers a ticket. Idempotent on (source, external_id): a repeat answers 200 with the
 /// ticket already filed.
@@ -92,6 +94,15 @@ async fn intake(
             format!(
                 "`received_at` is more than {RECEIVED_AHEAD_MIN} minutes ahead of the engine's clock"
             ),
+        ));
+    }
+    // A call taken more than a year ago is a typo or a broken feed, not a ticket: it
+    // would count a year of handling time.
+    let earliest = engine.clock.now() + -time::Duration::days(RECEIVED_BEHIND_DAYS);
+    if new.received_at.is_some_and(|at| at < earliest) {
+        return Err(ApiError::rule(
+            "received_too_long_ago",
+            format!("`received_at` is more than {RECEIVED_BEHIND_DAYS} days ago"),
         ));
     }
     engine.classifier.suggest(&mut new);

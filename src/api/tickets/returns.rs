@@ -26,6 +26,10 @@ pub enum ReasonIn {
         code: String,
         #[serde(default)]
         note: Option<String>,
+        /// Any other key: refused, so a misspelt `notes` is not dropped in silence.
+        #[serde(flatten)]
+        #[schema(ignore)]
+        other: std::collections::BTreeMap<String, serde_json::Value>,
     },
     /// Free text (the form used before reason codes): a code, or a note filed under `other`.
     Text(String),
@@ -54,7 +58,13 @@ pub fn parse(list: Vec<ReasonIn>, catalog: &Catalog) -> Result<Vec<ReturnReason>
                     None => ReturnReason::other(text),
                 });
             }
-            ReasonIn::Coded { code, note } => {
+            ReasonIn::Coded { code, note, other } => {
+                if let Some(key) = other.keys().next() {
+                    return Err(ApiError::rule(
+                        "unknown_reason_field",
+                        format!("a reason has `code` and `note`, not `{key}`"),
+                    ));
+                }
                 if catalog.return_reason(&code).is_none() {
                     return Err(unknown_code(&code, catalog));
                 }

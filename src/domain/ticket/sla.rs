@@ -280,15 +280,38 @@ impl Ticket {
         rebased: bool,
     ) -> Option<FixedDeadlines> {
         let before = self.fixed_deadlines();
-        if rebased || self.sla.stage_due_at.is_none() {
-            self.sla.stage_due_at = self.guide_stage_due(catalog);
+        let mut stage_due = self.sla.stage_due_at;
+        let mut total_due = self.sla.total.due_at;
+        if rebased || stage_due.is_none() {
+            stage_due = self.guide_stage_due(catalog);
         }
-        if rebased || self.sla.total.due_at.is_none() {
-            self.sla.total.due_at = self.guide_total_due(catalog);
+        if rebased || total_due.is_none() {
+            total_due = self.guide_total_due(catalog);
         }
-        self.keep_stage_due();
+        self.move_deadlines(FixedDeadlines {
+            stage_due_at: stage_due,
+            reply_due_at: total_due,
+        });
         let after = self.fixed_deadlines();
         (after != before).then_some(after)
+    }
+
+    /// Sets the deadlines. A clock whose deadline moved (a new grade or category) is judged
+    /// afresh: a warning or overdue raised against the old deadline no longer holds, and
+    /// the supervisor raises it again if the new one has passed too.
+    fn move_deadlines(&mut self, fixed: FixedDeadlines) {
+        let sla = &mut self.sla;
+        if sla.stage_due_at.is_some() && sla.stage_due_at != fixed.stage_due_at {
+            sla.warned = false;
+            sla.overdue = false;
+        }
+        if sla.total.due_at.is_some() && sla.total.due_at != fixed.reply_due_at {
+            sla.total.warned = false;
+            sla.total.overdue = false;
+        }
+        sla.stage_due_at = fixed.stage_due_at;
+        sla.total.due_at = fixed.reply_due_at;
+        self.keep_stage_due();
     }
 
     /// The deadlines as fixed now.
@@ -301,9 +324,7 @@ impl Ticket {
 
     /// Puts back the deadlines an event record says its step fixed (folding a timeline).
     pub fn restore_deadlines(&mut self, fixed: FixedDeadlines) {
-        self.sla.stage_due_at = fixed.stage_due_at;
-        self.sla.total.due_at = fixed.reply_due_at;
-        self.keep_stage_due();
+        self.move_deadlines(fixed);
     }
 
     /// The current stage's span keeps the stage clock's deadline, for after the stage.

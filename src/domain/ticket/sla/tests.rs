@@ -285,3 +285,37 @@ fn snapshots_and_events_from_before_deadlines_were_kept_still_read() {
     let wire = serde_json::to_value(&event).unwrap();
     assert_eq!(wire["scope"], "stage");
 }
+
+#[test]
+fn a_regraded_ticket_is_judged_against_its_new_deadline() {
+    let g = guide(BUILTIN_CATALOG);
+    let mut t = receive("counterfeit", &g);
+    let grade = |u: Urgency| Command::Triage {
+        category: None,
+        urgency: Some(u),
+        position: None,
+        address_text: None,
+        retailer_licence: None,
+        duplicate_of: None,
+    };
+    // Grade I: intake due at 0.5 h, missed.
+    run(&mut t, grade(Urgency::I), &g, 0.1);
+    assert_eq!(t.sla.stage_due_at, Some(at(0.5)));
+    run(
+        &mut t,
+        flag(SlaLevel::Overdue, SlaScope::Stage, Stage::Intake, 0.6),
+        &g,
+        0.6,
+    );
+    assert!(t.is_overdue());
+    // Lowered to II: intake due at 2 h, not missed; the clock is judged afresh.
+    run(&mut t, grade(Urgency::II), &g, 0.7);
+    assert_eq!(t.sla.stage_due_at, Some(at(2.0)));
+    assert!(
+        !t.sla.warned && !t.sla.overdue && !t.is_overdue(),
+        "{:?}",
+        t.sla
+    );
+    let due: Vec<_> = t.sla_checkpoints(&g).iter().map(|c| c.at).collect();
+    assert!(due.contains(&at(1.6)) && due.contains(&at(2.0)), "{due:?}");
+}
