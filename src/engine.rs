@@ -86,6 +86,12 @@ impl Engine {
             ticket_arbiters.iter().map(|a| a.handle()).collect(),
         ));
         let recovered = tickets.recover().map_err(StartError::Recover)?;
+        let repairing = tickets.clone();
+        actix::spawn(async move {
+            if let Err(e) = repairing.repair_merges().await {
+                tracing::error!(error = %e, "could not look for merges cut in half");
+            }
+        });
         let tokens = TokenBook::load(store.clone(), settings.bootstrap_admin_token())
             .map_err(StartError::Recover)?;
         let roster = Arc::new(Roster::new(store.clone()));

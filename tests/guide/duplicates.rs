@@ -338,3 +338,64 @@ async fn closed_and_open_cases_are_indexed_again_after_a_restart() {
     );
     app.stop().await;
 }
+
+#[actix_web::test]
+async fn a_merge_cut_in_half_is_undone_by_the_repair_pass() {
+    use hotline_dispatch::domain::ids::TicketId;
+    use hotline_dispatch::domain::role::Principal;
+    use hotline_dispatch::domain::ticket::Command;
+    let app = spawn_app().await;
+    let d = app.token("dispatcher", None).await;
+    let (_, a) = app.post("/tickets", &d, report_at("HM-1", 30.02)).await;
+    let (_, b) = app.post("/tickets", &d, report_at("HM-2", 30.0201)).await;
+    let parse = |t: &Value| id(t).parse::<TicketId>().expect("ticket id");
+    let (target, dup) = (parse(&a), parse(&b));
+    let number = app
+        .engine
+        .store
+        .ticket(&dup)
+        .expect("store")
+        .expect("duplicate")
+        .number;
+    // The first step of a merge only, as when the engine stops between the two.
+    app.engine
+        .tickets
+        .execute(
+            target,
+            Command::AbsorbDuplicate {
+                duplicate: dup,
+                duplicate_number: number,
+            },
+            Principal::system(),
+        )
+        .await
+        .expect("absorb");
+    let (_, t) = app.get(&format!("/tickets/{}", id(&a)), &d).await;
+    assert_eq!(t["duplicates"], json!([id(&b)]));
+
+    assert_eq!(app.engine.tickets.repair_merges().await.expect("repair"), 1);
+    let (_, t) = app.get(&format!("/tickets/{}", id(&a)), &d).await;
+    assert_eq!(t["duplicates"], json!([]), "{t}");
+    let (_, events) = app.get(&format!("/tickets/{}/events", id(&a)), &d).await;
+    assert!(
+        events
+            .as_array()
+            .expect("events")
+            .iter()
+            .any(|e| e["type"] == "ticket.duplicate_released"),
+        "{events}"
+    );
+    let (_, other) = app.get(&format!("/tickets/{}", id(&b)), &d).await;
+    assert_ne!(other["status"], "merged", "{other}");
+    // Nothing more to repair; a whole merge is left alone.
+    assert_eq!(app.engine.tickets.repair_merges().await.expect("repair"), 0);
+    let (s, m) = app
+        .post(
+            &format!("/tickets/{}/merge", id(&a)),
+            &d,
+            json!({ "duplicate_id": id(&b) }),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{m}");
+    assert_eq!(app.engine.tickets.repair_merges().await.expect("repair"), 0);
+}

@@ -250,6 +250,38 @@ impl TicketRegistry {
         }
     }
 
+    /// Finds the merges a stop cut in half — an open ticket listing a duplicate that never
+    /// closed into it (the engine stopped between the two steps, or the undo failed) — and
+    /// undoes the target's record, as the merge itself would have. Run once after
+    /// [`Self::recover`]; returns how many were repaired.
+    pub async fn repair_merges(&self) -> Result<usize, StoreError> {
+        let store = &self.deps.store;
+        let mut half = Vec::new();
+        for id in store.open_ticket_ids()? {
+            let Some(target) = store.ticket(&id)? else {
+                continue;
+            };
+            for dup in &target.duplicates {
+                let Some(d) = store.ticket(dup)? else {
+                    continue;
+                };
+                if d.merged_into != Some(target.id) {
+                    half.push((target.id, d.id, d.number));
+                }
+            }
+        }
+        let why = CommandError::from(Rejection::rule(
+            "merge_interrupted",
+            "the engine stopped before the duplicate closed",
+        ));
+        for (target, duplicate, number) in &half {
+            tracing::warn!(ticket_id = %target, duplicate_id = %duplicate, "undoing a merge cut in half");
+            self.release(*target, *duplicate, number.clone(), &why)
+                .await;
+        }
+        Ok(half.len())
+    }
+
     /// Undoes the target's record of a merge that did not go through; a full mailbox or a
     /// failed actor is retried a few times.
     async fn release(
