@@ -245,4 +245,26 @@ async fn an_escalation_phrase_raises_a_given_grade_to_the_fast_track() {
     assert_eq!(s, StatusCode::CREATED, "{t}");
     assert_eq!(t["urgency"], "III", "{t}");
     assert!(t["triage"]["suggestion"]["escalated_by"].is_null(), "{t}");
+
+    // Grade I where the category has no site visit: no offer, but an alert all the same.
+    let body = json!({ "source": "12313", "external_id": "G3-3", "kind": "complaint",
+        "category": "late_delivery", "urgency": "I", "description": "配送车翻在路边，烟散了一地" });
+    let (s, t) = app.post("/tickets", &d, body).await;
+    assert_eq!(s, StatusCode::CREATED, "{t}");
+    let id = t["id"].as_str().expect("id").to_owned();
+    let mut kinds = Vec::new();
+    for _ in 0..200 {
+        let (_, events) = app.get(&format!("/tickets/{id}/events"), &d).await;
+        kinds = events
+            .as_array()
+            .expect("events")
+            .iter()
+            .filter_map(|e| e["type"].as_str().map(str::to_owned))
+            .collect();
+        if kinds.len() > 1 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    assert_eq!(kinds, ["ticket.received", "alert"]);
 }

@@ -182,6 +182,14 @@ impl DispatcherActor {
                         ctx,
                     );
                     ctx.notify(AutoOffer(e.ticket_id));
+                } else {
+                    // No site visit for its category: still grade I, so the console is told
+                    // at once and a dispatcher takes it up first.
+                    self.raise_alert(
+                        e.ticket_id,
+                        "grade I: handle at once (no site visit for this category)".into(),
+                        ctx,
+                    );
                 }
             }
             EventKind::Triaged {
