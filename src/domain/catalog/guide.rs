@@ -28,6 +28,9 @@ pub const EVIDENCE_KINDS: &[&str] = &[
     "allocation_record",
     "tier_record",
     "notice_receipt",
+    // General kinds a device may attach to any record.
+    "document",
+    "audio",
 ];
 
 /// The placeholders a `reply_template` may use, filled in when the reply is written.
