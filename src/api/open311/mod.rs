@@ -3,12 +3,11 @@
 //! submission (`api_key` = a platform token) goes through the same intake as
 //! `POST /api/v1/tickets` with source `open311`; a request's id is the ticket number.
 //!
-//! The read routes are public, as in the spec, so they show what the public board may:
-//! no reporter, a description written from the guide (the citizen's words may name people
-//! or places), the site as its town
-//! and a coarse H3 cell, and no open ticket of an embargoed category or a hidden grade
-//! (`[board]` settings) until it is closed — such a request answers 404 like an unknown
-//! one. Errors are the spec's `[{"code", "description"}]`.
+//! The read routes are public, as in the spec, so they show what the public board may: no
+//! reporter, a description written from the guide (the citizen's words may name people or
+//! places), the site as its town and a coarse H3 cell, and no open ticket of an embargoed
+//! category or a hidden grade (`[board]` settings) until it is closed — such a request
+//! answers 404 like an unknown one. Errors are the spec's `[{"code", "description"}]`.
 
 mod form;
 pub mod wire;
