@@ -159,10 +159,32 @@ impl RetailerBook {
         self.snapshot().get(licence).cloned()
     }
 
-    /// The best `limit` retailers for a query, with their scores.
+    /// The best `limit` retailers for a query, with their scores. A query of digits (six
+    /// or more: a licence number as an inspector reads it off the wall, whole or in part)
+    /// first lists the licences that contain it, with score 1.
     pub fn search(&self, query: &str, limit: usize) -> Vec<(Retailer, f64)> {
         let index = self.snapshot();
-        resolve(&index, index.search(query, limit))
+        let digits = query.trim();
+        let mut out: Vec<(Retailer, f64)> = Vec::new();
+        if digits.len() >= MIN_LICENCE_DIGITS && digits.bytes().all(|b| b.is_ascii_digit()) {
+            out.extend(
+                index
+                    .retailers()
+                    .iter()
+                    .filter(|r| r.licence().as_str().contains(digits))
+                    .take(limit)
+                    .map(|r| (r.clone(), 1.0)),
+            );
+        }
+        for hit in resolve(&index, index.search(query, limit)) {
+            if out.len() >= limit {
+                break;
+            }
+            if !out.iter().any(|(r, _)| r.licence() == hit.0.licence()) {
+                out.push(hit);
+            }
+        }
+        out
     }
 
     /// Retailers mentioned in an intake's free text (description and address as the
@@ -229,6 +251,9 @@ fn staff_warnings(
     }
     Ok(warnings)
 }
+
+/// Fewest digits a query needs to be looked up among licence numbers.
+const MIN_LICENCE_DIGITS: usize = 6;
 
 fn resolve(index: &SearchIndex, hits: Vec<Hit>) -> Vec<(Retailer, f64)> {
     hits.into_iter()

@@ -226,6 +226,12 @@ async fn the_demo_registry_imports_and_is_found_by_fuzzy_search() {
     let (_, body) = app.get(&search_path("超市", Some(50)), &dispatcher).await;
     assert_eq!(body["hits"].as_array().unwrap().len(), 50);
 
+    // A licence number, whole or its last digits as read off the wall, finds the shop.
+    for q in [licence, &licence[licence.len() - 7..]] {
+        let (_, body) = app.get(&search_path(q, Some(3)), &dispatcher).await;
+        assert_eq!(body["hits"][0]["licence"], licence, "{q}: {body}");
+    }
+
     // Intake's free-text matching finds it too, confidently.
     let town = fields[4].trim_end_matches("街道").trim_end_matches('镇');
     let text = format!("{town}的{}好像卖假烟", name);
