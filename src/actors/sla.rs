@@ -6,7 +6,7 @@
 //! nothing is raised twice. Due checkpoints are found on a short tick against the injected
 //! clock, so tests drive them by advancing a manual clock.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration as StdDuration;
 
@@ -96,11 +96,16 @@ impl SlaSupervisor {
 
     fn raise_due(&mut self, ctx: &mut Context<Self>) {
         let now = self.deps.clock.now();
+        // One checkpoint per ticket and clock at a time, earliest first: when a jump of the
+        // clock passes both the warning and the deadline, the warning is raised first (the
+        // deadline would make it stale) and the deadline on the next tick.
+        let mut busy: HashSet<(TicketId, SlaScope)> =
+            self.raising.iter().map(|k| (k.1, k.3)).collect();
         let ready: Vec<Key> = self
             .due
             .iter()
             .take_while(|k| k.0 <= now)
-            .filter(|k| !self.raising.contains(*k))
+            .filter(|k| busy.insert((k.1, k.3)))
             .copied()
             .collect();
         for key in ready {

@@ -142,9 +142,19 @@ impl CoordinatorRegistry {
         match answer.await {
             Ok(result) => result,
             Err(_) => {
+                self.actors.lock().remove(&id);
+                // A coordinator stops when its group is dissolved: a step that reached it
+                // meanwhile finds no group, as it would a moment later.
+                let active = self
+                    .deps
+                    .store
+                    .ticket(&id)?
+                    .is_some_and(|t| t.active_group().is_some());
+                if !active {
+                    return Err(GroupError::NoGroup);
+                }
                 tracing::warn!(ticket_id = %id, "coordinator dropped a step; it is rebuilt on the next one");
                 metrics::counter!("hotline_group_coordinator_rebuilds_total").increment(1);
-                self.actors.lock().remove(&id);
                 Err(GroupError::Failed)
             }
         }
