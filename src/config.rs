@@ -260,6 +260,18 @@ impl Settings {
         if self.server.host.trim().is_empty() {
             return Err(invalid("server.host", "must not be empty"));
         }
+        // An address or a host name; anything else would only fail later, at bind time,
+        // with a message that does not name the setting.
+        let host = self.server.host.as_str();
+        let name_like = host
+            .split('.')
+            .all(|l| !l.is_empty() && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'));
+        if host.parse::<std::net::IpAddr>().is_err() && !name_like {
+            return Err(invalid(
+                "server.host",
+                format!("`{host}` is neither an IP address nor a host name"),
+            ));
+        }
         if self.server.max_body_bytes < 1024 {
             return Err(invalid("server.max_body_bytes", "must be at least 1024"));
         }
@@ -440,5 +452,20 @@ mod tests {
         )
         .expect_err("zero cache");
         assert!(err.to_string().contains("store.cache_capacity_mb"), "{err}");
+        let err = Settings::load_from(
+            Path::new("/nonexistent"),
+            "test",
+            vars(&[("APP__SERVER__HOST", "not a host")]),
+        )
+        .expect_err("not a host");
+        assert!(err.to_string().contains("server.host"), "{err}");
+        for host in ["0.0.0.0", "127.0.0.1", "::1", "localhost", "engine-1.local"] {
+            let s = Settings::load_from(
+                Path::new("/nonexistent"),
+                "test",
+                vars(&[("APP__SERVER__HOST", host)]),
+            );
+            assert!(s.is_ok(), "{host}: {:?}", s.err());
+        }
     }
 }

@@ -46,6 +46,13 @@ async fn each_error_has_its_status_and_a_stable_body() {
     assert_eq!(s, StatusCode::BAD_REQUEST);
     let (s, _) = app.get("/tickets?status=flying", &token).await;
     assert_eq!(s, StatusCode::BAD_REQUEST);
+    let (s, b) = app
+        .get(
+            "/tickets?from=2026-11-28T00:00:00Z&to=2026-11-27T00:00:00Z",
+            &token,
+        )
+        .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{b}");
 
     // 401 and 404.
     let (s, b) = send(&app.client, app.client.get(app.url("/tickets"))).await;

@@ -173,6 +173,14 @@ async fn list(
         ),
         _ => None,
     };
+    let (from, to) = (parse_time("from", &p.from)?, parse_time("to", &p.to)?);
+    if let (Some(f), Some(t)) = (from, to)
+        && f >= t
+    {
+        return Err(ApiError::malformed(format!(
+            "`from` ({f}) must be before `to` ({t})"
+        )));
+    }
     let query = TicketQuery {
         status: p.status,
         stage: p.stage,
@@ -181,8 +189,8 @@ async fn list(
         department: p.department,
         team,
         assignee,
-        from: parse_time("from", &p.from)?,
-        to: parse_time("to", &p.to)?,
+        from,
+        to,
         overdue: p.overdue,
         after,
         limit,
