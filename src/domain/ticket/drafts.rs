@@ -39,18 +39,24 @@ impl Ticket {
         if let Some(previous) = &self.report {
             sections.extend(previous.sections.clone());
         }
-        let mut prefill = |key: &str, value: &str| {
-            if let Some(v) = sections.get_mut(key).filter(|v| v.trim().is_empty()) {
-                *v = value.to_owned();
-            }
-        };
-        prefill("facts", &self.description);
+        prefill(&mut sections, "facts", &self.description, false);
         if let Some(onsite) = &self.onsite {
-            prefill("onsite_findings", &onsite.findings);
-            prefill("handling", &onsite.actions);
+            // A site visit after the last report (a reopened ticket checked again) is news:
+            // its findings replace what that report said of the site.
+            let newer = self
+                .report
+                .as_ref()
+                .is_some_and(|r| onsite.recorded_at > r.submitted_at);
+            prefill(&mut sections, "onsite_findings", &onsite.findings, newer);
+            prefill(&mut sections, "handling", &onsite.actions, newer);
         }
         if let Some(c) = category {
-            prefill("legal_basis", &c.legal_basis.join("；"));
+            prefill(
+                &mut sections,
+                "legal_basis",
+                &c.legal_basis.join("；"),
+                false,
+            );
         }
         let evidence = self
             .report
@@ -119,6 +125,16 @@ impl Ticket {
     }
 }
 
+/// Puts `value` into the template's section `key` when the section is empty, or always
+/// when `replace`; sections the template does not have are left out.
+fn prefill(sections: &mut BTreeMap<String, String>, key: &str, value: &str, replace: bool) {
+    if let Some(v) = sections.get_mut(key)
+        && (replace || v.trim().is_empty())
+    {
+        value.clone_into(v);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used, reason = "tests")]
@@ -179,5 +195,38 @@ mod tests {
             t.reply_draft(None),
             "您好！您反映的编号为WX-2026-000007的问题已处理：店主称{contact}打不通。"
         );
+    }
+
+    #[test]
+    fn a_site_visit_after_the_report_replaces_what_it_said_of_the_site() {
+        use crate::domain::ticket::Report;
+        let (catalog, mut t) = ticket(Some("counterfeit"), "2026-03-02T08:00:00Z");
+        let category = catalog.get("counterfeit");
+        let at = |h: i64| t.received_at + time::Duration::hours(h);
+        let onsite = |findings: &str, recorded_at| OnsiteRecord {
+            findings: findings.into(),
+            actions: "登记".into(),
+            evidence: Vec::new(),
+            recorded_at,
+        };
+        let mut sections = BTreeMap::new();
+        sections.insert("onsite_findings".to_owned(), "未见假烟".to_owned());
+        sections.insert("conclusion".to_owned(), "不属实".to_owned());
+        t.onsite = Some(onsite("未见假烟", at(1)));
+        t.report = Some(Report {
+            sections,
+            evidence: Vec::new(),
+            submitted_at: at(2),
+            version: 1,
+        });
+        // Returned for a rewrite: the report's words stand.
+        let d = t.report_draft(category);
+        assert_eq!(d.sections["onsite_findings"], "未见假烟");
+        // Reopened and checked again: the new visit's findings replace the old ones; the
+        // rest of the report stays for the writer to revise.
+        t.onsite = Some(onsite("柜台下查获假中华5条", at(30)));
+        let d = t.report_draft(category);
+        assert_eq!(d.sections["onsite_findings"], "柜台下查获假中华5条");
+        assert_eq!(d.sections["conclusion"], "不属实");
     }
 }
