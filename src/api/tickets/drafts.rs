@@ -3,8 +3,6 @@
 //! guide's reply template. Reading them changes nothing; the wording is the domain's
 //! (`Ticket::report_draft`, `Ticket::reply_draft`).
 
-use std::collections::BTreeMap;
-
 use actix_web::{HttpResponse, get, web};
 use utoipa::ToSchema;
 
@@ -12,23 +10,11 @@ use super::{load_visible, parse_id};
 use crate::api::auth::Caller;
 use crate::api::error::{ApiError, ErrorBody};
 use crate::domain::role::Role;
+use crate::domain::ticket::ReportDraft;
 use crate::engine::Engine;
 
 pub fn register(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(report_draft).service(reply_draft);
-}
-
-#[derive(Debug, serde::Serialize, ToSchema)]
-pub struct ReportDraft {
-    /// Every required section, prefilled where the ticket already says something.
-    pub sections: BTreeMap<String, String>,
-    pub required: Vec<String>,
-    /// Evidence kinds the report must carry (here or in the on-site record).
-    pub required_evidence: Vec<String>,
-    /// What is still missing against the template.
-    pub missing: Vec<String>,
-    /// The guide's standard handling steps for the category.
-    pub handling_steps: Vec<String>,
 }
 
 /// A report prefilled from the category's template and what the ticket already holds.
@@ -55,13 +41,7 @@ async fn report_draft(
             *text = crate::domain::redact::mask_reporter(text, ticket.reporter.as_ref());
         }
     }
-    Ok(HttpResponse::Ok().json(ReportDraft {
-        sections: d.sections,
-        required: d.required,
-        required_evidence: d.required_evidence,
-        missing: d.missing,
-        handling_steps: d.handling_steps,
-    }))
+    Ok(HttpResponse::Ok().json(d))
 }
 
 #[derive(Debug, serde::Serialize, ToSchema)]

@@ -11,8 +11,8 @@ use crate::domain::catalog::{Category, Department, render_reply};
 /// The reply template of a ticket with no category (yet).
 pub const FALLBACK_REPLY: &str = "您好！您反映的编号为{number}的问题已处理：{result}。";
 
-/// A report to start from.
-#[derive(Clone, Debug, PartialEq)]
+/// A report to start from (also the body of `GET /tickets/{id}/report/draft`).
+#[derive(Clone, Debug, PartialEq, serde::Serialize, utoipa::ToSchema)]
 pub struct ReportDraft {
     /// Every required section (and any the last report added), prefilled where the ticket
     /// already says something; a section already written keeps its text.
@@ -22,6 +22,7 @@ pub struct ReportDraft {
     pub required_evidence: Vec<String>,
     /// What is still missing against the template (`Ticket::report_gaps`).
     pub missing: Vec<String>,
+    /// The guide's standard handling steps for the category.
     pub handling_steps: Vec<String>,
 }
 
