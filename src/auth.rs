@@ -1,6 +1,8 @@
 //! Bearer tokens. A token is shown once when issued and stored only as its SHA-256 hash.
 //! Lookups hit an in-memory map of hashes, loaded at start and kept current by issue and
-//! revoke; the store is the durable copy.
+//! revoke; the store is the durable copy. A revocation is also announced on a broadcast
+//! channel, so every socket opened with the token closes at once (HTTP refuses it on the
+//! next request; sockets check it on every command frame too).
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -38,10 +40,24 @@ pub struct IssuedToken {
     pub secret: String,
 }
 
+/// Who presented a live token: the principal, and the token's id (none for the bootstrap
+/// admin token, which lives in the settings and cannot be revoked).
+#[derive(Clone, Debug)]
+pub struct Authenticated {
+    pub principal: Principal,
+    pub token_id: Option<String>,
+}
+
+/// Room for revocations not yet seen by a slow socket; one that lags further re-checks its
+/// own token instead (see [`TokenBook::is_live`]).
+const REVOCATION_BACKLOG: usize = 1024;
+
 pub struct TokenBook {
     store: Arc<dyn Store>,
     by_hash: RwLock<HashMap<String, TokenRecord>>,
     bootstrap_hash: Option<String>,
+    /// Ids of revoked tokens, as they are revoked.
+    revoked: tokio::sync::broadcast::Sender<String>,
 }
 
 fn hash(secret: &str) -> String {
@@ -62,19 +78,34 @@ impl TokenBook {
             store,
             by_hash: RwLock::new(by_hash),
             bootstrap_hash: bootstrap_admin_token.map(hash),
+            revoked: tokio::sync::broadcast::channel(REVOCATION_BACKLOG).0,
         })
     }
 
-    /// The principal behind a presented secret, if it is a live token.
-    pub fn authenticate(&self, secret: &str) -> Option<Principal> {
+    /// Who is behind a presented secret, if it is a live token.
+    pub fn authenticate(&self, secret: &str) -> Option<Authenticated> {
         let h = hash(secret);
         if self.bootstrap_hash.as_deref() == Some(h.as_str()) {
-            return Some(Principal::new(
-                Role::Admin,
-                Some(Subject::Label("bootstrap".into())),
-            ));
+            return Some(Authenticated {
+                principal: Principal::new(Role::Admin, Some(Subject::Label("bootstrap".into()))),
+                token_id: None,
+            });
         }
-        self.by_hash.read().get(&h).map(TokenRecord::principal)
+        self.by_hash.read().get(&h).map(|r| Authenticated {
+            principal: r.principal(),
+            token_id: Some(r.id.clone()),
+        })
+    }
+
+    /// Whether the token a socket was opened with still stands (`None`: the bootstrap
+    /// token, which only a restart with other settings withdraws).
+    pub fn is_live(&self, token_id: Option<&str>) -> bool {
+        token_id.is_none_or(|id| self.by_hash.read().values().any(|r| r.id == id))
+    }
+
+    /// Revocations as they happen: the ids of revoked tokens.
+    pub fn revocations(&self) -> tokio::sync::broadcast::Receiver<String> {
+        self.revoked.subscribe()
     }
 
     /// Issues a token; the secret is returned once and never stored.
@@ -121,7 +152,29 @@ impl TokenBook {
             })
             .await?;
         self.by_hash.write().retain(|_, r| r.id != id);
+        // No receiver is fine: no socket was open.
+        let _ = self.revoked.send(id.to_owned());
         Ok(())
+    }
+
+    /// Revokes every token bound to `subject` (a person or a vehicle taken out of
+    /// service); returns their ids.
+    pub async fn revoke_subject(&self, subject: &Subject) -> Result<Vec<String>, StoreError> {
+        let ids: Vec<String> = self
+            .by_hash
+            .read()
+            .values()
+            .filter(|r| r.subject.as_ref() == Some(subject))
+            .map(|r| r.id.clone())
+            .collect();
+        for id in &ids {
+            match self.revoke(id).await {
+                // Revoked meanwhile by someone else: that is the outcome wanted.
+                Ok(()) | Err(StoreError::RecordMissing(_)) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(ids)
     }
 
     pub fn list(&self) -> Vec<TokenRecord> {

@@ -53,24 +53,42 @@ pub struct StreamSettings {
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct BoardSettings {
-    #[serde(deserialize_with = "list_without_blanks")]
+    #[serde(deserialize_with = "list")]
     pub embargoed_categories: Vec<String>,
-    #[serde(deserialize_with = "list_without_blanks")]
+    #[serde(deserialize_with = "list")]
     pub hidden_grades: Vec<crate::domain::catalog::Urgency>,
     /// How often the squad leaderboard is recomputed and pushed, when it changed.
     pub leaderboard_every_s: u64,
 }
 
-/// A list where blank items are skipped, so `APP__BOARD__HIDDEN_GRADES=` means none.
-fn list_without_blanks<'de, D, T>(d: D) -> Result<Vec<T>, D::Error>
+/// A list setting: a TOML array, or one comma-separated string (how environment variables
+/// carry lists: `APP__DISPATCH__AUTO_OFFER_GRADES=I,II`). Items are trimmed and blank ones
+/// skipped, so `APP__BOARD__HIDDEN_GRADES=` means none. Lists are split here, not by the
+/// `config` crate, because its splitting only runs with `try_parsing`, which also rewrites
+/// strings that look like numbers (`0012` would become `12`).
+pub fn list<'de, D, T>(d: D) -> Result<Vec<T>, D::Error>
 where
     D: serde::Deserializer<'de>,
     T: serde::de::DeserializeOwned,
 {
     use serde::de::Error;
-    let raw: Vec<serde_json::Value> = Deserialize::deserialize(d)?;
-    raw.into_iter()
-        .filter(|v| v.as_str().is_none_or(|s| !s.trim().is_empty()))
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum ListOrText {
+        List(Vec<serde_json::Value>),
+        Text(String),
+    }
+    let items: Vec<serde_json::Value> = match ListOrText::deserialize(d)? {
+        ListOrText::List(items) => items,
+        ListOrText::Text(text) => text.split(',').map(|s| s.into()).collect(),
+    };
+    items
+        .into_iter()
+        .filter_map(|v| match v {
+            serde_json::Value::String(s) if s.trim().is_empty() => None,
+            serde_json::Value::String(s) => Some(serde_json::Value::String(s.trim().to_owned())),
+            other => Some(other),
+        })
         .map(|v| serde_json::from_value(v).map_err(D::Error::custom))
         .collect()
 }
@@ -88,6 +106,7 @@ impl BoardSettings {
 #[serde(deny_unknown_fields)]
 pub struct DispatchSettings {
     pub offer_timeout_s: u64,
+    #[serde(deserialize_with = "list")]
     pub auto_offer_grades: Vec<crate::domain::catalog::Urgency>,
     pub arrival_radius_m: f64,
     pub travel_speed_kmh: f64,
@@ -168,16 +187,13 @@ pub enum SettingsError {
     Catalog(#[from] crate::domain::catalog::CatalogError),
 }
 
-/// `APP__SECTION__KEY` variables (from the process, or from `vars` in tests); lists are
-/// comma-separated (`APP__DISPATCH__AUTO_OFFER_GRADES=I,II`).
+/// `APP__SECTION__KEY` variables (from the process, or from `vars` in tests). Values stay
+/// strings: numbers and booleans are read as the setting's type asks, and lists are split
+/// by [`list`].
 pub fn env_source(vars: Option<std::collections::HashMap<String, String>>) -> Environment {
     Environment::with_prefix("APP")
         .prefix_separator("__")
         .separator("__")
-        .list_separator(",")
-        .with_list_parse_key("dispatch.auto_offer_grades")
-        .with_list_parse_key("board.embargoed_categories")
-        .with_list_parse_key("board.hidden_grades")
         .source(vars)
 }
 
@@ -202,7 +218,7 @@ impl Settings {
             .add_source(File::from_str(BUILTIN_DEFAULTS, FileFormat::Toml))
             .add_source(File::from(dir.join("default.toml")).required(false))
             .add_source(File::from(dir.join(format!("{env}.toml"))).required(false))
-            .add_source(vars.try_parsing(true))
+            .add_source(vars)
             .build()?
             .try_deserialize()?;
         settings.validate()?;

@@ -10,9 +10,10 @@ use super::error::ApiError;
 use crate::domain::role::{Principal, Role};
 use crate::engine::Engine;
 
-/// The authenticated principal of a request.
+/// The authenticated principal of a request, and the token it presented (sockets keep it
+/// to close when it is revoked).
 #[derive(Clone, Debug)]
-pub struct Caller(pub Principal);
+pub struct Caller(pub Principal, pub Option<String>);
 
 impl Caller {
     /// Fails with 403 unless the caller has one of `roles`.
@@ -35,6 +36,11 @@ impl Caller {
 
     pub fn principal(&self) -> &Principal {
         &self.0
+    }
+
+    /// The id of the token presented (`None` for the bootstrap admin token).
+    pub fn token_id(&self) -> Option<&str> {
+        self.1.as_deref()
     }
 }
 
@@ -69,7 +75,7 @@ impl FromRequest for Caller {
             Some(t) => engine
                 .tokens
                 .authenticate(&t)
-                .map(Caller)
+                .map(|a| Caller(a.principal, a.token_id))
                 .ok_or_else(|| ApiError::unauthorized("unknown or revoked token")),
         };
         ready(result)

@@ -105,6 +105,7 @@ async fn submit(
     let by = form
         .get("api_key")
         .and_then(|k| engine.tokens.authenticate(k))
+        .map(|a| a.principal)
         .filter(|p| p.role == Role::Platform)
         .ok_or_else(|| {
             Open311Error::new(
