@@ -52,9 +52,30 @@ pub struct Authenticated {
 /// own token instead (see [`TokenBook::is_live`]).
 const REVOCATION_BACKLOG: usize = 1024;
 
+/// The live tokens, by hash (to authenticate) and by id (to revoke and to re-check a
+/// socket's token on every frame, both without a scan).
+#[derive(Default)]
+struct Live {
+    by_hash: HashMap<String, TokenRecord>,
+    hash_of: HashMap<String, String>,
+}
+
+impl Live {
+    fn insert(&mut self, record: TokenRecord) {
+        self.hash_of.insert(record.id.clone(), record.hash.clone());
+        self.by_hash.insert(record.hash.clone(), record);
+    }
+
+    fn remove(&mut self, id: &str) {
+        if let Some(h) = self.hash_of.remove(id) {
+            self.by_hash.remove(&h);
+        }
+    }
+}
+
 pub struct TokenBook {
     store: Arc<dyn Store>,
-    by_hash: RwLock<HashMap<String, TokenRecord>>,
+    live: RwLock<Live>,
     bootstrap_hash: Option<String>,
     /// Ids of revoked tokens, as they are revoked.
     revoked: tokio::sync::broadcast::Sender<String>,
@@ -69,14 +90,14 @@ impl TokenBook {
         store: Arc<dyn Store>,
         bootstrap_admin_token: Option<&str>,
     ) -> Result<Self, StoreError> {
-        let mut by_hash = HashMap::new();
+        let mut live = Live::default();
         for raw in store.records(RecordKind::Token)? {
             let record: TokenRecord = serde_json::from_slice(&raw)?;
-            by_hash.insert(record.hash.clone(), record);
+            live.insert(record);
         }
         Ok(Self {
             store,
-            by_hash: RwLock::new(by_hash),
+            live: RwLock::new(live),
             bootstrap_hash: bootstrap_admin_token.map(hash),
             revoked: tokio::sync::broadcast::channel(REVOCATION_BACKLOG).0,
         })
@@ -91,7 +112,7 @@ impl TokenBook {
                 token_id: None,
             });
         }
-        self.by_hash.read().get(&h).map(|r| Authenticated {
+        self.live.read().by_hash.get(&h).map(|r| Authenticated {
             principal: r.principal(),
             token_id: Some(r.id.clone()),
         })
@@ -100,7 +121,7 @@ impl TokenBook {
     /// Whether the token a socket was opened with still stands (`None`: the bootstrap
     /// token, which only a restart with other settings withdraws).
     pub fn is_live(&self, token_id: Option<&str>) -> bool {
-        token_id.is_none_or(|id| self.by_hash.read().values().any(|r| r.id == id))
+        token_id.is_none_or(|id| self.live.read().hash_of.contains_key(id))
     }
 
     /// Revocations as they happen: the ids of revoked tokens.
@@ -137,21 +158,37 @@ impl TokenBook {
                 mode: PutMode::Create,
             })
             .await?;
-        self.by_hash
-            .write()
-            .insert(record.hash.clone(), record.clone());
+        self.live.write().insert(record.clone());
         Ok(IssuedToken { record, secret })
     }
 
-    /// Revokes token `id`; `RecordMissing` when there is none.
+    /// Revokes token `id`; `RecordMissing` when there is none. It stops authenticating
+    /// before the store is even asked (put back only if the store refuses), and every
+    /// socket opened with it is told.
     pub async fn revoke(&self, id: &str) -> Result<(), StoreError> {
-        self.store
+        let taken = {
+            let mut live = self.live.write();
+            let record = live
+                .hash_of
+                .get(id)
+                .and_then(|h| live.by_hash.get(h))
+                .cloned();
+            live.remove(id);
+            record
+        };
+        let written = self
+            .store
             .submit(Write::DeleteRecord {
                 kind: RecordKind::Token,
                 id: id.to_owned(),
             })
-            .await?;
-        self.by_hash.write().retain(|_, r| r.id != id);
+            .await;
+        if let Err(e) = written {
+            if let Some(record) = taken.filter(|_| !matches!(e, StoreError::RecordMissing(_))) {
+                self.live.write().insert(record);
+            }
+            return Err(e);
+        }
         // No receiver is fine: no socket was open.
         let _ = self.revoked.send(id.to_owned());
         Ok(())
@@ -161,8 +198,9 @@ impl TokenBook {
     /// service); returns their ids.
     pub async fn revoke_subject(&self, subject: &Subject) -> Result<Vec<String>, StoreError> {
         let ids: Vec<String> = self
-            .by_hash
+            .live
             .read()
+            .by_hash
             .values()
             .filter(|r| r.subject.as_ref() == Some(subject))
             .map(|r| r.id.clone())
@@ -178,7 +216,7 @@ impl TokenBook {
     }
 
     pub fn list(&self) -> Vec<TokenRecord> {
-        let mut all: Vec<_> = self.by_hash.read().values().cloned().collect();
+        let mut all: Vec<_> = self.live.read().by_hash.values().cloned().collect();
         all.sort_by(|a, b| a.id.cmp(&b.id));
         all
     }
