@@ -6,6 +6,7 @@ mod common;
 mod demo;
 mod dispatch;
 mod durability;
+mod edges;
 mod groups;
 mod guide;
 mod open311;

@@ -74,6 +74,9 @@ export function http(base) {
     async token(role, subject) {
       return (await call('POST', '/tokens', ADMIN, { role, subject })).token;
     },
+    /** Issues a token; resolves with `{ id, token }` (to revoke it later). */
+    issue: (role, subject) => call('POST', '/tokens', ADMIN, { role, subject }),
+    revoke: (id) => call('DELETE', `/tokens/${id}`, ADMIN),
   };
 }
 

@@ -345,6 +345,36 @@ try {
     await page.click('#lang');
   });
 
+  await check('a revoked token signs the console and the board out, and neither retries', async () => {
+    const [staff, hall] = [await api.issue('dispatcher', null), await api.issue('board', null)];
+    const console2 = await browser.context.newPage();
+    const board2 = await browser.context.newPage();
+    let sockets = 0;
+    for (const p of [console2, board2]) {
+      p.on('pageerror', (e) => errors.push(String(e)));
+      p.on('websocket', () => { sockets += 1; });
+    }
+    await console2.goto(`${engine.base}/console`);
+    await console2.fill('#signin input', staff.token);
+    await console2.click('#signin button[type=submit]');
+    await console2.waitForSelector('#conn[data-state="live"]', { timeout: 30000 });
+    await board2.goto(`${engine.base}/board?token=${hall.token}`);
+    await board2.waitForSelector('#conn[data-state="live"]', { timeout: 30000 });
+    const opened = sockets;
+    await api.revoke(staff.id);
+    await api.revoke(hall.id);
+    await console2.waitForSelector('#conn[data-state="signed_out"]', { timeout: 10000 });
+    await board2.waitForSelector('#conn[data-state="signed_out"]', { timeout: 10000 });
+    assert((await console2.textContent('#conn')) === '已退出', 'the console says signed out');
+    // Longer than the first reconnect delays: nothing tries the revoked token again.
+    await new Promise((r) => setTimeout(r, 3000));
+    assert(sockets === opened, `${sockets - opened} socket(s) opened after the revocation`);
+    assert(await console2.evaluate(() => sessionStorage.getItem('hd.token')) === null, 'the revoked token is forgotten');
+    await console2.screenshot({ path: join(OUT, 'console-signed-out.png') });
+    await console2.close();
+    await board2.close();
+  });
+
   await check('no script error on any page', async () => {
     assert(errors.length === 0, errors.join('\n'));
   });

@@ -115,6 +115,31 @@ impl WsClient {
         }
     }
 
+    /// Whether a frame of type `kind` was read and is waiting to be asked for.
+    pub fn pending_has(&self, kind: &str) -> bool {
+        self.pending.iter().any(|f| f["type"] == kind)
+    }
+
+    /// The code the server closes this socket with, and when it arrived; `None` when the
+    /// socket dropped without a close frame or stayed open for the whole wait.
+    pub async fn close_code(&mut self) -> Option<(u16, tokio::time::Instant)> {
+        let deadline = tokio::time::Instant::now() + WAIT;
+        loop {
+            match tokio::time::timeout_at(deadline, self.socket.next()).await {
+                Ok(Some(Ok(Message::Close(Some(frame))))) => {
+                    return Some((frame.code.into(), tokio::time::Instant::now()));
+                }
+                Err(_) | Ok(None) | Ok(Some(Err(_))) | Ok(Some(Ok(Message::Close(None)))) => {
+                    return None;
+                }
+                Ok(Some(Ok(Message::Text(t)))) => self
+                    .pending
+                    .push(serde_json::from_str(&t).unwrap_or(Value::Null)),
+                Ok(Some(Ok(_))) => {}
+            }
+        }
+    }
+
     /// Sends a fix (server time) and waits until the server has handled it (ping/pong).
     pub async fn at(&mut self, lat: f64, lng: f64) {
         self.send(json!({ "type": "position", "lat": lat, "lng": lng }))

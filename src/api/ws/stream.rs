@@ -2,7 +2,9 @@
 //! snapshot or the replay of what it missed), then the hub's frames as they come. The
 //! hub decides the cut-off (see `hub`): when the queue it fills for this session ends
 //! because the client lagged, the session closes with code 1013 and the `seq` to resume
-//! from. Console sessions also carry command frames (`commands`).
+//! from. Console sessions also carry command frames (`commands`). A session whose token is
+//! revoked closes at once with [`CLOSE_REVOKED`](super::CLOSE_REVOKED), and every frame a
+//! client sends is checked against a live token first.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -83,7 +85,19 @@ impl StreamSession {
         &self.caller
     }
 
+    /// Closes the socket as signed out: its token was revoked.
+    fn signed_out(ctx: &mut ws::WebsocketContext<Self>) {
+        ctx.close(Some(ws::CloseReason {
+            code: ws::CloseCode::Other(super::CLOSE_REVOKED),
+            description: Some("token revoked: signed out".into()),
+        }));
+        ctx.stop();
+    }
+
     fn on_text(&mut self, text: &str, ctx: &mut ws::WebsocketContext<Self>) {
+        if !self.engine.tokens.is_live(self.caller.token_id()) {
+            return Self::signed_out(ctx);
+        }
         let value: serde_json::Value = match serde_json::from_str(text) {
             Ok(v) => v,
             Err(e) => {
@@ -126,6 +140,27 @@ impl Actor for StreamSession {
                 rx.recv().await.map(|f| (f, rx))
             }));
         }
+        if let Some(token) = self.caller.token_id().map(str::to_owned) {
+            let rx = self.engine.tokens.revocations();
+            let engine = self.engine.clone();
+            ctx.add_stream(futures_util::stream::unfold(rx, move |mut rx| {
+                let (engine, token) = (engine.clone(), token.clone());
+                async move {
+                    loop {
+                        match rx.recv().await {
+                            Ok(id) if id == token => return Some((Revoked, rx)),
+                            Ok(_) => {}
+                            Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
+                                if !engine.tokens.is_live(Some(&token)) {
+                                    return Some((Revoked, rx));
+                                }
+                            }
+                            Err(tokio::sync::broadcast::error::RecvError::Closed) => return None,
+                        }
+                    }
+                }
+            }));
+        }
         let s = &self.engine.settings.streams;
         let (heartbeat, timeout) = (
             Duration::from_secs(s.heartbeat_s),
@@ -143,6 +178,18 @@ impl Actor for StreamSession {
             }
         });
     }
+}
+
+/// This session's token was revoked.
+struct Revoked;
+
+impl StreamHandler<Revoked> for StreamSession {
+    fn handle(&mut self, _: Revoked, ctx: &mut Self::Context) {
+        Self::signed_out(ctx);
+    }
+
+    /// The engine stops: nothing more will be revoked.
+    fn finished(&mut self, _: &mut Self::Context) {}
 }
 
 impl StreamHandler<Frame> for StreamSession {

@@ -335,6 +335,7 @@ pub async fn console_socket(
     req: HttpRequest,
     stream: web::Payload,
 ) -> Result<HttpResponse, actix_web::Error> {
+    super::origin::check(&req, &engine.settings.server.allowed_origins)?;
     caller.require(&[Role::Dispatcher, Role::Supervisor])?;
     let since = since(&params)?;
     let mut joined = join(&hub, Audience::Console).await?;
@@ -359,6 +360,7 @@ pub async fn field_socket(
     req: HttpRequest,
     stream: web::Payload,
 ) -> Result<HttpResponse, actix_web::Error> {
+    super::origin::check(&req, &engine.settings.server.allowed_origins)?;
     let (subject, who) = field_identity(&engine, &caller)?;
     let since = since(&params)?;
     let joined = join(&hub, Audience::Field(who.clone())).await?;
@@ -379,6 +381,7 @@ pub async fn board_socket(
     req: HttpRequest,
     stream: web::Payload,
 ) -> Result<HttpResponse, actix_web::Error> {
+    super::origin::check(&req, &engine.settings.server.allowed_origins)?;
     caller.require(&[Role::Board, Role::Dispatcher, Role::Supervisor, Role::Admin])?;
     since(&params)?;
     let mut joined = join(&hub, Audience::Board).await?;

@@ -1,17 +1,29 @@
 //! The vehicle app's socket, `/ws/vehicle`: a field token bound to the vehicle (or to a
 //! member of its crew). Fixes, status, offer answers and arrival come in; offers, offer
-//! cancellations and ticket changes go out. A bad frame gets an `error` frame and the
-//! connection stays up; a second connection for the same vehicle replaces the first; a
-//! silent connection is closed after the configured timeout.
+//! cancellations, ticket changes and the crew's group frames go out. A bad frame gets an
+//! `error` frame and the connection stays up; a second connection for the same vehicle
+//! replaces the first; a silent connection is closed after the configured timeout.
+//!
+//! Input is bounded. One task per socket reads a frame, handles it to the end (the vehicle
+//! actor has taken the fixes), and only then reads the next, so a device that sends faster
+//! than the engine handles is held back by TCP, not buffered. This socket uses actix-ws for
+//! that: actix-web-actors' session reads all the bytes waiting on the connection into a
+//! private buffer every time it is polled but decodes one frame per poll, so a session
+//! that waits for its work (as this one must) buffers a flood without bound. On top, a
+//! [`Budget`] cuts off a device that keeps sending faster than `fleet.max_fixes_per_s`
+//! beyond a backlog of `fleet.max_fix_burst` fixes (close 1008; its fixes are counted as
+//! refused). Writes are bounded too: a device that stops reading is closed once a write
+//! has waited `fleet.socket_timeout_s`.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use actix::prelude::*;
 use actix_web::{HttpRequest, HttpResponse, get, web};
-use actix_web_actors::ws;
+use actix_ws::{AggregatedMessage, CloseCode, CloseReason};
+use tokio::sync::{broadcast, mpsc};
 
-use super::frames::Frame;
+use super::budget::Budget;
 use super::hub::{Audience, FieldIdentity, Join, Joined};
 use super::protocol::{ClientFrame, FixDto, RejectedFix, ServerFrame};
 use crate::actors::dispatch::{AnswerOffer, DispatchError, DispatcherActor, ReportArrival};
@@ -75,40 +87,172 @@ pub fn vehicle_of(engine: &Engine, caller: &Caller) -> Result<Vehicle, ApiError>
     }
 }
 
-pub struct VehicleSession {
+/// Pushes (offers, cancellations, ticket changes) that may wait for one socket; past it
+/// the socket is closed and the app reconnects (its `hello` brings the open offer back).
+const PUSH_BACKLOG: usize = 256;
+
+/// Why a vehicle socket ends, and the close frame that says so.
+#[derive(Debug)]
+enum Ending {
+    /// The device closed, or the connection dropped.
+    Gone,
+    /// The token was revoked (or its holder taken out of service).
+    Revoked,
+    /// Sending faster than the budget allows.
+    Flooding { refused: u32 },
+    /// A frame over `fleet.max_frame_bytes`, or bytes that are not WebSocket frames.
+    Protocol(actix_ws::ProtocolError),
+    /// Nothing heard within the timeout.
+    Silent,
+    /// Not reading what the engine sends.
+    Stalled,
+    /// Pushes or group frames piled up past their bound.
+    Lagging,
+    /// The vehicle actor closed it (a newer connection took over).
+    Closed(String),
+}
+
+impl Ending {
+    fn close_reason(&self) -> Option<CloseReason> {
+        let (code, text) = match self {
+            Self::Gone | Self::Stalled => return None,
+            Self::Revoked => (
+                CloseCode::Other(super::CLOSE_REVOKED),
+                "token revoked: signed out".to_owned(),
+            ),
+            Self::Flooding { refused } => (
+                CloseCode::Policy,
+                format!("flooding: {refused} fix(es) refused; keep to the socket's fix rate"),
+            ),
+            Self::Protocol(actix_ws::ProtocolError::Overflow) => {
+                (CloseCode::Size, "frame too large".to_owned())
+            }
+            Self::Protocol(e) => (CloseCode::Protocol, e.to_string()),
+            Self::Silent => (CloseCode::Away, "heartbeat timeout".to_owned()),
+            Self::Lagging => (
+                CloseCode::Again,
+                "lagging: reconnect to get the open offer again".to_owned(),
+            ),
+            Self::Closed(reason) => (CloseCode::Policy, reason.clone()),
+        };
+        Some(CloseReason {
+            code,
+            description: Some(text),
+        })
+    }
+}
+
+/// The vehicle actor's way to push to this socket: `Connect` takes a `Recipient`, and this
+/// forwards into the session's bounded queue. A full queue stops the forwarder, which the
+/// session sees as its queue ending.
+struct Pushes(mpsc::Sender<ToVehicle>);
+
+impl Actor for Pushes {
+    type Context = Context<Self>;
+    fn started(&mut self, ctx: &mut Self::Context) {
+        ctx.set_mailbox_capacity(PUSH_BACKLOG);
+    }
+}
+
+impl Handler<ToVehicle> for Pushes {
+    type Result = ();
+    fn handle(&mut self, msg: ToVehicle, ctx: &mut Self::Context) {
+        if self.0.try_send(msg).is_err() {
+            ctx.stop();
+        }
+    }
+}
+
+/// One vehicle socket: what it speaks for and the bounds it keeps.
+struct VehicleSession {
     id: u64,
     vehicle_id: VehicleId,
     vehicle: Addr<VehicleActor>,
     dispatcher: Addr<DispatcherActor>,
-    heard: Instant,
+    engine: web::Data<Engine>,
+    token_id: Option<String>,
+    budget: Budget,
+    max_batch: usize,
     heartbeat: Duration,
     timeout: Duration,
-    max_batch: usize,
-    clock: std::sync::Arc<dyn crate::domain::clock::Clock>,
-    /// The crew's collaboration-group frames, from the stream hub.
-    groups: Option<Joined>,
+}
+
+/// The socket's writing half: every write waits at most the socket timeout.
+struct Writer {
+    session: actix_ws::Session,
+    timeout: Duration,
+}
+
+impl Writer {
+    async fn text(&mut self, text: impl Into<bytestring::ByteString>) -> Result<(), Ending> {
+        match tokio::time::timeout(self.timeout, self.session.text(text)).await {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(_)) => Err(Ending::Gone),
+            Err(_) => Err(Ending::Stalled),
+        }
+    }
+
+    async fn frame(&mut self, frame: &ServerFrame) -> Result<(), Ending> {
+        self.text(frame.to_text()).await
+    }
+
+    async fn push(&mut self, push: ToVehicle) -> Result<(), Ending> {
+        let frame = match push {
+            ToVehicle::Offer(n) => ServerFrame::offer(&n),
+            ToVehicle::OfferCancelled {
+                offer_id,
+                ticket_id,
+                reason,
+            } => ServerFrame::OfferCancelled {
+                offer_id: offer_id.to_string(),
+                ticket_id: ticket_id.to_string(),
+                reason,
+            },
+            ToVehicle::TicketUpdated(n) => ServerFrame::ticket_updated(&n),
+            ToVehicle::Close { reason } => return Err(Ending::Closed(reason)),
+        };
+        self.frame(&frame).await
+    }
+
+    async fn control(&mut self, ping: bool, payload: &[u8]) -> Result<(), Ending> {
+        let sent = if ping {
+            tokio::time::timeout(self.timeout, self.session.ping(payload)).await
+        } else {
+            tokio::time::timeout(self.timeout, self.session.pong(payload)).await
+        };
+        match sent {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(_)) => Err(Ending::Gone),
+            Err(_) => Err(Ending::Stalled),
+        }
+    }
+}
+
+fn unavailable(what: &str) -> ServerFrame {
+    ServerFrame::error("unavailable", format!("{what}; resend"))
 }
 
 impl VehicleSession {
-    fn send(ctx: &mut ws::WebsocketContext<Self>, frame: &ServerFrame) {
-        ctx.text(frame.to_text());
-    }
-
-    fn on_frame(&mut self, text: &str, ctx: &mut ws::WebsocketContext<Self>) {
+    /// Handles one text frame to the end; the answer to send, if any.
+    async fn on_text(&mut self, text: &str) -> Result<Option<ServerFrame>, Ending> {
+        if !self.engine.tokens.is_live(self.token_id.as_deref()) {
+            return Err(Ending::Revoked);
+        }
         let frame: ClientFrame = match serde_json::from_str(text) {
             Ok(f) => f,
             Err(e) => {
-                return Self::send(
-                    ctx,
-                    &ServerFrame::error(
-                        "bad_frame",
-                        format!("not a frame this socket understands: {e}"),
-                    ),
-                );
+                self.spend(1)?;
+                return Ok(Some(ServerFrame::error(
+                    "bad_frame",
+                    format!("not a frame this socket understands: {e}"),
+                )));
             }
         };
-        match frame {
-            ClientFrame::Ping {} => Self::send(ctx, &ServerFrame::Pong {}),
+        let answer = match frame {
+            ClientFrame::Ping {} => {
+                self.spend(1)?;
+                ServerFrame::Pong {}
+            }
             ClientFrame::Position {
                 lat,
                 lng,
@@ -119,10 +263,11 @@ impl VehicleSession {
             } => {
                 let dtos = match (fixes, lat, lng) {
                     (Some(_), Some(_), _) | (Some(_), _, Some(_)) => {
-                        return Self::send(
-                            ctx,
-                            &ServerFrame::error("bad_frame", "send one fix or `fixes`, not both"),
-                        );
+                        self.spend(1)?;
+                        return Ok(Some(ServerFrame::error(
+                            "bad_frame",
+                            "send one fix or `fixes`, not both",
+                        )));
                     }
                     (Some(list), None, None) => list,
                     (None, Some(lat), Some(lng)) => vec![FixDto {
@@ -133,118 +278,102 @@ impl VehicleSession {
                         heading,
                     }],
                     _ => {
-                        return Self::send(
-                            ctx,
-                            &ServerFrame::error(
-                                "bad_frame",
-                                "a position needs `lat` and `lng`, or `fixes`",
-                            ),
-                        );
+                        self.spend(1)?;
+                        return Ok(Some(ServerFrame::error(
+                            "bad_frame",
+                            "a position needs `lat` and `lng`, or `fixes`",
+                        )));
                     }
                 };
-                if dtos.is_empty() || dtos.len() > self.max_batch {
-                    let msg = format!("a batch holds 1 to {} fixes", self.max_batch);
-                    return Self::send(ctx, &ServerFrame::error("bad_batch", msg));
-                }
-                let fixes = match parse_fixes(dtos, self.clock.now()) {
-                    Ok(f) => f,
-                    Err((index, message)) => {
-                        metrics::counter!("hotline_fixes_rejected_total", "reason" => "bad_position").increment(1);
-                        let rejected = vec![RejectedFix {
-                            index,
-                            code: "bad_position",
-                            message: message.clone(),
-                        }];
-                        let frame = ServerFrame::Error {
-                            code: "bad_position".into(),
-                            message,
-                            rejected: Some(rejected),
-                        };
-                        return Self::send(ctx, &frame);
-                    }
-                };
-                // Waiting here holds this socket only: per-client backpressure.
-                ctx.wait(self.vehicle.send(ReportFixes(fixes)).into_actor(self).map(
-                    |res, _, ctx| match res {
-                        Ok(report) if report.rejected.is_empty() => {}
-                        Ok(report) => {
-                            let frame = ServerFrame::Error {
-                                code: "fix_rejected".into(),
-                                message: format!("{} fix(es) refused", report.rejected.len()),
-                                rejected: Some(rejected(&report)),
-                            };
-                            Self::send(ctx, &frame);
-                        }
-                        Err(_) => Self::send(
-                            ctx,
-                            &ServerFrame::error("unavailable", "the vehicle is restarting; resend"),
-                        ),
-                    },
-                ));
+                self.spend(u32::try_from(dtos.len()).unwrap_or(u32::MAX).max(1))?;
+                return self.position(dtos).await;
             }
             ClientFrame::Status { status } => {
-                ctx.wait(
-                    self.vehicle
-                        .send(ChangeStatus(status))
-                        .into_actor(self)
-                        .map(|res, _, ctx| match res {
-                            Ok(Ok(view)) => Self::send(
-                                ctx,
-                                &ServerFrame::Ack {
-                                    request: "status",
-                                    status: Some(view.status),
-                                },
-                            ),
-                            Ok(Err(refused)) => Self::send(
-                                ctx,
-                                &ServerFrame::error("status_refused", refused.to_string()),
-                            ),
-                            Err(_) => Self::send(
-                                ctx,
-                                &ServerFrame::error(
-                                    "unavailable",
-                                    "the vehicle is restarting; resend",
-                                ),
-                            ),
-                        }),
-                );
+                self.spend(1)?;
+                match self.vehicle.send(ChangeStatus(status)).await {
+                    Ok(Ok(view)) => ServerFrame::Ack {
+                        request: "status",
+                        status: Some(view.status),
+                    },
+                    Ok(Err(refused)) => ServerFrame::error("status_refused", refused.to_string()),
+                    Err(_) => unavailable("the vehicle is restarting"),
+                }
             }
-            ClientFrame::Accept { offer_id } => self.answer(&offer_id, true, None, ctx),
-            ClientFrame::Decline { offer_id, reason } => self.answer(&offer_id, false, reason, ctx),
+            ClientFrame::Accept { offer_id } => {
+                self.spend(1)?;
+                self.answer(&offer_id, true, None).await
+            }
+            ClientFrame::Decline { offer_id, reason } => {
+                self.spend(1)?;
+                self.answer(&offer_id, false, reason).await
+            }
             ClientFrame::Arrived {} => {
+                self.spend(1)?;
                 let msg = ReportArrival {
                     vehicle_id: self.vehicle_id.clone(),
                 };
-                ctx.wait(
-                    self.dispatcher
-                        .send(msg)
-                        .into_actor(self)
-                        .map(|res, _, ctx| {
-                            Self::reply(ctx, "arrived", res);
-                        }),
-                );
+                reply("arrived", self.dispatcher.send(msg).await)
             }
-        }
+        };
+        Ok(Some(answer))
     }
 
-    fn answer(
-        &mut self,
-        offer_id: &str,
-        accept: bool,
-        reason: Option<String>,
-        ctx: &mut ws::WebsocketContext<Self>,
-    ) {
+    /// Takes `cost` fixes from the budget, or ends the socket as flooding.
+    fn spend(&mut self, cost: u32) -> Result<(), Ending> {
+        if self.budget.take(cost, Instant::now()) {
+            return Ok(());
+        }
+        metrics::counter!("hotline_fixes_rejected_total", "reason" => "flooding")
+            .increment(u64::from(cost));
+        tracing::warn!(
+            vehicle_id = %self.vehicle_id,
+            session = self.id,
+            refused = cost,
+            "vehicle socket flooding: cut off"
+        );
+        Err(Ending::Flooding { refused: cost })
+    }
+
+    async fn position(&mut self, dtos: Vec<FixDto>) -> Result<Option<ServerFrame>, Ending> {
+        if dtos.is_empty() || dtos.len() > self.max_batch {
+            let msg = format!("a batch holds 1 to {} fixes", self.max_batch);
+            return Ok(Some(ServerFrame::error("bad_batch", msg)));
+        }
+        let fixes = match parse_fixes(dtos, self.engine.clock.now()) {
+            Ok(f) => f,
+            Err((index, message)) => {
+                metrics::counter!("hotline_fixes_rejected_total", "reason" => "bad_position")
+                    .increment(1);
+                let rejected = vec![RejectedFix {
+                    index,
+                    code: "bad_position",
+                    message: message.clone(),
+                }];
+                return Ok(Some(ServerFrame::Error {
+                    code: "bad_position".into(),
+                    message,
+                    rejected: Some(rejected),
+                }));
+            }
+        };
+        // Awaited before the next frame is read: the device is held back by TCP.
+        Ok(match self.vehicle.send(ReportFixes(fixes)).await {
+            Ok(report) if report.rejected.is_empty() => None,
+            Ok(report) => Some(ServerFrame::Error {
+                code: "fix_rejected".into(),
+                message: format!("{} fix(es) refused", report.rejected.len()),
+                rejected: Some(rejected(&report)),
+            }),
+            Err(_) => Some(unavailable("the vehicle is restarting")),
+        })
+    }
+
+    async fn answer(&mut self, offer_id: &str, accept: bool, reason: Option<String>) -> ServerFrame {
         let Ok(offer_id) = offer_id.parse::<OfferId>() else {
-            return Self::send(
-                ctx,
-                &ServerFrame::error("bad_frame", "`offer_id` is not an offer id"),
-            );
+            return ServerFrame::error("bad_frame", "`offer_id` is not an offer id");
         };
         if reason.as_ref().is_some_and(|r| r.chars().count() > 500) {
-            return Self::send(
-                ctx,
-                &ServerFrame::error("too_long", "`reason` holds at most 500 characters"),
-            );
+            return ServerFrame::error("too_long", "`reason` holds at most 500 characters");
         }
         let msg = AnswerOffer {
             vehicle_id: self.vehicle_id.clone(),
@@ -257,179 +386,149 @@ impl VehicleSession {
         } else {
             "offer.decline"
         };
-        ctx.wait(
-            self.dispatcher
-                .send(msg)
-                .into_actor(self)
-                .map(move |res, _, ctx| {
-                    Self::reply(ctx, request, res);
-                }),
+        reply(request, self.dispatcher.send(msg).await)
+    }
+}
+
+fn reply(
+    request: &'static str,
+    res: Result<Result<(), DispatchError>, MailboxError>,
+) -> ServerFrame {
+    match res {
+        Ok(Ok(())) => ServerFrame::Ack {
+            request,
+            status: None,
+        },
+        Ok(Err(e)) => {
+            let api = ApiError::from(e);
+            ServerFrame::error(api.code(), api.message())
+        }
+        Err(_) => unavailable("the dispatcher is busy"),
+    }
+}
+
+/// Whether a revocation concerns this socket's token.
+fn revoked(
+    heard: Result<String, broadcast::error::RecvError>,
+    engine: &Engine,
+    token_id: Option<&str>,
+) -> bool {
+    match heard {
+        Ok(id) => token_id == Some(id.as_str()),
+        // Missed some: look the token up instead.
+        Err(broadcast::error::RecvError::Lagged(_)) => !engine.tokens.is_live(token_id),
+        Err(broadcast::error::RecvError::Closed) => false,
+    }
+}
+
+/// The next group frame for the crew (`None` when the hub's queue ended).
+async fn group_frame(groups: &mut Option<Joined>) -> Option<super::frames::Frame> {
+    match groups {
+        Some(g) => g.frames.recv().await,
+        None => std::future::pending().await,
+    }
+}
+
+/// The socket's life: hello, then frames in, pushes and group frames out, until it ends.
+async fn run(
+    mut s: VehicleSession,
+    session: actix_ws::Session,
+    mut input: actix_ws::AggregatedMessageStream,
+    mut groups: Option<Joined>,
+) {
+    let mut out = Writer {
+        session,
+        timeout: s.timeout,
+    };
+    let (push_tx, mut pushes) = mpsc::channel(PUSH_BACKLOG);
+    let recipient = Pushes(push_tx).start().recipient();
+    let mut revocations = s.engine.tokens.revocations();
+    let ending = async {
+        let view = s
+            .vehicle
+            .send(Connect {
+                session: s.id,
+                recipient,
+            })
+            .await
+            .map_err(|_| Ending::Lagging)?;
+        out.frame(&ServerFrame::hello(&view)).await?;
+        if let Some(notice) = &view.offer_notice {
+            out.frame(&ServerFrame::offer(notice)).await?;
+        }
+        let mut heard = Instant::now();
+        let mut heartbeat = tokio::time::interval_at(
+            tokio::time::Instant::now() + s.heartbeat,
+            s.heartbeat,
         );
-    }
-
-    fn reply(
-        ctx: &mut ws::WebsocketContext<Self>,
-        request: &'static str,
-        res: Result<Result<(), DispatchError>, MailboxError>,
-    ) {
-        match res {
-            Ok(Ok(())) => Self::send(
-                ctx,
-                &ServerFrame::Ack {
-                    request,
-                    status: None,
-                },
-            ),
-            Ok(Err(e)) => {
-                let api = ApiError::from(e);
-                Self::send(ctx, &ServerFrame::error(api.code(), api.message()));
-            }
-            Err(_) => Self::send(
-                ctx,
-                &ServerFrame::error("unavailable", "the dispatcher is busy; resend"),
-            ),
-        }
-    }
-}
-
-impl Actor for VehicleSession {
-    type Context = ws::WebsocketContext<Self>;
-
-    fn started(&mut self, ctx: &mut Self::Context) {
-        // Room for a burst of pushes; past it the vehicle actor closes this socket.
-        ctx.set_mailbox_capacity(256);
-        if let Some(joined) = self.groups.take() {
-            let lagged = joined.lagged;
-            ctx.add_stream(futures_util::stream::unfold(
-                (joined.frames, lagged),
-                |(mut rx, lagged)| async move {
-                    match rx.recv().await {
-                        Some(f) => Some((GroupFrame::Frame(f), (rx, lagged))),
-                        // Cut off for lagging: say so once, then end.
-                        None if lagged.swap(false, std::sync::atomic::Ordering::AcqRel) => {
-                            Some((GroupFrame::Lagged, (rx, lagged)))
-                        }
-                        None => None,
+        loop {
+            tokio::select! {
+                biased;
+                r = revocations.recv() => {
+                    if revoked(r, &s.engine, s.token_id.as_deref()) {
+                        return Err(Ending::Revoked);
                     }
+                }
+                push = pushes.recv() => match push {
+                    Some(p) => out.push(p).await?,
+                    None => return Err(Ending::Lagging),
                 },
-            ));
-        }
-        let connect = Connect {
-            session: self.id,
-            recipient: ctx.address().recipient(),
-        };
-        ctx.wait(
-            self.vehicle
-                .send(connect)
-                .into_actor(self)
-                .map(|res, _, ctx| match res {
-                    Ok(view) => {
-                        Self::send(ctx, &ServerFrame::hello(&view));
-                        if let Some(notice) = &view.offer_notice {
-                            Self::send(ctx, &ServerFrame::offer(notice));
-                        }
+                frame = group_frame(&mut groups), if groups.is_some() => match frame {
+                    Some(f) => {
+                        f.release();
+                        out.text(&*f.text).await?;
                     }
-                    Err(_) => ctx.stop(),
-                }),
-        );
-        ctx.run_interval(self.heartbeat, |act, ctx| {
-            if act.heard.elapsed() > act.timeout {
-                ctx.close(Some(ws::CloseReason {
-                    code: ws::CloseCode::Away,
-                    description: Some("heartbeat timeout".into()),
-                }));
-                ctx.stop();
-            } else {
-                ctx.ping(b"");
-            }
-        });
-    }
-
-    fn stopped(&mut self, _: &mut Self::Context) {
-        self.vehicle.do_send(Disconnect { session: self.id });
-    }
-}
-
-impl Handler<ToVehicle> for VehicleSession {
-    type Result = ();
-    fn handle(&mut self, msg: ToVehicle, ctx: &mut Self::Context) {
-        match msg {
-            ToVehicle::Offer(n) => Self::send(ctx, &ServerFrame::offer(&n)),
-            ToVehicle::OfferCancelled {
-                offer_id,
-                ticket_id,
-                reason,
-            } => Self::send(
-                ctx,
-                &ServerFrame::OfferCancelled {
-                    offer_id: offer_id.to_string(),
-                    ticket_id: ticket_id.to_string(),
-                    reason,
+                    // Cut off for lagging: the crew reconnects.
+                    None if groups.as_ref().is_some_and(|g| g.lagged.load(Ordering::Acquire)) => {
+                        return Err(Ending::Lagging);
+                    }
+                    // The hub stopped: fixes and offers go on.
+                    None => groups = None,
                 },
-            ),
-            ToVehicle::TicketUpdated(n) => Self::send(ctx, &ServerFrame::ticket_updated(&n)),
-            ToVehicle::Close { reason } => {
-                ctx.close(Some(ws::CloseReason {
-                    code: ws::CloseCode::Policy,
-                    description: Some(reason),
-                }));
-                ctx.stop();
+                _ = heartbeat.tick() => {
+                    if heard.elapsed() > s.timeout {
+                        return Err(Ending::Silent);
+                    }
+                    out.control(true, b"").await?;
+                }
+                msg = input.recv() => {
+                    heard = Instant::now();
+                    match msg {
+                        None => return Err(Ending::Gone),
+                        Some(Err(e)) => return Err(Ending::Protocol(e)),
+                        Some(Ok(AggregatedMessage::Text(text))) => {
+                            if let Some(answer) = s.on_text(&text).await? {
+                                out.frame(&answer).await?;
+                            }
+                        }
+                        Some(Ok(AggregatedMessage::Binary(_))) => {
+                            s.spend(1)?;
+                            out.frame(&ServerFrame::error("bad_frame", "send JSON text frames")).await?;
+                        }
+                        Some(Ok(AggregatedMessage::Ping(p))) => {
+                            s.spend(1)?;
+                            out.control(false, &p).await?;
+                        }
+                        Some(Ok(AggregatedMessage::Pong(_))) => {}
+                        Some(Ok(AggregatedMessage::Close(_))) => return Err(Ending::Gone),
+                    }
+                }
             }
         }
     }
-}
-
-/// What the hub sends this socket: a group frame, or word that it was cut off.
-enum GroupFrame {
-    Frame(Frame),
-    Lagged,
-}
-
-impl StreamHandler<GroupFrame> for VehicleSession {
-    fn handle(&mut self, item: GroupFrame, ctx: &mut Self::Context) {
-        match item {
-            GroupFrame::Frame(f) => {
-                f.release();
-                ctx.text(&*f.text)
-            }
-            GroupFrame::Lagged => {
-                ctx.close(Some(ws::CloseReason {
-                    code: ws::CloseCode::Again,
-                    description: Some("lagging: reconnect".into()),
-                }));
-                ctx.stop();
-            }
-        }
+    .await;
+    let ending: Ending = match ending {
+        Err(e) => e,
+        Ok(()) => Ending::Gone,
+    };
+    s.vehicle.do_send(Disconnect { session: s.id });
+    if let Ending::Protocol(e) = &ending {
+        // Oversized or broken frames: say so before closing (the stream cannot be
+        // resynchronised).
+        let _ = out.frame(&ServerFrame::error("bad_frame", e.to_string())).await;
     }
-
-    /// The hub's queue ended: the socket itself stays up (fixes and offers go on).
-    fn finished(&mut self, _: &mut Self::Context) {}
-}
-
-impl StreamHandler<Result<ws::Message, ws::ProtocolError>> for VehicleSession {
-    fn handle(&mut self, msg: Result<ws::Message, ws::ProtocolError>, ctx: &mut Self::Context) {
-        self.heard = Instant::now();
-        match msg {
-            Ok(ws::Message::Text(text)) => self.on_frame(&text, ctx),
-            Ok(ws::Message::Binary(_)) => Self::send(
-                ctx,
-                &ServerFrame::error("bad_frame", "send JSON text frames"),
-            ),
-            Ok(ws::Message::Ping(p)) => ctx.pong(&p),
-            Ok(ws::Message::Pong(_)) => {}
-            Ok(ws::Message::Close(reason)) => {
-                ctx.close(reason);
-                ctx.stop();
-            }
-            Ok(ws::Message::Continuation(_)) | Ok(ws::Message::Nop) => {}
-            Err(e) => {
-                // Oversized or broken frames: say so, then drop the connection (the
-                // stream cannot be resynchronised).
-                Self::send(ctx, &ServerFrame::error("bad_frame", e.to_string()));
-                ctx.stop();
-            }
-        }
-    }
+    tracing::debug!(vehicle_id = %s.vehicle_id, session = s.id, ?ending, "vehicle socket closed");
+    let _ = tokio::time::timeout(s.timeout, out.session.close(ending.close_reason())).await;
 }
 
 /// Opens a vehicle socket. Token: `Authorization: Bearer` or `?token=`.
@@ -441,6 +540,7 @@ pub async fn vehicle_socket(
     req: HttpRequest,
     stream: web::Payload,
 ) -> Result<HttpResponse, actix_web::Error> {
+    super::origin::check(&req, &engine.settings.server.allowed_origins)?;
     let vehicle = vehicle_of(&engine, &caller)?;
     let crew = FieldIdentity {
         staff: vehicle.crew.clone(),
@@ -455,19 +555,23 @@ pub async fn vehicle_socket(
         .map_err(ApiError::from)?
         .ok_or_else(|| ApiError::not_found(format!("vehicle `{}`", vehicle.id)))?;
     let fleet = &engine.settings.fleet;
-    let session = VehicleSession {
+    let (response, session, input) = actix_ws::handle(&req, stream)?;
+    let input = input
+        .max_frame_size(fleet.max_frame_bytes)
+        .aggregate_continuations()
+        .max_continuation_size(fleet.max_frame_bytes);
+    let s = VehicleSession {
         id: SESSIONS.fetch_add(1, Ordering::Relaxed),
         vehicle_id: vehicle.id,
         vehicle: addr,
         dispatcher: engine.dispatcher.clone(),
-        heard: Instant::now(),
+        token_id: caller.token_id().map(str::to_owned),
+        budget: Budget::new(fleet.max_fixes_per_s, fleet.max_fix_burst, Instant::now()),
+        max_batch: fleet.max_batch_fixes,
         heartbeat: Duration::from_secs(fleet.heartbeat_s),
         timeout: Duration::from_secs(fleet.socket_timeout_s),
-        max_batch: fleet.max_batch_fixes,
-        clock: engine.clock.clone(),
-        groups,
+        engine: engine.clone(),
     };
-    ws::WsResponseBuilder::new(session, &req, stream)
-        .frame_size(fleet.max_frame_bytes)
-        .start()
+    actix_web::rt::spawn(run(s, session, input, groups));
+    Ok(response)
 }

@@ -92,6 +92,8 @@ async function main() {
   const stream = new Stream('/ws/board', token, {
     status: (s) => {
       setConn(s);
+      // The token was revoked: the screen says so and stops (no polling, no retry).
+      if (s === 'signed_out') { clearInterval(polling); polling = null; tokens.clearBoard(); return; }
       if (s === 'live') { clearInterval(polling); polling = null; } else if (!polling) { polling = setInterval(poll, POLL_MS); poll(); }
     },
     snapshot,

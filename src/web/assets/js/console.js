@@ -108,6 +108,7 @@ async function main() {
   let polling = null;
   const stream = new Stream('/ws/console', token, {
     status: (s) => {
+      if (s === 'signed_out') return signedOut();
       setConn(s === 'live' ? 'live' : polling ? 'polling' : s);
       if (s === 'live') stopPolling(); else startPolling();
     },
@@ -163,6 +164,13 @@ async function main() {
       if (!stream.isOpen()) setConn('offline');
       if (e.status === 401) { tokens.clearStaff(); location.reload(); }
     }
+  }
+  // The token was revoked: say so and stop; nothing retries with it.
+  function signedOut() {
+    stopPolling();
+    tokens.clearStaff();
+    setConn('signed_out');
+    toast(t('auth.revoked'), 'error');
   }
   function startPolling() {
     if (polling) return;

@@ -1,7 +1,11 @@
 // A live stream socket (`/ws/console`, `/ws/board`) per docs/protocol.md: remembers the
 // highest `seq` it saw and, after a drop, reconnects with `?since=<seq>` so it gets exactly
 // what it missed (or a fresh `snapshot`, which replaces all state). Backs off on repeated
-// failures; a close with code 1013 (lagging) resumes the same way.
+// failures; a close with code 1013 (lagging) resumes the same way. A close with
+// SIGNED_OUT (the token was revoked) is final: the page is told and nothing is retried.
+
+/** The close code of a socket whose token was revoked (docs/protocol.md). */
+export const SIGNED_OUT = 4001;
 
 export class Stream {
   /**
@@ -41,12 +45,17 @@ export class Stream {
       this.ping = setInterval(() => this.sendRaw({ type: 'ping' }), 15000);
     };
     ws.onmessage = (ev) => this.receive(ev.data);
-    ws.onclose = () => {
+    ws.onclose = (ev) => {
       clearInterval(this.ping);
       if (this.ws !== ws) return;
       this.ws = null;
       for (const [, p] of this.pending) p.reject(Object.assign(new Error('connection lost'), { code: 'network', status: 0 }));
       this.pending.clear();
+      if (ev.code === SIGNED_OUT) {
+        this.stopped = true;
+        this.on.status('signed_out');
+        return;
+      }
       if (this.stopped) return;
       this.failures += 1;
       this.on.status(this.failures > 3 && this.on.giveUp?.(this.failures) ? 'polling' : 'reconnecting');
