@@ -25,6 +25,19 @@ pub struct Settings {
     pub streams: StreamSettings,
     pub board: BoardSettings,
     pub log: LogSettings,
+    pub ops: OpsSettings,
+}
+
+/// Who may read the operations routes that show more than liveness.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OpsSettings {
+    /// A bearer token accepted for `/metrics` only (a scraper from another host); empty =
+    /// none.
+    pub metrics_token: String,
+    /// Client addresses (or CIDR ranges) served `/metrics` without a token.
+    #[serde(deserialize_with = "list")]
+    pub metrics_allow: Vec<crate::net::AddrRange>,
 }
 
 /// The console, field and board streams.
@@ -135,6 +148,10 @@ pub struct ServerSettings {
     pub workers: usize,
     pub max_body_bytes: usize,
     pub shutdown_timeout_s: u64,
+    /// Reverse proxies (addresses or CIDR ranges) whose `X-Forwarded-For` names the client;
+    /// empty = the peer address is the client (see `api/peer.rs`).
+    #[serde(deserialize_with = "list")]
+    pub trusted_proxies: Vec<crate::net::AddrRange>,
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -150,6 +167,11 @@ pub struct StoreSettings {
 #[serde(deny_unknown_fields)]
 pub struct AuthSettings {
     pub bootstrap_admin_token: String,
+    /// Failed authentications one client address is allowed per minute, sustained...
+    pub failed_per_minute: u32,
+    /// ... beyond a first burst of this many; past both it is answered 429 (a valid token
+    /// still passes). See `api/throttle.rs`.
+    pub failed_burst: u32,
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -365,6 +387,25 @@ impl Settings {
             return Err(invalid(
                 "fleet.max_batch_fixes",
                 "must be between 1 and 100000",
+            ));
+        }
+        let a = &self.auth;
+        if !(1..=60_000).contains(&a.failed_per_minute) {
+            return Err(invalid(
+                "auth.failed_per_minute",
+                "must be between 1 and 60000",
+            ));
+        }
+        if !(1..=100_000).contains(&a.failed_burst) {
+            return Err(invalid("auth.failed_burst", "must be between 1 and 100000"));
+        }
+        let metrics_token = &self.ops.metrics_token;
+        if metrics_token.trim() != metrics_token
+            || (!metrics_token.is_empty() && metrics_token.len() < 16)
+        {
+            return Err(invalid(
+                "ops.metrics_token",
+                "must be empty or at least 16 characters, without surrounding spaces",
             ));
         }
         if tracing_subscriber::EnvFilter::try_new(&self.log.level).is_err() {

@@ -39,6 +39,8 @@ pub struct Engine {
     pub dispatcher: Addr<DispatcherActor>,
     /// The coordinators of collaboration groups, one per active group.
     pub groups: Arc<CoordinatorRegistry>,
+    /// Failed authentications per client address (429 past the budget).
+    pub auth_throttle: Arc<crate::api::throttle::AuthThrottle>,
     /// Arbiters running ticket, vehicle and grid actors; stopped on shutdown.
     arbiters: Vec<Arbiter>,
 }
@@ -169,6 +171,7 @@ impl Engine {
         arbiters.push(grid_arbiter);
         arbiters.push(group_arbiter);
         let classifier = Arc::new(crate::domain::triage::Classifier::new(&catalog));
+        let auth_throttle = crate::api::throttle::AuthThrottle::start(&settings.auth);
         Ok(Arc::new(Engine {
             classifier,
             roster,
@@ -184,6 +187,7 @@ impl Engine {
             grid,
             dispatcher,
             groups,
+            auth_throttle,
             arbiters,
         }))
     }

@@ -49,6 +49,16 @@ impl tracing_actix_web::RootSpanBuilder for RequestSpans {
             Err(error) => error.as_response_error().status_code().as_u16(),
         };
         span.record("status", status);
+        // A failed authentication is logged by the throttle, sampled (api/throttle.rs).
+        use actix_web::HttpMessage;
+        if let Ok(response) = outcome
+            && response
+                .request()
+                .extensions()
+                .contains::<crate::api::throttle::Sampled>()
+        {
+            return;
+        }
         // The error's code only: its message can quote the input (a reporter's name).
         let code = match outcome {
             Ok(response) => response

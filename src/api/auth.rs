@@ -1,5 +1,6 @@
 //! The caller of a request: a bearer token (header, or `?token=` for WebSockets) resolved
-//! to a principal. Missing or unknown tokens are 401; a role a route does not allow is 403.
+//! to a principal. Missing or unknown tokens are 401 (429 once the client's address is past
+//! its budget of failures, see `throttle.rs`); a role a route does not allow is 403.
 
 use std::future::{Ready, ready};
 
@@ -78,6 +79,7 @@ impl FromRequest for Caller {
                 .map(|a| Caller(a.principal, a.token_id))
                 .ok_or_else(|| ApiError::unauthorized("unknown or revoked token")),
         };
-        ready(result)
+        // A failure counts against the client address's budget (429 past it).
+        ready(result.map_err(|e| super::throttle::refuse(engine, req, e)))
     }
 }

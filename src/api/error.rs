@@ -27,6 +27,8 @@ pub struct ErrorBody {
 pub struct ApiError {
     status: StatusCode,
     body: ErrorBody,
+    /// Seconds for a `Retry-After` header (429 past the failed-authentication budget).
+    retry_after_s: Option<u64>,
 }
 
 impl ApiError {
@@ -38,7 +40,18 @@ impl ApiError {
                 message: message.into(),
                 details: None,
             },
+            retry_after_s: None,
         }
+    }
+
+    /// Sends `Retry-After: secs` with the error.
+    pub fn with_retry_after(mut self, secs: u64) -> Self {
+        self.retry_after_s = Some(secs);
+        self
+    }
+
+    pub fn retry_after(&self) -> Option<u64> {
+        self.retry_after_s
     }
 
     pub fn with_details(mut self, details: Value) -> Self {
@@ -100,7 +113,11 @@ impl ResponseError for ApiError {
     }
 
     fn error_response(&self) -> HttpResponse {
-        HttpResponse::build(self.status).json(&self.body)
+        let mut res = HttpResponse::build(self.status);
+        if let Some(secs) = self.retry_after_s {
+            res.insert_header((actix_web::http::header::RETRY_AFTER, secs));
+        }
+        res.json(&self.body)
     }
 }
 

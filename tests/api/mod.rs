@@ -7,4 +7,5 @@ mod events;
 mod lifecycle;
 mod panic;
 mod retailers;
+mod throttle;
 mod triage;

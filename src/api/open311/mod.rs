@@ -1,6 +1,7 @@
 //! Open311 GeoReport v2 (JSON) under `/open311/v2`: a thin adapter over the engine for
 //! platforms and apps that speak the spec. Services are the handling guide's categories; a
-//! submission (`api_key` = a platform token) goes through the same intake as
+//! submission (`api_key` = a platform token; a bad one counts as a failed authentication,
+//! see `api/throttle.rs`) goes through the same intake as
 //! `POST /api/v1/tickets` with source `open311`; a request's id is the ticket number.
 //!
 //! The read routes are public, as in the spec, so they show what the public board may: no
@@ -102,17 +103,23 @@ async fn submit(
         ));
     }
     let form = Form::parse(&body)?;
-    let by = form
+    let not_platform = || {
+        crate::api::error::ApiError::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "`api_key` is not a valid platform key",
+        )
+    };
+    // A missing or unknown key is a failed authentication, counted against the client
+    // address (429 past its budget); a valid key of another role is not.
+    let by = match form
         .get("api_key")
         .and_then(|k| engine.tokens.authenticate(k))
-        .map(|a| a.principal)
-        .filter(|p| p.role == Role::Platform)
-        .ok_or_else(|| {
-            Open311Error::new(
-                StatusCode::FORBIDDEN,
-                "`api_key` is not a valid platform key",
-            )
-        })?;
+    {
+        Some(a) if a.principal.role == Role::Platform => a.principal,
+        Some(_) => return Err(not_platform().into()),
+        None => return Err(crate::api::throttle::refuse(&engine, &req, not_platform()).into()),
+    };
     let mut new = form.into_new_ticket(&engine.catalog)?;
     engine.classifier.suggest(&mut new);
     engine.retailers.resolve(&mut new);

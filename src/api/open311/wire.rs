@@ -144,6 +144,8 @@ pub struct Open311ErrorItem {
 pub struct Open311Error {
     status: StatusCode,
     description: String,
+    /// Seconds for a `Retry-After` header.
+    retry_after_s: Option<u64>,
 }
 
 impl Open311Error {
@@ -151,6 +153,7 @@ impl Open311Error {
         Self {
             status,
             description: description.into(),
+            retry_after_s: None,
         }
     }
 
@@ -175,7 +178,11 @@ impl ResponseError for Open311Error {
     }
 
     fn error_response(&self) -> HttpResponse {
-        HttpResponse::build(self.status).json([Open311ErrorItem {
+        let mut res = HttpResponse::build(self.status);
+        if let Some(secs) = self.retry_after_s {
+            res.insert_header((actix_web::http::header::RETRY_AFTER, secs));
+        }
+        res.json([Open311ErrorItem {
             code: self.status.as_u16(),
             description: self.description.clone(),
         }])
@@ -190,7 +197,10 @@ impl From<ApiError> for Open311Error {
             StatusCode::UNPROCESSABLE_ENTITY => StatusCode::BAD_REQUEST,
             s => s,
         };
-        Self::new(status, e.message())
+        Self {
+            retry_after_s: e.retry_after(),
+            ..Self::new(status, e.message())
+        }
     }
 }
 
