@@ -117,6 +117,17 @@ try {
     }));
   });
 
+  await check('a ticket outside the service area is marked in the queue and the detail', async () => {
+    const far = await intake('b-out', { category: 'counterfeit', urgency: 'III', location: { lat: 0, lng: 0 } });
+    assert(far.location.outside_area === true, 'flagged at intake');
+    const badge = page.locator(`.queue-item[data-number="${far.number}"] .badge.outside-area`);
+    await badge.waitFor({ timeout: 30000 });
+    assert((await badge.textContent()).trim() === '区域外', 'the badge, in Chinese');
+    await page.click(`.queue-item[data-number="${far.number}"]`);
+    await page.waitForSelector('.detail-head .badge.outside-area');
+    assert((await page.textContent('.outside-area-hint')).includes('不自动派车'), 'the detail says why');
+  });
+
   await check('triage and dispatch from the page send an offer the vehicle receives', async () => {
     await page.click(`.queue-item[data-number="${first.number}"]`);
     await page.waitForSelector('.detail-number');
@@ -366,6 +377,10 @@ try {
     await console2.waitForSelector('#conn[data-state="signed_out"]', { timeout: 10000 });
     await board2.waitForSelector('#conn[data-state="signed_out"]', { timeout: 10000 });
     assert((await console2.textContent('#conn')) === '已退出', 'the console says signed out');
+    await console2.waitForSelector('#signin:not([hidden])');
+    await until(async () => (await console2.locator('.queue-item').count()) === 0, 'the queue is emptied');
+    const html = await console2.content(); writeFileSync(join(OUT, 'signed-out.html'), html);
+    assert(!html.includes(CANARY.phone), 'no reporter phone left on the signed-out console');
     // Longer than the first reconnect delays: nothing tries the revoked token again.
     await new Promise((r) => setTimeout(r, 3000));
     assert(sockets === opened, `${sockets - opened} socket(s) opened after the revocation`);

@@ -62,7 +62,8 @@ class Alerts {
     const a = this.pending[0];
     document.body.classList.toggle('alerting', !!a);
     this.root.hidden = !a;
-    if (!a) return;
+    // A hidden alert keeps no ticket text (it may quote the reporter).
+    if (!a) { this.root.querySelector('.alert-body').innerHTML = ''; return; }
     const tk = a.ticket;
     this.root.querySelector('.alert-body').innerHTML = `
       ${[...a.reasons].map((r) => `<div class="alert-reason">${esc(t(r === 'no_vehicle' ? 'alert.no_vehicle' : 'alert.new_grade_i'))}</div>`).join('')}
@@ -165,12 +166,23 @@ async function main() {
       if (e.status === 401) { tokens.clearStaff(); location.reload(); }
     }
   }
-  // The token was revoked: say so and stop; nothing retries with it.
+  // The token was revoked: say so and stop; nothing retries with it. What the screen
+  // holds (reporters' names and phones among it) goes with the token: the queue, the map,
+  // the detail and any alert are emptied, and the sign-in dialog asks for a new token.
   function signedOut() {
     stopPolling();
     tokens.clearStaff();
     setConn('signed_out');
+    alerts.pending = [];
+    alerts.render();
+    state.replace({});
+    detail.id = null;
+    detail.closed = null;
+    redraw();
     toast(t('auth.revoked'), 'error');
+    const dialog = document.getElementById('signin');
+    signIn(dialog, checkToken).then((fresh) => { tokens.setStaff(fresh); location.reload(); });
+    dialog.querySelector('.signin-error').textContent = t('auth.revoked');
   }
   function startPolling() {
     if (polling) return;
