@@ -2,14 +2,27 @@
 //! `config/{APP_ENV}.toml` from the config directory (`APP_CONFIG_DIR`, default `config`),
 //! then `APP__SECTION__KEY` environment variables. Invalid settings fail at start with a
 //! message naming the key.
+//!
+//! What was named must exist: `APP_ENV=staging` needs `staging.toml` in the config
+//! directory, and a directory named by `APP_CONFIG_DIR` must be there. Unnamed, the
+//! environment is `development` (its file optional) and the directory `config`; when that
+//! is missing the engine runs on the built-in defaults and says so ([`Settings::notices`]).
+//! Values keep the type the built-in defaults give each key: strings stay as written
+//! (`0012` is not `12`), a whole-number setting takes only a whole number.
 
 use std::path::{Path, PathBuf};
 
 use config::{Config, Environment, File, FileFormat};
 use serde::Deserialize;
 
+use crate::domain::area::{BUILTIN_AREA, ServiceArea};
 use crate::domain::catalog::{BUILTIN_CATALOG, Catalog};
 use crate::store::StoreOptions;
+
+#[cfg(test)]
+mod load_tests;
+mod sources;
+pub use sources::Sources;
 
 const BUILTIN_DEFAULTS: &str = include_str!("../config/default.toml");
 
@@ -25,7 +38,16 @@ pub struct Settings {
     pub streams: StreamSettings,
     pub board: BoardSettings,
     pub log: LogSettings,
+    pub area: AreaSettings,
     pub ops: OpsSettings,
+    /// The config directory the settings were read from: the guide and the area file
+    /// default to files in it.
+    #[serde(skip)]
+    pub config_dir: PathBuf,
+    /// What the operator should know about how the settings were found (no config
+    /// directory: built-in defaults); printed and logged at start.
+    #[serde(skip)]
+    pub notices: Vec<String>,
 }
 
 /// Who may read the operations routes that show more than liveness.
@@ -38,6 +60,17 @@ pub struct OpsSettings {
     /// Client addresses (or CIDR ranges) served `/metrics` without a token.
     #[serde(deserialize_with = "list")]
     pub metrics_allow: Vec<crate::net::AddrRange>,
+}
+
+/// The service area: where the engine dispatches on its own.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AreaSettings {
+    /// The area file; empty = `area.toml` in the config directory, else the built-in copy.
+    pub path: String,
+    /// A position this far outside every outline still counts as inside (outlines are
+    /// approximate, and a shop on the border road is the county's), km.
+    pub margin_km: f64,
 }
 
 /// The console, field and board streams.
@@ -207,6 +240,15 @@ pub enum SettingsError {
     /// print it twice in an error chain.
     #[error(transparent)]
     Catalog(#[from] crate::domain::catalog::CatalogError),
+    /// A named environment or config directory that is not there (names the file).
+    #[error("configuration: {0}")]
+    Sources(String),
+    /// A value of the wrong kind for its key (a whole-number setting given `yes`).
+    #[error("configuration key `{key}`: {message}")]
+    Kind { key: String, message: String },
+    /// Transparent: the area file's error names the file, the area and the field.
+    #[error(transparent)]
+    Area(#[from] crate::domain::area::AreaError),
 }
 
 /// `APP__SECTION__KEY` variables (from the process, or from `vars` in tests). Values stay
@@ -227,22 +269,32 @@ fn invalid(key: &'static str, message: impl Into<String>) -> SettingsError {
 }
 
 impl Settings {
-    /// Loads from the process environment.
+    /// Loads from the process environment: `APP_CONFIG_DIR`, `APP_ENV` (see [`Sources`])
+    /// and `APP__SECTION__KEY` variables.
     pub fn load() -> Result<Self, SettingsError> {
-        let dir = std::env::var("APP_CONFIG_DIR").unwrap_or_else(|_| "config".into());
-        let env = std::env::var("APP_ENV").unwrap_or_else(|_| "development".into());
-        Self::load_from(Path::new(&dir), &env, env_source(None))
+        Self::load_with(&Sources::from_process(), env_source(None))
     }
 
-    /// Loads from `dir` for environment `env`, with `vars` on top (see [`env_source`]).
+    /// Loads from `dir` for environment `env`, with `vars` on top (see [`env_source`]);
+    /// neither is taken as named, so either may be missing (tests and tools).
     pub fn load_from(dir: &Path, env: &str, vars: Environment) -> Result<Self, SettingsError> {
-        let settings: Settings = Config::builder()
+        Self::load_with(&Sources::unnamed(dir, env), vars)
+    }
+
+    /// Loads from `sources`, with `vars` on top. A named environment whose file is missing,
+    /// or a named directory that is not there, is an error naming it.
+    pub fn load_with(sources: &Sources, vars: Environment) -> Result<Self, SettingsError> {
+        let notices = sources.check()?;
+        let built = Config::builder()
             .add_source(File::from_str(BUILTIN_DEFAULTS, FileFormat::Toml))
-            .add_source(File::from(dir.join("default.toml")).required(false))
-            .add_source(File::from(dir.join(format!("{env}.toml"))).required(false))
+            .add_source(File::from(sources.dir.join("default.toml")).required(false))
+            .add_source(File::from(sources.env_file()).required(sources.env_named))
             .add_source(vars)
-            .build()?
-            .try_deserialize()?;
+            .build()?;
+        sources::check_whole_numbers(&built)?;
+        let mut settings: Settings = built.try_deserialize()?;
+        settings.config_dir = sources.dir.clone();
+        settings.notices = notices;
         settings.validate()?;
         Ok(settings)
     }
@@ -408,6 +460,9 @@ impl Settings {
                 "must be empty or at least 16 characters, without surrounding spaces",
             ));
         }
+        if !self.area.margin_km.is_finite() || !(0.0..=100.0).contains(&self.area.margin_km) {
+            return Err(invalid("area.margin_km", "must be between 0 and 100 km"));
+        }
         if tracing_subscriber::EnvFilter::try_new(&self.log.level).is_err() {
             return Err(invalid(
                 "log.level",
@@ -431,9 +486,8 @@ impl Settings {
     /// the settings, else the built-in copy.
     pub fn catalog(&self) -> Result<Catalog, SettingsError> {
         let configured = self.tickets.catalog.trim();
-        let dir = std::env::var("APP_CONFIG_DIR").unwrap_or_else(|_| "config".into());
         let path = if configured.is_empty() {
-            Path::new(&dir).join("catalog.toml")
+            self.config_dir.join("catalog.toml")
         } else {
             PathBuf::from(configured)
         };
@@ -461,6 +515,32 @@ impl Settings {
             ));
         }
         Ok(catalog)
+    }
+
+    /// The service area named by `area.path`, else `area.toml` in the config directory,
+    /// else the built-in copy; with the margin of `area.margin_km`.
+    pub fn area(&self) -> Result<ServiceArea, SettingsError> {
+        let configured = self.area.path.trim();
+        let path = if configured.is_empty() {
+            self.config_dir.join("area.toml")
+        } else {
+            PathBuf::from(configured)
+        };
+        let margin_m = self.area.margin_km * 1000.0;
+        match std::fs::read_to_string(&path) {
+            Ok(text) => Ok(ServiceArea::from_toml(
+                &text,
+                &path.display().to_string(),
+                margin_m,
+            )?),
+            Err(e) if configured.is_empty() && e.kind() == std::io::ErrorKind::NotFound => Ok(
+                ServiceArea::from_toml(BUILTIN_AREA, "built-in area.toml", margin_m)?,
+            ),
+            Err(e) => Err(invalid(
+                "area.path",
+                format!("cannot read {}: {e}", path.display()),
+            )),
+        }
     }
 
     pub fn bootstrap_admin_token(&self) -> Option<&str> {

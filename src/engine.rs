@@ -15,6 +15,7 @@ use crate::actors::ticket::{TicketDeps, TicketRegistry};
 use crate::auth::TokenBook;
 use crate::bus::EventBus;
 use crate::config::Settings;
+use crate::domain::area::ServiceArea;
 use crate::domain::catalog::Catalog;
 use crate::domain::clock::Clock;
 use crate::domain::grid::GridConfig;
@@ -26,6 +27,9 @@ pub struct Engine {
     pub store: Arc<dyn Store>,
     pub bus: Arc<EventBus>,
     pub catalog: Arc<Catalog>,
+    /// The service area (`area.path`): intake flags positions outside it, dispatch never
+    /// offers those on its own, the maps draw it.
+    pub area: Arc<ServiceArea>,
     pub clock: Arc<dyn Clock>,
     pub tickets: Arc<TicketRegistry>,
     pub tokens: TokenBook,
@@ -60,6 +64,12 @@ impl Engine {
     /// Must run inside an actix system.
     pub fn start(settings: Settings, clock: Arc<dyn Clock>) -> Result<Arc<Engine>, StartError> {
         let catalog = Arc::new(settings.catalog()?);
+        let area = Arc::new(settings.area()?);
+        tracing::info!(
+            source = area.source(),
+            areas = area.areas().len(),
+            "service area loaded"
+        );
         let bus = Arc::new(EventBus::new());
         let options = settings.store_options();
         let store: Arc<dyn Store> =
@@ -179,6 +189,7 @@ impl Engine {
             store,
             bus,
             catalog,
+            area,
             clock,
             tickets,
             tokens,

@@ -39,7 +39,14 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    // Before the logger exists, so a missing config directory is seen even with logs off.
+    for notice in &settings.notices {
+        eprintln!("hotline-dispatch: {notice}");
+    }
     telemetry::init(&settings.log);
+    for notice in &settings.notices {
+        tracing::warn!(notice = %notice, "settings");
+    }
     let Command::Serve { demo } = cli.command;
     match actix_web::rt::System::new().block_on(serve(settings, demo)) {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,15 +1,12 @@
 //! Map layers for the console and board pages, which draw no tile layer (nothing outside
-//! this machine is reachable): the county outline, its H3 grid and town labels as GeoJSON
+//! this machine is reachable): the service area's outlines (the engine's area file, the one
+//! intake and dispatch check against), its H3 grid and town labels as GeoJSON
 //! (any authenticated caller, the board too: nothing personal in it), and the registry's
 //! retailers inside a bounding box (staff roles), so the console shows the shops when a
 //! dispatcher zooms in.
 
-use std::collections::HashMap;
-use std::sync::{Arc, OnceLock};
-
 use actix_web::http::header;
 use actix_web::{HttpResponse, get, web};
-use parking_lot::Mutex;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use utoipa::{IntoParams, ToSchema};
@@ -32,28 +29,9 @@ pub fn register(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(grid).service(retailers);
 }
 
-/// The built-in area, parsed once; a unit test keeps the file valid.
-fn area() -> Result<&'static ServiceArea, ApiError> {
-    static AREA: OnceLock<Result<ServiceArea, String>> = OnceLock::new();
-    AREA.get_or_init(|| ServiceArea::builtin().map_err(|e| e.to_string()))
-        .as_ref()
-        .map_err(|e| {
-            ApiError::new(
-                actix_web::http::StatusCode::INTERNAL_SERVER_ERROR,
-                "area_unavailable",
-                e.clone(),
-            )
-        })
-}
-
-/// The GeoJSON of one resolution, built once (the area is compiled in).
-fn grid_json(res: u8) -> Result<Arc<String>, ApiError> {
-    static CACHE: OnceLock<Mutex<HashMap<u8, Arc<String>>>> = OnceLock::new();
-    let cache = CACHE.get_or_init(|| Mutex::new(HashMap::new()));
-    if let Some(hit) = cache.lock().get(&res) {
-        return Ok(hit.clone());
-    }
-    let area = area()?;
+/// The GeoJSON of one resolution: every area's outline, the cells covering them (computed
+/// once per resolution by the area) and the towns.
+fn grid_json(area: &ServiceArea, res: u8) -> Result<String, ApiError> {
     let cells = area.cells(res).ok_or_else(|| {
         ApiError::malformed(format!(
             "`res` must be between {} and {}",
@@ -61,12 +39,14 @@ fn grid_json(res: u8) -> Result<Arc<String>, ApiError> {
             GRID_RESOLUTIONS.end()
         ))
     })?;
-    let mut features: Vec<Value> = Vec::with_capacity(cells.len() + 13);
-    features.push(json!({
-        "type": "Feature",
-        "geometry": { "type": "Polygon", "coordinates": [area.outline()] },
-        "properties": { "kind": "county", "name": area.name(), "name_en": area.name_en(),
-                        "approximate": true },
+    let mut features: Vec<Value> = Vec::with_capacity(cells.len() + 16);
+    features.extend(area.areas().iter().map(|a| {
+        json!({
+            "type": "Feature",
+            "geometry": { "type": "Polygon", "coordinates": [a.outline()] },
+            "properties": { "kind": "county", "code": a.code(), "name": a.name(),
+                            "name_en": a.name_en(), "approximate": true },
+        })
     }));
     features.extend(cells.iter().map(|c| {
         json!({
@@ -75,12 +55,14 @@ fn grid_json(res: u8) -> Result<Arc<String>, ApiError> {
             "properties": { "kind": "cell", "cell": c.to_string() },
         })
     }));
-    features.extend(area.towns().iter().map(|t| {
-        json!({
-            "type": "Feature",
-            "geometry": { "type": "Point", "coordinates": [t.centre.lng(), t.centre.lat()] },
-            "properties": { "kind": "town", "name": t.town.name(), "short": t.town.short(),
-                            "name_en": t.name_en },
+    features.extend(area.areas().iter().flat_map(|a| {
+        a.towns().iter().map(|t| {
+            json!({
+                "type": "Feature",
+                "geometry": { "type": "Point", "coordinates": [t.centre.lng(), t.centre.lat()] },
+                "properties": { "kind": "town", "code": t.code, "area": a.code(), "name": t.name,
+                                "short": t.short, "name_en": t.name_en },
+            })
         })
     }));
     let body = json!({
@@ -88,11 +70,10 @@ fn grid_json(res: u8) -> Result<Arc<String>, ApiError> {
         "resolution": res,
         "cells": cells.len(),
         "approximate": true,
+        "margin_km": area.margin_m() / 1000.0,
         "features": features,
     });
-    let text = Arc::new(body.to_string());
-    cache.lock().insert(res, text.clone());
-    Ok(text)
+    Ok(body.to_string())
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -102,19 +83,24 @@ pub struct GridParams {
     pub res: Option<u8>,
 }
 
-/// The service area as GeoJSON: the county outline (`kind: county`, approximate), the H3
-/// cells of `res` that cover it (`kind: cell`) and the towns' centres (`kind: town`).
+/// The service area as GeoJSON, from the engine's area file: each area's outline (`kind:
+/// county`, with its `code`; approximate), the H3 cells of `res` that cover them (`kind:
+/// cell`) and the towns' centres (`kind: town`, with their `code` and `area`).
 #[utoipa::path(tag = "map", params(GridParams),
     responses((status = 200, description = "a GeoJSON FeatureCollection"), (status = 400, body = ErrorBody),
         (status = 401, body = ErrorBody)),
     security(("bearer" = [])))]
 #[get("/map/grid")]
-async fn grid(_caller: Caller, params: web::Query<GridParams>) -> Result<HttpResponse, ApiError> {
-    let body = grid_json(params.res.unwrap_or(7))?;
+async fn grid(
+    engine: web::Data<Engine>,
+    _caller: Caller,
+    params: web::Query<GridParams>,
+) -> Result<HttpResponse, ApiError> {
+    let body = grid_json(&engine.area, params.res.unwrap_or(7))?;
     Ok(HttpResponse::Ok()
         .content_type("application/geo+json")
         .insert_header((header::CACHE_CONTROL, "private, max-age=3600"))
-        .body(body.as_str().to_owned()))
+        .body(body))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]

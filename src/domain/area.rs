@@ -1,17 +1,25 @@
-//! The service area as the maps draw it: the county outline, its towns with their centres,
-//! and the H3 cells that cover it. Pure data and geometry; the data is
-//! `config/area.toml` (approximate: see that file), built into the binary so the pages work
-//! from any directory.
+//! The service area: where the engine dispatches on its own. One or more administrative
+//! areas (a county, code 421182) with their outlines and towns, read from an area file
+//! (`config/area.toml`, approximate: see that file) and checked at start. It answers where
+//! a position lies ([`ServiceArea::locate`]: inside an area, within the margin around it,
+//! or outside every one), how far the engine looks for a vehicle when no radius is set
+//! ([`ServiceArea::reach_m`]), and what the maps draw (outlines, towns, H3 cells). Pure data
+//! and geometry.
 
-use geo::{Contains, Coord, LineString, Point, Polygon};
+mod parse;
+#[cfg(test)]
+mod tests;
+
+use std::sync::OnceLock;
+
+use geo::{Contains, Coord, Point, Polygon};
 use h3o::geom::{ContainmentMode, TilerBuilder};
 use h3o::{CellIndex, Resolution};
-use serde::Deserialize;
 
 use super::geo::LatLng;
 use super::retailer::Town;
 
-/// `config/area.toml`, compiled in.
+/// `config/area.toml`, compiled in: the area when the config directory has none.
 pub const BUILTIN_AREA: &str = include_str!("../../config/area.toml");
 
 /// Grid resolutions the maps may ask for: 5 (about 250 km² a cell, a handful over the
@@ -19,109 +27,40 @@ pub const BUILTIN_AREA: &str = include_str!("../../config/area.toml");
 /// usefully over the whole county.
 pub const GRID_RESOLUTIONS: std::ops::RangeInclusive<u8> = 5..=8;
 
-#[derive(Debug, Deserialize)]
-struct RawArea {
-    county: RawCounty,
-    towns: Vec<RawTown>,
-}
-
-#[derive(Debug, Deserialize)]
-struct RawCounty {
-    name: String,
-    name_en: String,
-    outline: Vec<[f64; 2]>,
-}
-
-#[derive(Debug, Deserialize)]
-struct RawTown {
-    name: String,
-    name_en: String,
-    lat: f64,
-    lng: f64,
-}
+/// Metres in a degree of latitude (and of longitude at the equator), for the local
+/// projection the margin is measured in.
+const M_PER_DEGREE: f64 = 111_320.0;
 
 /// A town or street district with its (approximate) centre.
 #[derive(Clone, Debug, PartialEq)]
 pub struct TownPlace {
-    pub town: Town,
+    /// The township-level code, 9 digits starting with its area's code.
+    pub code: String,
+    pub name: String,
     pub name_en: String,
+    /// The label maps and the board use (`梅川` for `梅川镇`).
+    pub short: String,
     pub centre: LatLng,
+    /// The registry's town of this name, when it is one of the twelve.
+    pub town: Option<Town>,
 }
 
-/// The county and its towns, validated: a closed, simple-enough outline of at least three
-/// points, every town one of the 12 exactly once, every centre inside the outline.
+/// One administrative area: its code, names, outline and towns.
 #[derive(Clone, Debug)]
-pub struct ServiceArea {
+pub struct Area {
+    code: String,
     name: String,
     name_en: String,
     outline: Polygon<f64>,
     towns: Vec<TownPlace>,
+    /// West, south, east, north, in degrees.
+    bbox: [f64; 4],
 }
 
-/// Why the area file is unusable.
-#[derive(Debug, thiserror::Error)]
-pub enum AreaError {
-    #[error("area file: {0}")]
-    Parse(String),
-    #[error("area file: {0}")]
-    Invalid(String),
-}
-
-impl ServiceArea {
-    /// Parses and checks an area file.
-    pub fn from_toml(text: &str) -> Result<ServiceArea, AreaError> {
-        let raw: RawArea = toml::from_str(text).map_err(|e| AreaError::Parse(e.to_string()))?;
-        if raw.county.outline.len() < 3 {
-            return Err(AreaError::Invalid(
-                "the county outline needs at least three points".into(),
-            ));
-        }
-        for [lng, lat] in &raw.county.outline {
-            LatLng::new(*lat, *lng).map_err(|e| AreaError::Invalid(format!("outline: {e}")))?;
-        }
-        let ring: Vec<Coord<f64>> = raw
-            .county
-            .outline
-            .iter()
-            .map(|[x, y]| Coord { x: *x, y: *y })
-            .collect();
-        let outline = Polygon::new(LineString::new(ring), Vec::new());
-        let mut towns = Vec::with_capacity(raw.towns.len());
-        for t in raw.towns {
-            let town: Town = t.name.parse().map_err(AreaError::Invalid)?;
-            if towns.iter().any(|p: &TownPlace| p.town == town) {
-                return Err(AreaError::Invalid(format!("town `{town}` is listed twice")));
-            }
-            let centre = LatLng::new(t.lat, t.lng)
-                .map_err(|e| AreaError::Invalid(format!("town `{town}`: {e}")))?;
-            if !outline.contains(&Point::new(t.lng, t.lat)) {
-                return Err(AreaError::Invalid(format!(
-                    "town `{town}`'s centre lies outside the county outline"
-                )));
-            }
-            towns.push(TownPlace {
-                town,
-                name_en: t.name_en,
-                centre,
-            });
-        }
-        if let Some(missing) = Town::ALL
-            .iter()
-            .find(|t| !towns.iter().any(|p| p.town == **t))
-        {
-            return Err(AreaError::Invalid(format!("town `{missing}` is missing")));
-        }
-        Ok(ServiceArea {
-            name: raw.county.name,
-            name_en: raw.county.name_en,
-            outline,
-            towns,
-        })
-    }
-
-    /// The built-in area (`config/area.toml`).
-    pub fn builtin() -> Result<ServiceArea, AreaError> {
-        Self::from_toml(BUILTIN_AREA)
+impl Area {
+    /// The administrative division code (6 digits).
+    pub fn code(&self) -> &str {
+        &self.code
     }
 
     pub fn name(&self) -> &str {
@@ -130,6 +69,10 @@ impl ServiceArea {
 
     pub fn name_en(&self) -> &str {
         &self.name_en
+    }
+
+    pub fn towns(&self) -> &[TownPlace] {
+        &self.towns
     }
 
     /// The outline's exterior ring as `[lng, lat]`, closed (first point repeated last).
@@ -141,31 +84,218 @@ impl ServiceArea {
             .collect()
     }
 
-    pub fn towns(&self) -> &[TownPlace] {
-        &self.towns
-    }
-
-    /// Whether a position lies inside the county outline.
+    /// Whether `p` lies inside the outline.
     pub fn contains(&self, p: LatLng) -> bool {
         self.outline.contains(&Point::new(p.lng(), p.lat()))
     }
 
-    /// The cells of `resolution` that touch the county (full coverage: a cell partly
-    /// outside still counts, so the grid has no gaps at the edge), sorted for a stable
-    /// answer. `None` for a resolution outside [`GRID_RESOLUTIONS`].
-    pub fn cells(&self, resolution: u8) -> Option<Vec<CellIndex>> {
+    /// The diagonal of the bounding box, metres: no two points of the area are further
+    /// apart.
+    pub fn diagonal_m(&self) -> f64 {
+        let [w, s, e, n] = self.bbox;
+        match (LatLng::new(s, w), LatLng::new(n, e)) {
+            (Ok(a), Ok(b)) => a.distance_m(b),
+            _ => 0.0,
+        }
+    }
+
+    /// Distance from `p` to the outline, metres, when within `limit_m` of the bounding box
+    /// (measured in a local flat projection, accurate over a county's extent); `None` when
+    /// further.
+    fn distance_m(&self, p: LatLng, limit_m: f64) -> Option<f64> {
+        let [w, s, e, n] = self.bbox;
+        let lat0 = (s + n) / 2.0;
+        let kx = M_PER_DEGREE * lat0.to_radians().cos().max(0.01);
+        let ky = M_PER_DEGREE;
+        let (dlng, dlat) = (limit_m / kx, limit_m / ky);
+        let near_box =
+            (s - dlat..=n + dlat).contains(&p.lat()) && (w - dlng..=e + dlng).contains(&p.lng());
+        if !near_box {
+            return None;
+        }
+        let project = |c: Coord<f64>| ((c.x - w) * kx, (c.y - lat0) * ky);
+        let q = project(Coord {
+            x: p.lng(),
+            y: p.lat(),
+        });
+        let ring: Vec<(f64, f64)> = self
+            .outline
+            .exterior()
+            .coords()
+            .map(|c| project(*c))
+            .collect();
+        let d = ring
+            .windows(2)
+            .map(|seg| segment_distance(q, seg[0], seg[1]))
+            .fold(f64::INFINITY, f64::min);
+        Some(d)
+    }
+}
+
+/// Distance from `p` to the segment `a`–`b` in the plane.
+fn segment_distance(p: (f64, f64), a: (f64, f64), b: (f64, f64)) -> f64 {
+    let (dx, dy) = (b.0 - a.0, b.1 - a.1);
+    let len2 = dx * dx + dy * dy;
+    let t = if len2 == 0.0 {
+        0.0
+    } else {
+        (((p.0 - a.0) * dx + (p.1 - a.1) * dy) / len2).clamp(0.0, 1.0)
+    };
+    let (x, y) = (a.0 + t * dx, a.1 + t * dy);
+    ((p.0 - x).powi(2) + (p.1 - y).powi(2)).sqrt()
+}
+
+/// Where a position lies.
+#[derive(Clone, Copy, Debug)]
+pub enum Placement<'a> {
+    /// Inside the outline of this area (the first listed, when areas overlap).
+    Inside(&'a Area),
+    /// Outside every outline, but within the margin of this one (the nearest).
+    Margin(&'a Area, f64),
+    /// Outside every area and its margin: never dispatched automatically.
+    Outside,
+}
+
+impl<'a> Placement<'a> {
+    /// The area the position counts as part of (inside or within the margin).
+    pub fn area(&self) -> Option<&'a Area> {
+        match self {
+            Placement::Inside(a) | Placement::Margin(a, _) => Some(a),
+            Placement::Outside => None,
+        }
+    }
+
+    pub fn is_outside(&self) -> bool {
+        matches!(self, Placement::Outside)
+    }
+}
+
+/// The areas of the file, checked: codes unique and numeric, outlines of at least three
+/// points that do not cross themselves, every town's centre inside its area.
+#[derive(Debug)]
+pub struct ServiceArea {
+    areas: Vec<Area>,
+    margin_m: f64,
+    /// Where it was read from (a path, or `built-in area.toml`), for messages.
+    source: String,
+    /// The covering cells per resolution in [`GRID_RESOLUTIONS`], computed once.
+    cells: [OnceLock<Vec<CellIndex>>; 4],
+}
+
+/// Why the area file is unusable; every message names the file, and the area and field
+/// when one is at fault.
+#[derive(Debug, thiserror::Error)]
+pub enum AreaError {
+    #[error("{file}: {message}")]
+    Parse { file: String, message: String },
+    /// `area` is the code, or `#n (no code)` when the code cannot be read; `field` a path
+    /// such as `towns[3].lat`.
+    #[error("{file}: area `{area}`, field `{field}`: {message}")]
+    Area {
+        file: String,
+        area: String,
+        field: String,
+        message: String,
+    },
+}
+
+impl ServiceArea {
+    /// Parses and checks an area file; `file` names it in errors, `margin_m` is the margin
+    /// around the outlines (metres, at least 0).
+    pub fn from_toml(text: &str, file: &str, margin_m: f64) -> Result<ServiceArea, AreaError> {
+        let areas = parse::parse(text, file)?;
+        Ok(ServiceArea {
+            areas,
+            margin_m: margin_m.max(0.0),
+            source: file.to_owned(),
+            cells: Default::default(),
+        })
+    }
+
+    /// The built-in area (`config/area.toml`) with a 5 km margin.
+    pub fn builtin() -> Result<ServiceArea, AreaError> {
+        Self::from_toml(BUILTIN_AREA, "built-in area.toml", 5_000.0)
+    }
+
+    pub fn areas(&self) -> &[Area] {
+        &self.areas
+    }
+
+    pub fn margin_m(&self) -> f64 {
+        self.margin_m
+    }
+
+    /// Where the area was read from.
+    pub fn source(&self) -> &str {
+        &self.source
+    }
+
+    /// Every town of every area, in the file's order.
+    pub fn towns(&self) -> impl Iterator<Item = &TownPlace> {
+        self.areas.iter().flat_map(|a| a.towns.iter())
+    }
+
+    /// Where `p` lies: inside an area (the first listed that holds it), within the margin
+    /// of the nearest one, or outside.
+    pub fn locate(&self, p: LatLng) -> Placement<'_> {
+        if let Some(a) = self.areas.iter().find(|a| a.contains(p)) {
+            return Placement::Inside(a);
+        }
+        self.areas
+            .iter()
+            .filter_map(|a| a.distance_m(p, self.margin_m).map(|d| (a, d)))
+            .filter(|(_, d)| *d <= self.margin_m)
+            .min_by(|x, y| x.1.total_cmp(&y.1))
+            .map_or(Placement::Outside, |(a, d)| Placement::Margin(a, d))
+    }
+
+    /// How far from `site` a vehicle may be and still be found when no radius is set: the
+    /// bounding diagonal of the area the site counts as part of (of the largest area, for a
+    /// site outside every one) plus the margin. A vehicle of the same county is never out
+    /// of reach; one on another continent always is.
+    pub fn reach_m(&self, site: LatLng) -> f64 {
+        let diagonal = match self.locate(site).area() {
+            Some(a) => a.diagonal_m(),
+            None => self.areas.iter().map(Area::diagonal_m).fold(0.0, f64::max),
+        };
+        diagonal + self.margin_m
+    }
+
+    /// The candidate search radius around `site`, metres: `max_km` when positive (a fixed
+    /// radius), else [`Self::reach_m`] (`dispatch.max_offer_km = 0`: as far as the service
+    /// area reaches, never the planet).
+    pub fn search_radius_m(&self, max_km: f64, site: LatLng) -> f64 {
+        if max_km > 0.0 {
+            max_km * 1000.0
+        } else {
+            self.reach_m(site)
+        }
+    }
+
+    /// The cells of `resolution` that touch any area (full coverage: a cell partly outside
+    /// still counts, so the grid has no gaps at the edge), sorted for a stable answer.
+    /// `None` for a resolution outside [`GRID_RESOLUTIONS`].
+    pub fn cells(&self, resolution: u8) -> Option<&[CellIndex]> {
         if !GRID_RESOLUTIONS.contains(&resolution) {
             return None;
         }
+        let slot = self
+            .cells
+            .get(usize::from(resolution - GRID_RESOLUTIONS.start()))?;
         let res = Resolution::try_from(resolution).ok()?;
-        let mut tiler = TilerBuilder::new(res)
-            .containment_mode(ContainmentMode::Covers)
-            .build();
-        tiler.add(self.outline.clone()).ok()?;
-        let mut cells: Vec<CellIndex> = tiler.into_coverage().collect();
-        cells.sort_unstable();
-        cells.dedup();
-        Some(cells)
+        Some(slot.get_or_init(|| {
+            let mut tiler = TilerBuilder::new(res)
+                .containment_mode(ContainmentMode::Covers)
+                .build();
+            for a in &self.areas {
+                // The outline was checked at load; a tiler refusal leaves that area bare.
+                let _ = tiler.add(a.outline.clone());
+            }
+            let mut cells: Vec<CellIndex> = tiler.into_coverage().collect();
+            cells.sort_unstable();
+            cells.dedup();
+            cells
+        }))
     }
 }
 
@@ -177,73 +307,4 @@ pub fn cell_ring(cell: CellIndex) -> Vec<[f64; 2]> {
         ring.push(first);
     }
     ring
-}
-
-#[cfg(test)]
-mod tests {
-    #![allow(clippy::unwrap_used, reason = "tests")]
-
-    use super::*;
-
-    #[test]
-    fn builtin_area_is_valid_and_holds_every_town() {
-        let area = ServiceArea::builtin().unwrap();
-        assert_eq!(area.towns().len(), 12);
-        assert_eq!(area.name(), "武穴市");
-        let ring = area.outline();
-        assert_eq!(ring.first(), ring.last(), "closed ring");
-    }
-
-    #[test]
-    fn town_centres_match_the_demo_data() {
-        let area = ServiceArea::builtin().unwrap();
-        for (name, lat, lng) in crate::demo::TOWNS {
-            let place = area.towns().iter().find(|p| p.town.name() == name).unwrap();
-            assert_eq!(
-                (place.centre.lat(), place.centre.lng()),
-                (lat, lng),
-                "{name}"
-            );
-        }
-    }
-
-    #[test]
-    fn the_grid_covers_every_town_and_no_far_cell() {
-        let area = ServiceArea::builtin().unwrap();
-        let cells = area.cells(7).unwrap();
-        // Wuxue is about 1,250 km², a res-7 cell about 5.2 km²: a few hundred cells.
-        assert!((150..600).contains(&cells.len()), "{} cells", cells.len());
-        for place in area.towns() {
-            let c = h3o::LatLng::new(place.centre.lat(), place.centre.lng())
-                .unwrap()
-                .to_cell(Resolution::Seven);
-            assert!(cells.binary_search(&c).is_ok(), "{}", place.town);
-        }
-        for cell in &cells {
-            let centre = h3o::LatLng::from(*cell);
-            assert!((115.30..115.90).contains(&centre.lng()));
-            assert!((29.75..30.30).contains(&centre.lat()));
-        }
-        let ring = cell_ring(cells[0]);
-        assert_eq!(ring.len(), 7, "six corners, closed");
-    }
-
-    #[test]
-    fn resolutions_outside_the_range_are_refused() {
-        let area = ServiceArea::builtin().unwrap();
-        assert!(area.cells(4).is_none());
-        assert!(area.cells(9).is_none());
-        assert!(area.cells(5).is_some_and(|c| !c.is_empty()));
-    }
-
-    #[test]
-    fn bad_files_are_refused_with_a_reason() {
-        let missing_town = BUILTIN_AREA.replace("name = \"龙坪镇\"", "name = \"武穴街道\"");
-        let e = ServiceArea::from_toml(&missing_town).unwrap_err();
-        assert!(e.to_string().contains("twice"), "{e}");
-        let outside = BUILTIN_AREA.replace("lat = 30.150", "lat = 31.5");
-        let e = ServiceArea::from_toml(&outside).unwrap_err();
-        assert!(e.to_string().contains("outside"), "{e}");
-        assert!(ServiceArea::from_toml("county = 1").is_err());
-    }
 }

@@ -7,5 +7,6 @@ mod events;
 mod lifecycle;
 mod panic;
 mod retailers;
+mod settings;
 mod throttle;
 mod triage;

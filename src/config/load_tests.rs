@@ -1,0 +1,270 @@
+//! How settings are found and read: strings stay strings, whole numbers are whole, every
+//! list setting in both its forms, and the rules for named and unnamed environments and
+//! config directories.
+
+#![allow(clippy::unwrap_used, reason = "tests")]
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use super::*;
+use crate::domain::catalog::Urgency;
+
+fn vars(pairs: &[(&str, &str)]) -> Environment {
+    let map: HashMap<String, String> = pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    env_source(Some(map))
+}
+
+/// Settings from the built-in defaults and `pairs` only (no config directory).
+fn from_env(pairs: &[(&str, &str)]) -> Result<Settings, SettingsError> {
+    Settings::load_from(Path::new("/nonexistent"), "test", vars(pairs))
+}
+
+/// A config directory holding `files` (name, contents).
+fn config_dir(files: &[(&str, &str)]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, text) in files {
+        std::fs::write(dir.path().join(name), text).unwrap();
+    }
+    dir
+}
+
+/// Settings from `dir` for environment `env`, both named.
+fn named(dir: &Path, env: &str, pairs: &[(&str, &str)]) -> Result<Settings, SettingsError> {
+    let sources = Sources::from_vars(Some(dir.display().to_string()), Some(env.into()));
+    Settings::load_with(&sources, vars(pairs))
+}
+
+#[test]
+fn strings_stay_exactly_as_written() {
+    let s = from_env(&[
+        ("APP__AUTH__BOOTSTRAP_ADMIN_TOKEN", "00123456789012345678"),
+        ("APP__STORE__PATH", "000123"),
+        ("APP__TICKETS__CATALOG", "0012.50"),
+        ("APP__AREA__PATH", "1e30"),
+    ])
+    .unwrap();
+    assert_eq!(s.auth.bootstrap_admin_token, "00123456789012345678");
+    assert_eq!(s.bootstrap_admin_token(), Some("00123456789012345678"));
+    assert_eq!(s.store.path, PathBuf::from("000123"));
+    assert_eq!(s.tickets.catalog, "0012.50");
+    assert_eq!(s.area.path, "1e30");
+    for token in ["true", "1e5", "0x10", "-0", "007"] {
+        let s = from_env(&[("APP__AUTH__BOOTSTRAP_ADMIN_TOKEN", token)]).unwrap();
+        assert_eq!(s.auth.bootstrap_admin_token, token);
+    }
+    let s = from_env(&[("APP__TICKETS__NUMBER_PREFIX", "WXJ")]).unwrap();
+    assert_eq!(s.tickets.number_prefix, "WXJ");
+}
+
+#[test]
+fn whole_number_settings_take_only_whole_numbers_and_errors_name_the_key() {
+    for (key, path, value) in [
+        ("APP__SERVER__PORT", "server.port", "1e30"),
+        ("APP__STORE__MAX_BATCH", "store.max_batch", "1e30"),
+        ("APP__STORE__MAX_BATCH", "store.max_batch", "yes"),
+        ("APP__STORE__MAX_BATCH", "store.max_batch", "12.5"),
+        ("APP__STORE__QUEUE_CAPACITY", "store.queue_capacity", "on"),
+        ("APP__SERVER__PORT", "server.port", "99999"),
+        ("APP__SERVER__PORT", "server.port", "-1"),
+        (
+            "APP__STORE__MAX_BATCH",
+            "store.max_batch",
+            "99999999999999999999",
+        ),
+    ] {
+        let err = from_env(&[(key, value)]).expect_err(value).to_string();
+        assert!(err.contains(path), "{key}={value}: {err}");
+    }
+    let s = from_env(&[("APP__STORE__MAX_BATCH", "64"), ("APP__SERVER__PORT", "0")]).unwrap();
+    assert_eq!((s.store.max_batch, s.server.port), (64, 0));
+    // In a file too: a TOML float for a whole number is not rounded.
+    let dir = config_dir(&[("staging.toml", "[store]\nmax_batch = 12.5\n")]);
+    let err = named(dir.path(), "staging", &[]).unwrap_err().to_string();
+    assert!(
+        err.contains("store.max_batch") && err.contains("12.5"),
+        "{err}"
+    );
+    // A decimal setting still takes any number.
+    let s = from_env(&[("APP__DISPATCH__MAX_OFFER_KM", "12.5")]).unwrap();
+    assert_eq!(s.dispatch.max_offer_km, 12.5);
+}
+
+#[test]
+fn dispatch_auto_offer_grades_in_both_forms() {
+    let s = from_env(&[("APP__DISPATCH__AUTO_OFFER_GRADES", " I , ,II ")]).unwrap();
+    assert_eq!(s.dispatch.auto_offer_grades, vec![Urgency::I, Urgency::II]);
+    // Empty: no grade is offered automatically when triaged.
+    let s = from_env(&[("APP__DISPATCH__AUTO_OFFER_GRADES", "")]).unwrap();
+    assert!(s.dispatch.auto_offer_grades.is_empty());
+    let err = from_env(&[("APP__DISPATCH__AUTO_OFFER_GRADES", "I,V")]).unwrap_err();
+    assert!(err.to_string().contains("auto_offer_grades"), "{err}");
+    let dir = config_dir(&[(
+        "staging.toml",
+        "[dispatch]\nauto_offer_grades = [\"II\", \"III\"]\n",
+    )]);
+    let s = named(dir.path(), "staging", &[]).unwrap();
+    assert_eq!(
+        s.dispatch.auto_offer_grades,
+        vec![Urgency::II, Urgency::III]
+    );
+    let dir = config_dir(&[("staging.toml", "[dispatch]\nauto_offer_grades = []\n")]);
+    let s = named(dir.path(), "staging", &[]).unwrap();
+    assert!(s.dispatch.auto_offer_grades.is_empty());
+    // The variable wins over the file.
+    let s = named(
+        dir.path(),
+        "staging",
+        &[("APP__DISPATCH__AUTO_OFFER_GRADES", "I")],
+    )
+    .unwrap();
+    assert_eq!(s.dispatch.auto_offer_grades, vec![Urgency::I]);
+}
+
+#[test]
+fn board_embargoed_categories_in_both_forms() {
+    let s = from_env(&[("APP__BOARD__EMBARGOED_CATEGORIES", "smuggled, outflow,")]).unwrap();
+    assert_eq!(s.board.embargoed_categories, vec!["smuggled", "outflow"]);
+    let s = from_env(&[("APP__BOARD__EMBARGOED_CATEGORIES", " ")]).unwrap();
+    assert!(s.board.embargoed_categories.is_empty());
+    let dir = config_dir(&[(
+        "staging.toml",
+        "[board]\nembargoed_categories = [\"smuggled\"]\n",
+    )]);
+    let s = named(dir.path(), "staging", &[]).unwrap();
+    assert_eq!(s.board.embargoed_categories, vec!["smuggled"]);
+    let dir = config_dir(&[("staging.toml", "[board]\nembargoed_categories = []\n")]);
+    let s = named(dir.path(), "staging", &[]).unwrap();
+    assert!(s.board.embargoed_categories.is_empty());
+}
+
+#[test]
+fn board_hidden_grades_in_both_forms() {
+    let s = from_env(&[("APP__BOARD__HIDDEN_GRADES", "I,II")]).unwrap();
+    assert_eq!(s.board.hidden_grades, vec![Urgency::I, Urgency::II]);
+    let s = from_env(&[("APP__BOARD__HIDDEN_GRADES", "")]).unwrap();
+    assert!(s.board.hidden_grades.is_empty(), "empty = none");
+    let err = from_env(&[("APP__BOARD__HIDDEN_GRADES", "1")]).unwrap_err();
+    assert!(err.to_string().contains("hidden_grades"), "{err}");
+    let dir = config_dir(&[("staging.toml", "[board]\nhidden_grades = [\"II\"]\n")]);
+    let s = named(dir.path(), "staging", &[]).unwrap();
+    assert_eq!(s.board.hidden_grades, vec![Urgency::II]);
+    let dir = config_dir(&[("staging.toml", "[board]\nhidden_grades = []\n")]);
+    let s = named(dir.path(), "staging", &[]).unwrap();
+    assert!(s.board.hidden_grades.is_empty());
+}
+
+#[test]
+fn a_named_environment_needs_its_file() {
+    let dir = config_dir(&[("test.toml", ""), ("catalog.toml", "")]);
+    let err = named(dir.path(), "staging", &[]).unwrap_err().to_string();
+    let file = dir.path().join("staging.toml").display().to_string();
+    assert!(err.contains(&file), "names the file: {err}");
+    assert!(err.contains("APP_ENV=staging"), "{err}");
+    assert!(
+        err.contains("environments there: test;"),
+        "lists the others: {err}"
+    );
+    // Present: read.
+    let dir = config_dir(&[("staging.toml", "[server]\nport = 9099\n")]);
+    assert_eq!(named(dir.path(), "staging", &[]).unwrap().server.port, 9099);
+    // Not a name at all.
+    let err = named(dir.path(), "../staging", &[])
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("not an environment name"), "{err}");
+}
+
+#[test]
+fn unnamed_the_environment_is_development_and_its_file_optional() {
+    let sources = Sources::from_vars(None, None);
+    assert_eq!(sources.env, "development");
+    assert!(!sources.env_named && !sources.dir_named);
+    assert_eq!(sources.dir, PathBuf::from("config"));
+    // An empty variable is no name.
+    let sources = Sources::from_vars(Some(" ".into()), Some("".into()));
+    assert!(!sources.env_named && !sources.dir_named);
+    // A directory without development.toml: the defaults and the directory's default.toml.
+    let dir = config_dir(&[("default.toml", "[server]\nport = 9098\n")]);
+    let sources = Sources::from_vars(Some(dir.path().display().to_string()), None);
+    let s = Settings::load_with(&sources, vars(&[])).unwrap();
+    assert_eq!(s.server.port, 9098);
+    assert!(s.notices.is_empty(), "{:?}", s.notices);
+    // When present, it is read.
+    let dir = config_dir(&[("development.toml", "[server]\nport = 9097\n")]);
+    let sources = Sources::from_vars(Some(dir.path().display().to_string()), None);
+    let s = Settings::load_with(&sources, vars(&[])).unwrap();
+    assert_eq!(s.server.port, 9097);
+}
+
+#[test]
+fn a_named_config_directory_must_exist() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("no-such-config");
+    let sources = Sources::from_vars(Some(missing.display().to_string()), None);
+    let err = Settings::load_with(&sources, vars(&[]))
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("APP_CONFIG_DIR"), "{err}");
+    assert!(err.contains(&missing.display().to_string()), "{err}");
+    // A file is not a directory either.
+    let file = dir.path().join("config.toml");
+    std::fs::write(&file, "").unwrap();
+    let sources = Sources::from_vars(Some(file.display().to_string()), None);
+    assert!(Settings::load_with(&sources, vars(&[])).is_err());
+}
+
+#[test]
+fn an_unnamed_missing_config_directory_runs_on_defaults_and_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let sources = Sources::unnamed(&dir.path().join("config"), "development");
+    let s = Settings::load_with(&sources, vars(&[])).unwrap();
+    assert_eq!(s.server.port, 8080, "the built-in default");
+    assert_eq!(s.notices.len(), 1, "{:?}", s.notices);
+    assert!(
+        s.notices[0].contains("built-in defaults"),
+        "{}",
+        s.notices[0]
+    );
+    // The guide and the area fall back to the built-in copies.
+    assert!(s.catalog().is_ok());
+    assert_eq!(s.area().unwrap().source(), "built-in area.toml");
+}
+
+#[test]
+fn the_guide_and_the_area_are_read_from_the_config_directory() {
+    let text = crate::domain::area::BUILTIN_AREA
+        .replace("name_en = \"Wuxue\"", "name_en = \"Wuxue (local)\"");
+    let dir = config_dir(&[("area.toml", &text)]);
+    let sources = Sources::from_vars(Some(dir.path().display().to_string()), None);
+    let s = Settings::load_with(&sources, vars(&[("APP__AREA__MARGIN_KM", "2")])).unwrap();
+    let area = s.area().unwrap();
+    assert_eq!(area.areas()[0].name_en(), "Wuxue (local)");
+    assert_eq!(area.margin_m(), 2_000.0);
+    // A named file that is missing, or a bad one, names the file.
+    let err = from_env(&[("APP__AREA__PATH", "/nonexistent/area.toml")])
+        .unwrap()
+        .area()
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("area.path") && err.contains("/nonexistent/area.toml"),
+        "{err}"
+    );
+    let bad = dir.path().join("bad.toml");
+    std::fs::write(&bad, text.replace("code = \"421182\"", "code = \"4211\"")).unwrap();
+    let err = from_env(&[("APP__AREA__PATH", &bad.display().to_string())])
+        .unwrap()
+        .area()
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("bad.toml") && err.contains("field `code`"),
+        "{err}"
+    );
+    let err = from_env(&[("APP__AREA__MARGIN_KM", "-1")]).unwrap_err();
+    assert!(err.to_string().contains("area.margin_km"), "{err}");
+}
