@@ -158,6 +158,8 @@ pub struct DispatchSettings {
     pub travel_speed_kmh: f64,
     pub max_fix_age_s: u64,
     pub max_clock_skew_s: u64,
+    /// Candidate search radius of automatic offers and of the nearest route without
+    /// `max_km`, km; 0 = as far as the service area reaches (see `ServiceArea::reach_m`).
     pub max_offer_km: f64,
     pub own_team_margin_s: u64,
     pub persist_fixes_every_s: u64,
@@ -413,7 +415,7 @@ impl Settings {
         if !d.max_offer_km.is_finite() || d.max_offer_km < 0.0 {
             return Err(invalid(
                 "dispatch.max_offer_km",
-                "must be 0 (unlimited) or more",
+                "must be 0 (as far as the service area reaches) or more",
             ));
         }
         if d.persist_fixes_every_s == 0 {

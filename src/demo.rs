@@ -308,6 +308,7 @@ impl Demo<'_> {
                 address_text: Some(format!("{name}正街{}号（合成）", self.n)),
                 retailer_licence: None,
                 reported_licence: None,
+                ..Location::default()
             },
             received_at: None,
             possible_duplicate_of: None,

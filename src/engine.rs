@@ -90,6 +90,7 @@ impl Engine {
         let deps = Arc::new(TicketDeps {
             store: store.clone(),
             catalog: catalog.clone(),
+            area: area.clone(),
             clock: clock.clone(),
             cases: Default::default(),
         });
@@ -140,6 +141,7 @@ impl Engine {
             grid: grid.clone(),
             bus: bus.clone(),
             retailers: retailers.clone(),
+            area: area.clone(),
             settings: settings.dispatch.clone(),
         })));
         SlaSupervisor::new(Arc::new(SlaDeps {

@@ -225,6 +225,7 @@ impl From<crate::actors::dispatch::DispatchError> for ApiError {
             D::UnknownVehicle(_) => Self::rule("unknown_vehicle", message),
             D::VehicleBusy(..) => Self::conflict("vehicle_busy", message),
             D::NoSite => Self::rule("no_site", message),
+            D::OutsideArea(_) => Self::rule("outside_service_area", message),
             D::NotOffered(..) => Self::conflict("offer_not_open", message),
             D::Busy => Self::new(StatusCode::TOO_MANY_REQUESTS, "busy", message),
         }

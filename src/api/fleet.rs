@@ -190,7 +190,8 @@ pub struct NearestParams {
     pub team: Option<String>,
     /// 1 to 100; default 5.
     pub limit: Option<usize>,
-    /// Search radius in km.
+    /// Search radius in km; default `dispatch.max_offer_km`, or (when that is 0) as far as
+    /// the service area reaches: its bounding diagonal plus `area.margin_km`.
     pub max_km: Option<f64>,
     /// Also list vehicles whose last fix is too old (flagged `stale`).
     pub include_stale: Option<bool>,
@@ -244,7 +245,13 @@ async fn nearest(
     let query = NearestQuery {
         origin,
         limit,
-        max_radius_m: p.max_km.map(|k| k * 1000.0),
+        // Without `max_km`, the radius of automatic offers: `dispatch.max_offer_km`, or as
+        // far as the service area reaches.
+        max_radius_m: Some(
+            p.max_km
+                .map(|k| k * 1000.0)
+                .unwrap_or_else(|| engine.area.search_radius_m(d.max_offer_km, origin)),
+        ),
         department: p.department,
         team,
         only_available: true,

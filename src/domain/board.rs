@@ -346,6 +346,7 @@ mod tests {
                 address_text: Some("梅川镇正街18号".into()),
                 retailer_licence: None,
                 reported_licence: None,
+                ..Location::default()
             },
             received_at: Some(at(0)),
             possible_duplicate_of: None,

@@ -207,6 +207,7 @@ mod tests {
                 address_text: None,
                 retailer_licence: retailer.map(str::to_owned),
                 reported_licence: None,
+                ..Location::default()
             },
             received_at: Some(day(received)),
             possible_duplicate_of: None,

@@ -2,6 +2,7 @@
 //! the manual clock), acceptance, arrival, staleness, bad frames, reconnects, gateway
 //! ingest, the nearest-vehicle route, and recovery across a restart.
 
+mod area;
 mod offers;
 mod sockets;
 

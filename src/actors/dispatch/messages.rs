@@ -23,6 +23,12 @@ pub enum DispatchError {
     NotOffered(VehicleId, OfferId),
     #[error("the dispatcher is overloaded; try again shortly")]
     Busy,
+    #[error(
+        "the ticket's position lies outside the service area (more than {0:.1} km beyond \
+         every outline): not offered to the nearest vehicle; name the vehicle to send, or \
+         correct the location at triage"
+    )]
+    OutsideArea(f64),
 }
 
 /// Offer the ticket now: to the nearest eligible vehicle, or to the one named.

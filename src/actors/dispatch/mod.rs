@@ -43,6 +43,9 @@ pub struct DispatchDeps {
     pub grid: Addr<HexGridActor>,
     pub bus: Arc<EventBus>,
     pub retailers: Arc<crate::retailers::RetailerBook>,
+    /// The service area: sites outside it are never offered automatically, and it bounds
+    /// the search when `max_offer_km` is 0.
+    pub area: Arc<crate::domain::area::ServiceArea>,
     pub settings: DispatchSettings,
 }
 
@@ -175,7 +178,19 @@ impl DispatcherActor {
                 ..
             } => {
                 let fast = snapshot.as_ref().is_some_and(|t| t.awaits_vehicle());
-                if fast {
+                let outside = snapshot.as_ref().is_some_and(|t| self.outside_area(t));
+                if fast && outside {
+                    // Never sent on the engine's own: the place may be mistyped, or not
+                    // this unit's. A dispatcher checks it and sends a vehicle by name, or
+                    // corrects the location at triage (then the offer goes out as usual).
+                    self.raise_alert(
+                        e.ticket_id,
+                        "grade I lead outside the service area: not offered automatically; \
+                         check the location, or send a vehicle by name"
+                            .into(),
+                        ctx,
+                    );
+                } else if fast {
                     self.raise_alert(
                         e.ticket_id,
                         "grade I lead: fast track, offered to the nearest vehicle".into(),

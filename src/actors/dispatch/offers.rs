@@ -42,7 +42,7 @@ impl DispatcherActor {
         NearestQuery {
             origin: site,
             limit: 1,
-            max_radius_m: (s.max_offer_km > 0.0).then_some(s.max_offer_km * 1000.0),
+            max_radius_m: Some(self.deps.area.search_radius_m(s.max_offer_km, site)),
             department: ticket.department,
             team: None,
             only_available: true,
@@ -51,6 +51,15 @@ impl DispatcherActor {
             now: self.deps.clock.now(),
             exclude,
         }
+    }
+
+    /// Whether the ticket's position lies outside the service area and its margin, judged
+    /// against the area the engine runs with now.
+    pub(super) fn outside_area(&self, ticket: &Ticket) -> bool {
+        ticket
+            .location
+            .position
+            .is_some_and(|p| self.deps.area.locate(p).is_outside())
     }
 
     /// The squad of the market inspector responsible for the ticket's retailer, if known.
@@ -145,6 +154,13 @@ impl DispatcherActor {
                 let Some(site) = site else {
                     return Box::pin(fut::ready(Err(DispatchError::NoSite)));
                 };
+                // "The nearest" of a place outside the area is no one: the engine's own
+                // offers and a dispatcher's "offer to the nearest" alike. A vehicle named
+                // by a dispatcher may still be sent.
+                if self.outside_area(&ticket) {
+                    let margin_km = self.deps.area.margin_m() / 1000.0;
+                    return Box::pin(fut::ready(Err(DispatchError::OutsideArea(margin_km))));
+                }
                 let query = self.query(&ticket, site);
                 let own_team = self.own_team(&ticket);
                 let s = &self.deps.settings;
@@ -327,6 +343,11 @@ impl Handler<AutoOffer> for DispatcherActor {
                 if act.alerted.insert(ticket_id) {
                     act.raise_alert(ticket_id, format!("no vehicle sent: {e}"), ctx);
                 }
+            }
+            // Each time the engine would have offered it (a triage, a decline or expiry
+            // of a dispatcher's offer), the console is told why it did not.
+            Err(e @ DispatchError::OutsideArea(_)) => {
+                act.raise_alert(ticket_id, format!("no vehicle sent: {e}"), ctx);
             }
             Err(e) => tracing::debug!(%ticket_id, error = %e, "no automatic offer"),
         }));

@@ -12,13 +12,15 @@ use super::messages::{Execute, Executed};
 use crate::domain::catalog::Catalog;
 use crate::domain::clock::Clock;
 use crate::domain::duplicates::CaseIndex;
-use crate::domain::ticket::{Command, Ticket};
+use crate::domain::ticket::{Command, EventKind, Ticket};
 use crate::store::{Store, StoreError, Write, Written};
 
 /// What every ticket actor shares.
 pub struct TicketDeps {
     pub store: Arc<dyn Store>,
     pub catalog: Arc<Catalog>,
+    /// The service area: where a ticket's position lies is recorded on its location.
+    pub area: Arc<crate::domain::area::ServiceArea>,
     pub clock: Arc<dyn Clock>,
     /// Open and recently closed tickets, for the duplicate check at intake (the registry)
     /// and at triage (the ticket's own actor, against its current state).
@@ -81,13 +83,20 @@ impl Handler<Execute> for TicketActor {
         let command = self.spot_duplicate(command);
         let mut next = self.ticket.clone();
         let now = self.deps.clock.now();
-        let decision = match next.execute(&command, &by, &self.deps.catalog, now) {
+        let mut decision = match next.execute(&command, &by, &self.deps.catalog, now) {
             Ok(d) => d,
             Err(rejection) => {
                 let _ = reply.send(Err(rejection.into()));
                 return;
             }
         };
+        // Triage sets the location: where it lies in the service area goes with it, in the
+        // event and the state alike.
+        if let EventKind::Triaged { location, .. } = &mut decision.kind {
+            location.place(&self.deps.area);
+            next.location.area_code = location.area_code.clone();
+            next.location.outside_area = location.outside_area;
+        }
         let pending = self.deps.store.submit(Write::UpdateTicket {
             before: Box::new(self.ticket.clone()),
             after: Box::new(next),

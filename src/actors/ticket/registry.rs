@@ -109,6 +109,7 @@ impl TicketRegistry {
         }
         let now = self.deps.clock.now();
         let mut new = new;
+        new.location.place(&self.deps.area);
         new.possible_duplicate_of = self.deps.cases.lock().find(
             None,
             new.location.shop_key(),

@@ -103,6 +103,7 @@ impl Form {
                 address_text,
                 retailer_licence,
                 reported_licence: None,
+                ..Location::default()
             },
             received_at: None,
             possible_duplicate_of: None,

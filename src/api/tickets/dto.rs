@@ -159,6 +159,7 @@ impl IntakeRequest {
                 address_text: self.address_text,
                 retailer_licence,
                 reported_licence: None,
+                ..Location::default()
             },
             received_at: self.received_at,
             possible_duplicate_of: None,
@@ -180,6 +181,13 @@ pub struct LocationDto {
     /// matched by its text, like one that named no licence).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reported_licence: Option<String>,
+    /// The service area the position lies in (or within the margin of), by its
+    /// administrative code (`421182`); absent without a position or outside every area.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub area_code: Option<String>,
+    /// The position lies outside the service area (and its margin): the engine does not
+    /// offer the ticket to a vehicle on its own; a dispatcher may send one by name.
+    pub outside_area: bool,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -375,6 +383,8 @@ impl TicketDto {
                 address_text: t.location.address_text.clone(),
                 retailer_licence: t.location.retailer_licence.clone(),
                 reported_licence: t.location.reported_licence.clone(),
+                area_code: t.location.area_code.clone(),
+                outside_area: t.location.outside_area,
             },
             received_at: t.received_at,
             created_at: t.created_at,

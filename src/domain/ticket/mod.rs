@@ -97,9 +97,27 @@ pub struct Location {
     /// repeats of the same licence, never used to place or route the ticket.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reported_licence: Option<String>,
+    /// The service area (its administrative code) the position lies in, or within the
+    /// margin of; set by the engine at intake and whenever triage moves the position.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub area_code: Option<String>,
+    /// The position lies outside every service area and its margin: the engine never
+    /// offers the ticket to a vehicle on its own; a dispatcher may send one by name.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub outside_area: bool,
 }
 
 impl Location {
+    /// Records where the position lies in `area` (nothing when there is no position).
+    pub fn place(&mut self, area: &super::area::ServiceArea) {
+        let placement = self.position.map(|p| area.locate(p));
+        self.area_code = placement
+            .as_ref()
+            .and_then(|p| p.area())
+            .map(|a| a.code().to_owned());
+        self.outside_area = placement.is_some_and(|p| p.is_outside());
+    }
+
     /// The licence that names the shop when looking for repeats: the registry's, else the
     /// one the platform sent (two reports naming the same licence are about the same shop
     /// even while the registry lags behind).
