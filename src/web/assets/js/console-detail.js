@@ -206,7 +206,8 @@ export class Detail {
         <div><span class="badge grade grade-${esc(tk.urgency || '')}">${esc(name('grade', tk.urgency) || '?')}</span>
           <strong class="detail-number">${esc(tk.number)}</strong>
           <button class="link" data-act="focus">${esc(t('detail.locate'))}</button></div>
-        <div class="detail-sub">${esc(tk.category_name || tk.category || '')} · ${esc(name('kind', tk.kind))} · ${esc(name('status', tk.status))} · ${esc(name('stage', tk.stage))}</div>
+        <div class="detail-sub">${esc(tk.category_name || tk.category || '')} · ${esc(name('kind', tk.kind))} · ${esc(name('status', tk.status))} · ${esc(name('stage', tk.stage))}
+          ${tk.location?.outside_area ? `<span class="badge outside-area" title="${esc(t('area.outside_hint'))}">${esc(t('area.outside'))}</span>` : ''}</div>
         <div class="detail-sla ${left != null && left < 0 ? 'overdue' : ''}">${esc(sla)}</div>
       </header>
       <nav class="tabs">${TABS.map((x) => `<button data-tab="${x}" class="${x === this.tab ? 'active' : ''}">${esc(t(`detail.tab.${x}`))}</button>`).join('')}</nav>
@@ -227,6 +228,7 @@ export class Detail {
       <dt>${esc(t('detail.description'))}</dt><dd>${esc(tk.description)}</dd>
       <dt>${esc(t('detail.reporter'))}</dt><dd>${esc(reporter)}</dd>
       <dt>${esc(t('detail.location'))}</dt><dd>${esc(tk.location?.address_text || '—')}${tk.location?.position ? ` <small>(${tk.location.position.lat.toFixed(4)}, ${tk.location.position.lng.toFixed(4)})</small>` : ''}</dd>
+      ${tk.location?.outside_area ? `<dt>${esc(t('area.title'))}</dt><dd class="warn outside-area-hint">${esc(t('area.outside_hint'))}</dd>` : ''}
       <dt>${esc(t('detail.retailer'))}</dt><dd>${esc(tk.location?.retailer_licence || '—')}</dd>
       ${tk.location?.reported_licence ? `<dt>${esc(t('detail.reported_licence'))}</dt><dd class="reported-licence">${esc(tk.location.reported_licence)}</dd>` : ''}
       <dt>${esc(t('detail.received'))}</dt><dd>${esc(time(tk.received_at))}</dd>

@@ -96,7 +96,8 @@ export class Queue {
     return `<li class="${cls.join(' ')}" data-ticket-id="${esc(tk.id)}" data-number="${esc(tk.number)}" tabindex="0">
       <div class="qi-top"><span class="badge grade grade-${esc(grade)}">${esc(name('grade', grade) || '?')}</span>
         <span class="qi-number">${esc(tk.number)}</span>
-        <span class="qi-status status-${esc(tk.status)}">${esc(name('status', tk.status))}</span></div>
+        <span class="qi-status status-${esc(tk.status)}">${esc(name('status', tk.status))}</span>
+        ${tk.location?.outside_area ? `<span class="badge outside-area" title="${esc(t('area.outside_hint'))}">${esc(t('area.outside'))}</span>` : ''}</div>
       <div class="qi-cat">${esc(this.categoryName(tk.category) || tk.category_name || '')}${tk.department ? ` · ${esc(name('department', tk.department))}` : ''}</div>
       <div class="qi-place">${esc(place)}</div>
       <div class="qi-sla" data-countdown="${esc(tk.id)}">${this.countdown(tk, now)}</div>

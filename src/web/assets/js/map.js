@@ -38,14 +38,14 @@ export class MapView {
     onLangChange(() => this.relabel());
   }
 
-  /** Loads the outline, grid and towns; fits the county. */
+  /** Loads the outlines (every area of the service area file), grid and towns; fits them. */
   async loadArea(res = 7) {
     const geo = await this.api.get(`/map/grid?res=${res}`);
-    const county = geo.features.find((f) => f.properties.kind === 'county');
+    const counties = geo.features.filter((f) => f.properties.kind === 'county');
     const cells = geo.features.filter((f) => f.properties.kind === 'cell');
     L.geoJSON(cells, { style: { color: '#5b7bb2', weight: 0.6, opacity: 0.45, fill: false }, interactive: false }).addTo(this.gridLayer);
-    if (county) {
-      const layer = L.geoJSON(county, { style: { color: '#1d3b6f', weight: 2.5, fillColor: '#e9eff8', fillOpacity: 0.55, dashArray: '6 4' }, interactive: false });
+    if (counties.length) {
+      const layer = L.geoJSON(counties, { style: { color: '#1d3b6f', weight: 2.5, fillColor: '#e9eff8', fillOpacity: 0.55, dashArray: '6 4' }, interactive: false });
       layer.addTo(this.gridLayer);
       layer.bringToBack();
       this.map.fitBounds(layer.getBounds(), { padding: [12, 12], animate: false });
