@@ -158,6 +158,51 @@ fn board_hidden_grades_in_both_forms() {
 }
 
 #[test]
+fn server_trusted_proxies_in_both_forms() {
+    let r = |s: &str| s.parse::<crate::net::AddrRange>().unwrap();
+    let s = from_env(&[(
+        "APP__SERVER__TRUSTED_PROXIES",
+        "10.0.0.1, 192.168.0.0/16,, ::1",
+    )])
+    .unwrap();
+    assert_eq!(
+        s.server.trusted_proxies,
+        vec![r("10.0.0.1"), r("192.168.0.0/16"), r("::1")]
+    );
+    let s = from_env(&[("APP__SERVER__TRUSTED_PROXIES", "")]).unwrap();
+    assert!(s.server.trusted_proxies.is_empty(), "empty = no proxy");
+    let err = from_env(&[("APP__SERVER__TRUSTED_PROXIES", "10.0.0.300")]).unwrap_err();
+    assert!(err.to_string().contains("trusted_proxies"), "{err}");
+    let dir = config_dir(&[(
+        "staging.toml",
+        "[server]\ntrusted_proxies = [\"10.1.0.0/16\"]\n",
+    )]);
+    let s = named(dir.path(), "staging", &[]).unwrap();
+    assert_eq!(s.server.trusted_proxies, vec![r("10.1.0.0/16")]);
+    let dir = config_dir(&[("staging.toml", "[server]\ntrusted_proxies = []\n")]);
+    let s = named(dir.path(), "staging", &[]).unwrap();
+    assert!(s.server.trusted_proxies.is_empty());
+}
+
+#[test]
+fn ops_metrics_allow_in_both_forms() {
+    let r = |s: &str| s.parse::<crate::net::AddrRange>().unwrap();
+    let s = from_env(&[("APP__OPS__METRICS_ALLOW", " 127.0.0.1 ,10.0.0.0/8")]).unwrap();
+    assert_eq!(s.ops.metrics_allow, vec![r("127.0.0.1"), r("10.0.0.0/8")]);
+    // Empty: no address is served /metrics without the token.
+    let s = from_env(&[("APP__OPS__METRICS_ALLOW", "")]).unwrap();
+    assert!(s.ops.metrics_allow.is_empty());
+    let err = from_env(&[("APP__OPS__METRICS_ALLOW", "localhost")]).unwrap_err();
+    assert!(err.to_string().contains("metrics_allow"), "{err}");
+    let dir = config_dir(&[("staging.toml", "[ops]\nmetrics_allow = [\"fd00::/8\"]\n")]);
+    let s = named(dir.path(), "staging", &[]).unwrap();
+    assert_eq!(s.ops.metrics_allow, vec![r("fd00::/8")]);
+    let dir = config_dir(&[("staging.toml", "[ops]\nmetrics_allow = []\n")]);
+    let s = named(dir.path(), "staging", &[]).unwrap();
+    assert!(s.ops.metrics_allow.is_empty());
+}
+
+#[test]
 fn a_named_environment_needs_its_file() {
     let dir = config_dir(&[("test.toml", ""), ("catalog.toml", "")]);
     let err = named(dir.path(), "staging", &[]).unwrap_err().to_string();
