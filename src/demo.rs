@@ -175,6 +175,7 @@ pub async fn load(engine: &Engine) -> Result<(), DemoError> {
             team_id: Some(id(team)?),
             badge: badge.into(),
             phone: None,
+            service: Default::default(),
         };
         engine
             .roster
@@ -219,6 +220,7 @@ pub async fn load(engine: &Engine) -> Result<(), DemoError> {
             team_id: id(team)?,
             department,
             crew: crew.iter().map(|s| id(s)).collect::<Result<_, _>>()?,
+            service: Default::default(),
         };
         engine
             .roster

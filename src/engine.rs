@@ -184,7 +184,7 @@ impl Engine {
         arbiters.push(group_arbiter);
         let classifier = Arc::new(crate::domain::triage::Classifier::new(&catalog));
         let auth_throttle = crate::api::throttle::AuthThrottle::start(&settings.auth);
-        Ok(Arc::new(Engine {
+        let engine = Arc::new(Engine {
             classifier,
             roster,
             settings,
@@ -202,7 +202,10 @@ impl Engine {
             groups,
             auth_throttle,
             arbiters,
-        }))
+        });
+        // Finishes taking records out of service where a crash cut it short.
+        actix::spawn(crate::service::resume(engine.clone()));
+        Ok(engine)
     }
 
     /// Stops the actors and flushes the store. Every acknowledged write is already durable;

@@ -13,5 +13,6 @@ pub mod engine;
 pub mod net;
 pub mod retailers;
 pub mod roster;
+pub mod service;
 pub mod store;
 pub mod telemetry;

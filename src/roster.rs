@@ -12,6 +12,9 @@ use crate::store::{PutMode, RecordKind, Store, StoreError, Write};
 
 pub struct Roster {
     store: Arc<dyn Store>,
+    /// Held by whoever reads a record to write it back changed (a PUT, a change of
+    /// service, a crew losing a member), so two such writes never interleave.
+    writing: tokio::sync::Mutex<()>,
 }
 
 /// Something kept in the roster.
@@ -43,7 +46,15 @@ impl RosterRecord for Vehicle {
 
 impl Roster {
     pub fn new(store: Arc<dyn Store>) -> Self {
-        Self { store }
+        Self {
+            store,
+            writing: tokio::sync::Mutex::new(()),
+        }
+    }
+
+    /// The roster's write lock: hold it from reading a record to writing it back.
+    pub async fn writing(&self) -> tokio::sync::MutexGuard<'_, ()> {
+        self.writing.lock().await
     }
 
     /// Writes `record` durably; `mode` says whether it must be new or must exist.

@@ -10,4 +10,5 @@ mod edges;
 mod groups;
 mod guide;
 mod open311;
+mod service;
 mod streams;

@@ -16,6 +16,7 @@ mod pages;
 pub mod peer;
 mod retailers;
 mod roster;
+mod service;
 mod stats;
 pub mod throttle;
 pub mod tickets;
@@ -164,6 +165,7 @@ pub fn app(
             scope("/api/v1")
                 .configure(tickets::register)
                 .configure(roster::register)
+                .configure(service::register)
                 .configure(tokens::register)
                 .configure(catalog::register)
                 .configure(fleet::register)

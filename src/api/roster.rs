@@ -6,6 +6,7 @@ use utoipa::ToSchema;
 
 use super::auth::Caller;
 use super::error::{ApiError, ErrorBody};
+use super::service::ServiceDto;
 use super::tickets::dto::check_len;
 use crate::domain::catalog::Department;
 use crate::domain::ids::{StaffId, TeamId, VehicleId};
@@ -73,6 +74,14 @@ pub struct StaffDto {
     pub team_id: Option<String>,
     pub badge: String,
     pub phone: Option<String>,
+    /// Read-only: whether the person may be given work. Ignored on input (a PUT keeps the
+    /// record's service state); changed by `POST /staff/{id}/out-of-service` and
+    /// `/in-service`.
+    #[serde(default = "super::service::yes")]
+    pub in_service: bool,
+    /// Read-only: the last service change (when, why, who); ignored on input.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service: Option<ServiceDto>,
 }
 
 impl StaffDto {
@@ -98,6 +107,8 @@ impl StaffDto {
             team_id,
             badge: self.badge,
             phone: self.phone,
+            // Kept from the stored record by `save`.
+            service: Default::default(),
         })
     }
 }
@@ -112,6 +123,8 @@ impl From<Staff> for StaffDto {
             team_id: s.team_id.map(|t| t.to_string()),
             badge: s.badge,
             phone: s.phone,
+            in_service: s.service.in_service,
+            service: s.service.changed.as_ref().map(ServiceDto::from),
         }
     }
 }
@@ -164,9 +177,17 @@ pub struct VehicleDto {
     pub plate: String,
     pub team_id: String,
     pub department: Department,
-    /// Staff ids of the crew.
+    /// Staff ids of the crew (none of them out of service).
     #[serde(default)]
     pub crew: Vec<String>,
+    /// Read-only: whether the vehicle may be given work. Ignored on input (a PUT keeps the
+    /// record's service state); changed by `POST /vehicles/{id}/out-of-service` and
+    /// `/in-service`.
+    #[serde(default = "super::service::yes")]
+    pub in_service: bool,
+    /// Read-only: the last service change (when, why, who); ignored on input.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service: Option<ServiceDto>,
 }
 
 impl VehicleDto {
@@ -184,12 +205,18 @@ impl VehicleDto {
         let mut crew = Vec::with_capacity(self.crew.len());
         for raw in &self.crew {
             let sid: StaffId = parse("crew", raw)?;
-            engine.roster.staff(&sid)?.ok_or_else(|| {
+            let member = engine.roster.staff(&sid)?.ok_or_else(|| {
                 ApiError::rule(
                     "unknown_staff",
                     format!("no staff member `{raw}` is registered"),
                 )
             })?;
+            if !member.in_service() {
+                return Err(ApiError::conflict(
+                    "out_of_service",
+                    format!("staff member `{raw}` is out of service and cannot ride in a crew"),
+                ));
+            }
             if !crew.contains(&sid) {
                 crew.push(sid);
             }
@@ -200,6 +227,8 @@ impl VehicleDto {
             team_id,
             department: self.department,
             crew,
+            // Kept from the stored record by `save`.
+            service: Default::default(),
         })
     }
 }
@@ -212,6 +241,8 @@ impl From<Vehicle> for VehicleDto {
             team_id: v.team_id.to_string(),
             department: v.department,
             crew: v.crew.iter().map(|s| s.to_string()).collect(),
+            in_service: v.service.in_service,
+            service: v.service.changed.as_ref().map(ServiceDto::from),
         }
     }
 }
@@ -221,9 +252,16 @@ trait Live: RosterRecord {
     fn went_live(&self, _engine: &Engine) -> Result<(), ApiError> {
         Ok(())
     }
+
+    /// Takes over what a PUT never changes from the stored record (`None` on create).
+    fn keep(&mut self, _stored: Option<Self>) {}
 }
 
-impl Live for Staff {}
+impl Live for Staff {
+    fn keep(&mut self, stored: Option<Self>) {
+        self.service = stored.map(|s| s.service).unwrap_or_default();
+    }
+}
 
 impl Live for Team {
     fn went_live(&self, engine: &Engine) -> Result<(), ApiError> {
@@ -238,9 +276,21 @@ impl Live for Vehicle {
     fn went_live(&self, engine: &Engine) -> Result<(), ApiError> {
         engine.fleet.add(self.clone()).map_err(ApiError::from)
     }
+
+    fn keep(&mut self, stored: Option<Self>) {
+        self.service = stored.map(|v| v.service).unwrap_or_default();
+    }
 }
 
-async fn save<R: Live>(engine: &Engine, record: &R, mode: PutMode) -> Result<(), ApiError> {
+/// Writes a record, keeping the stored service state; under the roster's write lock, so a
+/// PUT racing a change of service never writes the old state back.
+async fn save<R: Live>(engine: &Engine, record: &mut R, mode: PutMode) -> Result<(), ApiError> {
+    let _writing = engine.roster.writing().await;
+    let stored = match mode {
+        PutMode::Create => None,
+        _ => engine.roster.get::<R>(record.key())?,
+    };
+    record.keep(stored);
     engine
         .roster
         .put(record, mode)
@@ -268,8 +318,8 @@ macro_rules! roster_routes {
             caller.require(WRITERS)?;
             let body: $dto = crate::api::json_body(&body)?;
             let ($engine, $body, $given): (&Engine, $dto, Option<$id>) = (&engine, body, None);
-            let record: $rec = $convert?;
-            save($engine, &record, PutMode::Create).await?;
+            let mut record: $rec = $convert?;
+            save($engine, &mut record, PutMode::Create).await?;
             Ok(HttpResponse::Created().json(<$dto>::from(record)))
         }
 
@@ -303,8 +353,8 @@ macro_rules! roster_routes {
             let _: $rec = found(&engine, $tag, &id)?;
             let given: $id = parse("id", &id)?;
             let ($engine, $body, $given): (&Engine, $dto, Option<$id>) = (&engine, body, Some(given));
-            let record: $rec = $convert?;
-            save($engine, &record, PutMode::Update).await?;
+            let mut record: $rec = $convert?;
+            save($engine, &mut record, PutMode::Update).await?;
             Ok(HttpResponse::Ok().json(<$dto>::from(record)))
         }
     };

@@ -50,8 +50,26 @@ impl TokenDto {
     }
 }
 
-/// Resolves a field subject against the roster.
+/// Resolves a field subject against the roster; a vehicle or person out of service gets
+/// no token (409 `out_of_service`) until they are back.
 fn field_subject(engine: &Engine, raw: &str) -> Result<Subject, ApiError> {
+    let subject = registered_subject(engine, raw)?;
+    let in_service = match &subject {
+        Subject::Vehicle(v) => engine.roster.vehicle(v)?.is_some_and(|v| v.in_service()),
+        Subject::Staff(s) => engine.roster.staff(s)?.is_some_and(|s| s.in_service()),
+        Subject::Label(_) => true,
+    };
+    if !in_service {
+        return Err(ApiError::conflict(
+            "out_of_service",
+            format!("`{raw}` is out of service: put it back in service before issuing a token"),
+        ));
+    }
+    Ok(subject)
+}
+
+/// A field subject as the roster knows it.
+fn registered_subject(engine: &Engine, raw: &str) -> Result<Subject, ApiError> {
     let unknown = || {
         ApiError::rule(
             "unknown_subject",

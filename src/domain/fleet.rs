@@ -23,6 +23,10 @@ pub enum VehicleStatus {
     OnSite,
     /// Done on site, heading back; becomes available when the crew says so.
     Returning,
+    /// Taken out of service by the command centre (broken down, in the workshop): never
+    /// offered work, and the crew cannot change it; back in service it is `off_duty` until
+    /// the crew says it is available.
+    OutOfService,
 }
 
 impl VehicleStatus {
@@ -34,6 +38,7 @@ impl VehicleStatus {
             Self::EnRoute => "en_route",
             Self::OnSite => "on_site",
             Self::Returning => "returning",
+            Self::OutOfService => "out_of_service",
         }
     }
 

@@ -4,7 +4,46 @@
 use serde::{Deserialize, Serialize};
 
 use super::catalog::Department;
+use super::clock::Timestamp;
 use super::ids::{StaffId, TeamId, VehicleId};
+use super::role::Principal;
+
+/// Whether a person or a vehicle may be given work. Out of service (a person who left, is
+/// sick or suspended; a vehicle broken down or in the workshop) means: no token may be
+/// issued for it, it is never offered work, put in a crew or a collaboration group, and
+/// its open work was handed on when it went out (see `service.rs`). Records written
+/// before this existed read as in service.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Service {
+    #[serde(default = "in_service_by_default")]
+    pub in_service: bool,
+    /// The last change (out of service, or back in), absent when there never was one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub changed: Option<ServiceChange>,
+}
+
+fn in_service_by_default() -> bool {
+    true
+}
+
+impl Default for Service {
+    fn default() -> Self {
+        Self {
+            in_service: true,
+            changed: None,
+        }
+    }
+}
+
+/// When and why a record went out of service or came back, and who said so.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ServiceChange {
+    pub at: Timestamp,
+    /// Required when taken out of service; an optional note when back.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    pub by: Principal,
+}
 
 /// What a staff member does.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
@@ -34,6 +73,9 @@ pub struct Staff {
     pub badge: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub phone: Option<String>,
+    /// In or out of service; changed only by the service routes, never by a PUT.
+    #[serde(default)]
+    pub service: Service,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -55,4 +97,19 @@ pub struct Vehicle {
     /// Staff who ride in it; they see the vehicle's tickets on their devices.
     #[serde(default)]
     pub crew: Vec<StaffId>,
+    /// In or out of service; changed only by the service routes, never by a PUT.
+    #[serde(default)]
+    pub service: Service,
+}
+
+impl Staff {
+    pub fn in_service(&self) -> bool {
+        self.service.in_service
+    }
+}
+
+impl Vehicle {
+    pub fn in_service(&self) -> bool {
+        self.service.in_service
+    }
 }

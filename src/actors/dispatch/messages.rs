@@ -3,7 +3,7 @@
 use actix::prelude::*;
 
 use crate::actors::ticket::{CommandError, Executed};
-use crate::domain::ids::{OfferId, TicketId, VehicleId};
+use crate::domain::ids::{OfferId, TicketId, TicketNumber, VehicleId};
 use crate::domain::role::Principal;
 
 /// Why a dispatch request did not happen. Nothing changed.
@@ -29,6 +29,8 @@ pub enum DispatchError {
          correct the location at triage"
     )]
     OutsideArea(f64),
+    #[error("vehicle {0} is out of service")]
+    OutOfService(VehicleId),
 }
 
 /// Offer the ticket now: to the nearest eligible vehicle, or to the one named.
@@ -78,3 +80,36 @@ pub struct ReportArrival {
 #[derive(Message)]
 #[rtype(result = "Vec<(TicketId, OfferId, VehicleId)>")]
 pub struct ListOpenOffers;
+
+/// A vehicle was taken out of service: its open offer is cancelled (the ticket goes to the
+/// next eligible vehicle, as after a decline) and it is called off the tickets it is on
+/// (back to waiting for dispatch; offered again at once when the ticket's grade is offered
+/// automatically, else an alert tells the dispatchers). Answers once every step is durable.
+#[derive(Message)]
+#[rtype(result = "Result<Vec<Withdrawn>, DispatchError>")]
+pub struct WithdrawVehicle {
+    pub vehicle_id: VehicleId,
+    pub reason: String,
+    /// Tickets the caller found the vehicle on in the store, besides those the dispatcher
+    /// knows of (a dispatch whose event it has not seen yet).
+    pub tickets: Vec<TicketId>,
+}
+
+/// What became of one ticket when its vehicle went out of service.
+#[derive(Clone, Debug)]
+pub struct Withdrawn {
+    pub ticket_id: TicketId,
+    pub number: TicketNumber,
+    /// `offer.cancelled` (it held the ticket's offer) or `ticket.dispatch_cancelled` (it was
+    /// on its way or on site; the ticket is back waiting for dispatch): the event written.
+    pub event: &'static str,
+    /// Offered again by the engine at once (after a cancelled offer, or a grade offered
+    /// automatically); otherwise an alert asks a dispatcher to send another vehicle.
+    pub reoffered: bool,
+}
+
+/// A vehicle is back in service: it may be offered work again (once its crew says it is
+/// available).
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct VehicleInService(pub VehicleId);

@@ -3,10 +3,12 @@
 //! fast-track grade-I intakes, offer auto grades when triaged, keep vehicles and squads in
 //! step with their tickets, and push ticket changes to the vehicles on them. Offer expiry
 //! is checked against the injected clock on a short tick, so tests drive it by advancing a
-//! manual clock.
+//! manual clock. A vehicle taken out of service is withdrawn here too (`withdraw.rs`):
+//! its offer cancelled, its tickets called off, and never offered work until it is back.
 
 pub mod messages;
 mod offers;
+mod withdraw;
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -70,6 +72,10 @@ pub struct DispatcherActor {
     team_of: HashMap<TicketId, TeamId>,
     /// Tickets for which "no vehicle" was already raised.
     alerted: HashSet<TicketId>,
+    /// Vehicles out of service, with the reason: never offered work, their answers refused.
+    /// Kept here (from the roster at start) so the check is synchronous, whatever the grid
+    /// has heard yet.
+    out_of_service: HashMap<VehicleId, String>,
 }
 
 impl DispatcherActor {
@@ -83,11 +89,14 @@ impl DispatcherActor {
             active: HashMap::new(),
             team_of: HashMap::new(),
             alerted: HashSet::new(),
+            out_of_service: HashMap::new(),
         }
     }
 
-    /// Rebuilds offers, field work and squads from the open tickets in the store.
+    /// Rebuilds offers, field work and squads from the open tickets in the store, and the
+    /// vehicles out of service from the roster.
     fn recover(&mut self) {
+        self.recover_service();
         let ids = match self.deps.store.open_ticket_ids() {
             Ok(ids) => ids,
             Err(e) => {

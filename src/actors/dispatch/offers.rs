@@ -39,6 +39,7 @@ impl DispatcherActor {
         let s = &self.deps.settings;
         let mut exclude = ticket.passed_over();
         exclude.extend(self.reserved.keys().cloned());
+        exclude.extend(self.out_of_service.keys().cloned());
         NearestQuery {
             origin: site,
             limit: 1,
@@ -207,6 +208,10 @@ impl DispatcherActor {
                     as futures_util::future::LocalBoxFuture<'static, Result<Chosen, DispatchError>>
             }
             Some(vehicle_id) => {
+                // Not even with `override`: nobody can answer for it.
+                if self.out_of_service.contains_key(&vehicle_id) {
+                    return Box::pin(fut::ready(Err(DispatchError::OutOfService(vehicle_id))));
+                }
                 if !override_busy && self.reserved.contains_key(&vehicle_id) {
                     return Box::pin(fut::ready(Err(DispatchError::VehicleBusy(
                         vehicle_id,
@@ -269,9 +274,18 @@ impl DispatcherActor {
             let done = deps.tickets.execute(ticket_id, command, by).await?;
             Ok::<_, DispatchError>((done, chosen, offer_id, expires_at))
         };
-        Box::pin(run.into_actor(self).map(move |result, act, _ctx| {
+        Box::pin(run.into_actor(self).map(move |result, act, ctx| {
             act.in_flight.remove(&ticket_id);
             let (done, chosen, offer_id, expires_at) = result?;
+            // Taken out of service while the offer was being written: withdraw it at once
+            // (the ticket goes to the next vehicle) instead of showing it.
+            if let Some(reason) = act.out_of_service.get(&chosen.vehicle_id) {
+                ctx.notify(WithdrawVehicle {
+                    vehicle_id: chosen.vehicle_id.clone(),
+                    reason: reason.clone(),
+                    tickets: vec![ticket_id],
+                });
+            }
             act.alerted.remove(&ticket_id);
             act.open.insert(ticket_id, OpenOffer { offer_id, vehicle_id: chosen.vehicle_id.clone(), expires_at });
             act.reserved.insert(chosen.vehicle_id.clone(), ticket_id);
@@ -364,6 +378,9 @@ impl Handler<OfferTicket> for DispatcherActor {
 impl Handler<AnswerOffer> for DispatcherActor {
     type Result = ResponseActFuture<Self, Result<(), DispatchError>>;
     fn handle(&mut self, msg: AnswerOffer, _: &mut Self::Context) -> Self::Result {
+        if self.out_of_service.contains_key(&msg.vehicle_id) {
+            return Box::pin(fut::ready(Err(DispatchError::OutOfService(msg.vehicle_id))));
+        }
         let held = self.reserved.get(&msg.vehicle_id).copied();
         let Some(ticket_id) =
             held.filter(|t| self.open.get(t).is_some_and(|o| o.offer_id == msg.offer_id))

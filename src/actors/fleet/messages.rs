@@ -92,6 +92,8 @@ pub enum StatusRefused {
     NotSettable(&'static str),
     #[error("the vehicle is {0} on a ticket; finish or cancel it first")]
     Busy(&'static str),
+    #[error("the vehicle is out of service; the command centre puts it back in service")]
+    OutOfService,
 }
 
 /// The dispatcher made an offer to this vehicle.

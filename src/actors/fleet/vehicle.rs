@@ -2,6 +2,9 @@
 //! ticket it holds. It checks every fix (range, future, order), tells the grid the latest
 //! one, detects arrival at the site, pushes offers and ticket changes to the vehicle's
 //! socket, and persists its state: durably on every status change, periodically for fixes.
+//! A vehicle out of service (its roster record says so) stays `out_of_service` whatever
+//! offers and tickets would make of it, and its crew cannot change that; the record is the
+//! truth, so the status follows it at start and on every record update.
 
 use std::sync::Arc;
 use std::time::Duration as StdDuration;
@@ -139,6 +142,11 @@ impl VehicleActor {
     }
 
     fn set_status(&mut self, status: VehicleStatus) {
+        let status = if self.vehicle.in_service() {
+            status
+        } else {
+            VehicleStatus::OutOfService
+        };
         if self.state.status == status {
             return;
         }
@@ -159,6 +167,17 @@ impl VehicleActor {
             })));
     }
 
+    /// Brings the status in line with the record: out of service, or back (off duty until
+    /// the crew says it is available).
+    fn follow_service(&mut self) {
+        let out = self.state.status == VehicleStatus::OutOfService;
+        if !self.vehicle.in_service() {
+            self.set_status(VehicleStatus::OutOfService);
+        } else if out {
+            self.set_status(VehicleStatus::OffDuty);
+        }
+    }
+
     fn update_distance(&mut self) {
         let site = self.state.active.as_ref().and_then(|a| a.site);
         self.distance_to_site_m = match (site, self.state.last_fix) {
@@ -174,6 +193,7 @@ impl Actor for VehicleActor {
     fn started(&mut self, ctx: &mut Self::Context) {
         ctx.set_mailbox_capacity(256);
         self.update_distance();
+        self.follow_service();
         self.track();
         let every = StdDuration::from_secs(self.deps.settings.persist_fixes_every_s);
         ctx.run_interval(every, |act, _| {
@@ -295,6 +315,9 @@ impl Handler<ChangeStatus> for VehicleActor {
     type Result = Result<VehicleView, StatusRefused>;
     fn handle(&mut self, msg: ChangeStatus, _: &mut Self::Context) -> Self::Result {
         let wanted = msg.0;
+        if !self.vehicle.in_service() {
+            return Err(StatusRefused::OutOfService);
+        }
         if !wanted.settable_by_crew() {
             return Err(StatusRefused::NotSettable(wanted.as_str()));
         }
@@ -415,6 +438,7 @@ impl Handler<UpdateRecord> for VehicleActor {
     type Result = ();
     fn handle(&mut self, msg: UpdateRecord, _: &mut Self::Context) {
         self.vehicle = msg.0;
+        self.follow_service();
         self.track();
     }
 }

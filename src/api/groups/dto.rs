@@ -49,6 +49,9 @@ pub struct MemberDto {
     #[schema(value_type = String, format = DateTime)]
     pub joined_at: Timestamp,
     pub task: TaskDto,
+    /// False for a member taken out of service (a lead nobody could take over from stays
+    /// until a dispatcher names another).
+    pub in_service: bool,
 }
 
 /// One chat message.
@@ -161,6 +164,7 @@ fn member(m: &Member, roster: &Roster) -> MemberDto {
         role: m.role,
         joined_at: m.joined_at,
         task: task(&m.task),
+        in_service: record.as_ref().is_none_or(|s| s.in_service()),
     }
 }
 

@@ -101,6 +101,7 @@ fn resolve_members(engine: &Engine, list: Vec<MemberRequest>) -> Result<Vec<NewM
         ));
     }
     let mut unknown = Vec::new();
+    let mut out_of_service = Vec::new();
     let mut out = Vec::with_capacity(list.len());
     for m in list {
         let record = match m.staff_id.parse::<StaffId>() {
@@ -108,6 +109,7 @@ fn resolve_members(engine: &Engine, list: Vec<MemberRequest>) -> Result<Vec<NewM
             Err(_) => None,
         };
         match record {
+            Some(s) if !s.in_service() => out_of_service.push(s.id.to_string()),
             Some(s) => out.push(NewMember {
                 staff_id: s.id,
                 role: m.role,
@@ -123,6 +125,17 @@ fn resolve_members(engine: &Engine, list: Vec<MemberRequest>) -> Result<Vec<NewM
             format!("no staff member `{}` is registered", unknown.join("`, `")),
         )
         .with_details(serde_json::json!({ "unknown": unknown })));
+    }
+    // Nobody out of service joins a group: they have no device to work it from.
+    if !out_of_service.is_empty() {
+        return Err(ApiError::conflict(
+            "out_of_service",
+            format!(
+                "staff member `{}` is out of service",
+                out_of_service.join("`, `")
+            ),
+        )
+        .with_details(serde_json::json!({ "out_of_service": out_of_service })));
     }
     Ok(out)
 }

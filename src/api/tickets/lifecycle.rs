@@ -234,7 +234,12 @@ pub(crate) async fn dispatch_action(
                 )
             };
             let vid: VehicleId = raw.parse().map_err(|_| unknown())?;
-            Some(engine.roster.vehicle(&vid)?.ok_or_else(unknown)?)
+            let v = engine.roster.vehicle(&vid)?.ok_or_else(unknown)?;
+            // Not even with `override`: nobody can answer for it.
+            if !v.in_service() {
+                return Err(out_of_service(raw));
+            }
+            Some(v)
         }
         None if b.assign => {
             return Err(ApiError::rule(
@@ -270,6 +275,14 @@ pub(crate) async fn dispatch_action(
         .await
         .map_err(|_| dispatcher_busy())??;
     Ok(HttpResponse::Ok().json(TicketDto::new(&done.ticket, caller.role(), &engine.catalog)))
+}
+
+/// A vehicle or person out of service is given no work until it is back.
+fn out_of_service(id: &str) -> ApiError {
+    ApiError::conflict(
+        "out_of_service",
+        format!("`{id}` is out of service: put it back in service first"),
+    )
 }
 
 fn dispatcher_busy() -> ApiError {
@@ -369,6 +382,9 @@ pub(crate) async fn assign_action(
     };
     let staff_id: StaffId = raw.parse().map_err(|_| unknown())?;
     let staff = engine.roster.staff(&staff_id)?.ok_or_else(unknown)?;
+    if !staff.in_service() {
+        return Err(out_of_service(&raw));
+    }
     run(&engine, &caller, &id, Command::Assign { staff: staff.id }).await
 }
 

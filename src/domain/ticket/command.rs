@@ -90,6 +90,14 @@ pub enum Command {
     CancelDispatch {
         reason: String,
     },
+    /// The engine: `vehicle` was taken out of service. Its open offer of this ticket is
+    /// cancelled, or, when it is on the ticket (on its way or on site), it is called off
+    /// and the ticket waits for another vehicle. Named by vehicle, so it never touches
+    /// another vehicle's offer or dispatch.
+    WithdrawVehicle {
+        vehicle: VehicleId,
+        reason: String,
+    },
     /// The engine raises an alert on the ticket.
     RaiseAlert {
         reason: String,
@@ -222,6 +230,7 @@ impl Command {
             Self::DeclineOffer { .. } => "decline an offer for",
             Self::ExpireOffer { .. } => "expire an offer for",
             Self::CancelDispatch { .. } => "cancel the dispatch of",
+            Self::WithdrawVehicle { .. } => "withdraw a vehicle out of service from",
             Self::RaiseAlert { .. } => "raise an alert on",
             Self::FlagSla { .. } => "flag the time limit of",
             Self::Arrive => "arrive",
@@ -259,6 +268,7 @@ impl Command {
             | Self::CancelDispatch { .. } => &[Dispatcher],
             Self::AcceptOffer { .. } | Self::DeclineOffer { .. } => &[Field],
             Self::ExpireOffer { .. }
+            | Self::WithdrawVehicle { .. }
             | Self::RaiseAlert { .. }
             | Self::FlagSla { .. }
             | Self::ReleaseDuplicate { .. } => &[],
@@ -511,6 +521,47 @@ impl Ticket {
                     )
                 } else {
                     return Err(illegal());
+                }
+            }
+            Command::WithdrawVehicle { vehicle, reason } => {
+                if status.is_closed() {
+                    return Err(illegal());
+                }
+                require_text(reason, "reason_required", "the reason")?;
+                let on_it = matches!(status, EnRoute | OnSite)
+                    && self.assignment.vehicle_id.as_ref() == Some(vehicle);
+                match self.open_offer() {
+                    Some(offer) if offer.vehicle_id == *vehicle => (
+                        EventKind::OfferCancelled {
+                            offer_id: offer.id,
+                            vehicle_id: vehicle.clone(),
+                            reason: reason.clone(),
+                        },
+                        status,
+                    ),
+                    _ if on_it => {
+                        // Back to waiting for a vehicle: confirmed or not, as a call-off.
+                        let back = if self.triage.confirmed {
+                            Triaged
+                        } else {
+                            Received
+                        };
+                        (
+                            EventKind::DispatchCancelled {
+                                vehicle_id: vehicle.clone(),
+                                reason: reason.clone(),
+                            },
+                            back,
+                        )
+                    }
+                    _ => {
+                        return Err(Rejection::rule(
+                            "vehicle_not_on_ticket",
+                            format!(
+                                "vehicle {vehicle} holds no offer of this ticket and is not on it"
+                            ),
+                        ));
+                    }
                 }
             }
             Command::FlagSla {

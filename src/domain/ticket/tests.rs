@@ -1760,6 +1760,76 @@ fn an_offer_is_accepted_declined_expired_or_called_off() {
 }
 
 #[test]
+fn a_vehicle_out_of_service_is_withdrawn_from_its_offer_or_its_ticket_and_nothing_else() {
+    let withdraw = |v: usize, reason: &str| Command::WithdrawVehicle {
+        vehicle: vehicle(v),
+        reason: reason.into(),
+    };
+    let engine = Principal::system();
+    // Holding the offer: it is cancelled, the ticket stays waiting for a vehicle.
+    let mut offered = Fx::new("counterfeit");
+    offered.ok(triage(), &dispatcher());
+    offered.ok(offer_to(1, 1), &dispatcher());
+    assert!(matches!(
+        offered.err(withdraw(1, "x"), &dispatcher()),
+        Rejection::Forbidden { .. }
+    ));
+    assert_rule(&offered.err(withdraw(1, " "), &engine), "reason_required");
+    // Another vehicle's offer is never touched.
+    assert_rule(
+        &offered.err(withdraw(2, "故障"), &engine),
+        "vehicle_not_on_ticket",
+    );
+    let d = offered.ok(withdraw(1, "故障"), &engine);
+    assert!(matches!(
+        &d.kind,
+        EventKind::OfferCancelled { vehicle_id, reason, .. } if *vehicle_id == vehicle(1) && reason == "故障"
+    ));
+    assert_eq!(offered.status(), Status::Triaged);
+    assert!(offered.ticket.open_offer().is_none());
+    assert!(
+        offered.ticket.passed_over().is_empty(),
+        "withdrawn is not declined: it may be offered again once back in service"
+    );
+
+    // On site: called off, back to waiting for dispatch, the on-site span closed.
+    let mut on_site = Fx::new("counterfeit");
+    on_site.ok(triage(), &dispatcher());
+    on_site.ok(dispatch(1, &[1]), &dispatcher());
+    on_site.ok(Command::Arrive, &field_vehicle(&vehicle(1)));
+    assert_eq!(on_site.status(), Status::OnSite);
+    assert_rule(
+        &on_site.err(withdraw(2, "故障"), &engine),
+        "vehicle_not_on_ticket",
+    );
+    let d = on_site.ok(withdraw(1, "车辆事故"), &engine);
+    assert!(matches!(
+        &d.kind,
+        EventKind::DispatchCancelled { vehicle_id, reason } if *vehicle_id == vehicle(1) && reason == "车辆事故"
+    ));
+    assert_eq!(on_site.status(), Status::Triaged);
+    assert_eq!(on_site.ticket.assignment.vehicle_id, None);
+    assert!(on_site.ticket.assignment.crew.is_empty());
+    assert_eq!(
+        on_site.stages(),
+        vec![Stage::Intake, Stage::OnSite, Stage::Intake]
+    );
+    assert_spans_well_formed(&on_site.ticket);
+    // Done with: the ticket moved on without it.
+    assert_rule(
+        &on_site.err(withdraw(1, "故障"), &engine),
+        "vehicle_not_on_ticket",
+    );
+
+    // A fast track accepted before triage goes back to intake unconfirmed.
+    let mut lead = Fx::new("outflow");
+    lead.ok(offer_to(1, 3), &dispatcher());
+    lead.ok(accept(1), &field_vehicle(&vehicle(3)));
+    lead.ok(withdraw(3, "故障"), &engine);
+    assert_eq!(lead.status(), Status::Received);
+}
+
+#[test]
 fn only_the_engine_raises_alerts_on_open_tickets() {
     let mut fx = Fx::new("unlicensed_transport");
     let alert = Command::RaiseAlert {
@@ -2595,6 +2665,12 @@ fn command_spec() -> impl Strategy<Value = Spec> {
         )
             .prop_map(|(answer, which)| Spec::Answer(answer, which)),
         2 => plain(text().prop_map(|reason| Command::CancelDispatch { reason }).boxed()),
+        // A vehicle taken out of service: sometimes the one holding the offer or on site.
+        2 => plain(
+            (1..=VEHICLES, text())
+                .prop_map(|(n, reason)| Command::WithdrawVehicle { vehicle: vehicle(n), reason })
+                .boxed()
+        ),
         1 => plain(text().prop_map(|reason| Command::RaiseAlert { reason }).boxed()),
     ]
 }
@@ -3006,6 +3082,7 @@ fn expected_roles(command: &Command) -> &'static [Role] {
         Command::AcceptOffer { .. } | Command::DeclineOffer { .. } => &[Field],
         // The engine's own steps.
         Command::ExpireOffer { .. }
+        | Command::WithdrawVehicle { .. }
         | Command::RaiseAlert { .. }
         | Command::FlagSla { .. }
         | Command::ReleaseDuplicate { .. } => &[],
@@ -3016,6 +3093,8 @@ fn expected_roles(command: &Command) -> &'static [Role] {
             GroupCommand::Form { .. }
             | GroupCommand::ChangeMembers { .. }
             | GroupCommand::Dissolve { .. } => &[Dispatcher],
+            // The engine withdraws a member taken out of service.
+            GroupCommand::Withdraw { .. } => &[],
         },
     }
 }
@@ -3093,6 +3172,25 @@ fn offer_outcome(command: &Command, by: &Principal, t: &Ticket) -> Option<Option
                 illegal
             }
         }
+        // Named by the vehicle: its own open offer, or the ticket it is on (on its way or on
+        // site); never another vehicle's.
+        Command::WithdrawVehicle { vehicle, reason } => {
+            let offered = t
+                .offers
+                .iter()
+                .any(|o| o.state == OfferState::Open && o.vehicle_id == *vehicle);
+            let on_it = matches!(t.status, Status::EnRoute | Status::OnSite)
+                && t.assignment.vehicle_id.as_ref() == Some(vehicle);
+            if t.status.is_closed() {
+                illegal
+            } else if blank(reason) {
+                rule("reason_required")
+            } else if offered || on_it {
+                None
+            } else {
+                rule("vehicle_not_on_ticket")
+            }
+        }
         Command::RaiseAlert { .. } | Command::FlagSla { .. } => {
             if t.status.is_closed() {
                 illegal
@@ -3133,7 +3231,8 @@ fn legal_from(command: &Command, t: &Ticket) -> bool {
         | Command::AcceptOffer { .. }
         | Command::DeclineOffer { .. }
         | Command::ExpireOffer { .. }
-        | Command::CancelDispatch { .. } => true,
+        | Command::CancelDispatch { .. }
+        | Command::WithdrawVehicle { .. } => true,
         // A merge is undone on the target whatever became of it meanwhile.
         Command::ReleaseDuplicate { .. } => true,
         // A closed ticket's group can still be dissolved.
@@ -3262,6 +3361,7 @@ fn expected_rule(command: &Command, t: &Ticket) -> Option<&'static str> {
         | Command::DeclineOffer { .. }
         | Command::ExpireOffer { .. }
         | Command::CancelDispatch { .. }
+        | Command::WithdrawVehicle { .. }
         | Command::RaiseAlert { .. }
         | Command::FlagSla { .. } => None,
         // Not generated here: group rules are tested in `group/tests.rs`.
@@ -3362,6 +3462,17 @@ fn expected_next(command: &Command, t: &Ticket) -> Status {
                 Received
             }
         }
+        // Called off its ticket, on its way or on site: back to waiting for a vehicle.
+        Command::WithdrawVehicle { vehicle, .. }
+            if matches!(s, EnRoute | OnSite)
+                && t.assignment.vehicle_id.as_ref() == Some(vehicle) =>
+        {
+            if t.triage.confirmed {
+                Triaged
+            } else {
+                Received
+            }
+        }
         Command::Arrive => OnSite,
         Command::RecordOnsite { .. } => Reporting,
         Command::SubmitReport { .. } => InReview,
@@ -3393,6 +3504,7 @@ fn expected_next(command: &Command, t: &Ticket) -> Status {
         | Command::DeclineOffer { .. }
         | Command::ExpireOffer { .. }
         | Command::CancelDispatch { .. }
+        | Command::WithdrawVehicle { .. }
         | Command::RaiseAlert { .. }
         | Command::FlagSla { .. }
         | Command::Assign { .. }
@@ -3411,6 +3523,14 @@ fn event_name(command: &Command, before: &Ticket) -> &'static str {
         Command::ExpireOffer { .. } => "offer.expired",
         Command::CancelDispatch { .. } if before.open_offer().is_some() => "offer.cancelled",
         Command::CancelDispatch { .. } => "ticket.dispatch_cancelled",
+        Command::WithdrawVehicle { vehicle, .. }
+            if before
+                .open_offer()
+                .is_some_and(|o| o.vehicle_id == *vehicle) =>
+        {
+            "offer.cancelled"
+        }
+        Command::WithdrawVehicle { .. } => "ticket.dispatch_cancelled",
         Command::RaiseAlert { .. } => "alert",
         Command::FlagSla {
             level: super::SlaLevel::Warning,
@@ -3441,7 +3561,9 @@ fn event_name(command: &Command, before: &Ticket) -> &'static str {
             GroupCommand::Form { .. } => "group.formed",
             GroupCommand::Post { .. } => "group.message",
             GroupCommand::CompleteTask { .. } => "group.task_done",
-            GroupCommand::ChangeMembers { .. } => "group.members_changed",
+            GroupCommand::ChangeMembers { .. } | GroupCommand::Withdraw { .. } => {
+                "group.members_changed"
+            }
             GroupCommand::Dissolve { .. } => "group.dissolved",
         },
     }
@@ -3482,9 +3604,10 @@ fn edge_allowed(before: &Ticket, after: &Ticket) -> bool {
         | (InApproval, Replying | Reporting | InReview)
         | (Replying, AwaitingVisit)
         | (AwaitingVisit, Archived) => true,
-        // A vehicle called off: the ticket waits for another, confirmed or not.
-        (EnRoute, Triaged) => after.triage.confirmed,
-        (EnRoute, Received) => !after.triage.confirmed,
+        // A vehicle called off (on site too, when taken out of service): the ticket waits
+        // for another, confirmed or not.
+        (EnRoute | OnSite, Triaged) => after.triage.confirmed,
+        (EnRoute | OnSite, Received) => !after.triage.confirmed,
         // An unsatisfied visit reopens where the guide says: consultations to intake.
         (AwaitingVisit, Triaged | Reporting) => to == reopen_target(after),
         _ => false,

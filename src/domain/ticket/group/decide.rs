@@ -43,6 +43,15 @@ pub enum GroupCommand {
     },
     /// End the group (a dispatcher, or the engine when the ticket closes: `on_close`).
     Dissolve { reason: String, on_close: bool },
+    /// The engine: `staff` was taken out of service and leaves the group; a lead hands the
+    /// lead on (see `withdraw.rs`). `crew` is the in-service crew of the ticket's vehicle
+    /// with their departments, `unavailable` the members out of service (roster data).
+    Withdraw {
+        staff: StaffId,
+        reason: String,
+        crew: Vec<(StaffId, crate::domain::catalog::Department)>,
+        unavailable: Vec<StaffId>,
+    },
 }
 
 impl GroupCommand {
@@ -53,6 +62,7 @@ impl GroupCommand {
             Self::CompleteTask { .. } => "finish a group task of",
             Self::ChangeMembers { .. } => "change the collaboration group of",
             Self::Dissolve { .. } => "dissolve the collaboration group of",
+            Self::Withdraw { .. } => "withdraw a member out of service from the group of",
         }
     }
 
@@ -62,6 +72,7 @@ impl GroupCommand {
             Self::Form { .. } | Self::ChangeMembers { .. } | Self::Dissolve { .. } => &[Dispatcher],
             Self::Post { .. } => &[Field, Dispatcher, Supervisor],
             Self::CompleteTask { .. } => &[Field, Dispatcher],
+            Self::Withdraw { .. } => &[],
         }
     }
 }
@@ -77,7 +88,7 @@ pub(super) fn too_long(field: &str, text: &str, max: usize) -> Result<(), Reject
     Ok(())
 }
 
-fn required(field: &str, text: &str, max: usize) -> Result<(), Rejection> {
+pub(super) fn required(field: &str, text: &str, max: usize) -> Result<(), Rejection> {
     if text.trim().is_empty() {
         return Err(Rejection::rule(
             "text_required",
@@ -309,6 +320,12 @@ impl Ticket {
                 lead,
                 reason,
             } => self.decide_change(add, remove, lead.as_ref(), reason),
+            GroupCommand::Withdraw {
+                staff,
+                reason,
+                crew,
+                unavailable,
+            } => self.decide_withdraw(staff, reason, crew, unavailable),
             GroupCommand::Dissolve { reason, on_close } => {
                 let group = self.group_required()?;
                 required("reason", reason, MAX_REASON_CHARS)?;

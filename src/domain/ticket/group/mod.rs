@@ -13,6 +13,7 @@ mod members;
 pub mod plan;
 #[cfg(test)]
 mod tests;
+mod withdraw;
 
 use serde::{Deserialize, Serialize};
 

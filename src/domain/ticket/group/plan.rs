@@ -8,7 +8,8 @@
 //! department sends one member: the shop's account manager (marketing) or inspector
 //! (enforcement) when the registry names one, else one of its field staff aboard the vehicle
 //! sent, else its field staff of the squad handling or covering the place (logistics: a
-//! driver). Tasks are the guide's wording for each department.
+//! driver). Tasks are the guide's wording for each department. Nobody out of service is
+//! ever picked (they have no device to work the ticket from).
 
 use super::{MemberRole, NewMember};
 use crate::domain::catalog::{Category, Department};
@@ -66,7 +67,7 @@ struct Picker<'a> {
 
 impl Picker<'_> {
     fn usable(&self, s: &Staff, d: Department) -> bool {
-        s.department == d && !self.chosen.contains(&s.id)
+        s.department == d && s.in_service() && !self.chosen.contains(&s.id)
     }
 
     fn find(&self, id: &StaffId, d: Department) -> Option<&Staff> {

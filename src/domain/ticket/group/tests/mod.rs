@@ -6,6 +6,7 @@
 mod plan;
 mod property;
 mod steps;
+mod withdraw;
 
 use std::collections::{BTreeMap, HashSet};
 use std::sync::OnceLock;

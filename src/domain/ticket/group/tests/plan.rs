@@ -11,6 +11,7 @@ fn person(n: u32, role: StaffRole, department: Department, team: &str) -> Staff 
         team_id: Some(team.parse::<TeamId>().unwrap()),
         badge: format!("B-{n}"),
         phone: None,
+        service: Default::default(),
     }
 }
 
@@ -193,4 +194,30 @@ fn the_guide_words_every_involved_departments_task() {
         .collect();
     let err = Catalog::from_toml(&missing.join("\n"), "catalog.toml").unwrap_err();
     assert!(err.to_string().contains("`logistics`"), "{err}");
+}
+
+#[test]
+fn the_plan_never_picks_anyone_out_of_service() {
+    let (mut staff, teams) = roster();
+    let outflow = catalog().get("outflow").unwrap();
+    let mut sent = reporting();
+    sent.assignment.crew = vec![s(4), s(2)];
+    let shop = ShopContacts {
+        market_inspector: Some(s(3)),
+        account_manager: Some(s(6)),
+        town: Some("梅川镇".into()),
+    };
+    // S-2 (aboard) and S-6 (the shop's account manager) are out of service.
+    for p in staff.iter_mut().filter(|p| p.id == s(2) || p.id == s(6)) {
+        p.service.in_service = false;
+    }
+    let p = plan(&sent, outflow, &staff, &teams, &shop).unwrap();
+    assert_eq!(
+        ids(&p),
+        [
+            (s(3), MemberRole::Lead),
+            (s(5), MemberRole::Assist),
+            (s(7), MemberRole::Assist)
+        ]
+    );
 }

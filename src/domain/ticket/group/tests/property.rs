@@ -66,6 +66,21 @@ fn any_command() -> impl Strategy<Value = GroupCommand> {
             reason: "结束".into(),
             on_close,
         }),
+        // A member taken out of service, with some crew aboard and some members out.
+        (
+            1u32..=9,
+            proptest::collection::vec((1u32..=9, 0usize..3), 0..3),
+            ids()
+        )
+            .prop_map(|(n, crew, unavailable)| GroupCommand::Withdraw {
+                staff: s(n),
+                reason: "停职".into(),
+                crew: crew
+                    .into_iter()
+                    .map(|(c, d)| (s(c), Department::ALL[d]))
+                    .collect(),
+                unavailable,
+            }),
     ]
 }
 
