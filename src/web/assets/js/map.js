@@ -8,7 +8,7 @@ import { t, name, lang, onLangChange } from './i18n.js';
 import { esc, distance } from './format.js';
 
 export const GRADE_COLOURS = { I: '#d7263d', II: '#f46036', III: '#e2b714', IV: '#2e86de' };
-export const VEHICLE_COLOURS = { available: '#2bb673', offered: '#f4a261', en_route: '#1e88e5', on_site: '#8e44ad', returning: '#00a8a8', off_duty: '#8a94a6' };
+export const VEHICLE_COLOURS = { available: '#2bb673', offered: '#f4a261', en_route: '#1e88e5', on_site: '#8e44ad', returning: '#00a8a8', off_duty: '#8a94a6', out_of_service: '#5c4b51' };
 const RETAILER_MIN_ZOOM = 14;
 
 export class MapView {
