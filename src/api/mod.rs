@@ -7,8 +7,10 @@ pub mod auth;
 mod board;
 mod catalog;
 pub mod error;
+mod fallback;
 mod fleet;
 pub mod groups;
+mod headers;
 mod map;
 pub mod open311;
 mod ops;
@@ -129,12 +131,13 @@ pub fn app(
     >,
 > {
     let limit = engine.settings.server.max_body_bytes;
-    App::new()
+    let (app, api) = App::new()
         .app_data(engine)
         .app_data(hub)
         .app_data(web::PayloadConfig::default().limit(limit))
         .app_data(web::QueryConfig::default().error_handler(error::query_error))
         .app_data(web::PathConfig::default().error_handler(error::path_error))
+        .wrap(actix_web::middleware::from_fn(headers::security_headers))
         .wrap_fn(|req, srv| {
             use actix_web::dev::Service;
             let started = Instant::now();
@@ -176,15 +179,16 @@ pub fn app(
                 .configure(map::register),
         )
         .service(scope("/open311/v2").configure(open311::register))
-        .openapi_service(|api| SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", api))
-        .into_app()
+        .split_for_parts();
+    // The methods of each documented route, for the 405s of the default service.
+    let methods = web::Data::new(fallback::RouteMethods::from_openapi(&api));
+    app.service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", api))
+        .app_data(methods)
         .configure(ops::register)
         .configure(pages::register)
         .service(ws::vehicle::vehicle_socket)
         .service(ws::streams::console_socket)
         .service(ws::streams::field_socket)
         .service(ws::streams::board_socket)
-        .default_service(web::to(|| async {
-            Err::<actix_web::HttpResponse, _>(error::ApiError::not_found("route"))
-        }))
+        .default_service(web::to(fallback::unmatched))
 }

@@ -1,10 +1,20 @@
 //! Operations routes, no prefix: liveness, readiness and Prometheus metrics.
+//!
+//! `/healthz` and `/readyz` are public (a load balancer asks them). `/metrics` shows the
+//! tickets per status, the last event id and the traffic per route, so it is served only
+//! to client addresses in `ops.metrics_allow` (default: this host, where the load tester
+//! and the scripts run) or to a request carrying `ops.metrics_token` as its bearer token
+//! (a scraper on another host; the token opens nothing else). Anyone else gets 401 (no or
+//! a wrong token; a wrong one counts as a failed authentication, see `throttle.rs`), or
+//! 403 when no metrics token is configured. The client address is the peer's, or the one
+//! a trusted proxy forwarded (`peer.rs`).
 
 use std::sync::OnceLock;
 
-use actix_web::{HttpResponse, get, web};
+use actix_web::{HttpRequest, HttpResponse, get, web};
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 
+use super::error::ApiError;
 use crate::engine::Engine;
 
 /// The process-wide Prometheus recorder (metrics macros write to a global recorder).
@@ -47,9 +57,49 @@ async fn readyz(engine: web::Data<Engine>) -> HttpResponse {
     }
 }
 
-/// Prometheus text format.
+/// The bearer token of `req`'s `Authorization` header.
+fn bearer(req: &HttpRequest) -> Option<&str> {
+    let value = req
+        .headers()
+        .get(actix_web::http::header::AUTHORIZATION)?
+        .to_str()
+        .ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
+}
+
+/// Whether `req` may read `/metrics` (see the module doc).
+fn metrics_access(engine: &Engine, req: &HttpRequest) -> Result<(), ApiError> {
+    use sha2::{Digest, Sha256};
+    let ops = &engine.settings.ops;
+    let client = super::peer::client_addr(req, &engine.settings.server.trusted_proxies);
+    if crate::net::any_contains(&ops.metrics_allow, client) {
+        return Ok(());
+    }
+    if ops.metrics_token.is_empty() {
+        return Err(ApiError::forbidden(
+            "/metrics is served only to the addresses in ops.metrics_allow",
+        ));
+    }
+    // Digests compared, so the time taken says nothing about the token.
+    let matches = bearer(req).is_some_and(|t| {
+        Sha256::digest(t.as_bytes()) == Sha256::digest(ops.metrics_token.as_bytes())
+    });
+    if matches {
+        Ok(())
+    } else {
+        Err(super::throttle::refuse(
+            engine,
+            req,
+            ApiError::unauthorized("send the metrics token: Authorization: Bearer <token>"),
+        ))
+    }
+}
+
+/// Prometheus text format; for `ops.metrics_allow` addresses or the metrics token.
 #[get("/metrics")]
-async fn metrics(engine: web::Data<Engine>) -> HttpResponse {
+async fn metrics(engine: web::Data<Engine>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
+    metrics_access(&engine, &req)?;
     if let Ok(counts) = engine.store.count_by_status() {
         for (status, n) in counts {
             ::metrics::gauge!("hotline_tickets", "status" => status.as_str()).set(n as f64);
@@ -58,7 +108,7 @@ async fn metrics(engine: web::Data<Engine>) -> HttpResponse {
     ::metrics::gauge!("hotline_ticket_actors_live").set(engine.tickets.live() as f64);
     ::metrics::gauge!("hotline_last_event_id").set(engine.store.last_event_id() as f64);
     ::metrics::gauge!("hotline_bus_subscribers").set(engine.bus.subscriber_count() as f64);
-    HttpResponse::Ok()
+    Ok(HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4")
-        .body(prometheus().render())
+        .body(prometheus().render()))
 }

@@ -4,6 +4,7 @@ mod auth;
 mod catalog;
 mod errors;
 mod events;
+mod hardening;
 mod lifecycle;
 mod panic;
 mod retailers;
