@@ -7,6 +7,7 @@
 
 mod auto;
 pub mod flow;
+mod outsiders;
 mod recovery;
 mod rules;
 

@@ -89,6 +89,25 @@ fn not_member() -> ApiError {
     )
 }
 
+/// A field caller must speak for a member of group `raw` (its active group, or the last
+/// one) before anything else it sent is read, so an outsider gets 403 whatever its body or
+/// task id; an unknown group is 404. Other roles pass (their role was checked).
+fn require_member(engine: &Engine, caller: &Caller, raw: &str) -> Result<(), ApiError> {
+    if caller.role() != Role::Field {
+        return Ok(());
+    }
+    let ticket = engine
+        .store
+        .ticket(&parse_group(raw)?)?
+        .filter(|t| t.group.is_some())
+        .ok_or_else(|| ApiError::not_found(format!("group `{raw}`")))?;
+    if speaks_for_member(engine, &ticket, caller.principal())? {
+        Ok(())
+    } else {
+        Err(not_member())
+    }
+}
+
 /// Staff ids a request names, resolved against the roster; every unknown one is listed.
 fn resolve_members(engine: &Engine, list: Vec<MemberRequest>) -> Result<Vec<NewMember>, ApiError> {
     if list.len() > MAX_MEMBERS {
@@ -256,6 +275,7 @@ async fn post_message(
     body: crate::api::Body,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(&[Role::Field, Role::Dispatcher, Role::Supervisor])?;
+    require_member(&engine, &caller, &id)?;
     let b: MessageRequest = crate::api::json_body(&body)?;
     let command = GroupCommand::Post {
         text: b.text,
@@ -283,6 +303,7 @@ async fn task_done(
 ) -> Result<HttpResponse, ApiError> {
     caller.require(&[Role::Field, Role::Dispatcher])?;
     let (id, task) = path.into_inner();
+    require_member(&engine, &caller, &id)?;
     let task_id: u32 = task
         .parse()
         .map_err(|_| ApiError::not_found(format!("task `{task}`")))?;
