@@ -95,16 +95,31 @@ pub async fn take_staff_out(
     Ok(out)
 }
 
-/// Everything that follows from the record being out of service; safe to repeat.
+/// Everything that follows from the record being out of service; safe to repeat. Every
+/// step is tried even when one fails; the first failure is answered, and a repeat finishes
+/// the rest.
 pub(super) async fn sweep(engine: &Engine, staff: &Staff) -> Result<StaffOut, ServiceError> {
-    let revoked = engine
+    let mut failed: Option<ServiceError> = None;
+    let tokens_revoked = match engine
         .tokens
         .revoke_subject(&Subject::Staff(staff.id.clone()))
-        .await?;
-    let crews_left = leave_crews(engine, &staff.id).await?;
+        .await
+    {
+        Ok(ids) => ids.len(),
+        Err(e) => {
+            failed.get_or_insert(e.into());
+            0
+        }
+    };
+    let crews_left = match leave_crews(engine, &staff.id).await {
+        Ok(left) => left,
+        Err(e) => {
+            failed.get_or_insert(e);
+            Vec::new()
+        }
+    };
     let mut groups = Vec::new();
     let mut handled = Vec::new();
-    let mut failed = None;
     for ticket_id in engine.store.open_ticket_ids()? {
         let Some(t) = engine.store.ticket(&ticket_id)? else {
             continue;
@@ -124,8 +139,12 @@ pub(super) async fn sweep(engine: &Engine, staff: &Staff) -> Result<StaffOut, Se
                 "handler {} was taken out of service: assign another",
                 staff.id
             );
-            alert_once(engine, ticket_id, alert).await?;
-            handled.push(ticket_id);
+            match alert_once(engine, ticket_id, alert).await {
+                Ok(()) => handled.push(ticket_id),
+                Err(e) => {
+                    failed.get_or_insert(e);
+                }
+            }
         }
     }
     if let Some(e) = failed {
@@ -134,7 +153,7 @@ pub(super) async fn sweep(engine: &Engine, staff: &Staff) -> Result<StaffOut, Se
     Ok(StaffOut {
         staff: staff.clone(),
         changed: false,
-        tokens_revoked: revoked.len(),
+        tokens_revoked,
         crews_left,
         groups,
         handled,

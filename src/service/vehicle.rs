@@ -2,8 +2,9 @@
 //! the `vehicle.status` frame), never offered work until it is back, its open offer
 //! cancelled and re-offered, the tickets it accepted called off and back to dispatch (see
 //! `actors/dispatch/withdraw.rs`). Its crew members stay in service: they may ride another
-//! vehicle. Back in service it is `off_duty` until its crew, signed in with a new token,
-//! says it is available.
+//! vehicle. Its positions are still taken (a vehicle towed to the workshop stays on the
+//! map). Back in service it is `off_duty` until its crew, signed in with a new token, says
+//! it is available.
 
 use crate::actors::dispatch::{VehicleInService, WithdrawVehicle, Withdrawn};
 use crate::actors::fleet::messages::GetVehicle;
@@ -65,34 +66,70 @@ pub async fn take_vehicle_out(
     })
 }
 
-/// Everything that follows from the record being out of service; safe to repeat.
+/// Everything that follows from the record being out of service; safe to repeat. Every
+/// step is tried even when one fails (a failed token revocation must not leave the vehicle
+/// offered work, nor a busy ticket leave its tokens standing); the first failure is
+/// answered, and a repeat finishes the rest.
 pub(super) async fn sweep(
     engine: &Engine,
     vehicle: &Vehicle,
 ) -> Result<(usize, Vec<Withdrawn>), ServiceError> {
-    let revoked = engine
-        .tokens
-        .revoke_subject(&Subject::Vehicle(vehicle.id.clone()))
-        .await?;
+    let mut failed = None;
     // The live actor takes the record (its status becomes `out_of_service`, published to
     // the consoles and the grid); asking for its view after makes sure it has.
+    if let Err(e) = follow_record(engine, vehicle).await {
+        failed.get_or_insert(e);
+    }
+    let revoked = match engine
+        .tokens
+        .revoke_subject(&Subject::Vehicle(vehicle.id.clone()))
+        .await
+    {
+        Ok(ids) => ids.len(),
+        Err(e) => {
+            failed.get_or_insert(e.into());
+            0
+        }
+    };
+    let tickets = match withdraw(engine, vehicle).await {
+        Ok(tickets) => tickets,
+        Err(e) => {
+            failed.get_or_insert(e);
+            Vec::new()
+        }
+    };
+    match failed {
+        Some(e) => Err(e),
+        None => Ok((revoked, tickets)),
+    }
+}
+
+async fn follow_record(engine: &Engine, vehicle: &Vehicle) -> Result<(), ServiceError> {
     engine.fleet.add(vehicle.clone())?;
     if let Some(addr) = engine.fleet.vehicle(&vehicle.id, &engine.roster)? {
         addr.send(GetVehicle)
             .await
             .map_err(|_| ServiceError::Busy("vehicle"))?;
     }
+    Ok(())
+}
+
+/// The dispatcher stops offering the vehicle work and hands on its offer and tickets.
+async fn withdraw(engine: &Engine, vehicle: &Vehicle) -> Result<Vec<Withdrawn>, ServiceError> {
     let withdraw = WithdrawVehicle {
         vehicle_id: vehicle.id.clone(),
         reason: reason_of(&vehicle.service),
-        tickets: tickets_of(engine, &vehicle.id)?,
+        tickets: tickets_of(engine, &vehicle.id).unwrap_or_else(|e| {
+            // The dispatcher still withdraws it from what it knows of.
+            tracing::warn!(vehicle_id = %vehicle.id, error = %e, "open tickets not read");
+            Vec::new()
+        }),
     };
-    let tickets = engine
+    Ok(engine
         .dispatcher
         .send(withdraw)
         .await
-        .map_err(|_| ServiceError::Busy("dispatcher"))??;
-    Ok((revoked.len(), tickets))
+        .map_err(|_| ServiceError::Busy("dispatcher"))??)
 }
 
 /// Open tickets the store shows the vehicle on: holding their offer, or sent to them.
