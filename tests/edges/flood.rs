@@ -30,7 +30,10 @@ struct Flood {
 /// Sends single-fix frames as fast as the socket takes them, never reading, for at most
 /// [`FLOOD`]; samples the engine's memory meanwhile.
 async fn flood(engine: &ChildEngine, token: &str) -> Flood {
-    let url = format!("{}/ws/vehicle?token={token}", engine.base.replacen("http", "ws", 1));
+    let url = format!(
+        "{}/ws/vehicle?token={token}",
+        engine.base.replacen("http", "ws", 1)
+    );
     let (mut ws, _) = tokio_tungstenite::connect_async(url)
         .await
         .expect("socket opens");
@@ -40,8 +43,11 @@ async fn flood(engine: &ChildEngine, token: &str) -> Flood {
     let (mut sent, mut peak, mut cut_off) = (0u64, before, false);
     let mut sampled = Instant::now();
     while started.elapsed() < FLOOD {
-        match tokio::time::timeout(Duration::from_millis(500), ws.send(Message::text(frame.clone())))
-            .await
+        match tokio::time::timeout(
+            Duration::from_millis(500),
+            ws.send(Message::text(frame.clone())),
+        )
+        .await
         {
             Ok(Ok(())) => sent += 1,
             Ok(Err(_)) => {
@@ -78,7 +84,11 @@ async fn a_device_flooding_its_socket_is_cut_off_and_its_fixes_refused() {
         "flood (defaults): {} frames sent, cut off: {}, peak RSS growth {} KiB",
         f.sent, f.cut_off, f.peak_growth_kib
     );
-    assert!(f.peak_growth_kib < MAX_GROWTH_KIB, "grew {} KiB", f.peak_growth_kib);
+    assert!(
+        f.peak_growth_kib < MAX_GROWTH_KIB,
+        "grew {} KiB",
+        f.peak_growth_kib
+    );
     let metrics = client
         .get(format!("{}/metrics", engine.base))
         .send()
@@ -87,7 +97,11 @@ async fn a_device_flooding_its_socket_is_cut_off_and_its_fixes_refused() {
         .text()
         .await
         .expect("text");
-    let refused = counter(&metrics, "hotline_fixes_rejected_total", "reason=\"flooding\"");
+    let refused = counter(
+        &metrics,
+        "hotline_fixes_rejected_total",
+        "reason=\"flooding\"",
+    );
     assert!(refused >= 1.0, "no fix counted as refused for flooding");
     assert!(
         engine.log().contains("vehicle socket flooding: cut off"),
@@ -120,7 +134,11 @@ async fn a_device_that_never_reads_is_held_back_by_tcp_not_buffered() {
         f.sent, f.cut_off, f.peak_growth_kib
     );
     assert!(!f.cut_off, "nothing but TCP should hold this flood back");
-    assert!(f.peak_growth_kib < MAX_GROWTH_KIB, "grew {} KiB", f.peak_growth_kib);
+    assert!(
+        f.peak_growth_kib < MAX_GROWTH_KIB,
+        "grew {} KiB",
+        f.peak_growth_kib
+    );
     let health = client
         .get(format!("{}/healthz", engine.base))
         .send()
@@ -156,9 +174,6 @@ async fn an_honest_device_replaying_a_backlog_is_not_cut_off() {
     let d = app.token("dispatcher", None).await;
     let (_, live) = app.get("/vehicles/V-1/live", &d).await;
     assert_eq!(live["position"]["lat"], 30.1, "{live}");
-    assert!(
-        !v.pending_has("error"),
-        "no fix of the replay was refused"
-    );
+    assert!(!v.pending_has("error"), "no fix of the replay was refused");
     app.stop().await;
 }

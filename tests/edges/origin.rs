@@ -9,7 +9,10 @@ use crate::common::{ChildEngine, temp_store};
 
 /// The handshake's HTTP status with this `Origin` (or none): 101 when the socket opens.
 async fn handshake(engine: &ChildEngine, path: &str, token: &str, origin: Option<&str>) -> u16 {
-    let url = format!("{}{path}?token={token}", engine.base.replacen("http", "ws", 1));
+    let url = format!(
+        "{}{path}?token={token}",
+        engine.base.replacen("http", "ws", 1)
+    );
     let mut request = url.into_client_request().expect("request");
     if let Some(origin) = origin {
         request
@@ -51,13 +54,40 @@ async fn sockets_refuse_pages_of_other_origins_and_admit_their_own_and_devices()
         ("/ws/vehicle", &vehicle),
         ("/ws/field", &staff),
     ] {
-        assert_eq!(handshake(&engine, path, token, Some("http://evil.example")).await, 403, "{path}: evil");
-        assert_eq!(handshake(&engine, path, token, Some("null")).await, 403, "{path}: null");
+        assert_eq!(
+            handshake(&engine, path, token, Some("http://evil.example")).await,
+            403,
+            "{path}: evil"
+        );
+        assert_eq!(
+            handshake(&engine, path, token, Some("null")).await,
+            403,
+            "{path}: null"
+        );
         // Same host, other port: another site as far as browsers are concerned.
-        let other_port = own.rsplit_once(':').map(|(h, _)| format!("{h}:1")).expect("port");
-        assert_eq!(handshake(&engine, path, token, Some(&other_port)).await, 403, "{path}: port");
-        assert_eq!(handshake(&engine, path, token, None).await, 101, "{path}: no origin");
-        assert_eq!(handshake(&engine, path, token, Some(&own)).await, 101, "{path}: own");
-        assert_eq!(handshake(&engine, path, token, Some(listed)).await, 101, "{path}: listed");
+        let other_port = own
+            .rsplit_once(':')
+            .map(|(h, _)| format!("{h}:1"))
+            .expect("port");
+        assert_eq!(
+            handshake(&engine, path, token, Some(&other_port)).await,
+            403,
+            "{path}: port"
+        );
+        assert_eq!(
+            handshake(&engine, path, token, None).await,
+            101,
+            "{path}: no origin"
+        );
+        assert_eq!(
+            handshake(&engine, path, token, Some(&own)).await,
+            101,
+            "{path}: own"
+        );
+        assert_eq!(
+            handshake(&engine, path, token, Some(listed)).await,
+            101,
+            "{path}: listed"
+        );
     }
 }

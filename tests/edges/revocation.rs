@@ -72,13 +72,19 @@ async fn revoking_a_token_closes_every_socket_opened_with_it() {
         ("/ws/vehicle", &vehicle),
         ("/ws/field", &staff),
     ] {
-        let url = format!("{}{path}?token={token}", engine.base.replacen("http", "ws", 1));
+        let url = format!(
+            "{}{path}?token={token}",
+            engine.base.replacen("http", "ws", 1)
+        );
         let refused = tokio_tungstenite::connect_async(url).await;
         match refused {
             Err(tokio_tungstenite::tungstenite::Error::Http(res)) => {
                 assert_eq!(res.status().as_u16(), 401, "{path}");
             }
-            other => panic!("{path}: a revoked token opened a socket: {:?}", other.is_ok()),
+            other => panic!(
+                "{path}: a revoked token opened a socket: {:?}",
+                other.is_ok()
+            ),
         }
     }
 }
@@ -107,7 +113,10 @@ async fn a_revoked_console_cannot_command_and_sees_no_more_tickets() {
     });
     let (s, t) = send(
         &client,
-        client.post(engine.url("/tickets")).bearer_auth(&platform).json(&body),
+        client
+            .post(engine.url("/tickets"))
+            .bearer_auth(&platform)
+            .json(&body),
     )
     .await;
     assert!(s.is_success(), "{t}");

@@ -20,9 +20,7 @@ pub fn check(req: &HttpRequest, allowed: &[String]) -> Result<(), ApiError> {
         ApiError::new(
             actix_web::http::StatusCode::FORBIDDEN,
             "origin_not_allowed",
-            format!(
-                "pages from `{shown}` may not open this socket (see server.allowed_origins)"
-            ),
+            format!("pages from `{shown}` may not open this socket (see server.allowed_origins)"),
         )
     };
     let Ok(origin) = origin.to_str() else {
@@ -55,7 +53,11 @@ fn same_site(origin: &str, host: &str) -> bool {
     } else {
         ":80"
     };
-    let bare = |a: &str| a.strip_suffix(default_port).unwrap_or(a).to_ascii_lowercase();
+    let bare = |a: &str| {
+        a.strip_suffix(default_port)
+            .unwrap_or(a)
+            .to_ascii_lowercase()
+    };
     bare(authority) == bare(host)
 }
 

@@ -368,7 +368,12 @@ impl VehicleSession {
         })
     }
 
-    async fn answer(&mut self, offer_id: &str, accept: bool, reason: Option<String>) -> ServerFrame {
+    async fn answer(
+        &mut self,
+        offer_id: &str,
+        accept: bool,
+        reason: Option<String>,
+    ) -> ServerFrame {
         let Ok(offer_id) = offer_id.parse::<OfferId>() else {
             return ServerFrame::error("bad_frame", "`offer_id` is not an offer id");
         };
@@ -525,7 +530,9 @@ async fn run(
     if let Ending::Protocol(e) = &ending {
         // Oversized or broken frames: say so before closing (the stream cannot be
         // resynchronised).
-        let _ = out.frame(&ServerFrame::error("bad_frame", e.to_string())).await;
+        let _ = out
+            .frame(&ServerFrame::error("bad_frame", e.to_string()))
+            .await;
     }
     tracing::debug!(vehicle_id = %s.vehicle_id, session = s.id, ?ending, "vehicle socket closed");
     let _ = tokio::time::timeout(s.timeout, out.session.close(ending.close_reason())).await;
