@@ -1,7 +1,8 @@
 //! Analytics routes: stage times with a Pareto view, handling time per category,
 //! department and squad, and the headline rates. `from`/`to` filter on intake time (a
 //! `from` not before `to` is refused on every route); what is still open counts up to now,
-//! or to `to` when that is earlier. `?format=csv` answers CSV for spreadsheets.
+//! or to `to` when that is earlier. `?format=csv` answers CSV for spreadsheets, with text
+//! a spreadsheet would run as a formula written as text (see [`csv_field`]).
 
 use actix_web::{HttpResponse, get, web};
 use serde::{Deserialize, Serialize};
@@ -96,11 +97,30 @@ fn load(
     }
 }
 
+/// A cell that is a plain number (`12`, `-0.25`, `1e-3`): written as it is, so a
+/// spreadsheet reads it as a number.
+fn is_number(s: &str) -> bool {
+    s.parse::<f64>().is_ok()
+        && s.bytes()
+            .all(|b| b.is_ascii_digit() || matches!(b, b'-' | b'+' | b'.' | b'e' | b'E'))
+}
+
+/// One CSV cell: every CSV the engine writes goes through here. Text a spreadsheet would
+/// run as a formula — starting with `=`, `+`, `-`, `@`, a tab or a carriage return (OWASP
+/// "CSV injection": a squad id `-A1` becomes `=-A1`) — is written with a leading `'`, which
+/// spreadsheets show as text; numbers, negative ones included, are left as numbers (a
+/// number cannot carry a formula). Then the cell is quoted when it needs to be.
 fn csv_field(s: &str) -> String {
-    if s.contains([',', '"', '\n']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
+    let formula_like = s.starts_with(['=', '+', '-', '@', '\t', '\r']) && !is_number(s);
+    let s = if formula_like {
+        format!("'{s}")
     } else {
         s.to_owned()
+    };
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s
     }
 }
 
@@ -452,4 +472,35 @@ fn returns_csv(r: &stats::ReturnStats, codes: &[&str]) -> HttpResponse {
             row
         });
     csv(&header, rows)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::csv_field;
+
+    #[test]
+    fn formula_like_text_is_neutralised_and_numbers_are_kept() {
+        for (cell, written) in [
+            (
+                "=HYPERLINK(\"http://x\")",
+                "\"'=HYPERLINK(\"\"http://x\"\")\"",
+            ),
+            ("+SUM(A1)", "'+SUM(A1)"),
+            ("-A1", "'-A1"),
+            ("@cmd", "'@cmd"),
+            ("\tx", "'\tx"),
+            ("\r=1", "\"'\r=1\""),
+            ("-inf", "'-inf"),
+            ("-", "'-"),
+            ("-12", "-12"),
+            ("-0.25", "-0.25"),
+            ("+3", "+3"),
+            ("1e-3", "1e-3"),
+            ("order_consultation", "order_consultation"),
+            ("a,b", "\"a,b\""),
+            ("", ""),
+        ] {
+            assert_eq!(csv_field(cell), written, "{cell:?}");
+        }
+    }
 }

@@ -214,3 +214,57 @@ async fn api_answers_are_not_stored_or_sniffed_and_swagger_ui_has_a_policy() {
     assert!(header(&res, "content-security-policy").contains("frame-ancestors 'self'"));
     app.stop().await;
 }
+
+#[actix_web::test]
+async fn csv_exports_neutralise_cells_a_spreadsheet_would_run_as_formulas() {
+    let app = spawn_app().await;
+    let d = app.token("dispatcher", None).await;
+    // A squad id a spreadsheet would read as the formula `=-A1`.
+    let (s, b) = app
+        .post(
+            "/teams",
+            ADMIN,
+            serde_json::json!({ "id": "-A1", "name": "公式中队", "department": "enforcement" }),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{b}");
+    let (s, b) = app
+        .post(
+            "/vehicles",
+            ADMIN,
+            serde_json::json!({ "id": "V-1", "plate": "鄂J·Z0001", "team_id": "-A1", "department": "enforcement", "crew": [] }),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{b}");
+    let (s, t) = app
+        .post(
+            "/tickets",
+            &d,
+            crate::common::intake("CSV-1", Some("counterfeit"), "report"),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{t}");
+    let id = t["id"].as_str().expect("id");
+    let (s, b) = app
+        .post(&format!("/tickets/{id}/triage"), &d, serde_json::json!({}))
+        .await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    let send = serde_json::json!({ "vehicle_id": "V-1", "assign": true, "override": true });
+    let (s, b) = app.post(&format!("/tickets/{id}/dispatch"), &d, send).await;
+    assert!(s.is_success(), "{b}");
+
+    // JSON keeps the id as it is; the CSV cell is text a spreadsheet shows, not runs.
+    let (_, rows) = app.get("/stats/teams", &d).await;
+    assert_eq!(rows[0]["key"], "-A1", "{rows}");
+    let res = app
+        .client
+        .get(app.url("/stats/teams?format=csv"))
+        .bearer_auth(&d)
+        .send()
+        .await
+        .expect("csv");
+    let body = res.text().await.unwrap_or_default();
+    assert!(body.contains("\nteam,'-A1,1,"), "{body}");
+    assert!(!body.contains(",-A1,"), "{body}");
+    app.stop().await;
+}
