@@ -203,6 +203,35 @@ fn ops_metrics_allow_in_both_forms() {
 }
 
 #[test]
+fn server_allowed_origins_in_both_forms() {
+    let s = from_env(&[(
+        "APP__SERVER__ALLOWED_ORIGINS",
+        "https://console.example:8443, ,http://10.0.0.5:8080",
+    )])
+    .unwrap();
+    assert_eq!(
+        s.server.allowed_origins,
+        vec!["https://console.example:8443", "http://10.0.0.5:8080"]
+    );
+    let s = from_env(&[("APP__SERVER__ALLOWED_ORIGINS", "")]).unwrap();
+    assert!(
+        s.server.allowed_origins.is_empty(),
+        "empty = only the engine's own"
+    );
+    let err = from_env(&[("APP__SERVER__ALLOWED_ORIGINS", "console.example")]).unwrap_err();
+    assert!(err.to_string().contains("allowed_origins"), "{err}");
+    let dir = config_dir(&[(
+        "staging.toml",
+        "[server]\nallowed_origins = [\"https://a.example\"]\n",
+    )]);
+    let s = named(dir.path(), "staging", &[]).unwrap();
+    assert_eq!(s.server.allowed_origins, vec!["https://a.example"]);
+    let dir = config_dir(&[("staging.toml", "[server]\nallowed_origins = []\n")]);
+    let s = named(dir.path(), "staging", &[]).unwrap();
+    assert!(s.server.allowed_origins.is_empty());
+}
+
+#[test]
 fn a_named_environment_needs_its_file() {
     let dir = config_dir(&[("test.toml", ""), ("catalog.toml", "")]);
     let err = named(dir.path(), "staging", &[]).unwrap_err().to_string();
