@@ -10,6 +10,16 @@ use crate::common::{ADMIN, ChildEngine, send, temp_store};
 
 const SIGNED_OUT: u16 = 4001;
 
+async fn revoke(client: &reqwest::Client, engine: &ChildEngine, id: &str) {
+    let res = client
+        .delete(engine.url(&format!("/tokens/{id}")))
+        .bearer_auth(ADMIN)
+        .send()
+        .await
+        .expect("revoke");
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+}
+
 #[actix_web::test]
 async fn revoking_a_token_closes_every_socket_opened_with_it() {
     let (_dir, store) = temp_store();
@@ -38,13 +48,7 @@ async fn revoking_a_token_closes_every_socket_opened_with_it() {
         (&staff_id, vec![&mut f]),
     ] {
         let revoked_at = tokio::time::Instant::now();
-        let res = client
-            .delete(engine.url(&format!("/tokens/{id}")))
-            .bearer_auth(ADMIN)
-            .send()
-            .await
-            .expect("revoke");
-        assert_eq!(res.status(), StatusCode::NO_CONTENT);
+        revoke(&client, &engine, id).await;
         for socket in sockets {
             let (code, at) = socket.close_code().await.expect("closed with a code");
             assert_eq!(code, SIGNED_OUT);
@@ -98,13 +102,7 @@ async fn a_revoked_console_cannot_command_and_sees_no_more_tickets() {
     let (_, platform) = issue(&client, &engine, "platform", None).await;
     let mut c = WsClient::connect(&engine.base, "/ws/console", &console).await;
     c.next_of("snapshot").await;
-    let res = client
-        .delete(engine.url(&format!("/tokens/{id}")))
-        .bearer_auth(ADMIN)
-        .send()
-        .await
-        .expect("revoke");
-    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    revoke(&client, &engine, &id).await;
     // A ticket with a reporter arrives after the revocation; a command is attempted.
     let body = json!({
         "source": "12313", "external_id": "RV-1", "kind": "report",
