@@ -173,6 +173,12 @@ pub struct FleetSettings {
     pub heartbeat_s: u64,
     pub max_frame_bytes: usize,
     pub max_batch_fixes: usize,
+    /// Fixes a second one vehicle socket may keep sending (a frame that is not a
+    /// position counts as one).
+    pub max_fixes_per_s: u32,
+    /// Fixes a socket may send at once beyond that rate: the backlog a device replays
+    /// after a network gap. Past both, it is cut off as flooding.
+    pub max_fix_burst: u32,
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -183,6 +189,10 @@ pub struct ServerSettings {
     pub workers: usize,
     pub max_body_bytes: usize,
     pub shutdown_timeout_s: u64,
+    /// Web origins (`https://console.example:8443`) whose pages may open a socket, besides
+    /// the engine's own; clients that send no `Origin` (devices, apps) are not affected.
+    #[serde(deserialize_with = "list")]
+    pub allowed_origins: Vec<String>,
     /// Reverse proxies (addresses or CIDR ranges) whose `X-Forwarded-For` names the client;
     /// empty = the peer address is the client (see `api/peer.rs`).
     #[serde(deserialize_with = "list")]
@@ -443,6 +453,29 @@ impl Settings {
                 "must be between 1 and 100000",
             ));
         }
+        if f.max_fixes_per_s == 0 {
+            return Err(invalid("fleet.max_fixes_per_s", "must be at least 1"));
+        }
+        if (f.max_fix_burst as usize) < f.max_batch_fixes {
+            return Err(invalid(
+                "fleet.max_fix_burst",
+                "must be at least fleet.max_batch_fixes (a full batch must be able to pass)",
+            ));
+        }
+        if let Some(bad) = self.server.allowed_origins.iter().find(|o| {
+            let Some((scheme, host)) = o.split_once("://") else {
+                return true;
+            };
+            !matches!(scheme, "http" | "https") || host.is_empty() || host.contains('/')
+        }) {
+            return Err(invalid(
+                "server.allowed_origins",
+                format!("`{bad}` is not an origin like https://console.example:8443"),
+            ));
+        }
+        if !self.area.margin_km.is_finite() || !(0.0..=100.0).contains(&self.area.margin_km) {
+            return Err(invalid("area.margin_km", "must be between 0 and 100 km"));
+        }
         let a = &self.auth;
         if !(1..=60_000).contains(&a.failed_per_minute) {
             return Err(invalid(
@@ -461,9 +494,6 @@ impl Settings {
                 "ops.metrics_token",
                 "must be empty or at least 16 characters, without surrounding spaces",
             ));
-        }
-        if !self.area.margin_km.is_finite() || !(0.0..=100.0).contains(&self.area.margin_km) {
-            return Err(invalid("area.margin_km", "must be between 0 and 100 km"));
         }
         if tracing_subscriber::EnvFilter::try_new(&self.log.level).is_err() {
             return Err(invalid(
