@@ -5,6 +5,7 @@
 mod area;
 mod offers;
 mod sockets;
+mod triage_first;
 
 use serde_json::json;
 

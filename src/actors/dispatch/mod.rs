@@ -6,6 +6,7 @@
 //! manual clock. A vehicle taken out of service is withdrawn here too (`withdraw.rs`):
 //! its offer cancelled, its tickets called off, and never offered work until it is back.
 
+pub mod confirm;
 pub mod messages;
 mod offers;
 mod withdraw;

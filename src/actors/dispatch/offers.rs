@@ -141,7 +141,13 @@ impl DispatcherActor {
             );
             return Box::pin(fut::ready(Err(CommandError::Rejected(busy).into())));
         }
-        if !ticket.awaits_vehicle() {
+        // A dispatcher's dispatch of a ticket still `received` confirms its triage first
+        // (after the vehicle is found, so a refused offer changes nothing).
+        let confirm = match super::confirm::needs_confirmation(&ticket, &by, &self.deps.catalog) {
+            Ok(c) => c,
+            Err(r) => return Box::pin(fut::ready(Err(CommandError::Rejected(r).into()))),
+        };
+        if !ticket.awaits_vehicle() && !confirm {
             let illegal = Rejection::IllegalTransition {
                 action: "offer",
                 status: ticket.status,
@@ -255,6 +261,9 @@ impl DispatcherActor {
         let timeout = Duration::seconds(self.deps.settings.offer_timeout_s as i64);
         let run = async move {
             let chosen = find.await?;
+            if confirm {
+                super::confirm::confirm_triage(&deps.tickets, &ticket, by.clone()).await?;
+            }
             let record = deps
                 .roster
                 .vehicle(&chosen.vehicle_id)

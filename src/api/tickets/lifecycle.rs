@@ -256,6 +256,22 @@ pub(crate) async fn dispatch_action(
         if !b.override_busy {
             check_free(&engine, &v.id).await?;
         }
+        // Sent before triage: the dispatcher confirms the proposed triage first.
+        if let Some(t) = engine.store.ticket(&ticket_id)?
+            && crate::actors::dispatch::confirm::needs_confirmation(
+                &t,
+                caller.principal(),
+                &engine.catalog,
+            )
+            .map_err(|r| ApiError::from(crate::actors::ticket::CommandError::Rejected(r)))?
+        {
+            crate::actors::dispatch::confirm::confirm_triage(
+                &engine.tickets,
+                &t,
+                caller.principal().clone(),
+            )
+            .await?;
+        }
         let command = Command::Dispatch {
             vehicle: v.id,
             team: v.team_id,
