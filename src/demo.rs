@@ -1,20 +1,21 @@
 //! Synthetic demo data for Wuxue (武穴市): squads, staff, vehicles and tickets of every kind
 //! at various stages. Everything here is made up and says so: names are placeholders, the
 //! town positions are rough approximations, phones use the reserved 1380000xxxx range.
+//! The tickets are walked through the same commands as real work (`demo/tickets.rs`), the
+//! vehicles driven through the same messages (`demo/field.rs`), so the engine's own
+//! invariants hold on them: a vehicle holds at most one ticket, and its live state agrees
+//! with the tickets it is on.
 
-use crate::domain::catalog::{Department, Kind, Urgency};
-use crate::domain::geo::LatLng;
-use crate::domain::ids::{StaffId, TeamId, VehicleId};
+use crate::domain::catalog::Department;
 use crate::domain::registry::{Staff, StaffRole, Team, Vehicle};
-use crate::domain::role::{Principal, Role, Subject};
-use crate::domain::ticket::{
-    ApprovalDecision, Command, Location, NewTicket, Reporter, ReturnReason, ReviewDecision,
-    Satisfaction, Source,
-};
+use crate::domain::role::{Role, Subject};
 use crate::engine::Engine;
 use crate::store::PutMode;
 
 pub use crate::domain::towns::TOWNS;
+
+mod field;
+mod tickets;
 
 /// Tokens issued for the demo, one per role.
 #[derive(Debug, Default)]
@@ -213,7 +214,16 @@ pub async fn load(engine: &Engine) -> Result<(), DemoError> {
             &["S-007"][..],
         ),
     ];
-    for (vid, plate, team, department, crew) in fleet {
+    // Each vehicle starts at its squad's town (a little apart), off duty.
+    let mut homes = Vec::new();
+    for (k, (vid, plate, team, department, crew)) in fleet.into_iter().enumerate() {
+        let town = squads
+            .iter()
+            .find(|s| s.0 == team)
+            .and_then(|s| TOWNS.iter().position(|t| t.0 == s.3))
+            .unwrap_or(0);
+        let spread = 0.002 * k as f64;
+        homes.push((id(vid)?, tickets::near_town(town, spread, spread)?));
         let vehicle = Vehicle {
             id: id(vid)?,
             plate: plate.into(),
@@ -234,6 +244,10 @@ pub async fn load(engine: &Engine) -> Result<(), DemoError> {
             engine.fleet.add_team(team);
         }
     }
+    let crews = field::Crews { engine };
+    for (v, at) in &homes {
+        crews.fix(v, *at).await?;
+    }
     // After the staff, so the registry's inspectors and account managers are known.
     let report = engine
         .retailers
@@ -243,416 +257,7 @@ pub async fn load(engine: &Engine) -> Result<(), DemoError> {
     if let Some(w) = report.warnings.first() {
         tracing::warn!(count = report.warnings.len(), line = w.line, staff_id = %w.staff_id, "demo registry names staff the demo roster lacks");
     }
-    load_tickets(engine).await?;
-    put_on_the_road(engine).await
-}
-
-/// Demo vehicles go on duty at a town centre each, so the map and the nearest-vehicle
-/// search have something to show.
-async fn put_on_the_road(engine: &Engine) -> Result<(), DemoError> {
-    use crate::actors::fleet::messages::{ChangeStatus, ReportFixes};
-    use crate::domain::fleet::{Fix, VehicleStatus};
-    let now = engine.clock.now();
-    for (i, vid) in ["V-02", "V-03", "V-04"].iter().enumerate() {
-        let (_, lat, lng) = TOWNS[(i * 4 + 1) % TOWNS.len()];
-        let vid: VehicleId = id(vid)?;
-        let Some(addr) = engine.fleet.vehicle(&vid, &engine.roster).map_err(err)? else {
-            continue;
-        };
-        let position = LatLng::new(lat, lng).map_err(DemoError)?;
-        let fix = Fix {
-            position,
-            at: now,
-            speed_kmh: Some(0.0),
-            heading: None,
-        };
-        addr.send(ReportFixes(vec![fix])).await.map_err(err)?;
-        let _ = addr
-            .send(ChangeStatus(VehicleStatus::Available))
-            .await
-            .map_err(err)?;
-    }
-    Ok(())
-}
-
-struct Demo<'a> {
-    engine: &'a Engine,
-    n: u32,
-}
-
-impl Demo<'_> {
-    async fn ticket(
-        &mut self,
-        kind: Kind,
-        category: &str,
-        urgency: Option<Urgency>,
-        town: usize,
-        text: &str,
-    ) -> Result<crate::domain::ids::TicketId, DemoError> {
-        self.n += 1;
-        let (name, lat, lng) = TOWNS[town % TOWNS.len()];
-        let offset = f64::from(self.n) * 0.0013;
-        let new = NewTicket {
-            source: Source::Hotline,
-            external_id: Some(format!("DEMO-{:04}", self.n)),
-            kind,
-            category: Some(category.into()),
-            urgency,
-            description: format!("（合成演示数据）{name}{text}"),
-            reporter: Some(Reporter {
-                name: Some(format!("演示市民{}", self.n)),
-                phone: Some(format!("1380000{:04}", self.n)),
-                address: None,
-                anonymous: false,
-            }),
-            location: Location {
-                position: LatLng::new(lat + offset, lng - offset).ok(),
-                address_text: Some(format!("{name}正街{}号（合成）", self.n)),
-                retailer_licence: None,
-                reported_licence: None,
-                ..Location::default()
-            },
-            received_at: None,
-            possible_duplicate_of: None,
-            retailer_candidates: Vec::new(),
-            suggestion: None,
-        };
-        let platform = Principal::new(Role::Platform, Some(Subject::Label("demo".into())));
-        Ok(self
-            .engine
-            .tickets
-            .intake(new, platform)
-            .await
-            .map_err(err)?
-            .ticket
-            .id)
-    }
-
-    /// Runs `steps` in order on ticket `id`, each by the role it needs.
-    async fn walk(
-        &self,
-        id: crate::domain::ids::TicketId,
-        steps: Vec<(Role, Option<Subject>, Command)>,
-    ) -> Result<(), DemoError> {
-        for (role, subject, command) in steps {
-            if matches!(command, Command::SubmitReport { .. }) {
-                self.report(id, command, Principal::new(role, subject))
-                    .await?;
-                continue;
-            }
-            self.engine
-                .tickets
-                .execute(id, command, Principal::new(role, subject))
-                .await
-                .map_err(err)?;
-        }
-        Ok(())
-    }
-
-    /// Submits a report; while the ticket's collaboration group (formed from the guide as
-    /// the bus is followed, so possibly just now) is active, its lead writes it.
-    async fn report(
-        &self,
-        id: crate::domain::ids::TicketId,
-        command: Command,
-        by: Principal,
-    ) -> Result<(), DemoError> {
-        use crate::actors::ticket::CommandError;
-        use crate::domain::ticket::Rejection;
-        for _ in 0..3 {
-            let lead = self
-                .engine
-                .store
-                .ticket(&id)
-                .map_err(err)?
-                .and_then(|t| t.group_lead().cloned());
-            let author = match lead {
-                Some(l) => Principal::new(Role::Field, Some(Subject::Staff(l))),
-                None => by.clone(),
-            };
-            match self
-                .engine
-                .tickets
-                .execute(id, command.clone(), author)
-                .await
-            {
-                Err(CommandError::Rejected(Rejection::Denied {
-                    code: "not_group_lead",
-                    ..
-                })) => continue,
-                other => {
-                    other.map_err(err)?;
-                    return Ok(());
-                }
-            }
-        }
-        Err(DemoError(format!(
-            "ticket {id}: the report found no group lead to write it"
-        )))
-    }
-}
-
-fn triage() -> (Role, Option<Subject>, Command) {
-    let c = Command::Triage {
-        category: None,
-        urgency: None,
-        position: None,
-        address_text: None,
-        retailer_licence: None,
-        duplicate_of: None,
-    };
-    (Role::Dispatcher, None, c)
-}
-
-async fn load_tickets(engine: &Engine) -> Result<(), DemoError> {
-    // One (synthetic) attachment of every evidence kind the guide asks for.
-    let mut kinds: Vec<String> = engine
-        .catalog
-        .categories()
-        .iter()
-        .flat_map(|c| c.report_evidence.clone())
-        .collect();
-    kinds.sort();
-    kinds.dedup();
-    let evidence: Vec<crate::domain::ticket::Evidence> = kinds
-        .into_iter()
-        .map(|k| crate::domain::ticket::Evidence {
-            reference: format!("demo-{k}"),
-            kind: k,
-            note: None,
-        })
-        .collect();
-    let mut d = Demo { engine, n: 0 };
-    let v1: VehicleId = id("V-01")?;
-    let team: TeamId = id("T-ENF-1")?;
-    let crew: Vec<StaffId> = vec![id("S-001")?, id("S-002")?];
-    let field = Some(Subject::Vehicle(v1.clone()));
-    let dispatch = || {
-        (
-            Role::Dispatcher,
-            None,
-            Command::Dispatch {
-                vehicle: v1.clone(),
-                team: team.clone(),
-                crew: crew.clone(),
-            },
-        )
-    };
-    let onsite = |f: &Option<Subject>| {
-        (
-            Role::Field,
-            f.clone(),
-            Command::RecordOnsite {
-                findings: "现场查获疑似假冒卷烟（合成）".into(),
-                actions: "先行登记保存，送检".into(),
-                evidence: Vec::new(),
-            },
-        )
-    };
-    let report = |f: &Option<Subject>| {
-        let sections = [
-            "facts",
-            "onsite_findings",
-            "handling",
-            "legal_basis",
-            "conclusion",
-        ]
-        .iter()
-        .map(|s| ((*s).to_owned(), "（合成演示内容）".to_owned()))
-        .collect();
-        (
-            Role::Field,
-            f.clone(),
-            Command::SubmitReport {
-                sections,
-                evidence: evidence.clone(),
-            },
-        )
-    };
-
-    // Fresh intakes waiting for a dispatcher.
-    d.ticket(
-        Kind::Report,
-        "counterfeit",
-        None,
-        4,
-        "某便利店疑似销售假烟，包装印刷模糊",
-    )
-    .await?;
-    d.ticket(
-        Kind::Complaint,
-        "late_delivery",
-        None,
-        1,
-        "卷烟配送迟到两天",
-    )
-    .await?;
-    d.ticket(
-        Kind::Consultation,
-        "order_consultation",
-        None,
-        0,
-        "咨询网上订货时间",
-    )
-    .await?;
-    // A grade-I lead sent before triage (fast track), en route.
-    let t = d
-        .ticket(
-            Kind::Report,
-            "unlicensed_transport",
-            Some(Urgency::I),
-            7,
-            "一辆面包车运输大量卷烟",
-        )
-        .await?;
-    d.walk(t, vec![dispatch()]).await?;
-    // Triaged, waiting for a vehicle.
-    let t = d
-        .ticket(Kind::Report, "smuggled", None, 5, "疑似销售走私烟")
-        .await?;
-    d.walk(t, vec![triage()]).await?;
-    // On site.
-    let t = d
-        .ticket(Kind::Report, "counterfeit", None, 2, "烟酒店出售假冒中华")
-        .await?;
-    d.walk(
-        t,
-        vec![
-            triage(),
-            dispatch(),
-            (Role::Field, field.clone(), Command::Arrive),
-        ],
-    )
-    .await?;
-    // Report in review.
-    let t = d
-        .ticket(Kind::Report, "sale_to_minors", None, 3, "小卖部向学生售烟")
-        .await?;
-    d.walk(
-        t,
-        vec![
-            triage(),
-            dispatch(),
-            (Role::Field, field.clone(), Command::Arrive),
-            onsite(&field),
-            report(&field),
-        ],
-    )
-    .await?;
-    // Awaiting the return visit.
-    let t = d
-        .ticket(Kind::Report, "counterfeit", None, 8, "超市疑似售假")
-        .await?;
-    d.walk(
-        t,
-        vec![
-            triage(),
-            dispatch(),
-            (Role::Field, field.clone(), Command::Arrive),
-            onsite(&field),
-            report(&field),
-            // Returned once for its evidence, then rewritten.
-            (
-                Role::Dispatcher,
-                None,
-                Command::Review {
-                    decision: ReviewDecision::Return,
-                    reasons: vec![ReturnReason::new(
-                        "missing_evidence",
-                        Some("鉴别检验报告未附（合成）".into()),
-                    )],
-                },
-            ),
-            report(&field),
-            (
-                Role::Dispatcher,
-                None,
-                Command::Review {
-                    decision: ReviewDecision::Pass,
-                    reasons: vec![],
-                },
-            ),
-            (
-                Role::Supervisor,
-                None,
-                Command::Approve {
-                    decision: ApprovalDecision::Approve,
-                    reasons: vec![],
-                },
-            ),
-            (
-                Role::Dispatcher,
-                None,
-                Command::Reply {
-                    text: "经查属实，已依法处理（合成）".into(),
-                },
-            ),
-        ],
-    )
-    .await?;
-    // Archived consultation.
-    let t = d
-        .ticket(
-            Kind::Consultation,
-            "order_consultation",
-            None,
-            9,
-            "咨询新办证流程",
-        )
-        .await?;
-    d.walk(
-        t,
-        vec![
-            triage(),
-            (
-                Role::Dispatcher,
-                None,
-                Command::Reply {
-                    text: "已电话告知办理流程（合成）".into(),
-                },
-            ),
-            (
-                Role::Dispatcher,
-                None,
-                Command::RecordVisit {
-                    satisfaction: Satisfaction::Satisfied,
-                    comment: None,
-                },
-            ),
-            (Role::Dispatcher, None, Command::Archive { note: None }),
-        ],
-    )
-    .await?;
-    // A no-onsite complaint being written up by an account manager.
-    let t = d
-        .ticket(
-            Kind::Complaint,
-            "account_manager_service",
-            None,
-            10,
-            "客户经理服务态度差",
-        )
-        .await?;
-    d.walk(
-        t,
-        vec![
-            triage(),
-            (
-                Role::Dispatcher,
-                None,
-                Command::Assign {
-                    staff: id("S-005")?,
-                },
-            ),
-        ],
-    )
-    .await?;
-    // A suggestion answered directly.
-    let t = d
-        .ticket(Kind::Suggestion, "suggestion", None, 11, "建议增加配送频次")
-        .await?;
-    d.walk(t, vec![triage()]).await?;
-    Ok(())
+    tickets::load(engine, &homes).await
 }
 
 /// Issues one demo token per role and returns them (the secrets are not kept anywhere).

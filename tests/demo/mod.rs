@@ -102,3 +102,191 @@ async fn serve_demo_loads_the_synthetic_registry_and_prints_a_working_console_ur
     let status = engine.terminate();
     assert!(status.success(), "{status:?}");
 }
+
+/// GETs `path` with `token`, expecting 200.
+async fn get_ok(client: &reqwest::Client, engine: &ChildEngine, path: &str, token: &str) -> Value {
+    let (s, body) = send(client, client.get(engine.url(path)).bearer_auth(token)).await;
+    assert_eq!(s, StatusCode::OK, "GET {path}: {body}");
+    body
+}
+
+#[actix_web::test]
+async fn demo_vehicles_hold_what_their_tickets_say_and_one_en_route_is_offered_nothing() {
+    use crate::common::ws::WsClient;
+    use serde_json::json;
+    use std::collections::HashMap;
+
+    let (_dir, store) = temp_store();
+    let engine = ChildEngine::start_args(&store, &["serve", "--demo"], &[]);
+    let client = reqwest::Client::new();
+    let dispatcher = printed_token(&engine, "dispatcher");
+    let admin = printed_token(&engine, "admin");
+    let platform = printed_token(&engine, "platform");
+    let field_v01 = printed_token(&engine, "field (vehicle V-01)");
+
+    // Tickets with a vehicle on the way or on site, by vehicle.
+    let page = get_ok(&client, &engine, "/tickets?limit=100", &dispatcher).await;
+    let tickets = page["items"].as_array().expect("items").clone();
+    let mut claimed: HashMap<String, Vec<(String, String)>> = HashMap::new();
+    for t in &tickets {
+        let status = t["status"].as_str().expect("status");
+        if matches!(status, "en_route" | "on_site") {
+            let v = t["assignment"]["vehicle_id"]
+                .as_str()
+                .unwrap_or_else(|| panic!("{status} without a vehicle: {t}"));
+            claimed
+                .entry(v.to_owned())
+                .or_default()
+                .push((t["id"].as_str().expect("id").to_owned(), status.to_owned()));
+        }
+    }
+    let statuses: Vec<&str> = tickets
+        .iter()
+        .filter_map(|t| t["status"].as_str())
+        .collect();
+    for stage in [
+        "received",
+        "triaged",
+        "en_route",
+        "on_site",
+        "in_review",
+        "awaiting_visit",
+        "archived",
+    ] {
+        assert!(
+            statuses.contains(&stage),
+            "no demo ticket {stage}: {statuses:?}"
+        );
+    }
+
+    // Every vehicle: its live state agrees with the tickets that name it.
+    let vehicles = get_ok(&client, &engine, "/vehicles", &dispatcher).await;
+    let ids: Vec<String> = vehicles
+        .as_array()
+        .expect("vehicles")
+        .iter()
+        .map(|v| v["id"].as_str().expect("id").to_owned())
+        .collect();
+    assert!(ids.len() >= 4, "{vehicles}");
+    let mut lives = HashMap::new();
+    for v in &ids {
+        let live = get_ok(
+            &client,
+            &engine,
+            &format!("/vehicles/{v}/live"),
+            &dispatcher,
+        )
+        .await;
+        assert!(
+            live["position"]["lat"].is_f64(),
+            "{v} has no position: {live}"
+        );
+        let status = live["status"].as_str().expect("status").to_owned();
+        let mine = claimed.get(v).cloned().unwrap_or_default();
+        match status.as_str() {
+            "en_route" | "on_site" => {
+                assert_eq!(
+                    mine.len(),
+                    1,
+                    "{v} is {status}; tickets naming it: {mine:?}"
+                );
+                assert_eq!(live["ticket_id"], mine[0].0.as_str(), "{v}: {live}");
+                assert_eq!(mine[0].1, status, "{v}: {live}");
+            }
+            "available" | "off_duty" | "returning" => {
+                assert!(
+                    mine.is_empty(),
+                    "{v} is {status} yet tickets name it: {mine:?}"
+                );
+                assert!(live["ticket_id"].is_null(), "{v}: {live}");
+            }
+            other => panic!("{v} is {other}: {live}"),
+        }
+        if status == "on_site" {
+            let d = live["distance_to_site_m"].as_f64().expect("distance");
+            assert!(d <= 100.0, "{v} on site {d} m away: {live}");
+        }
+        lives.insert(v.clone(), live);
+    }
+    // No ticket claims a vehicle that does not claim it.
+    for (v, mine) in &claimed {
+        assert!(
+            lives.contains_key(v),
+            "tickets name unknown vehicle {v}: {mine:?}"
+        );
+    }
+    assert!(
+        lives.values().any(|l| l["status"] == "en_route")
+            && lives.values().any(|l| l["status"] == "on_site"),
+        "the demo has a vehicle en route and one on site: {lives:?}"
+    );
+
+    // V-01 (the printed field token) is on its way to the grade I lead: its crew cannot say
+    // it is available, and a new lead right beside it goes to another vehicle.
+    let v01 = lives["V-01"].clone();
+    assert_eq!(v01["status"], "en_route", "{v01}");
+    let mut car = WsClient::connect(&engine.base, "/ws/vehicle", &field_v01).await;
+    car.send(json!({ "type": "status", "status": "available" }))
+        .await;
+    let refused = car.next_of("error").await;
+    assert_eq!(refused["code"], "status_refused", "{refused}");
+
+    // Another enforcement vehicle, far away (大法寺镇), free.
+    let (s, body) = send(
+        &client,
+        client
+            .post(engine.url("/vehicles"))
+            .bearer_auth(&admin)
+            .json(
+                &json!({ "id": "V-09", "plate": "鄂J·Z0009", "team_id": "T-ENF-2",
+                           "department": "enforcement", "crew": [] }),
+            ),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED, "{body}");
+    let (s, issued) = send(
+        &client,
+        client
+            .post(engine.url("/tokens"))
+            .bearer_auth(&admin)
+            .json(&json!({ "role": "field", "subject": "V-09" })),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED, "{issued}");
+    let mut far = WsClient::connect(
+        &engine.base,
+        "/ws/vehicle",
+        issued["token"].as_str().expect("token"),
+    )
+    .await;
+    far.at(30.125, 115.520).await;
+    far.send(json!({ "type": "status", "status": "available" }))
+        .await;
+    far.sync().await;
+
+    let here = &v01["position"];
+    let (s, lead) = send(
+        &client,
+        client
+            .post(engine.url("/tickets"))
+            .bearer_auth(&platform)
+            .json(&json!({
+                "source": "12313", "external_id": "DEMO-TEST-1", "kind": "report",
+                "category": "unlicensed_transport", "urgency": "I",
+                "description": "（测试）路边一辆货车正在卸运大量卷烟",
+                "location": { "lat": here["lat"], "lng": here["lng"] },
+            })),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED, "{lead}");
+    let offer = far.next_of("offer").await;
+    assert_eq!(offer["ticket"]["id"], lead["id"], "{offer}");
+    let after = get_ok(&client, &engine, "/vehicles/V-01/live", &dispatcher).await;
+    assert_eq!(after["status"], "en_route", "{after}");
+    assert_eq!(after["ticket_id"], v01["ticket_id"], "{after}");
+    assert!(after["offer_id"].is_null(), "{after}");
+    assert!(!car.pending_has("offer"), "V-01 was offered the new lead");
+
+    let status = engine.terminate();
+    assert!(status.success(), "{status:?}");
+}
