@@ -7,6 +7,7 @@ mod events;
 mod hardening;
 mod lifecycle;
 mod panic;
+mod report_draft;
 mod retailers;
 mod settings;
 mod throttle;

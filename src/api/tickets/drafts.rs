@@ -40,6 +40,9 @@ async fn report_draft(
         for text in d.sections.values_mut() {
             *text = crate::domain::redact::mask_reporter(text, ticket.reporter.as_ref());
         }
+        for note in d.evidence.iter_mut().filter_map(|e| e.note.as_mut()) {
+            *note = crate::domain::redact::mask_reporter(note, ticket.reporter.as_ref());
+        }
     }
     Ok(HttpResponse::Ok().json(d))
 }

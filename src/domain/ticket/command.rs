@@ -640,7 +640,7 @@ impl Ticket {
                 let version = self.report.as_ref().map_or(1, |r| r.version + 1);
                 let kind = EventKind::ReportSubmitted {
                     sections: sections.clone(),
-                    evidence: evidence.clone(),
+                    evidence: self.report_evidence(evidence),
                     version,
                 };
                 (kind, InReview)
@@ -919,36 +919,5 @@ impl Ticket {
             ReopenTarget::Triaged => Status::Triaged,
             ReopenTarget::Reporting => Status::Reporting,
         }
-    }
-}
-
-impl Ticket {
-    /// What a report lacks against its category's template: empty required sections (by
-    /// name), then required evidence kinds found neither in the report nor in the on-site
-    /// record (as `evidence:<kind>`), in the guide's order.
-    pub fn report_gaps(
-        &self,
-        category: Option<&crate::domain::catalog::Category>,
-        sections: &BTreeMap<String, String>,
-        evidence: &[Evidence],
-    ) -> Vec<String> {
-        let Some(c) = category else { return Vec::new() };
-        let on_site = self.onsite.iter().flat_map(|o| o.evidence.iter());
-        let kinds: Vec<&str> = evidence
-            .iter()
-            .chain(on_site)
-            .map(|e| e.kind.as_str())
-            .collect();
-        let sections_missing = c
-            .report_sections
-            .iter()
-            .filter(|s| sections.get(*s).is_none_or(|v| v.trim().is_empty()))
-            .cloned();
-        let evidence_missing = c
-            .report_evidence
-            .iter()
-            .filter(|k| !kinds.contains(&k.as_str()))
-            .map(|k| format!("evidence:{k}"));
-        sections_missing.chain(evidence_missing).collect()
     }
 }

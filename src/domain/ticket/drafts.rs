@@ -2,10 +2,16 @@
 //! required section, prefilled where the ticket says something, and what is still missing)
 //! and the answer to the citizen (the category's reply template, filled). Both are offered
 //! for editing; nothing here changes the ticket.
+//!
+//! The report's rule lives here too, once: what a version carries (`report_evidence`:
+//! the evidence of the version before it, returned or reopened, plus what is submitted)
+//! and what it lacks (`report_gaps`). The gate (`Command::SubmitReport`) and the draft both
+//! ask these two, so a draft with nothing missing is a report the gate accepts, and the
+//! draft's `missing` is exactly the gate's 422.
 
 use std::collections::BTreeMap;
 
-use super::Ticket;
+use super::{Evidence, Ticket};
 use crate::domain::catalog::{Category, Department, render_reply};
 
 /// The reply template of a ticket with no category (yet).
@@ -18,9 +24,17 @@ pub struct ReportDraft {
     /// already says something; a section already written keeps its text.
     pub sections: BTreeMap<String, String>,
     pub required: Vec<String>,
-    /// Evidence kinds the report must carry (in it or in the on-site record).
+    /// Evidence kinds the report must carry (in it, in the version before it or in the
+    /// on-site record).
     pub required_evidence: Vec<String>,
-    /// What is still missing against the template (`Ticket::report_gaps`).
+    /// The evidence the next version carries over from the last one (returned or
+    /// reopened): it stays on the report without being sent again; a submission adds to it
+    /// (the same kind and reference replaces the item).
+    #[schema(value_type = Vec<Object>)]
+    pub evidence: Vec<Evidence>,
+    /// What is still missing against the template (`Ticket::report_gaps`): exactly what
+    /// the report route answers 422 for when these sections are submitted with no new
+    /// evidence.
     pub missing: Vec<String>,
     /// The guide's standard handling steps for the category.
     pub handling_steps: Vec<String>,
@@ -59,23 +73,64 @@ impl Ticket {
                 false,
             );
         }
-        let evidence = self
-            .report
-            .as_ref()
-            .map(|r| r.evidence.clone())
-            .unwrap_or_default();
-        let missing = self.report_gaps(category, &sections, &evidence);
+        let missing = self.report_gaps(category, &sections, &[]);
         ReportDraft {
             sections,
             required,
             required_evidence: category
                 .map(|c| c.report_evidence.clone())
                 .unwrap_or_default(),
+            evidence: self.report_evidence(&[]),
             missing,
             handling_steps: category
                 .map(|c| c.handling_steps.clone())
                 .unwrap_or_default(),
         }
+    }
+
+    /// The evidence a report submitted now carries: the last version's (a returned or
+    /// reopened report keeps what it was given), then `submitted`; a submitted item of the
+    /// same kind and reference replaces the carried one.
+    pub fn report_evidence(&self, submitted: &[Evidence]) -> Vec<Evidence> {
+        let same = |a: &Evidence, b: &Evidence| a.kind == b.kind && a.reference == b.reference;
+        let carried = self.report.iter().flat_map(|r| r.evidence.iter());
+        carried
+            .filter(|c| !submitted.iter().any(|s| same(c, s)))
+            .chain(submitted)
+            .cloned()
+            .collect()
+    }
+
+    /// What a report of `sections` submitted with `submitted` evidence lacks against its
+    /// category's template: empty required sections (by name), then required evidence
+    /// kinds found neither in the evidence it carries (`report_evidence`) nor in the
+    /// on-site record (as `evidence:<kind>`), in the guide's order. The gate's 422 and the
+    /// draft's `missing` both come from here.
+    pub fn report_gaps(
+        &self,
+        category: Option<&Category>,
+        sections: &BTreeMap<String, String>,
+        submitted: &[Evidence],
+    ) -> Vec<String> {
+        let Some(c) = category else { return Vec::new() };
+        let carried = self.report_evidence(submitted);
+        let on_site = self.onsite.iter().flat_map(|o| o.evidence.iter());
+        let kinds: Vec<&str> = carried
+            .iter()
+            .chain(on_site)
+            .map(|e| e.kind.as_str())
+            .collect();
+        let sections_missing = c
+            .report_sections
+            .iter()
+            .filter(|s| sections.get(*s).is_none_or(|v| v.trim().is_empty()))
+            .cloned();
+        let evidence_missing = c
+            .report_evidence
+            .iter()
+            .filter(|k| !kinds.contains(&k.as_str()))
+            .map(|k| format!("evidence:{k}"));
+        sections_missing.chain(evidence_missing).collect()
     }
 
     /// The answer to the citizen: the category's reply template (or [`FALLBACK_REPLY`])
@@ -231,3 +286,7 @@ mod tests {
         assert_eq!(d.sections["conclusion"], "不属实");
     }
 }
+
+#[cfg(test)]
+#[path = "draft_gate.rs"]
+mod draft_gate;

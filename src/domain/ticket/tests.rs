@@ -3280,7 +3280,7 @@ fn expected_rule(command: &Command, t: &Ticket) -> Option<&'static str> {
             };
             let cat = catalog().get(code)?;
             // Every required section filled, and every required evidence kind in the
-            // report or the on-site record.
+            // report, the version before it (evidence carries over) or the on-site record.
             let gap_in_sections = cat
                 .report_sections
                 .iter()
@@ -3289,6 +3289,7 @@ fn expected_rule(command: &Command, t: &Ticket) -> Option<&'static str> {
                 .onsite
                 .iter()
                 .flat_map(|o| o.evidence.iter())
+                .chain(t.report.iter().flat_map(|r| r.evidence.iter()))
                 .map(|e| e.kind.as_str())
                 .collect();
             let gap_in_evidence = cat
