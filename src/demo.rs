@@ -78,6 +78,7 @@ pub async fn load(engine: &Engine) -> Result<(), DemoError> {
             name: name.into(),
             department,
             area: Some(area.into()),
+            simulated: false,
         };
         engine
             .roster
@@ -231,6 +232,7 @@ pub async fn load(engine: &Engine) -> Result<(), DemoError> {
             department,
             crew: crew.iter().map(|s| id(s)).collect::<Result<_, _>>()?,
             service: Default::default(),
+            simulated: false,
         };
         engine
             .roster

@@ -11,4 +11,5 @@ mod groups;
 mod guide;
 mod open311;
 mod service;
+mod simulated;
 mod streams;

@@ -138,6 +138,11 @@ pub struct TeamDto {
     pub department: Department,
     /// The town or district it covers.
     pub area: Option<String>,
+    /// Made by a load test, not real: left off the public board and the stats with its
+    /// tickets. Admins set it (on create and on a PUT, which writes it as given); absent
+    /// means `false`.
+    #[serde(default)]
+    pub simulated: bool,
 }
 
 impl TeamDto {
@@ -154,6 +159,7 @@ impl TeamDto {
             name: self.name,
             department: self.department,
             area: self.area,
+            simulated: self.simulated,
         })
     }
 }
@@ -165,6 +171,7 @@ impl From<Team> for TeamDto {
             name: t.name,
             department: t.department,
             area: t.area,
+            simulated: t.simulated,
         }
     }
 }
@@ -188,6 +195,11 @@ pub struct VehicleDto {
     /// Read-only: the last service change (when, why, who); ignored on input.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub service: Option<ServiceDto>,
+    /// Made by a load test, not real: left off the public board and the stats with its
+    /// tickets. Admins set it (on create and on a PUT, which writes it as given); absent
+    /// means `false`.
+    #[serde(default)]
+    pub simulated: bool,
 }
 
 impl VehicleDto {
@@ -229,6 +241,7 @@ impl VehicleDto {
             crew,
             // Kept from the stored record by `save`.
             service: Default::default(),
+            simulated: self.simulated,
         })
     }
 }
@@ -243,6 +256,7 @@ impl From<Vehicle> for VehicleDto {
             crew: v.crew.iter().map(|s| s.to_string()).collect(),
             in_service: v.service.in_service,
             service: v.service.changed.as_ref().map(ServiceDto::from),
+            simulated: v.simulated,
         }
     }
 }

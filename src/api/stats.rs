@@ -172,8 +172,15 @@ fn period(engine: &Engine, caller: &Caller, params: &StatsParams) -> Result<Peri
     caller.require(READERS)?;
     let (from, to, format) = parse(params)?;
     let now = engine.clock.now();
+    // A load test's squads, vehicles and tickets are not the unit's work.
+    let simulated = crate::domain::simulated::Simulated::of(
+        &engine.roster.list::<crate::domain::registry::Team>()?,
+        &engine.roster.list::<crate::domain::registry::Vehicle>()?,
+    );
+    let mut tickets = load(engine, from, to)?;
+    tickets.retain(|t| !simulated.ticket(t));
     Ok(Period {
-        tickets: load(engine, from, to)?,
+        tickets,
         as_of: to.map_or(now, |t| t.min(now)),
         format,
     })

@@ -265,6 +265,11 @@ impl Leaderboard {
         true
     }
 
+    /// Leaves a ticket out (a simulated one); `true` when it had counted.
+    pub fn forget(&mut self, id: &TicketId) -> bool {
+        self.by_ticket.remove(id).is_some()
+    }
+
     /// Squads ranked by closed tickets, then by median time to arrival.
     pub fn standings(&self, team_name: impl Fn(&TeamId) -> Option<String>) -> Vec<Standing> {
         #[derive(Default)]

@@ -15,6 +15,7 @@ pub mod redact;
 pub mod registry;
 pub mod retailer;
 pub mod role;
+pub mod simulated;
 pub mod stats;
 pub mod ticket;
 pub mod towns;

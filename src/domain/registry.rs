@@ -86,6 +86,10 @@ pub struct Team {
     /// The town or district the squad covers.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub area: Option<String>,
+    /// Made by a load test, not real: the squad and its tickets are left off the public
+    /// board and the stats (`domain/simulated.rs`). Set by admins only.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub simulated: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -100,6 +104,10 @@ pub struct Vehicle {
     /// In or out of service; changed only by the service routes, never by a PUT.
     #[serde(default)]
     pub service: Service,
+    /// Made by a load test, not real: tickets it handles are left off the public board
+    /// and the stats (`domain/simulated.rs`). Set by admins only.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub simulated: bool,
 }
 
 impl Staff {

@@ -48,6 +48,10 @@ pub enum Source {
     Open311,
     #[serde(rename = "walk_in")]
     WalkIn,
+    /// Submitted by the load tester: a simulated ticket, handled like any other but left
+    /// off the public board and the stats (`domain/simulated.rs`).
+    #[serde(rename = "loadtest")]
+    Loadtest,
 }
 
 impl Source {
@@ -58,6 +62,7 @@ impl Source {
             Self::Web => "web",
             Self::Open311 => "open311",
             Self::WalkIn => "walk_in",
+            Self::Loadtest => "loadtest",
         }
     }
 }

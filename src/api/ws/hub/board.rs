@@ -72,6 +72,17 @@ impl BoardProjection {
         self.rows.get(&t.id).map(BoardChange::Upserted)
     }
 
+    /// Leaves a simulated ticket off the board: no row, nothing on the leaderboard.
+    pub fn drop_ticket(&mut self, id: &TicketId) -> Option<BoardChange<'_>> {
+        self.leaderboard_dirty |= self.leaderboard.forget(id);
+        self.by_vehicle.retain(|_, ticket| ticket != id);
+        self.distance_dirty.remove(id);
+        self.rows.remove(id).map(|row| BoardChange::Removed {
+            id: row.id,
+            number: row.number,
+        })
+    }
+
     /// A vehicle moved: the distance of its ticket's row changes.
     pub fn vehicle_moved(&mut self, vehicle: &VehicleId, distance_m: Option<f64>) {
         let Some(id) = self.by_vehicle.get(vehicle) else {

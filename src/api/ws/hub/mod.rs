@@ -245,6 +245,10 @@ impl StreamHub {
     fn update_board(&mut self, t: &Ticket, now: crate::domain::Timestamp) {
         let deps = self.deps.clone();
         let vehicles = &self.vehicles;
+        // A load test's tickets, squads and vehicles never reach the public board.
+        if self.simulated(t) {
+            return self.drop_from_board(t);
+        }
         let change = self.board.update(
             t,
             &deps.catalog,
@@ -283,6 +287,44 @@ impl StreamHub {
                 },
             ),
         };
+        Self::broadcast(&mut self.boards, &frame);
+    }
+
+    /// Whether the ticket is a load test's (`domain/simulated.rs`).
+    fn simulated(&self, t: &Ticket) -> bool {
+        let roster = &self.deps.roster;
+        crate::domain::simulated::is_simulated(
+            t,
+            |team| {
+                roster
+                    .team(team)
+                    .ok()
+                    .flatten()
+                    .is_some_and(|r| r.simulated)
+            },
+            |v| {
+                roster
+                    .vehicle(v)
+                    .ok()
+                    .flatten()
+                    .is_some_and(|r| r.simulated)
+            },
+        )
+    }
+
+    /// Takes a simulated ticket off the board (if a row was shown, boards are told).
+    fn drop_from_board(&mut self, t: &Ticket) {
+        let Some(BoardChange::Removed { id, number }) = self.board.drop_ticket(&t.id) else {
+            return;
+        };
+        let frame = Frame::other(
+            self.seq,
+            &StreamFrame::BoardRemoved {
+                seq: self.seq,
+                id,
+                number,
+            },
+        );
         Self::broadcast(&mut self.boards, &frame);
     }
 

@@ -21,6 +21,7 @@ fn squad(id: &str, department: Department, area: &str) -> Team {
         name: id.into(),
         department,
         area: Some(area.into()),
+        simulated: false,
     }
 }
 
