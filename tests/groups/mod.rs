@@ -6,6 +6,7 @@
 #![allow(clippy::unwrap_used, reason = "tests")]
 
 mod auto;
+mod crew;
 pub mod flow;
 mod outsiders;
 mod recovery;

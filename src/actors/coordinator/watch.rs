@@ -1,8 +1,10 @@
 //! GroupWatch follows the bus for collaboration groups: it forms a group by itself when a
 //! ticket is triaged (or fast-tracked to a vehicle, or reopened) and the handling guide names
 //! assisting departments for its category; it dissolves the active group when the ticket
-//! closes (archived, transferred, merged); and it forwards every event of a ticket with a
-//! live coordinator to it. At start it looks over the tail of the event log for steps a crash
+//! closes (archived, transferred, merged); when a vehicle is sent to a ticket whose group
+//! lead is not aboard (or the engine formed the group as it was being sent), it hands the
+//! lead to the crew (`domain::ticket::group::crew`); and it forwards every event of a ticket
+//! with a live coordinator to it. At start it looks over the tail of the event log for steps a crash
 //! may have cut short (a ticket closed with its group still active, a triage with no group).
 
 use std::collections::{BTreeSet, HashSet};
@@ -19,6 +21,7 @@ use crate::domain::catalog::Catalog;
 use crate::domain::ids::TicketId;
 use crate::domain::registry::{Staff, Team};
 use crate::domain::role::Principal;
+use crate::domain::ticket::group::GroupFormed;
 use crate::domain::ticket::group::plan::{ShopContacts, plan};
 use crate::domain::ticket::{EventKind, EventRecord, GroupCommand, Ticket};
 use crate::retailers::RetailerBook;
@@ -43,6 +46,8 @@ pub struct GroupWatch {
     forming: HashSet<TicketId>,
     /// Tickets whose group is being dissolved.
     dissolving: HashSet<TicketId>,
+    /// Tickets whose group lead is being handed to the crew sent.
+    handing: HashSet<TicketId>,
 }
 
 /// An event after which the guide's group should exist.
@@ -60,6 +65,18 @@ fn calls_for_group(kind: &EventKind) -> bool {
                 fast_track: true,
                 ..
             }
+    )
+}
+
+/// An event after which the crew of the vehicle sent should lead the active group: the
+/// vehicle is sent, or the engine formed the group (it may have planned it before the
+/// vehicle was sent). A group a dispatcher formed or changed keeps the lead they chose.
+fn crew_should_lead(kind: &EventKind) -> bool {
+    matches!(
+        kind,
+        EventKind::Dispatched { .. }
+            | EventKind::OfferAccepted { .. }
+            | EventKind::GroupFormed(GroupFormed { auto: true, .. })
     )
 }
 
@@ -85,6 +102,7 @@ impl GroupWatch {
             deps,
             forming: HashSet::new(),
             dissolving: HashSet::new(),
+            handing: HashSet::new(),
         }
     }
 
@@ -122,6 +140,45 @@ impl GroupWatch {
         } else if calls_for_group(&e.kind) {
             self.auto_form(e.ticket_id, false, ctx);
         }
+        if crew_should_lead(&e.kind) {
+            self.crew_leads(e.ticket_id, ctx);
+        }
+    }
+
+    /// Hands the lead of ticket `id`'s active group to the crew of the vehicle sent, when
+    /// the lead is not aboard (see `domain::ticket::group::crew`).
+    fn crew_leads(&mut self, id: TicketId, ctx: &mut Context<Self>) {
+        if self.handing.contains(&id) {
+            return;
+        }
+        let Some(ticket) = self.ticket(&id) else {
+            return;
+        };
+        let Some(vehicle) = ticket.assignment.vehicle_id.clone() else {
+            return;
+        };
+        let crew: Vec<Staff> = ticket
+            .assignment
+            .crew
+            .iter()
+            .filter_map(|s| self.deps.roster.staff(s).ok().flatten())
+            .collect();
+        let Some(command) = ticket.crew_takes_lead(&vehicle, &crew) else {
+            return;
+        };
+        self.handing.insert(id);
+        let groups = self.deps.groups.clone();
+        let run = async move { groups.execute(id, command, Principal::system()).await };
+        ctx.spawn(run.into_actor(self).map(move |result, act, _| {
+            act.handing.remove(&id);
+            match result {
+                Ok(done) => {
+                    tracing::info!(ticket_id = %id, event_id = done.event.event_id, "the crew sent leads the collaboration group")
+                }
+                Err(GroupError::NoGroup | GroupError::Command(CommandError::Rejected(_))) => {}
+                Err(e) => tracing::warn!(ticket_id = %id, error = %e, "group lead not handed to the crew sent"),
+            }
+        }));
     }
 
     /// Forms the guide's group for ticket `id` unless it has one, or a dispatcher dissolved
@@ -235,11 +292,22 @@ impl GroupWatch {
         };
         let mut closed = BTreeSet::new();
         let mut called = BTreeSet::new();
+        // Sent a vehicle with no membership change since (a dispatcher's later choice of
+        // lead stands).
+        let mut sent = BTreeSet::new();
         for e in &events {
             if e.status.is_closed() {
                 closed.insert(e.ticket_id);
             } else if calls_for_group(&e.kind) {
                 called.insert(e.ticket_id);
+            }
+            if crew_should_lead(&e.kind) {
+                sent.insert(e.ticket_id);
+            } else if matches!(
+                e.kind,
+                EventKind::GroupMembersChanged(_) | EventKind::GroupFormed(_)
+            ) {
+                sent.remove(&e.ticket_id);
             }
         }
         for id in closed {
@@ -247,6 +315,9 @@ impl GroupWatch {
         }
         for id in called {
             self.auto_form(id, true, ctx);
+        }
+        for id in sent {
+            self.crew_leads(id, ctx);
         }
     }
 }

@@ -8,6 +8,7 @@
 //! reopen, with the next `generation`.
 
 mod apply;
+pub mod crew;
 mod decide;
 mod members;
 pub mod plan;

@@ -13,6 +13,7 @@ export class GroupPanel {
     this.staff = null;
     this.groups = new Map();
     this.chats = new Map(); // ticket id -> Map(message_no -> message)
+    this.leads = new Map(); // ticket id -> the last lead change { at, from, to, reason }
     this.rows = 2;
   }
 
@@ -27,7 +28,17 @@ export class GroupPanel {
     try {
       const g = await this.ctx.api.get(`/groups/${tk.id}`);
       this.keep(tk.id, g);
+      // The last hand-over of the lead (e.g. to the crew sent), from the timeline.
+      const events = await this.ctx.api.get(`/tickets/${tk.id}/events`);
+      const last = (Array.isArray(events) ? events : []).filter((e) => e.type === 'group.members_changed' && e.data?.previous_lead
+        && e.data.generation === g.generation).at(-1);
+      if (last) this.leadChanged(tk.id, last);
     } catch { /* the ticket never had a group */ }
+  }
+
+  /** Remembers a `group.members_changed` event that handed the lead on. */
+  leadChanged(id, e) {
+    this.leads.set(id, { at: e.at, from: e.data.previous_lead, to: e.data.lead, reason: e.data.reason, generation: e.data.generation });
   }
 
   /** Keeps a group as the engine showed it; its messages (if any) join the chat. */
@@ -49,6 +60,7 @@ export class GroupPanel {
     if (f.group.generation !== this.groups.get(id)?.generation) this.chats.delete(id);
     this.keep(id, f.group);
     const e = f.event;
+    if (e?.type === 'group.members_changed' && e.data?.previous_lead) this.leadChanged(id, e);
     if (f.type === 'group.message' && e?.data) {
       const author = f.group.members?.find((m) => m.staff_id === e.data.author);
       this.chat(id).set(e.data.message_no, {
@@ -85,6 +97,7 @@ export class GroupPanel {
     const chat = [...this.chat(tk.id).values()].sort((a, b) => a.message_no - b.message_no);
     return `<h4 class="group-title" data-group="${esc(g.id)}">${esc(t('group.title', { n: g.number || tk.number }))}
         ${g.auto ? `<span class="badge">${esc(t('group.auto'))}</span>` : ''}</h4>
+      ${this.leadChange(tk, g)}
       <p class="group-progress">${esc(t('group.progress', { done: g.tasks_done ?? 0, total: g.tasks_total ?? members.length }))}</p>
       <table class="members"><tbody>${members.map((m) => {
         const task = m.task || {};
@@ -97,6 +110,15 @@ export class GroupPanel {
       <ol class="chat">${chat.map((m) => `<li data-message="${esc(m.message_no)}"><time>${esc(time(m.at))}</time> <strong>${esc(this.author(m))}</strong> ${esc(m.text)}</li>`).join('')}</ol>
       <div class="chat-send"><input id="group-message" placeholder="${esc(t('group.message'))}"><button class="primary" data-act="group-send">${esc(t('common.send'))}</button></div>
       <div class="chat-send"><input id="group-dissolve-reason" placeholder="${esc(t('group.dissolve_reason'))}"><button data-act="group-dissolve">${esc(t('group.dissolve'))}</button></div>`;
+  }
+
+  /** The last hand-over of the lead of this generation: who led, who leads, and why. */
+  leadChange(tk, g) {
+    const c = this.leads.get(tk.id);
+    if (!c || c.generation !== g.generation) return '';
+    const who = (id) => this.member(g.members?.find((m) => m.staff_id === id) || { staff_id: id });
+    return `<p class="group-lead-change" data-from="${esc(c.from)}" data-to="${esc(c.to)}">${esc(t('group.lead_changed', { from: who(c.from), to: who(c.to) }))}
+      <time>${esc(time(c.at))}</time>${c.reason ? `<br><small>${esc(c.reason)}</small>` : ''}</p>`;
   }
 
   form() {

@@ -3,6 +3,7 @@
 //! step sequences (`property`), and the automatic membership plan (`plan`).
 #![allow(clippy::unwrap_used, reason = "tests")]
 
+mod crew;
 mod plan;
 mod property;
 mod steps;
