@@ -3,6 +3,7 @@
 //! ingest, the nearest-vehicle route, and recovery across a restart.
 
 mod area;
+mod crew_news;
 mod offers;
 mod sockets;
 mod triage_first;

@@ -1,12 +1,14 @@
 //! The DispatcherActor: the one place offers are made and answered, so a vehicle never
 //! holds two offers and a ticket is never offered twice at once. It listens to the bus to
 //! fast-track grade-I intakes, offer auto grades when triaged, keep vehicles and squads in
-//! step with their tickets, and push ticket changes to the vehicles on them. Offer expiry
+//! step with their tickets, and push ticket changes to the vehicles on them — and, after
+//! the on-site record, to the vehicle whose crew worked the ticket (`crew_news.rs`). Offer expiry
 //! is checked against the injected clock on a short tick, so tests drive it by advancing a
 //! manual clock. A vehicle taken out of service is withdrawn here too (`withdraw.rs`):
 //! its offer cancelled, its tickets called off, and never offered work until it is back.
 
 pub mod confirm;
+mod crew_news;
 pub mod messages;
 mod offers;
 mod withdraw;
@@ -234,6 +236,7 @@ impl DispatcherActor {
             }
             _ => {}
         }
+        self.tell_crew(e, snapshot.as_ref());
         let assigned_now = matches!(
             e.kind,
             EventKind::Dispatched { .. } | EventKind::OfferAccepted { .. }
