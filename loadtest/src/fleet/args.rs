@@ -67,6 +67,12 @@ pub struct IngestArgs {
     #[arg(long)]
     pub register: bool,
 
+    /// Run even though the engine's store holds real squads or vehicles (any not marked
+    /// `simulated`). Without it the run refuses such a store before registering anything:
+    /// its squads, vehicles and tickets would sit beside a working command centre's.
+    #[arg(long)]
+    pub allow_real_store: bool,
+
     /// Prefix of the squad and vehicle ids; give each concurrent process its own.
     #[arg(long, default_value = "lt", value_parser = parse_prefix)]
     pub id_prefix: String,

@@ -115,6 +115,9 @@ pub async fn run(args: &IngestArgs, seed: u64, mut stop: StopSignal) -> Result<I
     // ---- register and issue tokens --------------------------------------------------
     let t0 = Instant::now();
     let admin = Admin::new(&args.url, &args.admin_token, args.register_concurrency)?;
+    if args.register {
+        admin.guard_store(args.allow_real_store).await?;
+    }
     eprintln!(
         "ingest: {} {} vehicles ({}-v…)",
         if args.register {

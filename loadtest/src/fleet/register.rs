@@ -1,5 +1,9 @@
 //! Setting up a simulated fleet through the admin API: one squad per load process, one
 //! crew-less vehicle per socket (`<prefix>-v00001`…) and a `field` token bound to each.
+//! Every squad and vehicle is registered `simulated: true`, so the engine keeps them and
+//! their tickets off the public board and out of the stats; and before registering
+//! anything, `guard_store` refuses a store holding real squads or vehicles (any not marked
+//! simulated) unless the run was told `--allow-real-store`.
 //! Requests run concurrently with a bound, retry briefly on 429/503 (the engine answers
 //! overload with those), and treat 409 on a squad or vehicle as "already registered", so a
 //! second run against the same store reuses the fleet.
@@ -75,6 +79,52 @@ impl Admin {
         unreachable!("the last attempt returns")
     }
 
+    /// GETs `/api/v1/<path>` as JSON.
+    async fn get_json(&self, path: &str) -> Result<serde_json::Value> {
+        let url = format!("{}/api/v1/{path}", self.base);
+        let resp = self
+            .http
+            .get(&url)
+            .header(AUTHORIZATION, self.auth.clone())
+            .send()
+            .await
+            .with_context(|| format!("GET {url}"))?;
+        let status = resp.status().as_u16();
+        let text = resp.text().await.unwrap_or_default();
+        match status {
+            200 => serde_json::from_str(&text).with_context(|| format!("GET {url}: not JSON")),
+            401 | 403 => bail!("the engine refused the admin token: {text}"),
+            s => bail!("GET {url} answered {s}: {text}"),
+        }
+    }
+
+    /// Refuses to go on when the engine's store holds real squads or vehicles (any not
+    /// marked simulated), unless `allow_real` (`--allow-real-store`).
+    pub async fn guard_store(&self, allow_real: bool) -> Result<()> {
+        let teams = self.get_json("teams").await?;
+        let vehicles = self.get_json("vehicles").await?;
+        let real = real_records(&teams, &vehicles);
+        if real.is_empty() {
+            return Ok(());
+        }
+        if allow_real {
+            eprintln!(
+                "warning: the store holds real data ({}); going on as --allow-real-store says \
+                 (this run's squads, vehicles and tickets are marked simulated)",
+                summary(&real)
+            );
+            return Ok(());
+        }
+        bail!(
+            "the engine's store holds real data ({}): a load test would add its squads, \
+             vehicles and tickets to the store of a working command centre, and its vehicles \
+             would be offered real tickets. Run it against an engine on an empty store \
+             (e.g. APP__STORE__PATH=/tmp/loadtest.sled), or pass --allow-real-store to run \
+             anyway (what it creates is marked simulated and kept off the board and the stats)",
+            summary(&real)
+        )
+    }
+
     /// Creates a record; 201 and 409 (already there) are both fine.
     async fn ensure(&self, path: &str, body: serde_json::Value) -> Result<()> {
         match self.post(path, &body).await? {
@@ -98,7 +148,8 @@ impl Admin {
     ) -> Result<()> {
         self.ensure(
             "teams",
-            json!({ "id": id, "name": name, "department": department, "area": area }),
+            json!({ "id": id, "name": name, "department": department, "area": area,
+                    "simulated": true }),
         )
         .await
     }
@@ -118,7 +169,7 @@ impl Admin {
         self.ensure(
             "vehicles",
             json!({ "id": id, "plate": plate, "team_id": team,
-                    "department": department, "crew": [] }),
+                    "department": department, "crew": [], "simulated": true }),
         )
         .await
     }
@@ -137,6 +188,33 @@ impl Admin {
             .as_str()
             .map(str::to_owned)
             .with_context(|| format!("no `token` in the answer: {text}"))
+    }
+}
+
+/// The squads and vehicles (`team T-1`, `vehicle V-01`) of the engine's roster lists that
+/// are not marked simulated: real data a load test must not run beside unless told.
+pub fn real_records(teams: &serde_json::Value, vehicles: &serde_json::Value) -> Vec<String> {
+    let real = |list: &serde_json::Value, what: &str| -> Vec<String> {
+        list.as_array()
+            .into_iter()
+            .flatten()
+            .filter(|r| r["simulated"] != true)
+            .map(|r| format!("{what} {}", r["id"].as_str().unwrap_or("?")))
+            .collect()
+    };
+    let mut out = real(teams, "squad");
+    out.extend(real(vehicles, "vehicle"));
+    out
+}
+
+/// A few of them by name, and how many.
+fn summary(real: &[String]) -> String {
+    let named: Vec<&str> = real.iter().take(3).map(String::as_str).collect();
+    let more = real.len().saturating_sub(named.len());
+    if more > 0 {
+        format!("{} and {more} more not marked simulated", named.join(", "))
+    } else {
+        format!("{} not marked simulated", named.join(", "))
     }
 }
 
@@ -184,6 +262,26 @@ pub async fn fleet(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_store_holding_any_squad_or_vehicle_not_marked_simulated_holds_real_data() {
+        let sim_teams = json!([{ "id": "lt-t01", "simulated": true }]);
+        let sim_vehicles = json!([{ "id": "lt-v000001", "simulated": true }]);
+        assert!(real_records(&sim_teams, &sim_vehicles).is_empty());
+        assert!(real_records(&json!([]), &json!([])).is_empty());
+        // A record written before the flag, or by hand, has none: real.
+        let teams = json!([{ "id": "T-ENF-1" }, { "id": "lt-t01", "simulated": true }]);
+        let vehicles = json!([{ "id": "V-01", "simulated": false }]);
+        assert_eq!(
+            real_records(&teams, &vehicles),
+            ["squad T-ENF-1", "vehicle V-01"]
+        );
+        let many: Vec<String> = (0..5).map(|i| format!("squad T-{i}")).collect();
+        assert_eq!(
+            summary(&many),
+            "squad T-0, squad T-1, squad T-2 and 2 more not marked simulated"
+        );
+    }
 
     #[test]
     fn ids_are_valid_engine_ids_and_distinct_per_prefix() {

@@ -134,6 +134,12 @@ pub struct SimArgs {
     /// Do not draw the progress bar.
     #[arg(long)]
     pub no_progress: bool,
+
+    /// Run even though the engine's store holds real squads or vehicles (any not marked
+    /// `simulated`). Without it the run refuses such a store before registering anything:
+    /// its squads, vehicles and tickets would sit beside a working command centre's.
+    #[arg(long)]
+    pub allow_real_store: bool,
 }
 
 /// The defaults of one scenario.

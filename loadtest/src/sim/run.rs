@@ -60,6 +60,7 @@ pub async fn run(plan: &Plan, seed: u64, mut stop: StopSignal) -> Result<SimRepo
     // ---- register, issue tokens, preload -------------------------------------------
     let t0 = Instant::now();
     let admin = Admin::new(&base, &plan.admin_token, a.register_concurrency)?;
+    admin.guard_store(a.allow_real_store).await?;
     eprintln!(
         "{}: registering {} socket and {} gateway vehicles",
         plan.scenario, plan.vehicles, plan.gateway_vehicles

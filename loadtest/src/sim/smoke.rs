@@ -157,3 +157,66 @@ fn mixed_runs_and_accounts_for_every_offer() {
     assert_eq!(json["offers"]["lost"], 0);
     assert!(json["latency_ms"]["offer_vehicle"]["p99"].is_f64());
 }
+
+#[test]
+fn a_store_holding_a_real_squad_is_refused_before_anything_is_registered() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let base = start_engine(&dir.path().join("store"));
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let http = reqwest::Client::new();
+    let teams = format!("{base}/api/v1/teams");
+    let status = runtime.block_on(async {
+        http.post(&teams)
+            .bearer_auth(ADMIN)
+            .json(&serde_json::json!({ "id": "T-ENF-1", "name": "执法一中队",
+                                       "department": "enforcement" }))
+            .send()
+            .await
+            .expect("POST /teams")
+            .status()
+    });
+    assert_eq!(status.as_u16(), 201);
+    let cli = Cli::try_parse_from([
+        "loadtest",
+        "dispatch",
+        "--url",
+        &base,
+        "--admin-token",
+        ADMIN,
+        "--vehicles",
+        "4",
+        "--duration",
+        "1s",
+        "--no-progress",
+    ])
+    .expect("the command line parses");
+    let Some(Command::Dispatch(args)) = cli.command else {
+        panic!("not dispatch")
+    };
+    let plan = Plan::new(super::args::DISPATCH, args).expect("plan");
+    let (_stop_tx, stop_rx) = watch::channel(None);
+    let Err(refused) = runtime.block_on(super::run::run(&plan, 1, stop_rx)) else {
+        panic!("the run is refused")
+    };
+    let why = format!("{refused:#}");
+    assert!(
+        why.contains("real data") && why.contains("squad T-ENF-1"),
+        "{why}"
+    );
+    assert!(why.contains("--allow-real-store"), "{why}");
+    // Nothing of the run was registered.
+    let listed: serde_json::Value = runtime.block_on(async {
+        http.get(&teams)
+            .bearer_auth(ADMIN)
+            .send()
+            .await
+            .expect("GET /teams")
+            .json()
+            .await
+            .expect("JSON")
+    });
+    assert_eq!(listed.as_array().map(Vec::len), Some(1), "{listed}");
+}
