@@ -11,6 +11,7 @@ pub mod fleet;
 pub mod geo;
 pub mod grid;
 pub mod ids;
+pub mod place;
 pub mod redact;
 pub mod registry;
 pub mod retailer;

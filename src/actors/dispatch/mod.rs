@@ -202,6 +202,17 @@ impl DispatcherActor {
                             .into(),
                         ctx,
                     );
+                } else if let Some(place) = snapshot
+                    .as_ref()
+                    .filter(|_| fast)
+                    .and_then(approximate_place)
+                {
+                    // Only a town or street is known: the fast track waits for the place.
+                    let message = format!(
+                        "grade I lead placed only approximately ({place}): not offered \
+                         automatically; confirm the shop or the position at triage"
+                    );
+                    self.raise_alert(e.ticket_id, message, ctx);
                 } else if fast {
                     self.raise_alert(
                         e.ticket_id,
@@ -339,4 +350,20 @@ impl Handler<ListOpenOffers> for DispatcherActor {
                 .collect(),
         )
     }
+}
+
+/// What the ticket's position stands for when it is only approximate (`梅川镇 (town)`):
+/// the engine's own offers hold such a ticket (`Location::is_approximate`).
+fn approximate_place(t: &Ticket) -> Option<String> {
+    let l = &t.location;
+    l.is_approximate().then(|| {
+        let precision = l.precision.map_or("", |p| match p {
+            crate::domain::place::Precision::Street => "street",
+            _ => "town",
+        });
+        format!(
+            "{} ({precision})",
+            l.approximate_place.as_deref().unwrap_or("?")
+        )
+    })
 }

@@ -359,6 +359,16 @@ impl Handler<AutoOffer> for DispatcherActor {
     type Result = ();
     fn handle(&mut self, msg: AutoOffer, ctx: &mut Self::Context) {
         let ticket_id = msg.0;
+        // The engine never offers a place it knows only as a town or a street.
+        let ticket = self.deps.store.ticket(&ticket_id).ok().flatten();
+        if let Some(place) = ticket.as_ref().and_then(super::approximate_place) {
+            let message = format!(
+                "no vehicle sent: the position stands only for {place}; confirm the shop \
+                 or the position at triage"
+            );
+            self.raise_alert(ticket_id, message, ctx);
+            return;
+        }
         let offer = self.make_offer(ticket_id, None, Principal::system(), false);
         ctx.spawn(offer.map(move |result, act, ctx| match result {
             Ok(_) => {}

@@ -123,6 +123,7 @@ async fn submit(
     let mut new = form.into_new_ticket(&engine.catalog)?;
     engine.classifier.suggest(&mut new);
     engine.retailers.resolve(&mut new);
+    new.place(&engine.area, &engine.retailers.snapshot());
     let intake = engine
         .tickets
         .intake(new, by)

@@ -188,6 +188,16 @@ pub struct LocationDto {
     /// The position lies outside the service area (and its margin): the engine does not
     /// offer the ticket to a vehicle on its own; a dispatcher may send one by name.
     pub outside_area: bool,
+    /// How exactly the position is known: `given` (coordinates sent or set at triage),
+    /// `shop` (the registry's shop), or approximate — `street` (the registry's shops on the
+    /// street or village the text names) or `town` (the centre of the town it names),
+    /// which the engine never dispatches on by itself. Absent without a position and on
+    /// older tickets.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub precision: Option<crate::domain::place::Precision>,
+    /// What an approximate position stands for (`梅川镇`, `梅川镇广济路`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub approximate_place: Option<String>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -385,6 +395,8 @@ impl TicketDto {
                 reported_licence: t.location.reported_licence.clone(),
                 area_code: t.location.area_code.clone(),
                 outside_area: t.location.outside_area,
+                precision: t.location.precision,
+                approximate_place: t.location.approximate_place.clone(),
             },
             received_at: t.received_at,
             created_at: t.created_at,

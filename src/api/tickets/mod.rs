@@ -107,6 +107,7 @@ async fn intake(
     }
     engine.classifier.suggest(&mut new);
     engine.retailers.resolve(&mut new);
+    new.place(&engine.area, &engine.retailers.snapshot());
     let intake = engine.tickets.intake(new, by).await?;
     let dto = TicketDto::new(&intake.ticket, caller.role(), &engine.catalog);
     if intake.created {

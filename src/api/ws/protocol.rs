@@ -68,6 +68,10 @@ pub struct OfferLocation {
     pub position: Option<LatLngDto>,
     pub address_text: Option<String>,
     pub retailer_licence: Option<String>,
+    /// `street` or `town` when the position only stands for the street or town the
+    /// citizen named (the crew finds the shop there); absent when exact.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub precision: Option<crate::domain::place::Precision>,
 }
 
 #[derive(Debug, Serialize)]
@@ -159,6 +163,7 @@ impl ServerFrame {
                 position: n.location.position.map(Into::into),
                 address_text: n.location.address_text.clone(),
                 retailer_licence: n.location.retailer_licence.clone(),
+                precision: n.location.precision.filter(|p| p.is_approximate()),
             },
             distance_m: n.distance_m,
             eta_s: n.eta_s,

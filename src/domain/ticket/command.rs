@@ -385,6 +385,7 @@ impl Ticket {
                 if retailer_licence.is_some() {
                     location.retailer_licence = retailer_licence.clone();
                 }
+                location.set_by_triage(position.is_some(), retailer_licence.is_some());
                 let next = match (in_field, cat.path) {
                     (true, _) => status,
                     (false, HandlingPath::Full) => Triaged,

@@ -110,6 +110,14 @@ pub struct Location {
     /// offers the ticket to a vehicle on its own; a dispatcher may send one by name.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub outside_area: bool,
+    /// How exactly the position is known (`domain::place`): given, a shop, or only a
+    /// street or a town the text names (approximate: never dispatched on by the engine on
+    /// its own). Absent without a position and on tickets from before it was recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub precision: Option<crate::domain::place::Precision>,
+    /// What an approximate position stands for (`梅川镇`, `梅川镇广济路`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub approximate_place: Option<String>,
 }
 
 impl Location {

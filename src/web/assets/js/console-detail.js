@@ -207,7 +207,8 @@ export class Detail {
           <strong class="detail-number">${esc(tk.number)}</strong>
           <button class="link" data-act="focus">${esc(t('detail.locate'))}</button></div>
         <div class="detail-sub">${esc(tk.category_name || tk.category || '')} · ${esc(name('kind', tk.kind))} · ${esc(name('status', tk.status))} · ${esc(name('stage', tk.stage))}
-          ${tk.location?.outside_area ? `<span class="badge outside-area" title="${esc(t('area.outside_hint'))}">${esc(t('area.outside'))}</span>` : ''}</div>
+          ${tk.location?.outside_area ? `<span class="badge outside-area" title="${esc(t('area.outside_hint'))}">${esc(t('area.outside'))}</span>` : ''}
+          ${approximate(tk) ? `<span class="badge approximate" title="${esc(t('precision.hint'))}">${esc(t(`precision.${tk.location.precision}`))}</span>` : ''}</div>
         <div class="detail-sla ${left != null && left < 0 ? 'overdue' : ''}">${esc(sla)}</div>
       </header>
       <nav class="tabs">${TABS.map((x) => `<button data-tab="${x}" class="${x === this.tab ? 'active' : ''}">${esc(t(`detail.tab.${x}`))}</button>`).join('')}</nav>
@@ -229,6 +230,7 @@ export class Detail {
       <dt>${esc(t('detail.reporter'))}</dt><dd>${esc(reporter)}</dd>
       <dt>${esc(t('detail.location'))}</dt><dd>${esc(tk.location?.address_text || '—')}${tk.location?.position ? ` <small>(${tk.location.position.lat.toFixed(4)}, ${tk.location.position.lng.toFixed(4)})</small>` : ''}</dd>
       ${tk.location?.outside_area ? `<dt>${esc(t('area.title'))}</dt><dd class="warn outside-area-hint">${esc(t('area.outside_hint'))}</dd>` : ''}
+      ${tk.location?.precision ? `<dt>${esc(t('precision.title'))}</dt><dd class="precision ${approximate(tk) ? 'warn' : ''}">${esc(t(`precision.${tk.location.precision}`))}${tk.location.approximate_place ? ` · ${esc(tk.location.approximate_place)}` : ''}${approximate(tk) ? `<br><small>${esc(t('precision.hint'))}</small>` : ''}</dd>` : ''}
       <dt>${esc(t('detail.retailer'))}</dt><dd>${esc(tk.location?.retailer_licence || '—')}</dd>
       ${tk.location?.reported_licence ? `<dt>${esc(t('detail.reported_licence'))}</dt><dd class="reported-licence">${esc(tk.location.reported_licence)}</dd>` : ''}
       <dt>${esc(t('detail.received'))}</dt><dd>${esc(time(tk.received_at))}</dd>
@@ -357,4 +359,9 @@ export class Detail {
     if (Array.isArray(d.reasons) && d.reasons.length) parts.push(d.reasons.map((r) => this.reasonText(r)).join(lang() === 'en' ? '; ' : '；'));
     return parts.join(' · ');
   }
+}
+
+/** A position that stands only for a street or a town the citizen named. */
+function approximate(tk) {
+  return ['street', 'town'].includes(tk.location?.precision);
 }
