@@ -111,6 +111,7 @@ fn fleet(n: usize, clustered: bool, seed: u64) -> Fleet {
             position,
             fix_at: now,
             status,
+            online: true,
             department: Department::ALL[i % 3],
             team: TeamId::from_str(&format!("T-{}", i % 20)).expect("team"),
         };

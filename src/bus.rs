@@ -37,6 +37,8 @@ pub struct VehicleStatusChanged {
     pub status: VehicleStatus,
     pub ticket_id: Option<TicketId>,
     pub at: Timestamp,
+    /// Its device can be reached (a connected socket, or a gateway's recent fix).
+    pub online: bool,
 }
 
 /// What travels on the bus.

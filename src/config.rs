@@ -179,6 +179,14 @@ pub struct FleetSettings {
     /// Fixes a socket may send at once beyond that rate: the backlog a device replays
     /// after a network gap. Past both, it is cut off as flooding.
     pub max_fix_burst: u32,
+    /// A vehicle without a connected socket counts as online this long after a GPS
+    /// gateway's last fix for it (`POST /positions`); offline vehicles are never offered.
+    #[serde(default = "gateway_online_default")]
+    pub gateway_online_s: u64,
+}
+
+fn gateway_online_default() -> u64 {
+    120
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -455,6 +463,9 @@ impl Settings {
         }
         if f.max_fixes_per_s == 0 {
             return Err(invalid("fleet.max_fixes_per_s", "must be at least 1"));
+        }
+        if f.gateway_online_s == 0 {
+            return Err(invalid("fleet.gateway_online_s", "must be at least 1"));
         }
         if (f.max_fix_burst as usize) < f.max_batch_fixes {
             return Err(invalid(

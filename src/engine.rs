@@ -125,6 +125,7 @@ impl Engine {
             grid: grid.clone(),
             arrivals: dispatcher.clone().recipient(),
             settings: settings.dispatch.clone(),
+            gateway_online_s: settings.fleet.gateway_online_s,
         });
         let fleet = Arc::new(FleetRegistry::new(
             fleet_deps,

@@ -53,6 +53,14 @@ pub struct SetGridStatus {
     pub status: VehicleStatus,
 }
 
+/// The vehicle's device went online or offline.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct SetGridOnline {
+    pub id: VehicleId,
+    pub online: bool,
+}
+
 /// The nearest eligible vehicles, sorted by distance.
 #[derive(Message)]
 #[rtype(result = "Vec<Candidate>")]
@@ -81,6 +89,13 @@ impl Handler<SetGridStatus> for HexGridActor {
     type Result = ();
     fn handle(&mut self, msg: SetGridStatus, _: &mut Self::Context) {
         self.grid.set_status(&msg.id, msg.status);
+    }
+}
+
+impl Handler<SetGridOnline> for HexGridActor {
+    type Result = ();
+    fn handle(&mut self, msg: SetGridOnline, _: &mut Self::Context) {
+        self.grid.set_online(&msg.id, msg.online);
     }
 }
 

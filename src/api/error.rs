@@ -229,6 +229,7 @@ impl From<crate::actors::dispatch::DispatchError> for ApiError {
             D::NotOffered(..) => Self::conflict("offer_not_open", message),
             D::Busy => Self::new(StatusCode::TOO_MANY_REQUESTS, "busy", message),
             D::OutOfService(_) => Self::conflict("out_of_service", message),
+            D::Offline(_) => Self::conflict("vehicle_offline", message),
         }
     }
 }

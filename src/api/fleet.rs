@@ -14,7 +14,7 @@ use super::tickets::dto::LatLngDto;
 use super::ws::protocol::FixDto;
 use super::ws::vehicle::parse_fixes;
 use crate::actors::fleet::GetTeam;
-use crate::actors::fleet::messages::{GetVehicle, ReportFixes};
+use crate::actors::fleet::messages::{GatewayFixes, GetVehicle};
 use crate::actors::grid::FindNearest;
 use crate::domain::Timestamp;
 use crate::domain::catalog::Department;
@@ -138,7 +138,7 @@ async fn positions(
     for (id, (indexes, fixes)) in by_vehicle {
         match engine.fleet.live_vehicle(&id) {
             Some(addr) => {
-                calls.push(async move { (id, indexes, addr.send(ReportFixes(fixes)).await) })
+                calls.push(async move { (id, indexes, addr.send(GatewayFixes(fixes)).await) })
             }
             None => {
                 for index in indexes {
@@ -312,6 +312,9 @@ pub struct VehicleLive {
     /// Live distance to the site of its ticket.
     pub distance_to_site_m: Option<f64>,
     pub connected: bool,
+    /// Its device can be reached: a socket connected, or a GPS gateway's fix within
+    /// `fleet.gateway_online_s`. Offline vehicles are never offered work.
+    pub online: bool,
     pub fixes_rejected: u64,
 }
 
@@ -350,6 +353,7 @@ async fn vehicle_live(
         offer_id: v.offer.as_ref().map(|o| o.offer_id.to_string()),
         distance_to_site_m: v.distance_to_site_m,
         connected: v.connected,
+        online: v.online,
         fixes_rejected: v.fixes_rejected,
     }))
 }

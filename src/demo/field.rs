@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use super::{DemoError, err};
 use crate::actors::dispatch::{AnswerOffer, DispatchError, ListOpenOffers, OfferTicket};
-use crate::actors::fleet::messages::{ChangeStatus, GetVehicle, ReportFixes, VehicleView};
+use crate::actors::fleet::messages::{ChangeStatus, GatewayFixes, GetVehicle, VehicleView};
 use crate::actors::ticket::CommandError;
 use crate::domain::fleet::{Fix, VehicleStatus};
 use crate::domain::geo::LatLng;
@@ -105,7 +105,7 @@ impl Crews<'_> {
             .fleet
             .live_vehicle(v)
             .ok_or_else(|| DemoError(format!("no live demo vehicle {v}")))?;
-        let report = addr.send(ReportFixes(vec![fix])).await.map_err(err)?;
+        let report = addr.send(GatewayFixes(vec![fix])).await.map_err(err)?;
         if report.accepted != 1 {
             return Err(DemoError(format!("the demo fix of {v} was refused")));
         }

@@ -5,6 +5,7 @@
 mod area;
 mod crew_news;
 mod offers;
+mod online;
 mod place;
 mod sockets;
 mod triage_first;

@@ -31,6 +31,11 @@ pub enum DispatchError {
     OutsideArea(f64),
     #[error("vehicle {0} is out of service")]
     OutOfService(VehicleId),
+    #[error(
+        "vehicle {0} is offline (no socket connected, no recent gateway fix): it cannot see \
+         an offer; send it with `assign` once agreed by phone, or choose another"
+    )]
+    Offline(VehicleId),
 }
 
 /// Offer the ticket now: to the nearest eligible vehicle, or to the one named.

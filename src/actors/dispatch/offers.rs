@@ -173,43 +173,33 @@ impl DispatcherActor {
                 let s = &self.deps.settings;
                 let margin_m = s.own_team_margin_s as f64 * s.travel_speed_kmh / 3.6;
                 let grid = deps.grid.clone();
+                let fleet = deps.fleet.clone();
                 let radius = query.max_radius_m;
                 Box::pin(async move {
-                    let found = grid
-                        .send(FindNearest(query.clone()))
-                        .await
-                        .map_err(|_| DispatchError::Busy)?;
-                    let best = found.into_iter().next().ok_or_else(|| {
-                        DispatchError::NoCandidate(
-                            radius
-                                .map(|r| format!(" within {:.1} km", r / 1000.0))
-                                .unwrap_or_default(),
-                        )
-                    })?;
-                    // The retailer's own inspector's squad knows the shop: its nearest
-                    // eligible vehicle goes first when within the margin of the nearest,
-                    // however many other vehicles are closer (a second search, filtered
-                    // to that squad and bounded by the margin).
-                    let mut pick = best;
-                    if let Some(team) = own_team.filter(|t| *t != pick.team) {
-                        let within = pick.distance_m + margin_m;
-                        let own_query = NearestQuery {
-                            team: Some(team),
-                            max_radius_m: Some(radius.map_or(within, |r| r.min(within))),
-                            ..query
+                    let mut query = query;
+                    // The grid hears of a device going offline a moment after the vehicle
+                    // does: the pick is checked with the vehicle itself, and an offline one
+                    // is left out of the next search.
+                    for _ in 0..OFFLINE_RETRIES {
+                        let pick = nearest(&grid, &query, own_team.clone(), margin_m).await?;
+                        let Some(pick) = pick else { break };
+                        let online = match fleet.live_vehicle(&pick.id) {
+                            Some(addr) => addr.send(GetVehicle).await.is_ok_and(|v| v.online),
+                            None => false,
                         };
-                        let own = grid
-                            .send(FindNearest(own_query))
-                            .await
-                            .map_err(|_| DispatchError::Busy)?;
-                        if let Some(own) = own.into_iter().next() {
-                            pick = own;
+                        if online {
+                            return Ok(Chosen {
+                                vehicle_id: pick.id,
+                                distance_m: Some(pick.distance_m),
+                            });
                         }
+                        query.exclude.push(pick.id);
                     }
-                    Ok(Chosen {
-                        vehicle_id: pick.id,
-                        distance_m: Some(pick.distance_m),
-                    })
+                    Err(DispatchError::NoCandidate(
+                        radius
+                            .map(|r| format!(" within {:.1} km", r / 1000.0))
+                            .unwrap_or_default(),
+                    ))
                 })
                     as futures_util::future::LocalBoxFuture<'static, Result<Chosen, DispatchError>>
             }
@@ -238,6 +228,10 @@ impl DispatcherActor {
                         .send(GetVehicle)
                         .await
                         .map_err(|_| DispatchError::Busy)?;
+                    // Not even with `override`: nobody would see the offer.
+                    if !view.online {
+                        return Err(DispatchError::Offline(vehicle_id));
+                    }
                     let busy = !matches!(
                         view.status,
                         VehicleStatus::Available | VehicleStatus::Returning
@@ -353,6 +347,42 @@ impl DispatcherActor {
             }));
         }
     }
+}
+
+/// A pick found by the grid offline when asked; after this many the search gives up.
+const OFFLINE_RETRIES: usize = 4;
+
+/// The nearest eligible vehicle for `query`, or the nearest of the shop's own squad when it
+/// is within `margin_m` of that: the retailer's own inspector's squad knows the shop, so its
+/// nearest eligible vehicle goes first however many other vehicles are closer (a second
+/// search, filtered to that squad and bounded by the margin).
+async fn nearest(
+    grid: &Addr<crate::actors::grid::HexGridActor>,
+    query: &NearestQuery,
+    own_team: Option<crate::domain::ids::TeamId>,
+    margin_m: f64,
+) -> Result<Option<crate::domain::grid::Candidate>, DispatchError> {
+    let found = grid
+        .send(FindNearest(query.clone()))
+        .await
+        .map_err(|_| DispatchError::Busy)?;
+    let Some(best) = found.into_iter().next() else {
+        return Ok(None);
+    };
+    let Some(team) = own_team.filter(|t| *t != best.team) else {
+        return Ok(Some(best));
+    };
+    let within = best.distance_m + margin_m;
+    let own_query = NearestQuery {
+        team: Some(team),
+        max_radius_m: Some(query.max_radius_m.map_or(within, |r| r.min(within))),
+        ..query.clone()
+    };
+    let own = grid
+        .send(FindNearest(own_query))
+        .await
+        .map_err(|_| DispatchError::Busy)?;
+    Ok(Some(own.into_iter().next().unwrap_or(best)))
 }
 
 impl Handler<AutoOffer> for DispatcherActor {

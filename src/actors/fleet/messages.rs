@@ -69,10 +69,16 @@ pub struct Disconnect {
     pub session: u64,
 }
 
-/// Fixes from the socket or a GPS gateway, oldest first.
+/// Fixes from the vehicle's socket (or the engine's own demo), oldest first.
 #[derive(Message)]
 #[rtype(result = "FixReport")]
 pub struct ReportFixes(pub Vec<Fix>);
+
+/// Fixes from a GPS gateway (`POST /positions`), oldest first: an accepted one keeps the
+/// vehicle online for `fleet.gateway_online_s`.
+#[derive(Message)]
+#[rtype(result = "FixReport")]
+pub struct GatewayFixes(pub Vec<Fix>);
 
 /// Which fixes were refused, by index in the batch.
 #[derive(Debug, Default, Clone)]
@@ -145,6 +151,8 @@ pub struct VehicleView {
     pub offer: Option<HeldOffer>,
     pub distance_to_site_m: Option<f64>,
     pub connected: bool,
+    /// A socket is connected, or a gateway's fix is recent.
+    pub online: bool,
     pub fixes_rejected: u64,
     pub offer_notice: Option<Arc<OfferNotice>>,
 }

@@ -5,6 +5,12 @@
 //! A vehicle out of service (its roster record says so) stays `out_of_service` whatever
 //! offers and tickets would make of it, and its crew cannot change that; the record is the
 //! truth, so the status follows it at start and on every record update.
+//!
+//! Online or offline is part of the live state: online while a socket is connected, or for
+//! `fleet.gateway_online_s` after a GPS gateway's last fix (`GatewayFixes`). An offline
+//! vehicle is never offered work (the grid leaves it out); an offer it already holds stays
+//! until it is answered or expires (a reconnecting device gets it again with `hello`).
+//! Every change is published with the status (`vehicle.status` on the console).
 
 use std::sync::Arc;
 use std::time::Duration as StdDuration;
@@ -13,9 +19,10 @@ use actix::prelude::*;
 use time::Duration;
 
 use super::messages::*;
-use crate::actors::grid::{HexGridActor, MoveVehicle, SetGridStatus, TrackVehicle};
+use crate::actors::grid::{HexGridActor, MoveVehicle, SetGridOnline, SetGridStatus, TrackVehicle};
 use crate::bus::{BusEvent, EventBus, VehicleMoved, VehicleStatusChanged};
 use crate::config::DispatchSettings;
+use crate::domain::Timestamp;
 use crate::domain::clock::Clock;
 use crate::domain::fleet::{Fix, VehicleState, VehicleStatus};
 use crate::domain::grid::GridVehicle;
@@ -31,6 +38,8 @@ pub struct FleetDeps {
     pub grid: Addr<HexGridActor>,
     pub arrivals: Recipient<VehicleArrived>,
     pub settings: DispatchSettings,
+    /// `fleet.gateway_online_s`: how long a gateway's fix keeps a vehicle online.
+    pub gateway_online_s: u64,
 }
 
 pub struct VehicleActor {
@@ -48,6 +57,10 @@ pub struct VehicleActor {
     in_grid: bool,
     /// The offer being held, to show again to a reconnecting device.
     offer_notice: Option<Arc<OfferNotice>>,
+    /// When a GPS gateway last reported a fix for it (the engine's clock).
+    gateway_heard_at: Option<Timestamp>,
+    /// Online as last published (a socket, or a recent gateway fix).
+    online: bool,
 }
 
 impl VehicleActor {
@@ -63,7 +76,45 @@ impl VehicleActor {
             fixes_rejected: 0,
             in_grid: false,
             offer_notice: None,
+            gateway_heard_at: None,
+            online: false,
         }
+    }
+
+    /// Whether the vehicle can be reached now: a socket, or a gateway fix not too old.
+    fn reachable(&self) -> bool {
+        let window = i64::try_from(self.deps.gateway_online_s).unwrap_or(i64::MAX);
+        self.session.is_some()
+            || self
+                .gateway_heard_at
+                .is_some_and(|at| self.deps.clock.now().seconds_since(at) <= window)
+    }
+
+    /// Publishes a change of online/offline (grid and console).
+    fn refresh_online(&mut self) {
+        let online = self.reachable();
+        if online == self.online {
+            return;
+        }
+        self.online = online;
+        tracing::info!(vehicle_id = %self.vehicle.id, online, "vehicle online state changed");
+        let _ = self.deps.grid.try_send(SetGridOnline {
+            id: self.vehicle.id.clone(),
+            online,
+        });
+        self.publish_status(self.deps.clock.now());
+    }
+
+    fn publish_status(&self, at: Timestamp) {
+        self.deps
+            .bus
+            .publish(BusEvent::VehicleStatus(Arc::new(VehicleStatusChanged {
+                vehicle_id: self.vehicle.id.clone(),
+                status: self.state.status,
+                ticket_id: self.state.active.as_ref().map(|a| a.ticket_id),
+                at,
+                online: self.online,
+            })));
     }
 
     /// Puts the vehicle on the grid with everything the search filters on.
@@ -76,6 +127,7 @@ impl VehicleActor {
             position: fix.position,
             fix_at: fix.at,
             status: self.state.status,
+            online: self.online,
             department: self.vehicle.department,
             team: self.vehicle.team_id.clone(),
         };
@@ -92,6 +144,7 @@ impl VehicleActor {
             offer: self.state.offer.clone(),
             distance_to_site_m: self.distance_to_site_m,
             connected: self.session.is_some(),
+            online: self.online,
             fixes_rejected: self.fixes_rejected,
             offer_notice: self.offer_notice.clone(),
         }
@@ -114,6 +167,7 @@ impl VehicleActor {
                 });
             }
             self.session = None;
+            self.refresh_online();
         }
     }
 
@@ -157,14 +211,7 @@ impl VehicleActor {
             id: self.vehicle.id.clone(),
             status,
         });
-        self.deps
-            .bus
-            .publish(BusEvent::VehicleStatus(Arc::new(VehicleStatusChanged {
-                vehicle_id: self.vehicle.id.clone(),
-                status,
-                ticket_id: self.state.active.as_ref().map(|a| a.ticket_id),
-                at: self.state.since,
-            })));
+        self.publish_status(self.state.since);
     }
 
     /// Brings the status in line with the record: out of service, or back (off duty until
@@ -201,6 +248,8 @@ impl Actor for VehicleActor {
                 act.persist();
             }
         });
+        // A gateway that falls silent leaves the vehicle offline (checked on the clock).
+        ctx.run_interval(StdDuration::from_millis(500), |act, _| act.refresh_online());
     }
 
     fn stopping(&mut self, _: &mut Self::Context) -> Running {
@@ -219,6 +268,7 @@ impl Handler<Connect> for VehicleActor {
                 reason: "replaced by a newer connection".into(),
             });
         }
+        self.refresh_online();
         // A reconnecting device must see the offer it may have missed.
         MessageResult(self.view())
     }
@@ -233,18 +283,38 @@ impl Handler<Disconnect> for VehicleActor {
             .is_some_and(|(id, _)| *id == msg.session)
         {
             self.session = None;
+            self.refresh_online();
         }
+    }
+}
+
+impl Handler<GatewayFixes> for VehicleActor {
+    type Result = MessageResult<GatewayFixes>;
+    fn handle(&mut self, msg: GatewayFixes, _: &mut Self::Context) -> Self::Result {
+        let report = self.take_fixes(msg.0);
+        if report.accepted > 0 {
+            self.gateway_heard_at = Some(self.deps.clock.now());
+            self.refresh_online();
+        }
+        MessageResult(report)
     }
 }
 
 impl Handler<ReportFixes> for VehicleActor {
     type Result = MessageResult<ReportFixes>;
     fn handle(&mut self, msg: ReportFixes, _: &mut Self::Context) -> Self::Result {
+        MessageResult(self.take_fixes(msg.0))
+    }
+}
+
+impl VehicleActor {
+    /// Checks and takes a batch of fixes, oldest first.
+    fn take_fixes(&mut self, fixes: Vec<Fix>) -> FixReport {
         let now = self.deps.clock.now();
         let skew = Duration::seconds(self.deps.settings.max_clock_skew_s as i64);
         let mut report = FixReport::default();
         let mut latest: Option<Fix> = None;
-        for (i, fix) in msg.0.into_iter().enumerate() {
+        for (i, fix) in fixes.into_iter().enumerate() {
             match fix.check(latest.as_ref().or(self.state.last_fix.as_ref()), now, skew) {
                 Ok(()) => {
                     report.accepted += 1;
@@ -262,7 +332,7 @@ impl Handler<ReportFixes> for VehicleActor {
         }
         metrics::counter!("hotline_fixes_accepted_total").increment(report.accepted as u64);
         let Some(fix) = latest else {
-            return MessageResult(report);
+            return report;
         };
         self.state.last_fix = Some(fix);
         self.fix_dirty = true;
@@ -307,7 +377,7 @@ impl Handler<ReportFixes> for VehicleActor {
                 ticket_id,
             });
         }
-        MessageResult(report)
+        report
     }
 }
 

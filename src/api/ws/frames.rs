@@ -222,6 +222,9 @@ pub struct VehicleLive {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub department: Option<Department>,
     pub status: VehicleStatus,
+    /// Its device can be reached (a socket connected, or a gateway's recent fix); an
+    /// offline vehicle is never offered work.
+    pub online: bool,
     pub position: Option<LatLngDto>,
     pub at: Option<Timestamp>,
     pub speed_kmh: Option<f64>,
@@ -303,6 +306,7 @@ pub enum StreamFrame<'a> {
         status: VehicleStatus,
         ticket_id: Option<String>,
         at: Timestamp,
+        online: bool,
     },
     #[serde(rename = "board.ticket")]
     BoardTicket { seq: u64, ticket: &'a BoardRow },

@@ -32,6 +32,7 @@ pub(super) struct Member {
     pub(super) team: u32,
     pub(super) status: VehicleStatus,
     pub(super) department: Department,
+    pub(super) online: bool,
     pub(super) id: InlineId,
 }
 
@@ -48,6 +49,7 @@ impl Member {
             team: slot.team,
             status: slot.vehicle.status,
             department: slot.vehicle.department,
+            online: slot.vehicle.online,
             id: InlineId::new(&slot.vehicle.id),
         };
         m.set_fix(slot.vehicle.position, slot.vehicle.fix_at);

@@ -65,6 +65,9 @@ pub struct GridVehicle {
     pub fix_at: Timestamp,
     /// Only `Available` vehicles are offered work.
     pub status: VehicleStatus,
+    /// Its device can be reached (a connected socket, or a gateway's recent fix): only
+    /// online vehicles are offered work.
+    pub online: bool,
     pub department: Department,
     pub team: TeamId,
 }
@@ -79,7 +82,7 @@ pub struct NearestQuery {
     pub max_radius_m: Option<f64>,
     pub department: Option<Department>,
     pub team: Option<TeamId>,
-    /// Only vehicles whose status is `Available`.
+    /// Only vehicles that can take work: `Available` and online.
     pub only_available: bool,
     /// Fixes older than this are stale.
     pub max_fix_age: Option<time::Duration>,
@@ -288,6 +291,16 @@ impl HexGrid {
             return false;
         };
         self.slots[idx(loc.slot)].vehicle.status = status;
+        self.refresh_member(loc);
+        true
+    }
+
+    /// Sets whether a vehicle is online; false if unknown id.
+    pub fn set_online(&mut self, id: &VehicleId, online: bool) -> bool {
+        let Some(&loc) = self.index.get(&IdKey::of(id)) else {
+            return false;
+        };
+        self.slots[idx(loc.slot)].vehicle.online = online;
         self.refresh_member(loc);
         true
     }

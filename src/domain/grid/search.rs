@@ -35,8 +35,14 @@ pub(super) struct Prepared {
 }
 
 impl Prepared {
-    fn admits(&self, status: VehicleStatus, department: Department, team: u32) -> bool {
-        (!self.only_available || status == VehicleStatus::Available)
+    fn admits(
+        &self,
+        status: VehicleStatus,
+        online: bool,
+        department: Department,
+        team: u32,
+    ) -> bool {
+        (!self.only_available || (status == VehicleStatus::Available && online))
             && self.department.is_none_or(|d| d == department)
             && self.team.is_none_or(|t| t == team)
     }
@@ -187,7 +193,7 @@ impl<'g> Search<'g> {
     pub(super) fn scan_members(&mut self, members: &'g [Member]) {
         for m in members {
             if self.q.unit.chord2(m.unit) > self.best.chord_bound
-                || !self.q.admits(m.status, m.department, m.team)
+                || !self.q.admits(m.status, m.online, m.department, m.team)
             {
                 continue;
             }
@@ -199,9 +205,12 @@ impl<'g> Search<'g> {
         let slot = &self.grid.slots[idx(s)];
         if !slot.live
             || self.q.origin.hav_lower_bound(slot.point) > self.best.hav_bound
-            || !self
-                .q
-                .admits(slot.vehicle.status, slot.vehicle.department, slot.team)
+            || !self.q.admits(
+                slot.vehicle.status,
+                slot.vehicle.online,
+                slot.vehicle.department,
+                slot.team,
+            )
         {
             return;
         }
@@ -247,7 +256,7 @@ impl HexGrid {
             .iter()
             .filter(|s| s.live)
             .map(|s| &s.vehicle)
-            .filter(|v| !q.only_available || v.status == VehicleStatus::Available)
+            .filter(|v| !q.only_available || (v.status == VehicleStatus::Available && v.online))
             .filter(|v| q.department.is_none_or(|d| d == v.department))
             .filter(|v| q.team.as_ref().is_none_or(|t| *t == v.team))
             .filter(|v| !q.exclude.contains(&v.id))

@@ -108,6 +108,8 @@ fn vehicle(rng: &mut StdRng, i: usize, position: LatLng) -> GridVehicle {
         position,
         fix_at: ts(-rng.random_range(0..3600)),
         status: STATUSES[rng.random_range(0..STATUSES.len())],
+        // Some devices are offline: never eligible, however near.
+        online: rng.random_bool(0.8),
         department: Department::ALL[rng.random_range(0..3)],
         team: TeamId::from_str(&format!("T-{}", rng.random_range(0..5))).unwrap(),
     }
@@ -266,6 +268,7 @@ proptest! {
                     prop_assert_eq!(grid.move_to(&id, to, ts(0)), known);
                     if known { at[i] = to; }
                 }
+                5 if rng.random_bool(0.5) => { prop_assert_eq!(grid.set_online(&id, rng.random_bool(0.7)), known); }
                 5 => { prop_assert_eq!(grid.set_status(&id, STATUSES[rng.random_range(0..6)]), known); }
                 6 => { prop_assert_eq!(grid.remove(&id), known); prop_assert!(grid.get(&id).is_none()); }
                 7 => {
@@ -411,6 +414,7 @@ fn ties_are_ordered_by_id_and_edge_cases_answer_empty() {
     for i in [9, 10, 100] {
         let mut v = vehicle(&mut rng, i, p);
         v.status = VehicleStatus::Available;
+        v.online = true;
         assert!(grid.upsert(v));
     }
     let mut q = NearestQuery {
@@ -443,4 +447,35 @@ fn ties_are_ordered_by_id_and_edge_cases_answer_empty() {
     assert!(!grid.upsert(grid.get(&vid(9)).unwrap()), "same cell");
     assert_eq!(grid.len(), 3);
     grid.check_invariants().unwrap();
+}
+
+#[test]
+fn an_offline_vehicle_is_never_eligible_however_near() {
+    let mut grid = HexGrid::new(GridConfig::default());
+    let mut rng = StdRng::seed_from_u64(2);
+    for (i, lat) in [(1, 30.0001), (2, 30.01)] {
+        let mut v = vehicle(&mut rng, i, ll(lat, 115.6));
+        (v.status, v.online) = (VehicleStatus::Available, i != 1);
+        grid.upsert(v);
+    }
+    let q = NearestQuery {
+        origin: ll(30.0, 115.6),
+        limit: 5,
+        max_radius_m: None,
+        department: None,
+        team: None,
+        only_available: true,
+        max_fix_age: None,
+        include_stale: false,
+        now: ts(0),
+        exclude: vec![],
+    };
+    let ids =
+        |g: &HexGrid| -> Vec<String> { g.nearest(&q).iter().map(|c| c.id.to_string()).collect() };
+    assert_eq!(ids(&grid), ["V-2"]);
+    assert!(grid.set_online(&vid(1), true));
+    assert_eq!(ids(&grid), ["V-1", "V-2"]);
+    assert!(grid.set_online(&vid(2), false));
+    assert_eq!(ids(&grid), ["V-1"]);
+    assert!(!grid.set_online(&vid(3), true));
 }

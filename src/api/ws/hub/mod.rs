@@ -344,6 +344,7 @@ impl StreamHub {
     fn on_status(&mut self, s: &VehicleStatusChanged) {
         let live = self.live(&s.vehicle_id);
         live.status = s.status;
+        live.online = s.online;
         live.ticket_id = s.ticket_id.map(|t| t.to_string());
         if !self.consoles.is_empty() {
             let frame = Frame::other(
@@ -354,6 +355,7 @@ impl StreamHub {
                     status: s.status,
                     ticket_id: s.ticket_id.map(|t| t.to_string()),
                     at: s.at,
+                    online: s.online,
                 },
             );
             Self::broadcast(&mut self.consoles, &frame);
@@ -479,6 +481,7 @@ impl StreamHub {
                         let Ok(view) = view else { return };
                         let live = act.live(&id);
                         live.status = view.status;
+                        live.online = view.online;
                         live.ticket_id = view.active.as_ref().map(|a| a.ticket_id.to_string());
                         live.distance_to_site_m = view.distance_to_site_m.map(f64::round);
                         if let Some(fix) = view.last_fix {
@@ -500,6 +503,7 @@ fn blank_live(id: &VehicleId, record: Option<&Vehicle>) -> VehicleLive {
         team_id: record.map(|v| v.team_id.to_string()),
         department: record.map(|v| v.department),
         status: crate::domain::fleet::VehicleStatus::OffDuty,
+        online: false,
         position: None,
         at: None,
         speed_kmh: None,

@@ -51,7 +51,7 @@ export class ConsoleState {
         this.emit({ kind: 'vehicles', moves: f.moves || [] });
         return;
       case 'vehicle.status': {
-        const v = { ...(this.vehicles.get(f.vehicle_id) || { vehicle_id: f.vehicle_id }), status: f.status, ticket_id: f.ticket_id };
+        const v = { ...(this.vehicles.get(f.vehicle_id) || { vehicle_id: f.vehicle_id }), status: f.status, ticket_id: f.ticket_id, online: f.online };
         this.vehicles.set(f.vehicle_id, v);
         this.emit({ kind: 'vehicles', moves: [v] });
         return;

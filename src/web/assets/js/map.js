@@ -8,6 +8,8 @@ import { t, name, lang, onLangChange } from './i18n.js';
 import { esc, distance } from './format.js';
 
 export const GRADE_COLOURS = { I: '#d7263d', II: '#f46036', III: '#e2b714', IV: '#2e86de' };
+/** An offline vehicle (no socket, no recent gateway fix) is drawn grey whatever its status. */
+export const OFFLINE_COLOUR = '#b8bec8';
 export const VEHICLE_COLOURS = { available: '#2bb673', offered: '#f4a261', en_route: '#1e88e5', on_site: '#8e44ad', returning: '#00a8a8', off_duty: '#8a94a6', out_of_service: '#5c4b51' };
 const RETAILER_MIN_ZOOM = 14;
 
@@ -75,9 +77,10 @@ export class MapView {
     const prev = this.vehicles.get(id);
     const data = { ...(prev?.data || {}), ...v };
     if (!data.position) return;
-    const colour = VEHICLE_COLOURS[data.status] || '#555';
-    const label = data.plate || id;
-    const htmlText = `<div class="veh" data-vehicle-id="${esc(id)}" data-status="${esc(data.status || '')}" style="--c:${colour}"><span class="veh-dot"></span><span class="veh-label">${esc(label)}</span></div>`;
+    const offline = data.online === false;
+    const colour = offline ? OFFLINE_COLOUR : VEHICLE_COLOURS[data.status] || '#555';
+    const label = offline ? `${data.plate || id} · ${t('vehicle.offline')}` : data.plate || id;
+    const htmlText = `<div class="veh${offline ? ' offline' : ''}" data-vehicle-id="${esc(id)}" data-status="${esc(data.status || '')}" data-online="${offline ? 'false' : 'true'}" style="--c:${colour}"><span class="veh-dot"></span><span class="veh-label">${esc(label)}</span></div>`;
     const ll = [data.position.lat, data.position.lng];
     if (prev) {
       prev.marker.setLatLng(ll);
@@ -86,7 +89,10 @@ export class MapView {
       prev.data = data;
     } else {
       const marker = L.marker(ll, { icon: L.divIcon({ className: 'veh-icon', html: htmlText, iconSize: null, iconAnchor: [7, 7] }), zIndexOffset: 1000, keyboard: false });
-      marker.bindTooltip(() => `${esc(label)} · ${esc(name('vehicle', this.vehicles.get(id)?.data.status))}`);
+      marker.bindTooltip(() => {
+        const d = this.vehicles.get(id)?.data || {};
+        return `${esc(d.plate || id)} · ${esc(name('vehicle', d.status))}${d.online === false ? ` · ${esc(t('vehicle.offline'))}` : ''}`;
+      });
       marker.addTo(this.vehicleLayer);
       this.vehicles.set(id, { marker, data, html: htmlText });
     }
