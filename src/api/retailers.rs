@@ -14,12 +14,13 @@ use super::tickets::dto::LatLngDto;
 use crate::domain::retailer::{Retailer, Town};
 use crate::domain::role::Role;
 use crate::engine::Engine;
-use crate::retailers::{ImportError, StaffWarning};
+use crate::retailers::{BodyError, ImportError, StaffWarning};
 
 const READERS: &[Role] = &[Role::Admin, Role::Dispatcher, Role::Supervisor];
 
 /// Largest import file. Registry exports are big, so this route reads its own body with
-/// this bound instead of `server.max_body_bytes`.
+/// this bound instead of `server.max_body_bytes` (which bounds the other routes' bodies,
+/// read whole); it is parsed as it arrives, so the bound is on the file, not on memory.
 pub const IMPORT_MAX_BYTES: usize = 20 * 1024 * 1024;
 /// Most bad rows listed in a 422 (the total is always given): a file with more is almost
 /// surely the wrong file, and the answer should stay readable.
@@ -121,8 +122,12 @@ fn is_csv(req: &HttpRequest) -> bool {
     matches!(mime.as_str(), "text/csv" | "application/csv" | "text/plain")
 }
 
-/// Reads the whole body up to [`IMPORT_MAX_BYTES`] (413 past it, without reading on).
-async fn read_bounded(req: &HttpRequest, mut payload: web::Payload) -> Result<Vec<u8>, ApiError> {
+/// The body as it arrives, refused past [`IMPORT_MAX_BYTES`] (413, without reading on;
+/// at once when `Content-Length` says so).
+fn bounded(
+    req: &HttpRequest,
+    payload: web::Payload,
+) -> Result<impl futures_util::Stream<Item = Result<web::Bytes, BodyError>> + Unpin, ApiError> {
     let declared = req
         .headers()
         .get(actix_web::http::header::CONTENT_LENGTH)
@@ -131,15 +136,15 @@ async fn read_bounded(req: &HttpRequest, mut payload: web::Payload) -> Result<Ve
     if declared.is_some_and(|n| n > IMPORT_MAX_BYTES) {
         return Err(ApiError::too_large(IMPORT_MAX_BYTES));
     }
-    let mut body = Vec::with_capacity(declared.unwrap_or(64 * 1024).min(IMPORT_MAX_BYTES));
-    while let Some(chunk) = payload.next().await {
-        let chunk = chunk.map_err(|e| ApiError::malformed(format!("cannot read the body: {e}")))?;
-        if body.len() + chunk.len() > IMPORT_MAX_BYTES {
-            return Err(ApiError::too_large(IMPORT_MAX_BYTES));
+    let mut received = 0usize;
+    Ok(payload.map(move |chunk| {
+        let chunk = chunk.map_err(|e| BodyError::Broken(e.to_string()))?;
+        received += chunk.len();
+        if received > IMPORT_MAX_BYTES {
+            return Err(BodyError::TooLarge(IMPORT_MAX_BYTES));
         }
-        body.extend_from_slice(&chunk);
-    }
-    Ok(body)
+        Ok(chunk)
+    }))
 }
 
 /// Import retailers from a CSV file (`Content-Type: text/csv`, UTF-8, header row
@@ -167,8 +172,8 @@ async fn import(
             "send the registry as Content-Type: text/csv",
         ));
     }
-    let body = read_bounded(&req, payload).await?;
-    match engine.retailers.import(body, &engine.roster).await {
+    let body = bounded(&req, payload)?;
+    match engine.retailers.import_stream(body, &engine.roster).await {
         Ok(report) => {
             let warnings_total = report.warnings.len();
             let mut warnings = report.warnings;
@@ -190,6 +195,8 @@ async fn import(
             .with_details(serde_json::json!({ "rows": listed, "total": total })))
         }
         Err(ImportError::Store(e)) => Err(e.into()),
+        Err(ImportError::Body(BodyError::TooLarge(limit))) => Err(ApiError::too_large(limit)),
+        Err(ImportError::Body(e)) => Err(ApiError::malformed(e.to_string())),
     }
 }
 

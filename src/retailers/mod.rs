@@ -1,9 +1,13 @@
 //! The retailer registry service (零售户信息库): the registry and its search index in
-//! memory, loaded from the store at start. An import is all or nothing: the file is
-//! validated whole, every row is written in one atomic, durable `PutRecords` batch, and
-//! only then is a new index (old retailers plus the imported ones, which replace any with
-//! the same licence) swapped in. Searches read the current index without waiting for an
-//! import to finish.
+//! memory, loaded from the store at start. An import is all or nothing: the file is parsed
+//! as it arrives (`stream.rs`: the body is never held whole, only the rows it yields) and
+//! validated whole; then a new index (old retailers plus the imported ones, which replace
+//! any with the same licence) is built, written to the store as a new generation and made
+//! the registry by one small durable write (`stored.rs`), and only then swapped in.
+//! Searches read the current index without waiting for an import to finish.
+
+mod stored;
+pub mod stream;
 
 use std::sync::Arc;
 
@@ -12,10 +16,12 @@ use serde::Serialize;
 
 use crate::domain::ids::StaffId;
 use crate::domain::retailer::Retailer;
-use crate::domain::retailer::csv::{RowError, parse_lines};
+use crate::domain::retailer::csv::{RowError, parse_lines, parse_reader};
 use crate::domain::retailer::search::{Hit, SearchIndex, confident};
 use crate::roster::Roster;
-use crate::store::{RecordKind, Store, StoreError, Write};
+use crate::store::{Store, StoreError};
+
+pub use self::stream::BodyError;
 
 /// What an import did.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -59,6 +65,9 @@ pub enum ImportError {
     BadRows(Vec<RowError>),
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// The request body could not be read whole.
+    #[error(transparent)]
+    Body(#[from] BodyError),
 }
 
 /// The registry and its search index.
@@ -67,8 +76,9 @@ pub struct RetailerBook {
     /// The current index; replaced whole by an import.
     index: RwLock<Arc<SearchIndex>>,
     /// One import at a time, so two imports cannot each build on the index before the
-    /// other and lose its rows.
-    importing: tokio::sync::Mutex<()>,
+    /// other and lose its rows. Holds the stored generation the index came from (`None`:
+    /// an older store's per-licence records, or none).
+    importing: tokio::sync::Mutex<Option<stored::Pointer>>,
 }
 
 /// Runs CPU-heavy work (parsing, indexing) off the async workers when a runtime is there.
@@ -87,18 +97,14 @@ async fn blocking<T: Send + 'static>(
 impl RetailerBook {
     /// Loads every stored retailer and indexes them.
     pub fn load(store: Arc<dyn Store>) -> Result<RetailerBook, StoreError> {
-        let retailers = store
-            .records(RecordKind::Retailer)?
-            .iter()
-            .map(|bytes| serde_json::from_slice::<Retailer>(bytes))
-            .collect::<Result<Vec<_>, _>>()?;
+        let (retailers, pointer) = stored::load(store.as_ref())?;
         let count = retailers.len();
         let index = SearchIndex::build(retailers);
         tracing::info!(retailers = count, "retailer registry loaded");
         Ok(RetailerBook {
             store,
             index: RwLock::new(Arc::new(index)),
-            importing: tokio::sync::Mutex::new(()),
+            importing: tokio::sync::Mutex::new(pointer),
         })
     }
 
@@ -113,34 +119,63 @@ impl RetailerBook {
         let lines = blocking(move || parse_lines(&csv))
             .await?
             .map_err(ImportError::BadRows)?;
+        self.commit(lines, roster).await
+    }
+
+    /// [`Self::import`] of a file read from `body` as it arrives (a request body): only the
+    /// parsed rows are kept, never the file. A body that fails (over its limit, cut off)
+    /// imports nothing and is [`ImportError::Body`].
+    pub async fn import_stream<S>(
+        &self,
+        body: S,
+        roster: &Roster,
+    ) -> Result<ImportReport, ImportError>
+    where
+        S: futures_util::Stream<Item = Result<actix_web::web::Bytes, BodyError>> + Unpin,
+    {
+        let (reader, feed) = stream::pipe(body);
+        let (failed, parsed) = futures_util::join!(feed, blocking(move || parse_reader(reader)));
+        if let Some(e) = failed {
+            return Err(e.into());
+        }
+        let lines = parsed?
+            .map_err(|e| BodyError::Broken(e.to_string()))?
+            .map_err(ImportError::BadRows)?;
+        self.commit(lines, roster).await
+    }
+
+    /// Writes parsed rows as the registry's next generation and swaps the new index in.
+    async fn commit(
+        &self,
+        lines: Vec<(u64, Retailer)>,
+        roster: &Roster,
+    ) -> Result<ImportReport, ImportError> {
         let warnings = staff_warnings(&lines, roster)?;
         let rows: Vec<Retailer> = lines.into_iter().map(|(_, r)| r).collect();
-        let _one_at_a_time = self.importing.lock().await;
+        let mut stored_as = self.importing.lock().await;
         let current = self.snapshot();
         let replaced = rows
             .iter()
             .filter(|r| current.get(r.licence().as_str()).is_some())
             .count();
-        let items = rows
-            .iter()
-            .map(|r| Ok((r.licence().to_string(), serde_json::to_vec(r)?)))
-            .collect::<Result<Vec<_>, StoreError>>()?;
         let imported = rows.len();
-        self.store
-            .submit(Write::PutRecords {
-                kind: RecordKind::Retailer,
-                items,
+        // The old retailers plus the new rows, built before anything is written...
+        let index = Arc::new(
+            blocking(move || {
+                let mut all: Vec<Retailer> = current.retailers().to_vec();
+                all.extend(rows);
+                SearchIndex::build(all)
             })
-            .await?;
-        // Durable now: build the new index from the old retailers plus the new rows.
-        let index = blocking(move || {
-            let mut all: Vec<Retailer> = current.retailers().to_vec();
-            all.extend(rows);
-            SearchIndex::build(all)
-        })
-        .await?;
+            .await?,
+        );
+        // ... written as the next generation, and swapped in once that is durable.
+        let previous = *stored_as;
+        *stored_as = Some(stored::write_generation(&self.store, &index, previous).await?);
         let total = index.len();
-        *self.index.write() = Arc::new(index);
+        *self.index.write() = index;
+        if let Err(e) = stored::clear_previous(&self.store, previous).await {
+            tracing::warn!(error = %e, "the previous registry generation could not be deleted (nothing reads it any more)");
+        }
         tracing::info!(
             imported,
             replaced,

@@ -66,8 +66,13 @@ pub enum RecordKind {
     Vehicle,
     /// A vehicle's live state (status, latest fix, offer, active ticket).
     VehicleState,
-    /// A licensed retailer of the registry, by licence number.
+    /// A licensed retailer of the registry, by licence number (the layout before chunked
+    /// imports; read while no [`RecordKind::RetailerRegistry`] pointer exists).
     Retailer,
+    /// Up to a thousand retailers of one registry generation, by `{generation}-{index}`.
+    RetailerChunk,
+    /// `current`: which generation of chunks is the registry (see `retailers.rs`).
+    RetailerRegistry,
     Token,
 }
 
@@ -79,6 +84,8 @@ impl RecordKind {
             Self::Vehicle => "vehicle",
             Self::VehicleState => "vehicle_state",
             Self::Retailer => "retailer",
+            Self::RetailerChunk => "retailer_chunk",
+            Self::RetailerRegistry => "retailer_registry",
             Self::Token => "token",
         }
     }
@@ -124,6 +131,11 @@ pub enum Write {
     DeleteRecord {
         kind: RecordKind,
         id: String,
+    },
+    /// Many records at once; ids that are not there are skipped.
+    DeleteRecords {
+        kind: RecordKind,
+        ids: Vec<String>,
     },
 }
 

@@ -267,6 +267,14 @@ impl Writer {
                 view.records.insert(key, false);
                 Ok(Written::Record)
             }
+            Write::DeleteRecords { kind, ids } => {
+                for id in ids {
+                    let key = keys::record(kind.as_str(), &id);
+                    records.remove(key.clone());
+                    view.records.insert(key, false);
+                }
+                Ok(Written::Record)
+            }
         }
     }
 

@@ -5,6 +5,7 @@ mod catalog;
 mod errors;
 mod events;
 mod hardening;
+mod import_stream;
 mod lifecycle;
 mod panic;
 mod report_draft;

@@ -179,39 +179,56 @@ pub fn parse(bytes: &[u8]) -> Result<Vec<Retailer>, Vec<RowError>> {
 
 /// [`parse`], with the line each retailer came from (for warnings about imported rows).
 pub fn parse_lines(bytes: &[u8]) -> Result<Vec<(u64, Retailer)>, Vec<RowError>> {
-    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    let text = std::str::from_utf8(bytes).map_err(|e| {
-        let line = 1 + bytes[..e.valid_up_to()]
-            .iter()
-            .filter(|&&b| b == b'\n')
-            .count() as u64;
-        vec![RowError::new(
-            line,
-            "",
-            "the file is not UTF-8 text (save it as \"CSV UTF-8\"; GBK is not accepted)",
-        )]
-    })?;
+    // Reading from a slice cannot fail.
+    parse_reader(bytes).unwrap_or_else(|e| Err(vec![RowError::new(1, "", e.to_string())]))
+}
+
+fn not_utf8(line: u64) -> Vec<RowError> {
+    vec![RowError::new(
+        line,
+        "",
+        "the file is not UTF-8 text (save it as \"CSV UTF-8\"; GBK is not accepted)",
+    )]
+}
+
+/// [`parse_lines`] over a file read as it arrives (a request body streamed in), one record
+/// at a time: only the retailers are kept, never the file. The outer error is the reader's
+/// own (the body could not be read); the inner result is the file's.
+#[allow(
+    clippy::type_complexity,
+    reason = "the two layers of failure are the point: the body's, then the file's"
+)]
+pub fn parse_reader<R: std::io::Read>(
+    reader: R,
+) -> Result<Result<Vec<(u64, Retailer)>, Vec<RowError>>, std::io::Error> {
     let mut reader = ::csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
-        .from_reader(text.as_bytes());
+        .from_reader(reader);
     let mut records = reader.records();
     let cols = match records.next() {
         None => {
-            return Err(vec![RowError::new(
+            return Ok(Err(vec![RowError::new(
                 1,
                 "",
                 "the file is empty: a header row is needed",
-            )]);
+            )]));
         }
         Some(Err(e)) => {
-            return Err(vec![RowError::new(
-                1,
-                "",
-                format!("unreadable header: {e}"),
-            )]);
+            return match e.kind() {
+                ::csv::ErrorKind::Io(_) => Err(e.into()),
+                ::csv::ErrorKind::Utf8 { .. } => Ok(Err(not_utf8(1))),
+                _ => Ok(Err(vec![RowError::new(
+                    1,
+                    "",
+                    format!("unreadable header: {e}"),
+                )])),
+            };
         }
-        Some(Ok(h)) => header(&h)?,
+        Some(Ok(h)) => match header(&h) {
+            Ok(cols) => cols,
+            Err(errors) => return Ok(Err(errors)),
+        },
     };
     let mut errors = Vec::new();
     let mut retailers = Vec::new();
@@ -221,7 +238,12 @@ pub fn parse_lines(bytes: &[u8]) -> Result<Vec<(u64, Retailer)>, Vec<RowError>> 
             Ok(r) => r,
             Err(e) => {
                 let line = e.position().map_or(0, |p| p.line());
-                errors.push(RowError::new(line, "", format!("unreadable row: {e}")));
+                match e.kind() {
+                    ::csv::ErrorKind::Io(_) => return Err(e.into()),
+                    // A file that is not UTF-8 gets this one answer, whatever else it has.
+                    ::csv::ErrorKind::Utf8 { .. } => return Ok(Err(not_utf8(line))),
+                    _ => errors.push(RowError::new(line, "", format!("unreadable row: {e}"))),
+                }
                 continue;
             }
         };
@@ -242,7 +264,10 @@ pub fn parse_lines(bytes: &[u8]) -> Result<Vec<(u64, Retailer)>, Vec<RowError>> 
         }
         seen.insert(licence, line);
         if let Some(r) = row(line, &cols, &record, &mut errors) {
-            retailers.push((line, r));
+            // Once a row is bad nothing will be imported: keep only the problems.
+            if errors.is_empty() {
+                retailers.push((line, r));
+            }
         }
     }
     if retailers.is_empty() && errors.is_empty() {
@@ -253,9 +278,9 @@ pub fn parse_lines(bytes: &[u8]) -> Result<Vec<(u64, Retailer)>, Vec<RowError>> 
         ));
     }
     if errors.is_empty() {
-        Ok(retailers)
+        Ok(Ok(retailers))
     } else {
         errors.sort_by_key(|e| e.line);
-        Err(errors)
+        Ok(Err(errors))
     }
 }
