@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use hotline_dispatch::domain::retailer::{Retailer, RetailerDraft};
 use hotline_dispatch::retailers::RetailerBook;
-use hotline_dispatch::store::{RecordKind, Store, Write};
+use hotline_dispatch::store::{RecordKind, Write};
 use reqwest::StatusCode;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
