@@ -133,11 +133,17 @@ impl RetailerBook {
     where
         S: futures_util::Stream<Item = Result<actix_web::web::Bytes, BodyError>> + Unpin,
     {
+        use futures_util::future::{Either, select};
         let (reader, feed) = stream::pipe(body);
-        let (failed, parsed) = futures_util::join!(feed, blocking(move || parse_reader(reader)));
-        if let Some(e) = failed {
-            return Err(e.into());
-        }
+        let parsing = blocking(move || parse_reader(reader));
+        let parsed = match select(std::pin::pin!(feed), std::pin::pin!(parsing)).await {
+            // The body has all come in (or failed): the parser finishes what it was given.
+            Either::Left((None, parsing)) => parsing.await,
+            Either::Left((Some(failed), _)) => return Err(failed.into()),
+            // The parser stopped before the body ended (the file is bad): the rest of the
+            // body is not read.
+            Either::Right((parsed, _)) => parsed,
+        };
         let lines = parsed?
             .map_err(|e| BodyError::Broken(e.to_string()))?
             .map_err(ImportError::BadRows)?;

@@ -79,6 +79,17 @@ async fn status_line(tcp: &mut tokio::net::TcpStream) -> String {
 }
 
 #[actix_web::test]
+async fn a_bad_file_is_answered_before_its_body_has_all_come_in() {
+    let app = spawn_app().await;
+    // The header is wrong; the rest of the body never comes.
+    let mut tcp = open_import(&app, b"licence,nme,owner\n").await;
+    let status = status_line(&mut tcp).await;
+    assert!(status.starts_with("HTTP/1.1 422"), "{status}");
+    assert_eq!(app.engine.retailers.len(), 0);
+    app.stop().await;
+}
+
+#[actix_web::test]
 async fn a_body_over_the_limit_is_413_without_a_content_length_too() {
     let app = spawn_app().await;
     let limit = 20 * 1024 * 1024;
