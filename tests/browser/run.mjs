@@ -18,6 +18,10 @@ const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 const OUT = artifacts(process.env.ARTIFACTS || 'target/browser-artifacts');
 const CANARY = { name: 'CANARY-NAME-王五', phone: '13912345678', address: 'CANARY-ADDR-梅川镇正街99号' };
 
+// The suites run after the checks above, in this order; `BROWSER_SUITES=a,b` runs only those.
+const SUITES = [];
+const ONLY = process.env.BROWSER_SUITES ? process.env.BROWSER_SUITES.split(',') : null;
+
 const results = [];
 async function check(name, f) {
   try {
@@ -390,11 +394,27 @@ try {
     await board2.close();
   });
 
+  v1.close();
+  v2.close();
+  // Each suite in `suites/` starts its own engine (a store of its own) and shares the browser.
+  for (const name of SUITES) {
+    if (ONLY && !ONLY.includes(name)) continue;
+    const suite = await import(`./suites/${name}.mjs`);
+    const own = await startEngine(BIN);
+    try {
+      await suite.default({ engine: own, api: http(own.base), browser, check, assert, errors, OUT, CANARY });
+    } catch (e) {
+      results.push([`${name} (setup)`, e]);
+      console.log(`not ok - ${name} (setup)\n  ${e.stack || e}`);
+    } finally {
+      writeFileSync(join(OUT, `engine-${name}.log`), own.log.join('\n'));
+      await own.stop();
+    }
+  }
+
   await check('no script error on any page', async () => {
     assert(errors.length === 0, errors.join('\n'));
   });
-  v1.close();
-  v2.close();
 } catch (e) {
   results.push(['harness', e]);
   console.log(`not ok - harness\n  ${e.stack || e}`);
