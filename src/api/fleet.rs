@@ -1,12 +1,13 @@
 //! Fleet routes: GPS gateway ingest (`POST /positions`), the nearest eligible vehicles
-//! (`GET /dispatch/nearest`), and the live state of a vehicle or a squad.
+//! (`GET /dispatch/nearest`, in `nearest`), and the live state of a vehicle or a squad.
+
+mod nearest;
 
 use std::collections::BTreeMap;
 
 use actix_web::{HttpResponse, get, post, web};
 use serde::{Deserialize, Serialize};
-use time::Duration;
-use utoipa::{IntoParams, ToSchema};
+use utoipa::ToSchema;
 
 use super::auth::Caller;
 use super::error::{ApiError, ErrorBody};
@@ -15,19 +16,16 @@ use super::ws::protocol::FixDto;
 use super::ws::vehicle::parse_fixes;
 use crate::actors::fleet::GetTeam;
 use crate::actors::fleet::messages::{GatewayFixes, GetVehicle};
-use crate::actors::grid::FindNearest;
 use crate::domain::Timestamp;
 use crate::domain::catalog::Department;
 use crate::domain::fleet::VehicleStatus;
-use crate::domain::geo::LatLng;
-use crate::domain::grid::NearestQuery;
 use crate::domain::ids::{TeamId, VehicleId};
 use crate::domain::role::{Role, Subject};
 use crate::engine::Engine;
 
 pub fn register(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(positions)
-        .service(nearest)
+        .service(nearest::nearest)
         .service(vehicle_live)
         .service(team_live);
 }
@@ -179,122 +177,6 @@ async fn positions(
     }
     rejected.sort_by_key(|r| r.index);
     Ok(HttpResponse::Ok().json(IngestResult { accepted, rejected }))
-}
-
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct NearestParams {
-    pub lat: f64,
-    pub lng: f64,
-    pub department: Option<Department>,
-    pub team: Option<String>,
-    /// 1 to 100; default 5.
-    pub limit: Option<usize>,
-    /// Search radius in km; default `dispatch.max_offer_km`, or (when that is 0) as far as
-    /// the service area reaches: its bounding diagonal plus `area.margin_km`.
-    pub max_km: Option<f64>,
-    /// Also list vehicles whose last fix is too old (flagged `stale`).
-    pub include_stale: Option<bool>,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct NearestVehicle {
-    pub vehicle_id: String,
-    pub team_id: String,
-    pub department: Department,
-    pub status: VehicleStatus,
-    pub position: LatLngDto,
-    pub distance_m: f64,
-    /// At the configured travel speed.
-    pub eta_s: f64,
-    #[schema(value_type = String, format = DateTime)]
-    pub fix_at: Timestamp,
-    pub stale: bool,
-    /// Why it is listed, in words.
-    pub reason: String,
-}
-
-/// Eligible (available) vehicles ranked by distance from a point.
-#[utoipa::path(tag = "fleet", params(NearestParams),
-    responses((status = 200, body = [NearestVehicle]), (status = 400, body = ErrorBody)), security(("bearer" = [])))]
-#[get("/dispatch/nearest")]
-async fn nearest(
-    engine: web::Data<Engine>,
-    caller: Caller,
-    params: web::Query<NearestParams>,
-) -> Result<HttpResponse, ApiError> {
-    caller.require(&[Role::Dispatcher, Role::Supervisor])?;
-    let p = params.into_inner();
-    let origin = LatLng::new(p.lat, p.lng).map_err(ApiError::malformed)?;
-    let limit = p.limit.unwrap_or(5);
-    if !(1..=100).contains(&limit) {
-        return Err(ApiError::malformed("`limit` must be between 1 and 100"));
-    }
-    if p.max_km.is_some_and(|k| !k.is_finite() || k <= 0.0) {
-        return Err(ApiError::malformed("`max_km` must be a positive number"));
-    }
-    let team = p
-        .team
-        .map(|t| {
-            t.parse::<TeamId>()
-                .map_err(|e| ApiError::malformed(format!("`team`: {e}")))
-        })
-        .transpose()?;
-    let d = &engine.settings.dispatch;
-    let now = engine.clock.now();
-    let query = NearestQuery {
-        origin,
-        limit,
-        // Without `max_km`, the radius of automatic offers: `dispatch.max_offer_km`, or as
-        // far as the service area reaches.
-        max_radius_m: Some(
-            p.max_km
-                .map(|k| k * 1000.0)
-                .unwrap_or_else(|| engine.area.search_radius_m(d.max_offer_km, origin)),
-        ),
-        department: p.department,
-        team,
-        only_available: true,
-        max_fix_age: Some(Duration::seconds(d.max_fix_age_s as i64)),
-        include_stale: p.include_stale.unwrap_or(false),
-        now,
-        exclude: Vec::new(),
-    };
-    let found = engine.grid.send(FindNearest(query)).await.map_err(|_| {
-        ApiError::new(
-            actix_web::http::StatusCode::SERVICE_UNAVAILABLE,
-            "unavailable",
-            "the grid is restarting",
-        )
-    })?;
-    let speed = d.travel_speed_kmh / 3.6;
-    let out: Vec<NearestVehicle> = found
-        .into_iter()
-        .map(|c| {
-            let age = now.seconds_since(c.fix_at).max(0);
-            let reason = if c.stale {
-                format!("available but stale: last fix {age} s ago")
-            } else {
-                format!(
-                    "available, {:.2} km away, fix {age} s old",
-                    c.distance_m / 1000.0
-                )
-            };
-            NearestVehicle {
-                vehicle_id: c.id.to_string(),
-                team_id: c.team.to_string(),
-                department: c.department,
-                status: c.status,
-                position: c.position.into(),
-                distance_m: (c.distance_m * 10.0).round() / 10.0,
-                eta_s: (c.distance_m / speed).round(),
-                fix_at: c.fix_at,
-                stale: c.stale,
-                reason,
-            }
-        })
-        .collect();
-    Ok(HttpResponse::Ok().json(out))
 }
 
 #[derive(Debug, Serialize, ToSchema)]

@@ -6,6 +6,7 @@ mod area;
 mod crew_news;
 mod offers;
 mod online;
+mod override_list;
 mod place;
 mod sockets;
 mod triage_first;

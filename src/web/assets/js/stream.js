@@ -1,6 +1,7 @@
 // A live stream socket (`/ws/console`, `/ws/board`) per docs/protocol.md: remembers the
 // highest `seq` it saw and, after a drop, reconnects with `?since=<seq>` so it gets exactly
-// what it missed (or a fresh `snapshot`, which replaces all state). Backs off on repeated
+// what it missed (or a fresh `snapshot`, which replaces all state). Every frame is applied
+// once: ticket event frames are deduplicated by `seq`, live-state frames never (below). Backs off on repeated
 // failures; a close with code 1013 (lagging) resumes the same way. A close with
 // SIGNED_OUT (the token was revoked) is final: the page is told and nothing is retried.
 
@@ -83,7 +84,16 @@ export class Stream {
       return;
     }
     if (typeof f.seq === 'number') {
-      if (f.type !== 'snapshot' && f.type !== 'vehicle.moved' && this.seq != null && f.seq <= this.seq && !f.type.startsWith('board.')) return; // already seen
+      // Only a ticket event frame (it carries `event`) has a `seq` of its own, the event's
+      // id, and only those are replayed on a resume: one at or below the position is a
+      // repeat and is dropped. Live-state frames (`vehicle.status`, `vehicle.moved`,
+      // `board.*`) carry the position the stream was at when they went out — the `seq` of
+      // the ticket event before them, so often equal to the last one seen — and are never
+      // replayed (a resume ends with every vehicle's state instead): each is applied as it
+      // comes. The protocol keeps one counter because `since` must name a stored event for
+      // the replay to be exact (docs/protocol.md, "Streams").
+      const ticketEvent = f.event != null && f.type !== 'snapshot';
+      if (ticketEvent && this.seq != null && f.seq <= this.seq) return; // already seen
       this.seq = Math.max(f.type === 'snapshot' ? 0 : (this.seq ?? 0), f.seq);
     }
     if (f.type === 'snapshot') this.on.snapshot(f);
