@@ -105,6 +105,13 @@ pub struct BoardSettings {
     pub hidden_grades: Vec<crate::domain::catalog::Urgency>,
     /// How often the squad leaderboard is recomputed and pushed, when it changed.
     pub leaderboard_every_s: u64,
+    /// How long an archived ticket (hidden ones included) stays on the board as done, s.
+    #[serde(default = "done_for_s")]
+    pub done_for_s: u64,
+}
+
+fn done_for_s() -> u64 {
+    1800
 }
 
 /// A list setting: a TOML array, or one comma-separated string (how environment variables
@@ -144,6 +151,7 @@ impl BoardSettings {
         crate::domain::board::BoardPolicy {
             embargoed_categories: self.embargoed_categories.clone(),
             hidden_grades: self.hidden_grades.clone(),
+            done_for_s: self.done_for_s,
         }
     }
 }

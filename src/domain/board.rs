@@ -3,7 +3,9 @@
 //! summary written from the guide (never the citizen's words), the stage and its clock, the
 //! squad and the officer's badge, the live distance to the site and a coarse cell of it —
 //! never the reporter or the exact place. Embargoed categories and hidden grades stay off
-//! the board until closed, so the screen cannot warn a suspect.
+//! the board until closed, so the screen cannot warn a suspect; nor does the vehicle sent to
+//! one, whose position would show where a raid is heading. An archived ticket, hidden or
+//! not, stays on the board as done for `BoardPolicy::done_for_s`.
 
 use std::collections::HashMap;
 
@@ -12,8 +14,9 @@ use serde::Serialize;
 
 use super::catalog::{Catalog, Kind, Urgency};
 use super::clock::Timestamp;
+use super::fleet::VehicleStatus;
 use super::geo::LatLng;
-use super::ids::{TeamId, TicketId};
+use super::ids::{TeamId, TicketId, VehicleId};
 use super::ticket::{Satisfaction, Stage, Status, Ticket};
 
 /// The H3 resolution of board positions: about 5 km² per cell.
@@ -24,21 +27,124 @@ pub const BOARD_RESOLUTION: Resolution = Resolution::Seven;
 pub struct BoardPolicy {
     pub embargoed_categories: Vec<String>,
     pub hidden_grades: Vec<Urgency>,
+    /// How long an archived ticket stays on the board as done, seconds (0: it leaves at
+    /// once). Hidden tickets too: once closed there is nothing left to warn anyone of.
+    pub done_for_s: u64,
+}
+
+/// How the board shows a ticket.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Showing {
+    /// Open and not hidden: its row, stage clock, crew and vehicle.
+    Open,
+    /// Archived within `done_for_s`: a done row, until the time given.
+    Done { until: Timestamp },
 }
 
 impl BoardPolicy {
-    /// Whether the board shows this ticket now.
+    /// Whether the board shows this open ticket now (a closed one: never).
     pub fn shows(&self, t: &Ticket) -> bool {
-        if t.status.is_closed() {
-            return false;
-        }
+        !t.status.is_closed() && !self.hides(t)
+    }
+
+    /// Whether the ticket is of an embargoed category or a hidden grade.
+    pub fn hides(&self, t: &Ticket) -> bool {
         let embargoed = t
             .category
             .as_ref()
             .is_some_and(|c| self.embargoed_categories.contains(c));
-        let hidden = t.urgency.is_some_and(|g| self.hidden_grades.contains(&g));
-        !embargoed && !hidden
+        embargoed || t.urgency.is_some_and(|g| self.hidden_grades.contains(&g))
     }
+
+    /// How the board shows the ticket at `now`, if at all: open tickets not hidden, and
+    /// every archived ticket for `done_for_s` after it closed (transferred and merged
+    /// ones leave at once: this unit did not finish them).
+    pub fn showing(&self, t: &Ticket, now: Timestamp) -> Option<Showing> {
+        if t.status == Status::Archived {
+            let until = closed_at(t) + time::Duration::seconds(self.done_for_s as i64);
+            return (now < until).then_some(Showing::Done { until });
+        }
+        self.shows(t).then_some(Showing::Open)
+    }
+}
+
+/// When the ticket entered its current stage (for a closed one: when it closed).
+fn closed_at(t: &Ticket) -> Timestamp {
+    t.stages.last().map_or(t.received_at, |s| s.entered_at)
+}
+
+/// Where a ticket stands, as the hall reads it: waiting for a crew, the crew en route or
+/// on site, the paperwork after the visit, or done.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Progress {
+    Waiting,
+    EnRoute,
+    OnSite,
+    Handling,
+    Done,
+}
+
+impl Progress {
+    pub fn of(status: Status) -> Self {
+        match status {
+            Status::Received | Status::Triaged => Self::Waiting,
+            Status::EnRoute => Self::EnRoute,
+            Status::OnSite => Self::OnSite,
+            Status::Reporting
+            | Status::InReview
+            | Status::InApproval
+            | Status::Replying
+            | Status::AwaitingVisit => Self::Handling,
+            Status::Archived | Status::Transferred | Status::Merged => Self::Done,
+        }
+    }
+}
+
+/// A vehicle as the hub last saw it: its fix, status and the ticket it is on.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LiveVehicle {
+    pub id: VehicleId,
+    pub position: Option<LatLng>,
+    pub status: VehicleStatus,
+    pub ticket: Option<TicketId>,
+}
+
+/// The vehicle on a board row (出勤点位): its status and the coarse cell it is in, never
+/// its fix.
+#[derive(Clone, Debug, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct BoardVehicle {
+    pub status: VehicleStatus,
+    pub cell: String,
+    pub cell_center: CellCentre,
+}
+
+/// The crew of an open ticket the board may show: the vehicle sent to it, while it is on
+/// duty for this very ticket (en route or on site), in its coarse cell, and its distance to
+/// the site. Anything else — a vehicle since sent elsewhere, returning, off duty — shows
+/// nothing, so a row never tells where a vehicle went next (perhaps to a hidden ticket).
+pub fn crew_on(
+    ticket: TicketId,
+    assigned: Option<&VehicleId>,
+    site: Option<LatLng>,
+    live: Option<&LiveVehicle>,
+) -> (Option<BoardVehicle>, Option<f64>) {
+    let Some(v) = live.filter(|v| {
+        assigned == Some(&v.id)
+            && v.ticket == Some(ticket)
+            && matches!(v.status, VehicleStatus::EnRoute | VehicleStatus::OnSite)
+    }) else {
+        return (None, None);
+    };
+    let Some(at) = v.position else {
+        return (None, None);
+    };
+    let vehicle = coarse_cell(at).map(|(cell, cell_center)| BoardVehicle {
+        status: v.status,
+        cell,
+        cell_center,
+    });
+    (vehicle, site.map(|s| at.distance_m(s).round()))
 }
 
 /// Who handles a ticket, as the public may see it: the squad and a badge, no names.
@@ -66,6 +172,8 @@ pub struct BoardRow {
     /// Town, category and kind, from the guide: never the citizen's words.
     pub summary: String,
     pub status: Status,
+    /// Waiting, the crew en route or on site, the paperwork after, or done.
+    pub progress: Progress,
     pub stage: Stage,
     pub stage_name: &'static str,
     #[schema(value_type = String, format = DateTime)]
@@ -81,6 +189,8 @@ pub struct BoardRow {
     pub team_name: Option<String>,
     pub officer_badge: Option<String>,
     pub distance_to_site_m: Option<f64>,
+    /// The vehicle on duty for this ticket, in its coarse cell.
+    pub vehicle: Option<BoardVehicle>,
     /// The H3 resolution-7 cell of the site.
     pub cell: Option<String>,
     pub cell_center: Option<CellCentre>,
@@ -159,15 +269,24 @@ pub fn public_summary(t: &Ticket, catalog: &Catalog, town: Option<&str>) -> Stri
     )
 }
 
-/// The board's line for an open ticket.
+/// The board's line for a ticket it shows, with its vehicle as last seen (shown only
+/// while on duty for this ticket, see [`crew_on`]; never on a done row).
 pub fn row(
     t: &Ticket,
     catalog: &Catalog,
     now: Timestamp,
     town: Option<String>,
     handler: &PublicHandler,
-    distance_to_site_m: Option<f64>,
+    live: Option<&LiveVehicle>,
 ) -> BoardRow {
+    let progress = Progress::of(t.status);
+    let live = live.filter(|_| progress != Progress::Done);
+    let (vehicle, distance_to_site_m) = crew_on(
+        t.id,
+        t.assignment.vehicle_id.as_ref(),
+        t.location.position,
+        live,
+    );
     let category_name = t
         .category
         .as_deref()
@@ -189,6 +308,7 @@ pub fn row(
         town,
         summary,
         status: t.status,
+        progress,
         stage: t.stage(),
         stage_name: stage_name(t.stage()),
         received_at: t.received_at,
@@ -196,11 +316,13 @@ pub fn row(
         stage_due_at: deadlines.stage_due_at,
         elapsed_s: elapsed_s.round(),
         limit_s,
-        overdue: t.is_overdue() || deadlines.stage_due_at.is_some_and(|due| now > due),
+        overdue: progress != Progress::Done
+            && (t.is_overdue() || deadlines.stage_due_at.is_some_and(|due| now > due)),
         team_id: handler.team_id.as_ref().map(|t| t.to_string()),
         team_name: handler.team_name.clone(),
         officer_badge: handler.officer_badge.clone(),
-        distance_to_site_m: distance_to_site_m.map(|d| d.round()),
+        distance_to_site_m,
+        vehicle,
         cell: cell.as_ref().map(|(c, _)| c.clone()),
         cell_center: cell.map(|(_, c)| c),
     }
@@ -213,8 +335,11 @@ pub struct Standing {
     pub team_name: Option<String>,
     /// Tickets the squad handled that are archived.
     pub closed: u32,
-    /// Median minutes from being sent to arriving on site.
+    /// Median minutes from being sent to arriving on site, to a tenth (an arrival within
+    /// seconds reads 0.0: see `median_arrival_s`).
     pub median_arrival_minutes: Option<f64>,
+    /// The same median in whole seconds; `None` when no vehicle of the squad has arrived.
+    pub median_arrival_s: Option<f64>,
     /// Satisfied or basically satisfied return visits, as a share of all its visits.
     pub satisfaction_rate: Option<f64>,
 }
@@ -304,6 +429,7 @@ impl Leaderboard {
                     team_name: team_name(team),
                     closed: acc.closed,
                     median_arrival_minutes: median.map(|m| (m * 10.0).round() / 10.0),
+                    median_arrival_s: median.map(|m| (m * 60.0).round()),
                     satisfaction_rate: (acc.visits > 0).then(|| {
                         (f64::from(acc.satisfied) / f64::from(acc.visits) * 1000.0).round() / 1000.0
                     }),
@@ -324,7 +450,7 @@ impl Leaderboard {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     #![allow(clippy::unwrap_used, reason = "tests")]
 
     use super::*;
@@ -333,11 +459,11 @@ mod tests {
     use crate::domain::role::{Principal, Role, Subject};
     use crate::domain::ticket::{Command, Location, NewTicket, Source};
 
-    fn at(minutes: i64) -> Timestamp {
+    pub(crate) fn at(minutes: i64) -> Timestamp {
         Timestamp::parse("2026-11-27T08:00:00Z").unwrap() + time::Duration::minutes(minutes)
     }
 
-    fn ticket(category: &str, urgency: Urgency, catalog: &Catalog) -> Ticket {
+    pub(crate) fn ticket(category: &str, urgency: Urgency, catalog: &Catalog) -> Ticket {
         let new = NewTicket {
             source: Source::Hotline,
             external_id: None,
@@ -370,7 +496,7 @@ mod tests {
     }
 
     /// Sends vehicle V-1 of `team` at minute 0 and has it arrive at `arrival`.
-    fn handled(t: &mut Ticket, team: &str, arrival: i64, catalog: &Catalog) {
+    pub(crate) fn handled(t: &mut Ticket, team: &str, arrival: i64, catalog: &Catalog) {
         let d = Principal::new(Role::Dispatcher, None);
         let triage = Command::Triage {
             category: None,
@@ -396,19 +522,21 @@ mod tests {
     #[test]
     fn rows_say_where_and_how_far_but_never_who_or_exactly_where() {
         let catalog = Catalog::from_toml(BUILTIN_CATALOG, "catalog.toml").unwrap();
-        let t = ticket("counterfeit", Urgency::II, &catalog);
+        let mut t = ticket("counterfeit", Urgency::II, &catalog);
+        handled(&mut t, "T-1", 0, &catalog);
         let handler = PublicHandler {
             team_id: None,
             team_name: Some("一中队".into()),
             officer_badge: Some("ZM-1".into()),
         };
+        let crew = live(&t, VehicleStatus::OnSite, 30.0273);
         let row = row(
             &t,
             &catalog,
             at(30),
             town_of(&t, None),
             &handler,
-            Some(812.4),
+            Some(&crew),
         );
         assert_eq!(row.town.as_deref(), Some("梅川镇"));
         assert_eq!(row.elapsed_s, 1800.0);
@@ -423,14 +551,216 @@ mod tests {
     #[test]
     fn hidden_grades_and_embargoed_categories_stay_off_until_closed() {
         let catalog = Catalog::from_toml(BUILTIN_CATALOG, "catalog.toml").unwrap();
-        let policy = BoardPolicy {
-            embargoed_categories: vec!["unlicensed_transport".into()],
-            hidden_grades: vec![Urgency::I],
-        };
+        let policy = policy(0);
         assert!(policy.shows(&ticket("counterfeit", Urgency::II, &catalog)));
         assert!(!policy.shows(&ticket("counterfeit", Urgency::I, &catalog)));
         assert!(!policy.shows(&ticket("unlicensed_transport", Urgency::III, &catalog)));
         assert!(BoardPolicy::default().shows(&ticket("counterfeit", Urgency::I, &catalog)));
+    }
+
+    pub(crate) fn policy(done_for_s: u64) -> BoardPolicy {
+        BoardPolicy {
+            embargoed_categories: vec!["unlicensed_transport".into()],
+            hidden_grades: vec![Urgency::I],
+            done_for_s,
+        }
+    }
+
+    /// Takes a handled ticket (vehicle V-1 on site) through the record, the report, review,
+    /// approval, the reply and the visit, at minute 20.
+    pub(crate) fn walk_to_reply(t: &mut Ticket, catalog: &Catalog) {
+        use crate::domain::ticket::{ApprovalDecision, Evidence, ReviewDecision};
+        let d = Principal::new(Role::Dispatcher, None);
+        let s = Principal::new(Role::Supervisor, None);
+        let crew = Principal::new(Role::Field, Some(Subject::Vehicle("V-1".parse().unwrap())));
+        let c = catalog.get(t.category.as_deref().unwrap()).unwrap().clone();
+        let steps = [
+            (
+                &crew,
+                Command::RecordOnsite {
+                    findings: "查获".into(),
+                    actions: "登记".into(),
+                    evidence: vec![],
+                },
+            ),
+            (
+                &crew,
+                Command::SubmitReport {
+                    sections: c
+                        .report_sections
+                        .iter()
+                        .map(|n| (n.clone(), "写明".to_owned()))
+                        .collect(),
+                    evidence: c
+                        .report_evidence
+                        .iter()
+                        .map(|k| Evidence {
+                            reference: k.clone(),
+                            kind: k.clone(),
+                            note: None,
+                        })
+                        .collect(),
+                },
+            ),
+            (
+                &d,
+                Command::Review {
+                    decision: ReviewDecision::Pass,
+                    reasons: vec![],
+                },
+            ),
+            (
+                &s,
+                Command::Approve {
+                    decision: ApprovalDecision::Approve,
+                    reasons: vec![],
+                },
+            ),
+            (
+                &d,
+                Command::Reply {
+                    text: "已处理".into(),
+                },
+            ),
+            (
+                &d,
+                Command::RecordVisit {
+                    satisfaction: Satisfaction::Satisfied,
+                    comment: None,
+                },
+            ),
+        ];
+        for (by, c) in steps {
+            t.execute(&c, by, catalog, at(20))
+                .unwrap_or_else(|e| panic!("{c:?}: {e}"));
+        }
+    }
+
+    pub(crate) fn archived(t: &mut Ticket, minute: i64, catalog: &Catalog) {
+        let d = Principal::new(Role::Dispatcher, None);
+        t.execute(&Command::Archive { note: None }, &d, catalog, at(minute))
+            .unwrap_or_else(|e| panic!("archive from {:?}: {e}", t.status));
+    }
+
+    fn live(t: &Ticket, status: VehicleStatus, lat: f64) -> LiveVehicle {
+        LiveVehicle {
+            id: "V-1".parse().unwrap(),
+            position: Some(LatLng::new(lat, 115.585).unwrap()),
+            status,
+            ticket: Some(t.id),
+        }
+    }
+
+    #[test]
+    fn a_vehicle_shows_only_on_duty_for_its_own_ticket_and_coarsened() {
+        let catalog = Catalog::from_toml(BUILTIN_CATALOG, "catalog.toml").unwrap();
+        let mut t = ticket("counterfeit", Urgency::II, &catalog);
+        handled(&mut t, "T-1", 10, &catalog);
+        let on_site = live(&t, VehicleStatus::OnSite, 30.0213);
+        let r = row(
+            &t,
+            &catalog,
+            at(12),
+            None,
+            &PublicHandler::default(),
+            Some(&on_site),
+        );
+        assert_eq!(r.progress, Progress::OnSite);
+        let v = r.vehicle.as_ref().expect("the crew on site is shown");
+        assert_eq!(v.status, VehicleStatus::OnSite);
+        assert_eq!(
+            Some(v.cell.clone()),
+            coarse_cell(LatLng::new(30.0213, 115.585).unwrap()).map(|c| c.0)
+        );
+        assert_eq!(r.distance_to_site_m, Some(145.0));
+        let text = serde_json::to_string(&r).unwrap();
+        assert!(!text.contains("30.0213"), "the fix itself never: {text}");
+        // Sent elsewhere, returning, or not the vehicle sent: nothing, not even a distance.
+        let elsewhere = LiveVehicle {
+            ticket: Some(TicketId::generate()),
+            ..on_site.clone()
+        };
+        let returning = live(&t, VehicleStatus::Returning, 30.03);
+        let other = LiveVehicle {
+            id: "V-9".parse().unwrap(),
+            ..on_site.clone()
+        };
+        for v in [elsewhere, returning, other] {
+            let r = row(
+                &t,
+                &catalog,
+                at(12),
+                None,
+                &PublicHandler::default(),
+                Some(&v),
+            );
+            assert_eq!((r.vehicle, r.distance_to_site_m), (None, None), "{v:?}");
+        }
+    }
+
+    #[test]
+    fn progress_tells_en_route_from_on_site() {
+        let catalog = Catalog::from_toml(BUILTIN_CATALOG, "catalog.toml").unwrap();
+        assert_eq!(Progress::of(Status::Triaged), Progress::Waiting);
+        assert_eq!(Progress::of(Status::EnRoute), Progress::EnRoute);
+        assert_eq!(Progress::of(Status::OnSite), Progress::OnSite);
+        assert_eq!(Progress::of(Status::InReview), Progress::Handling);
+        assert_eq!(Progress::of(Status::Archived), Progress::Done);
+        let t = ticket("counterfeit", Urgency::II, &catalog);
+        let r = row(&t, &catalog, at(1), None, &PublicHandler::default(), None);
+        assert_eq!(serde_json::to_value(&r).unwrap()["progress"], "waiting");
+    }
+
+    #[test]
+    fn hidden_tickets_appear_as_done_once_archived_for_the_configured_while() {
+        let catalog = Catalog::from_toml(BUILTIN_CATALOG, "catalog.toml").unwrap();
+        let board = policy(600);
+        for mut t in [
+            ticket("counterfeit", Urgency::I, &catalog),
+            ticket("unlicensed_transport", Urgency::III, &catalog),
+            ticket("counterfeit", Urgency::II, &catalog),
+        ] {
+            handled(&mut t, "T-1", 10, &catalog);
+            let hidden = board.hides(&t);
+            assert_eq!(board.showing(&t, at(30)).is_none(), hidden);
+            walk_to_reply(&mut t, &catalog);
+            archived(&mut t, 60, &catalog);
+            let until = at(60) + time::Duration::seconds(600);
+            assert_eq!(board.showing(&t, at(60)), Some(Showing::Done { until }));
+            assert_eq!(board.showing(&t, at(69)), Some(Showing::Done { until }));
+            assert_eq!(board.showing(&t, at(70)), None, "the while is over");
+            assert_eq!(policy(0).showing(&t, at(60)), None);
+            let live = live(&t, VehicleStatus::OnSite, 30.02);
+            let r = row(
+                &t,
+                &catalog,
+                at(61),
+                None,
+                &PublicHandler::default(),
+                Some(&live),
+            );
+            assert_eq!((r.progress, r.stage), (Progress::Done, Stage::Closed));
+            assert!(r.vehicle.is_none() && !r.overdue);
+        }
+    }
+
+    #[test]
+    fn median_arrival_is_given_in_seconds_too() {
+        let catalog = Catalog::from_toml(BUILTIN_CATALOG, "catalog.toml").unwrap();
+        let mut board = Leaderboard::default();
+        let mut t = ticket("counterfeit", Urgency::II, &catalog);
+        handled(&mut t, "T-1", 0, &catalog);
+        board.observe(&t);
+        let s = &board.standings(|_| None)[0];
+        assert_eq!(
+            (s.median_arrival_minutes, s.median_arrival_s),
+            (Some(0.0), Some(0.0))
+        );
+        let mut board = Leaderboard::default();
+        let mut t = ticket("counterfeit", Urgency::II, &catalog);
+        handled(&mut t, "T-1", 7, &catalog);
+        board.observe(&t);
+        assert_eq!(board.standings(|_| None)[0].median_arrival_s, Some(420.0));
     }
 
     #[test]

@@ -1,28 +1,47 @@
-//! The hub's projection of the public board: the rows of the open tickets the board may
-//! show, the live distance of each one's vehicle, and the squads' leaderboard. Rows are
-//! rebuilt from the committed ticket on each of its events, never patched from event data.
+//! The hub's projection of the public board: the rows of the tickets the board may show
+//! (open ones not hidden; archived ones for a while, as done), the vehicle on duty for
+//! each in its coarse cell and its live distance, and the squads' leaderboard. Rows are
+//! rebuilt from the committed ticket on each of its events, never patched from event data;
+//! a vehicle's moves and status changes touch only the row of the ticket the vehicle says
+//! it is on, and only if that row is shown and the vehicle is the one sent to it — so a
+//! vehicle on a hidden ticket never reaches a board frame.
 
 use std::collections::{HashMap, HashSet};
 
 use crate::domain::Timestamp;
-use crate::domain::board::{BoardPolicy, BoardRow, Leaderboard, PublicHandler, Standing};
+use crate::domain::board::{
+    BoardPolicy, BoardRow, Leaderboard, LiveVehicle, PublicHandler, Showing, Standing,
+};
 use crate::domain::catalog::Catalog;
+use crate::domain::geo::LatLng;
 use crate::domain::ids::{TicketId, VehicleId};
 use crate::domain::ticket::Ticket;
 
 /// What an event did to the board.
+#[derive(Debug, PartialEq)]
 pub enum BoardChange<'a> {
     Upserted(&'a BoardRow),
     Removed { id: String, number: String },
+}
+
+/// What a shown row needs to follow its vehicle: the site and the vehicle sent.
+struct Site {
+    position: Option<LatLng>,
+    vehicle: Option<VehicleId>,
 }
 
 #[derive(Default)]
 pub struct BoardProjection {
     policy: BoardPolicy,
     rows: HashMap<TicketId, BoardRow>,
-    /// The ticket each handling vehicle is on, for live distances.
+    sites: HashMap<TicketId, Site>,
+    /// The row each vehicle is drawn on (at most one).
     by_vehicle: HashMap<VehicleId, TicketId>,
+    /// When each done row leaves the board.
+    done_until: HashMap<TicketId, Timestamp>,
     distance_dirty: HashSet<TicketId>,
+    /// Rows whose vehicle changed (status or cell): sent whole on the next tick.
+    row_dirty: HashSet<TicketId>,
     leaderboard: Leaderboard,
     leaderboard_dirty: bool,
     standings: Vec<Standing>,
@@ -36,7 +55,8 @@ impl BoardProjection {
         }
     }
 
-    /// Takes the ticket as committed into account.
+    /// Takes the ticket as committed into account; `vehicle` gives the live state of the
+    /// vehicle sent to it.
     pub fn update<'a>(
         &'a mut self,
         t: &Ticket,
@@ -44,23 +64,37 @@ impl BoardProjection {
         now: Timestamp,
         town: impl FnOnce() -> Option<String>,
         handler: impl FnOnce() -> PublicHandler,
-        distance: impl FnOnce(&VehicleId) -> Option<f64>,
+        vehicle: impl FnOnce(&VehicleId) -> Option<LiveVehicle>,
     ) -> Option<BoardChange<'a>> {
         self.leaderboard_dirty |= self.leaderboard.observe(t);
+        let Some(showing) = self.policy.showing(t, now) else {
+            return self.forget_row(&t.id);
+        };
+        let live = t.assignment.vehicle_id.as_ref().and_then(vehicle);
+        let row = crate::domain::board::row(t, catalog, now, town(), &handler(), live.as_ref());
+        match showing {
+            Showing::Done { until } => {
+                self.done_until.insert(t.id, until);
+            }
+            Showing::Open => {
+                self.done_until.remove(&t.id);
+            }
+        }
+        self.sites.insert(
+            t.id,
+            Site {
+                position: t.location.position,
+                vehicle: t.assignment.vehicle_id.clone(),
+            },
+        );
         self.by_vehicle.retain(|_, ticket| *ticket != t.id);
-        if !self.policy.shows(t) {
-            self.distance_dirty.remove(&t.id);
-            return self.rows.remove(&t.id).map(|row| BoardChange::Removed {
-                id: row.id,
-                number: row.number,
-            });
+        if row.vehicle.is_some()
+            && let Some(v) = &t.assignment.vehicle_id
+        {
+            self.by_vehicle.insert(v.clone(), t.id);
         }
-        let vehicle = t.assignment.vehicle_id.clone();
-        let distance = vehicle.as_ref().and_then(distance);
-        let row = crate::domain::board::row(t, catalog, now, town(), &handler(), distance);
-        if let Some(v) = vehicle {
-            self.by_vehicle.insert(v, t.id);
-        }
+        self.distance_dirty.remove(&t.id);
+        self.row_dirty.remove(&t.id);
         let unchanged = self
             .rows
             .get(&t.id)
@@ -72,35 +106,94 @@ impl BoardProjection {
         self.rows.get(&t.id).map(BoardChange::Upserted)
     }
 
-    /// Leaves a simulated ticket off the board: no row, nothing on the leaderboard.
-    pub fn drop_ticket(&mut self, id: &TicketId) -> Option<BoardChange<'_>> {
-        self.leaderboard_dirty |= self.leaderboard.forget(id);
+    /// Takes a row off the board and everything kept for it.
+    fn forget_row(&mut self, id: &TicketId) -> Option<BoardChange<'_>> {
         self.by_vehicle.retain(|_, ticket| ticket != id);
+        self.sites.remove(id);
+        self.done_until.remove(id);
         self.distance_dirty.remove(id);
+        self.row_dirty.remove(id);
         self.rows.remove(id).map(|row| BoardChange::Removed {
             id: row.id,
             number: row.number,
         })
     }
 
-    /// A vehicle moved: the distance of its ticket's row changes.
-    pub fn vehicle_moved(&mut self, vehicle: &VehicleId, distance_m: Option<f64>) {
-        let Some(id) = self.by_vehicle.get(vehicle) else {
+    /// Leaves a simulated ticket off the board: no row, nothing on the leaderboard.
+    pub fn drop_ticket(&mut self, id: &TicketId) -> Option<BoardChange<'_>> {
+        self.leaderboard_dirty |= self.leaderboard.forget(id);
+        self.forget_row(id)
+    }
+
+    /// A vehicle moved or changed status: the row of the ticket it is on (if shown, and if
+    /// it is the vehicle sent there) follows it; a row it has left forgets it.
+    pub fn vehicle_changed(&mut self, live: &LiveVehicle) {
+        if let Some(left) = self.by_vehicle.get(&live.id).copied()
+            && Some(left) != live.ticket
+        {
+            self.by_vehicle.remove(&live.id);
+            if let Some(row) = self.rows.get_mut(&left) {
+                row.vehicle = None;
+                row.distance_to_site_m = None;
+                self.row_dirty.insert(left);
+            }
+        }
+        let Some(id) = live.ticket else { return };
+        let (Some(row), Some(site)) = (self.rows.get_mut(&id), self.sites.get(&id)) else {
             return;
         };
-        if let Some(row) = self.rows.get_mut(id) {
-            let d = distance_m.map(f64::round);
-            if row.distance_to_site_m != d {
-                row.distance_to_site_m = d;
-                self.distance_dirty.insert(*id);
+        let live = (row.progress != crate::domain::board::Progress::Done).then_some(live);
+        let (vehicle, distance) =
+            crate::domain::board::crew_on(id, site.vehicle.as_ref(), site.position, live);
+        match (&vehicle, live) {
+            (Some(_), Some(v)) => {
+                self.by_vehicle.insert(v.id.clone(), id);
             }
+            (None, Some(v)) => {
+                self.by_vehicle.remove(&v.id);
+            }
+            _ => {}
+        }
+        if row.vehicle != vehicle {
+            row.vehicle = vehicle;
+            row.distance_to_site_m = distance;
+            self.row_dirty.insert(id);
+        } else if row.distance_to_site_m != distance {
+            row.distance_to_site_m = distance;
+            self.distance_dirty.insert(id);
         }
     }
 
-    /// Rows whose distance changed since the last call.
+    /// Rows whose distance (only) changed since the last call.
     pub fn take_distances(&mut self) -> Vec<&BoardRow> {
-        let dirty: Vec<TicketId> = self.distance_dirty.drain().collect();
+        let dirty: Vec<TicketId> = self
+            .distance_dirty
+            .drain()
+            .filter(|id| !self.row_dirty.contains(id))
+            .collect();
         dirty.iter().filter_map(|id| self.rows.get(id)).collect()
+    }
+
+    /// Rows whose vehicle changed since the last call, to be sent whole.
+    pub fn take_changed_rows(&mut self) -> Vec<&BoardRow> {
+        let dirty: Vec<TicketId> = self.row_dirty.drain().collect();
+        dirty.iter().filter_map(|id| self.rows.get(id)).collect()
+    }
+
+    /// Takes off the done rows whose while is over at `now`.
+    pub fn expire(&mut self, now: Timestamp) -> Vec<(String, String)> {
+        let over: Vec<TicketId> = self
+            .done_until
+            .iter()
+            .filter(|(_, until)| **until <= now)
+            .map(|(id, _)| *id)
+            .collect();
+        over.iter()
+            .filter_map(|id| match self.forget_row(id) {
+                Some(BoardChange::Removed { id, number }) => Some((id, number)),
+                _ => None,
+            })
+            .collect()
     }
 
     /// The standings, recomputed if anything changed since the last call; `None` if not.
@@ -115,7 +208,8 @@ impl BoardProjection {
         Some(&self.standings)
     }
 
-    /// The rows, most urgent first, with their clocks brought up to `now`.
+    /// The rows, most urgent first and done ones last, with their clocks brought up to
+    /// `now`.
     pub fn rows(&self, now: Timestamp) -> Vec<BoardRow> {
         let mut rows: Vec<BoardRow> = self
             .rows
@@ -129,9 +223,11 @@ impl BoardProjection {
                 r
             })
             .collect();
+        let done = |r: &BoardRow| r.progress == crate::domain::board::Progress::Done;
         rows.sort_by(|a, b| {
-            b.overdue
-                .cmp(&a.overdue)
+            done(a)
+                .cmp(&done(b))
+                .then_with(|| b.overdue.cmp(&a.overdue))
                 .then_with(|| a.received_at.cmp(&b.received_at))
         });
         rows
@@ -147,4 +243,215 @@ fn same_but_clock(a: &BoardRow, b: &BoardRow) -> bool {
     let mut b = b.clone();
     b.elapsed_s = a.elapsed_s;
     *a == b
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, reason = "tests")]
+
+    use super::*;
+    use crate::domain::board::tests::{archived, at, handled, policy, ticket, walk_to_reply};
+    use crate::domain::board::{Progress, coarse_cell};
+    use crate::domain::catalog::{BUILTIN_CATALOG, Urgency};
+    use crate::domain::fleet::VehicleStatus;
+
+    fn catalog() -> Catalog {
+        Catalog::from_toml(BUILTIN_CATALOG, "catalog.toml").unwrap()
+    }
+
+    fn v1(status: VehicleStatus, at: LatLng, ticket: Option<TicketId>) -> LiveVehicle {
+        LiveVehicle {
+            id: "V-1".parse().unwrap(),
+            position: Some(at),
+            status,
+            ticket,
+        }
+    }
+
+    fn put<'a>(
+        board: &'a mut BoardProjection,
+        t: &Ticket,
+        now: Timestamp,
+        live: Option<LiveVehicle>,
+    ) -> Option<BoardChange<'a>> {
+        board.update(
+            t,
+            &catalog(),
+            now,
+            || Some("梅川镇".into()),
+            PublicHandler::default,
+            |_| live,
+        )
+    }
+
+    /// Everything the board could send: the snapshot and every pending frame's row.
+    fn everything(board: &mut BoardProjection, now: Timestamp) -> String {
+        let mut out = serde_json::to_string(&board.rows(now)).unwrap();
+        for r in board.take_changed_rows() {
+            out.push_str(&serde_json::to_string(r).unwrap());
+        }
+        for r in board.take_distances() {
+            out.push_str(&serde_json::to_string(r).unwrap());
+        }
+        out
+    }
+
+    #[test]
+    fn a_vehicle_on_a_hidden_ticket_never_appears_on_the_board() {
+        let catalog = catalog();
+        let mut board = BoardProjection::new(policy(600));
+        let site = LatLng::new(30.02, 115.585).unwrap();
+        // V-1 worked the open ticket A and is shown there, on site.
+        let mut a = ticket("counterfeit", Urgency::II, &catalog);
+        handled(&mut a, "T-1", 10, &catalog);
+        let change = put(
+            &mut board,
+            &a,
+            at(11),
+            Some(v1(VehicleStatus::OnSite, site, Some(a.id))),
+        );
+        let Some(BoardChange::Upserted(row)) = change else {
+            panic!("A is shown")
+        };
+        assert_eq!(
+            row.vehicle.as_ref().map(|v| v.status),
+            Some(VehicleStatus::OnSite)
+        );
+        // A raid (grade I, and an embargoed category) far to the north-east: V-1 is sent.
+        for (category, grade) in [
+            ("counterfeit", Urgency::I),
+            ("unlicensed_transport", Urgency::III),
+        ] {
+            let raid_at = LatLng::new(30.15, 115.75).unwrap();
+            let mut h = ticket(category, grade, &catalog);
+            h.location.position = Some(raid_at);
+            handled(&mut h, "T-1", 40, &catalog);
+            let sent = v1(VehicleStatus::EnRoute, site, Some(h.id));
+            assert!(put(&mut board, &h, at(20), Some(sent.clone())).is_none());
+            board.vehicle_changed(&sent);
+            let mut secrets = Vec::new();
+            for step in 0..=10 {
+                let f = f64::from(step) / 10.0;
+                let pos = LatLng::new(
+                    30.02 + (30.15 - 30.02) * f,
+                    115.585 + (115.75 - 115.585) * f,
+                )
+                .unwrap();
+                let (cell, _) = coarse_cell(pos).unwrap();
+                if cell != coarse_cell(site).unwrap().0 {
+                    secrets.push(cell);
+                }
+                let status = if step == 10 {
+                    VehicleStatus::OnSite
+                } else {
+                    VehicleStatus::EnRoute
+                };
+                board.vehicle_changed(&v1(status, pos, Some(h.id)));
+                let all = everything(&mut board, at(21));
+                assert!(
+                    !all.contains(&h.id.to_string()),
+                    "no row of the raid: {all}"
+                );
+                for s in &secrets {
+                    assert!(!all.contains(s.as_str()), "the raid's cell {s}: {all}");
+                }
+                assert!(!all.contains("en_route\"") || !all.contains("\"vehicle\":{"));
+            }
+            let rows = board.rows(at(45));
+            assert_eq!(rows.len(), 1);
+            assert_eq!(
+                (rows[0].vehicle.as_ref(), rows[0].distance_to_site_m),
+                (None, None),
+                "A forgets V-1"
+            );
+            // A's next event, with V-1 still at the raid, shows no vehicle either.
+            let at_raid = v1(VehicleStatus::OnSite, raid_at, Some(h.id));
+            put(&mut board, &a, at(46), Some(at_raid));
+            let all = everything(&mut board, at(46));
+            assert!(!all.contains("\"vehicle\":{"), "{all}");
+        }
+    }
+
+    #[test]
+    fn a_ticket_hidden_after_its_vehicle_was_shown_takes_the_vehicle_with_it() {
+        let catalog = catalog();
+        let mut board = BoardProjection::new(policy(600));
+        let site = LatLng::new(30.02, 115.585).unwrap();
+        let mut t = ticket("counterfeit", Urgency::II, &catalog);
+        handled(&mut t, "T-1", 10, &catalog);
+        put(
+            &mut board,
+            &t,
+            at(5),
+            Some(v1(VehicleStatus::EnRoute, site, Some(t.id))),
+        );
+        // Re-graded I: off the board, and the vehicle's moves with it.
+        t.urgency = Some(Urgency::I);
+        let change = put(&mut board, &t, at(6), None);
+        assert!(matches!(change, Some(BoardChange::Removed { .. })));
+        let moved = LatLng::new(30.05, 115.6).unwrap();
+        board.vehicle_changed(&v1(VehicleStatus::EnRoute, moved, Some(t.id)));
+        assert_eq!(everything(&mut board, at(7)), "[]");
+    }
+
+    #[test]
+    fn a_hidden_ticket_appears_as_done_after_it_closes_for_the_configured_while() {
+        let catalog = catalog();
+        let mut board = BoardProjection::new(policy(600));
+        let mut h = ticket("counterfeit", Urgency::I, &catalog);
+        handled(&mut h, "T-1", 10, &catalog);
+        assert!(put(&mut board, &h, at(10), None).is_none());
+        walk_to_reply(&mut h, &catalog);
+        assert!(
+            put(&mut board, &h, at(20), None).is_none(),
+            "hidden while open"
+        );
+        archived(&mut h, 60, &catalog);
+        let Some(BoardChange::Upserted(row)) = put(&mut board, &h, at(60), None) else {
+            panic!("shown once archived");
+        };
+        assert_eq!(row.progress, Progress::Done);
+        assert_eq!(row.number, h.number.to_string());
+        assert_eq!(board.rows(at(61)).len(), 1);
+        assert!(board.expire(at(69)).is_empty());
+        let gone = board.expire(at(70));
+        assert_eq!(gone, vec![(h.id.to_string(), h.number.to_string())]);
+        assert!(board.rows(at(70)).is_empty());
+        // A restart after the while does not bring it back.
+        let mut again = BoardProjection::new(policy(600));
+        assert!(put(&mut again, &h, at(70), None).is_none());
+        let mut soon = BoardProjection::new(policy(600));
+        assert!(
+            put(&mut soon, &h, at(65), None).is_some(),
+            "within the while it is back"
+        );
+    }
+
+    #[test]
+    fn a_moving_vehicle_changes_its_cell_whole_and_its_distance_alone() {
+        let catalog = catalog();
+        let mut board = BoardProjection::new(policy(0));
+        let site = LatLng::new(30.02, 115.585).unwrap();
+        let mut t = ticket("counterfeit", Urgency::II, &catalog);
+        handled(&mut t, "T-1", 10, &catalog);
+        let far = LatLng::new(30.1, 115.7).unwrap();
+        put(
+            &mut board,
+            &t,
+            at(5),
+            Some(v1(VehicleStatus::EnRoute, far, Some(t.id))),
+        );
+        let near = LatLng::new(30.1001, 115.7).unwrap();
+        board.vehicle_changed(&v1(VehicleStatus::EnRoute, near, Some(t.id)));
+        assert!(board.take_changed_rows().is_empty());
+        assert_eq!(board.take_distances().len(), 1);
+        board.vehicle_changed(&v1(VehicleStatus::OnSite, site, Some(t.id)));
+        let changed = board.take_changed_rows();
+        assert_eq!(changed.len(), 1);
+        assert_eq!(changed[0].distance_to_site_m, Some(0.0));
+        assert_eq!(
+            changed[0].vehicle.as_ref().map(|v| v.status),
+            Some(VehicleStatus::OnSite)
+        );
+    }
 }

@@ -262,12 +262,7 @@ impl StreamHub {
                 crate::domain::board::town_of(t, shop.as_ref().map(|r| r.town().name()))
             },
             || public_handler(&deps.roster, t),
-            // From the vehicle's latest fix: its own live distance may be of a previous ticket.
-            |v| {
-                let fix = vehicles.get(v)?.position.as_ref()?;
-                let at = crate::domain::geo::LatLng::new(fix.lat, fix.lng).ok()?;
-                Some(at.distance_m(t.location.position?))
-            },
+            |v| vehicles.get(v).map(|live| board_live(v, live)),
         );
         let frame = match change {
             None => return,
@@ -336,8 +331,8 @@ impl StreamHub {
         live.heading = m.heading;
         live.ticket_id = m.ticket_id.map(|t| t.to_string());
         live.distance_to_site_m = m.distance_to_site_m.map(f64::round);
-        self.board
-            .vehicle_moved(&m.vehicle_id, m.distance_to_site_m);
+        let seen = board_live(&m.vehicle_id, live);
+        self.board.vehicle_changed(&seen);
         self.moved.insert(m.vehicle_id.clone(), m);
     }
 
@@ -346,6 +341,8 @@ impl StreamHub {
         live.status = s.status;
         live.online = s.online;
         live.ticket_id = s.ticket_id.map(|t| t.to_string());
+        let seen = board_live(&s.vehicle_id, live);
+        self.board.vehicle_changed(&seen);
         if !self.consoles.is_empty() {
             let frame = Frame::other(
                 self.seq,
@@ -410,6 +407,28 @@ impl StreamHub {
                 },
             );
             Self::broadcast(&mut self.boards, &frame);
+        }
+        self.tick_board_rows();
+    }
+
+    /// Sends the board rows whose vehicle changed, and takes off done rows whose while is
+    /// over.
+    fn tick_board_rows(&mut self) {
+        let seq = self.seq;
+        let mut frames: Vec<Frame> = self
+            .board
+            .take_changed_rows()
+            .into_iter()
+            .map(|row| Frame::other(seq, &StreamFrame::BoardTicket { seq, ticket: row }))
+            .collect();
+        let now = self.deps.clock.now();
+        frames.extend(
+            self.board.expire(now).into_iter().map(|(id, number)| {
+                Frame::other(seq, &StreamFrame::BoardRemoved { seq, id, number })
+            }),
+        );
+        for frame in &frames {
+            Self::broadcast(&mut self.boards, frame);
         }
     }
 
@@ -510,6 +529,19 @@ fn blank_live(id: &VehicleId, record: Option<&Vehicle>) -> VehicleLive {
         heading: None,
         ticket_id: None,
         distance_to_site_m: None,
+    }
+}
+
+/// A vehicle's live state as the board's projection reads it.
+fn board_live(id: &VehicleId, live: &VehicleLive) -> crate::domain::board::LiveVehicle {
+    crate::domain::board::LiveVehicle {
+        id: id.clone(),
+        position: live
+            .position
+            .as_ref()
+            .and_then(|p| crate::domain::geo::LatLng::new(p.lat, p.lng).ok()),
+        status: live.status,
+        ticket: live.ticket_id.as_deref().and_then(|t| t.parse().ok()),
     }
 }
 
