@@ -1,8 +1,10 @@
 //! Analytics routes: stage times with a Pareto view, handling time per category,
 //! department and squad, and the headline rates. `from`/`to` filter on intake time (a
 //! `from` not before `to` is refused on every route); what is still open counts up to now,
-//! or to `to` when that is earlier. `?format=csv` answers CSV for spreadsheets, with text
-//! a spreadsheet would run as a formula written as text (see [`csv_field`]).
+//! or to `to` when that is earlier. `?format=csv` answers CSV for spreadsheets: UTF-8 with
+//! a byte order mark (Excel reads Chinese text right only with it; `&bom=false` leaves it
+//! out), ids in their own `key` column and the names people know in a last `name` column,
+//! and text a spreadsheet would run as a formula written as text (see [`csv_field`]).
 
 use actix_web::{HttpResponse, get, web};
 use serde::{Deserialize, Serialize};
@@ -12,6 +14,7 @@ use super::auth::Caller;
 use super::error::{ApiError, ErrorBody};
 use crate::domain::Timestamp;
 use crate::domain::role::Role;
+use crate::domain::stats::names::Names;
 use crate::domain::stats::{self, GroupRow, Rates, StageRow};
 use crate::domain::ticket::Ticket;
 use crate::engine::Engine;
@@ -36,11 +39,17 @@ pub struct StatsParams {
     pub to: Option<String>,
     /// `json` (default) or `csv`.
     pub format: Option<String>,
+    /// CSV only: start with a UTF-8 byte order mark (default true, for Excel).
+    pub bom: Option<bool>,
 }
 
+#[derive(Clone, Copy)]
 enum Format {
     Json,
-    Csv,
+    /// With the byte order mark or without.
+    Csv {
+        bom: bool,
+    },
 }
 
 fn parse(p: &StatsParams) -> Result<(Option<Timestamp>, Option<Timestamp>, Format), ApiError> {
@@ -55,7 +64,9 @@ fn parse(p: &StatsParams) -> Result<(Option<Timestamp>, Option<Timestamp>, Forma
     };
     let format = match p.format.as_deref() {
         None | Some("json") => Format::Json,
-        Some("csv") => Format::Csv,
+        Some("csv") => Format::Csv {
+            bom: p.bom.unwrap_or(true),
+        },
         Some(other) => {
             return Err(ApiError::malformed(format!(
                 "`format` is json or csv, not `{other}`"
@@ -128,8 +139,12 @@ fn opt(x: Option<f64>) -> String {
     x.map(|v| v.to_string()).unwrap_or_default()
 }
 
-fn csv(header: &str, rows: impl Iterator<Item = Vec<String>>) -> HttpResponse {
-    let mut body = String::from(header);
+/// The byte order mark that tells Excel a CSV is UTF-8.
+const BOM: &str = "\u{feff}";
+
+fn csv(bom: bool, header: &str, rows: impl Iterator<Item = Vec<String>>) -> HttpResponse {
+    let mut body = String::from(if bom { BOM } else { "" });
+    body.push_str(header);
     body.push('\n');
     for r in rows {
         body.push_str(&r.iter().map(|f| csv_field(f)).collect::<Vec<_>>().join(","));
@@ -140,7 +155,7 @@ fn csv(header: &str, rows: impl Iterator<Item = Vec<String>>) -> HttpResponse {
         .body(body)
 }
 
-fn group_csv(rows: &[GroupRow], kind: &str) -> impl Iterator<Item = Vec<String>> {
+fn group_csv<'a>(rows: &'a [GroupRow], kind: &'a str) -> impl Iterator<Item = Vec<String>> + 'a {
     rows.iter().map(move |r| {
         vec![
             kind.to_owned(),
@@ -151,12 +166,31 @@ fn group_csv(rows: &[GroupRow], kind: &str) -> impl Iterator<Item = Vec<String>>
             r.returns.to_string(),
             opt(r.satisfaction_rate),
             r.handled.to_string(),
+            r.name.clone().unwrap_or_default(),
         ]
     })
 }
 
-const GROUP_HEADER: &str =
-    "group,key,tickets,mean_handling_hours,median_handling_hours,returns,satisfaction_rate,handled";
+const GROUP_HEADER: &str = "group,key,tickets,mean_handling_hours,median_handling_hours,returns,satisfaction_rate,handled,name";
+
+/// The names of the guide's categories and the roster's squads, staff and vehicles.
+fn names(engine: &Engine) -> Result<Names, ApiError> {
+    use crate::domain::registry::{Staff, Team, Vehicle};
+    Ok(Names::new(
+        &engine.catalog,
+        &engine.roster.list::<Team>()?,
+        &engine.roster.list::<Staff>()?,
+        &engine.roster.list::<Vehicle>()?,
+    ))
+}
+
+/// Gives each row the name of its key.
+fn named(mut rows: Vec<GroupRow>, name: impl Fn(&str) -> Option<String>) -> Vec<GroupRow> {
+    for r in &mut rows {
+        r.name = name(&r.key);
+    }
+    rows
+}
 const READERS: &[Role] = &[Role::Supervisor, Role::Dispatcher];
 
 /// The tickets of a period, and the time what is still open counts up to: now, or the
@@ -201,8 +235,9 @@ async fn stages(
     let rows = stats::stages(&refs, p.as_of);
     Ok(match p.format {
         Format::Json => HttpResponse::Ok().json(rows),
-        Format::Csv => csv(
-            "stage,tickets,mean_hours,median_hours,total_hours,share,cumulative_share",
+        Format::Csv { bom } => csv(
+            bom,
+            "stage,tickets,mean_hours,median_hours,total_hours,share,cumulative_share,name",
             rows.iter().map(|r| {
                 vec![
                     r.stage.as_str().to_owned(),
@@ -212,6 +247,7 @@ async fn stages(
                     r.total_hours.to_string(),
                     r.share.to_string(),
                     r.cumulative_share.to_string(),
+                    crate::domain::board::stage_name(r.stage).to_owned(),
                 ]
             }),
         ),
@@ -236,13 +272,17 @@ async fn categories(
 ) -> Result<HttpResponse, ApiError> {
     let p = period(&engine, &caller, &params)?;
     let refs: Vec<&Ticket> = p.tickets.iter().collect();
+    let names = names(&engine)?;
     let body = CategoryStats {
-        categories: stats::by_category(&refs, p.as_of),
-        departments: stats::by_department(&refs, p.as_of),
+        categories: named(stats::by_category(&refs, p.as_of), |k| names.category(k)),
+        departments: named(stats::by_department(&refs, p.as_of), |k| {
+            names.department(k)
+        }),
     };
     Ok(match p.format {
         Format::Json => HttpResponse::Ok().json(body),
-        Format::Csv => csv(
+        Format::Csv { bom } => csv(
+            bom,
             GROUP_HEADER,
             group_csv(&body.categories, "category")
                 .chain(group_csv(&body.departments, "department")),
@@ -250,7 +290,7 @@ async fn categories(
     })
 }
 
-/// Handling hours, returns and satisfaction per squad.
+/// Handling hours, returns and satisfaction per squad, with its name.
 #[utoipa::path(tag = "stats", params(StatsParams),
     responses((status = 200, body = [GroupRow]), (status = 400, body = ErrorBody)), security(("bearer" = [])))]
 #[get("/stats/teams")]
@@ -261,10 +301,11 @@ async fn teams(
 ) -> Result<HttpResponse, ApiError> {
     let p = period(&engine, &caller, &params)?;
     let refs: Vec<&Ticket> = p.tickets.iter().collect();
-    let rows = stats::by_team(&refs, p.as_of);
+    let names = names(&engine)?;
+    let rows = named(stats::by_team(&refs, p.as_of), |k| names.team(k));
     Ok(match p.format {
         Format::Json => HttpResponse::Ok().json(rows),
-        Format::Csv => csv(GROUP_HEADER, group_csv(&rows, "team")),
+        Format::Csv { bom } => csv(bom, GROUP_HEADER, group_csv(&rows, "team")),
     })
 }
 
@@ -282,7 +323,8 @@ async fn rates(
     let r = stats::rates(&refs, &engine.catalog, p.as_of);
     Ok(match p.format {
         Format::Json => HttpResponse::Ok().json(r),
-        Format::Csv => csv(
+        Format::Csv { bom } => csv(
+            bom,
             "tickets,response_rate,resolution_rate,satisfaction_rate,rework_rate",
             std::iter::once(vec![
                 r.tickets.to_string(),
@@ -306,6 +348,8 @@ pub struct ReturnParams {
     pub format: Option<String>,
     /// Count only the returns that gave this reason code.
     pub reason: Option<String>,
+    /// CSV only: start with a UTF-8 byte order mark (default true, for Excel).
+    pub bom: Option<bool>,
 }
 
 /// Returned reports per report writer, per staff member on the ticket (crew and assigned
@@ -326,6 +370,7 @@ async fn returns(
         from: p.from,
         to: p.to,
         format: p.format,
+        bom: p.bom,
     })?;
     if let Some(code) = p.reason.as_deref()
         && engine.catalog.return_reason(code).is_none()
@@ -366,7 +411,12 @@ async fn returns(
     );
     Ok(match format {
         Format::Json => HttpResponse::Ok().json(r),
-        Format::Csv => returns_csv(&r, &engine.catalog.return_reason_codes()),
+        Format::Csv { bom } => returns_csv(
+            bom,
+            &r,
+            &engine.catalog.return_reason_codes(),
+            &names(&engine)?,
+        ),
     })
 }
 
@@ -381,6 +431,8 @@ pub struct TrendParams {
     pub bucket: Option<String>,
     /// `json` (default) or `csv`.
     pub format: Option<String>,
+    /// CSV only: start with a UTF-8 byte order mark (default true, for Excel).
+    pub bom: Option<bool>,
 }
 
 /// Tickets received per day or week (local time, UTC+8; weeks from Monday) with how many
@@ -410,6 +462,7 @@ async fn trend(
         from: p.from,
         to: p.to,
         format: p.format,
+        bom: p.bom,
     })?;
     let to = to.unwrap_or_else(|| engine.clock.now());
     let from = from.unwrap_or(to + time::Duration::days(-30));
@@ -421,7 +474,8 @@ async fn trend(
         .map_err(|e| ApiError::malformed(e.to_string()))?;
     Ok(match format {
         Format::Json => HttpResponse::Ok().json(rows),
-        Format::Csv => csv(
+        Format::Csv { bom } => csv(
+            bom,
             "start,label,received,answered,closed_other,mean_handling_hours,returns,satisfaction_rate,resolution_rate",
             rows.iter().map(|r| {
                 vec![
@@ -441,13 +495,14 @@ async fn trend(
 }
 
 /// One row per writer, staff member and category (and the total first), with a column
-/// per reason code.
-fn returns_csv(r: &stats::ReturnStats, codes: &[&str]) -> HttpResponse {
+/// per reason code, and the name of each key last.
+fn returns_csv(bom: bool, r: &stats::ReturnStats, codes: &[&str], names: &Names) -> HttpResponse {
     let mut header = String::from("group,key,reports,returns,return_rate");
     for c in codes {
         header.push(',');
         header.push_str(c);
     }
+    header.push_str(",name");
     let total = stats::ReturnRow {
         key: "all".into(),
         reports: r.reports,
@@ -476,9 +531,10 @@ fn returns_csv(r: &stats::ReturnStats, codes: &[&str]) -> HttpResponse {
                     .iter()
                     .map(|c| x.reasons.get(*c).copied().unwrap_or(0).to_string()),
             );
+            row.push(names.of(g, &x.key).unwrap_or_default());
             row
         });
-    csv(&header, rows)
+    csv(bom, &header, rows)
 }
 
 #[cfg(test)]

@@ -11,5 +11,6 @@ mod panic;
 mod report_draft;
 mod retailers;
 mod settings;
+mod stats_export;
 mod throttle;
 mod triage;

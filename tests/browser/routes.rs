@@ -217,7 +217,7 @@ async fn the_trend_lists_every_bucket_as_json_and_csv() {
         .expect("csv");
     assert_eq!(header(&res, CONTENT_TYPE), "text/csv; charset=utf-8");
     let text = res.text().await.expect("body");
-    assert!(text.starts_with("start,label,received,answered"));
+    assert!(text.starts_with("\u{feff}start,label,received,answered"));
     assert_eq!(text.lines().count(), 4);
     let (s, rows) = app.get("/stats/trend", &d).await;
     assert_eq!(s, StatusCode::OK);

@@ -235,7 +235,10 @@ async fn returns_carry_reason_codes_and_are_counted_per_writer_crew_category_and
     assert_eq!(res.status(), StatusCode::OK);
     let body = res.text().await.unwrap_or_default();
     let mut lines = body.lines();
-    let header = lines.next().unwrap_or_default();
+    let header = lines
+        .next()
+        .unwrap_or_default()
+        .trim_start_matches('\u{feff}');
     assert!(
         header.starts_with("group,key,reports,returns,return_rate,missing_evidence,"),
         "{header}"

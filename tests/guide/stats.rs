@@ -72,7 +72,7 @@ async fn stats_answer_json_and_csv_with_filters() {
             .starts_with("text/csv")
     );
     let body = res.text().await.unwrap_or_default();
-    assert!(body.starts_with("group,key,tickets,"), "{body}");
+    assert!(body.starts_with("\u{feff}group,key,tickets,"), "{body}");
     assert!(body.contains("category,order_consultation,4,"), "{body}");
     let (s, ret) = app.get("/stats/returns", &sup).await;
     assert_eq!(s, StatusCode::OK);

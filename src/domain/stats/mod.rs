@@ -5,6 +5,7 @@
 //! Every function takes `as_of`: now, or the end of the period asked for when that is
 //! earlier, so a stage still open (or a ticket not yet answered) counts up to it.
 
+pub mod names;
 pub mod trend;
 
 use std::collections::BTreeMap;
@@ -115,6 +116,9 @@ fn handling_hours(t: &Ticket, as_of: Timestamp) -> f64 {
 #[derive(Clone, Debug, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct GroupRow {
     pub key: String,
+    /// What people call the key (the category, department or squad name); filled in by
+    /// the route from the guide and the roster, `None` for an id they no longer know.
+    pub name: Option<String>,
     pub tickets: usize,
     /// Intake to reply, over `handled`; open tickets count up to now (or the period's
     /// end). 0 when none was handled.
@@ -157,6 +161,7 @@ fn group_rows<'a>(
                 .count();
             GroupRow {
                 key,
+                name: None,
                 tickets: ts.len(),
                 mean_handling_hours: round(mean(&h)),
                 median_handling_hours: round(median(&h)),
