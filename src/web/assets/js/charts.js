@@ -68,9 +68,9 @@ export function pareto(items, { unit = '' } = {}) {
   return frame(h, s, 'pareto');
 }
 
-/** Horizontal bars, one row per item, value labels at the bar end. */
-export function hbars(items, { unit = '', colour = PALETTE[0], fmt = (v) => `${num(v)}${unit}` } = {}) {
-  const row = 26, x0 = 170, x1 = W - 70;
+/** Horizontal bars, one row per item, value labels at the bar end (`fmt(value, item)`). */
+export function hbars(items, { unit = '', colour = PALETTE[0], fmt = (v) => `${num(v)}${unit}`, right = 70 } = {}) {
+  const row = 26, x0 = 170, x1 = W - right;
   const h = Math.max(60, items.length * row + 20);
   const max = nice(Math.max(...items.map((d) => d.value ?? 0), 0));
   let s = '';
@@ -79,7 +79,7 @@ export function hbars(items, { unit = '', colour = PALETTE[0], fmt = (v) => `${n
     const w = ((x1 - x0) * (d.value ?? 0)) / max;
     s += `<text x="${x0 - 8}" y="${y + 16}" class="lbl" text-anchor="end">${esc(d.label)}</text>`;
     s += `<rect class="bar" data-label="${esc(d.label)}" x="${x0}" y="${y + 3}" width="${Math.max(w, d.value ? 2 : 0)}" height="${row - 8}" rx="3" fill="${colour}"><title>${esc(d.label)}: ${esc(d.value)}</title></rect>`;
-    s += `<text x="${x0 + w + 6}" y="${y + 16}" class="val">${d.value == null ? '—' : esc(fmt(d.value))}</text>`;
+    s += `<text x="${x0 + w + 6}" y="${y + 16}" class="val">${d.value == null ? '—' : esc(fmt(d.value, d))}</text>`;
   });
   return frame(h, s, 'hbars');
 }

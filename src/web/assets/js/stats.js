@@ -1,9 +1,11 @@
 // The statistics page: headline rates, the stage Pareto, handling hours per category,
-// satisfaction and returns per category, and the trend over time, for a date range (local
-// days, UTC+8); any table as CSV (fetched with the token, saved as a file).
+// satisfaction and returns per category, handling hours and tickets per squad and per
+// department, and the trend over time, for a date range (local days, UTC+8); the guide's
+// time limits per category; any table as CSV (fetched with the token, saved as a file;
+// the engine's CSV carries a BOM for Excel and a name beside every id).
 import { initI18n, t, name, lang, onLangChange } from './i18n.js';
 import { Api, tokens, signIn, query } from './api.js';
-import { pareto, hbars, pairs, series } from './charts.js';
+import { pareto, hbars, pairs, series, num } from './charts.js';
 import { esc, percent } from './format.js';
 
 async function checkToken(token) {
@@ -20,15 +22,33 @@ const localDate = (d) => new Date(d.getTime() + 8 * 3600000).toISOString().slice
 
 let data = null;
 let catalog = [];
+let guide = null;
 
 function categoryName(code) {
   const c = catalog.find((x) => x.code === code);
   return c ? (lang() === 'en' ? c.name_en : c.name_zh) : code;
 }
 
+const LIMIT_STAGES = ['intake', 'on_site', 'report', 'review', 'approval', 'reply', 'return_visit'];
+
+/** The guide's time limits, hours per stage, for each category at its default grade. */
+function limitsTable() {
+  if (!guide || !catalog.length) return `<p class="hint">${esc(t('stats.no_data'))}</p>`;
+  const head = `<tr><th>${esc(t('stats.col.category'))}</th><th>${esc(t('stats.col.grade'))}</th>${LIMIT_STAGES.map((s) => `<th>${esc(name('stage', s))}</th>`).join('')}<th>${esc(t('stats.col.total'))}</th></tr>`;
+  const hours = (v) => (v == null ? '—' : num(v));
+  const body = catalog.map((c) => {
+    const l = (c.sla && c.sla[c.urgency]) || (guide.sla_hours || {})[c.urgency] || {};
+    const own = Boolean(c.sla && c.sla[c.urgency]);
+    // A category handled without a site visit has no on-site limit to keep.
+    const skip = (st) => st === 'on_site' && c.path && c.path !== 'full';
+    return `<tr data-limits="${esc(c.code)}"${own ? ' class="own"' : ''}><td>${esc(categoryName(c.code))}</td><td>${esc(name('grade', c.urgency) || c.urgency)}</td>${LIMIT_STAGES.map((st) => `<td class="num">${esc(skip(st) ? '—' : hours(l[st]))}</td>`).join('')}<td class="num">${esc(hours(l.total))}</td></tr>`;
+  }).join('');
+  return `<table class="limits"><thead>${head}</thead><tbody>${body}</tbody></table>`;
+}
+
 function render() {
   if (!data) return;
-  const { stages, categories, rates, trend } = data;
+  const { stages, categories, rates, trend, teams } = data;
   document.getElementById('rates').innerHTML = [
     ['stats.tickets', rates.tickets],
     ['stats.response_rate', percent(rates.response_rate)],
@@ -50,6 +70,16 @@ function render() {
       { key: 'returns', label: t('stats.returns'), fmt: (v) => String(v ?? 0) },
     ])
     : empty;
+  const groupBars = (rows, label) => rows.length
+    ? hbars(rows.map((r) => ({ label: label(r), value: r.mean_handling_hours, tickets: r.tickets })), {
+      fmt: (v, d) => `${num(v)} ${t('unit.h')} · ${t('stats.tickets_n', { n: d.tickets })}`,
+      right: 150,
+    })
+    : empty;
+  const bySize = (a, b) => b.tickets - a.tickets || a.key.localeCompare(b.key);
+  document.getElementById('chart-teams').innerHTML = groupBars([...teams].sort(bySize), (r) => r.name || r.key);
+  document.getElementById('chart-departments').innerHTML = groupBars([...categories.departments].sort(bySize), (r) => name('department', r.key) || r.name || r.key);
+  document.getElementById('limits').innerHTML = limitsTable();
   document.getElementById('chart-trend').innerHTML = trend.length
     ? series(trend, { bars: 'received', line: 'answered', legend: [t('stats.received'), t('stats.answered')] })
     : empty;
@@ -62,7 +92,7 @@ async function main() {
   if (!token) { token = await signIn(document.getElementById('signin'), checkToken); tokens.setStaff(token); }
   document.getElementById('signout').addEventListener('click', () => { tokens.clearStaff(); location.reload(); });
   const api = new Api(token);
-  try { catalog = (await api.get('/catalog')).categories; } catch { catalog = []; }
+  try { guide = await api.get('/catalog'); catalog = guide.categories; } catch { catalog = []; }
   const form = document.getElementById('range');
   const now = new Date();
   form.from.value = localDate(new Date(now.getTime() - 29 * 86400000));
@@ -72,13 +102,14 @@ async function main() {
   async function load() {
     const p = params();
     try {
-      const [stages, categories, rates, trend] = await Promise.all([
+      const [stages, categories, rates, trend, teams] = await Promise.all([
         api.get(`/stats/stages${query(p)}`),
         api.get(`/stats/categories${query(p)}`),
         api.get(`/stats/rates${query(p)}`),
         api.get(`/stats/trend${query({ ...p, bucket: form.bucket.value })}`),
+        api.get(`/stats/teams${query(p)}`),
       ]);
-      data = { stages, categories, rates, trend };
+      data = { stages, categories, rates, trend, teams };
       render();
       document.body.dataset.loaded = 'true';
     } catch (e) {
