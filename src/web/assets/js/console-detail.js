@@ -9,6 +9,7 @@ import { t, name, lang } from './i18n.js';
 import { esc, duration, distance, time, CLOSED } from './format.js';
 import { GroupPanel } from './console-group.js';
 import { TriagePanel } from './console-triage.js';
+import { unitMarks } from './console-units.js';
 
 const TABS = ['overview', 'guide', 'timeline', 'dispatch', 'actions', 'group'];
 
@@ -78,7 +79,8 @@ export class Detail {
     const tk = this.ticket();
     const pos = tk?.location?.position;
     if (!pos) { this.nearest = []; this.render(); return; }
-    const q = new URLSearchParams({ lat: pos.lat, lng: pos.lng, limit: '6', include_stale: 'true' });
+    // Busy and declined vehicles too, marked: an override may send them.
+    const q = new URLSearchParams({ lat: pos.lat, lng: pos.lng, limit: '10', include_stale: 'true', include_busy: 'true', ticket: tk.id });
     if (tk.department) q.set('department', tk.department);
     try {
       const list = await this.ctx.api.get(`/dispatch/nearest?${q}`);
@@ -242,7 +244,8 @@ export class Detail {
     ${cands.length ? `<h4>${esc(t('detail.candidates'))}</h4><p class="hint">${esc(t('detail.candidates_hint'))}</p>
       <ul class="candidates">${cands.map((c) => `<li><div><strong>${esc(c.name)}</strong><br><small>${esc(c.address)} · ${esc(c.licence)} · ${esc(c.score)}</small></div>
         <button data-act="confirm-retailer" data-licence="${esc(c.licence)}">${esc(t('detail.confirm_retailer'))}</button></li>`).join('')}</ul>` : ''}
-    ${this.triage.render(tk)}`;
+    ${this.triage.render(tk)}
+    ${this.ctx.place?.render(tk) || ''}`;
   }
 
   /** The ticket this one probably repeats: its number opens it; a dispatcher may merge. */
@@ -308,8 +311,8 @@ export class Detail {
     if (!tk.location?.position) return `${head}<p class="hint">${esc(t('dispatch.no_position'))}</p>`;
     if (this.nearest == null) return `${head}<p class="hint">${esc(t('common.loading'))}</p>`;
     if (!this.nearest.length) return `${head}<p class="hint">${esc(t('dispatch.none'))}</p>`;
-    return `${head}<h4>${esc(t('dispatch.nearest'))}</h4><table class="nearest"><tbody>${this.nearest.map((v) => `<tr data-vehicle-row="${esc(v.vehicle_id)}">
-      <td><strong>${esc(v.vehicle_id)}</strong><br><small>${esc(v.team_id)} · ${esc(name('vehicle', v.status))}${v.stale ? ` · <span class="warn">${esc(t('dispatch.stale'))}</span>` : ''}</small></td>
+    return `${head}<h4>${esc(t('dispatch.nearest'))}</h4><table class="nearest"><tbody>${this.nearest.map((v) => `<tr data-vehicle-row="${esc(v.vehicle_id)}" data-busy="${!!v.busy}" data-declined="${!!v.declined}">
+      <td><strong>${esc(v.vehicle_id)}</strong><br><small>${esc(v.team_id)} · ${esc(name('vehicle', v.status))}${v.stale ? ` · <span class="warn">${esc(t('dispatch.stale'))}</span>` : ''} ${unitMarks(v)}</small></td>
       <td class="num">${esc(distance(v.distance_m))}<br><small>${esc(t('dispatch.eta', { m: Math.max(1, Math.round(v.eta_s / 60)) }))}</small></td>
       <td class="row-actions"><button class="primary" data-act="dispatch" data-vehicle="${esc(v.vehicle_id)}">${esc(t('dispatch.send'))}</button>
         <button data-act="assign" data-vehicle="${esc(v.vehicle_id)}">${esc(t('dispatch.assign'))}</button>

@@ -1,6 +1,6 @@
 // The dispatch console: sign-in, the live stream (or HTTP polling while the socket is
-// down), the map, the queue, the detail panel, and grade I alerts that stay on screen,
-// flashing, until someone acknowledges them.
+// down), the map, the queue, the detail panel, the unit status board, and grade I alerts
+// (grouped, with a count) that stay on screen, flashing, until someone acknowledges them.
 import { initI18n, t, onLangChange } from './i18n.js';
 import { Api, tokens, signIn } from './api.js';
 import { Stream } from './stream.js';
@@ -8,6 +8,8 @@ import { MapView } from './map.js';
 import { ConsoleState, pollSnapshot } from './console-state.js';
 import { Queue } from './console-queue.js';
 import { Detail } from './console-detail.js';
+import { UnitBoard } from './console-units.js';
+import { PlacePanel } from './console-place.js';
 import { esc, clock } from './format.js';
 
 const POLL_MS = 4000;
@@ -31,47 +33,80 @@ function toast(text, kind = 'ok') {
   setTimeout(() => el.remove(), kind === 'error' ? 8000 : 4000);
 }
 
+/**
+ * Grade I alerts, grouped: one alert area with the count and every pending alert listed
+ * (each one acknowledged on its own, or all at once). One alert per ticket: a later reason
+ * joins the pending one. Nothing is dropped: an alert leaves only when acknowledged, and
+ * acknowledged tickets are remembered for the tab so a resume does not raise them again.
+ */
 class Alerts {
   constructor(root) {
     this.root = root;
     this.pending = [];
     this.acked = new Set(JSON.parse(sessionStorage.getItem(ACK_KEY) || '[]'));
-    root.querySelector('[data-act="ack"]').addEventListener('click', () => this.ack());
+    root.addEventListener('click', (ev) => {
+      const b = ev.target.closest('[data-act]');
+      if (b?.dataset.act === 'ack') this.ack(b.dataset.key);
+      else if (b?.dataset.act === 'ack-all') this.ackAll();
+    });
   }
 
-  /** One alert per ticket: a later reason (no vehicle left) joins the pending one. */
   raise(reason, ticket) {
     if (!ticket || this.acked.has(ticket.id)) return;
     const pending = this.pending.find((a) => a.ticket.id === ticket.id);
-    if (pending) pending.reasons.add(reason);
+    if (pending) { pending.reasons.add(reason); pending.ticket = ticket; }
     else this.pending.push({ key: ticket.id, reasons: new Set([reason]), ticket });
-    this.render();
+    // A burst (a load run, a resume) is drawn once, not once per alert.
+    if (!this.drawing) {
+      this.drawing = true;
+      queueMicrotask(() => { this.drawing = false; this.render(); });
+    }
   }
 
-  ack() {
-    const a = this.pending.shift();
+  remember(keys) {
+    for (const k of keys) this.acked.add(k);
+    sessionStorage.setItem(ACK_KEY, JSON.stringify([...this.acked].slice(-2000)));
+  }
+
+  /** Acknowledges one alert (the first when no key is given) and opens its ticket. */
+  ack(key) {
+    const i = key ? this.pending.findIndex((a) => a.key === key) : 0;
+    const [a] = i >= 0 ? this.pending.splice(i, 1) : [];
     if (a) {
-      this.acked.add(a.key);
-      sessionStorage.setItem(ACK_KEY, JSON.stringify([...this.acked].slice(-500)));
+      this.remember([a.key]);
       this.onAck?.(a.ticket.id);
     }
     this.render();
   }
 
+  ackAll() {
+    this.remember(this.pending.map((a) => a.key));
+    this.pending = [];
+    this.render();
+  }
+
   render() {
-    const a = this.pending[0];
-    document.body.classList.toggle('alerting', !!a);
-    this.root.hidden = !a;
+    const n = this.pending.length;
+    document.body.classList.toggle('alerting', n > 0);
+    this.root.hidden = n === 0;
+    const body = this.root.querySelector('.alert-body');
     // A hidden alert keeps no ticket text (it may quote the reporter).
-    if (!a) { this.root.querySelector('.alert-body').innerHTML = ''; return; }
-    const tk = a.ticket;
-    this.root.querySelector('.alert-body').innerHTML = `
-      ${[...a.reasons].map((r) => `<div class="alert-reason">${esc(t(r === 'no_vehicle' ? 'alert.no_vehicle' : 'alert.new_grade_i'))}</div>`).join('')}
-      <div class="alert-number" data-alert-ticket="${esc(tk.id)}">${esc(tk.number)}</div>
-      <div class="alert-cat">${esc(tk.category_name || tk.category || '')}</div>
-      <div class="alert-text">${esc(tk.location?.address_text || '')}</div>
-      <div class="alert-text">${esc((tk.description || '').slice(0, 120))}</div>
-      ${this.pending.length > 1 ? `<div class="alert-more">${esc(t('alert.pending', { n: this.pending.length }))}</div>` : ''}`;
+    if (!n) { body.innerHTML = ''; return; }
+    this.root.querySelector('.alert-count').textContent = t('alert.pending', { n });
+    this.root.querySelector('[data-act="ack-all"]').hidden = n < 2;
+    body.innerHTML = this.pending.map((a) => {
+      const tk = a.ticket;
+      return `<li class="alert-item" data-alert-key="${esc(a.key)}">
+        <div class="alert-main">
+          ${[...a.reasons].map((r) => `<div class="alert-reason">${esc(t(r === 'no_vehicle' ? 'alert.no_vehicle' : 'alert.new_grade_i'))}</div>`).join('')}
+          <div class="alert-number" data-alert-ticket="${esc(tk.id)}">${esc(tk.number)}</div>
+          <div class="alert-cat">${esc(tk.category_name || tk.category || '')}</div>
+          <div class="alert-text">${esc(tk.location?.address_text || '')}</div>
+          <div class="alert-text">${esc((tk.description || '').slice(0, 120))}</div>
+        </div>
+        <button class="alert-ack" data-act="ack" data-key="${esc(a.key)}">${esc(t('alert.ack'))}</button>
+      </li>`;
+    }).join('');
   }
 }
 
@@ -119,8 +154,21 @@ async function main() {
   });
   let role = null;
   const ctx = { api, stream, state, catalog, reasons, map, toast, refresh: () => redraw(), role: () => role, select: (id) => select(id) };
+  const place = new PlacePanel(document.getElementById('detail'), ctx);
+  ctx.place = place;
   detail = new Detail(document.getElementById('detail'), ctx);
-  window.hd = { state, stream, map, api };
+  ctx.detail = detail;
+  const units = new UnitBoard(document.getElementById('units'), ctx);
+  const unitsToggle = document.getElementById('units-toggle');
+  unitsToggle.addEventListener('click', () => {
+    const open = units.root.hidden;
+    units.root.hidden = !open;
+    unitsToggle.classList.toggle('active', open);
+    document.querySelector('.map-wrap').classList.toggle('units-open', open);
+    if (open) { units.fillSelects(); units.render(); }
+  });
+  units.load();
+  window.hd = { state, stream, map, api, units, alerts };
 
   function select(id) {
     queue.select(id);
@@ -129,6 +177,7 @@ async function main() {
     if (prev) { const p = state.tickets.get(prev); if (p) map.setTicket(p, false); }
     const tk = state.tickets.get(id);
     if (tk) { map.setTicket(tk, true); map.focus(tk.location?.position, 12); }
+    place.show(tk || { id });
   }
 
   function redraw() {
@@ -138,6 +187,7 @@ async function main() {
     map.clearVehicles();
     for (const v of state.vehicles.values()) map.setVehicle(v);
     detail.render();
+    units.render();
   }
 
   state.on((c) => {
@@ -147,12 +197,15 @@ async function main() {
       // The shown ticket's live distance follows its vehicle.
       const assigned = detail.ticket()?.assignment?.vehicle_id;
       if (detail.tab === 'overview' && c.moves.some((m) => m.vehicle_id === assigned)) detail.render();
+      units.schedule();
     }
     else if (c.kind === 'ticket') {
       const tk = state.tickets.get(c.id);
       if (tk) map.setTicket(tk, tk.id === detail.id); else map.removeTicket(c.id);
       queue.render();
       detail.changed(c.frame);
+      if (c.id === detail.id && tk) place.show(tk);
+      units.schedule();
     } else if (c.kind === 'alert') alerts.raise(c.reason, c.ticket);
     else if (c.kind === 'notice') toast(t('alert.overdue', { n: c.ticket?.number || '' }), 'warn');
   });
@@ -175,6 +228,8 @@ async function main() {
     setConn('signed_out');
     alerts.pending = [];
     alerts.render();
+    units.roster = new Map();
+    units.staff = new Map();
     state.replace({});
     detail.id = null;
     detail.closed = null;
@@ -196,8 +251,8 @@ async function main() {
 
   try { await map.loadArea(7); } catch (e) { toast(e.message, 'error'); }
   stream.connect();
-  onLangChange(() => { queue.fillSelects(); redraw(); setConn(conn.dataset.state); alerts.render(); });
-  setInterval(() => { queue.tick(); document.getElementById('clock').textContent = clock(); }, 1000);
+  onLangChange(() => { queue.fillSelects(); units.fillSelects(); redraw(); setConn(conn.dataset.state); alerts.render(); });
+  setInterval(() => { queue.tick(); units.schedule(); document.getElementById('clock').textContent = clock(); }, 1000);
   document.getElementById('clock').textContent = clock();
 }
 

@@ -1,7 +1,8 @@
 // The offline map (Leaflet, no tile layer): the county outline (approximate), its H3 grid,
 // town labels, and on top the live layers — vehicles coloured by status, ticket pins by
-// grade, lines from assigned vehicles to their sites with the distance, retailers when
-// zoomed in (console only). Markers are DOM elements with data attributes, so they can be
+// grade, a line from each vehicle to the site of the ticket it is on now with the distance,
+// retailers when zoomed in, the open ticket's retailer candidates and registry search hits,
+// and a pick mode that reads one click as a place (console only). Markers are DOM elements with data attributes, so they can be
 // found and followed.
 /* global L */
 import { t, name, lang, onLangChange } from './i18n.js';
@@ -149,17 +150,20 @@ export class MapView {
     this.updateLines();
   }
 
-  /** One line per ticket with an assigned vehicle that has a position, with the distance. */
+  /**
+   * One line per vehicle, to the ticket it is on now, with the engine's live distance. A
+   * ticket that still names a vehicle which has since been sent elsewhere (or is returning)
+   * gets no line: its distance would be to a site the crew has left.
+   */
   updateLines() {
     const wanted = new Map();
     for (const [id, { ticket }] of this.tickets) {
       const vid = ticket.assignment?.vehicle_id;
       const v = vid && this.vehicles.get(vid);
-      // Only while the crew is on its way or at the site; the engine's live distance when the
-      // vehicle is tracking this ticket, else the straight line.
       if (!v || !ticket.location?.position || !['en_route', 'on_site'].includes(ticket.status)) continue;
-      const tracking = v.data.ticket_id === id;
-      wanted.set(id, { from: v.data.position, to: ticket.location.position, metres: tracking ? v.data.distance_to_site_m : null });
+      if (v.data.ticket_id !== id || !['en_route', 'on_site'].includes(v.data.status)) continue;
+      const metres = v.data.distance_to_site_m;
+      wanted.set(id, { from: v.data.position, to: ticket.location.position, metres: Number.isFinite(metres) ? metres : null });
     }
     for (const [id, line] of this.lines) {
       if (!wanted.has(id)) {
@@ -209,6 +213,69 @@ export class MapView {
 
   focus(pos, zoom = 13) {
     if (pos) this.map.setView([pos.lat, pos.lng], Math.max(this.map.getZoom(), zoom));
+  }
+
+  /** Centres the map on a vehicle and marks it for a moment; false when it has no fix. */
+  focusVehicle(id) {
+    const v = this.vehicles.get(id);
+    if (!v?.data.position) return false;
+    this.focus(v.data.position, 14);
+    const el = v.marker.getElement()?.querySelector('.veh');
+    if (el) {
+      el.classList.add('focused');
+      clearTimeout(this.focusTimer);
+      this.focusTimer = setTimeout(() => el.classList.remove('focused'), 4000);
+    }
+    return true;
+  }
+
+  /**
+   * Places to show for the open ticket: retailer candidates (`kind` `candidate`) or registry
+   * search hits (`search`), each `{ licence, name, address, position, rank }`. Replaces the
+   * places of that kind.
+   */
+  setPlaces(kind, places) {
+    if (!this.placeLayers) this.placeLayers = {};
+    const layer = this.placeLayers[kind] || (this.placeLayers[kind] = L.layerGroup().addTo(this.map));
+    layer.clearLayers();
+    for (const p of places) {
+      if (!p.position) continue;
+      const html = `<div class="place-pin ${esc(kind)}" data-place-kind="${esc(kind)}" data-licence="${esc(p.licence)}"><span>${esc(String(p.rank ?? ''))}</span></div>`;
+      L.marker([p.position.lat, p.position.lng], { icon: L.divIcon({ className: 'place-icon', html, iconSize: null, iconAnchor: [11, 11] }), zIndexOffset: 800, keyboard: false })
+        .bindTooltip(`${esc(p.name)}<br>${esc(p.address || '')}<br>${esc(t('detail.retailer'))} ${esc(p.licence)}`)
+        .addTo(layer);
+    }
+  }
+
+  /**
+   * Pick mode: the next click on the map calls `onPick({ lat, lng })` (Esc or `stopPick`
+   * ends it without a pick).
+   */
+  startPick(onPick) {
+    this.stopPick();
+    const container = this.map.getContainer();
+    container.classList.add('picking');
+    const click = (ev) => { this.stopPick(); onPick({ lat: ev.latlng.lat, lng: ev.latlng.lng }); };
+    const key = (ev) => { if (ev.key === 'Escape') { this.stopPick(); this.onPickCancel?.(); } };
+    this.map.once('click', click);
+    document.addEventListener('keydown', key);
+    this.picking = { click, key };
+  }
+
+  stopPick() {
+    if (!this.picking) return;
+    this.map.off('click', this.picking.click);
+    document.removeEventListener('keydown', this.picking.key);
+    this.map.getContainer().classList.remove('picking');
+    this.picking = null;
+  }
+
+  /** A marker for the point picked, until it is set or cancelled (`null` removes it). */
+  setPicked(pos) {
+    if (this.pickedMarker) { this.map.removeLayer(this.pickedMarker); this.pickedMarker = null; }
+    if (!pos) return;
+    const html = '<div class="picked-pin" data-picked="true"></div>';
+    this.pickedMarker = L.marker([pos.lat, pos.lng], { icon: L.divIcon({ className: 'place-icon', html, iconSize: null, iconAnchor: [9, 9] }), zIndexOffset: 1200, interactive: false }).addTo(this.map);
   }
 
   async loadRetailers() {
