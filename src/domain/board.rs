@@ -119,31 +119,34 @@ pub struct BoardVehicle {
     pub cell_center: CellCentre,
 }
 
-/// The crew of an open ticket the board may show: the vehicle sent to it, while it is on
-/// duty for this very ticket (en route or on site), in its coarse cell, and its distance to
-/// the site. Anything else — a vehicle since sent elsewhere, returning, off duty — shows
-/// nothing, so a row never tells where a vehicle went next (perhaps to a hidden ticket).
+/// The crew of a ticket the board shows: the vehicle sent to it, drawn in its coarse cell
+/// only while on duty for this very ticket (en route or on site), and its distance to the
+/// site while it is on no other ticket (still here, or back with none). A vehicle since
+/// sent elsewhere — perhaps to a hidden ticket — shows nothing at all, so a row never tells
+/// where it went next.
 pub fn crew_on(
     ticket: TicketId,
     assigned: Option<&VehicleId>,
     site: Option<LatLng>,
     live: Option<&LiveVehicle>,
 ) -> (Option<BoardVehicle>, Option<f64>) {
-    let Some(v) = live.filter(|v| {
-        assigned == Some(&v.id)
-            && v.ticket == Some(ticket)
-            && matches!(v.status, VehicleStatus::EnRoute | VehicleStatus::OnSite)
-    }) else {
+    let Some(v) =
+        live.filter(|v| assigned == Some(&v.id) && v.ticket.is_none_or(|other| other == ticket))
+    else {
         return (None, None);
     };
     let Some(at) = v.position else {
         return (None, None);
     };
-    let vehicle = coarse_cell(at).map(|(cell, cell_center)| BoardVehicle {
-        status: v.status,
-        cell,
-        cell_center,
-    });
+    let on_duty_here = v.ticket == Some(ticket)
+        && matches!(v.status, VehicleStatus::EnRoute | VehicleStatus::OnSite);
+    let vehicle = coarse_cell(at)
+        .filter(|_| on_duty_here)
+        .map(|(cell, cell_center)| BoardVehicle {
+            status: v.status,
+            cell,
+            cell_center,
+        });
     (vehicle, site.map(|s| at.distance_m(s).round()))
 }
 
@@ -675,27 +678,35 @@ pub(crate) mod tests {
         assert_eq!(r.distance_to_site_m, Some(145.0));
         let text = serde_json::to_string(&r).unwrap();
         assert!(!text.contains("30.0213"), "the fix itself never: {text}");
-        // Sent elsewhere, returning, or not the vehicle sent: nothing, not even a distance.
+        // Sent elsewhere, or not the vehicle sent: nothing, not even a distance.
         let elsewhere = LiveVehicle {
             ticket: Some(TicketId::generate()),
             ..on_site.clone()
         };
-        let returning = live(&t, VehicleStatus::Returning, 30.03);
         let other = LiveVehicle {
             id: "V-9".parse().unwrap(),
             ..on_site.clone()
         };
-        for v in [elsewhere, returning, other] {
+        let shown = |v: &LiveVehicle| {
             let r = row(
                 &t,
                 &catalog,
                 at(12),
                 None,
                 &PublicHandler::default(),
-                Some(&v),
+                Some(v),
             );
-            assert_eq!((r.vehicle, r.distance_to_site_m), (None, None), "{v:?}");
+            (r.vehicle, r.distance_to_site_m)
+        };
+        for v in [elsewhere, other] {
+            assert_eq!(shown(&v), (None, None), "{v:?}");
         }
+        // Done here and heading back, on no other ticket: its distance, no marker.
+        let back = LiveVehicle {
+            ticket: None,
+            ..live(&t, VehicleStatus::Returning, 30.0213)
+        };
+        assert_eq!(shown(&back), (None, Some(145.0)));
     }
 
     #[test]

@@ -2,9 +2,9 @@
 //! (open ones not hidden; archived ones for a while, as done), the vehicle on duty for
 //! each in its coarse cell and its live distance, and the squads' leaderboard. Rows are
 //! rebuilt from the committed ticket on each of its events, never patched from event data;
-//! a vehicle's moves and status changes touch only the row of the ticket the vehicle says
-//! it is on, and only if that row is shown and the vehicle is the one sent to it — so a
-//! vehicle on a hidden ticket never reaches a board frame.
+//! a vehicle's moves and status changes touch only the shown rows it was sent to, each
+//! judged by `domain::board::crew_on` — so a vehicle on a hidden ticket never reaches a
+//! board frame, not even through a row it worked before.
 
 use std::collections::{HashMap, HashSet};
 
@@ -35,8 +35,8 @@ pub struct BoardProjection {
     policy: BoardPolicy,
     rows: HashMap<TicketId, BoardRow>,
     sites: HashMap<TicketId, Site>,
-    /// The row each vehicle is drawn on (at most one).
-    by_vehicle: HashMap<VehicleId, TicketId>,
+    /// The shown rows each vehicle was sent to.
+    by_vehicle: HashMap<VehicleId, HashSet<TicketId>>,
     /// When each done row leaves the board.
     done_until: HashMap<TicketId, Timestamp>,
     distance_dirty: HashSet<TicketId>,
@@ -80,6 +80,7 @@ impl BoardProjection {
                 self.done_until.remove(&t.id);
             }
         }
+        self.unlink(&t.id);
         self.sites.insert(
             t.id,
             Site {
@@ -87,11 +88,8 @@ impl BoardProjection {
                 vehicle: t.assignment.vehicle_id.clone(),
             },
         );
-        self.by_vehicle.retain(|_, ticket| *ticket != t.id);
-        if row.vehicle.is_some()
-            && let Some(v) = &t.assignment.vehicle_id
-        {
-            self.by_vehicle.insert(v.clone(), t.id);
+        if let Some(v) = &t.assignment.vehicle_id {
+            self.by_vehicle.entry(v.clone()).or_default().insert(t.id);
         }
         self.distance_dirty.remove(&t.id);
         self.row_dirty.remove(&t.id);
@@ -106,9 +104,22 @@ impl BoardProjection {
         self.rows.get(&t.id).map(BoardChange::Upserted)
     }
 
+    /// Forgets which vehicle a row follows.
+    fn unlink(&mut self, id: &TicketId) {
+        let Some(v) = self.sites.get(id).and_then(|s| s.vehicle.clone()) else {
+            return;
+        };
+        if let Some(rows) = self.by_vehicle.get_mut(&v) {
+            rows.remove(id);
+            if rows.is_empty() {
+                self.by_vehicle.remove(&v);
+            }
+        }
+    }
+
     /// Takes a row off the board and everything kept for it.
     fn forget_row(&mut self, id: &TicketId) -> Option<BoardChange<'_>> {
-        self.by_vehicle.retain(|_, ticket| ticket != id);
+        self.unlink(id);
         self.sites.remove(id);
         self.done_until.remove(id);
         self.distance_dirty.remove(id);
@@ -125,35 +136,26 @@ impl BoardProjection {
         self.forget_row(id)
     }
 
-    /// A vehicle moved or changed status: the row of the ticket it is on (if shown, and if
-    /// it is the vehicle sent there) follows it; a row it has left forgets it.
+    /// A vehicle moved or changed status: every shown row it was sent to follows it (its
+    /// marker and distance, or neither once it is on another ticket).
     pub fn vehicle_changed(&mut self, live: &LiveVehicle) {
-        if let Some(left) = self.by_vehicle.get(&live.id).copied()
-            && Some(left) != live.ticket
-        {
-            self.by_vehicle.remove(&live.id);
-            if let Some(row) = self.rows.get_mut(&left) {
-                row.vehicle = None;
-                row.distance_to_site_m = None;
-                self.row_dirty.insert(left);
-            }
+        let ids: Vec<TicketId> = self
+            .by_vehicle
+            .get(&live.id)
+            .map(|rows| rows.iter().copied().collect())
+            .unwrap_or_default();
+        for id in ids {
+            self.follow(id, live);
         }
-        let Some(id) = live.ticket else { return };
+    }
+
+    fn follow(&mut self, id: TicketId, live: &LiveVehicle) {
         let (Some(row), Some(site)) = (self.rows.get_mut(&id), self.sites.get(&id)) else {
             return;
         };
         let live = (row.progress != crate::domain::board::Progress::Done).then_some(live);
         let (vehicle, distance) =
             crate::domain::board::crew_on(id, site.vehicle.as_ref(), site.position, live);
-        match (&vehicle, live) {
-            (Some(_), Some(v)) => {
-                self.by_vehicle.insert(v.id.clone(), id);
-            }
-            (None, Some(v)) => {
-                self.by_vehicle.remove(&v.id);
-            }
-            _ => {}
-        }
         if row.vehicle != vehicle {
             row.vehicle = vehicle;
             row.distance_to_site_m = distance;
@@ -453,5 +455,11 @@ mod tests {
             changed[0].vehicle.as_ref().map(|v| v.status),
             Some(VehicleStatus::OnSite)
         );
+        // Done here, heading back on no ticket: the marker goes, the distance follows it.
+        board.vehicle_changed(&v1(VehicleStatus::Returning, near, None));
+        let changed = board.take_changed_rows();
+        assert_eq!(changed.len(), 1);
+        assert!(changed[0].vehicle.is_none());
+        assert!(changed[0].distance_to_site_m.is_some_and(|d| d > 10_000.0));
     }
 }
