@@ -6,6 +6,7 @@ mod board;
 mod console;
 mod groups;
 mod isolation;
+mod live_state;
 mod privacy;
 mod resume;
 
