@@ -187,6 +187,13 @@ pub struct Category {
     /// sale to minors; "fakes bought on WeChat" an online sale).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub outranks: Vec<String>,
+    /// For a category that answers questions: the categories whose topic its questions are
+    /// about ("how do I renew my licence" is about licences, but nobody is reported). A
+    /// text phrased as a question (or filed as a consultation) that reports nobody lands
+    /// here rather than in those categories; a question that does report someone ("隔壁店
+    /// 卖假烟怎么举报") stays with the report.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub answers: Vec<String>,
     /// Where an unsatisfied return visit reopens a ticket of this category, when it
     /// differs from the guide's `[return_visit] reopen_to`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -324,6 +331,8 @@ impl Catalog {
         }
         guide::check_outranks(&categories, &by_code)
             .map_err(|(code, message)| bad(&code, "outranks", message))?;
+        guide::check_answers(&categories, &by_code)
+            .map_err(|(code, message)| bad(&code, "answers", message))?;
         if categories.is_empty() {
             return Err(CatalogError::Parse {
                 file: file.to_owned(),

@@ -8,6 +8,7 @@ mod offers;
 mod online;
 mod override_list;
 mod place;
+mod questions;
 mod sockets;
 mod triage_first;
 

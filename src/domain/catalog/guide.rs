@@ -59,7 +59,7 @@ pub(super) fn default_triage_weight() -> f64 {
 }
 
 /// Guide-wide words for auto-triage (`[triage]` in the guide).
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TriageLexicon {
     /// Town and street-district names, so the tokeniser keeps them whole.
@@ -85,6 +85,54 @@ pub struct TriageLexicon {
     /// Common input-method slips and their correct form (陪送 → 配送), fixed before matching.
     #[serde(default)]
     pub variants: BTreeMap<String, String>,
+    /// Groups of characters an input method confuses because they sound alike (`鹤河和`):
+    /// a guide term, brand or place of three characters or more typed with one character
+    /// swapped for another of its group (黄河楼, 客户经里) is read as the term.
+    #[serde(default)]
+    pub homophones: Vec<String>,
+    /// Cues that a text asks something (请问, 怎么, 吗, ？): with them, or filed as a
+    /// consultation, a text that reports nobody goes to the category that `answers` its topic.
+    #[serde(default)]
+    pub question_cues: Vec<String>,
+    /// Cues that a question still reports someone (举报, 隔壁, 那家, 有人): it stays a report.
+    #[serde(default)]
+    pub report_cues: Vec<String>,
+    /// Cues after a word, in its clause, that make it a side remark ("档位低也就算了"):
+    /// it counts like a hedged word.
+    #[serde(default)]
+    pub concessions: Vec<String>,
+    /// Cues that what follows in the clause is the main grievance (主要是, 关键是): its
+    /// words count more.
+    #[serde(default)]
+    pub emphasis: Vec<String>,
+    /// Calibrated confidence below which the console flags a proposal for a second look
+    /// (0 to 1; default 0.6).
+    #[serde(default = "default_low_confidence")]
+    pub low_confidence: f64,
+}
+
+fn default_low_confidence() -> f64 {
+    0.6
+}
+
+impl Default for TriageLexicon {
+    fn default() -> Self {
+        Self {
+            places: Vec::new(),
+            brands: Vec::new(),
+            escalation_phrases: Vec::new(),
+            negations: Vec::new(),
+            escalation_quantities: BTreeMap::new(),
+            hedges: Vec::new(),
+            variants: BTreeMap::new(),
+            homophones: Vec::new(),
+            question_cues: Vec::new(),
+            report_cues: Vec::new(),
+            concessions: Vec::new(),
+            emphasis: Vec::new(),
+            low_confidence: default_low_confidence(),
+        }
+    }
 }
 
 type Problem = (&'static str, String);
@@ -97,6 +145,23 @@ impl TriageLexicon {
         words("escalation_phrases", &self.escalation_phrases)?;
         words("negations", &self.negations)?;
         words("hedges", &self.hedges)?;
+        words("homophones", &self.homophones)?;
+        words("question_cues", &self.question_cues)?;
+        words("report_cues", &self.report_cues)?;
+        words("concessions", &self.concessions)?;
+        words("emphasis", &self.emphasis)?;
+        if let Some(g) = self.homophones.iter().find(|g| g.chars().count() < 2) {
+            return Err((
+                "homophones",
+                format!("`{g}`: a group needs two characters or more"),
+            ));
+        }
+        if !(0.0..=1.0).contains(&self.low_confidence) {
+            return Err((
+                "low_confidence",
+                format!("{} is not between 0 and 1", self.low_confidence),
+            ));
+        }
         for (unit, least) in &self.escalation_quantities {
             if unit.chars().count() != 1 {
                 return Err((
@@ -124,6 +189,29 @@ impl TriageLexicon {
         }
         Ok(())
     }
+}
+
+/// Each `answers` entry names another category of the guide; only a category that takes
+/// consultations and sends nobody on site answers questions (a question must never send an
+/// inspector because of the category it landed in).
+pub(super) fn check_answers(
+    categories: &[Category],
+    by_code: &HashMap<String, usize>,
+) -> Result<(), (String, String)> {
+    for c in categories.iter().filter(|c| !c.answers.is_empty()) {
+        if !c.kinds.contains(&super::Kind::Consultation) || c.path != HandlingPath::DirectAnswer {
+            return Err((
+                c.code.clone(),
+                "only a direct-answer category that takes consultations answers questions".into(),
+            ));
+        }
+        for a in &c.answers {
+            if a == &c.code || !by_code.contains_key(a) {
+                return Err((c.code.clone(), format!("`{a}` is not another category")));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Checks the guide content of one category.

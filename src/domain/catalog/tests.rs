@@ -6,7 +6,7 @@
 use super::*;
 
 #[test]
-fn the_shipped_guide_has_all_eighteen_categories() {
+fn the_shipped_guide_has_all_its_categories() {
     let catalog = Catalog::from_toml(BUILTIN_CATALOG, "catalog.toml").expect("valid");
     let codes = [
         "counterfeit",
@@ -25,6 +25,7 @@ fn the_shipped_guide_has_all_eighteen_categories() {
         "late_delivery",
         "delivery_attitude",
         "damaged_or_wrong_goods",
+        "licence_consultation",
         "suggestion",
         "other",
     ];
@@ -383,4 +384,5 @@ fn the_known_evidence_kinds_cover_every_template() {
     assert!(!known.contains(&"photos"));
 }
 
+mod kinds;
 mod parse;

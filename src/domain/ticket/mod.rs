@@ -272,6 +272,16 @@ pub struct Suggestion {
     pub urgency: Urgency,
     /// The phrase that raised the ticket to grade I, if one did.
     pub escalated_by: Option<String>,
+    /// The text asks something and reports nobody (absent on older tickets).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub question: bool,
+    /// The confidence is below the guide's `[triage] low_confidence`: a second look is due.
+    #[serde(default)]
+    pub low_confidence: bool,
+    /// The guide terms and example words that decided it, strongest first (absent on
+    /// older tickets).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub why: Vec<crate::domain::triage::Reason>,
 }
 
 /// What triage concluded and who decided it.

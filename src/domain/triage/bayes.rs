@@ -87,6 +87,42 @@ impl Model {
     }
 }
 
+impl Model {
+    /// The character pairs of `text` that speak most for `category` over `against`
+    /// (log-likelihood ratio in nats, highest first, at most `n`), for the "why" a
+    /// dispatcher reads; only pairs the examples of `category` contain.
+    pub(super) fn telling(
+        &self,
+        text: &str,
+        category: usize,
+        against: usize,
+        n: usize,
+    ) -> Vec<(String, f64)> {
+        let (Some(&nc), Some(&na)) = (self.examples.get(category), self.examples.get(against))
+        else {
+            return Vec::new();
+        };
+        let p = |seen: u32, total: u32| {
+            (f64::from(seen) + SMOOTHING) / (f64::from(total) + 2.0 * SMOOTHING)
+        };
+        let mut out: Vec<(String, f64)> = features(text)
+            .into_iter()
+            .filter(|f| f.chars().count() == 2)
+            .filter_map(|f| {
+                let counts = self.counts.get(&f)?;
+                (counts[category] > 0).then(|| {
+                    let ratio = (p(counts[category], nc) / p(counts[against], na)).ln();
+                    (f, ratio)
+                })
+            })
+            .filter(|(_, r)| *r > 0.0)
+            .collect();
+        out.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        out.truncate(n);
+        out
+    }
+}
+
 /// The distinct CJK characters and adjacent CJK pairs of a normalised text.
 fn features(text: &str) -> Vec<String> {
     let chars: Vec<char> = text.chars().collect();

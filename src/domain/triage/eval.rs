@@ -41,12 +41,12 @@ const HOLDOUT_TOP1: f64 = 90.0;
 const HOLDOUT_TOP3: f64 = 98.0;
 
 #[derive(Deserialize)]
-struct Line {
-    id: String,
-    text: String,
-    category: String,
-    urgency: Urgency,
-    split: String,
+pub(super) struct Line {
+    pub id: String,
+    pub text: String,
+    pub category: String,
+    pub urgency: Urgency,
+    pub split: String,
 }
 
 #[derive(Default)]
@@ -82,7 +82,7 @@ impl Tally {
     }
 }
 
-fn lines() -> Vec<Line> {
+pub(super) fn lines() -> Vec<Line> {
     EVAL.lines()
         .chain(DEV.lines())
         .filter(|l| !l.trim().is_empty())
@@ -91,7 +91,7 @@ fn lines() -> Vec<Line> {
 }
 
 /// The tune and dev lines as learning examples, leaving out line `skip`.
-fn examples(lines: &[Line], skip: Option<usize>) -> Vec<(&str, &str)> {
+pub(super) fn examples(lines: &[Line], skip: Option<usize>) -> Vec<(&str, &str)> {
     lines
         .iter()
         .enumerate()
@@ -200,10 +200,7 @@ fn leave_one_out(
 ) -> HashMap<String, Tally> {
     let texts: Vec<Option<String>> = lines
         .iter()
-        .map(|l| {
-            (l.split != "holdout")
-                .then(|| super::normalise::normalise(&l.text, &classifier.lexicon.variants))
-        })
+        .map(|l| (l.split != "holdout").then(|| classifier.lexicon.normalise(&l.text)))
         .collect();
     let mut users: HashMap<&str, Vec<usize>> = HashMap::new();
     for t in &classifier.lexicon.terms {

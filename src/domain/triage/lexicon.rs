@@ -25,6 +25,8 @@ pub(super) struct CategoryEntry {
     pub kinds: Vec<Kind>,
     /// Indices of the categories it takes precedence over.
     pub outranks: Vec<usize>,
+    /// Indices of the categories whose questions it answers (guide `answers`).
+    pub answers: Vec<usize>,
 }
 
 /// One way a term points to a category.
@@ -64,6 +66,16 @@ pub(super) struct Lexicon {
     pub quantities: Vec<(char, u64)>,
     /// (wrong, right), longest wrong form first.
     pub variants: Vec<(String, String)>,
+    /// A term, brand or place with one character swapped for a homophone → the term.
+    pub homophones: HashMap<String, String>,
+    /// Longest key of `homophones`, in characters.
+    pub homophone_len: usize,
+    pub question_cues: Vec<String>,
+    pub report_cues: Vec<String>,
+    pub concessions: Vec<String>,
+    pub emphasis: Vec<String>,
+    /// Calibrated confidence below which a proposal is flagged for a second look.
+    pub low_confidence: f64,
 }
 
 impl Lexicon {
@@ -134,6 +146,11 @@ impl Lexicon {
                     .iter()
                     .filter_map(|o| catalog.categories().iter().position(|x| &x.code == o))
                     .collect(),
+                answers: c
+                    .answers
+                    .iter()
+                    .filter_map(|o| catalog.categories().iter().position(|x| &x.code == o))
+                    .collect(),
             });
         }
         let mut by_first_char: HashMap<char, Vec<usize>> = HashMap::new();
@@ -163,7 +180,26 @@ impl Lexicon {
             .iter()
             .position(|c| c.code == "other")
             .unwrap_or(categories.len().saturating_sub(1));
+        let targets: Vec<&str> = terms
+            .iter()
+            .map(|t| t.text.as_str())
+            .chain(triage.brands.iter().map(String::as_str))
+            .chain(triage.places.iter().map(String::as_str))
+            .collect();
+        let homophones = homophone_map(&targets, &triage.homophones);
+        let homophone_len = homophones
+            .keys()
+            .map(|k| k.chars().count())
+            .max()
+            .unwrap_or(0);
         Self {
+            homophones,
+            homophone_len,
+            question_cues: lowercase(&triage.question_cues),
+            report_cues: lowercase(&triage.report_cues),
+            concessions: lowercase(&triage.concessions),
+            emphasis: lowercase(&triage.emphasis),
+            low_confidence: triage.low_confidence,
             categories,
             fallback,
             terms,
@@ -179,6 +215,12 @@ impl Lexicon {
                 .collect(),
             variants,
         }
+    }
+
+    /// The text as matched: folded, slips fixed, homophones of guide terms read as them.
+    pub(super) fn normalise(&self, text: &str) -> String {
+        let text = super::normalise::normalise(text, &self.variants);
+        super::normalise::fix_homophones(text, &self.homophones, self.homophone_len)
     }
 
     /// Words the tokeniser must keep whole: keywords, place and brand names.
@@ -250,4 +292,56 @@ fn gram_postings(catalog: &Catalog, n: f64) -> HashMap<String, Vec<Posting>> {
 
 fn lowercase(list: &[String]) -> Vec<String> {
     list.iter().map(|p| p.to_lowercase()).collect()
+}
+
+/// Shortest term the homophone fix reads: two characters with one swapped say too little.
+const HOMOPHONE_MIN_CHARS: usize = 3;
+
+/// Every way to type one of `targets` with one character swapped for another of its sound
+/// `groups`, mapped to the target. A form that is itself a target, or that two targets
+/// share, is left out (it cannot be told apart).
+fn homophone_map(targets: &[&str], groups: &[String]) -> HashMap<String, String> {
+    let mut alike: HashMap<char, Vec<char>> = HashMap::new();
+    for g in groups {
+        for a in g.chars() {
+            let list = alike.entry(a).or_default();
+            for b in g.chars() {
+                if b != a && !list.contains(&b) {
+                    list.push(b);
+                }
+            }
+        }
+    }
+    let known: std::collections::HashSet<&str> = targets.iter().copied().collect();
+    let mut map: HashMap<String, String> = HashMap::new();
+    let mut shared: std::collections::HashSet<String> = std::collections::HashSet::new();
+    for &target in targets {
+        let chars: Vec<char> = target.chars().collect();
+        if chars.len() < HOMOPHONE_MIN_CHARS {
+            continue;
+        }
+        for (i, c) in chars.iter().enumerate() {
+            for &alt in alike.get(c).into_iter().flatten() {
+                let mut typed = chars.clone();
+                typed[i] = alt;
+                let typed: String = typed.into_iter().collect();
+                if known.contains(typed.as_str()) {
+                    continue;
+                }
+                match map.get(&typed) {
+                    Some(other) if other != target => {
+                        shared.insert(typed);
+                    }
+                    Some(_) => {}
+                    None => {
+                        map.insert(typed, target.to_owned());
+                    }
+                }
+            }
+        }
+    }
+    for s in shared {
+        map.remove(&s);
+    }
+    map
 }

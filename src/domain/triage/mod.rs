@@ -16,7 +16,11 @@ mod score;
 mod urgency;
 
 #[cfg(test)]
+mod calibrate;
+#[cfg(test)]
 mod eval;
+#[cfg(test)]
+mod eval_sets;
 #[cfg(test)]
 mod tests;
 
@@ -48,7 +52,31 @@ pub struct Classification {
     pub urgency: Urgency,
     /// The phrase that raised the grade to I, if one did.
     pub escalated_by: Option<String>,
+    /// The text is put as a question that reports nobody (or was filed as a consultation).
+    pub question: bool,
+    /// The confidence is below the guide's `low_confidence`: worth a second look.
+    pub low_confidence: bool,
+    /// What decided it: the guide terms found for the category and the words the
+    /// labelled examples tie to it, strongest first.
+    pub why: Vec<Reason>,
 }
+
+/// One reason for a proposal, as a dispatcher reads it.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Reason {
+    /// The word as matched in the normalised text.
+    pub term: String,
+    /// `guide` (a keyword or phrase of the category in the guide) or `examples` (a word
+    /// the labelled examples of the category contain, through the naive Bayes vote).
+    pub source: String,
+    /// What it added to the category's score (guide), or its log-likelihood ratio over
+    /// the runner-up (examples).
+    pub weight: f64,
+}
+
+/// How many guide terms and example words `why` names at most.
+const WHY_TERMS: usize = 5;
+const WHY_EXAMPLE_WORDS: usize = 3;
 
 /// One guide term found in a text and what it added to a category.
 #[derive(Clone, Debug, PartialEq)]
@@ -114,7 +142,7 @@ impl Classifier {
             .filter_map(|&(text, code)| {
                 let category = lexicon.categories.iter().position(|c| c.code == code)?;
                 Some(learn::Example {
-                    text: normalise::normalise(text, &lexicon.variants),
+                    text: lexicon.normalise(text),
                     category,
                 })
             })
@@ -135,11 +163,36 @@ impl Classifier {
     /// Classifies one ticket text filed as `kind` (when the platform said which): the
     /// categories of that kind win near-ties.
     pub fn classify_as(&self, text: &str, kind: Option<Kind>) -> Classification {
-        let text = normalise::normalise(text, &self.lexicon.variants);
+        let text = self.lexicon.normalise(text);
         let scored = score::score(&self.lexicon, &self.jieba, &text);
         let votes = self.bayes.votes(&text);
-        let ranked = rank::rank(&self.lexicon, &scored, &votes, kind);
+        let form = rank::Form::of(&self.lexicon, &text);
+        let ranked = rank::rank(&self.lexicon, &scored, &votes, kind, form);
         let best = ranked.first().map_or(self.lexicon.fallback, |&(i, _)| i);
+        let runner_up = ranked.get(1).map_or(best, |&(i, _)| i);
+        let mut why: Vec<Reason> = scored
+            .hits
+            .iter()
+            .filter(|h| h.category == best && h.weight > 0.0)
+            .take(WHY_TERMS)
+            .map(|h| Reason {
+                term: h.term.clone(),
+                source: "guide".into(),
+                weight: round3(h.weight),
+            })
+            .collect();
+        for (term, weight) in self
+            .bayes
+            .telling(&text, best, runner_up, WHY_EXAMPLE_WORDS)
+        {
+            if !why.iter().any(|r| r.term.contains(term.as_str())) {
+                why.push(Reason {
+                    term,
+                    source: "examples".into(),
+                    weight: round3(weight),
+                });
+            }
+        }
         let entry = &self.lexicon.categories[best];
         let escalated_by = urgency::escalation(&self.lexicon, best, &text);
         let urgency = if escalated_by.is_some() {
@@ -152,13 +205,27 @@ impl Classifier {
             .take(ALTERNATIVES)
             .map(|&(i, p)| (self.lexicon.categories[i].code.clone(), p))
             .collect();
+        let confidence = ranked.first().map_or(0.0, |&(_, p)| p);
         Classification {
             category: entry.code.clone(),
-            confidence: ranked.first().map_or(0.0, |&(_, p)| p),
+            confidence,
             alternatives,
             urgency,
             escalated_by,
+            question: form.asks(kind),
+            low_confidence: confidence < self.lexicon.low_confidence,
+            why,
         }
+    }
+
+    /// Every category's score before the softmax (guide order), for calibration.
+    #[cfg(test)]
+    fn logits_as(&self, text: &str, kind: Option<Kind>) -> Vec<f64> {
+        let text = self.lexicon.normalise(text);
+        let scored = score::score(&self.lexicon, &self.jieba, &text);
+        let votes = self.bayes.votes(&text);
+        let form = rank::Form::of(&self.lexicon, &text);
+        rank::logits(&self.lexicon, &scored, &votes, kind, form)
     }
 
     /// The phrase or quantity that would raise `text` to grade I as a ticket of `category`.
@@ -168,13 +235,13 @@ impl Classifier {
             .categories
             .iter()
             .position(|c| c.code == category)?;
-        let text = normalise::normalise(text, &self.lexicon.variants);
+        let text = self.lexicon.normalise(text);
         urgency::escalation(&self.lexicon, index, &text)
     }
 
     /// The guide terms found in `text` and what each added, for a dispatcher asking "why".
     pub fn explain(&self, text: &str) -> Vec<Evidence> {
-        let text = normalise::normalise(text, &self.lexicon.variants);
+        let text = self.lexicon.normalise(text);
         score::score(&self.lexicon, &self.jieba, &text)
             .hits
             .into_iter()
@@ -212,10 +279,21 @@ impl Classifier {
         }
         new.suggestion = Some(crate::domain::ticket::Suggestion {
             category: c.category,
-            confidence: (c.confidence * 1000.0).round() / 1000.0,
-            alternatives: c.alternatives,
+            confidence: round3(c.confidence),
+            alternatives: c
+                .alternatives
+                .into_iter()
+                .map(|(code, p)| (code, round3(p)))
+                .collect(),
             urgency: c.urgency,
             escalated_by: c.escalated_by,
+            question: c.question,
+            low_confidence: c.low_confidence,
+            why: c.why,
         });
     }
+}
+
+fn round3(x: f64) -> f64 {
+    (x * 1000.0).round() / 1000.0
 }

@@ -19,8 +19,13 @@ pub(super) const NEGATED: f64 = 0.1;
 const INSIDE_PHRASE: f64 = 0.5;
 /// Share of its weight a keyword keeps when jieba cut the text differently around it.
 const UNALIGNED: f64 = 0.6;
-/// How many characters before a term a negation cue may stand.
-const NEGATION_REACH: usize = 4;
+/// How many characters before a term a negation cue may stand ("不是走私的那种外国烟":
+/// the denial covers the whole short clause).
+const NEGATION_REACH: usize = 8;
+/// What, right after a negation cue, makes it no denial of what follows ("不是第一次卖假烟").
+const NOT_A_DENIAL: [&str; 6] = ["第一次", "头一次", "一次两次", "一两次", "头一回", "只有"];
+/// Share of its weight a term gains after an emphasis cue ("主要是…").
+const EMPHASISED: f64 = 1.5;
 /// Share of its weight a term after a hedge ("听说", "估计") keeps.
 const HEDGED: f64 = 0.5;
 /// How many characters before a term a hedge may stand.
@@ -192,10 +197,19 @@ pub(super) fn cue_factor(lexicon: &Lexicon, text: &str, start: usize, end: usize
         .find(|&(_, ch)| is_clause_break(ch))
         .map_or(0, |(i, ch)| i + ch.len_utf8());
     let clause = &before[clause_start..];
-    if negated(&lexicon.negations, clause, &text[end..]) {
+    let after = &text[end..];
+    let rest = &after[..after.find(is_clause_break).unwrap_or(after.len())];
+    if negated(&lexicon.negations, clause, after) {
         NEGATED
-    } else if cue_within(&lexicon.hedges, clause, HEDGE_REACH) {
+    } else if cue_within(&lexicon.hedges, clause, HEDGE_REACH)
+        || lexicon
+            .concessions
+            .iter()
+            .any(|c| rest.contains(c.as_str()))
+    {
         HEDGED
+    } else if lexicon.emphasis.iter().any(|c| clause.contains(c.as_str())) {
+        EMPHASISED
     } else {
         1.0
     }
@@ -207,8 +221,10 @@ pub(super) fn cue_factor(lexicon: &Lexicon, text: &str, start: usize, end: usize
 fn negated(cues: &[String], clause: &str, after: &str) -> bool {
     let denied = cues.iter().any(|cue| {
         clause.match_indices(cue.as_str()).any(|(at, _)| {
+            let denied = &clause[at + cue.len()..];
             !clause[..at].ends_with('是')
-                && clause[at + cue.len()..].chars().count() < NEGATION_REACH
+                && denied.chars().count() < NEGATION_REACH
+                && !NOT_A_DENIAL.iter().any(|n| denied.starts_with(n))
         })
     });
     let clause_end = after.find(is_clause_break).unwrap_or(after.len());
