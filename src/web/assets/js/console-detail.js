@@ -31,6 +31,8 @@ export class Detail {
     this.group = new GroupPanel(ctx);
     this.triage = new TriagePanel(ctx);
     root.addEventListener('click', (ev) => this.click(ev));
+    // The triage panel's category list (any category of the guide).
+    root.addEventListener('change', (ev) => { if (this.triage.change(ev)) this.render(); });
   }
 
   ticket() { return this.id ? this.ctx.state.tickets.get(this.id) || this.closed : null; }
@@ -168,7 +170,9 @@ export class Detail {
       case 'override': return this.act('dispatch', { vehicle_id: vid, override: true }, t('dispatch.sent', { v: vid }));
       case 'dispatch-auto': return this.act('dispatch', {});
       case 'dispatch-cancel': return this.act('dispatch.cancel', { reason: val('#cancel-reason') || t('dispatch.cancel') });
-      case 'confirm-retailer': return this.act('triage', { retailer_licence: b.dataset.licence });
+      // A shop of a ticket still to triage is only picked: the triage confirms it.
+      case 'confirm-retailer': if (this.triage.open(this.ticket())) { this.triage.pickRetailer(b.dataset.licence); return this.render(); }
+        return this.act('triage', { retailer_licence: b.dataset.licence });
       case 'pick-category': this.triage.pickCategory(b.dataset.category); return this.render();
       case 'pick-grade': this.triage.pickGrade(b.dataset.grade); return this.render();
       case 'triage': return this.act('triage', this.triage.body(this.ticket())).then((ok) => { if (ok) { this.triage.reset(); this.render(); } });

@@ -1,9 +1,12 @@
-// The triage panel of the overview: what the classifier proposed at intake (the category
-// with its confidence, the grade, the phrase that raised it to grade I) and its top
-// alternatives with their shares. While the ticket waits for triage a dispatcher picks the
-// category (a click on an alternative) and the grade, then confirms. Only what differs
-// from the ticket is sent, so confirming as proposed is not recorded as an override and a
-// pick that differs is (the engine keeps the proposal beside it).
+// The triage panel of the overview: what the classifier proposed at intake — the category
+// with its calibrated confidence (a probability: of proposals shown at about p, about p are
+// right), flagged for a second look below the guide's `low_confidence`; whether it was read
+// as a question; the phrase that raised it to grade I; the alternatives with their shares;
+// and why (the guide terms and the example words that decided it). While the ticket waits
+// for triage a dispatcher picks any category of the guide (an alternative, or any other
+// from the list, `other` included), any grade, and the shop among the candidates, then
+// confirms. Picking a shop only picks it: nothing is confirmed until "确认分诊". Only what
+// differs from the ticket is sent, so confirming as proposed is not recorded as an override.
 import { t, name, lang } from './i18n.js';
 import { esc } from './format.js';
 
@@ -18,6 +21,7 @@ export class TriagePanel {
     this.id = null;
     this.category = null;
     this.urgency = null;
+    this.retailer = null;
   }
 
   /** The picks start from the ticket whenever another ticket (or a fresh state) is shown. */
@@ -26,6 +30,7 @@ export class TriagePanel {
     this.id = tk.id;
     this.category = tk.category || null;
     this.urgency = tk.urgency || null;
+    this.retailer = null;
   }
 
   /** Forget the picks: the next render starts from the ticket again (after a triage). */
@@ -34,21 +39,47 @@ export class TriagePanel {
   /** Whether the shown ticket waits for a triage this console may send. */
   open(tk) { return tk.status === 'received' && this.ctx.role() === 'dispatcher'; }
 
-  pickCategory(code) { this.category = code; }
+  pickCategory(code) { if (code) this.category = code; }
 
-  pickGrade(grade) { this.urgency = grade; }
+  pickGrade(grade) { if (GRADES.includes(grade)) this.urgency = grade; }
 
-  /** The triage request: only what differs from the ticket. */
+  /** A shop among the candidates, sent with the triage when it is confirmed. */
+  pickRetailer(licence) { this.retailer = licence || null; }
+
+  /** A `change` in the panel (the category list); true when it changed a pick. */
+  change(ev) {
+    const el = ev.target.closest?.('[data-triage-pick="category"]');
+    if (!el) return false;
+    this.pickCategory(el.value);
+    return true;
+  }
+
+  /** The triage request: only what differs from the ticket, and the picked shop. */
   body(tk) {
     const b = {};
     if (this.category && this.category !== tk.category) b.category = this.category;
     if (this.urgency && this.urgency !== tk.urgency) b.urgency = this.urgency;
+    if (this.retailer && this.retailer !== tk.location?.retailer_licence) b.retailer_licence = this.retailer;
     return b;
   }
 
   categoryName(code) {
     const c = (this.ctx.catalog || []).find((x) => x.code === code);
     return c ? (lang() === 'en' ? c.name_en : c.name_zh) : code || '';
+  }
+
+  /** Every category of the guide (its own `other` included) for the picker. */
+  choices() {
+    const codes = (this.ctx.catalog || []).map((c) => c.code);
+    if (!codes.includes('other')) codes.push('other');
+    return codes;
+  }
+
+  why(sug) {
+    const why = sug.why || [];
+    if (!why.length) return `<p class="triage-why hint" data-why="none">${esc(t('triage.why_none'))}</p>`;
+    return `<div class="triage-why" data-why><span class="hint">${esc(t('triage.why'))}</span>
+      <ul>${why.map((r) => `<li class="why-${esc(r.source)}" data-why-term="${esc(r.term)}"><q>${esc(r.term)}</q><small>${esc(t(`triage.why_${r.source === 'examples' ? 'examples' : 'guide'}`))}</small></li>`).join('')}</ul></div>`;
   }
 
   render(tk) {
@@ -60,8 +91,11 @@ export class TriagePanel {
     if (sug) {
       const phrase = sug.escalated_by
         ? `<p class="escalation warn" data-escalation>${esc(t('triage.escalated', { p: sug.escalated_by }))}</p>` : '';
+      const low = sug.low_confidence
+        ? `<p class="low-confidence warn" data-low-confidence>${esc(t('triage.low_confidence', { p: pct(sug.confidence) }))}</p>` : '';
+      const question = sug.question ? `<p class="triage-question hint" data-question>${esc(t('triage.question'))}</p>` : '';
       parts.push(`<p class="triage-proposal"><strong>${esc(this.categoryName(sug.category))}</strong>
-        <span class="share">${esc(pct(sug.confidence))}</span> · ${esc(name('grade', sug.urgency))}</p>${phrase}`);
+        <span class="share confidence${sug.low_confidence ? ' low' : ''}" data-confidence="${esc(sug.confidence)}" title="${esc(t('triage.confidence_hint'))}">${esc(t('triage.confidence', { p: pct(sug.confidence) }))}</span> · ${esc(name('grade', sug.urgency))}</p>${low}${question}${phrase}`);
       const alts = (sug.alternatives || []).map((a) => (Array.isArray(a) ? { code: a[0], share: a[1] } : a));
       if (alts.length) {
         parts.push(`<p class="hint">${esc(t(open ? 'triage.alternatives_pick' : 'triage.alternatives'))}</p><ol class="alternatives">${alts.map(({ code, share }) => {
@@ -73,11 +107,16 @@ export class TriagePanel {
             : `<div>${label}${bar}</div>`}</li>`;
         }).join('')}</ol>`);
       }
+      parts.push(this.why(sug));
     }
     if (open) {
       const changed = this.category !== tk.category || this.urgency !== tk.urgency;
-      parts.push(`<div class="grades" role="group" aria-label="${esc(t('triage.grade'))}">${esc(t('triage.grade'))}
+      const shop = this.retailer ? (tk.retailer_candidates || []).find((c) => c.licence === this.retailer) : null;
+      parts.push(`<label class="triage-any">${esc(t('triage.any_category'))}
+          <select data-triage-pick="category">${this.choices().map((code) => `<option value="${esc(code)}"${code === this.category ? ' selected' : ''}>${esc(this.categoryName(code))}</option>`).join('')}</select></label>
+        <div class="grades" role="group" aria-label="${esc(t('triage.grade'))}">${esc(t('triage.grade'))}
         ${GRADES.map((g) => `<button type="button" class="grade-pick grade-${g}${g === this.urgency ? ' picked' : ''}" data-act="pick-grade" data-grade="${g}" aria-pressed="${g === this.urgency}">${esc(name('grade', g))}</button>`).join('')}</div>
+        ${this.retailer ? `<p class="triage-shop" data-picked-retailer="${esc(this.retailer)}">${esc(t('triage.shop_picked', { s: shop?.name || this.retailer }))}</p>` : ''}
         <p class="triage-choice${changed ? ' warn' : ''}">${esc(t(changed ? 'triage.override' : 'triage.as_is', { c: this.categoryName(this.category), g: name('grade', this.urgency) }))}</p>
         <div class="actions"><button class="primary" data-act="triage">${esc(t('detail.triage'))}</button></div>`);
     }
