@@ -32,6 +32,11 @@ pub struct TicketQuery {
     /// `true`: the overdue queue (stage or intake-to-reply limit passed), most overdue
     /// first; `false`: the tickets not in it, newest first.
     pub overdue: Option<bool>,
+    /// `true`: only closed tickets (archived, transferred, merged); `false`: only open ones.
+    pub closed: Option<bool>,
+    /// Words every one of which the ticket's number, external id, description, address or
+    /// retailer licence holds (case-insensitive); see [`TicketQuery::search`].
+    pub text: Option<String>,
     /// Continue after this (the previous page's cursor).
     pub after: Option<Cursor>,
     pub limit: usize,
@@ -98,6 +103,29 @@ impl TicketQuery {
             && self.from.is_none_or(|f| t.received_at >= f)
             && self.to.is_none_or(|to| t.received_at < to)
             && self.overdue.is_none_or(|o| t.is_overdue() == o)
+            && self.closed.is_none_or(|c| t.status.is_closed() == c)
+            && self.text.as_deref().is_none_or(|q| Self::search(q, t))
+    }
+
+    /// Whether every whitespace-separated word of `query` occurs (case-insensitive) in the
+    /// ticket's number, external id, description, address or retailer licence.
+    pub fn search(query: &str, t: &Ticket) -> bool {
+        let hay = [
+            Some(t.number.to_string()),
+            t.external_id.clone(),
+            Some(t.description.clone()),
+            t.location.address_text.clone(),
+            t.location.retailer_licence.clone(),
+            t.location.reported_licence.clone(),
+        ]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+        .join("\n")
+        .to_lowercase();
+        query
+            .split_whitespace()
+            .all(|word| hay.contains(&word.to_lowercase()))
     }
 
     /// The index prefix to scan, or `None` for the snapshots themselves.

@@ -2,6 +2,8 @@
 
 mod auth;
 mod catalog;
+mod closed_tickets;
+mod error_texts;
 mod errors;
 mod events;
 mod hardening;

@@ -521,6 +521,12 @@ pub struct ListParams {
     /// `true`: the overdue queue (the current stage past its limit, or the ticket past the
     /// limit from intake to the reply), most overdue first (earliest missed deadline).
     pub overdue: Option<bool>,
+    /// `true`: only closed tickets (archived, transferred, merged); `false`: only open ones.
+    pub closed: Option<bool>,
+    /// Search: words (at most 200 characters) every one of which the ticket's number,
+    /// external id, description, address or retailer licence holds, case-insensitive.
+    /// Dispatchers and supervisors only (it reads the citizen's words).
+    pub q: Option<String>,
     /// The `next_cursor` of the previous page.
     pub cursor: Option<String>,
     /// 1 to 500; default 50.

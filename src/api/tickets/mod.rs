@@ -128,7 +128,8 @@ fn parse_time(field: &str, raw: &Option<String>) -> Result<Option<Timestamp>, Ap
 }
 
 /// Lists tickets, newest first, with filters and cursor paging; `overdue=true` is the overdue
-/// queue, most overdue first. A field token sees only the tickets assigned to it.
+/// queue, most overdue first; `closed` picks closed or open tickets and `q` searches their
+/// number, external id and text. A field token sees only the tickets assigned to it.
 #[utoipa::path(
     tag = "tickets",
     params(ListParams),
@@ -174,6 +175,21 @@ async fn list(
         ),
         _ => None,
     };
+    let text = match p.q {
+        None => None,
+        Some(_) if caller.role() == Role::Field => {
+            return Err(ApiError::forbidden(
+                "text search (`q`) is for dispatchers and supervisors",
+            ));
+        }
+        Some(q) if q.trim().is_empty() => {
+            return Err(ApiError::malformed("`q` must hold a word to search for"));
+        }
+        Some(q) => {
+            dto::check_len("q", &q, dto::MAX_SHORT)?;
+            Some(q.trim().to_owned())
+        }
+    };
     let (from, to) = (parse_time("from", &p.from)?, parse_time("to", &p.to)?);
     if let (Some(f), Some(t)) = (from, to)
         && f >= t
@@ -193,6 +209,8 @@ async fn list(
         from,
         to,
         overdue: p.overdue,
+        closed: p.closed,
+        text,
         after,
         limit,
     };

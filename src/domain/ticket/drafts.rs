@@ -137,6 +137,8 @@ impl Ticket {
     /// with every placeholder filled. The result is the report's conclusion, else the
     /// on-site findings; the measures are the report's handling section. Names stay out
     /// (`{reporter}`, `{handler}` are left blank for the dispatcher to add if wanted).
+    /// Free text goes in as a clause: the template ends the sentence, so the text's own
+    /// closing punctuation is dropped (no "。。").
     pub fn reply_draft(&self, category: Option<&Category>) -> String {
         let section = |name: &str| {
             self.report
@@ -163,13 +165,15 @@ impl Ticket {
                 "place" => self
                     .location
                     .address_text
-                    .clone()
-                    .unwrap_or_else(|| "现场".into()),
-                "result" => Some(section("conclusion"))
-                    .filter(|s| !s.trim().is_empty())
-                    .or_else(|| self.onsite.as_ref().map(|o| o.findings.clone()))
-                    .unwrap_or_default(),
-                "measures" => section("handling"),
+                    .as_deref()
+                    .map_or_else(|| "现场".into(), clause),
+                "result" => clause(
+                    &Some(section("conclusion"))
+                        .filter(|s| !s.trim().is_empty())
+                        .or_else(|| self.onsite.as_ref().map(|o| o.findings.clone()))
+                        .unwrap_or_default(),
+                ),
+                "measures" => clause(&section("handling")),
                 "category" => category.map(|c| c.name_zh.clone()).unwrap_or_default(),
                 "contact" => "12313".to_owned(),
                 "reporter" | "handler" => String::new(),
@@ -179,6 +183,17 @@ impl Ticket {
         let template = category.map_or(FALLBACK_REPLY, |c| c.reply_template.as_str());
         render_reply(template, fill)
     }
+}
+
+/// Free text as a clause of a template's sentence: trimmed, without the closing
+/// punctuation the writer ended it with (the template supplies its own).
+fn clause(text: &str) -> String {
+    const CLOSERS: &[char] = &[
+        '。', '．', '.', '！', '!', '；', ';', '，', ',', '、', '：', ':',
+    ];
+    text.trim()
+        .trim_end_matches(|c: char| CLOSERS.contains(&c) || c.is_whitespace())
+        .to_owned()
 }
 
 /// Puts `value` into the template's section `key` when the section is empty, or always
@@ -250,6 +265,44 @@ mod tests {
         assert_eq!(
             t.reply_draft(None),
             "您好！您反映的编号为WX-2026-000007的问题已处理：店主称{contact}打不通。"
+        );
+    }
+
+    #[test]
+    fn text_ending_its_own_sentence_gives_no_doubled_punctuation() {
+        use crate::domain::ticket::Report;
+        let (catalog, mut t) = ticket(Some("counterfeit"), "2026-03-02T08:00:00Z");
+        let mut sections = BTreeMap::new();
+        sections.insert(
+            "conclusion".to_owned(),
+            "举报属实，查获假烟3条。".to_owned(),
+        );
+        sections.insert("handling".to_owned(), "已先行登记保存；\n".to_owned());
+        t.report = Some(Report {
+            sections,
+            evidence: Vec::new(),
+            submitted_at: t.received_at,
+            version: 1,
+        });
+        let text = t.reply_draft(catalog.get("counterfeit"));
+        for doubled in ["。。", "；。", "。；", ".。"] {
+            assert!(!text.contains(doubled), "{doubled} in {text}");
+        }
+        assert!(
+            text.contains("处理结果：举报属实，查获假烟3条。已采取措施：已先行登记保存。"),
+            "{text}"
+        );
+        // No category: the fallback template, from the on-site findings.
+        t.report = None;
+        t.onsite = Some(OnsiteRecord {
+            findings: "未发现违法行为。 ".into(),
+            actions: String::new(),
+            evidence: Vec::new(),
+            recorded_at: t.received_at,
+        });
+        assert_eq!(
+            t.reply_draft(None),
+            "您好！您反映的编号为WX-2026-000007的问题已处理：未发现违法行为。"
         );
     }
 
