@@ -19,7 +19,7 @@ const OUT = artifacts(process.env.ARTIFACTS || 'target/browser-artifacts');
 const CANARY = { name: 'CANARY-NAME-王五', phone: '13912345678', address: 'CANARY-ADDR-梅川镇正街99号' };
 
 // The suites run after the checks above, in this order; `BROWSER_SUITES=a,b` runs only those.
-const SUITES = ['stats', 'live'];
+const SUITES = ['review', 'board', 'stats', 'live', 'triage'];
 const ONLY = process.env.BROWSER_SUITES ? process.env.BROWSER_SUITES.split(',') : null;
 
 const results = [];

@@ -66,7 +66,11 @@ async fn a_licensing_question_is_answered_directly_and_a_question_form_report_go
     let (s, refused) = app
         .post(&format!("/tickets/{id}/dispatch"), &d, json!({}))
         .await;
-    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{refused}");
+    assert_eq!(
+        s,
+        StatusCode::CONFLICT,
+        "no vehicle for a ticket being answered: {refused}"
+    );
     assert_eq!(offers(&app, &d, &id).await, 0, "no vehicle was offered it");
     let (s, t) = app
         .post(
@@ -96,6 +100,11 @@ async fn a_licensing_question_is_answered_directly_and_a_question_form_report_go
         .await;
     assert_eq!(s, StatusCode::OK, "{t}");
     assert_eq!(t["status"], "triaged", "{t}");
+    // Tests offer grade II explicitly (`auto_offer_grades` is I here).
+    let (s, t) = app
+        .post(&format!("/tickets/{id}/dispatch"), &d, json!({}))
+        .await;
+    assert_eq!(s, StatusCode::OK, "{t}");
     let offer = v1.next_of("offer").await;
     assert_eq!(offer["ticket"]["id"], id.as_str());
     assert_eq!(offers(&app, &d, &id).await, 1);
