@@ -60,6 +60,8 @@ export class UnitBoard {
 
   /** Reads the roster: squad names, crews, and vehicles no stream has reported yet. */
   async load() {
+    this.loading = true;
+    this.loadedAt = Date.now();
     try {
       const [vehicles, teams, staff] = await Promise.all(['/vehicles', '/teams', '/staff'].map((p) => this.ctx.api.get(p)));
       const list = (x) => (Array.isArray(x) ? x : x?.items || []);
@@ -69,6 +71,7 @@ export class UnitBoard {
     } catch (e) {
       this.ctx.toast(e.message, 'error');
     }
+    this.loading = false;
     this.fillSelects();
     this.render();
   }
@@ -143,6 +146,9 @@ export class UnitBoard {
 
   render() {
     if (this.root.hidden) return;
+    // A vehicle registered since the roster was read: read it again (at most every 10 s).
+    const unknown = [...this.ctx.state.vehicles.keys()].some((id) => !this.roster.has(id));
+    if (unknown && !this.loading && Date.now() - (this.loadedAt || 0) > 10000) this.load();
     const now = Date.now();
     const all = this.rows(now);
     const shown = all.filter((r) => this.matches(r)).sort((a, b) => this.compare(a, b));
