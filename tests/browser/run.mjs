@@ -266,7 +266,7 @@ try {
     await page.check('#rr-other');
     await page.click('[data-act="review-return"]');
     await page.waitForSelector('.form-error', { timeout: 30000 });
-    assert(/other/.test(await page.textContent('.form-error')), `the engine's reason: ${await page.textContent('.form-error')}`);
+    assert(/其他.*说明/.test(await page.textContent('.form-error')), `the engine's reason, in Chinese: ${await page.textContent('.form-error')}`);
     assert((await api.get(`/tickets/${tk.id}`, dispatcher)).status === 'in_review', 'still in review');
     await page.screenshot({ path: join(OUT, 'console-return-form.png') });
     await page.uncheck('#rr-other');

@@ -1,13 +1,39 @@
 // The HTTP API as the pages use it: a bearer token, JSON in and out, errors as
-// `ApiError { status, code, message, details }`.
+// `ApiError { status, code, message, details }` with the message in the page's language
+// (`errorText`: the engine's code looked up in i18n.js; the engine's own English wording is
+// kept as `engineMessage`).
+import { t, name, lang } from './i18n.js';
 
 export class ApiError extends Error {
   constructor(status, body) {
-    super(body?.message || `HTTP ${status}`);
+    const code = body?.code || 'http_error';
+    super(errorText({ code, status, details: body?.details }));
     this.status = status;
-    this.code = body?.code || 'http_error';
+    this.code = code;
     this.details = body?.details;
+    this.engineMessage = body?.message || `HTTP ${status}`;
   }
+}
+
+/**
+ * What to show for an error of the engine (an ApiError, or a console command frame's
+ * refusal): the message for its code in the page's language, with the parts its details name
+ * (the status it is in, what a report lacks, the allowed values); an unknown code gets a
+ * general message naming the code.
+ */
+export function errorText(e) {
+  const code = e?.code;
+  if (!code) return t('err.unknown', { code: '—' });
+  const key = `err.${code}`;
+  const d = e.details || {};
+  const sep = lang() === 'en' ? ', ' : '、';
+  let text = t(key, { status: d.status ? name('status', d.status) : '' });
+  if (text === key) return t('err.unknown', { code });
+  if (Array.isArray(d.missing) && d.missing.length) {
+    const what = d.missing.map((m) => (String(m).startsWith('evidence:') ? name('evidence', m.slice(9)) : name('section', m)));
+    text += `${lang() === 'en' ? ': ' : '：'}${what.join(sep)}`;
+  }
+  return text;
 }
 
 export class Api {

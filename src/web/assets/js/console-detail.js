@@ -1,17 +1,24 @@
 // The ticket detail panel: overview (with location candidates to confirm, the triage
 // panel: the proposal, its alternatives to pick from and the grade, and a possible
-// duplicate to open or merge into), the guide's handling steps, the timeline,
-// the nearest vehicles with dispatch and override, review/approval (returns carry the
-// guide's reason codes, each with a note), reply/visit/archive/supervise actions, and the
-// group tab. Actions go over the console socket as `command` frames when it is open, else
-// over HTTP; both run the same checks, and errors are shown as the engine words them.
+// duplicate to open or merge into), the guide's handling steps, the timeline (every
+// event named, reasons and comments labelled), the report as submitted (console-report.js),
+// the nearest vehicles with dispatch and override, review/approval beside the report
+// (returns carry the guide's reason codes, each with a note), reply (prefilled from the
+// guide's template) / visit / archive / supervise / transfer / reopen actions, and the
+// group tab. Closed tickets are read from the engine and shown the same way. Actions go
+// over the console socket as `command` frames when it is open, else over HTTP; both run the
+// same checks, and a refusal is shown in the page's language (`errorText`).
 import { t, name, lang } from './i18n.js';
-import { esc, duration, distance, time, CLOSED } from './format.js';
+import { esc, duration, distance, time, CLOSED, engineText } from './format.js';
+import { errorText } from './api.js';
 import { GroupPanel } from './console-group.js';
 import { TriagePanel } from './console-triage.js';
 import { unitMarks } from './console-units.js';
+import { renderReport, reasonText } from './console-report.js';
+import { closedTickets } from './console-closed.js';
 
-const TABS = ['overview', 'guide', 'timeline', 'dispatch', 'actions', 'group'];
+const TABS = ['overview', 'guide', 'timeline', 'report', 'dispatch', 'actions', 'group'];
+const DEPARTMENTS = ['enforcement', 'marketing', 'logistics'];
 
 export class Detail {
   constructor(root, ctx) {
@@ -20,6 +27,11 @@ export class Detail {
     this.id = null;
     this.tab = 'overview';
     this.events = [];
+    // The ticket whose timeline `events` holds (null while it loads).
+    this.eventsFor = null;
+    // The reply draft of a ticket (`{ id, text }`) and the ticket whose reply box it filled.
+    this.replyDraft = null;
+    this.replyFilled = null;
     this.nearest = null;
     // Tickets a duplicate link names that are not in the live state (closed, or not yet
     // seen): id -> ticket, or null while loading or when it cannot be read.
@@ -41,10 +53,13 @@ export class Detail {
     if (id !== this.id) {
       this.fresh = true;
       this.formError = null;
+      this.replyDraft = null;
+      this.replyFilled = null;
     }
     this.id = id;
     this.closed = null;
     this.events = [];
+    this.eventsFor = null;
     this.nearest = null;
     this.render();
     const group = this.tab === 'group' ? this.group.load(this.ticket()).then(() => this.render()) : null;
@@ -57,7 +72,7 @@ export class Detail {
     try {
       const tk = await this.ctx.api.get(`/tickets/${id}`);
       if (id === this.id) { this.closed = tk; this.render(); }
-    } catch (e) { this.ctx.toast(e.message, 'error'); }
+    } catch (e) { this.ctx.toast(errorText(e), 'error'); }
   }
 
   /** The ticket a duplicate link names, when the live state does not hold it. */
@@ -73,8 +88,8 @@ export class Detail {
     const id = this.id;
     try {
       const events = await this.ctx.api.get(`/tickets/${id}/events`);
-      if (id === this.id) { this.events = events; this.render(); }
-    } catch (e) { this.ctx.toast(e.message, 'error'); }
+      if (id === this.id) { this.events = events; this.eventsFor = id; this.render(); }
+    } catch (e) { this.ctx.toast(errorText(e), 'error'); }
   }
 
   async loadNearest() {
@@ -87,7 +102,7 @@ export class Detail {
     try {
       const list = await this.ctx.api.get(`/dispatch/nearest?${q}`);
       if (tk.id === this.id) { this.nearest = list; this.render(); }
-    } catch (e) { this.ctx.toast(e.message, 'error'); }
+    } catch (e) { this.ctx.toast(errorText(e), 'error'); }
   }
 
   /** A frame about the shown ticket arrived: refresh what it touches. */
@@ -111,7 +126,12 @@ export class Detail {
       let res;
       if (this.ctx.stream.isOpen()) res = await this.ctx.stream.command(action, id, body);
       else res = await this.ctx.api.post(`/tickets/${id}/${action.replace('.', '/')}`, body);
-      if (res?.id) this.ctx.state.upsertTicket(res);
+      if (res?.id) {
+        this.ctx.state.upsertTicket(res);
+        // Closed by this step (transferred out, merged): shown from the answer, as read.
+        if (res.id === this.id) this.closed = CLOSED.has(res.status) ? res : null;
+        if (CLOSED.has(res.status) || CLOSED.has(tk.status)) closedTickets.refresh();
+      }
       this.formError = null;
       this.ctx.toast(done || t('actions.done'), 'ok');
       this.ctx.refresh();
@@ -119,7 +139,7 @@ export class Detail {
       if (this.tab === 'dispatch') await this.loadNearest();
       return true;
     } catch (e) {
-      const text = `${e.message}${e.code ? ` (${e.code})` : ''}`;
+      const text = errorText(e);
       this.ctx.toast(text, 'error');
       if (form) { this.formError = text; this.render(); }
       return false;
@@ -148,6 +168,25 @@ export class Detail {
     if (await this.act('merge', { duplicate_id: tk.id }, t('detail.merged', { n: other?.number || target }), { target })) {
       this.ctx.select(target);
     }
+  }
+
+  /** Transfers the shown ticket: to a department (stays open) or out of the unit (closes). */
+  transfer(val) {
+    const to = val('#transfer-to');
+    const body = { to, reason: val('#transfer-reason') };
+    if (to === 'other_unit') body.unit = val('#transfer-unit');
+    const closes = to === 'platform' || to === 'other_unit';
+    if (closes && !window.confirm(t('transfer.confirm', { n: this.ticket()?.number || '' }))) return false;
+    return this.act('transfer', body, t('transfer.done'), { form: true });
+  }
+
+  /** The guide's answer to the citizen for the shown ticket, to start the reply from. */
+  async loadReplyDraft(id) {
+    this.replyDraft = { id, text: null };
+    try {
+      const d = await this.ctx.api.get(`/tickets/${id}/reply/draft`);
+      if (this.replyDraft?.id === id) { this.replyDraft.text = d.text; this.render(); }
+    } catch (e) { this.ctx.toast(errorText(e), 'error'); }
   }
 
   click(ev) {
@@ -184,7 +223,8 @@ export class Detail {
       case 'visit': return this.act('return-visit', { satisfaction: b.dataset.sat, comment: val('#visit-comment') || undefined });
       case 'archive': return this.act('archive', {});
       case 'supervise': return this.act('supervise', { notice: val('#supervise-text') });
-      case 'reopen': return this.act('reopen', { reason: val('#reopen-reason') });
+      case 'reopen': return this.act('reopen', { reason: val('#reopen-reason'), to: val('#reopen-to') || undefined }, t('actions.reopened'), { form: true });
+      case 'transfer': return this.transfer(val);
       case 'focus': return this.ctx.map.focus(this.ticket()?.location?.position, 14);
       case 'open-ticket': return this.ctx.select(b.dataset.ticket);
       case 'merge-into': return this.mergeInto(b.dataset.target);
@@ -204,7 +244,7 @@ export class Detail {
     // What is typed (and ticked) survives a re-render of the same ticket, not a switch.
     const kept = {};
     if (!this.fresh) {
-      for (const el of this.root.querySelectorAll('textarea[id], input[id]')) kept[el.id] = el.type === 'checkbox' ? el.checked : el.value;
+      for (const el of this.root.querySelectorAll('textarea[id], input[id], select[id]')) kept[el.id] = el.type === 'checkbox' ? el.checked : el.value;
     }
     this.fresh = false;
     this.root.innerHTML = `
@@ -212,7 +252,7 @@ export class Detail {
         <div><span class="badge grade grade-${esc(tk.urgency || '')}">${esc(name('grade', tk.urgency) || '?')}</span>
           <strong class="detail-number">${esc(tk.number)}</strong>
           <button class="link" data-act="focus">${esc(t('detail.locate'))}</button></div>
-        <div class="detail-sub">${esc(tk.category_name || tk.category || '')} · ${esc(name('kind', tk.kind))} · ${esc(name('status', tk.status))} · ${esc(name('stage', tk.stage))}
+        <div class="detail-sub"><span class="detail-category">${esc(this.categoryName(tk.category) || tk.category_name || '')}</span> · ${esc(name('kind', tk.kind))} · ${esc(name('status', tk.status))} · ${esc(name('stage', tk.stage))}
           ${tk.location?.outside_area ? `<span class="badge outside-area" title="${esc(t('area.outside_hint'))}">${esc(t('area.outside'))}</span>` : ''}
           ${approximate(tk) ? `<span class="badge approximate" title="${esc(t('precision.hint'))}">${esc(t(`precision.${tk.location.precision}`))}</span>` : ''}</div>
         <div class="detail-sla ${left != null && left < 0 ? 'overdue' : ''}">${esc(sla)}</div>
@@ -223,6 +263,14 @@ export class Detail {
       const el = this.root.querySelector(`#${id}`);
       if (el?.type === 'checkbox') el.checked = v; else if (el) el.value = v;
     }
+    // The reply box starts from the guide's draft, once per ticket; what is typed stays.
+    const reply = this.root.querySelector('#reply-text');
+    if (reply && this.replyDraft?.id === tk.id && this.replyDraft.text != null && this.replyFilled !== tk.id) {
+      if (!reply.value.trim()) reply.value = this.replyDraft.text;
+      this.replyFilled = tk.id;
+    }
+    // Reviewing: the report and the forms side by side in a wider panel.
+    this.root.classList.toggle('reviewing', this.tab === 'actions' && ['in_review', 'in_approval'].includes(tk.status));
     if (focused) this.root.querySelector(`#${focused}`)?.focus();
   }
 
@@ -280,10 +328,13 @@ export class Detail {
 
   /** A return reason as the timeline shows it: the guide's name for the code, and the note. */
   reasonText(r) {
-    if (typeof r === 'string') return r;
-    const def = (this.ctx.reasons || []).find((x) => x.code === r?.code);
-    const label = def ? (lang() === 'en' ? def.name_en : def.name_zh) : String(r?.code ?? '');
-    return r?.note ? `${label}${lang() === 'en' ? ': ' : '：'}${r.note}` : label;
+    return reasonText(r, this.ctx.reasons || []);
+  }
+
+  /** A category's name in the page's language (the guide's `name_zh` / `name_en`). */
+  categoryName(code) {
+    const c = (this.ctx.catalog || []).find((x) => x.code === code);
+    return c ? (lang() === 'en' ? c.name_en : c.name_zh) : code;
   }
 
   tab_guide(tk) {
@@ -323,11 +374,18 @@ export class Detail {
         <button data-act="override" data-vehicle="${esc(v.vehicle_id)}">${esc(t('dispatch.override'))}</button></td></tr>`).join('')}</tbody></table>`;
   }
 
+  tab_report(tk) {
+    return renderReport(tk, this.eventsFor === tk.id ? this.events : null, this.ctx);
+  }
+
   tab_actions(tk) {
     const s = tk.status;
     const role = this.ctx.role();
+    // Before the console socket says who signed in, every form shows; the engine checks.
+    const may = (...roles) => !role || roles.includes(role);
     const parts = [];
-    if (s === 'in_approval' && role !== 'supervisor') {
+    const error = this.formError ? `<p class="form-error" role="alert">${esc(this.formError)}</p>` : '';
+    if (s === 'in_approval' && !may('supervisor')) {
       parts.push(`<p class="hint">${esc(t('actions.needs_supervisor'))}</p>`);
     } else if (s === 'in_review' || s === 'in_approval') {
       parts.push(`<h4>${esc(t(s === 'in_review' ? 'actions.review' : 'actions.approval'))}</h4>
@@ -336,36 +394,100 @@ export class Detail {
           ? `<button class="primary" data-act="review-pass">${esc(t('actions.pass'))}</button><button data-act="review-return">${esc(t('actions.return'))}</button>`
           : `<button class="primary" data-act="approve">${esc(t('actions.approve'))}</button><button data-act="approval-return">${esc(t('actions.return'))}</button>`}</div>`);
     }
-    if (s === 'replying') parts.push(`<h4>${esc(t('actions.reply'))}</h4><textarea id="reply-text" rows="4" placeholder="${esc(t('actions.reply_text'))}"></textarea><div class="actions"><button class="primary" data-act="reply">${esc(t('actions.reply'))}</button></div>`);
+    if (s === 'replying') {
+      if (this.replyDraft?.id !== tk.id) this.loadReplyDraft(tk.id);
+      const loading = this.replyDraft?.text == null;
+      parts.push(`<h4>${esc(t('actions.reply'))}</h4><p class="hint">${esc(t(loading ? 'common.loading' : 'actions.reply_from_draft'))}</p>
+        <textarea id="reply-text" rows="6" placeholder="${esc(t('actions.reply_text'))}"></textarea><div class="actions"><button class="primary" data-act="reply">${esc(t('actions.reply'))}</button></div>`);
+    }
     if (s === 'awaiting_visit') {
-      parts.push(`<h4>${esc(t('actions.visit'))}</h4><input id="visit-comment" placeholder="…"><div class="actions">${['satisfied', 'basically_satisfied', 'unsatisfied'].map((x) => `<button data-act="visit" data-sat="${x}">${esc(t(`visit.${x}`))}</button>`).join('')}</div>
+      parts.push(`<h4>${esc(t('actions.visit'))}</h4><input id="visit-comment" placeholder="${esc(t('actions.visit_comment'))}"><div class="actions">${['satisfied', 'basically_satisfied', 'unsatisfied'].map((x) => `<button data-act="visit" data-sat="${x}">${esc(t(`visit.${x}`))}</button>`).join('')}</div>
         <div class="actions"><button data-act="archive">${esc(t('actions.archive'))}</button></div>`);
     }
-    if (role === 'supervisor') parts.push(`<h4>${esc(t('actions.supervise'))}</h4><textarea id="supervise-text" rows="2" placeholder="${esc(t('actions.supervise_text'))}"></textarea><div class="actions"><button data-act="supervise">${esc(t('actions.supervise'))}</button></div>`);
+    if (s === 'archived' && may('dispatcher', 'supervisor')) {
+      const targets = tk.path === 'direct_answer' ? ['', 'triaged'] : ['', 'reporting', 'triaged'];
+      parts.push(`<h4>${esc(t('actions.reopen'))}</h4><div class="reopen-form">
+        <textarea id="reopen-reason" rows="2" maxlength="1000" placeholder="${esc(t('actions.reopen_reason'))}"></textarea>
+        <label>${esc(t('actions.reopen_to'))} <select id="reopen-to">${targets.map((x) => `<option value="${x}">${esc(t(`reopen.${x || 'default'}`))}</option>`).join('')}</select></label>
+        <div class="actions"><button class="primary" data-act="reopen">${esc(t('actions.reopen'))}</button></div>${error}</div>`);
+    }
+    if (s === 'transferred' || s === 'merged') parts.push(this.closedNote(tk));
+    if (!CLOSED.has(s) && may('dispatcher')) {
+      const to = [...DEPARTMENTS.filter((d) => d !== tk.department), 'platform', 'other_unit'];
+      parts.push(`<h4>${esc(t('actions.transfer'))}</h4><div class="transfer-form">
+        <label>${esc(t('transfer.to'))} <select id="transfer-to">${to.map((x) => `<option value="${x}">${esc(t(`transfer.${x}`))}</option>`).join('')}</select></label>
+        <input id="transfer-unit" maxlength="200" placeholder="${esc(t('transfer.unit'))}">
+        <textarea id="transfer-reason" rows="2" maxlength="1000" placeholder="${esc(t('transfer.reason'))}"></textarea>
+        <p class="hint">${esc(t('transfer.hint'))}</p>
+        <div class="actions"><button data-act="transfer">${esc(t('actions.transfer'))}</button></div>${s === 'in_review' || s === 'in_approval' ? '' : error}</div>`);
+    }
+    if (may('supervisor') && !CLOSED.has(s)) parts.push(`<h4>${esc(t('actions.supervise'))}</h4><textarea id="supervise-text" rows="2" placeholder="${esc(t('actions.supervise_text'))}"></textarea><div class="actions"><button data-act="supervise">${esc(t('actions.supervise'))}</button></div>`);
     if (!parts.length) parts.push(`<p class="hint">${esc(t('actions.none'))}</p>`);
+    if (s === 'in_review' || s === 'in_approval') {
+      return `<div class="review-split"><div class="review-report">${this.tab_report(tk)}</div><div class="review-forms">${parts.join('')}</div></div>`;
+    }
     return parts.join('');
+  }
+
+  /** Where a transferred or merged ticket went. */
+  closedNote(tk) {
+    if (tk.status === 'merged') {
+      if (tk.merged_into && !this.others.has(tk.merged_into)) this.loadOther(tk.merged_into);
+      return `<p class="closed-note">${esc(t('closed.merged'))}
+        ${tk.merged_into ? `<button class="link" data-act="open-ticket" data-ticket="${esc(tk.merged_into)}">${esc(this.others.get(tk.merged_into)?.number || t('closed.open_target'))}</button>` : ''}</p>`;
+    }
+    const x = tk.transfer || {};
+    return `<p class="closed-note">${esc(t('closed.transferred', { to: transferTarget(x.to) }))}${x.reason ? `<br><small>${esc(t('tl.reason'))}：${esc(x.reason)}</small>` : ''}</p>`;
   }
 
   tab_group(tk) {
     return this.group.render(tk);
   }
 
-  /** One line about an event's data, codes turned into names. */
+  /** One line about an event's data: codes turned into names, free text labelled. */
   summary(e) {
     const d = e.data || {};
-    const cat = (code) => { const c = this.ctx.catalog.find((x) => x.code === code); return c ? (document.documentElement.lang === 'en' ? c.name_en : c.name_zh) : code; };
+    const colon = lang() === 'en' ? ': ' : '：';
+    const label = (key, v) => `${t(key)}${colon}${v}`;
     const parts = [];
-    if (d.category) parts.push(cat(d.category));
+    if (d.category) parts.push(this.categoryName(d.category));
     if (d.urgency) parts.push(name('grade', d.urgency));
     if (d.decision) parts.push(name('decision', d.decision));
     if (d.satisfaction) parts.push(t(`visit.${d.satisfaction}`));
-    for (const k of ['vehicle_id', 'reason', 'text', 'notice', 'findings', 'note']) {
-      if (d[k] != null && typeof d[k] !== 'object') parts.push(String(d[k]));
+    switch (e.type) {
+      case 'ticket.return_visited':
+        if (d.comment) parts.push(label('tl.comment', d.comment));
+        if (d.reopened) parts.push(t('tl.reopened_by_visit'));
+        break;
+      case 'ticket.reopened': parts.push(label('tl.reopen_reason', d.reason)); break;
+      case 'alert': parts.push(engineText(d.reason)); break;
+      case 'ticket.replied': parts.push(label('tl.reply', d.text)); break;
+      case 'ticket.supervised': parts.push(label('tl.notice', d.notice)); break;
+      case 'ticket.onsite_recorded': parts.push(label('tl.findings', d.findings)); if (d.actions) parts.push(label('tl.actions', d.actions)); break;
+      case 'ticket.report_submitted': parts.push(t('report.version', { v: d.version })); break;
+      case 'ticket.transferred': parts.push(label('tl.transfer_to', transferTarget(d.to)), label('tl.reason', d.reason)); break;
+      case 'ticket.merged': parts.push(label('tl.merged_into', d.into_number)); break;
+      case 'ticket.duplicate_merged': parts.push(label('tl.duplicate', d.duplicate_number)); break;
+      case 'ticket.duplicate_released': parts.push(label('tl.duplicate', d.duplicate_number), label('tl.reason', engineText(d.reason))); break;
+      case 'ticket.archived': if (d.note) parts.push(label('tl.note', d.note)); break;
+      default:
+        if (d.vehicle_id != null) parts.push(String(d.vehicle_id));
+        for (const [k, key] of [['reason', 'tl.reason'], ['text', 'tl.text'], ['note', 'tl.note']]) {
+          if (d[k] != null && typeof d[k] !== 'object') parts.push(label(key, engineText(d[k])));
+        }
     }
     if (e.type.startsWith('sla.')) parts.push(t(`sla.scope_${d.scope || 'stage'}`), name('stage', d.stage), time(d.due_at));
     if (Array.isArray(d.reasons) && d.reasons.length) parts.push(d.reasons.map((r) => this.reasonText(r)).join(lang() === 'en' ? '; ' : '；'));
-    return parts.join(' · ');
+    return parts.filter(Boolean).join(' · ');
   }
+}
+
+/** Where a transfer sent a ticket, in words. */
+function transferTarget(to) {
+  if (!to) return '—';
+  if (to.kind === 'department') return name('department', to.department);
+  if (to.kind === 'other_unit') return to.unit || t('transfer.other_unit');
+  return t(`transfer.${to.kind}`);
 }
 
 /** A position that stands only for a street or a town the citizen named. */

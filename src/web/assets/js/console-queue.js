@@ -1,9 +1,11 @@
 // The ticket queue: filters (status, category, grade, department, overdue, text), the list
 // sorted by grade then time left in the stage, live countdowns, overdue highlighting.
 import { t, name } from './i18n.js';
-import { esc, duration, GRADE_ORDER } from './format.js';
+import { esc, duration, GRADE_ORDER, CLOSED } from './format.js';
+import { closedTickets } from './console-closed.js';
 
-const STATUSES = ['received', 'triaged', 'en_route', 'on_site', 'reporting', 'in_review', 'in_approval', 'replying', 'awaiting_visit'];
+// The closed statuses at the end: their tickets are read from the engine (console-closed.js).
+const STATUSES = ['received', 'triaged', 'en_route', 'on_site', 'reporting', 'in_review', 'in_approval', 'replying', 'awaiting_visit', ...CLOSED];
 const GRADES = ['I', 'II', 'III', 'IV'];
 const DEPARTMENTS = ['enforcement', 'marketing', 'logistics'];
 
@@ -17,9 +19,11 @@ export class Queue {
     this.filters = { status: '', category: '', grade: '', department: '', overdue: false, text: '' };
     this.list = root.querySelector('.queue-list');
     this.count = root.querySelector('.queue-count');
+    closedTickets.onChange = () => this.render();
     for (const el of root.querySelectorAll('[data-filter]')) {
       el.addEventListener(el.type === 'checkbox' || el.tagName === 'SELECT' ? 'change' : 'input', () => {
         this.filters[el.dataset.filter] = el.type === 'checkbox' ? el.checked : el.value.trim();
+        closedTickets.update(this.filters);
         this.render();
       });
     }
@@ -62,7 +66,7 @@ export class Queue {
     if (f.department && tk.department !== f.department) return false;
     if (f.overdue && !this.state.overdue(tk, now)) return false;
     if (f.text) {
-      const hay = `${tk.number} ${tk.location?.address_text || ''} ${tk.description || ''} ${tk.category_name || ''}`.toLowerCase();
+      const hay = `${tk.number} ${tk.external_id || ''} ${tk.location?.address_text || ''} ${tk.description || ''} ${tk.category_name || ''}`.toLowerCase();
       if (!hay.includes(f.text.toLowerCase())) return false;
     }
     return true;
@@ -71,9 +75,11 @@ export class Queue {
   sorted(now) {
     const rank = (x) => GRADE_ORDER[x.urgency] ?? 4;
     const left = (x) => this.state.remaining(x, now) ?? Infinity;
-    return [...this.state.tickets.values()]
-      .filter((x) => this.matches(x, now))
-      .sort((a, b) => rank(a) - rank(b) || left(a) - left(b) || a.number.localeCompare(b.number));
+    // Closed tickets found by the engine (already filtered there), unless reopened since.
+    const closed = closedTickets.items.filter((x) => !this.state.tickets.has(x.id));
+    const open = CLOSED.has(this.filters.status) ? [] : [...this.state.tickets.values()].filter((x) => this.matches(x, now));
+    open.sort((a, b) => rank(a) - rank(b) || left(a) - left(b) || a.number.localeCompare(b.number));
+    return [...open, ...closed];
   }
 
   render() {

@@ -52,3 +52,39 @@ export function html(strings, ...values) {
 
 export const GRADE_ORDER = { I: 0, II: 1, III: 2, IV: 3 };
 export const CLOSED = new Set(['archived', 'transferred', 'merged']);
+
+// The engine writes a few reasons itself (alerts, offers it cancels or lets expire, a merge
+// that failed), in English: each is shown in the page's language from the pattern it follows,
+// with the parts it names (a place, a vehicle, a distance) kept. Text people wrote is shown
+// as they wrote it.
+const ENGINE_TEXTS = [
+  [/^grade I lead: fast track, offered to the nearest vehicle$/, 'et.fast_track'],
+  [/^grade I: handle at once \(no site visit for this category\)$/, 'et.grade_i_no_site'],
+  [/^grade I lead outside the service area/, 'et.grade_i_outside'],
+  [/^grade I lead placed only approximately \((.+)\): not offered/, 'et.grade_i_approximate', ['place']],
+  [/^no vehicle sent: the position stands only for (.+); confirm the shop/, 'et.no_vehicle_approximate', ['place']],
+  [/^no vehicle sent: no eligible vehicle is available within ([\d.]+) km$/, 'et.no_vehicle_within', ['km']],
+  [/^no vehicle sent: no eligible vehicle is available$/, 'et.no_vehicle'],
+  [/^no vehicle sent: the ticket has no position yet/, 'et.no_vehicle_no_site'],
+  [/^no vehicle sent: the ticket's position lies outside the service area/, 'et.no_vehicle_outside'],
+  [/^vehicle (\S+) was taken out of service \((.*)\) and called off/, 'et.vehicle_withdrawn', ['v', 'why']],
+  [/^handler (\S+) was taken out of service: assign another$/, 'et.handler_out', ['who']],
+  [/^collaboration group lead (\S+) was taken out of service and nobody/, 'et.lead_out', ['who']],
+  [/^(\S+) left the collaboration group \(out of service\) with task (\S+) unfinished and nobody holding it: “(.*)”/, 'et.task_orphaned', ['who', 'task', 'text']],
+  [/^(\S+) was taken out of service$/, 'et.member_out', ['who']],
+  [/^out of service$/, 'et.out_of_service'],
+  [/^expired: no answer in time$/, 'et.offer_expired'],
+  [/^lagging: reconnect to get the open offer again$/, 'et.offer_lagging'],
+  [/^replaced by a newer connection$/, 'et.offer_replaced'],
+  [/^the merge did not go through: (.*)$/, 'et.merge_failed', ['why']],
+];
+
+/** A reason as shown: the engine's own wording localised, anything else as written. */
+export function engineText(text) {
+  if (typeof text !== 'string') return text == null ? '' : String(text);
+  for (const [re, key, names = []] of ENGINE_TEXTS) {
+    const m = re.exec(text);
+    if (m) return t(key, Object.fromEntries(names.map((n, i) => [n, m[i + 1]])));
+  }
+  return text;
+}
