@@ -4,9 +4,11 @@
 //! words, the learned term weights and the naive Bayes vote come from the `tune` and `dev`
 //! lines only; the `holdout` lines are the honest figure and carry the assertions.
 //!
-//! The target is top-1 ≥ 90 % and top-3 ≥ 98 % on the holdout, asserted. Reached (release
-//! build): holdout 95.3 % / 100 %. Fitted: tune 100 / 100, dev 99.4 / 100, dev2 97.8 / 100,
-//! dev3 97.7 / 100. Leave-one-out (`TRIAGE_EVAL_LOO=1`): tune 94.8 / 99.6, dev 94.4 / 100,
+//! The target is top-1 ≥ 90 % and top-3 ≥ 98 % on the holdout, asserted. Reached: holdout
+//! 93.4 % / 99.1 % (95.3 % / 100 % before the guide had `licence_consultation` and its ten
+//! licensing questions were relabelled; see `tests/data/README.md`). Earlier figures, with
+//! the guide as it was then: fitted: tune 100 / 100, dev 99.4 / 100, dev2 97.8 / 100, dev3
+//! 97.7 / 100. Leave-one-out (`TRIAGE_EVAL_LOO=1`): tune 94.8 / 99.6, dev 94.4 / 100,
 //! dev2 97.8 / 100, dev3 88.4 / 96.7. dev3, classified before it was learned from: 85.4 /
 //! 97.0 without the vote, 89.1 / 97.5 with it (its settings were chosen on dev3 then).
 //!
@@ -35,9 +37,9 @@ use crate::domain::catalog::{BUILTIN_CATALOG, Catalog, Urgency};
 const EVAL: &str = include_str!("../../../tests/data/triage_eval.jsonl");
 const DEV: &str = include_str!("../../../tests/data/triage_dev.jsonl");
 
-/// Least holdout top-1 accuracy, in percent: the target (reached 95.3, 101 of 106).
+/// Least holdout top-1 accuracy, in percent: the target (reached 93.4, 99 of 106).
 const HOLDOUT_TOP1: f64 = 90.0;
-/// Least holdout top-3 accuracy, in percent: the target (reached 100, 106 of 106).
+/// Least holdout top-3 accuracy, in percent: the target (reached 99.1, 105 of 106).
 const HOLDOUT_TOP3: f64 = 98.0;
 
 #[derive(Deserialize)]

@@ -77,6 +77,40 @@ fn accuracy_on_the_consultation_and_harder_sets() {
     let classifier = Classifier::new(&catalog);
     let consult = read(CONSULT);
     let hard = read(HARD);
-    measure(&classifier, "consult", &consult);
-    measure(&classifier, "hard", &hard);
+    let (consult1, consult3) = measure(&classifier, "consult", &consult);
+    let (hard1, hard3) = measure(&classifier, "hard", &hard);
+    // Measured: consultation set 93.1 % / 98.3 % (54 and 57 of 58), harder set 94.1 % /
+    // 100 % (95 and 101 of 101). The harder set's target is 92 % top-1.
+    assert!(consult1 >= 93.0, "consultation set top-1 {consult1:.1}%");
+    assert!(consult3 >= 98.0, "consultation set top-3 {consult3:.1}%");
+    assert!(hard1 >= 92.0, "harder set top-1 {hard1:.1}%");
+    assert!(hard3 >= 98.0, "harder set top-3 {hard3:.1}%");
+}
+
+#[test]
+fn the_blind_sets_are_never_learned_from() {
+    let learned = super::learn::parse(super::BUILTIN_EXAMPLES);
+    for line in read(CONSULT).iter().chain(&read(HARD)) {
+        assert!(
+            !learned.iter().any(|(t, _)| *t == line.text),
+            "{}: a blind line is among the examples",
+            line.id
+        );
+    }
+}
+
+#[test]
+fn a_licensing_question_is_answered_and_a_question_form_report_stays_a_report() {
+    let catalog = Catalog::from_toml(BUILTIN_CATALOG, "catalog.toml").unwrap();
+    let classifier = Classifier::new(&catalog);
+    let got = classifier.classify_as("请问办烟草零售许可证需要什么材料", Some(Kind::Consultation));
+    assert_eq!(got.category, "licence_consultation", "{got:?}");
+    assert!(got.question, "{got:?}");
+    assert!(got.why.iter().any(|r| r.source == "guide"), "{got:?}");
+    let got = classifier.classify_as("我想问一下，隔壁店卖假烟怎么举报", Some(Kind::Consultation));
+    assert_eq!(got.category, "counterfeit", "{got:?}");
+    assert!(!got.question, "{got:?}");
+    // Typed with homophones, the terms still count.
+    let got = classifier.classify_as("客户经里从来不来，打电话也不接", Some(Kind::Complaint));
+    assert_eq!(got.category, "account_manager_service", "{got:?}");
 }
