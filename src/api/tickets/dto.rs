@@ -211,8 +211,13 @@ pub struct DeadlinesDto {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct TriageDto {
-    /// The classifier's proposal at intake: category, confidence, alternatives, grade and
-    /// the escalation phrase that raised it, if any.
+    /// The classifier's proposal at intake: `category`, `confidence` (a calibrated
+    /// probability), `alternatives` (`[code, share]`, best first), `urgency`,
+    /// `escalated_by` (the phrase that raised it, if any), `question` (read as a question
+    /// that reports nobody; absent when not), `low_confidence` (below the guide's
+    /// `[triage] low_confidence`) and `why` (`[{ term, source: "guide" | "examples",
+    /// weight }]`: the guide terms and example words that decided it; absent on older
+    /// tickets).
     #[schema(value_type = Option<Object>)]
     pub suggestion: Option<Value>,
     pub confirmed: bool,
