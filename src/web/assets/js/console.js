@@ -190,6 +190,14 @@ async function main() {
     units.render();
   }
 
+  // A burst of ticket frames (a load run, a resume) redraws the queue once per 100 ms, not
+  // once per frame, so the tab keeps up with the stream.
+  let queueTimer = null;
+  function renderQueueSoon() {
+    if (queueTimer) return;
+    queueTimer = setTimeout(() => { queueTimer = null; queue.render(); }, 100);
+  }
+
   state.on((c) => {
     if (c.kind === 'replace') redraw();
     else if (c.kind === 'vehicles') {
@@ -202,7 +210,7 @@ async function main() {
     else if (c.kind === 'ticket') {
       const tk = state.tickets.get(c.id);
       if (tk) map.setTicket(tk, tk.id === detail.id); else map.removeTicket(c.id);
-      queue.render();
+      renderQueueSoon();
       detail.changed(c.frame);
       if (c.id === detail.id && tk) place.show(tk);
       units.schedule();
