@@ -1,7 +1,8 @@
 //! Grading: a ticket takes its category's default grade, raised to I (never lowered) when
 //! an escalation phrase of that category or a guide-wide one appears, or — for categories
 //! that have escalation phrases at all (goods that can come in bulk) — when a quantity
-//! reaches the guide's threshold for its unit ("三十多条", "5箱", "几十件").
+//! reaches the guide's threshold for its unit ("三十多条", "5箱", "几十件", "卅来箱",
+//! "7、8个箱子": a range counts by its larger end).
 
 use super::lexicon::Lexicon;
 use super::score;
@@ -46,13 +47,27 @@ fn large_quantity(thresholds: &[(char, u64)], text: &str) -> Option<String> {
             continue;
         }
         let start = i;
-        while i < chars.len() && is_numeral(chars[i].1) {
+        let mut from = i;
+        let mut value = 0;
+        loop {
+            while i < chars.len() && is_numeral(chars[i].1) {
+                i += 1;
+            }
+            // A range ("7、8箱", "七八箱" reads itself): the larger end counts.
+            value = value.max(parse_number(chars[from..i].iter().map(|&(_, c)| c)));
+            let range = chars
+                .get(i)
+                .is_some_and(|&(_, c)| matches!(c, '、' | '-' | '~' | '到' | '至'))
+                && chars.get(i + 1).is_some_and(|&(_, c)| is_numeral(c));
+            if !range {
+                break;
+            }
             i += 1;
+            from = i;
         }
-        let value = parse_number(chars[start..i].iter().map(|&(_, c)| c));
         let mut j = i;
-        // "十多条", "二十来箱", "百余件".
-        while j < chars.len() && matches!(chars[j].1, '多' | '来' | '余') {
+        // "十多条", "二十来箱", "百余件", "7、8个箱子".
+        while j < chars.len() && matches!(chars[j].1, '多' | '来' | '余' | '个') {
             j += 1;
         }
         let Some(&(_, unit)) = chars.get(j) else {
@@ -69,7 +84,7 @@ fn large_quantity(thresholds: &[(char, u64)], text: &str) -> Option<String> {
 }
 
 fn is_numeral(ch: char) -> bool {
-    ch.is_ascii_digit() || "零一二两三四五六七八九十百千万几".contains(ch)
+    ch.is_ascii_digit() || "零一二两三四五六七八九十百千万几廿卅".contains(ch)
 }
 
 /// Reads Arabic or Chinese numerals; 几 ("a few") counts as 3, so 几十 is 30, 十几 is 13.
@@ -105,6 +120,15 @@ fn parse_number(chars: impl Iterator<Item = char>) -> u64 {
             pending = Some(d);
             continue;
         }
+        // 廿 and 卅 are twenty and thirty, as 二十 and 三十.
+        if let Some(tens) = match ch {
+            '廿' => Some(20),
+            '卅' => Some(30),
+            _ => None,
+        } {
+            total = total.saturating_add(tens);
+            continue;
+        }
         let scale = match ch {
             '十' => 10,
             '百' => 100,
@@ -136,6 +160,25 @@ mod tests {
         assert_eq!(n("十"), 10);
         assert_eq!(n("五"), 5);
         assert_eq!(n("3万"), 30_000);
+        assert_eq!(n("廿"), 20);
+        assert_eq!(n("廿五"), 25);
+        assert_eq!(n("卅"), 30);
+    }
+
+    #[test]
+    fn reads_ranges_and_counters() {
+        let t = [('件', 2), ('箱', 5), ('条', 50)];
+        assert_eq!(
+            large_quantity(&t, "一趟7、8个箱子").as_deref(),
+            Some("7、8个箱")
+        );
+        assert_eq!(large_quantity(&t, "3、4箱"), None);
+        assert_eq!(
+            large_quantity(&t, "廿来条烟"),
+            None,
+            "twenty-odd is below 50"
+        );
+        assert_eq!(large_quantity(&t, "卅来箱").as_deref(), Some("卅来箱"));
     }
 
     #[test]
