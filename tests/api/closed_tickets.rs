@@ -79,29 +79,32 @@ async fn closed_tickets_are_listed_by_status_and_found_by_number_external_id_and
     // By status, and closed or open as a whole.
     assert_eq!(
         numbers(&app, &dispatcher, "status=transferred").await,
-        [a_no.clone()]
+        [a_no.as_str()]
     );
     assert_eq!(
         numbers(&app, &dispatcher, "status=merged").await,
-        [c_no.clone()]
+        [c_no.as_str()]
     );
     let mut closed = vec![a_no.clone(), c_no.clone()];
     closed.sort();
     assert_eq!(numbers(&app, &supervisor, "closed=true").await, closed);
     assert_eq!(
         numbers(&app, &dispatcher, "closed=false").await,
-        [b_no.clone()]
+        [b_no.as_str()]
     );
 
     // By number (whole or a part), external id, and words (all of them, any case).
     let q = |s: &str| format!("q={}", encode(s));
-    assert_eq!(numbers(&app, &dispatcher, &q(&a_no)).await, [a_no.clone()]);
+    assert_eq!(numbers(&app, &dispatcher, &q(&a_no)).await, [a_no.as_str()]);
     let tail = &c_no[c_no.len() - 6..];
-    assert_eq!(numbers(&app, &dispatcher, &q(tail)).await, [c_no.clone()]);
-    assert_eq!(numbers(&app, &dispatcher, &q("cl-1")).await, [a_no.clone()]);
+    assert_eq!(numbers(&app, &dispatcher, &q(tail)).await, [c_no.as_str()]);
+    assert_eq!(
+        numbers(&app, &dispatcher, &q("cl-1")).await,
+        [a_no.as_str()]
+    );
     assert_eq!(
         numbers(&app, &dispatcher, &q("龙坪镇  wx-7788")).await,
-        [b_no.clone()]
+        [b_no.as_str()]
     );
     assert!(
         numbers(&app, &dispatcher, &q("龙坪镇 假冒"))
@@ -115,7 +118,7 @@ async fn closed_tickets_are_listed_by_status_and_found_by_number_external_id_and
     );
     assert_eq!(
         numbers(&app, &dispatcher, &format!("status=merged&{}", q("梅川镇"))).await,
-        [c_no.clone()]
+        [c_no.as_str()]
     );
     // The reporter's name is not searched: it is not the ticket's own text.
     assert!(
