@@ -6,6 +6,7 @@
 // is kept here, per ticket, by message number.
 import { t, name } from './i18n.js';
 import { esc, time } from './format.js';
+import { errorText } from './api.js';
 
 export class GroupPanel {
   constructor(ctx) {
@@ -170,7 +171,7 @@ export class GroupPanel {
         return true;
       }
     } catch (e) {
-      this.ctx.toast(`${e.message}${e.code ? ` (${e.code})` : ''}`, 'error');
+      this.ctx.toast(errorText(e), 'error');
     }
     return false;
   }
