@@ -12,8 +12,16 @@ import { esc } from './format.js';
 
 const GRADES = ['I', 'II', 'III', 'IV'];
 
-/** A share as a whole percentage; a share too small to round up still reads as one. */
-const pct = (p) => { const n = Number(p) || 0; return n > 0 && n < 0.005 ? '<1%' : `${Math.round(n * 100)}%`; };
+/**
+ * A share as a whole percentage; a share too small to round up still reads as one, and a
+ * probability short of certainty never reads 100%.
+ */
+export const pct = (p) => {
+  const n = Number(p) || 0;
+  if (n > 0 && n < 0.005) return '<1%';
+  if (n >= 0.995 && n < 1) return '>99%';
+  return `${Math.round(n * 100)}%`;
+};
 
 export class TriagePanel {
   constructor(ctx) {
