@@ -9,12 +9,13 @@
 // over the console socket as `command` frames when it is open, else over HTTP; both run the
 // same checks, and a refusal is shown in the page's language (`errorText`).
 import { t, name, lang } from './i18n.js';
-import { esc, duration, distance, time, CLOSED, engineText } from './format.js';
+import { esc, duration, distance, time, CLOSED } from './format.js';
 import { errorText } from './api.js';
 import { GroupPanel } from './console-group.js';
 import { TriagePanel } from './console-triage.js';
 import { unitMarks } from './console-units.js';
-import { renderReport, reasonText } from './console-report.js';
+import { renderReport } from './console-report.js';
+import { eventSummary, transferTarget, categoryName } from './console-timeline.js';
 import { closedTickets } from './console-closed.js';
 
 const TABS = ['overview', 'guide', 'timeline', 'report', 'dispatch', 'actions', 'group'];
@@ -235,6 +236,10 @@ export class Detail {
   render() {
     const tk = this.ticket();
     if (!tk) {
+      if (this.root.classList.contains('reviewing')) {
+        this.root.classList.remove('reviewing');
+        this.ctx.map?.map?.invalidateSize?.();
+      }
       this.root.innerHTML = `<div class="detail-empty">${esc(t('detail.empty'))}</div>`;
       return;
     }
@@ -252,7 +257,7 @@ export class Detail {
         <div><span class="badge grade grade-${esc(tk.urgency || '')}">${esc(name('grade', tk.urgency) || '?')}</span>
           <strong class="detail-number">${esc(tk.number)}</strong>
           <button class="link" data-act="focus">${esc(t('detail.locate'))}</button></div>
-        <div class="detail-sub"><span class="detail-category">${esc(this.categoryName(tk.category) || tk.category_name || '')}</span> · ${esc(name('kind', tk.kind))} · ${esc(name('status', tk.status))} · ${esc(name('stage', tk.stage))}
+        <div class="detail-sub"><span class="detail-category">${esc(categoryName(tk.category, this.ctx.catalog) || tk.category_name || '')}</span> · ${esc(name('kind', tk.kind))} · ${esc(name('status', tk.status))} · ${esc(name('stage', tk.stage))}
           ${tk.location?.outside_area ? `<span class="badge outside-area" title="${esc(t('area.outside_hint'))}">${esc(t('area.outside'))}</span>` : ''}
           ${approximate(tk) ? `<span class="badge approximate" title="${esc(t('precision.hint'))}">${esc(t(`precision.${tk.location.precision}`))}</span>` : ''}</div>
         <div class="detail-sla ${left != null && left < 0 ? 'overdue' : ''}">${esc(sla)}</div>
@@ -270,7 +275,12 @@ export class Detail {
       this.replyFilled = tk.id;
     }
     // Reviewing: the report and the forms side by side in a wider panel.
-    this.root.classList.toggle('reviewing', this.tab === 'actions' && ['in_review', 'in_approval'].includes(tk.status));
+    const reviewing = this.tab === 'actions' && ['in_review', 'in_approval'].includes(tk.status);
+    if (reviewing !== this.root.classList.contains('reviewing')) {
+      this.root.classList.toggle('reviewing', reviewing);
+      // The map's column changed width: Leaflet measures its container again.
+      this.ctx.map?.map?.invalidateSize?.();
+    }
     if (focused) this.root.querySelector(`#${focused}`)?.focus();
   }
 
@@ -326,17 +336,6 @@ export class Detail {
     </fieldset>${error}`;
   }
 
-  /** A return reason as the timeline shows it: the guide's name for the code, and the note. */
-  reasonText(r) {
-    return reasonText(r, this.ctx.reasons || []);
-  }
-
-  /** A category's name in the page's language (the guide's `name_zh` / `name_en`). */
-  categoryName(code) {
-    const c = (this.ctx.catalog || []).find((x) => x.code === code);
-    return c ? (lang() === 'en' ? c.name_en : c.name_zh) : code;
-  }
-
   tab_guide(tk) {
     const c = this.ctx.catalog.find((x) => x.code === tk.category);
     if (!c) return `<p class="hint">${esc(t('common.none'))}</p>`;
@@ -353,7 +352,7 @@ export class Detail {
     return `<ol class="timeline">${[...this.events].reverse().map((e) => `<li class="ev ev-${esc(e.type.replace(/\./g, '-'))}">
       <time>${esc(time(e.at))}</time><strong>${esc(name('event', e.type))}</strong>
       <span class="by">${esc(e.by_subject || name('role', e.by_role))}</span>
-      <div class="ev-data">${esc(this.summary(e))}</div></li>`).join('')}</ol>`;
+      <div class="ev-data">${esc(eventSummary(e, this.ctx))}</div></li>`).join('')}</ol>`;
   }
 
   tab_dispatch(tk) {
@@ -444,51 +443,8 @@ export class Detail {
     return this.group.render(tk);
   }
 
-  /** One line about an event's data: codes turned into names, free text labelled. */
-  summary(e) {
-    const d = e.data || {};
-    const colon = lang() === 'en' ? ': ' : '：';
-    const label = (key, v) => `${t(key)}${colon}${v}`;
-    const parts = [];
-    if (d.category) parts.push(this.categoryName(d.category));
-    if (d.urgency) parts.push(name('grade', d.urgency));
-    if (d.decision) parts.push(name('decision', d.decision));
-    if (d.satisfaction) parts.push(t(`visit.${d.satisfaction}`));
-    switch (e.type) {
-      case 'ticket.return_visited':
-        if (d.comment) parts.push(label('tl.comment', d.comment));
-        if (d.reopened) parts.push(t('tl.reopened_by_visit'));
-        break;
-      case 'ticket.reopened': parts.push(label('tl.reopen_reason', d.reason)); break;
-      case 'alert': parts.push(engineText(d.reason)); break;
-      case 'ticket.replied': parts.push(label('tl.reply', d.text)); break;
-      case 'ticket.supervised': parts.push(label('tl.notice', d.notice)); break;
-      case 'ticket.onsite_recorded': parts.push(label('tl.findings', d.findings)); if (d.actions) parts.push(label('tl.actions', d.actions)); break;
-      case 'ticket.report_submitted': parts.push(t('report.version', { v: d.version })); break;
-      case 'ticket.transferred': parts.push(label('tl.transfer_to', transferTarget(d.to)), label('tl.reason', d.reason)); break;
-      case 'ticket.merged': parts.push(label('tl.merged_into', d.into_number)); break;
-      case 'ticket.duplicate_merged': parts.push(label('tl.duplicate', d.duplicate_number)); break;
-      case 'ticket.duplicate_released': parts.push(label('tl.duplicate', d.duplicate_number), label('tl.reason', engineText(d.reason))); break;
-      case 'ticket.archived': if (d.note) parts.push(label('tl.note', d.note)); break;
-      default:
-        if (d.vehicle_id != null) parts.push(String(d.vehicle_id));
-        for (const [k, key] of [['reason', 'tl.reason'], ['text', 'tl.text'], ['note', 'tl.note']]) {
-          if (d[k] != null && typeof d[k] !== 'object') parts.push(label(key, engineText(d[k])));
-        }
-    }
-    if (e.type.startsWith('sla.')) parts.push(t(`sla.scope_${d.scope || 'stage'}`), name('stage', d.stage), time(d.due_at));
-    if (Array.isArray(d.reasons) && d.reasons.length) parts.push(d.reasons.map((r) => this.reasonText(r)).join(lang() === 'en' ? '; ' : '；'));
-    return parts.filter(Boolean).join(' · ');
-  }
 }
 
-/** Where a transfer sent a ticket, in words. */
-function transferTarget(to) {
-  if (!to) return '—';
-  if (to.kind === 'department') return name('department', to.department);
-  if (to.kind === 'other_unit') return to.unit || t('transfer.other_unit');
-  return t(`transfer.${to.kind}`);
-}
 
 /** A position that stands only for a street or a town the citizen named. */
 function approximate(tk) {
