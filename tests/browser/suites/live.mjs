@@ -19,20 +19,29 @@ const CSV = 'licence,name,owner,address,town,lat,lng,market_inspector,account_ma
 export default async function ({ engine, api, browser, check, assert, errors, OUT }) {
   await api.post('/teams', ADMIN, { id: 'T-1', name: '执法一中队', department: 'enforcement' });
   await api.post('/teams', ADMIN, { id: 'T-2', name: '执法二中队', department: 'enforcement' });
-  for (const [id, nm, team] of [['S-1', '市管员甲', 'T-1'], ['S-2', '市管员乙', 'T-1'], ['S-3', '市管员丙', 'T-2']]) {
-    await api.post('/staff', ADMIN, { id, name: nm, role: 'inspector', department: 'enforcement', team_id: team, badge: `ZM-${id}` });
+  // V-3 never connects (offline, no fix); V-4 comes on duty while the unit board is open.
+  const fleet = [['1', '市管员甲', 'T-1'], ['2', '市管员乙', 'T-1'], ['3', '市管员丙', 'T-2'], ['4', '市管员丁', 'T-2'], ['5', '市管员戊', 'T-1'], ['6', '市管员己', 'T-1']];
+  for (const [n, nm, team] of fleet) {
+    await api.post('/staff', ADMIN, { id: `S-${n}`, name: nm, role: 'inspector', department: 'enforcement', team_id: team, badge: `ZM-S${n}` });
+    await api.post('/vehicles', ADMIN, { id: `V-${n}`, plate: `鄂J·L000${n}`, team_id: team, department: 'enforcement', crew: [`S-${n}`] });
   }
-  await api.post('/vehicles', ADMIN, { id: 'V-1', plate: '鄂J·L0001', team_id: 'T-1', department: 'enforcement', crew: ['S-1'] });
-  await api.post('/vehicles', ADMIN, { id: 'V-2', plate: '鄂J·L0002', team_id: 'T-1', department: 'enforcement', crew: ['S-2'] });
-  await api.post('/vehicles', ADMIN, { id: 'V-3', plate: '鄂J·L0003', team_id: 'T-2', department: 'enforcement', crew: ['S-3'] });
   const imported = await fetch(`${engine.base}/api/v1/retailers/import`, { method: 'POST', headers: { Authorization: `Bearer ${ADMIN}`, 'Content-Type': 'text/csv' }, body: CSV });
   assert(imported.ok, `import: ${imported.status}`);
   const dispatcher = await api.token('dispatcher', null);
-  const tokens = { 'V-1': await api.token('field', 'vehicle:V-1'), 'V-2': await api.token('field', 'vehicle:V-2') };
-  const v1 = new VehicleClient(engine.base, tokens['V-1']);
-  await v1.open;
-  v1.send({ type: 'status', status: 'available' });
-  v1.position(SITE.lat + 0.02, SITE.lng);
+  const tokens = {};
+  for (const [n] of fleet) tokens[`V-${n}`] = await api.token('field', `vehicle:V-${n}`);
+  const onDuty = async (id, lat, lng) => {
+    const v = new VehicleClient(engine.base, tokens[id]);
+    await v.open;
+    v.send({ type: 'status', status: 'available' });
+    v.position(lat, lng);
+    return v;
+  };
+  const v1 = await onDuty('V-1', SITE.lat + 0.02, SITE.lng);
+  const v2 = await onDuty('V-2', SITE.lat - 0.02, SITE.lng);
+  const v5 = await onDuty('V-5', SITE.lat, SITE.lng + 0.02);
+  const v6 = await onDuty('V-6', SITE.lat, SITE.lng - 0.02);
+  let v4;
   const intake = (ext, extra = {}) => api.post('/tickets', dispatcher, {
     source: '12313', external_id: ext, kind: 'report', description: `梅川镇烟酒店疑似销售假冒卷烟（${ext}）`,
     address_text: '梅川镇正街18号', category: 'counterfeit', urgency: 'III', location: SITE, ...extra,
@@ -51,11 +60,15 @@ export default async function ({ engine, api, browser, check, assert, errors, OU
     await page.click(`.queue-item[data-number="${number}"]`, { timeout: 30000 });
     await page.waitForSelector(`.detail-number:text-is("${number}")`);
   };
+  // Acknowledges whatever alert is up (a ticket nobody could be offered raises one).
+  const clearAlerts = async () => {
+    await page.waitForTimeout(500);
+    while (await page.locator('#alert:not([hidden]) [data-act="ack"]').count()) await page.locator('#alert [data-act="ack"]').first().click();
+  };
   const marker = (id, status) => page.waitForSelector(`.veh[data-vehicle-id="${id}"][data-status="${status}"]`, { timeout: 15000 });
   const colour = (id) => page.$eval(`.veh[data-vehicle-id="${id}"]`, (el) => el.style.getPropertyValue('--c'));
 
   let first;
-  let v2;
   await check('a vehicle marker changes colour live: available, en route, on site, returning', async () => {
     await marker('V-1', 'available');
     const seen = [await colour('V-1')];
@@ -86,56 +99,58 @@ export default async function ({ engine, api, browser, check, assert, errors, OU
   await check('the unit status board lists every vehicle, sorts, filters, follows the stream and centres the map', async () => {
     await page.click('#units-toggle');
     const rows = page.locator('#units tbody tr[data-unit]');
-    await until(async () => (await rows.count()) === 3, 'three vehicles, not only the available ones');
+    await until(async () => (await rows.count()) === 6, 'six vehicles, not only the available ones');
     const row = (id) => page.locator(`#units tr[data-unit="${id}"]`);
+    const status = (await api.get('/vehicles/V-1/live', dispatcher)).status;
+    await page.waitForSelector(`#units tr[data-unit="V-1"][data-status="${status}"]`);
     const v1Row = await row('V-1').textContent();
-    for (const text of ['鄂J·L0001', '执法一中队', '市管员甲', '返回中', '在线']) assert(v1Row.includes(text), `V-1's row shows ${text}: ${v1Row}`);
+    for (const text of ['鄂J·L0001', '执法一中队', '市管员甲', { available: '空闲', returning: '返回中', en_route: '赶赴中', on_site: '在现场' }[status], '在线']) {
+      assert(v1Row.includes(text), `V-1's row shows ${text}: ${v1Row}`);
+    }
     assert(/前/.test(await row('V-1').locator('td.fix').textContent()), 'the age of the last fix');
-    assert(await row('V-1').getAttribute('data-status') === 'returning', 'V-1 returning');
     const v3Row = await row('V-3').textContent();
     for (const text of ['鄂J·L0003', '执法二中队', '市管员丙', '收班', '离线', '无定位']) assert(v3Row.includes(text), `V-3's row shows ${text}: ${v3Row}`);
     // Filters: status, squad, text.
+    const listed = async () => (await rows.evaluateAll((els) => els.map((e) => e.dataset.unit))).sort().join();
     await page.selectOption('[data-unit-filter="team"]', 'T-2');
-    await until(async () => JSON.stringify(await rows.evaluateAll((els) => els.map((e) => e.dataset.unit))) === '["V-3"]', 'the squad filter');
+    await until(async () => (await listed()) === 'V-3,V-4', 'the squad filter');
     await page.selectOption('[data-unit-filter="team"]', '');
     await page.selectOption('[data-unit-filter="online"]', 'offline');
-    await until(async () => JSON.stringify(await rows.evaluateAll((els) => els.map((e) => e.dataset.unit))) === '["V-2","V-3"]', 'the offline filter');
+    await until(async () => (await listed()) === 'V-3,V-4', 'the offline filter');
     await page.selectOption('[data-unit-filter="online"]', '');
+    await page.selectOption('[data-unit-filter="status"]', 'off_duty');
+    await until(async () => (await listed()) === 'V-3,V-4', 'the status filter');
+    await page.selectOption('[data-unit-filter="status"]', '');
     await page.fill('[data-unit-filter="text"]', '市管员乙');
-    await until(async () => JSON.stringify(await rows.evaluateAll((els) => els.map((e) => e.dataset.unit))) === '["V-2"]', 'the text filter (crew)');
+    await until(async () => (await listed()) === 'V-2', 'the text filter (crew)');
     await page.fill('[data-unit-filter="text"]', '');
     // Sorting by plate, both ways.
     await page.click('#units th[data-sort="plate"]');
     const order = () => rows.evaluateAll((els) => els.map((e) => e.dataset.unit).join(','));
-    await until(async () => (await order()) === 'V-1,V-2,V-3', 'plates ascending');
+    await until(async () => (await order()) === 'V-1,V-2,V-3,V-4,V-5,V-6', 'plates ascending');
     await page.click('#units th[data-sort="plate"]');
-    await until(async () => (await order()) === 'V-3,V-2,V-1', 'plates descending');
-    // Live: V-2 comes on duty; its row follows without a reload.
-    v2 = new VehicleClient(engine.base, tokens['V-2']);
-    await v2.open;
-    v2.send({ type: 'status', status: 'available' });
-    v2.position(SITE.lat - 0.01, SITE.lng + 0.01);
-    await page.waitForSelector('#units tr[data-unit="V-2"][data-status="available"][data-online="true"]', { timeout: 15000 });
+    await until(async () => (await order()) === 'V-6,V-5,V-4,V-3,V-2,V-1', 'plates descending');
+    // Live: V-4 comes on duty; its row follows without a reload.
+    v4 = await onDuty('V-4', SITE.lat - 0.01, SITE.lng + 0.01);
+    await page.waitForSelector('#units tr[data-unit="V-4"][data-status="available"][data-online="true"]', { timeout: 15000 });
     // A click centres the map on the vehicle.
     await page.evaluate(() => window.hd.map.map.setView([29.9, 115.4], 11));
-    await row('V-2').click();
+    await row('V-4').click();
     await until(async () => {
       const c = await page.evaluate(() => window.hd.map.map.getCenter());
       return Math.abs(c.lat - (SITE.lat - 0.01)) < 0.001 && Math.abs(c.lng - (SITE.lng + 0.01)) < 0.001;
-    }, 'the map centred on V-2');
-    await page.waitForSelector('.veh.focused[data-vehicle-id="V-2"]');
+    }, 'the map centred on V-4');
+    await page.waitForSelector('.veh.focused[data-vehicle-id="V-4"]');
     await page.screenshot({ path: join(OUT, 'live-units.png') });
     await page.click('#units-toggle');
   });
 
   let third;
   await check('a vehicle sent on to another ticket keeps only the line to it', async () => {
-    assert(v2, 'V-2 on duty (the check before)');
     const second = await intake('L-2');
     third = await intake('L-3', { location: { lat: SITE.lat + 0.03, lng: SITE.lng + 0.03 } });
     for (const tk of [second, third]) await api.post(`/tickets/${tk.id}/triage`, dispatcher, {});
     await api.post(`/tickets/${second.id}/dispatch`, dispatcher, { vehicle_id: 'V-2', assign: true });
-    await marker('V-2', 'en_route');
     await page.waitForSelector(`[data-line-ticket="${second.id}"]`, { timeout: 15000 });
     v2.send({ type: 'arrived' });
     await until(async () => (await ticket(second.id)).status === 'on_site', 'on site');
@@ -149,30 +164,35 @@ export default async function ({ engine, api, browser, check, assert, errors, OU
   });
 
   await check('an override lists busy and declined vehicles, marked, and sends a busy one', async () => {
+    // V-5 is sent to another ticket (busy); V-6 declines this one.
+    const elsewhere = await intake('L-4b', { location: { lat: SITE.lat + 0.05, lng: SITE.lng } });
+    await api.post(`/tickets/${elsewhere.id}/triage`, dispatcher, {});
+    await api.post(`/tickets/${elsewhere.id}/dispatch`, dispatcher, { vehicle_id: 'V-5', assign: true });
     const fourth = await intake('L-4');
     await api.post(`/tickets/${fourth.id}/triage`, dispatcher, {});
-    // V-1 is back and declines it.
-    v1.send({ type: 'status', status: 'available' });
-    await marker('V-1', 'available');
-    await api.post(`/tickets/${fourth.id}/dispatch`, dispatcher, { vehicle_id: 'V-1' });
-    const offer = await v1.next((f) => f.type === 'offer' && f.ticket.id === fourth.id, 'the offer');
-    v1.send({ type: 'offer.decline', offer_id: offer.offer_id, reason: '车辆故障' });
-    await until(async () => (await api.get(`/tickets/${fourth.id}/events`, dispatcher)).some((e) => e.type === 'alert'), 'no vehicle left: alerted');
-    await page.click(`#alert .alert-item[data-alert-key="${fourth.id}"] [data-act="ack"]`, { timeout: 15000 });
-    await page.waitForSelector('#alert', { state: 'hidden' });
+    await api.post(`/tickets/${fourth.id}/dispatch`, dispatcher, { vehicle_id: 'V-6' });
+    const offer = await v6.next((f) => f.type === 'offer' && f.ticket.id === fourth.id, 'the offer');
+    v6.send({ type: 'offer.decline', offer_id: offer.offer_id, reason: '车辆故障' });
+    const events = () => api.get(`/tickets/${fourth.id}/events`, dispatcher);
+    // The engine offers it on (or alerts that nobody is left); an offer it made is called off.
+    await until(async () => { const ev = await events(); const i = ev.findIndex((e) => e.type === 'offer.declined'); return i >= 0 && ev.slice(i + 1).some((e) => ['offer.sent', 'alert'].includes(e.type)); }, 'the engine moves on');
+    if ((await ticket(fourth.id)).offers?.some((o) => o.state === 'open') || (await events()).at(-1).type === 'offer.sent') {
+      await api.post(`/tickets/${fourth.id}/dispatch/cancel`, dispatcher, { reason: '改为人工调度' }, [200, 409, 422]);
+    }
+    await clearAlerts();
     await open(fourth.number);
     await page.click('[data-tab="dispatch"]');
-    const busy = page.locator('tr[data-vehicle-row="V-2"]');
+    const busy = page.locator('tr[data-vehicle-row="V-5"]');
     await busy.waitFor({ timeout: 15000 });
-    assert(await busy.getAttribute('data-busy') === 'true', 'V-2 (en route) is listed as busy');
+    assert(await busy.getAttribute('data-busy') === 'true', 'V-5 (en route elsewhere) is listed as busy');
     assert((await busy.textContent()).includes('忙碌'), `marked busy: ${await busy.textContent()}`);
-    const declined = page.locator('tr[data-vehicle-row="V-1"]');
-    assert(await declined.getAttribute('data-declined') === 'true', 'V-1 is listed as having declined');
+    const declined = page.locator('tr[data-vehicle-row="V-6"]');
+    assert(await declined.getAttribute('data-declined') === 'true', 'V-6 is listed as having declined');
     assert((await declined.textContent()).includes('已拒此单'), 'marked declined');
     await page.screenshot({ path: join(OUT, 'live-override.png') });
     await busy.locator('[data-act="override"]').click();
-    const sent = await v2.next((f) => f.type === 'offer' && f.ticket.id === fourth.id, 'the override offer');
-    assert(sent.ticket.number === fourth.number, 'V-2 is offered the ticket');
+    const sent = await v5.next((f) => f.type === 'offer' && f.ticket.id === fourth.id, 'the override offer');
+    assert(sent.ticket.number === fourth.number, 'V-5 is offered the ticket');
   });
 
   await check("a vague ticket's candidates are on the map, the registry is searched and a place picked on the map is set", async () => {
@@ -236,7 +256,6 @@ export default async function ({ engine, api, browser, check, assert, errors, OU
     assert(await page.locator('#alert .alert-item').count() === 0, 'nothing raised twice');
   });
 
-  v1.close();
-  v2?.close();
+  for (const v of [v1, v2, v4, v5, v6]) v?.close();
   await page.close();
 }
