@@ -125,6 +125,9 @@ export class PlacePanel {
       this.cancelPick();
       this.hits = null;
       this.query = '';
+      // The detail keeps typed text across a redraw: the search box starts empty again.
+      const box = this.root.querySelector('#place-q');
+      if (box) box.value = '';
       this.ctx.map.setPlaces('search', []);
       this.ctx.refresh();
       return true;
