@@ -509,6 +509,9 @@ impl StreamHub {
                             live.speed_kmh = fix.speed_kmh;
                             live.heading = fix.heading;
                         }
+                        // The board's rows follow the vehicles sent to them from the start.
+                        let seen = board_live(&id, live);
+                        act.board.vehicle_changed(&seen);
                     }),
             );
         }
