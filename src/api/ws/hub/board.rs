@@ -156,23 +156,21 @@ impl BoardProjection {
         let live = (row.progress != crate::domain::board::Progress::Done).then_some(live);
         let (vehicle, distance) =
             crate::domain::board::crew_on(id, site.vehicle.as_ref(), site.position, live);
-        if row.vehicle != vehicle {
-            row.vehicle = vehicle;
-            row.distance_to_site_m = distance;
-            self.row_dirty.insert(id);
-        } else if row.distance_to_site_m != distance {
+        // A distance always goes out as `board.distance` (what clients follow it by); a
+        // changed marker sends the whole row too.
+        if row.distance_to_site_m != distance {
             row.distance_to_site_m = distance;
             self.distance_dirty.insert(id);
         }
+        if row.vehicle != vehicle {
+            row.vehicle = vehicle;
+            self.row_dirty.insert(id);
+        }
     }
 
-    /// Rows whose distance (only) changed since the last call.
+    /// Rows whose distance changed since the last call.
     pub fn take_distances(&mut self) -> Vec<&BoardRow> {
-        let dirty: Vec<TicketId> = self
-            .distance_dirty
-            .drain()
-            .filter(|id| !self.row_dirty.contains(id))
-            .collect();
+        let dirty: Vec<TicketId> = self.distance_dirty.drain().collect();
         dirty.iter().filter_map(|id| self.rows.get(id)).collect()
     }
 
