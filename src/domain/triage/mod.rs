@@ -148,9 +148,16 @@ impl Classifier {
             })
             .collect();
         learn::reweigh(&mut lexicon, &examples);
+        let undenied: Vec<String> = examples
+            .iter()
+            .map(|e| score::undenied(&lexicon, &e.text))
+            .collect();
         let bayes = bayes::Model::learn(
             lexicon.categories.len(),
-            examples.iter().map(|e| (e.text.as_str(), e.category)),
+            undenied
+                .iter()
+                .zip(&examples)
+                .map(|(t, e)| (t.as_str(), e.category)),
         );
         (lexicon, bayes)
     }
@@ -165,7 +172,7 @@ impl Classifier {
     pub fn classify_as(&self, text: &str, kind: Option<Kind>) -> Classification {
         let text = self.lexicon.normalise(text);
         let scored = score::score(&self.lexicon, &self.jieba, &text);
-        let votes = self.bayes.votes(&text);
+        let votes = self.bayes.votes(&score::undenied(&self.lexicon, &text));
         let form = rank::Form::of(&self.lexicon, &text);
         let ranked = rank::rank(&self.lexicon, &scored, &votes, kind, form);
         let best = ranked.first().map_or(self.lexicon.fallback, |&(i, _)| i);
@@ -223,7 +230,7 @@ impl Classifier {
     fn logits_as(&self, text: &str, kind: Option<Kind>) -> Vec<f64> {
         let text = self.lexicon.normalise(text);
         let scored = score::score(&self.lexicon, &self.jieba, &text);
-        let votes = self.bayes.votes(&text);
+        let votes = self.bayes.votes(&score::undenied(&self.lexicon, &text));
         let form = rank::Form::of(&self.lexicon, &text);
         rank::logits(&self.lexicon, &scored, &votes, kind, form)
     }

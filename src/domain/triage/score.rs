@@ -5,6 +5,7 @@
 //! by a negation cue just before it ("不是假烟") counts little, one after a hedge ("听说")
 //! half, and a keyword inside a matched phrase or a longer keyword less (the phrase
 //! already carries it, and "送货员态度" is not a late-delivery word).
+//! What a negation denies is also left out of the text the examples' vote reads.
 
 use std::collections::{HashMap, HashSet};
 
@@ -238,4 +239,32 @@ fn cue_within(cues: &[String], clause: &str, reach: usize) -> bool {
             .match_indices(cue.as_str())
             .any(|(at, _)| clause[at + cue.len()..].chars().count() < reach)
     })
+}
+
+/// `text` without what its negations deny ("不是走私的那种外国烟，是…" keeps "，是…"): the
+/// denied words are no evidence for the examples' vote either.
+pub(super) fn undenied(lexicon: &Lexicon, text: &str) -> String {
+    let mut cut: Vec<(usize, usize)> = Vec::new();
+    for cue in &lexicon.negations {
+        for (at, m) in text.match_indices(cue.as_str()) {
+            let end = at + m.len();
+            let rest = &text[end..];
+            if text[..at].ends_with('是') || NOT_A_DENIAL.iter().any(|n| rest.starts_with(n)) {
+                continue;
+            }
+            let clause = rest.find(is_clause_break).unwrap_or(rest.len());
+            let reach = rest
+                .char_indices()
+                .nth(NEGATION_REACH)
+                .map_or(rest.len(), |(i, _)| i);
+            cut.push((at, end + clause.min(reach)));
+        }
+    }
+    if cut.is_empty() {
+        return text.to_owned();
+    }
+    text.char_indices()
+        .filter(|&(i, _)| !cut.iter().any(|&(s, e)| s <= i && i < e))
+        .map(|(_, c)| c)
+        .collect()
 }
