@@ -97,6 +97,12 @@ pub struct TriageLexicon {
     /// Cues that a question still reports someone (举报, 隔壁, 那家, 有人): it stays a report.
     #[serde(default)]
     pub report_cues: Vec<String>,
+    /// Places that sell (小卖部, 棋牌室, 超市): a question naming one reports it, unless
+    /// the asker speaks of their own (`own_cues`: 我想, 我家, 我的).
+    #[serde(default)]
+    pub premises: Vec<String>,
+    #[serde(default)]
+    pub own_cues: Vec<String>,
     /// Cues after a word, in its clause, that make it a side remark ("档位低也就算了"):
     /// it counts like a hedged word.
     #[serde(default)]
@@ -128,6 +134,8 @@ impl Default for TriageLexicon {
             homophones: Vec::new(),
             question_cues: Vec::new(),
             report_cues: Vec::new(),
+            premises: Vec::new(),
+            own_cues: Vec::new(),
             concessions: Vec::new(),
             emphasis: Vec::new(),
             low_confidence: default_low_confidence(),
@@ -148,6 +156,8 @@ impl TriageLexicon {
         words("homophones", &self.homophones)?;
         words("question_cues", &self.question_cues)?;
         words("report_cues", &self.report_cues)?;
+        words("premises", &self.premises)?;
+        words("own_cues", &self.own_cues)?;
         words("concessions", &self.concessions)?;
         words("emphasis", &self.emphasis)?;
         if let Some(g) = self.homophones.iter().find(|g| g.chars().count() < 2) {

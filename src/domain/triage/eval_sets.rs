@@ -110,6 +110,19 @@ fn a_licensing_question_is_answered_and_a_question_form_report_stays_a_report() 
     let got = classifier.classify_as("我想问一下，隔壁店卖假烟怎么举报", Some(Kind::Consultation));
     assert_eq!(got.category, "counterfeit", "{got:?}");
     assert!(!got.question, "{got:?}");
+    // A question that names a place selling (not the asker's own) reports it.
+    for text in [
+        "村里小卖部没有证还卖烟，你们管不管？",
+        "棋牌室里卖烟没有证，怎么处理？",
+    ] {
+        let got = classifier.classify_as(text, Some(Kind::Consultation));
+        assert_eq!(got.category, "unlicensed_retail", "{text}: {got:?}");
+    }
+    let got = classifier.classify_as(
+        "我想开个小超市，烟草的证去哪里办？",
+        Some(Kind::Consultation),
+    );
+    assert_eq!(got.category, "licence_consultation", "{got:?}");
     // Typed with homophones, the terms still count.
     let got = classifier.classify_as("客户经里从来不来，打电话也不接", Some(Kind::Complaint));
     assert_eq!(got.category, "account_manager_service", "{got:?}");

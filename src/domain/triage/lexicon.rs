@@ -72,6 +72,8 @@ pub(super) struct Lexicon {
     pub homophone_len: usize,
     pub question_cues: Vec<String>,
     pub report_cues: Vec<String>,
+    pub premises: Vec<String>,
+    pub own_cues: Vec<String>,
     pub concessions: Vec<String>,
     pub emphasis: Vec<String>,
     /// Calibrated confidence below which a proposal is flagged for a second look.
@@ -197,6 +199,8 @@ impl Lexicon {
             homophone_len,
             question_cues: lowercase(&triage.question_cues),
             report_cues: lowercase(&triage.report_cues),
+            premises: lowercase(&triage.premises),
+            own_cues: lowercase(&triage.own_cues),
             concessions: lowercase(&triage.concessions),
             emphasis: lowercase(&triage.emphasis),
             low_confidence: triage.low_confidence,

@@ -14,7 +14,7 @@ const FALLBACK_LIFT: f64 = 0.5;
 /// How sharply a score margin turns into confidence (softmax inverse temperature): fitted
 /// so the shown confidence is a probability (see `calibrate.rs`; re-fit with
 /// `TRIAGE_CALIBRATE=1 cargo test --release --lib triage::calibrate -- --nocapture`).
-pub(super) const SHARPNESS: f64 = 1.18;
+pub(super) const SHARPNESS: f64 = 1.2;
 /// Share of the topic's score a category that answers questions on it takes, for a
 /// question that reports nobody ("许可证到期了怎么延续" is about licences, not a violation).
 const ANSWER_SHARE: f64 = 1.0;
@@ -47,7 +47,8 @@ impl Form {
         let any = |cues: &[String]| cues.iter().any(|c| text.contains(c.as_str()));
         Self {
             question: any(&lexicon.question_cues),
-            reports: any(&lexicon.report_cues),
+            reports: any(&lexicon.report_cues)
+                || (any(&lexicon.premises) && !any(&lexicon.own_cues)),
         }
     }
 
