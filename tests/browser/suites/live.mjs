@@ -6,7 +6,7 @@
 // the line to it; an override can pick busy and declined vehicles, marked; grade I alerts
 // arrive grouped in one area with a count, acknowledged one by one or all at once; a vague
 // ticket's retailer candidates are on the map, the registry is searched from the detail and
-// a place picked on the map becomes the ticket's position.
+// a place picked on the map becomes the ticket's position when the triage is confirmed.
 import { join } from 'node:path';
 import { VehicleClient, until, ADMIN } from '../lib.mjs';
 
@@ -209,8 +209,12 @@ export default async function ({ engine, api, browser, check, assert, errors, OU
     await page.waitForSelector('.place-pin.search[data-licence="421182100001"]', { state: 'attached' });
     await page.screenshot({ path: join(OUT, 'live-search.png') });
     await page.click('.place-hits [data-hit="421182100001"] [data-place="use"]');
-    await until(async () => (await ticket(vague.id)).location?.retailer_licence === '421182100001', 'the shop taken from the search');
-    // Pick on map: a click on the map becomes the ticket's position once confirmed.
+    // The ticket waits for triage: the shop joins the triage panel's picks, nothing is sent.
+    await page.waitForSelector('[data-picked-retailer="421182100001"]');
+    assert((await page.textContent('[data-picked-retailer="421182100001"]')).includes('老李烟酒店'), 'the picked shop is named');
+    await new Promise((r) => setTimeout(r, 500));
+    assert((await ticket(vague.id)).status === 'received', 'taking a shop does not triage the ticket');
+    // Pick on map: a click on the map becomes the ticket's position once the triage is confirmed.
     await page.waitForSelector('[data-place="pick"]');
     await page.click('[data-place="pick"]');
     await page.waitForSelector('[data-picking="true"]');
@@ -222,6 +226,10 @@ export default async function ({ engine, api, browser, check, assert, errors, OU
     assert(await page.locator('[data-picked="true"]').count() === 1, 'the picked point is on the map');
     await page.screenshot({ path: join(OUT, 'live-pick.png') });
     await page.click('[data-place="pick-set"]');
+    await page.waitForSelector('[data-picked-location]');
+    assert(await page.locator('[data-picked-retailer]').count() === 0, 'a point picked replaces the shop picked');
+    assert((await ticket(vague.id)).status === 'received', 'picking a point does not triage the ticket');
+    await page.click('[data-act="triage"]');
     const placed = await until(async () => {
       const x = await ticket(vague.id);
       const p = x.location?.position;

@@ -200,5 +200,28 @@ export default async function ({ engine, api, browser, check, assert, errors, OU
     await page.screenshot({ path: join(OUT, 'review-english.png') });
     await page.click('#lang');
   });
+
+  await check("a grade I alert names its category in the page's language; the guide tab gives the time limits at the ticket's grade", async () => {
+    await page.click('#lang');
+    await page.waitForSelector('html[lang="en"]');
+    const alarm = await intake('RV-I2', { category: 'unlicensed_transport', urgency: 'I', description: '一辆货车无证运输卷烟', location: { lat: 29.96, lng: 115.46 } });
+    const cat = await (await page.waitForSelector(`#alert:not([hidden]) .alert-item[data-alert-key="${alarm.id}"] .alert-cat`, { timeout: 30000 })).textContent();
+    assert(cat.trim() === 'Unlicensed transport', `the alert's category in English: ${cat}`);
+    await page.click(`#alert .alert-item[data-alert-key="${alarm.id}"] [data-act="ack"]`);
+    await open(alarm.number);
+    await page.click('[data-tab="guide"]');
+    const limits = await page.$$eval('.guide-limits tr', (rows) => rows.map((r) => [r.dataset.limitStage, r.querySelector('td').textContent]));
+    const at = Object.fromEntries(limits);
+    // The category's own grade I limits where the guide gives them, else the guide's.
+    const guide = await api.get('/catalog', dispatcher);
+    const c = guide.categories.find((x) => x.code === 'unlicensed_transport');
+    const want = (c.sla && c.sla.I) || guide.sla_hours.I;
+    for (const st of ['intake', 'on_site', 'report', 'total']) {
+      assert(at[st] === String(want[st]), `grade I ${st} limit ${at[st]}, the guide says ${want[st]}: ${JSON.stringify(limits)}`);
+    }
+    assert((await page.textContent('#detail')).includes('Time limits (hours) · '), 'the limits are titled in English');
+    await page.click('#lang');
+    await page.waitForSelector('html[lang="zh-CN"]');
+  });
   await page.close();
 }

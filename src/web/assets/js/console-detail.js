@@ -8,14 +8,14 @@
 // group tab. Closed tickets are read from the engine and shown the same way. Actions go
 // over the console socket as `command` frames when it is open, else over HTTP; both run the
 // same checks, and a refusal is shown in the page's language (`errorText`).
-import { t, name, lang } from './i18n.js';
-import { esc, duration, distance, time, CLOSED } from './format.js';
+import { t, name, lang, categoryName } from './i18n.js';
+import { esc, duration, distance, time, CLOSED, LIMIT_STAGES, stageLimits } from './format.js';
 import { errorText } from './api.js';
 import { GroupPanel } from './console-group.js';
 import { TriagePanel } from './console-triage.js';
 import { unitMarks } from './console-units.js';
 import { renderReport } from './console-report.js';
-import { eventSummary, transferTarget, categoryName } from './console-timeline.js';
+import { eventSummary, transferTarget } from './console-timeline.js';
 import { closedTickets } from './console-closed.js';
 
 const TABS = ['overview', 'guide', 'timeline', 'report', 'dispatch', 'actions', 'group'];
@@ -344,7 +344,17 @@ export class Detail {
       ${c.notice_wording ? `<h4>${esc(t('guide.notice'))}</h4><blockquote>${esc(c.notice_wording)}</blockquote>` : ''}
       <h4>${esc(t('guide.sections'))}</h4><p>${(c.report_sections || []).map((x) => esc(name('section', x))).join('、') || '—'}</p>
       <h4>${esc(t('guide.evidence'))}</h4><p>${(c.report_evidence || []).map((x) => esc(name('evidence', x))).join('、') || '—'}</p>
-      <h4>${esc(t('guide.legal'))}</h4>${list(c.legal_basis)}`;
+      <h4>${esc(t('guide.legal'))}</h4>${list(c.legal_basis)}
+      ${this.limits(c, tk.urgency || c.urgency)}`;
+  }
+
+  /** The guide's time limits for the category at the ticket's grade, hours per stage. */
+  limits(c, grade) {
+    const { limits } = stageLimits(c, grade, this.ctx.slaHours);
+    const rows = [...LIMIT_STAGES, 'total'].filter((st) => limits[st] != null)
+      .map((st) => `<tr data-limit-stage="${st}"><th>${esc(st === 'total' ? t('guide.total') : name('stage', st))}</th><td class="num">${esc(String(limits[st]))}</td></tr>`);
+    if (!rows.length) return '';
+    return `<h4>${esc(t('guide.limits'))} · ${esc(name('grade', grade))}</h4><table class="guide-limits">${rows.join('')}</table>`;
   }
 
   tab_timeline() {

@@ -3,8 +3,9 @@
 // too and can be taken as the ticket's shop, and a "pick on map" mode for a vague ticket:
 // the next click on the map is shown as a point to confirm, then set as the ticket's
 // position. Both go through the triage command (`retailer_licence`, or `location`), the one
-// step that sets or confirms a ticket's place, with its role checks; a ticket still
-// `received` is triaged as proposed by it, which the confirmation says before it is sent.
+// step that sets or confirms a ticket's place, with its role checks. On a ticket still
+// `received` a pick only joins the triage panel's picks: nothing is triaged (or offered)
+// until the dispatcher confirms the triage there.
 import { t } from './i18n.js';
 import { esc } from './format.js';
 import * as apiModule from './api.js';
@@ -116,6 +117,16 @@ export class PlacePanel {
   async place(body, done) {
     const tk = this.ticket();
     if (!tk) return false;
+    const triage = this.ctx.detail?.triage;
+    if (triage?.open(tk)) {
+      triage.sync(tk);
+      if (body.location) triage.pickLocation(body.location);
+      else triage.pickRetailer(body.retailer_licence, this.shops.get(body.retailer_licence)?.name);
+      this.ctx.toast(t('place.picked_for_triage'), 'ok');
+      this.cancelPick();
+      this.redraw();
+      return true;
+    }
     try {
       const res = this.ctx.stream.isOpen()
         ? await this.ctx.stream.command('triage', tk.id, body)

@@ -1,6 +1,6 @@
 // The ticket queue: filters (status, category, grade, department, overdue, text), the list
 // sorted by grade then time left in the stage, live countdowns, overdue highlighting.
-import { t, name } from './i18n.js';
+import { t, name, categoryName } from './i18n.js';
 import { esc, duration, GRADE_ORDER, CLOSED } from './format.js';
 import { closedTickets } from './console-closed.js';
 
@@ -52,11 +52,7 @@ export class Queue {
     set('category', opts(this.categories.map((c) => c.code), (code) => this.categoryName(code)));
   }
 
-  categoryName(code) {
-    const c = this.categories.find((x) => x.code === code);
-    if (!c) return code || '—';
-    return document.documentElement.lang === 'en' ? c.name_en : c.name_zh;
-  }
+  categoryName(code) { return categoryName(code, this.categories) || '—'; }
 
   matches(tk, now) {
     const f = this.filters;

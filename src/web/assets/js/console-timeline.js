@@ -1,15 +1,9 @@
 // A timeline event in one line: codes turned into names in the page's language, free text
 // labelled (a return visit's comment, a reopen's reason, a reply, a notice), and the
 // engine's own reasons (alerts, offers it cancelled) localised.
-import { t, name, lang } from './i18n.js';
+import { t, name, lang, categoryName } from './i18n.js';
 import { time, engineText } from './format.js';
 import { reasonText } from './console-report.js';
-
-/** A category's name in the page's language (the guide's `name_zh` / `name_en`). */
-export function categoryName(code, catalog = []) {
-  const c = catalog.find((x) => x.code === code);
-  return c ? (lang() === 'en' ? c.name_en : c.name_zh) : code;
-}
 
 /** One line about an event's data: codes turned into names, free text labelled. */
 export function eventSummary(e, ctx) {

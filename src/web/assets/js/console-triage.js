@@ -7,7 +7,7 @@
 // from the list, `other` included), any grade, and the shop among the candidates, then
 // confirms. Picking a shop only picks it: nothing is confirmed until "确认分诊". Only what
 // differs from the ticket is sent, so confirming as proposed is not recorded as an override.
-import { t, name, lang } from './i18n.js';
+import { t, name, categoryName } from './i18n.js';
 import { esc } from './format.js';
 
 const GRADES = ['I', 'II', 'III', 'IV'];
@@ -30,6 +30,8 @@ export class TriagePanel {
     this.category = null;
     this.urgency = null;
     this.retailer = null;
+    this.retailerName = null;
+    this.location = null;
   }
 
   /** The picks start from the ticket whenever another ticket (or a fresh state) is shown. */
@@ -39,6 +41,8 @@ export class TriagePanel {
     this.category = tk.category || null;
     this.urgency = tk.urgency || null;
     this.retailer = null;
+    this.retailerName = null;
+    this.location = null;
   }
 
   /** Forget the picks: the next render starts from the ticket again (after a triage). */
@@ -52,7 +56,17 @@ export class TriagePanel {
   pickGrade(grade) { if (GRADES.includes(grade)) this.urgency = grade; }
 
   /** A shop among the candidates, sent with the triage when it is confirmed. */
-  pickRetailer(licence) { this.retailer = licence || null; }
+  pickRetailer(licence, name) {
+    this.retailer = licence || null;
+    this.retailerName = name || null;
+    if (this.retailer) this.location = null;
+  }
+
+  /** A point picked on the map, sent with the triage (instead of a shop). */
+  pickLocation(pos) {
+    this.location = pos ? { lat: pos.lat, lng: pos.lng } : null;
+    if (this.location) { this.retailer = null; this.retailerName = null; }
+  }
 
   /** A `change` in the panel (the category list); true when it changed a pick. */
   change(ev) {
@@ -68,13 +82,11 @@ export class TriagePanel {
     if (this.category && this.category !== tk.category) b.category = this.category;
     if (this.urgency && this.urgency !== tk.urgency) b.urgency = this.urgency;
     if (this.retailer && this.retailer !== tk.location?.retailer_licence) b.retailer_licence = this.retailer;
+    if (this.location) b.location = this.location;
     return b;
   }
 
-  categoryName(code) {
-    const c = (this.ctx.catalog || []).find((x) => x.code === code);
-    return c ? (lang() === 'en' ? c.name_en : c.name_zh) : code || '';
-  }
+  categoryName(code) { return categoryName(code, this.ctx.catalog); }
 
   /** Every category of the guide (its own `other` included) for the picker. */
   choices() {
@@ -120,11 +132,13 @@ export class TriagePanel {
     if (open) {
       const changed = this.category !== tk.category || this.urgency !== tk.urgency;
       const shop = this.retailer ? (tk.retailer_candidates || []).find((c) => c.licence === this.retailer) : null;
+      const shopName = shop?.name || this.retailerName || this.retailer;
       parts.push(`<label class="triage-any">${esc(t('triage.any_category'))}
           <select data-triage-pick="category">${this.choices().map((code) => `<option value="${esc(code)}"${code === this.category ? ' selected' : ''}>${esc(this.categoryName(code))}</option>`).join('')}</select></label>
         <div class="grades" role="group" aria-label="${esc(t('triage.grade'))}">${esc(t('triage.grade'))}
         ${GRADES.map((g) => `<button type="button" class="grade-pick grade-${g}${g === this.urgency ? ' picked' : ''}" data-act="pick-grade" data-grade="${g}" aria-pressed="${g === this.urgency}">${esc(name('grade', g))}</button>`).join('')}</div>
-        ${this.retailer ? `<p class="triage-shop" data-picked-retailer="${esc(this.retailer)}">${esc(t('triage.shop_picked', { s: shop?.name || this.retailer }))}</p>` : ''}
+        ${this.retailer ? `<p class="triage-shop" data-picked-retailer="${esc(this.retailer)}">${esc(t('triage.shop_picked', { s: shopName }))}</p>` : ''}
+        ${this.location ? `<p class="triage-shop" data-picked-location="${this.location.lat},${this.location.lng}">${esc(t('triage.place_picked', { lat: this.location.lat.toFixed(5), lng: this.location.lng.toFixed(5) }))}</p>` : ''}
         <p class="triage-choice${changed ? ' warn' : ''}">${esc(t(changed ? 'triage.override' : 'triage.as_is', { c: this.categoryName(this.category), g: name('grade', this.urgency) }))}</p>
         <div class="actions"><button class="primary" data-act="triage">${esc(t('detail.triage'))}</button></div>`);
     }

@@ -1,7 +1,7 @@
 // The dispatch console: sign-in, the live stream (or HTTP polling while the socket is
 // down), the map, the queue, the detail panel, the unit status board, and grade I alerts
 // (grouped, with a count) that stay on screen, flashing, until someone acknowledges them.
-import { initI18n, t, onLangChange } from './i18n.js';
+import { initI18n, t, onLangChange, categoryName } from './i18n.js';
 import { Api, tokens, signIn } from './api.js';
 import { Stream } from './stream.js';
 import { MapView } from './map.js';
@@ -100,7 +100,7 @@ class Alerts {
         <div class="alert-main">
           ${[...a.reasons].map((r) => `<div class="alert-reason">${esc(t(r === 'no_vehicle' ? 'alert.no_vehicle' : 'alert.new_grade_i'))}</div>`).join('')}
           <div class="alert-number" data-alert-ticket="${esc(tk.id)}">${esc(tk.number)}</div>
-          <div class="alert-cat">${esc(tk.category_name || tk.category || '')}</div>
+          <div class="alert-cat">${esc(categoryName(tk.category, this.catalog) || tk.category_name || '')}</div>
           <div class="alert-text">${esc(tk.location?.address_text || '')}</div>
           <div class="alert-text">${esc((tk.description || '').slice(0, 120))}</div>
         </div>
@@ -128,10 +128,12 @@ async function main() {
   const setConn = (s) => { conn.dataset.state = s; conn.textContent = t(`conn.${s}`); };
   let catalog = [];
   let reasons = [];
+  let slaHours = {};
   try {
     const guide = await api.get('/catalog');
     catalog = guide.categories;
     reasons = guide.return_reasons || [];
+    slaHours = guide.sla_hours || {};
   } catch (e) { toast(e.message, 'error'); }
 
   let detail;
@@ -139,6 +141,7 @@ async function main() {
   const queue = new Queue(document.getElementById('queue'), state, (id) => select(id));
   queue.setCategories(catalog);
   const alerts = new Alerts(document.getElementById('alert'));
+  alerts.catalog = catalog;
   alerts.onAck = (id) => select(id);
 
   let polling = null;
@@ -153,7 +156,7 @@ async function main() {
     frame: (f) => state.apply(f),
   });
   let role = null;
-  const ctx = { api, stream, state, catalog, reasons, map, toast, refresh: () => redraw(), role: () => role, select: (id) => select(id) };
+  const ctx = { api, stream, state, catalog, reasons, slaHours, map, toast, refresh: () => redraw(), role: () => role, select: (id) => select(id) };
   const place = new PlacePanel(document.getElementById('detail'), ctx);
   ctx.place = place;
   detail = new Detail(document.getElementById('detail'), ctx);

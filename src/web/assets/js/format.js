@@ -53,6 +53,21 @@ export function html(strings, ...values) {
 export const GRADE_ORDER = { I: 0, II: 1, III: 2, IV: 3 };
 export const CLOSED = new Set(['archived', 'transferred', 'merged']);
 
+/** The stages a time limit is kept for, in handling order. */
+export const LIMIT_STAGES = ['intake', 'on_site', 'report', 'review', 'approval', 'reply', 'return_visit'];
+
+/**
+ * A category's time limits (hours per stage and `total`) at a grade, from the guide
+ * (`GET /catalog`): its own limits first, else the guide's for that grade. `own` says
+ * which; a stage the category skips (no site visit off the `full` path) is null.
+ */
+export function stageLimits(category, grade, slaHours = {}) {
+  const own = category.sla && category.sla[grade];
+  const limits = { ...(own || slaHours[grade] || {}) };
+  if (category.path && category.path !== 'full') limits.on_site = null;
+  return { limits, own: Boolean(own) };
+}
+
 // The engine writes a few reasons itself (alerts, offers it cancels or lets expire, a merge
 // that failed), in English: each is shown in the page's language from the pattern it follows,
 // with the parts it names (a place, a vehicle, a distance) kept. Text people wrote is shown

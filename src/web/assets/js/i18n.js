@@ -108,6 +108,7 @@ const DICT = {
     'guide.legal': '法律依据',
     'guide.sections': '报告必填项',
     'guide.limits': '各环节时限（小时）',
+    'guide.total': '全程',
     'dispatch.nearest': '最近可派车辆',
     'dispatch.none': '附近没有可派车辆',
     'dispatch.no_position': '工单没有位置，无法计算最近车辆',
@@ -207,7 +208,9 @@ const DICT = {
     'place.set': '设为工单位置',
     'place.set_done': '{n} 的位置已设定',
     'place.shop_done': '已确认零售户：{s}',
-    'place.triages': '本工单尚未分诊：设定位置将同时按当前建议确认分诊',
+    'place.triages': '本工单尚未分诊：所选位置将随分诊一并确认',
+    'place.picked_for_triage': '已记入分诊：在分诊面板确认后生效',
+    'triage.place_picked': '已选位置：{lat}, {lng}（随分诊一并确认）',
     'place.no_hits': '零售户库中没有匹配的结果',
     'place.show': '地图查看',
     'place.use': '设为该户',
@@ -573,6 +576,7 @@ const DICT = {
     'guide.legal': 'Legal basis',
     'guide.sections': 'Report sections',
     'guide.limits': 'Time limits (hours)',
+    'guide.total': 'Whole ticket',
     'dispatch.nearest': 'Nearest vehicles',
     'dispatch.none': 'No eligible vehicle nearby',
     'dispatch.no_position': 'The ticket has no position yet',
@@ -672,7 +676,9 @@ const DICT = {
     'place.set': 'Set as the ticket\'s place',
     'place.set_done': 'Place of {n} set',
     'place.shop_done': 'Retailer confirmed: {s}',
-    'place.triages': 'Not triaged yet: setting the place also confirms the proposed triage',
+    'place.triages': 'Not triaged yet: the place picked is confirmed with the triage',
+    'place.picked_for_triage': 'Added to the triage: it takes effect when the triage is confirmed',
+    'triage.place_picked': 'Place picked: {lat}, {lng} (confirmed with the triage)',
     'place.no_hits': 'No retailer in the registry matches',
     'place.show': 'Show',
     'place.use': 'Use this shop',
@@ -977,6 +983,12 @@ const NAMES = {
 
 const KEY = 'hd.lang';
 const listeners = new Set();
+
+/** A category's name in the page's language (the guide's `name_zh` / `name_en`), or its code. */
+export function categoryName(code, catalog = []) {
+  const c = (catalog || []).find((x) => x.code === code);
+  return c ? (lang() === 'en' ? c.name_en : c.name_zh) : code || '';
+}
 
 export function lang() {
   const saved = localStorage.getItem(KEY);

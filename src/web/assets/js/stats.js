@@ -3,10 +3,10 @@
 // department, and the trend over time, for a date range (local days, UTC+8); the guide's
 // time limits per category; any table as CSV (fetched with the token, saved as a file;
 // the engine's CSV carries a BOM for Excel and a name beside every id).
-import { initI18n, t, name, lang, onLangChange } from './i18n.js';
+import { initI18n, t, name, onLangChange, categoryName } from './i18n.js';
 import { Api, tokens, signIn, query } from './api.js';
 import { pareto, hbars, pairs, series, num } from './charts.js';
-import { esc, percent } from './format.js';
+import { esc, percent, LIMIT_STAGES, stageLimits } from './format.js';
 
 async function checkToken(token) {
   try {
@@ -24,12 +24,6 @@ let data = null;
 let catalog = [];
 let guide = null;
 
-function categoryName(code) {
-  const c = catalog.find((x) => x.code === code);
-  return c ? (lang() === 'en' ? c.name_en : c.name_zh) : code;
-}
-
-const LIMIT_STAGES = ['intake', 'on_site', 'report', 'review', 'approval', 'reply', 'return_visit'];
 
 /** The guide's time limits, hours per stage, for each category at its default grade. */
 function limitsTable() {
@@ -37,11 +31,8 @@ function limitsTable() {
   const head = `<tr><th>${esc(t('stats.col.category'))}</th><th>${esc(t('stats.col.grade'))}</th>${LIMIT_STAGES.map((s) => `<th>${esc(name('stage', s))}</th>`).join('')}<th>${esc(t('stats.col.total'))}</th></tr>`;
   const hours = (v) => (v == null ? '—' : num(v));
   const body = catalog.map((c) => {
-    const l = (c.sla && c.sla[c.urgency]) || (guide.sla_hours || {})[c.urgency] || {};
-    const own = Boolean(c.sla && c.sla[c.urgency]);
-    // A category handled without a site visit has no on-site limit to keep.
-    const skip = (st) => st === 'on_site' && c.path && c.path !== 'full';
-    return `<tr data-limits="${esc(c.code)}"${own ? ' class="own"' : ''}><td>${esc(categoryName(c.code))}</td><td>${esc(name('grade', c.urgency) || c.urgency)}</td>${LIMIT_STAGES.map((st) => `<td class="num">${esc(skip(st) ? '—' : hours(l[st]))}</td>`).join('')}<td class="num">${esc(hours(l.total))}</td></tr>`;
+    const { limits: l, own } = stageLimits(c, c.urgency, guide.sla_hours);
+    return `<tr data-limits="${esc(c.code)}"${own ? ' class="own"' : ''}><td>${esc(categoryName(c.code, catalog))}</td><td>${esc(name('grade', c.urgency) || c.urgency)}</td>${LIMIT_STAGES.map((st) => `<td class="num">${esc(hours(l[st]))}</td>`).join('')}<td class="num">${esc(hours(l.total))}</td></tr>`;
   }).join('');
   return `<table class="limits"><thead>${head}</thead><tbody>${body}</tbody></table>`;
 }
