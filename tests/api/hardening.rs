@@ -220,38 +220,7 @@ async fn csv_exports_neutralise_cells_a_spreadsheet_would_run_as_formulas() {
     let app = spawn_app().await;
     let d = app.token("dispatcher", None).await;
     // A squad id a spreadsheet would read as the formula `=-A1`.
-    let (s, b) = app
-        .post(
-            "/teams",
-            ADMIN,
-            serde_json::json!({ "id": "-A1", "name": "公式中队", "department": "enforcement" }),
-        )
-        .await;
-    assert_eq!(s, StatusCode::CREATED, "{b}");
-    let (s, b) = app
-        .post(
-            "/vehicles",
-            ADMIN,
-            serde_json::json!({ "id": "V-1", "plate": "鄂J·Z0001", "team_id": "-A1", "department": "enforcement", "crew": [] }),
-        )
-        .await;
-    assert_eq!(s, StatusCode::CREATED, "{b}");
-    let (s, t) = app
-        .post(
-            "/tickets",
-            &d,
-            crate::common::intake("CSV-1", Some("counterfeit"), "report"),
-        )
-        .await;
-    assert_eq!(s, StatusCode::CREATED, "{t}");
-    let id = t["id"].as_str().expect("id");
-    let (s, b) = app
-        .post(&format!("/tickets/{id}/triage"), &d, serde_json::json!({}))
-        .await;
-    assert_eq!(s, StatusCode::OK, "{b}");
-    let send = serde_json::json!({ "vehicle_id": "V-1", "assign": true, "override": true });
-    let (s, b) = app.post(&format!("/tickets/{id}/dispatch"), &d, send).await;
-    assert!(s.is_success(), "{b}");
+    crate::api::stats_export::one_ticket_sent_by(&app, &d, "-A1", "公式中队", "CSV-1").await;
 
     // JSON keeps the id as it is; the CSV cell is text a spreadsheet shows, not runs.
     let (_, rows) = app.get("/stats/teams", &d).await;

@@ -4,44 +4,35 @@
 
 use reqwest::StatusCode;
 
-use crate::common::{ADMIN, spawn_app};
+use crate::common::{ADMIN, TestApp, spawn_app};
+
+/// A squad `team` with one vehicle `V-1`, and one ticket (`external_id`) sent to it, so the
+/// per-squad stats have a row keyed by the squad's id.
+pub async fn one_ticket_sent_by(app: &TestApp, d: &str, team: &str, name: &str, external_id: &str) {
+    let squad = serde_json::json!({ "id": team, "name": name, "department": "enforcement" });
+    let (s, b) = app.post("/teams", ADMIN, squad).await;
+    assert_eq!(s, StatusCode::CREATED, "{b}");
+    let vehicle = serde_json::json!({ "id": "V-1", "plate": "鄂J·Z0001", "team_id": team, "department": "enforcement", "crew": [] });
+    let (s, b) = app.post("/vehicles", ADMIN, vehicle).await;
+    assert_eq!(s, StatusCode::CREATED, "{b}");
+    let intake = crate::common::intake(external_id, Some("counterfeit"), "report");
+    let (s, t) = app.post("/tickets", d, intake).await;
+    assert_eq!(s, StatusCode::CREATED, "{t}");
+    let id = t["id"].as_str().expect("id");
+    let (s, b) = app
+        .post(&format!("/tickets/{id}/triage"), d, serde_json::json!({}))
+        .await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    let send = serde_json::json!({ "vehicle_id": "V-1", "assign": true, "override": true });
+    let (s, b) = app.post(&format!("/tickets/{id}/dispatch"), d, send).await;
+    assert!(s.is_success(), "{b}");
+}
 
 #[actix_web::test]
 async fn csv_exports_name_what_their_ids_are_and_open_right_in_excel() {
     let app = spawn_app().await;
     let d = app.token("dispatcher", None).await;
-    let (s, b) = app
-        .post(
-            "/teams",
-            ADMIN,
-            serde_json::json!({ "id": "T-ENF-1", "name": "执法一中队", "department": "enforcement" }),
-        )
-        .await;
-    assert_eq!(s, StatusCode::CREATED, "{b}");
-    let (s, b) = app
-        .post(
-            "/vehicles",
-            ADMIN,
-            serde_json::json!({ "id": "V-1", "plate": "鄂J·Z0001", "team_id": "T-ENF-1", "department": "enforcement", "crew": [] }),
-        )
-        .await;
-    assert_eq!(s, StatusCode::CREATED, "{b}");
-    let (s, t) = app
-        .post(
-            "/tickets",
-            &d,
-            crate::common::intake("CSV-N", Some("counterfeit"), "report"),
-        )
-        .await;
-    assert_eq!(s, StatusCode::CREATED, "{t}");
-    let id = t["id"].as_str().expect("id");
-    let (s, b) = app
-        .post(&format!("/tickets/{id}/triage"), &d, serde_json::json!({}))
-        .await;
-    assert_eq!(s, StatusCode::OK, "{b}");
-    let send = serde_json::json!({ "vehicle_id": "V-1", "assign": true, "override": true });
-    let (s, b) = app.post(&format!("/tickets/{id}/dispatch"), &d, send).await;
-    assert!(s.is_success(), "{b}");
+    one_ticket_sent_by(&app, &d, "T-ENF-1", "执法一中队", "CSV-N").await;
 
     let (_, teams) = app.get("/stats/teams", &d).await;
     assert_eq!(teams[0]["key"], "T-ENF-1", "{teams}");
