@@ -10,20 +10,25 @@
 //! category or a hidden grade (`[board]` settings) until it is closed — such a request
 //! answers 404 like an unknown one. Errors are the spec's `[{"code", "description"}]`.
 
+mod discovery;
+mod filter;
 mod form;
+mod routes;
 pub mod wire;
+pub mod xml;
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
+use self::filter::Filter;
 use self::form::Form;
 use self::wire::{
     Open311Error, Open311ErrorItem, ServiceDefinitionDto, ServiceDto, ServiceRequestDto,
     SubmittedDto, TokenDto,
 };
-use crate::domain::Timestamp;
+use self::xml::{Format, respond};
 use crate::domain::role::Role;
 use crate::domain::ticket::Ticket;
 use crate::engine::Engine;
@@ -35,13 +40,12 @@ pub fn register(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(submit)
         .service(requests)
         .service(request)
-        .service(token);
+        .service(token)
+        .configure(routes::register_xml);
 }
 
 /// Most requests one `requests.json` answers (the spec's ceiling).
 const MAX_RESULTS: usize = 1000;
-/// The window `requests.json` looks back over when no `start_date` is given.
-const DEFAULT_DAYS: i64 = 90;
 /// Tickets read from the store per page while filtering.
 const PAGE: usize = 500;
 /// Most ids one `service_request_id` list may name.
@@ -51,13 +55,19 @@ const MAX_IDS: usize = 100;
 #[utoipa::path(tag = "open311", responses((status = 200, body = [ServiceDto])))]
 #[get("/services.json")]
 async fn services(engine: web::Data<Engine>) -> HttpResponse {
+    services_in(&engine, Format::Json)
+}
+
+fn services_in(engine: &Engine, format: Format) -> HttpResponse {
     let list: Vec<ServiceDto> = engine
         .catalog
         .categories()
         .iter()
         .map(ServiceDto::from)
         .collect();
-    HttpResponse::Ok().json(list)
+    respond(StatusCode::OK, format, &list, |x| {
+        x.list("services", "service", &list, |x, s| s.write_xml(x));
+    })
 }
 
 /// A service's definition: no service asks for extra attributes.
@@ -68,13 +78,24 @@ async fn service_definition(
     engine: web::Data<Engine>,
     code: web::Path<String>,
 ) -> Result<HttpResponse, Open311Error> {
+    service_definition_in(&engine, &code, Format::Json)
+}
+
+fn service_definition_in(
+    engine: &Engine,
+    code: &str,
+    format: Format,
+) -> Result<HttpResponse, Open311Error> {
     let c = engine
         .catalog
-        .get(&code)
-        .ok_or_else(|| Open311Error::not_found(format!("no service `{code}`")))?;
-    Ok(HttpResponse::Ok().json(ServiceDefinitionDto {
+        .get(code)
+        .ok_or_else(|| Open311Error::not_found(format!("no service `{code}`")).in_format(format))?;
+    let definition = ServiceDefinitionDto {
         service_code: c.code.clone(),
         attributes: Vec::new(),
+    };
+    Ok(respond(StatusCode::OK, format, &definition, |x| {
+        definition.write_xml(x)
     }))
 }
 
@@ -90,6 +111,37 @@ async fn submit(
     engine: web::Data<Engine>,
     req: HttpRequest,
     body: Result<crate::api::Body, crate::api::error::ApiError>,
+) -> Result<HttpResponse, Open311Error> {
+    submit_in(&engine, &req, body, Format::Json)
+        .await
+        .map_err(|e| e.in_format(Format::Json))
+}
+
+/// The key of a submission: the form's `api_key` or the query string's (the `open311`
+/// client sends it there). Both at once must agree. It is a credential: never logged.
+fn api_key<'a>(form: &'a Form, req: &'a HttpRequest) -> Result<Option<String>, Open311Error> {
+    let query = web::Query::<Vec<(String, String)>>::from_query(req.query_string())
+        .map_err(|_| Open311Error::bad_request("the query string is not form-encoded"))?
+        .into_inner();
+    let in_query = query
+        .into_iter()
+        .find(|(k, _)| k == "api_key")
+        .map(|(_, v)| v.trim().to_owned())
+        .filter(|v| !v.is_empty());
+    match (form.get("api_key"), in_query) {
+        (Some(a), Some(b)) if a != b => Err(Open311Error::bad_request(
+            "`api_key` is given twice, in the query string and the form, with different values",
+        )),
+        (Some(a), _) => Ok(Some(a.to_owned())),
+        (None, b) => Ok(b),
+    }
+}
+
+async fn submit_in(
+    engine: &Engine,
+    req: &HttpRequest,
+    body: Result<crate::api::Body, crate::api::error::ApiError>,
+    format: Format,
 ) -> Result<HttpResponse, Open311Error> {
     let body = body?;
     let form_type = req
@@ -112,13 +164,11 @@ async fn submit(
     };
     // A missing or unknown key is a failed authentication, counted against the client
     // address (429 past its budget); a valid key of another role is not.
-    let by = match form
-        .get("api_key")
-        .and_then(|k| engine.tokens.authenticate(k))
-    {
+    let key = api_key(&form, req)?;
+    let by = match key.as_deref().and_then(|k| engine.tokens.authenticate(k)) {
         Some(a) if a.principal.role == Role::Platform => a.principal,
         Some(_) => return Err(not_platform().into()),
-        None => return Err(crate::api::throttle::refuse(&engine, &req, not_platform()).into()),
+        None => return Err(crate::api::throttle::refuse(engine, req, not_platform()).into()),
     };
     let mut new = form.into_new_ticket(&engine.catalog)?;
     engine.classifier.suggest(&mut new);
@@ -135,12 +185,17 @@ async fn submit(
         service_notice: format!("已受理，工单号 {}。", t.number),
         account_id: None,
     }];
-    if intake.created {
+    let status = if intake.created {
         tracing::info!(ticket_id = %t.id, number = %t.number, "open311 request received");
-        Ok(HttpResponse::Created().json(answer))
+        StatusCode::CREATED
     } else {
-        Ok(HttpResponse::Ok().json(answer))
-    }
+        StatusCode::OK
+    };
+    Ok(respond(status, format, &answer, |x| {
+        x.list("service_requests", "request", &answer, |x, a| {
+            a.write_xml(x)
+        });
+    }))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -181,12 +236,10 @@ fn find(engine: &Engine, id: &str) -> Result<Option<Ticket>, Open311Error> {
         .filter(|t| public(engine, t)))
 }
 
-fn date(field: &str, raw: Option<&str>) -> Result<Option<Timestamp>, Open311Error> {
-    raw.map(|t| {
-        Timestamp::parse(t)
-            .map_err(|_| Open311Error::bad_request(format!("`{field}` is not an RFC 3339 time")))
+fn request_list(list: &[ServiceRequestDto], format: Format) -> HttpResponse {
+    respond(StatusCode::OK, format, &list, |x| {
+        x.list("service_requests", "request", list, |x, r| r.write_xml(x));
     })
-    .transpose()
 }
 
 /// Requests, newest first: by id, or by service, dates and status; at most 1000.
@@ -196,6 +249,22 @@ fn date(field: &str, raw: Option<&str>) -> Result<Option<Timestamp>, Open311Erro
 async fn requests(
     engine: web::Data<Engine>,
     req: HttpRequest,
+) -> Result<HttpResponse, Open311Error> {
+    requests_in(&engine, &req, Format::Json)
+}
+
+fn requests_in(
+    engine: &Engine,
+    req: &HttpRequest,
+    format: Format,
+) -> Result<HttpResponse, Open311Error> {
+    requests_found(engine, req, format).map_err(|e| e.in_format(format))
+}
+
+fn requests_found(
+    engine: &Engine,
+    req: &HttpRequest,
+    format: Format,
 ) -> Result<HttpResponse, Open311Error> {
     let p = web::Query::<RequestsParams>::from_query(req.query_string())
         .map_err(|e| Open311Error::bad_request(format!("invalid query: {e}")))?
@@ -209,31 +278,29 @@ async fn requests(
         }
         let mut out = Vec::new();
         for id in ids {
-            out.extend(find(&engine, id)?.map(|t| public_view(&engine, &t)));
+            out.extend(find(engine, id)?.map(|t| public_view(engine, &t)));
         }
-        return Ok(HttpResponse::Ok().json(out));
+        return Ok(request_list(&out, format));
     }
-    let closed = match p.status.as_deref() {
-        None => None,
-        Some("open") => Some(false),
-        Some("closed") => Some(true),
-        Some(_) => return Err(Open311Error::bad_request("`status` is `open` or `closed`")),
-    };
-    if let Some(code) = &p.service_code
-        && engine.catalog.get(code).is_none()
-    {
-        return Err(Open311Error::bad_request(format!(
-            "`service_code` `{code}` is not a service of services.json"
-        )));
-    }
-    let to = date("end_date", p.end_date.as_deref())?;
-    let from = date("start_date", p.start_date.as_deref())?.unwrap_or_else(|| {
-        to.unwrap_or_else(|| engine.clock.now()) + time::Duration::days(-DEFAULT_DAYS)
-    });
+    let f = Filter::parse(
+        &engine.catalog,
+        engine.clock.now(),
+        p.status.as_deref(),
+        p.service_code.as_deref(),
+        p.start_date.as_deref(),
+        p.end_date.as_deref(),
+    )?;
+    let closed = f.closed;
+    // One code is the store's own filter; several are checked here.
+    let single = f
+        .codes
+        .as_ref()
+        .filter(|c| c.len() == 1)
+        .and_then(|c| c.first().cloned());
     let mut query = TicketQuery {
-        category: p.service_code,
-        from: Some(from),
-        to,
+        category: single,
+        from: Some(f.from),
+        to: f.to,
         limit: PAGE,
         ..TicketQuery::default()
     };
@@ -241,8 +308,12 @@ async fn requests(
     'pages: loop {
         let page = engine.store.list_tickets(&query)?;
         for t in &page.items {
-            if closed.is_none_or(|c| t.status.is_closed() == c) && public(&engine, t) {
-                out.push(public_view(&engine, t));
+            let wanted = f
+                .codes
+                .as_ref()
+                .is_none_or(|c| t.category.as_ref().is_some_and(|code| c.contains(code)));
+            if wanted && closed.is_none_or(|c| t.status.is_closed() == c) && public(engine, t) {
+                out.push(public_view(engine, t));
                 if out.len() == MAX_RESULTS {
                     break 'pages;
                 }
@@ -253,7 +324,7 @@ async fn requests(
             _ => break,
         }
     }
-    Ok(HttpResponse::Ok().json(out))
+    Ok(request_list(&out, format))
 }
 
 /// One request, in an array as the spec has it; 404 when unknown or not public yet.
@@ -264,9 +335,14 @@ async fn request(
     engine: web::Data<Engine>,
     id: web::Path<String>,
 ) -> Result<HttpResponse, Open311Error> {
-    let t =
-        find(&engine, &id)?.ok_or_else(|| Open311Error::not_found(format!("no request `{id}`")))?;
-    Ok(HttpResponse::Ok().json([public_view(&engine, &t)]))
+    request_in(&engine, &id, Format::Json)
+}
+
+fn request_in(engine: &Engine, id: &str, format: Format) -> Result<HttpResponse, Open311Error> {
+    let t = find(engine, id)
+        .and_then(|t| t.ok_or_else(|| Open311Error::not_found(format!("no request `{id}`"))))
+        .map_err(|e| e.in_format(format))?;
+    Ok(request_list(&[public_view(engine, &t)], format))
 }
 
 /// The request id of a token. Requests are registered before the answer goes out, so the
@@ -278,10 +354,22 @@ async fn token(
     engine: web::Data<Engine>,
     token: web::Path<String>,
 ) -> Result<HttpResponse, Open311Error> {
-    let t = find(&engine, &token)?
-        .ok_or_else(|| Open311Error::not_found(format!("no request for token `{token}`")))?;
-    Ok(HttpResponse::Ok().json([TokenDto {
+    token_in(&engine, &token, Format::Json)
+}
+
+fn token_in(engine: &Engine, given: &str, format: Format) -> Result<HttpResponse, Open311Error> {
+    let t = find(engine, given)
+        .and_then(|t| {
+            t.ok_or_else(|| Open311Error::not_found(format!("no request for token `{given}`")))
+        })
+        .map_err(|e| e.in_format(format))?;
+    let answer = [TokenDto {
         service_request_id: t.number.to_string(),
         token: t.number.to_string(),
-    }]))
+    }];
+    Ok(respond(StatusCode::OK, format, &answer, |x| {
+        x.list("service_requests", "request", &answer, |x, a| {
+            a.write_xml(x)
+        });
+    }))
 }

@@ -7,6 +7,7 @@ use actix_web::{HttpResponse, ResponseError};
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use super::xml::{Format, Xml, respond, w3c, w3c_opt, w3c_time};
 use crate::api::error::ApiError;
 use crate::domain::Timestamp;
 use crate::domain::board::{coarse_cell, public_summary, town_of};
@@ -89,11 +90,14 @@ pub struct ServiceRequestDto {
     /// The lead department.
     pub agency_responsible: Option<&'static str>,
     #[schema(value_type = String, format = DateTime)]
+    #[serde(serialize_with = "w3c_time")]
     pub requested_datetime: Timestamp,
     #[schema(value_type = String, format = DateTime)]
+    #[serde(serialize_with = "w3c_time")]
     pub updated_datetime: Timestamp,
     /// When the answer to the citizen is due, while it is.
     #[schema(value_type = Option<String>, format = DateTime)]
+    #[serde(serialize_with = "w3c_opt")]
     pub expected_datetime: Option<Timestamp>,
     /// The town of the site, never the street address.
     pub address: Option<String>,
@@ -131,6 +135,64 @@ impl ServiceRequestDto {
     }
 }
 
+/// The XML forms of the wire shapes, in the spec's element order.
+impl ServiceDto {
+    pub fn write_xml(&self, x: &mut Xml) {
+        x.text("service_code", &self.service_code)
+            .text("service_name", &self.service_name)
+            .text("description", &self.description)
+            .text("metadata", if self.metadata { "true" } else { "false" })
+            .text("type", self.kind)
+            .text("keywords", &self.keywords)
+            .text("group", self.group);
+    }
+}
+
+impl ServiceDefinitionDto {
+    pub fn write_xml(&self, x: &mut Xml) {
+        x.open("service_definition")
+            .text("service_code", &self.service_code)
+            .field("attributes", None)
+            .close("service_definition");
+    }
+}
+
+impl SubmittedDto {
+    pub fn write_xml(&self, x: &mut Xml) {
+        x.text("service_request_id", &self.service_request_id)
+            .text("service_notice", &self.service_notice)
+            .field("account_id", self.account_id.as_deref());
+    }
+}
+
+impl TokenDto {
+    pub fn write_xml(&self, x: &mut Xml) {
+        x.text("service_request_id", &self.service_request_id)
+            .text("token", &self.token);
+    }
+}
+
+impl ServiceRequestDto {
+    pub fn write_xml(&self, x: &mut Xml) {
+        let expected = self.expected_datetime.map(w3c);
+        let lat = self.lat.map(|v| v.to_string());
+        let long = self.long.map(|v| v.to_string());
+        x.text("service_request_id", &self.service_request_id)
+            .text("status", self.status)
+            .text("status_notes", self.status_notes)
+            .field("service_name", self.service_name.as_deref())
+            .field("service_code", self.service_code.as_deref())
+            .text("description", &self.description)
+            .field("agency_responsible", self.agency_responsible)
+            .text("requested_datetime", &w3c(self.requested_datetime))
+            .text("updated_datetime", &w3c(self.updated_datetime))
+            .field("expected_datetime", expected.as_deref())
+            .field("address", self.address.as_deref())
+            .field("lat", lat.as_deref())
+            .field("long", long.as_deref());
+    }
+}
+
 /// One entry of the spec's error array.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Open311ErrorItem {
@@ -146,6 +208,8 @@ pub struct Open311Error {
     description: String,
     /// Seconds for a `Retry-After` header.
     retry_after_s: Option<u64>,
+    /// The format of the route that failed.
+    format: Format,
 }
 
 impl Open311Error {
@@ -154,7 +218,13 @@ impl Open311Error {
             status,
             description: description.into(),
             retry_after_s: None,
+            format: Format::Json,
         }
+    }
+
+    /// The same error, answered in `format`.
+    pub fn in_format(self, format: Format) -> Self {
+        Self { format, ..self }
     }
 
     pub fn bad_request(description: impl Into<String>) -> Self {
@@ -178,14 +248,23 @@ impl ResponseError for Open311Error {
     }
 
     fn error_response(&self) -> HttpResponse {
-        let mut res = HttpResponse::build(self.status);
-        if let Some(secs) = self.retry_after_s {
-            res.insert_header((actix_web::http::header::RETRY_AFTER, secs));
-        }
-        res.json([Open311ErrorItem {
+        let items = [Open311ErrorItem {
             code: self.status.as_u16(),
             description: self.description.clone(),
-        }])
+        }];
+        let mut res = respond(self.status, self.format, &items, |x| {
+            x.list("errors", "error", &items, |x, e| {
+                x.text("code", &e.code.to_string())
+                    .text("description", &e.description);
+            });
+        });
+        if let Some(secs) = self.retry_after_s {
+            res.headers_mut().insert(
+                actix_web::http::header::RETRY_AFTER,
+                actix_web::http::header::HeaderValue::from(secs),
+            );
+        }
+        res
     }
 }
 
