@@ -13,7 +13,7 @@ pub fn register(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
 /// Every category with its routing, grade, path, report sections, and the time limits;
 /// the reasons a report may be returned for; where an unsatisfied visit reopens a ticket;
 /// the evidence kinds an on-site record or a report may carry.
-#[utoipa::path(tag = "catalog", responses((status = 200, description = "the guide")), security(("bearer" = [])))]
+#[utoipa::path(tag = "catalog", operation_id = "list_catalog", responses((status = 200, description = "the guide")), security(("bearer" = [])))]
 #[get("/catalog")]
 async fn list(engine: web::Data<Engine>, _caller: Caller) -> Result<HttpResponse, ApiError> {
     Ok(HttpResponse::Ok().json(serde_json::json!({
@@ -26,8 +26,8 @@ async fn list(engine: web::Data<Engine>, _caller: Caller) -> Result<HttpResponse
 }
 
 /// One category.
-#[utoipa::path(tag = "catalog", params(("category" = String, Path)),
-    responses((status = 200, description = "the category"), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
+#[utoipa::path(tag = "catalog", operation_id = "read_category", params(("category" = String, Path)),
+    responses((status = 200, description = "the category"), (status = 404, description = "no such id", body = ErrorBody)), security(("bearer" = [])))]
 #[get("/catalog/{category}")]
 async fn read(
     engine: web::Data<Engine>,

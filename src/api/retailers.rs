@@ -154,8 +154,8 @@ fn bounded(
 /// same licence. Rows naming a market inspector or account manager who is not on the staff
 /// roster are imported and listed in `warnings` with their line.
 #[utoipa::path(tag = "retailers", request_body(content = String, content_type = "text/csv"),
-    responses((status = 200, body = ImportAnswer), (status = 403, body = ErrorBody),
-        (status = 413, body = ErrorBody), (status = 415, body = ErrorBody), (status = 422, body = ErrorBody)),
+    responses((status = 200, description = "OK", body = ImportAnswer), (status = 403, description = "the caller's role may not do this", body = ErrorBody),
+        (status = 413, description = "body too large", body = ErrorBody), (status = 415, description = "unsupported content type", body = ErrorBody), (status = 422, description = "well-formed but breaks a rule", body = ErrorBody)),
     security(("bearer" = [])))]
 #[post("/retailers/import")]
 async fn import(
@@ -204,7 +204,7 @@ async fn import(
 /// (traditional characters, full-width forms, spaces and punctuation, a wrong character)
 /// are tolerated. Ranked hits, best first.
 #[utoipa::path(tag = "retailers", params(SearchParams),
-    responses((status = 200, body = SearchAnswer), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)),
+    responses((status = 200, description = "OK", body = SearchAnswer), (status = 400, description = "malformed request", body = ErrorBody), (status = 403, description = "the caller's role may not do this", body = ErrorBody)),
     security(("bearer" = [])))]
 #[get("/retailers/search")]
 async fn search(
@@ -236,8 +236,8 @@ async fn search(
 }
 
 /// A retailer by licence number.
-#[utoipa::path(tag = "retailers", params(("licence" = String, Path)),
-    responses((status = 200, body = RetailerDto), (status = 404, body = ErrorBody)),
+#[utoipa::path(tag = "retailers", operation_id = "read_retailer", params(("licence" = String, Path)),
+    responses((status = 200, description = "OK", body = RetailerDto), (status = 404, description = "no such id", body = ErrorBody)),
     security(("bearer" = [])))]
 #[get("/retailers/{licence}")]
 async fn read(

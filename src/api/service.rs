@@ -196,8 +196,8 @@ fn staff_id(raw: &str) -> Result<StaffId, ApiError> {
 /// (offered again at once when their grade is offered automatically), and it is never
 /// offered work until it is back. Its crew stays in service. A repeat changes nothing more.
 #[utoipa::path(tag = "vehicles", request_body = OutOfServiceRequest, params(("id" = String, Path)),
-    responses((status = 200, body = VehicleOutDto), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
-        (status = 422, body = ErrorBody), (status = 429, body = ErrorBody)),
+    responses((status = 200, description = "OK", body = VehicleOutDto), (status = 403, description = "the caller's role may not do this", body = ErrorBody), (status = 404, description = "no such id", body = ErrorBody),
+        (status = 422, description = "well-formed but breaks a rule", body = ErrorBody), (status = 429, description = "too busy: retry later", body = ErrorBody)),
     security(("bearer" = [])))]
 #[post("/vehicles/{id}/out-of-service")]
 async fn vehicle_out(
@@ -232,7 +232,7 @@ async fn vehicle_out(
 /// Put a vehicle back in service: `off_duty` until its crew (with a new token) says it is
 /// available. A repeat changes nothing.
 #[utoipa::path(tag = "vehicles", request_body = Option<InServiceRequest>, params(("id" = String, Path)),
-    responses((status = 200, body = VehicleDto), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
+    responses((status = 200, description = "OK", body = VehicleDto), (status = 403, description = "the caller's role may not do this", body = ErrorBody), (status = 404, description = "no such id", body = ErrorBody)),
     security(("bearer" = [])))]
 #[post("/vehicles/{id}/in-service")]
 async fn vehicle_in(
@@ -256,8 +256,8 @@ async fn vehicle_in(
 /// tickets naming them as a handler are flagged, and they cannot be put in a crew or group
 /// or be issued a token until they are back. A repeat changes nothing more.
 #[utoipa::path(tag = "staff", request_body = OutOfServiceRequest, params(("id" = String, Path)),
-    responses((status = 200, body = StaffOutDto), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
-        (status = 422, body = ErrorBody), (status = 429, body = ErrorBody)),
+    responses((status = 200, description = "OK", body = StaffOutDto), (status = 403, description = "the caller's role may not do this", body = ErrorBody), (status = 404, description = "no such id", body = ErrorBody),
+        (status = 422, description = "well-formed but breaks a rule", body = ErrorBody), (status = 429, description = "too busy: retry later", body = ErrorBody)),
     security(("bearer" = [])))]
 #[post("/staff/{id}/out-of-service")]
 async fn staff_out(
@@ -295,7 +295,7 @@ async fn staff_out(
 /// Put a person back in service. Crews, groups and tokens are not restored by themselves.
 /// A repeat changes nothing.
 #[utoipa::path(tag = "staff", request_body = Option<InServiceRequest>, params(("id" = String, Path)),
-    responses((status = 200, body = StaffDto), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
+    responses((status = 200, description = "OK", body = StaffDto), (status = 403, description = "the caller's role may not do this", body = ErrorBody), (status = 404, description = "no such id", body = ErrorBody)),
     security(("bearer" = [])))]
 #[post("/staff/{id}/in-service")]
 async fn staff_in(

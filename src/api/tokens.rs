@@ -97,7 +97,7 @@ fn registered_subject(engine: &Engine, raw: &str) -> Result<Subject, ApiError> {
 
 /// Issue a token. Field tokens are bound to a vehicle or a staff member.
 #[utoipa::path(tag = "tokens", request_body = TokenRequest,
-    responses((status = 201, body = TokenDto), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)),
+    responses((status = 201, description = "created; durable before the answer", body = TokenDto), (status = 403, description = "the caller's role may not do this", body = ErrorBody), (status = 422, description = "well-formed but breaks a rule", body = ErrorBody)),
     security(("bearer" = [])))]
 #[post("/tokens")]
 async fn issue(
@@ -137,7 +137,7 @@ async fn issue(
 }
 
 /// List tokens (never their secrets).
-#[utoipa::path(tag = "tokens", responses((status = 200, body = [TokenDto])), security(("bearer" = [])))]
+#[utoipa::path(tag = "tokens", operation_id = "list_tokens", responses((status = 200, description = "OK", body = [TokenDto])), security(("bearer" = [])))]
 #[get("/tokens")]
 async fn list(engine: web::Data<Engine>, caller: Caller) -> Result<HttpResponse, ApiError> {
     caller.require(&[Role::Admin])?;
@@ -152,7 +152,7 @@ async fn list(engine: web::Data<Engine>, caller: Caller) -> Result<HttpResponse,
 
 /// Revoke a token; it stops working at once.
 #[utoipa::path(tag = "tokens", params(("id" = String, Path)),
-    responses((status = 204), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
+    responses((status = 204, description = "done; no body"), (status = 404, description = "no such id", body = ErrorBody)), security(("bearer" = [])))]
 #[delete("/tokens/{id}")]
 async fn revoke(
     engine: web::Data<Engine>,

@@ -219,9 +219,9 @@ async fn step(
 
 /// Form the ticket's collaboration group: members with lead/assist roles and a task each.
 #[utoipa::path(tag = "groups", request_body = FormGroupRequest, params(("id" = String, Path, description = "ticket id")),
-    responses((status = 201, body = GroupDto), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+    responses((status = 201, description = "created; durable before the answer", body = GroupDto), (status = 403, description = "the caller's role may not do this", body = ErrorBody), (status = 404, description = "no such id", body = ErrorBody),
         (status = 409, description = "a group is already active, or the ticket is closed", body = ErrorBody),
-        (status = 422, body = ErrorBody), (status = 429, body = ErrorBody)),
+        (status = 422, description = "well-formed but breaks a rule", body = ErrorBody), (status = 429, description = "too busy: retry later", body = ErrorBody)),
     security(("bearer" = [])))]
 #[post("/tickets/{id}/group")]
 async fn form(
@@ -236,8 +236,8 @@ async fn form(
 
 /// The group: members, tasks and the latest messages. Members (a field token of a member or
 /// of a vehicle carrying one), dispatchers and supervisors.
-#[utoipa::path(tag = "groups", params(("id" = String, Path, description = "group id (the ticket's id)")),
-    responses((status = 200, body = GroupDto), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
+#[utoipa::path(tag = "groups", operation_id = "read_group", params(("id" = String, Path, description = "group id (the ticket's id)")),
+    responses((status = 200, description = "OK", body = GroupDto), (status = 403, description = "the caller's role may not do this", body = ErrorBody), (status = 404, description = "no such id", body = ErrorBody)),
     security(("bearer" = [])))]
 #[get("/groups/{id}")]
 async fn read(
@@ -264,8 +264,8 @@ async fn read(
 
 /// Post a chat message to the group (members, dispatchers, supervisors).
 #[utoipa::path(tag = "groups", request_body = MessageRequest, params(("id" = String, Path)),
-    responses((status = 201, body = MessageDto), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
-        (status = 409, body = ErrorBody), (status = 422, body = ErrorBody), (status = 429, body = ErrorBody)),
+    responses((status = 201, description = "created; durable before the answer", body = MessageDto), (status = 403, description = "the caller's role may not do this", body = ErrorBody), (status = 404, description = "no such id", body = ErrorBody),
+        (status = 409, description = "not allowed in the current state, or a conflict", body = ErrorBody), (status = 422, description = "well-formed but breaks a rule", body = ErrorBody), (status = 429, description = "too busy: retry later", body = ErrorBody)),
     security(("bearer" = [])))]
 #[post("/groups/{id}/messages")]
 async fn post_message(
@@ -291,8 +291,8 @@ async fn post_message(
 /// Mark a task done (the member whose task it is, or a dispatcher).
 #[utoipa::path(tag = "groups", request_body = TaskDoneRequest,
     params(("id" = String, Path), ("task" = u32, Path, description = "the task id")),
-    responses((status = 200, body = GroupDto), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
-        (status = 409, body = ErrorBody), (status = 422, body = ErrorBody), (status = 429, body = ErrorBody)),
+    responses((status = 200, description = "OK", body = GroupDto), (status = 403, description = "the caller's role may not do this", body = ErrorBody), (status = 404, description = "no such id", body = ErrorBody),
+        (status = 409, description = "not allowed in the current state, or a conflict", body = ErrorBody), (status = 422, description = "well-formed but breaks a rule", body = ErrorBody), (status = 429, description = "too busy: retry later", body = ErrorBody)),
     security(("bearer" = [])))]
 #[post("/groups/{id}/tasks/{task}/done")]
 async fn task_done(
@@ -324,8 +324,8 @@ async fn task_done(
 
 /// Add or remove members, or hand the lead to another member (dispatcher).
 #[utoipa::path(tag = "groups", request_body = MembersRequest, params(("id" = String, Path)),
-    responses((status = 200, body = GroupDto), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
-        (status = 409, body = ErrorBody), (status = 422, body = ErrorBody), (status = 429, body = ErrorBody)),
+    responses((status = 200, description = "OK", body = GroupDto), (status = 403, description = "the caller's role may not do this", body = ErrorBody), (status = 404, description = "no such id", body = ErrorBody),
+        (status = 409, description = "not allowed in the current state, or a conflict", body = ErrorBody), (status = 422, description = "well-formed but breaks a rule", body = ErrorBody), (status = 429, description = "too busy: retry later", body = ErrorBody)),
     security(("bearer" = [])))]
 #[post("/groups/{id}/members")]
 async fn change_members(
@@ -354,8 +354,8 @@ async fn change_members(
 
 /// Dissolve the group (dispatcher). Closing the ticket dissolves it by itself.
 #[utoipa::path(tag = "groups", request_body = DissolveRequest, params(("id" = String, Path)),
-    responses((status = 200, body = GroupDto), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
-        (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)),
+    responses((status = 200, description = "OK", body = GroupDto), (status = 403, description = "the caller's role may not do this", body = ErrorBody), (status = 404, description = "no such id", body = ErrorBody),
+        (status = 409, description = "not allowed in the current state, or a conflict", body = ErrorBody), (status = 422, description = "well-formed but breaks a rule", body = ErrorBody)),
     security(("bearer" = [])))]
 #[post("/groups/{id}/dissolve")]
 async fn dissolve(

@@ -71,8 +71,8 @@ const RECEIVED_BEHIND_DAYS: i64 = 366;
     responses(
         (status = 201, description = "registered (durable)", body = TicketDto),
         (status = 200, description = "already registered under this external id", body = TicketDto),
-        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
-        (status = 413, body = ErrorBody), (status = 422, body = ErrorBody), (status = 429, body = ErrorBody),
+        (status = 400, description = "malformed request", body = ErrorBody), (status = 401, description = "no token, or a bad one", body = ErrorBody), (status = 403, description = "the caller's role may not do this", body = ErrorBody),
+        (status = 413, description = "body too large", body = ErrorBody), (status = 422, description = "well-formed but breaks a rule", body = ErrorBody), (status = 429, description = "too busy: retry later", body = ErrorBody),
     ),
     security(("bearer" = []))
 )]
@@ -132,8 +132,9 @@ fn parse_time(field: &str, raw: &Option<String>) -> Result<Option<Timestamp>, Ap
 /// number, external id and text. A field token sees only the tickets assigned to it.
 #[utoipa::path(
     tag = "tickets",
+    operation_id = "list_tickets",
     params(ListParams),
-    responses((status = 200, body = TicketPageDto), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)),
+    responses((status = 200, description = "OK", body = TicketPageDto), (status = 400, description = "malformed request", body = ErrorBody), (status = 401, description = "no token, or a bad one", body = ErrorBody), (status = 403, description = "the caller's role may not do this", body = ErrorBody)),
     security(("bearer" = []))
 )]
 #[get("/tickets")]
@@ -228,8 +229,9 @@ async fn list(
 /// One ticket. Field devices get only their own tickets and never the reporter.
 #[utoipa::path(
     tag = "tickets",
+    operation_id = "read_ticket",
     params(("id" = String, Path, description = "ticket id")),
-    responses((status = 200, body = TicketDto), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
+    responses((status = 200, description = "the ticket as it now stands", body = TicketDto), (status = 401, description = "no token, or a bad one", body = ErrorBody), (status = 403, description = "the caller's role may not do this", body = ErrorBody), (status = 404, description = "no such id", body = ErrorBody)),
     security(("bearer" = []))
 )]
 #[get("/tickets/{id}")]
@@ -247,7 +249,7 @@ async fn read(
 #[utoipa::path(
     tag = "tickets",
     params(("id" = String, Path, description = "ticket id")),
-    responses((status = 200, body = [EventDto]), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
+    responses((status = 200, description = "OK", body = [EventDto]), (status = 401, description = "no token, or a bad one", body = ErrorBody), (status = 403, description = "the caller's role may not do this", body = ErrorBody), (status = 404, description = "no such id", body = ErrorBody)),
     security(("bearer" = []))
 )]
 #[get("/tickets/{id}/events")]
