@@ -40,6 +40,8 @@ pub struct Settings {
     pub log: LogSettings,
     pub area: AreaSettings,
     pub ops: OpsSettings,
+    /// The outbound status feed to the 12313 platform (`feed/`).
+    pub feed: FeedSettings,
     /// The config directory the settings were read from: the guide and the area file
     /// default to files in it.
     #[serde(skip)]
@@ -48,6 +50,57 @@ pub struct Settings {
     /// directory: built-in defaults); printed and logged at start.
     #[serde(skip)]
     pub notices: Vec<String>,
+}
+
+/// The outbound status feed (`feed/`, `docs/feed.md`).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FeedSettings {
+    /// Where status messages are POSTed; empty = the feed is off.
+    pub url: String,
+    /// The HMAC-SHA256 key shared with the receiver; never logged (`Debug` hides it).
+    #[serde(deserialize_with = "secret")]
+    pub secret: Secret,
+    /// Attempts per message before it is parked.
+    pub max_attempts: u32,
+    /// First back-off between attempts, doubled each time up to `backoff_cap_ms`.
+    pub backoff_base_ms: u64,
+    pub backoff_cap_ms: u64,
+    /// Seconds one delivery may take.
+    pub timeout_s: u64,
+    /// How often the idle feed looks for new events, milliseconds.
+    pub poll_ms: u64,
+}
+
+impl FeedSettings {
+    /// Whether a receiver is configured.
+    pub fn enabled(&self) -> bool {
+        !self.url.trim().is_empty()
+    }
+}
+
+/// A setting that must never reach a log: its `Debug` prints only whether it is set.
+#[derive(Clone, Default)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.is_empty() {
+            "<empty>"
+        } else {
+            "<secret>"
+        })
+    }
+}
+
+fn secret<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Secret, D::Error> {
+    String::deserialize(d).map(Secret)
 }
 
 /// Who may read the operations routes that show more than liveness.
@@ -374,7 +427,48 @@ impl Settings {
         Ok(())
     }
 
+    fn validate_feed(&self) -> Result<(), SettingsError> {
+        let feed = &self.feed;
+        if feed.enabled() {
+            let url = reqwest::Url::parse(feed.url.trim()).map_err(|e| {
+                invalid(
+                    "feed.url",
+                    format!("`{}` is not a URL: {e}", feed.url.trim()),
+                )
+            })?;
+            if url.scheme() != "http" || url.host_str().is_none() {
+                return Err(invalid(
+                    "feed.url",
+                    "must be an http:// URL with a host (https needs a TLS proxy in front)",
+                ));
+            }
+            if feed.secret.expose().trim().len() < 16 {
+                return Err(invalid(
+                    "feed.secret",
+                    "must be set, at least 16 characters, when feed.url is set",
+                ));
+            }
+        }
+        if !(1..=1000).contains(&feed.max_attempts) {
+            return Err(invalid("feed.max_attempts", "must be between 1 and 1000"));
+        }
+        if feed.backoff_base_ms == 0 || feed.backoff_cap_ms < feed.backoff_base_ms {
+            return Err(invalid(
+                "feed.backoff_cap_ms",
+                "backoff_base_ms must be at least 1 and backoff_cap_ms at least backoff_base_ms",
+            ));
+        }
+        if !(1..=600).contains(&feed.timeout_s) {
+            return Err(invalid("feed.timeout_s", "must be between 1 and 600"));
+        }
+        if !(10..=60_000).contains(&feed.poll_ms) {
+            return Err(invalid("feed.poll_ms", "must be between 10 and 60000"));
+        }
+        Ok(())
+    }
+
     fn validate(&self) -> Result<(), SettingsError> {
+        self.validate_feed()?;
         if self.server.host.trim().is_empty() {
             return Err(invalid("server.host", "must not be empty"));
         }
@@ -622,6 +716,32 @@ mod tests {
         .expect("valid");
         assert_eq!(s.server.port, 0);
         assert_eq!(s.store.path, PathBuf::from("/tmp/x"));
+    }
+
+    #[test]
+    fn feed_settings_are_checked_at_start() {
+        let load = |pairs: &[(&str, &str)]| {
+            Settings::load_from(Path::new("/nonexistent"), "test", vars(pairs))
+        };
+        let off = load(&[]).expect("off by default");
+        assert!(!off.feed.enabled());
+        let err = load(&[("APP__FEED__URL", "not a url")]).expect_err("bad url");
+        assert!(err.to_string().contains("feed.url"), "{err}");
+        let err = load(&[("APP__FEED__URL", "http://127.0.0.1:9/feed")]).expect_err("no secret");
+        assert!(err.to_string().contains("feed.secret"), "{err}");
+        let secret = "s3cret-s3cret-s3cret";
+        let on = load(&[
+            ("APP__FEED__URL", "http://127.0.0.1:9/feed"),
+            ("APP__FEED__SECRET", secret),
+        ])
+        .expect("valid feed");
+        assert!(on.feed.enabled());
+        assert!(
+            !format!("{:?}", on.feed).contains(secret),
+            "the secret is never printed"
+        );
+        let err = load(&[("APP__FEED__MAX_ATTEMPTS", "0")]).expect_err("no attempts");
+        assert!(err.to_string().contains("feed.max_attempts"), "{err}");
     }
 
     #[test]

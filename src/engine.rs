@@ -45,6 +45,8 @@ pub struct Engine {
     pub groups: Arc<CoordinatorRegistry>,
     /// Failed authentications per client address (429 past the budget).
     pub auth_throttle: Arc<crate::api::throttle::AuthThrottle>,
+    /// The outbound status feed to the 12313 platform (off when `feed.url` is empty).
+    pub feed: Arc<crate::feed::Feed>,
     /// Arbiters running ticket, vehicle and grid actors; stopped on shutdown.
     arbiters: Vec<Arbiter>,
 }
@@ -185,6 +187,10 @@ impl Engine {
         arbiters.push(group_arbiter);
         let classifier = Arc::new(crate::domain::triage::Classifier::new(&catalog));
         let auth_throttle = crate::api::throttle::AuthThrottle::start(&settings.auth);
+        let (feed, feed_arbiter) =
+            crate::feed::Feed::start(&settings.feed, store.clone(), clock.clone())
+                .map_err(StartError::Recover)?;
+        arbiters.extend(feed_arbiter);
         let engine = Arc::new(Engine {
             classifier,
             roster,
@@ -202,6 +208,7 @@ impl Engine {
             dispatcher,
             groups,
             auth_throttle,
+            feed,
             arbiters,
         });
         // Finishes taking records out of service where a crash cut it short.

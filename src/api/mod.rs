@@ -8,6 +8,7 @@ mod board;
 mod catalog;
 pub mod error;
 mod fallback;
+mod feed;
 mod fleet;
 pub mod groups;
 mod headers;
@@ -176,7 +177,8 @@ pub fn app(
                 .configure(stats::register)
                 .configure(board::register)
                 .configure(groups::register)
-                .configure(map::register),
+                .configure(map::register)
+                .configure(feed::register),
         )
         .service(scope("/open311/v2").configure(open311::register))
         .split_for_parts();

@@ -11,7 +11,10 @@
 //! | `m` | name | meta values (counters) |
 //!
 //! Registry records (staff, teams, vehicles, tokens) live in a second tree, `records`,
-//! under `<kind>/<id>`.
+//! under `<kind>/<id>`. The outbound status feed (`feed/`) keeps its records there too:
+//! `feed_cursor/cursor` (the last event id delivered or parked, u64 as JSON) and
+//! `feed_parked/<event id, 20 digits>` (a parked message, JSON), so parked messages scan in
+//! event order. Neither is part of a ticket's commit: the feed only follows the log.
 
 use crate::domain::ids::TicketId;
 use crate::domain::ticket::{Source, Ticket};

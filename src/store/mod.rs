@@ -74,6 +74,10 @@ pub enum RecordKind {
     /// `current`: which generation of chunks is the registry (see `retailers.rs`).
     RetailerRegistry,
     Token,
+    /// The outbound status feed's delivery cursor (`cursor`: the last event id done).
+    FeedCursor,
+    /// A status message the feed gave up on, by its event id (20 digits, so in order).
+    FeedParked,
 }
 
 impl RecordKind {
@@ -87,6 +91,8 @@ impl RecordKind {
             Self::RetailerChunk => "retailer_chunk",
             Self::RetailerRegistry => "retailer_registry",
             Self::Token => "token",
+            Self::FeedCursor => "feed_cursor",
+            Self::FeedParked => "feed_parked",
         }
     }
 }
