@@ -52,7 +52,7 @@ const PAGE: usize = 500;
 const MAX_IDS: usize = 100;
 
 /// Every service: the guide's categories.
-#[utoipa::path(tag = "open311", responses((status = 200, body = [ServiceDto])))]
+#[utoipa::path(tag = "open311", responses((status = 200, description = "OK", body = [ServiceDto])))]
 #[get("/services.json")]
 async fn services(engine: web::Data<Engine>) -> HttpResponse {
     services_in(&engine, Format::Json)
@@ -72,7 +72,7 @@ fn services_in(engine: &Engine, format: Format) -> HttpResponse {
 
 /// A service's definition: no service asks for extra attributes.
 #[utoipa::path(tag = "open311", params(("code" = String, Path, description = "a category code")),
-    responses((status = 200, body = ServiceDefinitionDto), (status = 404, body = [Open311ErrorItem])))]
+    responses((status = 200, description = "OK", body = ServiceDefinitionDto), (status = 404, description = "no such service or request", body = [Open311ErrorItem])))]
 #[get("/services/{code}.json")]
 async fn service_definition(
     engine: web::Data<Engine>,
@@ -104,8 +104,8 @@ fn service_definition_in(
 /// without it every submission is a new request.
 #[utoipa::path(tag = "open311",
     request_body(content_type = "application/x-www-form-urlencoded", description = "api_key, service_code, lat+long | address_string | address_id, description, first_name, last_name, phone, external_id"),
-    responses((status = 201, body = [SubmittedDto]), (status = 200, description = "repeat of an external_id", body = [SubmittedDto]),
-        (status = 400, body = [Open311ErrorItem]), (status = 403, body = [Open311ErrorItem]), (status = 413, body = [Open311ErrorItem])))]
+    responses((status = 201, description = "filed (durable)", body = [SubmittedDto]), (status = 200, description = "repeat of an external_id", body = [SubmittedDto]),
+        (status = 400, description = "malformed request (Open311 errors)", body = [Open311ErrorItem]), (status = 403, description = "api_key is not a platform token", body = [Open311ErrorItem]), (status = 413, description = "body too large", body = [Open311ErrorItem])))]
 #[post("/requests.json")]
 async fn submit(
     engine: web::Data<Engine>,
@@ -244,7 +244,7 @@ fn request_list(list: &[ServiceRequestDto], format: Format) -> HttpResponse {
 
 /// Requests, newest first: by id, or by service, dates and status; at most 1000.
 #[utoipa::path(tag = "open311", params(RequestsParams),
-    responses((status = 200, body = [ServiceRequestDto]), (status = 400, body = [Open311ErrorItem])))]
+    responses((status = 200, description = "OK", body = [ServiceRequestDto]), (status = 400, description = "malformed request (Open311 errors)", body = [Open311ErrorItem])))]
 #[get("/requests.json")]
 async fn requests(
     engine: web::Data<Engine>,
@@ -329,7 +329,7 @@ fn requests_found(
 
 /// One request, in an array as the spec has it; 404 when unknown or not public yet.
 #[utoipa::path(tag = "open311", params(("id" = String, Path, description = "the ticket number")),
-    responses((status = 200, body = [ServiceRequestDto]), (status = 404, body = [Open311ErrorItem])))]
+    responses((status = 200, description = "OK", body = [ServiceRequestDto]), (status = 404, description = "no such service or request", body = [Open311ErrorItem])))]
 #[get("/requests/{id}.json")]
 async fn request(
     engine: web::Data<Engine>,
@@ -348,7 +348,7 @@ fn request_in(engine: &Engine, id: &str, format: Format) -> Result<HttpResponse,
 /// The request id of a token. Requests are registered before the answer goes out, so the
 /// token is the request id itself: known ids answer, others are 404.
 #[utoipa::path(tag = "open311", params(("token" = String, Path, description = "a request id")),
-    responses((status = 200, body = [TokenDto]), (status = 404, body = [Open311ErrorItem])))]
+    responses((status = 200, description = "OK", body = [TokenDto]), (status = 404, description = "no such service or request", body = [Open311ErrorItem])))]
 #[get("/tokens/{token}.json")]
 async fn token(
     engine: web::Data<Engine>,
