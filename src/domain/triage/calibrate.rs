@@ -15,9 +15,7 @@
 
 #![allow(clippy::unwrap_used, reason = "tests")]
 
-use std::collections::HashMap;
-
-use super::eval::{Line, examples, lines};
+use super::eval::{Line, for_each_left_out, lines};
 use super::rank::{SHARPNESS, shares};
 use super::{Classifier, eval_sets};
 use crate::domain::catalog::{BUILTIN_CATALOG, Catalog, Kind};
@@ -103,46 +101,13 @@ fn nll(scored: &[Scored], sharpness: f64) -> f64 {
 
 /// The leave-one-out scores of every tune and dev line.
 fn leave_one_out(catalog: &Catalog, classifier: &Classifier, lines: &[Line]) -> Vec<Scored> {
-    let texts: Vec<Option<String>> = lines
-        .iter()
-        .map(|l| (l.split != "holdout").then(|| classifier.lexicon.normalise(&l.text)))
-        .collect();
-    let mut users: HashMap<&str, Vec<usize>> = HashMap::new();
-    for t in &classifier.lexicon.terms {
-        for (i, text) in texts.iter().enumerate() {
-            if text.as_ref().is_some_and(|x| x.contains(t.text.as_str())) {
-                users.entry(t.text.as_str()).or_default().push(i);
-            }
-        }
-    }
     let mut out = Vec::new();
-    for (i, line) in lines.iter().enumerate() {
-        if line.split == "holdout" {
-            continue;
-        }
-        let own = |w: &String| {
-            line.split == "tune"
-                && users
-                    .get(w.to_lowercase().as_str())
-                    .is_some_and(|u| u.as_slice() == [i])
-        };
-        let mut masked = catalog.clone();
-        for c in masked.categories_mut() {
-            c.keywords.retain(|w| !own(w));
-            c.phrases.retain(|w| !own(w));
-            c.decisive_phrases.retain(|w| !own(w));
-        }
-        let (lexicon, bayes) = Classifier::learned(&masked, &examples(lines, Some(i)));
-        let loo = Classifier {
-            jieba: classifier.jieba.clone(),
-            lexicon,
-            bayes,
-        };
+    for_each_left_out(catalog, classifier, lines, |line, loo| {
         out.push(Scored {
             logits: loo.logits_as(&line.text, None),
             right: index_of(catalog, &line.category),
         });
-    }
+    });
     out
 }
 

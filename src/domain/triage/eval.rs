@@ -200,6 +200,28 @@ fn leave_one_out(
     lines: &[Line],
     show_mode: Option<&str>,
 ) -> HashMap<String, Tally> {
+    let mut tallies: HashMap<String, Tally> = HashMap::new();
+    for_each_left_out(catalog, classifier, lines, |line, loo| {
+        let tally = tallies.entry(line.split.clone()).or_default();
+        let got = loo.classify(&line.text);
+        let in_top3 = got.alternatives.iter().any(|(c, _)| *c == line.category);
+        let right = tally.add(line, &got);
+        if (!right && show_mode == Some("loo")) || (!in_top3 && show_mode == Some("loo3")) {
+            show(loo, "LOO ", line, &got);
+        }
+    });
+    tallies
+}
+
+/// Calls `f` with each tune and dev line and a classifier that never saw it: the guide
+/// without the terms only that tune text uses (a dev text keeps its terms, which were
+/// drawn from tune texts only), weights learned from the other examples.
+pub(super) fn for_each_left_out(
+    catalog: &Catalog,
+    classifier: &Classifier,
+    lines: &[Line],
+    mut f: impl FnMut(&Line, &Classifier),
+) {
     let texts: Vec<Option<String>> = lines
         .iter()
         .map(|l| (l.split != "holdout").then(|| classifier.lexicon.normalise(&l.text)))
@@ -212,13 +234,10 @@ fn leave_one_out(
             }
         }
     }
-    let mut tallies: HashMap<String, Tally> = HashMap::new();
     for (i, line) in lines.iter().enumerate() {
         if line.split == "holdout" {
             continue;
         }
-        let tally = tallies.entry(line.split.clone()).or_default();
-        // Terms were drawn from tune texts only: a dev text keeps its terms.
         let own = |w: &String| {
             line.split == "tune"
                 && users
@@ -238,14 +257,8 @@ fn leave_one_out(
             lexicon,
             bayes,
         };
-        let got = loo.classify(&line.text);
-        let in_top3 = got.alternatives.iter().any(|(c, _)| *c == line.category);
-        let right = tally.add(line, &got);
-        if (!right && show_mode == Some("loo")) || (!in_top3 && show_mode == Some("loo3")) {
-            show(&loo, "LOO ", line, &got);
-        }
+        f(line, &loo);
     }
-    tallies
 }
 
 #[test]
