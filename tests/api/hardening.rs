@@ -118,7 +118,6 @@ async fn an_unsupported_method_is_405_with_allow_and_unknown_paths_stay_404() {
         ("POST", "/metrics", "GET"),
         ("POST", "/console", "GET, HEAD"),
         ("DELETE", "/assets/js/api.js", "GET, HEAD"),
-        ("PATCH", "/open311/v2/requests.json", "GET, POST"),
         ("POST", "/ws/console", "GET"),
     ] {
         let (s, got, body) = call(&app, method, path).await;

@@ -2,6 +2,8 @@
 //! the public request views (no reporter, hidden grades and embargoed categories held back
 //! while open), filters and tokens.
 
+mod clients;
+mod formats;
 mod read;
 mod submit;
 
@@ -34,18 +36,23 @@ fn encode(s: &str) -> String {
         .collect()
 }
 
-/// Posts `fields` form-encoded to `requests.json`.
-pub async fn post_form(app: &TestApp, fields: &[(&str, &str)]) -> Answer {
+/// `fields` form-encoded.
+pub fn encode_form(fields: &[(&str, &str)]) -> String {
     let body: Vec<String> = fields
         .iter()
         .map(|(k, v)| format!("{}={}", encode(k), encode(v)))
         .collect();
+    body.join("&")
+}
+
+/// Posts `fields` form-encoded to `requests.json`.
+pub async fn post_form(app: &TestApp, fields: &[(&str, &str)]) -> Answer {
     send(
         &app.client,
         app.client
             .post(url(app, "/requests.json"))
             .header("content-type", "application/x-www-form-urlencoded")
-            .body(body.join("&")),
+            .body(encode_form(fields)),
     )
     .await
 }
