@@ -77,3 +77,26 @@ impl tracing_actix_web::RootSpanBuilder for RequestSpans {
         }
     }
 }
+
+/// The status feed's metrics (`feed/`): messages delivered (2xx) and failed attempts,
+/// parked messages, and how far the feed is behind the event log.
+pub mod feed_metrics {
+    pub const DELIVERED: &str = "hotline_feed_delivered_total";
+    pub const FAILED: &str = "hotline_feed_failed_total";
+    pub const PARKED: &str = "hotline_feed_parked";
+    pub const LAG: &str = "hotline_feed_lag_events";
+
+    /// Gives the metrics their help text (once the exporter is installed).
+    pub fn describe() {
+        metrics::describe_counter!(
+            DELIVERED,
+            "Status messages the platform's receiver accepted (2xx)"
+        );
+        metrics::describe_counter!(FAILED, "Status feed delivery attempts that failed");
+        metrics::describe_gauge!(PARKED, "Status messages parked for a supervisor's retry");
+        metrics::describe_gauge!(
+            LAG,
+            "Events in the log the status feed has not looked at yet"
+        );
+    }
+}

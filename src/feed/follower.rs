@@ -32,6 +32,7 @@ use crate::domain::clock::Clock;
 use crate::domain::ids::TicketId;
 use crate::domain::ticket::{EventKind, EventRecord, Source};
 use crate::store::{Store, StoreError};
+use crate::telemetry::feed_metrics as names;
 
 /// Events read from the log at a time.
 const BATCH: usize = 256;
@@ -149,7 +150,7 @@ impl Follower {
         );
         self.held.insert(ticket);
         self.parked_count += 1;
-        metrics::gauge!("hotline_feed_parked").set(self.parked_count as f64);
+        metrics::gauge!(names::PARKED).set(self.parked_count as f64);
         Ok(())
     }
 
@@ -200,7 +201,7 @@ impl Follower {
         if left == 0 {
             self.held.remove(&ticket);
         }
-        metrics::gauge!("hotline_feed_parked").set(self.parked_count as f64);
+        metrics::gauge!(names::PARKED).set(self.parked_count as f64);
         Ok(())
     }
 
@@ -255,8 +256,8 @@ impl Follower {
             Err(_) => Err("request".to_owned()),
         };
         match &outcome {
-            Ok(()) => metrics::counter!("hotline_feed_delivered_total").increment(1),
-            Err(_) => metrics::counter!("hotline_feed_failed_total").increment(1),
+            Ok(()) => metrics::counter!(names::DELIVERED).increment(1),
+            Err(_) => metrics::counter!(names::FAILED).increment(1),
         }
         outcome
     }
@@ -284,8 +285,7 @@ impl Follower {
         if self.origins.len() >= ORIGINS {
             self.origins.clear();
         }
-        self.origins
-            .insert(event.ticket_id.clone(), external.clone());
+        self.origins.insert(event.ticket_id, external.clone());
         StatusMessage::from_event(event, external.as_deref()?)
     }
 
@@ -315,8 +315,8 @@ impl Follower {
 
     fn gauges(&self, cursor: u64) {
         let lag = self.store.last_event_id().saturating_sub(cursor);
-        metrics::gauge!("hotline_feed_lag_events").set(lag as f64);
-        metrics::gauge!("hotline_feed_parked").set(self.parked_count as f64);
+        metrics::gauge!(names::LAG).set(lag as f64);
+        metrics::gauge!(names::PARKED).set(self.parked_count as f64);
     }
 }
 

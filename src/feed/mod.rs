@@ -59,6 +59,7 @@ impl Feed {
         store: Arc<dyn Store>,
         clock: Arc<dyn Clock>,
     ) -> Result<(Arc<Feed>, Option<actix::Arbiter>), StoreError> {
+        crate::telemetry::feed_metrics::describe();
         let cursor = parked::cursor(store.as_ref())?;
         let shared = Arc::new(Shared {
             cursor: AtomicU64::new(cursor),

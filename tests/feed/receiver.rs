@@ -64,7 +64,7 @@ async fn receive(
             .refuse_external
             .as_deref()
             .is_some_and(|e| e == "*" || parsed["external_id"] == e);
-        let refused_nth = b.refuse_every > 0 && s.requests % b.refuse_every == 0;
+        let refused_nth = b.refuse_every > 0 && s.requests.is_multiple_of(b.refuse_every);
         (!refused_id && !refused_nth, b.delay_ms)
     };
     if delay > 0 {
