@@ -1,7 +1,9 @@
-//! Open311 GeoReport v2 (JSON) under `/open311/v2`: a thin adapter over the engine for
-//! platforms and apps that speak the spec. Services are the handling guide's categories; a
-//! submission (`api_key` = a platform token; a bad one counts as a failed authentication,
-//! see `api/throttle.rs`) goes through the same intake as
+//! Open311 GeoReport v2 under `/open311/v2`, every route in JSON and XML (`xml.rs`; the
+//! `.xml` twins, `discovery` and the spec-shaped default service in `routes.rs`): a thin
+//! adapter over the engine for platforms and apps that speak the spec. Services are the
+//! handling guide's categories; a submission (`api_key` = a platform token, in the form or
+//! the query string; a bad one counts as a failed authentication, see `api/throttle.rs`)
+//! goes through the same intake as
 //! `POST /api/v1/tickets` with source `open311`; a request's id is the ticket number.
 //!
 //! The read routes are public, as in the spec, so they show what the public board may: no
@@ -52,7 +54,7 @@ const PAGE: usize = 500;
 const MAX_IDS: usize = 100;
 
 /// Every service: the guide's categories.
-#[utoipa::path(tag = "open311", responses((status = 200, description = "OK", body = [ServiceDto])))]
+#[utoipa::path(tag = "open311", responses((status = 200, description = "OK", body = [ServiceDto], example = json!(crate::api::examples::list("ServiceDto")))))]
 #[get("/services.json")]
 async fn services(engine: web::Data<Engine>) -> HttpResponse {
     services_in(&engine, Format::Json)
@@ -72,7 +74,7 @@ fn services_in(engine: &Engine, format: Format) -> HttpResponse {
 
 /// A service's definition: no service asks for extra attributes.
 #[utoipa::path(tag = "open311", params(("code" = String, Path, description = "a category code")),
-    responses((status = 200, description = "OK", body = ServiceDefinitionDto), (status = 404, description = "no such service or request", body = [Open311ErrorItem])))]
+    responses((status = 200, description = "OK", body = ServiceDefinitionDto, example = json!(crate::api::examples::example("ServiceDefinitionDto"))), (status = 404, description = "no such service or request", body = [Open311ErrorItem])))]
 #[get("/services/{code}.json")]
 async fn service_definition(
     engine: web::Data<Engine>,
@@ -103,8 +105,10 @@ fn service_definition_in(
 /// `external_id` makes the submission idempotent (a repeat answers 200 with the same id);
 /// without it every submission is a new request.
 #[utoipa::path(tag = "open311",
-    request_body(content_type = "application/x-www-form-urlencoded", description = "api_key, service_code, lat+long | address_string | address_id, description, first_name, last_name, phone, external_id"),
-    responses((status = 201, description = "filed (durable)", body = [SubmittedDto]), (status = 200, description = "repeat of an external_id", body = [SubmittedDto]),
+    request_body(content = crate::api::examples::Open311SubmitForm, content_type = "application/x-www-form-urlencoded",
+        description = "GeoReport v2 form: api_key, service_code, lat+long | address_string | address_id, description, first_name, last_name, phone, external_id",
+        example = json!(crate::api::examples::example("_open311_submit"))),
+    responses((status = 201, description = "filed (durable)", body = [SubmittedDto], example = json!(crate::api::examples::list("SubmittedDto"))), (status = 200, description = "repeat of an external_id", body = [SubmittedDto]),
         (status = 400, description = "malformed request (Open311 errors)", body = [Open311ErrorItem]), (status = 403, description = "api_key is not a platform token", body = [Open311ErrorItem]), (status = 413, description = "body too large", body = [Open311ErrorItem])))]
 #[post("/requests.json")]
 async fn submit(
@@ -203,12 +207,14 @@ async fn submit_in(
 struct RequestsParams {
     /// Comma-separated request ids; when given, the other filters are ignored (the spec).
     service_request_id: Option<String>,
+    /// One service code or several, comma-separated.
     service_code: Option<String>,
-    /// RFC 3339; requested at or after. Defaults to 90 days before `end_date` (or now).
+    /// W3C / RFC 3339; requested at or after. At most 90 days before `end_date`; alone,
+    /// the window is the 90 days from it; without either, the last 90 days.
     start_date: Option<String>,
-    /// RFC 3339; requested before.
+    /// W3C / RFC 3339; requested before. Alone, the window is the 90 days up to it.
     end_date: Option<String>,
-    /// `open` or `closed`.
+    /// `open`, `closed`, or both comma-separated.
     status: Option<String>,
     /// Accepted and ignored: one jurisdiction.
     #[allow(dead_code, reason = "a spec parameter with nothing to select")]
@@ -244,7 +250,7 @@ fn request_list(list: &[ServiceRequestDto], format: Format) -> HttpResponse {
 
 /// Requests, newest first: by id, or by service, dates and status; at most 1000.
 #[utoipa::path(tag = "open311", params(RequestsParams),
-    responses((status = 200, description = "OK", body = [ServiceRequestDto]), (status = 400, description = "malformed request (Open311 errors)", body = [Open311ErrorItem])))]
+    responses((status = 200, description = "OK", body = [ServiceRequestDto], example = json!(crate::api::examples::list("ServiceRequestDto"))), (status = 400, description = "malformed request (Open311 errors)", body = [Open311ErrorItem])))]
 #[get("/requests.json")]
 async fn requests(
     engine: web::Data<Engine>,
@@ -329,7 +335,7 @@ fn requests_found(
 
 /// One request, in an array as the spec has it; 404 when unknown or not public yet.
 #[utoipa::path(tag = "open311", params(("id" = String, Path, description = "the ticket number")),
-    responses((status = 200, description = "OK", body = [ServiceRequestDto]), (status = 404, description = "no such service or request", body = [Open311ErrorItem])))]
+    responses((status = 200, description = "OK", body = [ServiceRequestDto], example = json!(crate::api::examples::list("ServiceRequestDto"))), (status = 404, description = "no such service or request", body = [Open311ErrorItem])))]
 #[get("/requests/{id}.json")]
 async fn request(
     engine: web::Data<Engine>,
@@ -348,7 +354,7 @@ fn request_in(engine: &Engine, id: &str, format: Format) -> Result<HttpResponse,
 /// The request id of a token. Requests are registered before the answer goes out, so the
 /// token is the request id itself: known ids answer, others are 404.
 #[utoipa::path(tag = "open311", params(("token" = String, Path, description = "a request id")),
-    responses((status = 200, description = "OK", body = [TokenDto]), (status = 404, description = "no such service or request", body = [Open311ErrorItem])))]
+    responses((status = 200, description = "OK", body = [TokenDto], example = json!(crate::api::examples::list("TokenDto"))), (status = 404, description = "no such service or request", body = [Open311ErrorItem])))]
 #[get("/tokens/{token}.json")]
 async fn token(
     engine: web::Data<Engine>,
