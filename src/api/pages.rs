@@ -67,6 +67,7 @@ const ASSETS: &[(&str, &[u8])] = embedded! {
     "js/console-triage.js" => "assets/js/console-triage.js",
     "js/console-report.js" => "assets/js/console-report.js",
     "js/console-closed.js" => "assets/js/console-closed.js",
+    "js/console-feed.js" => "assets/js/console-feed.js",
     "js/console-timeline.js" => "assets/js/console-timeline.js",
     "js/board.js" => "assets/js/board.js",
     "js/stats.js" => "assets/js/stats.js",

@@ -10,6 +10,7 @@ import { Queue } from './console-queue.js';
 import { Detail } from './console-detail.js';
 import { UnitBoard } from './console-units.js';
 import { PlacePanel } from './console-place.js';
+import { FeedPanel } from './console-feed.js';
 import { esc, clock } from './format.js';
 
 const POLL_MS = 4000;
@@ -171,6 +172,8 @@ async function main() {
     if (open) { units.fillSelects(); units.render(); }
   });
   units.load();
+  // The platform feed's parked messages (supervisors; hidden for other roles).
+  new FeedPanel(document.getElementById('feed'), document.getElementById('feed-toggle'), ctx).load();
   window.hd = { state, stream, map, api, units, alerts };
 
   function select(id) {
