@@ -17,7 +17,7 @@ pub fn register(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
 /// Open tickets as the public hall may see them (no reporter, no exact place; embargoed
 /// categories and hidden grades left off until closed) and the squads' leaderboard.
 #[utoipa::path(tag = "board",
-    responses((status = 200, description = "OK", body = BoardSnapshot), (status = 401, description = "no token, or a bad one", body = ErrorBody), (status = 403, description = "the caller's role may not do this", body = ErrorBody)),
+    responses((status = 200, description = "OK", body = BoardSnapshot, example = json!(crate::api::examples::example("BoardSnapshot"))), (status = 401, description = "no token, or a bad one", body = ErrorBody), (status = 403, description = "the caller's role may not do this", body = ErrorBody)),
     security(("bearer" = [])))]
 #[get("/board")]
 async fn board(hub: Hub, caller: Caller) -> Result<HttpResponse, ApiError> {

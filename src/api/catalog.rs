@@ -13,7 +13,7 @@ pub fn register(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
 /// Every category with its routing, grade, path, report sections, and the time limits;
 /// the reasons a report may be returned for; where an unsatisfied visit reopens a ticket;
 /// the evidence kinds an on-site record or a report may carry.
-#[utoipa::path(tag = "catalog", operation_id = "list_catalog", responses((status = 200, description = "the guide")), security(("bearer" = [])))]
+#[utoipa::path(tag = "catalog", operation_id = "list_catalog", responses((status = 200, description = "the guide", body = Object, example = json!({"categories": [crate::api::examples::example("_catalog_category")], "sla_hours": {"intake": 2, "on_site": 24}, "return_reasons": [{"code": "missing_evidence", "label": "缺少证据"}], "return_visit": {"within_days": 3}, "evidence_kinds": ["photo", "inspection_record"]}))), security(("bearer" = [])))]
 #[get("/catalog")]
 async fn list(engine: web::Data<Engine>, _caller: Caller) -> Result<HttpResponse, ApiError> {
     Ok(HttpResponse::Ok().json(serde_json::json!({
@@ -27,7 +27,7 @@ async fn list(engine: web::Data<Engine>, _caller: Caller) -> Result<HttpResponse
 
 /// One category.
 #[utoipa::path(tag = "catalog", operation_id = "read_category", params(("category" = String, Path)),
-    responses((status = 200, description = "the category"), (status = 404, description = "no such id", body = ErrorBody)), security(("bearer" = [])))]
+    responses((status = 200, description = "the category", body = Object, example = json!(crate::api::examples::example("_catalog_category"))), (status = 404, description = "no such id", body = ErrorBody)), security(("bearer" = [])))]
 #[get("/catalog/{category}")]
 async fn read(
     engine: web::Data<Engine>,

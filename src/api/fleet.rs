@@ -60,8 +60,8 @@ pub struct IngestResult {
 
 /// A batch of up to `fleet.max_batch_fixes` fixes; each vehicle's fixes are taken in
 /// order. Refused fixes are listed with their index; the rest are taken.
-#[utoipa::path(tag = "fleet", request_body = [GatewayFix],
-    responses((status = 200, description = "OK", body = IngestResult), (status = 400, description = "malformed request", body = ErrorBody), (status = 413, description = "body too large", body = ErrorBody)),
+#[utoipa::path(tag = "fleet", request_body(content = [GatewayFix], example = json!(crate::api::examples::list("GatewayFix"))),
+    responses((status = 200, description = "OK", body = IngestResult, example = json!(crate::api::examples::example("IngestResult"))), (status = 400, description = "malformed request", body = ErrorBody), (status = 413, description = "body too large", body = ErrorBody)),
     security(("bearer" = [])))]
 #[post("/positions")]
 async fn positions(
@@ -202,7 +202,7 @@ pub struct VehicleLive {
 
 /// A vehicle's live state: status, last fix, offer, ticket and distance to its site.
 #[utoipa::path(tag = "fleet", params(("id" = String, Path)),
-    responses((status = 200, description = "OK", body = VehicleLive), (status = 404, description = "no such id", body = ErrorBody)), security(("bearer" = [])))]
+    responses((status = 200, description = "OK", body = VehicleLive, example = json!(crate::api::examples::example("VehicleLive"))), (status = 404, description = "no such id", body = ErrorBody)), security(("bearer" = [])))]
 #[get("/vehicles/{id}/live")]
 async fn vehicle_live(
     engine: web::Data<Engine>,
@@ -255,7 +255,7 @@ pub struct TeamLive {
 
 /// A squad's members, vehicles and live ticket counts.
 #[utoipa::path(tag = "fleet", params(("id" = String, Path)),
-    responses((status = 200, description = "OK", body = TeamLive), (status = 404, description = "no such id", body = ErrorBody)), security(("bearer" = [])))]
+    responses((status = 200, description = "OK", body = TeamLive, example = json!(crate::api::examples::example("TeamLive"))), (status = 404, description = "no such id", body = ErrorBody)), security(("bearer" = [])))]
 #[get("/teams/{id}/live")]
 async fn team_live(
     engine: web::Data<Engine>,

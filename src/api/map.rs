@@ -87,7 +87,7 @@ pub struct GridParams {
 /// county`, with its `code`; approximate), the H3 cells of `res` that cover them (`kind:
 /// cell`) and the towns' centres (`kind: town`, with their `code` and `area`).
 #[utoipa::path(tag = "map", params(GridParams),
-    responses((status = 200, description = "a GeoJSON FeatureCollection"), (status = 400, description = "malformed request", body = ErrorBody),
+    responses((status = 200, description = "a GeoJSON FeatureCollection", body = Object, example = json!(crate::api::examples::example("_grid"))), (status = 400, description = "malformed request", body = ErrorBody),
         (status = 401, description = "no token, or a bad one", body = ErrorBody)),
     security(("bearer" = [])))]
 #[get("/map/grid")]
@@ -153,7 +153,7 @@ fn parse_bbox(raw: Option<&str>) -> Result<[f64; 4], ApiError> {
 
 /// Registry retailers inside a bounding box, at most `limit` (by licence), with the total.
 #[utoipa::path(tag = "map", params(RetailerBoxParams),
-    responses((status = 200, description = "OK", body = MapRetailers), (status = 400, description = "malformed request", body = ErrorBody), (status = 403, description = "the caller's role may not do this", body = ErrorBody)),
+    responses((status = 200, description = "OK", body = MapRetailers, example = json!(crate::api::examples::example("MapRetailers"))), (status = 400, description = "malformed request", body = ErrorBody), (status = 403, description = "the caller's role may not do this", body = ErrorBody)),
     security(("bearer" = [])))]
 #[get("/map/retailers")]
 async fn retailers(

@@ -7,6 +7,7 @@ pub mod auth;
 mod board;
 mod catalog;
 pub mod error;
+mod examples;
 mod fallback;
 mod feed;
 mod fleet;
@@ -49,6 +50,7 @@ pub const FAULT_INJECTION_NOTICE: &str = "__inject_panic__";
 #[derive(OpenApi)]
 #[openapi(
     info(title = "hotline-dispatch", description = "Real-time dispatch engine of a 12313 tobacco-market supervision hotline."),
+    paths(ops::healthz, ops::readyz, ops::metrics, ops::asyncapi),
     modifiers(&BearerAuth)
 )]
 struct ApiDoc;

@@ -35,18 +35,29 @@ pub fn prometheus() -> &'static PrometheusHandle {
 }
 
 pub fn register(cfg: &mut web::ServiceConfig) {
-    cfg.service(healthz).service(readyz).service(metrics);
+    cfg.service(healthz)
+        .service(readyz)
+        .service(metrics)
+        .service(asyncapi);
 }
 
+/// The AsyncAPI document of the four sockets (`docs/asyncapi.yaml`).
+const ASYNCAPI: &str = include_str!("../../docs/asyncapi.yaml");
+
 /// The process is up.
+#[utoipa::path(tag = "ops", responses((status = 200, description = "the process is up", body = Object,
+    example = json!(crate::api::examples::example("_healthz")))))]
 #[get("/healthz")]
-async fn healthz() -> HttpResponse {
+pub(super) async fn healthz() -> HttpResponse {
     HttpResponse::Ok().json(serde_json::json!({ "status": "ok" }))
 }
 
 /// The engine can take work: the store answers.
+#[utoipa::path(tag = "ops", responses(
+    (status = 200, description = "ready: the store answers", body = Object, example = json!(crate::api::examples::example("_readyz"))),
+    (status = 503, description = "the store does not answer", body = Object, example = json!({"status": "unavailable", "error": "store closed"}))))]
 #[get("/readyz")]
-async fn readyz(engine: web::Data<Engine>) -> HttpResponse {
+pub(super) async fn readyz(engine: web::Data<Engine>) -> HttpResponse {
     match engine.store.count_by_status() {
         Ok(_) => HttpResponse::Ok().json(serde_json::json!({
             "status": "ready",
@@ -97,8 +108,17 @@ fn metrics_access(engine: &Engine, req: &HttpRequest) -> Result<(), ApiError> {
 }
 
 /// Prometheus text format; for `ops.metrics_allow` addresses or the metrics token.
+#[utoipa::path(tag = "ops", responses(
+    (status = 200, description = "Prometheus text exposition format", content_type = "text/plain; version=0.0.4", body = String,
+        example = json!("# TYPE hotline_tickets gauge\nhotline_tickets{status=\"received\"} 3\nhotline_last_event_id 1042\n")),
+    (status = 401, description = "no metrics token, or a wrong one", body = super::error::ErrorBody),
+    (status = 403, description = "not an allowed address and no metrics token is configured", body = super::error::ErrorBody)),
+    security((), ("bearer" = [])))]
 #[get("/metrics")]
-async fn metrics(engine: web::Data<Engine>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
+pub(super) async fn metrics(
+    engine: web::Data<Engine>,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
     metrics_access(&engine, &req)?;
     if let Ok(counts) = engine.store.count_by_status() {
         for (status, n) in counts {
@@ -111,4 +131,15 @@ async fn metrics(engine: web::Data<Engine>, req: HttpRequest) -> Result<HttpResp
     Ok(HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4")
         .body(prometheus().render()))
+}
+
+/// The AsyncAPI 3.0 document of the WebSockets (`/ws/vehicle`, `/ws/console`, `/ws/field`,
+/// `/ws/board`): channels, and every frame with its payload schema.
+#[utoipa::path(tag = "ops", responses((status = 200, description = "the AsyncAPI document (YAML)",
+    content_type = "application/yaml", body = String, example = json!("asyncapi: 3.0.0\ninfo:\n  title: hotline-dispatch sockets\n"))))]
+#[get("/asyncapi.yaml")]
+pub(super) async fn asyncapi() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("application/yaml; charset=utf-8")
+        .body(ASYNCAPI)
 }

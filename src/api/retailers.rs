@@ -153,8 +153,9 @@ fn bounded(
 /// every bad row (`details.rows`: line, field, message). Rows replace retailers with the
 /// same licence. Rows naming a market inspector or account manager who is not on the staff
 /// roster are imported and listed in `warnings` with their line.
-#[utoipa::path(tag = "retailers", request_body(content = String, content_type = "text/csv"),
-    responses((status = 200, description = "OK", body = ImportAnswer), (status = 403, description = "the caller's role may not do this", body = ErrorBody),
+#[utoipa::path(tag = "retailers", request_body(content = String, content_type = "text/csv",
+        example = json!("licence,name,owner,address,town,lat,lng,market_inspector,account_manager\n421182100123,好邻居便利店,张三,武穴市刊江大道88号,刊江街道,29.85,115.56,S-1,S-2\n")),
+    responses((status = 200, description = "OK", body = ImportAnswer, example = json!(crate::api::examples::example("ImportAnswer"))), (status = 403, description = "the caller's role may not do this", body = ErrorBody),
         (status = 413, description = "body too large", body = ErrorBody), (status = 415, description = "unsupported content type", body = ErrorBody), (status = 422, description = "well-formed but breaks a rule", body = ErrorBody)),
     security(("bearer" = [])))]
 #[post("/retailers/import")]
@@ -204,7 +205,7 @@ async fn import(
 /// (traditional characters, full-width forms, spaces and punctuation, a wrong character)
 /// are tolerated. Ranked hits, best first.
 #[utoipa::path(tag = "retailers", params(SearchParams),
-    responses((status = 200, description = "OK", body = SearchAnswer), (status = 400, description = "malformed request", body = ErrorBody), (status = 403, description = "the caller's role may not do this", body = ErrorBody)),
+    responses((status = 200, description = "OK", body = SearchAnswer, example = json!(crate::api::examples::example("SearchAnswer"))), (status = 400, description = "malformed request", body = ErrorBody), (status = 403, description = "the caller's role may not do this", body = ErrorBody)),
     security(("bearer" = [])))]
 #[get("/retailers/search")]
 async fn search(
@@ -237,7 +238,7 @@ async fn search(
 
 /// A retailer by licence number.
 #[utoipa::path(tag = "retailers", operation_id = "read_retailer", params(("licence" = String, Path)),
-    responses((status = 200, description = "OK", body = RetailerDto), (status = 404, description = "no such id", body = ErrorBody)),
+    responses((status = 200, description = "OK", body = RetailerDto, example = json!(crate::api::examples::example("RetailerDto"))), (status = 404, description = "no such id", body = ErrorBody)),
     security(("bearer" = [])))]
 #[get("/retailers/{licence}")]
 async fn read(

@@ -324,8 +324,8 @@ macro_rules! roster_routes {
     ($tag:literal, $path:literal, $item:literal, $dto:ty, $rec:ty, $id:ty,
      $create:ident, $list:ident, $read:ident, $update:ident, |$engine:ident, $body:ident, $given:ident| $convert:expr) => {
         /// Register one.
-        #[utoipa::path(tag = $tag, request_body = $dto,
-            responses((status = 201, description = "created; durable before the answer", body = $dto), (status = 409, description = "not allowed in the current state, or a conflict", body = ErrorBody), (status = 422, description = "well-formed but breaks a rule", body = ErrorBody)),
+        #[utoipa::path(tag = $tag, request_body(content = $dto, example = json!(crate::api::examples::example(stringify!($dto)))),
+            responses((status = 201, description = "created; durable before the answer", body = $dto, example = json!(crate::api::examples::example(stringify!($dto)))), (status = 409, description = "not allowed in the current state, or a conflict", body = ErrorBody), (status = 422, description = "well-formed but breaks a rule", body = ErrorBody)),
             security(("bearer" = [])))]
         #[post($path)]
         async fn $create(engine: web::Data<Engine>, caller: Caller, body: crate::api::Body) -> Result<HttpResponse, ApiError> {
@@ -338,7 +338,7 @@ macro_rules! roster_routes {
         }
 
         /// List all.
-        #[utoipa::path(tag = $tag, responses((status = 200, description = "OK", body = [$dto])), security(("bearer" = [])))]
+        #[utoipa::path(tag = $tag, responses((status = 200, description = "OK", body = [$dto], example = json!(crate::api::examples::list(stringify!($dto))))), security(("bearer" = [])))]
         #[get($path)]
         async fn $list(engine: web::Data<Engine>, caller: Caller) -> Result<HttpResponse, ApiError> {
             caller.require(READERS)?;
@@ -348,7 +348,7 @@ macro_rules! roster_routes {
 
         /// Read one.
         #[utoipa::path(tag = $tag, params(("id" = String, Path)),
-            responses((status = 200, description = "OK", body = $dto), (status = 404, description = "no such id", body = ErrorBody)), security(("bearer" = [])))]
+            responses((status = 200, description = "OK", body = $dto, example = json!(crate::api::examples::example(stringify!($dto)))), (status = 404, description = "no such id", body = ErrorBody)), security(("bearer" = [])))]
         #[get($item)]
         async fn $read(engine: web::Data<Engine>, caller: Caller, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
             caller.require(READERS)?;
@@ -357,8 +357,8 @@ macro_rules! roster_routes {
         }
 
         /// Replace one (the id in the path wins).
-        #[utoipa::path(tag = $tag, params(("id" = String, Path)), request_body = $dto,
-            responses((status = 200, description = "OK", body = $dto), (status = 404, description = "no such id", body = ErrorBody), (status = 422, description = "well-formed but breaks a rule", body = ErrorBody)),
+        #[utoipa::path(tag = $tag, params(("id" = String, Path)), request_body(content = $dto, example = json!(crate::api::examples::example(stringify!($dto)))),
+            responses((status = 200, description = "OK", body = $dto, example = json!(crate::api::examples::example(stringify!($dto)))), (status = 404, description = "no such id", body = ErrorBody), (status = 422, description = "well-formed but breaks a rule", body = ErrorBody)),
             security(("bearer" = [])))]
         #[put($item)]
         async fn $update(engine: web::Data<Engine>, caller: Caller, id: web::Path<String>, body: crate::api::Body) -> Result<HttpResponse, ApiError> {

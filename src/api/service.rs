@@ -195,8 +195,8 @@ fn staff_id(raw: &str) -> Result<StaffId, ApiError> {
 /// goes to the next vehicle, the tickets it accepted are called off and back to dispatch
 /// (offered again at once when their grade is offered automatically), and it is never
 /// offered work until it is back. Its crew stays in service. A repeat changes nothing more.
-#[utoipa::path(tag = "vehicles", request_body = OutOfServiceRequest, params(("id" = String, Path)),
-    responses((status = 200, description = "OK", body = VehicleOutDto), (status = 403, description = "the caller's role may not do this", body = ErrorBody), (status = 404, description = "no such id", body = ErrorBody),
+#[utoipa::path(tag = "vehicles", request_body(content = OutOfServiceRequest, example = json!(crate::api::examples::example("OutOfServiceRequest"))), params(("id" = String, Path)),
+    responses((status = 200, description = "OK", body = VehicleOutDto, example = json!(crate::api::examples::example("VehicleOutDto"))), (status = 403, description = "the caller's role may not do this", body = ErrorBody), (status = 404, description = "no such id", body = ErrorBody),
         (status = 422, description = "well-formed but breaks a rule", body = ErrorBody), (status = 429, description = "too busy: retry later", body = ErrorBody)),
     security(("bearer" = [])))]
 #[post("/vehicles/{id}/out-of-service")]
@@ -231,8 +231,8 @@ async fn vehicle_out(
 
 /// Put a vehicle back in service: `off_duty` until its crew (with a new token) says it is
 /// available. A repeat changes nothing.
-#[utoipa::path(tag = "vehicles", request_body = Option<InServiceRequest>, params(("id" = String, Path)),
-    responses((status = 200, description = "OK", body = VehicleDto), (status = 403, description = "the caller's role may not do this", body = ErrorBody), (status = 404, description = "no such id", body = ErrorBody)),
+#[utoipa::path(tag = "vehicles", request_body(content = Option<InServiceRequest>, example = json!(crate::api::examples::example("InServiceRequest"))), params(("id" = String, Path)),
+    responses((status = 200, description = "OK", body = VehicleDto, example = json!(crate::api::examples::example("VehicleDto"))), (status = 403, description = "the caller's role may not do this", body = ErrorBody), (status = 404, description = "no such id", body = ErrorBody)),
     security(("bearer" = [])))]
 #[post("/vehicles/{id}/in-service")]
 async fn vehicle_in(
@@ -255,8 +255,8 @@ async fn vehicle_in(
 /// leave every vehicle crew and every active collaboration group (a lead hands the lead on),
 /// tickets naming them as a handler are flagged, and they cannot be put in a crew or group
 /// or be issued a token until they are back. A repeat changes nothing more.
-#[utoipa::path(tag = "staff", request_body = OutOfServiceRequest, params(("id" = String, Path)),
-    responses((status = 200, description = "OK", body = StaffOutDto), (status = 403, description = "the caller's role may not do this", body = ErrorBody), (status = 404, description = "no such id", body = ErrorBody),
+#[utoipa::path(tag = "staff", request_body(content = OutOfServiceRequest, example = json!(crate::api::examples::example("OutOfServiceRequest"))), params(("id" = String, Path)),
+    responses((status = 200, description = "OK", body = StaffOutDto, example = json!(crate::api::examples::example("StaffOutDto"))), (status = 403, description = "the caller's role may not do this", body = ErrorBody), (status = 404, description = "no such id", body = ErrorBody),
         (status = 422, description = "well-formed but breaks a rule", body = ErrorBody), (status = 429, description = "too busy: retry later", body = ErrorBody)),
     security(("bearer" = [])))]
 #[post("/staff/{id}/out-of-service")]
@@ -294,8 +294,8 @@ async fn staff_out(
 
 /// Put a person back in service. Crews, groups and tokens are not restored by themselves.
 /// A repeat changes nothing.
-#[utoipa::path(tag = "staff", request_body = Option<InServiceRequest>, params(("id" = String, Path)),
-    responses((status = 200, description = "OK", body = StaffDto), (status = 403, description = "the caller's role may not do this", body = ErrorBody), (status = 404, description = "no such id", body = ErrorBody)),
+#[utoipa::path(tag = "staff", request_body(content = Option<InServiceRequest>, example = json!(crate::api::examples::example("InServiceRequest"))), params(("id" = String, Path)),
+    responses((status = 200, description = "OK", body = StaffDto, example = json!(crate::api::examples::example("StaffDto"))), (status = 403, description = "the caller's role may not do this", body = ErrorBody), (status = 404, description = "no such id", body = ErrorBody)),
     security(("bearer" = [])))]
 #[post("/staff/{id}/in-service")]
 async fn staff_in(

@@ -223,7 +223,7 @@ fn period(engine: &Engine, caller: &Caller, params: &StatsParams) -> Result<Peri
 /// Mean and median hours per stage, largest total first, with each stage's share and the
 /// running share (Pareto).
 #[utoipa::path(tag = "stats", params(StatsParams),
-    responses((status = 200, description = "OK", body = [StageRow]), (status = 400, description = "malformed request", body = ErrorBody)), security(("bearer" = [])))]
+    responses((status = 200, description = "OK", body = [StageRow], example = json!(crate::api::examples::list("StageRow"))), (status = 400, description = "malformed request", body = ErrorBody)), security(("bearer" = [])))]
 #[get("/stats/stages")]
 async fn stages(
     engine: web::Data<Engine>,
@@ -263,7 +263,7 @@ pub struct CategoryStats {
 /// Handling hours (intake to reply; tickets transferred out or merged left out), returns
 /// and satisfaction per category and department.
 #[utoipa::path(tag = "stats", params(StatsParams),
-    responses((status = 200, description = "OK", body = CategoryStats), (status = 400, description = "malformed request", body = ErrorBody)), security(("bearer" = [])))]
+    responses((status = 200, description = "OK", body = CategoryStats, example = json!(crate::api::examples::example("CategoryStats"))), (status = 400, description = "malformed request", body = ErrorBody)), security(("bearer" = [])))]
 #[get("/stats/categories")]
 async fn categories(
     engine: web::Data<Engine>,
@@ -292,7 +292,7 @@ async fn categories(
 
 /// Handling hours, returns and satisfaction per squad, with its name.
 #[utoipa::path(tag = "stats", params(StatsParams),
-    responses((status = 200, description = "OK", body = [GroupRow]), (status = 400, description = "malformed request", body = ErrorBody)), security(("bearer" = [])))]
+    responses((status = 200, description = "OK", body = [GroupRow], example = json!(crate::api::examples::list("GroupRow"))), (status = 400, description = "malformed request", body = ErrorBody)), security(("bearer" = [])))]
 #[get("/stats/teams")]
 async fn teams(
     engine: web::Data<Engine>,
@@ -311,7 +311,7 @@ async fn teams(
 
 /// Response, resolution, satisfaction and rework rates.
 #[utoipa::path(tag = "stats", params(StatsParams),
-    responses((status = 200, description = "OK", body = Rates), (status = 400, description = "malformed request", body = ErrorBody)), security(("bearer" = [])))]
+    responses((status = 200, description = "OK", body = Rates, example = json!(crate::api::examples::example("Rates"))), (status = 400, description = "malformed request", body = ErrorBody)), security(("bearer" = [])))]
 #[get("/stats/rates")]
 async fn rates(
     engine: web::Data<Engine>,
@@ -357,7 +357,7 @@ pub struct ReturnParams {
 /// count of every reason (from the event log; `from`/`to` filter on the event time). An
 /// unknown `reason` is refused with the allowed codes.
 #[utoipa::path(tag = "stats", params(ReturnParams),
-    responses((status = 200, description = "OK", body = stats::ReturnStats), (status = 400, description = "malformed request", body = ErrorBody), (status = 422, description = "well-formed but breaks a rule", body = ErrorBody)), security(("bearer" = [])))]
+    responses((status = 200, description = "OK", body = stats::ReturnStats, example = json!(crate::api::examples::example("ReturnStats"))), (status = 400, description = "malformed request", body = ErrorBody), (status = 422, description = "well-formed but breaks a rule", body = ErrorBody)), security(("bearer" = [])))]
 #[get("/stats/returns")]
 async fn returns(
     engine: web::Data<Engine>,
@@ -439,7 +439,7 @@ pub struct TrendParams {
 /// were answered, their mean handling hours, returns, satisfaction and resolution rates.
 /// Every bucket of the period is listed; at most 400.
 #[utoipa::path(tag = "stats", params(TrendParams),
-    responses((status = 200, description = "OK", body = [stats::trend::TrendRow]), (status = 400, description = "malformed request", body = ErrorBody)), security(("bearer" = [])))]
+    responses((status = 200, description = "OK", body = [stats::trend::TrendRow], example = json!(crate::api::examples::list("TrendRow"))), (status = 400, description = "malformed request", body = ErrorBody)), security(("bearer" = [])))]
 #[get("/stats/trend")]
 async fn trend(
     engine: web::Data<Engine>,

@@ -96,8 +96,8 @@ fn registered_subject(engine: &Engine, raw: &str) -> Result<Subject, ApiError> {
 }
 
 /// Issue a token. Field tokens are bound to a vehicle or a staff member.
-#[utoipa::path(tag = "tokens", request_body = TokenRequest,
-    responses((status = 201, description = "created; durable before the answer", body = TokenDto), (status = 403, description = "the caller's role may not do this", body = ErrorBody), (status = 422, description = "well-formed but breaks a rule", body = ErrorBody)),
+#[utoipa::path(tag = "tokens", request_body(content = TokenRequest, example = json!(crate::api::examples::example("TokenRequest"))),
+    responses((status = 201, description = "created; durable before the answer", body = TokenDto, example = json!(crate::api::examples::example("TokenDto"))), (status = 403, description = "the caller's role may not do this", body = ErrorBody), (status = 422, description = "well-formed but breaks a rule", body = ErrorBody)),
     security(("bearer" = [])))]
 #[post("/tokens")]
 async fn issue(
@@ -137,7 +137,7 @@ async fn issue(
 }
 
 /// List tokens (never their secrets).
-#[utoipa::path(tag = "tokens", operation_id = "list_tokens", responses((status = 200, description = "OK", body = [TokenDto])), security(("bearer" = [])))]
+#[utoipa::path(tag = "tokens", operation_id = "list_tokens", responses((status = 200, description = "OK", body = [TokenDto], example = json!(crate::api::examples::list("TokenDto")))), security(("bearer" = [])))]
 #[get("/tokens")]
 async fn list(engine: web::Data<Engine>, caller: Caller) -> Result<HttpResponse, ApiError> {
     caller.require(&[Role::Admin])?;
@@ -151,7 +151,7 @@ async fn list(engine: web::Data<Engine>, caller: Caller) -> Result<HttpResponse,
 }
 
 /// Revoke a token; it stops working at once.
-#[utoipa::path(tag = "tokens", params(("id" = String, Path)),
+#[utoipa::path(tag = "tokens", params(("id" = String, Path, description = "the token's id (not the secret)", example = "0193a1c2-7d4e-7a10-9f00-2b1c3d4e5f60")),
     responses((status = 204, description = "done; no body"), (status = 404, description = "no such id", body = ErrorBody)), security(("bearer" = [])))]
 #[delete("/tokens/{id}")]
 async fn revoke(

@@ -83,7 +83,7 @@ pub struct NearestVehicle {
 /// Vehicles ranked by distance: the eligible (available, online) ones, or with
 /// `include_busy` every vehicle on duty, marked.
 #[utoipa::path(tag = "fleet", params(NearestParams),
-    responses((status = 200, description = "OK", body = [NearestVehicle]), (status = 400, description = "malformed request", body = ErrorBody), (status = 404, description = "no such id", body = ErrorBody)), security(("bearer" = [])))]
+    responses((status = 200, description = "OK", body = [NearestVehicle], example = json!(crate::api::examples::list("NearestVehicle"))), (status = 400, description = "malformed request", body = ErrorBody), (status = 404, description = "no such id", body = ErrorBody)), security(("bearer" = [])))]
 #[get("/dispatch/nearest")]
 pub(super) async fn nearest(
     engine: web::Data<Engine>,

@@ -218,8 +218,8 @@ async fn step(
 }
 
 /// Form the ticket's collaboration group: members with lead/assist roles and a task each.
-#[utoipa::path(tag = "groups", request_body = FormGroupRequest, params(("id" = String, Path, description = "ticket id")),
-    responses((status = 201, description = "created; durable before the answer", body = GroupDto), (status = 403, description = "the caller's role may not do this", body = ErrorBody), (status = 404, description = "no such id", body = ErrorBody),
+#[utoipa::path(tag = "groups", request_body(content = FormGroupRequest, example = json!(crate::api::examples::example("FormGroupRequest"))), params(("id" = String, Path, description = "ticket id")),
+    responses((status = 201, description = "created; durable before the answer", body = GroupDto, example = json!(crate::api::examples::example("GroupDto"))), (status = 403, description = "the caller's role may not do this", body = ErrorBody), (status = 404, description = "no such id", body = ErrorBody),
         (status = 409, description = "a group is already active, or the ticket is closed", body = ErrorBody),
         (status = 422, description = "well-formed but breaks a rule", body = ErrorBody), (status = 429, description = "too busy: retry later", body = ErrorBody)),
     security(("bearer" = [])))]
@@ -237,7 +237,7 @@ async fn form(
 /// The group: members, tasks and the latest messages. Members (a field token of a member or
 /// of a vehicle carrying one), dispatchers and supervisors.
 #[utoipa::path(tag = "groups", operation_id = "read_group", params(("id" = String, Path, description = "group id (the ticket's id)")),
-    responses((status = 200, description = "OK", body = GroupDto), (status = 403, description = "the caller's role may not do this", body = ErrorBody), (status = 404, description = "no such id", body = ErrorBody)),
+    responses((status = 200, description = "OK", body = GroupDto, example = json!(crate::api::examples::example("GroupDto"))), (status = 403, description = "the caller's role may not do this", body = ErrorBody), (status = 404, description = "no such id", body = ErrorBody)),
     security(("bearer" = [])))]
 #[get("/groups/{id}")]
 async fn read(
@@ -263,8 +263,8 @@ async fn read(
 }
 
 /// Post a chat message to the group (members, dispatchers, supervisors).
-#[utoipa::path(tag = "groups", request_body = MessageRequest, params(("id" = String, Path)),
-    responses((status = 201, description = "created; durable before the answer", body = MessageDto), (status = 403, description = "the caller's role may not do this", body = ErrorBody), (status = 404, description = "no such id", body = ErrorBody),
+#[utoipa::path(tag = "groups", request_body(content = MessageRequest, example = json!(crate::api::examples::example("MessageRequest"))), params(("id" = String, Path)),
+    responses((status = 201, description = "created; durable before the answer", body = MessageDto, example = json!(crate::api::examples::example("MessageDto"))), (status = 403, description = "the caller's role may not do this", body = ErrorBody), (status = 404, description = "no such id", body = ErrorBody),
         (status = 409, description = "not allowed in the current state, or a conflict", body = ErrorBody), (status = 422, description = "well-formed but breaks a rule", body = ErrorBody), (status = 429, description = "too busy: retry later", body = ErrorBody)),
     security(("bearer" = [])))]
 #[post("/groups/{id}/messages")]
@@ -289,9 +289,9 @@ async fn post_message(
 }
 
 /// Mark a task done (the member whose task it is, or a dispatcher).
-#[utoipa::path(tag = "groups", request_body = TaskDoneRequest,
+#[utoipa::path(tag = "groups", request_body(content = TaskDoneRequest, example = json!(crate::api::examples::example("TaskDoneRequest"))),
     params(("id" = String, Path), ("task" = u32, Path, description = "the task id")),
-    responses((status = 200, description = "OK", body = GroupDto), (status = 403, description = "the caller's role may not do this", body = ErrorBody), (status = 404, description = "no such id", body = ErrorBody),
+    responses((status = 200, description = "OK", body = GroupDto, example = json!(crate::api::examples::example("GroupDto"))), (status = 403, description = "the caller's role may not do this", body = ErrorBody), (status = 404, description = "no such id", body = ErrorBody),
         (status = 409, description = "not allowed in the current state, or a conflict", body = ErrorBody), (status = 422, description = "well-formed but breaks a rule", body = ErrorBody), (status = 429, description = "too busy: retry later", body = ErrorBody)),
     security(("bearer" = [])))]
 #[post("/groups/{id}/tasks/{task}/done")]
@@ -323,8 +323,8 @@ async fn task_done(
 }
 
 /// Add or remove members, or hand the lead to another member (dispatcher).
-#[utoipa::path(tag = "groups", request_body = MembersRequest, params(("id" = String, Path)),
-    responses((status = 200, description = "OK", body = GroupDto), (status = 403, description = "the caller's role may not do this", body = ErrorBody), (status = 404, description = "no such id", body = ErrorBody),
+#[utoipa::path(tag = "groups", request_body(content = MembersRequest, example = json!(crate::api::examples::example("MembersRequest"))), params(("id" = String, Path)),
+    responses((status = 200, description = "OK", body = GroupDto, example = json!(crate::api::examples::example("GroupDto"))), (status = 403, description = "the caller's role may not do this", body = ErrorBody), (status = 404, description = "no such id", body = ErrorBody),
         (status = 409, description = "not allowed in the current state, or a conflict", body = ErrorBody), (status = 422, description = "well-formed but breaks a rule", body = ErrorBody), (status = 429, description = "too busy: retry later", body = ErrorBody)),
     security(("bearer" = [])))]
 #[post("/groups/{id}/members")]
@@ -353,8 +353,8 @@ async fn change_members(
 }
 
 /// Dissolve the group (dispatcher). Closing the ticket dissolves it by itself.
-#[utoipa::path(tag = "groups", request_body = DissolveRequest, params(("id" = String, Path)),
-    responses((status = 200, description = "OK", body = GroupDto), (status = 403, description = "the caller's role may not do this", body = ErrorBody), (status = 404, description = "no such id", body = ErrorBody),
+#[utoipa::path(tag = "groups", request_body(content = DissolveRequest, example = json!(crate::api::examples::example("DissolveRequest"))), params(("id" = String, Path)),
+    responses((status = 200, description = "OK", body = GroupDto, example = json!(crate::api::examples::example("GroupDto"))), (status = 403, description = "the caller's role may not do this", body = ErrorBody), (status = 404, description = "no such id", body = ErrorBody),
         (status = 409, description = "not allowed in the current state, or a conflict", body = ErrorBody), (status = 422, description = "well-formed but breaks a rule", body = ErrorBody)),
     security(("bearer" = [])))]
 #[post("/groups/{id}/dissolve")]

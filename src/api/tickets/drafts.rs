@@ -19,7 +19,7 @@ pub fn register(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
 
 /// A report prefilled from the category's template and what the ticket already holds.
 #[utoipa::path(tag = "lifecycle", params(("id" = String, Path)),
-    responses((status = 200, description = "OK", body = ReportDraft), (status = 403, description = "the caller's role may not do this", body = ErrorBody), (status = 404, description = "no such id", body = ErrorBody)),
+    responses((status = 200, description = "OK", body = ReportDraft, example = json!(crate::api::examples::example("ReportDraft"))), (status = 403, description = "the caller's role may not do this", body = ErrorBody), (status = 404, description = "no such id", body = ErrorBody)),
     security(("bearer" = [])))]
 #[get("/tickets/{id}/report/draft")]
 async fn report_draft(
@@ -55,7 +55,7 @@ pub struct ReplyDraft {
 
 /// The answer to the citizen, prefilled from the guide's reply template.
 #[utoipa::path(tag = "lifecycle", params(("id" = String, Path)),
-    responses((status = 200, description = "OK", body = ReplyDraft), (status = 404, description = "no such id", body = ErrorBody)),
+    responses((status = 200, description = "OK", body = ReplyDraft, example = json!(crate::api::examples::example("ReplyDraft"))), (status = 404, description = "no such id", body = ErrorBody)),
     security(("bearer" = [])))]
 #[get("/tickets/{id}/reply/draft")]
 async fn reply_draft(

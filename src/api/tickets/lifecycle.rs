@@ -153,8 +153,8 @@ pub struct TriageRequest {
 
 action_route! {
     /// Confirm or override category, urgency and location.
-    #[utoipa::path(tag = "lifecycle", request_body = TriageRequest, params(("id" = String, Path)),
-        responses((status = 200, description = "the ticket as it now stands", body = TicketDto), (status = 404, description = "no such id", body = ErrorBody), (status = 409, description = "not allowed in the current state, or a conflict", body = ErrorBody), (status = 422, description = "well-formed but breaks a rule", body = ErrorBody)),
+    #[utoipa::path(tag = "lifecycle", request_body(content = TriageRequest, example = json!(crate::api::examples::example("TriageRequest"))), params(("id" = String, Path)),
+        responses((status = 200, description = "the ticket as it now stands", body = TicketDto, example = json!(crate::api::examples::example("TicketDto"))), (status = 404, description = "no such id", body = ErrorBody), (status = 409, description = "not allowed in the current state, or a conflict", body = ErrorBody), (status = 422, description = "well-formed but breaks a rule", body = ErrorBody)),
         security(("bearer" = [])))]
     #[post("/tickets/{id}/triage")]
     triage => triage_action
@@ -209,8 +209,8 @@ action_route! {
     /// Offer the ticket to a vehicle (the named one, or the nearest eligible); it goes
     /// `en_route` when the vehicle accepts. With `assign`, the named vehicle is sent at once.
     /// Grade I tickets may be sent before triage (fast track).
-    #[utoipa::path(tag = "lifecycle", request_body = Option<DispatchRequest>, params(("id" = String, Path)),
-        responses((status = 200, description = "the ticket as it now stands", body = TicketDto), (status = 404, description = "no such id", body = ErrorBody), (status = 409, description = "not allowed in the current state, or a conflict", body = ErrorBody), (status = 422, description = "well-formed but breaks a rule", body = ErrorBody)),
+    #[utoipa::path(tag = "lifecycle", request_body(content = Option<DispatchRequest>, example = json!(crate::api::examples::example("DispatchRequest"))), params(("id" = String, Path)),
+        responses((status = 200, description = "the ticket as it now stands", body = TicketDto, example = json!(crate::api::examples::example("TicketDto"))), (status = 404, description = "no such id", body = ErrorBody), (status = 409, description = "not allowed in the current state, or a conflict", body = ErrorBody), (status = 422, description = "well-formed but breaks a rule", body = ErrorBody)),
         security(("bearer" = [])))]
     #[post("/tickets/{id}/dispatch")]
     dispatch => dispatch_action
@@ -336,8 +336,8 @@ pub struct CancelDispatchRequest {
 
 action_route! {
     /// Call off the open offer, or the vehicle on its way (the ticket waits for another).
-    #[utoipa::path(tag = "lifecycle", request_body = CancelDispatchRequest, params(("id" = String, Path)),
-        responses((status = 200, description = "the ticket as it now stands", body = TicketDto), (status = 404, description = "no such id", body = ErrorBody), (status = 409, description = "not allowed in the current state, or a conflict", body = ErrorBody), (status = 422, description = "well-formed but breaks a rule", body = ErrorBody)),
+    #[utoipa::path(tag = "lifecycle", request_body(content = CancelDispatchRequest, example = json!(crate::api::examples::example("CancelDispatchRequest"))), params(("id" = String, Path)),
+        responses((status = 200, description = "the ticket as it now stands", body = TicketDto, example = json!(crate::api::examples::example("TicketDto"))), (status = 404, description = "no such id", body = ErrorBody), (status = 409, description = "not allowed in the current state, or a conflict", body = ErrorBody), (status = 422, description = "well-formed but breaks a rule", body = ErrorBody)),
         security(("bearer" = [])))]
     #[post("/tickets/{id}/dispatch/cancel")]
     cancel_dispatch => cancel_dispatch_action
@@ -374,8 +374,8 @@ pub struct AssignRequest {
 action_route! {
     /// Make a staff member a handler of the ticket (e.g. the writer of a no-onsite report);
     /// their field device then sees it.
-    #[utoipa::path(tag = "lifecycle", request_body = AssignRequest, params(("id" = String, Path)),
-        responses((status = 200, description = "the ticket as it now stands", body = TicketDto), (status = 404, description = "no such id", body = ErrorBody), (status = 409, description = "not allowed in the current state, or a conflict", body = ErrorBody), (status = 422, description = "well-formed but breaks a rule", body = ErrorBody)),
+    #[utoipa::path(tag = "lifecycle", request_body(content = AssignRequest, example = json!(crate::api::examples::example("AssignRequest"))), params(("id" = String, Path)),
+        responses((status = 200, description = "the ticket as it now stands", body = TicketDto, example = json!(crate::api::examples::example("TicketDto"))), (status = 404, description = "no such id", body = ErrorBody), (status = 409, description = "not allowed in the current state, or a conflict", body = ErrorBody), (status = 422, description = "well-formed but breaks a rule", body = ErrorBody)),
         security(("bearer" = [])))]
     #[post("/tickets/{id}/assign")]
     assign => assign_action
@@ -406,7 +406,7 @@ pub(crate) async fn assign_action(
 
 /// The assigned vehicle has arrived (also detected from positions).
 #[utoipa::path(tag = "lifecycle", params(("id" = String, Path)),
-    responses((status = 200, description = "the ticket as it now stands", body = TicketDto), (status = 403, description = "the caller's role may not do this", body = ErrorBody), (status = 404, description = "no such id", body = ErrorBody), (status = 409, description = "not allowed in the current state, or a conflict", body = ErrorBody)),
+    responses((status = 200, description = "the ticket as it now stands", body = TicketDto, example = json!(crate::api::examples::example("TicketDto"))), (status = 403, description = "the caller's role may not do this", body = ErrorBody), (status = 404, description = "no such id", body = ErrorBody), (status = 409, description = "not allowed in the current state, or a conflict", body = ErrorBody)),
     security(("bearer" = [])))]
 #[post("/tickets/{id}/arrive")]
 async fn arrive(
@@ -430,8 +430,8 @@ pub struct OnsiteRecordRequest {
 }
 
 /// What was found and done on site; the ticket moves to report writing.
-#[utoipa::path(tag = "lifecycle", request_body = OnsiteRecordRequest, params(("id" = String, Path)),
-    responses((status = 200, description = "the ticket as it now stands", body = TicketDto), (status = 403, description = "the caller's role may not do this", body = ErrorBody), (status = 409, description = "not allowed in the current state, or a conflict", body = ErrorBody), (status = 422, description = "well-formed but breaks a rule", body = ErrorBody)),
+#[utoipa::path(tag = "lifecycle", request_body(content = OnsiteRecordRequest, example = json!(crate::api::examples::example("OnsiteRecordRequest"))), params(("id" = String, Path)),
+    responses((status = 200, description = "the ticket as it now stands", body = TicketDto, example = json!(crate::api::examples::example("TicketDto"))), (status = 403, description = "the caller's role may not do this", body = ErrorBody), (status = 409, description = "not allowed in the current state, or a conflict", body = ErrorBody), (status = 422, description = "well-formed but breaks a rule", body = ErrorBody)),
     security(("bearer" = [])))]
 #[post("/tickets/{id}/onsite-record")]
 async fn onsite_record(
@@ -460,8 +460,8 @@ pub struct ReportRequest {
 }
 
 /// Submit the report for review; 422 lists the missing sections.
-#[utoipa::path(tag = "lifecycle", request_body = ReportRequest, params(("id" = String, Path)),
-    responses((status = 200, description = "the ticket as it now stands", body = TicketDto), (status = 403, description = "the caller's role may not do this", body = ErrorBody), (status = 409, description = "not allowed in the current state, or a conflict", body = ErrorBody), (status = 422, description = "well-formed but breaks a rule", body = ErrorBody)),
+#[utoipa::path(tag = "lifecycle", request_body(content = ReportRequest, example = json!(crate::api::examples::example("ReportRequest"))), params(("id" = String, Path)),
+    responses((status = 200, description = "the ticket as it now stands", body = TicketDto, example = json!(crate::api::examples::example("TicketDto"))), (status = 403, description = "the caller's role may not do this", body = ErrorBody), (status = 409, description = "not allowed in the current state, or a conflict", body = ErrorBody), (status = 422, description = "well-formed but breaks a rule", body = ErrorBody)),
     security(("bearer" = [])))]
 #[post("/tickets/{id}/report")]
 async fn report(
@@ -497,8 +497,8 @@ pub struct ReviewRequest {
 
 action_route! {
     /// Pass the report on to approval, or return it (with reasons) for rework.
-    #[utoipa::path(tag = "lifecycle", request_body = ReviewRequest, params(("id" = String, Path)),
-        responses((status = 200, description = "the ticket as it now stands", body = TicketDto), (status = 409, description = "not allowed in the current state, or a conflict", body = ErrorBody), (status = 422, description = "well-formed but breaks a rule", body = ErrorBody)),
+    #[utoipa::path(tag = "lifecycle", request_body(content = ReviewRequest, example = json!(crate::api::examples::example("ReviewRequest"))), params(("id" = String, Path)),
+        responses((status = 200, description = "the ticket as it now stands", body = TicketDto, example = json!(crate::api::examples::example("TicketDto"))), (status = 409, description = "not allowed in the current state, or a conflict", body = ErrorBody), (status = 422, description = "well-formed but breaks a rule", body = ErrorBody)),
         security(("bearer" = [])))]
     #[post("/tickets/{id}/review")]
     review => review_action
@@ -551,8 +551,8 @@ pub struct ApprovalRequest {
 
 action_route! {
     /// Sign off (the reply is then due), or return to the writer or the reviewer.
-    #[utoipa::path(tag = "lifecycle", request_body = ApprovalRequest, params(("id" = String, Path)),
-        responses((status = 200, description = "the ticket as it now stands", body = TicketDto), (status = 409, description = "not allowed in the current state, or a conflict", body = ErrorBody), (status = 422, description = "well-formed but breaks a rule", body = ErrorBody)),
+    #[utoipa::path(tag = "lifecycle", request_body(content = ApprovalRequest, example = json!(crate::api::examples::example("ApprovalRequest"))), params(("id" = String, Path)),
+        responses((status = 200, description = "the ticket as it now stands", body = TicketDto, example = json!(crate::api::examples::example("TicketDto"))), (status = 409, description = "not allowed in the current state, or a conflict", body = ErrorBody), (status = 422, description = "well-formed but breaks a rule", body = ErrorBody)),
         security(("bearer" = [])))]
     #[post("/tickets/{id}/approval")]
     approval => approval_action
@@ -600,8 +600,8 @@ pub struct ReplyRequest {
 
 action_route! {
     /// Record the answer to the citizen; the return visit is then due.
-    #[utoipa::path(tag = "lifecycle", request_body = ReplyRequest, params(("id" = String, Path)),
-        responses((status = 200, description = "the ticket as it now stands", body = TicketDto), (status = 409, description = "not allowed in the current state, or a conflict", body = ErrorBody), (status = 422, description = "well-formed but breaks a rule", body = ErrorBody)),
+    #[utoipa::path(tag = "lifecycle", request_body(content = ReplyRequest, example = json!(crate::api::examples::example("ReplyRequest"))), params(("id" = String, Path)),
+        responses((status = 200, description = "the ticket as it now stands", body = TicketDto, example = json!(crate::api::examples::example("TicketDto"))), (status = 409, description = "not allowed in the current state, or a conflict", body = ErrorBody), (status = 422, description = "well-formed but breaks a rule", body = ErrorBody)),
         security(("bearer" = [])))]
     #[post("/tickets/{id}/reply")]
     reply => reply_action
@@ -628,8 +628,8 @@ pub struct ReturnVisitRequest {
 
 action_route! {
     /// Record the return visit; an unsatisfied citizen reopens the ticket.
-    #[utoipa::path(tag = "lifecycle", request_body = ReturnVisitRequest, params(("id" = String, Path)),
-        responses((status = 200, description = "the ticket as it now stands", body = TicketDto), (status = 409, description = "not allowed in the current state, or a conflict", body = ErrorBody), (status = 422, description = "well-formed but breaks a rule", body = ErrorBody)),
+    #[utoipa::path(tag = "lifecycle", request_body(content = ReturnVisitRequest, example = json!(crate::api::examples::example("ReturnVisitRequest"))), params(("id" = String, Path)),
+        responses((status = 200, description = "the ticket as it now stands", body = TicketDto, example = json!(crate::api::examples::example("TicketDto"))), (status = 409, description = "not allowed in the current state, or a conflict", body = ErrorBody), (status = 422, description = "well-formed but breaks a rule", body = ErrorBody)),
         security(("bearer" = [])))]
     #[post("/tickets/{id}/return-visit")]
     return_visit => return_visit_action
@@ -664,8 +664,8 @@ pub struct ArchiveRequest {
 
 action_route! {
     /// Close the ticket (after the return visit, or when the reporter cannot be reached).
-    #[utoipa::path(tag = "lifecycle", request_body = Option<ArchiveRequest>, params(("id" = String, Path)),
-        responses((status = 200, description = "the ticket as it now stands", body = TicketDto), (status = 409, description = "not allowed in the current state, or a conflict", body = ErrorBody), (status = 422, description = "well-formed but breaks a rule", body = ErrorBody)),
+    #[utoipa::path(tag = "lifecycle", request_body(content = Option<ArchiveRequest>, example = json!(crate::api::examples::example("ArchiveRequest"))), params(("id" = String, Path)),
+        responses((status = 200, description = "the ticket as it now stands", body = TicketDto, example = json!(crate::api::examples::example("TicketDto"))), (status = 409, description = "not allowed in the current state, or a conflict", body = ErrorBody), (status = 422, description = "well-formed but breaks a rule", body = ErrorBody)),
         security(("bearer" = [])))]
     #[post("/tickets/{id}/archive")]
     archive => archive_action
@@ -692,8 +692,8 @@ pub struct ReopenRequest {
 
 action_route! {
     /// Reopen an archived ticket, with a reason.
-    #[utoipa::path(tag = "lifecycle", request_body = ReopenRequest, params(("id" = String, Path)),
-        responses((status = 200, description = "the ticket as it now stands", body = TicketDto), (status = 409, description = "not allowed in the current state, or a conflict", body = ErrorBody), (status = 422, description = "well-formed but breaks a rule", body = ErrorBody)),
+    #[utoipa::path(tag = "lifecycle", request_body(content = ReopenRequest, example = json!(crate::api::examples::example("ReopenRequest"))), params(("id" = String, Path)),
+        responses((status = 200, description = "the ticket as it now stands", body = TicketDto, example = json!(crate::api::examples::example("TicketDto"))), (status = 409, description = "not allowed in the current state, or a conflict", body = ErrorBody), (status = 422, description = "well-formed but breaks a rule", body = ErrorBody)),
         security(("bearer" = [])))]
     #[post("/tickets/{id}/reopen")]
     reopen => reopen_action
@@ -728,8 +728,8 @@ pub struct SuperviseRequest {
 
 action_route! {
     /// Issue a supervision notice on an open ticket.
-    #[utoipa::path(tag = "lifecycle", request_body = SuperviseRequest, params(("id" = String, Path)),
-        responses((status = 200, description = "the ticket as it now stands", body = TicketDto), (status = 409, description = "not allowed in the current state, or a conflict", body = ErrorBody), (status = 422, description = "well-formed but breaks a rule", body = ErrorBody)),
+    #[utoipa::path(tag = "lifecycle", request_body(content = SuperviseRequest, example = json!(crate::api::examples::example("SuperviseRequest"))), params(("id" = String, Path)),
+        responses((status = 200, description = "the ticket as it now stands", body = TicketDto, example = json!(crate::api::examples::example("TicketDto"))), (status = 409, description = "not allowed in the current state, or a conflict", body = ErrorBody), (status = 422, description = "well-formed but breaks a rule", body = ErrorBody)),
         security(("bearer" = [])))]
     #[post("/tickets/{id}/supervise")]
     supervise => supervise_action
@@ -777,8 +777,8 @@ pub struct TransferRequest {
 
 action_route! {
     /// Transfer (转办) to another department (stays open) or out of this unit (closes).
-    #[utoipa::path(tag = "lifecycle", request_body = TransferRequest, params(("id" = String, Path)),
-        responses((status = 200, description = "the ticket as it now stands", body = TicketDto), (status = 409, description = "not allowed in the current state, or a conflict", body = ErrorBody), (status = 422, description = "well-formed but breaks a rule", body = ErrorBody)),
+    #[utoipa::path(tag = "lifecycle", request_body(content = TransferRequest, example = json!(crate::api::examples::example("TransferRequest"))), params(("id" = String, Path)),
+        responses((status = 200, description = "the ticket as it now stands", body = TicketDto, example = json!(crate::api::examples::example("TicketDto"))), (status = 409, description = "not allowed in the current state, or a conflict", body = ErrorBody), (status = 422, description = "well-formed but breaks a rule", body = ErrorBody)),
         security(("bearer" = [])))]
     #[post("/tickets/{id}/transfer")]
     transfer => transfer_action
@@ -831,8 +831,8 @@ pub struct MergeRequest {
 
 action_route! {
     /// Merge a duplicate into this ticket: the duplicate closes as `merged`, this one records it.
-    #[utoipa::path(tag = "lifecycle", request_body = MergeRequest, params(("id" = String, Path)),
-        responses((status = 200, description = "the ticket as it now stands", body = TicketDto), (status = 404, description = "no such id", body = ErrorBody), (status = 409, description = "not allowed in the current state, or a conflict", body = ErrorBody), (status = 422, description = "well-formed but breaks a rule", body = ErrorBody)),
+    #[utoipa::path(tag = "lifecycle", request_body(content = MergeRequest, example = json!(crate::api::examples::example("MergeRequest"))), params(("id" = String, Path)),
+        responses((status = 200, description = "the ticket as it now stands", body = TicketDto, example = json!(crate::api::examples::example("TicketDto"))), (status = 404, description = "no such id", body = ErrorBody), (status = 409, description = "not allowed in the current state, or a conflict", body = ErrorBody), (status = 422, description = "well-formed but breaks a rule", body = ErrorBody)),
         security(("bearer" = [])))]
     #[post("/tickets/{id}/merge")]
     merge => merge_action

@@ -67,9 +67,9 @@ const RECEIVED_BEHIND_DAYS: i64 = 366;
 /// ticket already filed.
 #[utoipa::path(
     tag = "tickets",
-    request_body = IntakeRequest,
+    request_body(content = IntakeRequest, example = json!(crate::api::examples::example("IntakeRequest"))),
     responses(
-        (status = 201, description = "registered (durable)", body = TicketDto),
+        (status = 201, description = "registered (durable)", body = TicketDto, example = json!(crate::api::examples::example("TicketDto"))),
         (status = 200, description = "already registered under this external id", body = TicketDto),
         (status = 400, description = "malformed request", body = ErrorBody), (status = 401, description = "no token, or a bad one", body = ErrorBody), (status = 403, description = "the caller's role may not do this", body = ErrorBody),
         (status = 413, description = "body too large", body = ErrorBody), (status = 422, description = "well-formed but breaks a rule", body = ErrorBody), (status = 429, description = "too busy: retry later", body = ErrorBody),
@@ -134,7 +134,7 @@ fn parse_time(field: &str, raw: &Option<String>) -> Result<Option<Timestamp>, Ap
     tag = "tickets",
     operation_id = "list_tickets",
     params(ListParams),
-    responses((status = 200, description = "OK", body = TicketPageDto), (status = 400, description = "malformed request", body = ErrorBody), (status = 401, description = "no token, or a bad one", body = ErrorBody), (status = 403, description = "the caller's role may not do this", body = ErrorBody)),
+    responses((status = 200, description = "OK", body = TicketPageDto, example = json!(crate::api::examples::example("TicketPageDto"))), (status = 400, description = "malformed request", body = ErrorBody), (status = 401, description = "no token, or a bad one", body = ErrorBody), (status = 403, description = "the caller's role may not do this", body = ErrorBody)),
     security(("bearer" = []))
 )]
 #[get("/tickets")]
@@ -231,7 +231,7 @@ async fn list(
     tag = "tickets",
     operation_id = "read_ticket",
     params(("id" = String, Path, description = "ticket id")),
-    responses((status = 200, description = "the ticket as it now stands", body = TicketDto), (status = 401, description = "no token, or a bad one", body = ErrorBody), (status = 403, description = "the caller's role may not do this", body = ErrorBody), (status = 404, description = "no such id", body = ErrorBody)),
+    responses((status = 200, description = "the ticket as it now stands", body = TicketDto, example = json!(crate::api::examples::example("TicketDto"))), (status = 401, description = "no token, or a bad one", body = ErrorBody), (status = 403, description = "the caller's role may not do this", body = ErrorBody), (status = 404, description = "no such id", body = ErrorBody)),
     security(("bearer" = []))
 )]
 #[get("/tickets/{id}")]
@@ -249,7 +249,7 @@ async fn read(
 #[utoipa::path(
     tag = "tickets",
     params(("id" = String, Path, description = "ticket id")),
-    responses((status = 200, description = "OK", body = [EventDto]), (status = 401, description = "no token, or a bad one", body = ErrorBody), (status = 403, description = "the caller's role may not do this", body = ErrorBody), (status = 404, description = "no such id", body = ErrorBody)),
+    responses((status = 200, description = "OK", body = [EventDto], example = json!(crate::api::examples::list("EventDto"))), (status = 401, description = "no token, or a bad one", body = ErrorBody), (status = 403, description = "the caller's role may not do this", body = ErrorBody), (status = 404, description = "no such id", body = ErrorBody)),
     security(("bearer" = []))
 )]
 #[get("/tickets/{id}/events")]
