@@ -91,6 +91,9 @@ pub enum Command {
     /// fixes (plain and pipelined), GEOSEARCH 500 m and 1 km at the same ticket sites,
     /// PUBLISH of offer-sized messages to many subscribers timed to receipt.
     Redis(crate::sim::peer::PeerArgs),
+    /// A small receiver for the engine's status feed to the 12313 platform: point
+    /// `APP__FEED__URL` at it; it checks signatures and order and prints the counts.
+    FeedReceiver(crate::feed::FeedArgs),
     /// A share of the vehicle sockets, run as a child of a simulation (`--procs`); it
     /// speaks JSON lines on stdin and stdout.
     #[command(hide = true)]
@@ -109,6 +112,7 @@ impl Command {
             Command::Mixed(_) => "mixed",
             Command::Soak(_) => "soak",
             Command::Redis(_) => "redis",
+            Command::FeedReceiver(_) => "feed-receiver",
             Command::Worker => "worker",
         }
     }

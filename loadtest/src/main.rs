@@ -6,6 +6,7 @@
 
 mod body;
 mod cli;
+mod feed;
 mod fleet;
 mod intake;
 mod report;
@@ -44,6 +45,12 @@ fn main() -> ExitCode {
         }
         Some(Command::Redis(args)) => {
             return report_failure("redis", runtime(redis_main(args)));
+        }
+        Some(Command::FeedReceiver(args)) => {
+            return report_failure(
+                "feed-receiver",
+                runtime(async { feed::main(args).await.map(|()| ExitCode::SUCCESS) }),
+            );
         }
         Some(Command::Worker) => {
             return report_failure(
