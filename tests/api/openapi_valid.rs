@@ -226,6 +226,22 @@ fn frame_types() -> BTreeSet<String> {
     out
 }
 
+/// Every `$ref` in `v`.
+fn collect_refs(v: &Value, out: &mut Vec<String>) {
+    match v {
+        Value::Object(map) => {
+            for (k, x) in map {
+                match (k.as_str(), x.as_str()) {
+                    ("$ref", Some(r)) => out.push(r.to_string()),
+                    _ => collect_refs(x, out),
+                }
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|x| collect_refs(x, out)),
+        _ => {}
+    }
+}
+
 /// The AsyncAPI document as JSON (YAML read by the tests' Python).
 fn asyncapi_json(path: &str) -> Value {
     let python = python();
@@ -268,6 +284,13 @@ async fn asyncapi_document_parses_and_names_every_frame_type() {
         if let Some(t) = m["payload"]["properties"]["type"]["const"].as_str() {
             named.insert(t.to_string());
         }
+    }
+    let mut refs = Vec::new();
+    collect_refs(&doc, &mut refs);
+    assert!(!refs.is_empty());
+    for r in &refs {
+        let pointer = r.strip_prefix('#').unwrap_or(r);
+        assert!(doc.pointer(pointer).is_some(), "`{r}` resolves");
     }
     let types = frame_types();
     assert!(
