@@ -298,3 +298,19 @@ async fn a_refused_message_is_retried_parked_shown_and_delivered_by_a_retry() {
     assert_eq!(s, StatusCode::NOT_FOUND);
     app.stop().await;
 }
+
+#[actix_web::test]
+async fn the_feed_is_off_by_default_and_says_so() {
+    let app = spawn_app_with(&[]).await;
+    let supervisor = app.token("supervisor", None).await;
+    let (s, list) = app.get("/feed/parked", &supervisor).await;
+    assert_eq!(s, StatusCode::OK, "{list}");
+    assert_eq!(list["enabled"], false);
+    assert_eq!(list["parked"], json!([]));
+    let (s, body) = app
+        .post("/feed/parked/1/retry", &supervisor, json!(null))
+        .await;
+    assert_eq!(s, StatusCode::CONFLICT, "{body}");
+    assert_eq!(body["code"], "feed_off");
+    app.stop().await;
+}
