@@ -134,6 +134,22 @@ export async function launchBrowser(executablePath) {
   };
 }
 
+/**
+ * A console page (1600×1000) signed in with `token` and live; its script errors go to
+ * `errors`, and confirmation dialogs are accepted.
+ */
+export async function openConsole(browser, base, token, errors) {
+  const page = await browser.context.newPage();
+  page.on('pageerror', (e) => errors.push(String(e)));
+  page.on('dialog', (d) => d.accept());
+  await page.setViewportSize({ width: 1600, height: 1000 });
+  await page.goto(`${base}/console`);
+  await page.fill('#signin input', token);
+  await page.click('#signin button[type=submit]');
+  await page.waitForSelector('#conn[data-state="live"]', { timeout: 30000 });
+  return page;
+}
+
 /** Polls `f` until it returns a truthy value. */
 export async function until(f, what, ms = 30000) {
   const end = Date.now() + ms;

@@ -8,7 +8,7 @@
 // ticket's retailer candidates are on the map, the registry is searched from the detail and
 // a place picked on the map becomes the ticket's position when the triage is confirmed.
 import { join } from 'node:path';
-import { VehicleClient, until, ADMIN } from '../lib.mjs';
+import { VehicleClient, until, ADMIN, openConsole } from '../lib.mjs';
 
 const SITE = { lat: 30.021, lng: 115.586 };
 const CSV = 'licence,name,owner,address,town,lat,lng,market_inspector,account_manager\n'
@@ -48,14 +48,7 @@ export default async function ({ engine, api, browser, check, assert, errors, OU
   });
   const ticket = (id) => api.get(`/tickets/${id}`, dispatcher);
 
-  const page = await browser.context.newPage();
-  page.on('pageerror', (e) => errors.push(String(e)));
-  page.on('dialog', (d) => d.accept());
-  await page.setViewportSize({ width: 1600, height: 1000 });
-  await page.goto(`${engine.base}/console`);
-  await page.fill('#signin input', dispatcher);
-  await page.click('#signin button[type=submit]');
-  await page.waitForSelector('#conn[data-state="live"]', { timeout: 30000 });
+  const page = await openConsole(browser, engine.base, dispatcher, errors);
   const open = async (number) => {
     await page.click(`.queue-item[data-number="${number}"]`, { timeout: 30000 });
     await page.waitForSelector(`.detail-number:text-is("${number}")`);

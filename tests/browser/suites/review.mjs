@@ -7,7 +7,7 @@
 // timeline; engine errors, the grade I alert's reason, event names and category names are
 // shown in the page's language, both ways.
 import { join } from 'node:path';
-import { until, ADMIN } from '../lib.mjs';
+import { until, ADMIN, openConsole } from '../lib.mjs';
 
 export default async function ({ engine, api, browser, check, assert, errors, OUT }) {
   await api.post('/teams', ADMIN, { id: 'T-R', name: '执法审查中队', department: 'enforcement' });
@@ -44,14 +44,7 @@ export default async function ({ engine, api, browser, check, assert, errors, OU
   });
   assert(await status(tk.id) === 'in_review', 'in review');
 
-  const page = await browser.context.newPage();
-  page.on('pageerror', (e) => errors.push(String(e)));
-  page.on('dialog', (d) => d.accept());
-  await page.setViewportSize({ width: 1600, height: 1000 });
-  await page.goto(`${engine.base}/console`);
-  await page.fill('#signin input', dispatcher);
-  await page.click('#signin button[type=submit]');
-  await page.waitForSelector('#conn[data-state="live"]', { timeout: 30000 });
+  const page = await openConsole(browser, engine.base, dispatcher, errors);
   const open = async (number) => {
     await page.click(`.queue-item[data-number="${number}"]`);
     await page.waitForSelector(`.detail-number:text-is("${number}")`);

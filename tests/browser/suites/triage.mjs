@@ -4,7 +4,7 @@
 // question, and confirming a shop of a ticket still to triage only picks it (the ticket
 // stays `received` with no offer until the dispatcher confirms the triage).
 import { join } from 'node:path';
-import { until, ADMIN } from '../lib.mjs';
+import { until, ADMIN, openConsole } from '../lib.mjs';
 
 const CSV = 'licence,name,owner,address,town,lat,lng,market_inspector,account_manager\n'
   + '421182100002,梅川镇兴旺超市,王某乙,梅川镇新街3号,梅川镇,30.0300,115.5900,,\n'
@@ -21,13 +21,7 @@ export default async function ({ engine, api, browser, check, assert, errors, OU
     source: '12313', external_id: ext, kind, description, ...extra,
   });
 
-  const page = await browser.context.newPage();
-  page.on('pageerror', (e) => errors.push(String(e)));
-  await page.setViewportSize({ width: 1600, height: 1000 });
-  await page.goto(`${engine.base}/console`);
-  await page.fill('#signin input', dispatcher);
-  await page.click('#signin button[type=submit]');
-  await page.waitForSelector('#conn[data-state="live"]', { timeout: 30000 });
+  const page = await openConsole(browser, engine.base, dispatcher, errors);
   const open = async (tk) => {
     await page.click(`.queue-item[data-number="${tk.number}"]`, { timeout: 30000 });
     await page.click('[data-tab="overview"]');
