@@ -61,6 +61,15 @@ pub enum Interest {
 }
 
 impl Interest {
+    /// The metrics label of this interest.
+    fn label(self) -> &'static str {
+        match self {
+            Interest::Tickets => "tickets",
+            Interest::TicketsAndStatus => "tickets_and_status",
+            Interest::Everything => "everything",
+        }
+    }
+
     fn wants(self, e: &BusEvent) -> bool {
         match e {
             BusEvent::Ticket(_) => true,
@@ -155,6 +164,30 @@ impl EventBus {
                 Err(mpsc::error::TrySendError::Closed(_)) => false,
             }
         });
+    }
+
+    /// Sets `hotline_bus_queue_depth` (sum) and `_max` per interest: events queued and not
+    /// yet taken. Called when `/metrics` is scraped, never per event.
+    pub fn report_depths(&self) {
+        let mut depths = [(0usize, 0usize); 3];
+        for s in self.subscribers.lock().iter() {
+            let queued = s.tx.max_capacity() - s.tx.capacity();
+            let d = &mut depths[s.interest as usize];
+            d.0 += queued;
+            d.1 = d.1.max(queued);
+        }
+        for (interest, (sum, max)) in [
+            Interest::Tickets,
+            Interest::TicketsAndStatus,
+            Interest::Everything,
+        ]
+        .into_iter()
+        .zip(depths)
+        {
+            let label = interest.label();
+            metrics::gauge!("hotline_bus_queue_depth", "interest" => label).set(sum as f64);
+            metrics::gauge!("hotline_bus_queue_depth_max", "interest" => label).set(max as f64);
+        }
     }
 
     pub fn subscriber_count(&self) -> usize {

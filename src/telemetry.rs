@@ -100,3 +100,310 @@ pub mod feed_metrics {
         );
     }
 }
+
+/// Every metric family the engine exports: its help text, and the exporter's buckets.
+/// The names live at their call sites; this is the one table that describes them all.
+pub mod metric_help {
+    use metrics_exporter_prometheus::{Matcher, PrometheusBuilder};
+
+    /// Buckets for durations in seconds (every `*_seconds` histogram).
+    pub const SECONDS_BUCKETS: &[f64] = &[
+        0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0,
+    ];
+    /// Buckets for the writes committed by one flush (a count, not seconds).
+    pub const BATCH_BUCKETS: &[f64] = &[
+        1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0, 256.0, 512.0, 1024.0, 4096.0,
+    ];
+
+    /// The builder with seconds buckets by default and count buckets for batch sizes.
+    pub fn builder() -> PrometheusBuilder {
+        let base = PrometheusBuilder::new();
+        let with_seconds = base
+            .set_buckets(SECONDS_BUCKETS)
+            .unwrap_or_else(|_| PrometheusBuilder::new());
+        match with_seconds.set_buckets_for_metric(
+            Matcher::Full("hotline_store_batch_size".into()),
+            BATCH_BUCKETS,
+        ) {
+            Ok(b) => b,
+            Err(_) => PrometheusBuilder::new(),
+        }
+    }
+
+    /// Gives every family its HELP text (once the recorder is installed).
+    pub fn describe() {
+        use metrics::{Unit, describe_counter, describe_gauge, describe_histogram};
+        describe_counter!(
+            "hotline_groups_formed_total",
+            "Collaboration groups formed, by whether the engine formed them (auto)"
+        );
+        describe_counter!(
+            "hotline_group_coordinator_rebuilds_total",
+            "Group coordinators rebuilt after their mailbox closed"
+        );
+        describe_gauge!(
+            "hotline_group_coordinators",
+            "Group coordinator actors running"
+        );
+        describe_counter!(
+            "hotline_merge_undo_failures_total",
+            "Merges whose undo (duplicate released) failed"
+        );
+        describe_counter!(
+            "hotline_ticket_actor_rebuilds_total",
+            "Ticket actors rebuilt from the store after their mailbox closed"
+        );
+        describe_counter!(
+            "hotline_vehicle_actor_rebuilds_total",
+            "Vehicle actors rebuilt after their mailbox closed"
+        );
+        describe_counter!(
+            "hotline_fixes_rejected_total",
+            "GPS fixes refused, by reason"
+        );
+        describe_counter!("hotline_fixes_accepted_total", "GPS fixes accepted");
+        describe_counter!(
+            "hotline_grid_updates_dropped_total",
+            "Vehicle position updates the grid's full mailbox refused"
+        );
+        describe_gauge!("hotline_tickets", "Tickets per status (at scrape)");
+        describe_gauge!(
+            "hotline_ticket_actors_live",
+            "Ticket actors in memory (at scrape)"
+        );
+        describe_gauge!(
+            "hotline_last_event_id",
+            "Id of the last durable event in the log"
+        );
+        describe_gauge!("hotline_bus_subscribers", "Subscribers of the event bus");
+        describe_gauge!(
+            "hotline_bus_queue_depth",
+            "Events queued for bus subscribers and not yet taken, summed per interest"
+        );
+        describe_gauge!(
+            "hotline_bus_queue_depth_max",
+            "Events queued for the most backed-up bus subscriber of each interest"
+        );
+        describe_histogram!(
+            "hotline_http_request_seconds",
+            Unit::Seconds,
+            "HTTP request duration by method, route pattern and status"
+        );
+        describe_counter!(
+            "hotline_stream_cutoffs_total",
+            "Stream clients cut off because their backlog was full"
+        );
+        describe_gauge!(
+            "hotline_stream_sessions",
+            "Console, field and board stream sessions joined to the hub"
+        );
+        describe_gauge!(
+            "hotline_stream_backlog",
+            "Frames queued for stream sessions and not yet sent, summed per audience"
+        );
+        describe_gauge!(
+            "hotline_stream_backlog_max",
+            "Frames queued for the most backed-up stream session of each audience"
+        );
+        describe_counter!(
+            "hotline_auth_failures_total",
+            "Failed authentications, by outcome"
+        );
+        describe_gauge!(
+            "hotline_auth_throttle_addresses",
+            "Client addresses the authentication throttle is tracking"
+        );
+        describe_counter!(
+            "hotline_store_flushes_total",
+            "Group commits: one sled batch and one flush each"
+        );
+        describe_counter!(
+            "hotline_store_writes_total",
+            "Writes committed by the store's writer"
+        );
+        describe_histogram!(
+            "hotline_store_flush_seconds",
+            Unit::Seconds,
+            "Time to apply and flush one group commit"
+        );
+        describe_histogram!(
+            "hotline_store_batch_size",
+            Unit::Count,
+            "Writes committed by one group commit"
+        );
+        super::feed_metrics::describe();
+    }
+}
+
+/// The `process_*` families of the Prometheus client conventions, read from `/proc` on
+/// Linux when `/metrics` is scraped (elsewhere they are left out). They are rendered here
+/// rather than through the recorder: a `metrics` counter holds whole numbers, and CPU
+/// seconds are fractional.
+pub mod process_metrics {
+    /// Linux's `USER_HZ`: the unit of the CPU times in `/proc/self/stat`.
+    const TICKS_PER_SECOND: f64 = 100.0;
+
+    /// What `/proc` says about this process now.
+    #[derive(Debug, Default, PartialEq)]
+    pub struct Sample {
+        pub cpu_seconds: Option<f64>,
+        pub resident_bytes: Option<f64>,
+        pub virtual_bytes: Option<f64>,
+        pub open_fds: Option<f64>,
+        pub max_fds: Option<f64>,
+        pub start_time_seconds: Option<f64>,
+    }
+
+    /// `(utime + stime, starttime)` in ticks from `/proc/self/stat`. The command name
+    /// (field 2) may hold spaces, so the fields are counted after its closing paren.
+    fn parse_stat(stat: &str) -> Option<(f64, f64)> {
+        let rest = &stat[stat.rfind(')')? + 1..];
+        let fields: Vec<&str> = rest.split_whitespace().collect();
+        // After the paren the fields start at 3 (state): utime is 14, stime 15, starttime 22.
+        let field = |n: usize| fields.get(n - 3)?.parse::<f64>().ok();
+        Some((field(14)? + field(15)?, field(22)?))
+    }
+
+    /// A `Vm*:  123 kB` line of `/proc/self/status`, in bytes.
+    fn status_kb(status: &str, key: &str) -> Option<f64> {
+        let line = status.lines().find(|l| l.starts_with(key))?;
+        let kb: f64 = line[key.len()..]
+            .trim_start_matches(':')
+            .split_whitespace()
+            .next()?
+            .parse()
+            .ok()?;
+        Some(kb * 1024.0)
+    }
+
+    /// The soft limit of `Max open files` in `/proc/self/limits`.
+    fn max_open_files(limits: &str) -> Option<f64> {
+        let line = limits.lines().find(|l| l.starts_with("Max open files"))?;
+        let soft = line["Max open files".len()..].split_whitespace().next()?;
+        soft.parse().ok()
+    }
+
+    /// Seconds since the epoch when the machine booted (`btime` in `/proc/stat`).
+    fn boot_time(stat: &str) -> Option<f64> {
+        stat.lines()
+            .find_map(|l| l.strip_prefix("btime "))?
+            .trim()
+            .parse()
+            .ok()
+    }
+
+    pub fn sample() -> Sample {
+        let read = |p: &str| std::fs::read_to_string(p).ok();
+        let mut s = Sample::default();
+        if let Some((cpu, start)) = read("/proc/self/stat").as_deref().and_then(parse_stat) {
+            s.cpu_seconds = Some(cpu / TICKS_PER_SECOND);
+            s.start_time_seconds = read("/proc/stat")
+                .as_deref()
+                .and_then(boot_time)
+                .map(|boot| boot + start / TICKS_PER_SECOND);
+        }
+        if let Some(status) = read("/proc/self/status") {
+            s.resident_bytes = status_kb(&status, "VmRSS");
+            s.virtual_bytes = status_kb(&status, "VmSize");
+        }
+        s.open_fds = std::fs::read_dir("/proc/self/fd")
+            .ok()
+            .map(|d| d.count() as f64);
+        s.max_fds = read("/proc/self/limits")
+            .as_deref()
+            .and_then(max_open_files);
+        s
+    }
+
+    /// The families in the Prometheus text format, with HELP and TYPE, read now.
+    pub fn render() -> String {
+        use std::fmt::Write;
+        let s = sample();
+        let families = [
+            (
+                "process_cpu_seconds_total",
+                "counter",
+                "Total user and system CPU time spent in seconds.",
+                s.cpu_seconds,
+            ),
+            (
+                "process_resident_memory_bytes",
+                "gauge",
+                "Resident memory size in bytes.",
+                s.resident_bytes,
+            ),
+            (
+                "process_virtual_memory_bytes",
+                "gauge",
+                "Virtual memory size in bytes.",
+                s.virtual_bytes,
+            ),
+            (
+                "process_open_fds",
+                "gauge",
+                "Number of open file descriptors.",
+                s.open_fds,
+            ),
+            (
+                "process_max_fds",
+                "gauge",
+                "Maximum number of open file descriptors.",
+                s.max_fds,
+            ),
+            (
+                "process_start_time_seconds",
+                "gauge",
+                "Start time of the process since unix epoch in seconds.",
+                s.start_time_seconds,
+            ),
+        ];
+        let mut out = String::new();
+        for (name, kind, help, value) in families {
+            if let Some(v) = value {
+                let _ = writeln!(
+                    out,
+                    "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {v}\n"
+                );
+            }
+        }
+        out
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+
+        #[test]
+        fn stat_fields_are_counted_after_the_command_name() {
+            let stat = "42 (a (weird) name) S 1 42 42 0 -1 4194560 100 0 0 0 250 50 0 0 20 0 \
+                        9 0 12345 1000 200";
+            assert_eq!(parse_stat(stat), Some((300.0, 12345.0)));
+        }
+
+        #[test]
+        fn status_and_limits_lines_are_read() {
+            let status = "Name:\tx\nVmSize:\t  2048 kB\nVmRSS:\t   512 kB\n";
+            assert_eq!(status_kb(status, "VmRSS"), Some(512.0 * 1024.0));
+            assert_eq!(status_kb(status, "VmSize"), Some(2048.0 * 1024.0));
+            let limits = "Limit  Soft Limit  Hard Limit  Units\n\
+                          Max open files            1024                 20000                files\n";
+            assert_eq!(max_open_files(limits), Some(1024.0));
+            assert_eq!(
+                boot_time("cpu 1 2\nbtime 1700000000\n"),
+                Some(1_700_000_000.0)
+            );
+        }
+
+        #[cfg(target_os = "linux")]
+        #[test]
+        fn this_process_is_sampled_with_sane_values() {
+            let s = sample();
+            assert!(s.resident_bytes.is_some_and(|v| v > 0.0), "{s:?}");
+            assert!(s.virtual_bytes >= s.resident_bytes, "{s:?}");
+            assert!(s.open_fds.is_some_and(|v| v >= 1.0), "{s:?}");
+            assert!(s.max_fds >= s.open_fds, "{s:?}");
+            assert!(s.start_time_seconds.is_some_and(|v| v > 1.0e9), "{s:?}");
+            assert!(s.cpu_seconds.is_some_and(|v| v >= 0.0), "{s:?}");
+        }
+    }
+}

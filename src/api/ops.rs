@@ -21,16 +21,13 @@ use crate::engine::Engine;
 pub fn prometheus() -> &'static PrometheusHandle {
     static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
     HANDLE.get_or_init(|| {
-        let builder = PrometheusBuilder::new()
-            .set_buckets(&[
-                0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0,
-            ])
-            .unwrap_or_else(|_| PrometheusBuilder::new());
-        match builder.install_recorder() {
+        let handle = match crate::telemetry::metric_help::builder().install_recorder() {
             Ok(handle) => handle,
             // Another recorder is installed (embedding): keep a detached one.
             Err(_) => PrometheusBuilder::new().build_recorder().handle(),
-        }
+        };
+        crate::telemetry::metric_help::describe();
+        handle
     })
 }
 
@@ -128,9 +125,12 @@ pub(super) async fn metrics(
     ::metrics::gauge!("hotline_ticket_actors_live").set(engine.tickets.live() as f64);
     ::metrics::gauge!("hotline_last_event_id").set(engine.store.last_event_id() as f64);
     ::metrics::gauge!("hotline_bus_subscribers").set(engine.bus.subscriber_count() as f64);
+    engine.bus.report_depths();
+    let mut body = prometheus().render();
+    body.push_str(&crate::telemetry::process_metrics::render());
     Ok(HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4")
-        .body(prometheus().render()))
+        .body(body))
 }
 
 /// The AsyncAPI 3.0 document of the WebSockets (`/ws/vehicle`, `/ws/console`, `/ws/field`,

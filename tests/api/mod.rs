@@ -9,6 +9,7 @@ mod events;
 mod hardening;
 mod import_stream;
 mod lifecycle;
+mod metrics_lint;
 mod openapi_valid;
 mod panic;
 mod report_draft;

@@ -384,8 +384,28 @@ impl StreamHub {
         Self::broadcast(&mut self.consoles, &frame);
     }
 
+    /// Sets `hotline_stream_backlog` (sum) and `_max` per audience: frames queued and not
+    /// yet taken by the sessions. Once a tick, never per frame.
+    fn report_backlogs(&self) {
+        fn depth(s: &Session) -> usize {
+            s.tx.max_capacity() - s.tx.capacity()
+        }
+        let audiences: [(&str, Vec<usize>); 3] = [
+            ("console", self.consoles.iter().map(depth).collect()),
+            ("field", self.fields.iter().map(|(_, s)| depth(s)).collect()),
+            ("board", self.boards.iter().map(depth).collect()),
+        ];
+        for (audience, depths) in audiences {
+            let sum: usize = depths.iter().sum();
+            let max = depths.iter().copied().max().unwrap_or(0);
+            metrics::gauge!("hotline_stream_backlog", "audience" => audience).set(sum as f64);
+            metrics::gauge!("hotline_stream_backlog_max", "audience" => audience).set(max as f64);
+        }
+    }
+
     /// Sends the moves and distances gathered since the last tick.
     fn tick(&mut self) {
+        self.report_backlogs();
         let moved = std::mem::take(&mut self.moved);
         self.send_moves(moved);
         let rows: Vec<DistanceRow> = self
