@@ -1,42 +1,27 @@
-//! The `hotline-dispatch` command: `serve [--demo]`.
+//! The `hotline-dispatch` command: `serve [--demo]` and `check-config` (see `cli.rs`).
 
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use clap::{Parser, Subcommand};
+use clap::Parser;
+use cli::{Cli, Command};
 use hotline_dispatch::app::Application;
 use hotline_dispatch::config::Settings;
 use hotline_dispatch::domain::SystemClock;
 use hotline_dispatch::{demo, telemetry};
 
-#[derive(Parser)]
-#[command(
-    name = "hotline-dispatch",
-    version,
-    about = "Real-time dispatch engine for a 12313 hotline command centre"
-)]
-struct Cli {
-    #[command(subcommand)]
-    command: Command,
-}
-
-#[derive(Subcommand)]
-enum Command {
-    /// Run the engine. Settings: config/ and APP__SECTION__KEY variables.
-    Serve {
-        /// Load synthetic Wuxue demo data into an empty store and print demo tokens.
-        #[arg(long)]
-        demo: bool,
-    },
-}
+mod cli;
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let demo = match Cli::parse().command {
+        Command::Serve { demo } => demo,
+        Command::CheckConfig => return cli::check_config(),
+    };
     let settings = match Settings::load() {
         Ok(s) => s,
         Err(e) => {
             eprintln!("hotline-dispatch: {e}");
-            return ExitCode::from(2);
+            return ExitCode::FAILURE;
         }
     };
     // Before the logger exists, so a missing config directory is seen even with logs off.
@@ -47,7 +32,6 @@ fn main() -> ExitCode {
     for notice in &settings.notices {
         tracing::warn!(notice = %notice, "settings");
     }
-    let Command::Serve { demo } = cli.command;
     match actix_web::rt::System::new().block_on(serve(settings, demo)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
