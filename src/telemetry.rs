@@ -172,6 +172,10 @@ pub mod metric_help {
             "Ticket actors in memory (at scrape)"
         );
         describe_gauge!(
+            "hotline_ticket_commands_in_flight",
+            "Commands sent to ticket actors and not yet answered (queued or being written)"
+        );
+        describe_gauge!(
             "hotline_last_event_id",
             "Id of the last durable event in the log"
         );

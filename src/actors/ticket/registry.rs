@@ -7,6 +7,7 @@
 use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use actix::prelude::SendError;
 use actix::{Actor, Addr, ArbiterHandle};
@@ -32,6 +33,25 @@ pub struct TicketRegistry {
     actors: Mutex<HashMap<TicketId, Addr<TicketActor>>>,
     arbiters: Vec<ArbiterHandle>,
     deps: Arc<TicketDeps>,
+    /// Commands sent to ticket actors and not yet answered: their mailboxes' depth and the
+    /// writes in flight (actix does not show a mailbox's length). Read at scrape.
+    in_flight: AtomicUsize,
+}
+
+/// Counts one command from its send to its answer (or its refusal).
+struct InFlight<'a>(&'a AtomicUsize);
+
+impl<'a> InFlight<'a> {
+    fn new(count: &'a AtomicUsize) -> Self {
+        count.fetch_add(1, Ordering::Relaxed);
+        Self(count)
+    }
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
+    }
 }
 
 impl TicketRegistry {
@@ -42,7 +62,13 @@ impl TicketRegistry {
             actors: Mutex::default(),
             arbiters,
             deps,
+            in_flight: AtomicUsize::new(0),
         }
+    }
+
+    /// Commands sent to ticket actors and not yet answered.
+    pub fn in_flight(&self) -> usize {
+        self.in_flight.load(Ordering::Relaxed)
     }
 
     pub fn deps(&self) -> &TicketDeps {
@@ -173,6 +199,7 @@ impl TicketRegistry {
             .ok_or(CommandError::NotFound)?;
         let (reply, answer) = oneshot::channel();
         let msg = Execute { command, by, reply };
+        let _in_flight = InFlight::new(&self.in_flight);
         match addr.try_send(msg) {
             Ok(()) => {}
             Err(SendError::Full(_)) => return Err(CommandError::Busy),
