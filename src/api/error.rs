@@ -201,6 +201,19 @@ impl ApiError {
     }
 }
 
+/// An optional query parameter parsed, or 400 naming the parameter and why.
+pub fn parse_param<T>(name: &str, raw: Option<&str>) -> Result<Option<T>, ApiError>
+where
+    T: std::str::FromStr,
+    T::Err: std::fmt::Display,
+{
+    raw.map(|v| {
+        v.parse()
+            .map_err(|e| ApiError::malformed(format!("`{name}`: {e}")))
+    })
+    .transpose()
+}
+
 pub fn query_error(
     err: actix_web::error::QueryPayloadError,
     _req: &actix_web::HttpRequest,

@@ -18,6 +18,11 @@ pub const CENTRE_OFFSET_HOURS: i8 = 8;
 pub struct Timestamp(OffsetDateTime);
 
 impl Timestamp {
+    /// `self + d`, or `None` past the representable range (input dates can be that far).
+    pub fn checked_add(self, d: Duration) -> Option<Timestamp> {
+        self.0.checked_add(d).map(Timestamp)
+    }
+
     /// Normalises any offset to UTC so equal instants compare and print the same.
     pub fn new(at: OffsetDateTime) -> Self {
         Self(at.to_offset(UtcOffset::UTC))

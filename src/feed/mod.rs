@@ -27,7 +27,7 @@ const RETRY_QUEUE: usize = 64;
 
 /// What the follower shares with the routes.
 pub(crate) struct Shared {
-    /// The last event id the feed is done with (as stored).
+    /// The last event id the feed has reached (stored at the latest by the end of its batch).
     cursor: AtomicU64,
 }
 
@@ -59,7 +59,6 @@ impl Feed {
         store: Arc<dyn Store>,
         clock: Arc<dyn Clock>,
     ) -> Result<(Arc<Feed>, Option<actix::Arbiter>), StoreError> {
-        crate::telemetry::feed_metrics::describe();
         let cursor = parked::cursor(store.as_ref())?;
         let shared = Arc::new(Shared {
             cursor: AtomicU64::new(cursor),

@@ -336,6 +336,10 @@ async fn comma_lists_are_accepted_and_a_range_over_90_days_is_refused() {
             "?start_date=2026-12-01T00:00:00Z&end_date=2026-11-01T00:00:00Z",
             "end before start",
         ),
+        (
+            "?start_date=9999-12-31T00:00:00Z",
+            "a start whose 90 days leave the calendar",
+        ),
         ("?status=open,pending", "an unknown status in a list"),
         (
             "?service_code=counterfeit,no_such",

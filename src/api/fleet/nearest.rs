@@ -16,7 +16,7 @@ use utoipa::{IntoParams, ToSchema};
 use crate::actors::fleet::messages::GetVehicle;
 use crate::actors::grid::FindNearest;
 use crate::api::auth::Caller;
-use crate::api::error::{ApiError, ErrorBody};
+use crate::api::error::{ApiError, ErrorBody, parse_param};
 use crate::api::tickets::dto::LatLngDto;
 use crate::domain::Timestamp;
 use crate::domain::catalog::Department;
@@ -100,13 +100,7 @@ pub(super) async fn nearest(
     if p.max_km.is_some_and(|k| !k.is_finite() || k <= 0.0) {
         return Err(ApiError::malformed("`max_km` must be a positive number"));
     }
-    let team = p
-        .team
-        .map(|t| {
-            t.parse::<TeamId>()
-                .map_err(|e| ApiError::malformed(format!("`team`: {e}")))
-        })
-        .transpose()?;
+    let team: Option<TeamId> = parse_param("team", p.team.as_deref())?;
     let declined: HashSet<VehicleId> = match &p.ticket {
         None => HashSet::new(),
         Some(raw) => {

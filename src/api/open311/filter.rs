@@ -93,8 +93,8 @@ impl Filter {
                 }
                 (from, Some(to))
             }
-            (Some(from), None) => (from, Some(from + span)),
-            (None, Some(to)) => (to + -span, Some(to)),
+            (Some(from), None) => (from, Some(shifted(from, span)?)),
+            (None, Some(to)) => (shifted(to, -span)?, Some(to)),
             (None, None) => (now + -span, None),
         };
         Ok(Self {
@@ -104,4 +104,11 @@ impl Filter {
             to,
         })
     }
+}
+
+/// A date given plus or minus the window; a date so far out the window leaves the
+/// calendar is refused, never a panic.
+fn shifted(at: Timestamp, by: Duration) -> Result<Timestamp, Open311Error> {
+    at.checked_add(by)
+        .ok_or_else(|| Open311Error::bad_request("the date is out of range"))
 }

@@ -10,7 +10,7 @@ use actix_web::{HttpResponse, get, post, web};
 
 use self::dto::{EventDto, IntakeRequest, ListParams, TicketDto, TicketPageDto};
 use super::auth::Caller;
-use super::error::{ApiError, ErrorBody};
+use super::error::{ApiError, ErrorBody, parse_param};
 use crate::domain::Timestamp;
 use crate::domain::ids::{TeamId, TicketId};
 use crate::domain::role::Role;
@@ -149,13 +149,7 @@ async fn list(
     if !(1..=500).contains(&limit) {
         return Err(ApiError::malformed("`limit` must be between 1 and 500"));
     }
-    let team = p
-        .team
-        .map(|t| {
-            t.parse::<TeamId>()
-                .map_err(|e| ApiError::malformed(format!("`team`: {e}")))
-        })
-        .transpose()?;
+    let team: Option<TeamId> = parse_param("team", p.team.as_deref())?;
     let bad_cursor = || ApiError::malformed("`cursor` is not a cursor from this API");
     let after = p
         .cursor

@@ -172,7 +172,9 @@ impl Classifier {
     pub fn classify_as(&self, text: &str, kind: Option<Kind>) -> Classification {
         let text = self.lexicon.normalise(text);
         let scored = score::score(&self.lexicon, &self.jieba, &text);
-        let votes = self.bayes.votes(&score::undenied(&self.lexicon, &text));
+        // What the text denies ("不是假烟") neither votes nor is given as a reason.
+        let undenied = score::undenied(&self.lexicon, &text);
+        let votes = self.bayes.votes(&undenied);
         let form = rank::Form::of(&self.lexicon, &text);
         let ranked = rank::rank(&self.lexicon, &scored, &votes, kind, form);
         let best = ranked.first().map_or(self.lexicon.fallback, |&(i, _)| i);
@@ -190,7 +192,7 @@ impl Classifier {
             .collect();
         for (term, weight) in self
             .bayes
-            .telling(&text, best, runner_up, WHY_EXAMPLE_WORDS)
+            .telling(&undenied, best, runner_up, WHY_EXAMPLE_WORDS)
         {
             if !why.iter().any(|r| r.term.contains(term.as_str())) {
                 why.push(Reason {

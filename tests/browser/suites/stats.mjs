@@ -69,6 +69,11 @@ export default async function ({ engine, api, browser, check, assert, errors, OU
     assert(/2 件/.test(teams), `the squad's tickets counted: ${teams}`);
     const depts = await page.textContent('#chart-departments');
     assert(depts.includes('专卖') && depts.includes('营销') && !depts.includes('enforcement'), `departments by name: ${depts}`);
+    const counterfeit = guide.categories.find((c) => c.code === 'counterfeit').name_zh;
+    for (const id of ['chart-handling', 'chart-rates']) {
+      const text = await page.textContent(`#${id}`);
+      assert(text.includes(counterfeit) && !text.includes('counterfeit'), `${id} names categories: ${text}`);
+    }
   });
 
   await check('stats: the guide\'s time limits per category, from the catalog', async () => {

@@ -8,13 +8,9 @@
 // until the dispatcher confirms the triage there.
 import { t } from './i18n.js';
 import { esc } from './format.js';
-import * as apiModule from './api.js';
+import { errorText } from './api.js';
 
 const PLACE_STATUSES = ['received', 'triaged', 'en_route', 'on_site'];
-
-function errorText(e) {
-  return apiModule.errorText ? apiModule.errorText(e) : `${e.message}${e.code ? ` (${e.code})` : ''}`;
-}
 
 export class PlacePanel {
   /**

@@ -53,10 +53,10 @@ function render() {
     : empty;
   const cats = categories.categories.filter((c) => c.key !== 'unclassified').sort((a, b) => b.mean_handling_hours - a.mean_handling_hours);
   document.getElementById('chart-handling').innerHTML = cats.length
-    ? hbars(cats.map((c) => ({ label: categoryName(c.key), value: c.mean_handling_hours })), { unit: ` ${t('unit.h')}` })
+    ? hbars(cats.map((c) => ({ label: categoryName(c.key, catalog), value: c.mean_handling_hours })), { unit: ` ${t('unit.h')}` })
     : empty;
   document.getElementById('chart-rates').innerHTML = cats.length
-    ? pairs(cats.map((c) => ({ label: categoryName(c.key), sat: c.satisfaction_rate, returns: c.returns })), [
+    ? pairs(cats.map((c) => ({ label: categoryName(c.key, catalog), sat: c.satisfaction_rate, returns: c.returns })), [
       { key: 'sat', label: t('stats.satisfaction_rate'), max: 1, fmt: (v) => percent(v) },
       { key: 'returns', label: t('stats.returns'), fmt: (v) => String(v ?? 0) },
     ])
