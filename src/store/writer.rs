@@ -38,6 +38,28 @@ pub(super) struct Writer {
     pub failed: Option<String>,
 }
 
+/// One tree's share of a commit: the sled batch, and the keys it touches (so that a
+/// backup running meanwhile can keep what they held before).
+#[derive(Default)]
+pub(super) struct Changes {
+    batch: sled::Batch,
+    pub keys: Vec<sled::IVec>,
+}
+
+impl Changes {
+    pub fn insert(&mut self, key: impl Into<sled::IVec>, value: impl Into<sled::IVec>) {
+        let key = key.into();
+        self.keys.push(key.clone());
+        self.batch.insert(key, value);
+    }
+
+    pub fn remove(&mut self, key: impl Into<sled::IVec>) {
+        let key = key.into();
+        self.keys.push(key.clone());
+        self.batch.remove(key);
+    }
+}
+
 /// What staging one write left in the batch.
 struct Staged {
     reply: oneshot::Sender<Result<Written, StoreError>>,
@@ -80,8 +102,8 @@ impl Writer {
         let started = Instant::now();
         let first_id = self.last_event_id.load(Ordering::Acquire);
         let mut next_id = first_id;
-        let mut main = sled::Batch::default();
-        let mut records = sled::Batch::default();
+        let mut main = Changes::default();
+        let mut records = Changes::default();
         let mut view = BatchView::default();
         let mut staged = Vec::with_capacity(requests.len());
         for Request { write, reply } in requests {
@@ -93,8 +115,8 @@ impl Writer {
         }
         let durable = self
             .main
-            .apply_batch(main)
-            .and_then(|()| self.records.apply_batch(records))
+            .apply_batch(main.batch)
+            .and_then(|()| self.records.apply_batch(records.batch))
             .and_then(|()| self.db.flush().map(|_| ()));
         metrics::counter!("hotline_store_flushes_total").increment(1);
         metrics::counter!("hotline_store_writes_total").increment(staged.len() as u64);
@@ -128,8 +150,8 @@ impl Writer {
         &mut self,
         write: Write,
         next_id: &mut u64,
-        main: &mut sled::Batch,
-        records: &mut sled::Batch,
+        main: &mut Changes,
+        records: &mut Changes,
         view: &mut BatchView,
     ) -> Result<Written, StoreError> {
         match write {
@@ -280,7 +302,7 @@ impl Writer {
 
     fn stage_ticket(
         &self,
-        main: &mut sled::Batch,
+        main: &mut Changes,
         before: Option<&Ticket>,
         after: &Ticket,
         record: &EventRecord,
@@ -305,11 +327,7 @@ impl Writer {
         Ok(())
     }
 
-    fn next_number(
-        &mut self,
-        year: i32,
-        main: &mut sled::Batch,
-    ) -> Result<TicketNumber, StoreError> {
+    fn next_number(&mut self, year: i32, main: &mut Changes) -> Result<TicketNumber, StoreError> {
         let key = keys::ticket_number_counter(year);
         let n = match self.numbers.get(&year) {
             Some(n) => *n,
