@@ -212,7 +212,7 @@ impl Engine {
             arbiters,
         });
         // Finishes taking records out of service where a crash cut it short.
-        actix::spawn(crate::service::resume(engine.clone()));
+        actix::spawn(crate::service::out_of_service::resume(engine.clone()));
         Ok(engine)
     }
 

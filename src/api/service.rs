@@ -21,7 +21,7 @@ use crate::domain::ids::{StaffId, VehicleId};
 use crate::domain::registry::ServiceChange;
 use crate::domain::role::Role;
 use crate::engine::Engine;
-use crate::service::{self, ServiceError};
+use crate::service::out_of_service::{self as service, ServiceError};
 
 /// Who may take out of service and put back.
 const CHANGERS: &[Role] = &[Role::Admin, Role::Dispatcher, Role::Supervisor];

@@ -33,21 +33,6 @@ pub fn register(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(dissolve);
 }
 
-impl From<GroupError> for ApiError {
-    fn from(e: GroupError) -> Self {
-        let message = e.to_string();
-        match e {
-            GroupError::Command(c) => c.into(),
-            GroupError::NoGroup => Self::conflict("no_active_group", message),
-            GroupError::UnknownTask(_) => Self::new(StatusCode::NOT_FOUND, "not_found", message),
-            GroupError::Busy => Self::new(StatusCode::TOO_MANY_REQUESTS, "busy", message),
-            GroupError::Failed => {
-                Self::new(StatusCode::SERVICE_UNAVAILABLE, "group_restarted", message)
-            }
-        }
-    }
-}
-
 fn parse_group(raw: &str) -> Result<TicketId, ApiError> {
     raw.parse()
         .map_err(|_| ApiError::not_found(format!("group `{raw}`")))

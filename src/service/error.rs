@@ -1,0 +1,244 @@
+//! The one error of every service call: a status class, a stable snake_case code, a message
+//! for people and optional details. Each code maps to exactly one status here. The transports
+//! render it without changing it: `api/error.rs` as an HTTP error (status and
+//! `{code, message, details?}` body), `api/ws/commands.rs` as a console `error` frame (the
+//! same status, code, message and details), so a step fails alike on both.
+
+use serde_json::Value;
+
+use crate::actors::coordinator::GroupError;
+use crate::actors::dispatch::DispatchError;
+use crate::actors::ticket::CommandError;
+use crate::domain::ticket::Rejection;
+use crate::store::StoreError;
+
+/// How an error is answered, as the HTTP status number (console error frames carry it too).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Status(u16);
+
+impl Status {
+    pub const ACCEPTED: Self = Self(202);
+    pub const BAD_REQUEST: Self = Self(400);
+    pub const UNAUTHORIZED: Self = Self(401);
+    pub const FORBIDDEN: Self = Self(403);
+    pub const NOT_FOUND: Self = Self(404);
+    pub const CONFLICT: Self = Self(409);
+    pub const PAYLOAD_TOO_LARGE: Self = Self(413);
+    pub const UNPROCESSABLE_ENTITY: Self = Self(422);
+    pub const TOO_MANY_REQUESTS: Self = Self(429);
+    pub const INTERNAL_SERVER_ERROR: Self = Self(500);
+    pub const SERVICE_UNAVAILABLE: Self = Self(503);
+
+    /// Any other status by its number (routes that answer e.g. 405 or 415).
+    pub const fn of(code: u16) -> Self {
+        Self(code)
+    }
+
+    pub fn as_u16(self) -> u16 {
+        self.0
+    }
+}
+
+#[derive(Debug)]
+pub struct Error {
+    status: Status,
+    code: String,
+    message: String,
+    details: Option<Value>,
+    /// Seconds the caller should wait before retrying (429 past the failed-authentication
+    /// budget).
+    retry_after_s: Option<u64>,
+}
+
+impl Error {
+    pub fn new(status: impl Into<Status>, code: &str, message: impl Into<String>) -> Self {
+        Self {
+            status: status.into(),
+            code: code.to_owned(),
+            message: message.into(),
+            details: None,
+            retry_after_s: None,
+        }
+    }
+
+    /// Asks the caller to wait `secs` before retrying.
+    pub fn with_retry_after(mut self, secs: u64) -> Self {
+        self.retry_after_s = Some(secs);
+        self
+    }
+
+    pub fn retry_after(&self) -> Option<u64> {
+        self.retry_after_s
+    }
+
+    pub fn with_details(mut self, details: Value) -> Self {
+        self.details = Some(details);
+        self
+    }
+
+    pub fn malformed(message: impl Into<String>) -> Self {
+        Self::new(Status::BAD_REQUEST, "malformed", message)
+    }
+
+    pub fn unauthorized(message: impl Into<String>) -> Self {
+        Self::new(Status::UNAUTHORIZED, "unauthorized", message)
+    }
+
+    pub fn forbidden(message: impl Into<String>) -> Self {
+        Self::new(Status::FORBIDDEN, "forbidden", message)
+    }
+
+    pub fn not_found(what: impl Into<String>) -> Self {
+        Self::new(
+            Status::NOT_FOUND,
+            "not_found",
+            format!("{} not found", what.into()),
+        )
+    }
+
+    /// Valid JSON that breaks a rule.
+    pub fn rule(code: &str, message: impl Into<String>) -> Self {
+        Self::new(Status::UNPROCESSABLE_ENTITY, code, message)
+    }
+
+    pub fn conflict(code: &str, message: impl Into<String>) -> Self {
+        Self::new(Status::CONFLICT, code, message)
+    }
+
+    /// Too much at once: retry shortly.
+    pub fn busy(message: impl Into<String>) -> Self {
+        Self::new(Status::TOO_MANY_REQUESTS, "busy", message)
+    }
+
+    pub fn too_large(limit: usize) -> Self {
+        Self::new(
+            Status::PAYLOAD_TOO_LARGE,
+            "too_large",
+            format!("the body is over the limit of {limit} bytes"),
+        )
+    }
+
+    pub fn status(&self) -> Status {
+        self.status
+    }
+
+    pub fn code(&self) -> &str {
+        &self.code
+    }
+
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+
+    pub fn details(&self) -> Option<&Value> {
+        self.details.as_ref()
+    }
+}
+
+impl std::fmt::Display for Error {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.code, self.message)
+    }
+}
+
+impl From<Rejection> for Error {
+    fn from(r: Rejection) -> Self {
+        let message = r.to_string();
+        match r {
+            Rejection::Forbidden { .. } => Self::forbidden(message),
+            Rejection::NotAssigned => Self::new(Status::FORBIDDEN, "not_assigned", message),
+            Rejection::IllegalTransition { status, .. } => {
+                Self::conflict("illegal_transition", message)
+                    .with_details(serde_json::json!({ "status": status.as_str() }))
+            }
+            Rejection::Denied { code, .. } => Self::new(Status::FORBIDDEN, code, message),
+            Rejection::Conflict { code, .. } => Self::conflict(code, message),
+            Rejection::Rule { code, missing, .. } => {
+                let e = Self::rule(code, message);
+                if missing.is_empty() {
+                    e
+                } else {
+                    e.with_details(serde_json::json!({ "missing": missing }))
+                }
+            }
+        }
+    }
+}
+
+impl From<StoreError> for Error {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Overloaded => {
+                Self::new(Status::TOO_MANY_REQUESTS, "overloaded", e.to_string())
+            }
+            StoreError::Closed => {
+                Self::new(Status::SERVICE_UNAVAILABLE, "shutting_down", e.to_string())
+            }
+            StoreError::DuplicateExternal(_) | StoreError::RecordExists(_) => {
+                Self::conflict("already_exists", e.to_string())
+            }
+            StoreError::RecordMissing(what) => Self::not_found(what),
+            StoreError::Conflict(_) => {
+                Self::conflict("conflict", "the ticket changed meanwhile; reload and retry")
+            }
+            StoreError::Io(_) | StoreError::Corrupt(_) => {
+                tracing::error!(error = %e, "storage failure");
+                Self::new(
+                    Status::INTERNAL_SERVER_ERROR,
+                    "storage_error",
+                    "the store failed; nothing was changed",
+                )
+            }
+        }
+    }
+}
+
+impl From<CommandError> for Error {
+    fn from(e: CommandError) -> Self {
+        match e {
+            CommandError::Rejected(r) => r.into(),
+            CommandError::Store(s) => s.into(),
+            CommandError::NotFound => Self::not_found("ticket"),
+            CommandError::Busy => Self::busy(e.to_string()),
+            CommandError::ActorFailed => Self::new(
+                Status::SERVICE_UNAVAILABLE,
+                "ticket_restarted",
+                e.to_string(),
+            ),
+        }
+    }
+}
+
+impl From<DispatchError> for Error {
+    fn from(e: DispatchError) -> Self {
+        use DispatchError as D;
+        let message = e.to_string();
+        match e {
+            D::Command(c) => c.into(),
+            D::NoCandidate(_) => Self::conflict("no_vehicle_available", message),
+            D::UnknownVehicle(_) => Self::rule("unknown_vehicle", message),
+            D::VehicleBusy(..) => Self::conflict("vehicle_busy", message),
+            D::NoSite => Self::rule("no_site", message),
+            D::OutsideArea(_) => Self::rule("outside_service_area", message),
+            D::NotOffered(..) => Self::conflict("offer_not_open", message),
+            D::Busy => Self::busy(message),
+            D::OutOfService(_) => Self::conflict("out_of_service", message),
+            D::Offline(_) => Self::conflict("vehicle_offline", message),
+        }
+    }
+}
+
+impl From<GroupError> for Error {
+    fn from(e: GroupError) -> Self {
+        let message = e.to_string();
+        match e {
+            GroupError::Command(c) => c.into(),
+            GroupError::NoGroup => Self::conflict("no_active_group", message),
+            GroupError::UnknownTask(_) => Self::new(Status::NOT_FOUND, "not_found", message),
+            GroupError::Busy => Self::busy(message),
+            GroupError::Failed => {
+                Self::new(Status::SERVICE_UNAVAILABLE, "group_restarted", message)
+            }
+        }
+    }
+}
