@@ -7,6 +7,7 @@ pub mod board;
 pub mod catalog;
 pub mod clock;
 pub mod duplicates;
+pub mod error_code;
 pub mod fleet;
 pub mod geo;
 pub mod grid;
