@@ -9,7 +9,10 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+pub use backup::{backup, restore};
 use hotline_dispatch::config::{Settings, Sources, env_source};
+
+mod backup;
 
 /// Where the settings come from; shown under the command list of `--help`.
 const SETTINGS_HELP: &str = "\
@@ -56,6 +59,40 @@ pub enum Command {
         after_help = SETTINGS_HELP
     )]
     CheckConfig,
+    /// Back up the store to <file>: offline, or through the engine serving it (admin token).
+    #[command(
+        long_about = "Writes a consistent backup of the store of the settings (store.path) to \
+                      <file>. With no engine serving the store it is read directly; while an \
+                      engine serves it, the engine writes the backup (GET /api/v1/ops/backup, \
+                      an admin token from --token or HOTLINE_TOKEN) without stopping its \
+                      writes. The file is complete and checked before it appears under its \
+                      name. Exits 0 printing the file, its size and last event id; 1 on failure.",
+        after_help = SETTINGS_HELP
+    )]
+    Backup {
+        /// The backup file to write.
+        file: PathBuf,
+        /// The serving engine (default: http://{server.host}:{server.port}).
+        #[arg(long)]
+        url: Option<String>,
+        /// An admin token (default: the HOTLINE_TOKEN environment variable).
+        #[arg(long)]
+        token: Option<String>,
+    },
+    /// Restore a backup file into a new store directory and check it.
+    #[command(
+        long_about = "Checks <file> end to end (its checksum, every entry) and writes its \
+                      trees into <store>, which must not exist or be empty; a damaged file \
+                      or a non-empty target is refused and nothing is created. Prints the \
+                      tickets, events and last event id restored. Serve it with \
+                      APP__STORE__PATH=<store>, or check it with `verify`."
+    )]
+    Restore {
+        /// The backup file.
+        file: PathBuf,
+        /// The new store directory.
+        store: PathBuf,
+    },
 }
 
 /// `check-config`: the loaders `serve` runs at start (`Settings::load`, then

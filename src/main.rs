@@ -16,6 +16,8 @@ fn main() -> ExitCode {
     let demo = match Cli::parse().command {
         Command::Serve { demo } => demo,
         Command::CheckConfig => return cli::check_config(),
+        Command::Backup { file, url, token } => return cli::backup(&file, url, token),
+        Command::Restore { file, store } => return cli::restore(&file, &store),
     };
     let settings = match Settings::load() {
         Ok(s) => s,

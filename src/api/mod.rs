@@ -4,6 +4,7 @@
 //! actix-web-actors.
 
 pub mod auth;
+mod backup;
 mod board;
 mod catalog;
 pub mod error;
@@ -180,7 +181,8 @@ pub fn app(
                 .configure(board::register)
                 .configure(groups::register)
                 .configure(map::register)
-                .configure(feed::register),
+                .configure(feed::register)
+                .configure(backup::register),
         )
         .service(scope("/open311/v2").configure(open311::register))
         .split_for_parts();

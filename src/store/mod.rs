@@ -3,6 +3,7 @@
 //! a snapshot per ticket, secondary indexes, and registry records. Writes go through a
 //! single writer that acknowledges nothing before it is flushed (group commit).
 
+pub mod backup;
 pub mod keys;
 mod query;
 mod sled_store;
@@ -188,6 +189,8 @@ pub trait Store: Send + Sync + 'static {
     /// Ids of every ticket not in a closed status.
     fn open_ticket_ids(&self) -> Result<Vec<TicketId>, StoreError>;
     fn count_by_status(&self) -> Result<Vec<(Status, u64)>, StoreError>;
+    /// Writes a backup of the store as of the call (see `backup.rs`) while writes go on.
+    fn backup(&self, out: &mut dyn std::io::Write) -> Result<backup::Summary, StoreError>;
     fn record(&self, kind: RecordKind, id: &str) -> Result<Option<Vec<u8>>, StoreError>;
     fn records(&self, kind: RecordKind) -> Result<Vec<Vec<u8>>, StoreError>;
     /// Flushes everything and stops the writer (graceful shutdown).

@@ -40,6 +40,8 @@ pub struct SledStore {
     last_event_id: Arc<AtomicU64>,
     queue: Mutex<Option<SyncSender<Request>>>,
     writer: Mutex<Option<JoinHandle<()>>>,
+    /// A backup running on this store (see `backup.rs`).
+    pub(super) backups: super::backup::Registry,
 }
 
 impl SledStore {
@@ -59,7 +61,9 @@ impl SledStore {
         };
         let last_event_id = Arc::new(AtomicU64::new(last));
         index_numbers(&main)?;
+        let backups = super::backup::Registry::default();
         let writer = Writer {
+            backups: backups.clone(),
             main: main.clone(),
             records: records.clone(),
             db: db.clone(),
@@ -83,7 +87,27 @@ impl SledStore {
             last_event_id,
             queue: Mutex::new(Some(tx)),
             writer: Mutex::new(Some(handle)),
+            backups,
         })
+    }
+
+    /// Registers a backup: the store as of now, read while the writer goes on.
+    pub(super) fn start_backup(&self) -> Result<super::backup::Snapshot, StoreError> {
+        super::backup::Snapshot::start(
+            self.backups.clone(),
+            self.main.clone(),
+            self.records.clone(),
+        )
+    }
+
+    #[cfg(test)]
+    pub(super) fn main_tree(&self) -> sled::Tree {
+        self.main.clone()
+    }
+
+    #[cfg(test)]
+    pub(super) fn records_tree(&self) -> sled::Tree {
+        self.records.clone()
     }
 
     pub(super) fn main(&self) -> &sled::Tree {
@@ -222,6 +246,10 @@ impl Store for SledStore {
             .scan_prefix(keys::record_prefix(kind.as_str()))
             .map(|kv| Ok(kv?.1.to_vec()))
             .collect()
+    }
+
+    fn backup(&self, out: &mut dyn std::io::Write) -> Result<super::backup::Summary, StoreError> {
+        super::backup::write(self.start_backup()?, out)
     }
 
     fn close(&self) -> Result<(), StoreError> {

@@ -36,6 +36,8 @@ pub(super) struct Writer {
     pub seqs: HashMap<TicketId, u64>,
     /// Set when a flush failed: from then on every write is refused.
     pub failed: Option<String>,
+    /// A backup running meanwhile (see `backup.rs`).
+    pub backups: super::backup::Registry,
 }
 
 /// One tree's share of a commit: the sled batch, and the keys it touches (so that a
@@ -113,11 +115,18 @@ impl Writer {
         if next_id != first_id {
             main.insert(keys::LAST_EVENT_ID, &next_id.to_be_bytes());
         }
-        let durable = self
+        // A backup registers only between two commits: its lock spans both batches.
+        let backup = super::backup::before_apply(
+            &self.backups,
+            (&self.main, &main.keys),
+            (&self.records, &records.keys),
+        );
+        let applied = self
             .main
             .apply_batch(main.batch)
-            .and_then(|()| self.records.apply_batch(records.batch))
-            .and_then(|()| self.db.flush().map(|_| ()));
+            .and_then(|()| self.records.apply_batch(records.batch));
+        drop(backup);
+        let durable = applied.and_then(|()| self.db.flush().map(|_| ()));
         metrics::counter!("hotline_store_flushes_total").increment(1);
         metrics::counter!("hotline_store_writes_total").increment(staged.len() as u64);
         metrics::histogram!("hotline_store_flush_seconds").record(started.elapsed().as_secs_f64());
