@@ -4,7 +4,7 @@
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::common::{TestApp, intake, spawn_app};
+use crate::common::{TestApp, intake, ok, spawn_app};
 
 struct Actors {
     dispatcher: String,
@@ -19,12 +19,6 @@ async fn actors(app: &TestApp) -> Actors {
         supervisor: app.token("supervisor", None).await,
         field: app.token("field", Some(&vehicle)).await,
     }
-}
-
-async fn ok(app: &TestApp, path: &str, token: &str, body: Value) -> Value {
-    let (status, answer) = app.post(path, token, body).await;
-    assert_eq!(status, StatusCode::OK, "POST {path}: {answer}");
-    answer
 }
 
 fn full_report() -> Value {

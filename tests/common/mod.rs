@@ -170,6 +170,18 @@ impl TestApp {
     }
 }
 
+/// The JSON of an answer that must be a success; a failure names the request, the status
+/// and the body, which says why it was refused.
+pub fn success(request: &str, (status, body): Answer) -> Value {
+    assert!(status.is_success(), "{request}: {status} {body}");
+    body
+}
+
+/// POSTs `body` to `path` as `token`; the request must succeed. Returns the answer's JSON.
+pub async fn ok(app: &TestApp, path: &str, token: &str, body: Value) -> Value {
+    success(&format!("POST {path}"), app.post(path, token, body).await)
+}
+
 /// One piece of every evidence kind the handling guide requires of any category, as the
 /// `evidence` of a report body.
 pub fn all_evidence() -> Value {

@@ -8,9 +8,9 @@ mod crash;
 mod receiver;
 
 use reqwest::StatusCode;
-use serde_json::{Value, json};
+use serde_json::json;
 
-use crate::common::{ADMIN, TestApp, all_evidence, intake, spawn_app_with};
+use crate::common::{ADMIN, TestApp, all_evidence, intake, ok, spawn_app_with};
 use receiver::{Behaviour, Got, Receiver};
 
 pub const SECRET: &str = "feed-test-secret-0123456789";
@@ -48,12 +48,6 @@ pub fn check_signed(g: &Got) {
         "timestamp {}",
         g.timestamp
     );
-}
-
-async fn ok(app: &TestApp, path: &str, token: &str, body: Value) -> Value {
-    let (status, answer) = app.post(path, token, body).await;
-    assert!(status.is_success(), "POST {path}: {status} {answer}");
-    answer
 }
 
 /// Distinct statuses in first-arrival order (duplicates by id dropped).

@@ -7,7 +7,7 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 use super::{form, people, reporting, three_members};
-use crate::common::{ADMIN, Answer, ChildEngine, send, spawn_app, temp_store};
+use crate::common::{ADMIN, Answer, ChildEngine, send, spawn_app, success, temp_store};
 
 #[actix_web::test]
 async fn a_panicked_coordinator_is_rebuilt_with_its_messages() {
@@ -75,9 +75,7 @@ impl Http {
     }
 
     async fn ok(&self, path: &str, token: &str, body: Value) -> Value {
-        let (s, b) = self.post(path, token, body).await;
-        assert!(s.is_success(), "{path}: {s} {b}");
-        b
+        success(&format!("POST {path}"), self.post(path, token, body).await)
     }
 
     async fn token(&self, role: &str, subject: &str) -> String {

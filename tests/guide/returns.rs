@@ -6,18 +6,12 @@
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::common::{TestApp, all_evidence, intake, spawn_app};
+use crate::common::{TestApp, all_evidence, intake, ok, spawn_app};
 
 struct Tokens {
     dispatcher: String,
     supervisor: String,
     field: String,
-}
-
-async fn ok(app: &TestApp, path: &str, token: &str, body: Value) -> Value {
-    let (status, answer) = app.post(path, token, body).await;
-    assert_eq!(status, StatusCode::OK, "POST {path}: {answer}");
-    answer
 }
 
 fn report() -> Value {

@@ -9,14 +9,8 @@ use time::Duration;
 
 use super::sla::guide_with;
 use crate::common::ws::WsClient;
-use crate::common::{TestApp, all_evidence, intake, spawn_app_with};
+use crate::common::{TestApp, all_evidence, intake, ok, spawn_app_with};
 use crate::streams::connect;
-
-async fn ok(app: &TestApp, path: &str, token: &str, body: Value) -> Value {
-    let (status, answer) = app.post(path, token, body).await;
-    assert_eq!(status, StatusCode::OK, "POST {path}: {answer}");
-    answer
-}
 
 async fn counterfeit(app: &TestApp, token: &str, ext: &str) -> String {
     let (s, t) = app

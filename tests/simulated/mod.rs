@@ -6,13 +6,7 @@ use std::time::Duration;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::common::{ADMIN, TestApp, all_evidence, spawn_app_with};
-
-async fn ok(app: &TestApp, path: &str, token: &str, body: Value) -> Value {
-    let (status, answer) = app.post(path, token, body).await;
-    assert_eq!(status, StatusCode::OK, "POST {path}: {answer}");
-    answer
-}
+use crate::common::{ADMIN, TestApp, all_evidence, ok, spawn_app_with};
 
 fn lead(source: &str, ext: &str, category: &str, lat: f64) -> Value {
     json!({
