@@ -42,6 +42,8 @@ pub struct Settings {
     pub ops: OpsSettings,
     /// The outbound status feed to the 12313 platform (`feed/`).
     pub feed: FeedSettings,
+    /// How long reporters' personal data is kept (`actors/retention.rs`).
+    pub privacy: PrivacySettings,
     /// The config directory the settings were read from: the guide and the area file
     /// default to files in it.
     #[serde(skip)]
@@ -77,6 +79,16 @@ impl FeedSettings {
     pub fn enabled(&self) -> bool {
         !self.url.trim().is_empty()
     }
+}
+
+/// Reporters' personal data retention.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PrivacySettings {
+    /// Days a closed ticket keeps its reporter's name, phone and address.
+    pub retain_days: u32,
+    /// How often the engine looks for tickets past it, seconds.
+    pub sweep_every_s: u64,
 }
 
 /// A setting that must never reach a log: its `Debug` prints only whether it is set.
@@ -467,8 +479,25 @@ impl Settings {
         Ok(())
     }
 
+    fn validate_privacy(&self) -> Result<(), SettingsError> {
+        if !(1..=36_500).contains(&self.privacy.retain_days) {
+            return Err(invalid(
+                "privacy.retain_days",
+                "must be between 1 and 36500",
+            ));
+        }
+        if !(1..=86_400).contains(&self.privacy.sweep_every_s) {
+            return Err(invalid(
+                "privacy.sweep_every_s",
+                "must be between 1 and 86400",
+            ));
+        }
+        Ok(())
+    }
+
     fn validate(&self) -> Result<(), SettingsError> {
         self.validate_feed()?;
+        self.validate_privacy()?;
         if self.server.host.trim().is_empty() {
             return Err(invalid("server.host", "must not be empty"));
         }

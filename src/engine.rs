@@ -155,8 +155,14 @@ impl Engine {
             bus: bus.clone(),
         }))
         .start();
+        crate::actors::retention::RetentionSweeper::new(
+            store.clone(),
+            clock.clone(),
+            settings.privacy.clone(),
+        )
+        .start();
         let group_arbiter = Arbiter::new();
-        let groups = Arc::new(CoordinatorRegistry::new(
+        let groups = Arc::new(CoordinatorDirectory::new(
             Arc::new(CoordinatorDeps {
                 tickets: tickets.clone(),
                 store: store.clone(),

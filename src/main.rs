@@ -18,6 +18,7 @@ fn main() -> ExitCode {
         Command::CheckConfig => return cli::check_config(),
         Command::Backup { file, url, token } => return cli::backup(&file, url, token),
         Command::Restore { file, store } => return cli::restore(&file, &store),
+        Command::Verify => return cli::verify(),
     };
     let settings = match Settings::load() {
         Ok(s) => s,

@@ -6,5 +6,6 @@ pub mod coordinator;
 pub mod dispatch;
 pub mod fleet;
 pub mod grid;
+pub mod retention;
 pub mod sla;
 pub mod ticket;

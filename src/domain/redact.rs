@@ -21,7 +21,9 @@ fn mask_secrets(text: String, reporter: Option<&Reporter>) -> String {
             .into_iter()
             .flatten()
             .map(str::trim)
-            .filter(|s| !s.is_empty())
+            // One character would mask every occurrence of it; a secret holding the mask
+            // would make masking twice differ from masking once.
+            .filter(|s| s.chars().count() >= 2 && !s.contains('*'))
             .collect();
         // Longest first, so a name inside an address is not masked half-way.
         secrets.sort_by_key(|s| std::cmp::Reverse(s.chars().count()));
@@ -101,6 +103,29 @@ pub fn mask_json(value: &mut serde_json::Value, reporter: Option<&Reporter>) {
     }
 }
 
+/// Erases the reporter's name, phone and address from every text inside a JSON value (a
+/// stored event or snapshot whose retention ran out). Identifiers, codes and times are left
+/// alone — a single token of letters, digits and `_.:+-` is never free text — so a short
+/// name can never break an event type or an id. Masking twice gives what masking once did,
+/// which is what keeps the event log's hashes valid across an erasure (`store/chain.rs`).
+pub fn erase_json(value: &mut serde_json::Value, reporter: Option<&Reporter>) {
+    match value {
+        serde_json::Value::String(s) if !is_token(s) => {
+            *s = mask_secrets(std::mem::take(s), reporter);
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(|v| erase_json(v, reporter)),
+        serde_json::Value::Object(map) => map.values_mut().for_each(|v| erase_json(v, reporter)),
+        _ => {}
+    }
+}
+
+/// An identifier, a code or a time rather than text: one ASCII word with a letter in it.
+fn is_token(s: &str) -> bool {
+    s.bytes().any(|b| b.is_ascii_alphabetic())
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b':' | b'+' | b'-'))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -153,6 +178,29 @@ mod tests {
         assert_eq!(v["id"], "0f8fad5b-d9cb-469f-a165-70867728950e");
         assert_eq!(v["text"], "电话***，编号WX-***");
         assert_eq!(v["licence"], "***");
+    }
+
+    #[test]
+    fn erasure_masks_text_but_never_ids_codes_or_times() {
+        let r = Reporter {
+            name: Some("Li".into()),
+            ..reporter()
+        };
+        let mut v = serde_json::json!({
+            "type": "ticket.replied",
+            "at": "2026-11-30T13:58:16.123Z",
+            "vehicle_id": "V-Li-1",
+            "text": "Dear Li, we called 13800001234 about 梅川镇幸福路9号",
+            "digits": "13800001234",
+        });
+        erase_json(&mut v, Some(&r));
+        assert_eq!(v["type"], "ticket.replied");
+        assert_eq!(v["vehicle_id"], "V-Li-1");
+        assert_eq!(v["text"], "Dear ***, we called *** about ***");
+        assert_eq!(v["digits"], "***");
+        let once = v.clone();
+        erase_json(&mut v, Some(&r));
+        assert_eq!(v, once, "erasing twice changes nothing more");
     }
 
     #[test]

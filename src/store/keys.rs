@@ -8,6 +8,8 @@
 //! | `l` | ticket id, seq (u64 BE) | event_id (u64 BE): the ticket's timeline |
 //! | `x` | source, 0, external id | ticket id: idempotent intake |
 //! | `i` | field, 0, value, 0, ticket id | empty: secondary indexes (status, category, urgency, department, assignee, number) |
+//! | `h` | ticket id | the ticket's chain head: seq (u64 BE), hash of its last event (32 bytes) |
+//! | `r` | closed at (unix ms, u64 BE), ticket id | empty: closed tickets still holding a reporter's personal data, oldest first |
 //! | `m` | name | meta values (counters) |
 //!
 //! Registry records (staff, teams, vehicles, tokens) live in a second tree, `records`,
@@ -17,18 +19,23 @@
 //! event order. Neither is part of a ticket's commit: the feed only follows the log.
 
 use crate::domain::ids::TicketId;
-use crate::domain::ticket::{Source, Ticket};
+use crate::domain::ticket::{Reporter, Source, Ticket};
 
 pub const EVENT: u8 = b'e';
 pub const TICKET: u8 = b't';
 pub const TIMELINE: u8 = b'l';
 pub const EXTERNAL: u8 = b'x';
 pub const INDEX: u8 = b'i';
+pub const HEAD: u8 = b'h';
+pub const RETENTION: u8 = b'r';
 
 pub const LAST_EVENT_ID: &[u8] = b"m/last_event_id";
 /// Set once every snapshot has its number index entry (stores from before it was kept
 /// are filled in at open).
 pub const NUMBER_INDEX_DONE: &[u8] = b"m/number_index";
+/// Set once every event is linked into its ticket's hash chain (`chain.rs`); stores from
+/// before the chain are linked at open.
+pub const CHAIN_DONE: &[u8] = b"m/chain";
 
 pub fn event(event_id: u64) -> [u8; 9] {
     let mut k = [0u8; 9];
@@ -41,6 +48,33 @@ pub fn ticket(id: &TicketId) -> [u8; 17] {
     let mut k = [0u8; 17];
     k[0] = TICKET;
     k[1..].copy_from_slice(id.as_bytes());
+    k
+}
+
+pub fn head(id: &TicketId) -> [u8; 17] {
+    let mut k = [0u8; 17];
+    k[0] = HEAD;
+    k[1..].copy_from_slice(id.as_bytes());
+    k
+}
+
+/// A closed ticket's place in the retention queue, while it holds personal data.
+fn retention(t: &Ticket) -> Option<Vec<u8>> {
+    let closed_at = t.closed_at()?;
+    if !t.reporter.as_ref().is_some_and(Reporter::has_personal_data) {
+        return None;
+    }
+    let mut k = Vec::with_capacity(25);
+    k.push(RETENTION);
+    k.extend_from_slice(&(closed_at.unix_millis().max(0) as u64).to_be_bytes());
+    k.extend_from_slice(t.id.as_bytes());
+    Some(k)
+}
+
+/// The retention queue's keys of tickets closed before `before` sort below this one.
+pub fn retention_until(before: crate::domain::Timestamp) -> Vec<u8> {
+    let mut k = vec![RETENTION];
+    k.extend_from_slice(&(before.unix_millis().max(0) as u64).to_be_bytes());
     k
 }
 
@@ -114,7 +148,7 @@ pub fn id_from_index(key: &[u8]) -> Option<TicketId> {
     Some(TicketId::from_bytes(tail))
 }
 
-/// Every index entry a ticket snapshot has.
+/// Every index entry a ticket snapshot has (with its place in the retention queue).
 pub fn index_entries(t: &Ticket) -> Vec<Vec<u8>> {
     let mut out = vec![
         index(Field::Status, t.status.as_str(), &t.id),
@@ -135,6 +169,7 @@ pub fn index_entries(t: &Ticket) -> Vec<Vec<u8>> {
     for s in t.assignment.staff.iter().chain(&t.assignment.crew) {
         out.push(index(Field::Assignee, &format!("staff:{s}"), &t.id));
     }
+    out.extend(retention(t));
     out
 }
 

@@ -4,6 +4,7 @@
 //! single writer that acknowledges nothing before it is flushed (group commit).
 
 pub mod backup;
+pub mod chain;
 pub mod keys;
 mod query;
 mod sled_store;
@@ -57,6 +58,12 @@ impl From<serde_json::Error> for StoreError {
     fn from(e: serde_json::Error) -> Self {
         Self::Corrupt(e.to_string())
     }
+}
+
+/// Whether opening a store failed because another process (a serving engine) holds it:
+/// sled reports its file lock only in words.
+pub fn in_use(e: &sled::Error) -> bool {
+    matches!(e, sled::Error::Io(io) if io.to_string().contains("could not acquire lock"))
 }
 
 /// Kinds of registry records.
@@ -191,6 +198,13 @@ pub trait Store: Send + Sync + 'static {
     fn count_by_status(&self) -> Result<Vec<(Status, u64)>, StoreError>;
     /// Writes a backup of the store as of the call (see `backup.rs`) while writes go on.
     fn backup(&self, out: &mut dyn std::io::Write) -> Result<backup::Summary, StoreError>;
+    /// Up to `limit` closed tickets, closed before `before`, that still hold a reporter's
+    /// personal data, the longest closed first.
+    fn closed_with_personal_data(
+        &self,
+        before: crate::domain::Timestamp,
+        limit: usize,
+    ) -> Result<Vec<TicketId>, StoreError>;
     fn record(&self, kind: RecordKind, id: &str) -> Result<Option<Vec<u8>>, StoreError>;
     fn records(&self, kind: RecordKind) -> Result<Vec<Vec<u8>>, StoreError>;
     /// Flushes everything and stops the writer (graceful shutdown).

@@ -61,6 +61,7 @@ impl SledStore {
         };
         let last_event_id = Arc::new(AtomicU64::new(last));
         index_numbers(&main)?;
+        super::chain::link_unchained(&main)?;
         let backups = super::backup::Registry::default();
         let writer = Writer {
             backups: backups.clone(),
@@ -74,6 +75,7 @@ impl SledStore {
             numbers: Default::default(),
             failed: None,
             seqs: Default::default(),
+            heads: Default::default(),
         };
         let (tx, rx) = sync_channel(options.queue_capacity.max(1));
         let handle = std::thread::Builder::new()
@@ -234,6 +236,22 @@ impl Store for SledStore {
             .collect()
     }
 
+    fn closed_with_personal_data(
+        &self,
+        before: crate::domain::Timestamp,
+        limit: usize,
+    ) -> Result<Vec<TicketId>, StoreError> {
+        self.main
+            .range(vec![keys::RETENTION]..keys::retention_until(before))
+            .keys()
+            .take(limit)
+            .map(|k| {
+                keys::id_from_index(&k?)
+                    .ok_or_else(|| StoreError::Corrupt("bad retention key".into()))
+            })
+            .collect()
+    }
+
     fn record(&self, kind: RecordKind, id: &str) -> Result<Option<Vec<u8>>, StoreError> {
         Ok(self
             .records
@@ -295,6 +313,12 @@ fn index_numbers(main: &sled::Tree) -> Result<(), StoreError> {
 }
 
 impl SledStore {
+    /// Checks the whole record: every event's link in its ticket's hash chain, and every
+    /// snapshot against its last event (see `chain.rs`).
+    pub fn verify(&self) -> Result<super::chain::Verified, super::chain::Broken> {
+        super::chain::verify(&self.main)
+    }
+
     /// Loads the snapshot stored under `id`, for the query module.
     pub(super) fn snapshot(&self, id: &TicketId) -> Result<Option<Ticket>, StoreError> {
         self.ticket(id)

@@ -11,11 +11,11 @@ use std::time::Instant;
 
 use tokio::sync::oneshot;
 
-use super::keys;
 use super::{PutMode, StoreError, Write, Written};
+use super::{chain, keys};
 use crate::bus::EventBus;
 use crate::domain::ids::{TicketId, TicketNumber};
-use crate::domain::ticket::{EventRecord, FixedDeadlines, Ticket};
+use crate::domain::ticket::{EventKind, EventRecord, FixedDeadlines, Ticket};
 
 pub(super) struct Request {
     pub write: Write,
@@ -34,6 +34,8 @@ pub(super) struct Writer {
     pub numbers: HashMap<i32, u64>,
     /// Last committed (or staged) per-ticket seq, for the optimistic check.
     pub seqs: HashMap<TicketId, u64>,
+    /// Last committed (or staged) hash of each ticket's chain (`chain.rs`), loaded lazily.
+    pub heads: HashMap<TicketId, chain::Hash>,
     /// Set when a flush failed: from then on every write is refused.
     pub failed: Option<String>,
     /// A backup running meanwhile (see `backup.rs`).
@@ -244,6 +246,11 @@ impl Writer {
                     deadlines,
                     kind: event,
                 };
+                if let EventKind::PersonalDataErased { .. } = &record.kind
+                    && let Some(reporter) = &before.reporter
+                {
+                    chain::stage_erasure(&self.main, main, &after.id, reporter)?;
+                }
                 self.stage_ticket(main, Some(&before), &after, &record)?;
                 self.seqs.insert(after.id, after.seq);
                 *next_id += 1;
@@ -310,7 +317,7 @@ impl Writer {
     }
 
     fn stage_ticket(
-        &self,
+        &mut self,
         main: &mut Changes,
         before: Option<&Ticket>,
         after: &Ticket,
@@ -328,12 +335,41 @@ impl Writer {
             main.insert(entry, &[] as &[u8]);
         }
         main.insert(&keys::ticket(&after.id), serde_json::to_vec(after)?);
-        main.insert(&keys::event(record.event_id), serde_json::to_vec(record)?);
+        let prev = match before {
+            None => chain::GENESIS,
+            Some(_) => self.head(&after.id)?,
+        };
+        let (bytes, hash) = chain::seal(
+            serde_json::to_value(record)?,
+            &prev,
+            after.reporter.as_ref(),
+        );
+        main.insert(&keys::event(record.event_id), bytes);
+        let head = chain::Head {
+            seq: record.seq,
+            hash,
+        };
+        main.insert(&keys::head(&after.id), head.to_bytes().to_vec());
+        self.heads.insert(after.id, hash);
         main.insert(
             keys::timeline(&after.id, record.seq),
             &record.event_id.to_be_bytes(),
         );
         Ok(())
+    }
+
+    /// The hash of the ticket's last event, as committed or staged.
+    fn head(&mut self, id: &TicketId) -> Result<chain::Hash, StoreError> {
+        if let Some(hash) = self.heads.get(id) {
+            return Ok(*hash);
+        }
+        let head = self
+            .main
+            .get(keys::head(id))?
+            .map(|v| chain::Head::from_bytes(&v))
+            .transpose()?
+            .ok_or_else(|| StoreError::Corrupt(format!("ticket {id} has no chain head")))?;
+        Ok(head.hash)
     }
 
     fn next_number(&mut self, year: i32, main: &mut Changes) -> Result<TicketNumber, StoreError> {

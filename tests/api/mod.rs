@@ -3,7 +3,7 @@
 mod auth;
 mod catalog;
 mod closed_tickets;
-mod commands;
+pub(crate) mod commands;
 mod error_texts;
 mod errors;
 mod events;

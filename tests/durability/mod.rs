@@ -3,6 +3,7 @@
 
 mod backup;
 mod crash;
+mod record;
 mod recovery;
 
 use std::ops::Deref;

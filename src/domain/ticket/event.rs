@@ -176,6 +176,16 @@ pub enum EventKind {
         duplicate_number: TicketNumber,
         reason: String,
     },
+    /// The reporter's name, phone and address were erased, `retain_days` after the ticket
+    /// closed: from the snapshot and from the text of every earlier event (their hashes
+    /// stay valid, see `store/chain.rs`); the rest of the record stays.
+    #[serde(rename = "ticket.personal_data_erased")]
+    PersonalDataErased {
+        /// Which of `name`, `phone`, `address` the ticket held.
+        fields: Vec<String>,
+        retain_days: u32,
+        closed_at: Timestamp,
+    },
     #[serde(rename = "group.formed")]
     GroupFormed(group::GroupFormed),
     #[serde(rename = "group.message")]
@@ -218,6 +228,7 @@ impl EventKind {
             Self::Alerted { .. } => "alert",
             Self::SlaWarning { .. } => "sla.warning",
             Self::SlaOverdue { .. } => "sla.overdue",
+            Self::PersonalDataErased { .. } => "ticket.personal_data_erased",
             Self::GroupFormed(_) => "group.formed",
             Self::GroupMessage(_) => "group.message",
             Self::GroupTaskDone(_) => "group.task_done",
@@ -389,6 +400,7 @@ impl Ticket {
             EventKind::SlaOverdue { scope, due_at, .. } => {
                 self.sla.raise(*scope, SlaLevel::Overdue, *due_at)
             }
+            EventKind::PersonalDataErased { .. } => self.erase_personal_data(),
             EventKind::GroupFormed(_)
             | EventKind::GroupMessage(_)
             | EventKind::GroupTaskDone(_)

@@ -9,6 +9,7 @@ mod drafts;
 mod event;
 pub mod group;
 mod offer;
+mod retention;
 mod returns;
 mod sla;
 mod status;
@@ -82,6 +83,24 @@ pub struct Reporter {
 }
 
 impl Reporter {
+    /// Whether it still holds a name, a phone or an address (retention has not run).
+    pub fn has_personal_data(&self) -> bool {
+        !self.held_fields().is_empty()
+    }
+
+    /// Which of `name`, `phone`, `address` it holds.
+    pub fn held_fields(&self) -> Vec<&'static str> {
+        [
+            ("name", &self.name),
+            ("phone", &self.phone),
+            ("address", &self.address),
+        ]
+        .into_iter()
+        .filter(|(_, v)| v.as_deref().is_some_and(|v| !v.trim().is_empty()))
+        .map(|(k, _)| k)
+        .collect()
+    }
+
     /// Whether a return visit by phone is possible at all.
     pub fn reachable(&self) -> bool {
         !self.anonymous && self.phone.as_deref().is_some_and(|p| !p.trim().is_empty())
@@ -482,6 +501,15 @@ impl Ticket {
 
     pub fn stage(&self) -> Stage {
         self.status.stage()
+    }
+
+    /// When a closed ticket closed (it entered the closed stage); none while open.
+    pub fn closed_at(&self) -> Option<Timestamp> {
+        self.status.is_closed().then(|| {
+            self.stages
+                .last()
+                .map_or(self.received_at, |s| s.entered_at)
+        })
     }
 
     /// Whether a field device bound to `subject` may see and act on this ticket.
