@@ -40,6 +40,8 @@ fn help_lists_the_commands_and_the_settings() {
             "serve",
             "check-config",
             "verify",
+            "backup",
+            "restore",
             "APP__SECTION__KEY",
             "APP_ENV",
             "APP_CONFIG_DIR",
@@ -49,7 +51,7 @@ fn help_lists_the_commands_and_the_settings() {
         assert!(help.contains("config/default.toml"), "{help}");
         assert!(help.contains("README.md"), "{help}");
     }
-    for command in ["serve", "check-config", "verify"] {
+    for command in ["serve", "check-config", "verify", "backup", "restore"] {
         let out = run(&[command, "--help"], &[]);
         assert!(out.status.success(), "{command}: {out:?}");
         let help = text(&out.stdout);
