@@ -7,12 +7,11 @@
 //! with the tickets it is on.
 
 use crate::domain::catalog::Department;
-use crate::domain::registry::{Staff, StaffRole, Team, Vehicle};
 use crate::domain::role::{Role, Subject};
+use crate::domain::roster::{Staff, StaffRole, Team, Vehicle};
+use crate::domain::towns;
 use crate::engine::Engine;
 use crate::store::PutMode;
-
-pub use crate::domain::towns::TOWNS;
 
 mod field;
 mod tickets;
@@ -221,7 +220,7 @@ pub async fn load(engine: &Engine) -> Result<(), DemoError> {
         let town = squads
             .iter()
             .find(|s| s.0 == team)
-            .and_then(|s| TOWNS.iter().position(|t| t.0 == s.3))
+            .and_then(|s| towns::builtin().iter().position(|t| t.name == s.3))
             .unwrap_or(0);
         let spread = 0.002 * k as f64;
         homes.push((id(vid)?, tickets::near_town(town, spread, spread)?));

@@ -6,12 +6,12 @@ use std::sync::Arc;
 use actix::prelude::*;
 
 use crate::actors::coordinator::watch::{GroupWatch, GroupWatchDeps};
-use crate::actors::coordinator::{CoordinatorDeps, CoordinatorRegistry};
+use crate::actors::coordinator::{CoordinatorDeps, CoordinatorDirectory};
 use crate::actors::dispatch::{DispatchDeps, DispatcherActor};
-use crate::actors::fleet::{FleetDeps, FleetRegistry};
+use crate::actors::fleet::{FleetDeps, FleetDirectory};
 use crate::actors::grid::HexGridActor;
 use crate::actors::sla::{SlaDeps, SlaSupervisor};
-use crate::actors::ticket::{TicketDeps, TicketRegistry};
+use crate::actors::ticket::{TicketDeps, TicketDirectory};
 use crate::auth::TokenBook;
 use crate::bus::EventBus;
 use crate::config::Settings;
@@ -31,10 +31,10 @@ pub struct Engine {
     /// offers those on its own, the maps draw it.
     pub area: Arc<ServiceArea>,
     pub clock: Arc<dyn Clock>,
-    pub tickets: Arc<TicketRegistry>,
+    pub tickets: Arc<TicketDirectory>,
     pub tokens: TokenBook,
     pub roster: Arc<Roster>,
-    pub fleet: Arc<FleetRegistry>,
+    pub fleet: Arc<FleetDirectory>,
     /// The retailer registry (零售户信息库) and its search index.
     pub retailers: Arc<crate::retailers::RetailerBook>,
     /// The triage classifier, built once from the guide.
@@ -42,7 +42,7 @@ pub struct Engine {
     pub grid: Addr<HexGridActor>,
     pub dispatcher: Addr<DispatcherActor>,
     /// The coordinators of collaboration groups, one per active group.
-    pub groups: Arc<CoordinatorRegistry>,
+    pub groups: Arc<CoordinatorDirectory>,
     /// Failed authentications per client address (429 past the budget).
     pub auth_throttle: Arc<crate::api::throttle::AuthThrottle>,
     /// The outbound status feed to the 12313 platform (off when `feed.url` is empty).
@@ -96,7 +96,7 @@ impl Engine {
             clock: clock.clone(),
             cases: Default::default(),
         });
-        let tickets = Arc::new(TicketRegistry::new(
+        let tickets = Arc::new(TicketDirectory::new(
             deps,
             ticket_arbiters.iter().map(|a| a.handle()).collect(),
         ));
@@ -129,7 +129,7 @@ impl Engine {
             settings: settings.dispatch.clone(),
             gateway_online_s: settings.fleet.gateway_online_s,
         });
-        let fleet = Arc::new(FleetRegistry::new(
+        let fleet = Arc::new(FleetDirectory::new(
             fleet_deps,
             fleet_arbiters.iter().map(|a| a.handle()).collect(),
         ));

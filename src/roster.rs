@@ -7,7 +7,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::domain::ids::{StaffId, TeamId, VehicleId};
-use crate::domain::registry::{Staff, Team, Vehicle};
+use crate::domain::roster::{Staff, Team, Vehicle};
 use crate::store::{PutMode, RecordKind, Store, StoreError, Write};
 
 pub struct Roster {

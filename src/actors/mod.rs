@@ -1,8 +1,10 @@
 //! The actors: one [`ticket::TicketActor`] per open ticket, found and rebuilt by the
-//! [`ticket::TicketRegistry`]; one [`coordinator::CoordinatorActor`] per active
-//! collaboration group.
+//! [`ticket::TicketDirectory`]; one [`coordinator::CoordinatorActor`] per active
+//! collaboration group; one [`fleet::VehicleActor`] per vehicle. All three directories are
+//! a [`directory::Directory`].
 
 pub mod coordinator;
+pub mod directory;
 pub mod dispatch;
 pub mod fleet;
 pub mod grid;

@@ -12,8 +12,8 @@ use std::time::Duration as StdDuration;
 
 use actix::prelude::*;
 
-use crate::actors::ticket::TicketRegistry;
-use crate::bus::{BusEvent, EventBus, Interest};
+use crate::actors::ticket::TicketDirectory;
+use crate::bus::{EventBus, TicketFollower, TicketUpdate, follow_tickets};
 use crate::domain::Timestamp;
 use crate::domain::catalog::Catalog;
 use crate::domain::clock::Clock;
@@ -23,7 +23,7 @@ use crate::domain::ticket::{Checkpoint, Command, SlaLevel, SlaScope, Stage};
 use crate::store::Store;
 
 pub struct SlaDeps {
-    pub tickets: Arc<TicketRegistry>,
+    pub tickets: Arc<TicketDirectory>,
     pub store: Arc<dyn Store>,
     pub catalog: Arc<Catalog>,
     pub clock: Arc<dyn Clock>,
@@ -85,15 +85,6 @@ impl SlaSupervisor {
         tracing::info!(checkpoints = self.due.len(), "SLA supervisor armed");
     }
 
-    fn subscribe(&self, ctx: &mut Context<Self>) {
-        ctx.add_stream(
-            self.deps
-                .bus
-                .subscribe(1 << 16, Interest::Tickets)
-                .into_stream(),
-        );
-    }
-
     fn raise_due(&mut self, ctx: &mut Context<Self>) {
         let now = self.deps.clock.now();
         // One checkpoint per ticket and clock at a time, earliest first: when a jump of the
@@ -150,24 +141,23 @@ impl Actor for SlaSupervisor {
 
     fn started(&mut self, ctx: &mut Self::Context) {
         self.recover();
-        self.subscribe(ctx);
+        follow_tickets(&self.deps.bus, ctx);
         ctx.run_interval(StdDuration::from_millis(250), |act, ctx| act.raise_due(ctx));
     }
 }
 
-impl StreamHandler<BusEvent> for SlaSupervisor {
-    fn handle(&mut self, event: BusEvent, _: &mut Self::Context) {
-        if let BusEvent::Ticket(e) = event {
-            // Every change may move the clock (a new stage, a new grade, a raised mark).
-            self.arm(e.ticket_id);
-        }
+impl TicketFollower for SlaSupervisor {
+    const NAME: &'static str = "SLA supervisor";
+
+    fn on_ticket(&mut self, update: TicketUpdate, _: &mut Self::Context) {
+        // Every change may move the clock (a new stage, a new grade, a raised mark).
+        self.arm(update.ticket_id);
     }
 
-    fn finished(&mut self, ctx: &mut Self::Context) {
-        tracing::error!("SLA supervisor lost its bus subscription; rebuilding");
+    fn resync(&mut self, ctx: &mut Self::Context) {
         self.due.clear();
         self.by_ticket.clear();
         self.recover();
-        self.subscribe(ctx);
+        follow_tickets(&self.deps.bus, ctx);
     }
 }

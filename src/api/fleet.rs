@@ -279,14 +279,14 @@ async fn team_live(
     })?;
     let members = engine
         .roster
-        .list::<crate::domain::registry::Staff>()?
+        .list::<crate::domain::roster::Staff>()?
         .into_iter()
         .filter(|s| s.team_id.as_ref() == Some(&tid))
         .map(|s| s.id.to_string())
         .collect();
     let vehicles = engine
         .roster
-        .list::<crate::domain::registry::Vehicle>()?
+        .list::<crate::domain::roster::Vehicle>()?
         .into_iter()
         .filter(|v| v.team_id == tid)
         .map(|v| v.id.to_string())

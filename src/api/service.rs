@@ -18,8 +18,8 @@ use super::error::{ApiError, ErrorBody};
 use super::roster::{StaffDto, VehicleDto};
 use super::tickets::dto::{check_len, check_opt};
 use crate::domain::ids::{StaffId, VehicleId};
-use crate::domain::registry::ServiceChange;
 use crate::domain::role::Role;
+use crate::domain::roster::ServiceChange;
 use crate::engine::Engine;
 use crate::service::out_of_service::{self as service, ServiceError};
 

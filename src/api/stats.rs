@@ -175,7 +175,7 @@ const GROUP_HEADER: &str = "group,key,tickets,mean_handling_hours,median_handlin
 
 /// The names of the guide's categories and the roster's squads, staff and vehicles.
 fn names(engine: &Engine) -> Result<Names, ApiError> {
-    use crate::domain::registry::{Staff, Team, Vehicle};
+    use crate::domain::roster::{Staff, Team, Vehicle};
     Ok(Names::new(
         &engine.catalog,
         &engine.roster.list::<Team>()?,
@@ -208,8 +208,8 @@ fn period(engine: &Engine, caller: &Caller, params: &StatsParams) -> Result<Peri
     let now = engine.clock.now();
     // A load test's squads, vehicles and tickets are not the unit's work.
     let simulated = crate::domain::simulated::Simulated::of(
-        &engine.roster.list::<crate::domain::registry::Team>()?,
-        &engine.roster.list::<crate::domain::registry::Vehicle>()?,
+        &engine.roster.list::<crate::domain::roster::Team>()?,
+        &engine.roster.list::<crate::domain::roster::Vehicle>()?,
     );
     let mut tickets = load(engine, from, to)?;
     tickets.retain(|t| !simulated.ticket(t));

@@ -23,7 +23,8 @@ use crate::domain::ticket::{
 };
 use crate::engine::Engine;
 
-use super::TOWNS;
+use crate::domain::area::TownPlace;
+use crate::domain::towns;
 
 struct Demo<'a> {
     engine: &'a Engine,
@@ -52,10 +53,17 @@ fn crew_of(v: &VehicleId) -> Principal {
     Principal::new(Role::Field, Some(Subject::Vehicle(v.clone())))
 }
 
+/// The built-in area's town of index `town` (wrapping around).
+fn town_at(town: usize) -> Result<&'static TownPlace, DemoError> {
+    let all = towns::builtin();
+    all.get(town % all.len().max(1))
+        .ok_or_else(|| DemoError("the built-in area has no towns".into()))
+}
+
 /// A position near a town's centre (synthetic).
 pub(super) fn near_town(town: usize, d_lat: f64, d_lng: f64) -> Result<LatLng, DemoError> {
-    let (_, lat, lng) = TOWNS[town % TOWNS.len()];
-    LatLng::new(lat + d_lat, lng + d_lng).map_err(DemoError)
+    let c = town_at(town)?.centre;
+    LatLng::new(c.lat() + d_lat, c.lng() + d_lng).map_err(DemoError)
 }
 
 impl Demo<'_> {
@@ -68,7 +76,7 @@ impl Demo<'_> {
         text: &str,
     ) -> Result<TicketId, DemoError> {
         self.n += 1;
-        let (name, _, _) = TOWNS[town % TOWNS.len()];
+        let name = town_at(town)?.name.as_str();
         let offset = f64::from(self.n) * 0.0013;
         let new = NewTicket {
             source: Source::Hotline,

@@ -253,7 +253,8 @@ pub fn town_of(t: &Ticket, retailer_town: Option<&str>) -> Option<String> {
     }
     t.location
         .position
-        .map(|p| super::towns::nearest(p).to_owned())
+        .and_then(super::towns::nearest)
+        .map(str::to_owned)
 }
 
 /// What the public reads about a ticket: its town, category and kind, written from the

@@ -1,5 +1,5 @@
 //! The pure domain: ids, the handling guide, tickets and their state machine, roles and the
-//! registry of people and vehicles. No actix, no I/O: everything here is a plain value or a
+//! roster of people and vehicles. No actix, no I/O: everything here is a plain value or a
 //! pure function, so most unit and property tests live here.
 
 pub mod area;
@@ -14,9 +14,9 @@ pub mod grid;
 pub mod ids;
 pub mod place;
 pub mod redact;
-pub mod registry;
 pub mod retailer;
 pub mod role;
+pub mod roster;
 pub mod simulated;
 pub mod stats;
 pub mod ticket;

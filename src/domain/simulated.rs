@@ -8,7 +8,7 @@
 use std::collections::HashSet;
 
 use super::ids::{TeamId, VehicleId};
-use super::registry::{Team, Vehicle};
+use super::roster::{Team, Vehicle};
 use super::ticket::{Source, Ticket};
 
 /// The simulated squads and vehicles of a roster.

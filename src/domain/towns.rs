@@ -1,43 +1,39 @@
-//! The 12 towns and street districts of Wuxue (武穴市, code 421182) with approximate centre
-//! positions. No free data set gives town coordinates: the centres are rough, synthetic
-//! approximations, good enough to label a map and to name the town of a site on the
-//! public board, never to navigate by.
+//! The towns of the built-in area file (`config/area.toml`, compiled in): the one table of
+//! Wuxue's towns and street districts with their approximate (synthetic) centres, good
+//! enough to label a map and to name the town of a site on the public board, never to
+//! navigate by. The demo data and the load tester read the same file.
 
+use std::sync::LazyLock;
+
+use super::area::{ServiceArea, TownPlace};
 use super::geo::LatLng;
 
-/// Name and approximate (synthetic) centre of each town.
-pub const TOWNS: [(&str, f64, f64); 12] = [
-    ("武穴街道", 29.844, 115.561),
-    ("刊江街道", 29.872, 115.500),
-    ("田镇街道", 29.905, 115.405),
-    ("万丈湖街道", 29.880, 115.625),
-    ("梅川镇", 30.020, 115.585),
-    ("余川镇", 30.065, 115.640),
-    ("花桥镇", 30.110, 115.700),
-    ("大金镇", 30.150, 115.780),
-    ("石佛寺镇", 29.955, 115.670),
-    ("四望镇", 30.000, 115.470),
-    ("大法寺镇", 30.125, 115.520),
-    ("龙坪镇", 29.860, 115.735),
-];
+/// Read once. The area's tests check the built-in file parses, so this is never empty.
+static BUILTIN: LazyLock<Vec<TownPlace>> = LazyLock::new(|| {
+    ServiceArea::builtin()
+        .map(|area| area.towns().cloned().collect())
+        .unwrap_or_default()
+});
+
+/// The towns of the built-in area, in the file's order.
+pub fn builtin() -> &'static [TownPlace] {
+    &BUILTIN
+}
 
 /// The town whose centre is nearest to `p`.
-pub fn nearest(p: LatLng) -> &'static str {
-    TOWNS
+pub fn nearest(p: LatLng) -> Option<&'static str> {
+    builtin()
         .iter()
-        .map(|(name, lat, lng)| {
-            let centre = LatLng::new(*lat, *lng).map_or(f64::INFINITY, |c| c.distance_m(p));
-            (*name, centre)
-        })
+        .map(|t| (t.name.as_str(), t.centre.distance_m(p)))
         .min_by(|a, b| a.1.total_cmp(&b.1))
-        .map_or(TOWNS[0].0, |(name, _)| name)
+        .map(|(name, _)| name)
 }
 
 /// The first town named in `text` (an address as the citizen said it), if any.
 pub fn named_in(text: &str) -> Option<&'static str> {
-    TOWNS
+    builtin()
         .iter()
-        .filter_map(|(name, _, _)| text.find(name).map(|at| (at, *name)))
+        .filter_map(|t| text.find(t.name.as_str()).map(|at| (at, t.name.as_str())))
         .min_by_key(|(at, _)| *at)
         .map(|(_, name)| name)
 }
@@ -47,10 +43,17 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_towns_are_the_area_files_twelve() {
+        let names: Vec<&str> = builtin().iter().map(|t| t.name.as_str()).collect();
+        assert_eq!(names.len(), 12);
+        assert_eq!(names.first(), Some(&"武穴街道"));
+        assert_eq!(names.last(), Some(&"龙坪镇"));
+    }
+
+    #[test]
     fn a_point_at_a_centre_is_in_that_town() {
-        for (name, lat, lng) in TOWNS {
-            let p = LatLng::new(lat, lng).expect("valid");
-            assert_eq!(nearest(p), name);
+        for t in builtin() {
+            assert_eq!(nearest(t.centre), Some(t.name.as_str()));
         }
     }
 

@@ -11,6 +11,7 @@
 //! at hundreds of thousands of fixes per second the generator must stay cheap.
 
 use std::fmt::Write as _;
+use std::sync::LazyLock;
 
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -33,22 +34,46 @@ const TOWN_REACHED_M: f64 = 500.0;
 /// How far from a town centre vehicles start, degrees (about 3 km).
 const START_SPREAD_DEG: f64 = 0.03;
 
-/// Wuxue's twelve towns and street districts with approximate centres (lat, lng): the
-/// same synthetic positions as the engine's demo data (`src/demo.rs`).
-pub const TOWNS: [(&str, f64, f64); 12] = [
-    ("武穴街道", 29.844, 115.561),
-    ("刊江街道", 29.872, 115.500),
-    ("田镇街道", 29.905, 115.405),
-    ("万丈湖街道", 29.880, 115.625),
-    ("梅川镇", 30.020, 115.585),
-    ("余川镇", 30.065, 115.640),
-    ("花桥镇", 30.110, 115.700),
-    ("大金镇", 30.150, 115.780),
-    ("石佛寺镇", 29.955, 115.670),
-    ("四望镇", 30.000, 115.470),
-    ("大法寺镇", 30.125, 115.520),
-    ("龙坪镇", 29.860, 115.735),
-];
+/// The engine's area file, compiled in as the engine compiles its built-in copy: the load
+/// runs from any directory and machine, needs no config directory beside it, and is rebuilt
+/// whenever the file changes.
+const AREA_FILE: &str = include_str!("../../../config/area.toml");
+
+/// A town or street district of the area file with its approximate (synthetic) centre.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+pub struct Town {
+    pub name: String,
+    pub lat: f64,
+    pub lng: f64,
+}
+
+impl Town {
+    /// The centre as (lat, lng).
+    pub fn centre(&self) -> (f64, f64) {
+        (self.lat, self.lng)
+    }
+}
+
+/// The parts of the area file the load reads (the engine checks the rest).
+#[derive(serde::Deserialize)]
+struct AreaFile {
+    area: Vec<AreaTowns>,
+}
+
+#[derive(serde::Deserialize)]
+struct AreaTowns {
+    towns: Vec<Town>,
+}
+
+/// Every town of every area in the area file, in its order: where vehicles start and
+/// drive, where tickets are placed, one squad each.
+pub static TOWNS: LazyLock<Vec<Town>> = LazyLock::new(|| {
+    let file: AreaFile =
+        toml::from_str(AREA_FILE).expect("config/area.toml is compiled in and its tests parse it");
+    let towns: Vec<Town> = file.area.into_iter().flat_map(|a| a.towns).collect();
+    assert!(!towns.is_empty(), "config/area.toml names no towns");
+    towns
+});
 
 /// Distance between two points in metres (equirectangular: exact enough within a county).
 pub fn distance_m(a: (f64, f64), b: (f64, f64)) -> f64 {
@@ -105,7 +130,7 @@ impl Mover {
     pub fn new(seed: u64, start_us: i64) -> Self {
         let mut rng = StdRng::seed_from_u64(seed);
         let home = rng.random_range(0..TOWNS.len());
-        let (_, lat, lng) = TOWNS[home];
+        let (lat, lng) = TOWNS[home].centre();
         let lat = (lat + rng.random_range(-START_SPREAD_DEG..START_SPREAD_DEG))
             .clamp(LAT_RANGE.0, LAT_RANGE.1);
         let lng = (lng + rng.random_range(-START_SPREAD_DEG..START_SPREAD_DEG))
@@ -133,7 +158,7 @@ impl Mover {
         let here = (self.lat, self.lng);
         let next = loop {
             let k = self.rng.random_range(0..TOWNS.len());
-            if distance_m(here, (TOWNS[k].1, TOWNS[k].2)) > TOWN_REACHED_M {
+            if distance_m(here, TOWNS[k].centre()) > TOWN_REACHED_M {
                 break k;
             }
         };
@@ -185,7 +210,7 @@ impl Mover {
                 }
             }
             Goal::Town(k) if dt > 0.0 => {
-                let town = (TOWNS[k].1, TOWNS[k].2);
+                let town = TOWNS[k].centre();
                 if distance_m(here, town) <= TOWN_REACHED_M {
                     self.next_town();
                 }
@@ -195,7 +220,7 @@ impl Mover {
                     .clamp(SPEED_KMH.0, SPEED_KMH.1);
                 // Bend toward the town by at most the turn rate, with a little wander.
                 let target = match self.goal {
-                    Goal::Town(k) => bearing_deg(here, (TOWNS[k].1, TOWNS[k].2)),
+                    Goal::Town(k) => bearing_deg(here, TOWNS[k].centre()),
                     _ => self.heading,
                 };
                 let off = (target - self.heading + 540.0).rem_euclid(360.0) - 180.0;
@@ -283,6 +308,21 @@ mod tests {
 
     fn inside(lat: f64, lng: f64) -> bool {
         (LAT_RANGE.0..=LAT_RANGE.1).contains(&lat) && (LNG_RANGE.0..=LNG_RANGE.1).contains(&lng)
+    }
+
+    #[test]
+    fn the_towns_are_the_engines_towns_in_its_order() {
+        let engine: Vec<(String, (f64, f64))> = hotline_dispatch::domain::towns::builtin()
+            .iter()
+            .map(|t| (t.name.clone(), (t.centre.lat(), t.centre.lng())))
+            .collect();
+        let ours: Vec<(String, (f64, f64))> =
+            TOWNS.iter().map(|t| (t.name.clone(), t.centre())).collect();
+        assert_eq!(ours, engine);
+        assert_eq!(ours.len(), 12);
+        for t in TOWNS.iter() {
+            assert!(inside(t.lat, t.lng), "{t:?}");
+        }
     }
 
     #[test]

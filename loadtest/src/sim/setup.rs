@@ -52,7 +52,7 @@ pub async fn run(
     concurrency: usize,
     bar: &ProgressBar,
 ) -> Result<Setup> {
-    for (k, (town, _, _)) in TOWNS.iter().enumerate() {
+    for (k, town) in TOWNS.iter().map(|t| &t.name).enumerate() {
         let name = format!("{town}稽查压测中队 {prefix}");
         admin
             .ensure_team_in(&squad_id(prefix, k), &name, "enforcement", town)

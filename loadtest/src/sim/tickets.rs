@@ -62,9 +62,10 @@ struct Created {
 
 /// An intake body: a grade I lead or a routine complaint near a town.
 pub fn body(rng: &mut StdRng, external_id: &str, urgent: bool) -> Value {
-    let (town, lat, lng) = *TOWNS.choose(rng).unwrap_or(&TOWNS[0]);
-    let lat = lat + rng.random_range(-0.02..0.02);
-    let lng = lng + rng.random_range(-0.02..0.02);
+    let town = TOWNS.choose(rng).unwrap_or(&TOWNS[0]);
+    let lat = town.lat + rng.random_range(-0.02..0.02);
+    let lng = town.lng + rng.random_range(-0.02..0.02);
+    let town = &town.name;
     let address = format!("{town}正街{}号", rng.random_range(1..=300));
     let phone = format!("1380000{:04}", rng.random_range(0..10_000));
     let mut b = json!({

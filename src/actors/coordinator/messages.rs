@@ -95,9 +95,3 @@ pub struct GetGroup {
 #[derive(Message)]
 #[rtype(result = "()")]
 pub struct Observe(pub Arc<EventRecord>);
-
-/// Test-only fault injection: the coordinator panics while handling this.
-#[cfg(feature = "fault-injection")]
-#[derive(Message)]
-#[rtype(result = "()")]
-pub struct InjectPanic;

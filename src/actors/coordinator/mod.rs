@@ -4,11 +4,11 @@
 //! timeline — and keeps the live group with its latest messages for `GET /groups/{id}`.
 //! It is rebuilt from the store and the timeline when started (at engine start, or when its
 //! mailbox closed), follows its ticket's events from the bus, and stops once the group is
-//! dissolved. [`registry::CoordinatorRegistry`] starts and finds coordinators;
+//! dissolved. [`directory::CoordinatorDirectory`] starts and finds coordinators;
 //! [`watch::GroupWatch`] forms groups from the guide and dissolves them when tickets close.
 
+pub mod directory;
 pub mod messages;
-pub mod registry;
 pub mod watch;
 
 use std::collections::VecDeque;
@@ -16,8 +16,8 @@ use std::sync::Arc;
 
 use actix::prelude::*;
 
+pub use directory::{CoordinatorDeps, CoordinatorDirectory};
 pub use messages::{GetGroup, GroupError, GroupView, Observe, RecentMessage, RunGroupCommand};
-pub use registry::{CoordinatorDeps, CoordinatorRegistry};
 
 use crate::actors::ticket::CommandError;
 use crate::domain::ticket::{Command, EventKind, EventRecord, GroupCommand, Ticket};
@@ -181,14 +181,14 @@ impl Handler<Observe> for CoordinatorActor {
 }
 
 #[cfg(feature = "fault-injection")]
-impl Handler<messages::InjectPanic> for CoordinatorActor {
+impl Handler<crate::actors::directory::InjectPanic> for CoordinatorActor {
     type Result = ();
 
     #[allow(
         clippy::panic,
         reason = "fault injection for the panic-containment test"
     )]
-    fn handle(&mut self, _msg: messages::InjectPanic, _ctx: &mut Self::Context) {
+    fn handle(&mut self, _msg: crate::actors::directory::InjectPanic, _ctx: &mut Self::Context) {
         panic!("injected fault in the coordinator of {}", self.ticket.id);
     }
 }

@@ -13,14 +13,14 @@ use std::time::Duration as StdDuration;
 
 use actix::prelude::*;
 
+use super::directory::CoordinatorDirectory;
 use super::messages::GroupError;
-use super::registry::CoordinatorRegistry;
 use crate::actors::ticket::CommandError;
-use crate::bus::{BusEvent, EventBus, Interest};
+use crate::bus::{EventBus, TicketFollower, TicketUpdate, follow_tickets};
 use crate::domain::catalog::Catalog;
 use crate::domain::ids::TicketId;
-use crate::domain::registry::{Staff, Team};
 use crate::domain::role::Principal;
+use crate::domain::roster::{Staff, Team};
 use crate::domain::ticket::group::GroupFormed;
 use crate::domain::ticket::group::plan::{ShopContacts, plan};
 use crate::domain::ticket::{EventKind, EventRecord, GroupCommand, Ticket};
@@ -32,7 +32,7 @@ use crate::store::Store;
 const RECOVERY_TAIL: u64 = 10_000;
 
 pub struct GroupWatchDeps {
-    pub groups: Arc<CoordinatorRegistry>,
+    pub groups: Arc<CoordinatorDirectory>,
     pub store: Arc<dyn Store>,
     pub roster: Arc<Roster>,
     pub retailers: Arc<RetailerBook>,
@@ -104,15 +104,6 @@ impl GroupWatch {
             dissolving: HashSet::new(),
             handing: HashSet::new(),
         }
-    }
-
-    fn subscribe(&self, ctx: &mut Context<Self>) {
-        ctx.add_stream(
-            self.deps
-                .bus
-                .subscribe(1 << 16, Interest::Tickets)
-                .into_stream(),
-        );
     }
 
     fn ticket(&self, id: &TicketId) -> Option<Ticket> {
@@ -326,21 +317,20 @@ impl Actor for GroupWatch {
     type Context = Context<Self>;
 
     fn started(&mut self, ctx: &mut Self::Context) {
-        self.subscribe(ctx);
+        follow_tickets(&self.deps.bus, ctx);
         self.recover(ctx);
     }
 }
 
-impl StreamHandler<BusEvent> for GroupWatch {
-    fn handle(&mut self, event: BusEvent, ctx: &mut Self::Context) {
-        if let BusEvent::Ticket(e) = event {
-            self.on_event(&e, ctx);
-        }
+impl TicketFollower for GroupWatch {
+    const NAME: &'static str = "group watch";
+
+    fn on_ticket(&mut self, update: TicketUpdate, ctx: &mut Self::Context) {
+        self.on_event(&update, ctx);
     }
 
-    fn finished(&mut self, ctx: &mut Self::Context) {
-        tracing::error!("group watch lost its bus subscription; resubscribing and recovering");
-        self.subscribe(ctx);
+    fn resync(&mut self, ctx: &mut Self::Context) {
+        follow_tickets(&self.deps.bus, ctx);
         self.recover(ctx);
     }
 }

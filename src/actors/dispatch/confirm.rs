@@ -5,7 +5,7 @@
 //! the timeline says who confirmed what. Grade I needs none (fast track: sent before
 //! triage). The engine never confirms a triage on its own.
 
-use crate::actors::ticket::{CommandError, TicketRegistry};
+use crate::actors::ticket::{CommandError, TicketDirectory};
 use crate::domain::catalog::{Catalog, HandlingPath};
 use crate::domain::role::{Principal, Role};
 use crate::domain::ticket::{Command, Rejection, Status, Ticket};
@@ -58,7 +58,7 @@ pub fn confirming_triage() -> Command {
 
 /// Confirms the triage of `ticket` (see [`needs_confirmation`]); durable when it answers.
 pub async fn confirm_triage(
-    tickets: &TicketRegistry,
+    tickets: &TicketDirectory,
     ticket: &Ticket,
     by: Principal,
 ) -> Result<(), CommandError> {

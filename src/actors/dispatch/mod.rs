@@ -22,10 +22,10 @@ use actix::prelude::*;
 pub use messages::*;
 
 use crate::actors::fleet::messages::{HoldOffer, TicketNotice, TicketProgress};
-use crate::actors::fleet::{FleetRegistry, TeamTicket};
+use crate::actors::fleet::{FleetDirectory, TeamTicket};
 use crate::actors::grid::HexGridActor;
-use crate::actors::ticket::TicketRegistry;
-use crate::bus::{BusEvent, EventBus, Interest};
+use crate::actors::ticket::TicketDirectory;
+use crate::bus::{EventBus, TicketFollower, TicketUpdate, follow_tickets};
 use crate::config::DispatchSettings;
 use crate::domain::Timestamp;
 use crate::domain::catalog::{Catalog, HandlingPath, Urgency};
@@ -39,8 +39,8 @@ use crate::store::Store;
 
 /// What the dispatcher works with.
 pub struct DispatchDeps {
-    pub tickets: Arc<TicketRegistry>,
-    pub fleet: Arc<FleetRegistry>,
+    pub tickets: Arc<TicketDirectory>,
+    pub fleet: Arc<FleetDirectory>,
     pub roster: Arc<Roster>,
     pub store: Arc<dyn Store>,
     pub catalog: Arc<Catalog>,
@@ -144,15 +144,6 @@ impl DispatcherActor {
             open_offers = self.open.len(),
             in_field = self.active.len(),
             "dispatcher recovered"
-        );
-    }
-
-    fn subscribe(&self, ctx: &mut Context<Self>) {
-        ctx.add_stream(
-            self.deps
-                .bus
-                .subscribe(1 << 16, Interest::Tickets)
-                .into_stream(),
         );
     }
 
@@ -315,28 +306,26 @@ impl Actor for DispatcherActor {
     fn started(&mut self, ctx: &mut Self::Context) {
         ctx.set_mailbox_capacity(4096);
         self.recover();
-        self.subscribe(ctx);
+        follow_tickets(&self.deps.bus, ctx);
         ctx.run_interval(StdDuration::from_millis(200), |act, ctx| {
             act.expire_due(ctx)
         });
     }
 }
 
-impl StreamHandler<BusEvent> for DispatcherActor {
-    fn handle(&mut self, event: BusEvent, ctx: &mut Self::Context) {
-        if let BusEvent::Ticket(e) = event {
-            self.on_ticket_event(&e, ctx);
-        }
+impl TicketFollower for DispatcherActor {
+    const NAME: &'static str = "dispatcher";
+
+    fn on_ticket(&mut self, update: TicketUpdate, ctx: &mut Self::Context) {
+        self.on_ticket_event(&update, ctx);
     }
 
-    fn finished(&mut self, ctx: &mut Self::Context) {
-        // Cut off (fell behind) or the bus closed: resubscribe and rebuild from the store.
-        tracing::error!("dispatcher lost its bus subscription; resubscribing and recovering");
+    fn resync(&mut self, ctx: &mut Self::Context) {
         self.open.clear();
         self.reserved.clear();
         self.active.clear();
         self.recover();
-        self.subscribe(ctx);
+        follow_tickets(&self.deps.bus, ctx);
     }
 }
 

@@ -24,8 +24,8 @@ use crate::actors::fleet::messages::OfferOutcome;
 use crate::actors::ticket::{CommandError, Executed};
 use crate::domain::catalog::Urgency;
 use crate::domain::ids::{TicketId, VehicleId};
-use crate::domain::registry::Vehicle;
 use crate::domain::role::Principal;
+use crate::domain::roster::Vehicle;
 use crate::domain::ticket::{Command, EventKind};
 
 impl DispatcherActor {

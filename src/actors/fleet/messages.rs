@@ -134,7 +134,7 @@ pub struct TicketProgress(pub Arc<TicketNotice>, pub Option<ActiveTicket>);
 /// The registry record changed (crew, squad, department).
 #[derive(Message)]
 #[rtype(result = "()")]
-pub struct UpdateRecord(pub crate::domain::registry::Vehicle);
+pub struct UpdateRecord(pub crate::domain::roster::Vehicle);
 
 /// The vehicle's live view.
 #[derive(Message)]

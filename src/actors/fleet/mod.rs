@@ -1,10 +1,10 @@
-//! The live fleet: vehicle actors, team actors and their registry.
+//! The live fleet: vehicle actors, team actors and the directory that finds them.
 
+mod directory;
 pub mod messages;
-mod registry;
 mod team;
 mod vehicle;
 
-pub use registry::FleetRegistry;
+pub use directory::FleetDirectory;
 pub use team::{GetTeam, TeamActor, TeamTicket, TeamView};
 pub use vehicle::{FleetDeps, VehicleActor};

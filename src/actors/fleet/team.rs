@@ -6,7 +6,7 @@ use std::collections::HashSet;
 use actix::prelude::*;
 
 use crate::domain::ids::TicketId;
-use crate::domain::registry::Team;
+use crate::domain::roster::Team;
 
 pub struct TeamActor {
     team: Team,

@@ -26,7 +26,7 @@ use crate::domain::Timestamp;
 use crate::domain::clock::Clock;
 use crate::domain::fleet::{Fix, VehicleState, VehicleStatus};
 use crate::domain::grid::GridVehicle;
-use crate::domain::registry::Vehicle;
+use crate::domain::roster::Vehicle;
 use crate::domain::ticket::Status;
 use crate::store::{PutMode, RecordKind, Store, Write};
 

@@ -130,14 +130,14 @@ impl Handler<Execute> for TicketActor {
 }
 
 #[cfg(feature = "fault-injection")]
-impl Handler<super::messages::InjectPanic> for TicketActor {
+impl Handler<crate::actors::directory::InjectPanic> for TicketActor {
     type Result = ();
 
     #[allow(
         clippy::panic,
         reason = "fault injection for the panic-containment test"
     )]
-    fn handle(&mut self, _msg: super::messages::InjectPanic, _ctx: &mut Self::Context) {
+    fn handle(&mut self, _msg: crate::actors::directory::InjectPanic, _ctx: &mut Self::Context) {
         panic!("injected fault in ticket {}", self.ticket.id);
     }
 }

@@ -43,9 +43,3 @@ pub struct Execute {
     pub by: Principal,
     pub reply: oneshot::Sender<Result<Executed, CommandError>>,
 }
-
-/// Test-only fault injection: the actor panics while handling this.
-#[cfg(feature = "fault-injection")]
-#[derive(Message)]
-#[rtype(result = "()")]
-pub struct InjectPanic;

@@ -1,9 +1,9 @@
-//! Ticket actors and the registry that owns them.
+//! Ticket actors and the directory that finds them.
 
 mod actor;
+mod directory;
 mod messages;
-mod registry;
 
 pub use actor::{TicketActor, TicketDeps};
+pub use directory::{Intake, TicketDirectory};
 pub use messages::{CommandError, Execute, Executed};
-pub use registry::{Intake, TicketRegistry};

@@ -17,8 +17,8 @@ use super::stream::{Prepared, StreamSession};
 use crate::api::auth::Caller;
 use crate::api::error::ApiError;
 use crate::domain::ids::TicketId;
-use crate::domain::registry::Vehicle;
 use crate::domain::role::{Role, Subject};
+use crate::domain::roster::Vehicle;
 use crate::domain::ticket::Ticket;
 use crate::engine::Engine;
 

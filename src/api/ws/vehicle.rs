@@ -37,8 +37,8 @@ use crate::domain::Timestamp;
 use crate::domain::fleet::Fix;
 use crate::domain::geo::LatLng;
 use crate::domain::ids::{OfferId, VehicleId};
-use crate::domain::registry::Vehicle;
 use crate::domain::role::{Role, Subject};
+use crate::domain::roster::Vehicle;
 use crate::engine::Engine;
 
 static SESSIONS: AtomicU64 = AtomicU64::new(1);

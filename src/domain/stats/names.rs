@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 
 use crate::domain::catalog::{Catalog, Department};
-use crate::domain::registry::{Staff, Team, Vehicle};
+use crate::domain::roster::{Staff, Team, Vehicle};
 use crate::domain::ticket::Stage;
 
 /// Names by id, read once per request from the guide and the roster.

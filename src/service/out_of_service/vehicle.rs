@@ -9,8 +9,8 @@
 use crate::actors::dispatch::{VehicleInService, WithdrawVehicle, Withdrawn};
 use crate::actors::fleet::messages::GetVehicle;
 use crate::domain::ids::{TicketId, VehicleId};
-use crate::domain::registry::Vehicle;
 use crate::domain::role::{Principal, Subject};
+use crate::domain::roster::Vehicle;
 use crate::domain::ticket::Status;
 use crate::engine::Engine;
 use crate::store::PutMode;

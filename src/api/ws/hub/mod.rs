@@ -21,7 +21,7 @@ use tokio::sync::mpsc;
 
 use self::board::{BoardChange, BoardProjection};
 use super::frames::{self, BoardSnapshot, DistanceRow, Frame, Move, StreamFrame, VehicleLive};
-use crate::actors::fleet::FleetRegistry;
+use crate::actors::fleet::FleetDirectory;
 use crate::actors::fleet::messages::GetVehicle;
 use crate::bus::{BusEvent, EventBus, Interest, VehicleMoved, VehicleStatusChanged};
 use crate::config::{BoardSettings, StreamSettings};
@@ -29,7 +29,7 @@ use crate::domain::board::PublicHandler;
 use crate::domain::catalog::Catalog;
 use crate::domain::clock::Clock;
 use crate::domain::ids::{StaffId, VehicleId};
-use crate::domain::registry::Vehicle;
+use crate::domain::roster::Vehicle;
 use crate::domain::ticket::{EventRecord, Ticket};
 use crate::retailers::RetailerBook;
 use crate::roster::Roster;
@@ -39,7 +39,7 @@ pub struct HubDeps {
     pub store: Arc<dyn Store>,
     pub catalog: Arc<Catalog>,
     pub roster: Arc<Roster>,
-    pub fleet: Arc<FleetRegistry>,
+    pub fleet: Arc<FleetDirectory>,
     pub retailers: Arc<RetailerBook>,
     pub clock: Arc<dyn Clock>,
     pub bus: Arc<EventBus>,

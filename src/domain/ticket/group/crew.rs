@@ -13,7 +13,7 @@
 use super::plan::field_role;
 use super::{GroupCommand, MemberRole, NewMember};
 use crate::domain::ids::VehicleId;
-use crate::domain::registry::Staff;
+use crate::domain::roster::Staff;
 use crate::domain::ticket::Ticket;
 
 /// The task of a crew member who joins the group as its lead.

@@ -14,7 +14,7 @@
 use super::{MemberRole, NewMember};
 use crate::domain::catalog::{Category, Department};
 use crate::domain::ids::StaffId;
-use crate::domain::registry::{Staff, StaffRole, Team};
+use crate::domain::roster::{Staff, StaffRole, Team};
 use crate::domain::ticket::Ticket;
 
 /// The lead's task when the guide has no wording for the ticket's (transferred) department.

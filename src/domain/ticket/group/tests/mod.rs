@@ -19,8 +19,8 @@ use super::plan::{DEFAULT_ASSIST_TASK, DEFAULT_LEAD_TASK, Plan, ShopContacts, pl
 use super::*;
 use crate::domain::catalog::{BUILTIN_CATALOG, Catalog, Kind};
 use crate::domain::ids::{TeamId, TicketId, TicketNumber, VehicleId};
-use crate::domain::registry::{Staff, StaffRole, Team};
 use crate::domain::role::{Principal, Subject};
+use crate::domain::roster::{Staff, StaffRole, Team};
 use crate::domain::ticket::{
     Command, EventKind, EventRecord, Evidence, Location, NewTicket, Rejection, Source, Status,
 };

@@ -1,19 +1,18 @@
-//! The registry of coordinators: one per active group, started when a group forms and at
+//! The directory of coordinators: one per active group, started when a group forms and at
 //! engine start for every open ticket with an active group, found by ticket id, and rebuilt
-//! from the store when its mailbox has closed (a panic drops an actor; actix's Supervisor
-//! would not restart it). Steps are sent with `try_send` and carry their reply channel, so
+//! from the store and the timeline when its mailbox has closed (the generic
+//! [`Directory`](crate::actors::directory::Directory) does the finding). Steps are sent with `try_send` and carry their reply channel, so
 //! a full mailbox is refused at once (429) instead of queued without bound.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use actix::prelude::*;
-use parking_lot::Mutex;
 use tokio::sync::oneshot;
 
 use super::messages::{GetGroup, GroupError, GroupView, Observe, RunGroupCommand};
 use super::{CoordinatorActor, RECENT_MESSAGES, recent_messages};
-use crate::actors::ticket::{Executed, TicketRegistry};
+use crate::actors::directory::Directory;
+use crate::actors::ticket::{Executed, TicketDirectory};
 use crate::domain::catalog::Catalog;
 use crate::domain::ids::TicketId;
 use crate::domain::role::Principal;
@@ -22,23 +21,24 @@ use crate::store::{Store, StoreError};
 
 /// What every coordinator shares.
 pub struct CoordinatorDeps {
-    pub tickets: Arc<TicketRegistry>,
+    pub tickets: Arc<TicketDirectory>,
     pub store: Arc<dyn Store>,
     pub catalog: Arc<Catalog>,
 }
 
-pub struct CoordinatorRegistry {
-    actors: Mutex<HashMap<TicketId, Addr<CoordinatorActor>>>,
-    arbiter: ArbiterHandle,
+/// Counts coordinators rebuilt after their mailbox closed.
+const REBUILDS: &str = "hotline_group_coordinator_rebuilds_total";
+
+pub struct CoordinatorDirectory {
+    actors: Directory<TicketId, CoordinatorActor>,
     deps: Arc<CoordinatorDeps>,
 }
 
-impl CoordinatorRegistry {
+impl CoordinatorDirectory {
     /// Coordinators run on `arbiter`.
     pub fn new(deps: Arc<CoordinatorDeps>, arbiter: ArbiterHandle) -> Self {
         Self {
-            actors: Mutex::default(),
-            arbiter,
+            actors: Directory::new("coordinator", REBUILDS, vec![arbiter]),
             deps,
         }
     }
@@ -56,37 +56,34 @@ impl CoordinatorRegistry {
 
     /// Number of live coordinators.
     pub fn live(&self) -> usize {
-        self.actors
-            .lock()
-            .values()
-            .filter(|a| a.connected())
-            .count()
+        self.actors.live()
     }
 
     /// Whether ticket `id` has a live coordinator (no rebuild; for forwarding bus events).
     pub fn observe(&self, event: &Arc<EventRecord>) -> bool {
-        let addr = self.actors.lock().get(&event.ticket_id).cloned();
-        match addr {
-            Some(a) if a.connected() => {
+        match self.actors.find(&event.ticket_id) {
+            Some(a) => {
                 // Internal, from the bus (not network input): delivered even when busy so
                 // the view never misses a change.
                 a.do_send(Observe(event.clone()));
                 true
             }
-            _ => false,
+            None => false,
         }
     }
 
     /// The live coordinator of ticket `id`'s active group, started (or rebuilt) from the
     /// store if needed; `None` when the ticket has no active group.
     pub fn coordinator(&self, id: &TicketId) -> Result<Option<Addr<CoordinatorActor>>, StoreError> {
-        let mut actors = self.actors.lock();
-        if let Some(addr) = actors.get(id) {
-            if addr.connected() {
-                return Ok(Some(addr.clone()));
-            }
-            actors.remove(id);
-        }
+        self.actors.find_or_start(id, || self.make(id))
+    }
+
+    /// What starts the coordinator of ticket `id`'s active group, rebuilt from the store and
+    /// the timeline; `None` when it has no active group.
+    fn make(
+        &self,
+        id: &TicketId,
+    ) -> Result<Option<impl FnOnce() -> CoordinatorActor + Send + 'static>, StoreError> {
         let Some(ticket) = self.deps.store.ticket(id)? else {
             return Ok(None);
         };
@@ -95,11 +92,9 @@ impl CoordinatorRegistry {
         }
         let timeline = self.deps.store.timeline(id)?;
         let deps = self.deps.clone();
-        let addr = CoordinatorActor::start_in_arbiter(&self.arbiter, move |_| {
+        Ok(Some(move || {
             CoordinatorActor::rebuild(ticket, &timeline, deps)
-        });
-        actors.insert(*id, addr.clone());
-        Ok(Some(addr))
+        }))
     }
 
     /// Forms ticket `id`'s group (through the ticket's actor) and starts its coordinator.
@@ -134,15 +129,17 @@ impl CoordinatorRegistry {
             Err(SendError::Full(_)) => return Err(GroupError::Busy),
             Err(SendError::Closed(msg)) => {
                 // Died between lookup and send: rebuild once and deliver there.
-                self.actors.lock().remove(&id);
-                let addr = self.coordinator(&id)?.ok_or(GroupError::NoGroup)?;
+                let addr = self
+                    .actors
+                    .rebuild(&id, || self.make(&id))?
+                    .ok_or(GroupError::NoGroup)?;
                 addr.try_send(msg).map_err(|_| GroupError::Busy)?;
             }
         }
         match answer.await {
             Ok(result) => result,
             Err(_) => {
-                self.actors.lock().remove(&id);
+                self.actors.forget(&id);
                 // A coordinator stops when its group is dissolved: a step that reached it
                 // meanwhile finds no group, as it would a moment later.
                 let active = self
@@ -154,7 +151,7 @@ impl CoordinatorRegistry {
                     return Err(GroupError::NoGroup);
                 }
                 tracing::warn!(ticket_id = %id, "coordinator dropped a step; it is rebuilt on the next one");
-                metrics::counter!("hotline_group_coordinator_rebuilds_total").increment(1);
+                metrics::counter!(REBUILDS).increment(1);
                 Err(GroupError::Failed)
             }
         }
@@ -191,17 +188,6 @@ impl CoordinatorRegistry {
     /// closed).
     #[cfg(feature = "fault-injection")]
     pub async fn inject_panic(&self, id: &TicketId) -> bool {
-        let addr = self.actors.lock().get(id).cloned();
-        let Some(addr) = addr else { return false };
-        if addr.send(super::messages::InjectPanic).await.is_ok() {
-            return false;
-        }
-        for _ in 0..1000 {
-            if !addr.connected() {
-                return true;
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(1)).await;
-        }
-        false
+        self.actors.inject_panic(id).await
     }
 }

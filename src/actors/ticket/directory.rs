@@ -1,21 +1,20 @@
-//! The registry of ticket actors. It spawns one actor per open ticket over a few arbiters,
-//! finds it by id, and is the watchdog actix lacks: when an actor's mailbox has closed (a
-//! panic drops the actor; actix's Supervisor would not restart it) the next message rebuilds
-//! it from the store. Closed tickets are passivated: their actor is dropped, their state
-//! stays in the store, and a command that can act on them (reopen) reactivates them.
+//! The directory of ticket actors: one actor per open ticket over a few arbiters, found by
+//! id and rebuilt from the store when its mailbox has closed (the generic
+//! [`Directory`](crate::actors::directory::Directory) does the finding). Closed tickets are
+//! passivated: their state stays in the store, recovery starts no actor for them, and only
+//! a command that can act on them (reopen) wakes one. Intake, commands and merges go
+//! through here.
 
-use std::collections::HashMap;
-use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use actix::prelude::SendError;
-use actix::{Actor, Addr, ArbiterHandle};
-use parking_lot::Mutex;
+use actix::{Addr, ArbiterHandle};
 use tokio::sync::oneshot;
 
 use super::actor::{TicketActor, TicketDeps};
 use super::messages::{CommandError, Execute, Executed};
+use crate::actors::directory::Directory;
 use crate::domain::duplicates;
 use crate::domain::ids::{TicketId, TicketNumber};
 use crate::domain::role::Principal;
@@ -29,9 +28,8 @@ pub struct Intake {
     pub created: bool,
 }
 
-pub struct TicketRegistry {
-    actors: Mutex<HashMap<TicketId, Addr<TicketActor>>>,
-    arbiters: Vec<ArbiterHandle>,
+pub struct TicketDirectory {
+    actors: Directory<TicketId, TicketActor>,
     deps: Arc<TicketDeps>,
     /// Commands sent to ticket actors and not yet answered: their mailboxes' depth and the
     /// writes in flight (actix does not show a mailbox's length). Read at scrape.
@@ -54,13 +52,11 @@ impl Drop for InFlight<'_> {
     }
 }
 
-impl TicketRegistry {
+impl TicketDirectory {
     /// `arbiters` run the ticket actors; at least one is required.
     pub fn new(deps: Arc<TicketDeps>, arbiters: Vec<ArbiterHandle>) -> Self {
-        assert!(!arbiters.is_empty(), "ticket actors need an arbiter");
         Self {
-            actors: Mutex::default(),
-            arbiters,
+            actors: Directory::new("ticket", "hotline_ticket_actor_rebuilds_total", arbiters),
             deps,
             in_flight: AtomicUsize::new(0),
         }
@@ -82,12 +78,11 @@ impl TicketRegistry {
         let store = &self.deps.store;
         let now = self.deps.clock.now();
         let ids = store.open_ticket_ids()?;
-        let mut actors = self.actors.lock();
         let mut cases = self.deps.cases.lock();
         for id in &ids {
             if let Some(ticket) = store.ticket(id)? {
                 cases.track(&ticket, now);
-                actors.insert(*id, self.spawn(ticket));
+                self.actors.start(id, self.make(ticket));
             }
         }
         // Merged tickets are left out of the index, so only these closed statuses.
@@ -115,11 +110,7 @@ impl TicketRegistry {
 
     /// Number of live ticket actors.
     pub fn live(&self) -> usize {
-        self.actors
-            .lock()
-            .values()
-            .filter(|a| a.connected())
-            .count()
+        self.actors.live()
     }
 
     /// Registers a new ticket, or returns the one already filed under its external id.
@@ -161,11 +152,8 @@ impl TicketRegistry {
             Ok(Written::Ticket { ticket, .. }) => {
                 // The intake is on the bus already: a listener may have woken the actor
                 // from the store in the meantime. Keep that one; never run two.
-                let mut actors = self.actors.lock();
-                if !actors.get(&ticket.id).is_some_and(|a| a.connected()) {
-                    actors.insert(ticket.id, self.spawn((*ticket).clone()));
-                }
-                drop(actors);
+                self.actors
+                    .start_unless_live(&ticket.id, self.make((*ticket).clone()));
                 self.deps.cases.lock().track(&ticket, now);
                 Ok(Intake {
                     ticket: *ticket,
@@ -348,30 +336,15 @@ impl TicketRegistry {
     /// Test-only: makes the actor of `id` panic; true once it is gone (its mailbox closed).
     #[cfg(feature = "fault-injection")]
     pub async fn inject_panic(&self, id: &TicketId) -> bool {
-        let addr = self.actors.lock().get(id).cloned();
-        let Some(addr) = addr else { return false };
-        if addr.send(super::messages::InjectPanic).await.is_ok() {
-            return false;
-        }
-        // The reply is dropped while unwinding; the mailbox closes a moment later.
-        for _ in 0..1000 {
-            if !addr.connected() {
-                return true;
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(1)).await;
-        }
-        false
+        self.actors.inject_panic(id).await
     }
 
+    /// Replaces the actor of `id`, which dropped a command, with one rebuilt from the store.
     fn rebuild(&self, id: &TicketId) -> Result<Option<Addr<TicketActor>>, CommandError> {
-        tracing::warn!(ticket_id = %id, "ticket actor gone; rebuilding from the store");
-        metrics::counter!("hotline_ticket_actor_rebuilds_total").increment(1);
-        let Some(ticket) = self.deps.store.ticket(id)? else {
-            return Ok(None);
-        };
-        let addr = self.spawn(ticket);
-        self.actors.lock().insert(*id, addr.clone());
-        Ok(Some(addr))
+        self.actors.rebuild(id, || {
+            let ticket = self.deps.store.ticket(id)?;
+            Ok(ticket.map(|t| self.make(t)))
+        })
     }
 
     /// The live actor of `id`, rebuilding it from the store if its mailbox closed. A closed
@@ -382,31 +355,20 @@ impl TicketRegistry {
         command: &Command,
         by: &Principal,
     ) -> Result<Option<Addr<TicketActor>>, CommandError> {
-        let mut actors = self.actors.lock();
-        if let Some(addr) = actors.get(id) {
-            if addr.connected() {
-                return Ok(Some(addr.clone()));
+        self.actors.find_or_start(id, || {
+            let Some(ticket) = self.deps.store.ticket(id)? else {
+                return Ok(None);
+            };
+            if ticket.status.is_closed() {
+                ticket.decide(command, by, &self.deps.catalog)?;
             }
-            tracing::warn!(ticket_id = %id, "ticket actor gone; rebuilding from the store");
-            metrics::counter!("hotline_ticket_actor_rebuilds_total").increment(1);
-            actors.remove(id);
-        }
-        let Some(ticket) = self.deps.store.ticket(id)? else {
-            return Ok(None);
-        };
-        if ticket.status.is_closed() {
-            ticket.decide(command, by, &self.deps.catalog)?;
-        }
-        let addr = self.spawn(ticket);
-        actors.insert(*id, addr.clone());
-        Ok(Some(addr))
+            Ok(Some(self.make(ticket)))
+        })
     }
 
-    fn spawn(&self, ticket: Ticket) -> Addr<TicketActor> {
-        let mut h = std::collections::hash_map::DefaultHasher::new();
-        ticket.id.hash(&mut h);
-        let arbiter = &self.arbiters[(h.finish() as usize) % self.arbiters.len()];
+    /// What starts the actor of `ticket` on its arbiter.
+    fn make(&self, ticket: Ticket) -> impl FnOnce() -> TicketActor + Send + 'static {
         let deps = self.deps.clone();
-        TicketActor::start_in_arbiter(arbiter, move |_| TicketActor::new(ticket, deps))
+        move || TicketActor::new(ticket, deps)
     }
 }

@@ -1,5 +1,5 @@
-//! The registry of people, squads and vehicles: plain data records. Their live actors
-//! come with dispatch.
+//! The roster's records: people, squads and vehicles as plain data. `crate::roster` keeps
+//! them in the store; their live actors come with dispatch.
 
 use serde::{Deserialize, Serialize};
 

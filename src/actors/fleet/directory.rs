@@ -1,6 +1,8 @@
-//! The fleet registry: one vehicle actor per registered vehicle and one team actor per
-//! squad, started at boot from the roster and the persisted vehicle states, found by id,
-//! and rebuilt from the store when an actor's mailbox has closed.
+//! The fleet's directory: one vehicle actor per registered vehicle and one team actor per
+//! squad, started at boot from the roster and the persisted vehicle states, found by id.
+//! A vehicle actor whose mailbox has closed is rebuilt from the roster and the store (the
+//! generic [`Directory`](crate::actors::directory::Directory) does the finding); a team
+//! actor holds only counts the dispatcher keeps sending, and is never rebuilt.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -10,26 +12,25 @@ use parking_lot::RwLock;
 
 use super::team::TeamActor;
 use super::vehicle::{FleetDeps, VehicleActor};
+use crate::actors::directory::Directory;
 use crate::domain::fleet::VehicleState;
 use crate::domain::ids::{TeamId, VehicleId};
-use crate::domain::registry::{Team, Vehicle};
+use crate::domain::roster::{Team, Vehicle};
 use crate::roster::Roster;
 use crate::store::{RecordKind, StoreError};
 
-pub struct FleetRegistry {
-    vehicles: RwLock<HashMap<VehicleId, Addr<VehicleActor>>>,
+pub struct FleetDirectory {
+    vehicles: Directory<VehicleId, VehicleActor>,
     teams: RwLock<HashMap<TeamId, Addr<TeamActor>>>,
-    arbiters: Vec<ArbiterHandle>,
     deps: Arc<FleetDeps>,
 }
 
-impl FleetRegistry {
+impl FleetDirectory {
+    /// `arbiters` run the vehicle actors; at least one is required.
     pub fn new(deps: Arc<FleetDeps>, arbiters: Vec<ArbiterHandle>) -> Self {
-        assert!(!arbiters.is_empty(), "vehicle actors need an arbiter");
         Self {
-            vehicles: RwLock::default(),
+            vehicles: Directory::new("vehicle", "hotline_vehicle_actor_rebuilds_total", arbiters),
             teams: RwLock::default(),
-            arbiters,
             deps,
         }
     }
@@ -58,29 +59,25 @@ impl FleetRegistry {
         }
     }
 
-    fn spawn(&self, vehicle: Vehicle, state: VehicleState) -> Addr<VehicleActor> {
-        let i = self.vehicles.read().len() % self.arbiters.len();
+    /// What starts the actor of `vehicle`, from its persisted state.
+    fn make(
+        &self,
+        vehicle: Vehicle,
+    ) -> Result<impl FnOnce() -> VehicleActor + Send + 'static, StoreError> {
+        let state = self.state_of(&vehicle.id)?;
         let deps = self.deps.clone();
-        VehicleActor::start_in_arbiter(&self.arbiters[i], move |_| {
-            VehicleActor::new(vehicle, state, deps)
-        })
+        Ok(move || VehicleActor::new(vehicle, state, deps))
     }
 
     /// A newly registered vehicle (or one whose record changed) gets its live actor.
     pub fn add(&self, vehicle: Vehicle) -> Result<(), StoreError> {
-        if let Some(addr) = self
-            .vehicles
-            .read()
-            .get(&vehicle.id)
-            .filter(|a| a.connected())
-        {
+        if let Some(addr) = self.vehicles.find(&vehicle.id) {
             addr.do_send(super::messages::UpdateRecord(vehicle));
             return Ok(());
         }
-        let state = self.state_of(&vehicle.id)?;
         let id = vehicle.id.clone();
-        let addr = self.spawn(vehicle, state);
-        self.vehicles.write().insert(id, addr);
+        let make = self.make(vehicle)?;
+        self.vehicles.start(&id, make);
         Ok(())
     }
 
@@ -90,35 +87,23 @@ impl FleetRegistry {
         self.teams.write().insert(id, addr);
     }
 
-    /// The live actor of a vehicle, rebuilt from the store if its mailbox closed.
+    /// The live actor of a vehicle, rebuilt from the roster and the store if its mailbox
+    /// closed; `None` when the vehicle is not registered.
     pub fn vehicle(
         &self,
         id: &VehicleId,
         roster: &Roster,
     ) -> Result<Option<Addr<VehicleActor>>, StoreError> {
-        if let Some(addr) = self.vehicles.read().get(id)
-            && addr.connected()
-        {
-            return Ok(Some(addr.clone()));
-        }
-        let Some(record) = roster.vehicle(id)? else {
-            return Ok(None);
-        };
-        tracing::warn!(vehicle_id = %id, "vehicle actor missing; rebuilding from the store");
-        metrics::counter!("hotline_vehicle_actor_rebuilds_total").increment(1);
-        let state = self.state_of(id)?;
-        let addr = self.spawn(record, state);
-        self.vehicles.write().insert(id.clone(), addr.clone());
-        Ok(Some(addr))
+        self.vehicles
+            .find_or_start(id, || match roster.vehicle(id)? {
+                Some(record) => self.make(record).map(Some),
+                None => Ok(None),
+            })
     }
 
     /// The actor of a vehicle if it is live (no rebuild; for pushes).
     pub fn live_vehicle(&self, id: &VehicleId) -> Option<Addr<VehicleActor>> {
-        self.vehicles
-            .read()
-            .get(id)
-            .filter(|a| a.connected())
-            .cloned()
+        self.vehicles.find(id)
     }
 
     pub fn team(&self, id: &TeamId) -> Option<Addr<TeamActor>> {
@@ -126,6 +111,6 @@ impl FleetRegistry {
     }
 
     pub fn vehicle_ids(&self) -> Vec<VehicleId> {
-        self.vehicles.read().keys().cloned().collect()
+        self.vehicles.ids()
     }
 }
