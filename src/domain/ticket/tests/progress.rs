@@ -64,16 +64,15 @@ pub(super) fn progress(
                 return dispatch_now();
             }
             let category = t.category.is_none().then(|| codes[s % codes.len()].clone());
-            let command = Command::Triage {
+            let command = Triage {
                 category,
                 urgency: seed.is_multiple_of(3).then_some(Urgency::ALL[s % 4]),
                 position: LatLng::new(29.844, 115.561).ok(),
                 address_text: Some("武穴街道 文化路 12 号".into()),
-                retailer_licence: None,
-                duplicate_of: None,
+                ..Triage::default()
             };
             (
-                command,
+                command.into(),
                 if seed.is_multiple_of(7) {
                     engine()
                 } else {
@@ -99,12 +98,9 @@ pub(super) fn progress(
             (classify_on_site(t, s), dispatcher())
         }
         OnSite => (onsite(), bound_field(t, seed)),
-        Reporting if t.assignment.vehicle_id.is_none() && t.assignment.staff.is_empty() => (
-            Command::Assign {
-                staff: staff(1 + s % STAFF),
-            },
-            dispatcher(),
-        ),
+        Reporting if t.assignment.vehicle_id.is_none() && t.assignment.staff.is_empty() => {
+            (assign(1 + s % STAFF), dispatcher())
+        }
         // Now and then a duplicate comes in meanwhile (the same one again: `already_merged`).
         Reporting if seed % 16 == 5 => (absorb(other_id()), dispatcher()),
         Reporting => (
@@ -121,13 +117,7 @@ pub(super) fn progress(
                 1 => ApprovalDecision::ReturnToReview,
                 _ => ApprovalDecision::Approve,
             };
-            (
-                Command::Approve {
-                    decision,
-                    reasons: reasons(&["请补充"]),
-                },
-                supervisor(),
-            )
+            (approval(decision, reasons(&["请补充"])), supervisor())
         }
         Replying => (reply("您反映的问题已处理。"), dispatcher()),
         AwaitingVisit => {
@@ -138,13 +128,7 @@ pub(super) fn progress(
                     Satisfaction::BasicallySatisfied,
                     Satisfaction::Unsatisfied,
                 ][s % 3];
-                (
-                    Command::RecordVisit {
-                        satisfaction,
-                        comment: None,
-                    },
-                    dispatcher(),
-                )
+                (visit(satisfaction), dispatcher())
             } else {
                 (archive(), dispatcher())
             }
@@ -157,13 +141,7 @@ pub(super) fn progress(
             } else {
                 [None, Some(Triaged), Some(Reporting)][s % 3]
             };
-            (
-                Command::Reopen {
-                    reason: "市民再次来电".into(),
-                    to,
-                },
-                by_reviewer(),
-            )
+            (reopen(to), by_reviewer())
         }
         Transferred | Merged => (supervise("督办"), supervisor()),
     }

@@ -152,29 +152,27 @@ pub(super) fn command_spec() -> impl Strategy<Value = Spec> {
     prop_oneof![
         3 => plain(
             (option::of(select(CODES.to_vec())), option::of(select(Urgency::ALL.to_vec())), position, option::of(text()), option::of(text()), option::of(Just(other_id())))
-                .prop_map(|(category, urgency, position, address_text, retailer_licence, duplicate_of)| Command::Triage {
+                .prop_map(|(category, urgency, position, address_text, retailer_licence, duplicate_of)| Command::from(Triage {
                     category: category.map(str::to_owned),
                     urgency,
                     position,
                     address_text,
                     retailer_licence,
                     duplicate_of,
-                })
+                }))
                 .boxed()
         ),
         3 => plain(
             (1..=VEHICLES, vec(1..=STAFF, 0..3))
-                .prop_map(|(v, crew)| Command::Dispatch { vehicle: vehicle(v), team: team(v), crew: crew.into_iter().map(staff).collect() })
+                .prop_map(|(v, crew)| dispatch(v, &crew))
                 .boxed()
         ),
-        2 => plain((1..=STAFF).prop_map(|s| Command::Assign { staff: staff(s) }).boxed()),
+        2 => plain((1..=STAFF).prop_map(assign).boxed()),
         3 => plain(Just(arrive()).boxed()),
         3 => plain(
             (text(), text(), any::<bool>())
-                .prop_map(|(findings, actions, with_photo)| Command::RecordOnsite {
-                    findings,
-                    actions,
-                    evidence: if with_photo { vec![photo()] } else { vec![] },
+                .prop_map(|(findings, actions, with_photo)| {
+                    onsite_record(&findings, &actions, if with_photo { vec![photo()] } else { vec![] })
                 })
                 .boxed()
         ),
@@ -187,7 +185,7 @@ pub(super) fn command_spec() -> impl Strategy<Value = Spec> {
         .prop_map(Spec::Report),
         3 => plain(
             (select(vec![ReviewDecision::Pass, ReviewDecision::Return]), texts())
-                .prop_map(|(decision, reasons)| Command::Review { decision, reasons })
+                .prop_map(|(decision, reasons)| review(decision, reasons))
                 .boxed()
         ),
         3 => plain(
@@ -195,16 +193,16 @@ pub(super) fn command_spec() -> impl Strategy<Value = Spec> {
                 select(vec![ApprovalDecision::Approve, ApprovalDecision::ReturnToReporting, ApprovalDecision::ReturnToReview]),
                 texts(),
             )
-                .prop_map(|(decision, reasons)| Command::Approve { decision, reasons })
+                .prop_map(|(decision, reasons)| approval(decision, reasons))
                 .boxed()
         ),
-        3 => plain(text().prop_map(|text| Command::Reply { text }).boxed()),
+        3 => plain(text().prop_map(|text| reply(&text)).boxed()),
         3 => plain(
             (select(vec![Satisfaction::Satisfied, Satisfaction::BasicallySatisfied, Satisfaction::Unsatisfied]), option::of(text()))
-                .prop_map(|(satisfaction, comment)| Command::RecordVisit { satisfaction, comment })
+                .prop_map(|(satisfaction, comment)| visit_noting(satisfaction, comment.as_deref()))
                 .boxed()
         ),
-        3 => plain(option::of(text()).prop_map(|note| Command::Archive { note }).boxed()),
+        3 => plain(option::of(text()).prop_map(|note| archive_noting(note.as_deref())).boxed()),
         3 => plain(
             (text(), prop_oneof![
                 2 => Just(None),
@@ -212,11 +210,11 @@ pub(super) fn command_spec() -> impl Strategy<Value = Spec> {
                 2 => Just(Some(Status::Reporting)),
                 1 => select(Status::ALL.to_vec()).prop_map(Some),
             ])
-                .prop_map(|(reason, to)| Command::Reopen { reason, to })
+                .prop_map(|(reason, to)| reopen_because(&reason, to))
                 .boxed()
         ),
-        2 => plain(text().prop_map(|notice| Command::Supervise { notice }).boxed()),
-        1 => plain((target, text()).prop_map(|(to, reason)| Command::Transfer { to, reason }).boxed()),
+        2 => plain(text().prop_map(|notice| supervise(&notice)).boxed()),
+        1 => plain((target, text()).prop_map(|(to, reason)| transfer(to, &reason)).boxed()),
         1 => plain(
             any::<bool>()
                 .prop_map(|itself| {
@@ -231,21 +229,11 @@ pub(super) fn command_spec() -> impl Strategy<Value = Spec> {
         // Mostly the other ticket, so that it is sometimes absorbed twice (`already_merged`).
         2 => plain(
             prop_oneof![1 => Just(true), 3 => Just(false)]
-                .prop_map(|itself| Command::AbsorbDuplicate {
-                    duplicate: if itself { this_id() } else { other_id() },
-                    duplicate_number: other_number(),
-                })
+                .prop_map(|itself| absorb(if itself { this_id() } else { other_id() }))
                 .boxed()
         ),
         // The engine's undo of a merge that did not go through.
-        1 => plain(
-            Just(Command::ReleaseDuplicate {
-                duplicate: other_id(),
-                duplicate_number: other_number(),
-                reason: "合并未完成".into(),
-            })
-            .boxed()
-        ),
+        1 => plain(Just(release_other()).boxed()),
         3 => (1..=VEHICLES, vec(1..=STAFF, 0..3), any::<bool>())
             .prop_map(|(vehicle, crew, manual)| Spec::Offer { vehicle, crew, manual }),
         4 => (
@@ -253,14 +241,14 @@ pub(super) fn command_spec() -> impl Strategy<Value = Spec> {
             prop_oneof![4 => Just(OfferRef::Open), 1 => Just(OfferRef::Latest), 1 => Just(OfferRef::Unknown)],
         )
             .prop_map(|(answer, which)| Spec::Answer(answer, which)),
-        2 => plain(text().prop_map(|reason| Command::CancelDispatch { reason }).boxed()),
+        2 => plain(text().prop_map(|reason| cancel_dispatch_because(&reason)).boxed()),
         // A vehicle taken out of service: sometimes the one holding the offer or on site.
         2 => plain(
             (1..=VEHICLES, text())
-                .prop_map(|(n, reason)| Command::WithdrawVehicle { vehicle: vehicle(n), reason })
+                .prop_map(|(n, reason)| withdraw(n, &reason))
                 .boxed()
         ),
-        1 => plain(text().prop_map(|reason| Command::RaiseAlert { reason }).boxed()),
+        1 => plain(text().prop_map(|reason| alert(&reason)).boxed()),
     ]
 }
 
@@ -272,15 +260,7 @@ pub(super) fn resolve_offer(
     fresh: u64,
     now: Timestamp,
 ) -> Command {
-    Command::Offer {
-        offer_id: offer_id(fresh),
-        vehicle: vehicle(vehicle_n),
-        team: team(vehicle_n),
-        crew: crew.iter().map(|&s| staff(s)).collect(),
-        expires_at: now + Duration::minutes(3),
-        distance_m: Some(1500.0),
-        manual,
-    }
+    offer_with(fresh, vehicle_n, crew, now + Duration::minutes(3), manual)
 }
 
 pub(super) fn resolve_answer(answer: Answer, which: OfferRef, t: &Ticket) -> Command {
@@ -291,12 +271,9 @@ pub(super) fn resolve_answer(answer: Answer, which: OfferRef, t: &Ticket) -> Com
         OfferRef::Unknown => unknown,
     };
     match answer {
-        Answer::Accept => Command::AcceptOffer { offer_id: id },
-        Answer::Decline => Command::DeclineOffer {
-            offer_id: id,
-            reason: Some("车辆故障".into()),
-        },
-        Answer::Expire => Command::ExpireOffer { offer_id: id },
+        Answer::Accept => accept_offer(id),
+        Answer::Decline => decline_offer(id),
+        Answer::Expire => expire_offer(id),
     }
 }
 
