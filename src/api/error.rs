@@ -8,6 +8,7 @@ use serde::Serialize;
 use serde_json::Value;
 use utoipa::ToSchema;
 
+use crate::domain::error_code::ErrorCode;
 use crate::service::error::Status;
 
 /// The error body of every route.
@@ -20,6 +21,38 @@ pub struct ErrorBody {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Object)]
     pub details: Option<Value>,
+}
+
+/// Lists every error code in the OpenAPI document: as `x-error-codes` (`[{ code, status,
+/// meaning }]`, `status` null for codes only named inside socket frames or batch answers)
+/// and as a table in the description, so a client sees every code it may meet.
+pub struct ErrorCodes;
+
+impl utoipa::Modify for ErrorCodes {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let codes: Vec<Value> = ErrorCode::ALL
+            .iter()
+            .map(|c| {
+                serde_json::json!({
+                    "code": c.as_str(),
+                    "status": c.class().http_status(),
+                    "meaning": c.default_message(),
+                })
+            })
+            .collect();
+        openapi
+            .extensions
+            .get_or_insert_with(Default::default)
+            .insert("x-error-codes".into(), Value::Array(codes));
+        let description = openapi.info.description.get_or_insert_with(String::new);
+        description.push_str(
+            "\n\n## Error codes\n\nEvery error is its status and \
+             `{ \"code\", \"message\", \"details\"? }`; these are all the codes \
+             (`socket frame`: only in a socket `error` frame; `batch item`: one refused fix of \
+             a batch).\n\n",
+        );
+        description.push_str(&ErrorCode::markdown_table());
+    }
 }
 
 /// Every route's error is the service layer's: one type, rendered here as HTTP.

@@ -42,6 +42,7 @@ use utoipa_swagger_ui::SwaggerUi;
 pub use ops::prometheus;
 
 use crate::engine::Engine;
+use error::ErrorCodes;
 
 /// With the `fault-injection` feature, a supervision notice with this text makes the
 /// ticket's actor panic (for the panic-containment test).
@@ -52,7 +53,7 @@ pub const FAULT_INJECTION_NOTICE: &str = "__inject_panic__";
 #[openapi(
     info(title = "hotline-dispatch", description = "Real-time dispatch engine of a 12313 tobacco-market supervision hotline."),
     paths(ops::healthz, ops::readyz, ops::metrics, ops::asyncapi),
-    modifiers(&BearerAuth)
+    modifiers(&BearerAuth, &ErrorCodes)
 )]
 struct ApiDoc;
 

@@ -272,6 +272,25 @@ impl ErrorCode {
     }
 }
 
+/// What a rejection's constructor takes as its code: an [`ErrorCode`], or the wire spelling
+/// of one from a caller not yet naming the variant (`tests/api/error_texts.rs` checks that
+/// every such spelling is in the table).
+pub trait IntoCode {
+    fn wire(self) -> &'static str;
+}
+
+impl IntoCode for ErrorCode {
+    fn wire(self) -> &'static str {
+        self.as_str()
+    }
+}
+
+impl IntoCode for &'static str {
+    fn wire(self) -> &'static str {
+        self
+    }
+}
+
 impl std::fmt::Display for ErrorCode {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())

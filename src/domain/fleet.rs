@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 use time::Duration;
 
 use super::clock::Timestamp;
+use super::error_code::ErrorCode;
 use super::geo::LatLng;
 use super::ids::{OfferId, TicketId, TicketNumber};
 use super::ticket::Ticket;
@@ -75,11 +76,12 @@ pub enum FixRejection {
 impl FixRejection {
     pub fn code(self) -> &'static str {
         match self {
-            Self::InFuture => "fix_in_future",
-            Self::OutOfOrder => "fix_out_of_order",
-            Self::BadSpeed => "bad_speed",
-            Self::BadHeading => "bad_heading",
+            Self::InFuture => ErrorCode::FixInFuture,
+            Self::OutOfOrder => ErrorCode::FixOutOfOrder,
+            Self::BadSpeed => ErrorCode::BadSpeed,
+            Self::BadHeading => ErrorCode::BadHeading,
         }
+        .as_str()
     }
 }
 

@@ -2,13 +2,15 @@
 //! for people and optional details. Each code maps to exactly one status here. The transports
 //! render it without changing it: `api/error.rs` as an HTTP error (status and
 //! `{code, message, details?}` body), `api/ws/commands.rs` as a console `error` frame (the
-//! same status, code, message and details), so a step fails alike on both.
+//! same status, code, message and details), so a step fails alike on both. Codes and their
+//! statuses come from the one table, [`ErrorCode`].
 
 use serde_json::Value;
 
 use crate::actors::coordinator::GroupError;
 use crate::actors::dispatch::DispatchError;
 use crate::actors::ticket::CommandError;
+use crate::domain::error_code::ErrorCode;
 use crate::domain::ticket::Rejection;
 use crate::store::StoreError;
 
@@ -61,6 +63,12 @@ impl Error {
         }
     }
 
+    /// An error with `code` and the status the table gives it.
+    pub fn of(code: ErrorCode, message: impl Into<String>) -> Self {
+        let status = code.class().http_status().unwrap_or(400);
+        Self::new(Status(status), code.as_str(), message)
+    }
+
     /// Asks the caller to wait `secs` before retrying.
     pub fn with_retry_after(mut self, secs: u64) -> Self {
         self.retry_after_s = Some(secs);
@@ -77,23 +85,19 @@ impl Error {
     }
 
     pub fn malformed(message: impl Into<String>) -> Self {
-        Self::new(Status::BAD_REQUEST, "malformed", message)
+        Self::of(ErrorCode::Malformed, message)
     }
 
     pub fn unauthorized(message: impl Into<String>) -> Self {
-        Self::new(Status::UNAUTHORIZED, "unauthorized", message)
+        Self::of(ErrorCode::Unauthorized, message)
     }
 
     pub fn forbidden(message: impl Into<String>) -> Self {
-        Self::new(Status::FORBIDDEN, "forbidden", message)
+        Self::of(ErrorCode::Forbidden, message)
     }
 
     pub fn not_found(what: impl Into<String>) -> Self {
-        Self::new(
-            Status::NOT_FOUND,
-            "not_found",
-            format!("{} not found", what.into()),
-        )
+        Self::of(ErrorCode::NotFound, format!("{} not found", what.into()))
     }
 
     /// Valid JSON that breaks a rule.
@@ -107,13 +111,12 @@ impl Error {
 
     /// Too much at once: retry shortly.
     pub fn busy(message: impl Into<String>) -> Self {
-        Self::new(Status::TOO_MANY_REQUESTS, "busy", message)
+        Self::of(ErrorCode::Busy, message)
     }
 
     pub fn too_large(limit: usize) -> Self {
-        Self::new(
-            Status::PAYLOAD_TOO_LARGE,
-            "too_large",
+        Self::of(
+            ErrorCode::TooLarge,
             format!("the body is over the limit of {limit} bytes"),
         )
     }
@@ -146,15 +149,15 @@ impl From<Rejection> for Error {
         let message = r.to_string();
         match r {
             Rejection::Forbidden { .. } => Self::forbidden(message),
-            Rejection::NotAssigned => Self::new(Status::FORBIDDEN, "not_assigned", message),
+            Rejection::NotAssigned => Self::of(ErrorCode::NotAssigned, message),
             Rejection::IllegalTransition { status, .. } => {
-                Self::conflict("illegal_transition", message)
+                Self::of(ErrorCode::IllegalTransition, message)
                     .with_details(serde_json::json!({ "status": status.as_str() }))
             }
-            Rejection::Denied { code, .. } => Self::new(Status::FORBIDDEN, code, message),
-            Rejection::Conflict { code, .. } => Self::conflict(code, message),
+            Rejection::Denied { code, .. } => coded(code, Status::FORBIDDEN, message),
+            Rejection::Conflict { code, .. } => coded(code, Status::CONFLICT, message),
             Rejection::Rule { code, missing, .. } => {
-                let e = Self::rule(code, message);
+                let e = coded(code, Status::UNPROCESSABLE_ENTITY, message);
                 if missing.is_empty() {
                     e
                 } else {
@@ -165,27 +168,32 @@ impl From<Rejection> for Error {
     }
 }
 
+/// A rejection's code with the status the table gives it (`fallback`, its variant's, for a
+/// spelling the table lacks).
+fn coded(code: &str, fallback: Status, message: String) -> Error {
+    match ErrorCode::from_wire(code) {
+        Some(code) => Error::of(code, message),
+        None => Error::new(fallback, code, message),
+    }
+}
+
 impl From<StoreError> for Error {
     fn from(e: StoreError) -> Self {
         match e {
-            StoreError::Overloaded => {
-                Self::new(Status::TOO_MANY_REQUESTS, "overloaded", e.to_string())
-            }
-            StoreError::Closed => {
-                Self::new(Status::SERVICE_UNAVAILABLE, "shutting_down", e.to_string())
-            }
+            StoreError::Overloaded => Self::of(ErrorCode::Overloaded, e.to_string()),
+            StoreError::Closed => Self::of(ErrorCode::ShuttingDown, e.to_string()),
             StoreError::DuplicateExternal(_) | StoreError::RecordExists(_) => {
-                Self::conflict("already_exists", e.to_string())
+                Self::of(ErrorCode::AlreadyExists, e.to_string())
             }
             StoreError::RecordMissing(what) => Self::not_found(what),
-            StoreError::Conflict(_) => {
-                Self::conflict("conflict", "the ticket changed meanwhile; reload and retry")
-            }
+            StoreError::Conflict(_) => Self::of(
+                ErrorCode::Conflict,
+                "the ticket changed meanwhile; reload and retry",
+            ),
             StoreError::Io(_) | StoreError::Corrupt(_) => {
                 tracing::error!(error = %e, "storage failure");
-                Self::new(
-                    Status::INTERNAL_SERVER_ERROR,
-                    "storage_error",
+                Self::of(
+                    ErrorCode::StorageError,
                     "the store failed; nothing was changed",
                 )
             }
@@ -200,11 +208,7 @@ impl From<CommandError> for Error {
             CommandError::Store(s) => s.into(),
             CommandError::NotFound => Self::not_found("ticket"),
             CommandError::Busy => Self::busy(e.to_string()),
-            CommandError::ActorFailed => Self::new(
-                Status::SERVICE_UNAVAILABLE,
-                "ticket_restarted",
-                e.to_string(),
-            ),
+            CommandError::ActorFailed => Self::of(ErrorCode::TicketRestarted, e.to_string()),
         }
     }
 }
@@ -215,15 +219,15 @@ impl From<DispatchError> for Error {
         let message = e.to_string();
         match e {
             D::Command(c) => c.into(),
-            D::NoCandidate(_) => Self::conflict("no_vehicle_available", message),
-            D::UnknownVehicle(_) => Self::rule("unknown_vehicle", message),
-            D::VehicleBusy(..) => Self::conflict("vehicle_busy", message),
-            D::NoSite => Self::rule("no_site", message),
-            D::OutsideArea(_) => Self::rule("outside_service_area", message),
-            D::NotOffered(..) => Self::conflict("offer_not_open", message),
+            D::NoCandidate(_) => Self::of(ErrorCode::NoVehicleAvailable, message),
+            D::UnknownVehicle(_) => Self::of(ErrorCode::UnknownVehicle, message),
+            D::VehicleBusy(..) => Self::of(ErrorCode::VehicleBusy, message),
+            D::NoSite => Self::of(ErrorCode::NoSite, message),
+            D::OutsideArea(_) => Self::of(ErrorCode::OutsideServiceArea, message),
+            D::NotOffered(..) => Self::of(ErrorCode::OfferNotOpen, message),
             D::Busy => Self::busy(message),
-            D::OutOfService(_) => Self::conflict("out_of_service", message),
-            D::Offline(_) => Self::conflict("vehicle_offline", message),
+            D::OutOfService(_) => Self::of(ErrorCode::OutOfService, message),
+            D::Offline(_) => Self::of(ErrorCode::VehicleOffline, message),
         }
     }
 }
@@ -233,12 +237,10 @@ impl From<GroupError> for Error {
         let message = e.to_string();
         match e {
             GroupError::Command(c) => c.into(),
-            GroupError::NoGroup => Self::conflict("no_active_group", message),
-            GroupError::UnknownTask(_) => Self::new(Status::NOT_FOUND, "not_found", message),
+            GroupError::NoGroup => Self::of(ErrorCode::NoActiveGroup, message),
+            GroupError::UnknownTask(_) => Self::of(ErrorCode::NotFound, message),
             GroupError::Busy => Self::busy(message),
-            GroupError::Failed => {
-                Self::new(Status::SERVICE_UNAVAILABLE, "group_restarted", message)
-            }
+            GroupError::Failed => Self::of(ErrorCode::GroupRestarted, message),
         }
     }
 }

@@ -1,7 +1,8 @@
 //! The served OpenAPI document is valid: `openapi-spec-validator` (the Python package the
 //! test script installs into `target/pyenv`, run as `$HOTLINE_PYTHON`) finds no error, every
 //! operation has a unique id and an example, and every response a description. The
-//! AsyncAPI document of the sockets parses and names every frame type the code defines.
+//! AsyncAPI document of the sockets parses and names every frame type the code defines. The
+//! OpenAPI document lists every error code of the table with its status.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::process::Command;
@@ -313,4 +314,37 @@ async fn asyncapi_document_parses_and_names_every_frame_type() {
     assert_eq!(res.status(), StatusCode::OK);
     assert_eq!(res.text().await.unwrap_or_default(), text);
     app.stop().await;
+}
+
+#[actix_web::test]
+async fn openapi_lists_every_error_code_with_its_status() {
+    use hotline_dispatch::domain::error_code::ErrorCode;
+    let spec = served_document().await;
+    let listed: Vec<(String, Value)> = spec["x-error-codes"]
+        .as_array()
+        .expect("x-error-codes")
+        .iter()
+        .map(|c| {
+            (
+                c["code"].as_str().expect("code").to_owned(),
+                c["status"].clone(),
+            )
+        })
+        .collect();
+    let table: Vec<(String, Value)> = ErrorCode::ALL
+        .iter()
+        .map(|c| {
+            (
+                c.as_str().to_owned(),
+                serde_json::json!(c.class().http_status()),
+            )
+        })
+        .collect();
+    assert_eq!(listed, table);
+    assert!(listed.contains(&("report_incomplete".into(), serde_json::json!(422))));
+    let description = spec["info"]["description"].as_str().expect("description");
+    assert!(
+        description.contains("| `illegal_transition` | 409 |"),
+        "{description}"
+    );
 }

@@ -9,6 +9,7 @@ use super::returns::check_return_reasons;
 use super::{EventKind, Evidence, ReturnReason, Satisfaction, Status, Ticket};
 use crate::domain::Timestamp;
 use crate::domain::catalog::{Catalog, Department, HandlingPath, ReopenTarget, Urgency};
+use crate::domain::error_code::{ErrorCode, IntoCode};
 use crate::domain::geo::LatLng;
 use crate::domain::ids::{OfferId, StaffId, TeamId, TicketId, TicketNumber, VehicleId};
 use crate::domain::role::{Principal, Role, Subject};
@@ -185,6 +186,8 @@ pub enum Rejection {
         action: &'static str,
         status: Status,
     },
+    /// `code` is an [`ErrorCode`]'s wire spelling, here and in the two variants below; the
+    /// table gives its status.
     #[error("{message}")]
     Rule {
         code: &'static str,
@@ -201,16 +204,41 @@ pub enum Rejection {
 }
 
 impl Rejection {
-    pub fn rule(code: &'static str, message: impl Into<String>) -> Self {
+    /// What the step carries breaks a rule.
+    pub fn rule(code: impl IntoCode, message: impl Into<String>) -> Self {
         Self::Rule {
-            code,
+            code: code.wire(),
             message: message.into(),
             missing: Vec::new(),
         }
     }
+
+    /// The step clashes with the current state.
+    pub fn conflict(code: ErrorCode, message: impl Into<String>) -> Self {
+        Self::Conflict {
+            code: code.as_str(),
+            message: message.into(),
+        }
+    }
+
+    /// The role may take the step, but not this person.
+    pub fn denied(code: ErrorCode, message: impl Into<String>) -> Self {
+        Self::Denied {
+            code: code.as_str(),
+            message: message.into(),
+        }
+    }
+
+    /// A rule broken for want of what `missing` lists (`details.missing`).
+    pub fn with_missing(mut self, names: Vec<String>) -> Self {
+        if let Self::Rule { missing, .. } = &mut self {
+            *missing = names;
+        }
+        self
+    }
 }
 
-fn require_text(value: &str, code: &'static str, what: &str) -> Result<(), Rejection> {
+fn require_text(value: &str, code: ErrorCode, what: &str) -> Result<(), Rejection> {
     if value.trim().is_empty() {
         Err(Rejection::rule(code, format!("{what} must not be empty")))
     } else {
@@ -350,12 +378,15 @@ impl Ticket {
                     .or(self.category.as_ref())
                     .ok_or_else(|| {
                         Rejection::rule(
-                            "category_required",
+                            ErrorCode::CategoryRequired,
                             "triage needs a category: the ticket has none yet",
                         )
                     })?;
                 let cat = catalog.get(code).ok_or_else(|| {
-                    Rejection::rule("unknown_category", format!("unknown category `{code}`"))
+                    Rejection::rule(
+                        ErrorCode::UnknownCategory,
+                        format!("unknown category `{code}`"),
+                    )
                 })?;
                 let category_changed = self.category.as_deref() != Some(cat.code.as_str());
                 let (grade, from_default) = match urgency {
@@ -368,7 +399,7 @@ impl Ticket {
                 let in_field = matches!(status, EnRoute | OnSite);
                 if in_field && cat.path != HandlingPath::Full {
                     return Err(Rejection::rule(
-                        "path_conflict",
+                        ErrorCode::PathConflict,
                         format!(
                             "a vehicle is already on this ticket; category `{}` needs no on-site stage",
                             cat.code
@@ -434,7 +465,7 @@ impl Ticket {
                     Some(HandlingPath::NoOnsite | HandlingPath::DirectAnswer)
                 ) {
                     return Err(Rejection::rule(
-                        "no_onsite_stage",
+                        ErrorCode::NoOnsiteStage,
                         "this ticket's category needs no vehicle on site",
                     ));
                 }
@@ -498,7 +529,7 @@ impl Ticket {
                 )
             }
             Command::CancelDispatch { reason } => {
-                require_text(reason, "reason_required", "the reason")?;
+                require_text(reason, ErrorCode::ReasonRequired, "the reason")?;
                 if let Some(offer) = self.open_offer() {
                     let kind = EventKind::OfferCancelled {
                         offer_id: offer.id,
@@ -528,7 +559,7 @@ impl Ticket {
                 if status.is_closed() {
                     return Err(illegal());
                 }
-                require_text(reason, "reason_required", "the reason")?;
+                require_text(reason, ErrorCode::ReasonRequired, "the reason")?;
                 let on_it = matches!(status, EnRoute | OnSite)
                     && self.assignment.vehicle_id.as_ref() == Some(vehicle);
                 match self.open_offer() {
@@ -557,7 +588,7 @@ impl Ticket {
                     }
                     _ => {
                         return Err(Rejection::rule(
-                            "vehicle_not_on_ticket",
+                            ErrorCode::VehicleNotOnTicket,
                             format!(
                                 "vehicle {vehicle} holds no offer of this ticket and is not on it"
                             ),
@@ -610,11 +641,11 @@ impl Ticket {
                 }
                 if self.category.is_none() {
                     return Err(Rejection::rule(
-                        "category_required",
+                        ErrorCode::CategoryRequired,
                         "classify the ticket (triage) before recording the on-site work",
                     ));
                 }
-                require_text(findings, "findings_required", "the findings")?;
+                require_text(findings, ErrorCode::FindingsRequired, "the findings")?;
                 let kind = EventKind::OnsiteRecorded {
                     findings: findings.clone(),
                     actions: actions.clone(),
@@ -628,15 +659,18 @@ impl Ticket {
                 }
                 self.check_report_author(by)?;
                 let code = self.category.as_deref().ok_or_else(|| {
-                    Rejection::rule("category_required", "classify the ticket before reporting")
+                    Rejection::rule(
+                        ErrorCode::CategoryRequired,
+                        "classify the ticket before reporting",
+                    )
                 })?;
                 let missing = self.report_gaps(catalog.get(code), sections, evidence);
                 if !missing.is_empty() {
-                    return Err(Rejection::Rule {
-                        code: "report_incomplete",
-                        message: format!("the report is missing: {}", missing.join(", ")),
-                        missing,
-                    });
+                    return Err(Rejection::rule(
+                        ErrorCode::ReportIncomplete,
+                        format!("the report is missing: {}", missing.join(", ")),
+                    )
+                    .with_missing(missing));
                 }
                 let version = self.report.as_ref().map_or(1, |r| r.version + 1);
                 let kind = EventKind::ReportSubmitted {
@@ -689,7 +723,7 @@ impl Ticket {
                 if status != Replying {
                     return Err(illegal());
                 }
-                require_text(text, "reply_required", "the reply")?;
+                require_text(text, ErrorCode::ReplyRequired, "the reply")?;
                 (EventKind::Replied { text: text.clone() }, AwaitingVisit)
             }
             Command::RecordVisit {
@@ -701,7 +735,7 @@ impl Ticket {
                 }
                 if self.visit.is_some() {
                     return Err(Rejection::rule(
-                        "already_visited",
+                        ErrorCode::AlreadyVisited,
                         "the return visit is already recorded; archive the ticket",
                     ));
                 }
@@ -725,7 +759,7 @@ impl Ticket {
                 let reachable = self.reporter.as_ref().is_some_and(|r| r.reachable());
                 if self.visit.is_none() && reachable {
                     return Err(Rejection::rule(
-                        "return_visit_missing",
+                        ErrorCode::ReturnVisitMissing,
                         "record the return visit before archiving",
                     ));
                 }
@@ -735,19 +769,19 @@ impl Ticket {
                 if status != Archived {
                     return Err(illegal());
                 }
-                require_text(reason, "reason_required", "the reason")?;
+                require_text(reason, ErrorCode::ReasonRequired, "the reason")?;
                 let next = match to {
                     None => self.reopen_target(catalog),
                     Some(Reporting) if self.path == Some(HandlingPath::DirectAnswer) => {
                         return Err(Rejection::rule(
-                            "bad_reopen_target",
+                            ErrorCode::BadReopenTarget,
                             "a direct answer has no report: reopen it to triaged",
                         ));
                     }
                     Some(s @ (Triaged | Reporting)) => *s,
                     Some(other) => {
                         return Err(Rejection::rule(
-                            "bad_reopen_target",
+                            ErrorCode::BadReopenTarget,
                             format!("a ticket reopens to triaged or reporting, not {other}"),
                         ));
                     }
@@ -763,7 +797,7 @@ impl Ticket {
                 if status.is_closed() {
                     return Err(illegal());
                 }
-                require_text(notice, "notice_required", "the notice")?;
+                require_text(notice, ErrorCode::NoticeRequired, "the notice")?;
                 (
                     EventKind::Supervised {
                         notice: notice.clone(),
@@ -775,19 +809,19 @@ impl Ticket {
                 if status.is_closed() {
                     return Err(illegal());
                 }
-                require_text(reason, "reason_required", "the reason")?;
+                require_text(reason, ErrorCode::ReasonRequired, "the reason")?;
                 let next = match to {
                     TransferTarget::Department { department } => {
                         if self.department == Some(*department) {
                             return Err(Rejection::rule(
-                                "same_department",
+                                ErrorCode::SameDepartment,
                                 format!("the ticket is already with {department}"),
                             ));
                         }
                         status
                     }
                     TransferTarget::OtherUnit { unit } => {
-                        require_text(unit, "unit_required", "the receiving unit")?;
+                        require_text(unit, ErrorCode::UnitRequired, "the receiving unit")?;
                         Transferred
                     }
                     TransferTarget::Platform => Transferred,
@@ -809,13 +843,13 @@ impl Ticket {
                 }
                 if self.duplicates.contains(target) {
                     return Err(Rejection::rule(
-                        "merge_cycle",
+                        ErrorCode::MergeCycle,
                         "that ticket was merged into this one; merge the other way round",
                     ));
                 }
                 if *target == self.id {
                     return Err(Rejection::rule(
-                        "merge_into_itself",
+                        ErrorCode::MergeIntoItself,
                         "a ticket cannot be merged into itself",
                     ));
                 }
@@ -836,13 +870,13 @@ impl Ticket {
                 }
                 if self.duplicates.contains(duplicate) {
                     return Err(Rejection::rule(
-                        "already_merged",
+                        ErrorCode::AlreadyMerged,
                         "that ticket is already merged into this one",
                     ));
                 }
                 if *duplicate == self.id {
                     return Err(Rejection::rule(
-                        "merge_into_itself",
+                        ErrorCode::MergeIntoItself,
                         "a ticket cannot be merged into itself",
                     ));
                 }
@@ -860,7 +894,7 @@ impl Ticket {
                 // Any status: the target may have closed while the merge was under way.
                 if !self.duplicates.contains(duplicate) {
                     return Err(Rejection::rule(
-                        "not_merged",
+                        ErrorCode::NotMerged,
                         "that ticket is not merged into this one",
                     ));
                 }
@@ -881,7 +915,7 @@ impl Ticket {
         let settles_offer = matches!(command, Command::AcceptOffer { .. });
         if leaves_intake && !settles_offer && self.open_offer().is_some() {
             return Err(Rejection::rule(
-                "offer_open",
+                ErrorCode::OfferOpen,
                 "an offer to a vehicle is waiting for an answer; cancel it first",
             ));
         }

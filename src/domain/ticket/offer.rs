@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use super::{EventKind, Rejection, Status, Ticket};
 use crate::domain::Timestamp;
 use crate::domain::catalog::{HandlingPath, Urgency};
+use crate::domain::error_code::ErrorCode;
 use crate::domain::ids::{OfferId, StaffId, TeamId, VehicleId};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -75,13 +76,13 @@ impl Ticket {
         }
         if self.open_offer().is_some() {
             return Err(Rejection::rule(
-                "offer_open",
+                ErrorCode::OfferOpen,
                 "this ticket already has an offer waiting for an answer",
             ));
         }
         if !manual && self.passed_over().contains(vehicle) {
             return Err(Rejection::rule(
-                "vehicle_passed",
+                ErrorCode::VehiclePassed,
                 format!("vehicle {vehicle} already declined this ticket"),
             ));
         }
@@ -96,7 +97,7 @@ impl Ticket {
     ) -> Result<&Offer, Rejection> {
         if !matches!(self.status, Status::Received | Status::Triaged) {
             return Err(Rejection::rule(
-                "offer_not_open",
+                ErrorCode::OfferNotOpen,
                 format!("offer {offer} is not open"),
             ));
         }
@@ -104,7 +105,10 @@ impl Ticket {
             .open_offer()
             .filter(|o| o.id == *offer)
             .ok_or_else(|| {
-                Rejection::rule("offer_not_open", format!("offer {offer} is not open"))
+                Rejection::rule(
+                    ErrorCode::OfferNotOpen,
+                    format!("offer {offer} is not open"),
+                )
             })?;
         if vehicle.is_some_and(|v| *v != open.vehicle_id) {
             return Err(Rejection::NotAssigned);

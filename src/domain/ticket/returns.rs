@@ -6,6 +6,7 @@ use serde::{Deserialize, Deserializer, Serialize};
 
 use super::Rejection;
 use crate::domain::catalog::{Catalog, OTHER_REASON};
+use crate::domain::error_code::ErrorCode;
 
 /// One reason a review or approval gave for returning a report.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
@@ -74,7 +75,7 @@ pub(super) fn check_return_reasons(
 ) -> Result<(), Rejection> {
     if reasons.is_empty() {
         return Err(Rejection::rule(
-            "reasons_required",
+            ErrorCode::ReasonsRequired,
             "a return needs at least one reason",
         ));
     }
@@ -83,7 +84,7 @@ pub(super) fn check_return_reasons(
         .find(|r| catalog.return_reason(&r.code).is_none())
     {
         return Err(Rejection::rule(
-            "unknown_reason_code",
+            ErrorCode::UnknownReasonCode,
             format!(
                 "`{}` is not a return reason; use one of {}",
                 bad.code,
@@ -96,7 +97,7 @@ pub(super) fn check_return_reasons(
         .any(|r| r.code == OTHER_REASON && !r.has_note())
     {
         return Err(Rejection::rule(
-            "reasons_required",
+            ErrorCode::ReasonsRequired,
             format!("a reason `{OTHER_REASON}` needs a note saying what it is"),
         ));
     }

@@ -21,6 +21,7 @@ use serde::{Deserialize, Serialize};
 use super::{EventKind, Rejection, Stage, Status, Ticket};
 use crate::domain::Timestamp;
 use crate::domain::catalog::Catalog;
+use crate::domain::error_code::ErrorCode;
 
 /// Share of a limit after which the ticket is warned.
 pub const WARNING_SHARE: f64 = 0.8;
@@ -344,7 +345,7 @@ impl Ticket {
     ) -> Result<(EventKind, Status), Rejection> {
         let stale = || {
             Rejection::rule(
-                "sla_stale",
+                ErrorCode::SlaStale,
                 "the ticket has left that stage or it was already raised",
             )
         };
@@ -360,7 +361,7 @@ impl Ticket {
             .ok_or_else(stale)?;
         if now < point.at {
             return Err(Rejection::rule(
-                "sla_not_due",
+                ErrorCode::SlaNotDue,
                 format!("not due before {}", point.at),
             ));
         }

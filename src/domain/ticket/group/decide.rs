@@ -14,6 +14,7 @@ use super::{
     MAX_MESSAGE_CHARS, MAX_NOTE_CHARS, MAX_REASON_CHARS, MAX_TASK_CHARS, MemberRole, MemberSpec,
     NewMember,
 };
+use crate::domain::error_code::ErrorCode;
 use crate::domain::ids::StaffId;
 use crate::domain::role::{Principal, Role, Subject};
 use crate::domain::ticket::{EventKind, Rejection, Ticket};
@@ -81,7 +82,7 @@ pub(super) fn too_long(field: &str, text: &str, max: usize) -> Result<(), Reject
     let n = text.chars().count();
     if n > max {
         return Err(Rejection::rule(
-            "too_long",
+            ErrorCode::TooLong,
             format!("`{field}` has {n} characters; at most {max} are allowed"),
         ));
     }
@@ -91,7 +92,7 @@ pub(super) fn too_long(field: &str, text: &str, max: usize) -> Result<(), Reject
 pub(super) fn required(field: &str, text: &str, max: usize) -> Result<(), Rejection> {
     if text.trim().is_empty() {
         return Err(Rejection::rule(
-            "text_required",
+            ErrorCode::TextRequired,
             format!("`{field}` must not be empty"),
         ));
     }
@@ -109,13 +110,13 @@ pub(super) fn specs(new: &[NewMember], next_task_id: u32) -> Result<Vec<MemberSp
     for (i, m) in new.iter().enumerate() {
         if !seen.insert(&m.staff_id) {
             return Err(Rejection::rule(
-                "duplicate_member",
+                ErrorCode::DuplicateMember,
                 format!("{} is named twice", m.staff_id),
             ));
         }
         if m.task.trim().is_empty() {
             return Err(Rejection::rule(
-                "task_required",
+                ErrorCode::TaskRequired,
                 format!("{} needs a task", m.staff_id),
             ));
         }
@@ -134,13 +135,13 @@ pub(super) fn specs(new: &[NewMember], next_task_id: u32) -> Result<Vec<MemberSp
 pub(super) fn check_size(n: usize) -> Result<(), Rejection> {
     if n == 0 {
         return Err(Rejection::rule(
-            "members_required",
+            ErrorCode::MembersRequired,
             "a group needs at least one member",
         ));
     }
     if n > MAX_MEMBERS {
         return Err(Rejection::rule(
-            "too_many_members",
+            ErrorCode::TooManyMembers,
             format!("a group has at most {MAX_MEMBERS} members, not {n}"),
         ));
     }
@@ -188,21 +189,23 @@ impl Ticket {
     ) -> Result<(), Rejection> {
         match self.group_lead() {
             Some(lead) if by.role == Role::Field && !self.speaks_for_lead(by) => {
-                Err(Rejection::Denied {
-                    code: "not_group_lead",
-                    message: format!(
+                Err(Rejection::denied(
+                    ErrorCode::NotGroupLead,
+                    format!(
                         "while the collaboration group is active only its lead ({lead}) submits the report"
                     ),
-                })
+                ))
             }
             _ => Ok(()),
         }
     }
 
     pub(super) fn group_required(&self) -> Result<&Group, Rejection> {
-        self.active_group().ok_or_else(|| Rejection::Conflict {
-            code: "no_active_group",
-            message: "this ticket has no active collaboration group".into(),
+        self.active_group().ok_or_else(|| {
+            Rejection::conflict(
+                ErrorCode::NoActiveGroup,
+                "this ticket has no active collaboration group",
+            )
         })
     }
 
@@ -223,10 +226,10 @@ impl Ticket {
         match command {
             GroupCommand::Form { members, auto } => {
                 if self.active_group().is_some() {
-                    return Err(Rejection::Conflict {
-                        code: "group_active",
-                        message: "this ticket already has an active collaboration group".into(),
-                    });
+                    return Err(Rejection::conflict(
+                        ErrorCode::GroupActive,
+                        "this ticket already has an active collaboration group",
+                    ));
                 }
                 check_size(members.len())?;
                 let leads: Vec<&NewMember> = members
@@ -235,10 +238,10 @@ impl Ticket {
                     .collect();
                 let lead = match leads.as_slice() {
                     [one] => one.staff_id.clone(),
-                    [] => return Err(Rejection::rule("lead_required", "name one lead")),
+                    [] => return Err(Rejection::rule(ErrorCode::LeadRequired, "name one lead")),
                     _ => {
                         return Err(Rejection::rule(
-                            "one_lead",
+                            ErrorCode::OneLead,
                             format!("a group has one lead, not {}", leads.len()),
                         ));
                     }
@@ -283,28 +286,31 @@ impl Ticket {
                 let group = self.group_required()?;
                 optional("note", note, MAX_NOTE_CHARS)?;
                 let holder = group.task_holder(*task_id).ok_or_else(|| {
-                    Rejection::rule("unknown_task", format!("the group has no task {task_id}"))
+                    Rejection::rule(
+                        ErrorCode::UnknownTask,
+                        format!("the group has no task {task_id}"),
+                    )
                 })?;
                 let done_by = match by.role {
                     Role::Field => {
                         if !self.speaks_for(by, acting_for).contains(&holder.staff_id) {
-                            return Err(Rejection::Denied {
-                                code: "not_task_holder",
-                                message: format!(
+                            return Err(Rejection::denied(
+                                ErrorCode::NotTaskHolder,
+                                format!(
                                     "task {task_id} is {}'s; only they or a dispatcher mark it done",
                                     holder.staff_id
                                 ),
-                            });
+                            ));
                         }
                         Some(holder.staff_id.clone())
                     }
                     _ => None,
                 };
                 if holder.task.done {
-                    return Err(Rejection::Conflict {
-                        code: "task_done",
-                        message: format!("task {task_id} is already done"),
-                    });
+                    return Err(Rejection::conflict(
+                        ErrorCode::TaskDone,
+                        format!("task {task_id} is already done"),
+                    ));
                 }
                 Ok(EventKind::GroupTaskDone(GroupTaskDone {
                     generation: group.generation,
@@ -340,8 +346,8 @@ impl Ticket {
 }
 
 fn not_member() -> Rejection {
-    Rejection::Denied {
-        code: "not_group_member",
-        message: "you are not a member of this collaboration group".into(),
-    }
+    Rejection::denied(
+        ErrorCode::NotGroupMember,
+        "you are not a member of this collaboration group",
+    )
 }

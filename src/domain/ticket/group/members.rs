@@ -5,6 +5,7 @@ use std::collections::HashSet;
 
 use super::decide::{check_size, optional, specs};
 use super::{GroupMembersChanged, MAX_REASON_CHARS, MemberRole, NewMember};
+use crate::domain::error_code::ErrorCode;
 use crate::domain::ids::StaffId;
 use crate::domain::ticket::{EventKind, Rejection, Ticket};
 
@@ -20,7 +21,7 @@ impl Ticket {
         optional("reason", reason, MAX_REASON_CHARS)?;
         if add.is_empty() && remove.is_empty() && lead.is_none() {
             return Err(Rejection::rule(
-                "nothing_to_change",
+                ErrorCode::NothingToChange,
                 "name members to add or remove, or a new lead",
             ));
         }
@@ -28,13 +29,13 @@ impl Ticket {
         for s in remove {
             if group.member(s).is_none() {
                 return Err(Rejection::rule(
-                    "not_a_member",
+                    ErrorCode::NotAMember,
                     format!("{s} is not in the group"),
                 ));
             }
             if !removing.insert(s) {
                 return Err(Rejection::rule(
-                    "duplicate_member",
+                    ErrorCode::DuplicateMember,
                     format!("{s} is named twice"),
                 ));
             }
@@ -42,13 +43,13 @@ impl Ticket {
         for m in add {
             if group.member(&m.staff_id).is_some() && !removing.contains(&m.staff_id) {
                 return Err(Rejection::rule(
-                    "already_member",
+                    ErrorCode::AlreadyMember,
                     format!("{} is already in the group", m.staff_id),
                 ));
             }
             if removing.contains(&m.staff_id) {
                 return Err(Rejection::rule(
-                    "duplicate_member",
+                    ErrorCode::DuplicateMember,
                     format!("{} is both added and removed", m.staff_id),
                 ));
             }
@@ -62,20 +63,20 @@ impl Ticket {
             .map(|m| &m.staff_id)
             .collect();
         if added_leads.len() > 1 {
-            return Err(Rejection::rule("one_lead", "a group has one lead"));
+            return Err(Rejection::rule(ErrorCode::OneLead, "a group has one lead"));
         }
         let previous = group.lead().map(|m| m.staff_id.clone());
         let new_lead = match (lead, added_leads.first()) {
             (Some(a), Some(b)) if a != *b => {
                 return Err(Rejection::rule(
-                    "one_lead",
+                    ErrorCode::OneLead,
                     format!("`lead` names {a} but {b} is added as lead"),
                 ));
             }
             (Some(l), _) => l.clone(),
             (None, Some(l)) => (*l).clone(),
             (None, None) => previous.clone().ok_or_else(|| {
-                Rejection::rule("lead_required", "the group has no lead: name one")
+                Rejection::rule(ErrorCode::LeadRequired, "the group has no lead: name one")
             })?,
         };
         let stays = group.member(&new_lead).is_some() && !removing.contains(&new_lead);
@@ -86,7 +87,7 @@ impl Ticket {
             } else {
                 format!("the new lead {new_lead} must be a member of the group")
             };
-            return Err(Rejection::rule("lead_required", message));
+            return Err(Rejection::rule(ErrorCode::LeadRequired, message));
         }
         let added = added
             .into_iter()

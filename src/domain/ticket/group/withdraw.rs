@@ -19,6 +19,7 @@ use super::decide::required;
 use super::plan::DEFAULT_LEAD_TASK;
 use super::{GroupMembersChanged, MAX_REASON_CHARS, MemberRole, MemberSpec};
 use crate::domain::catalog::Department;
+use crate::domain::error_code::ErrorCode;
 use crate::domain::ids::StaffId;
 use crate::domain::ticket::{EventKind, Rejection, Ticket};
 
@@ -36,13 +37,16 @@ impl Ticket {
         let group = self.group_required()?;
         required("reason", reason, MAX_REASON_CHARS)?;
         let member = group.member(staff).ok_or_else(|| {
-            Rejection::rule("not_a_member", format!("{staff} is not in the group"))
+            Rejection::rule(
+                ErrorCode::NotAMember,
+                format!("{staff} is not in the group"),
+            )
         })?;
         let reason = Some(reason.to_owned());
         let lead = group.lead().map(|m| m.staff_id.clone());
         if member.role == MemberRole::Assist {
             let lead = lead.ok_or_else(|| {
-                Rejection::rule("lead_required", "the group has no lead: name one")
+                Rejection::rule(ErrorCode::LeadRequired, "the group has no lead: name one")
             })?;
             return Ok(EventKind::GroupMembersChanged(GroupMembersChanged {
                 generation: group.generation,
@@ -67,12 +71,12 @@ impl Ticket {
                 .map(|m| m.staff_id.clone())
         };
         let Some(successor) = aboard.or_else(in_group) else {
-            return Err(Rejection::Conflict {
-                code: "no_successor",
-                message: format!(
+            return Err(Rejection::conflict(
+                ErrorCode::NoSuccessor,
+                format!(
                     "nobody of the {department} department aboard the ticket's vehicle or in the group can take over from {staff}: name a new lead"
                 ),
-            });
+            ));
         };
         let added = if group.member(&successor).is_some() {
             Vec::new()
