@@ -104,14 +104,9 @@ impl Demo<'_> {
             suggestion: None,
         };
         let platform = Principal::new(Role::Platform, Some(Subject::Label("demo".into())));
-        Ok(self
-            .engine
-            .tickets
-            .intake(new, platform)
-            .await
-            .map_err(err)?
-            .ticket
-            .id)
+        // The same intake as the platform's: category suggested, retailer resolved, placed.
+        let intake = crate::service::intake::intake(self.engine, new, platform).await;
+        Ok(intake.map_err(err)?.ticket.id)
     }
 
     async fn run(&self, id: TicketId, command: Command, by: Principal) -> Result<(), DemoError> {

@@ -7,6 +7,7 @@
 
 mod restart;
 mod staff;
+mod steps;
 mod vehicles;
 
 use serde_json::{Value, json};

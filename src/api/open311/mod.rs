@@ -4,7 +4,7 @@
 //! handling guide's categories; a submission (`api_key` = a platform token, in the form or
 //! the query string; a bad one counts as a failed authentication, see `api/throttle.rs`)
 //! goes through the same intake as
-//! `POST /api/v1/tickets` with source `open311`; a request's id is the ticket number.
+//! `POST /api/v1/tickets` (`service::intake`) with source `open311`; a request's id is the ticket number.
 //!
 //! The read routes are public, as in the spec, so they show what the public board may: no
 //! reporter, a description written from the guide (the citizen's words may name people or
@@ -174,15 +174,8 @@ async fn submit_in(
         Some(_) => return Err(not_platform().into()),
         None => return Err(crate::api::throttle::refuse(engine, req, not_platform()).into()),
     };
-    let mut new = form.into_new_ticket(&engine.catalog)?;
-    engine.classifier.suggest(&mut new);
-    engine.retailers.resolve(&mut new);
-    new.place(&engine.area, &engine.retailers.snapshot());
-    let intake = engine
-        .tickets
-        .intake(new, by)
-        .await
-        .map_err(crate::api::error::ApiError::from)?;
+    let new = form.into_new_ticket(&engine.catalog)?;
+    let intake = crate::service::intake::intake(engine, new, by).await?;
     let t = &intake.ticket;
     let answer = [SubmittedDto {
         service_request_id: t.number.to_string(),
@@ -190,7 +183,6 @@ async fn submit_in(
         account_id: None,
     }];
     let status = if intake.created {
-        tracing::info!(ticket_id = %t.id, number = %t.number, "open311 request received");
         StatusCode::CREATED
     } else {
         StatusCode::OK

@@ -16,6 +16,7 @@ use crate::domain::ids::{TeamId, TicketId};
 use crate::domain::role::Role;
 use crate::domain::ticket::Ticket;
 use crate::engine::Engine;
+use crate::service::intake as filing;
 use crate::store::{Cursor, TicketQuery};
 
 pub fn register(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
@@ -27,10 +28,7 @@ pub fn register(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     drafts::register(cfg);
 }
 
-pub(crate) fn parse_id(raw: &str) -> Result<TicketId, ApiError> {
-    raw.parse()
-        .map_err(|_| ApiError::not_found(format!("ticket `{raw}`")))
-}
+pub(crate) use crate::service::tickets::parse_id;
 
 /// Loads a ticket the caller may read; 404 when unknown, 403 when not theirs. A field token
 /// of a member of the ticket's active group (or of a vehicle carrying one) may read it.
@@ -46,7 +44,7 @@ pub(crate) fn load_visible(
     let member = || -> Result<bool, ApiError> {
         Ok(caller.role() == Role::Field
             && ticket.active_group().is_some()
-            && super::groups::speaks_for_member(engine, &ticket, caller.principal())?)
+            && crate::service::groups::speaks_for_member(engine, &ticket, caller.principal())?)
     };
     if !ticket.visible_to(caller.principal()) && !member()? {
         return Err(ApiError::new(
@@ -57,11 +55,6 @@ pub(crate) fn load_visible(
     }
     Ok(ticket)
 }
-
-/// How many minutes ahead of the engine's clock an intake's `received_at` may be.
-const RECEIVED_AHEAD_MIN: i64 = 5;
-/// How many days before the engine's clock an intake's `received_at` may be.
-const RECEIVED_BEHIND_DAYS: i64 = 366;
 
 /// Registers a ticket. Idempotent on (source, external_id): a repeat answers 200 with the
 /// ticket already filed.
@@ -82,36 +75,11 @@ async fn intake(
     caller: Caller,
     body: crate::api::Body,
 ) -> Result<HttpResponse, ApiError> {
-    let by = caller.require(&[Role::Platform, Role::Dispatcher])?.clone();
+    let by = caller.require(filing::ROLES)?.clone();
     let body: IntakeRequest = crate::api::json_body(&body)?;
-    let mut new = body.into_new_ticket()?;
-    // A platform clock a little ahead is tolerated; a receipt time further ahead would
-    // count its ticket's handling time wrong, so it is refused.
-    let latest = engine.clock.now() + time::Duration::minutes(RECEIVED_AHEAD_MIN);
-    if new.received_at.is_some_and(|at| at > latest) {
-        return Err(ApiError::rule(
-            "received_in_future",
-            format!(
-                "`received_at` is more than {RECEIVED_AHEAD_MIN} minutes ahead of the engine's clock"
-            ),
-        ));
-    }
-    // A call taken more than a year ago is a typo or a broken feed, not a ticket: it
-    // would count a year of handling time.
-    let earliest = engine.clock.now() + -time::Duration::days(RECEIVED_BEHIND_DAYS);
-    if new.received_at.is_some_and(|at| at < earliest) {
-        return Err(ApiError::rule(
-            "received_too_long_ago",
-            format!("`received_at` is more than {RECEIVED_BEHIND_DAYS} days ago"),
-        ));
-    }
-    engine.classifier.suggest(&mut new);
-    engine.retailers.resolve(&mut new);
-    new.place(&engine.area, &engine.retailers.snapshot());
-    let intake = engine.tickets.intake(new, by).await?;
+    let intake = filing::intake(&engine, body.into_new_ticket()?, by).await?;
     let dto = TicketDto::new(&intake.ticket, caller.role(), &engine.catalog);
     if intake.created {
-        tracing::info!(ticket_id = %intake.ticket.id, number = %intake.ticket.number, "ticket received");
         Ok(HttpResponse::Created().json(dto))
     } else {
         Ok(HttpResponse::Ok().json(dto))

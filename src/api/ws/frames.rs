@@ -6,7 +6,7 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::api::groups::dto::GroupDto;
@@ -340,8 +340,32 @@ pub enum StreamFrame<'a> {
     Result {
         request_id: Option<String>,
         status: u16,
-        body: Value,
+        body: crate::api::tickets::lifecycle::Answer,
     },
+}
+
+/// What a console, field or board client sends: a typed frame, tagged by `type` like the
+/// vehicle socket's (`protocol::ClientFrame`). Only consoles take `command`.
+#[derive(Debug, Deserialize)]
+#[serde(tag = "type")]
+pub enum ClientFrame {
+    #[serde(rename = "ping")]
+    Ping {},
+    #[serde(rename = "command")]
+    Command(CommandFrame),
+}
+
+/// A ticket step sent from a console, answered with a `result` or `error` frame carrying
+/// `request_id`. `action` names the step as `service::tickets::Action` does (the last segment
+/// of its HTTP route); `body` is that route's body, read once the caller's role is checked.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CommandFrame {
+    pub request_id: Option<String>,
+    pub action: String,
+    pub ticket_id: String,
+    #[serde(default)]
+    pub body: Option<Value>,
 }
 
 impl StreamFrame<'_> {

@@ -16,10 +16,11 @@ use actix_web::web;
 use actix_web_actors::ws;
 use tokio::sync::mpsc;
 
-use super::frames::{Frame, StreamFrame, to_text};
+use super::frames::{ClientFrame, Frame, StreamFrame, to_text};
 use crate::api::auth::Caller;
 use crate::domain::ids::TicketId;
 use crate::engine::Engine;
+use crate::service::Error;
 
 /// What a session starts with.
 pub struct Prepared {
@@ -98,31 +99,51 @@ impl StreamSession {
         if !self.engine.tokens.is_live(self.caller.token_id()) {
             return Self::signed_out(ctx);
         }
-        let value: serde_json::Value = match serde_json::from_str(text) {
-            Ok(v) => v,
-            Err(e) => {
-                return Self::send(
-                    ctx,
-                    &StreamFrame::error("bad_frame", format!("not JSON: {e}")),
-                );
+        match serde_json::from_str::<ClientFrame>(text) {
+            Ok(ClientFrame::Ping {}) => Self::send(ctx, &StreamFrame::Pong {}),
+            Ok(ClientFrame::Command(frame)) if self.accepts_commands => {
+                self.on_command(frame, text.len(), ctx)
             }
-        };
-        match value.get("type").and_then(|t| t.as_str()) {
-            Some("ping") => Self::send(ctx, &StreamFrame::Pong {}),
-            Some("command") if self.accepts_commands => self.on_command(value, ctx),
-            Some(other) => Self::send(
+            Ok(ClientFrame::Command(_)) => Self::send(ctx, &not_taken("command")),
+            Err(e) if e.is_syntax() || e.is_eof() => Self::send(
                 ctx,
-                &StreamFrame::error(
-                    "bad_frame",
-                    format!("`{other}` is not a frame this socket takes"),
-                ),
+                &StreamFrame::error("bad_frame", format!("not JSON: {e}")),
             ),
-            None => Self::send(
-                ctx,
-                &StreamFrame::error("bad_frame", "a frame needs a `type`"),
-            ),
+            Err(e) => self.refuse(text, &e, ctx),
         }
     }
+
+    /// Explains a JSON frame that is not one this socket takes. Only refused frames are
+    /// looked at again, for their `type` and `request_id`.
+    fn refuse(&self, text: &str, e: &serde_json::Error, ctx: &mut ws::WebsocketContext<Self>) {
+        #[derive(serde::Deserialize)]
+        struct Seen {
+            #[serde(rename = "type")]
+            kind: Option<serde_json::Value>,
+            request_id: Option<serde_json::Value>,
+        }
+        let seen = serde_json::from_str::<Seen>(text).ok();
+        let (kind, request_id) = seen.map_or((None, None), |s| {
+            let text = |v: Option<serde_json::Value>| v.and_then(|v| v.as_str().map(str::to_owned));
+            (text(s.kind), text(s.request_id))
+        });
+        let frame = match kind.as_deref() {
+            Some("command") if self.accepts_commands => {
+                let e = Error::malformed(format!("invalid command frame: {e}"));
+                super::commands::error_frame(request_id, &e)
+            }
+            Some(other) => not_taken(other),
+            None => StreamFrame::error("bad_frame", "a frame needs a `type`"),
+        };
+        Self::send(ctx, &frame);
+    }
+}
+
+fn not_taken(kind: &str) -> StreamFrame<'static> {
+    StreamFrame::error(
+        "bad_frame",
+        format!("`{kind}` is not a frame this socket takes"),
+    )
 }
 
 impl Actor for StreamSession {
