@@ -45,7 +45,7 @@ impl From<Triage> for Command {
 }
 
 /// Confirms triage, keeping the ticket's category and grade.
-pub(super) fn triage() -> Command {
+pub(crate) fn triage() -> Command {
     Triage::default().into()
 }
 

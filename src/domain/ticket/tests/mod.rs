@@ -13,7 +13,7 @@
 //!   and what must hold of every reachable state (`invariants`).
 #![allow(clippy::unwrap_used, reason = "tests")]
 
-mod commands;
+pub(super) mod commands;
 pub(super) mod fixtures;
 mod given;
 mod invariants;

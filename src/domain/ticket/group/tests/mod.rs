@@ -10,7 +10,6 @@ mod steps;
 mod withdraw;
 
 use std::collections::{BTreeMap, HashSet};
-use std::sync::OnceLock;
 
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
@@ -21,14 +20,11 @@ use crate::domain::catalog::{BUILTIN_CATALOG, Catalog, Kind};
 use crate::domain::ids::{TeamId, TicketId, TicketNumber, VehicleId};
 use crate::domain::role::{Principal, Subject};
 use crate::domain::roster::{Staff, StaffRole, Team};
+use crate::domain::ticket::tests::commands::triage;
+use crate::domain::ticket::tests::fixtures::{catalog, rejection_code as code};
 use crate::domain::ticket::{
     Command, EventKind, EventRecord, Evidence, Location, NewTicket, Rejection, Source, Status,
 };
-
-fn catalog() -> &'static Catalog {
-    static CATALOG: OnceLock<Catalog> = OnceLock::new();
-    CATALOG.get_or_init(|| Catalog::from_toml(BUILTIN_CATALOG, "catalog.toml").unwrap())
-}
 
 fn at(minutes: i64) -> Timestamp {
     Timestamp::parse("2026-11-27T08:00:00Z").unwrap() + time::Duration::minutes(minutes)
@@ -76,17 +72,6 @@ fn refuse(t: &Ticket, command: Command, by: &Principal) -> Rejection {
     err
 }
 
-fn code(r: &Rejection) -> &'static str {
-    match r {
-        Rejection::Rule { code, .. }
-        | Rejection::Denied { code, .. }
-        | Rejection::Conflict { code, .. } => code,
-        Rejection::Forbidden { .. } => "forbidden",
-        Rejection::NotAssigned => "not_assigned",
-        Rejection::IllegalTransition { .. } => "illegal_transition",
-    }
-}
-
 /// A counterfeit report, triaged and sent to V-1 with S-1 and S-2 aboard, now being written.
 fn reporting() -> Ticket {
     let new = NewTicket {
@@ -106,15 +91,7 @@ fn reporting() -> Ticket {
     let id = TicketId::from_bytes([7; 16]);
     let (mut t, _) =
         Ticket::receive(new, id, TicketNumber::new("WX", 2026, 1), catalog(), at(0)).unwrap();
-    let triage = Command::Triage {
-        category: None,
-        urgency: None,
-        position: None,
-        address_text: None,
-        retailer_licence: None,
-        duplicate_of: None,
-    };
-    run(&mut t, triage, &dispatcher());
+    run(&mut t, triage(), &dispatcher());
     let dispatch = Command::Dispatch {
         vehicle: v(1),
         team: "T-1".parse().unwrap(),
