@@ -9,6 +9,7 @@ use tokio::sync::mpsc;
 
 use super::auth::Caller;
 use super::error::{ApiError, ErrorBody};
+use crate::domain::error_code::ErrorCode;
 use crate::domain::role::Role;
 use crate::engine::Engine;
 use crate::store::StoreError;
@@ -86,7 +87,7 @@ async fn backup(engine: web::Data<Engine>, caller: Caller) -> Result<HttpRespons
     // The first bytes, or the error that came before them (a backup already running).
     match started_rx.await {
         Ok(Err(StoreError::Conflict(why))) => {
-            return Err(ApiError::conflict("backup_running", why));
+            return Err(ApiError::of(ErrorCode::BackupRunning, why));
         }
         Ok(Err(e)) => return Err(e.into()),
         Ok(Ok(())) | Err(_) => {}

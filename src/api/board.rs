@@ -8,6 +8,7 @@ use super::error::{ApiError, ErrorBody};
 use super::ws::frames::BoardSnapshot;
 use super::ws::hub::GetBoard;
 use super::ws::streams::Hub;
+use crate::domain::error_code::ErrorCode;
 use crate::domain::role::Role;
 
 pub fn register(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
@@ -23,9 +24,8 @@ pub fn register(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
 async fn board(hub: Hub, caller: Caller) -> Result<HttpResponse, ApiError> {
     caller.require(&[Role::Board, Role::Dispatcher, Role::Supervisor, Role::Admin])?;
     let snapshot = hub.send(GetBoard).await.map_err(|_| {
-        ApiError::new(
-            actix_web::http::StatusCode::SERVICE_UNAVAILABLE,
-            "unavailable",
+        ApiError::of(
+            ErrorCode::Unavailable,
             "the board is not running; try again shortly",
         )
     })?;

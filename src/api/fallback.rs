@@ -11,10 +11,11 @@
 
 use std::collections::HashMap;
 
-use actix_web::http::{Method, StatusCode, header};
+use actix_web::http::{Method, header};
 use actix_web::{HttpRequest, HttpResponse, web};
 
 use super::error::ApiError;
+use crate::domain::error_code::ErrorCode;
 
 /// Routes outside the OpenAPI document that take more than GET (the rest, health and
 /// metrics, sockets, Swagger UI, take GET only).
@@ -83,9 +84,8 @@ pub async fn unmatched(req: HttpRequest, methods: Option<web::Data<RouteMethods>
         .map(Method::as_str)
         .collect::<Vec<_>>()
         .join(", ");
-    let mut res = HttpResponse::from_error(ApiError::new(
-        StatusCode::METHOD_NOT_ALLOWED,
-        "method_not_allowed",
+    let mut res = HttpResponse::from_error(ApiError::of(
+        ErrorCode::MethodNotAllowed,
         format!("{} is not served here; allowed: {list}", req.method()),
     ));
     if let Ok(value) = header::HeaderValue::from_str(&list) {

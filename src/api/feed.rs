@@ -3,13 +3,13 @@
 //! other), `POST /feed/parked/{event_id}/retry` sends that ticket's parked messages again,
 //! oldest first (the work is in `feed/`; the contract in `docs/feed.md`).
 
-use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, get, post, web};
 use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::auth::Caller;
 use super::error::{ApiError, ErrorBody};
+use crate::domain::error_code::ErrorCode;
 use crate::domain::role::Role;
 use crate::engine::Engine;
 use crate::feed::{FeedError, Parked};
@@ -45,9 +45,9 @@ pub struct RetryQueued {
 impl From<FeedError> for ApiError {
     fn from(e: FeedError) -> Self {
         match e {
-            FeedError::Off => ApiError::conflict("feed_off", e.to_string()),
+            FeedError::Off => ApiError::of(ErrorCode::FeedOff, e.to_string()),
             FeedError::NotParked(id) => ApiError::not_found(format!("parked message {id}")),
-            FeedError::Busy => ApiError::new(StatusCode::TOO_MANY_REQUESTS, "busy", e.to_string()),
+            FeedError::Busy => ApiError::of(ErrorCode::Busy, e.to_string()),
             FeedError::Store(e) => e.into(),
         }
     }

@@ -18,6 +18,7 @@ use crate::actors::fleet::GetTeam;
 use crate::actors::fleet::messages::{GatewayFixes, GetVehicle};
 use crate::domain::Timestamp;
 use crate::domain::catalog::Department;
+use crate::domain::error_code::ErrorCode;
 use crate::domain::fleet::VehicleStatus;
 use crate::domain::ids::{TeamId, VehicleId};
 use crate::domain::role::{Role, Subject};
@@ -73,8 +74,8 @@ async fn positions(
     let fixes: Vec<GatewayFix> = crate::api::json_body(&body)?;
     let max = engine.settings.fleet.max_batch_fixes;
     if fixes.is_empty() || fixes.len() > max {
-        return Err(ApiError::rule(
-            "bad_batch",
+        return Err(ApiError::of(
+            ErrorCode::BadBatch,
             format!("a batch holds 1 to {max} fixes"),
         ));
     }
@@ -92,21 +93,21 @@ async fn positions(
     let mut by_vehicle: BTreeMap<VehicleId, (Vec<usize>, Vec<crate::domain::fleet::Fix>)> =
         BTreeMap::new();
     for (index, f) in fixes.into_iter().enumerate() {
-        let mut refuse = |code: &str, message: String| {
+        let mut refuse = |code: ErrorCode, message: String| {
             rejected.push(RejectedGatewayFix {
                 index,
                 vehicle_id: f.vehicle_id.clone(),
-                code: code.into(),
+                code: code.as_str().into(),
                 message,
             });
         };
         let Ok(id) = f.vehicle_id.parse::<VehicleId>() else {
-            refuse("unknown_vehicle", "not a vehicle id".into());
+            refuse(ErrorCode::UnknownVehicle, "not a vehicle id".into());
             continue;
         };
         if own.as_ref().is_some_and(|o| *o != id) {
             refuse(
-                "not_your_vehicle",
+                ErrorCode::NotYourVehicle,
                 "a field token sends fixes for its own vehicle only".into(),
             );
             continue;
@@ -125,9 +126,9 @@ async fn positions(
                 entry.1.append(&mut one);
             }
             Err((_, message)) => {
-                metrics::counter!("hotline_fixes_rejected_total", "reason" => "bad_position")
+                metrics::counter!("hotline_fixes_rejected_total", "reason" => ErrorCode::BadPosition.as_str())
                     .increment(1);
-                refuse("bad_position", message);
+                refuse(ErrorCode::BadPosition, message);
             }
         }
     }
@@ -143,7 +144,7 @@ async fn positions(
                     rejected.push(RejectedGatewayFix {
                         index,
                         vehicle_id: id.to_string(),
-                        code: "unknown_vehicle".into(),
+                        code: ErrorCode::UnknownVehicle.as_str().into(),
                         message: format!("no vehicle `{id}` is registered"),
                     });
                 }
@@ -168,7 +169,7 @@ async fn positions(
                     rejected.push(RejectedGatewayFix {
                         index,
                         vehicle_id: id.to_string(),
-                        code: "unavailable".into(),
+                        code: ErrorCode::Unavailable.as_str().into(),
                         message: "the vehicle is restarting; resend".into(),
                     });
                 }
@@ -217,13 +218,10 @@ async fn vehicle_live(
         .fleet
         .vehicle(&vid, &engine.roster)?
         .ok_or_else(|| ApiError::not_found(format!("vehicle `{id}`")))?;
-    let v = addr.send(GetVehicle).await.map_err(|_| {
-        ApiError::new(
-            actix_web::http::StatusCode::SERVICE_UNAVAILABLE,
-            "unavailable",
-            "the vehicle is restarting",
-        )
-    })?;
+    let v = addr
+        .send(GetVehicle)
+        .await
+        .map_err(|_| ApiError::of(ErrorCode::Unavailable, "the vehicle is restarting"))?;
     Ok(HttpResponse::Ok().json(VehicleLive {
         vehicle_id: v.id.to_string(),
         status: v.status,
@@ -270,13 +268,10 @@ async fn team_live(
         .fleet
         .team(&tid)
         .ok_or_else(|| ApiError::not_found(format!("team `{id}`")))?;
-    let view = addr.send(GetTeam).await.map_err(|_| {
-        ApiError::new(
-            actix_web::http::StatusCode::SERVICE_UNAVAILABLE,
-            "unavailable",
-            "the team is restarting",
-        )
-    })?;
+    let view = addr
+        .send(GetTeam)
+        .await
+        .map_err(|_| ApiError::of(ErrorCode::Unavailable, "the team is restarting"))?;
     let members = engine
         .roster
         .list::<crate::domain::roster::Staff>()?

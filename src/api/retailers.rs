@@ -2,7 +2,6 @@
 //! fuzzy search and lookup by licence (dispatcher, supervisor, admin). The owner's name is
 //! the retailer's personal data, not the citizen's: these staff roles see it.
 
-use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use futures_util::StreamExt;
 use serde::{Deserialize, Serialize};
@@ -11,6 +10,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::auth::Caller;
 use super::error::{ApiError, ErrorBody};
 use super::tickets::dto::LatLngDto;
+use crate::domain::error_code::ErrorCode;
 use crate::domain::retailer::{Retailer, Town};
 use crate::domain::role::Role;
 use crate::engine::Engine;
@@ -167,9 +167,8 @@ async fn import(
 ) -> Result<HttpResponse, ApiError> {
     caller.require(&[Role::Admin])?;
     if !is_csv(&req) {
-        return Err(ApiError::new(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported_media_type",
+        return Err(ApiError::of(
+            ErrorCode::UnsupportedMediaType,
             "send the registry as Content-Type: text/csv",
         ));
     }
@@ -189,8 +188,8 @@ async fn import(
         Err(ImportError::BadRows(rows)) => {
             let total = rows.len();
             let listed: Vec<_> = rows.into_iter().take(MAX_LISTED_ROWS).collect();
-            Err(ApiError::rule(
-                "bad_rows",
+            Err(ApiError::of(
+                ErrorCode::BadRows,
                 format!("{total} problem(s) in the file; nothing was imported"),
             )
             .with_details(serde_json::json!({ "rows": listed, "total": total })))

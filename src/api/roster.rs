@@ -9,6 +9,7 @@ use super::error::{ApiError, ErrorBody};
 use super::service::ServiceDto;
 use super::tickets::dto::check_len;
 use crate::domain::catalog::Department;
+use crate::domain::error_code::ErrorCode;
 use crate::domain::ids::{StaffId, TeamId, VehicleId};
 use crate::domain::role::Role;
 use crate::domain::roster::{Staff, StaffRole, Team, Vehicle};
@@ -36,8 +37,8 @@ pub fn register(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
 
 fn parse<T: std::str::FromStr>(field: &str, raw: &str) -> Result<T, ApiError> {
     raw.parse().map_err(|_| {
-        ApiError::rule(
-            "bad_id",
+        ApiError::of(
+            ErrorCode::BadId,
             format!("`{field}`: an id is 1 to 64 letters, digits, '-' or '_'"),
         )
     })
@@ -45,17 +46,19 @@ fn parse<T: std::str::FromStr>(field: &str, raw: &str) -> Result<T, ApiError> {
 
 fn require_team(engine: &Engine, raw: &str) -> Result<TeamId, ApiError> {
     let id: TeamId = parse("team_id", raw)?;
-    engine
-        .roster
-        .team(&id)?
-        .ok_or_else(|| ApiError::rule("unknown_team", format!("no team `{raw}` is registered")))?;
+    engine.roster.team(&id)?.ok_or_else(|| {
+        ApiError::of(
+            ErrorCode::UnknownTeam,
+            format!("no team `{raw}` is registered"),
+        )
+    })?;
     Ok(id)
 }
 
 fn name(field: &str, value: &str) -> Result<(), ApiError> {
     if value.trim().is_empty() {
-        return Err(ApiError::rule(
-            "required",
+        return Err(ApiError::of(
+            ErrorCode::Required,
             format!("`{field}` must not be empty"),
         ));
     }
@@ -212,20 +215,20 @@ impl VehicleDto {
         };
         let team_id = require_team(engine, &self.team_id)?;
         if self.crew.len() > 20 {
-            return Err(ApiError::rule("too_many", "at most 20 crew members"));
+            return Err(ApiError::of(ErrorCode::TooMany, "at most 20 crew members"));
         }
         let mut crew = Vec::with_capacity(self.crew.len());
         for raw in &self.crew {
             let sid: StaffId = parse("crew", raw)?;
             let member = engine.roster.staff(&sid)?.ok_or_else(|| {
-                ApiError::rule(
-                    "unknown_staff",
+                ApiError::of(
+                    ErrorCode::UnknownStaff,
                     format!("no staff member `{raw}` is registered"),
                 )
             })?;
             if !member.in_service() {
-                return Err(ApiError::conflict(
-                    "out_of_service",
+                return Err(ApiError::of(
+                    ErrorCode::OutOfService,
                     format!("staff member `{raw}` is out of service and cannot ride in a crew"),
                 ));
             }

@@ -8,7 +8,6 @@
 //! false`, keeps the first time and reason, and finishes anything a crash cut short — a
 //! retry after a lost answer must never be refused.
 
-use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, post, web};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -17,6 +16,7 @@ use super::auth::Caller;
 use super::error::{ApiError, ErrorBody};
 use super::roster::{StaffDto, VehicleDto};
 use super::tickets::dto::{check_len, check_opt};
+use crate::domain::error_code::ErrorCode;
 use crate::domain::ids::{StaffId, VehicleId};
 use crate::domain::role::Role;
 use crate::domain::roster::ServiceChange;
@@ -148,9 +148,7 @@ impl From<ServiceError> for ApiError {
             ServiceError::Command(e) => e.into(),
             ServiceError::Dispatch(e) => e.into(),
             ServiceError::Group(e) => e.into(),
-            ServiceError::Busy(_) => {
-                ApiError::new(StatusCode::TOO_MANY_REQUESTS, "busy", e.to_string())
-            }
+            ServiceError::Busy(_) => ApiError::of(ErrorCode::Busy, e.to_string()),
         }
     }
 }
@@ -158,8 +156,8 @@ impl From<ServiceError> for ApiError {
 fn reason(raw: &str) -> Result<&str, ApiError> {
     let r = raw.trim();
     if r.is_empty() {
-        return Err(ApiError::rule(
-            "reason_required",
+        return Err(ApiError::of(
+            ErrorCode::ReasonRequired,
             "`reason` must not be empty",
         ));
     }

@@ -34,7 +34,6 @@ use std::num::NonZeroU32;
 use std::sync::Arc;
 use std::time::Duration;
 
-use actix_web::http::StatusCode;
 use actix_web::{HttpMessage, HttpRequest};
 use governor::clock::{Clock, DefaultClock, Reference};
 use governor::middleware::NoOpMiddleware;
@@ -44,6 +43,7 @@ use parking_lot::Mutex;
 
 use super::error::ApiError;
 use crate::config::AuthSettings;
+use crate::domain::error_code::ErrorCode;
 use crate::engine::Engine;
 
 /// Per address: the first failure in a window is logged, the others counted and summed up
@@ -261,9 +261,7 @@ impl<C: Clock + Clone> AuthThrottle<C> {
 pub fn too_many_failures(retry_after: Duration) -> ApiError {
     let secs = retry_after.as_secs() + u64::from(retry_after.subsec_nanos() > 0);
     let secs = secs.max(1);
-    ApiError::new(
-        StatusCode::TOO_MANY_REQUESTS,
-        "too_many_failures",
+    ApiError::of(ErrorCode::TooManyFailures,
         format!(
             "too many failed authentications from this address; retry in {secs} s (a valid token is not held back)"
         ),

@@ -8,6 +8,7 @@ use utoipa::ToSchema;
 use super::auth::Caller;
 use super::error::{ApiError, ErrorBody};
 use crate::auth::TokenRecord;
+use crate::domain::error_code::ErrorCode;
 use crate::domain::ids::{StaffId, VehicleId};
 use crate::domain::role::{Role, Subject};
 use crate::engine::Engine;
@@ -60,8 +61,8 @@ fn field_subject(engine: &Engine, raw: &str) -> Result<Subject, ApiError> {
         Subject::Label(_) => true,
     };
     if !in_service {
-        return Err(ApiError::conflict(
-            "out_of_service",
+        return Err(ApiError::of(
+            ErrorCode::OutOfService,
             format!("`{raw}` is out of service: put it back in service before issuing a token"),
         ));
     }
@@ -71,8 +72,8 @@ fn field_subject(engine: &Engine, raw: &str) -> Result<Subject, ApiError> {
 /// A field subject as the roster knows it.
 fn registered_subject(engine: &Engine, raw: &str) -> Result<Subject, ApiError> {
     let unknown = || {
-        ApiError::rule(
-            "unknown_subject",
+        ApiError::of(
+            ErrorCode::UnknownSubject,
             format!("`{raw}` is neither a registered vehicle nor a staff member"),
         )
     };
@@ -110,14 +111,14 @@ async fn issue(
     let b = body;
     let subject = match (b.role, b.subject) {
         (Role::System, _) => {
-            return Err(ApiError::rule(
-                "bad_role",
+            return Err(ApiError::of(
+                ErrorCode::BadRole,
                 "the system role cannot be issued",
             ));
         }
         (Role::Field, None) => {
-            return Err(ApiError::rule(
-                "subject_required",
+            return Err(ApiError::of(
+                ErrorCode::SubjectRequired,
                 "a field token must be bound to a vehicle or a staff member",
             ));
         }

@@ -11,6 +11,7 @@ use super::{DemoError, err};
 use crate::actors::dispatch::{AnswerOffer, DispatchError, ListOpenOffers, OfferTicket};
 use crate::actors::fleet::messages::{ChangeStatus, GatewayFixes, GetVehicle, VehicleView};
 use crate::actors::ticket::CommandError;
+use crate::domain::error_code::ErrorCode;
 use crate::domain::fleet::{Fix, VehicleStatus};
 use crate::domain::geo::LatLng;
 use crate::domain::ids::{TicketId, VehicleId};
@@ -171,10 +172,10 @@ impl Crews<'_> {
                 Ok(_) => {}
                 // The engine's own offer is being made: answer it on the next look.
                 Err(DispatchError::Command(CommandError::Rejected(Rejection::Rule {
-                    code: "offer_open",
+                    code,
                     ..
-                })))
-                | Err(DispatchError::VehicleBusy(..)) => tokio::time::sleep(POLL).await,
+                }))) if code == ErrorCode::OfferOpen.as_str() => tokio::time::sleep(POLL).await,
+                Err(DispatchError::VehicleBusy(..)) => tokio::time::sleep(POLL).await,
                 Err(e) => return Err(err(e)),
             }
         }

@@ -248,6 +248,7 @@ error_codes! {
     BadSpeed = "bad_speed", Item, "speed must be between 0 and 300 km/h";
     FixInFuture = "fix_in_future", Item, "the fix is more than the allowed skew in the future";
     FixOutOfOrder = "fix_out_of_order", Item, "the fix is older than the vehicle's last fix";
+    NotYourVehicle = "not_your_vehicle", Item, "a field token sends fixes for its own vehicle only";
 }
 
 impl ErrorCode {

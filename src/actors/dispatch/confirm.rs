@@ -7,6 +7,7 @@
 
 use crate::actors::ticket::{CommandError, TicketDirectory};
 use crate::domain::catalog::{Catalog, HandlingPath};
+use crate::domain::error_code::ErrorCode;
 use crate::domain::role::{Principal, Role};
 use crate::domain::ticket::{Command, Rejection, Status, Ticket};
 
@@ -27,14 +28,13 @@ pub fn needs_confirmation(
         .as_deref()
         .and_then(|c| catalog.get(c))
         .ok_or_else(|| {
-            Rejection::rule(
-                "category_required",
+            Rejection::rule(ErrorCode::CategoryRequired,
                 "the ticket has no category yet: triage it (choose a category) before sending a vehicle",
             )
         })?;
     if category.path != HandlingPath::Full {
         return Err(Rejection::rule(
-            "no_onsite_stage",
+            ErrorCode::NoOnsiteStage,
             format!(
                 "category `{}` needs no vehicle on site: triage the ticket instead",
                 category.code

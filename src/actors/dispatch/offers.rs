@@ -14,6 +14,7 @@ use crate::actors::fleet::messages::{
 };
 use crate::actors::grid::FindNearest;
 use crate::actors::ticket::{CommandError, Executed};
+use crate::domain::error_code::ErrorCode;
 use crate::domain::fleet::{ActiveTicket, HeldOffer, VehicleStatus};
 use crate::domain::grid::NearestQuery;
 use crate::domain::ids::{OfferId, TicketId, VehicleId};
@@ -136,7 +137,7 @@ impl DispatcherActor {
         };
         if self.in_flight.contains(&ticket_id) || self.open.contains_key(&ticket_id) {
             let busy = Rejection::rule(
-                "offer_open",
+                ErrorCode::OfferOpen,
                 "this ticket already has an offer waiting for an answer",
             );
             return Box::pin(fut::ready(Err(CommandError::Rejected(busy).into())));
@@ -510,7 +511,7 @@ impl Handler<ReportArrival> for DispatcherActor {
             .map(|(t, _)| *t);
         let Some(ticket_id) = ticket else {
             let none = Rejection::rule(
-                "no_active_ticket",
+                ErrorCode::NoActiveTicket,
                 "this vehicle is not on its way to a ticket",
             );
             return Box::pin(fut::ready(Err(CommandError::Rejected(none).into())));

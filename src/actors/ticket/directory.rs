@@ -16,6 +16,7 @@ use super::actor::{TicketActor, TicketDeps};
 use super::messages::{CommandError, Execute, Executed};
 use crate::actors::directory::Directory;
 use crate::domain::duplicates;
+use crate::domain::error_code::ErrorCode;
 use crate::domain::ids::{TicketId, TicketNumber};
 use crate::domain::role::Principal;
 use crate::domain::ticket::{Command, NewTicket, Rejection, Status, Ticket};
@@ -234,9 +235,9 @@ impl TicketDirectory {
     ) -> Result<Executed, CommandError> {
         let store = &self.deps.store;
         let t = store.ticket(&target)?.ok_or(CommandError::NotFound)?;
-        let d = store
-            .ticket(&duplicate)?
-            .ok_or_else(|| Rejection::rule("unknown_ticket", format!("no ticket `{duplicate}`")))?;
+        let d = store.ticket(&duplicate)?.ok_or_else(|| {
+            Rejection::rule(ErrorCode::UnknownTicket, format!("no ticket `{duplicate}`"))
+        })?;
         let absorb = Command::AbsorbDuplicate {
             duplicate,
             duplicate_number: d.number.clone(),
@@ -287,7 +288,7 @@ impl TicketDirectory {
             }
         }
         let why = CommandError::from(Rejection::rule(
-            "merge_interrupted",
+            ErrorCode::MergeInterrupted,
             "the engine stopped before the duplicate closed",
         ));
         for (target, duplicate, number) in &half {

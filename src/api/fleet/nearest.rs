@@ -20,6 +20,7 @@ use crate::api::error::{ApiError, ErrorBody, parse_param};
 use crate::api::tickets::dto::LatLngDto;
 use crate::domain::Timestamp;
 use crate::domain::catalog::Department;
+use crate::domain::error_code::ErrorCode;
 use crate::domain::fleet::VehicleStatus;
 use crate::domain::geo::LatLng;
 use crate::domain::grid::{Candidate, NearestQuery};
@@ -207,13 +208,11 @@ fn reason(c: &Candidate, age: i64, busy: bool, online: bool, declined: bool) -> 
 }
 
 async fn find(engine: &Engine, query: NearestQuery) -> Result<Vec<Candidate>, ApiError> {
-    engine.grid.send(FindNearest(query)).await.map_err(|_| {
-        ApiError::new(
-            actix_web::http::StatusCode::SERVICE_UNAVAILABLE,
-            "unavailable",
-            "the grid is restarting",
-        )
-    })
+    engine
+        .grid
+        .send(FindNearest(query))
+        .await
+        .map_err(|_| ApiError::of(ErrorCode::Unavailable, "the grid is restarting"))
 }
 
 /// The `limit` nearest vehicles on duty (neither off duty nor out of service), in any

@@ -7,6 +7,7 @@ use std::collections::HashMap;
 use crate::api::error::ApiError;
 use crate::api::tickets::dto::{MAX_DESCRIPTION, check_len, check_opt, licence};
 use crate::domain::catalog::{Catalog, Kind};
+use crate::domain::error_code::ErrorCode;
 use crate::domain::geo::LatLng;
 use crate::domain::ticket::{Location, NewTicket, Reporter, Source};
 
@@ -130,8 +131,8 @@ impl Form {
             .as_deref()
             .is_some_and(|p| !p.chars().all(|c| c.is_ascii_digit() || "+- ".contains(c)))
         {
-            return Err(ApiError::rule(
-                "bad_phone",
+            return Err(ApiError::of(
+                ErrorCode::BadPhone,
                 "`phone` may hold digits, spaces, '+' and '-' only",
             ));
         }

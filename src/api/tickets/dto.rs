@@ -8,6 +8,7 @@ use utoipa::{IntoParams, ToSchema};
 use crate::api::error::ApiError;
 use crate::domain::Timestamp;
 use crate::domain::catalog::{Catalog, Department, HandlingPath, Kind, Urgency};
+use crate::domain::error_code::ErrorCode;
 use crate::domain::geo::LatLng;
 use crate::domain::redact;
 use crate::domain::role::Role;
@@ -23,7 +24,7 @@ pub struct LatLngDto {
 
 impl LatLngDto {
     pub fn parse(self) -> Result<LatLng, ApiError> {
-        LatLng::new(self.lat, self.lng).map_err(|m| ApiError::rule("bad_position", m))
+        LatLng::new(self.lat, self.lng).map_err(|m| ApiError::of(ErrorCode::BadPosition, m))
     }
 }
 
@@ -76,8 +77,8 @@ pub const MAX_SHORT: usize = 200;
 pub fn check_len(field: &str, value: &str, max: usize) -> Result<(), ApiError> {
     let n = value.chars().count();
     if n > max {
-        return Err(ApiError::rule(
-            "too_long",
+        return Err(ApiError::of(
+            ErrorCode::TooLong,
             format!("`{field}` has {n} characters; at most {max} are allowed"),
         ));
     }
@@ -90,8 +91,8 @@ pub fn licence(raw: Option<String>) -> Result<Option<String>, ApiError> {
     check_opt("retailer_licence", &raw, 32)?;
     match raw {
         None => Ok(None),
-        Some(l) if l.trim().is_empty() => Err(ApiError::rule(
-            "blank_retailer_licence",
+        Some(l) if l.trim().is_empty() => Err(ApiError::of(
+            ErrorCode::BlankRetailerLicence,
             "`retailer_licence` is blank: leave it out when the shop's licence is not known",
         )),
         Some(l) => Ok(Some(l.trim().to_owned())),
@@ -113,8 +114,8 @@ impl IntakeRequest {
             .as_deref()
             .is_some_and(|e| e.trim().is_empty())
         {
-            return Err(ApiError::rule(
-                "bad_external_id",
+            return Err(ApiError::of(
+                ErrorCode::BadExternalId,
                 "`external_id` must not be blank",
             ));
         }
@@ -130,8 +131,8 @@ impl IntakeRequest {
                         .chars()
                         .all(|c| c.is_ascii_digit() || "+- ".contains(c));
                     if !ok {
-                        return Err(ApiError::rule(
-                            "bad_phone",
+                        return Err(ApiError::of(
+                            ErrorCode::BadPhone,
                             "`reporter.phone` may hold digits, spaces, '+' and '-' only",
                         ));
                     }
@@ -565,7 +566,10 @@ impl EvidenceDto {
         catalog: &Catalog,
     ) -> Result<Vec<Evidence>, ApiError> {
         if items.len() > 100 {
-            return Err(ApiError::rule("too_many", "at most 100 evidence items"));
+            return Err(ApiError::of(
+                ErrorCode::TooMany,
+                "at most 100 evidence items",
+            ));
         }
         let known = catalog.evidence_kinds();
         items
@@ -575,14 +579,14 @@ impl EvidenceDto {
                 check_len("evidence.reference", &e.reference, 500)?;
                 check_opt("evidence.note", &e.note, 1000)?;
                 if e.kind.trim().is_empty() || e.reference.trim().is_empty() {
-                    return Err(ApiError::rule(
-                        "bad_evidence",
+                    return Err(ApiError::of(
+                        ErrorCode::BadEvidence,
                         "evidence needs a kind and a reference",
                     ));
                 }
                 if !known.contains(&e.kind.as_str()) {
-                    return Err(ApiError::rule(
-                        "unknown_evidence_kind",
+                    return Err(ApiError::of(
+                        ErrorCode::UnknownEvidenceKind,
                         format!(
                             "`{}` is not an evidence kind; use one of {}",
                             e.kind,

@@ -10,6 +10,7 @@ use utoipa::ToSchema;
 use super::dto::check_len;
 use crate::api::error::ApiError;
 use crate::domain::catalog::Catalog;
+use crate::domain::error_code::ErrorCode;
 use crate::domain::ticket::ReturnReason;
 
 /// Most reasons one return may carry.
@@ -39,8 +40,8 @@ pub enum ReasonIn {
 /// strings are dropped (they never said anything).
 pub fn parse(list: Vec<ReasonIn>, catalog: &Catalog) -> Result<Vec<ReturnReason>, ApiError> {
     if list.len() > MAX_REASONS {
-        return Err(ApiError::rule(
-            "too_many",
+        return Err(ApiError::of(
+            ErrorCode::TooMany,
             format!("at most {MAX_REASONS} reasons"),
         ));
     }
@@ -60,8 +61,8 @@ pub fn parse(list: Vec<ReasonIn>, catalog: &Catalog) -> Result<Vec<ReturnReason>
             }
             ReasonIn::Coded { code, note, other } => {
                 if let Some(key) = other.keys().next() {
-                    return Err(ApiError::rule(
-                        "unknown_reason_field",
+                    return Err(ApiError::of(
+                        ErrorCode::UnknownReasonField,
                         format!("a reason has `code` and `note`, not `{key}`"),
                     ));
                 }
@@ -82,8 +83,8 @@ pub fn parse(list: Vec<ReasonIn>, catalog: &Catalog) -> Result<Vec<ReturnReason>
 /// 422 naming the code and every code the guide allows.
 pub fn unknown_code(code: &str, catalog: &Catalog) -> ApiError {
     let allowed = catalog.return_reason_codes();
-    ApiError::rule(
-        "unknown_reason_code",
+    ApiError::of(
+        ErrorCode::UnknownReasonCode,
         format!(
             "`{code}` is not a return reason; use one of {}",
             allowed.join(", ")

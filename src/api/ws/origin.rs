@@ -10,6 +10,7 @@ use actix_web::HttpRequest;
 use actix_web::http::header::{HOST, ORIGIN};
 
 use crate::api::error::ApiError;
+use crate::domain::error_code::ErrorCode;
 
 /// Refuses the handshake (403 `origin_not_allowed`) when the page's origin is not allowed.
 pub fn check(req: &HttpRequest, allowed: &[String]) -> Result<(), ApiError> {
@@ -17,9 +18,8 @@ pub fn check(req: &HttpRequest, allowed: &[String]) -> Result<(), ApiError> {
         return Ok(());
     };
     let refused = |shown: &str| {
-        ApiError::new(
-            actix_web::http::StatusCode::FORBIDDEN,
-            "origin_not_allowed",
+        ApiError::of(
+            ErrorCode::OriginNotAllowed,
             format!("pages from `{shown}` may not open this socket (see server.allowed_origins)"),
         )
     };

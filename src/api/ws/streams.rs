@@ -16,6 +16,7 @@ use super::hub::{Audience, FieldIdentity, Join, Joined, StreamHub};
 use super::stream::{Prepared, StreamSession};
 use crate::api::auth::Caller;
 use crate::api::error::ApiError;
+use crate::domain::error_code::ErrorCode;
 use crate::domain::ids::TicketId;
 use crate::domain::role::{Role, Subject};
 use crate::domain::roster::Vehicle;
@@ -43,9 +44,8 @@ fn since(params: &StreamParams) -> Result<Option<u64>, ApiError> {
 pub type Hub = web::Data<Addr<StreamHub>>;
 
 fn hub_gone() -> ApiError {
-    ApiError::new(
-        actix_web::http::StatusCode::SERVICE_UNAVAILABLE,
-        "unavailable",
+    ApiError::of(
+        ErrorCode::Unavailable,
         "the stream hub is not running; try again shortly",
     )
 }

@@ -34,6 +34,7 @@ use crate::actors::fleet::messages::{
 use crate::api::auth::Caller;
 use crate::api::error::ApiError;
 use crate::domain::Timestamp;
+use crate::domain::error_code::ErrorCode;
 use crate::domain::fleet::Fix;
 use crate::domain::geo::LatLng;
 use crate::domain::ids::{OfferId, VehicleId};
@@ -229,7 +230,7 @@ impl Writer {
 }
 
 fn unavailable(what: &str) -> ServerFrame {
-    ServerFrame::error("unavailable", format!("{what}; resend"))
+    ServerFrame::error(ErrorCode::Unavailable.as_str(), format!("{what}; resend"))
 }
 
 impl VehicleSession {
@@ -243,7 +244,7 @@ impl VehicleSession {
             Err(e) => {
                 self.spend(1)?;
                 return Ok(Some(ServerFrame::error(
-                    "bad_frame",
+                    ErrorCode::BadFrame.as_str(),
                     format!("not a frame this socket understands: {e}"),
                 )));
             }
@@ -265,7 +266,7 @@ impl VehicleSession {
                     (Some(_), Some(_), _) | (Some(_), _, Some(_)) => {
                         self.spend(1)?;
                         return Ok(Some(ServerFrame::error(
-                            "bad_frame",
+                            ErrorCode::BadFrame.as_str(),
                             "send one fix or `fixes`, not both",
                         )));
                     }
@@ -280,7 +281,7 @@ impl VehicleSession {
                     _ => {
                         self.spend(1)?;
                         return Ok(Some(ServerFrame::error(
-                            "bad_frame",
+                            ErrorCode::BadFrame.as_str(),
                             "a position needs `lat` and `lng`, or `fixes`",
                         )));
                     }
@@ -295,7 +296,9 @@ impl VehicleSession {
                         request: "status",
                         status: Some(view.status),
                     },
-                    Ok(Err(refused)) => ServerFrame::error("status_refused", refused.to_string()),
+                    Ok(Err(refused)) => {
+                        ServerFrame::error(ErrorCode::StatusRefused.as_str(), refused.to_string())
+                    }
                     Err(_) => unavailable("the vehicle is restarting"),
                 }
             }
@@ -337,20 +340,20 @@ impl VehicleSession {
     async fn position(&mut self, dtos: Vec<FixDto>) -> Result<Option<ServerFrame>, Ending> {
         if dtos.is_empty() || dtos.len() > self.max_batch {
             let msg = format!("a batch holds 1 to {} fixes", self.max_batch);
-            return Ok(Some(ServerFrame::error("bad_batch", msg)));
+            return Ok(Some(ServerFrame::error(ErrorCode::BadBatch.as_str(), msg)));
         }
         let fixes = match parse_fixes(dtos, self.engine.clock.now()) {
             Ok(f) => f,
             Err((index, message)) => {
-                metrics::counter!("hotline_fixes_rejected_total", "reason" => "bad_position")
+                metrics::counter!("hotline_fixes_rejected_total", "reason" => ErrorCode::BadPosition.as_str())
                     .increment(1);
                 let rejected = vec![RejectedFix {
                     index,
-                    code: "bad_position",
+                    code: ErrorCode::BadPosition.as_str(),
                     message: message.clone(),
                 }];
                 return Ok(Some(ServerFrame::Error {
-                    code: "bad_position".into(),
+                    code: ErrorCode::BadPosition.as_str().into(),
                     message,
                     rejected: Some(rejected),
                 }));
@@ -360,7 +363,7 @@ impl VehicleSession {
         Ok(match self.vehicle.send(ReportFixes(fixes)).await {
             Ok(report) if report.rejected.is_empty() => None,
             Ok(report) => Some(ServerFrame::Error {
-                code: "fix_rejected".into(),
+                code: ErrorCode::FixRejected.as_str().into(),
                 message: format!("{} fix(es) refused", report.rejected.len()),
                 rejected: Some(rejected(&report)),
             }),
@@ -375,10 +378,16 @@ impl VehicleSession {
         reason: Option<String>,
     ) -> ServerFrame {
         let Ok(offer_id) = offer_id.parse::<OfferId>() else {
-            return ServerFrame::error("bad_frame", "`offer_id` is not an offer id");
+            return ServerFrame::error(
+                ErrorCode::BadFrame.as_str(),
+                "`offer_id` is not an offer id",
+            );
         };
         if reason.as_ref().is_some_and(|r| r.chars().count() > 500) {
-            return ServerFrame::error("too_long", "`reason` holds at most 500 characters");
+            return ServerFrame::error(
+                ErrorCode::TooLong.as_str(),
+                "`reason` holds at most 500 characters",
+            );
         }
         let msg = AnswerOffer {
             vehicle_id: self.vehicle_id.clone(),
@@ -508,7 +517,7 @@ async fn run(
                         }
                         Some(Ok(AggregatedMessage::Binary(_))) => {
                             s.spend(1)?;
-                            out.frame(&ServerFrame::error("bad_frame", "send JSON text frames")).await?;
+                            out.frame(&ServerFrame::error(ErrorCode::BadFrame.as_str(), "send JSON text frames")).await?;
                         }
                         Some(Ok(AggregatedMessage::Ping(p))) => {
                             s.spend(1)?;
@@ -531,7 +540,10 @@ async fn run(
         // Oversized or broken frames: say so before closing (the stream cannot be
         // resynchronised).
         let _ = out
-            .frame(&ServerFrame::error("bad_frame", e.to_string()))
+            .frame(&ServerFrame::error(
+                ErrorCode::BadFrame.as_str(),
+                e.to_string(),
+            ))
             .await;
     }
     tracing::debug!(vehicle_id = %s.vehicle_id, session = s.id, ?ending, "vehicle socket closed");

@@ -35,6 +35,7 @@ use super::clock::Timestamp;
 use super::geo::LatLng;
 use super::ids::{StaffId, TeamId, TicketId, TicketNumber, VehicleId};
 use super::role::{Principal, Subject};
+use crate::domain::error_code::ErrorCode;
 
 /// Where a ticket came in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
@@ -421,13 +422,16 @@ impl Ticket {
     ) -> Result<(Ticket, EventKind), Rejection> {
         if new.description.trim().is_empty() {
             return Err(Rejection::rule(
-                "description_required",
+                ErrorCode::DescriptionRequired,
                 "the description must not be empty",
             ));
         }
         let category = match &new.category {
             Some(code) => Some(catalog.get(code).ok_or_else(|| {
-                Rejection::rule("unknown_category", format!("unknown category `{code}`"))
+                Rejection::rule(
+                    ErrorCode::UnknownCategory,
+                    format!("unknown category `{code}`"),
+                )
             })?),
             None => None,
         };

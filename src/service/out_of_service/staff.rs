@@ -23,6 +23,7 @@
 use crate::actors::coordinator::GroupError;
 use crate::actors::ticket::CommandError;
 use crate::domain::catalog::Department;
+use crate::domain::error_code::ErrorCode;
 use crate::domain::ids::{StaffId, TicketId, TicketNumber, VehicleId};
 use crate::domain::role::{Principal, Subject};
 use crate::domain::roster::{Staff, Vehicle};
@@ -217,10 +218,9 @@ async fn leave_group(
         .await;
     let done = match result {
         Ok(done) => done,
-        Err(GroupError::Command(CommandError::Rejected(Rejection::Conflict {
-            code: "no_successor",
-            ..
-        }))) => {
+        Err(GroupError::Command(CommandError::Rejected(Rejection::Conflict { code, .. })))
+            if code == ErrorCode::NoSuccessor.as_str() =>
+        {
             let alert = format!(
                 "collaboration group lead {id} was taken out of service and nobody aboard the vehicle or in the lead department can take over: name a new lead"
             );
