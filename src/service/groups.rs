@@ -3,16 +3,37 @@
 //! member (a field token speaks for its staff member, or for the crew of its vehicle, from
 //! the roster).
 
+use serde::Deserialize;
+use utoipa::ToSchema;
+
 use crate::actors::coordinator::GroupError;
 use crate::actors::ticket::Executed;
-use crate::api::groups::dto::{FormGroupRequest, MemberRequest};
 use crate::domain::ids::{StaffId, TicketId};
 use crate::domain::role::{Principal, Role, Subject};
-use crate::domain::ticket::group::MAX_MEMBERS;
+use crate::domain::ticket::group::{MAX_MEMBERS, MemberRole};
 use crate::domain::ticket::{GroupCommand, NewMember, Ticket};
 use crate::engine::Engine;
 use crate::service::Error;
 use crate::service::error::Status;
+
+/// A member named in a request.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MemberRequest {
+    pub staff_id: String,
+    /// `lead` (exactly one per group) or `assist`.
+    pub role: MemberRole,
+    /// What this member is to do.
+    pub task: String,
+}
+
+/// The body of `POST /api/v1/tickets/{id}/group`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FormGroupRequest {
+    /// 1 to 12 members, exactly one `lead`.
+    pub members: Vec<MemberRequest>,
+}
 
 /// Forms ticket `id`'s group (the caller's role was checked); answers with the ticket.
 pub async fn form(

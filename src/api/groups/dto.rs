@@ -209,24 +209,7 @@ impl GroupDto {
     }
 }
 
-/// A member named in a request.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct MemberRequest {
-    pub staff_id: String,
-    /// `lead` (exactly one per group) or `assist`.
-    pub role: MemberRole,
-    /// What this member is to do.
-    pub task: String,
-}
-
-/// The body of `POST /api/v1/tickets/{id}/group`.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct FormGroupRequest {
-    /// 1 to 12 members, exactly one `lead`.
-    pub members: Vec<MemberRequest>,
-}
+pub use crate::service::groups::{FormGroupRequest, MemberRequest};
 
 /// The body of `POST /api/v1/groups/{id}/members`.
 #[derive(Debug, Default, Deserialize, ToSchema)]

@@ -40,11 +40,6 @@ fn group_of(engine: &Engine, ticket: &Ticket) -> Result<GroupDto, ApiError> {
     GroupDto::new(ticket, &engine.roster).ok_or_else(|| ApiError::not_found("group"))
 }
 
-/// The answer to forming a group (HTTP and console): the new group, with no messages yet.
-pub(crate) fn formed(engine: &Engine, ticket: &Ticket) -> Result<GroupDto, ApiError> {
-    group_of(engine, ticket).map(|g| g.with_messages(&[], &engine.roster))
-}
-
 /// Form the ticket's collaboration group: members with lead/assist roles and a task each.
 #[utoipa::path(tag = "groups", request_body(content = FormGroupRequest, example = json!(crate::api::examples::example("FormGroupRequest"))), params(("id" = String, Path, description = "ticket id")),
     responses((status = 201, description = "created; durable before the answer", body = GroupDto, example = json!(crate::api::examples::example("GroupDto"))), (status = 403, description = "the caller's role may not do this", body = ErrorBody), (status = 404, description = "no such id", body = ErrorBody),

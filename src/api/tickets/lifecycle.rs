@@ -9,7 +9,9 @@ use actix_web::{HttpResponse, post, web};
 use super::dto::TicketDto;
 use crate::api::auth::Caller;
 use crate::api::error::{ApiError, ErrorBody};
+use crate::api::groups::dto::GroupDto;
 use crate::domain::role::Role;
+use crate::domain::ticket::Ticket;
 use crate::engine::Engine;
 use crate::service::tickets::{self, Action, Body, Outcome};
 #[allow(unused_imports)] // named by the OpenAPI attributes
@@ -63,7 +65,7 @@ macro_rules! action_route {
 #[serde(untagged)]
 pub enum Answer {
     Ticket(Box<TicketDto>),
-    Group(Box<crate::api::groups::dto::GroupDto>),
+    Group(Box<GroupDto>),
     #[cfg(feature = "fault-injection")]
     Json(serde_json::Value),
 }
@@ -81,7 +83,7 @@ pub(crate) fn answer(
         ),
         Outcome::GroupFormed(t) => (
             StatusCode::CREATED,
-            Answer::Group(Box::new(crate::api::groups::formed(engine, &t)?)),
+            Answer::Group(Box::new(formed_group(engine, &t)?)),
         ),
         #[cfg(feature = "fault-injection")]
         Outcome::ActorDied(died) => (
@@ -89,6 +91,13 @@ pub(crate) fn answer(
             Answer::Json(serde_json::json!({ "actor_died": died })),
         ),
     })
+}
+
+/// A group just formed, with no messages yet.
+fn formed_group(engine: &Engine, ticket: &Ticket) -> Result<GroupDto, ApiError> {
+    GroupDto::new(ticket, &engine.roster)
+        .map(|g| g.with_messages(&[], &engine.roster))
+        .ok_or_else(|| ApiError::not_found("group"))
 }
 
 /// A step's outcome as an HTTP answer.

@@ -124,7 +124,7 @@ steps! {
     Supervise(SuperviseRequest) = "supervise", [Supervisor], parse;
     Transfer(TransferRequest) = "transfer", [Dispatcher], parse;
     Merge(MergeRequest) = "merge", [Dispatcher], parse;
-    Group(crate::api::groups::dto::FormGroupRequest) = "group", [Dispatcher], parse;
+    Group(crate::service::groups::FormGroupRequest) = "group", [Dispatcher], parse;
 }
 
 /// The steps a console may send as command frames, by name (field steps are the field
