@@ -238,15 +238,25 @@ mod tests {
     #[test]
     fn a_live_actor_is_kept_a_closed_one_is_rebuilt_and_an_unknown_id_gets_none() {
         actix::System::new().block_on(async {
-            let dir: Directory<u32, Probe> =
-                Directory::new("probe", "test_probe_rebuilds_total", vec![Arbiter::current()]);
-            assert_eq!(which(dir.find_or_start(&1, || probe(1)).unwrap()).await, 1);
+            let dir: Directory<u32, Probe> = Directory::new(
+                "probe",
+                "test_probe_rebuilds_total",
+                vec![Arbiter::current()],
+            );
+            assert_eq!(
+                which(dir.find_or_start(&1, || probe(1)).expect("looked up")).await,
+                1
+            );
             let made = Cell::new(false);
             let again = dir.find_or_start(&1, || {
                 made.set(true);
                 probe(2)
             });
-            assert_eq!(which(again.unwrap()).await, 1, "the live one is kept");
+            assert_eq!(
+                which(again.expect("looked up")).await,
+                1,
+                "the live one is kept"
+            );
             assert!(!made.get(), "nothing is built for a live actor");
             assert_eq!(dir.live(), 1);
 
@@ -255,10 +265,13 @@ mod tests {
             closed(&first).await;
             assert_eq!(dir.live(), 0);
             assert!(dir.find(&1).is_none(), "find never rebuilds");
-            assert_eq!(which(dir.find_or_start(&1, || probe(2)).unwrap()).await, 2);
+            assert_eq!(
+                which(dir.find_or_start(&1, || probe(2)).expect("looked up")).await,
+                2
+            );
             assert_eq!(dir.live(), 1);
 
-            assert!(dir.find_or_start(&9, nobody).unwrap().is_none());
+            assert!(dir.find_or_start(&9, nobody).expect("looked up").is_none());
             assert_eq!(dir.ids(), vec![1]);
         });
     }
@@ -266,14 +279,20 @@ mod tests {
     #[test]
     fn start_unless_live_keeps_a_woken_actor_and_rebuild_replaces_one() {
         actix::System::new().block_on(async {
-            let dir: Directory<u32, Probe> =
-                Directory::new("probe", "test_probe_rebuilds_total", vec![Arbiter::current()]);
+            let dir: Directory<u32, Probe> = Directory::new(
+                "probe",
+                "test_probe_rebuilds_total",
+                vec![Arbiter::current()],
+            );
             dir.start(&1, || Probe(1));
             dir.start_unless_live(&1, || Probe(2));
             assert_eq!(which(dir.find(&1)).await, 1);
-            assert_eq!(which(dir.rebuild(&1, || probe(3)).unwrap()).await, 3);
+            assert_eq!(
+                which(dir.rebuild(&1, || probe(3)).expect("looked up")).await,
+                3
+            );
             assert_eq!(which(dir.find(&1)).await, 3);
-            assert!(dir.rebuild(&1, nobody).unwrap().is_none());
+            assert!(dir.rebuild(&1, nobody).expect("looked up").is_none());
             assert!(dir.find(&1).is_none(), "gone for good");
             dir.start_unless_live(&1, || Probe(5));
             assert_eq!(which(dir.find(&1)).await, 5);

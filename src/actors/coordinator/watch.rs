@@ -119,7 +119,7 @@ impl GroupWatch {
     fn on_event(&mut self, e: &Arc<EventRecord>, ctx: &mut Context<Self>) {
         let live = self.deps.groups.observe(e);
         if matches!(e.kind, EventKind::GroupFormed(_)) && !live {
-            // Formed without the registry (or its coordinator died): start one.
+            // Formed without the directory (or its coordinator died): start one.
             if let Err(err) = self.deps.groups.coordinator(&e.ticket_id) {
                 tracing::warn!(ticket_id = %e.ticket_id, error = %err, "coordinator not started");
             }

@@ -136,15 +136,15 @@ impl Handler<WithdrawVehicle> for DispatcherActor {
         );
         targets.sort();
         targets.dedup();
-        let registry = self.deps.tickets.clone();
+        let tickets = self.deps.tickets.clone();
         let command = Command::WithdrawVehicle {
             vehicle: vehicle_id.clone(),
             reason: reason.clone(),
         };
         let run = async move {
             let steps = targets.into_iter().map(|id| {
-                let (registry, command) = (registry.clone(), command.clone());
-                async move { registry.execute(id, command, Principal::system()).await }
+                let (tickets, command) = (tickets.clone(), command.clone());
+                async move { tickets.execute(id, command, Principal::system()).await }
             });
             join_all(steps).await
         };

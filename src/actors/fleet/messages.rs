@@ -131,7 +131,7 @@ pub struct ReleaseOffer {
 #[rtype(result = "()")]
 pub struct TicketProgress(pub Arc<TicketNotice>, pub Option<ActiveTicket>);
 
-/// The registry record changed (crew, squad, department).
+/// The roster record changed (crew, squad, department).
 #[derive(Message)]
 #[rtype(result = "()")]
 pub struct UpdateRecord(pub crate::domain::roster::Vehicle);

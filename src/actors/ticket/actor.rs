@@ -22,7 +22,7 @@ pub struct TicketDeps {
     /// The service area: where a ticket's position lies is recorded on its location.
     pub area: Arc<crate::domain::area::ServiceArea>,
     pub clock: Arc<dyn Clock>,
-    /// Open and recently closed tickets, for the duplicate check at intake (the registry)
+    /// Open and recently closed tickets, for the duplicate check at intake (the directory)
     /// and at triage (the ticket's own actor, against its current state).
     pub cases: Mutex<CaseIndex>,
 }
