@@ -24,6 +24,7 @@ use crate::domain::ticket::{
 use crate::engine::Engine;
 
 use crate::domain::area::TownPlace;
+use crate::domain::error_code::ErrorCode;
 use crate::domain::towns;
 
 struct Demo<'a> {
@@ -179,10 +180,11 @@ impl Demo<'_> {
                 .execute(id, command.clone(), author)
                 .await
             {
-                Err(CommandError::Rejected(Rejection::Denied {
-                    code: "not_group_lead",
-                    ..
-                })) => tokio::time::sleep(std::time::Duration::from_millis(20)).await,
+                Err(CommandError::Rejected(Rejection::Denied { code, .. }))
+                    if code == ErrorCode::NotGroupLead.as_str() =>
+                {
+                    tokio::time::sleep(std::time::Duration::from_millis(20)).await
+                }
                 other => {
                     other.map_err(err)?;
                     return Ok(());

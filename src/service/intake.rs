@@ -4,6 +4,7 @@
 //! durable before the answer. Idempotent on (source, external id).
 
 use crate::actors::ticket::Intake;
+use crate::domain::error_code::ErrorCode;
 use crate::domain::role::{Principal, Role};
 use crate::domain::ticket::NewTicket;
 use crate::engine::Engine;
@@ -37,8 +38,8 @@ fn check_received(engine: &Engine, new: &NewTicket) -> Result<(), Error> {
     // count its ticket's handling time wrong, so it is refused.
     let latest = engine.clock.now() + time::Duration::minutes(RECEIVED_AHEAD_MIN);
     if new.received_at.is_some_and(|at| at > latest) {
-        return Err(Error::rule(
-            "received_in_future",
+        return Err(Error::of(
+            ErrorCode::ReceivedInFuture,
             format!(
                 "`received_at` is more than {RECEIVED_AHEAD_MIN} minutes ahead of the engine's clock"
             ),
@@ -48,8 +49,8 @@ fn check_received(engine: &Engine, new: &NewTicket) -> Result<(), Error> {
     // would count a year of handling time.
     let earliest = engine.clock.now() + -time::Duration::days(RECEIVED_BEHIND_DAYS);
     if new.received_at.is_some_and(|at| at < earliest) {
-        return Err(Error::rule(
-            "received_too_long_ago",
+        return Err(Error::of(
+            ErrorCode::ReceivedTooLongAgo,
             format!("`received_at` is more than {RECEIVED_BEHIND_DAYS} days ago"),
         ));
     }

@@ -31,6 +31,7 @@ use self::wire::{
     SubmittedDto, TokenDto,
 };
 use self::xml::{Format, respond};
+use crate::domain::error_code::ErrorCode;
 use crate::domain::role::Role;
 use crate::domain::ticket::Ticket;
 use crate::engine::Engine;
@@ -160,9 +161,8 @@ async fn submit_in(
     }
     let form = Form::parse(&body)?;
     let not_platform = || {
-        crate::api::error::ApiError::new(
-            StatusCode::FORBIDDEN,
-            "forbidden",
+        crate::api::error::ApiError::of(
+            ErrorCode::Forbidden,
             "`api_key` is not a valid platform key",
         )
     };

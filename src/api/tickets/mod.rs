@@ -12,6 +12,7 @@ use self::dto::{EventDto, IntakeRequest, ListParams, TicketDto, TicketPageDto};
 use super::auth::Caller;
 use super::error::{ApiError, ErrorBody, parse_param};
 use crate::domain::Timestamp;
+use crate::domain::error_code::ErrorCode;
 use crate::domain::ids::{TeamId, TicketId};
 use crate::domain::role::Role;
 use crate::domain::ticket::Ticket;
@@ -47,9 +48,8 @@ pub(crate) fn load_visible(
             && crate::service::groups::speaks_for_member(engine, &ticket, caller.principal())?)
     };
     if !ticket.visible_to(caller.principal()) && !member()? {
-        return Err(ApiError::new(
-            actix_web::http::StatusCode::FORBIDDEN,
-            "not_assigned",
+        return Err(ApiError::of(
+            ErrorCode::NotAssigned,
             "this ticket is not assigned to you",
         ));
     }

@@ -15,6 +15,7 @@ use crate::bus::VehicleMoved;
 use crate::domain::Timestamp;
 use crate::domain::board::{BoardRow, Standing};
 use crate::domain::catalog::{Catalog, Department};
+use crate::domain::error_code::ErrorCode;
 use crate::domain::fleet::VehicleStatus;
 use crate::domain::ids::TicketId;
 use crate::domain::redact;
@@ -55,7 +56,10 @@ impl Frame {
 
 pub fn to_text(value: &impl Serialize) -> String {
     serde_json::to_string(value).unwrap_or_else(|e| {
-        format!(r#"{{"type":"error","code":"internal","message":"frame not serialisable: {e}"}}"#)
+        format!(
+            r#"{{"type":"error","code":"{}","message":"frame not serialisable: {e}"}}"#,
+            ErrorCode::Internal
+        )
     })
 }
 

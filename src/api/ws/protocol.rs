@@ -7,6 +7,7 @@ use crate::actors::fleet::messages::{OfferNotice, TicketNotice, VehicleView};
 use crate::api::tickets::dto::LatLngDto;
 use crate::domain::Timestamp;
 use crate::domain::catalog::{Kind, Urgency};
+use crate::domain::error_code::ErrorCode;
 use crate::domain::fleet::VehicleStatus;
 use crate::domain::ticket::Status;
 
@@ -192,7 +193,10 @@ impl ServerFrame {
 
     pub fn to_text(&self) -> String {
         serde_json::to_string(self).unwrap_or_else(|_| {
-            r#"{"type":"error","code":"internal","message":"frame not serialisable"}"#.into()
+            format!(
+                r#"{{"type":"error","code":"{}","message":"frame not serialisable"}}"#,
+                ErrorCode::Internal
+            )
         })
     }
 }

@@ -18,6 +18,7 @@ use tokio::sync::mpsc;
 
 use super::frames::{ClientFrame, Frame, StreamFrame, to_text};
 use crate::api::auth::Caller;
+use crate::domain::error_code::ErrorCode;
 use crate::domain::ids::TicketId;
 use crate::engine::Engine;
 use crate::service::Error;
@@ -107,7 +108,7 @@ impl StreamSession {
             Ok(ClientFrame::Command(_)) => Self::send(ctx, &not_taken("command")),
             Err(e) if e.is_syntax() || e.is_eof() => Self::send(
                 ctx,
-                &StreamFrame::error("bad_frame", format!("not JSON: {e}")),
+                &StreamFrame::error(ErrorCode::BadFrame.as_str(), format!("not JSON: {e}")),
             ),
             Err(e) => self.refuse(text, &e, ctx),
         }
@@ -133,7 +134,7 @@ impl StreamSession {
                 super::commands::error_frame(request_id, &e)
             }
             Some(other) => not_taken(other),
-            None => StreamFrame::error("bad_frame", "a frame needs a `type`"),
+            None => StreamFrame::error(ErrorCode::BadFrame.as_str(), "a frame needs a `type`"),
         };
         Self::send(ctx, &frame);
     }
@@ -141,7 +142,7 @@ impl StreamSession {
 
 fn not_taken(kind: &str) -> StreamFrame<'static> {
     StreamFrame::error(
-        "bad_frame",
+        ErrorCode::BadFrame.as_str(),
         format!("`{kind}` is not a frame this socket takes"),
     )
 }
@@ -257,7 +258,7 @@ impl StreamHandler<Result<ws::Message, ws::ProtocolError>> for StreamSession {
             Ok(ws::Message::Text(text)) => self.on_text(&text, ctx),
             Ok(ws::Message::Binary(_)) => Self::send(
                 ctx,
-                &StreamFrame::error("bad_frame", "send JSON text frames"),
+                &StreamFrame::error(ErrorCode::BadFrame.as_str(), "send JSON text frames"),
             ),
             Ok(ws::Message::Ping(p)) => ctx.pong(&p),
             Ok(ws::Message::Pong(_)) | Ok(ws::Message::Continuation(_)) | Ok(ws::Message::Nop) => {}
@@ -266,7 +267,10 @@ impl StreamHandler<Result<ws::Message, ws::ProtocolError>> for StreamSession {
                 ctx.stop();
             }
             Err(e) => {
-                Self::send(ctx, &StreamFrame::error("bad_frame", e.to_string()));
+                Self::send(
+                    ctx,
+                    &StreamFrame::error(ErrorCode::BadFrame.as_str(), e.to_string()),
+                );
                 ctx.stop();
             }
         }

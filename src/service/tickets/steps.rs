@@ -11,6 +11,7 @@ use crate::api::tickets::dto::{
 };
 use crate::api::tickets::returns;
 use crate::domain::catalog::Department;
+use crate::domain::error_code::ErrorCode;
 use crate::domain::ids::{StaffId, TicketId, VehicleId};
 use crate::domain::role::Principal;
 use crate::domain::ticket::{ApprovalDecision, Command, TransferTarget};
@@ -102,8 +103,8 @@ fn triage(engine: &Engine, b: TriageRequest) -> Result<Command, Error> {
     if let Some(licence) = &retailer_licence {
         // Confirming a registry retailer places the ticket at the shop.
         let shop = engine.retailers.get(licence).ok_or_else(|| {
-            Error::rule(
-                "unknown_retailer",
+            Error::of(
+                ErrorCode::UnknownRetailer,
                 format!("no retailer `{licence}` in the registry"),
             )
         })?;
@@ -121,8 +122,8 @@ fn triage(engine: &Engine, b: TriageRequest) -> Result<Command, Error> {
 
 /// A vehicle or person out of service is given no work until it is back.
 fn out_of_service(id: &str) -> Error {
-    Error::conflict(
-        "out_of_service",
+    Error::of(
+        ErrorCode::OutOfService,
         format!("`{id}` is out of service: put it back in service first"),
     )
 }
@@ -141,8 +142,8 @@ async fn dispatch(
     let vehicle = match &b.vehicle_id {
         Some(raw) => {
             let unknown = || {
-                Error::rule(
-                    "unknown_vehicle",
+                Error::of(
+                    ErrorCode::UnknownVehicle,
                     format!("no vehicle `{raw}` is registered"),
                 )
             };
@@ -155,8 +156,8 @@ async fn dispatch(
             Some(v)
         }
         None if b.assign => {
-            return Err(Error::rule(
-                "vehicle_required",
+            return Err(Error::of(
+                ErrorCode::VehicleRequired,
                 "`assign` needs the `vehicle_id` to send",
             ));
         }
@@ -164,7 +165,7 @@ async fn dispatch(
     };
     if b.assign {
         let Some(v) = vehicle else {
-            return Err(Error::rule("vehicle_required", "name the vehicle"));
+            return Err(Error::of(ErrorCode::VehicleRequired, "name the vehicle"));
         };
         if !b.override_busy {
             check_free(engine, &v.id).await?;
@@ -206,8 +207,8 @@ async fn check_free(engine: &Engine, id: &VehicleId) -> Result<(), Error> {
     };
     let view = addr.send(GetVehicle).await.map_err(|_| dispatcher_busy())?;
     if matches!(view.status, V::Offered | V::EnRoute | V::OnSite) {
-        return Err(Error::conflict(
-            "vehicle_busy",
+        return Err(Error::of(
+            ErrorCode::VehicleBusy,
             format!(
                 "vehicle {id} is {}; set `override` to send it anyway",
                 view.status.as_str()
@@ -240,8 +241,8 @@ async fn cancel_dispatch(
 fn assign(engine: &Engine, b: AssignRequest) -> Result<Command, Error> {
     let raw = b.staff_id;
     let unknown = || {
-        Error::rule(
-            "unknown_staff",
+        Error::of(
+            ErrorCode::UnknownStaff,
             format!("no staff member `{raw}` is registered"),
         )
     };
@@ -255,7 +256,7 @@ fn assign(engine: &Engine, b: AssignRequest) -> Result<Command, Error> {
 
 fn report(engine: &Engine, b: ReportRequest) -> Result<Command, Error> {
     if b.sections.len() > 50 {
-        return Err(Error::rule("too_many", "at most 50 sections"));
+        return Err(Error::of(ErrorCode::TooMany, "at most 50 sections"));
     }
     for (name, value) in &b.sections {
         check_len("sections (name)", name, 64)?;
@@ -271,8 +272,8 @@ fn approval(engine: &Engine, b: ApprovalRequest) -> Result<Command, Error> {
     let decision = match (b.decision, b.return_to) {
         (ApprovalVerdict::Approve, None) => ApprovalDecision::Approve,
         (ApprovalVerdict::Approve, Some(_)) => {
-            return Err(Error::rule(
-                "bad_return_to",
+            return Err(Error::of(
+                ErrorCode::BadReturnTo,
                 "`return_to` goes with a return only",
             ));
         }
@@ -298,7 +299,7 @@ fn transfer(b: TransferRequest) -> Result<Command, Error> {
         TransferTo::OtherUnit => TransferTarget::OtherUnit {
             unit: b
                 .unit
-                .ok_or_else(|| Error::rule("unit_required", "name the receiving `unit`"))?,
+                .ok_or_else(|| Error::of(ErrorCode::UnitRequired, "name the receiving `unit`"))?,
         },
     };
     Ok(Command::Transfer {
@@ -317,7 +318,7 @@ async fn merge(
     let raw = b.duplicate_id;
     let duplicate = raw
         .parse()
-        .map_err(|_| Error::rule("unknown_ticket", format!("no ticket `{raw}`")))?;
+        .map_err(|_| Error::of(ErrorCode::UnknownTicket, format!("no ticket `{raw}`")))?;
     let done = engine.tickets.merge(target, duplicate, by.clone()).await?;
     Ok(Outcome::Ticket(done.ticket))
 }
