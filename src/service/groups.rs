@@ -8,13 +8,13 @@ use utoipa::ToSchema;
 
 use crate::actors::coordinator::GroupError;
 use crate::actors::ticket::Executed;
+use crate::domain::error_code::ErrorCode;
 use crate::domain::ids::{StaffId, TicketId};
 use crate::domain::role::{Principal, Role, Subject};
 use crate::domain::ticket::group::{MAX_MEMBERS, MemberRole};
 use crate::domain::ticket::{GroupCommand, NewMember, Ticket};
 use crate::engine::Engine;
 use crate::service::Error;
-use crate::service::error::Status;
 
 /// A member named in a request.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -77,9 +77,8 @@ pub fn speaks_for_member(engine: &Engine, ticket: &Ticket, who: &Principal) -> R
 }
 
 pub fn not_member() -> Error {
-    Error::new(
-        Status::FORBIDDEN,
-        "not_group_member",
+    Error::of(
+        ErrorCode::NotGroupMember,
         "you are not a member of this collaboration group",
     )
 }
@@ -106,8 +105,8 @@ pub fn require_member(engine: &Engine, by: &Principal, raw: &str) -> Result<(), 
 /// Staff ids a request names, resolved against the roster; every unknown one is listed.
 pub fn resolve_members(engine: &Engine, list: Vec<MemberRequest>) -> Result<Vec<NewMember>, Error> {
     if list.len() > MAX_MEMBERS {
-        return Err(Error::rule(
-            "too_many_members",
+        return Err(Error::of(
+            ErrorCode::TooManyMembers,
             format!(
                 "a group has at most {MAX_MEMBERS} members, not {}",
                 list.len()
@@ -134,16 +133,16 @@ pub fn resolve_members(engine: &Engine, list: Vec<MemberRequest>) -> Result<Vec<
         }
     }
     if !unknown.is_empty() {
-        return Err(Error::rule(
-            "unknown_staff",
+        return Err(Error::of(
+            ErrorCode::UnknownStaff,
             format!("no staff member `{}` is registered", unknown.join("`, `")),
         )
         .with_details(serde_json::json!({ "unknown": unknown })));
     }
     // Nobody out of service joins a group: they have no device to work it from.
     if !out_of_service.is_empty() {
-        return Err(Error::conflict(
-            "out_of_service",
+        return Err(Error::of(
+            ErrorCode::OutOfService,
             format!(
                 "staff member `{}` is out of service",
                 out_of_service.join("`, `")
@@ -157,8 +156,12 @@ pub fn resolve_members(engine: &Engine, list: Vec<MemberRequest>) -> Result<Vec<
 pub fn staff_ids(field: &str, raw: Vec<String>) -> Result<Vec<StaffId>, Error> {
     raw.into_iter()
         .map(|r| {
-            r.parse()
-                .map_err(|_| Error::rule("bad_id", format!("`{field}`: `{r}` is not a staff id")))
+            r.parse().map_err(|_| {
+                Error::of(
+                    ErrorCode::BadId,
+                    format!("`{field}`: `{r}` is not a staff id"),
+                )
+            })
         })
         .collect()
 }
@@ -175,7 +178,10 @@ pub async fn step(
         Err(GroupError::NoGroup) => {
             let known = engine.store.ticket(&id)?.and_then(|t| t.group).is_some();
             Err(if known {
-                Error::conflict("no_active_group", "this collaboration group was dissolved")
+                Error::of(
+                    ErrorCode::NoActiveGroup,
+                    "this collaboration group was dissolved",
+                )
             } else {
                 Error::not_found(format!("group `{raw}`"))
             })

@@ -16,6 +16,7 @@ use self::dto::{
 use super::auth::Caller;
 use super::error::{ApiError, ErrorBody};
 use crate::actors::coordinator::RecentMessage;
+use crate::domain::error_code::ErrorCode;
 use crate::domain::role::Role;
 use crate::domain::ticket::group::{GROUP_READERS, MAX_MEMBERS};
 use crate::domain::ticket::{GroupCommand, Ticket};
@@ -167,8 +168,8 @@ async fn change_members(
     caller.require(&[Role::Dispatcher])?;
     let b: MembersRequest = crate::api::json_body(&body)?;
     if b.remove.len() > MAX_MEMBERS {
-        return Err(ApiError::rule(
-            "too_many_members",
+        return Err(ApiError::of(
+            ErrorCode::TooManyMembers,
             format!("a group has at most {MAX_MEMBERS} members"),
         ));
     }
