@@ -21,7 +21,7 @@ use crate::domain::Timestamp;
 use crate::domain::fleet::VehicleStatus;
 use crate::domain::geo::LatLng;
 use crate::domain::ids::{TicketId, VehicleId};
-use crate::domain::ticket::EventRecord;
+use crate::domain::ticket::{EventRecord, Ticket};
 
 /// A vehicle's accepted fix.
 #[derive(Clone, Debug, PartialEq)]
@@ -48,9 +48,24 @@ pub struct VehicleStatusChanged {
 }
 
 /// A committed ticket change as the bus carries it: the durable event, with its global
-/// event id. Followers take it whole ([`TicketFollower::on_ticket`]), so what it carries
-/// can grow without changing how they subscribe.
-pub type TicketUpdate = Arc<EventRecord>;
+/// event id, and the ticket state that event produced. Followers take it whole
+/// ([`TicketFollower::on_ticket`]) and never read back from the store what was just
+/// written; it reads as its event (`Deref`).
+#[derive(Debug)]
+pub struct Committed {
+    pub event: Arc<EventRecord>,
+    pub ticket: Arc<Ticket>,
+}
+
+impl std::ops::Deref for Committed {
+    type Target = EventRecord;
+
+    fn deref(&self) -> &EventRecord {
+        &self.event
+    }
+}
+
+pub type TicketUpdate = Arc<Committed>;
 
 /// What travels on the bus.
 #[derive(Clone, Debug)]
@@ -221,10 +236,25 @@ mod tests {
         }
     }
 
-    pub(super) fn event(id: u64) -> Arc<EventRecord> {
-        Arc::new(EventRecord {
+    /// A committed change numbered `id` (of one shared ticket: the bus looks at ids only).
+    pub(super) fn event(id: u64) -> TicketUpdate {
+        static TICKET: std::sync::OnceLock<Arc<Ticket>> = std::sync::OnceLock::new();
+        let ticket = TICKET.get_or_init(|| {
+            let catalog = crate::domain::catalog::Catalog::from_toml(
+                crate::domain::catalog::BUILTIN_CATALOG,
+                "catalog.toml",
+            )
+            .expect("the built-in guide");
+            let t = crate::domain::board::tests::ticket(
+                "counterfeit",
+                crate::domain::catalog::Urgency::II,
+                &catalog,
+            );
+            Arc::new(t)
+        });
+        let event = EventRecord {
             event_id: id,
-            ticket_id: TicketId::generate(),
+            ticket_id: ticket.id,
             number: TicketNumber::new("WX", 2026, id),
             seq: 1,
             at: Timestamp::parse("2026-11-27T00:00:00Z").expect("time"),
@@ -233,6 +263,10 @@ mod tests {
             from_status: None,
             deadlines: None,
             kind: EventKind::Supervised { notice: "n".into() },
+        };
+        Arc::new(Committed {
+            event: Arc::new(event),
+            ticket: ticket.clone(),
         })
     }
 

@@ -19,7 +19,7 @@ use crate::domain::catalog::Catalog;
 use crate::domain::clock::Clock;
 use crate::domain::ids::TicketId;
 use crate::domain::role::Principal;
-use crate::domain::ticket::{Checkpoint, Command, SlaLevel, SlaScope, Stage};
+use crate::domain::ticket::{Checkpoint, Command, SlaLevel, SlaScope, Stage, Ticket};
 use crate::store::Store;
 
 pub struct SlaDeps {
@@ -51,13 +51,11 @@ impl SlaSupervisor {
     }
 
     /// Re-arms one ticket's checkpoints from its committed state.
-    fn arm(&mut self, id: TicketId) {
+    fn arm(&mut self, t: &Ticket) {
+        let id = t.id;
         for key in self.by_ticket.remove(&id).unwrap_or_default() {
             self.due.remove(&key);
         }
-        let Ok(Some(t)) = self.deps.store.ticket(&id) else {
-            return;
-        };
         let keys: Vec<Key> = t
             .sla_checkpoints(&self.deps.catalog)
             .into_iter()
@@ -79,7 +77,13 @@ impl SlaSupervisor {
 
     fn recover(&mut self) {
         match self.deps.store.open_ticket_ids() {
-            Ok(ids) => ids.into_iter().for_each(|id| self.arm(id)),
+            Ok(ids) => {
+                for id in ids {
+                    if let Ok(Some(t)) = self.deps.store.ticket(&id) {
+                        self.arm(&t);
+                    }
+                }
+            }
             Err(e) => tracing::error!(error = %e, "SLA supervisor cannot read open tickets"),
         }
         tracing::info!(checkpoints = self.due.len(), "SLA supervisor armed");
@@ -151,7 +155,7 @@ impl TicketFollower for SlaSupervisor {
 
     fn on_ticket(&mut self, update: TicketUpdate, _: &mut Self::Context) {
         // Every change may move the clock (a new stage, a new grade, a raised mark).
-        self.arm(update.ticket_id);
+        self.arm(&update.ticket);
     }
 
     fn resync(&mut self, ctx: &mut Self::Context) {

@@ -137,9 +137,13 @@ impl Writer {
             Ok(()) => {
                 self.last_event_id.store(next_id, Ordering::Release);
                 for s in staged {
-                    if let Ok(Written::Ticket { event, .. }) = &s.outcome {
+                    if let Ok(Written::Ticket { event, ticket }) = &s.outcome {
+                        let committed = crate::bus::Committed {
+                            event: event.clone(),
+                            ticket: Arc::new((**ticket).clone()),
+                        };
                         self.bus
-                            .publish(crate::bus::BusEvent::Ticket(event.clone()));
+                            .publish(crate::bus::BusEvent::Ticket(Arc::new(committed)));
                     }
                     let _ = s.reply.send(s.outcome);
                 }

@@ -36,10 +36,23 @@ async fn the_bus_publishes_every_committed_event_once_in_global_order() {
     let last = app.engine.store.last_event_id();
     assert_eq!(last, 50, "40 intakes and 10 triages");
     let mut seen = Vec::new();
+    let mut latest = std::collections::HashMap::new();
     while let Some(e) = sub.try_recv() {
         if let hotline_dispatch::bus::BusEvent::Ticket(t) = e {
+            // Each change carries the ticket as its event left it.
+            assert_eq!(t.ticket.id, t.ticket_id);
+            assert_eq!(t.ticket.seq, t.seq, "the state of event {}", t.event_id);
+            assert_eq!(t.ticket.status, t.status);
             seen.push(t.event_id);
+            latest.insert(t.ticket_id, t.ticket.clone());
         }
+    }
+    for (id, carried) in &latest {
+        let stored = app.engine.store.ticket(id).expect("read").expect("stored");
+        assert_eq!(
+            **carried, stored,
+            "the last change carries the committed ticket"
+        );
     }
     assert_eq!(
         seen,

@@ -13,10 +13,11 @@ use super::messages::{GetGroup, GroupError, GroupView, Observe, RunGroupCommand}
 use super::{CoordinatorActor, RECENT_MESSAGES, recent_messages};
 use crate::actors::directory::Directory;
 use crate::actors::ticket::{Executed, TicketDirectory};
+use crate::bus::TicketUpdate;
 use crate::domain::catalog::Catalog;
 use crate::domain::ids::TicketId;
 use crate::domain::role::Principal;
-use crate::domain::ticket::{Command, EventRecord, GroupCommand, NewMember};
+use crate::domain::ticket::{Command, GroupCommand, NewMember};
 use crate::store::{Store, StoreError};
 
 /// What every coordinator shares.
@@ -60,7 +61,7 @@ impl CoordinatorDirectory {
     }
 
     /// Whether ticket `id` has a live coordinator (no rebuild; for forwarding bus events).
-    pub fn observe(&self, event: &Arc<EventRecord>) -> bool {
+    pub fn observe(&self, event: &TicketUpdate) -> bool {
         match self.actors.find(&event.ticket_id) {
             Some(a) => {
                 // Internal, from the bus (not network input): delivered even when busy so

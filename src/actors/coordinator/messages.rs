@@ -1,8 +1,6 @@
 //! Messages a coordinator answers, the view it gives of its group, and the errors of group
 //! steps.
 
-use std::sync::Arc;
-
 use actix::Message;
 use tokio::sync::oneshot;
 
@@ -94,4 +92,4 @@ pub struct GetGroup {
 /// whoever made the change.
 #[derive(Message)]
 #[rtype(result = "()")]
-pub struct Observe(pub Arc<EventRecord>);
+pub struct Observe(pub crate::bus::TicketUpdate);

@@ -169,14 +169,7 @@ impl Handler<Observe> for CoordinatorActor {
         if event.event_id <= self.last_event_id {
             return;
         }
-        let ticket = match self.deps.store.ticket(&event.ticket_id) {
-            Ok(t) => t,
-            Err(e) => {
-                tracing::warn!(ticket_id = %event.ticket_id, error = %e, "coordinator cannot read its ticket");
-                None
-            }
-        };
-        self.absorb(ticket, &event, ctx);
+        self.absorb(Some((*event.ticket).clone()), &event, ctx);
     }
 }
 

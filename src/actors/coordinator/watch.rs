@@ -23,7 +23,7 @@ use crate::domain::role::Principal;
 use crate::domain::roster::{Staff, Team};
 use crate::domain::ticket::group::GroupFormed;
 use crate::domain::ticket::group::plan::{ShopContacts, plan};
-use crate::domain::ticket::{EventKind, EventRecord, GroupCommand, Ticket};
+use crate::domain::ticket::{EventKind, GroupCommand, Ticket};
 use crate::retailers::RetailerBook;
 use crate::roster::Roster;
 use crate::store::Store;
@@ -116,7 +116,7 @@ impl GroupWatch {
         }
     }
 
-    fn on_event(&mut self, e: &Arc<EventRecord>, ctx: &mut Context<Self>) {
+    fn on_event(&mut self, e: &TicketUpdate, ctx: &mut Context<Self>) {
         let live = self.deps.groups.observe(e);
         if matches!(e.kind, EventKind::GroupFormed(_)) && !live {
             // Formed without the directory (or its coordinator died): start one.
@@ -126,25 +126,23 @@ impl GroupWatch {
         }
         if e.status.is_closed() {
             if !is_group_event(&e.kind) {
-                self.dissolve(e.ticket_id, closing_reason(&e.kind), ctx);
+                self.dissolve(&e.ticket, closing_reason(&e.kind), ctx);
             }
         } else if calls_for_group(&e.kind) {
-            self.auto_form(e.ticket_id, false, ctx);
+            self.auto_form(&e.ticket, false, ctx);
         }
         if crew_should_lead(&e.kind) {
-            self.crew_leads(e.ticket_id, ctx);
+            self.crew_leads(&e.ticket, ctx);
         }
     }
 
     /// Hands the lead of ticket `id`'s active group to the crew of the vehicle sent, when
     /// the lead is not aboard (see `domain::ticket::group::crew`).
-    fn crew_leads(&mut self, id: TicketId, ctx: &mut Context<Self>) {
+    fn crew_leads(&mut self, ticket: &Ticket, ctx: &mut Context<Self>) {
+        let id = ticket.id;
         if self.handing.contains(&id) {
             return;
         }
-        let Some(ticket) = self.ticket(&id) else {
-            return;
-        };
         let Some(vehicle) = ticket.assignment.vehicle_id.clone() else {
             return;
         };
@@ -174,13 +172,11 @@ impl GroupWatch {
 
     /// Forms the guide's group for ticket `id` unless it has one, or a dispatcher dissolved
     /// the last one (`only_if_never`: only if it never had one, for recovery).
-    fn auto_form(&mut self, id: TicketId, only_if_never: bool, ctx: &mut Context<Self>) {
+    fn auto_form(&mut self, ticket: &Ticket, only_if_never: bool, ctx: &mut Context<Self>) {
+        let id = ticket.id;
         if self.forming.contains(&id) {
             return;
         }
-        let Some(ticket) = self.ticket(&id) else {
-            return;
-        };
         let wanted = match &ticket.group {
             None => true,
             Some(g) => !only_if_never && !g.is_active() && g.dissolved_on_close,
@@ -214,7 +210,7 @@ impl GroupWatch {
                 town: Some(r.town().name().to_owned()),
             })
             .unwrap_or_default();
-        let Some(p) = plan(&ticket, category, &staff, &teams, &shop) else {
+        let Some(p) = plan(ticket, category, &staff, &teams, &shop) else {
             tracing::info!(ticket_id = %id, category = %category.code, "no collaboration group formed: nobody to lead or assist");
             return;
         };
@@ -239,10 +235,9 @@ impl GroupWatch {
     }
 
     /// Dissolves the active group of the closed ticket `id`; retried while busy.
-    fn dissolve(&mut self, id: TicketId, reason: String, ctx: &mut Context<Self>) {
-        if self.dissolving.contains(&id)
-            || self.ticket(&id).is_none_or(|t| t.active_group().is_none())
-        {
+    fn dissolve(&mut self, ticket: &Ticket, reason: String, ctx: &mut Context<Self>) {
+        let id = ticket.id;
+        if self.dissolving.contains(&id) || ticket.active_group().is_none() {
             return;
         }
         self.dissolving.insert(id);
@@ -260,7 +255,9 @@ impl GroupWatch {
                 Err(e) => {
                     tracing::warn!(ticket_id = %id, error = %e, "group not dissolved yet; retrying");
                     ctx.run_later(StdDuration::from_millis(500), move |act, ctx| {
-                        act.dissolve(id, reason, ctx)
+                        if let Some(t) = act.ticket(&id) {
+                            act.dissolve(&t, reason, ctx);
+                        }
                     });
                 }
             }
@@ -302,13 +299,19 @@ impl GroupWatch {
             }
         }
         for id in closed {
-            self.dissolve(id, "the ticket was closed".into(), ctx);
+            if let Some(t) = self.ticket(&id) {
+                self.dissolve(&t, "the ticket was closed".into(), ctx);
+            }
         }
         for id in called {
-            self.auto_form(id, true, ctx);
+            if let Some(t) = self.ticket(&id) {
+                self.auto_form(&t, true, ctx);
+            }
         }
         for id in sent {
-            self.crew_leads(id, ctx);
+            if let Some(t) = self.ticket(&id) {
+                self.crew_leads(&t, ctx);
+            }
         }
     }
 }

@@ -25,7 +25,7 @@ use crate::actors::fleet::messages::{HoldOffer, TicketNotice, TicketProgress};
 use crate::actors::fleet::{FleetDirectory, TeamTicket};
 use crate::actors::grid::HexGridActor;
 use crate::actors::ticket::TicketDirectory;
-use crate::bus::{EventBus, TicketFollower, TicketUpdate, follow_tickets};
+use crate::bus::{Committed, EventBus, TicketFollower, TicketUpdate, follow_tickets};
 use crate::config::DispatchSettings;
 use crate::domain::Timestamp;
 use crate::domain::catalog::{Catalog, HandlingPath, Urgency};
@@ -173,15 +173,15 @@ impl DispatcherActor {
         }
     }
 
-    fn on_ticket_event(&mut self, e: &EventRecord, ctx: &mut Context<Self>) {
-        let snapshot = self.deps.store.ticket(&e.ticket_id).ok().flatten();
+    fn on_ticket_event(&mut self, e: &Committed, ctx: &mut Context<Self>) {
+        let snapshot = Some(e.ticket.as_ref());
         match &e.kind {
             EventKind::Received {
                 urgency: Some(Urgency::I),
                 ..
             } => {
-                let fast = snapshot.as_ref().is_some_and(|t| t.awaits_vehicle());
-                let outside = snapshot.as_ref().is_some_and(|t| self.outside_area(t));
+                let fast = snapshot.is_some_and(|t| t.awaits_vehicle());
+                let outside = snapshot.is_some_and(|t| self.outside_area(t));
                 if fast && outside {
                     // Never sent on the engine's own: the place may be mistyped, or not
                     // this unit's. A dispatcher checks it and sends a vehicle by name, or
@@ -196,7 +196,7 @@ impl DispatcherActor {
                 } else if let Some(place) = snapshot
                     .as_ref()
                     .filter(|_| fast)
-                    .and_then(approximate_place)
+                    .and_then(|t| approximate_place(t))
                 {
                     // Only a town or street is known: the fast track waits for the place.
                     let message = format!(
@@ -233,12 +233,12 @@ impl DispatcherActor {
             EventKind::Dispatched { vehicle_id, .. }
             | EventKind::OfferAccepted { vehicle_id, .. } => {
                 self.active.insert(e.ticket_id, vehicle_id.clone());
-                let active = snapshot.as_ref().map(ActiveTicket::of);
+                let active = snapshot.map(ActiveTicket::of);
                 self.tell_vehicle(vehicle_id, e, active);
             }
             _ => {}
         }
-        self.tell_crew(e, snapshot.as_ref());
+        self.tell_crew(e, snapshot);
         let assigned_now = matches!(
             e.kind,
             EventKind::Dispatched { .. } | EventKind::OfferAccepted { .. }
@@ -264,7 +264,7 @@ impl DispatcherActor {
             self.alerted.remove(&e.ticket_id);
         }
         if let Some(t) = snapshot {
-            self.follow_team(&t);
+            self.follow_team(t);
         }
     }
 

@@ -23,7 +23,7 @@ use self::board::{BoardChange, BoardProjection};
 use super::frames::{self, BoardSnapshot, DistanceRow, Frame, Move, StreamFrame, VehicleLive};
 use crate::actors::fleet::FleetDirectory;
 use crate::actors::fleet::messages::GetVehicle;
-use crate::bus::{BusEvent, EventBus, Interest, VehicleMoved, VehicleStatusChanged};
+use crate::bus::{BusEvent, Committed, EventBus, Interest, VehicleMoved, VehicleStatusChanged};
 use crate::config::{BoardSettings, StreamSettings};
 use crate::domain::board::PublicHandler;
 use crate::domain::catalog::Catalog;
@@ -217,29 +217,22 @@ impl StreamHub {
         sessions.retain(|s| s.offer(frame));
     }
 
-    fn on_ticket_event(&mut self, e: &EventRecord) {
+    fn on_ticket_event(&mut self, committed: &Committed) {
+        let (e, ticket) = (&*committed.event, &*committed.ticket);
         self.seq = self.seq.max(e.event_id);
-        let ticket = match self.deps.store.ticket(&e.ticket_id) {
-            Ok(Some(t)) => t,
-            Ok(None) => return,
-            Err(err) => {
-                tracing::error!(ticket_id = %e.ticket_id, error = %err, "stream hub cannot read a ticket");
-                return;
-            }
-        };
         let now = self.deps.clock.now();
         let catalog = &self.deps.catalog;
         if !self.consoles.is_empty() {
-            let frame = frames::console_frame(e, &ticket, catalog, &self.deps.roster, now);
+            let frame = frames::console_frame(e, ticket, catalog, &self.deps.roster, now);
             Self::broadcast(&mut self.consoles, &frame);
         }
-        let concerned = |who: &FieldIdentity| who.concerns_event(e, &ticket);
+        let concerned = |who: &FieldIdentity| who.concerns_event(e, ticket);
         if self.fields.iter().any(|(who, _)| concerned(who)) {
-            let frame = frames::field_frame(e, &ticket, catalog, &self.deps.roster);
+            let frame = frames::field_frame(e, ticket, catalog, &self.deps.roster);
             self.fields
                 .retain(|(who, s)| !concerned(who) || s.offer(&frame));
         }
-        self.update_board(&ticket, now);
+        self.update_board(ticket, now);
     }
 
     fn update_board(&mut self, t: &Ticket, now: crate::domain::Timestamp) {
