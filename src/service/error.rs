@@ -100,15 +100,6 @@ impl Error {
         Self::of(ErrorCode::NotFound, format!("{} not found", what.into()))
     }
 
-    /// Valid JSON that breaks a rule.
-    pub fn rule(code: &str, message: impl Into<String>) -> Self {
-        Self::new(Status::UNPROCESSABLE_ENTITY, code, message)
-    }
-
-    pub fn conflict(code: &str, message: impl Into<String>) -> Self {
-        Self::new(Status::CONFLICT, code, message)
-    }
-
     /// Too much at once: retry shortly.
     pub fn busy(message: impl Into<String>) -> Self {
         Self::of(ErrorCode::Busy, message)
