@@ -17,11 +17,30 @@ use crate::domain::ids::{OfferId, StaffId, TeamId, TicketId, TicketNumber, Vehic
 use crate::domain::role::Principal;
 use crate::domain::ticket::{Source, group};
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "type")]
-pub enum EventKind {
-    #[serde(rename = "ticket.received")]
-    Received {
+/// Declares [`EventKind`] with each event's wire name written once: the name is both its
+/// serde tag (`type`, hashed into the store's chain, so it never changes) and what
+/// [`EventKind::name`] returns.
+macro_rules! event_kinds {
+    ($($(#[$meta:meta])* $name:literal => $variant:ident $body:tt,)*) => {
+        #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+        #[serde(tag = "type")]
+        pub enum EventKind {
+            $($(#[$meta])* #[serde(rename = $name)] $variant $body,)*
+        }
+
+        impl EventKind {
+            /// The event's wire name, its `type`.
+            pub fn name(&self) -> &'static str {
+                match self {
+                    $(Self::$variant { .. } => $name,)*
+                }
+            }
+        }
+    };
+}
+
+event_kinds! {
+    "ticket.received" => Received {
         source: Source,
         external_id: Option<String>,
         kind: Kind,
@@ -32,8 +51,7 @@ pub enum EventKind {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         possible_duplicate_of: Option<TicketId>,
     },
-    #[serde(rename = "ticket.triaged")]
-    Triaged {
+    "ticket.triaged" => Triaged {
         category: String,
         urgency: Urgency,
         department: Department,
@@ -45,64 +63,49 @@ pub enum EventKind {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         possible_duplicate_of: Option<TicketId>,
     },
-    #[serde(rename = "ticket.dispatched")]
-    Dispatched {
+    "ticket.dispatched" => Dispatched {
         vehicle_id: VehicleId,
         team_id: TeamId,
         crew: Vec<StaffId>,
         /// Sent at intake, before triage was confirmed (grade I).
         fast_track: bool,
     },
-    #[serde(rename = "ticket.assigned")]
-    Assigned { staff_id: StaffId },
-    #[serde(rename = "ticket.arrived")]
-    Arrived { vehicle_id: Option<VehicleId> },
-    #[serde(rename = "ticket.onsite_recorded")]
-    OnsiteRecorded {
+    "ticket.assigned" => Assigned { staff_id: StaffId },
+    "ticket.arrived" => Arrived { vehicle_id: Option<VehicleId> },
+    "ticket.onsite_recorded" => OnsiteRecorded {
         findings: String,
         actions: String,
         evidence: Vec<Evidence>,
     },
-    #[serde(rename = "ticket.report_submitted")]
-    ReportSubmitted {
+    "ticket.report_submitted" => ReportSubmitted {
         sections: BTreeMap<String, String>,
         evidence: Vec<Evidence>,
         version: u32,
     },
-    #[serde(rename = "ticket.reviewed")]
-    Reviewed {
+    "ticket.reviewed" => Reviewed {
         decision: ReviewDecision,
         reasons: Vec<ReturnReason>,
     },
-    #[serde(rename = "ticket.approval_decided")]
-    ApprovalDecided {
+    "ticket.approval_decided" => ApprovalDecided {
         decision: ApprovalDecision,
         reasons: Vec<ReturnReason>,
     },
-    #[serde(rename = "ticket.replied")]
-    Replied { text: String },
-    #[serde(rename = "ticket.return_visited")]
-    ReturnVisited {
+    "ticket.replied" => Replied { text: String },
+    "ticket.return_visited" => ReturnVisited {
         satisfaction: Satisfaction,
         comment: Option<String>,
         /// An unsatisfied visit reopens the ticket.
         reopened: bool,
     },
-    #[serde(rename = "ticket.archived")]
-    Archived { note: Option<String> },
-    #[serde(rename = "ticket.reopened")]
-    Reopened { reason: String },
-    #[serde(rename = "ticket.supervised")]
-    Supervised { notice: String },
-    #[serde(rename = "ticket.transferred")]
-    Transferred { to: TransferTarget, reason: String },
-    #[serde(rename = "ticket.merged")]
-    Merged {
+    "ticket.archived" => Archived { note: Option<String> },
+    "ticket.reopened" => Reopened { reason: String },
+    "ticket.supervised" => Supervised { notice: String },
+    "ticket.transferred" => Transferred { to: TransferTarget, reason: String },
+    "ticket.merged" => Merged {
         into: TicketId,
         into_number: TicketNumber,
     },
-    #[serde(rename = "offer.sent")]
-    OfferSent {
+    "offer.sent" => OfferSent {
         offer_id: OfferId,
         vehicle_id: VehicleId,
         team_id: TeamId,
@@ -111,8 +114,7 @@ pub enum EventKind {
         distance_m: Option<f64>,
         manual: bool,
     },
-    #[serde(rename = "offer.accepted")]
-    OfferAccepted {
+    "offer.accepted" => OfferAccepted {
         offer_id: OfferId,
         vehicle_id: VehicleId,
         team_id: TeamId,
@@ -120,58 +122,49 @@ pub enum EventKind {
         /// Accepted before triage was confirmed (grade I).
         fast_track: bool,
     },
-    #[serde(rename = "offer.declined")]
-    OfferDeclined {
+    "offer.declined" => OfferDeclined {
         offer_id: OfferId,
         vehicle_id: VehicleId,
         reason: Option<String>,
     },
-    #[serde(rename = "offer.expired")]
-    OfferExpired {
+    "offer.expired" => OfferExpired {
         offer_id: OfferId,
         vehicle_id: VehicleId,
     },
-    #[serde(rename = "offer.cancelled")]
-    OfferCancelled {
+    "offer.cancelled" => OfferCancelled {
         offer_id: OfferId,
         vehicle_id: VehicleId,
         reason: String,
     },
     /// The vehicle on its way was called off; the ticket waits for another.
-    #[serde(rename = "ticket.dispatch_cancelled")]
-    DispatchCancelled {
+    "ticket.dispatch_cancelled" => DispatchCancelled {
         vehicle_id: VehicleId,
         reason: String,
     },
     /// Something the command centre must not miss (grade I intake, no vehicle left).
-    #[serde(rename = "alert")]
-    Alerted { reason: String },
+    "alert" => Alerted { reason: String },
     /// 80% of a limit has passed: the current stage's (`scope: stage`) or the one from
     /// intake to the reply (`scope: total`; `stage` is the stage the ticket is in).
-    #[serde(rename = "sla.warning")]
-    SlaWarning {
+    "sla.warning" => SlaWarning {
         stage: Stage,
         due_at: Timestamp,
         #[serde(default)]
         scope: SlaScope,
     },
     /// A limit has passed: supervisors are alerted and the ticket is in the overdue queue.
-    #[serde(rename = "sla.overdue")]
-    SlaOverdue {
+    "sla.overdue" => SlaOverdue {
         stage: Stage,
         due_at: Timestamp,
         #[serde(default)]
         scope: SlaScope,
     },
-    #[serde(rename = "ticket.duplicate_merged")]
-    DuplicateMerged {
+    "ticket.duplicate_merged" => DuplicateMerged {
         duplicate: TicketId,
         duplicate_number: TicketNumber,
     },
     /// A merge recorded by `ticket.duplicate_merged` did not go through (the duplicate
     /// could not be closed): the ticket no longer lists it.
-    #[serde(rename = "ticket.duplicate_released")]
-    DuplicateReleased {
+    "ticket.duplicate_released" => DuplicateReleased {
         duplicate: TicketId,
         duplicate_number: TicketNumber,
         reason: String,
@@ -179,63 +172,17 @@ pub enum EventKind {
     /// The reporter's name, phone and address were erased, `retain_days` after the ticket
     /// closed: from the snapshot and from the text of every earlier event (their hashes
     /// stay valid, see `store/chain.rs`); the rest of the record stays.
-    #[serde(rename = "ticket.personal_data_erased")]
-    PersonalDataErased {
+    "ticket.personal_data_erased" => PersonalDataErased {
         /// Which of `name`, `phone`, `address` the ticket held.
         fields: Vec<String>,
         retain_days: u32,
         closed_at: Timestamp,
     },
-    #[serde(rename = "group.formed")]
-    GroupFormed(group::GroupFormed),
-    #[serde(rename = "group.message")]
-    GroupMessage(group::GroupMessage),
-    #[serde(rename = "group.task_done")]
-    GroupTaskDone(group::GroupTaskDone),
-    #[serde(rename = "group.members_changed")]
-    GroupMembersChanged(group::GroupMembersChanged),
-    #[serde(rename = "group.dissolved")]
-    GroupDissolved(group::GroupDissolved),
-}
-
-impl EventKind {
-    pub fn name(&self) -> &'static str {
-        match self {
-            Self::Received { .. } => "ticket.received",
-            Self::Triaged { .. } => "ticket.triaged",
-            Self::Dispatched { .. } => "ticket.dispatched",
-            Self::Assigned { .. } => "ticket.assigned",
-            Self::Arrived { .. } => "ticket.arrived",
-            Self::OnsiteRecorded { .. } => "ticket.onsite_recorded",
-            Self::ReportSubmitted { .. } => "ticket.report_submitted",
-            Self::Reviewed { .. } => "ticket.reviewed",
-            Self::ApprovalDecided { .. } => "ticket.approval_decided",
-            Self::Replied { .. } => "ticket.replied",
-            Self::ReturnVisited { .. } => "ticket.return_visited",
-            Self::Archived { .. } => "ticket.archived",
-            Self::Reopened { .. } => "ticket.reopened",
-            Self::Supervised { .. } => "ticket.supervised",
-            Self::Transferred { .. } => "ticket.transferred",
-            Self::Merged { .. } => "ticket.merged",
-            Self::DuplicateMerged { .. } => "ticket.duplicate_merged",
-            Self::DuplicateReleased { .. } => "ticket.duplicate_released",
-            Self::OfferSent { .. } => "offer.sent",
-            Self::OfferAccepted { .. } => "offer.accepted",
-            Self::OfferDeclined { .. } => "offer.declined",
-            Self::OfferExpired { .. } => "offer.expired",
-            Self::OfferCancelled { .. } => "offer.cancelled",
-            Self::DispatchCancelled { .. } => "ticket.dispatch_cancelled",
-            Self::Alerted { .. } => "alert",
-            Self::SlaWarning { .. } => "sla.warning",
-            Self::SlaOverdue { .. } => "sla.overdue",
-            Self::PersonalDataErased { .. } => "ticket.personal_data_erased",
-            Self::GroupFormed(_) => "group.formed",
-            Self::GroupMessage(_) => "group.message",
-            Self::GroupTaskDone(_) => "group.task_done",
-            Self::GroupMembersChanged(_) => "group.members_changed",
-            Self::GroupDissolved(_) => "group.dissolved",
-        }
-    }
+    "group.formed" => GroupFormed(group::GroupFormed),
+    "group.message" => GroupMessage(group::GroupMessage),
+    "group.task_done" => GroupTaskDone(group::GroupTaskDone),
+    "group.members_changed" => GroupMembersChanged(group::GroupMembersChanged),
+    "group.dissolved" => GroupDissolved(group::GroupDissolved),
 }
 
 /// An event as stored and streamed.

@@ -13,6 +13,7 @@ mod retention;
 mod returns;
 mod sla;
 mod status;
+pub mod steps;
 
 use std::collections::BTreeMap;
 

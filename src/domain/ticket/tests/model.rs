@@ -6,36 +6,17 @@ use super::fixtures::catalog;
 use crate::domain::catalog::{HandlingPath, ReopenTarget, Urgency};
 use crate::domain::ids::{OfferId, VehicleId};
 use crate::domain::role::{Principal, Role, Subject};
+use crate::domain::ticket::steps;
 use crate::domain::ticket::{
     ApprovalDecision, Command, GroupCommand, OfferState, Rejection, Reporter, ReturnReason,
     ReviewDecision, Satisfaction, SlaLevel, Status, Ticket, TransferTarget,
 };
 
-/// Who may take each step.
+/// Who may take each step: a ticket step's row of the table (its roles are declared once,
+/// there; `roles.rs` checks `decide` against every row), a group step's rule from DOMAIN.md.
 pub(super) fn expected_roles(command: &Command) -> &'static [Role] {
     use Role::*;
     match command {
-        Command::Arrive | Command::RecordOnsite { .. } | Command::SubmitReport { .. } => &[Field],
-        Command::Review { .. } | Command::Reopen { .. } => &[Dispatcher, Supervisor],
-        Command::Approve { .. } | Command::Supervise { .. } => &[Supervisor],
-        Command::Triage { .. }
-        | Command::Dispatch { .. }
-        | Command::Assign { .. }
-        | Command::Reply { .. }
-        | Command::RecordVisit { .. }
-        | Command::Archive { .. }
-        | Command::Transfer { .. }
-        | Command::MergeInto { .. }
-        | Command::AbsorbDuplicate { .. }
-        | Command::Offer { .. }
-        | Command::CancelDispatch { .. } => &[Dispatcher],
-        Command::AcceptOffer { .. } | Command::DeclineOffer { .. } => &[Field],
-        // The engine's own steps.
-        Command::ExpireOffer { .. }
-        | Command::WithdrawVehicle { .. }
-        | Command::RaiseAlert { .. }
-        | Command::FlagSla { .. }
-        | Command::ReleaseDuplicate { .. } => &[],
         // Group steps: dispatchers run the group, members and supervisors talk in it.
         Command::Group(g) => match g {
             GroupCommand::Post { .. } => &[Field, Dispatcher, Supervisor],
@@ -46,6 +27,7 @@ pub(super) fn expected_roles(command: &Command) -> &'static [Role] {
             // The engine withdraws a member taken out of service.
             GroupCommand::Withdraw { .. } => &[],
         },
+        other => steps::step_of(other).expect("a ticket step").roles,
     }
 }
 

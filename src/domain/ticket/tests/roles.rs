@@ -1,13 +1,18 @@
 //! Who may act, from which status, with what: roles outside the table, field devices bound
 //! to other tickets, illegal transitions, incomplete reports, archiving without the return
-//! visit, the engine's own alerts, and on-site work on an unclassified ticket.
+//! visit, the engine's own alerts, on-site work on an unclassified ticket, and the role matrix
+//! of every step in the table.
 
 use super::commands::*;
 use super::fixtures::*;
 use super::given::{Fx, given, ticket_in};
 use crate::domain::catalog::Urgency;
 use crate::domain::role::{Principal, Role, Subject};
-use crate::domain::ticket::{NewTicket, Rejection, Reporter, Status};
+use crate::domain::ticket::steps::{STEPS, find};
+use crate::domain::ticket::{
+    Command, NewTicket, Rejection, Reporter, Satisfaction, SlaLevel, SlaScope, Stage, Status,
+    TransferTarget,
+};
 
 #[test]
 fn roles_outside_the_table_are_forbidden() {
@@ -213,4 +218,87 @@ fn on_site_work_is_recorded_only_on_a_classified_ticket() {
         .then_status(Status::Reporting);
     fx.submit_complete();
     assert_eq!(fx.status(), Status::InReview);
+}
+
+/// A command of each step in the table, by the step's name.
+fn sample(name: &str) -> Command {
+    match name {
+        "triage" => triage(),
+        "dispatch" => dispatch(1, &[1]),
+        "offer" => offer_to(1, 1),
+        "offer.accept" => accept(1),
+        "offer.decline" => decline(1),
+        "offer.expire" => expire(1),
+        "dispatch.cancel" => cancel_dispatch(),
+        "vehicle.withdraw" => withdraw(1, "检修"),
+        "alert" => alert("无车可派"),
+        "sla.flag" => Command::FlagSla {
+            level: SlaLevel::Warning,
+            scope: SlaScope::Stage,
+            stage: Stage::Intake,
+            now: start(),
+        },
+        "assign" => assign(1),
+        "arrive" => arrive(),
+        "onsite-record" => onsite(),
+        "report" => submit_empty(),
+        "review" => review_pass(),
+        "approval" => approve(),
+        "reply" => reply("x"),
+        "return-visit" => visit(Satisfaction::Satisfied),
+        "archive" => archive(),
+        "reopen" => reopen(None),
+        "supervise" => supervise("督办"),
+        "transfer" => transfer(TransferTarget::Platform, "不属本单位"),
+        "merge" => merge_into_other(),
+        "duplicate.absorb" => absorb(other_id()),
+        "duplicate.release" => release_other(),
+        other => panic!("no sample command for step `{other}`: add one here"),
+    }
+}
+
+const EVERY_ROLE: [Role; 7] = [
+    Role::Platform,
+    Role::Dispatcher,
+    Role::Supervisor,
+    Role::Field,
+    Role::Board,
+    Role::Admin,
+    Role::System,
+];
+
+#[test]
+fn every_step_admits_exactly_the_roles_of_its_row() {
+    let mut names: Vec<&str> = STEPS.iter().map(|s| s.name).collect();
+    names.sort_unstable();
+    names.dedup();
+    assert_eq!(names.len(), STEPS.len(), "step names are unique");
+    for step in STEPS {
+        assert_eq!(find(step.name), Some(step));
+        let command = sample(step.name);
+        assert_eq!(command.action(), step.verb, "{}", step.name);
+        assert_eq!(command.roles(), step.roles, "{}", step.name);
+        for role in EVERY_ROLE {
+            // A field device bound to the ticket, so only the role decides.
+            let by = match role {
+                Role::Field => vehicle_token(1),
+                other => as_role(other),
+            };
+            let mut fx = given(ticket_in(Status::EnRoute));
+            let forbidden = matches!(
+                fx.ticket.decide(&command, &by, catalog()),
+                Err(Rejection::Forbidden { role: r, action }) if r == role && action == step.verb
+            );
+            let allowed = role == Role::System || step.roles.contains(&role);
+            assert_eq!(step.allows(role), allowed, "{} by {role}", step.name);
+            assert_eq!(!forbidden, allowed, "{} by {role}", step.name);
+            // The same from a closed ticket: the role is checked before the status.
+            fx = given(ticket_in(Status::Archived));
+            let forbidden = matches!(
+                fx.ticket.decide(&command, &by, catalog()),
+                Err(Rejection::Forbidden { .. })
+            );
+            assert_eq!(!forbidden, allowed, "{} by {role} when archived", step.name);
+        }
+    }
 }
