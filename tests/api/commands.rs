@@ -2,33 +2,7 @@
 //! from; `check-config` checks what `serve` would load at start without opening the store;
 //! a mistaken command line is refused with exit status 2.
 
-use std::process::{Command, Output};
-
-use crate::common::temp_store;
-
-/// The binary with `args`, from the repository root (its `config/`), with no settings
-/// from the test's own environment.
-pub(crate) fn run(args: &[&str], vars: &[(&str, &str)]) -> Output {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_hotline-dispatch"));
-    cmd.args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .env_remove("APP_ENV")
-        .env_remove("APP_CONFIG_DIR")
-        .env_remove("RUST_LOG");
-    for (k, _) in std::env::vars() {
-        if k.starts_with("APP__") {
-            cmd.env_remove(k);
-        }
-    }
-    for (k, v) in vars {
-        cmd.env(k, v);
-    }
-    cmd.output().expect("the binary runs")
-}
-
-pub(crate) fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
+use crate::common::{run_binary as run, temp_store, text};
 
 #[test]
 fn help_lists_the_commands_and_the_settings() {

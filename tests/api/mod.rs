@@ -3,7 +3,7 @@
 mod auth;
 mod catalog;
 mod closed_tickets;
-pub(crate) mod commands;
+mod commands;
 mod error_texts;
 mod errors;
 mod events;

@@ -219,6 +219,32 @@ pub fn intake(external_id: &str, category: Option<&str>, kind: &str) -> Value {
     })
 }
 
+/// The binary run once with `args`, from the repository root (its `config/`), with no
+/// settings from the test's own environment but `vars`.
+pub fn run_binary(args: &[&str], vars: &[(&str, &str)]) -> std::process::Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_hotline-dispatch"));
+    cmd.args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env_remove("APP_ENV")
+        .env_remove("APP_CONFIG_DIR")
+        .env_remove("RUST_LOG")
+        .env_remove("HOTLINE_TOKEN");
+    for (k, _) in std::env::vars() {
+        if k.starts_with("APP__") {
+            cmd.env_remove(k);
+        }
+    }
+    for (k, v) in vars {
+        cmd.env(k, v);
+    }
+    cmd.output().expect("the binary runs")
+}
+
+/// A command's output as text.
+pub fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
 /// The real binary, started as a child process on a store directory.
 pub struct ChildEngine {
     child: Child,

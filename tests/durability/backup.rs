@@ -9,7 +9,7 @@
 use std::cell::Cell;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 use std::rc::Rc;
 use std::sync::Arc;
 use std::time::Duration;
@@ -21,24 +21,12 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 use super::Running;
-use crate::common::{ADMIN, intake, temp_store};
+use crate::common::{ADMIN, intake, run_binary, temp_store, text};
 
-/// The binary with `args` from the repository root, on the store `store`.
+/// The binary with `args` on the store `store`.
 fn run(args: &[&str], store: &Path) -> Output {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_hotline-dispatch"));
-    cmd.args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .env_remove("APP_ENV")
-        .env_remove("APP_CONFIG_DIR")
-        .env_remove("RUST_LOG")
-        .env_remove("HOTLINE_TOKEN");
-    for (k, _) in std::env::vars() {
-        if k.starts_with("APP__") {
-            cmd.env_remove(k);
-        }
-    }
-    cmd.env("APP__STORE__PATH", store);
-    cmd.output().expect("the binary runs")
+    let store = store.display().to_string();
+    run_binary(args, &[("APP__STORE__PATH", &store)])
 }
 
 /// [`run`] on a blocking thread, so the writers on this thread keep going meanwhile.
@@ -49,10 +37,6 @@ async fn run_async(args: Vec<String>, store: PathBuf) -> Output {
     })
     .await
     .unwrap()
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
 }
 
 fn open(path: &Path) -> SledStore {

@@ -9,8 +9,7 @@ use std::time::Duration;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::api::commands::{run, text};
-use crate::common::{TestApp, intake, ok, spawn_app_with};
+use crate::common::{TestApp, intake, ok, run_binary, spawn_app_with, text};
 
 const NAME: &str = "CANARY-NAME-张三";
 const PHONE: &str = "13899990000";
@@ -68,7 +67,7 @@ fn snapshot(app: &TestApp, dir: &Path, name: &str) -> PathBuf {
 /// `hotline-dispatch verify` on `store`: (passed, what it printed).
 fn verify(store: &Path) -> (bool, String) {
     let path = store.display().to_string();
-    let out = run(&["verify"], &[("APP__STORE__PATH", &path)]);
+    let out = run_binary(&["verify"], &[("APP__STORE__PATH", &path)]);
     let said = format!("{}{}", text(&out.stdout), text(&out.stderr));
     match out.status.code() {
         Some(0) => (true, said),
