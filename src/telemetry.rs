@@ -163,6 +163,10 @@ pub mod metric_help {
         );
         describe_counter!("hotline_fixes_accepted_total", "GPS fixes accepted");
         describe_counter!(
+            "hotline_privacy_erased_total",
+            "Closed tickets whose reporter's personal data was erased (privacy.retain_days)"
+        );
+        describe_counter!(
             "hotline_grid_updates_dropped_total",
             "Vehicle position updates the grid's full mailbox refused"
         );
