@@ -4,9 +4,10 @@
 //! validation and every error. Nothing here names an actix-web type: cluster mode can carry
 //! a step to the node that owns the ticket.
 //!
-//! [`steps!`] is the one table of steps: the action name (the last segment of its HTTP
-//! route, and a console frame's `action`), the body type and the roles allowed. `Action`,
-//! `Step`, their names, role lists and body parsing all come from it.
+//! [`steps!`] lists the steps a transport can take: the action name (the last segment of
+//! its HTTP route, and a console frame's `action`) and the body type. `Action`, `Step`,
+//! their names and body parsing come from it; who may take a step is read from its row in
+//! the domain's table (`domain::ticket::steps::STEPS`), where roles are declared once.
 
 mod requests;
 mod steps;
@@ -69,9 +70,9 @@ pub enum Outcome {
     ActorDied(bool),
 }
 
-/// Declares the table of steps: `Variant(Body) = "action", roles [..], body required|optional`.
+/// Declares the table of steps: `Variant(Body) = "action", body required|optional`.
 macro_rules! steps {
-    ($($variant:ident($body:ty) = $name:literal, [$($role:ident),*], $how:ident;)*) => {
+    ($($variant:ident($body:ty) = $name:literal, $how:ident;)*) => {
         /// A step by name, before its body is read.
         #[derive(Clone, Copy, Debug, PartialEq, Eq)]
         pub enum Action { $($variant,)* }
@@ -88,10 +89,6 @@ macro_rules! steps {
                 match self { $(Action::$variant => $name,)* }
             }
 
-            /// Who may take this step.
-            pub fn roles(self) -> &'static [Role] {
-                match self { $(Action::$variant => &[$(Role::$role),*],)* }
-            }
 
             /// Reads the step's body (after the role check).
             fn read(self, body: Body<'_>) -> Result<Step, Error> {
@@ -108,23 +105,34 @@ macro_rules! steps {
 }
 
 steps! {
-    Triage(TriageRequest) = "triage", [Dispatcher], parse;
-    Dispatch(DispatchRequest) = "dispatch", [Dispatcher], parse_or_default;
-    CancelDispatch(CancelDispatchRequest) = "dispatch.cancel", [Dispatcher], parse;
-    Assign(AssignRequest) = "assign", [Dispatcher], parse;
-    Arrive(NoBody) = "arrive", [Field], parse_or_default;
-    OnsiteRecord(OnsiteRecordRequest) = "onsite-record", [Field], parse;
-    Report(ReportRequest) = "report", [Field], parse;
-    Review(ReviewRequest) = "review", [Dispatcher, Supervisor], parse;
-    Approval(ApprovalRequest) = "approval", [Supervisor], parse;
-    Reply(ReplyRequest) = "reply", [Dispatcher], parse;
-    ReturnVisit(ReturnVisitRequest) = "return-visit", [Dispatcher], parse;
-    Archive(ArchiveRequest) = "archive", [Dispatcher], parse_or_default;
-    Reopen(ReopenRequest) = "reopen", [Dispatcher, Supervisor], parse;
-    Supervise(SuperviseRequest) = "supervise", [Supervisor], parse;
-    Transfer(TransferRequest) = "transfer", [Dispatcher], parse;
-    Merge(MergeRequest) = "merge", [Dispatcher], parse;
-    Group(crate::service::groups::FormGroupRequest) = "group", [Dispatcher], parse;
+    Triage(TriageRequest) = "triage", parse;
+    Dispatch(DispatchRequest) = "dispatch", parse_or_default;
+    CancelDispatch(CancelDispatchRequest) = "dispatch.cancel", parse;
+    Assign(AssignRequest) = "assign", parse;
+    Arrive(NoBody) = "arrive", parse_or_default;
+    OnsiteRecord(OnsiteRecordRequest) = "onsite-record", parse;
+    Report(ReportRequest) = "report", parse;
+    Review(ReviewRequest) = "review", parse;
+    Approval(ApprovalRequest) = "approval", parse;
+    Reply(ReplyRequest) = "reply", parse;
+    ReturnVisit(ReturnVisitRequest) = "return-visit", parse;
+    Archive(ArchiveRequest) = "archive", parse_or_default;
+    Reopen(ReopenRequest) = "reopen", parse;
+    Supervise(SuperviseRequest) = "supervise", parse;
+    Transfer(TransferRequest) = "transfer", parse;
+    Merge(MergeRequest) = "merge", parse;
+    Group(crate::service::groups::FormGroupRequest) = "group", parse;
+}
+
+impl Action {
+    /// Who may take this step: its row of the domain's table; forming a group, the group
+    /// table's.
+    pub fn roles(self) -> &'static [Role] {
+        match crate::domain::ticket::steps::find(self.name()) {
+            Some(step) => step.roles,
+            None => crate::domain::ticket::GroupCommand::FORM_ROLES,
+        }
+    }
 }
 
 /// The steps a console may send as command frames, by name (field steps are the field
@@ -216,4 +224,30 @@ pub async fn execute(
 ) -> Result<Outcome, Error> {
     authorize(by, step.action())?;
     steps::run(engine, by, &id.to_string(), step).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A transport's step is a row of the domain's table (forming a group excepted), so
+    /// its roles are the row's.
+    #[test]
+    fn every_action_but_forming_a_group_is_a_row_of_the_domain_table() {
+        for action in Action::ALL {
+            let row = crate::domain::ticket::steps::find(action.name());
+            match action {
+                Action::Group => assert!(row.is_none()),
+                _ => {
+                    let row = row.unwrap_or_else(|| panic!("{} has no row", action.name()));
+                    assert!(
+                        !row.roles.is_empty(),
+                        "{} is a caller's step",
+                        action.name()
+                    );
+                    assert_eq!(action.roles(), row.roles);
+                }
+            }
+        }
+    }
 }

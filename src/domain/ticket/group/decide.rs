@@ -67,10 +67,15 @@ impl GroupCommand {
         }
     }
 
+    /// Who may form a group (and change or dissolve it).
+    pub const FORM_ROLES: &'static [Role] = &[Role::Dispatcher];
+
     pub fn roles(&self) -> &'static [Role] {
         use Role::*;
         match self {
-            Self::Form { .. } | Self::ChangeMembers { .. } | Self::Dissolve { .. } => &[Dispatcher],
+            Self::Form { .. } | Self::ChangeMembers { .. } | Self::Dissolve { .. } => {
+                Self::FORM_ROLES
+            }
             Self::Post { .. } => &[Field, Dispatcher, Supervisor],
             Self::CompleteTask { .. } => &[Field, Dispatcher],
             Self::Withdraw { .. } => &[],
