@@ -28,7 +28,7 @@ use sha2::{Digest, Sha256};
 
 use super::StoreError;
 use super::keys;
-use super::writer::{Changes, u64_from};
+use super::writer::u64_from;
 use crate::domain::ids::TicketId;
 use crate::domain::redact;
 use crate::domain::ticket::{Reporter, Ticket};
@@ -123,14 +123,18 @@ fn canonical(value: &Value) -> Vec<u8> {
     serde_json::to_vec(&sorted(value)).unwrap_or_default()
 }
 
-/// Rewrites a ticket's stored events with the reporter's personal data erased from their
-/// text, keeping each one's `chain` as it was (the hashed form already had it masked).
-pub(super) fn stage_erasure(
+/// A stored event to write again: its key and its new bytes.
+pub(super) type Rewrite = (Vec<u8>, Vec<u8>);
+
+/// A ticket's stored events with the reporter's personal data erased from their text,
+/// each keeping its `chain` as it was (the hashed form already had it masked): the
+/// rewrites to stage, all read before any is.
+pub(super) fn erased_events(
     main: &sled::Tree,
-    changes: &mut Changes,
     ticket: &TicketId,
     reporter: &Reporter,
-) -> Result<(), StoreError> {
+) -> Result<Vec<Rewrite>, StoreError> {
+    let mut rewrites = Vec::new();
     for kv in main.scan_prefix(keys::timeline_prefix(ticket)) {
         let (_, id) = kv?;
         let key = keys::event(u64_from(&id)?);
@@ -146,9 +150,9 @@ pub(super) fn stage_erasure(
         if let (Value::Object(map), Some(chain)) = (&mut event, chain) {
             map.insert(CHAIN.into(), chain);
         }
-        changes.insert(key.to_vec(), canonical(&event));
+        rewrites.push((key.to_vec(), canonical(&event)));
     }
-    Ok(())
+    Ok(rewrites)
 }
 
 /// The outcome of a check of the whole store.
@@ -423,6 +427,11 @@ pub fn link_unchained(main: &sled::Tree) -> Result<u64, StoreError> {
         batch.insert(key, bytes);
         *head = Head { seq, hash };
         count += 1;
+        // A large store is linked in pieces, never held whole in memory. A stop half-way
+        // links it again from the start (`CHAIN_DONE` is written last).
+        if count % 10_000 == 0 {
+            main.apply_batch(std::mem::take(&mut batch))?;
+        }
     }
     for (ticket, (head, _)) in &heads {
         batch.insert(&keys::head(ticket), head.to_bytes().to_vec());

@@ -250,12 +250,16 @@ impl Writer {
                     deadlines,
                     kind: event,
                 };
-                if let EventKind::PersonalDataErased { .. } = &record.kind
-                    && let Some(reporter) = &before.reporter
-                {
-                    chain::stage_erasure(&self.main, main, &after.id, reporter)?;
-                }
+                let erased = match (&record.kind, &before.reporter) {
+                    (EventKind::PersonalDataErased { .. }, Some(reporter)) => {
+                        chain::erased_events(&self.main, &after.id, reporter)?
+                    }
+                    _ => Vec::new(),
+                };
                 self.stage_ticket(main, Some(&before), &after, &record)?;
+                for (key, event) in erased {
+                    main.insert(key, event);
+                }
                 self.seqs.insert(after.id, after.seq);
                 *next_id += 1;
                 Ok(Written::Ticket {
@@ -327,6 +331,14 @@ impl Writer {
         after: &Ticket,
         record: &EventRecord,
     ) -> Result<(), StoreError> {
+        // Everything that can fail comes before anything is staged: a refused write must
+        // leave nothing of itself in the shared batch.
+        let prev = match before {
+            None => chain::GENESIS,
+            Some(_) => self.head(&after.id)?,
+        };
+        let event = serde_json::to_value(record)?;
+        let snapshot = serde_json::to_vec(after)?;
         let new_entries = keys::index_entries(after);
         if let Some(before) = before {
             for old in keys::index_entries(before) {
@@ -338,16 +350,8 @@ impl Writer {
         for entry in new_entries {
             main.insert(entry, &[] as &[u8]);
         }
-        main.insert(&keys::ticket(&after.id), serde_json::to_vec(after)?);
-        let prev = match before {
-            None => chain::GENESIS,
-            Some(_) => self.head(&after.id)?,
-        };
-        let (bytes, hash) = chain::seal(
-            serde_json::to_value(record)?,
-            &prev,
-            after.reporter.as_ref(),
-        );
+        main.insert(&keys::ticket(&after.id), snapshot);
+        let (bytes, hash) = chain::seal(event, &prev, after.reporter.as_ref());
         main.insert(&keys::event(record.event_id), bytes);
         let head = chain::Head {
             seq: record.seq,

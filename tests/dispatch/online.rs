@@ -81,7 +81,21 @@ async fn a_vehicle_whose_socket_closed_is_offline_and_never_offered() {
         json!({ "vehicle_id": "V-1" }),
         json!({ "vehicle_id": "V-1", "override": true }),
     ] {
-        let (s, e) = app.post(&format!("/tickets/{id}/dispatch"), &d, body).await;
+        // Right after the decline the engine's own re-offer may still be looking for a
+        // vehicle (`offer_open`); the answer that counts is the one after it gave up.
+        let mut answer = app
+            .post(&format!("/tickets/{id}/dispatch"), &d, body.clone())
+            .await;
+        for _ in 0..40 {
+            if answer.1["code"] != "offer_open" {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            answer = app
+                .post(&format!("/tickets/{id}/dispatch"), &d, body.clone())
+                .await;
+        }
+        let (s, e) = answer;
         assert_eq!(s, StatusCode::CONFLICT, "{e}");
         assert_eq!(e["code"], "vehicle_offline", "{e}");
     }

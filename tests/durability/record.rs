@@ -273,3 +273,48 @@ async fn personal_data_is_erased_after_retain_days_and_the_record_still_verifies
     }
     app.stop().await;
 }
+
+#[actix_web::test]
+async fn a_store_from_before_the_chain_is_linked_once_at_open() {
+    let app = spawn_app_with(&[]).await;
+    let token = app.token("dispatcher", None).await;
+    archived_consultation(&app, &token, "OLD-1").await;
+    app.post(
+        "/tickets",
+        &token,
+        intake("OLD-2", Some("counterfeit"), "report"),
+    )
+    .await;
+    let dir = tempfile::tempdir().expect("dir");
+    let old = snapshot(&app, dir.path(), "old");
+    app.stop().await;
+    // The store as written before events carried links: no `chain`, no heads, no mark.
+    tamper(&old, |main| {
+        for kv in main.scan_prefix([b'e']) {
+            let (k, v) = kv.expect("event");
+            let mut e: Value = serde_json::from_slice(&v).expect("json");
+            e.as_object_mut().expect("object").remove("chain");
+            main.insert(k, serde_json::to_vec(&e).expect("json"))
+                .expect("insert");
+        }
+        for kv in main.scan_prefix([b'h']) {
+            main.remove(kv.expect("head").0).expect("remove");
+        }
+        main.remove(b"m/chain").expect("remove");
+    });
+    let (passed, said) = verify(&old);
+    assert!(!passed && said.contains("not linked"), "{said}");
+    // The engine links it when it opens it, and the record verifies.
+    let options = hotline_dispatch::store::StoreOptions {
+        path: old.clone(),
+        cache_capacity: 16 * 1024 * 1024,
+        max_batch: 64,
+        queue_capacity: 64,
+        number_prefix: "WX".into(),
+    };
+    let bus = std::sync::Arc::new(hotline_dispatch::bus::EventBus::new());
+    let store = hotline_dispatch::store::SledStore::open(&options, bus).expect("opens");
+    drop(store);
+    let (passed, said) = verify(&old);
+    assert!(passed, "{said}");
+}

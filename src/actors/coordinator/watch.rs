@@ -129,20 +129,25 @@ impl GroupWatch {
                 self.dissolve(&e.ticket, closing_reason(&e.kind), ctx);
             }
         } else if calls_for_group(&e.kind) {
-            self.auto_form(&e.ticket, false, ctx);
+            self.auto_form(e.ticket_id, false, ctx);
         }
         if crew_should_lead(&e.kind) {
-            self.crew_leads(&e.ticket, ctx);
+            self.crew_leads(e.ticket_id, ctx);
         }
     }
 
     /// Hands the lead of ticket `id`'s active group to the crew of the vehicle sent, when
     /// the lead is not aboard (see `domain::ticket::group::crew`).
-    fn crew_leads(&mut self, ticket: &Ticket, ctx: &mut Context<Self>) {
-        let id = ticket.id;
+    ///
+    /// A decision on the ticket as it is now (a dispatcher may have changed the crew since
+    /// the event), so it reads the current state rather than the event's.
+    fn crew_leads(&mut self, id: TicketId, ctx: &mut Context<Self>) {
         if self.handing.contains(&id) {
             return;
         }
+        let Some(ticket) = self.ticket(&id) else {
+            return;
+        };
         let Some(vehicle) = ticket.assignment.vehicle_id.clone() else {
             return;
         };
@@ -172,11 +177,16 @@ impl GroupWatch {
 
     /// Forms the guide's group for ticket `id` unless it has one, or a dispatcher dissolved
     /// the last one (`only_if_never`: only if it never had one, for recovery).
-    fn auto_form(&mut self, ticket: &Ticket, only_if_never: bool, ctx: &mut Context<Self>) {
-        let id = ticket.id;
+    ///
+    /// Reads the ticket as it is now: a dispatcher's dissolve committed since the event
+    /// must stand.
+    fn auto_form(&mut self, id: TicketId, only_if_never: bool, ctx: &mut Context<Self>) {
         if self.forming.contains(&id) {
             return;
         }
+        let Some(ticket) = self.ticket(&id) else {
+            return;
+        };
         let wanted = match &ticket.group {
             None => true,
             Some(g) => !only_if_never && !g.is_active() && g.dissolved_on_close,
@@ -210,7 +220,7 @@ impl GroupWatch {
                 town: Some(r.town().name().to_owned()),
             })
             .unwrap_or_default();
-        let Some(p) = plan(ticket, category, &staff, &teams, &shop) else {
+        let Some(p) = plan(&ticket, category, &staff, &teams, &shop) else {
             tracing::info!(ticket_id = %id, category = %category.code, "no collaboration group formed: nobody to lead or assist");
             return;
         };
@@ -304,14 +314,10 @@ impl GroupWatch {
             }
         }
         for id in called {
-            if let Some(t) = self.ticket(&id) {
-                self.auto_form(&t, true, ctx);
-            }
+            self.auto_form(id, true, ctx);
         }
         for id in sent {
-            if let Some(t) = self.ticket(&id) {
-                self.crew_leads(&t, ctx);
-            }
+            self.crew_leads(id, ctx);
         }
     }
 }
