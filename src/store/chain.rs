@@ -39,7 +39,9 @@ pub type Hash = [u8; 32];
 /// The `prev` of a ticket's first event.
 pub const GENESIS: Hash = [0; 32];
 
-/// What every event's hash starts with: the version of this scheme.
+/// What every event's hash starts with: the version of this scheme. The masking rules of
+/// `redact::erase_json` are part of the hashed form: a change to them is a new version
+/// (hash new events with a new tag, check old ones with theirs), never an edit in place.
 const TAG: &[u8] = b"hotline-dispatch event chain v1\0";
 
 /// The key under which the stored event keeps its link.
