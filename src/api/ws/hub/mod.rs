@@ -10,6 +10,7 @@
 //! moves of a tick go out as one `vehicle.moved` frame; the board's distances likewise.
 
 mod board;
+mod public;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -235,87 +236,6 @@ impl StreamHub {
         self.update_board(ticket, now);
     }
 
-    fn update_board(&mut self, t: &Ticket, now: crate::domain::Timestamp) {
-        let deps = self.deps.clone();
-        let vehicles = &self.vehicles;
-        // A load test's tickets, squads and vehicles never reach the public board.
-        if self.simulated(t) {
-            return self.drop_from_board(t);
-        }
-        let change = self.board.update(
-            t,
-            &deps.catalog,
-            now,
-            || {
-                let shop = t
-                    .location
-                    .retailer_licence
-                    .as_deref()
-                    .and_then(|l| deps.retailers.get(l));
-                crate::domain::board::town_of(t, shop.as_ref().map(|r| r.town().name()))
-            },
-            || public_handler(&deps.roster, t),
-            |v| vehicles.get(v).map(|live| board_live(v, live)),
-        );
-        let frame = match change {
-            None => return,
-            Some(BoardChange::Upserted(row)) => Frame::other(
-                self.seq,
-                &StreamFrame::BoardTicket {
-                    seq: self.seq,
-                    ticket: row,
-                },
-            ),
-            Some(BoardChange::Removed { id, number }) => Frame::other(
-                self.seq,
-                &StreamFrame::BoardRemoved {
-                    seq: self.seq,
-                    id,
-                    number,
-                },
-            ),
-        };
-        Self::broadcast(&mut self.boards, &frame);
-    }
-
-    /// Whether the ticket is a load test's (`domain/simulated.rs`).
-    fn simulated(&self, t: &Ticket) -> bool {
-        let roster = &self.deps.roster;
-        crate::domain::simulated::is_simulated(
-            t,
-            |team| {
-                roster
-                    .team(team)
-                    .ok()
-                    .flatten()
-                    .is_some_and(|r| r.simulated)
-            },
-            |v| {
-                roster
-                    .vehicle(v)
-                    .ok()
-                    .flatten()
-                    .is_some_and(|r| r.simulated)
-            },
-        )
-    }
-
-    /// Takes a simulated ticket off the board (if a row was shown, boards are told).
-    fn drop_from_board(&mut self, t: &Ticket) {
-        let Some(BoardChange::Removed { id, number }) = self.board.drop_ticket(&t.id) else {
-            return;
-        };
-        let frame = Frame::other(
-            self.seq,
-            &StreamFrame::BoardRemoved {
-                seq: self.seq,
-                id,
-                number,
-            },
-        );
-        Self::broadcast(&mut self.boards, &frame);
-    }
-
     fn on_moved(&mut self, m: Arc<VehicleMoved>) {
         let live = self.live(&m.vehicle_id);
         live.position = Some(m.position.into());
@@ -424,56 +344,6 @@ impl StreamHub {
         self.tick_board_rows();
     }
 
-    /// Sends the board rows whose vehicle changed, and takes off done rows whose while is
-    /// over.
-    fn tick_board_rows(&mut self) {
-        let seq = self.seq;
-        let mut frames: Vec<Frame> = self
-            .board
-            .take_changed_rows()
-            .into_iter()
-            .map(|row| Frame::other(seq, &StreamFrame::BoardTicket { seq, ticket: row }))
-            .collect();
-        let now = self.deps.clock.now();
-        frames.extend(
-            self.board.expire(now).into_iter().map(|(id, number)| {
-                Frame::other(seq, &StreamFrame::BoardRemoved { seq, id, number })
-            }),
-        );
-        for frame in &frames {
-            Self::broadcast(&mut self.boards, frame);
-        }
-    }
-
-    fn push_leaderboard(&mut self) {
-        let roster = self.deps.roster.clone();
-        let seq = self.seq;
-        let Some(standings) = self
-            .board
-            .refresh_leaderboard(|team| roster.team(team).ok().flatten().map(|t| t.name))
-        else {
-            return;
-        };
-        let frame = Frame::other(
-            seq,
-            &StreamFrame::BoardLeaderboard {
-                seq,
-                leaderboard: standings,
-            },
-        );
-        Self::broadcast(&mut self.boards, &frame);
-    }
-
-    fn board_snapshot(&self) -> BoardSnapshot {
-        let now = self.deps.clock.now();
-        BoardSnapshot {
-            seq: self.seq,
-            generated_at: now,
-            tickets: self.board.rows(now),
-            leaderboard: self.board.standings().to_vec(),
-        }
-    }
-
     /// Loads every ticket into the board and leaderboard, and every vehicle's live state.
     fn recover(&mut self, ctx: &mut Context<Self>) {
         let now = self.deps.clock.now();
@@ -558,27 +428,6 @@ fn board_live(id: &VehicleId, live: &VehicleLive) -> crate::domain::board::LiveV
             .and_then(|p| crate::domain::geo::LatLng::new(p.lat, p.lng).ok()),
         status: live.status,
         ticket: live.ticket_id.as_deref().and_then(|t| t.parse().ok()),
-    }
-}
-
-/// The squad and an officer's badge (never a name) for the board.
-fn public_handler(roster: &Roster, t: &Ticket) -> PublicHandler {
-    let team_id = t.assignment.team_id.clone();
-    let team_name = team_id
-        .as_ref()
-        .and_then(|id| roster.team(id).ok().flatten())
-        .map(|team| team.name);
-    let officer_badge = t
-        .assignment
-        .crew
-        .iter()
-        .chain(&t.assignment.staff)
-        .find_map(|s| roster.staff(s).ok().flatten())
-        .map(|s| s.badge);
-    PublicHandler {
-        team_id,
-        team_name,
-        officer_badge,
     }
 }
 
