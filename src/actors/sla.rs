@@ -19,6 +19,7 @@ use crate::domain::catalog::Catalog;
 use crate::domain::clock::Clock;
 use crate::domain::ids::TicketId;
 use crate::domain::role::Principal;
+use crate::domain::ticket::steps;
 use crate::domain::ticket::{Checkpoint, Command, SlaLevel, SlaScope, Stage, Ticket};
 use crate::store::Store;
 
@@ -111,12 +112,12 @@ impl SlaSupervisor {
                 tickets
                     .execute(
                         id,
-                        Command::FlagSla {
+                        Command::FlagSla(steps::FlagSla {
                             level,
                             scope,
                             stage,
                             now,
-                        },
+                        }),
                         Principal::system(),
                     )
                     .await

@@ -11,7 +11,6 @@ use utoipa::ToSchema;
 
 use super::auth::Caller;
 use super::error::{ApiError, ErrorBody};
-use super::tickets::dto::LatLngDto;
 use super::ws::protocol::FixDto;
 use super::ws::vehicle::parse_fixes;
 use crate::actors::fleet::GetTeam;
@@ -21,6 +20,7 @@ use crate::domain::catalog::Department;
 use crate::domain::error_code::ErrorCode;
 use crate::domain::fleet::VehicleStatus;
 use crate::domain::ids::{TeamId, VehicleId};
+use crate::domain::input::LatLngDto;
 use crate::domain::role::{Role, Subject};
 use crate::engine::Engine;
 

@@ -13,8 +13,8 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::auth::Caller;
 use super::error::{ApiError, ErrorBody};
-use super::tickets::dto::LatLngDto;
 use crate::domain::area::{GRID_RESOLUTIONS, ServiceArea, cell_ring};
+use crate::domain::input::LatLngDto;
 use crate::domain::retailer::Town;
 use crate::domain::role::Role;
 use crate::engine::Engine;

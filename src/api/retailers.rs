@@ -9,8 +9,8 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::auth::Caller;
 use super::error::{ApiError, ErrorBody};
-use super::tickets::dto::LatLngDto;
 use crate::domain::error_code::ErrorCode;
+use crate::domain::input::LatLngDto;
 use crate::domain::retailer::{Retailer, Town};
 use crate::domain::role::Role;
 use crate::engine::Engine;

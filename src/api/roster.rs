@@ -7,10 +7,10 @@ use utoipa::ToSchema;
 use super::auth::Caller;
 use super::error::{ApiError, ErrorBody};
 use super::service::ServiceDto;
-use super::tickets::dto::check_len;
 use crate::domain::catalog::Department;
 use crate::domain::error_code::ErrorCode;
 use crate::domain::ids::{StaffId, TeamId, VehicleId};
+use crate::domain::input::check_len;
 use crate::domain::role::Role;
 use crate::domain::roster::{Staff, StaffRole, Team, Vehicle};
 use crate::engine::Engine;
@@ -62,7 +62,7 @@ fn name(field: &str, value: &str) -> Result<(), ApiError> {
             format!("`{field}` must not be empty"),
         ));
     }
-    check_len(field, value, 64)
+    Ok(check_len(field, value, 64)?)
 }
 
 /// A staff member, in and out.
@@ -91,7 +91,7 @@ impl StaffDto {
     fn into_record(self, engine: &Engine, id: Option<StaffId>) -> Result<Staff, ApiError> {
         name("name", &self.name)?;
         name("badge", &self.badge)?;
-        super::tickets::dto::check_opt("phone", &self.phone, 32)?;
+        crate::domain::input::check_opt("phone", &self.phone, 32)?;
         let id = match (id, self.id) {
             (Some(id), _) => id,
             (None, Some(raw)) => parse("id", &raw)?,
@@ -151,7 +151,7 @@ pub struct TeamDto {
 impl TeamDto {
     fn into_record(self, id: Option<TeamId>) -> Result<Team, ApiError> {
         name("name", &self.name)?;
-        super::tickets::dto::check_opt("area", &self.area, 64)?;
+        crate::domain::input::check_opt("area", &self.area, 64)?;
         let id = match (id, self.id) {
             (Some(id), _) => id,
             (None, Some(raw)) => parse("id", &raw)?,

@@ -375,10 +375,7 @@ async fn returns(
     if let Some(code) = p.reason.as_deref()
         && engine.catalog.return_reason(code).is_none()
     {
-        return Err(crate::api::tickets::returns::unknown_code(
-            code,
-            &engine.catalog,
-        ));
+        return Err(crate::domain::input::unknown_reason_code(code, &engine.catalog).into());
     }
     let mut events = Vec::new();
     let mut after = 0;

@@ -124,7 +124,7 @@ async fn issue(
         }
         (Role::Field, Some(raw)) => Some(field_subject(&engine, raw.trim())?),
         (_, Some(label)) => {
-            super::tickets::dto::check_len("subject", &label, 64)?;
+            crate::domain::input::check_len("subject", &label, 64)?;
             (!label.trim().is_empty()).then_some(Subject::Label(label))
         }
         (_, None) => None,

@@ -17,6 +17,7 @@ use crate::domain::fleet::VehicleStatus;
 use crate::domain::geo::LatLng;
 use crate::domain::ids::{TicketId, VehicleId};
 use crate::domain::role::{Principal, Role, Subject};
+use crate::domain::ticket::steps;
 use crate::domain::ticket::{
     ApprovalDecision, Command, Evidence, Location, NewTicket, Reporter, ReturnReason,
     ReviewDecision, Satisfaction, Source,
@@ -120,14 +121,14 @@ impl Demo<'_> {
     }
 
     async fn triage(&self, id: TicketId) -> Result<(), DemoError> {
-        let c = Command::Triage {
+        let c = Command::Triage(steps::Triage {
             category: None,
             urgency: None,
             position: None,
             address_text: None,
             retailer_licence: None,
             duplicate_of: None,
-        };
+        });
         self.run(id, c, dispatcher()).await
     }
 
@@ -140,11 +141,11 @@ impl Demo<'_> {
 
     /// The crew of `v` records what it found; the vehicle heads back.
     async fn record_onsite(&self, id: TicketId, v: &VehicleId) -> Result<(), DemoError> {
-        let c = Command::RecordOnsite {
+        let c = Command::RecordOnsite(steps::RecordOnsite {
             findings: "现场查获疑似假冒卷烟（合成）".into(),
             actions: "先行登记保存，送检".into(),
             evidence: Vec::new(),
-        };
+        });
         self.run(id, c, crew_of(v)).await?;
         self.crews.leave(v).await
     }
@@ -164,10 +165,10 @@ impl Demo<'_> {
         .iter()
         .map(|s| ((*s).to_owned(), "（合成演示内容）".to_owned()))
         .collect();
-        let command = Command::SubmitReport {
+        let command = Command::SubmitReport(steps::SubmitReport {
             sections,
             evidence: self.evidence.clone(),
-        };
+        });
         for _ in 0..20 {
             let lead = self.crews.ticket(id)?.group_lead().cloned();
             let author = match lead {
@@ -204,31 +205,39 @@ impl Demo<'_> {
             )],
             ReviewDecision::Pass => vec![],
         };
-        self.run(id, Command::Review { decision, reasons }, dispatcher())
-            .await
+        self.run(
+            id,
+            Command::Review(steps::Review { decision, reasons }),
+            dispatcher(),
+        )
+        .await
     }
 
     /// Review passed, approved, answered.
     async fn answer(&self, id: TicketId, text: &str) -> Result<(), DemoError> {
         self.review(id, ReviewDecision::Pass).await?;
-        let approve = Command::Approve {
+        let approve = Command::Approve(steps::Approve {
             decision: ApprovalDecision::Approve,
             reasons: vec![],
-        };
+        });
         self.run(id, approve, supervisor()).await?;
-        let reply = Command::Reply { text: text.into() };
+        let reply = Command::Reply(steps::Reply { text: text.into() });
         self.run(id, reply, dispatcher()).await
     }
 
     /// Return visit (satisfied) and archive.
     async fn close(&self, id: TicketId) -> Result<(), DemoError> {
-        let visit = Command::RecordVisit {
+        let visit = Command::RecordVisit(steps::RecordVisit {
             satisfaction: Satisfaction::Satisfied,
             comment: None,
-        };
+        });
         self.run(id, visit, dispatcher()).await?;
-        self.run(id, Command::Archive { note: None }, dispatcher())
-            .await
+        self.run(
+            id,
+            Command::Archive(steps::Archive { note: None }),
+            dispatcher(),
+        )
+        .await
     }
 
     /// A full-path ticket handled by `v` from intake to archive.
@@ -394,9 +403,9 @@ pub(super) async fn load(engine: &Engine, homes: &[(VehicleId, LatLng)]) -> Resu
     d.triage(t).await?;
     d.run(
         t,
-        Command::Reply {
+        Command::Reply(steps::Reply {
             text: "已电话告知办理流程（合成）".into(),
-        },
+        }),
         dispatcher(),
     )
     .await?;
@@ -412,9 +421,9 @@ pub(super) async fn load(engine: &Engine, homes: &[(VehicleId, LatLng)]) -> Resu
         )
         .await?;
     d.triage(t).await?;
-    let assign = Command::Assign {
+    let assign = Command::Assign(steps::Assign {
         staff: id("S-005")?,
-    };
+    });
     d.run(t, assign, dispatcher()).await?;
     // A suggestion answered directly.
     let t = d

@@ -461,7 +461,7 @@ pub(crate) mod tests {
     use crate::domain::catalog::BUILTIN_CATALOG;
     use crate::domain::ids::{TicketNumber, VehicleId};
     use crate::domain::role::{Principal, Role, Subject};
-    use crate::domain::ticket::{Command, Location, NewTicket, Source};
+    use crate::domain::ticket::{Command, Location, NewTicket, Source, steps};
 
     pub(crate) fn at(minutes: i64) -> Timestamp {
         Timestamp::parse("2026-11-27T08:00:00Z").unwrap() + time::Duration::minutes(minutes)
@@ -502,24 +502,24 @@ pub(crate) mod tests {
     /// Sends vehicle V-1 of `team` at minute 0 and has it arrive at `arrival`.
     pub(crate) fn handled(t: &mut Ticket, team: &str, arrival: i64, catalog: &Catalog) {
         let d = Principal::new(Role::Dispatcher, None);
-        let triage = Command::Triage {
+        let triage = Command::Triage(steps::Triage {
             category: None,
             urgency: None,
             position: None,
             address_text: None,
             retailer_licence: None,
             duplicate_of: None,
-        };
+        });
         t.execute(&triage, &d, catalog, at(0)).unwrap();
-        let dispatch = Command::Dispatch {
+        let dispatch = Command::Dispatch(steps::Dispatch {
             vehicle: "V-1".parse().unwrap(),
             team: team.parse().unwrap(),
             crew: Vec::new(),
-        };
+        });
         t.execute(&dispatch, &d, catalog, at(0)).unwrap();
         let v: VehicleId = "V-1".parse().unwrap();
         let crew = Principal::new(Role::Field, Some(Subject::Vehicle(v)));
-        t.execute(&Command::Arrive, &crew, catalog, at(arrival))
+        t.execute(&Command::Arrive(steps::Arrive), &crew, catalog, at(arrival))
             .unwrap();
     }
 
@@ -581,15 +581,15 @@ pub(crate) mod tests {
         let steps = [
             (
                 &crew,
-                Command::RecordOnsite {
+                Command::RecordOnsite(steps::RecordOnsite {
                     findings: "查获".into(),
                     actions: "登记".into(),
                     evidence: vec![],
-                },
+                }),
             ),
             (
                 &crew,
-                Command::SubmitReport {
+                Command::SubmitReport(steps::SubmitReport {
                     sections: c
                         .report_sections
                         .iter()
@@ -604,34 +604,34 @@ pub(crate) mod tests {
                             note: None,
                         })
                         .collect(),
-                },
+                }),
             ),
             (
                 &d,
-                Command::Review {
+                Command::Review(steps::Review {
                     decision: ReviewDecision::Pass,
                     reasons: vec![],
-                },
+                }),
             ),
             (
                 &s,
-                Command::Approve {
+                Command::Approve(steps::Approve {
                     decision: ApprovalDecision::Approve,
                     reasons: vec![],
-                },
+                }),
             ),
             (
                 &d,
-                Command::Reply {
+                Command::Reply(steps::Reply {
                     text: "已处理".into(),
-                },
+                }),
             ),
             (
                 &d,
-                Command::RecordVisit {
+                Command::RecordVisit(steps::RecordVisit {
                     satisfaction: Satisfaction::Satisfied,
                     comment: None,
-                },
+                }),
             ),
         ];
         for (by, c) in steps {
@@ -642,8 +642,13 @@ pub(crate) mod tests {
 
     pub(crate) fn archived(t: &mut Ticket, minute: i64, catalog: &Catalog) {
         let d = Principal::new(Role::Dispatcher, None);
-        t.execute(&Command::Archive { note: None }, &d, catalog, at(minute))
-            .unwrap_or_else(|e| panic!("archive from {:?}: {e}", t.status));
+        t.execute(
+            &Command::Archive(steps::Archive { note: None }),
+            &d,
+            catalog,
+            at(minute),
+        )
+        .unwrap_or_else(|e| panic!("archive from {:?}: {e}", t.status));
     }
 
     fn live(t: &Ticket, status: VehicleStatus, lat: f64) -> LiveVehicle {

@@ -12,6 +12,7 @@ pub mod fleet;
 pub mod geo;
 pub mod grid;
 pub mod ids;
+pub mod input;
 pub mod place;
 pub mod redact;
 pub mod retailer;

@@ -147,12 +147,11 @@ impl From<Rejection> for Error {
             }
             Rejection::Denied { code, .. } => coded(code, Status::FORBIDDEN, message),
             Rejection::Conflict { code, .. } => coded(code, Status::CONFLICT, message),
-            Rejection::Rule { code, missing, .. } => {
+            Rejection::Rule { code, details, .. } => {
                 let e = coded(code, Status::UNPROCESSABLE_ENTITY, message);
-                if missing.is_empty() {
-                    e
-                } else {
-                    e.with_details(serde_json::json!({ "missing": missing }))
+                match details {
+                    Some(d) => e.with_details(d),
+                    None => e,
                 }
             }
         }

@@ -10,6 +10,7 @@ use hotline_dispatch::domain::{ManualClock, Timestamp};
 
 use crate::common::restart::ThreadApp;
 use crate::common::{ADMIN, TestApp, intake, send, spawn_app, temp_store};
+use hotline_dispatch::domain::ticket::steps;
 
 fn id(t: &Value) -> String {
     t["id"].as_str().expect("id").to_owned()
@@ -362,10 +363,10 @@ async fn a_merge_cut_in_half_is_undone_by_the_repair_pass() {
         .tickets
         .execute(
             target,
-            Command::AbsorbDuplicate {
+            Command::AbsorbDuplicate(steps::AbsorbDuplicate {
                 duplicate: dup,
                 duplicate_number: number,
-            },
+            }),
             Principal::system(),
         )
         .await

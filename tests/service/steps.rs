@@ -5,9 +5,10 @@
 use hotline_dispatch::api::tickets::dto::IntakeRequest;
 use hotline_dispatch::domain::role::{Principal, Role, Subject};
 use hotline_dispatch::domain::ticket::Status;
-use hotline_dispatch::service::tickets::{
-    self, Action, ArchiveRequest, Body, Outcome, ReplyRequest, Step, TriageRequest,
+use hotline_dispatch::domain::ticket::steps::{
+    self, archive::ArchiveRequest, reply::ReplyRequest, triage::TriageRequest,
 };
+use hotline_dispatch::service::tickets::{self, Action, Body, Outcome};
 use hotline_dispatch::service::{self, Error};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -16,14 +17,18 @@ use crate::common::ws::WsClient;
 use crate::common::{TestApp, intake};
 use crate::streams::connect;
 
-fn triage() -> Step {
-    Step::Triage(TriageRequest {
+fn triage() -> TriageRequest {
+    TriageRequest {
         category: None,
         urgency: None,
         location: None,
         address_text: None,
         retailer_licence: None,
-    })
+    }
+}
+
+fn triage_action() -> Action {
+    Action::find("triage").unwrap()
 }
 
 fn dispatcher() -> Principal {
@@ -67,7 +72,7 @@ async fn a_typed_step_runs_for_a_principal_and_fails_with_typed_errors() {
     // The role is checked once, before anything else: a supervisor may not triage, and a
     // wrong role is 403 whatever the body.
     let sup = Principal::new(Role::Supervisor, None);
-    let e = tickets::execute(&app.engine, &sup, ticket_id, triage())
+    let e = tickets::take::<steps::Triage>(&app.engine, &sup, ticket_id, triage())
         .await
         .unwrap_err();
     assert_eq!(code(&e), (403, "forbidden"), "{e}");
@@ -75,7 +80,7 @@ async fn a_typed_step_runs_for_a_principal_and_fails_with_typed_errors() {
         &app.engine,
         &sup,
         &id,
-        Action::Triage,
+        triage_action(),
         Body::Bytes(b"{nope"),
     )
     .await
@@ -86,7 +91,7 @@ async fn a_typed_step_runs_for_a_principal_and_fails_with_typed_errors() {
         &app.engine,
         &dispatcher(),
         &id,
-        Action::Triage,
+        triage_action(),
         Body::Bytes(b"{nope"),
     )
     .await
@@ -94,17 +99,17 @@ async fn a_typed_step_runs_for_a_principal_and_fails_with_typed_errors() {
     assert_eq!(code(&e), (400, "malformed"));
     assert!(e.message().starts_with("invalid body:"), "{e}");
     // Not allowed yet: illegal transition, with the status in the details.
-    let archive = Step::Archive(ArchiveRequest { note: None });
-    let e = tickets::execute(&app.engine, &dispatcher(), ticket_id, archive)
+    let archive = ArchiveRequest { note: None };
+    let e = tickets::take::<steps::Archive>(&app.engine, &dispatcher(), ticket_id, archive)
         .await
         .unwrap_err();
     assert_eq!(code(&e), (409, "illegal_transition"));
     assert_eq!(e.details(), Some(&json!({ "status": "received" })));
     // A rule broken in the body: nothing runs.
-    let long = Step::Reply(ReplyRequest {
+    let long = ReplyRequest {
         text: "字".repeat(4001),
-    });
-    let e = tickets::execute(&app.engine, &dispatcher(), ticket_id, long)
+    };
+    let e = tickets::take::<steps::Reply>(&app.engine, &dispatcher(), ticket_id, long)
         .await
         .unwrap_err();
     assert_eq!(e.status().as_u16(), 422, "{e}");
@@ -113,7 +118,7 @@ async fn a_typed_step_runs_for_a_principal_and_fails_with_typed_errors() {
         &app.engine,
         &dispatcher(),
         "01900000-0000-7000-8000-000000000000",
-        Action::Triage,
+        triage_action(),
         Body::Json(Some(json!({}))),
     )
     .await
@@ -126,7 +131,7 @@ async fn a_typed_step_runs_for_a_principal_and_fails_with_typed_errors() {
     );
 
     // The step itself: the outcome is the ticket after the durable event.
-    match tickets::execute(&app.engine, &dispatcher(), ticket_id, triage()).await {
+    match tickets::take::<steps::Triage>(&app.engine, &dispatcher(), ticket_id, triage()).await {
         Ok(Outcome::Ticket(t)) => assert_eq!(t.status, Status::Triaged),
         other => panic!("expected the triaged ticket, got {other:?}"),
     }

@@ -9,6 +9,7 @@ use crate::actors::ticket::{CommandError, TicketDirectory};
 use crate::domain::catalog::{Catalog, HandlingPath};
 use crate::domain::error_code::ErrorCode;
 use crate::domain::role::{Principal, Role};
+use crate::domain::ticket::steps;
 use crate::domain::ticket::{Command, Rejection, Status, Ticket};
 
 /// Whether sending a vehicle on `ticket` by `by` needs the triage confirmed first: `Ok(true)`
@@ -46,14 +47,14 @@ pub fn needs_confirmation(
 
 /// The confirmation: a triage that changes nothing but confirms the proposal.
 pub fn confirming_triage() -> Command {
-    Command::Triage {
+    Command::Triage(steps::Triage {
         category: None,
         urgency: None,
         position: None,
         address_text: None,
         retailer_licence: None,
         duplicate_of: None,
-    }
+    })
 }
 
 /// Confirms the triage of `ticket` (see [`needs_confirmation`]); durable when it answers.

@@ -33,6 +33,7 @@ use crate::domain::clock::Clock;
 use crate::domain::fleet::{ActiveTicket, HeldOffer};
 use crate::domain::ids::{OfferId, TeamId, TicketId, VehicleId};
 use crate::domain::role::Principal;
+use crate::domain::ticket::steps;
 use crate::domain::ticket::{Command, EventKind, EventRecord, Status, Ticket};
 use crate::roster::Roster;
 use crate::store::Store;
@@ -288,7 +289,7 @@ impl DispatcherActor {
             if let Err(e) = tickets
                 .execute(
                     ticket_id,
-                    Command::RaiseAlert { reason },
+                    Command::RaiseAlert(steps::RaiseAlert { reason }),
                     Principal::system(),
                 )
                 .await

@@ -19,6 +19,7 @@ use crate::domain::fleet::{ActiveTicket, HeldOffer, VehicleStatus};
 use crate::domain::grid::NearestQuery;
 use crate::domain::ids::{OfferId, TicketId, VehicleId};
 use crate::domain::role::{Principal, Role, Subject};
+use crate::domain::ticket::steps;
 use crate::domain::ticket::{Command, EventKind, Rejection, Ticket};
 
 /// The vehicle chosen for an offer, with what the offer tells it.
@@ -266,7 +267,7 @@ impl DispatcherActor {
                 .ok_or_else(|| DispatchError::UnknownVehicle(chosen.vehicle_id.clone()))?;
             let offer_id = OfferId::generate();
             let expires_at = deps.clock.now() + timeout;
-            let command = Command::Offer {
+            let command = Command::Offer(steps::Offer {
                 offer_id,
                 vehicle: record.id.clone(),
                 team: record.team_id.clone(),
@@ -274,7 +275,7 @@ impl DispatcherActor {
                 expires_at,
                 distance_m: chosen.distance_m,
                 manual: manual && override_busy,
-            };
+            });
             let done = deps.tickets.execute(ticket_id, command, by).await?;
             Ok::<_, DispatchError>((done, chosen, offer_id, expires_at))
         };
@@ -315,9 +316,9 @@ impl DispatcherActor {
         for (ticket_id, offer) in due {
             self.expiring.insert(offer.offer_id);
             let tickets = self.deps.tickets.clone();
-            let command = Command::ExpireOffer {
+            let command = Command::ExpireOffer(steps::ExpireOffer {
                 offer_id: offer.offer_id,
-            };
+            });
             let run = async move {
                 tickets
                     .execute(ticket_id, command, Principal::system())
@@ -442,14 +443,14 @@ impl Handler<AnswerOffer> for DispatcherActor {
         };
         let by = Principal::new(Role::Field, Some(Subject::Vehicle(msg.vehicle_id.clone())));
         let command = if msg.accept {
-            Command::AcceptOffer {
+            Command::AcceptOffer(steps::AcceptOffer {
                 offer_id: msg.offer_id,
-            }
+            })
         } else {
-            Command::DeclineOffer {
+            Command::DeclineOffer(steps::DeclineOffer {
                 offer_id: msg.offer_id,
                 reason: msg.reason,
-            }
+            })
         };
         let tickets = self.deps.tickets.clone();
         let run = async move { tickets.execute(ticket_id, command, by).await };
@@ -478,7 +479,7 @@ impl Handler<CancelDispatch> for DispatcherActor {
     fn handle(&mut self, msg: CancelDispatch, _: &mut Self::Context) -> Self::Result {
         let tickets = self.deps.tickets.clone();
         let ticket_id = msg.ticket_id;
-        let command = Command::CancelDispatch { reason: msg.reason };
+        let command = Command::CancelDispatch(steps::CancelDispatch { reason: msg.reason });
         let run = async move { tickets.execute(ticket_id, command, msg.by).await };
         Box::pin(run.into_actor(self).map(move |result, act, _| {
             let done = result?;
@@ -520,7 +521,7 @@ impl Handler<ReportArrival> for DispatcherActor {
         let tickets = self.deps.tickets.clone();
         let run = async move {
             tickets
-                .execute(ticket_id, Command::Arrive, by)
+                .execute(ticket_id, Command::Arrive(steps::Arrive), by)
                 .await
                 .map(|_| ())
         };
@@ -538,7 +539,11 @@ impl Handler<crate::actors::fleet::messages::VehicleArrived> for DispatcherActor
         let by = Principal::new(Role::Field, Some(Subject::Vehicle(msg.vehicle_id.clone())));
         let tickets = self.deps.tickets.clone();
         let ticket_id = msg.ticket_id;
-        let run = async move { tickets.execute(ticket_id, Command::Arrive, by).await };
+        let run = async move {
+            tickets
+                .execute(ticket_id, Command::Arrive(steps::Arrive), by)
+                .await
+        };
         ctx.spawn(run.into_actor(self).map(move |r, _, _| {
             if let Err(e) = r {
                 tracing::debug!(%ticket_id, error = %e, "arrival not recorded");

@@ -1,7 +1,7 @@
 //! A vehicle taken out of service, as the dispatcher sees it. From the moment the message
 //! arrives the vehicle is never offered work (the nearest search excludes it, a named offer
 //! is refused even with `override`, its answers to offers are refused). Each ticket it held
-//! an offer of, or is on, gets `Command::WithdrawVehicle` (named by the vehicle, so it
+//! an offer of, or is on, gets `Command::WithdrawVehicle(steps::WithdrawVehicle)` (named by the vehicle, so it
 //! never touches another vehicle's offer or dispatch):
 //!
 //! - an open offer is cancelled (`offer.cancelled` with the reason) and the ticket goes to
@@ -26,6 +26,7 @@ use crate::domain::catalog::Urgency;
 use crate::domain::ids::{TicketId, VehicleId};
 use crate::domain::role::Principal;
 use crate::domain::roster::Vehicle;
+use crate::domain::ticket::steps;
 use crate::domain::ticket::{Command, EventKind};
 
 impl DispatcherActor {
@@ -137,10 +138,10 @@ impl Handler<WithdrawVehicle> for DispatcherActor {
         targets.sort();
         targets.dedup();
         let tickets = self.deps.tickets.clone();
-        let command = Command::WithdrawVehicle {
+        let command = Command::WithdrawVehicle(steps::WithdrawVehicle {
             vehicle: vehicle_id.clone(),
             reason: reason.clone(),
-        };
+        });
         let run = async move {
             let steps = targets.into_iter().map(|id| {
                 let (tickets, command) = (tickets.clone(), command.clone());

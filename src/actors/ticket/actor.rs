@@ -1,17 +1,21 @@
-//! The actor of one open ticket. It serialises every command on its ticket: check with the
-//! domain, write the event through the store, and answer only once the event is durable.
-//! No other message is handled while a write is in flight (an atomic response), so the
-//! per-ticket sequence never races.
+//! The actor of one open ticket. It serialises every write on its ticket, the first one
+//! (filing it at intake) included: check with the domain, write the event through the
+//! store, and answer only once the event is durable. No other message is handled while a
+//! write is in flight (the context waits on it), so the per-ticket sequence never races.
 
 use std::sync::Arc;
 
 use actix::prelude::*;
 use parking_lot::Mutex;
 
+use tokio::sync::oneshot;
+
 use super::messages::{Execute, Executed};
 use crate::domain::catalog::Catalog;
 use crate::domain::clock::Clock;
 use crate::domain::duplicates::CaseIndex;
+use crate::domain::role::Principal;
+use crate::domain::ticket::steps;
 use crate::domain::ticket::{Command, EventKind, Ticket};
 use crate::store::{Store, StoreError, Write, Written};
 
@@ -30,11 +34,64 @@ pub struct TicketDeps {
 pub struct TicketActor {
     ticket: Ticket,
     deps: Arc<TicketDeps>,
+    /// A new ticket's first write, made when the actor starts, before any command.
+    filing: Option<Filing>,
+}
+
+/// A received ticket's first event, with whom to tell once it is durable (the numbered
+/// ticket) or refused (the actor then stops; nothing was written).
+pub struct Filing {
+    pub event: EventKind,
+    pub by: Principal,
+    pub reply: oneshot::Sender<Result<Box<Ticket>, StoreError>>,
 }
 
 impl TicketActor {
+    /// The actor of a ticket already in the store.
     pub fn new(ticket: Ticket, deps: Arc<TicketDeps>) -> Self {
-        Self { ticket, deps }
+        Self {
+            ticket,
+            deps,
+            filing: None,
+        }
+    }
+
+    /// The actor of a ticket just received, which it files first.
+    pub fn filing(ticket: Ticket, filing: Filing, deps: Arc<TicketDeps>) -> Self {
+        Self {
+            ticket,
+            deps,
+            filing: Some(filing),
+        }
+    }
+
+    /// Writes the received ticket; the mailbox waits until it is durable.
+    fn file(&mut self, filing: Filing, ctx: &mut Context<Self>) {
+        let Filing { event, by, reply } = filing;
+        let pending = self.deps.store.submit(Write::CreateTicket {
+            ticket: Box::new(self.ticket.clone()),
+            event,
+            by,
+        });
+        ctx.wait(
+            fut::wrap_future(pending).map(move |written, act: &mut Self, ctx| {
+                let result = match written {
+                    Ok(Written::Ticket { ticket, .. }) => {
+                        act.ticket = (*ticket).clone();
+                        Ok(ticket)
+                    }
+                    Ok(Written::Record) => {
+                        Err(StoreError::Corrupt("an intake answered as a record".into()))
+                    }
+                    Err(e) => Err(e),
+                };
+                if result.is_err() {
+                    // Nothing was filed: there is no ticket for this actor to hold.
+                    ctx.stop();
+                }
+                let _ = reply.send(result);
+            }),
+        );
     }
 
     /// Fills a triage's `duplicate_of` with the case its retailer, place and category
@@ -43,13 +100,13 @@ impl TicketActor {
     /// triage changed what the rule looks at and no duplicate is named yet.
     fn spot_duplicate(&self, mut command: Command) -> Command {
         let t = &self.ticket;
-        if let Command::Triage {
+        if let Command::Triage(steps::Triage {
             category,
             position,
             retailer_licence,
             duplicate_of: hint @ None,
             ..
-        } = &mut command
+        }) = &mut command
             && t.possible_duplicate_of.is_none()
         {
             let retailer = retailer_licence.as_deref().or(t.location.shop_key());
@@ -72,6 +129,9 @@ impl Actor for TicketActor {
     fn started(&mut self, ctx: &mut Self::Context) {
         // Bounded: a flood of commands on one ticket is refused, not queued without end.
         ctx.set_mailbox_capacity(64);
+        if let Some(filing) = self.filing.take() {
+            self.file(filing, ctx);
+        }
     }
 }
 

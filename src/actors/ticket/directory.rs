@@ -2,8 +2,8 @@
 //! id and rebuilt from the store when its mailbox has closed (the generic
 //! [`Directory`](crate::actors::directory::Directory) does the finding). Closed tickets are
 //! passivated: their state stays in the store, recovery starts no actor for them, and only
-//! a command that can act on them (reopen) wakes one. Intake, commands and merges go
-//! through here.
+//! a command that can act on them (reopen) wakes one. Intake (a new ticket's actor files
+//! it), commands and merges go through here.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -12,15 +12,16 @@ use actix::prelude::SendError;
 use actix::{Addr, ArbiterHandle};
 use tokio::sync::oneshot;
 
-use super::actor::{TicketActor, TicketDeps};
+use super::actor::{Filing, TicketActor, TicketDeps};
 use super::messages::{CommandError, Execute, Executed};
 use crate::actors::directory::Directory;
 use crate::domain::duplicates;
 use crate::domain::error_code::ErrorCode;
 use crate::domain::ids::{TicketId, TicketNumber};
 use crate::domain::role::Principal;
+use crate::domain::ticket::steps;
 use crate::domain::ticket::{Command, NewTicket, Rejection, Status, Ticket};
-use crate::store::{StoreError, TicketQuery, Write, Written};
+use crate::store::{StoreError, TicketQuery};
 
 /// The answer to an intake: the ticket, and whether this call created it.
 #[derive(Debug)]
@@ -144,34 +145,34 @@ impl TicketDirectory {
             &self.deps.catalog,
             now,
         )?;
-        let write = Write::CreateTicket {
-            ticket: Box::new(ticket),
-            event,
-            by,
-        };
-        match store.submit(write).await {
-            Ok(Written::Ticket { ticket, .. }) => {
-                // The intake is on the bus already: a listener may have woken the actor
-                // from the store in the meantime. Keep that one; never run two.
-                self.actors
-                    .start_unless_live(&ticket.id, self.make((*ticket).clone()));
+        // The new ticket's own actor files it, so its first write is serialised with the
+        // commands that follow (a listener woken by the intake finds this actor).
+        let (reply, filed) = oneshot::channel();
+        let filing = Filing { event, by, reply };
+        let deps = self.deps.clone();
+        let id = ticket.id;
+        self.actors
+            .start(&id, move || TicketActor::filing(ticket, filing, deps));
+        match filed.await.map_err(|_| CommandError::ActorFailed)? {
+            Ok(ticket) => {
                 self.deps.cases.lock().track(&ticket, now);
                 Ok(Intake {
                     ticket: *ticket,
                     created: true,
                 })
             }
-            Ok(Written::Record) => {
-                Err(StoreError::Corrupt("an intake answered as a record".into()).into())
-            }
-            Err(StoreError::DuplicateExternal(id)) => {
-                let ticket = store.ticket(&id)?.ok_or(CommandError::NotFound)?;
+            Err(StoreError::DuplicateExternal(existing)) => {
+                self.actors.forget(&id);
+                let ticket = store.ticket(&existing)?.ok_or(CommandError::NotFound)?;
                 Ok(Intake {
                     ticket,
                     created: false,
                 })
             }
-            Err(e) => Err(e.into()),
+            Err(e) => {
+                self.actors.forget(&id);
+                Err(e.into())
+            }
         }
     }
 
@@ -238,15 +239,15 @@ impl TicketDirectory {
         let d = store.ticket(&duplicate)?.ok_or_else(|| {
             Rejection::rule(ErrorCode::UnknownTicket, format!("no ticket `{duplicate}`"))
         })?;
-        let absorb = Command::AbsorbDuplicate {
+        let absorb = Command::AbsorbDuplicate(steps::AbsorbDuplicate {
             duplicate,
             duplicate_number: d.number.clone(),
-        };
+        });
         t.decide(&absorb, &by, &self.deps.catalog)?;
-        let merge_into = Command::MergeInto {
+        let merge_into = Command::MergeInto(steps::MergeInto {
             target,
             target_number: t.number.clone(),
-        };
+        });
         d.decide(&merge_into, &by, &self.deps.catalog)?;
         let absorbed = self.execute(target, absorb, by.clone()).await?;
         match self.execute(duplicate, merge_into, by).await {
@@ -308,11 +309,11 @@ impl TicketDirectory {
         number: TicketNumber,
         why: &CommandError,
     ) {
-        let release = Command::ReleaseDuplicate {
+        let release = Command::ReleaseDuplicate(steps::ReleaseDuplicate {
             duplicate,
             duplicate_number: number,
             reason: format!("the merge did not go through: {why}"),
-        };
+        });
         let mut tries = 0;
         loop {
             tries += 1;

@@ -17,7 +17,6 @@ use crate::actors::fleet::messages::GetVehicle;
 use crate::actors::grid::FindNearest;
 use crate::api::auth::Caller;
 use crate::api::error::{ApiError, ErrorBody, parse_param};
-use crate::api::tickets::dto::LatLngDto;
 use crate::domain::Timestamp;
 use crate::domain::catalog::Department;
 use crate::domain::error_code::ErrorCode;
@@ -25,6 +24,7 @@ use crate::domain::fleet::VehicleStatus;
 use crate::domain::geo::LatLng;
 use crate::domain::grid::{Candidate, NearestQuery};
 use crate::domain::ids::{TeamId, TicketId, VehicleId};
+use crate::domain::input::LatLngDto;
 use crate::domain::role::Role;
 use crate::engine::Engine;
 

@@ -58,7 +58,7 @@ async fn form(
         &engine,
         caller.principal(),
         &id,
-        tickets::Action::Group,
+        tickets::Action::FormGroup,
         tickets::Body::Bytes(&body),
     )
     .await?;

@@ -5,10 +5,10 @@
 use std::collections::HashMap;
 
 use crate::api::error::ApiError;
-use crate::api::tickets::dto::{MAX_DESCRIPTION, check_len, check_opt, licence};
 use crate::domain::catalog::{Catalog, Kind};
 use crate::domain::error_code::ErrorCode;
 use crate::domain::geo::LatLng;
+use crate::domain::input::{MAX_DESCRIPTION, check_len, check_opt, licence};
 use crate::domain::ticket::{Location, NewTicket, Reporter, Source};
 
 use super::wire::Open311Error;

@@ -283,6 +283,12 @@ impl From<ApiError> for Open311Error {
     }
 }
 
+impl From<crate::domain::ticket::Rejection> for Open311Error {
+    fn from(r: crate::domain::ticket::Rejection) -> Self {
+        ApiError::from(r).into()
+    }
+}
+
 impl From<crate::store::StoreError> for Open311Error {
     fn from(e: crate::store::StoreError) -> Self {
         ApiError::from(e).into()

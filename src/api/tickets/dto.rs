@@ -9,33 +9,12 @@ use crate::api::error::ApiError;
 use crate::domain::Timestamp;
 use crate::domain::catalog::{Catalog, Department, HandlingPath, Kind, Urgency};
 use crate::domain::error_code::ErrorCode;
-use crate::domain::geo::LatLng;
+use crate::domain::input::{LatLngDto, MAX_DESCRIPTION, check_len, check_opt, licence};
 use crate::domain::redact;
 use crate::domain::role::Role;
 use crate::domain::ticket::{
-    EventRecord, Evidence, Location, NewTicket, Reporter, Source, Stage, Status, Ticket,
+    EventRecord, Location, NewTicket, Reporter, Source, Stage, Status, Ticket,
 };
-
-#[derive(Clone, Copy, Debug, Serialize, Deserialize, ToSchema)]
-pub struct LatLngDto {
-    pub lat: f64,
-    pub lng: f64,
-}
-
-impl LatLngDto {
-    pub fn parse(self) -> Result<LatLng, ApiError> {
-        LatLng::new(self.lat, self.lng).map_err(|m| ApiError::of(ErrorCode::BadPosition, m))
-    }
-}
-
-impl From<LatLng> for LatLngDto {
-    fn from(p: LatLng) -> Self {
-        Self {
-            lat: p.lat(),
-            lng: p.lng(),
-        }
-    }
-}
 
 #[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
 pub struct ReporterDto {
@@ -68,41 +47,6 @@ pub struct IntakeRequest {
     pub retailer_licence: Option<String>,
     #[schema(value_type = Option<String>, format = DateTime)]
     pub received_at: Option<Timestamp>,
-}
-
-/// Longest accepted free texts, in characters.
-pub const MAX_DESCRIPTION: usize = 4000;
-pub const MAX_SHORT: usize = 200;
-
-pub fn check_len(field: &str, value: &str, max: usize) -> Result<(), ApiError> {
-    let n = value.chars().count();
-    if n > max {
-        return Err(ApiError::of(
-            ErrorCode::TooLong,
-            format!("`{field}` has {n} characters; at most {max} are allowed"),
-        ));
-    }
-    Ok(())
-}
-
-/// A retailer licence as sent: at most 32 characters, trimmed, and not blank (a shop that
-/// is not known is left out, not sent empty).
-pub fn licence(raw: Option<String>) -> Result<Option<String>, ApiError> {
-    check_opt("retailer_licence", &raw, 32)?;
-    match raw {
-        None => Ok(None),
-        Some(l) if l.trim().is_empty() => Err(ApiError::of(
-            ErrorCode::BlankRetailerLicence,
-            "`retailer_licence` is blank: leave it out when the shop's licence is not known",
-        )),
-        Some(l) => Ok(Some(l.trim().to_owned())),
-    }
-}
-
-pub fn check_opt(field: &str, value: &Option<String>, max: usize) -> Result<(), ApiError> {
-    value
-        .as_deref()
-        .map_or(Ok(()), |v| check_len(field, v, max))
 }
 
 impl IntakeRequest {
@@ -545,62 +489,4 @@ pub struct TicketPageDto {
     /// Pass as `cursor` for the next page; absent on the last page.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next_cursor: Option<String>,
-}
-
-#[derive(Debug, Deserialize, ToSchema)]
-pub struct EvidenceDto {
-    /// One of the guide's evidence kinds (`photo`, `inspection_record`, ...; `GET /catalog`
-    /// lists them as `evidence_kinds`); anything else is refused.
-    pub kind: String,
-    /// Where the file is kept (an attachment id or URL of the document system).
-    pub reference: String,
-    pub note: Option<String>,
-}
-
-impl EvidenceDto {
-    /// Checks sizes and kinds: an unknown kind (a typo such as `photos`) is refused with
-    /// 422 `unknown_evidence_kind` and the allowed kinds, since stored as it is it would
-    /// silently leave the kind the template asks for missing.
-    pub fn parse_all(
-        items: Vec<EvidenceDto>,
-        catalog: &Catalog,
-    ) -> Result<Vec<Evidence>, ApiError> {
-        if items.len() > 100 {
-            return Err(ApiError::of(
-                ErrorCode::TooMany,
-                "at most 100 evidence items",
-            ));
-        }
-        let known = catalog.evidence_kinds();
-        items
-            .into_iter()
-            .map(|e| {
-                check_len("evidence.kind", &e.kind, 64)?;
-                check_len("evidence.reference", &e.reference, 500)?;
-                check_opt("evidence.note", &e.note, 1000)?;
-                if e.kind.trim().is_empty() || e.reference.trim().is_empty() {
-                    return Err(ApiError::of(
-                        ErrorCode::BadEvidence,
-                        "evidence needs a kind and a reference",
-                    ));
-                }
-                if !known.contains(&e.kind.as_str()) {
-                    return Err(ApiError::of(
-                        ErrorCode::UnknownEvidenceKind,
-                        format!(
-                            "`{}` is not an evidence kind; use one of {}",
-                            e.kind,
-                            known.join(", ")
-                        ),
-                    )
-                    .with_details(serde_json::json!({ "kind": e.kind, "allowed": known })));
-                }
-                Ok(Evidence {
-                    kind: e.kind,
-                    reference: e.reference,
-                    note: e.note,
-                })
-            })
-            .collect()
-    }
 }

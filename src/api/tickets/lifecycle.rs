@@ -1,46 +1,158 @@
-//! The lifecycle routes: one per step of the state machine, each a thin transport over
-//! `service::tickets` (roles, checks and the domain command live there, shared with the
-//! console's command frames). The answer is the ticket after the durable event. Nothing
-//! changes on an error.
+//! The lifecycle routes, a thin transport over `service::tickets`. Each caller step of the
+//! domain's table (`domain::ticket::steps`) is served at `POST /tickets/{id}/{name}` by
+//! [`StepRoute`], which also writes its OpenAPI operation from the step's row and body
+//! type; dispatching, calling off and merging are routes of their own. The answer is the
+//! ticket after the durable event. Nothing changes on an error.
 
+use std::marker::PhantomData;
+
+use actix_web::dev::{AppService, HttpServiceFactory};
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, post, web};
+use utoipa::openapi::path::{HttpMethod, OperationBuilder, ParameterBuilder, ParameterIn};
+use utoipa::openapi::request_body::RequestBodyBuilder;
+use utoipa::openapi::security::SecurityRequirement;
+use utoipa::openapi::{
+    ContentBuilder, Ref, RefOr, Required, ResponseBuilder, ResponsesBuilder, Schema,
+};
+use utoipa_actix_web::OpenApiFactory;
 
 use super::dto::TicketDto;
 use crate::api::auth::Caller;
 use crate::api::error::{ApiError, ErrorBody};
+use crate::api::examples::example;
 use crate::api::groups::dto::GroupDto;
 use crate::domain::role::Role;
 use crate::domain::ticket::Ticket;
+use crate::domain::ticket::steps::{self, BodyRule, CallerStep, StepVisitor};
 use crate::engine::Engine;
 use crate::service::tickets::{self, Action, Body, Outcome};
 #[allow(unused_imports)] // named by the OpenAPI attributes
-use crate::service::tickets::{
-    ApprovalRequest, ArchiveRequest, AssignRequest, CancelDispatchRequest, DispatchRequest,
-    MergeRequest, OnsiteRecordRequest, ReopenRequest, ReplyRequest, ReportRequest,
-    ReturnVisitRequest, ReviewRequest, SuperviseRequest, TransferRequest, TriageRequest,
-};
+use crate::service::tickets::{CancelDispatchRequest, DispatchRequest, MergeRequest};
 
 pub fn register(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
-    cfg.service(triage)
-        .service(dispatch)
+    struct Routes<'a, 'b>(&'a mut utoipa_actix_web::service_config::ServiceConfig<'b>);
+    impl StepVisitor for Routes<'_, '_> {
+        fn caller<S: CallerStep>(&mut self) {
+            self.0.service(StepRoute::<S>(PhantomData));
+        }
+    }
+    cfg.service(dispatch)
         .service(cancel_dispatch)
-        .service(assign)
-        .service(arrive)
-        .service(onsite_record)
-        .service(report)
-        .service(review)
-        .service(approval)
-        .service(reply)
-        .service(return_visit)
-        .service(archive)
-        .service(reopen)
-        .service(supervise)
-        .service(transfer)
         .service(merge);
+    steps::visit(&mut Routes(cfg));
 }
 
-/// Declares the HTTP route `$route` for step `$action`, which console command frames take
+/// The route of caller step `S`: `POST /tickets/{id}/{name}`, and its OpenAPI operation.
+struct StepRoute<S>(PhantomData<S>);
+
+impl<S: CallerStep> StepRoute<S> {
+    fn path() -> String {
+        format!("/tickets/{{id}}/{}", S::INFO.name)
+    }
+}
+
+impl<S: CallerStep + 'static> HttpServiceFactory for StepRoute<S> {
+    fn register(self, config: &mut AppService) {
+        async fn take<S: CallerStep>(
+            engine: web::Data<Engine>,
+            caller: Caller,
+            id: web::Path<String>,
+            body: crate::api::Body,
+        ) -> Result<HttpResponse, ApiError> {
+            let action = Action::Step(&S::INFO);
+            let outcome =
+                tickets::perform(&engine, caller.principal(), &id, action, Body::Bytes(&body))
+                    .await?;
+            respond(&engine, &caller, outcome)
+        }
+        // Guarded like `#[post]`: another method falls through to the default service,
+        // which answers 405 with `Allow`.
+        web::resource(Self::path())
+            .guard(actix_web::guard::Post())
+            .to(take::<S>)
+            .register(config)
+    }
+}
+
+impl<S: CallerStep> OpenApiFactory for StepRoute<S> {
+    fn paths(&self) -> utoipa::openapi::path::Paths {
+        let info = &S::INFO;
+        let json = |schema: &str, example_of: Option<&str>| {
+            ContentBuilder::new()
+                .schema(Some(Ref::from_schema_name(schema)))
+                .example(example_of.map(example))
+                .build()
+        };
+        let error = |description: &str| {
+            ResponseBuilder::new()
+                .description(description)
+                .content("application/json", json("ErrorBody", None))
+                .build()
+        };
+        let roles: Vec<&str> = info.roles.iter().map(|r| r.as_str()).collect();
+        let mut operation = OperationBuilder::new()
+            .tag("lifecycle")
+            .operation_id(Some(info.name.replace('-', "_")))
+            .summary(Some(info.summary))
+            .description(Some(format!("Roles: {}.", roles.join(", "))))
+            .parameter(
+                ParameterBuilder::new()
+                    .name("id")
+                    .parameter_in(ParameterIn::Path)
+                    .required(Required::True)
+                    .schema(Some(<String as utoipa::PartialSchema>::schema())),
+            )
+            .responses(
+                ResponsesBuilder::new()
+                    .response(
+                        "200",
+                        ResponseBuilder::new()
+                            .description("the ticket as it now stands")
+                            .content("application/json", json("TicketDto", Some("TicketDto"))),
+                    )
+                    .response("400", error("malformed body"))
+                    .response("403", error("the caller's role may not do this"))
+                    .response("404", error("no such id"))
+                    .response(
+                        "409",
+                        error("not allowed in the current state, or a conflict"),
+                    )
+                    .response("422", error("well-formed but breaks a rule")),
+            )
+            .securities(Some([SecurityRequirement::new(
+                "bearer",
+                Vec::<String>::new(),
+            )]));
+        if S::BODY != BodyRule::Ignored {
+            let name = <S::Body as utoipa::ToSchema>::name();
+            let required = if S::BODY == BodyRule::Required {
+                Required::True
+            } else {
+                Required::False
+            };
+            operation = operation.request_body(Some(
+                RequestBodyBuilder::new()
+                    .content("application/json", json(&name, Some(&name)))
+                    .required(Some(required))
+                    .build(),
+            ));
+        }
+        let mut paths = utoipa::openapi::path::Paths::new();
+        paths.add_path_operation(Self::path(), vec![HttpMethod::Post], operation);
+        paths
+    }
+
+    fn schemas(&self, schemas: &mut Vec<(String, RefOr<Schema>)>) {
+        if S::BODY != BodyRule::Ignored {
+            let name = <S::Body as utoipa::ToSchema>::name().into_owned();
+            schemas.push((name, <S::Body as utoipa::PartialSchema>::schema()));
+            <S::Body as utoipa::ToSchema>::schemas(schemas);
+        }
+    }
+}
+
+/// Declares the HTTP route `$route` for action `$action`, which console command frames take
 /// too, so both paths share every check and error.
 macro_rules! action_route {
     ($(#[$meta:meta])* $route:ident => $action:ident) => {
@@ -111,15 +223,6 @@ pub(crate) fn respond(
 }
 
 action_route! {
-    /// Confirm or override category, urgency and location.
-    #[utoipa::path(tag = "lifecycle", request_body(content = TriageRequest, example = json!(crate::api::examples::example("TriageRequest"))), params(("id" = String, Path)),
-        responses((status = 200, description = "the ticket as it now stands", body = TicketDto, example = json!(crate::api::examples::example("TicketDto"))), (status = 404, description = "no such id", body = ErrorBody), (status = 409, description = "not allowed in the current state, or a conflict", body = ErrorBody), (status = 422, description = "well-formed but breaks a rule", body = ErrorBody)),
-        security(("bearer" = [])))]
-    #[post("/tickets/{id}/triage")]
-    triage => Triage
-}
-
-action_route! {
     /// Offer the ticket to a vehicle (the named one, or the nearest eligible); it goes
     /// `en_route` when the vehicle accepts. With `assign`, the named vehicle is sent at once.
     /// Grade I tickets may be sent before triage (fast track).
@@ -137,128 +240,6 @@ action_route! {
         security(("bearer" = [])))]
     #[post("/tickets/{id}/dispatch/cancel")]
     cancel_dispatch => CancelDispatch
-}
-
-action_route! {
-    /// Make a staff member a handler of the ticket (e.g. the writer of a no-onsite report);
-    /// their field device then sees it.
-    #[utoipa::path(tag = "lifecycle", request_body(content = AssignRequest, example = json!(crate::api::examples::example("AssignRequest"))), params(("id" = String, Path)),
-        responses((status = 200, description = "the ticket as it now stands", body = TicketDto, example = json!(crate::api::examples::example("TicketDto"))), (status = 404, description = "no such id", body = ErrorBody), (status = 409, description = "not allowed in the current state, or a conflict", body = ErrorBody), (status = 422, description = "well-formed but breaks a rule", body = ErrorBody)),
-        security(("bearer" = [])))]
-    #[post("/tickets/{id}/assign")]
-    assign => Assign
-}
-
-/// The assigned vehicle has arrived (also detected from positions).
-#[utoipa::path(tag = "lifecycle", params(("id" = String, Path)),
-    responses((status = 200, description = "the ticket as it now stands", body = TicketDto, example = json!(crate::api::examples::example("TicketDto"))), (status = 403, description = "the caller's role may not do this", body = ErrorBody), (status = 404, description = "no such id", body = ErrorBody), (status = 409, description = "not allowed in the current state, or a conflict", body = ErrorBody)),
-    security(("bearer" = [])))]
-#[post("/tickets/{id}/arrive")]
-async fn arrive(
-    engine: web::Data<Engine>,
-    caller: Caller,
-    id: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
-    let outcome = tickets::perform(
-        &engine,
-        caller.principal(),
-        &id,
-        Action::Arrive,
-        Body::Json(None),
-    )
-    .await?;
-    respond(&engine, &caller, outcome)
-}
-
-action_route! {
-    /// What was found and done on site; the ticket moves to report writing.
-    #[utoipa::path(tag = "lifecycle", request_body(content = OnsiteRecordRequest, example = json!(crate::api::examples::example("OnsiteRecordRequest"))), params(("id" = String, Path)),
-        responses((status = 200, description = "the ticket as it now stands", body = TicketDto, example = json!(crate::api::examples::example("TicketDto"))), (status = 403, description = "the caller's role may not do this", body = ErrorBody), (status = 409, description = "not allowed in the current state, or a conflict", body = ErrorBody), (status = 422, description = "well-formed but breaks a rule", body = ErrorBody)),
-        security(("bearer" = [])))]
-    #[post("/tickets/{id}/onsite-record")]
-    onsite_record => OnsiteRecord
-}
-
-action_route! {
-
-    /// Submit the report for review; 422 lists the missing sections.
-    #[utoipa::path(tag = "lifecycle", request_body(content = ReportRequest, example = json!(crate::api::examples::example("ReportRequest"))), params(("id" = String, Path)),
-        responses((status = 200, description = "the ticket as it now stands", body = TicketDto, example = json!(crate::api::examples::example("TicketDto"))), (status = 403, description = "the caller's role may not do this", body = ErrorBody), (status = 409, description = "not allowed in the current state, or a conflict", body = ErrorBody), (status = 422, description = "well-formed but breaks a rule", body = ErrorBody)),
-        security(("bearer" = [])))]
-    #[post("/tickets/{id}/report")]
-    report => Report
-}
-
-action_route! {
-    /// Pass the report on to approval, or return it (with reasons) for rework.
-    #[utoipa::path(tag = "lifecycle", request_body(content = ReviewRequest, example = json!(crate::api::examples::example("ReviewRequest"))), params(("id" = String, Path)),
-        responses((status = 200, description = "the ticket as it now stands", body = TicketDto, example = json!(crate::api::examples::example("TicketDto"))), (status = 409, description = "not allowed in the current state, or a conflict", body = ErrorBody), (status = 422, description = "well-formed but breaks a rule", body = ErrorBody)),
-        security(("bearer" = [])))]
-    #[post("/tickets/{id}/review")]
-    review => Review
-}
-
-action_route! {
-    /// Sign off (the reply is then due), or return to the writer or the reviewer.
-    #[utoipa::path(tag = "lifecycle", request_body(content = ApprovalRequest, example = json!(crate::api::examples::example("ApprovalRequest"))), params(("id" = String, Path)),
-        responses((status = 200, description = "the ticket as it now stands", body = TicketDto, example = json!(crate::api::examples::example("TicketDto"))), (status = 409, description = "not allowed in the current state, or a conflict", body = ErrorBody), (status = 422, description = "well-formed but breaks a rule", body = ErrorBody)),
-        security(("bearer" = [])))]
-    #[post("/tickets/{id}/approval")]
-    approval => Approval
-}
-
-action_route! {
-    /// Record the answer to the citizen; the return visit is then due.
-    #[utoipa::path(tag = "lifecycle", request_body(content = ReplyRequest, example = json!(crate::api::examples::example("ReplyRequest"))), params(("id" = String, Path)),
-        responses((status = 200, description = "the ticket as it now stands", body = TicketDto, example = json!(crate::api::examples::example("TicketDto"))), (status = 409, description = "not allowed in the current state, or a conflict", body = ErrorBody), (status = 422, description = "well-formed but breaks a rule", body = ErrorBody)),
-        security(("bearer" = [])))]
-    #[post("/tickets/{id}/reply")]
-    reply => Reply
-}
-
-action_route! {
-    /// Record the return visit; an unsatisfied citizen reopens the ticket.
-    #[utoipa::path(tag = "lifecycle", request_body(content = ReturnVisitRequest, example = json!(crate::api::examples::example("ReturnVisitRequest"))), params(("id" = String, Path)),
-        responses((status = 200, description = "the ticket as it now stands", body = TicketDto, example = json!(crate::api::examples::example("TicketDto"))), (status = 409, description = "not allowed in the current state, or a conflict", body = ErrorBody), (status = 422, description = "well-formed but breaks a rule", body = ErrorBody)),
-        security(("bearer" = [])))]
-    #[post("/tickets/{id}/return-visit")]
-    return_visit => ReturnVisit
-}
-
-action_route! {
-    /// Close the ticket (after the return visit, or when the reporter cannot be reached).
-    #[utoipa::path(tag = "lifecycle", request_body(content = Option<ArchiveRequest>, example = json!(crate::api::examples::example("ArchiveRequest"))), params(("id" = String, Path)),
-        responses((status = 200, description = "the ticket as it now stands", body = TicketDto, example = json!(crate::api::examples::example("TicketDto"))), (status = 409, description = "not allowed in the current state, or a conflict", body = ErrorBody), (status = 422, description = "well-formed but breaks a rule", body = ErrorBody)),
-        security(("bearer" = [])))]
-    #[post("/tickets/{id}/archive")]
-    archive => Archive
-}
-
-action_route! {
-    /// Reopen an archived ticket, with a reason.
-    #[utoipa::path(tag = "lifecycle", request_body(content = ReopenRequest, example = json!(crate::api::examples::example("ReopenRequest"))), params(("id" = String, Path)),
-        responses((status = 200, description = "the ticket as it now stands", body = TicketDto, example = json!(crate::api::examples::example("TicketDto"))), (status = 409, description = "not allowed in the current state, or a conflict", body = ErrorBody), (status = 422, description = "well-formed but breaks a rule", body = ErrorBody)),
-        security(("bearer" = [])))]
-    #[post("/tickets/{id}/reopen")]
-    reopen => Reopen
-}
-
-action_route! {
-    /// Issue a supervision notice on an open ticket.
-    #[utoipa::path(tag = "lifecycle", request_body(content = SuperviseRequest, example = json!(crate::api::examples::example("SuperviseRequest"))), params(("id" = String, Path)),
-        responses((status = 200, description = "the ticket as it now stands", body = TicketDto, example = json!(crate::api::examples::example("TicketDto"))), (status = 409, description = "not allowed in the current state, or a conflict", body = ErrorBody), (status = 422, description = "well-formed but breaks a rule", body = ErrorBody)),
-        security(("bearer" = [])))]
-    #[post("/tickets/{id}/supervise")]
-    supervise => Supervise
-}
-
-action_route! {
-    /// Transfer (转办) to another department (stays open) or out of this unit (closes).
-    #[utoipa::path(tag = "lifecycle", request_body(content = TransferRequest, example = json!(crate::api::examples::example("TransferRequest"))), params(("id" = String, Path)),
-        responses((status = 200, description = "the ticket as it now stands", body = TicketDto, example = json!(crate::api::examples::example("TicketDto"))), (status = 409, description = "not allowed in the current state, or a conflict", body = ErrorBody), (status = 422, description = "well-formed but breaks a rule", body = ErrorBody)),
-        security(("bearer" = [])))]
-    #[post("/tickets/{id}/transfer")]
-    transfer => Transfer
 }
 
 action_route! {

@@ -4,7 +4,6 @@
 mod drafts;
 pub mod dto;
 pub(crate) mod lifecycle;
-pub mod returns;
 
 use actix_web::{HttpResponse, get, post, web};
 
@@ -149,7 +148,7 @@ async fn list(
             return Err(ApiError::malformed("`q` must hold a word to search for"));
         }
         Some(q) => {
-            dto::check_len("q", &q, dto::MAX_SHORT)?;
+            crate::domain::input::check_len("q", &q, crate::domain::input::MAX_SHORT)?;
             Some(q.trim().to_owned())
         }
     };

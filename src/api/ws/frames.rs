@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::api::groups::dto::GroupDto;
-use crate::api::tickets::dto::{EventDto, LatLngDto, TicketDto};
+use crate::api::tickets::dto::{EventDto, TicketDto};
 use crate::bus::VehicleMoved;
 use crate::domain::Timestamp;
 use crate::domain::board::{BoardRow, Standing};
@@ -18,6 +18,7 @@ use crate::domain::catalog::{Catalog, Department};
 use crate::domain::error_code::ErrorCode;
 use crate::domain::fleet::VehicleStatus;
 use crate::domain::ids::TicketId;
+use crate::domain::input::LatLngDto;
 use crate::domain::redact;
 use crate::domain::role::Role;
 use crate::domain::ticket::{EventRecord, Stage, Ticket, WARNING_SHARE};

@@ -4,11 +4,11 @@
 use serde::{Deserialize, Serialize};
 
 use crate::actors::fleet::messages::{OfferNotice, TicketNotice, VehicleView};
-use crate::api::tickets::dto::LatLngDto;
 use crate::domain::Timestamp;
 use crate::domain::catalog::{Kind, Urgency};
 use crate::domain::error_code::ErrorCode;
 use crate::domain::fleet::VehicleStatus;
+use crate::domain::input::LatLngDto;
 use crate::domain::ticket::Status;
 
 /// A fix as devices and gateways send it.

@@ -22,6 +22,7 @@ use crate::domain::catalog::BUILTIN_CATALOG;
 use crate::domain::catalog::{Kind, Urgency};
 use crate::domain::ids::{StaffId, TeamId, TicketId, TicketNumber, VehicleId};
 use crate::domain::role::{Principal, Role, Subject};
+use crate::domain::ticket::steps;
 use crate::domain::ticket::{
     ApprovalDecision, Command, Location, NewTicket, Reporter, ReviewDecision, Source,
 };
@@ -113,13 +114,15 @@ pub(super) fn history() -> (Vec<Ticket>, Catalog) {
     );
     let writer: StaffId = "S-1".parse().unwrap();
     let staff = Principal::new(Role::Field, Some(Subject::Staff(writer.clone())));
-    let triage = || Command::Triage {
-        category: None,
-        urgency: None,
-        position: None,
-        address_text: None,
-        retailer_licence: None,
-        duplicate_of: None,
+    let triage = || {
+        Command::Triage(steps::Triage {
+            category: None,
+            urgency: None,
+            position: None,
+            address_text: None,
+            retailer_licence: None,
+            duplicate_of: None,
+        })
     };
     let full_report = catalog
         .get("counterfeit")
@@ -137,66 +140,66 @@ pub(super) fn history() -> (Vec<Ticket>, Catalog) {
         .collect::<Vec<_>>();
 
     let mut a = new_ticket("counterfeit", Kind::Report, &catalog);
-    let dispatch = Command::Dispatch {
+    let dispatch = Command::Dispatch(steps::Dispatch {
         vehicle: "V-1".parse().unwrap(),
         team: "T-1".parse::<TeamId>().unwrap(),
         crew: vec![],
-    };
+    });
     run(
         &mut a,
         vec![
             (1.0, d(), triage()),
             (2.0, d(), dispatch),
-            (3.0, vehicle.clone(), Command::Arrive),
+            (3.0, vehicle.clone(), Command::Arrive(steps::Arrive)),
             (
                 5.0,
                 vehicle.clone(),
-                Command::RecordOnsite {
+                Command::RecordOnsite(steps::RecordOnsite {
                     findings: "查获".into(),
                     actions: "登记".into(),
                     evidence: vec![],
-                },
+                }),
             ),
             (
                 9.0,
                 vehicle.clone(),
-                Command::SubmitReport {
+                Command::SubmitReport(steps::SubmitReport {
                     sections: sections(&full_report),
                     evidence: evidence(&catalog),
-                },
+                }),
             ),
             (
                 10.0,
                 d(),
-                Command::Review {
+                Command::Review(steps::Review {
                     decision: ReviewDecision::Pass,
                     reasons: vec![],
-                },
+                }),
             ),
             (
                 12.0,
                 s(),
-                Command::Approve {
+                Command::Approve(steps::Approve {
                     decision: ApprovalDecision::Approve,
                     reasons: vec![],
-                },
+                }),
             ),
             (
                 13.0,
                 d(),
-                Command::Reply {
+                Command::Reply(steps::Reply {
                     text: "已处理".into(),
-                },
+                }),
             ),
             (
                 20.0,
                 d(),
-                Command::RecordVisit {
+                Command::RecordVisit(steps::RecordVisit {
                     satisfaction: Satisfaction::Satisfied,
                     comment: None,
-                },
+                }),
             ),
-            (20.0, d(), Command::Archive { note: None }),
+            (20.0, d(), Command::Archive(steps::Archive { note: None })),
         ],
         &catalog,
     );
@@ -206,61 +209,61 @@ pub(super) fn history() -> (Vec<Ticket>, Catalog) {
         &mut b,
         vec![
             (10.0, d(), triage()),
-            (10.0, d(), Command::Assign { staff: writer }),
+            (10.0, d(), Command::Assign(steps::Assign { staff: writer })),
             (
                 14.0,
                 staff.clone(),
-                Command::SubmitReport {
+                Command::SubmitReport(steps::SubmitReport {
                     sections: sections(&desk_report),
                     evidence: evidence(&catalog),
-                },
+                }),
             ),
             (
                 16.0,
                 d(),
-                Command::Review {
+                Command::Review(steps::Review {
                     decision: ReviewDecision::Return,
                     reasons: vec!["核实不充分".into()],
-                },
+                }),
             ),
             (
                 17.0,
                 staff.clone(),
-                Command::SubmitReport {
+                Command::SubmitReport(steps::SubmitReport {
                     sections: sections(&desk_report),
                     evidence: evidence(&catalog),
-                },
+                }),
             ),
             (
                 18.0,
                 d(),
-                Command::Review {
+                Command::Review(steps::Review {
                     decision: ReviewDecision::Pass,
                     reasons: vec![],
-                },
+                }),
             ),
             (
                 20.0,
                 s(),
-                Command::Approve {
+                Command::Approve(steps::Approve {
                     decision: ApprovalDecision::Approve,
                     reasons: vec![],
-                },
+                }),
             ),
             (
                 21.0,
                 d(),
-                Command::Reply {
+                Command::Reply(steps::Reply {
                     text: "已协调".into(),
-                },
+                }),
             ),
             (
                 22.0,
                 d(),
-                Command::RecordVisit {
+                Command::RecordVisit(steps::RecordVisit {
                     satisfaction: Satisfaction::Unsatisfied,
                     comment: None,
-                },
+                }),
             ),
         ],
         &catalog,
@@ -274,18 +277,18 @@ pub(super) fn history() -> (Vec<Ticket>, Catalog) {
             (
                 2.5,
                 d(),
-                Command::Reply {
+                Command::Reply(steps::Reply {
                     text: "每周二".into(),
-                },
+                }),
             ),
         ],
         &catalog,
     );
     let mut d_ticket = new_ticket("counterfeit", Kind::Report, &catalog);
-    let merge = Command::MergeInto {
+    let merge = Command::MergeInto(steps::MergeInto {
         target: a.id,
         target_number: a.number.clone(),
-    };
+    });
     run(&mut d_ticket, vec![(1.5, d(), merge)], &catalog);
     (vec![a, b, c, d_ticket], catalog)
 }
@@ -407,14 +410,14 @@ fn a_ticket_still_in_intake_counts_as_a_miss_once_past_its_limit() {
     let catalog = Catalog::from_toml(BUILTIN_CATALOG, "catalog.toml").unwrap();
     // G, a consultation (grade IV, 8 h): triaged to a direct answer at 1, a response.
     let mut g = new_ticket("order_consultation", Kind::Consultation, &catalog);
-    let triage = Command::Triage {
+    let triage = Command::Triage(steps::Triage {
         category: None,
         urgency: None,
         position: None,
         address_text: None,
         retailer_licence: None,
         duplicate_of: None,
-    };
+    });
     run(&mut g, vec![(1.0, who(Role::Dispatcher), triage)], &catalog);
     // E, counterfeit (grade II, 2 h), untouched since intake at 0.
     let e = new_ticket("counterfeit", Kind::Report, &catalog);
@@ -429,19 +432,19 @@ fn a_ticket_still_in_intake_counts_as_a_miss_once_past_its_limit() {
 
 /// Triages the ticket as it is and sends a vehicle at `h`: the ticket leaves intake.
 fn dispatch_at(t: &mut Ticket, h: f64, catalog: &Catalog) {
-    let triage = Command::Triage {
+    let triage = Command::Triage(steps::Triage {
         category: None,
         urgency: None,
         position: None,
         address_text: None,
         retailer_licence: None,
         duplicate_of: None,
-    };
-    let dispatch = Command::Dispatch {
+    });
+    let dispatch = Command::Dispatch(steps::Dispatch {
         vehicle: "V-1".parse().unwrap(),
         team: "T-1".parse::<TeamId>().unwrap(),
         crew: vec![],
-    };
+    });
     let d = || who(Role::Dispatcher);
     run(t, vec![(h, d(), triage), (h, d(), dispatch)], catalog);
 }

@@ -2,16 +2,11 @@
 //! the ticket, an open offer pinning it to intake. Each step's own rules (the transition
 //! table of DOMAIN.md and the checks on what it carries) live in its file under `steps`.
 
-use std::collections::BTreeMap;
-
 use serde::{Deserialize, Serialize};
 
-use super::{EventKind, Evidence, ReturnReason, Satisfaction, Status, Ticket, steps};
-use crate::domain::Timestamp;
-use crate::domain::catalog::{Catalog, Department, Urgency};
+use super::{Command, EventKind, Status, Ticket, steps};
+use crate::domain::catalog::{Catalog, Department};
 use crate::domain::error_code::{ErrorCode, IntoCode};
-use crate::domain::geo::LatLng;
-use crate::domain::ids::{OfferId, StaffId, TeamId, TicketId, TicketNumber, VehicleId};
 use crate::domain::role::{Principal, Role, Subject};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -44,136 +39,6 @@ pub enum TransferTarget {
     OtherUnit { unit: String },
 }
 
-/// Everything that can be asked of a ticket after intake.
-#[derive(Clone, Debug, PartialEq)]
-pub enum Command {
-    Triage {
-        category: Option<String>,
-        urgency: Option<Urgency>,
-        position: Option<LatLng>,
-        address_text: Option<String>,
-        retailer_licence: Option<String>,
-        /// The case the triaged retailer, place and category repeat, looked up in the
-        /// engine's index by the ticket's actor. Callers leave it `None`; it is recorded
-        /// only when triage changes what the duplicate rule looks at and the ticket has no
-        /// `possible_duplicate_of` yet.
-        duplicate_of: Option<TicketId>,
-    },
-    /// Send a registered vehicle; `team` and `crew` come from the registry.
-    Dispatch {
-        vehicle: VehicleId,
-        team: TeamId,
-        crew: Vec<StaffId>,
-    },
-    /// Offer the ticket to a vehicle; `team` and `crew` come from the registry.
-    Offer {
-        offer_id: OfferId,
-        vehicle: VehicleId,
-        team: TeamId,
-        crew: Vec<StaffId>,
-        expires_at: Timestamp,
-        distance_m: Option<f64>,
-        /// Chosen by a dispatcher: may go to a vehicle that declined before.
-        manual: bool,
-    },
-    AcceptOffer {
-        offer_id: OfferId,
-    },
-    DeclineOffer {
-        offer_id: OfferId,
-        reason: Option<String>,
-    },
-    /// The engine: nobody answered in time.
-    ExpireOffer {
-        offer_id: OfferId,
-    },
-    /// Call off the open offer, or the vehicle already on its way.
-    CancelDispatch {
-        reason: String,
-    },
-    /// The engine: `vehicle` was taken out of service. Its open offer of this ticket is
-    /// cancelled, or, when it is on the ticket (on its way or on site), it is called off
-    /// and the ticket waits for another vehicle. Named by vehicle, so it never touches
-    /// another vehicle's offer or dispatch.
-    WithdrawVehicle {
-        vehicle: VehicleId,
-        reason: String,
-    },
-    /// The engine raises an alert on the ticket.
-    RaiseAlert {
-        reason: String,
-    },
-    /// The engine: a clock (the current stage's, or intake to reply) reached a checkpoint.
-    FlagSla {
-        level: super::SlaLevel,
-        scope: super::SlaScope,
-        stage: super::Stage,
-        now: Timestamp,
-    },
-    /// Make a staff member a handler (e.g. the writer of a no-onsite report).
-    Assign {
-        staff: StaffId,
-    },
-    Arrive,
-    RecordOnsite {
-        findings: String,
-        actions: String,
-        evidence: Vec<Evidence>,
-    },
-    SubmitReport {
-        sections: BTreeMap<String, String>,
-        evidence: Vec<Evidence>,
-    },
-    Review {
-        decision: ReviewDecision,
-        reasons: Vec<ReturnReason>,
-    },
-    Approve {
-        decision: ApprovalDecision,
-        reasons: Vec<ReturnReason>,
-    },
-    Reply {
-        text: String,
-    },
-    RecordVisit {
-        satisfaction: Satisfaction,
-        comment: Option<String>,
-    },
-    Archive {
-        note: Option<String>,
-    },
-    Reopen {
-        reason: String,
-        to: Option<Status>,
-    },
-    Supervise {
-        notice: String,
-    },
-    Transfer {
-        to: TransferTarget,
-        reason: String,
-    },
-    /// This ticket is a duplicate of `target` and is folded into it.
-    MergeInto {
-        target: TicketId,
-        target_number: TicketNumber,
-    },
-    /// `duplicate` was folded into this ticket.
-    AbsorbDuplicate {
-        duplicate: TicketId,
-        duplicate_number: TicketNumber,
-    },
-    /// The engine: a merge recorded here could not close `duplicate`, so this ticket stops
-    /// claiming it (the compensating step of a merge).
-    ReleaseDuplicate {
-        duplicate: TicketId,
-        duplicate_number: TicketNumber,
-        reason: String,
-    },
-    /// A step of the ticket's collaboration group; never moves the status.
-    Group(super::GroupCommand),
-}
-
 /// Why a command was refused. Nothing changed.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum Rejection {
@@ -192,7 +57,8 @@ pub enum Rejection {
     Rule {
         code: &'static str,
         message: String,
-        missing: Vec<String>,
+        /// What the caller can act on (e.g. `missing`, `allowed`): the error's `details`.
+        details: Option<serde_json::Value>,
     },
     /// The role may take the step, but not this person (e.g. a report by a group member
     /// who is not its lead).
@@ -209,7 +75,7 @@ impl Rejection {
         Self::Rule {
             code: code.wire(),
             message: message.into(),
-            missing: Vec::new(),
+            details: None,
         }
     }
 
@@ -230,9 +96,14 @@ impl Rejection {
     }
 
     /// A rule broken for want of what `missing` lists (`details.missing`).
-    pub fn with_missing(mut self, names: Vec<String>) -> Self {
-        if let Self::Rule { missing, .. } = &mut self {
-            *missing = names;
+    pub fn with_missing(self, names: Vec<String>) -> Self {
+        self.with_details(serde_json::json!({ "missing": names }))
+    }
+
+    /// A broken rule with what the caller can act on (`details`).
+    pub fn with_details(mut self, value: serde_json::Value) -> Self {
+        if let Self::Rule { details, .. } = &mut self {
+            *details = Some(value);
         }
         self
     }
@@ -282,14 +153,11 @@ impl Ticket {
                 action,
             });
         }
-        let answers_offer = matches!(
-            command,
-            Command::AcceptOffer { .. } | Command::DeclineOffer { .. }
-        );
+        let answers_offer = matches!(command, Command::AcceptOffer(_) | Command::DeclineOffer(_));
         // Group members act on the group (checked there); the lead submits the report (the
         // other members are told so below).
         let group_step = matches!(command, Command::Group(_))
-            || (matches!(command, Command::SubmitReport { .. }) && self.speaks_for_member(by));
+            || (matches!(command, Command::SubmitReport(_)) && self.speaks_for_member(by));
         if by.role == Role::Field
             && !answers_offer
             && !group_step
@@ -320,7 +188,7 @@ impl Ticket {
         // answered, expires or is cancelled.
         let leaves_intake =
             matches!(status, Received | Triaged) && !matches!(next, Received | Triaged);
-        let settles_offer = matches!(command, Command::AcceptOffer { .. });
+        let settles_offer = matches!(command, Command::AcceptOffer(_));
         if leaves_intake && !settles_offer && self.open_offer().is_some() {
             return Err(Rejection::rule(
                 ErrorCode::OfferOpen,

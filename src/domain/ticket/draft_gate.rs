@@ -22,6 +22,7 @@ use crate::domain::catalog::{BUILTIN_CATALOG, Catalog, HandlingPath, Kind};
 use crate::domain::clock::Timestamp;
 use crate::domain::ids::{StaffId, TeamId, TicketId, TicketNumber, VehicleId};
 use crate::domain::role::{Principal, Role, Subject};
+use crate::domain::ticket::steps;
 use crate::domain::ticket::{
     ApprovalDecision, Command, Evidence, Location, NewTicket, Rejection, ReturnReason,
     ReviewDecision, Satisfaction, Source, Status, Ticket,
@@ -174,19 +175,22 @@ impl Fx {
         .unwrap();
         let mut fx = Self { t, now };
         fx.run(
-            Command::Triage {
+            Command::Triage(steps::Triage {
                 category: None,
                 urgency: None,
                 position: None,
                 address_text: None,
                 retailer_licence: None,
                 duplicate_of: None,
-            },
+            }),
             &dispatcher(),
         )
         .unwrap();
-        fx.run(Command::Assign { staff: writer() }, &dispatcher())
-            .unwrap();
+        fx.run(
+            Command::Assign(steps::Assign { staff: writer() }),
+            &dispatcher(),
+        )
+        .unwrap();
         fx
     }
 
@@ -212,7 +216,7 @@ impl Fx {
     ) -> Result<Ticket, Rejection> {
         let mut t = self.t.clone();
         t.execute(
-            &Command::SubmitReport { sections, evidence },
+            &Command::SubmitReport(steps::SubmitReport { sections, evidence }),
             &field(&t),
             catalog(),
             self.now + Duration::minutes(1),
@@ -228,9 +232,9 @@ fn gate(result: &Result<Ticket, Rejection>) -> Result<(), Vec<String>> {
         Ok(_) => Ok(()),
         Err(Rejection::Rule {
             code: "report_incomplete",
-            missing,
+            details: Some(details),
             ..
-        }) => Err(missing.clone()),
+        }) => Err(serde_json::from_value(details["missing"].clone()).unwrap_or_default()),
         Err(other) => panic!("submitting the draft was refused unpredicted: {other:?}"),
     }
 }
@@ -323,23 +327,23 @@ fn apply(fx: &mut Fx, step: &Step) {
         Step::Onsite(picks) => {
             if fx.t.status == Status::Triaged {
                 fx.attempt(
-                    Command::Dispatch {
+                    Command::Dispatch(steps::Dispatch {
                         vehicle: vehicle(),
                         team: "T-01".parse::<TeamId>().unwrap(),
                         crew: vec![writer()],
-                    },
+                    }),
                     &dispatcher,
                 );
                 let by = field(&fx.t);
-                fx.attempt(Command::Arrive, &by);
+                fx.attempt(Command::Arrive(steps::Arrive), &by);
             }
             let by = field(&fx.t);
             fx.attempt(
-                Command::RecordOnsite {
+                Command::RecordOnsite(steps::RecordOnsite {
                     findings: "现场检查".into(),
                     actions: "登记".into(),
                     evidence: evidence(&fx.t, picks),
-                },
+                }),
                 &by,
             );
         }
@@ -368,10 +372,10 @@ fn apply(fx: &mut Fx, step: &Step) {
             sent.extend(evidence(&fx.t, add));
             let by = field(&fx.t);
             fx.attempt(
-                Command::SubmitReport {
+                Command::SubmitReport(steps::SubmitReport {
                     sections,
                     evidence: sent,
-                },
+                }),
                 &by,
             );
         }
@@ -382,51 +386,51 @@ fn apply(fx: &mut Fx, step: &Step) {
                 ReviewDecision::Return
             };
             fx.attempt(
-                Command::Review {
+                Command::Review(steps::Review {
                     decision,
                     reasons: reasons(),
-                },
+                }),
                 &supervisor,
             );
         }
         Step::ApprovalReturn(to_reporting) => fx.attempt(
-            Command::Approve {
+            Command::Approve(steps::Approve {
                 decision: if *to_reporting {
                     ApprovalDecision::ReturnToReporting
                 } else {
                     ApprovalDecision::ReturnToReview
                 },
                 reasons: reasons(),
-            },
+            }),
             &supervisor,
         ),
         Step::Approve => fx.attempt(
-            Command::Approve {
+            Command::Approve(steps::Approve {
                 decision: ApprovalDecision::Approve,
                 reasons: Vec::new(),
-            },
+            }),
             &supervisor,
         ),
         Step::Reply => fx.attempt(
-            Command::Reply {
+            Command::Reply(steps::Reply {
                 text: "已处理".into(),
-            },
+            }),
             &dispatcher,
         ),
         Step::UnsatisfiedVisit => fx.attempt(
-            Command::RecordVisit {
+            Command::RecordVisit(steps::RecordVisit {
                 satisfaction: Satisfaction::Unsatisfied,
                 comment: None,
-            },
+            }),
             &dispatcher,
         ),
         Step::Reopen => {
-            fx.attempt(Command::Archive { note: None }, &dispatcher);
+            fx.attempt(Command::Archive(steps::Archive { note: None }), &dispatcher);
             fx.attempt(
-                Command::Reopen {
+                Command::Reopen(steps::Reopen {
                     reason: "市民再次来电".into(),
                     to: None,
-                },
+                }),
                 &supervisor,
             );
         }
@@ -487,10 +491,10 @@ fn a_returned_report_keeps_its_evidence_and_the_draft_says_so() {
         .collect();
     let by = field(&fx.t);
     fx.run(
-        Command::SubmitReport {
+        Command::SubmitReport(steps::SubmitReport {
             sections,
             evidence: first.clone(),
-        },
+        }),
         &by,
     )
     .unwrap();

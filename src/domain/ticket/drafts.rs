@@ -5,7 +5,7 @@
 //!
 //! The report's rule lives here too, once: what a version carries (`report_evidence`:
 //! the evidence of the version before it, returned or reopened, plus what is submitted)
-//! and what it lacks (`report_gaps`). The gate (`Command::SubmitReport`) and the draft both
+//! and what it lacks (`report_gaps`). The gate (`Command::SubmitReport(steps::SubmitReport)`) and the draft both
 //! ask these two, so a draft with nothing missing is a report the gate accepts, and the
 //! draft's `missing` is exactly the gate's 422.
 

@@ -20,7 +20,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use time::Duration;
 
-pub use command::{ApprovalDecision, Command, Decision, Rejection, ReviewDecision, TransferTarget};
+pub use command::{ApprovalDecision, Decision, Rejection, ReviewDecision, TransferTarget};
 pub use drafts::{FALLBACK_REPLY, ReportDraft};
 pub use event::{EventKind, EventRecord};
 pub use group::{Group, GroupCommand, MemberRole, NewMember};
@@ -30,6 +30,7 @@ pub use sla::{
     Checkpoint, FixedDeadlines, SlaLevel, SlaMarks, SlaScope, TotalMarks, WARNING_SHARE,
 };
 pub use status::{Stage, Status};
+pub use steps::Command;
 
 use super::catalog::{Catalog, Department, HandlingPath, Kind, Urgency};
 use super::clock::Timestamp;

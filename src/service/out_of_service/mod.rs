@@ -30,6 +30,7 @@ use crate::actors::ticket::CommandError;
 use crate::domain::ids::TicketId;
 use crate::domain::role::Principal;
 use crate::domain::roster::{Service, ServiceChange, Staff, Vehicle};
+use crate::domain::ticket::steps;
 use crate::domain::ticket::{Command, EventKind};
 use crate::engine::Engine;
 use crate::store::StoreError;
@@ -110,7 +111,7 @@ async fn alert_once(
         .tickets
         .execute(
             ticket_id,
-            Command::RaiseAlert { reason },
+            Command::RaiseAlert(steps::RaiseAlert { reason }),
             Principal::system(),
         )
         .await

@@ -1,36 +1,46 @@
-//! Ticket steps: a caller's [`Principal`], a ticket and a typed [`Step`] → a typed
-//! [`Outcome`]. The HTTP lifecycle routes and the console's command frames both come here,
-//! so both share every role check (done once, here, before the body is read), every
+//! Ticket actions: a caller's [`Principal`], a ticket and an [`Action`] with its body → a
+//! typed [`Outcome`]. The HTTP lifecycle routes and the console's command frames both come
+//! here, so both share every role check (done once, here, before the body is read), every
 //! validation and every error. Nothing here names an actix-web type: cluster mode can carry
-//! a step to the node that owns the ticket.
+//! an action to the node that owns the ticket.
 //!
-//! [`steps!`] lists the steps a transport can take: the action name (the last segment of
-//! its HTTP route, and a console frame's `action`) and the body type. `Action`, `Step`,
-//! their names and body parsing come from it; who may take a step is read from its row in
-//! the domain's table (`domain::ticket::steps::STEPS`), where roles are declared once.
+//! Most actions are one step of the domain's table (`domain::ticket::steps`): its file says
+//! its roles, its body and how the body becomes the command, so this module reads them from
+//! there. Four actions are more than one step, and live in `actions`: offering or sending a
+//! vehicle and calling it off (through the dispatcher), merging a duplicate (two tickets),
+//! and forming a collaboration group.
 
-mod requests;
-mod steps;
+mod actions;
 
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-pub use self::requests::*;
+pub use self::actions::{CancelDispatchRequest, DispatchRequest, MergeRequest};
 use super::Error;
+use crate::domain::catalog::Catalog;
 use crate::domain::ids::TicketId;
 use crate::domain::role::{Principal, Role};
-use crate::domain::ticket::Ticket;
+use crate::domain::ticket::steps::{self, BodyRule, CallerStep, StepInfo, StepVisitor};
+use crate::domain::ticket::{Command, GroupCommand, Ticket};
 use crate::engine::Engine;
 
 /// A step's body as a transport holds it: the bytes of an HTTP body, or the `body` of a
 /// console frame already parsed with its frame (`None` when absent). Each is parsed into
-/// the step's request type once, after the caller's role is checked.
+/// the step's body type once, after the caller's role is checked.
 pub enum Body<'a> {
     Bytes(&'a [u8]),
     Json(Option<Value>),
 }
 
 impl Body<'_> {
+    /// Whether nothing (or `null`) was sent.
+    fn is_empty(&self) -> bool {
+        match self {
+            Body::Bytes(b) => matches!(b.trim_ascii(), b"" | b"null"),
+            Body::Json(v) => matches!(v, None | Some(Value::Null)),
+        }
+    }
+
     /// A required body; a missing one is malformed.
     fn parse<T: DeserializeOwned>(self) -> Result<T, Error> {
         let invalid = |e: serde_json::Error| Error::malformed(format!("invalid body: {e}"));
@@ -43,126 +53,107 @@ impl Body<'_> {
 
     /// An optional body: empty or `null` means the default.
     fn parse_or_default<T: DeserializeOwned + Default>(self) -> Result<T, Error> {
-        match self {
-            Body::Bytes(b) => {
-                let trimmed = b.trim_ascii();
-                if trimmed.is_empty() || trimmed == b"null" {
-                    Ok(T::default())
-                } else {
-                    Body::Bytes(trimmed).parse()
-                }
-            }
-            Body::Json(None | Some(Value::Null)) => Ok(T::default()),
-            json => json.parse(),
+        if self.is_empty() {
+            Ok(T::default())
+        } else {
+            self.parse()
         }
     }
 }
 
-/// What a step answers with.
+/// What an action answers with.
 #[derive(Debug)]
 pub enum Outcome {
     /// The ticket after the durable event.
     Ticket(Box<Ticket>),
-    /// The ticket after its collaboration group was formed (the `group` step).
+    /// The ticket after its collaboration group was formed (the `group` action).
     GroupFormed(Box<Ticket>),
     /// The fault-injection notice made the ticket's actor panic: whether it died.
     #[cfg(feature = "fault-injection")]
     ActorDied(bool),
 }
 
-/// Declares the table of steps: `Variant(Body) = "action", body required|optional`.
-macro_rules! steps {
-    ($($variant:ident($body:ty) = $name:literal, $how:ident;)*) => {
-        /// A step by name, before its body is read.
-        #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-        pub enum Action { $($variant,)* }
-
-        /// A step with its typed body.
-        #[derive(Debug)]
-        pub enum Step { $($variant($body),)* }
-
-        impl Action {
-            pub const ALL: &'static [Action] = &[$(Action::$variant,)*];
-
-            /// The action's name: a console frame's `action`, and its route's last segment.
-            pub fn name(self) -> &'static str {
-                match self { $(Action::$variant => $name,)* }
-            }
-
-
-            /// Reads the step's body (after the role check).
-            fn read(self, body: Body<'_>) -> Result<Step, Error> {
-                match self { $(Action::$variant => Ok(Step::$variant(body.$how()?)),)* }
-            }
-        }
-
-        impl Step {
-            pub fn action(&self) -> Action {
-                match self { $(Step::$variant(_) => Action::$variant,)* }
-            }
-        }
-    };
+/// What a caller can ask of a ticket, by name, before its body is read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Action {
+    /// One step of the domain's table, taken as its [`CallerStep`] says.
+    Step(&'static StepInfo),
+    /// Offer the ticket to a vehicle (the named one or the nearest), or send one at once.
+    Dispatch,
+    /// Call off the open offer or the vehicle on its way.
+    CancelDispatch,
+    /// Fold a duplicate into this ticket.
+    Merge,
+    /// Form the ticket's collaboration group.
+    FormGroup,
 }
 
-steps! {
-    Triage(TriageRequest) = "triage", parse;
-    Dispatch(DispatchRequest) = "dispatch", parse_or_default;
-    CancelDispatch(CancelDispatchRequest) = "dispatch.cancel", parse;
-    Assign(AssignRequest) = "assign", parse;
-    Arrive(NoBody) = "arrive", parse_or_default;
-    OnsiteRecord(OnsiteRecordRequest) = "onsite-record", parse;
-    Report(ReportRequest) = "report", parse;
-    Review(ReviewRequest) = "review", parse;
-    Approval(ApprovalRequest) = "approval", parse;
-    Reply(ReplyRequest) = "reply", parse;
-    ReturnVisit(ReturnVisitRequest) = "return-visit", parse;
-    Archive(ArchiveRequest) = "archive", parse_or_default;
-    Reopen(ReopenRequest) = "reopen", parse;
-    Supervise(SuperviseRequest) = "supervise", parse;
-    Transfer(TransferRequest) = "transfer", parse;
-    Merge(MergeRequest) = "merge", parse;
-    Group(crate::service::groups::FormGroupRequest) = "group", parse;
-}
-
-impl Action {
-    /// Who may take this step: its row of the domain's table; forming a group, the group
-    /// table's.
-    pub fn roles(self) -> &'static [Role] {
-        match crate::domain::ticket::steps::find(self.name()) {
-            Some(step) => step.roles,
-            None => crate::domain::ticket::GroupCommand::FORM_ROLES,
-        }
-    }
-}
-
-/// The steps a console may send as command frames, by name (field steps are the field
-/// devices' own, over HTTP).
-pub const CONSOLE_ACTIONS: [Action; 14] = [
-    Action::Triage,
-    Action::Dispatch,
-    Action::CancelDispatch,
-    Action::Assign,
-    Action::Review,
-    Action::Approval,
-    Action::Reply,
-    Action::ReturnVisit,
-    Action::Archive,
-    Action::Reopen,
-    Action::Supervise,
-    Action::Transfer,
-    Action::Merge,
-    Action::Group,
+/// The actions that are not one step, with their names.
+const ACTIONS: [(Action, &str); 4] = [
+    (Action::Dispatch, "dispatch"),
+    (Action::CancelDispatch, "dispatch.cancel"),
+    (Action::Merge, "merge"),
+    (Action::FormGroup, "group"),
 ];
 
 impl Action {
-    /// A console frame's `action`: one of [`CONSOLE_ACTIONS`], or a malformed-request error
-    /// listing them.
+    /// The action named `name`: a caller step of the domain's table, or one of [`ACTIONS`].
+    pub fn find(name: &str) -> Option<Action> {
+        ACTIONS
+            .iter()
+            .find(|(_, n)| *n == name)
+            .map(|(a, _)| *a)
+            .or_else(|| {
+                caller_steps()
+                    .into_iter()
+                    .find(|s| s.name == name)
+                    .map(Action::Step)
+            })
+    }
+
+    /// The action's name: a console frame's `action`; its HTTP route's last segment (with
+    /// `/` for `.`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Action::Step(info) => info.name,
+            other => ACTIONS
+                .iter()
+                .find(|(a, _)| *a == other)
+                .map_or("", |(_, n)| n),
+        }
+    }
+
+    /// Who may take it: a step's row of the domain's table; for the other actions, the
+    /// step they lead to.
+    pub fn roles(self) -> &'static [Role] {
+        match self {
+            Action::Step(info) => info.roles,
+            Action::Dispatch => steps::Dispatch::INFO.roles,
+            Action::CancelDispatch => steps::CancelDispatch::INFO.roles,
+            Action::Merge => steps::MergeInto::INFO.roles,
+            Action::FormGroup => GroupCommand::FORM_ROLES,
+        }
+    }
+
+    /// Every action a console may send as a command frame (the field devices' own steps
+    /// go over HTTP).
+    pub fn for_consoles() -> Vec<Action> {
+        let steps = caller_steps().into_iter().filter(|s| s.from_console());
+        steps
+            .map(Action::Step)
+            .chain(ACTIONS.iter().map(|(a, _)| *a))
+            .collect()
+    }
+
+    /// A console frame's `action`: one of [`Action::for_consoles`], or a malformed-request
+    /// error listing them.
     pub fn for_console(name: &str) -> Result<Action, Error> {
-        CONSOLE_ACTIONS
-            .into_iter()
+        let all = Action::for_consoles();
+        all.iter()
             .find(|a| a.name() == name)
+            .copied()
             .ok_or_else(|| {
-                let names: Vec<&str> = CONSOLE_ACTIONS.iter().map(|a| a.name()).collect();
+                let names: Vec<&str> = all.iter().map(|a| a.name()).collect();
                 Error::malformed(format!(
                     "unknown action `{name}`; one of: {}",
                     names.join(", ")
@@ -171,14 +162,62 @@ impl Action {
     }
 }
 
-/// A step that takes no body (an empty or `null` one is fine).
-#[derive(Debug, Default, serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct NoBody {}
+use crate::domain::ticket::steps::Step as _;
 
-/// Fails with 403 unless `by` may take `action`.
-fn authorize(by: &Principal, action: Action) -> Result<(), Error> {
-    authorize_roles(by, action.roles())
+/// The rows of the caller steps, in the table's order.
+pub fn caller_steps() -> Vec<&'static StepInfo> {
+    struct Rows(Vec<&'static StepInfo>);
+    impl StepVisitor for Rows {
+        fn caller<S: CallerStep>(&mut self) {
+            self.0.push(&S::INFO);
+        }
+    }
+    let mut rows = Rows(Vec::new());
+    steps::visit(&mut rows);
+    rows.0
+}
+
+/// Reads caller step `S`'s body and makes its command.
+fn read<S: CallerStep>(body: Body<'_>, catalog: &Catalog) -> Result<Command, Error> {
+    let empty = || S::empty_body().ok_or_else(|| Error::malformed("a body is required"));
+    let body = match S::BODY {
+        BodyRule::Ignored => empty()?,
+        BodyRule::Optional if body.is_empty() => empty()?,
+        _ => body.parse()?,
+    };
+    Ok(S::from_body(body, catalog)?.into())
+}
+
+/// Reads the body of the caller step named by `info` into its command.
+fn read_step(info: &StepInfo, body: Body<'_>, catalog: &Catalog) -> Result<Command, Error> {
+    struct Read<'a> {
+        name: &'a str,
+        body: Option<Body<'a>>,
+        catalog: &'a Catalog,
+        command: Option<Result<Command, Error>>,
+    }
+    impl StepVisitor for Read<'_> {
+        fn caller<S: CallerStep>(&mut self) {
+            if S::INFO.name == self.name
+                && let Some(body) = self.body.take()
+            {
+                self.command = Some(read::<S>(body, self.catalog));
+            }
+        }
+    }
+    let mut read = Read {
+        name: info.name,
+        body: Some(body),
+        catalog,
+        command: None,
+    };
+    steps::visit(&mut read);
+    read.command.unwrap_or_else(|| {
+        Err(Error::malformed(format!(
+            "`{}` is not a caller step",
+            info.name
+        )))
+    })
 }
 
 /// Fails with 403 unless `by` has one of `roles` (the message every route gives).
@@ -200,9 +239,9 @@ pub fn parse_id(raw: &str) -> Result<TicketId, Error> {
         .map_err(|_| Error::not_found(format!("ticket `{raw}`")))
 }
 
-/// Takes step `action` on ticket `id` (as the caller wrote it) with `body` still unread:
-/// the role is checked first, so a wrong role is 403 whatever the body; then the body is
-/// parsed once into the step's type and the step runs.
+/// Takes `action` on ticket `id` (as the caller wrote it) with `body` still unread: the
+/// role is checked first, so a wrong role is 403 whatever the body; then the body is parsed
+/// once into the action's type and the action runs.
 pub async fn perform(
     engine: &Engine,
     by: &Principal,
@@ -210,44 +249,74 @@ pub async fn perform(
     action: Action,
     body: Body<'_>,
 ) -> Result<Outcome, Error> {
-    authorize(by, action)?;
-    let step = action.read(body)?;
-    steps::run(engine, by, id, step).await
+    authorize_roles(by, action.roles())?;
+    match action {
+        Action::Step(info) => {
+            let command = read_step(info, body, &engine.catalog)?;
+            actions::step(engine, by, id, command).await
+        }
+        Action::Dispatch => actions::dispatch(engine, by, id, body.parse_or_default()?).await,
+        Action::CancelDispatch => actions::cancel_dispatch(engine, by, id, body.parse()?).await,
+        Action::Merge => actions::merge(engine, by, id, body.parse()?).await,
+        Action::FormGroup => {
+            let request = body.parse()?;
+            let ticket = super::groups::form(engine, by, parse_id(id)?, request).await?;
+            Ok(Outcome::GroupFormed(Box::new(ticket)))
+        }
+    }
 }
 
-/// Takes a typed step on ticket `id`.
-pub async fn execute(
+/// Takes caller step `S` on ticket `id` with its typed body: the same role check, body
+/// checks and errors as [`perform`], for a caller that already holds the body typed (a
+/// peer node forwarding it, a test).
+pub async fn take<S: CallerStep>(
     engine: &Engine,
     by: &Principal,
     id: TicketId,
-    step: Step,
+    body: S::Body,
 ) -> Result<Outcome, Error> {
-    authorize(by, step.action())?;
-    steps::run(engine, by, &id.to_string(), step).await
+    authorize_roles(by, S::INFO.roles)?;
+    let command = S::from_body(body, &engine.catalog)?.into();
+    actions::step(engine, by, &id.to_string(), command).await
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    /// A transport's step is a row of the domain's table (forming a group excepted), so
-    /// its roles are the row's.
+    /// Every caller step has an action of its name, and its roles are its row's; the
+    /// other actions' names are no step's.
     #[test]
-    fn every_action_but_forming_a_group_is_a_row_of_the_domain_table() {
-        for action in Action::ALL {
-            let row = crate::domain::ticket::steps::find(action.name());
-            match action {
-                Action::Group => assert!(row.is_none()),
-                _ => {
-                    let row = row.unwrap_or_else(|| panic!("{} has no row", action.name()));
-                    assert!(
-                        !row.roles.is_empty(),
-                        "{} is a caller's step",
-                        action.name()
-                    );
-                    assert_eq!(action.roles(), row.roles);
-                }
-            }
+    fn actions_are_the_caller_steps_and_four_more() {
+        for info in caller_steps() {
+            assert_eq!(Action::find(info.name), Some(Action::Step(info)));
+            assert!(!info.roles.is_empty(), "{} is a caller's step", info.name);
+            assert_eq!(Action::Step(info).roles(), info.roles);
         }
+        for (action, name) in ACTIONS {
+            assert_eq!(action.name(), name);
+            assert!(steps::find(name).is_none_or(|s| !caller_steps().contains(&s)));
+            assert_eq!(Action::find(name), Some(action));
+        }
+    }
+
+    /// A console sends every action but the field devices' own steps.
+    #[test]
+    fn consoles_send_all_but_the_field_steps() {
+        let names: Vec<&str> = Action::for_consoles().iter().map(|a| a.name()).collect();
+        for field in ["arrive", "onsite-record", "report"] {
+            assert!(!names.contains(&field), "{field}");
+        }
+        for console in [
+            "triage",
+            "dispatch",
+            "dispatch.cancel",
+            "review",
+            "merge",
+            "group",
+        ] {
+            assert!(names.contains(&console), "{console}");
+        }
+        assert_eq!(names.len(), 14, "{names:?}");
     }
 }

@@ -11,6 +11,7 @@ use crate::domain::catalog::{BUILTIN_CATALOG, Catalog, Kind, Urgency};
 use crate::domain::clock::Timestamp;
 use crate::domain::ids::{TeamId, TicketId, TicketNumber};
 use crate::domain::role::Principal;
+use crate::domain::ticket::steps;
 
 fn guide(text: &str) -> Catalog {
     Catalog::from_toml(text, "config/catalog.toml").unwrap()
@@ -68,23 +69,23 @@ fn run(t: &mut Ticket, command: Command, catalog: &Catalog, hours: f64) -> Event
 }
 
 fn flag(level: SlaLevel, scope: SlaScope, stage: Stage, hours: f64) -> Command {
-    Command::FlagSla {
+    Command::FlagSla(steps::FlagSla {
         level,
         scope,
         stage,
         now: at(hours),
-    }
+    })
 }
 
 fn triage() -> Command {
-    Command::Triage {
+    Command::Triage(steps::Triage {
         category: None,
         urgency: None,
         position: None,
         address_text: None,
         retailer_licence: None,
         duplicate_of: None,
-    }
+    })
 }
 
 #[test]
@@ -149,9 +150,9 @@ fn the_total_clock_raises_its_own_events_and_stays_overdue_until_the_reply() {
 
     run(
         &mut t,
-        Command::Reply {
+        Command::Reply(steps::Reply {
             text: "已答复".into(),
-        },
+        }),
         &g,
         25.0,
     );
@@ -181,11 +182,11 @@ fn a_ticket_late_overall_stays_overdue_when_its_stage_changes() {
     run(&mut t, triage(), &g, 73.0);
     run(
         &mut t,
-        Command::Dispatch {
+        Command::Dispatch(steps::Dispatch {
             vehicle: "V-001".parse().unwrap(),
             team: "T-01".parse::<TeamId>().unwrap(),
             crew: Vec::new(),
-        },
+        }),
         &g,
         73.0,
     );
@@ -230,14 +231,14 @@ fn deadlines_stay_as_fixed_when_the_guide_changes_and_move_with_the_grade() {
     // A new grade is a new basis: the limits of grade I apply (intake 0.5 h, 24 h in all).
     run(
         &mut t,
-        Command::Triage {
+        Command::Triage(steps::Triage {
             category: None,
             urgency: Some(Urgency::I),
             position: None,
             address_text: None,
             retailer_licence: None,
             duplicate_of: None,
-        },
+        }),
         &longer_intake,
         1.0,
     );
@@ -290,13 +291,15 @@ fn snapshots_and_events_from_before_deadlines_were_kept_still_read() {
 fn a_regraded_ticket_is_judged_against_its_new_deadline() {
     let g = guide(BUILTIN_CATALOG);
     let mut t = receive("counterfeit", &g);
-    let grade = |u: Urgency| Command::Triage {
-        category: None,
-        urgency: Some(u),
-        position: None,
-        address_text: None,
-        retailer_licence: None,
-        duplicate_of: None,
+    let grade = |u: Urgency| {
+        Command::Triage(steps::Triage {
+            category: None,
+            urgency: Some(u),
+            position: None,
+            address_text: None,
+            retailer_licence: None,
+            duplicate_of: None,
+        })
     };
     // Grade I: intake due at 0.5 h, missed.
     run(&mut t, grade(Urgency::I), &g, 0.1);

@@ -2,25 +2,40 @@
 
 use super::*;
 
-/// Who may take this step.
-pub const ROLES: &[Role] = &[Role::Field];
+#[derive(Clone, Debug, PartialEq)]
+pub struct Arrive;
 
-/// This step's row of [`STEPS`](super::STEPS).
-pub const STEP: StepInfo = StepInfo {
-    name: "arrive",
-    verb: "arrive",
-    roles: ROLES,
-    summary: "The vehicle on its way is on site.",
-};
+impl Step for Arrive {
+    const INFO: StepInfo = StepInfo {
+        name: "arrive",
+        verb: "arrive",
+        roles: &[Role::Field],
+        summary: "The assigned vehicle has arrived (also detected from positions).",
+    };
 
-/// Checks the step against the ticket: the event it yields and the status it leads to.
-pub(super) fn decide(cx: &Cx) -> Result<(EventKind, Status), Rejection> {
-    let t = cx.ticket;
-    let status = t.status;
-    use Status::*;
-    if status != EnRoute {
-        return Err(cx.illegal());
+    fn decide(&self, cx: &Cx) -> Result<(EventKind, Status), Rejection> {
+        let t = cx.ticket;
+        let status = t.status;
+        use Status::*;
+        if status != EnRoute {
+            return Err(cx.illegal());
+        }
+        let vehicle_id = t.assignment.vehicle_id.clone();
+        Ok((EventKind::Arrived { vehicle_id }, OnSite))
     }
-    let vehicle_id = t.assignment.vehicle_id.clone();
-    Ok((EventKind::Arrived { vehicle_id }, OnSite))
+}
+
+impl CallerStep for Arrive {
+    type Body = NoBody;
+
+    /// Arrival says nothing but that the vehicle is there.
+    const BODY: BodyRule = BodyRule::Ignored;
+
+    fn empty_body() -> Option<NoBody> {
+        Some(NoBody {})
+    }
+
+    fn from_body(_: NoBody, _: &Catalog) -> Result<Self, Rejection> {
+        Ok(Arrive)
+    }
 }

@@ -2,30 +2,30 @@
 
 use super::*;
 
-/// Who may take this step.
-pub const ROLES: &[Role] = &[Role::Field];
+#[derive(Clone, Debug, PartialEq)]
+pub struct DeclineOffer {
+    pub offer_id: OfferId,
+    pub reason: Option<String>,
+}
 
-/// This step's row of [`STEPS`](super::STEPS).
-pub const STEP: StepInfo = StepInfo {
-    name: "offer.decline",
-    verb: "decline an offer for",
-    roles: ROLES,
-    summary: "The offered vehicle turns the ticket down.",
-};
-
-/// Checks the step against the ticket: the event it yields and the status it leads to.
-pub(super) fn decide(
-    cx: &Cx,
-    offer_id: &OfferId,
-    reason: &Option<String>,
-) -> Result<(EventKind, Status), Rejection> {
-    let t = cx.ticket;
-    let status = t.status;
-    let offer = t.answerable(offer_id, cx.answering)?;
-    let kind = EventKind::OfferDeclined {
-        offer_id: *offer_id,
-        vehicle_id: offer.vehicle_id.clone(),
-        reason: reason.clone(),
+impl Step for DeclineOffer {
+    const INFO: StepInfo = StepInfo {
+        name: "offer.decline",
+        verb: "decline an offer for",
+        roles: &[Role::Field],
+        summary: "The offered vehicle turns the ticket down.",
     };
-    Ok((kind, status))
+
+    fn decide(&self, cx: &Cx) -> Result<(EventKind, Status), Rejection> {
+        let Self { offer_id, reason } = self;
+        let t = cx.ticket;
+        let status = t.status;
+        let offer = t.answerable(offer_id, cx.answering)?;
+        let kind = EventKind::OfferDeclined {
+            offer_id: *offer_id,
+            vehicle_id: offer.vehicle_id.clone(),
+            reason: reason.clone(),
+        };
+        Ok((kind, status))
+    }
 }

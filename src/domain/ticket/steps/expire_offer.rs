@@ -2,27 +2,31 @@
 
 use super::*;
 
-/// Who may take this step.
-pub const ROLES: &[Role] = &[];
+/// The engine: nobody answered in time.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ExpireOffer {
+    pub offer_id: OfferId,
+}
 
-/// This step's row of [`STEPS`](super::STEPS).
-pub const STEP: StepInfo = StepInfo {
-    name: "offer.expire",
-    verb: "expire an offer for",
-    roles: ROLES,
-    summary: "The engine: nobody answered the offer in time.",
-};
+impl Step for ExpireOffer {
+    const INFO: StepInfo = StepInfo {
+        name: "offer.expire",
+        verb: "expire an offer for",
+        roles: &[],
+        summary: "The engine: nobody answered the offer in time.",
+    };
 
-/// Checks the step against the ticket: the event it yields and the status it leads to.
-pub(super) fn decide(cx: &Cx, offer_id: &OfferId) -> Result<(EventKind, Status), Rejection> {
-    let t = cx.ticket;
-    let status = t.status;
-    let offer = t.answerable(offer_id, None)?;
-    Ok((
-        EventKind::OfferExpired {
-            offer_id: *offer_id,
-            vehicle_id: offer.vehicle_id.clone(),
-        },
-        status,
-    ))
+    fn decide(&self, cx: &Cx) -> Result<(EventKind, Status), Rejection> {
+        let Self { offer_id } = self;
+        let t = cx.ticket;
+        let status = t.status;
+        let offer = t.answerable(offer_id, None)?;
+        Ok((
+            EventKind::OfferExpired {
+                offer_id: *offer_id,
+                vehicle_id: offer.vehicle_id.clone(),
+            },
+            status,
+        ))
+    }
 }

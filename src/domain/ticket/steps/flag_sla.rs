@@ -1,27 +1,27 @@
 //! The engine: a time limit reached a checkpoint.
 
 use super::*;
-use crate::domain::ticket::{SlaLevel, SlaScope, Stage};
 
-/// Who may take this step.
-pub const ROLES: &[Role] = &[];
+/// The engine: a clock (the current stage's, or intake to reply) reached a checkpoint.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FlagSla {
+    pub level: crate::domain::ticket::SlaLevel,
+    pub scope: crate::domain::ticket::SlaScope,
+    pub stage: crate::domain::ticket::Stage,
+    pub now: Timestamp,
+}
 
-/// This step's row of [`STEPS`](super::STEPS).
-pub const STEP: StepInfo = StepInfo {
-    name: "sla.flag",
-    verb: "flag the time limit of",
-    roles: ROLES,
-    summary: "The engine: a time limit reached a checkpoint.",
-};
+impl Step for FlagSla {
+    const INFO: StepInfo = StepInfo {
+        name: "sla.flag",
+        verb: "flag the time limit of",
+        roles: &[],
+        summary: "The engine: a time limit reached a checkpoint.",
+    };
 
-/// Checks the step against the ticket: the event it yields and the status it leads to.
-pub(super) fn decide(
-    cx: &Cx,
-    level: &SlaLevel,
-    scope: &SlaScope,
-    stage: &Stage,
-    now: &Timestamp,
-) -> Result<(EventKind, Status), Rejection> {
-    cx.ticket
-        .decide_sla(*level, *scope, *stage, *now, cx.catalog)
+    fn decide(&self, cx: &Cx) -> Result<(EventKind, Status), Rejection> {
+        let Self { level, scope, stage, now } = self;
+        cx.ticket
+            .decide_sla(*level, *scope, *stage, *now, cx.catalog)
+    }
 }

@@ -1,57 +1,37 @@
-//! The ticket's steps, one file each: the step's roles (declared once, as its `ROLES`), its
-//! row of the table ([`STEPS`]: the action name, the verb messages use, the roles, a
-//! summary) and its `decide`, which checks the step against the ticket and names the event
-//! and the next status. HTTP routes, console command frames, OpenAPI operations and the
-//! role-matrix test read the table; [`Command::roles`] and [`Command::action`] read a
-//! command's row.
+//! The ticket's steps, one file each: the step's payload, its row ([`StepInfo`]: the
+//! action name, the verb messages use, the roles, a summary) and its `decide`, which checks
+//! the step against the ticket and names the event and the next status. A step callers
+//! take also says, in the same file, the body they send and how it becomes the payload
+//! ([`CallerStep`]).
 //!
-//! To add a step:
-//! 1. a variant of [`Command`] carrying the step's payload;
-//! 2. a file here with `ROLES`, `STEP` and `decide(cx, ..payload)`;
-//! 3. its row: `mod` and an entry in [`STEPS`], and its arm in [`step_of`] and
-//!    `Ticket::decide_step` (the compiler points at both).
+//! The [`steps!`] table below lists every step once. From it come the [`Command`] enum,
+//! [`STEPS`], each command's row and `decide`, and [`visit`], through which the HTTP
+//! routes, the OpenAPI operations, the console's command frames and the role-matrix test
+//! find the caller steps. To add a step: its file here, and its row in the table.
 //!
 //! The common checks (role, a field device bound to the ticket, an open offer pinning the
 //! ticket to intake) stay in `Ticket::decide`, before and after the step's own.
 
-mod absorb_duplicate;
-mod accept_offer;
-mod approve;
-mod archive;
-mod arrive;
-mod assign;
-mod cancel_dispatch;
-mod decline_offer;
-mod dispatch;
-mod expire_offer;
-mod flag_sla;
-mod merge_into;
-mod offer;
-mod raise_alert;
-mod record_onsite;
-mod record_visit;
-mod release_duplicate;
-mod reopen;
-mod reply;
-mod review;
-mod submit_report;
-mod supervise;
-mod transfer;
-mod triage;
-mod withdraw_vehicle;
-
 use std::collections::BTreeMap;
+
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use utoipa::ToSchema;
 
 use super::returns::check_return_reasons;
 use super::{
-    ApprovalDecision, Command, EventKind, Evidence, Rejection, ReturnReason, ReviewDecision,
+    ApprovalDecision, EventKind, Evidence, GroupCommand, Rejection, ReturnReason, ReviewDecision,
     Satisfaction, Status, Ticket, TransferTarget,
 };
 use crate::domain::Timestamp;
-use crate::domain::catalog::{Catalog, HandlingPath, ReopenTarget, Urgency};
+use crate::domain::catalog::{Catalog, Department, HandlingPath, ReopenTarget, Urgency};
 use crate::domain::error_code::ErrorCode;
 use crate::domain::geo::LatLng;
 use crate::domain::ids::{OfferId, StaffId, TeamId, TicketId, TicketNumber, VehicleId};
+use crate::domain::input::{
+    EvidenceDto, LatLngDto, MAX_DESCRIPTION, ReasonIn, check_len, check_opt, licence,
+    return_reasons,
+};
 use crate::domain::role::{Principal, Role};
 
 /// A step's row: what transports and tests need to know of it without its payload.
@@ -73,83 +53,162 @@ impl StepInfo {
     pub fn allows(&self, role: Role) -> bool {
         role == Role::System || self.roles.contains(&role)
     }
+
+    /// Whether a console may send it as a command frame: any step a console role may take
+    /// (the field devices' own steps go over HTTP).
+    pub fn from_console(&self) -> bool {
+        self.roles.iter().any(|r| *r != Role::Field)
+    }
 }
 
-/// Every ticket step (group steps have their own table in `group`).
-pub const STEPS: &[StepInfo] = &[
-    triage::STEP,
-    dispatch::STEP,
-    offer::STEP,
-    accept_offer::STEP,
-    decline_offer::STEP,
-    expire_offer::STEP,
-    cancel_dispatch::STEP,
-    withdraw_vehicle::STEP,
-    raise_alert::STEP,
-    flag_sla::STEP,
-    assign::STEP,
-    arrive::STEP,
-    record_onsite::STEP,
-    submit_report::STEP,
-    review::STEP,
-    approve::STEP,
-    reply::STEP,
-    record_visit::STEP,
-    archive::STEP,
-    reopen::STEP,
-    supervise::STEP,
-    transfer::STEP,
-    merge_into::STEP,
-    absorb_duplicate::STEP,
-    release_duplicate::STEP,
-];
+/// A ticket step: its payload is the type implementing this.
+pub trait Step: Sized + Into<Command> + 'static {
+    /// The step's row.
+    const INFO: StepInfo;
+
+    /// Checks the step against the ticket: the event it yields and the status it leads to.
+    fn decide(&self, cx: &Cx) -> Result<(EventKind, Status), Rejection>;
+}
+
+/// How a caller step treats the request body.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BodyRule {
+    Required,
+    /// Empty or `null` means [`CallerStep::empty_body`].
+    Optional,
+    /// Whatever is sent is not read.
+    Ignored,
+}
+
+/// A step callers take (over HTTP, and from a console when [`StepInfo::from_console`]):
+/// the body they send, which becomes the payload once checked. Its HTTP route is
+/// `POST /tickets/{id}/{name}`.
+pub trait CallerStep: Step {
+    /// The body as sent; its schema is the route's request body.
+    type Body: DeserializeOwned + utoipa::ToSchema + 'static;
+
+    const BODY: BodyRule = BodyRule::Required;
+
+    /// The body an optional or ignored one stands for.
+    fn empty_body() -> Option<Self::Body> {
+        None
+    }
+
+    /// Checks what was sent (sizes, codes the guide knows) and makes the payload. Checks
+    /// against the ticket's state belong to `decide`.
+    fn from_body(body: Self::Body, catalog: &Catalog) -> Result<Self, Rejection>;
+}
+
+/// The body of a step that takes none.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NoBody {}
+
+/// Walks the table's steps by type (see [`visit`]).
+pub trait StepVisitor {
+    /// A step callers take.
+    fn caller<S: CallerStep>(&mut self);
+    /// One of the engine's own steps.
+    fn engine<S: Step>(&mut self) {}
+}
+
+/// Declares the table: `kind module::Payload,` with `kind` `caller` or `engine`.
+macro_rules! steps {
+    ($($kind:ident $module:ident::$step:ident,)*) => {
+        $(pub mod $module;)*
+        $(pub use $module::$step;)*
+
+        /// Everything that can be asked of a ticket after intake: a step's payload, or a
+        /// step of the ticket's collaboration group (which never moves the status).
+        #[derive(Clone, Debug, PartialEq)]
+        pub enum Command {
+            $($step($step),)*
+            Group(GroupCommand),
+        }
+
+        $(impl From<$step> for Command {
+            fn from(step: $step) -> Self {
+                Command::$step(step)
+            }
+        })*
+
+        /// Every ticket step (group steps have their own table in `group`).
+        pub const STEPS: &[StepInfo] = &[$(<$step as Step>::INFO,)*];
+
+        /// `command`'s row; `None` for a group step.
+        pub(in crate::domain::ticket) fn step_of(command: &Command) -> Option<&'static StepInfo> {
+            match command {
+                $(Command::$step(_) => Some(&<$step as Step>::INFO),)*
+                Command::Group(_) => None,
+            }
+        }
+
+        /// Shows every step of the table to `visitor`, by type, in the table's order.
+        pub fn visit(visitor: &mut impl StepVisitor) {
+            $(visitor.$kind::<$step>();)*
+        }
+
+        impl Ticket {
+            /// Runs `command`'s own `decide` (a group step's too): the event and the next
+            /// status.
+            pub(super) fn decide_step(
+                &self,
+                command: &Command,
+                cx: &Cx,
+            ) -> Result<(EventKind, Status), Rejection> {
+                match command {
+                    $(Command::$step(step) => step.decide(cx),)*
+                    Command::Group(g) => Ok((self.decide_group(g, cx.by)?, self.status)),
+                }
+            }
+        }
+    };
+}
+
+steps! {
+    caller triage::Triage,
+    engine dispatch::Dispatch,
+    engine offer::Offer,
+    engine accept_offer::AcceptOffer,
+    engine decline_offer::DeclineOffer,
+    engine expire_offer::ExpireOffer,
+    engine cancel_dispatch::CancelDispatch,
+    engine withdraw_vehicle::WithdrawVehicle,
+    engine raise_alert::RaiseAlert,
+    engine flag_sla::FlagSla,
+    caller assign::Assign,
+    caller arrive::Arrive,
+    caller record_onsite::RecordOnsite,
+    caller submit_report::SubmitReport,
+    caller review::Review,
+    caller approve::Approve,
+    caller reply::Reply,
+    caller record_visit::RecordVisit,
+    caller archive::Archive,
+    caller reopen::Reopen,
+    caller supervise::Supervise,
+    caller transfer::Transfer,
+    engine merge_into::MergeInto,
+    engine absorb_duplicate::AbsorbDuplicate,
+    engine release_duplicate::ReleaseDuplicate,
+}
+
+pub use assign::unknown_staff;
 
 /// The step named `name` (an HTTP route's last segment, a console frame's `action`).
 pub fn find(name: &str) -> Option<&'static StepInfo> {
     STEPS.iter().find(|s| s.name == name)
 }
 
-/// `command`'s row; `None` for a group step.
-pub(in crate::domain::ticket) fn step_of(command: &Command) -> Option<&'static StepInfo> {
-    Some(match command {
-        Command::Triage { .. } => &triage::STEP,
-        Command::Dispatch { .. } => &dispatch::STEP,
-        Command::Offer { .. } => &offer::STEP,
-        Command::AcceptOffer { .. } => &accept_offer::STEP,
-        Command::DeclineOffer { .. } => &decline_offer::STEP,
-        Command::ExpireOffer { .. } => &expire_offer::STEP,
-        Command::CancelDispatch { .. } => &cancel_dispatch::STEP,
-        Command::WithdrawVehicle { .. } => &withdraw_vehicle::STEP,
-        Command::RaiseAlert { .. } => &raise_alert::STEP,
-        Command::FlagSla { .. } => &flag_sla::STEP,
-        Command::Assign { .. } => &assign::STEP,
-        Command::Arrive => &arrive::STEP,
-        Command::RecordOnsite { .. } => &record_onsite::STEP,
-        Command::SubmitReport { .. } => &submit_report::STEP,
-        Command::Review { .. } => &review::STEP,
-        Command::Approve { .. } => &approve::STEP,
-        Command::Reply { .. } => &reply::STEP,
-        Command::RecordVisit { .. } => &record_visit::STEP,
-        Command::Archive { .. } => &archive::STEP,
-        Command::Reopen { .. } => &reopen::STEP,
-        Command::Supervise { .. } => &supervise::STEP,
-        Command::Transfer { .. } => &transfer::STEP,
-        Command::MergeInto { .. } => &merge_into::STEP,
-        Command::AbsorbDuplicate { .. } => &absorb_duplicate::STEP,
-        Command::ReleaseDuplicate { .. } => &release_duplicate::STEP,
-        Command::Group(_) => return None,
-    })
-}
-
 /// What a step's `decide` sees besides its payload.
-pub(super) struct Cx<'a> {
-    pub ticket: &'a Ticket,
-    pub by: &'a Principal,
-    pub catalog: &'a Catalog,
+pub struct Cx<'a> {
+    pub(in crate::domain::ticket) ticket: &'a Ticket,
+    pub(in crate::domain::ticket) by: &'a Principal,
+    pub(in crate::domain::ticket) catalog: &'a Catalog,
     /// The vehicle answering an offer, when a field device answers.
-    pub answering: Option<&'a VehicleId>,
+    pub(in crate::domain::ticket) answering: Option<&'a VehicleId>,
     /// The step's verb, for an illegal transition.
-    pub action: &'static str,
+    pub(in crate::domain::ticket) action: &'static str,
 }
 
 impl Cx<'_> {
@@ -171,99 +230,6 @@ fn require_text(value: &str, code: ErrorCode, what: &str) -> Result<(), Rejectio
 }
 
 impl Ticket {
-    /// Runs `command`'s own `decide` (a group step excepted): the event and the next status.
-    pub(super) fn decide_step(
-        &self,
-        command: &Command,
-        cx: &Cx,
-    ) -> Result<(EventKind, Status), Rejection> {
-        match command {
-            Command::Triage {
-                category,
-                urgency,
-                position,
-                address_text,
-                retailer_licence,
-                duplicate_of,
-            } => triage::decide(
-                cx,
-                category,
-                urgency,
-                position,
-                address_text,
-                retailer_licence,
-                duplicate_of,
-            ),
-            Command::Dispatch {
-                vehicle,
-                team,
-                crew,
-            } => dispatch::decide(cx, vehicle, team, crew),
-            Command::Offer {
-                offer_id,
-                vehicle,
-                team,
-                crew,
-                expires_at,
-                distance_m,
-                manual,
-            } => offer::decide(
-                cx, offer_id, vehicle, team, crew, expires_at, distance_m, manual,
-            ),
-            Command::AcceptOffer { offer_id } => accept_offer::decide(cx, offer_id),
-            Command::DeclineOffer { offer_id, reason } => {
-                decline_offer::decide(cx, offer_id, reason)
-            }
-            Command::ExpireOffer { offer_id } => expire_offer::decide(cx, offer_id),
-            Command::CancelDispatch { reason } => cancel_dispatch::decide(cx, reason),
-            Command::WithdrawVehicle { vehicle, reason } => {
-                withdraw_vehicle::decide(cx, vehicle, reason)
-            }
-            Command::RaiseAlert { reason } => raise_alert::decide(cx, reason),
-            Command::FlagSla {
-                level,
-                scope,
-                stage,
-                now,
-            } => flag_sla::decide(cx, level, scope, stage, now),
-            Command::Assign { staff } => assign::decide(cx, staff),
-            Command::Arrive => arrive::decide(cx),
-            Command::RecordOnsite {
-                findings,
-                actions,
-                evidence,
-            } => record_onsite::decide(cx, findings, actions, evidence),
-            Command::SubmitReport { sections, evidence } => {
-                submit_report::decide(cx, sections, evidence)
-            }
-            Command::Review { decision, reasons } => review::decide(cx, decision, reasons),
-            Command::Approve { decision, reasons } => approve::decide(cx, decision, reasons),
-            Command::Reply { text } => reply::decide(cx, text),
-            Command::RecordVisit {
-                satisfaction,
-                comment,
-            } => record_visit::decide(cx, satisfaction, comment),
-            Command::Archive { note } => archive::decide(cx, note),
-            Command::Reopen { reason, to } => reopen::decide(cx, reason, to),
-            Command::Supervise { notice } => supervise::decide(cx, notice),
-            Command::Transfer { to, reason } => transfer::decide(cx, to, reason),
-            Command::MergeInto {
-                target,
-                target_number,
-            } => merge_into::decide(cx, target, target_number),
-            Command::AbsorbDuplicate {
-                duplicate,
-                duplicate_number,
-            } => absorb_duplicate::decide(cx, duplicate, duplicate_number),
-            Command::ReleaseDuplicate {
-                duplicate,
-                duplicate_number,
-                reason,
-            } => release_duplicate::decide(cx, duplicate, duplicate_number, reason),
-            Command::Group(g) => Ok((self.decide_group(g, cx.by)?, self.status)),
-        }
-    }
-
     /// Where a reopened ticket starts again, by the guide: a new on-site check (`triaged`)
     /// or a rewritten report (`reporting`); consultations always go back to intake.
     fn reopen_target(&self, catalog: &Catalog) -> Status {

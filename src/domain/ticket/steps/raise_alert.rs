@@ -2,28 +2,32 @@
 
 use super::*;
 
-/// Who may take this step.
-pub const ROLES: &[Role] = &[];
+/// The engine raises an alert on the ticket.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RaiseAlert {
+    pub reason: String,
+}
 
-/// This step's row of [`STEPS`](super::STEPS).
-pub const STEP: StepInfo = StepInfo {
-    name: "alert",
-    verb: "raise an alert on",
-    roles: ROLES,
-    summary: "The engine raises an alert on an open ticket.",
-};
+impl Step for RaiseAlert {
+    const INFO: StepInfo = StepInfo {
+        name: "alert",
+        verb: "raise an alert on",
+        roles: &[],
+        summary: "The engine raises an alert on an open ticket.",
+    };
 
-/// Checks the step against the ticket: the event it yields and the status it leads to.
-pub(super) fn decide(cx: &Cx, reason: &str) -> Result<(EventKind, Status), Rejection> {
-    let t = cx.ticket;
-    let status = t.status;
-    if status.is_closed() {
-        return Err(cx.illegal());
+    fn decide(&self, cx: &Cx) -> Result<(EventKind, Status), Rejection> {
+        let Self { reason } = self;
+        let t = cx.ticket;
+        let status = t.status;
+        if status.is_closed() {
+            return Err(cx.illegal());
+        }
+        Ok((
+            EventKind::Alerted {
+                reason: reason.to_owned(),
+            },
+            status,
+        ))
     }
-    Ok((
-        EventKind::Alerted {
-            reason: reason.to_owned(),
-        },
-        status,
-    ))
 }

@@ -14,6 +14,7 @@ use crate::domain::catalog::Urgency;
 use crate::domain::clock::Timestamp;
 use crate::domain::geo::LatLng;
 use crate::domain::ids::{OfferId, TicketId};
+use crate::domain::ticket::steps;
 use crate::domain::ticket::{
     ApprovalDecision, Command, Evidence, ReturnReason, ReviewDecision, Satisfaction, Status,
     TransferTarget,
@@ -33,14 +34,14 @@ pub(super) struct Triage {
 
 impl From<Triage> for Command {
     fn from(t: Triage) -> Self {
-        Command::Triage {
+        Command::Triage(steps::Triage {
             category: t.category,
             urgency: t.urgency,
             position: t.position,
             address_text: t.address_text,
             retailer_licence: t.retailer_licence,
             duplicate_of: t.duplicate_of,
-        }
+        })
     }
 }
 
@@ -70,11 +71,11 @@ pub(super) fn triage_graded(code: &str, urgency: Urgency) -> Command {
 
 /// Sends vehicle `v` with its squad and the staff numbered in `crew`.
 pub(super) fn dispatch(v: usize, crew: &[usize]) -> Command {
-    Command::Dispatch {
+    Command::Dispatch(steps::Dispatch {
         vehicle: vehicle(v),
         team: team(v),
         crew: crew.iter().map(|&s| staff(s)).collect(),
-    }
+    })
 }
 
 /// Offer `n` to vehicle `v`, its squad and the staff in `crew`, open until `expires_at`.
@@ -85,7 +86,7 @@ pub(super) fn offer_with(
     expires_at: Timestamp,
     manual: bool,
 ) -> Command {
-    Command::Offer {
+    Command::Offer(steps::Offer {
         offer_id: offer_id(n),
         vehicle: vehicle(v),
         team: team(v),
@@ -93,7 +94,7 @@ pub(super) fn offer_with(
         expires_at,
         distance_m: Some(1200.0),
         manual,
-    }
+    })
 }
 
 /// Offer `n` to vehicle `v` with one crew member (staff `v`), open for an hour; `manual`
@@ -108,18 +109,18 @@ pub(super) fn offer_to(n: u64, v: usize) -> Command {
 }
 
 pub(super) fn accept_offer(offer_id: OfferId) -> Command {
-    Command::AcceptOffer { offer_id }
+    Command::AcceptOffer(steps::AcceptOffer { offer_id })
 }
 
 pub(super) fn decline_offer(offer_id: OfferId) -> Command {
-    Command::DeclineOffer {
+    Command::DeclineOffer(steps::DeclineOffer {
         offer_id,
         reason: Some("车辆故障".into()),
-    }
+    })
 }
 
 pub(super) fn expire_offer(offer_id: OfferId) -> Command {
-    Command::ExpireOffer { offer_id }
+    Command::ExpireOffer(steps::ExpireOffer { offer_id })
 }
 
 pub(super) fn accept(n: u64) -> Command {
@@ -135,9 +136,9 @@ pub(super) fn expire(n: u64) -> Command {
 }
 
 pub(super) fn cancel_dispatch_because(reason: &str) -> Command {
-    Command::CancelDispatch {
+    Command::CancelDispatch(steps::CancelDispatch {
         reason: reason.into(),
-    }
+    })
 }
 
 pub(super) fn cancel_dispatch() -> Command {
@@ -146,33 +147,33 @@ pub(super) fn cancel_dispatch() -> Command {
 
 /// The engine: vehicle `v` is out of service.
 pub(super) fn withdraw(v: usize, reason: &str) -> Command {
-    Command::WithdrawVehicle {
+    Command::WithdrawVehicle(steps::WithdrawVehicle {
         vehicle: vehicle(v),
         reason: reason.into(),
-    }
+    })
 }
 
 pub(super) fn alert(reason: &str) -> Command {
-    Command::RaiseAlert {
+    Command::RaiseAlert(steps::RaiseAlert {
         reason: reason.into(),
-    }
+    })
 }
 
 /// Makes staff member `n` a handler.
 pub(super) fn assign(n: usize) -> Command {
-    Command::Assign { staff: staff(n) }
+    Command::Assign(steps::Assign { staff: staff(n) })
 }
 
 pub(super) fn arrive() -> Command {
-    Command::Arrive
+    Command::Arrive(steps::Arrive)
 }
 
 pub(super) fn onsite_record(findings: &str, actions: &str, evidence: Vec<Evidence>) -> Command {
-    Command::RecordOnsite {
+    Command::RecordOnsite(steps::RecordOnsite {
         findings: findings.into(),
         actions: actions.into(),
         evidence,
-    }
+    })
 }
 
 /// A valid on-site record with a photo.
@@ -181,7 +182,7 @@ pub(super) fn onsite() -> Command {
 }
 
 pub(super) fn submit(sections: BTreeMap<String, String>, evidence: Vec<Evidence>) -> Command {
-    Command::SubmitReport { sections, evidence }
+    Command::SubmitReport(steps::SubmitReport { sections, evidence })
 }
 
 /// A report with no sections and no evidence.
@@ -195,7 +196,7 @@ pub(super) fn submit_sections(sections: BTreeMap<String, String>) -> Command {
 }
 
 pub(super) fn review(decision: ReviewDecision, reasons: Vec<ReturnReason>) -> Command {
-    Command::Review { decision, reasons }
+    Command::Review(steps::Review { decision, reasons })
 }
 
 pub(super) fn review_pass() -> Command {
@@ -207,7 +208,7 @@ pub(super) fn review_return(reasons: Vec<ReturnReason>) -> Command {
 }
 
 pub(super) fn approval(decision: ApprovalDecision, reasons: Vec<ReturnReason>) -> Command {
-    Command::Approve { decision, reasons }
+    Command::Approve(steps::Approve { decision, reasons })
 }
 
 pub(super) fn approve() -> Command {
@@ -215,14 +216,14 @@ pub(super) fn approve() -> Command {
 }
 
 pub(super) fn reply(text: &str) -> Command {
-    Command::Reply { text: text.into() }
+    Command::Reply(steps::Reply { text: text.into() })
 }
 
 pub(super) fn visit_noting(satisfaction: Satisfaction, comment: Option<&str>) -> Command {
-    Command::RecordVisit {
+    Command::RecordVisit(steps::RecordVisit {
         satisfaction,
         comment: comment.map(str::to_owned),
-    }
+    })
 }
 
 pub(super) fn visit(satisfaction: Satisfaction) -> Command {
@@ -230,9 +231,9 @@ pub(super) fn visit(satisfaction: Satisfaction) -> Command {
 }
 
 pub(super) fn archive_noting(note: Option<&str>) -> Command {
-    Command::Archive {
+    Command::Archive(steps::Archive {
         note: note.map(str::to_owned),
-    }
+    })
 }
 
 pub(super) fn archive() -> Command {
@@ -240,10 +241,10 @@ pub(super) fn archive() -> Command {
 }
 
 pub(super) fn reopen_because(reason: &str, to: Option<Status>) -> Command {
-    Command::Reopen {
+    Command::Reopen(steps::Reopen {
         reason: reason.into(),
         to,
-    }
+    })
 }
 
 /// The reporter called again.
@@ -252,16 +253,16 @@ pub(super) fn reopen(to: Option<Status>) -> Command {
 }
 
 pub(super) fn supervise(notice: &str) -> Command {
-    Command::Supervise {
+    Command::Supervise(steps::Supervise {
         notice: notice.into(),
-    }
+    })
 }
 
 pub(super) fn transfer(to: TransferTarget, reason: &str) -> Command {
-    Command::Transfer {
+    Command::Transfer(steps::Transfer {
         to,
         reason: reason.into(),
-    }
+    })
 }
 
 /// This ticket folded into `target` (this ticket or the other one, numbered accordingly).
@@ -271,10 +272,10 @@ pub(super) fn merge_into(target: TicketId) -> Command {
     } else {
         other_number()
     };
-    Command::MergeInto {
+    Command::MergeInto(steps::MergeInto {
         target,
         target_number,
-    }
+    })
 }
 
 pub(super) fn merge_into_other() -> Command {
@@ -283,17 +284,17 @@ pub(super) fn merge_into_other() -> Command {
 
 /// `duplicate` folded into this ticket.
 pub(super) fn absorb(duplicate: TicketId) -> Command {
-    Command::AbsorbDuplicate {
+    Command::AbsorbDuplicate(steps::AbsorbDuplicate {
         duplicate,
         duplicate_number: other_number(),
-    }
+    })
 }
 
 /// The engine undoes the merge of the other ticket that did not go through.
 pub(super) fn release_other() -> Command {
-    Command::ReleaseDuplicate {
+    Command::ReleaseDuplicate(steps::ReleaseDuplicate {
         duplicate: other_id(),
         duplicate_number: other_number(),
         reason: "合并未完成".into(),
-    }
+    })
 }

@@ -59,9 +59,9 @@ fn offer_outcome(command: &Command, by: &Principal, t: &Ticket) -> Option<Option
     // is open, whatever the log says, and the status is checked before whose it is.
     let in_intake = matches!(t.status, Status::Received | Status::Triaged);
     Some(match command {
-        Command::Offer {
+        Command::Offer(steps::Offer {
             vehicle, manual, ..
-        } => {
+        }) => {
             let passed = t.offers.iter().any(|o| {
                 o.vehicle_id == *vehicle
                     && matches!(o.state, OfferState::Declined | OfferState::Expired)
@@ -76,14 +76,15 @@ fn offer_outcome(command: &Command, by: &Principal, t: &Ticket) -> Option<Option
                 None
             }
         }
-        Command::AcceptOffer { .. }
-        | Command::DeclineOffer { .. }
-        | Command::ExpireOffer { .. }
+        Command::AcceptOffer(steps::AcceptOffer { .. })
+        | Command::DeclineOffer(steps::DeclineOffer { .. })
+        | Command::ExpireOffer(steps::ExpireOffer { .. })
             if !in_intake =>
         {
             rule("offer_not_open")
         }
-        Command::AcceptOffer { offer_id } | Command::DeclineOffer { offer_id, .. } => {
+        Command::AcceptOffer(steps::AcceptOffer { offer_id })
+        | Command::DeclineOffer(steps::DeclineOffer { offer_id, .. }) => {
             match (is_open_offer(t, offer_id), &by.subject) {
                 (None, _) => rule("offer_not_open"),
                 (Some(v), Some(Subject::Vehicle(mine))) if by.role == Role::Field && v != mine => {
@@ -92,10 +93,10 @@ fn offer_outcome(command: &Command, by: &Principal, t: &Ticket) -> Option<Option
                 _ => None,
             }
         }
-        Command::ExpireOffer { offer_id } => is_open_offer(t, offer_id)
+        Command::ExpireOffer(steps::ExpireOffer { offer_id }) => is_open_offer(t, offer_id)
             .is_none()
             .then(|| Rejection::rule("offer_not_open", String::new())),
-        Command::CancelDispatch { reason } => {
+        Command::CancelDispatch(steps::CancelDispatch { reason }) => {
             if blank(reason) {
                 rule("reason_required")
             } else if has_open || t.status == Status::EnRoute {
@@ -106,7 +107,7 @@ fn offer_outcome(command: &Command, by: &Principal, t: &Ticket) -> Option<Option
         }
         // Named by the vehicle: its own open offer, or the ticket it is on (on its way or on
         // site); never another vehicle's.
-        Command::WithdrawVehicle { vehicle, reason } => {
+        Command::WithdrawVehicle(steps::WithdrawVehicle { vehicle, reason }) => {
             let offered = t
                 .offers
                 .iter()
@@ -123,7 +124,7 @@ fn offer_outcome(command: &Command, by: &Principal, t: &Ticket) -> Option<Option
                 rule("vehicle_not_on_ticket")
             }
         }
-        Command::RaiseAlert { .. } | Command::FlagSla { .. } => {
+        Command::RaiseAlert(steps::RaiseAlert { .. }) | Command::FlagSla(steps::FlagSla { .. }) => {
             if t.status.is_closed() {
                 illegal
             } else {
@@ -139,34 +140,35 @@ fn legal_from(command: &Command, t: &Ticket) -> bool {
     use Status::*;
     let s = t.status;
     match command {
-        Command::Triage { .. } => matches!(s, Received | Triaged | EnRoute | OnSite),
-        Command::Dispatch { .. } => {
+        Command::Triage(steps::Triage { .. }) => matches!(s, Received | Triaged | EnRoute | OnSite),
+        Command::Dispatch(steps::Dispatch { .. }) => {
             matches!(s, Triaged | EnRoute) || (s == Received && t.urgency == Some(Urgency::I))
         }
-        Command::Arrive => s == EnRoute,
-        Command::RecordOnsite { .. } => s == OnSite,
-        Command::SubmitReport { .. } => s == Reporting,
-        Command::Review { .. } => s == InReview,
-        Command::Approve { .. } => s == InApproval,
-        Command::Reply { .. } => s == Replying,
-        Command::RecordVisit { .. } | Command::Archive { .. } => s == AwaitingVisit,
-        Command::Reopen { .. } => s == Archived,
-        Command::Assign { .. }
-        | Command::Supervise { .. }
-        | Command::Transfer { .. }
-        | Command::MergeInto { .. }
-        | Command::AbsorbDuplicate { .. }
-        | Command::RaiseAlert { .. }
-        | Command::FlagSla { .. } => !s.is_closed(),
+        Command::Arrive(steps::Arrive) => s == EnRoute,
+        Command::RecordOnsite(steps::RecordOnsite { .. }) => s == OnSite,
+        Command::SubmitReport(steps::SubmitReport { .. }) => s == Reporting,
+        Command::Review(steps::Review { .. }) => s == InReview,
+        Command::Approve(steps::Approve { .. }) => s == InApproval,
+        Command::Reply(steps::Reply { .. }) => s == Replying,
+        Command::RecordVisit(steps::RecordVisit { .. })
+        | Command::Archive(steps::Archive { .. }) => s == AwaitingVisit,
+        Command::Reopen(steps::Reopen { .. }) => s == Archived,
+        Command::Assign(steps::Assign { .. })
+        | Command::Supervise(steps::Supervise { .. })
+        | Command::Transfer(steps::Transfer { .. })
+        | Command::MergeInto(steps::MergeInto { .. })
+        | Command::AbsorbDuplicate(steps::AbsorbDuplicate { .. })
+        | Command::RaiseAlert(steps::RaiseAlert { .. })
+        | Command::FlagSla(steps::FlagSla { .. }) => !s.is_closed(),
         // Checked by `offer_outcome`.
-        Command::Offer { .. }
-        | Command::AcceptOffer { .. }
-        | Command::DeclineOffer { .. }
-        | Command::ExpireOffer { .. }
-        | Command::CancelDispatch { .. }
-        | Command::WithdrawVehicle { .. } => true,
+        Command::Offer(steps::Offer { .. })
+        | Command::AcceptOffer(steps::AcceptOffer { .. })
+        | Command::DeclineOffer(steps::DeclineOffer { .. })
+        | Command::ExpireOffer(steps::ExpireOffer { .. })
+        | Command::CancelDispatch(steps::CancelDispatch { .. })
+        | Command::WithdrawVehicle(steps::WithdrawVehicle { .. }) => true,
         // A merge is undone on the target whatever became of it meanwhile.
-        Command::ReleaseDuplicate { .. } => true,
+        Command::ReleaseDuplicate(steps::ReleaseDuplicate { .. }) => true,
         // A closed ticket's group can still be dissolved.
         Command::Group(GroupCommand::Dissolve { .. }) => true,
         Command::Group(_) => !s.is_closed(),
@@ -188,7 +190,7 @@ fn expected_rule(command: &Command, t: &Ticket) -> Option<&'static str> {
                 .any(|r| r.code == "other" && r.note.as_deref().is_none_or(blank))
     };
     match command {
-        Command::Triage { category, .. } => {
+        Command::Triage(steps::Triage { category, .. }) => {
             let Some(code) = category.as_ref().or(t.category.as_ref()) else {
                 return Some("category_required");
             };
@@ -198,15 +200,19 @@ fn expected_rule(command: &Command, t: &Ticket) -> Option<&'static str> {
             (matches!(t.status, EnRoute | OnSite) && cat.path != HandlingPath::Full)
                 .then_some("path_conflict")
         }
-        Command::Dispatch { .. } => matches!(
+        Command::Dispatch(steps::Dispatch { .. }) => matches!(
             t.path,
             Some(HandlingPath::NoOnsite | HandlingPath::DirectAnswer)
         )
         .then_some("no_onsite_stage"),
         // Nothing is recorded on site for a ticket nobody has classified (a fast track).
-        Command::RecordOnsite { .. } if t.category.is_none() => Some("category_required"),
-        Command::RecordOnsite { findings, .. } => blank(findings).then_some("findings_required"),
-        Command::SubmitReport { sections, evidence } => {
+        Command::RecordOnsite(steps::RecordOnsite { .. }) if t.category.is_none() => {
+            Some("category_required")
+        }
+        Command::RecordOnsite(steps::RecordOnsite { findings, .. }) => {
+            blank(findings).then_some("findings_required")
+        }
+        Command::SubmitReport(steps::SubmitReport { sections, evidence }) => {
             let Some(code) = &t.category else {
                 return Some("category_required");
             };
@@ -230,19 +236,23 @@ fn expected_rule(command: &Command, t: &Ticket) -> Option<&'static str> {
                 .any(|k| !evidence.iter().any(|e| e.kind == *k) && !on_site.contains(&k.as_str()));
             (gap_in_sections || gap_in_evidence).then_some("report_incomplete")
         }
-        Command::Review { decision, reasons } => (*decision == ReviewDecision::Return
-            && no_reasons(reasons))
-        .then_some("reasons_required"),
-        Command::Approve { decision, reasons } => (*decision != ApprovalDecision::Approve
-            && no_reasons(reasons))
-        .then_some("reasons_required"),
-        Command::Reply { text } => blank(text).then_some("reply_required"),
-        Command::RecordVisit { .. } => t.visit.is_some().then_some("already_visited"),
-        Command::Archive { .. } => {
+        Command::Review(steps::Review { decision, reasons }) => {
+            (*decision == ReviewDecision::Return && no_reasons(reasons))
+                .then_some("reasons_required")
+        }
+        Command::Approve(steps::Approve { decision, reasons }) => {
+            (*decision != ApprovalDecision::Approve && no_reasons(reasons))
+                .then_some("reasons_required")
+        }
+        Command::Reply(steps::Reply { text }) => blank(text).then_some("reply_required"),
+        Command::RecordVisit(steps::RecordVisit { .. }) => {
+            t.visit.is_some().then_some("already_visited")
+        }
+        Command::Archive(steps::Archive { .. }) => {
             let reachable = t.reporter.as_ref().is_some_and(Reporter::reachable);
             (t.visit.is_none() && reachable).then_some("return_visit_missing")
         }
-        Command::Reopen { reason, to } => {
+        Command::Reopen(steps::Reopen { reason, to }) => {
             // Back to triaged or to the report; a direct answer has no report to go back to.
             let direct = t.path == Some(HandlingPath::DirectAnswer);
             if blank(reason) {
@@ -255,8 +265,10 @@ fn expected_rule(command: &Command, t: &Ticket) -> Option<&'static str> {
                 None
             }
         }
-        Command::Supervise { notice } => blank(notice).then_some("notice_required"),
-        Command::Transfer { to, reason } => {
+        Command::Supervise(steps::Supervise { notice }) => {
+            blank(notice).then_some("notice_required")
+        }
+        Command::Transfer(steps::Transfer { to, reason }) => {
             if blank(reason) {
                 return Some("reason_required");
             }
@@ -269,7 +281,7 @@ fn expected_rule(command: &Command, t: &Ticket) -> Option<&'static str> {
             }
         }
         // A ticket is not merged into one of its own duplicates (a cycle).
-        Command::MergeInto { target, .. } => {
+        Command::MergeInto(steps::MergeInto { target, .. }) => {
             if t.duplicates.contains(target) {
                 Some("merge_cycle")
             } else {
@@ -277,26 +289,26 @@ fn expected_rule(command: &Command, t: &Ticket) -> Option<&'static str> {
             }
         }
         // A duplicate is absorbed once; that is checked before whether it is this ticket.
-        Command::AbsorbDuplicate { duplicate, .. } => {
+        Command::AbsorbDuplicate(steps::AbsorbDuplicate { duplicate, .. }) => {
             if t.duplicates.contains(duplicate) {
                 Some("already_merged")
             } else {
                 (*duplicate == t.id).then_some("merge_into_itself")
             }
         }
-        Command::ReleaseDuplicate { duplicate, .. } => {
+        Command::ReleaseDuplicate(steps::ReleaseDuplicate { duplicate, .. }) => {
             (!t.duplicates.contains(duplicate)).then_some("not_merged")
         }
-        Command::Assign { .. }
-        | Command::Arrive
-        | Command::Offer { .. }
-        | Command::AcceptOffer { .. }
-        | Command::DeclineOffer { .. }
-        | Command::ExpireOffer { .. }
-        | Command::CancelDispatch { .. }
-        | Command::WithdrawVehicle { .. }
-        | Command::RaiseAlert { .. }
-        | Command::FlagSla { .. } => None,
+        Command::Assign(steps::Assign { .. })
+        | Command::Arrive(steps::Arrive)
+        | Command::Offer(steps::Offer { .. })
+        | Command::AcceptOffer(steps::AcceptOffer { .. })
+        | Command::DeclineOffer(steps::DeclineOffer { .. })
+        | Command::ExpireOffer(steps::ExpireOffer { .. })
+        | Command::CancelDispatch(steps::CancelDispatch { .. })
+        | Command::WithdrawVehicle(steps::WithdrawVehicle { .. })
+        | Command::RaiseAlert(steps::RaiseAlert { .. })
+        | Command::FlagSla(steps::FlagSla { .. }) => None,
         // Not generated here: group rules are tested in `group/tests.rs`.
         Command::Group(_) => None,
     }
@@ -314,7 +326,8 @@ pub(super) fn expected_outcome(command: &Command, by: &Principal, t: &Ticket) ->
     // A vehicle's device answers an offer before the vehicle is assigned.
     let answers = matches!(
         command,
-        Command::AcceptOffer { .. } | Command::DeclineOffer { .. }
+        Command::AcceptOffer(steps::AcceptOffer { .. })
+            | Command::DeclineOffer(steps::DeclineOffer { .. })
     );
     let bound = if answers {
         matches!(by.subject, Some(Subject::Vehicle(_)))
@@ -348,7 +361,7 @@ fn offer_pins_intake(command: &Command, t: &Ticket) -> bool {
         expected_next(command, t),
         Status::Received | Status::Triaged
     );
-    has_open && leaves_intake && !matches!(command, Command::AcceptOffer { .. })
+    has_open && leaves_intake && !matches!(command, Command::AcceptOffer(steps::AcceptOffer { .. }))
 }
 
 /// Where a reopen without a target sends a ticket: where the guide says for its category
@@ -371,7 +384,7 @@ pub(super) fn expected_next(command: &Command, t: &Ticket) -> Status {
     use Status::*;
     let s = t.status;
     match command {
-        Command::Triage { category, .. } => {
+        Command::Triage(steps::Triage { category, .. }) => {
             let path = category
                 .as_ref()
                 .or(t.category.as_ref())
@@ -387,8 +400,11 @@ pub(super) fn expected_next(command: &Command, t: &Ticket) -> Status {
                 (_, None) => s,
             }
         }
-        Command::Dispatch { .. } | Command::AcceptOffer { .. } => EnRoute,
-        Command::CancelDispatch { .. } if s == EnRoute && t.open_offer().is_none() => {
+        Command::Dispatch(steps::Dispatch { .. })
+        | Command::AcceptOffer(steps::AcceptOffer { .. }) => EnRoute,
+        Command::CancelDispatch(steps::CancelDispatch { .. })
+            if s == EnRoute && t.open_offer().is_none() =>
+        {
             if t.triage.confirmed {
                 Triaged
             } else {
@@ -396,7 +412,7 @@ pub(super) fn expected_next(command: &Command, t: &Ticket) -> Status {
             }
         }
         // Called off its ticket, on its way or on site: back to waiting for a vehicle.
-        Command::WithdrawVehicle { vehicle, .. }
+        Command::WithdrawVehicle(steps::WithdrawVehicle { vehicle, .. })
             if matches!(s, EnRoute | OnSite)
                 && t.assignment.vehicle_id.as_ref() == Some(vehicle) =>
         {
@@ -406,90 +422,92 @@ pub(super) fn expected_next(command: &Command, t: &Ticket) -> Status {
                 Received
             }
         }
-        Command::Arrive => OnSite,
-        Command::RecordOnsite { .. } => Reporting,
-        Command::SubmitReport { .. } => InReview,
-        Command::Review { decision, .. } => match decision {
+        Command::Arrive(steps::Arrive) => OnSite,
+        Command::RecordOnsite(steps::RecordOnsite { .. }) => Reporting,
+        Command::SubmitReport(steps::SubmitReport { .. }) => InReview,
+        Command::Review(steps::Review { decision, .. }) => match decision {
             ReviewDecision::Pass => InApproval,
             ReviewDecision::Return => Reporting,
         },
-        Command::Approve { decision, .. } => match decision {
+        Command::Approve(steps::Approve { decision, .. }) => match decision {
             ApprovalDecision::Approve => Replying,
             ApprovalDecision::ReturnToReporting => Reporting,
             ApprovalDecision::ReturnToReview => InReview,
         },
-        Command::Reply { .. } => AwaitingVisit,
-        Command::RecordVisit { satisfaction, .. } => {
+        Command::Reply(steps::Reply { .. }) => AwaitingVisit,
+        Command::RecordVisit(steps::RecordVisit { satisfaction, .. }) => {
             if *satisfaction == Satisfaction::Unsatisfied {
                 reopen_target(t)
             } else {
                 AwaitingVisit
             }
         }
-        Command::Archive { .. } => Archived,
-        Command::Reopen { to, .. } => to.unwrap_or_else(|| reopen_target(t)),
-        Command::Transfer { to, .. } => match to {
+        Command::Archive(steps::Archive { .. }) => Archived,
+        Command::Reopen(steps::Reopen { to, .. }) => to.unwrap_or_else(|| reopen_target(t)),
+        Command::Transfer(steps::Transfer { to, .. }) => match to {
             TransferTarget::Department { .. } => s,
             TransferTarget::Platform | TransferTarget::OtherUnit { .. } => Transferred,
         },
-        Command::MergeInto { .. } => Merged,
-        Command::Offer { .. }
-        | Command::DeclineOffer { .. }
-        | Command::ExpireOffer { .. }
-        | Command::CancelDispatch { .. }
-        | Command::WithdrawVehicle { .. }
-        | Command::RaiseAlert { .. }
-        | Command::FlagSla { .. }
-        | Command::Assign { .. }
-        | Command::Supervise { .. }
-        | Command::AbsorbDuplicate { .. }
-        | Command::ReleaseDuplicate { .. }
+        Command::MergeInto(steps::MergeInto { .. }) => Merged,
+        Command::Offer(steps::Offer { .. })
+        | Command::DeclineOffer(steps::DeclineOffer { .. })
+        | Command::ExpireOffer(steps::ExpireOffer { .. })
+        | Command::CancelDispatch(steps::CancelDispatch { .. })
+        | Command::WithdrawVehicle(steps::WithdrawVehicle { .. })
+        | Command::RaiseAlert(steps::RaiseAlert { .. })
+        | Command::FlagSla(steps::FlagSla { .. })
+        | Command::Assign(steps::Assign { .. })
+        | Command::Supervise(steps::Supervise { .. })
+        | Command::AbsorbDuplicate(steps::AbsorbDuplicate { .. })
+        | Command::ReleaseDuplicate(steps::ReleaseDuplicate { .. })
         | Command::Group(_) => s,
     }
 }
 
 pub(super) fn event_name(command: &Command, before: &Ticket) -> &'static str {
     match command {
-        Command::Offer { .. } => "offer.sent",
-        Command::AcceptOffer { .. } => "offer.accepted",
-        Command::DeclineOffer { .. } => "offer.declined",
-        Command::ExpireOffer { .. } => "offer.expired",
-        Command::CancelDispatch { .. } if before.open_offer().is_some() => "offer.cancelled",
-        Command::CancelDispatch { .. } => "ticket.dispatch_cancelled",
-        Command::WithdrawVehicle { vehicle, .. }
+        Command::Offer(steps::Offer { .. }) => "offer.sent",
+        Command::AcceptOffer(steps::AcceptOffer { .. }) => "offer.accepted",
+        Command::DeclineOffer(steps::DeclineOffer { .. }) => "offer.declined",
+        Command::ExpireOffer(steps::ExpireOffer { .. }) => "offer.expired",
+        Command::CancelDispatch(steps::CancelDispatch { .. }) if before.open_offer().is_some() => {
+            "offer.cancelled"
+        }
+        Command::CancelDispatch(steps::CancelDispatch { .. }) => "ticket.dispatch_cancelled",
+        Command::WithdrawVehicle(steps::WithdrawVehicle { vehicle, .. })
             if before
                 .open_offer()
                 .is_some_and(|o| o.vehicle_id == *vehicle) =>
         {
             "offer.cancelled"
         }
-        Command::WithdrawVehicle { .. } => "ticket.dispatch_cancelled",
-        Command::RaiseAlert { .. } => "alert",
-        Command::FlagSla {
+        Command::WithdrawVehicle(steps::WithdrawVehicle { .. }) => "ticket.dispatch_cancelled",
+        Command::RaiseAlert(steps::RaiseAlert { .. }) => "alert",
+        Command::FlagSla(steps::FlagSla {
             level: SlaLevel::Warning,
             ..
-        } => "sla.warning",
-        Command::FlagSla {
+        }) => "sla.warning",
+        Command::FlagSla(steps::FlagSla {
             level: SlaLevel::Overdue,
             ..
-        } => "sla.overdue",
-        Command::Triage { .. } => "ticket.triaged",
-        Command::Dispatch { .. } => "ticket.dispatched",
-        Command::Assign { .. } => "ticket.assigned",
-        Command::Arrive => "ticket.arrived",
-        Command::RecordOnsite { .. } => "ticket.onsite_recorded",
-        Command::SubmitReport { .. } => "ticket.report_submitted",
-        Command::Review { .. } => "ticket.reviewed",
-        Command::Approve { .. } => "ticket.approval_decided",
-        Command::Reply { .. } => "ticket.replied",
-        Command::RecordVisit { .. } => "ticket.return_visited",
-        Command::Archive { .. } => "ticket.archived",
-        Command::Reopen { .. } => "ticket.reopened",
-        Command::Supervise { .. } => "ticket.supervised",
-        Command::Transfer { .. } => "ticket.transferred",
-        Command::MergeInto { .. } => "ticket.merged",
-        Command::AbsorbDuplicate { .. } => "ticket.duplicate_merged",
-        Command::ReleaseDuplicate { .. } => "ticket.duplicate_released",
+        }) => "sla.overdue",
+        Command::Triage(steps::Triage { .. }) => "ticket.triaged",
+        Command::Dispatch(steps::Dispatch { .. }) => "ticket.dispatched",
+        Command::Assign(steps::Assign { .. }) => "ticket.assigned",
+        Command::Arrive(steps::Arrive) => "ticket.arrived",
+        Command::RecordOnsite(steps::RecordOnsite { .. }) => "ticket.onsite_recorded",
+        Command::SubmitReport(steps::SubmitReport { .. }) => "ticket.report_submitted",
+        Command::Review(steps::Review { .. }) => "ticket.reviewed",
+        Command::Approve(steps::Approve { .. }) => "ticket.approval_decided",
+        Command::Reply(steps::Reply { .. }) => "ticket.replied",
+        Command::RecordVisit(steps::RecordVisit { .. }) => "ticket.return_visited",
+        Command::Archive(steps::Archive { .. }) => "ticket.archived",
+        Command::Reopen(steps::Reopen { .. }) => "ticket.reopened",
+        Command::Supervise(steps::Supervise { .. }) => "ticket.supervised",
+        Command::Transfer(steps::Transfer { .. }) => "ticket.transferred",
+        Command::MergeInto(steps::MergeInto { .. }) => "ticket.merged",
+        Command::AbsorbDuplicate(steps::AbsorbDuplicate { .. }) => "ticket.duplicate_merged",
+        Command::ReleaseDuplicate(steps::ReleaseDuplicate { .. }) => "ticket.duplicate_released",
         Command::Group(g) => match g {
             GroupCommand::Form { .. } => "group.formed",
             GroupCommand::Post { .. } => "group.message",

@@ -18,6 +18,7 @@ use super::strategy::{Action, Spec, Step, action, intake, resolve_answer, resolv
 use super::strategy::{resolve_report, resolve_who};
 use crate::domain::catalog::HandlingPath;
 use crate::domain::clock::Timestamp;
+use crate::domain::ticket::steps;
 use crate::domain::ticket::{
     Command, Decision, EventKind, FixedDeadlines, NewTicket, Rejection, Status, Ticket,
 };
@@ -70,7 +71,7 @@ fn run_case(
                 (command, by)
             }
         };
-        if matches!(command, Command::Offer { .. }) {
+        if matches!(command, Command::Offer(steps::Offer { .. })) {
             fresh += 1;
         }
         now = now + Duration::seconds(action.advance_s);
@@ -126,7 +127,7 @@ fn run_case(
                 );
                 match (&rejection, &want) {
                     (
-                        Rejection::Rule { code, missing, .. },
+                        Rejection::Rule { code, details, .. },
                         Rejection::Rule {
                             code: want_code, ..
                         },
@@ -139,11 +140,11 @@ fn run_case(
                             by,
                             before.status
                         );
-                        prop_assert_eq!(*code == "report_incomplete", !missing.is_empty());
+                        prop_assert_eq!(*code == "report_incomplete", details.is_some());
                     }
                     _ => prop_assert_eq!(&rejection, &want, "{:?} by {:?}", command, by),
                 }
-                if matches!(command, Command::RecordOnsite { .. })
+                if matches!(command, Command::RecordOnsite(steps::RecordOnsite { .. }))
                     && rejection_code(&rejection) == "category_required"
                 {
                     cov.uncategorised_onsite += 1;

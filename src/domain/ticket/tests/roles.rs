@@ -8,6 +8,7 @@ use super::fixtures::*;
 use super::given::{Fx, given, ticket_in};
 use crate::domain::catalog::Urgency;
 use crate::domain::role::{Principal, Role, Subject};
+use crate::domain::ticket::steps;
 use crate::domain::ticket::steps::{STEPS, find};
 use crate::domain::ticket::{
     Command, NewTicket, Rejection, Reporter, Satisfaction, SlaLevel, SlaScope, Stage, Status,
@@ -101,12 +102,12 @@ fn an_incomplete_report_lists_the_missing_sections() {
         Rejection::Rule {
             code,
             message,
-            missing,
+            details,
         } => {
             assert_eq!(code, "report_incomplete");
             assert_eq!(
-                missing,
-                vec!["legal_basis".to_owned(), "conclusion".to_owned()],
+                details,
+                Some(serde_json::json!({ "missing": ["legal_basis", "conclusion"] })),
                 "in the guide's order"
             );
             assert_eq!(message, "the report is missing: legal_basis, conclusion");
@@ -114,7 +115,10 @@ fn an_incomplete_report_lists_the_missing_sections() {
         other => panic!("{other:?}"),
     }
     match fx.err(submit_empty(), &vehicle_token(1)) {
-        Rejection::Rule { missing, .. } => {
+        Rejection::Rule { details, .. } => {
+            let missing: Vec<String> =
+                serde_json::from_value(details.expect("details")["missing"].clone())
+                    .expect("a list of names");
             // Every section, then every evidence kind not in the report or the on-site
             // record (which holds a photo), in the guide's order.
             let guide = catalog().get("counterfeit").expect("category");
@@ -232,12 +236,12 @@ fn sample(name: &str) -> Command {
         "dispatch.cancel" => cancel_dispatch(),
         "vehicle.withdraw" => withdraw(1, "检修"),
         "alert" => alert("无车可派"),
-        "sla.flag" => Command::FlagSla {
+        "sla.flag" => Command::FlagSla(steps::FlagSla {
             level: SlaLevel::Warning,
             scope: SlaScope::Stage,
             stage: Stage::Intake,
             now: start(),
-        },
+        }),
         "assign" => assign(1),
         "arrive" => arrive(),
         "onsite-record" => onsite(),

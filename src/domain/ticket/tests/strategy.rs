@@ -16,6 +16,7 @@ use crate::domain::clock::Timestamp;
 use crate::domain::geo::LatLng;
 use crate::domain::ids::StaffId;
 use crate::domain::role::{Principal, Role, Subject};
+use crate::domain::ticket::steps;
 use crate::domain::ticket::{
     ApprovalDecision, Command, Location, NewTicket, Reporter, ReturnReason, ReviewDecision,
     Satisfaction, Source, Status, Ticket, TransferTarget,
@@ -371,7 +372,8 @@ pub(super) fn resolve_who(who: &Who, command: &Command, t: &Ticket) -> Principal
             let roles = expected_roles(command);
             let answers = matches!(
                 command,
-                Command::AcceptOffer { .. } | Command::DeclineOffer { .. }
+                Command::AcceptOffer(steps::AcceptOffer { .. })
+                    | Command::DeclineOffer(steps::DeclineOffer { .. })
             );
             if roles.is_empty() {
                 engine()

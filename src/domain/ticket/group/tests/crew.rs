@@ -2,6 +2,7 @@
 
 use super::super::crew::CREW_LEAD_TASK;
 use super::*;
+use crate::domain::ticket::steps as ticket_steps;
 
 const ENF: Department = Department::Enforcement;
 
@@ -59,10 +60,10 @@ fn the_crews_inspector_takes_the_lead_and_the_former_lead_assists_with_their_tas
         "the former lead keeps their task"
     );
     // The vehicle's token speaks for the lead now; the former lead's own does not.
-    let report = Command::SubmitReport {
+    let report = Command::SubmitReport(ticket_steps::SubmitReport {
         sections: BTreeMap::new(),
         evidence: Vec::new(),
-    };
+    });
     assert_eq!(
         code(&refuse(&t, report.clone(), &vehicle_token(1))),
         "report_incomplete"

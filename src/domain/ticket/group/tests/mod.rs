@@ -20,6 +20,7 @@ use crate::domain::catalog::{BUILTIN_CATALOG, Catalog, Kind};
 use crate::domain::ids::{TeamId, TicketId, TicketNumber, VehicleId};
 use crate::domain::role::{Principal, Subject};
 use crate::domain::roster::{Staff, StaffRole, Team};
+use crate::domain::ticket::steps as ticket_steps;
 use crate::domain::ticket::tests::commands::triage;
 use crate::domain::ticket::tests::fixtures::{catalog, rejection_code as code};
 use crate::domain::ticket::{
@@ -92,18 +93,22 @@ fn reporting() -> Ticket {
     let (mut t, _) =
         Ticket::receive(new, id, TicketNumber::new("WX", 2026, 1), catalog(), at(0)).unwrap();
     run(&mut t, triage(), &dispatcher());
-    let dispatch = Command::Dispatch {
+    let dispatch = Command::Dispatch(ticket_steps::Dispatch {
         vehicle: v(1),
         team: "T-1".parse().unwrap(),
         crew: vec![s(1), s(2)],
-    };
+    });
     run(&mut t, dispatch, &dispatcher());
-    run(&mut t, Command::Arrive, &vehicle_token(1));
-    let onsite = Command::RecordOnsite {
+    run(
+        &mut t,
+        Command::Arrive(ticket_steps::Arrive),
+        &vehicle_token(1),
+    );
+    let onsite = Command::RecordOnsite(ticket_steps::RecordOnsite {
         findings: "查获假烟".into(),
         actions: "登记保存".into(),
         evidence: Vec::new(),
-    };
+    });
     run(&mut t, onsite, &vehicle_token(1));
     assert_eq!(t.status, Status::Reporting);
     t

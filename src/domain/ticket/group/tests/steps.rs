@@ -1,6 +1,7 @@
 //! Each group step, its rules, and what it leaves behind.
 
 use super::*;
+use crate::domain::ticket::steps as ticket_steps;
 
 #[test]
 fn a_dispatcher_forms_a_group_without_moving_the_ticket() {
@@ -244,7 +245,7 @@ fn a_dissolved_group_frees_its_members_and_a_new_one_may_form() {
 
 /// Takes a reporting ticket to `archived` (a reporter-less ticket needs no return visit).
 fn archive(t: &mut Ticket) {
-    let report = Command::SubmitReport {
+    let report = Command::SubmitReport(ticket_steps::SubmitReport {
         sections: catalog()
             .get("counterfeit")
             .unwrap()
@@ -253,30 +254,34 @@ fn archive(t: &mut Ticket) {
             .map(|s| (s.clone(), "写明".to_owned()))
             .collect(),
         evidence: all_evidence(),
-    };
+    });
     let author = t.group_lead().map_or_else(
         || vehicle_token(1),
         |l| Principal::new(Role::Field, Some(Subject::Staff(l.clone()))),
     );
     run(t, report, &author);
-    let review = Command::Review {
+    let review = Command::Review(ticket_steps::Review {
         decision: crate::domain::ticket::ReviewDecision::Pass,
         reasons: vec![],
-    };
+    });
     run(t, review, &dispatcher());
-    let approve = Command::Approve {
+    let approve = Command::Approve(ticket_steps::Approve {
         decision: crate::domain::ticket::ApprovalDecision::Approve,
         reasons: vec![],
-    };
+    });
     run(t, approve, &supervisor());
     run(
         t,
-        Command::Reply {
+        Command::Reply(ticket_steps::Reply {
             text: "已处理".into(),
-        },
+        }),
         &dispatcher(),
     );
-    run(t, Command::Archive { note: None }, &dispatcher());
+    run(
+        t,
+        Command::Archive(ticket_steps::Archive { note: None }),
+        &dispatcher(),
+    );
     assert_eq!(t.status, Status::Archived);
 }
 
@@ -318,10 +323,10 @@ fn a_closed_ticket_only_lets_its_group_be_dissolved() {
 }
 
 fn report_by(t: &Ticket, by: &Principal) -> Result<(), Rejection> {
-    let report = Command::SubmitReport {
+    let report = Command::SubmitReport(ticket_steps::SubmitReport {
         sections: BTreeMap::from([("facts".to_owned(), "写明".to_owned())]),
         evidence: all_evidence(),
-    };
+    });
     match t.decide(&report, by, catalog()) {
         // The lead got past the author checks to the template check.
         Err(Rejection::Rule {
