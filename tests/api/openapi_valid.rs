@@ -348,3 +348,59 @@ async fn openapi_lists_every_error_code_with_its_status() {
         "{description}"
     );
 }
+
+/// Every caller step of the domain's table is served and documented from its row: a POST
+/// route named after the step, its roles, its body schema (none for a step that reads no
+/// body) and the lifecycle errors; and a console may send it unless it is a field step.
+#[actix_web::test]
+async fn every_caller_step_has_its_route_and_operation_from_the_table() {
+    use hotline_dispatch::domain::ticket::steps::{self, BodyRule, CallerStep, StepVisitor};
+    use hotline_dispatch::service::tickets::Action;
+
+    struct Rows(Vec<(&'static str, Option<String>, bool)>);
+    impl StepVisitor for Rows {
+        fn caller<S: CallerStep>(&mut self) {
+            let body = (S::BODY != BodyRule::Ignored)
+                .then(|| <S::Body as utoipa::ToSchema>::name().into_owned());
+            self.0
+                .push((S::INFO.name, body, S::BODY == BodyRule::Required));
+        }
+    }
+    let mut rows = Rows(Vec::new());
+    steps::visit(&mut rows);
+    assert_eq!(rows.0.len(), 13, "the caller steps");
+    let spec = served_document().await;
+    for (name, body, required) in rows.0 {
+        let path = format!("/api/v1/tickets/{{id}}/{name}");
+        let op = &spec["paths"][&path]["post"];
+        assert!(op.is_object(), "{path} is documented");
+        let info = steps::find(name).unwrap();
+        let roles: Vec<&str> = info.roles.iter().map(|r| r.as_str()).collect();
+        assert_eq!(op["description"], format!("Roles: {}.", roles.join(", ")));
+        assert_eq!(op["summary"], info.summary);
+        for status in ["200", "400", "403", "404", "409", "422"] {
+            assert!(op["responses"][status].is_object(), "{path} {status}");
+        }
+        match body {
+            Some(schema) => {
+                let rb = &op["requestBody"];
+                assert_eq!(
+                    rb["content"]["application/json"]["schema"]["$ref"],
+                    format!("#/components/schemas/{schema}")
+                );
+                assert_eq!(rb["required"], required, "{path}");
+                assert!(
+                    spec["components"]["schemas"][&schema].is_object(),
+                    "{schema}"
+                );
+            }
+            None => assert!(op.get("requestBody").is_none(), "{path} reads no body"),
+        }
+        let console = Action::for_console(name).is_ok();
+        assert_eq!(
+            console,
+            info.roles.iter().any(|r| r.as_str() != "field"),
+            "{name}"
+        );
+    }
+}
