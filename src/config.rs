@@ -225,6 +225,8 @@ impl BoardSettings {
 #[serde(deny_unknown_fields)]
 pub struct DispatchSettings {
     pub offer_timeout_s: u64,
+    /// Seconds an app that confirms offers has to confirm one before it is withdrawn.
+    pub offer_receipt_s: u64,
     #[serde(deserialize_with = "list")]
     pub auto_offer_grades: Vec<crate::domain::catalog::Urgency>,
     pub arrival_radius_m: f64,
@@ -548,6 +550,12 @@ impl Settings {
         let d = &self.dispatch;
         if d.offer_timeout_s == 0 {
             return Err(invalid("dispatch.offer_timeout_s", "must be at least 1"));
+        }
+        if d.offer_receipt_s == 0 || d.offer_receipt_s >= d.offer_timeout_s {
+            return Err(invalid(
+                "dispatch.offer_receipt_s",
+                "must be at least 1 and less than dispatch.offer_timeout_s",
+            ));
         }
         if !d.arrival_radius_m.is_finite() || d.arrival_radius_m <= 0.0 {
             return Err(invalid(

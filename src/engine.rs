@@ -126,6 +126,7 @@ impl Engine {
             clock: clock.clone(),
             grid: grid.clone(),
             arrivals: dispatcher.clone().recipient(),
+            undelivered: dispatcher.clone().recipient(),
             settings: settings.dispatch.clone(),
             gateway_online_s: settings.fleet.gateway_online_s,
         });

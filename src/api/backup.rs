@@ -1,7 +1,7 @@
 //! `GET /api/v1/ops/backup`, for admins: a consistent backup of the store while the engine
 //! keeps serving (`hotline-dispatch backup` asks here when the engine holds the store).
 //! The copy runs on a blocking thread and is streamed as it is written; writes go on
-//! meanwhile (see `store/backup.rs` for how it stays consistent and for the format).
+//! meanwhile (see `store/backup/` for how it stays consistent and for the format).
 
 use actix_web::{HttpResponse, get, web};
 use futures_util::stream;

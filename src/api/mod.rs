@@ -1,6 +1,6 @@
-//! The HTTP API: thin handlers (extract → domain type → actor → DTO), one error type with
-//! stable codes, bearer-token auth, and the generated OpenAPI document with Swagger UI
-//! served offline. WebSocket sessions will live in `ws/`, the only place that may use
+//! The HTTP API: thin handlers (extract → the typed service layer → DTO), one error type
+//! with stable codes, bearer-token auth, and the generated OpenAPI document with Swagger UI
+//! served offline. WebSocket sessions live in `ws/`, the only place that may use
 //! actix-web-actors.
 
 pub mod auth;

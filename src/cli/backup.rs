@@ -1,4 +1,4 @@
-//! `backup <file>` and `restore <file> <store>` (the work is in `store/backup.rs`).
+//! `backup <file>` and `restore <file> <store>` (the work is in `store/backup/`).
 //!
 //! A serving engine holds sled's lock on its store, so `backup` first tries the store of
 //! the settings itself (no engine: an offline copy), and when it is locked asks the engine

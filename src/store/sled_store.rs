@@ -63,7 +63,11 @@ impl SledStore {
         index_numbers(&main)?;
         super::chain::link_unchained(&main)?;
         let backups = super::backup::Registry::default();
+        // sled's data file (`db` in its directory); read access is enough to sync it.
+        let data_file = std::fs::File::open(options.path.join("db"))
+            .map_err(|e| StoreError::Io(format!("opening the store's data file: {e}")))?;
         let writer = Writer {
+            data_file,
             backups: backups.clone(),
             main: main.clone(),
             records: records.clone(),

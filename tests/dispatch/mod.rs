@@ -9,6 +9,7 @@ mod online;
 mod override_list;
 mod place;
 mod questions;
+mod receipts;
 mod sockets;
 mod triage_first;
 

@@ -444,3 +444,65 @@ async fn acknowledged_intakes_survive_kill9() {
         writes / flushes.max(1.0)
     );
 }
+
+/// Every group commit syncs the store's data file (`fdatasync`, past sled's
+/// `sync_file_range`) before its writes are answered: once the acknowledged intakes of 20
+/// concurrent clients are in, the engine has synced exactly as often as it flushed, and at
+/// least once per acknowledged batch.
+#[actix_web::test]
+async fn every_acknowledged_batch_is_synced_to_the_data_file() {
+    let (_dir, store) = temp_store();
+    let engine = Running::start(&store);
+    let base = engine.base.clone();
+    let http = client();
+    let platform = issue(&http, &base, "platform").await;
+    let url = format!("{base}/api/v1/tickets");
+    let acks: Vec<_> = (0..20)
+        .map(|c| {
+            let (http, url, token) = (http.clone(), url.clone(), platform.clone());
+            actix_web::rt::spawn(async move {
+                for i in 0..5 {
+                    let res = http
+                        .post(&url)
+                        .bearer_auth(&token)
+                        .json(&intake(
+                            &format!("sync-{c}-{i}"),
+                            Some("counterfeit"),
+                            "report",
+                        ))
+                        .send()
+                        .await
+                        .expect("intake sent");
+                    assert_eq!(res.status(), StatusCode::CREATED);
+                }
+            })
+        })
+        .collect();
+    for task in acks {
+        task.await.expect("client");
+    }
+    // A commit of the engine's own (a vehicle's state) may be between its sync and its
+    // count when read: read again until none is.
+    let (mut flushes, mut syncs, mut writes) = (0.0, -1.0, 0.0);
+    for _ in 0..20 {
+        let text = http
+            .get(format!("{base}/metrics"))
+            .send()
+            .await
+            .expect("metrics")
+            .text()
+            .await
+            .expect("metrics text");
+        flushes = sample(&text, "hotline_store_flushes_total").expect("flushes");
+        syncs = sample(&text, "hotline_store_data_syncs_total").expect("data syncs");
+        writes = sample(&text, "hotline_store_writes_total").expect("writes");
+        if syncs == flushes {
+            break;
+        }
+        actix_web::rt::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(writes >= 100.0, "100 intakes written: {writes}");
+    assert!(flushes >= 1.0 && flushes <= writes, "{flushes} flushes");
+    assert_eq!(syncs, flushes, "one data sync per group commit");
+    engine.take().terminate();
+}

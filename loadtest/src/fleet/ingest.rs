@@ -162,7 +162,7 @@ pub async fn run(args: &IngestArgs, seed: u64, mut stop: StopSignal) -> Result<I
         tasks.spawn(async move {
             let ws = {
                 let _permit = gate.acquire().await;
-                socket::open(&target, local, &v.token).await
+                socket::open(&target, local, &v.token, false).await
             };
             match ws {
                 Ok(ws) => {

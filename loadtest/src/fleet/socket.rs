@@ -1,6 +1,7 @@
 //! One simulated vehicle app: a `/ws/vehicle` socket opened from a chosen local loopback
 //! address (a `TcpSocket` bound to it, then tokio-tungstenite's `client_async`), which
-//! reads the `hello` frame, sets its status to `available` and waits for the `ack`, then
+//! reads the `hello` frame (an app that answers offers says its own, confirming offers),
+//! sets its status to `available` and waits for the `ack`, then
 //! follows the run's commands: between phases it sends a WebSocket ping every few seconds
 //! (the engine closes silent sockets); in a phase it sends `position` frames at the
 //! phase's rate until the phase ends. Rate 0 means as fast as the engine takes them: a
@@ -103,8 +104,15 @@ pub fn encode_query(value: &str) -> String {
     out
 }
 
-/// Opens the socket from `local`, reads `hello`, sets `available` and reads the `ack`.
-pub async fn open(target: &Target, local: IpAddr, token: &str) -> Result<Ws> {
+/// Opens the socket from `local`, reads `hello`, sets `available` and reads the `ack`. An
+/// app that answers offers (`confirms_offers`) says first, in its own `hello`, that it
+/// confirms each one (`offer.received`), as the field app does.
+pub async fn open(
+    target: &Target,
+    local: IpAddr,
+    token: &str,
+    confirms_offers: bool,
+) -> Result<Ws> {
     let sock = if local.is_ipv4() {
         TcpSocket::new_v4()
     } else {
@@ -131,6 +139,14 @@ pub async fn open(target: &Target, local: IpAddr, token: &str) -> Result<Ws> {
         .await
         .context("WebSocket handshake on /ws/vehicle")?;
     expect_frame(&mut ws, "hello").await?;
+    if confirms_offers {
+        ws.send(Message::text(
+            r#"{"type":"hello","capabilities":["offer.received"]}"#,
+        ))
+        .await
+        .context("sending the app's hello")?;
+        expect_frame(&mut ws, "ack").await?;
+    }
     ws.send(Message::text(r#"{"type":"status","status":"available"}"#))
         .await
         .context("sending the status")?;

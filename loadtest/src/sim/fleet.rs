@@ -58,7 +58,7 @@ pub async fn start(
         tasks.spawn(async move {
             let ws = {
                 let _permit = gate.acquire().await;
-                socket::open(&target, local, &v.token).await
+                socket::open(&target, local, &v.token, true).await
             };
             match ws {
                 Ok(ws) => {

@@ -108,10 +108,19 @@ pub async fn drive(
                     c.error("vehicle_bad_frame");
                     continue;
                 };
+                // The app confirms every offer as it arrives (it declared `offer.received`).
+                let receipt = (v["type"] == "offer").then(|| {
+                    json!({ "type": "offer.received", "offer_id": v["offer_id"] }).to_string()
+                });
                 let reply = handle(&v, &mut job, &mut mover, &ctx);
-                if let Some(reply) = reply
-                    && sink.send(Message::text(reply)).await.is_err()
-                {
+                let mut failed = false;
+                for frame in receipt.into_iter().chain(reply) {
+                    if sink.send(Message::text(frame)).await.is_err() {
+                        failed = true;
+                        break;
+                    }
+                }
+                if failed {
                     c.error("vehicle_send_failed");
                     break;
                 }

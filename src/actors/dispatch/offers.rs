@@ -10,7 +10,7 @@ use time::Duration;
 use super::messages::*;
 use super::{DispatcherActor, OpenOffer};
 use crate::actors::fleet::messages::{
-    GetVehicle, HoldOffer, OfferNotice, OfferOutcome, ReleaseOffer,
+    GetVehicle, HoldOffer, OfferNotice, OfferOutcome, OfferUndelivered, ReleaseOffer,
 };
 use crate::actors::grid::FindNearest;
 use crate::actors::ticket::{CommandError, Executed};
@@ -314,40 +314,75 @@ impl DispatcherActor {
             .map(|(t, o)| (*t, o.clone()))
             .collect();
         for (ticket_id, offer) in due {
-            self.expiring.insert(offer.offer_id);
-            let tickets = self.deps.tickets.clone();
             let command = Command::ExpireOffer(steps::ExpireOffer {
                 offer_id: offer.offer_id,
             });
-            let run = async move {
-                tickets
-                    .execute(ticket_id, command, Principal::system())
-                    .await
-            };
-            ctx.spawn(run.into_actor(self).map(move |result, act, ctx| {
-                act.expiring.remove(&offer.offer_id);
-                match result {
-                    Ok(_) | Err(CommandError::Rejected(_)) => {
-                        // Expired now, or already answered/closed: either way it is over.
-                        if act
-                            .open
-                            .get(&ticket_id)
-                            .is_some_and(|o| o.offer_id == offer.offer_id)
-                        {
-                            act.open.remove(&ticket_id);
-                            act.reserved.remove(&offer.vehicle_id);
-                            act.release(&offer.vehicle_id, offer.offer_id, OfferOutcome::Expired);
-                        }
-                        if result.is_ok() {
-                            ctx.notify(AutoOffer(ticket_id));
-                        }
+            self.withdraw(ticket_id, offer, command, OfferOutcome::Expired, ctx);
+        }
+    }
+
+    /// Ends `offer` of `ticket_id` with `command` (written by the engine), frees its vehicle
+    /// with `outcome`, and offers the ticket to the next vehicle.
+    fn withdraw(
+        &mut self,
+        ticket_id: TicketId,
+        offer: OpenOffer,
+        command: Command,
+        outcome: OfferOutcome,
+        ctx: &mut Context<Self>,
+    ) {
+        self.expiring.insert(offer.offer_id);
+        let tickets = self.deps.tickets.clone();
+        let run = async move {
+            tickets
+                .execute(ticket_id, command, Principal::system())
+                .await
+        };
+        ctx.spawn(run.into_actor(self).map(move |result, act, ctx| {
+            act.expiring.remove(&offer.offer_id);
+            match result {
+                Ok(_) | Err(CommandError::Rejected(_)) => {
+                    // Ended now, or already answered/closed: either way it is over.
+                    if act
+                        .open
+                        .get(&ticket_id)
+                        .is_some_and(|o| o.offer_id == offer.offer_id)
+                    {
+                        act.open.remove(&ticket_id);
+                        act.reserved.remove(&offer.vehicle_id);
+                        act.release(&offer.vehicle_id, offer.offer_id, outcome);
                     }
-                    Err(e) => {
-                        tracing::warn!(%ticket_id, error = %e, "offer expiry not written; retrying")
+                    if result.is_ok() {
+                        ctx.notify(AutoOffer(ticket_id));
                     }
                 }
-            }));
-        }
+                Err(e) => {
+                    tracing::warn!(%ticket_id, error = %e, "offer's end not written; retrying")
+                }
+            }
+        }));
+    }
+}
+
+/// The vehicle's app never confirmed the offer: withdrawn at once, and the ticket goes to
+/// the next vehicle (the app is told `offer.cancelled`; a late accept is refused).
+impl Handler<OfferUndelivered> for DispatcherActor {
+    type Result = ();
+    fn handle(&mut self, msg: OfferUndelivered, ctx: &mut Self::Context) {
+        let Some(offer) = self
+            .open
+            .get(&msg.ticket_id)
+            .filter(|o| o.offer_id == msg.offer_id && !self.expiring.contains(&o.offer_id))
+            .cloned()
+        else {
+            return; // answered, expired or withdrawn meanwhile
+        };
+        let command = Command::UndeliverOffer(steps::UndeliverOffer {
+            offer_id: msg.offer_id,
+            reason: msg.reason.clone(),
+        });
+        let outcome = OfferOutcome::Cancelled(format!("undelivered: {}", msg.reason));
+        self.withdraw(msg.ticket_id, offer, command, outcome, ctx);
     }
 }
 

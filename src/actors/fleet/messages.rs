@@ -69,6 +69,34 @@ pub struct Disconnect {
     pub session: u64,
 }
 
+/// What the app on session `session` says it does, in its `hello`: whether it confirms
+/// each offer with `offer.received`.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct DeclareCapabilities {
+    pub session: u64,
+    pub offer_receipts: bool,
+}
+
+/// The app on session `session` confirmed it has offer `offer_id` (`offer.received`).
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct OfferReceived {
+    pub session: u64,
+    pub offer_id: OfferId,
+}
+
+/// An offer the vehicle's app (one that confirms offers) never confirmed: told to the
+/// dispatcher, which withdraws it and offers the ticket to the next vehicle.
+#[derive(Message, Debug, Clone)]
+#[rtype(result = "()")]
+pub struct OfferUndelivered {
+    pub vehicle_id: VehicleId,
+    pub ticket_id: TicketId,
+    pub offer_id: OfferId,
+    pub reason: String,
+}
+
 /// Fixes from the vehicle's socket (or the engine's own demo), oldest first.
 #[derive(Message)]
 #[rtype(result = "FixReport")]

@@ -10,6 +10,11 @@
 //! `fleet.gateway_online_s` after a GPS gateway's last fix (`GatewayFixes`). An offline
 //! vehicle is never offered work (the grid leaves it out); an offer it already holds stays
 //! until it is answered or expires (a reconnecting device gets it again with `hello`).
+//!
+//! An app that says in its `hello` that it confirms offers (`offer.received`) must confirm
+//! each one within `dispatch.offer_receipt_s`; if it does not, or its socket closes or
+//! cannot take the push first, the offer is reported undelivered to the dispatcher, which
+//! withdraws it and offers the ticket to the next vehicle at once.
 //! Every change is published with the status (`vehicle.status` on the console).
 
 use std::sync::Arc;
@@ -24,8 +29,9 @@ use crate::bus::{BusEvent, EventBus, VehicleMoved, VehicleStatusChanged};
 use crate::config::DispatchSettings;
 use crate::domain::Timestamp;
 use crate::domain::clock::Clock;
-use crate::domain::fleet::{Fix, VehicleState, VehicleStatus};
+use crate::domain::fleet::{Fix, HeldOffer, VehicleState, VehicleStatus};
 use crate::domain::grid::GridVehicle;
+use crate::domain::ids::OfferId;
 use crate::domain::roster::Vehicle;
 use crate::domain::ticket::Status;
 use crate::store::{PutMode, RecordKind, Store, Write};
@@ -37,6 +43,8 @@ pub struct FleetDeps {
     pub clock: Arc<dyn Clock>,
     pub grid: Addr<HexGridActor>,
     pub arrivals: Recipient<VehicleArrived>,
+    /// The dispatcher, told of offers the vehicle's app never confirmed.
+    pub undelivered: Recipient<OfferUndelivered>,
     pub settings: DispatchSettings,
     /// `fleet.gateway_online_s`: how long a gateway's fix keeps a vehicle online.
     pub gateway_online_s: u64,
@@ -61,6 +69,12 @@ pub struct VehicleActor {
     gateway_heard_at: Option<Timestamp>,
     /// Online as last published (a socket, or a recent gateway fix).
     online: bool,
+    /// The app on the socket confirms offers (said so in its `hello`).
+    receipts: bool,
+    /// The offer pushed to such an app and not confirmed yet.
+    awaiting_receipt: Option<HeldOffer>,
+    /// The last offer the app on this socket confirmed.
+    confirmed: Option<OfferId>,
 }
 
 impl VehicleActor {
@@ -78,7 +92,64 @@ impl VehicleActor {
             offer_notice: None,
             gateway_heard_at: None,
             online: false,
+            receipts: false,
+            awaiting_receipt: None,
+            confirmed: None,
         }
+    }
+
+    /// After the held offer was pushed: an app that confirms offers must confirm it within
+    /// `dispatch.offer_receipt_s`; without a socket it is undelivered at once.
+    fn expect_receipt(&mut self, ctx: &mut Context<Self>) {
+        let Some(held) = self.state.offer.clone() else {
+            return;
+        };
+        if !self.receipts || self.confirmed == Some(held.offer_id) {
+            return;
+        }
+        if self.session.is_none() {
+            return self.undelivered(held, "the vehicle's socket closed");
+        }
+        let offer_id = held.offer_id;
+        self.awaiting_receipt = Some(held);
+        let within = StdDuration::from_secs(self.deps.settings.offer_receipt_s);
+        ctx.run_later(within, move |act, _| {
+            if let Some(held) = act.awaiting_receipt.take_if(|h| h.offer_id == offer_id) {
+                act.undelivered(held, "no receipt from the app in time");
+            }
+        });
+    }
+
+    /// Whether `session` is the socket connected now (a message from a replaced one is
+    /// stale).
+    fn is_current(&self, session: u64) -> bool {
+        self.session.as_ref().is_some_and(|(id, _)| *id == session)
+    }
+
+    /// Tells the dispatcher the app never got `held`.
+    fn undelivered(&mut self, held: HeldOffer, reason: &str) {
+        self.awaiting_receipt = None;
+        tracing::info!(vehicle_id = %self.vehicle.id, offer_id = %held.offer_id, reason, "offer not delivered");
+        metrics::counter!("hotline_offers_undelivered_total").increment(1);
+        self.deps.undelivered.do_send(OfferUndelivered {
+            vehicle_id: self.vehicle.id.clone(),
+            ticket_id: held.ticket_id,
+            offer_id: held.offer_id,
+            reason: reason.to_owned(),
+        });
+    }
+
+    /// The socket is gone: an offer still waiting for its receipt will not get one.
+    fn lost_socket(&mut self) {
+        self.session = None;
+        self.confirmed = None;
+        if let Some(held) = self.awaiting_receipt.take() {
+            self.undelivered(
+                held,
+                "the vehicle's socket closed before the offer was confirmed",
+            );
+        }
+        self.refresh_online();
     }
 
     /// Whether the vehicle can be reached now: a socket, or a gateway fix not too old.
@@ -166,8 +237,7 @@ impl VehicleActor {
                     reason: "lagging: reconnect to get the open offer again".into(),
                 });
             }
-            self.session = None;
-            self.refresh_online();
+            self.lost_socket();
         }
     }
 
@@ -268,6 +338,16 @@ impl Handler<Connect> for VehicleActor {
                 reason: "replaced by a newer connection".into(),
             });
         }
+        // A new app says for itself whether it confirms offers; the old one's pending
+        // receipt is not coming.
+        self.receipts = false;
+        self.confirmed = None;
+        if let Some(held) = self.awaiting_receipt.take() {
+            self.undelivered(
+                held,
+                "the vehicle's socket was replaced before the offer was confirmed",
+            );
+        }
         self.refresh_online();
         // A reconnecting device must see the offer it may have missed.
         MessageResult(self.view())
@@ -282,8 +362,38 @@ impl Handler<Disconnect> for VehicleActor {
             .as_ref()
             .is_some_and(|(id, _)| *id == msg.session)
         {
-            self.session = None;
-            self.refresh_online();
+            self.lost_socket();
+        }
+    }
+}
+
+impl Handler<DeclareCapabilities> for VehicleActor {
+    type Result = ();
+    fn handle(&mut self, msg: DeclareCapabilities, ctx: &mut Self::Context) {
+        if !self.is_current(msg.session) {
+            return;
+        }
+        self.receipts = msg.offer_receipts;
+        // The open offer went out with the engine's `hello`: it is confirmed like any other.
+        if self.receipts && self.awaiting_receipt.is_none() {
+            self.expect_receipt(ctx);
+        }
+    }
+}
+
+impl Handler<OfferReceived> for VehicleActor {
+    type Result = ();
+    fn handle(&mut self, msg: OfferReceived, _: &mut Self::Context) {
+        if !self.is_current(msg.session) {
+            return;
+        }
+        self.confirmed = Some(msg.offer_id);
+        if self
+            .awaiting_receipt
+            .take_if(|h| h.offer_id == msg.offer_id)
+            .is_some()
+        {
+            metrics::counter!("hotline_offer_receipts_total").increment(1);
         }
     }
 }
@@ -423,7 +533,10 @@ impl Handler<HoldOffer> for VehicleActor {
                 }
             }
             .into_actor(self)
-            .map(move |_, act, _| act.push(ToVehicle::Offer(notice))),
+            .map(move |_, act, ctx| {
+                act.push(ToVehicle::Offer(notice));
+                act.expect_receipt(ctx);
+            }),
         );
     }
 }
@@ -434,6 +547,8 @@ impl Handler<ReleaseOffer> for VehicleActor {
         let held = self.state.offer.take_if(|o| o.offer_id == msg.offer_id);
         let Some(held) = held else { return };
         self.offer_notice = None;
+        self.awaiting_receipt
+            .take_if(|h| h.offer_id == held.offer_id);
         match msg.outcome {
             OfferOutcome::Accepted(active) => {
                 self.state.active = Some(active);

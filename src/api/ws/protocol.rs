@@ -50,7 +50,20 @@ pub enum ClientFrame {
     Arrived {},
     #[serde(rename = "ping")]
     Ping {},
+    /// What the app does: `capabilities` may list `offer.received` (it confirms each
+    /// offer). Sent first; an app that never sends it keeps the plain offer timeout.
+    #[serde(rename = "hello")]
+    Hello {
+        #[serde(default)]
+        capabilities: Vec<String>,
+    },
+    /// The app has offer `offer_id` on screen (from an app that declared the capability).
+    #[serde(rename = "offer.received")]
+    OfferReceived { offer_id: String },
 }
+
+/// The capability an app declares in its `hello` to confirm offers.
+pub const OFFER_RECEIPTS: &str = "offer.received";
 
 #[derive(Debug, Serialize)]
 pub struct OfferTicket {

@@ -25,11 +25,12 @@ use tokio::sync::{broadcast, mpsc};
 
 use super::budget::Budget;
 use super::hub::{Audience, FieldIdentity, Join, Joined};
-use super::protocol::{ClientFrame, FixDto, RejectedFix, ServerFrame};
+use super::protocol::{ClientFrame, FixDto, OFFER_RECEIPTS, RejectedFix, ServerFrame};
 use crate::actors::dispatch::{AnswerOffer, DispatchError, DispatcherActor, ReportArrival};
 use crate::actors::fleet::VehicleActor;
 use crate::actors::fleet::messages::{
-    ChangeStatus, Connect, Disconnect, FixReport, ReportFixes, ToVehicle,
+    ChangeStatus, Connect, DeclareCapabilities, Disconnect, FixReport, OfferReceived, ReportFixes,
+    ToVehicle,
 };
 use crate::api::auth::Caller;
 use crate::api::error::ApiError;
@@ -309,6 +310,35 @@ impl VehicleSession {
             ClientFrame::Decline { offer_id, reason } => {
                 self.spend(1)?;
                 self.answer(&offer_id, false, reason).await
+            }
+            ClientFrame::Hello { capabilities } => {
+                self.spend(1)?;
+                if capabilities.len() > 32 {
+                    return Ok(Some(ServerFrame::error(
+                        ErrorCode::BadFrame.as_str(),
+                        "at most 32 capabilities",
+                    )));
+                }
+                let offer_receipts = capabilities.iter().any(|c| c == OFFER_RECEIPTS);
+                self.vehicle.do_send(DeclareCapabilities {
+                    session: self.id,
+                    offer_receipts,
+                });
+                ServerFrame::Ack {
+                    request: "hello",
+                    status: None,
+                }
+            }
+            ClientFrame::OfferReceived { offer_id } => {
+                self.spend(1)?;
+                // Unanswered: a receipt for an offer no longer held is simply dropped.
+                if let Ok(offer_id) = offer_id.parse() {
+                    self.vehicle.do_send(OfferReceived {
+                        session: self.id,
+                        offer_id,
+                    });
+                }
+                return Ok(None);
             }
             ClientFrame::Arrived {} => {
                 self.spend(1)?;

@@ -131,6 +131,12 @@ event_kinds! {
         offer_id: OfferId,
         vehicle_id: VehicleId,
     },
+    /// The vehicle's app never confirmed the offer; withdrawn, it goes to the next vehicle.
+    "offer.undelivered" => OfferUndelivered {
+        offer_id: OfferId,
+        vehicle_id: VehicleId,
+        reason: String,
+    },
     "offer.cancelled" => OfferCancelled {
         offer_id: OfferId,
         vehicle_id: VehicleId,
@@ -338,6 +344,7 @@ impl Ticket {
             | EventKind::OfferAccepted { .. }
             | EventKind::OfferDeclined { .. }
             | EventKind::OfferExpired { .. }
+            | EventKind::OfferUndelivered { .. }
             | EventKind::OfferCancelled { .. } => self.apply_offer(kind, at),
             EventKind::DispatchCancelled { .. } => self.assignment.recalled(),
             EventKind::Alerted { .. } => {}

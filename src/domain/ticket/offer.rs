@@ -1,6 +1,7 @@
 //! Offers: a ticket is offered to one vehicle at a time; the vehicle accepts (the ticket
-//! goes `en_route`), declines, or lets it expire, and the dispatcher may cancel it. A
-//! vehicle that declined or let an offer expire is not offered the same ticket again by
+//! goes `en_route`), declines, or lets it expire, and the dispatcher may cancel it; an
+//! offer the vehicle's app never confirmed is withdrawn as undelivered. A vehicle that
+//! declined, let an offer expire or never got it is not offered the same ticket again by
 //! the engine.
 
 use serde::{Deserialize, Serialize};
@@ -19,6 +20,8 @@ pub enum OfferState {
     Declined,
     Expired,
     Cancelled,
+    /// The vehicle's app never confirmed it.
+    Undelivered,
 }
 
 /// One offer of this ticket to a vehicle.
@@ -43,11 +46,16 @@ impl Ticket {
         self.offers.iter().find(|o| o.state == OfferState::Open)
     }
 
-    /// Vehicles that declined this ticket or let its offer expire.
+    /// Vehicles that declined this ticket, let its offer expire or never got it.
     pub fn passed_over(&self) -> Vec<VehicleId> {
         self.offers
             .iter()
-            .filter(|o| matches!(o.state, OfferState::Declined | OfferState::Expired))
+            .filter(|o| {
+                matches!(
+                    o.state,
+                    OfferState::Declined | OfferState::Expired | OfferState::Undelivered
+                )
+            })
             .map(|o| o.vehicle_id.clone())
             .collect()
     }
@@ -156,6 +164,9 @@ impl Ticket {
             }
             EventKind::OfferDeclined { offer_id, .. } => set(self, offer_id, OfferState::Declined),
             EventKind::OfferExpired { offer_id, .. } => set(self, offer_id, OfferState::Expired),
+            EventKind::OfferUndelivered { offer_id, .. } => {
+                set(self, offer_id, OfferState::Undelivered)
+            }
             EventKind::OfferCancelled { offer_id, .. } => {
                 set(self, offer_id, OfferState::Cancelled)
             }

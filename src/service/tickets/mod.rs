@@ -317,6 +317,7 @@ mod tests {
         ] {
             assert!(names.contains(&console), "{console}");
         }
-        assert_eq!(names.len(), 14, "{names:?}");
+        let console_steps = caller_steps().iter().filter(|s| s.from_console()).count();
+        assert_eq!(names.len(), console_steps + ACTIONS.len(), "{names:?}");
     }
 }

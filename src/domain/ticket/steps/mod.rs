@@ -41,8 +41,10 @@ pub struct StepInfo {
     pub name: &'static str,
     /// The verb of messages: "the field role may not {verb}", "cannot {verb} a ticket…".
     pub verb: &'static str,
-    /// The roles allowed to take it; none for the engine's own steps (the engine may take
-    /// any step).
+    /// The roles allowed to take it (the engine may take any step); none for the steps
+    /// only the engine takes. An engine row may name roles: the step is then a caller's
+    /// too, through an action of the service (an offer made by a dispatcher, an answer
+    /// from a field device).
     pub roles: &'static [Role],
     /// One line for the OpenAPI operation and the console's help.
     pub summary: &'static str,
@@ -172,6 +174,7 @@ steps! {
     engine accept_offer::AcceptOffer,
     engine decline_offer::DeclineOffer,
     engine expire_offer::ExpireOffer,
+    engine undeliver_offer::UndeliverOffer,
     engine cancel_dispatch::CancelDispatch,
     engine withdraw_vehicle::WithdrawVehicle,
     engine raise_alert::RaiseAlert,

@@ -135,6 +135,18 @@ pub(super) fn expire(n: u64) -> Command {
     expire_offer(offer_id(n))
 }
 
+/// Offer `n` never reached the vehicle's app.
+pub(super) fn undeliver(n: u64) -> Command {
+    undeliver_offer(offer_id(n))
+}
+
+pub(super) fn undeliver_offer(offer_id: OfferId) -> Command {
+    Command::UndeliverOffer(steps::UndeliverOffer {
+        offer_id,
+        reason: "no receipt from the app in time".into(),
+    })
+}
+
 pub(super) fn cancel_dispatch_because(reason: &str) -> Command {
     Command::CancelDispatch(steps::CancelDispatch {
         reason: reason.into(),

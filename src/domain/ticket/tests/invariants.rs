@@ -331,6 +331,15 @@ pub(super) fn check_effect(
             prop_assert_eq!(offer_state(after, offer_id), Some(OfferState::Expired));
             prop_assert_eq!(after.status, before.status);
         }
+        EventKind::OfferUndelivered {
+            offer_id,
+            vehicle_id,
+            ..
+        } => {
+            prop_assert_eq!(offer_state(after, offer_id), Some(OfferState::Undelivered));
+            prop_assert_eq!(after.status, before.status);
+            prop_assert!(after.passed_over().contains(vehicle_id));
+        }
         EventKind::OfferCancelled { offer_id, .. } => {
             prop_assert_eq!(offer_state(after, offer_id), Some(OfferState::Cancelled));
             prop_assert_eq!(after.status, before.status);

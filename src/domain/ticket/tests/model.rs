@@ -64,7 +64,10 @@ fn offer_outcome(command: &Command, by: &Principal, t: &Ticket) -> Option<Option
         }) => {
             let passed = t.offers.iter().any(|o| {
                 o.vehicle_id == *vehicle
-                    && matches!(o.state, OfferState::Declined | OfferState::Expired)
+                    && matches!(
+                        o.state,
+                        OfferState::Declined | OfferState::Expired | OfferState::Undelivered
+                    )
             });
             if !awaits_vehicle(t) {
                 illegal
@@ -79,6 +82,7 @@ fn offer_outcome(command: &Command, by: &Principal, t: &Ticket) -> Option<Option
         Command::AcceptOffer(steps::AcceptOffer { .. })
         | Command::DeclineOffer(steps::DeclineOffer { .. })
         | Command::ExpireOffer(steps::ExpireOffer { .. })
+        | Command::UndeliverOffer(steps::UndeliverOffer { .. })
             if !in_intake =>
         {
             rule("offer_not_open")
@@ -93,9 +97,12 @@ fn offer_outcome(command: &Command, by: &Principal, t: &Ticket) -> Option<Option
                 _ => None,
             }
         }
-        Command::ExpireOffer(steps::ExpireOffer { offer_id }) => is_open_offer(t, offer_id)
-            .is_none()
-            .then(|| Rejection::rule("offer_not_open", String::new())),
+        Command::ExpireOffer(steps::ExpireOffer { offer_id })
+        | Command::UndeliverOffer(steps::UndeliverOffer { offer_id, .. }) => {
+            is_open_offer(t, offer_id)
+                .is_none()
+                .then(|| Rejection::rule("offer_not_open", String::new()))
+        }
         Command::CancelDispatch(steps::CancelDispatch { reason }) => {
             if blank(reason) {
                 rule("reason_required")
@@ -165,6 +172,7 @@ fn legal_from(command: &Command, t: &Ticket) -> bool {
         | Command::AcceptOffer(steps::AcceptOffer { .. })
         | Command::DeclineOffer(steps::DeclineOffer { .. })
         | Command::ExpireOffer(steps::ExpireOffer { .. })
+        | Command::UndeliverOffer(steps::UndeliverOffer { .. })
         | Command::CancelDispatch(steps::CancelDispatch { .. })
         | Command::WithdrawVehicle(steps::WithdrawVehicle { .. }) => true,
         // A merge is undone on the target whatever became of it meanwhile.
@@ -305,6 +313,7 @@ fn expected_rule(command: &Command, t: &Ticket) -> Option<&'static str> {
         | Command::AcceptOffer(steps::AcceptOffer { .. })
         | Command::DeclineOffer(steps::DeclineOffer { .. })
         | Command::ExpireOffer(steps::ExpireOffer { .. })
+        | Command::UndeliverOffer(steps::UndeliverOffer { .. })
         | Command::CancelDispatch(steps::CancelDispatch { .. })
         | Command::WithdrawVehicle(steps::WithdrawVehicle { .. })
         | Command::RaiseAlert(steps::RaiseAlert { .. })
@@ -452,6 +461,7 @@ pub(super) fn expected_next(command: &Command, t: &Ticket) -> Status {
         Command::Offer(steps::Offer { .. })
         | Command::DeclineOffer(steps::DeclineOffer { .. })
         | Command::ExpireOffer(steps::ExpireOffer { .. })
+        | Command::UndeliverOffer(steps::UndeliverOffer { .. })
         | Command::CancelDispatch(steps::CancelDispatch { .. })
         | Command::WithdrawVehicle(steps::WithdrawVehicle { .. })
         | Command::RaiseAlert(steps::RaiseAlert { .. })
@@ -470,6 +480,7 @@ pub(super) fn event_name(command: &Command, before: &Ticket) -> &'static str {
         Command::AcceptOffer(steps::AcceptOffer { .. }) => "offer.accepted",
         Command::DeclineOffer(steps::DeclineOffer { .. }) => "offer.declined",
         Command::ExpireOffer(steps::ExpireOffer { .. }) => "offer.expired",
+        Command::UndeliverOffer(steps::UndeliverOffer { .. }) => "offer.undelivered",
         Command::CancelDispatch(steps::CancelDispatch { .. }) if before.open_offer().is_some() => {
             "offer.cancelled"
         }

@@ -233,6 +233,7 @@ fn sample(name: &str) -> Command {
         "offer.accept" => accept(1),
         "offer.decline" => decline(1),
         "offer.expire" => expire(1),
+        "offer.undeliver" => undeliver(1),
         "dispatch.cancel" => cancel_dispatch(),
         "vehicle.withdraw" => withdraw(1, "检修"),
         "alert" => alert("无车可派"),

@@ -64,6 +64,7 @@ pub(super) enum Answer {
     Accept,
     Decline,
     Expire,
+    Undeliver,
 }
 
 #[derive(Clone, Debug)]
@@ -238,7 +239,12 @@ pub(super) fn command_spec() -> impl Strategy<Value = Spec> {
         3 => (1..=VEHICLES, vec(1..=STAFF, 0..3), any::<bool>())
             .prop_map(|(vehicle, crew, manual)| Spec::Offer { vehicle, crew, manual }),
         4 => (
-            select(vec![Answer::Accept, Answer::Decline, Answer::Expire]),
+            select(vec![
+                Answer::Accept,
+                Answer::Decline,
+                Answer::Expire,
+                Answer::Undeliver,
+            ]),
             prop_oneof![4 => Just(OfferRef::Open), 1 => Just(OfferRef::Latest), 1 => Just(OfferRef::Unknown)],
         )
             .prop_map(|(answer, which)| Spec::Answer(answer, which)),
@@ -275,6 +281,7 @@ pub(super) fn resolve_answer(answer: Answer, which: OfferRef, t: &Ticket) -> Com
         Answer::Accept => accept_offer(id),
         Answer::Decline => decline_offer(id),
         Answer::Expire => expire_offer(id),
+        Answer::Undeliver => undeliver_offer(id),
     }
 }
 
