@@ -138,7 +138,7 @@ TOP_PID=$!
 for ((p = 0; p < PROCS; p++)); do
     n=$((VEHICLES / PROCS + (p < VEHICLES % PROCS ? 1 : 0)))
     LOADTEST_ADMIN_TOKEN="$ADMIN_TOKEN" timeout --signal=INT --kill-after=20 "$BUDGET" \
-        "$LOADTEST_BIN" ingest --url "$BASE" --vehicles "$n" --register --id-prefix "bench-p$p" \
+        "${LOAD_CORE[@]}" "$LOADTEST_BIN" ingest --url "$BASE" --vehicles "$n" --register --id-prefix "bench-p$p" \
         --rate "$RATES" --batch "$BATCHES" --duration "${DURATION}s" --warmup "${WARMUP}s" \
         --addresses "$ADDRESSES" --server-pid "$ENGINE_PID" --seed $((12313 + p)) \
         --barrier-dir "$TMP/barrier" --procs "$PROCS" --proc-index "$p" --no-progress \
@@ -188,7 +188,7 @@ DISPATCH_TOKEN="$(curl -sS --max-time 10 -X POST "$BASE/api/v1/tokens" \
 [[ -n "$DISPATCH_TOKEN" ]] || die "could not issue a dispatcher token"
 FLEETS="$(printf '%s\n' "$TMP"/fleet-*.csv | paste -sd, -)"
 log "nearest: $NEAREST_Q queries per side, one client"
-LOADTEST_TOKEN="$DISPATCH_TOKEN" timeout 300 "$LOADTEST_BIN" nearest --url "$BASE" \
+LOADTEST_TOKEN="$DISPATCH_TOKEN" timeout 300 "${LOAD_CORE[@]}" "$LOADTEST_BIN" nearest --url "$BASE" \
     --queries "$NEAREST_Q" --concurrency 1 --redis "redis://127.0.0.1:$RPORT/" \
     --fleet "$FLEETS" --radius-km 20 --json "$TMP/nearest.json" >"$TMP/nearest.md" ||
     die "loadtest nearest failed"

@@ -52,7 +52,7 @@ BENCH_LOG_LEVEL="${BENCH_LOG_LEVEL:-info}" start_engine
 PLATFORM_TOKEN="$(issue_token platform bench)"
 
 log "running loadtest intake (clients $CLIENTS, $WARMUP warm-up + $DURATION each)"
-LOADTEST_TOKEN="$PLATFORM_TOKEN" "$LOADTEST_BIN" intake --url "$BASE" \
+LOADTEST_TOKEN="$PLATFORM_TOKEN" "${LOAD_CORE[@]}" "$LOADTEST_BIN" intake --url "$BASE" \
     --clients "$CLIENTS" --duration "$DURATION" --warmup "$WARMUP" --json "$TMP/intake.json"
 
 log "stopping the engine"
@@ -72,7 +72,7 @@ for c in "${CLIENT_LIST[@]}"; do
     [[ "$c" == 1 ]] && n="$REDIS_N_ONE"
     redis-cli -h 127.0.0.1 -p "$RPORT" del bench >/dev/null
     log "redis-benchmark XADD: $c client(s), $n requests"
-    redis-benchmark -h 127.0.0.1 -p "$RPORT" -c "$c" -n "$n" -q --csv \
+    "${LOAD_CORE[@]}" redis-benchmark -h 127.0.0.1 -p "$RPORT" -c "$c" -n "$n" -q --csv \
         XADD bench '*' field value >"$TMP/redis-c$c.csv"
     row="$(parse_redis_csv "$TMP/redis-c$c.csv")"
     [[ -n "$row" ]] || die "could not read redis-benchmark's output: $(cat "$TMP/redis-c$c.csv")"

@@ -81,7 +81,7 @@ worst=0
 for s in $SCENARIOS; do
     log "loadtest $s: $VEHICLES sockets ($PROCS process(es)), $GATEWAY gateway vehicles, $TICKETS tickets/s, $CONSOLES consoles, $BOARDS boards, $WARMUP + $DURATION"
     rc=0
-    LOADTEST_ADMIN_TOKEN="$ADMIN_TOKEN" "$LOADTEST_BIN" "$s" --url "$BASE" \
+    LOADTEST_ADMIN_TOKEN="$ADMIN_TOKEN" "${LOAD_CORE[@]}" "$LOADTEST_BIN" "$s" --url "$BASE" \
         --vehicles "$VEHICLES" --gateway-vehicles "$GATEWAY" --rate "$RATE" \
         --tickets "$TICKETS" --consoles "$CONSOLES" --boards "$BOARDS" \
         --open-tickets "$OPEN_TICKETS" --duration "$DURATION" --warmup "$WARMUP" \
@@ -100,7 +100,7 @@ ENGINE_PID=""
 
 # ---- the redis peer on the same data --------------------------------------------------------
 start_redis
-"$LOADTEST_BIN" redis --redis "redis://127.0.0.1:$RPORT/" --redis-pid "$REDIS_PID" \
+"${LOAD_CORE[@]}" "$LOADTEST_BIN" redis --redis "redis://127.0.0.1:$RPORT/" --redis-pid "$REDIS_PID" \
     --vehicles "$VEHICLES" --seed "$SEED" --duration "$REDIS_DURATION" \
     --subscribers "$SUBSCRIBERS" --publish-rate "$TICKETS" \
     --json "$OUT/redis.json" >"$OUT/redis.md" || die "loadtest redis failed"

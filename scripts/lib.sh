@@ -11,6 +11,15 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
 ENGINE_BIN="$TARGET_DIR/release/hotline-dispatch"
 LOADTEST_BIN="$TARGET_DIR/release/loadtest"
+# With two cores or more the engine (and the peer it is measured against) runs on core 0
+# and the load generator on core 1, so neither takes the other's CPU; BENCH_PIN=0 turns it
+# off. Prefix a command with "${ENGINE_CORE[@]}" or "${LOAD_CORE[@]}".
+ENGINE_CORE=()
+LOAD_CORE=()
+if [[ "${BENCH_PIN:-1}" == 1 ]] && command -v taskset >/dev/null 2>&1 && (($(nproc) >= 2)); then
+    ENGINE_CORE=(taskset -c 0)
+    LOAD_CORE=(taskset -c 1)
+fi
 ENGINE_PID=""
 REDIS_PID=""
 EXTRA_PIDS=()
@@ -102,7 +111,7 @@ start_engine() {
         APP__AUTH__BOOTSTRAP_ADMIN_TOKEN="$ADMIN_TOKEN" \
         APP__LOG__LEVEL="${BENCH_LOG_LEVEL:-warn}" \
         "$@" \
-        "$ENGINE_BIN" serve >"$TMP/engine.log" 2>&1 &
+        "${ENGINE_CORE[@]}" "$ENGINE_BIN" serve >"$TMP/engine.log" 2>&1 &
     ENGINE_PID=$!
     local deadline=$((SECONDS + ${BENCH_READY_TIMEOUT:-60}))
     until [[ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "$BASE/readyz" || true)" == 200 ]]; do
@@ -155,7 +164,7 @@ start_redis() {
     local opts=("$@")
     ((${#opts[@]})) || opts=(--save '' --appendonly no)
     log "starting redis-server on 127.0.0.1:$RPORT (${opts[*]})"
-    redis-server --bind 127.0.0.1 --port "$RPORT" "${opts[@]}" \
+    "${ENGINE_CORE[@]}" redis-server --bind 127.0.0.1 --port "$RPORT" "${opts[@]}" \
         --dir "$TMP/redis" --daemonize no --logfile "$TMP/redis.log" &
     REDIS_PID=$!
     local deadline=$((SECONDS + 20))

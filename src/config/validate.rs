@@ -1,0 +1,274 @@
+//! Checks on the loaded settings: every value in range and consistent with the others, or
+//! an error naming the key, so a bad setting stops the engine at start.
+
+use super::{Settings, SettingsError};
+
+/// The error for `key`, saying what it must be.
+pub(super) fn invalid(key: &'static str, message: impl Into<String>) -> SettingsError {
+    SettingsError::Invalid {
+        key,
+        message: message.into(),
+    }
+}
+
+impl Settings {
+    fn validate_streams(&self) -> Result<(), SettingsError> {
+        let s = &self.streams;
+        if !(10..=10_000).contains(&s.tick_ms) {
+            return Err(invalid("streams.tick_ms", "must be between 10 and 10000"));
+        }
+        if !(16..=1_000_000).contains(&s.max_backlog) {
+            return Err(invalid(
+                "streams.max_backlog",
+                "must be between 16 and 1000000",
+            ));
+        }
+        if !(1..=4096).contains(&s.max_backlog_mb) {
+            return Err(invalid(
+                "streams.max_backlog_mb",
+                "must be between 1 and 4096",
+            ));
+        }
+        if s.idle_tick_ms < s.tick_ms || s.idle_tick_ms > 600_000 {
+            return Err(invalid(
+                "streams.idle_tick_ms",
+                "must be at least streams.tick_ms and at most 600000",
+            ));
+        }
+        if s.snapshot_max_tickets == 0 {
+            return Err(invalid(
+                "streams.snapshot_max_tickets",
+                "must be at least 1",
+            ));
+        }
+        if s.heartbeat_s == 0 || s.socket_timeout_s <= s.heartbeat_s {
+            return Err(invalid(
+                "streams.socket_timeout_s",
+                "must be longer than streams.heartbeat_s (at least 1)",
+            ));
+        }
+        if s.max_commands_in_flight == 0 {
+            return Err(invalid(
+                "streams.max_commands_in_flight",
+                "must be at least 1",
+            ));
+        }
+        if self.board.leaderboard_every_s == 0 {
+            return Err(invalid("board.leaderboard_every_s", "must be at least 1"));
+        }
+        Ok(())
+    }
+
+    fn validate_feed(&self) -> Result<(), SettingsError> {
+        let feed = &self.feed;
+        if feed.enabled() {
+            let url = reqwest::Url::parse(feed.url.trim()).map_err(|e| {
+                invalid(
+                    "feed.url",
+                    format!("`{}` is not a URL: {e}", feed.url.trim()),
+                )
+            })?;
+            if url.scheme() != "http" || url.host_str().is_none() {
+                return Err(invalid(
+                    "feed.url",
+                    "must be an http:// URL with a host (https needs a TLS proxy in front)",
+                ));
+            }
+            if feed.secret.expose().trim().len() < 16 {
+                return Err(invalid(
+                    "feed.secret",
+                    "must be set, at least 16 characters, when feed.url is set",
+                ));
+            }
+        }
+        if !(1..=1000).contains(&feed.max_attempts) {
+            return Err(invalid("feed.max_attempts", "must be between 1 and 1000"));
+        }
+        if feed.backoff_base_ms == 0 || feed.backoff_cap_ms < feed.backoff_base_ms {
+            return Err(invalid(
+                "feed.backoff_cap_ms",
+                "backoff_base_ms must be at least 1 and backoff_cap_ms at least backoff_base_ms",
+            ));
+        }
+        if !(1..=600).contains(&feed.timeout_s) {
+            return Err(invalid("feed.timeout_s", "must be between 1 and 600"));
+        }
+        if !(10..=60_000).contains(&feed.poll_ms) {
+            return Err(invalid("feed.poll_ms", "must be between 10 and 60000"));
+        }
+        Ok(())
+    }
+
+    fn validate_privacy(&self) -> Result<(), SettingsError> {
+        if !(1..=36_500).contains(&self.privacy.retain_days) {
+            return Err(invalid(
+                "privacy.retain_days",
+                "must be between 1 and 36500",
+            ));
+        }
+        if !(1..=86_400).contains(&self.privacy.sweep_every_s) {
+            return Err(invalid(
+                "privacy.sweep_every_s",
+                "must be between 1 and 86400",
+            ));
+        }
+        Ok(())
+    }
+
+    pub(super) fn validate(&self) -> Result<(), SettingsError> {
+        self.validate_feed()?;
+        self.validate_privacy()?;
+        if self.server.host.trim().is_empty() {
+            return Err(invalid("server.host", "must not be empty"));
+        }
+        // An address or a host name; anything else would only fail later, at bind time,
+        // with a message that does not name the setting.
+        let host = self.server.host.as_str();
+        let name_like = host
+            .split('.')
+            .all(|l| !l.is_empty() && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'));
+        if host.parse::<std::net::IpAddr>().is_err() && !name_like {
+            return Err(invalid(
+                "server.host",
+                format!("`{host}` is neither an IP address nor a host name"),
+            ));
+        }
+        if self.server.max_body_bytes < 1024 {
+            return Err(invalid("server.max_body_bytes", "must be at least 1024"));
+        }
+        if self.store.cache_capacity_mb == 0 {
+            return Err(invalid("store.cache_capacity_mb", "must be at least 1"));
+        }
+        if self.store.max_batch == 0 {
+            return Err(invalid("store.max_batch", "must be at least 1"));
+        }
+        if self.store.queue_capacity == 0 {
+            return Err(invalid("store.queue_capacity", "must be at least 1"));
+        }
+        if self.store.path.as_os_str().is_empty() {
+            return Err(invalid("store.path", "must not be empty"));
+        }
+        let prefix_ok = !self.tickets.number_prefix.is_empty()
+            && self.tickets.number_prefix.len() <= 8
+            && self
+                .tickets
+                .number_prefix
+                .chars()
+                .all(|c| c.is_ascii_uppercase());
+        if !prefix_ok {
+            return Err(invalid(
+                "tickets.number_prefix",
+                "use 1 to 8 capital letters",
+            ));
+        }
+        if !(1..=64).contains(&self.tickets.arbiters) {
+            return Err(invalid("tickets.arbiters", "must be between 1 and 64"));
+        }
+        self.validate_streams()?;
+        let d = &self.dispatch;
+        if d.offer_timeout_s == 0 {
+            return Err(invalid("dispatch.offer_timeout_s", "must be at least 1"));
+        }
+        if d.offer_receipt_s == 0 || d.offer_receipt_s >= d.offer_timeout_s {
+            return Err(invalid(
+                "dispatch.offer_receipt_s",
+                "must be at least 1 and less than dispatch.offer_timeout_s",
+            ));
+        }
+        if !d.arrival_radius_m.is_finite() || d.arrival_radius_m <= 0.0 {
+            return Err(invalid(
+                "dispatch.arrival_radius_m",
+                "must be a positive number of metres",
+            ));
+        }
+        if !d.travel_speed_kmh.is_finite() || d.travel_speed_kmh <= 0.0 {
+            return Err(invalid(
+                "dispatch.travel_speed_kmh",
+                "must be a positive speed",
+            ));
+        }
+        if !d.max_offer_km.is_finite() || d.max_offer_km < 0.0 {
+            return Err(invalid(
+                "dispatch.max_offer_km",
+                "must be 0 (as far as the service area reaches) or more",
+            ));
+        }
+        if d.persist_fixes_every_s == 0 {
+            return Err(invalid(
+                "dispatch.persist_fixes_every_s",
+                "must be at least 1",
+            ));
+        }
+        if !(1..=64).contains(&d.arbiters) {
+            return Err(invalid("dispatch.arbiters", "must be between 1 and 64"));
+        }
+        let f = &self.fleet;
+        if f.heartbeat_s == 0 || f.socket_timeout_s <= f.heartbeat_s {
+            return Err(invalid(
+                "fleet.socket_timeout_s",
+                "must be longer than fleet.heartbeat_s (at least 1)",
+            ));
+        }
+        if f.max_frame_bytes < 1024 {
+            return Err(invalid("fleet.max_frame_bytes", "must be at least 1024"));
+        }
+        if !(1..=100_000).contains(&f.max_batch_fixes) {
+            return Err(invalid(
+                "fleet.max_batch_fixes",
+                "must be between 1 and 100000",
+            ));
+        }
+        if f.max_fixes_per_s == 0 {
+            return Err(invalid("fleet.max_fixes_per_s", "must be at least 1"));
+        }
+        if f.gateway_online_s == 0 {
+            return Err(invalid("fleet.gateway_online_s", "must be at least 1"));
+        }
+        if (f.max_fix_burst as usize) < f.max_batch_fixes {
+            return Err(invalid(
+                "fleet.max_fix_burst",
+                "must be at least fleet.max_batch_fixes (a full batch must be able to pass)",
+            ));
+        }
+        if let Some(bad) = self.server.allowed_origins.iter().find(|o| {
+            let Some((scheme, host)) = o.split_once("://") else {
+                return true;
+            };
+            !matches!(scheme, "http" | "https") || host.is_empty() || host.contains('/')
+        }) {
+            return Err(invalid(
+                "server.allowed_origins",
+                format!("`{bad}` is not an origin like https://console.example:8443"),
+            ));
+        }
+        if !self.area.margin_km.is_finite() || !(0.0..=100.0).contains(&self.area.margin_km) {
+            return Err(invalid("area.margin_km", "must be between 0 and 100 km"));
+        }
+        let a = &self.auth;
+        if !(1..=60_000).contains(&a.failed_per_minute) {
+            return Err(invalid(
+                "auth.failed_per_minute",
+                "must be between 1 and 60000",
+            ));
+        }
+        if !(1..=100_000).contains(&a.failed_burst) {
+            return Err(invalid("auth.failed_burst", "must be between 1 and 100000"));
+        }
+        let metrics_token = &self.ops.metrics_token;
+        if metrics_token.trim() != metrics_token
+            || (!metrics_token.is_empty() && metrics_token.len() < 16)
+        {
+            return Err(invalid(
+                "ops.metrics_token",
+                "must be empty or at least 16 characters, without surrounding spaces",
+            ));
+        }
+        if tracing_subscriber::EnvFilter::try_new(&self.log.level).is_err() {
+            return Err(invalid(
+                "log.level",
+                format!("`{}` is not a tracing filter", self.log.level),
+            ));
+        }
+        Ok(())
+    }
+}
