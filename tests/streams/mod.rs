@@ -9,6 +9,7 @@ mod isolation;
 mod live_state;
 mod privacy;
 mod resume;
+mod viewport;
 
 use serde_json::{Value, json};
 

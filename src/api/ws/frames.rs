@@ -358,6 +358,10 @@ pub enum ClientFrame {
     Ping {},
     #[serde(rename = "command")]
     Command(CommandFrame),
+    /// Consoles: the part of the map shown, and the squads, departments and statuses
+    /// filtered on; moves outside it are not sent. All left out: every move.
+    #[serde(rename = "viewport")]
+    Viewport(super::hub::viewport::ViewportFrame),
 }
 
 /// A ticket step sent from a console, answered with a `result` or `error` frame carrying

@@ -17,6 +17,7 @@ use actix_web_actors::ws;
 use tokio::sync::mpsc;
 
 use super::frames::{ClientFrame, Frame, StreamFrame, to_text};
+use super::hub::viewport::SharedView;
 use crate::api::auth::Caller;
 use crate::domain::error_code::ErrorCode;
 use crate::domain::ids::TicketId;
@@ -37,6 +38,8 @@ pub struct Prepared {
 
 pub struct StreamSession {
     engine: web::Data<Engine>,
+    /// A console's view (`viewport` frames), shared with the hub.
+    view: Option<SharedView>,
     caller: Caller,
     prepared: Option<Prepared>,
     frames: Option<mpsc::Receiver<Frame>>,
@@ -58,9 +61,11 @@ impl StreamSession {
         prepared: Prepared,
         frames: mpsc::Receiver<Frame>,
         lagged: Arc<AtomicBool>,
+        view: Option<SharedView>,
         accepts_commands: bool,
     ) -> Self {
         Self {
+            view,
             engine,
             caller,
             covered_upto: prepared.covered_upto,
@@ -106,6 +111,13 @@ impl StreamSession {
                 self.on_command(frame, text.len(), ctx)
             }
             Ok(ClientFrame::Command(_)) => Self::send(ctx, &not_taken("command")),
+            Ok(ClientFrame::Viewport(frame)) => match (&self.view, Option::try_from(frame)) {
+                (Some(view), Ok(set)) => *view.write() = set,
+                (Some(_), Err(why)) => {
+                    Self::send(ctx, &StreamFrame::error(ErrorCode::BadFrame.as_str(), why))
+                }
+                (None, _) => Self::send(ctx, &not_taken("viewport")),
+            },
             Err(e) if e.is_syntax() || e.is_eof() => Self::send(
                 ctx,
                 &StreamFrame::error(ErrorCode::BadFrame.as_str(), format!("not JSON: {e}")),

@@ -318,6 +318,7 @@ fn start(
         prepared,
         joined.frames,
         joined.lagged,
+        joined.view,
         commands,
     );
     ws::WsResponseBuilder::new(session, req, stream)

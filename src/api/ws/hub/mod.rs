@@ -11,6 +11,7 @@
 
 mod board;
 mod public;
+pub mod viewport;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -21,6 +22,7 @@ use actix::prelude::*;
 use tokio::sync::mpsc;
 
 use self::board::{BoardChange, BoardProjection};
+use self::viewport::SharedView;
 use super::frames::{self, BoardSnapshot, DistanceRow, Frame, Move, StreamFrame, VehicleLive};
 use crate::actors::fleet::FleetDirectory;
 use crate::actors::fleet::messages::GetVehicle;
@@ -128,6 +130,8 @@ pub struct Joined {
     pub vehicles: Vec<VehicleLive>,
     /// Boards: the board as it stands.
     pub board: Option<BoardSnapshot>,
+    /// Consoles: the view the session sets (`viewport` frames), read by the hub.
+    pub view: Option<SharedView>,
 }
 
 #[derive(Message)]
@@ -145,6 +149,8 @@ struct Session {
     /// Bytes queued and not yet taken by the session; bounded by `max_bytes`.
     queued: Arc<AtomicUsize>,
     max_bytes: usize,
+    /// A console's view: only moves inside it are sent.
+    view: Option<SharedView>,
 }
 
 impl Session {
@@ -281,20 +287,37 @@ impl StreamHub {
         })
     }
 
-    /// Sends one `vehicle.moved` frame with the latest fix of each vehicle in `moved`.
+    /// Sends the latest fix of each vehicle in `moved` as one `vehicle.moved` frame: the
+    /// same frame to every console without a view, and to a console with one, the moves
+    /// inside it (nothing when none is).
     fn send_moves(&mut self, moved: HashMap<VehicleId, Arc<VehicleMoved>>) {
         if moved.is_empty() || self.consoles.is_empty() {
             return;
         }
-        let moves: Vec<Move> = moved.values().map(|m| Move::from(m.as_ref())).collect();
-        let frame = Frame::other(
-            self.seq,
-            &StreamFrame::VehicleMoved {
-                seq: self.seq,
-                moves,
-            },
-        );
-        Self::broadcast(&mut self.consoles, &frame);
+        let seq = self.seq;
+        let frame_of =
+            |moves: Vec<Move>| Frame::other(seq, &StreamFrame::VehicleMoved { seq, moves });
+        let mut everything: Option<Frame> = None;
+        let vehicles = &self.vehicles;
+        self.consoles.retain(|s| {
+            let view = s.view.as_ref().and_then(|v| v.read().clone());
+            match view {
+                None => {
+                    let frame = everything.get_or_insert_with(|| {
+                        frame_of(moved.values().map(|m| Move::from(m.as_ref())).collect())
+                    });
+                    s.offer(frame)
+                }
+                Some(view) => {
+                    let shown: Vec<Move> = moved
+                        .values()
+                        .filter(|m| view.shows(m.position, vehicles.get(&m.vehicle_id)))
+                        .map(|m| Move::from(m.as_ref()))
+                        .collect();
+                    shown.is_empty() || s.offer(&frame_of(shown))
+                }
+            }
+        });
     }
 
     /// Sets `hotline_stream_backlog` (sum) and `_max` per audience: frames queued and not
@@ -490,11 +513,12 @@ impl Handler<Join> for StreamHub {
     fn handle(&mut self, Join(audience): Join, _: &mut Context<Self>) -> Self::Result {
         let (tx, rx) = mpsc::channel(self.deps.streams.max_backlog);
         let lagged = Arc::new(AtomicBool::new(false));
-        let session = Session {
+        let mut session = Session {
             tx,
             lagged: lagged.clone(),
             queued: Arc::new(AtomicUsize::new(0)),
             max_bytes: self.deps.streams.max_backlog_mb * 1024 * 1024,
+            view: None,
         };
         let mut joined = Joined {
             frames: rx,
@@ -502,10 +526,14 @@ impl Handler<Join> for StreamHub {
             seq: self.seq,
             vehicles: Vec::new(),
             board: None,
+            view: None,
         };
         match audience {
             Audience::Console => {
                 joined.vehicles = self.vehicles.values().cloned().collect();
+                let view = SharedView::default();
+                session.view = Some(view.clone());
+                joined.view = Some(view);
                 self.consoles.push(session);
             }
             Audience::Field(who) => self.fields.push((who, session)),

@@ -1,0 +1,101 @@
+//! A console's view: after a `viewport` frame its `vehicle.moved` frames hold only the
+//! moves inside the box (and of the squads, departments and statuses it names), while a
+//! console without a view gets every move; status changes reach every console; a bad box
+//! is refused and changes nothing; an empty frame shows everything again.
+
+use serde_json::{Value, json};
+
+use super::connect;
+use crate::common::spawn_app;
+use crate::common::ws::WsClient;
+use crate::dispatch::{SITE, fleet, on_duty};
+
+/// A box around the site; V-1 moves inside it, V-2 about 10 km east, outside.
+const BOX: [f64; 4] = [SITE.1 - 0.02, SITE.0 - 0.02, SITE.1 + 0.02, SITE.0 + 0.02];
+
+/// Reads `vehicle.moved` frames until one moves `vehicle` to latitude `lat`; the
+/// vehicles of every move read on the way.
+async fn moves_until(console: &mut WsClient, vehicle: &str, lat: f64) -> Vec<String> {
+    let mut seen = Vec::new();
+    loop {
+        let f = console.next_of("vehicle.moved").await;
+        let mut done = false;
+        for m in f["moves"].as_array().expect("moves") {
+            let id = m["vehicle_id"].as_str().expect("id");
+            done |= id == vehicle && m["position"]["lat"].as_f64() == Some(lat);
+            seen.push(id.to_owned());
+        }
+        if done {
+            return seen;
+        }
+    }
+}
+
+/// Waits for the answer to a ping: every frame sent before it was handled.
+async fn settled(console: &mut WsClient) {
+    console.send(json!({ "type": "ping" })).await;
+    console.next_of("pong").await;
+}
+
+#[actix_web::test]
+async fn a_console_gets_the_moves_inside_its_view_and_every_status_change() {
+    let app = spawn_app().await;
+    let tokens = fleet(&app, 2).await;
+    let d = app.token("dispatcher", None).await;
+    let mut viewing = connect(&app, "/ws/console", &d).await;
+    let mut everything = connect(&app, "/ws/console", &d).await;
+
+    // A bad box is refused and leaves the console as it was.
+    viewing
+        .send(json!({ "type": "viewport", "bbox": [BOX[2], BOX[1], BOX[0], BOX[3]] }))
+        .await;
+    assert_eq!(viewing.next_of("error").await["code"], "bad_frame");
+    viewing
+        .send(json!({ "type": "viewport", "bbox": BOX }))
+        .await;
+    settled(&mut viewing).await;
+
+    let mut v1 = on_duty(&app, &tokens[0], SITE.0, SITE.1).await;
+    let mut v2 = on_duty(&app, &tokens[1], SITE.0, SITE.1 + 0.1).await;
+    // Both move again, V-1 last: by its move, every console has had V-2's.
+    v2.at(SITE.0 + 0.001, SITE.1 + 0.1).await;
+    v1.at(SITE.0 + 0.001, SITE.1).await;
+    let all = moves_until(&mut everything, "V-1", SITE.0 + 0.001).await;
+    assert!(
+        all.contains(&"V-2".to_owned()),
+        "the other console sees V-2: {all:?}"
+    );
+    let seen = moves_until(&mut viewing, "V-1", SITE.0 + 0.001).await;
+    assert!(
+        seen.iter().all(|v| v == "V-1"),
+        "only moves inside the view: {seen:?}"
+    );
+    // V-2's status change reaches the viewing console all the same.
+    v2.send(json!({ "type": "status", "status": "returning" }))
+        .await;
+    v2.next_of("ack").await;
+    loop {
+        let s: Value = viewing.next_of("vehicle.status").await;
+        if s["vehicle_id"] == "V-2" && s["status"] == "returning" {
+            break;
+        }
+    }
+
+    // A view by department: a squad of another department sees nothing of V-1.
+    viewing
+        .send(json!({ "type": "viewport", "departments": ["marketing"] }))
+        .await;
+    settled(&mut viewing).await;
+    v1.at(SITE.0 + 0.002, SITE.1).await;
+    moves_until(&mut everything, "V-1", SITE.0 + 0.002).await;
+    // An empty frame shows everything again: V-2's next move arrives.
+    viewing.send(json!({ "type": "viewport" })).await;
+    settled(&mut viewing).await;
+    v2.at(SITE.0 + 0.002, SITE.1 + 0.1).await;
+    let seen = moves_until(&mut viewing, "V-2", SITE.0 + 0.002).await;
+    assert!(
+        !seen.iter().any(|v| v == "V-1"),
+        "V-1's move while the view named another department was not sent: {seen:?}"
+    );
+    app.stop().await;
+}
