@@ -209,7 +209,7 @@ for pipeline in 1 16; do
     log "redis-benchmark GEOADD -n $REDIS_N -r 100000 -P $pipeline (50 clients)"
     redis-cli -h 127.0.0.1 -p "$RPORT" del fleet >/dev/null
     t0="$(now_s)"; c0="$(cpu_ticks "$REDIS_PID")"
-    timeout 300 redis-benchmark -h 127.0.0.1 -p "$RPORT" -n "$REDIS_N" -r 100000 -P "$pipeline" -q --csv \
+    timeout 300 "${LOAD_CORE[@]}" redis-benchmark -h 127.0.0.1 -p "$RPORT" -n "$REDIS_N" -r 100000 -P "$pipeline" -q --csv \
         GEOADD fleet 115.5 29.9 __rand_int__ >"$TMP/geoadd-P$pipeline.csv"
     t1="$(now_s)"; c1="$(cpu_ticks "$REDIS_PID")"
     GEOADD_CPU[$pipeline]="$(awk -v c=$((c1 - c0)) -v hz="$CLK_TCK" -v a="$t0" -v b="$t1" 'BEGIN { printf "%.0f", c / hz / (b - a) * 100 }')"
@@ -220,7 +220,7 @@ done
 # The peer's own tool on GEOSEARCH, one client, at one fixed point (redis-benchmark
 # cannot vary coordinates): a best case for redis, beside the varied points above.
 log "redis-benchmark GEOSEARCH, 1 client, fixed point"
-timeout 120 redis-benchmark -h 127.0.0.1 -p "$RPORT" -c 1 -n 20000 -q --csv GEOSEARCH loadtest:fleet \
+timeout 120 "${LOAD_CORE[@]}" redis-benchmark -h 127.0.0.1 -p "$RPORT" -c 1 -n 20000 -q --csv GEOSEARCH loadtest:fleet \
     FROMLONLAT 115.6 30.02 BYRADIUS 20 km ASC COUNT 1 WITHDIST >"$TMP/geosearch-c1.csv"
 read -r rb50 rb99 <<<"$(awk -F',' '{ gsub(/"/, "") } NR == 1 && $1 == "test" { for (i = 1; i <= NF; i++) c[$i] = i; next }
     NF >= 2 && !done { if ("p50_latency_ms" in c) printf "%.0f %.0f\n", $(c["p50_latency_ms"]) * 1000, $(c["p99_latency_ms"]) * 1000;

@@ -229,6 +229,18 @@ pub mod metric_help {
             "hotline_store_writes_total",
             "Writes committed by the store's writer"
         );
+        describe_counter!(
+            "hotline_store_data_syncs_total",
+            "fdatasyncs of the store's data file, one after each group commit's flush"
+        );
+        describe_counter!(
+            "hotline_offer_receipts_total",
+            "Offers confirmed by vehicle apps that confirm offers (offer.received)"
+        );
+        describe_counter!(
+            "hotline_offers_undelivered_total",
+            "Offers withdrawn because an app that confirms offers never confirmed them"
+        );
         describe_histogram!(
             "hotline_store_flush_seconds",
             Unit::Seconds,

@@ -11,8 +11,7 @@ use utoipa::ToSchema;
 
 use super::auth::Caller;
 use super::error::{ApiError, ErrorBody};
-use super::ws::protocol::FixDto;
-use super::ws::vehicle::parse_fixes;
+use super::ws::protocol::{FixDto, parse_fixes};
 use crate::actors::fleet::GetTeam;
 use crate::actors::fleet::messages::{GatewayFixes, GetVehicle};
 use crate::domain::Timestamp;
@@ -22,6 +21,7 @@ use crate::domain::fleet::VehicleStatus;
 use crate::domain::ids::{TeamId, VehicleId};
 use crate::domain::input::LatLngDto;
 use crate::domain::role::{Role, Subject};
+use crate::domain::roster::Vehicle;
 use crate::engine::Engine;
 
 pub fn register(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
@@ -295,4 +295,20 @@ async fn team_live(
         open_tickets: view.open_tickets,
         in_field_tickets: view.in_field_tickets,
     }))
+}
+
+/// The vehicle a field principal speaks for: its own, or the one whose crew it is in.
+pub fn vehicle_of(engine: &Engine, caller: &Caller) -> Result<Vehicle, ApiError> {
+    caller.require(&[Role::Field])?;
+    let unbound = || ApiError::forbidden("this token is bound to no vehicle");
+    match &caller.principal().subject {
+        Some(Subject::Vehicle(v)) => engine.roster.vehicle(v)?.ok_or_else(unbound),
+        Some(Subject::Staff(s)) => engine
+            .roster
+            .list::<Vehicle>()?
+            .into_iter()
+            .find(|v| v.crew.contains(s))
+            .ok_or_else(|| ApiError::forbidden("this staff member is in no vehicle's crew")),
+        _ => Err(unbound()),
+    }
 }

@@ -11,7 +11,7 @@ pub mod error;
 mod examples;
 mod fallback;
 mod feed;
-mod fleet;
+pub(crate) mod fleet;
 pub mod groups;
 mod headers;
 mod map;

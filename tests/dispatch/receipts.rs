@@ -30,6 +30,18 @@ async fn declare(ws: &mut WsClient) {
     assert_eq!(ack["request"], "hello");
 }
 
+/// A dispatcher's token, and V-1 (nearest) and V-2 (farther) on duty, both apps
+/// confirming offers.
+async fn two_confirming(app: &TestApp) -> (String, WsClient, WsClient) {
+    let tokens = fleet(app, 2).await;
+    let d = app.token("dispatcher", None).await;
+    let mut v1 = on_duty(app, &tokens[0], SITE.0 + 0.001, SITE.1).await;
+    declare(&mut v1).await;
+    let mut v2 = on_duty(app, &tokens[1], SITE.0 + 0.03, SITE.1).await;
+    declare(&mut v2).await;
+    (d, v1, v2)
+}
+
 /// Files a grade I lead at the site (offered at intake); its id.
 async fn file(app: &TestApp, token: &str, ext: &str) -> String {
     let (s, t) = app
@@ -39,13 +51,17 @@ async fn file(app: &TestApp, token: &str, ext: &str) -> String {
     t["id"].as_str().unwrap().to_owned()
 }
 
-/// The kinds of ticket `id`'s timeline, in order.
-async fn timeline(app: &TestApp, token: &str, id: &str) -> Vec<String> {
+/// Ticket `id`'s timeline, in order.
+async fn events(app: &TestApp, token: &str, id: &str) -> Vec<Value> {
     let (s, events) = app.get(&format!("/tickets/{id}/events"), token).await;
     assert_eq!(s, StatusCode::OK, "{events}");
+    events.as_array().unwrap().clone()
+}
+
+/// The kinds of ticket `id`'s timeline, in order.
+async fn timeline(app: &TestApp, token: &str, id: &str) -> Vec<String> {
+    let events = events(app, token, id).await;
     events
-        .as_array()
-        .unwrap()
         .iter()
         .map(|e| e["type"].as_str().unwrap().to_owned())
         .collect()
@@ -55,12 +71,7 @@ async fn timeline(app: &TestApp, token: &str, id: &str) -> Vec<String> {
 #[actix_web::test]
 async fn an_offer_never_confirmed_goes_to_the_next_vehicle_at_once() {
     let app = app().await;
-    let tokens = fleet(&app, 2).await;
-    let d = app.token("dispatcher", None).await;
-    let mut v1 = on_duty(&app, &tokens[0], SITE.0 + 0.001, SITE.1).await;
-    declare(&mut v1).await;
-    let mut v2 = on_duty(&app, &tokens[1], SITE.0 + 0.03, SITE.1).await;
-    declare(&mut v2).await;
+    let (d, mut v1, mut v2) = two_confirming(&app).await;
     let started = Instant::now();
     let id = file(&app, &d, "RC-1").await;
 
@@ -122,27 +133,20 @@ async fn an_offer_never_confirmed_goes_to_the_next_vehicle_at_once() {
 #[actix_web::test]
 async fn a_socket_closed_mid_offer_sends_the_ticket_on_at_once() {
     let app = app().await;
-    let tokens = fleet(&app, 2).await;
-    let d = app.token("dispatcher", None).await;
-    let mut v1 = on_duty(&app, &tokens[0], SITE.0 + 0.001, SITE.1).await;
-    declare(&mut v1).await;
-    let mut v2 = on_duty(&app, &tokens[1], SITE.0 + 0.03, SITE.1).await;
-    declare(&mut v2).await;
+    let (d, mut v1, mut v2) = two_confirming(&app).await;
     let id = file(&app, &d, "RC-2").await;
     let first = v1.next_of("offer").await;
     assert_eq!(first["ticket"]["id"], id.as_str());
     drop(v1);
     let second = v2.next_of("offer").await;
     assert_eq!(second["ticket"]["id"], id.as_str());
-    let (_, events) = app.get(&format!("/tickets/{id}/events"), &d).await;
+    let events = events(&app, &d, &id).await;
     let undelivered: Vec<&Value> = events
-        .as_array()
-        .unwrap()
         .iter()
         .filter(|e| e["type"] == "offer.undelivered")
         .collect();
-    assert_eq!(undelivered.len(), 1, "{events}");
-    assert_eq!(undelivered[0]["data"]["vehicle_id"], "V-1", "{events}");
+    assert_eq!(undelivered.len(), 1, "{events:?}");
+    assert_eq!(undelivered[0]["data"]["vehicle_id"], "V-1", "{events:?}");
     app.stop().await;
 }
 

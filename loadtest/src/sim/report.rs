@@ -281,7 +281,9 @@ impl SimReport {
             m.stream_resumes
         );
         if let (Some(a), Some(b)) = self.machine_load {
-            // Two cores: above 2 something else was running, and the figures show it.
+            // Two cores, each busy: the engine and this generator alone come near 2, so
+            // above it the run competed for CPU, with itself or with other work, and its
+            // tails show it.
             let busy = if a.max(b) > BUSY_LOAD {
                 " **Busy machine: figures taken above a load average of 2.**"
             } else {

@@ -69,8 +69,8 @@ pub struct DispatcherActor {
     reserved: HashMap<VehicleId, TicketId>,
     /// Tickets with an offer being made right now.
     in_flight: HashSet<TicketId>,
-    /// Offers whose expiry is being written.
-    expiring: HashSet<OfferId>,
+    /// Offers whose end (expiry, non-delivery) is being written.
+    ending: HashSet<OfferId>,
     /// Tickets with a vehicle on the way or on site.
     active: HashMap<TicketId, VehicleId>,
     team_of: HashMap<TicketId, TeamId>,
@@ -89,7 +89,7 @@ impl DispatcherActor {
             open: HashMap::new(),
             reserved: HashMap::new(),
             in_flight: HashSet::new(),
-            expiring: HashSet::new(),
+            ending: HashSet::new(),
             active: HashMap::new(),
             team_of: HashMap::new(),
             alerted: HashSet::new(),

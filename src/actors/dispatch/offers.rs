@@ -310,20 +310,20 @@ impl DispatcherActor {
         let due: Vec<(TicketId, OpenOffer)> = self
             .open
             .iter()
-            .filter(|(_, o)| o.expires_at <= now && !self.expiring.contains(&o.offer_id))
+            .filter(|(_, o)| o.expires_at <= now && !self.ending.contains(&o.offer_id))
             .map(|(t, o)| (*t, o.clone()))
             .collect();
         for (ticket_id, offer) in due {
             let command = Command::ExpireOffer(steps::ExpireOffer {
                 offer_id: offer.offer_id,
             });
-            self.withdraw(ticket_id, offer, command, OfferOutcome::Expired, ctx);
+            self.end_offer(ticket_id, offer, command, OfferOutcome::Expired, ctx);
         }
     }
 
     /// Ends `offer` of `ticket_id` with `command` (written by the engine), frees its vehicle
     /// with `outcome`, and offers the ticket to the next vehicle.
-    fn withdraw(
+    fn end_offer(
         &mut self,
         ticket_id: TicketId,
         offer: OpenOffer,
@@ -331,7 +331,7 @@ impl DispatcherActor {
         outcome: OfferOutcome,
         ctx: &mut Context<Self>,
     ) {
-        self.expiring.insert(offer.offer_id);
+        self.ending.insert(offer.offer_id);
         let tickets = self.deps.tickets.clone();
         let run = async move {
             tickets
@@ -339,7 +339,7 @@ impl DispatcherActor {
                 .await
         };
         ctx.spawn(run.into_actor(self).map(move |result, act, ctx| {
-            act.expiring.remove(&offer.offer_id);
+            act.ending.remove(&offer.offer_id);
             match result {
                 Ok(_) | Err(CommandError::Rejected(_)) => {
                     // Ended now, or already answered/closed: either way it is over.
@@ -357,7 +357,13 @@ impl DispatcherActor {
                     }
                 }
                 Err(e) => {
-                    tracing::warn!(%ticket_id, error = %e, "offer's end not written; retrying")
+                    // Ended by the next tick as expired (an expiry is retried there).
+                    tracing::warn!(%ticket_id, error = %e, "offer's end not written; retrying");
+                    if let Some(open) = act.open.get_mut(&ticket_id)
+                        && open.offer_id == offer.offer_id
+                    {
+                        open.expires_at = open.expires_at.min(act.deps.clock.now());
+                    }
                 }
             }
         }));
@@ -372,7 +378,7 @@ impl Handler<OfferUndelivered> for DispatcherActor {
         let Some(offer) = self
             .open
             .get(&msg.ticket_id)
-            .filter(|o| o.offer_id == msg.offer_id && !self.expiring.contains(&o.offer_id))
+            .filter(|o| o.offer_id == msg.offer_id && !self.ending.contains(&o.offer_id))
             .cloned()
         else {
             return; // answered, expired or withdrawn meanwhile
@@ -382,7 +388,7 @@ impl Handler<OfferUndelivered> for DispatcherActor {
             reason: msg.reason.clone(),
         });
         let outcome = OfferOutcome::Cancelled(format!("undelivered: {}", msg.reason));
-        self.withdraw(msg.ticket_id, offer, command, outcome, ctx);
+        self.end_offer(msg.ticket_id, offer, command, outcome, ctx);
     }
 }
 

@@ -2,6 +2,7 @@
 
 mod directory;
 pub mod messages;
+mod receipts;
 mod team;
 mod vehicle;
 

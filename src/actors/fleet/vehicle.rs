@@ -10,12 +10,9 @@
 //! `fleet.gateway_online_s` after a GPS gateway's last fix (`GatewayFixes`). An offline
 //! vehicle is never offered work (the grid leaves it out); an offer it already holds stays
 //! until it is answered or expires (a reconnecting device gets it again with `hello`).
-//!
-//! An app that says in its `hello` that it confirms offers (`offer.received`) must confirm
-//! each one within `dispatch.offer_receipt_s`; if it does not, or its socket closes or
-//! cannot take the push first, the offer is reported undelivered to the dispatcher, which
-//! withdraws it and offers the ticket to the next vehicle at once.
 //! Every change is published with the status (`vehicle.status` on the console).
+//!
+//! Offers pushed to an app that confirms them are followed up in `receipts`.
 
 use std::sync::Arc;
 use std::time::Duration as StdDuration;
@@ -51,10 +48,10 @@ pub struct FleetDeps {
 }
 
 pub struct VehicleActor {
-    vehicle: Vehicle,
-    state: VehicleState,
-    deps: Arc<FleetDeps>,
-    session: Option<(u64, Recipient<ToVehicle>)>,
+    pub(super) vehicle: Vehicle,
+    pub(super) state: VehicleState,
+    pub(super) deps: Arc<FleetDeps>,
+    pub(super) session: Option<(u64, Recipient<ToVehicle>)>,
     distance_to_site_m: Option<f64>,
     /// Arrival was reported for the active ticket; do not report it on every fix.
     arrival_reported: bool,
@@ -70,11 +67,16 @@ pub struct VehicleActor {
     /// Online as last published (a socket, or a recent gateway fix).
     online: bool,
     /// The app on the socket confirms offers (said so in its `hello`).
-    receipts: bool,
-    /// The offer pushed to such an app and not confirmed yet.
-    awaiting_receipt: Option<HeldOffer>,
+    /// Kept once its socket is gone: an offer made while no app is connected then goes on
+    /// at once instead of waiting out the answer time.
+    pub(super) receipts: bool,
+    /// The offer pushed to such an app and not confirmed yet, with the number of the wait
+    /// (a timer of an earlier wait for the same offer finds another number and does nothing).
+    pub(super) awaiting_receipt: Option<(HeldOffer, u64)>,
+    /// Waits started so far.
+    pub(super) receipt_waits: u64,
     /// The last offer the app on this socket confirmed.
-    confirmed: Option<OfferId>,
+    pub(super) confirmed: Option<OfferId>,
 }
 
 impl VehicleActor {
@@ -94,62 +96,9 @@ impl VehicleActor {
             online: false,
             receipts: false,
             awaiting_receipt: None,
+            receipt_waits: 0,
             confirmed: None,
         }
-    }
-
-    /// After the held offer was pushed: an app that confirms offers must confirm it within
-    /// `dispatch.offer_receipt_s`; without a socket it is undelivered at once.
-    fn expect_receipt(&mut self, ctx: &mut Context<Self>) {
-        let Some(held) = self.state.offer.clone() else {
-            return;
-        };
-        if !self.receipts || self.confirmed == Some(held.offer_id) {
-            return;
-        }
-        if self.session.is_none() {
-            return self.undelivered(held, "the vehicle's socket closed");
-        }
-        let offer_id = held.offer_id;
-        self.awaiting_receipt = Some(held);
-        let within = StdDuration::from_secs(self.deps.settings.offer_receipt_s);
-        ctx.run_later(within, move |act, _| {
-            if let Some(held) = act.awaiting_receipt.take_if(|h| h.offer_id == offer_id) {
-                act.undelivered(held, "no receipt from the app in time");
-            }
-        });
-    }
-
-    /// Whether `session` is the socket connected now (a message from a replaced one is
-    /// stale).
-    fn is_current(&self, session: u64) -> bool {
-        self.session.as_ref().is_some_and(|(id, _)| *id == session)
-    }
-
-    /// Tells the dispatcher the app never got `held`.
-    fn undelivered(&mut self, held: HeldOffer, reason: &str) {
-        self.awaiting_receipt = None;
-        tracing::info!(vehicle_id = %self.vehicle.id, offer_id = %held.offer_id, reason, "offer not delivered");
-        metrics::counter!("hotline_offers_undelivered_total").increment(1);
-        self.deps.undelivered.do_send(OfferUndelivered {
-            vehicle_id: self.vehicle.id.clone(),
-            ticket_id: held.ticket_id,
-            offer_id: held.offer_id,
-            reason: reason.to_owned(),
-        });
-    }
-
-    /// The socket is gone: an offer still waiting for its receipt will not get one.
-    fn lost_socket(&mut self) {
-        self.session = None;
-        self.confirmed = None;
-        if let Some(held) = self.awaiting_receipt.take() {
-            self.undelivered(
-                held,
-                "the vehicle's socket closed before the offer was confirmed",
-            );
-        }
-        self.refresh_online();
     }
 
     /// Whether the vehicle can be reached now: a socket, or a gateway fix not too old.
@@ -162,7 +111,7 @@ impl VehicleActor {
     }
 
     /// Publishes a change of online/offline (grid and console).
-    fn refresh_online(&mut self) {
+    pub(super) fn refresh_online(&mut self) {
         let online = self.reachable();
         if online == self.online {
             return;
@@ -222,8 +171,9 @@ impl VehicleActor {
     }
 
     /// Pushes to the socket without waiting. A socket too slow to take a push is closed
-    /// rather than left to miss it: the app reconnects and its `hello` brings the open offer
-    /// back (an offer must never vanish silently).
+    /// rather than left to miss it (an offer must never vanish silently): the app
+    /// reconnects and its `hello` brings the open offer back, or, for an app that confirms
+    /// offers, an offer it had not confirmed has gone on to the next vehicle (`receipts`).
     fn push(&mut self, msg: ToVehicle) {
         let Some((_, r)) = &self.session else {
             tracing::debug!(vehicle_id = %self.vehicle.id, "no socket to push to");
@@ -340,14 +290,12 @@ impl Handler<Connect> for VehicleActor {
         }
         // A new app says for itself whether it confirms offers; the old one's pending
         // receipt is not coming.
+        // A new app says for itself whether it confirms offers. The held offer goes out
+        // again with the engine's `hello`, and the new app's own `hello` starts its wait;
+        // the old socket's wait ends here without withdrawing the offer.
         self.receipts = false;
         self.confirmed = None;
-        if let Some(held) = self.awaiting_receipt.take() {
-            self.undelivered(
-                held,
-                "the vehicle's socket was replaced before the offer was confirmed",
-            );
-        }
+        self.awaiting_receipt = None;
         self.refresh_online();
         // A reconnecting device must see the offer it may have missed.
         MessageResult(self.view())
@@ -363,37 +311,6 @@ impl Handler<Disconnect> for VehicleActor {
             .is_some_and(|(id, _)| *id == msg.session)
         {
             self.lost_socket();
-        }
-    }
-}
-
-impl Handler<DeclareCapabilities> for VehicleActor {
-    type Result = ();
-    fn handle(&mut self, msg: DeclareCapabilities, ctx: &mut Self::Context) {
-        if !self.is_current(msg.session) {
-            return;
-        }
-        self.receipts = msg.offer_receipts;
-        // The open offer went out with the engine's `hello`: it is confirmed like any other.
-        if self.receipts && self.awaiting_receipt.is_none() {
-            self.expect_receipt(ctx);
-        }
-    }
-}
-
-impl Handler<OfferReceived> for VehicleActor {
-    type Result = ();
-    fn handle(&mut self, msg: OfferReceived, _: &mut Self::Context) {
-        if !self.is_current(msg.session) {
-            return;
-        }
-        self.confirmed = Some(msg.offer_id);
-        if self
-            .awaiting_receipt
-            .take_if(|h| h.offer_id == msg.offer_id)
-            .is_some()
-        {
-            metrics::counter!("hotline_offer_receipts_total").increment(1);
         }
     }
 }
@@ -548,7 +465,7 @@ impl Handler<ReleaseOffer> for VehicleActor {
         let Some(held) = held else { return };
         self.offer_notice = None;
         self.awaiting_receipt
-            .take_if(|h| h.offer_id == held.offer_id);
+            .take_if(|(h, _)| h.offer_id == held.offer_id);
         match msg.outcome {
             OfferOutcome::Accepted(active) => {
                 self.state.active = Some(active);

@@ -153,7 +153,22 @@ impl TicketDirectory {
         let id = ticket.id;
         self.actors
             .start(&id, move || TicketActor::filing(ticket, filing, deps));
-        match filed.await.map_err(|_| CommandError::ActorFailed)? {
+        let Ok(filed) = filed.await else {
+            // The actor died filing it: the write may or may not have gone through. What
+            // the store holds decides, so a retry never files the ticket twice.
+            self.actors.forget(&id);
+            return match store.ticket(&id)? {
+                Some(ticket) => {
+                    self.deps.cases.lock().track(&ticket, now);
+                    Ok(Intake {
+                        ticket,
+                        created: true,
+                    })
+                }
+                None => Err(CommandError::ActorFailed),
+            };
+        };
+        match filed {
             Ok(ticket) => {
                 self.deps.cases.lock().track(&ticket, now);
                 Ok(Intake {

@@ -3,7 +3,7 @@
 //! sees them. A dispatcher about to override needs the others too: `include_busy` also
 //! lists the vehicles on duty that hold an offer, are on their way, on site or returning
 //! (and on-duty vehicles whose device is offline, which nobody can send), each marked;
-//! `ticket` marks the vehicles that declined that ticket or let its offer expire, which the
+//! `ticket` marks the vehicles that declined that ticket, let its offer expire or never got it, which the
 //! engine never offers it to again but a dispatcher may still send.
 
 use std::collections::HashSet;
@@ -50,7 +50,7 @@ pub struct NearestParams {
     /// site, returning (flagged `busy` but for returning), or offline (`online: false`).
     /// Off-duty and out-of-service vehicles are never listed.
     pub include_busy: Option<bool>,
-    /// A ticket id: the vehicles that declined it or let its offer expire are flagged
+    /// A ticket id: the vehicles that declined it, let its offer expire or never got it are flagged
     /// `declined`.
     pub ticket: Option<String>,
 }
@@ -72,7 +72,7 @@ pub struct NearestVehicle {
     pub busy: bool,
     /// Its device can be reached; an offline vehicle cannot be sent, even with override.
     pub online: bool,
-    /// It declined the `ticket` asked about, or let that ticket's offer expire.
+    /// It declined the `ticket` asked about, let its offer expire, or never got it (an app that confirms offers did not).
     pub declined: bool,
     /// The ticket it holds an offer for or is on (listed with `include_busy`).
     #[serde(skip_serializing_if = "Option::is_none")]

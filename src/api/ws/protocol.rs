@@ -3,11 +3,12 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::actors::fleet::messages::{OfferNotice, TicketNotice, VehicleView};
+use crate::actors::fleet::messages::{FixReport, OfferNotice, TicketNotice, VehicleView};
 use crate::domain::Timestamp;
 use crate::domain::catalog::{Kind, Urgency};
 use crate::domain::error_code::ErrorCode;
-use crate::domain::fleet::VehicleStatus;
+use crate::domain::fleet::{Fix, VehicleStatus};
+use crate::domain::geo::LatLng;
 use crate::domain::input::LatLngDto;
 use crate::domain::ticket::Status;
 
@@ -212,4 +213,32 @@ impl ServerFrame {
             )
         })
     }
+}
+
+/// Parses fixes from the wire; the first bad one names its index.
+pub fn parse_fixes(dtos: Vec<FixDto>, now: Timestamp) -> Result<Vec<Fix>, (usize, String)> {
+    dtos.into_iter()
+        .enumerate()
+        .map(|(i, f)| {
+            let position = LatLng::new(f.lat, f.lng).map_err(|m| (i, m))?;
+            Ok(Fix {
+                position,
+                at: f.ts.unwrap_or(now),
+                speed_kmh: f.speed_kmh,
+                heading: f.heading,
+            })
+        })
+        .collect()
+}
+
+pub fn rejected(report: &FixReport) -> Vec<RejectedFix> {
+    report
+        .rejected
+        .iter()
+        .map(|(i, why)| RejectedFix {
+            index: *i,
+            code: why.code(),
+            message: why.to_string(),
+        })
+        .collect()
 }

@@ -112,7 +112,7 @@ impl StreamSession {
             }
             Ok(ClientFrame::Command(_)) => Self::send(ctx, &not_taken("command")),
             Ok(ClientFrame::Viewport(frame)) => match (&self.view, Option::try_from(frame)) {
-                (Some(view), Ok(set)) => *view.write() = set,
+                (Some(view), Ok(set)) => view.set(set),
                 (Some(_), Err(why)) => {
                     Self::send(ctx, &StreamFrame::error(ErrorCode::BadFrame.as_str(), why))
                 }

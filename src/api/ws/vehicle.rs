@@ -25,72 +25,26 @@ use tokio::sync::{broadcast, mpsc};
 
 use super::budget::Budget;
 use super::hub::{Audience, FieldIdentity, Join, Joined};
-use super::protocol::{ClientFrame, FixDto, OFFER_RECEIPTS, RejectedFix, ServerFrame};
+use super::protocol::{
+    ClientFrame, FixDto, OFFER_RECEIPTS, RejectedFix, ServerFrame, parse_fixes, rejected,
+};
 use crate::actors::dispatch::{AnswerOffer, DispatchError, DispatcherActor, ReportArrival};
 use crate::actors::fleet::VehicleActor;
 use crate::actors::fleet::messages::{
-    ChangeStatus, Connect, DeclareCapabilities, Disconnect, FixReport, OfferReceived, ReportFixes,
-    ToVehicle,
+    ChangeStatus, Connect, DeclareCapabilities, Disconnect, OfferReceived, ReportFixes, ToVehicle,
 };
 use crate::api::auth::Caller;
 use crate::api::error::ApiError;
-use crate::domain::Timestamp;
 use crate::domain::error_code::ErrorCode;
-use crate::domain::fleet::Fix;
-use crate::domain::geo::LatLng;
 use crate::domain::ids::{OfferId, VehicleId};
-use crate::domain::role::{Role, Subject};
-use crate::domain::roster::Vehicle;
 use crate::engine::Engine;
 
 static SESSIONS: AtomicU64 = AtomicU64::new(1);
 
-/// Parses fixes from the wire; the first bad one names its index.
-pub fn parse_fixes(dtos: Vec<FixDto>, now: Timestamp) -> Result<Vec<Fix>, (usize, String)> {
-    dtos.into_iter()
-        .enumerate()
-        .map(|(i, f)| {
-            let position = LatLng::new(f.lat, f.lng).map_err(|m| (i, m))?;
-            Ok(Fix {
-                position,
-                at: f.ts.unwrap_or(now),
-                speed_kmh: f.speed_kmh,
-                heading: f.heading,
-            })
-        })
-        .collect()
-}
-
-pub fn rejected(report: &FixReport) -> Vec<RejectedFix> {
-    report
-        .rejected
-        .iter()
-        .map(|(i, why)| RejectedFix {
-            index: *i,
-            code: why.code(),
-            message: why.to_string(),
-        })
-        .collect()
-}
-
-/// The vehicle a field principal speaks for: its own, or the one whose crew it is in.
-pub fn vehicle_of(engine: &Engine, caller: &Caller) -> Result<Vehicle, ApiError> {
-    caller.require(&[Role::Field])?;
-    let unbound = || ApiError::forbidden("this token is bound to no vehicle");
-    match &caller.principal().subject {
-        Some(Subject::Vehicle(v)) => engine.roster.vehicle(v)?.ok_or_else(unbound),
-        Some(Subject::Staff(s)) => engine
-            .roster
-            .list::<Vehicle>()?
-            .into_iter()
-            .find(|v| v.crew.contains(s))
-            .ok_or_else(|| ApiError::forbidden("this staff member is in no vehicle's crew")),
-        _ => Err(unbound()),
-    }
-}
-
 /// Pushes (offers, cancellations, ticket changes) that may wait for one socket; past it
-/// the socket is closed and the app reconnects (its `hello` brings the open offer back).
+/// the socket is closed and the app reconnects (its `hello` brings the open offer back,
+/// unless the app confirms offers and had not confirmed it: then it went to the next
+/// vehicle).
 const PUSH_BACKLOG: usize = 256;
 
 /// Why a vehicle socket ends, and the close frame that says so.
@@ -320,25 +274,36 @@ impl VehicleSession {
                     )));
                 }
                 let offer_receipts = capabilities.iter().any(|c| c == OFFER_RECEIPTS);
-                self.vehicle.do_send(DeclareCapabilities {
+                let declared = self.vehicle.try_send(DeclareCapabilities {
                     session: self.id,
                     offer_receipts,
                 });
-                ServerFrame::Ack {
-                    request: "hello",
-                    status: None,
+                match declared {
+                    Ok(()) => ServerFrame::Ack {
+                        request: "hello",
+                        status: None,
+                    },
+                    Err(_) => unavailable("the vehicle is busy"),
                 }
             }
             ClientFrame::OfferReceived { offer_id } => {
                 self.spend(1)?;
-                // Unanswered: a receipt for an offer no longer held is simply dropped.
-                if let Ok(offer_id) = offer_id.parse() {
-                    self.vehicle.do_send(OfferReceived {
-                        session: self.id,
-                        offer_id,
-                    });
-                }
-                return Ok(None);
+                let Ok(offer_id) = offer_id.parse() else {
+                    return Ok(Some(ServerFrame::error(
+                        ErrorCode::BadFrame.as_str(),
+                        format!("`{offer_id}` is not an offer id"),
+                    )));
+                };
+                // Unanswered when taken (a receipt for an offer no longer held is dropped);
+                // a vehicle too busy to take it says so, and the app sends it again.
+                let received = OfferReceived {
+                    session: self.id,
+                    offer_id,
+                };
+                return Ok(match self.vehicle.try_send(received) {
+                    Ok(()) => None,
+                    Err(_) => Some(unavailable("the vehicle is busy")),
+                });
             }
             ClientFrame::Arrived {} => {
                 self.spend(1)?;
@@ -590,7 +555,7 @@ pub async fn vehicle_socket(
     stream: web::Payload,
 ) -> Result<HttpResponse, actix_web::Error> {
     super::origin::check(&req, &engine.settings.server.allowed_origins)?;
-    let vehicle = vehicle_of(&engine, &caller)?;
+    let vehicle = crate::api::fleet::vehicle_of(&engine, &caller)?;
     let crew = FieldIdentity {
         staff: vehicle.crew.clone(),
         vehicles: vec![vehicle.id.clone()],

@@ -22,7 +22,7 @@ use actix::prelude::*;
 use tokio::sync::mpsc;
 
 use self::board::{BoardChange, BoardProjection};
-use self::viewport::SharedView;
+use self::viewport::{ConsoleView, SharedView};
 use super::frames::{self, BoardSnapshot, DistanceRow, Frame, Move, StreamFrame, VehicleLive};
 use crate::actors::fleet::FleetDirectory;
 use crate::actors::fleet::messages::GetVehicle;
@@ -150,7 +150,7 @@ struct Session {
     queued: Arc<AtomicUsize>,
     max_bytes: usize,
     /// A console's view: only moves inside it are sent.
-    view: Option<SharedView>,
+    view: Option<ConsoleView>,
 }
 
 impl Session {
@@ -288,10 +288,10 @@ impl StreamHub {
     }
 
     /// Sends the latest fix of each vehicle in `moved` as one `vehicle.moved` frame: the
-    /// same frame to every console without a view, and to a console with one, the moves
-    /// inside it (nothing when none is).
+    /// same frame to every console without a view, and to a console with one, what its
+    /// view shows (`viewport::ConsoleView`; nothing when that is nothing).
     fn send_moves(&mut self, moved: HashMap<VehicleId, Arc<VehicleMoved>>) {
-        if moved.is_empty() || self.consoles.is_empty() {
+        if self.consoles.is_empty() {
             return;
         }
         let seq = self.seq;
@@ -299,23 +299,16 @@ impl StreamHub {
             |moves: Vec<Move>| Frame::other(seq, &StreamFrame::VehicleMoved { seq, moves });
         let mut everything: Option<Frame> = None;
         let vehicles = &self.vehicles;
-        self.consoles.retain(|s| {
-            let view = s.view.as_ref().and_then(|v| v.read().clone());
-            match view {
+        self.consoles.retain_mut(|s| {
+            match s.view.as_mut().and_then(|v| v.moves(&moved, vehicles)) {
+                None if moved.is_empty() => true,
                 None => {
                     let frame = everything.get_or_insert_with(|| {
                         frame_of(moved.values().map(|m| Move::from(m.as_ref())).collect())
                     });
                     s.offer(frame)
                 }
-                Some(view) => {
-                    let shown: Vec<Move> = moved
-                        .values()
-                        .filter(|m| view.shows(m.position, vehicles.get(&m.vehicle_id)))
-                        .map(|m| Move::from(m.as_ref()))
-                        .collect();
-                    shown.is_empty() || s.offer(&frame_of(shown))
-                }
+                Some(moves) => moves.is_empty() || s.offer(&frame_of(moves)),
             }
         });
     }
@@ -532,7 +525,7 @@ impl Handler<Join> for StreamHub {
             Audience::Console => {
                 joined.vehicles = self.vehicles.values().cloned().collect();
                 let view = SharedView::default();
-                session.view = Some(view.clone());
+                session.view = Some(ConsoleView::new(view.clone()));
                 joined.view = Some(view);
                 self.consoles.push(session);
             }

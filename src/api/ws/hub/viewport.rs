@@ -1,21 +1,27 @@
 //! A console's view: the part of the map it shows and, optionally, the squads, departments
 //! and vehicle statuses it filters on. Moves of vehicles outside it are not sent to that
-//! console; status changes still are (the unit status board lists every vehicle), and a
-//! console without a view gets every move.
+//! console, but the move that takes a vehicle out is (the console drops it), and a new
+//! view brings every vehicle in it at its current place; status changes go to every
+//! console (the unit status board lists every vehicle). A console without a view gets
+//! every move.
 
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use parking_lot::RwLock;
 use serde::Deserialize;
 
+use super::super::frames::{Move, VehicleLive};
+use crate::bus::VehicleMoved;
 use crate::domain::catalog::Department;
 use crate::domain::fleet::VehicleStatus;
 use crate::domain::geo::LatLng;
+use crate::domain::ids::VehicleId;
 
-use super::super::frames::VehicleLive;
-
-/// Most squads a view may name.
+/// Most squads a view may name (and departments and statuses are few).
 const MAX_TEAMS: usize = 200;
+const MAX_LISTED: usize = 16;
 
 /// A console's `viewport` frame: `bbox` is `[min_lng, min_lat, max_lng, max_lat]`; every
 /// list left out or empty means "any".
@@ -43,7 +49,101 @@ pub struct Viewport {
 
 /// The view a console session set, shared with the hub (which reads it when it sends
 /// moves); `None` shows everything.
-pub type SharedView = Arc<RwLock<Option<Viewport>>>;
+#[derive(Default)]
+pub struct ViewState {
+    view: RwLock<Option<Viewport>>,
+    /// Set by the session, taken by the hub: send the new view's vehicles.
+    changed: AtomicBool,
+}
+
+pub type SharedView = Arc<ViewState>;
+
+impl ViewState {
+    /// The session's new view (`None`: everything).
+    pub fn set(&self, view: Option<Viewport>) {
+        *self.view.write() = view;
+        self.changed.store(true, Ordering::Release);
+    }
+}
+
+/// A console's view as the hub holds it: the view, and the vehicles it last sent inside.
+pub struct ConsoleView {
+    state: SharedView,
+    shown: HashSet<VehicleId>,
+}
+
+impl ConsoleView {
+    pub fn new(state: SharedView) -> Self {
+        Self {
+            state,
+            shown: HashSet::new(),
+        }
+    }
+
+    /// The moves for this console of a tick's `moved`: `None` when it has no view (every
+    /// move goes). With a view: the moves inside it and those leaving it. After a new view:
+    /// every vehicle in it at its current place (from `vehicles`), and those it no longer
+    /// shows.
+    pub fn moves(
+        &mut self,
+        moved: &HashMap<VehicleId, Arc<VehicleMoved>>,
+        vehicles: &HashMap<VehicleId, VehicleLive>,
+    ) -> Option<Vec<Move>> {
+        let changed = self.state.changed.swap(false, Ordering::AcqRel);
+        let view = self.state.view.read();
+        if changed {
+            let inside: HashSet<VehicleId> = vehicles
+                .iter()
+                .filter(|(_, v)| {
+                    position(v).is_some_and(|p| view.as_ref().is_none_or(|w| w.shows(p, Some(v))))
+                })
+                .map(|(id, _)| id.clone())
+                .collect();
+            let moves = vehicles
+                .iter()
+                .filter(|(id, _)| inside.contains(*id) || self.shown.contains(*id))
+                .filter_map(|(_, v)| move_of(v))
+                .collect();
+            self.shown = if view.is_some() {
+                inside
+            } else {
+                HashSet::new()
+            };
+            return Some(moves);
+        }
+        let view = view.as_ref()?;
+        let mut moves = Vec::new();
+        for m in moved.values() {
+            let inside = view.shows(m.position, vehicles.get(&m.vehicle_id));
+            let was = if inside {
+                !self.shown.insert(m.vehicle_id.clone())
+            } else {
+                self.shown.remove(&m.vehicle_id)
+            };
+            if inside || was {
+                moves.push(Move::from(m.as_ref()));
+            }
+        }
+        Some(moves)
+    }
+}
+
+fn position(v: &VehicleLive) -> Option<LatLng> {
+    v.position.and_then(|p| LatLng::new(p.lat, p.lng).ok())
+}
+
+/// A vehicle's current place as a move (none before its first fix).
+fn move_of(v: &VehicleLive) -> Option<Move> {
+    Some(Move {
+        vehicle_id: v.vehicle_id.clone(),
+        position: v.position?,
+        at: v.at?,
+        speed_kmh: v.speed_kmh,
+        heading: v.heading,
+        ticket_id: v.ticket_id.clone(),
+        distance_to_site_m: v.distance_to_site_m,
+    })
+}
 
 impl TryFrom<ViewportFrame> for Option<Viewport> {
     type Error = String;
@@ -52,6 +152,9 @@ impl TryFrom<ViewportFrame> for Option<Viewport> {
     fn try_from(f: ViewportFrame) -> Result<Self, String> {
         if f.teams.len() > MAX_TEAMS {
             return Err(format!("at most {MAX_TEAMS} teams"));
+        }
+        if f.departments.len() > MAX_LISTED || f.statuses.len() > MAX_LISTED {
+            return Err(format!("at most {MAX_LISTED} departments and statuses"));
         }
         let bbox = match f.bbox {
             None => None,

@@ -121,6 +121,35 @@ fn an_offer_is_accepted_declined_expired_or_called_off() {
         .then_illegal("offer");
 }
 
+/// An offer the vehicle's app never confirmed ends as undelivered (the engine's step): the
+/// vehicle is passed over like one that declined, and a late answer finds no open offer.
+#[test]
+fn an_offer_never_received_is_withdrawn_and_its_vehicle_passed_over() {
+    let mut fx = Fx::new("counterfeit");
+    fx.ok(triage(), &dispatcher());
+    fx.ok(offer(1, 1, false), &dispatcher());
+    fx.when(undeliver(1), &dispatcher()).then_forbidden();
+    let d = fx.ok(undeliver(1), &engine());
+    assert!(matches!(
+        d.kind,
+        EventKind::OfferUndelivered { ref vehicle_id, .. } if *vehicle_id == vehicle(1)
+    ));
+    assert_eq!(
+        d.status,
+        Status::Triaged,
+        "the ticket waits for the next vehicle"
+    );
+    assert_eq!(fx.ticket.offers[0].state, OfferState::Undelivered);
+    assert_eq!(fx.ticket.passed_over(), vec![vehicle(1)]);
+    fx.when(accept(1), &vehicle_token(1))
+        .then_rejected("offer_not_open");
+    fx.when(undeliver(1), &engine())
+        .then_rejected("offer_not_open");
+    fx.when(offer(2, 1, false), &dispatcher())
+        .then_rejected("vehicle_passed");
+    fx.ok(offer(2, 2, false), &dispatcher());
+}
+
 #[test]
 fn a_vehicle_out_of_service_is_withdrawn_from_its_offer_or_its_ticket_and_nothing_else() {
     // Holding the offer: it is cancelled, the ticket stays waiting for a vehicle.

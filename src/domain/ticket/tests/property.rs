@@ -287,7 +287,6 @@ fn state_machine_property(path: HandlingPath, must_reach: &[Status]) {
             "offer.accepted",
             "offer.declined",
             "offer.expired",
-            "offer.undelivered",
             "offer.cancelled",
             "ticket.dispatch_cancelled",
         ] {

@@ -239,15 +239,14 @@ pub(super) fn command_spec() -> impl Strategy<Value = Spec> {
         3 => (1..=VEHICLES, vec(1..=STAFF, 0..3), any::<bool>())
             .prop_map(|(vehicle, crew, manual)| Spec::Offer { vehicle, crew, manual }),
         4 => (
-            select(vec![
-                Answer::Accept,
-                Answer::Decline,
-                Answer::Expire,
-                Answer::Undeliver,
-            ]),
+            select(vec![Answer::Accept, Answer::Decline, Answer::Expire]),
             prop_oneof![4 => Just(OfferRef::Open), 1 => Just(OfferRef::Latest), 1 => Just(OfferRef::Unknown)],
         )
             .prop_map(|(answer, which)| Spec::Answer(answer, which)),
+        // Rarer: an app that never confirmed the offer (kept apart so the other answers
+        // come as often as before).
+        1 => prop_oneof![4 => Just(OfferRef::Open), 1 => Just(OfferRef::Latest)]
+            .prop_map(|which| Spec::Answer(Answer::Undeliver, which)),
         2 => plain(text().prop_map(|reason| cancel_dispatch_because(&reason)).boxed()),
         // A vehicle taken out of service: sometimes the one holding the offer or on site.
         2 => plain(
