@@ -20,7 +20,7 @@ use super::Error;
 use crate::domain::catalog::Catalog;
 use crate::domain::ids::TicketId;
 use crate::domain::role::{Principal, Role};
-use crate::domain::ticket::steps::{self, BodyRule, CallerStep, StepInfo, StepVisitor};
+use crate::domain::ticket::steps::{self, BodyRule, CallerStep, Step, StepInfo, StepVisitor};
 use crate::domain::ticket::{Command, GroupCommand, Ticket};
 use crate::engine::Engine;
 
@@ -161,8 +161,6 @@ impl Action {
             })
     }
 }
-
-use crate::domain::ticket::steps::Step as _;
 
 /// The rows of the caller steps, in the table's order.
 pub fn caller_steps() -> Vec<&'static StepInfo> {
