@@ -121,14 +121,7 @@ impl Demo<'_> {
     }
 
     async fn triage(&self, id: TicketId) -> Result<(), DemoError> {
-        let c = Command::Triage(steps::Triage {
-            category: None,
-            urgency: None,
-            position: None,
-            address_text: None,
-            retailer_licence: None,
-            duplicate_of: None,
-        });
+        let c = Command::Triage(steps::Triage::default());
         self.run(id, c, dispatcher()).await
     }
 

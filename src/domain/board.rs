@@ -502,14 +502,7 @@ pub(crate) mod tests {
     /// Sends vehicle V-1 of `team` at minute 0 and has it arrive at `arrival`.
     pub(crate) fn handled(t: &mut Ticket, team: &str, arrival: i64, catalog: &Catalog) {
         let d = Principal::new(Role::Dispatcher, None);
-        let triage = Command::Triage(steps::Triage {
-            category: None,
-            urgency: None,
-            position: None,
-            address_text: None,
-            retailer_licence: None,
-            duplicate_of: None,
-        });
+        let triage = Command::Triage(steps::Triage::default());
         t.execute(&triage, &d, catalog, at(0)).unwrap();
         let dispatch = Command::Dispatch(steps::Dispatch {
             vehicle: "V-1".parse().unwrap(),

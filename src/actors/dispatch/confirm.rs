@@ -47,14 +47,7 @@ pub fn needs_confirmation(
 
 /// The confirmation: a triage that changes nothing but confirms the proposal.
 pub fn confirming_triage() -> Command {
-    Command::Triage(steps::Triage {
-        category: None,
-        urgency: None,
-        position: None,
-        address_text: None,
-        retailer_licence: None,
-        duplicate_of: None,
-    })
+    Command::Triage(steps::Triage::default())
 }
 
 /// Confirms the triage of `ticket` (see [`needs_confirmation`]); durable when it answers.

@@ -114,16 +114,7 @@ pub(super) fn history() -> (Vec<Ticket>, Catalog) {
     );
     let writer: StaffId = "S-1".parse().unwrap();
     let staff = Principal::new(Role::Field, Some(Subject::Staff(writer.clone())));
-    let triage = || {
-        Command::Triage(steps::Triage {
-            category: None,
-            urgency: None,
-            position: None,
-            address_text: None,
-            retailer_licence: None,
-            duplicate_of: None,
-        })
-    };
+    let triage = || Command::Triage(steps::Triage::default());
     let full_report = catalog
         .get("counterfeit")
         .unwrap()
@@ -410,14 +401,7 @@ fn a_ticket_still_in_intake_counts_as_a_miss_once_past_its_limit() {
     let catalog = Catalog::from_toml(BUILTIN_CATALOG, "catalog.toml").unwrap();
     // G, a consultation (grade IV, 8 h): triaged to a direct answer at 1, a response.
     let mut g = new_ticket("order_consultation", Kind::Consultation, &catalog);
-    let triage = Command::Triage(steps::Triage {
-        category: None,
-        urgency: None,
-        position: None,
-        address_text: None,
-        retailer_licence: None,
-        duplicate_of: None,
-    });
+    let triage = Command::Triage(steps::Triage::default());
     run(&mut g, vec![(1.0, who(Role::Dispatcher), triage)], &catalog);
     // E, counterfeit (grade II, 2 h), untouched since intake at 0.
     let e = new_ticket("counterfeit", Kind::Report, &catalog);
@@ -432,14 +416,7 @@ fn a_ticket_still_in_intake_counts_as_a_miss_once_past_its_limit() {
 
 /// Triages the ticket as it is and sends a vehicle at `h`: the ticket leaves intake.
 fn dispatch_at(t: &mut Ticket, h: f64, catalog: &Catalog) {
-    let triage = Command::Triage(steps::Triage {
-        category: None,
-        urgency: None,
-        position: None,
-        address_text: None,
-        retailer_licence: None,
-        duplicate_of: None,
-    });
+    let triage = Command::Triage(steps::Triage::default());
     let dispatch = Command::Dispatch(steps::Dispatch {
         vehicle: "V-1".parse().unwrap(),
         team: "T-1".parse::<TeamId>().unwrap(),

@@ -174,18 +174,8 @@ impl Fx {
         )
         .unwrap();
         let mut fx = Self { t, now };
-        fx.run(
-            Command::Triage(steps::Triage {
-                category: None,
-                urgency: None,
-                position: None,
-                address_text: None,
-                retailer_licence: None,
-                duplicate_of: None,
-            }),
-            &dispatcher(),
-        )
-        .unwrap();
+        fx.run(Command::Triage(steps::Triage::default()), &dispatcher())
+            .unwrap();
         fx.run(
             Command::Assign(steps::Assign { staff: writer() }),
             &dispatcher(),

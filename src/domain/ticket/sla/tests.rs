@@ -78,14 +78,7 @@ fn flag(level: SlaLevel, scope: SlaScope, stage: Stage, hours: f64) -> Command {
 }
 
 fn triage() -> Command {
-    Command::Triage(steps::Triage {
-        category: None,
-        urgency: None,
-        position: None,
-        address_text: None,
-        retailer_licence: None,
-        duplicate_of: None,
-    })
+    Command::Triage(steps::Triage::default())
 }
 
 #[test]
@@ -232,12 +225,8 @@ fn deadlines_stay_as_fixed_when_the_guide_changes_and_move_with_the_grade() {
     run(
         &mut t,
         Command::Triage(steps::Triage {
-            category: None,
             urgency: Some(Urgency::I),
-            position: None,
-            address_text: None,
-            retailer_licence: None,
-            duplicate_of: None,
+            ..Default::default()
         }),
         &longer_intake,
         1.0,
@@ -293,12 +282,8 @@ fn a_regraded_ticket_is_judged_against_its_new_deadline() {
     let mut t = receive("counterfeit", &g);
     let grade = |u: Urgency| {
         Command::Triage(steps::Triage {
-            category: None,
             urgency: Some(u),
-            position: None,
-            address_text: None,
-            retailer_licence: None,
-            duplicate_of: None,
+            ..Default::default()
         })
     };
     // Grade I: intake due at 0.5 h, missed.

@@ -2,7 +2,9 @@
 
 use super::*;
 
-#[derive(Clone, Debug, PartialEq)]
+/// The classification to record; what is left out keeps what intake proposed, so the
+/// default triage confirms the proposal and changes nothing else.
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct Triage {
     pub category: Option<String>,
     pub urgency: Option<Urgency>,
