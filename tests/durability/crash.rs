@@ -45,6 +45,17 @@ struct ClientOutcome {
     errors: usize,
 }
 
+/// The engine's `/metrics` text.
+async fn metrics(http: &reqwest::Client, base: &str) -> String {
+    http.get(format!("{base}/metrics"))
+        .send()
+        .await
+        .expect("metrics")
+        .text()
+        .await
+        .expect("metrics text")
+}
+
 fn client() -> reqwest::Client {
     reqwest::Client::builder()
         .timeout(Duration::from_secs(30))
@@ -269,14 +280,7 @@ async fn crash_round(engine: Running, round: usize, all: &mut Vec<Acked>) -> Rou
     let kill_after_ms = rand::rng().random_range(KILL_AFTER_MS);
     actix_web::rt::time::sleep(Duration::from_millis(kill_after_ms)).await;
     // Group commit, read while the 50 clients are busy.
-    let text = http
-        .get(format!("{base}/metrics"))
-        .send()
-        .await
-        .expect("metrics")
-        .text()
-        .await
-        .expect("metrics text");
+    let text = metrics(&http, &base).await;
     let flushes = sample(&text, "hotline_store_flushes_total")
         .expect("hotline_store_flushes_total in /metrics");
     let writes = sample(&text, "hotline_store_writes_total")
@@ -485,14 +489,7 @@ async fn every_acknowledged_batch_is_synced_to_the_data_file() {
     // count when read: read again until none is.
     let (mut flushes, mut syncs, mut writes) = (0.0, -1.0, 0.0);
     for _ in 0..20 {
-        let text = http
-            .get(format!("{base}/metrics"))
-            .send()
-            .await
-            .expect("metrics")
-            .text()
-            .await
-            .expect("metrics text");
+        let text = metrics(&http, &base).await;
         flushes = sample(&text, "hotline_store_flushes_total").expect("flushes");
         syncs = sample(&text, "hotline_store_data_syncs_total").expect("data syncs");
         writes = sample(&text, "hotline_store_writes_total").expect("writes");

@@ -27,25 +27,9 @@ impl StreamHub {
             || public_handler(&deps.roster, t),
             |v| vehicles.get(v).map(|live| board_live(v, live)),
         );
-        let frame = match change {
-            None => return,
-            Some(BoardChange::Upserted(row)) => Frame::other(
-                self.seq,
-                &StreamFrame::BoardTicket {
-                    seq: self.seq,
-                    ticket: row,
-                },
-            ),
-            Some(BoardChange::Removed { id, number }) => Frame::other(
-                self.seq,
-                &StreamFrame::BoardRemoved {
-                    seq: self.seq,
-                    id,
-                    number,
-                },
-            ),
-        };
-        Self::broadcast(&mut self.boards, &frame);
+        if let Some(frame) = board_frame(self.seq, change) {
+            Self::broadcast(&mut self.boards, &frame);
+        }
     }
 
     /// Whether the ticket is a load test's (`domain/simulated.rs`).
@@ -72,18 +56,9 @@ impl StreamHub {
 
     /// Takes a simulated ticket off the board (if a row was shown, boards are told).
     pub(super) fn drop_from_board(&mut self, t: &Ticket) {
-        let Some(BoardChange::Removed { id, number }) = self.board.drop_ticket(&t.id) else {
-            return;
-        };
-        let frame = Frame::other(
-            self.seq,
-            &StreamFrame::BoardRemoved {
-                seq: self.seq,
-                id,
-                number,
-            },
-        );
-        Self::broadcast(&mut self.boards, &frame);
+        if let Some(frame) = board_frame(self.seq, self.board.drop_ticket(&t.id)) {
+            Self::broadcast(&mut self.boards, &frame);
+        }
     }
 
     /// Sends the board rows whose vehicle changed, and takes off done rows whose while is
@@ -156,4 +131,16 @@ fn public_handler(roster: &Roster, t: &Ticket) -> PublicHandler {
         team_name,
         officer_badge,
     }
+}
+
+/// The frame telling boards of a row shown, changed or taken off.
+fn board_frame(seq: u64, change: Option<BoardChange>) -> Option<Frame> {
+    Some(match change? {
+        BoardChange::Upserted(row) => {
+            Frame::other(seq, &StreamFrame::BoardTicket { seq, ticket: row })
+        }
+        BoardChange::Removed { id, number } => {
+            Frame::other(seq, &StreamFrame::BoardRemoved { seq, id, number })
+        }
+    })
 }

@@ -6,6 +6,7 @@
 use super::commands::*;
 use super::fixtures::*;
 use super::given::{Fx, given, ticket_in};
+use super::strategy::ALL_ROLES;
 use crate::domain::catalog::Urgency;
 use crate::domain::role::{Principal, Role, Subject};
 use crate::domain::ticket::steps;
@@ -262,16 +263,6 @@ fn sample(name: &str) -> Command {
     }
 }
 
-const EVERY_ROLE: [Role; 7] = [
-    Role::Platform,
-    Role::Dispatcher,
-    Role::Supervisor,
-    Role::Field,
-    Role::Board,
-    Role::Admin,
-    Role::System,
-];
-
 #[test]
 fn every_step_admits_exactly_the_roles_of_its_row() {
     let mut names: Vec<&str> = STEPS.iter().map(|s| s.name).collect();
@@ -283,7 +274,7 @@ fn every_step_admits_exactly_the_roles_of_its_row() {
         let command = sample(step.name);
         assert_eq!(command.action(), step.verb, "{}", step.name);
         assert_eq!(command.roles(), step.roles, "{}", step.name);
-        for role in EVERY_ROLE {
+        for role in ALL_ROLES {
             // A field device bound to the ticket, so only the role decides.
             let by = match role {
                 Role::Field => vehicle_token(1),
