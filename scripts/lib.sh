@@ -1,7 +1,9 @@
 # Shared pieces of the benchmark scripts (sourced, not run): logging, stopping what a
 # script started, finding a free port, building, starting the engine on a fresh temporary
 # store with a bootstrap admin token, issuing tokens, and starting a throw-away
-# redis-server (installed from Debian when missing and running as root).
+# redis-server (installed from Debian when missing and running as root) or a throw-away
+# PostgreSQL cluster (never installed: the caller skips it when its binaries are missing),
+# and reading the machine's load average.
 #
 # A script sets SCRIPT_NAME, sources this file, calls lib_init (temp dir and exit trap),
 # then uses the functions below. Everything started through them is stopped, and the
@@ -22,6 +24,7 @@ if [[ "${BENCH_PIN:-1}" == 1 ]] && command -v taskset >/dev/null 2>&1 && (($(npr
 fi
 ENGINE_PID=""
 REDIS_PID=""
+PG_PID=""
 EXTRA_PIDS=()
 TMP=""
 TAKEN_PORTS=" "
@@ -53,6 +56,7 @@ lib_cleanup() {
     for pid in "${EXTRA_PIDS[@]}"; do stop_pid "$pid"; done
     stop_pid "$ENGINE_PID"
     stop_pid "$REDIS_PID"
+    stop_pid "$PG_PID"
     if [[ -n "$TMP" && -d "$TMP" ]]; then
         if [[ "${BENCH_KEEP:-0}" == 1 ]]; then log "kept $TMP"; else rm -rf "$TMP"; fi
     fi
@@ -189,4 +193,118 @@ parse_redis_csv() {
             printf "%s\t%s\t%s\n", rps, p50, p99
             done = 1
         }' "$1"
+}
+
+# The 1-minute load average (first field of /proc/loadavg), or n/a.
+load_average() { awk '{ print $1 }' /proc/loadavg 2>/dev/null || echo n/a; }
+
+# "busy" when a load average ($1) is above 2, the mark the reports put on figures taken on
+# a busy two-core machine; empty otherwise.
+busy_mark() { awk -v l="$1" 'BEGIN { if (l ~ /^[0-9.]+$/ && l + 0 > 2) print "busy" }'; }
+
+# Whole seconds (at least 1) of a duration written as loadtest takes it: 500ms, 10s, 2m,
+# 1h or a bare number of seconds; 0 for 0s.
+duration_s() {
+    awk -v d="$1" 'BEGIN {
+        n = d; u = d; sub(/[a-z]+$/, "", n); sub(/^[0-9.]+/, "", u)
+        if (n !~ /^[0-9.]+$/) { print "bad"; exit }
+        f = (u == "ms") ? 0.001 : (u == "m" || u == "min") ? 60 : (u == "h") ? 3600 : (u == "" || u == "s") ? 1 : -1
+        if (f < 0) { print "bad"; exit }
+        s = n * f; if (s == 0) { print 0; exit }
+        r = int(s); if (r < s) r++; print (r < 1 ? 1 : r)
+    }'
+}
+
+# Finds a PostgreSQL server's binaries: BENCH_PG_BIN, Debian's /usr/lib/postgresql/15/bin,
+# the newest other /usr/lib/postgresql/*/bin, or the directory `initdb` on the PATH links
+# to. Sets PG_BIN and returns 0, or returns 1 when none has initdb, postgres, psql and
+# pgbench.
+find_postgres() {
+    local dirs=() d
+    [[ -n "${BENCH_PG_BIN:-}" ]] && dirs+=("$BENCH_PG_BIN")
+    dirs+=(/usr/lib/postgresql/15/bin)
+    for d in $(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -t/ -k4 -V -r); do dirs+=("$d"); done
+    if command -v initdb >/dev/null 2>&1; then
+        dirs+=("$(dirname "$(readlink -f "$(command -v initdb)")")")
+    fi
+    for d in "${dirs[@]}"; do
+        if [[ -x "$d/initdb" && -x "$d/postgres" ]]; then
+            PG_BIN="$d"
+            return 0
+        fi
+    done
+    return 1
+}
+
+# The client tools of the cluster at PG_BIN: psql and pgbench from the same directory,
+# else from the PATH (Debian puts wrappers in /usr/bin).
+pg_tool() {
+    if [[ -x "$PG_BIN/$1" ]]; then echo "$PG_BIN/$1"; else command -v "$1"; fi
+}
+
+# Runs a command as PG_USER when this script runs as root (the server refuses to run as
+# root), as ourselves otherwise. setpriv execs in place, so the pid of a backgrounded
+# `as_pg_user postgres ...` is the server's own.
+as_pg_user() {
+    if [[ "$(id -u)" != 0 ]]; then
+        "$@"
+    elif command -v setpriv >/dev/null 2>&1; then
+        setpriv --reuid="$PG_USER" --regid="$(id -g "$PG_USER")" --init-groups -- "$@"
+    else
+        runuser -u "$PG_USER" -- "$@"
+    fi
+}
+
+# Starts a throw-away PostgreSQL cluster (PG_BIN, see find_postgres) under $TMP/pg on a
+# free loopback port, with its socket in a private directory, every commit flushed
+# (fsync = on, synchronous_commit = on) and trust authentication for the superuser
+# `bench` on loopback only; creates the database `bench`. Extra `-c name=value` settings
+# can be passed. Runs the server as root's stand-in PG_USER when the script runs as root:
+# BENCH_PG_USER, else Debian's `postgres` account, else `nobody` (no account is created).
+# Sets PGPORT, PG_PID, PG_VERSION and PSQL.
+start_postgres() {
+    PGPORT="$(free_port)"
+    local data="$TMP/pg/data" sock="$TMP/pg/sock"
+    PG_USER="$(id -un)"
+    if [[ "$(id -u)" == 0 ]]; then
+        PG_USER="${BENCH_PG_USER:-}"
+        if [[ -z "$PG_USER" ]]; then
+            if id -u postgres >/dev/null 2>&1; then PG_USER=postgres; else PG_USER=nobody; fi
+        fi
+        id -u "$PG_USER" >/dev/null 2>&1 || die "BENCH_PG_USER=$PG_USER: no such user"
+        # The server's user must reach its directory: let others traverse (not list) $TMP.
+        chmod 711 "$TMP"
+    fi
+    mkdir -p "$data" "$sock"
+    if [[ "$(id -u)" == 0 ]]; then chown -R "$PG_USER" "$TMP/pg"; fi
+    as_pg_user test -w "$data" ||
+        die "$PG_USER cannot write $data (a parent directory closed to it?): set TMPDIR to a disk directory others can traverse"
+    log "initdb $data (as $PG_USER)"
+    as_pg_user "$PG_BIN/initdb" -D "$data" -U bench -E UTF8 --locale=C --auth=trust \
+        >"$TMP/pg-initdb.log" 2>&1 || { tail -n 20 "$TMP/pg-initdb.log" >&2; die "initdb failed"; }
+    log "starting postgres on 127.0.0.1:$PGPORT (fsync = on, synchronous_commit = on)"
+    touch "$TMP/postgres.log"
+    if [[ "$(id -u)" == 0 ]]; then chown "$PG_USER" "$TMP/postgres.log"; fi
+    # Pinned like the engine; setpriv execs in place, so PG_PID is the postmaster itself.
+    local cmd=("$PG_BIN/postgres" -D "$data" -c listen_addresses=127.0.0.1 -c port="$PGPORT"
+        -c unix_socket_directories="$sock" -c fsync=on -c synchronous_commit=on
+        -c full_page_writes=on -c max_connections=200 "$@")
+    if [[ "$(id -u)" != 0 ]]; then
+        "${ENGINE_CORE[@]}" "${cmd[@]}" >>"$TMP/postgres.log" 2>&1 &
+    elif command -v setpriv >/dev/null 2>&1; then
+        "${ENGINE_CORE[@]}" setpriv --reuid="$PG_USER" --regid="$(id -g "$PG_USER")" --init-groups -- \
+            "${cmd[@]}" >>"$TMP/postgres.log" 2>&1 &
+    else
+        "${ENGINE_CORE[@]}" runuser -u "$PG_USER" -- "${cmd[@]}" >>"$TMP/postgres.log" 2>&1 &
+    fi
+    PG_PID=$!
+    PSQL=("$(pg_tool psql)" -X -q -h 127.0.0.1 -p "$PGPORT" -U bench)
+    local deadline=$((SECONDS + 30))
+    until "${PSQL[@]}" -d postgres -c 'SELECT 1' >/dev/null 2>&1; do
+        kill -0 "$PG_PID" 2>/dev/null || { tail -n 20 "$TMP/postgres.log" >&2 || true; PG_PID=""; die "postgres exited"; }
+        ((SECONDS < deadline)) || die "postgres did not answer within 30 s"
+        sleep 0.2
+    done
+    "${PSQL[@]}" -d postgres -c 'CREATE DATABASE bench' >/dev/null
+    PG_VERSION="$("${PSQL[@]}" -d bench -At -c 'SHOW server_version' | awk '{ print $1 }')"
 }
