@@ -106,15 +106,18 @@ scrape() {
         grep -v '_bucket[{ ]' | sort || true
 }
 
-# Each thread of the engine: "tid<TAB>name<TAB>utime+stime ticks", from /proc.
+# Each thread of the engine: "tid<TAB>name<TAB>utime+stime ticks<TAB>context switches
+# (voluntary + not)", from /proc. Switches count hand-offs: a thread that sleeps on a queue
+# and is woken for each message switches once per message.
 thread_ticks() {
-    local t
+    local t sw
     for t in /proc/"$1"/task/*; do
         [[ -r "$t/stat" ]] || continue
-        awk -v tid="${t##*/}" '{
+        sw="$(awk '/ctxt_switches/ { n += $2 } END { print n + 0 }' "$t/status" 2>/dev/null || echo 0)"
+        awk -v tid="${t##*/}" -v sw="$sw" '{
             line = $0; sub(/^[^(]*\(/, "", line); name = line; sub(/\).*$/, "", name)
             sub(/^.*\) /, "", line); split(line, f, " ")
-            printf "%s\t%s\t%d\n", tid, name, f[12] + f[13]
+            printf "%s\t%s\t%d\t%d\n", tid, name, f[12] + f[13], sw
         }' "$t/stat" 2>/dev/null || true
     done
 }
@@ -227,13 +230,15 @@ SUMMARY="$OUT/summary.md"
     echo
     echo "#### Engine threads: CPU over the window (/proc, % of one core; one thread near 100 is a queue) and share of perf samples"
     echo
-    echo "| thread | tid | CPU % |"
-    echo "|:--|--:|--:|"
+    echo "| thread | tid | CPU % | context switches/s |"
+    echo "|:--|--:|--:|--:|"
     awk -F'\t' -v w="$window" -v hz="$CLK_TCK" '
-        NR == FNR { before[$1] = $3; next }
-        { d = $3 - (($1 in before) ? before[$1] : 0); printf "%s\t%s\t%.1f\n", $2, $1, 100 * d / hz / w }' \
-        "$TMP/threads-before.tsv" "$TMP/threads-after.tsv" | sort -t$'\t' -k3,3 -g -r |
-        awk -F'\t' '$3 > 0.05 && n++ < 20 { printf "| %s | %s | %s |\n", $1, $2, $3 }'
+        NR == FNR { before[$1] = $3; sw[$1] = $4; next }
+        {
+            d = $3 - (($1 in before) ? before[$1] : 0); s = $4 - (($1 in sw) ? sw[$1] : 0)
+            printf "%s\t%s\t%.1f\t%.0f\n", $2, $1, 100 * d / hz / w, s / w
+        }' "$TMP/threads-before.tsv" "$TMP/threads-after.tsv" | sort -t$'\t' -k3,3 -g -r |
+        awk -F'\t' '$3 > 0.05 && n++ < 20 { printf "| %s | %s | %s | %s |\n", $1, $2, $3, $4 }'
     echo
     echo '```'
     head -n 15 "$OUT/threads.txt"
