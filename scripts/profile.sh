@@ -259,6 +259,20 @@ SUMMARY="$OUT/summary.md"
                     printf "| `%s` | %s | %s | %s |\n", k, x, y, d
                 }
             }' "$OUT/metrics-before.txt" "$OUT/metrics-after.txt" | sort
+        # Histograms and summaries: the mean of what was observed during the recording.
+        awk '
+            NR == FNR { k = $0; sub(/ [^ ]*$/, "", k); v = $0; sub(/^.* /, "", v); b[k] = v; next }
+            { k = $0; sub(/ [^ ]*$/, "", k); v = $0; sub(/^.* /, "", v); a[k] = v }
+            END {
+                for (k in a) {
+                    name = k; sub(/\{.*$/, "", name); if (name !~ /_sum$/) continue
+                    c = k; sub(/_sum/, "_count", c)
+                    if (!(c in a)) continue
+                    dn = a[c] - ((c in b) ? b[c] : 0); ds = a[k] - ((k in b) ? b[k] : 0)
+                    if (dn > 0) printf "- `%s`: %d observed during the recording, mean %g\n", k, dn, ds / dn
+                }
+            }' "$OUT/metrics-before.txt" "$OUT/metrics-after.txt" | sort >"$TMP/means.txt"
+        if [[ -s "$TMP/means.txt" ]]; then echo; cat "$TMP/means.txt"; fi
     else
         echo "No metric named with mailbox, queue, in_flight or backlog was exposed."
     fi
