@@ -35,6 +35,8 @@
 #   BENCH_ADDRESSES     local addresses of the sockets             (default 127.0.0.1-8)
 #   BENCH_SEED          seed of paths, sites and bodies            (default 12313)
 #   BENCH_LIMIT_MIB     the target the table checks against        (default 1024)
+#   BENCH_READY_TIMEOUT seconds to wait for GET /readyz = 200, also after the restart,
+#                       which recovers every open ticket first     (default 60)
 #   BENCH_SKIP_BUILD=1  reuse the release binaries already built
 #   BENCH_OUT=DIR       where the results go                       (default loadtest-out/memory-<time>)
 #   BENCH_KEEP=1        keep the temp dir (store, logs)
