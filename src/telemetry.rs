@@ -163,12 +163,16 @@ pub mod metric_help {
         );
         describe_counter!("hotline_fixes_accepted_total", "GPS fixes accepted");
         describe_counter!(
+            "hotline_fixes_thinned_total",
+            "GPS fixes replaced by a newer fix of the same vehicle before they were taken (load shed first), by stage: socket, gateway, grid"
+        );
+        describe_counter!(
             "hotline_privacy_erased_total",
             "Closed tickets whose reporter's personal data was erased (privacy.retain_days)"
         );
         describe_counter!(
             "hotline_grid_updates_dropped_total",
-            "Vehicle position updates the grid's full mailbox refused"
+            "Wake-ups for waiting vehicle moves the grid's full mailbox refused (the moves wait for the next drain)"
         );
         describe_gauge!("hotline_tickets", "Tickets per status (at scrape)");
         describe_gauge!(

@@ -1,23 +1,107 @@
 //! The HexGridActor: owns the H3 index of where every vehicle is ([`HexGrid`]) and answers
-//! nearest-eligible queries. Vehicle actors tell it about moves (only the latest fix of a
-//! batch) and status changes; the dispatcher and the API ask it for candidates.
+//! nearest-eligible queries. Vehicle actors tell it about status changes by message and
+//! about moves through [`GridMoves`]; the dispatcher and the API ask it for candidates.
+//!
+//! Moves do not queue one message per fix. A province's fleet reports 100,000 fixes a
+//! second, and one actor's thread behind a queue of them served every query late and every
+//! position stale (the queue also dropped updates when it filled). Moves go into a
+//! latest-wins map instead ([`LatestWins`]): a vehicle's newer fix replaces its waiting one
+//! (counted in `hotline_fixes_thinned_total{stage="grid"}`), the first move after a drain
+//! sends the one `DrainMoves` wake-up, and the actor applies the whole map in one turn. So
+//! the work waiting is bounded by the fleet's size, the grid's mailbox holds at most one
+//! wake-up for moves, and a move is never older than the latest fix taken. Every query and
+//! every insert drains the map first, so what the grid answers is never behind the fixes
+//! taken before the question was asked.
+
+use std::sync::Arc;
+use std::time::Duration;
 
 use actix::prelude::*;
+use parking_lot::Mutex;
 
 use crate::domain::Timestamp;
 use crate::domain::fleet::VehicleStatus;
 use crate::domain::geo::LatLng;
+use crate::domain::grid::pending::{LatestWins, Put};
 use crate::domain::grid::{Candidate, GridConfig, GridVehicle, HexGrid, NearestQuery};
 use crate::domain::ids::VehicleId;
 
+/// How often the grid drains waiting moves without being asked (a wake-up refused by a
+/// full mailbox is asked for again by the next move; this bounds the wait if none comes).
+const DRAIN_EVERY: Duration = Duration::from_millis(250);
+
+/// A vehicle's latest position waiting for the grid.
+#[derive(Clone, Copy, Debug)]
+struct Move {
+    position: LatLng,
+    fix_at: Timestamp,
+}
+
+type Waiting = Arc<Mutex<LatestWins<VehicleId, Move>>>;
+
+/// The vehicles' way to tell the grid a move: latest wins per vehicle, one wake-up.
+#[derive(Clone)]
+pub struct GridMoves {
+    waiting: Waiting,
+    grid: Addr<HexGridActor>,
+}
+
+impl GridMoves {
+    /// Attaches a move buffer to `grid` (the grid drains it from then on).
+    pub fn attach(grid: Addr<HexGridActor>) -> Self {
+        let waiting = Waiting::default();
+        // Our own wiring, not network input: it may pass the mailbox bound.
+        grid.do_send(AttachMoves(waiting.clone()));
+        Self { waiting, grid }
+    }
+
+    /// The latest accepted fix of a vehicle.
+    pub fn put(&self, id: VehicleId, position: LatLng, fix_at: Timestamp) {
+        let put = self.waiting.lock().put(id, Move { position, fix_at });
+        match put {
+            Put::AskDrain => {
+                if self.grid.try_send(DrainMoves).is_err() {
+                    metrics::counter!("hotline_grid_updates_dropped_total").increment(1);
+                    self.waiting.lock().unask();
+                }
+            }
+            Put::Held => {}
+            Put::Replaced => {
+                metrics::counter!("hotline_fixes_thinned_total", "stage" => "grid").increment(1);
+            }
+        }
+    }
+}
+
 pub struct HexGridActor {
     grid: HexGrid,
+    /// Moves waiting to be applied (none until a [`GridMoves`] is attached).
+    moves: Option<Waiting>,
 }
 
 impl HexGridActor {
     pub fn new(config: GridConfig) -> Self {
         Self {
             grid: HexGrid::new(config),
+            moves: None,
+        }
+    }
+
+    /// Applies every waiting move (a newer position already in the grid is kept).
+    fn drain(&mut self) {
+        let Some(waiting) = &self.moves else { return };
+        let moves = {
+            let mut w = waiting.lock();
+            if w.is_empty() {
+                w.unask();
+                return;
+            }
+            w.drain()
+        };
+        for (id, m) in moves {
+            if self.grid.get(&id).is_some_and(|v| v.fix_at <= m.fix_at) {
+                self.grid.move_to(&id, m.position, m.fix_at);
+            }
         }
     }
 }
@@ -29,6 +113,32 @@ impl Actor for HexGridActor {
         // Every fix of a large fleet passes through here; a full mailbox drops updates
         // (counted) rather than blocking the vehicles.
         ctx.set_mailbox_capacity(1 << 16);
+        ctx.run_interval(DRAIN_EVERY, |act, _| act.drain());
+    }
+}
+
+/// From now on, drain `0`.
+#[derive(Message)]
+#[rtype(result = "()")]
+struct AttachMoves(Waiting);
+
+/// Moves are waiting.
+#[derive(Message)]
+#[rtype(result = "()")]
+struct DrainMoves;
+
+impl Handler<AttachMoves> for HexGridActor {
+    type Result = ();
+    fn handle(&mut self, msg: AttachMoves, _: &mut Self::Context) {
+        self.drain();
+        self.moves = Some(msg.0);
+    }
+}
+
+impl Handler<DrainMoves> for HexGridActor {
+    type Result = ();
+    fn handle(&mut self, _: DrainMoves, _: &mut Self::Context) {
+        self.drain();
     }
 }
 
@@ -36,15 +146,6 @@ impl Actor for HexGridActor {
 #[derive(Message)]
 #[rtype(result = "()")]
 pub struct TrackVehicle(pub GridVehicle);
-
-/// The latest accepted fix of a vehicle.
-#[derive(Message)]
-#[rtype(result = "()")]
-pub struct MoveVehicle {
-    pub id: VehicleId,
-    pub position: LatLng,
-    pub fix_at: Timestamp,
-}
 
 #[derive(Message)]
 #[rtype(result = "()")]
@@ -74,14 +175,15 @@ pub struct ListTracked;
 impl Handler<TrackVehicle> for HexGridActor {
     type Result = ();
     fn handle(&mut self, msg: TrackVehicle, _: &mut Self::Context) {
-        self.grid.upsert(msg.0);
-    }
-}
-
-impl Handler<MoveVehicle> for HexGridActor {
-    type Result = ();
-    fn handle(&mut self, msg: MoveVehicle, _: &mut Self::Context) {
-        self.grid.move_to(&msg.id, msg.position, msg.fix_at);
+        self.drain();
+        let mut v = msg.0;
+        // A move taken after this entry was made may already be here: keep the newer fix.
+        if let Some(now) = self.grid.get(&v.id)
+            && now.fix_at > v.fix_at
+        {
+            (v.position, v.fix_at) = (now.position, now.fix_at);
+        }
+        self.grid.upsert(v);
     }
 }
 
@@ -102,6 +204,7 @@ impl Handler<SetGridOnline> for HexGridActor {
 impl Handler<FindNearest> for HexGridActor {
     type Result = MessageResult<FindNearest>;
     fn handle(&mut self, msg: FindNearest, _: &mut Self::Context) -> Self::Result {
+        self.drain();
         MessageResult(self.grid.nearest(&msg.0))
     }
 }
@@ -109,6 +212,7 @@ impl Handler<FindNearest> for HexGridActor {
 impl Handler<ListTracked> for HexGridActor {
     type Result = MessageResult<ListTracked>;
     fn handle(&mut self, _: ListTracked, _: &mut Self::Context) -> Self::Result {
+        self.drain();
         MessageResult(self.grid.all())
     }
 }

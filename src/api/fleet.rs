@@ -12,8 +12,9 @@ use utoipa::ToSchema;
 use super::auth::Caller;
 use super::error::{ApiError, ErrorBody};
 use super::ws::protocol::{FixDto, parse_fixes};
+use crate::actors::fleet::GatewayTaken;
 use crate::actors::fleet::GetTeam;
-use crate::actors::fleet::messages::{GatewayFixes, GetVehicle};
+use crate::actors::fleet::messages::GetVehicle;
 use crate::domain::Timestamp;
 use crate::domain::catalog::Department;
 use crate::domain::error_code::ErrorCode;
@@ -60,7 +61,9 @@ pub struct IngestResult {
 }
 
 /// A batch of up to `fleet.max_batch_fixes` fixes; each vehicle's fixes are taken in
-/// order. Refused fixes are listed with their index; the rest are taken.
+/// order. Refused fixes are listed with their index; the rest are taken. A vehicle whose
+/// fixes from an earlier batch are still being taken gets these after them, latest wins:
+/// they are answered as taken, and an older batch still waiting is thinned.
 #[utoipa::path(tag = "fleet", request_body(content = [GatewayFix], example = json!(crate::api::examples::list("GatewayFix"))),
     responses((status = 200, description = "OK", body = IngestResult, example = json!(crate::api::examples::example("IngestResult"))), (status = 400, description = "malformed request", body = ErrorBody), (status = 413, description = "body too large", body = ErrorBody)),
     security(("bearer" = [])))]
@@ -137,7 +140,11 @@ async fn positions(
     for (id, (indexes, fixes)) in by_vehicle {
         match engine.fleet.live_vehicle(&id) {
             Some(addr) => {
-                calls.push(async move { (id, indexes, addr.send(GatewayFixes(fixes)).await) })
+                let fleet = &engine.fleet;
+                calls.push(async move {
+                    let taken = fleet.gateway_fixes(id.clone(), addr, fixes).await;
+                    (id, indexes, taken)
+                })
             }
             None => {
                 for index in indexes {
@@ -151,7 +158,16 @@ async fn positions(
             }
         }
     }
-    for (id, indexes, report) in futures_util::future::join_all(calls).await {
+    for (id, indexes, taken) in futures_util::future::join_all(calls).await {
+        let report = match taken {
+            GatewayTaken::Taken(report) => report,
+            // Behind an earlier batch for the same vehicle: taken when it is done (its
+            // vehicle actor checks them then, latest wins).
+            GatewayTaken::Waiting { .. } => {
+                accepted += indexes.len();
+                continue;
+            }
+        };
         match report {
             Ok(report) => {
                 accepted += report.accepted;

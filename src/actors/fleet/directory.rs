@@ -3,17 +3,26 @@
 //! A vehicle actor whose mailbox has closed is rebuilt from the roster and the store (the
 //! generic [`Directory`](crate::actors::directory::Directory) does the finding); a team
 //! actor holds only counts the dispatcher keeps sending, and is never rebuilt.
+//!
+//! GPS gateways' fixes reach a vehicle actor through [`FleetDirectory::gateway_fixes`]:
+//! one batch at a time per vehicle, the latest one waiting behind it (latest wins, the
+//! replaced one counted in `hotline_fixes_thinned_total{stage="gateway"}`). A gateway that
+//! posts faster than a vehicle's actor is served therefore never queues more than one
+//! message per vehicle, and what waits is that vehicle's newest fixes.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
 use actix::prelude::*;
-use parking_lot::RwLock;
+use parking_lot::{Mutex, RwLock};
 
+use super::messages::{FixReport, GatewayFixes};
 use super::team::TeamActor;
 use super::vehicle::{FleetDeps, VehicleActor};
 use crate::actors::directory::Directory;
-use crate::domain::fleet::VehicleState;
+use crate::actors::grid::GridMoves;
+use crate::domain::fleet::{Fix, VehicleState};
+use crate::domain::grid::pending::InFlight;
 use crate::domain::ids::{TeamId, VehicleId};
 use crate::domain::roster::{Team, Vehicle};
 use crate::roster::Roster;
@@ -23,15 +32,56 @@ pub struct FleetDirectory {
     vehicles: Directory<VehicleId, VehicleActor>,
     teams: RwLock<HashMap<TeamId, Addr<TeamActor>>>,
     deps: Arc<FleetDeps>,
+    /// Where every vehicle's moves wait for the grid.
+    moves: GridMoves,
+    /// Gateway batches being taken, per vehicle, and the latest one waiting.
+    gateway: Arc<Mutex<InFlight<VehicleId, Vec<Fix>>>>,
+}
+
+/// One vehicle's gateway batch being taken; when it ends, the batch waiting behind it is
+/// taken next, by a task of its own (its request was answered when it was admitted; the
+/// vehicle actor counts what it accepts and refuses).
+struct Turn {
+    gateway: Arc<Mutex<InFlight<VehicleId, Vec<Fix>>>>,
+    id: VehicleId,
+    addr: Addr<VehicleActor>,
+}
+
+impl Drop for Turn {
+    fn drop(&mut self) {
+        let Some(first) = self.gateway.lock().finish(&self.id) else {
+            return;
+        };
+        let (gateway, id, addr) = (self.gateway.clone(), self.id.clone(), self.addr.clone());
+        actix::spawn(async move {
+            let mut next = Some(first);
+            while let Some(fixes) = next {
+                let _ = addr.send(GatewayFixes(fixes)).await;
+                next = gateway.lock().finish(&id);
+            }
+        });
+    }
+}
+
+/// What became of one vehicle's fixes from a gateway batch.
+pub enum GatewayTaken {
+    /// Taken by the vehicle actor: its report.
+    Taken(Result<FixReport, MailboxError>),
+    /// Waiting behind an earlier batch for the same vehicle (latest wins); `thinned` fixes
+    /// that waited before them were replaced.
+    Waiting { thinned: usize },
 }
 
 impl FleetDirectory {
     /// `arbiters` run the vehicle actors; at least one is required.
     pub fn new(deps: Arc<FleetDeps>, arbiters: Vec<ArbiterHandle>) -> Self {
+        let moves = GridMoves::attach(deps.grid.clone());
         Self {
             vehicles: Directory::new("vehicle", "hotline_vehicle_actor_rebuilds_total", arbiters),
             teams: RwLock::default(),
             deps,
+            moves,
+            gateway: Arc::default(),
         }
     }
 
@@ -66,7 +116,8 @@ impl FleetDirectory {
     ) -> Result<impl FnOnce() -> VehicleActor + Send + 'static, StoreError> {
         let state = self.state_of(&vehicle.id)?;
         let deps = self.deps.clone();
-        Ok(move || VehicleActor::new(vehicle, state, deps))
+        let moves = self.moves.clone();
+        Ok(move || VehicleActor::new(vehicle, state, deps, moves))
     }
 
     /// A newly registered vehicle (or one whose record changed) gets its live actor.
@@ -104,6 +155,38 @@ impl FleetDirectory {
     /// The actor of a vehicle if it is live (no rebuild; for pushes).
     pub fn live_vehicle(&self, id: &VehicleId) -> Option<Addr<VehicleActor>> {
         self.vehicles.find(id)
+    }
+
+    /// Hands a gateway's fixes for one vehicle to its actor, unless a batch for it is
+    /// being taken: then they wait behind it, replacing the batch that waited. Whatever
+    /// waits is taken as soon as the one before it is done, by a task of its own.
+    pub async fn gateway_fixes(
+        &self,
+        id: VehicleId,
+        addr: Addr<VehicleActor>,
+        fixes: Vec<Fix>,
+    ) -> GatewayTaken {
+        let admitted = self.gateway.lock().admit(&id, fixes);
+        let fixes = match admitted {
+            Ok(fixes) => fixes,
+            Err(replaced) => {
+                let thinned = replaced.map_or(0, |r| r.len());
+                if thinned > 0 {
+                    metrics::counter!("hotline_fixes_thinned_total", "stage" => "gateway")
+                        .increment(thinned as u64);
+                }
+                return GatewayTaken::Waiting { thinned };
+            }
+        };
+        // Hands on to what waits even if this request is dropped mid-way.
+        let turn = Turn {
+            gateway: self.gateway.clone(),
+            id,
+            addr: addr.clone(),
+        };
+        let report = addr.send(GatewayFixes(fixes)).await;
+        drop(turn);
+        GatewayTaken::Taken(report)
     }
 
     pub fn team(&self, id: &TeamId) -> Option<Addr<TeamActor>> {

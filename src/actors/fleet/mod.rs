@@ -6,6 +6,6 @@ mod receipts;
 mod team;
 mod vehicle;
 
-pub use directory::FleetDirectory;
+pub use directory::{FleetDirectory, GatewayTaken};
 pub use team::{GetTeam, TeamActor, TeamTicket, TeamView};
 pub use vehicle::{FleetDeps, VehicleActor};

@@ -21,7 +21,7 @@ use actix::prelude::*;
 use time::Duration;
 
 use super::messages::*;
-use crate::actors::grid::{HexGridActor, MoveVehicle, SetGridOnline, SetGridStatus, TrackVehicle};
+use crate::actors::grid::{GridMoves, HexGridActor, SetGridOnline, SetGridStatus, TrackVehicle};
 use crate::bus::{BusEvent, EventBus, VehicleMoved, VehicleStatusChanged};
 use crate::config::DispatchSettings;
 use crate::domain::Timestamp;
@@ -51,6 +51,8 @@ pub struct VehicleActor {
     pub(super) vehicle: Vehicle,
     pub(super) state: VehicleState,
     pub(super) deps: Arc<FleetDeps>,
+    /// Where its moves wait for the grid (latest wins), shared by the fleet.
+    moves: GridMoves,
     pub(super) session: Option<(u64, Recipient<ToVehicle>)>,
     distance_to_site_m: Option<f64>,
     /// Arrival was reported for the active ticket; do not report it on every fix.
@@ -80,11 +82,17 @@ pub struct VehicleActor {
 }
 
 impl VehicleActor {
-    pub fn new(vehicle: Vehicle, state: VehicleState, deps: Arc<FleetDeps>) -> Self {
+    pub fn new(
+        vehicle: Vehicle,
+        state: VehicleState,
+        deps: Arc<FleetDeps>,
+        moves: GridMoves,
+    ) -> Self {
         Self {
             vehicle,
             state,
             deps,
+            moves,
             session: None,
             distance_to_site_m: None,
             arrival_reported: false,
@@ -366,17 +374,9 @@ impl VehicleActor {
         self.update_distance();
         if !self.in_grid {
             self.track();
-        } else if self
-            .deps
-            .grid
-            .try_send(MoveVehicle {
-                id: self.vehicle.id.clone(),
-                position: fix.position,
-                fix_at: fix.at,
-            })
-            .is_err()
-        {
-            metrics::counter!("hotline_grid_updates_dropped_total").increment(1);
+        } else {
+            self.moves
+                .put(self.vehicle.id.clone(), fix.position, fix.at);
         }
         let ticket_id = self.state.active.as_ref().map(|a| a.ticket_id);
         self.deps

@@ -1,10 +1,21 @@
-//! How much a vehicle socket may send: a token bucket over fixes (a frame that is not a
-//! position costs one). An honest device sends one fix a second, or after a network gap
-//! replays its backlog at once (up to `burst` fixes); a device sending faster than `rate`
-//! for longer than the burst allows is flooding, and its socket is cut off. Time is passed
-//! in, so the rule is tested without sleeping.
+//! How much a vehicle socket may send, and when it has been silent too long.
+//!
+//! [`Budget`]: a token bucket over fixes (a frame that is not a position costs one). An
+//! honest device sends one fix a second, or after a network gap replays its backlog at once
+//! (up to `burst` fixes); a device sending faster than `rate` for longer than the burst
+//! allows is flooding, and its socket is cut off. The bucket refills by the time that passed
+//! between the engine's reads, so frames an overloaded engine reads late (a burst of what
+//! the device sent on time) were refilled for while they waited.
+//!
+//! [`Hearing`]: silence is judged on the time the engine was listening, not on its own
+//! lateness. An engine that was busy (a heartbeat tick that comes late, a frame that took
+//! long to handle) cannot tell whether the device spoke meanwhile — its frames wait unread
+//! in the socket — so the device gets a fresh timeout from then on instead of being closed
+//! for the engine's delay.
+//!
+//! Time is passed in, so the rules are tested without sleeping.
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 #[derive(Debug)]
 pub struct Budget {
@@ -38,6 +49,42 @@ impl Budget {
         }
         self.level -= cost;
         true
+    }
+}
+
+/// When a vehicle socket was last heard, judged on the engine's own schedule.
+#[derive(Debug)]
+pub struct Hearing {
+    /// The last frame read, or the end of the engine's last delay.
+    heard: Instant,
+    /// Silence longer than this closes the socket.
+    timeout: Duration,
+    /// A heartbeat tick later than this says the engine itself was behind.
+    late: Duration,
+}
+
+impl Hearing {
+    pub fn new(timeout: Duration, late: Duration, now: Instant) -> Self {
+        Self {
+            heard: now,
+            timeout,
+            late,
+        }
+    }
+
+    /// A frame was read, or the engine finished work that kept it from reading.
+    pub fn heard(&mut self, now: Instant) {
+        self.heard = self.heard.max(now);
+    }
+
+    /// A heartbeat tick due at `due` runs at `now`: whether the device has been silent past
+    /// the timeout. A late tick forgives (and restarts) the wait instead.
+    pub fn silent(&mut self, due: Instant, now: Instant) -> bool {
+        if now.saturating_duration_since(due) > self.late {
+            self.heard(now);
+            return false;
+        }
+        now.saturating_duration_since(self.heard) > self.timeout
     }
 }
 
@@ -86,5 +133,56 @@ mod tests {
         let mut b = Budget::new(1, 10, start);
         assert!(!b.take(11, start));
         assert!(b.take(10, start));
+    }
+
+    fn hearing(start: Instant) -> Hearing {
+        Hearing::new(Duration::from_secs(30), Duration::from_secs(1), start)
+    }
+
+    #[test]
+    fn a_device_silent_past_the_timeout_on_time_ticks_is_silent() {
+        let start = Instant::now();
+        let mut h = hearing(start);
+        for s in (10..=30).step_by(10) {
+            let t = start + Duration::from_secs(s);
+            assert!(!h.silent(t, t), "second {s}");
+        }
+        let t = start + Duration::from_secs(40);
+        assert!(h.silent(t, t));
+    }
+
+    #[test]
+    fn a_frame_restarts_the_wait() {
+        let start = Instant::now();
+        let mut h = hearing(start);
+        h.heard(start + Duration::from_secs(25));
+        let t = start + Duration::from_secs(50);
+        assert!(!h.silent(t, t));
+        let t = start + Duration::from_secs(60);
+        assert!(h.silent(t, t));
+    }
+
+    #[test]
+    fn the_engine_being_late_is_not_the_device_being_silent() {
+        let start = Instant::now();
+        let mut h = hearing(start);
+        // The engine was stuck for a minute: its tick due at 10 s runs at 70 s.
+        let due = start + Duration::from_secs(10);
+        assert!(!h.silent(due, start + Duration::from_secs(70)));
+        // Back on time, the device has a full timeout from the end of the delay.
+        let t = start + Duration::from_secs(90);
+        assert!(!h.silent(t, t));
+        let t = start + Duration::from_secs(101);
+        assert!(h.silent(t, t), "silent 31 s on the engine's own schedule");
+    }
+
+    #[test]
+    fn an_engine_late_on_every_tick_never_closes_a_device_for_silence() {
+        let start = Instant::now();
+        let mut h = hearing(start);
+        for s in 1..1_000u64 {
+            let due = start + Duration::from_secs(s * 10);
+            assert!(!h.silent(due, due + Duration::from_secs(5)));
+        }
     }
 }

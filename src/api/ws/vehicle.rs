@@ -4,16 +4,21 @@
 //! `error` frame and the connection stays up; a second connection for the same vehicle
 //! replaces the first; a silent connection is closed after the configured timeout.
 //!
-//! Input is bounded. One task per socket reads a frame, handles it to the end (the vehicle
-//! actor has taken the fixes), and only then reads the next, so a device that sends faster
-//! than the engine handles is held back by TCP, not buffered. This socket uses actix-ws for
-//! that: actix-web-actors' session reads all the bytes waiting on the connection into a
-//! private buffer every time it is polled but decodes one frame per poll, so a session
-//! that waits for its work (as this one must) buffers a flood without bound. On top, a
-//! [`Budget`] cuts off a device that keeps sending faster than `fleet.max_fixes_per_s`
-//! beyond a backlog of `fleet.max_fix_burst` fixes (close 1008; its fixes are counted as
-//! refused). Writes are bounded too: a device that stops reading is closed once a write
-//! has waited `fleet.socket_timeout_s`.
+//! Input is bounded. One task per socket reads a frame and handles it before reading the
+//! next (actix-ws: actix-web-actors' session reads all the bytes waiting on the connection
+//! into a private buffer every time it is polled, so a session that waits for its work
+//! buffers a flood without bound). Fixes do not hold the socket up, though: at most one
+//! `ReportFixes` is in the vehicle actor's mailbox per socket, and fixes that come while it
+//! is being taken wait behind it, latest frame wins (the replaced ones are counted in
+//! `hotline_fixes_thinned_total{stage="socket"}`; a fix only says where the vehicle is
+//! now). So an engine under load thins an honest device's fixes instead of reading its
+//! socket late: its pings are answered, its pushes and group frames go out, and its silence
+//! is judged on time ([`Hearing`]: an engine that was itself late does not count that
+//! against the device). A [`Budget`] still cuts off a device that keeps sending faster than
+//! `fleet.max_fixes_per_s` beyond a backlog of `fleet.max_fix_burst` fixes (close 1008; its
+//! fixes are counted as refused): memory per socket stays one frame waiting. Writes are
+//! bounded too: a device that stops reading is closed once a write has waited
+//! `fleet.socket_timeout_s`.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -23,7 +28,7 @@ use actix_web::{HttpRequest, HttpResponse, get, web};
 use actix_ws::{AggregatedMessage, CloseCode, CloseReason};
 use tokio::sync::{broadcast, mpsc};
 
-use super::budget::Budget;
+use super::budget::{Budget, Hearing};
 use super::hub::{Audience, FieldIdentity, Join, Joined};
 use super::protocol::{
     ClientFrame, FixDto, OFFER_RECEIPTS, RejectedFix, ServerFrame, parse_fixes, rejected,
@@ -31,11 +36,13 @@ use super::protocol::{
 use crate::actors::dispatch::{AnswerOffer, DispatchError, DispatcherActor, ReportArrival};
 use crate::actors::fleet::VehicleActor;
 use crate::actors::fleet::messages::{
-    ChangeStatus, Connect, DeclareCapabilities, Disconnect, OfferReceived, ReportFixes, ToVehicle,
+    ChangeStatus, Connect, DeclareCapabilities, Disconnect, FixReport, OfferReceived, ReportFixes,
+    ToVehicle,
 };
 use crate::api::auth::Caller;
 use crate::api::error::ApiError;
 use crate::domain::error_code::ErrorCode;
+use crate::domain::fleet::Fix;
 use crate::domain::ids::{OfferId, VehicleId};
 use crate::engine::Engine;
 
@@ -46,6 +53,12 @@ static SESSIONS: AtomicU64 = AtomicU64::new(1);
 /// unless the app confirms offers and had not confirmed it: then it went to the next
 /// vehicle).
 const PUSH_BACKLOG: usize = 256;
+
+/// A `ReportFixes` on its way to the vehicle actor.
+type Reporting = std::pin::Pin<Box<actix::dev::Request<VehicleActor, ReportFixes>>>;
+
+/// A heartbeat tick later than this says the engine itself was behind (see [`Hearing`]).
+const LATE_TICK: Duration = Duration::from_secs(1);
 
 /// Why a vehicle socket ends, and the close frame that says so.
 #[derive(Debug)]
@@ -131,6 +144,12 @@ struct VehicleSession {
     max_batch: usize,
     heartbeat: Duration,
     timeout: Duration,
+    /// The fixes the vehicle actor is taking now (one message in its mailbox at most).
+    reporting: Option<Reporting>,
+    /// The latest frame's fixes, waiting for the ones being taken (latest wins).
+    waiting: Option<Vec<Fix>>,
+    /// Answers to fixes, taken while a later frame waited for them, not yet sent.
+    owed: Vec<ServerFrame>,
 }
 
 /// The socket's writing half: every write waits at most the socket timeout.
@@ -204,6 +223,14 @@ impl VehicleSession {
                 )));
             }
         };
+        if !matches!(
+            frame,
+            ClientFrame::Position { .. } | ClientFrame::OfferReceived { .. }
+        ) {
+            // Any other frame (a `ping` is the app's round trip) sees the fixes sent before
+            // it taken, and their answers go out before its own.
+            self.settle().await;
+        }
         let answer = match frame {
             ClientFrame::Ping {} => {
                 self.spend(1)?;
@@ -354,8 +381,34 @@ impl VehicleSession {
                 }));
             }
         };
-        // Awaited before the next frame is read: the device is held back by TCP.
-        Ok(match self.vehicle.send(ReportFixes(fixes)).await {
+        // Not awaited: the socket goes on reading; the answer comes when they are taken.
+        if self.reporting.is_none() {
+            self.reporting = Some(Box::pin(self.vehicle.send(ReportFixes(fixes))));
+        } else if let Some(replaced) = self.waiting.replace(fixes) {
+            metrics::counter!("hotline_fixes_thinned_total", "stage" => "socket")
+                .increment(replaced.len() as u64);
+        }
+        Ok(None)
+    }
+
+    /// Waits until every fix sent so far is taken; their answers are owed to the device.
+    async fn settle(&mut self) {
+        while let Some(r) = self.reporting.as_mut() {
+            let report = r.as_mut().await;
+            if let Some(answer) = self.reported(report) {
+                self.owed.push(answer);
+            }
+        }
+    }
+
+    /// The vehicle actor took the fixes being reported: sends the waiting ones, if any, and
+    /// says what was refused.
+    fn reported(&mut self, report: Result<FixReport, MailboxError>) -> Option<ServerFrame> {
+        self.reporting = self
+            .waiting
+            .take()
+            .map(|fixes| Box::pin(self.vehicle.send(ReportFixes(fixes))));
+        match report {
             Ok(report) if report.rejected.is_empty() => None,
             Ok(report) => Some(ServerFrame::Error {
                 code: ErrorCode::FixRejected.as_str().into(),
@@ -363,7 +416,7 @@ impl VehicleSession {
                 rejected: Some(rejected(&report)),
             }),
             Err(_) => Some(unavailable("the vehicle is restarting")),
-        })
+        }
     }
 
     async fn answer(
@@ -430,6 +483,14 @@ fn revoked(
     }
 }
 
+/// The answer to the fixes being reported.
+async fn report(reporting: &mut Option<Reporting>) -> Result<FixReport, MailboxError> {
+    match reporting {
+        Some(r) => r.as_mut().await,
+        None => std::future::pending().await,
+    }
+}
+
 /// The next group frame for the crew (`None` when the hub's queue ended).
 async fn group_frame(groups: &mut Option<Joined>) -> Option<super::frames::Frame> {
     match groups {
@@ -465,11 +526,12 @@ async fn run(
         if let Some(notice) = &view.offer_notice {
             out.frame(&ServerFrame::offer(notice)).await?;
         }
-        let mut heard = Instant::now();
+        let mut hearing = Hearing::new(s.timeout, LATE_TICK, Instant::now());
         let mut heartbeat = tokio::time::interval_at(
             tokio::time::Instant::now() + s.heartbeat,
             s.heartbeat,
         );
+        heartbeat.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tokio::select! {
                 biased;
@@ -494,19 +556,28 @@ async fn run(
                     // The hub stopped: fixes and offers go on.
                     None => groups = None,
                 },
-                _ = heartbeat.tick() => {
-                    if heard.elapsed() > s.timeout {
+                r = report(&mut s.reporting), if s.reporting.is_some() => {
+                    if let Some(answer) = s.reported(r) {
+                        out.frame(&answer).await?;
+                    }
+                }
+                due = heartbeat.tick() => {
+                    if hearing.silent(due.into_std(), Instant::now()) {
                         return Err(Ending::Silent);
                     }
                     out.control(true, b"").await?;
                 }
                 msg = input.recv() => {
-                    heard = Instant::now();
+                    hearing.heard(Instant::now());
                     match msg {
                         None => return Err(Ending::Gone),
                         Some(Err(e)) => return Err(Ending::Protocol(e)),
                         Some(Ok(AggregatedMessage::Text(text))) => {
-                            if let Some(answer) = s.on_text(&text).await? {
+                            let answer = s.on_text(&text).await?;
+                            for owed in std::mem::take(&mut s.owed) {
+                                out.frame(&owed).await?;
+                            }
+                            if let Some(answer) = answer {
                                 out.frame(&answer).await?;
                             }
                         }
@@ -521,6 +592,8 @@ async fn run(
                         Some(Ok(AggregatedMessage::Pong(_))) => {}
                         Some(Ok(AggregatedMessage::Close(_))) => return Err(Ending::Gone),
                     }
+                    // Time the engine spent on the frame is not the device's silence.
+                    hearing.heard(Instant::now());
                 }
             }
         }
@@ -585,6 +658,9 @@ pub async fn vehicle_socket(
         heartbeat: Duration::from_secs(fleet.heartbeat_s),
         timeout: Duration::from_secs(fleet.socket_timeout_s),
         engine: engine.clone(),
+        reporting: None,
+        waiting: None,
+        owed: Vec::new(),
     };
     actix_web::rt::spawn(run(s, session, input, groups));
     Ok(response)

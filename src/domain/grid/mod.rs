@@ -11,10 +11,11 @@
 //! bound ([`geom`] derives it), and anything they cannot settle goes to a best-first walk of
 //! the coarse cells. Files: `cells.rs` keeps the cells right, `geom.rs` holds the geometry and
 //! the bounds, `search.rs` the query, `phases.rs` the two phases, `tests.rs` the comparison
-//! with brute force.
+//! with brute force; `pending.rs` holds fixes waiting under load (latest wins per vehicle).
 
 mod cells;
 mod geom;
+pub mod pending;
 mod phases;
 mod search;
 #[cfg(test)]
