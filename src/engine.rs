@@ -148,6 +148,11 @@ impl Engine {
             area: area.clone(),
             settings: settings.dispatch.clone(),
         })));
+        tickets.set_planner(crate::actors::ticket::OfferPlanner {
+            plan: dispatcher.clone().recipient(),
+            filed: dispatcher.clone().recipient(),
+            wait: std::time::Duration::from_millis(settings.dispatch.first_offer_wait_ms),
+        });
         SlaSupervisor::new(Arc::new(SlaDeps {
             tickets: tickets.clone(),
             store: store.clone(),

@@ -177,6 +177,9 @@ pub struct DispatchSettings {
     pub offer_timeout_s: u64,
     /// Seconds an app that confirms offers has to confirm one before it is withdrawn.
     pub offer_receipt_s: u64,
+    /// Milliseconds a grade I intake waits for its first offer to be planned, so both are
+    /// committed in one flush; past it the ticket is filed alone and offered after.
+    pub first_offer_wait_ms: u64,
     #[serde(deserialize_with = "list")]
     pub auto_offer_grades: Vec<crate::domain::catalog::Urgency>,
     pub arrival_radius_m: f64,

@@ -169,6 +169,12 @@ impl Settings {
         if d.offer_timeout_s == 0 {
             return Err(invalid("dispatch.offer_timeout_s", "must be at least 1"));
         }
+        if !(1..=10_000).contains(&d.first_offer_wait_ms) {
+            return Err(invalid(
+                "dispatch.first_offer_wait_ms",
+                "must be between 1 and 10000",
+            ));
+        }
         if d.offer_receipt_s == 0 || d.offer_receipt_s >= d.offer_timeout_s {
             return Err(invalid(
                 "dispatch.offer_receipt_s",

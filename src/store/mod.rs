@@ -117,10 +117,13 @@ pub enum PutMode {
 #[derive(Debug)]
 pub enum Write {
     /// A new ticket. The writer gives it its number and refuses a repeated external id.
+    /// `then` is a second event on it committed in the same batch (a fast-track ticket's
+    /// first offer): both are durable, or neither is.
     CreateTicket {
         ticket: Box<Ticket>,
         event: EventKind,
         by: Principal,
+        then: Option<Box<Change>>,
     },
     /// A ticket changed by one event; `before` tells which index entries to drop.
     UpdateTicket {
@@ -151,6 +154,16 @@ pub enum Write {
         kind: RecordKind,
         ids: Vec<String>,
     },
+}
+
+/// A ticket's next state and the event that leads to it, written after its creation.
+#[derive(Debug)]
+pub struct Change {
+    pub after: Box<Ticket>,
+    pub event: EventKind,
+    /// The SLA deadlines the step fixed, recorded on the event.
+    pub deadlines: Option<FixedDeadlines>,
+    pub by: Principal,
 }
 
 /// What a durable write produced.

@@ -16,9 +16,9 @@ use std::time::Instant;
 
 use tokio::sync::oneshot;
 
-use super::{PutMode, StoreError, Write, Written};
+use super::{Change, PutMode, StoreError, Write, Written};
 use super::{chain, keys};
-use crate::bus::EventBus;
+use crate::bus::{BusEvent, Committed, EventBus};
 use crate::domain::ids::{TicketId, TicketNumber};
 use crate::domain::ticket::{EventKind, EventRecord, FixedDeadlines, Ticket};
 
@@ -75,6 +75,8 @@ impl Changes {
 struct Staged {
     reply: oneshot::Sender<Result<Written, StoreError>>,
     outcome: Result<Written, StoreError>,
+    /// The ticket events it adds, published once the batch is durable.
+    published: Vec<Committed>,
 }
 
 /// Within one batch, what earlier writes of the same batch already claimed.
@@ -82,6 +84,25 @@ struct Staged {
 struct BatchView {
     externals: HashMap<Vec<u8>, TicketId>,
     records: HashMap<Vec<u8>, bool>,
+}
+
+/// The batch being built, as one write's staging sees it.
+struct Batch<'a> {
+    next_id: &'a mut u64,
+    main: &'a mut Changes,
+    records: &'a mut Changes,
+    view: &'a mut BatchView,
+    /// The staged write's ticket events, for the bus.
+    published: &'a mut Vec<Committed>,
+}
+
+impl Batch<'_> {
+    fn publish(&mut self, event: &Arc<EventRecord>, ticket: &Ticket) {
+        self.published.push(Committed {
+            event: event.clone(),
+            ticket: Arc::new(ticket.clone()),
+        });
+    }
 }
 
 impl Writer {
@@ -125,8 +146,20 @@ impl Writer {
         let mut view = BatchView::default();
         let mut staged = Vec::with_capacity(requests.len());
         for Request { write, reply } in requests {
-            let outcome = self.stage(write, &mut next_id, &mut main, &mut records, &mut view);
-            staged.push(Staged { reply, outcome });
+            let mut published = Vec::new();
+            let mut batch = Batch {
+                next_id: &mut next_id,
+                main: &mut main,
+                records: &mut records,
+                view: &mut view,
+                published: &mut published,
+            };
+            let outcome = self.stage(write, &mut batch);
+            staged.push(Staged {
+                reply,
+                outcome,
+                published,
+            });
         }
         if next_id != first_id {
             main.insert(keys::LAST_EVENT_ID, &next_id.to_be_bytes());
@@ -154,13 +187,8 @@ impl Writer {
             Ok(()) => {
                 self.last_event_id.store(next_id, Ordering::Release);
                 for s in staged {
-                    if let Ok(Written::Ticket { event, ticket }) = &s.outcome {
-                        let committed = crate::bus::Committed {
-                            event: event.clone(),
-                            ticket: Arc::new((**ticket).clone()),
-                        };
-                        self.bus
-                            .publish(crate::bus::BusEvent::Ticket(Arc::new(committed)));
+                    for committed in s.published {
+                        self.bus.publish(BusEvent::Ticket(Arc::new(committed)));
                     }
                     let _ = s.reply.send(s.outcome);
                 }
@@ -178,26 +206,20 @@ impl Writer {
         }
     }
 
-    fn stage(
-        &mut self,
-        write: Write,
-        next_id: &mut u64,
-        main: &mut Changes,
-        records: &mut Changes,
-        view: &mut BatchView,
-    ) -> Result<Written, StoreError> {
+    fn stage(&mut self, write: Write, b: &mut Batch) -> Result<Written, StoreError> {
         match write {
             Write::CreateTicket {
                 mut ticket,
                 event,
                 by,
+                then,
             } => {
                 let ext_key = ticket
                     .external_id
                     .as_deref()
                     .map(|e| keys::external(ticket.source, e));
                 if let Some(k) = &ext_key {
-                    if let Some(id) = view.externals.get(k) {
+                    if let Some(id) = b.view.externals.get(k) {
                         return Err(StoreError::DuplicateExternal(*id));
                     }
                     if let Some(v) = self.main.get(k)? {
@@ -206,9 +228,10 @@ impl Writer {
                 }
                 // Numbered by the command centre's year: a call at 00:30 on 1 January local time
                 // is the new year's.
-                ticket.number = self.next_number(ticket.created_at.centre_local().year(), main)?;
+                ticket.number =
+                    self.next_number(ticket.created_at.centre_local().year(), b.main)?;
                 let record = EventRecord {
-                    event_id: *next_id + 1,
+                    event_id: *b.next_id + 1,
                     ticket_id: ticket.id,
                     number: ticket.number.clone(),
                     seq: ticket.seq,
@@ -220,17 +243,35 @@ impl Writer {
                         .filter(|d| *d != FixedDeadlines::default()),
                     kind: event,
                 };
-                self.stage_ticket(main, None, &ticket, &record)?;
+                self.stage_ticket(b.main, None, &ticket, &record)?;
                 if let Some(k) = ext_key {
-                    main.insert(k.clone(), ticket.id.as_bytes().to_vec());
-                    view.externals.insert(k, ticket.id);
+                    b.main.insert(k.clone(), ticket.id.as_bytes().to_vec());
+                    b.view.externals.insert(k, ticket.id);
                 }
                 self.seqs.insert(ticket.id, ticket.seq);
-                *next_id += 1;
-                Ok(Written::Ticket {
-                    ticket,
-                    event: Arc::new(record),
-                })
+                *b.next_id += 1;
+                let record = Arc::new(record);
+                b.publish(&record, &ticket);
+                let Some(mut change) = then else {
+                    return Ok(Written::Ticket {
+                        ticket,
+                        event: record,
+                    });
+                };
+                // The same batch: the second event builds on the ticket just numbered. Its
+                // staging cannot fail on a ticket staged a moment ago (the head and seq are
+                // the writer's own); if it did, the ticket is answered without it.
+                change.after.number = ticket.number.clone();
+                match self.stage_change(&ticket, *change, b) {
+                    Ok(written) => Ok(written),
+                    Err(e) => {
+                        tracing::error!(ticket_id = %ticket.id, error = %e, "second event of a new ticket not staged");
+                        Ok(Written::Ticket {
+                            ticket,
+                            event: record,
+                        })
+                    }
+                }
             }
             Write::UpdateTicket {
                 before,
@@ -255,34 +296,13 @@ impl Writer {
                         after.id, before.seq
                     )));
                 }
-                let record = EventRecord {
-                    event_id: *next_id + 1,
-                    ticket_id: after.id,
-                    number: after.number.clone(),
-                    seq: after.seq,
-                    at: after.updated_at,
-                    by,
-                    status: after.status,
-                    from_status: Some(before.status),
+                let change = Change {
+                    after,
+                    event,
                     deadlines,
-                    kind: event,
+                    by,
                 };
-                let erased = match (&record.kind, &before.reporter) {
-                    (EventKind::PersonalDataErased { .. }, Some(reporter)) => {
-                        chain::erased_events(&self.main, &after.id, reporter)?
-                    }
-                    _ => Vec::new(),
-                };
-                self.stage_ticket(main, Some(&before), &after, &record)?;
-                for (key, event) in erased {
-                    main.insert(key, event);
-                }
-                self.seqs.insert(after.id, after.seq);
-                *next_id += 1;
-                Ok(Written::Ticket {
-                    ticket: after,
-                    event: Arc::new(record),
-                })
+                self.stage_change(&before, change, b)
             }
             Write::PutRecord {
                 kind,
@@ -291,7 +311,7 @@ impl Writer {
                 mode,
             } => {
                 let key = keys::record(kind.as_str(), &id);
-                let exists = match view.records.get(&key) {
+                let exists = match b.view.records.get(&key) {
                     Some(e) => *e,
                     None => self.records.contains_key(&key)?,
                 };
@@ -301,22 +321,22 @@ impl Writer {
                     (PutMode::Update, false) => return Err(StoreError::RecordMissing(name)),
                     _ => {}
                 }
-                records.insert(key.clone(), value);
-                view.records.insert(key, true);
+                b.records.insert(key.clone(), value);
+                b.view.records.insert(key, true);
                 Ok(Written::Record)
             }
             Write::PutRecords { kind, items } => {
                 // All or nothing: one request, one atomic batch.
                 for (id, value) in items {
                     let key = keys::record(kind.as_str(), &id);
-                    records.insert(key.clone(), value);
-                    view.records.insert(key, true);
+                    b.records.insert(key.clone(), value);
+                    b.view.records.insert(key, true);
                 }
                 Ok(Written::Record)
             }
             Write::DeleteRecord { kind, id } => {
                 let key = keys::record(kind.as_str(), &id);
-                let exists = match view.records.get(&key) {
+                let exists = match b.view.records.get(&key) {
                     Some(e) => *e,
                     None => self.records.contains_key(&key)?,
                 };
@@ -326,19 +346,64 @@ impl Writer {
                         kind.as_str()
                     )));
                 }
-                records.remove(key.clone());
-                view.records.insert(key, false);
+                b.records.remove(key.clone());
+                b.view.records.insert(key, false);
                 Ok(Written::Record)
             }
             Write::DeleteRecords { kind, ids } => {
                 for id in ids {
                     let key = keys::record(kind.as_str(), &id);
-                    records.remove(key.clone());
-                    view.records.insert(key, false);
+                    b.records.remove(key.clone());
+                    b.view.records.insert(key, false);
                 }
                 Ok(Written::Record)
             }
         }
+    }
+
+    /// Stages `change` on `before` (already checked to be the ticket as committed).
+    fn stage_change(
+        &mut self,
+        before: &Ticket,
+        change: Change,
+        b: &mut Batch,
+    ) -> Result<Written, StoreError> {
+        let Change {
+            after,
+            event,
+            deadlines,
+            by,
+        } = change;
+        let record = EventRecord {
+            event_id: *b.next_id + 1,
+            ticket_id: after.id,
+            number: after.number.clone(),
+            seq: after.seq,
+            at: after.updated_at,
+            by,
+            status: after.status,
+            from_status: Some(before.status),
+            deadlines,
+            kind: event,
+        };
+        let erased = match (&record.kind, &before.reporter) {
+            (EventKind::PersonalDataErased { .. }, Some(reporter)) => {
+                chain::erased_events(&self.main, &after.id, reporter)?
+            }
+            _ => Vec::new(),
+        };
+        self.stage_ticket(b.main, Some(before), &after, &record)?;
+        for (key, event) in erased {
+            b.main.insert(key, event);
+        }
+        self.seqs.insert(after.id, after.seq);
+        *b.next_id += 1;
+        let record = Arc::new(record);
+        b.publish(&record, &after);
+        Ok(Written::Ticket {
+            ticket: after,
+            event: record,
+        })
     }
 
     fn stage_ticket(

@@ -4,6 +4,7 @@
 
 mod area;
 mod crew_news;
+mod fast_track;
 mod offers;
 mod online;
 mod override_list;

@@ -83,7 +83,8 @@ async fn a_grade_one_lead_goes_to_the_nearest_then_the_next_until_one_accepts_an
     let (_, live) = app.get("/vehicles/V-3/live", &d).await;
     assert_eq!(live["status"], "on_site");
 
-    // The timeline holds every step, in order.
+    // The timeline holds every step, in order: the first offer committed with the intake,
+    // the fast-track alert after it.
     let (_, events) = app.get(&format!("/tickets/{id}/events"), &d).await;
     let kinds: Vec<&str> = events
         .as_array()
@@ -95,8 +96,8 @@ async fn a_grade_one_lead_goes_to_the_nearest_then_the_next_until_one_accepts_an
         kinds,
         [
             "ticket.received",
-            "alert",
             "offer.sent",
+            "alert",
             "offer.declined",
             "offer.sent",
             "offer.expired",

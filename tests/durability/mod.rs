@@ -3,6 +3,7 @@
 
 mod backup;
 mod crash;
+mod fast_track;
 mod record;
 mod recovery;
 

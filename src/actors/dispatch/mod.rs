@@ -9,6 +9,7 @@
 
 pub mod confirm;
 mod crew_news;
+mod fast_track;
 pub mod messages;
 mod offers;
 mod withdraw;
@@ -69,6 +70,9 @@ pub struct DispatcherActor {
     reserved: HashMap<VehicleId, TicketId>,
     /// Tickets with an offer being made right now.
     in_flight: HashSet<TicketId>,
+    /// Fast-track tickets being filed with their first offer (`fast_track.rs`): the offer
+    /// once planned.
+    planning: HashMap<TicketId, Option<fast_track::Planned>>,
     /// Offers whose end (expiry, non-delivery) is being written.
     ending: HashSet<OfferId>,
     /// Tickets with a vehicle on the way or on site.
@@ -89,6 +93,7 @@ impl DispatcherActor {
             open: HashMap::new(),
             reserved: HashMap::new(),
             in_flight: HashSet::new(),
+            planning: HashMap::new(),
             ending: HashSet::new(),
             active: HashMap::new(),
             team_of: HashMap::new(),

@@ -23,9 +23,36 @@ use crate::domain::ticket::steps;
 use crate::domain::ticket::{Command, EventKind, Rejection, Ticket};
 
 /// The vehicle chosen for an offer, with what the offer tells it.
-struct Chosen {
-    vehicle_id: VehicleId,
-    distance_m: Option<f64>,
+pub(super) struct Chosen {
+    pub vehicle_id: VehicleId,
+    pub distance_m: Option<f64>,
+}
+
+/// A search for the vehicle to offer a ticket to.
+pub(super) type Search =
+    futures_util::future::LocalBoxFuture<'static, Result<Chosen, DispatchError>>;
+
+/// The offer of a ticket to `chosen`, with its squad and crew from the registry.
+pub(super) fn first_offer(
+    deps: &super::DispatchDeps,
+    chosen: &Chosen,
+    timeout: Duration,
+    manual: bool,
+) -> Result<steps::Offer, DispatchError> {
+    let record = deps
+        .roster
+        .vehicle(&chosen.vehicle_id)
+        .map_err(CommandError::from)?
+        .ok_or_else(|| DispatchError::UnknownVehicle(chosen.vehicle_id.clone()))?;
+    Ok(steps::Offer {
+        offer_id: OfferId::generate(),
+        vehicle: record.id,
+        team: record.team_id,
+        crew: record.crew,
+        expires_at: deps.clock.now() + timeout,
+        distance_m: chosen.distance_m,
+        manual,
+    })
 }
 
 impl DispatcherActor {
@@ -124,6 +151,77 @@ impl DispatcherActor {
         }
     }
 
+    /// The nearest eligible, online vehicle for `ticket` at `site`, found by the grid (and
+    /// checked with the vehicle itself), or why there is none. Not reserved: the caller
+    /// reserves it back in the actor, where a pick raced by another offer is seen.
+    pub(super) fn search(&self, ticket: &Ticket, site: crate::domain::geo::LatLng) -> Search {
+        let query = self.query(ticket, site);
+        let own_team = self.own_team(ticket);
+        let s = &self.deps.settings;
+        let margin_m = s.own_team_margin_s as f64 * s.travel_speed_kmh / 3.6;
+        let grid = self.deps.grid.clone();
+        let fleet = self.deps.fleet.clone();
+        let radius = query.max_radius_m;
+        Box::pin(async move {
+            let mut query = query;
+            // The grid hears of a device going offline a moment after the vehicle does:
+            // the pick is checked with the vehicle itself, and an offline one is left out
+            // of the next search.
+            for _ in 0..OFFLINE_RETRIES {
+                let pick = nearest(&grid, &query, own_team.clone(), margin_m).await?;
+                let Some(pick) = pick else { break };
+                let online = match fleet.live_vehicle(&pick.id) {
+                    Some(addr) => addr.send(GetVehicle).await.is_ok_and(|v| v.online),
+                    None => false,
+                };
+                if online {
+                    return Ok(Chosen {
+                        vehicle_id: pick.id,
+                        distance_m: Some(pick.distance_m),
+                    });
+                }
+                query.exclude.push(pick.id);
+            }
+            Err(DispatchError::NoCandidate(
+                radius
+                    .map(|r| format!(" within {:.1} km", r / 1000.0))
+                    .unwrap_or_default(),
+            ))
+        })
+    }
+
+    /// Holds `vehicle` for `ticket_id`'s offer from the moment it is picked, so two offers
+    /// searched at once never go to one vehicle; a vehicle taken meanwhile is refused (the
+    /// engine's own offers search again).
+    pub(super) fn reserve(
+        &mut self,
+        ticket_id: TicketId,
+        vehicle: &VehicleId,
+    ) -> Result<(), DispatchError> {
+        if self.reserved.get(vehicle).is_some_and(|t| *t != ticket_id) {
+            return Err(DispatchError::VehicleBusy(
+                vehicle.clone(),
+                "holding an offer",
+            ));
+        }
+        self.reserved.insert(vehicle.clone(), ticket_id);
+        Ok(())
+    }
+
+    /// Lets go of the vehicles held for `ticket_id`'s offer that was not made.
+    pub(super) fn unreserve(&mut self, ticket_id: TicketId) {
+        if !self.open.contains_key(&ticket_id) {
+            self.reserved.retain(|_, t| *t != ticket_id);
+        }
+    }
+
+    /// Whether an offer of `ticket_id` is open, being made, or planned with its filing.
+    pub(super) fn offering(&self, ticket_id: &TicketId) -> bool {
+        self.in_flight.contains(ticket_id)
+            || self.open.contains_key(ticket_id)
+            || self.planning.contains_key(ticket_id)
+    }
+
     /// Offers `ticket_id` to `choice` (or the nearest eligible vehicle).
     fn make_offer(
         &mut self,
@@ -136,7 +234,7 @@ impl DispatcherActor {
             Ok(t) => t,
             Err(e) => return Box::pin(fut::ready(Err(e))),
         };
-        if self.in_flight.contains(&ticket_id) || self.open.contains_key(&ticket_id) {
+        if self.offering(&ticket_id) {
             let busy = Rejection::rule(
                 ErrorCode::OfferOpen,
                 "this ticket already has an offer waiting for an answer",
@@ -158,6 +256,7 @@ impl DispatcherActor {
         }
         let site = ticket.location.position;
         let deps = self.deps.clone();
+        let nearest = choice.is_none();
         let find = match choice {
             None => {
                 let Some(site) = site else {
@@ -170,40 +269,7 @@ impl DispatcherActor {
                     let margin_km = self.deps.area.margin_m() / 1000.0;
                     return Box::pin(fut::ready(Err(DispatchError::OutsideArea(margin_km))));
                 }
-                let query = self.query(&ticket, site);
-                let own_team = self.own_team(&ticket);
-                let s = &self.deps.settings;
-                let margin_m = s.own_team_margin_s as f64 * s.travel_speed_kmh / 3.6;
-                let grid = deps.grid.clone();
-                let fleet = deps.fleet.clone();
-                let radius = query.max_radius_m;
-                Box::pin(async move {
-                    let mut query = query;
-                    // The grid hears of a device going offline a moment after the vehicle
-                    // does: the pick is checked with the vehicle itself, and an offline one
-                    // is left out of the next search.
-                    for _ in 0..OFFLINE_RETRIES {
-                        let pick = nearest(&grid, &query, own_team.clone(), margin_m).await?;
-                        let Some(pick) = pick else { break };
-                        let online = match fleet.live_vehicle(&pick.id) {
-                            Some(addr) => addr.send(GetVehicle).await.is_ok_and(|v| v.online),
-                            None => false,
-                        };
-                        if online {
-                            return Ok(Chosen {
-                                vehicle_id: pick.id,
-                                distance_m: Some(pick.distance_m),
-                            });
-                        }
-                        query.exclude.push(pick.id);
-                    }
-                    Err(DispatchError::NoCandidate(
-                        radius
-                            .map(|r| format!(" within {:.1} km", r / 1000.0))
-                            .unwrap_or_default(),
-                    ))
-                })
-                    as futures_util::future::LocalBoxFuture<'static, Result<Chosen, DispatchError>>
+                self.search(&ticket, site)
             }
             Some(vehicle_id) => {
                 // Not even with `override`: nobody can answer for it.
@@ -249,59 +315,96 @@ impl DispatcherActor {
                         vehicle_id,
                         distance_m,
                     })
-                })
+                }) as Search
             }
         };
         self.in_flight.insert(ticket_id);
         let manual = by.role != Role::System;
         let timeout = Duration::seconds(self.deps.settings.offer_timeout_s as i64);
-        let run = async move {
-            let chosen = find.await?;
+        let write = move |chosen: Result<Chosen, DispatchError>| async move {
+            let chosen = chosen?;
             if confirm {
                 super::confirm::confirm_triage(&deps.tickets, &ticket, by.clone()).await?;
             }
-            let record = deps
-                .roster
-                .vehicle(&chosen.vehicle_id)
-                .map_err(CommandError::from)?
-                .ok_or_else(|| DispatchError::UnknownVehicle(chosen.vehicle_id.clone()))?;
-            let offer_id = OfferId::generate();
-            let expires_at = deps.clock.now() + timeout;
-            let command = Command::Offer(steps::Offer {
-                offer_id,
-                vehicle: record.id.clone(),
-                team: record.team_id.clone(),
-                crew: record.crew.clone(),
-                expires_at,
-                distance_m: chosen.distance_m,
-                manual: manual && override_busy,
-            });
-            let done = deps.tickets.execute(ticket_id, command, by).await?;
+            let offer = first_offer(&deps, &chosen, timeout, manual && override_busy)?;
+            let (offer_id, expires_at) = (offer.offer_id, offer.expires_at);
+            let done = deps
+                .tickets
+                .execute(ticket_id, Command::Offer(offer), by)
+                .await?;
             Ok::<_, DispatchError>((done, chosen, offer_id, expires_at))
         };
-        Box::pin(run.into_actor(self).map(move |result, act, ctx| {
+        let run = find
+            .into_actor(self)
+            .then(move |chosen, act: &mut Self, _| {
+                // The nearest vehicle is held from its pick; one a dispatcher names (maybe
+                // with `override`) once its offer is written, as before.
+                let chosen = match chosen {
+                    Ok(c) if nearest => act.reserve(ticket_id, &c.vehicle_id).map(|()| c),
+                    other => other,
+                };
+                write(chosen).into_actor(act)
+            });
+        Box::pin(run.map(move |result, act, ctx| {
             act.in_flight.remove(&ticket_id);
-            let (done, chosen, offer_id, expires_at) = result?;
-            // Taken out of service while the offer was being written: withdraw it at once
-            // (the ticket goes to the next vehicle) instead of showing it.
-            if let Some(reason) = act.out_of_service.get(&chosen.vehicle_id) {
-                ctx.notify(WithdrawVehicle {
-                    vehicle_id: chosen.vehicle_id.clone(),
-                    reason: reason.clone(),
-                    tickets: vec![ticket_id],
-                });
-            }
-            act.alerted.remove(&ticket_id);
-            act.open.insert(ticket_id, OpenOffer { offer_id, vehicle_id: chosen.vehicle_id.clone(), expires_at });
-            act.reserved.insert(chosen.vehicle_id.clone(), ticket_id);
-            let notice = Arc::new(act.notice(&done.ticket, offer_id, chosen.distance_m, expires_at));
-            match act.deps.fleet.live_vehicle(&chosen.vehicle_id) {
-                Some(addr) => addr.do_send(HoldOffer { held: HeldOffer { ticket_id, offer_id, expires_at }, notice }),
-                None => tracing::warn!(vehicle_id = %chosen.vehicle_id, "offered vehicle has no live actor"),
-            }
-            tracing::info!(%ticket_id, vehicle_id = %chosen.vehicle_id, %offer_id, "offer sent");
+            let (done, chosen, offer_id, expires_at) = match result {
+                Ok(made) => made,
+                Err(e) => {
+                    act.unreserve(ticket_id);
+                    return Err(e);
+                }
+            };
+            act.offer_made(
+                &done.ticket,
+                &chosen.vehicle_id,
+                offer_id,
+                chosen.distance_m,
+                expires_at,
+                ctx,
+            );
             Ok(done)
         }))
+    }
+
+    /// An offer is durable: track it, and hand it to its vehicle (whose app is shown it).
+    pub(super) fn offer_made(
+        &mut self,
+        ticket: &Ticket,
+        vehicle_id: &VehicleId,
+        offer_id: OfferId,
+        distance_m: Option<f64>,
+        expires_at: crate::domain::Timestamp,
+        ctx: &mut Context<Self>,
+    ) {
+        let ticket_id = ticket.id;
+        // Taken out of service while the offer was being written: withdraw it at once
+        // (the ticket goes to the next vehicle) instead of showing it.
+        if let Some(reason) = self.out_of_service.get(vehicle_id) {
+            ctx.notify(WithdrawVehicle {
+                vehicle_id: vehicle_id.clone(),
+                reason: reason.clone(),
+                tickets: vec![ticket_id],
+            });
+        }
+        self.alerted.remove(&ticket_id);
+        let open = OpenOffer {
+            offer_id,
+            vehicle_id: vehicle_id.clone(),
+            expires_at,
+        };
+        self.open.insert(ticket_id, open);
+        self.reserved.insert(vehicle_id.clone(), ticket_id);
+        let notice = Arc::new(self.notice(ticket, offer_id, distance_m, expires_at));
+        let held = HeldOffer {
+            ticket_id,
+            offer_id,
+            expires_at,
+        };
+        match self.deps.fleet.live_vehicle(vehicle_id) {
+            Some(addr) => addr.do_send(HoldOffer { held, notice }),
+            None => tracing::warn!(%vehicle_id, "offered vehicle has no live actor"),
+        }
+        tracing::info!(%ticket_id, %vehicle_id, %offer_id, "offer sent");
     }
 
     /// Offers that ran out of time go to the next candidate.
@@ -455,6 +558,9 @@ impl Handler<AutoOffer> for DispatcherActor {
             Err(e @ DispatchError::OutsideArea(_)) => {
                 act.raise_alert(ticket_id, format!("no vehicle sent: {e}"), ctx);
             }
+            // The nearest vehicle was taken by another offer meanwhile: the next search
+            // leaves it out.
+            Err(DispatchError::VehicleBusy(..)) => ctx.notify(AutoOffer(ticket_id)),
             Err(e) => tracing::debug!(%ticket_id, error = %e, "no automatic offer"),
         }));
     }

@@ -17,7 +17,7 @@ use crate::domain::duplicates::CaseIndex;
 use crate::domain::role::Principal;
 use crate::domain::ticket::steps;
 use crate::domain::ticket::{Command, EventKind, Ticket};
-use crate::store::{Store, StoreError, Write, Written};
+use crate::store::{Change, Store, StoreError, Write, Written};
 
 /// What every ticket actor shares.
 pub struct TicketDeps {
@@ -43,6 +43,10 @@ pub struct TicketActor {
 pub struct Filing {
     pub event: EventKind,
     pub by: Principal,
+    /// A fast-track ticket's first offer, decided before the filing and committed with it,
+    /// so intake → offer costs one flush. Dropped (the ticket filed alone) if the domain
+    /// refuses it.
+    pub offer: Option<steps::Offer>,
     pub reply: oneshot::Sender<Result<Box<Ticket>, StoreError>>,
 }
 
@@ -67,11 +71,18 @@ impl TicketActor {
 
     /// Writes the received ticket; the mailbox waits until it is durable.
     fn file(&mut self, filing: Filing, ctx: &mut Context<Self>) {
-        let Filing { event, by, reply } = filing;
+        let Filing {
+            event,
+            by,
+            offer,
+            reply,
+        } = filing;
+        let then = offer.and_then(|offer| self.first_offer(offer));
         let pending = self.deps.store.submit(Write::CreateTicket {
             ticket: Box::new(self.ticket.clone()),
             event,
             by,
+            then,
         });
         ctx.wait(
             fut::wrap_future(pending).map(move |written, act: &mut Self, ctx| {
@@ -92,6 +103,26 @@ impl TicketActor {
                 let _ = reply.send(result);
             }),
         );
+    }
+
+    /// The received ticket's first offer as a change on it, checked by the domain like
+    /// any offer the engine makes.
+    fn first_offer(&self, offer: steps::Offer) -> Option<Box<Change>> {
+        let mut after = self.ticket.clone();
+        let now = self.deps.clock.now();
+        let by = Principal::system();
+        match after.execute(&Command::Offer(offer), &by, &self.deps.catalog, now) {
+            Ok(decision) => Some(Box::new(Change {
+                after: Box::new(after),
+                event: decision.kind,
+                deadlines: decision.deadlines,
+                by,
+            })),
+            Err(rejection) => {
+                tracing::warn!(ticket_id = %self.ticket.id, %rejection, "first offer refused; filed without it");
+                None
+            }
+        }
     }
 
     /// Fills a triage's `duplicate_of` with the case its retailer, place and category

@@ -5,16 +5,17 @@
 //! a command that can act on them (reopen) wakes one. Intake (a new ticket's actor files
 //! it), commands and merges go through here.
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, OnceLock};
 
 use actix::prelude::SendError;
-use actix::{Addr, ArbiterHandle};
+use actix::{Addr, ArbiterHandle, Recipient};
 use tokio::sync::oneshot;
 
 use super::actor::{Filing, TicketActor, TicketDeps};
-use super::messages::{CommandError, Execute, Executed};
+use super::messages::{CommandError, Execute, Executed, FirstOfferFiled, PlanFirstOffer};
 use crate::actors::directory::Directory;
+use crate::domain::catalog::Urgency;
 use crate::domain::duplicates;
 use crate::domain::error_code::ErrorCode;
 use crate::domain::ids::{TicketId, TicketNumber};
@@ -30,9 +31,19 @@ pub struct Intake {
     pub created: bool,
 }
 
+/// Who plans a fast-track ticket's first offer (the dispatcher), set once it has started.
+pub struct OfferPlanner {
+    pub plan: Recipient<PlanFirstOffer>,
+    pub filed: Recipient<FirstOfferFiled>,
+    /// How long an intake waits for the plan before it is filed alone (the fast track then
+    /// follows the intake as usual): a busy dispatcher never holds intake up longer.
+    pub wait: std::time::Duration,
+}
+
 pub struct TicketDirectory {
     actors: Directory<TicketId, TicketActor>,
     deps: Arc<TicketDeps>,
+    planner: OnceLock<OfferPlanner>,
     /// Commands sent to ticket actors and not yet answered: their mailboxes' depth and the
     /// writes in flight (actix does not show a mailbox's length). Read at scrape.
     in_flight: AtomicUsize,
@@ -60,7 +71,16 @@ impl TicketDirectory {
         Self {
             actors: Directory::new("ticket", "hotline_ticket_actor_rebuilds_total", arbiters),
             deps,
+            planner: OnceLock::new(),
             in_flight: AtomicUsize::new(0),
+        }
+    }
+
+    /// Lets the dispatcher decide fast-track tickets' first offers before they are filed;
+    /// set once, when it has started.
+    pub fn set_planner(&self, planner: OfferPlanner) {
+        if self.planner.set(planner).is_err() {
+            tracing::warn!("the offer planner was set twice; the first stays");
         }
     }
 
@@ -145,15 +165,49 @@ impl TicketDirectory {
             &self.deps.catalog,
             now,
         )?;
+        let id = ticket.id;
+        let planner = self
+            .planner
+            .get()
+            .filter(|_| ticket.urgency == Some(Urgency::I) && ticket.awaits_vehicle());
+        let offer = match planner {
+            Some(p) => {
+                let plan = p.plan.send(PlanFirstOffer(Arc::new(ticket.clone())));
+                tokio::time::timeout(p.wait, plan)
+                    .await
+                    .ok()
+                    .and_then(Result::ok)
+                    .flatten()
+            }
+            None => None,
+        };
         // The new ticket's own actor files it, so its first write is serialised with the
         // commands that follow (a listener woken by the intake finds this actor).
         let (reply, filed) = oneshot::channel();
-        let filing = Filing { event, by, reply };
+        let filing = Filing {
+            event,
+            by,
+            offer,
+            reply,
+        };
         let deps = self.deps.clone();
-        let id = ticket.id;
         self.actors
             .start(&id, move || TicketActor::filing(ticket, filing, deps));
-        let Ok(filed) = filed.await else {
+        let filed = filed.await;
+        if let Some(p) = planner {
+            // The dispatcher hands the offer to its vehicle only once it is durable, or lets
+            // the vehicle go; asked after a crash too, from what the store holds.
+            let filed = match &filed {
+                Ok(Ok(ticket)) => Some(Arc::new((**ticket).clone())),
+                Ok(Err(_)) => None,
+                Err(_) => store.ticket(&id)?.map(Arc::new),
+            };
+            p.filed.do_send(FirstOfferFiled {
+                ticket_id: id,
+                filed,
+            });
+        }
+        let Ok(filed) = filed else {
             // The actor died filing it: the write may or may not have gone through. What
             // the store holds decides, so a retry never files the ticket twice.
             self.actors.forget(&id);

@@ -5,8 +5,9 @@ use std::sync::Arc;
 use actix::Message;
 use tokio::sync::oneshot;
 
+use crate::domain::ids::TicketId;
 use crate::domain::role::Principal;
-use crate::domain::ticket::{Command, EventRecord, Rejection, Ticket};
+use crate::domain::ticket::{Command, EventRecord, Rejection, Ticket, steps};
 use crate::store::StoreError;
 
 /// Why a command did not happen. Nothing changed.
@@ -42,4 +43,20 @@ pub struct Execute {
     pub command: Command,
     pub by: Principal,
     pub reply: oneshot::Sender<Result<Executed, CommandError>>,
+}
+
+/// Asked of the dispatcher before a grade I ticket that needs a site visit is filed: the
+/// offer to make with the filing (its vehicle held meanwhile), or `None` to file it alone
+/// (the usual fast track then follows the intake).
+#[derive(Message)]
+#[rtype(result = "Option<steps::Offer>")]
+pub struct PlanFirstOffer(pub Arc<Ticket>);
+
+/// Told to the dispatcher after every filing it was asked to plan: the ticket as filed
+/// (with the planned offer when it went in), or `None` when nothing was filed.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct FirstOfferFiled {
+    pub ticket_id: TicketId,
+    pub filed: Option<Arc<Ticket>>,
 }

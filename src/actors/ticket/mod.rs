@@ -5,5 +5,5 @@ mod directory;
 mod messages;
 
 pub use actor::{TicketActor, TicketDeps};
-pub use directory::{Intake, TicketDirectory};
-pub use messages::{CommandError, Execute, Executed};
+pub use directory::{Intake, OfferPlanner, TicketDirectory};
+pub use messages::{CommandError, Execute, Executed, FirstOfferFiled, PlanFirstOffer};
