@@ -205,6 +205,10 @@ pub mod metric_help {
             "hotline_stream_cutoffs_total",
             "Stream clients cut off because their backlog was full"
         );
+        describe_counter!(
+            "hotline_stream_moves_thinned_total",
+            "vehicle.moved frames held back from consoles past half their backlog (their moves coalesced, the latest per vehicle)"
+        );
         describe_gauge!(
             "hotline_stream_sessions",
             "Console, field and board stream sessions joined to the hub"

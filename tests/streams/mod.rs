@@ -3,6 +3,7 @@
 //! (canary personal data), and the cut-off of a client that stops reading.
 
 mod board;
+mod cells;
 mod console;
 mod groups;
 mod isolation;

@@ -301,6 +301,16 @@ pub enum StreamFrame<'a> {
     BoardSnapshot(&'a BoardSnapshot),
     #[serde(rename = "vehicle.moved")]
     VehicleMoved { seq: u64, moves: Vec<Move> },
+    /// A zoomed-out console's counts of off-duty and gateway-only vehicles per H3 cell of its
+    /// view; replaces the last such frame (a cell left out holds none). `hidden`: vehicles
+    /// it showed one by one that are counted now.
+    #[serde(rename = "vehicle.cells")]
+    VehicleCells {
+        seq: u64,
+        res: u8,
+        cells: Vec<CellCount>,
+        hidden: Vec<String>,
+    },
     /// Every vehicle's latest fix, ending a resume.
     #[serde(rename = "vehicle.moved")]
     VehiclesNow { seq: u64, moves: Vec<VehicleLive> },
@@ -387,6 +397,16 @@ impl StreamFrame<'_> {
             details: None,
         }
     }
+}
+
+/// One cell of a `vehicle.cells` frame.
+#[derive(Debug, Serialize)]
+pub struct CellCount {
+    /// The H3 cell index.
+    pub cell: String,
+    pub center: LatLngDto,
+    pub off_duty: u32,
+    pub gateway: u32,
 }
 
 #[derive(Debug, Serialize)]

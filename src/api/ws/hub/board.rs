@@ -4,7 +4,9 @@
 //! rebuilt from the committed ticket on each of its events, never patched from event data;
 //! a vehicle's moves and status changes touch only the shown rows it was sent to, each
 //! judged by `domain::board::crew_on` — so a vehicle on a hidden ticket never reaches a
-//! board frame, not even through a row it worked before.
+//! board frame, not even through a row it worked before. A row follows its vehicle only
+//! while the vehicle is on that very ticket: once it is on none (done, called off) its
+//! moves reach no board frame, neither as a marker nor as a distance.
 
 use std::collections::{HashMap, HashSet};
 
@@ -70,7 +72,12 @@ impl BoardProjection {
         let Some(showing) = self.policy.showing(t, now) else {
             return self.forget_row(&t.id);
         };
-        let live = t.assignment.vehicle_id.as_ref().and_then(vehicle);
+        let live = t
+            .assignment
+            .vehicle_id
+            .as_ref()
+            .and_then(vehicle)
+            .filter(|v| v.ticket == Some(t.id));
         let row = crate::domain::board::row(t, catalog, now, town(), &handler(), live.as_ref());
         match showing {
             Showing::Done { until } => {
@@ -153,7 +160,10 @@ impl BoardProjection {
         let (Some(row), Some(site)) = (self.rows.get_mut(&id), self.sites.get(&id)) else {
             return;
         };
-        let live = (row.progress != crate::domain::board::Progress::Done).then_some(live);
+        // Only while on this ticket: a vehicle on none is not the board's to follow.
+        let live = (row.progress != crate::domain::board::Progress::Done
+            && live.ticket == Some(id))
+        .then_some(live);
         let (vehicle, distance) =
             crate::domain::board::crew_on(id, site.vehicle.as_ref(), site.position, live);
         // A distance always goes out as `board.distance` (what clients follow it by); a
@@ -453,11 +463,23 @@ mod tests {
             changed[0].vehicle.as_ref().map(|v| v.status),
             Some(VehicleStatus::OnSite)
         );
-        // Done here, heading back on no ticket: the marker goes, the distance follows it.
+        // Done here, heading back on no ticket: the marker and the distance go, and its
+        // moves from then on change nothing the board sends.
         board.vehicle_changed(&v1(VehicleStatus::Returning, near, None));
         let changed = board.take_changed_rows();
         assert_eq!(changed.len(), 1);
         assert!(changed[0].vehicle.is_none());
-        assert!(changed[0].distance_to_site_m.is_some_and(|d| d > 10_000.0));
+        assert_eq!(changed[0].distance_to_site_m, None);
+        assert_eq!(
+            board.take_distances().len(),
+            1,
+            "the distance is cleared once"
+        );
+        board.vehicle_changed(&v1(VehicleStatus::Available, far, None));
+        assert!(board.take_changed_rows().is_empty());
+        assert!(
+            board.take_distances().is_empty(),
+            "no move reaches the board"
+        );
     }
 }

@@ -8,12 +8,16 @@
 //!
 //! Vehicle moves are not sent one by one: the latest fix of each vehicle is kept and the
 //! moves of a tick go out as one `vehicle.moved` frame; the board's distances likewise.
+//! A console that falls behind is thinned before it is cut off (`consoles.rs`): past half
+//! its backlog its moves are held back, the latest per vehicle, and sent as one frame once
+//! it drains; ticket and status frames are never held back.
 
 mod board;
+mod consoles;
 mod public;
 pub mod viewport;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
@@ -151,9 +155,23 @@ struct Session {
     max_bytes: usize,
     /// A console's view: only moves inside it are sent.
     view: Option<ConsoleView>,
+    /// Moves held back while the session is past its high-water mark, the latest per
+    /// vehicle (`consoles.rs`).
+    held: HashMap<String, Move>,
 }
 
 impl Session {
+    /// Frames queued and not yet taken by the session.
+    fn depth(&self) -> usize {
+        self.tx.max_capacity() - self.tx.capacity()
+    }
+
+    /// Past half its backlog (frames or bytes): its moves are thinned.
+    fn above_high_water(&self) -> bool {
+        self.depth() * 2 >= self.tx.max_capacity()
+            || self.queued.load(Ordering::Acquire) * 2 >= self.max_bytes
+    }
+
     /// Queues a frame; `false` when the session is gone or cut off for lagging (its queue
     /// holds `streams.max_backlog` frames, or `streams.max_backlog_mb` of them).
     fn offer(&self, frame: &Frame) -> bool {
@@ -196,11 +214,11 @@ pub struct StreamHub {
     /// The last ticket event fanned out.
     seq: u64,
     vehicles: HashMap<VehicleId, VehicleLive>,
-    /// Vehicles on duty moved since the last tick, latest fix each.
+    /// Vehicles moved since the last tick, latest fix each.
     moved: HashMap<VehicleId, Arc<VehicleMoved>>,
-    /// Off-duty vehicles moved since the last idle tick (a gateway's whole fleet can be
-    /// tens of thousands: every console gets them, but seldom).
-    idle_moved: HashMap<VehicleId, Arc<VehicleMoved>>,
+    /// Vehicles whose app is connected (as their actor last said): the others' fixes come
+    /// from a GPS gateway, and zoomed-out consoles count them per cell.
+    apps: HashSet<VehicleId>,
     board: BoardProjection,
 }
 
@@ -215,7 +233,7 @@ impl StreamHub {
             boards: Vec::new(),
             vehicles: HashMap::new(),
             moved: HashMap::new(),
-            idle_moved: HashMap::new(),
+            apps: HashSet::new(),
             board,
         }
     }
@@ -255,7 +273,8 @@ impl StreamHub {
         self.moved.insert(m.vehicle_id.clone(), m);
     }
 
-    fn on_status(&mut self, s: &VehicleStatusChanged) {
+    fn on_status(&mut self, s: &VehicleStatusChanged, ctx: &mut Context<Self>) {
+        self.ask_app(&s.vehicle_id, ctx);
         let live = self.live(&s.vehicle_id);
         live.status = s.status;
         live.online = s.online;
@@ -287,38 +306,10 @@ impl StreamHub {
         })
     }
 
-    /// Sends the latest fix of each vehicle in `moved` as one `vehicle.moved` frame: the
-    /// same frame to every console without a view, and to a console with one, what its
-    /// view shows (`viewport::ConsoleView`; nothing when that is nothing).
-    fn send_moves(&mut self, moved: HashMap<VehicleId, Arc<VehicleMoved>>) {
-        if self.consoles.is_empty() {
-            return;
-        }
-        let seq = self.seq;
-        let frame_of =
-            |moves: Vec<Move>| Frame::other(seq, &StreamFrame::VehicleMoved { seq, moves });
-        let mut everything: Option<Frame> = None;
-        let vehicles = &self.vehicles;
-        self.consoles.retain_mut(|s| {
-            match s.view.as_mut().and_then(|v| v.moves(&moved, vehicles)) {
-                None if moved.is_empty() => true,
-                None => {
-                    let frame = everything.get_or_insert_with(|| {
-                        frame_of(moved.values().map(|m| Move::from(m.as_ref())).collect())
-                    });
-                    s.offer(frame)
-                }
-                Some(moves) => moves.is_empty() || s.offer(&frame_of(moves)),
-            }
-        });
-    }
-
     /// Sets `hotline_stream_backlog` (sum) and `_max` per audience: frames queued and not
     /// yet taken by the sessions. Once a tick, never per frame.
     fn report_backlogs(&self) {
-        fn depth(s: &Session) -> usize {
-            s.tx.max_capacity() - s.tx.capacity()
-        }
+        let depth = Session::depth;
         let audiences: [(&str, Vec<usize>); 3] = [
             ("console", self.consoles.iter().map(depth).collect()),
             ("field", self.fields.iter().map(|(_, s)| depth(s)).collect()),
@@ -337,6 +328,7 @@ impl StreamHub {
         self.report_backlogs();
         let moved = std::mem::take(&mut self.moved);
         self.send_moves(moved);
+        self.send_cells(false);
         let rows: Vec<DistanceRow> = self
             .board
             .take_distances()
@@ -397,6 +389,9 @@ impl StreamHub {
                     .into_actor(self)
                     .map(move |view, act, _| {
                         let Ok(view) = view else { return };
+                        if view.connected {
+                            act.apps.insert(id.clone());
+                        }
                         let live = act.live(&id);
                         live.status = view.status;
                         live.online = view.online;
@@ -461,21 +456,18 @@ impl Actor for StreamHub {
         let tick = Duration::from_millis(self.deps.streams.tick_ms);
         ctx.run_interval(tick, |act, _| act.tick());
         let idle_tick = Duration::from_millis(self.deps.streams.idle_tick_ms);
-        ctx.run_interval(idle_tick, |act, _| {
-            let idle = std::mem::take(&mut act.idle_moved);
-            act.send_moves(idle);
-        });
+        ctx.run_interval(idle_tick, |act, _| act.send_cells(true));
         let every = Duration::from_secs(self.deps.board.leaderboard_every_s);
         ctx.run_interval(every, |act, _| act.push_leaderboard());
     }
 }
 
 impl StreamHandler<BusEvent> for StreamHub {
-    fn handle(&mut self, event: BusEvent, _: &mut Context<Self>) {
+    fn handle(&mut self, event: BusEvent, ctx: &mut Context<Self>) {
         match event {
             BusEvent::Ticket(e) => self.on_ticket_event(&e),
             BusEvent::VehicleMoved(m) => self.on_moved(m),
-            BusEvent::VehicleStatus(s) => self.on_status(&s),
+            BusEvent::VehicleStatus(s) => self.on_status(&s, ctx),
         }
     }
 
@@ -512,6 +504,7 @@ impl Handler<Join> for StreamHub {
             queued: Arc::new(AtomicUsize::new(0)),
             max_bytes: self.deps.streams.max_backlog_mb * 1024 * 1024,
             view: None,
+            held: HashMap::new(),
         };
         let mut joined = Joined {
             frames: rx,

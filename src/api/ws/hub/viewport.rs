@@ -4,8 +4,14 @@
 //! view brings every vehicle in it at its current place; status changes go to every
 //! console (the unit status board lists every vehicle). A console without a view gets
 //! every move.
+//!
+//! Zoomed out (a view whose `zoom` is below [`ZOOMED_OUT_BELOW`]) a console sees the
+//! vehicles that are off duty or known only through a GPS gateway as counts per H3 cell
+//! (`vehicle.cells`), not one by one: a province's gateway fleet would otherwise be tens of
+//! thousands of markers nobody can read at that scale. Vehicles on a ticket (or offered,
+//! en route, on site) and available vehicles with an app connected still move one by one.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -23,6 +29,54 @@ use crate::domain::ids::VehicleId;
 const MAX_TEAMS: usize = 200;
 const MAX_LISTED: usize = 16;
 
+/// A view whose map zoom level (web-map levels: 8 shows the whole county, 18 a street) is
+/// below this is zoomed out: off-duty and gateway-only vehicles come as cell counts.
+pub const ZOOMED_OUT_BELOW: f64 = 12.0;
+/// The H3 resolution of the counts: the console's grid (`GET /api/v1/map/grid?res=7`).
+pub const CELL_RESOLUTION: h3o::Resolution = h3o::Resolution::Seven;
+
+/// How a vehicle is counted instead of moved when zoomed out.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Counted {
+    /// Off duty or out of service, on no ticket.
+    OffDuty,
+    /// Available or returning on no ticket with no vehicle app connected: its fixes come
+    /// from a GPS gateway.
+    Gateway,
+}
+
+/// Whether a vehicle is counted when zoomed out (`app`: its vehicle app is connected).
+pub fn counted(v: &VehicleLive, app: bool) -> Option<Counted> {
+    if v.ticket_id.is_some() {
+        return None;
+    }
+    match v.status {
+        VehicleStatus::OffDuty | VehicleStatus::OutOfService => Some(Counted::OffDuty),
+        VehicleStatus::Available | VehicleStatus::Returning if !app => Some(Counted::Gateway),
+        _ => None,
+    }
+}
+
+/// A counted vehicle as the hub lists them once per count: its kind, place and cell.
+pub struct CountedVehicle<'a> {
+    pub id: &'a VehicleId,
+    pub kind: Counted,
+    pub at: LatLng,
+    pub cell: h3o::CellIndex,
+    pub live: &'a VehicleLive,
+}
+
+/// The counts of one cell: (off duty, gateway).
+pub type CellCounts = BTreeMap<h3o::CellIndex, (u32, u32)>;
+
+/// What a zoomed-out console is sent: every cell of its view with a count (the frame
+/// replaces the last one), and the vehicles it showed one by one that are counted now.
+#[derive(Debug, Default, PartialEq)]
+pub struct CellsUpdate {
+    pub cells: CellCounts,
+    pub hidden: Vec<String>,
+}
+
 /// A console's `viewport` frame: `bbox` is `[min_lng, min_lat, max_lng, max_lat]`; every
 /// list left out or empty means "any".
 #[derive(Debug, Default, Deserialize)]
@@ -35,6 +89,9 @@ pub struct ViewportFrame {
     pub departments: Vec<Department>,
     #[serde(default)]
     pub statuses: Vec<VehicleStatus>,
+    /// The map's zoom level; below [`ZOOMED_OUT_BELOW`] the view is zoomed out. Left
+    /// out: zoomed in (every vehicle one by one).
+    pub zoom: Option<f64>,
 }
 
 /// The checked view.
@@ -45,6 +102,7 @@ pub struct Viewport {
     teams: Vec<String>,
     departments: Vec<Department>,
     statuses: Vec<VehicleStatus>,
+    zoomed_out: bool,
 }
 
 /// The view a console session set, shared with the hub (which reads it when it sends
@@ -69,7 +127,14 @@ impl ViewState {
 /// A console's view as the hub holds it: the view, and the vehicles it last sent inside.
 pub struct ConsoleView {
     state: SharedView,
+    /// The vehicles sent one by one and inside the view (with a view).
     shown: HashSet<VehicleId>,
+    /// Zoomed out: the counts last sent (empty when none were, or zoomed in).
+    cells_sent: CellCounts,
+    /// Counts are due now (the view changed) rather than at the next count.
+    cells_due: bool,
+    /// Shown vehicles counted since: to be taken off the console's map with the next counts.
+    hidden: Vec<VehicleId>,
 }
 
 impl ConsoleView {
@@ -77,33 +142,99 @@ impl ConsoleView {
         Self {
             state,
             shown: HashSet::new(),
+            cells_sent: CellCounts::new(),
+            cells_due: false,
+            hidden: Vec::new(),
         }
+    }
+
+    /// Whether this console sees counts (its view is zoomed out), or must be told that it
+    /// no longer does.
+    pub fn wants_cells(&self) -> bool {
+        self.zoomed_out() || !self.cells_sent.is_empty()
+    }
+
+    /// Whether counts are due at once (a new view) rather than at the next count.
+    pub fn cells_due(&self) -> bool {
+        self.cells_due && self.wants_cells()
+    }
+
+    fn zoomed_out(&self) -> bool {
+        self.state
+            .view
+            .read()
+            .as_ref()
+            .is_some_and(|v| v.zoomed_out)
+    }
+
+    /// The counts for this console, `None` when nothing changed since the last ones it was
+    /// sent. `counted` lists every counted vehicle. Call [`Self::cells_sent`] once the frame
+    /// is queued.
+    pub fn cells(&mut self, counted: &[CountedVehicle<'_>]) -> Option<CellsUpdate> {
+        let view = self.state.view.read();
+        let mut update = CellsUpdate::default();
+        if let Some(view) = view.as_ref().filter(|v| v.zoomed_out) {
+            for c in counted {
+                if self.shown.remove(c.id) {
+                    self.hidden.push(c.id.clone());
+                }
+            }
+            for c in counted.iter().filter(|c| view.shows(c.at, Some(c.live))) {
+                let n = update.cells.entry(c.cell).or_default();
+                match c.kind {
+                    Counted::OffDuty => n.0 += 1,
+                    Counted::Gateway => n.1 += 1,
+                }
+            }
+        }
+        update.hidden = self.hidden.iter().map(ToString::to_string).collect();
+        let unchanged = update.cells == self.cells_sent && update.hidden.is_empty();
+        (!unchanged || self.cells_due).then_some(update)
+    }
+
+    /// The counts in `update` were queued for this console.
+    pub fn cells_sent(&mut self, update: CellsUpdate) {
+        self.cells_sent = update.cells;
+        self.cells_due = false;
+        self.hidden.clear();
     }
 
     /// The moves for this console of a tick's `moved`: `None` when it has no view (every
     /// move goes). With a view: the moves inside it and those leaving it. After a new view:
     /// every vehicle in it at its current place (from `vehicles`), and those it no longer
     /// shows.
+    ///
+    /// Zoomed out, the vehicles `counted` says are counted are left out (and one shown
+    /// before is taken off with the next counts).
     pub fn moves(
         &mut self,
         moved: &HashMap<VehicleId, Arc<VehicleMoved>>,
         vehicles: &HashMap<VehicleId, VehicleLive>,
+        counted: impl Fn(&VehicleId, &VehicleLive) -> bool,
     ) -> Option<Vec<Move>> {
         let changed = self.state.changed.swap(false, Ordering::AcqRel);
         let view = self.state.view.read();
+        let zoomed_out = view.as_ref().is_some_and(|v| v.zoomed_out);
+        let one_by_one = |id: &VehicleId, v: &VehicleLive| !zoomed_out || !counted(id, v);
         if changed {
+            self.cells_due = true;
             let inside: HashSet<VehicleId> = vehicles
                 .iter()
-                .filter(|(_, v)| {
-                    position(v).is_some_and(|p| view.as_ref().is_none_or(|w| w.shows(p, Some(v))))
+                .filter(|(id, v)| {
+                    one_by_one(id, v)
+                        && position(v)
+                            .is_some_and(|p| view.as_ref().is_none_or(|w| w.shows(p, Some(v))))
                 })
                 .map(|(id, _)| id.clone())
                 .collect();
-            let moves = vehicles
-                .iter()
-                .filter(|(id, _)| inside.contains(*id) || self.shown.contains(*id))
-                .filter_map(|(_, v)| move_of(v))
-                .collect();
+            let mut moves = Vec::new();
+            for (id, v) in vehicles {
+                if inside.contains(id) || (self.shown.contains(id) && one_by_one(id, v)) {
+                    moves.extend(move_of(v));
+                } else if self.shown.contains(id) {
+                    self.hidden.push(id.clone());
+                }
+            }
             self.shown = if view.is_some() {
                 inside
             } else {
@@ -114,7 +245,14 @@ impl ConsoleView {
         let view = view.as_ref()?;
         let mut moves = Vec::new();
         for m in moved.values() {
-            let inside = view.shows(m.position, vehicles.get(&m.vehicle_id));
+            let live = vehicles.get(&m.vehicle_id);
+            if live.is_some_and(|v| !one_by_one(&m.vehicle_id, v)) {
+                if self.shown.remove(&m.vehicle_id) {
+                    self.hidden.push(m.vehicle_id.clone());
+                }
+                continue;
+            }
+            let inside = view.shows(m.position, live);
             let was = if inside {
                 !self.shown.insert(m.vehicle_id.clone())
             } else {
@@ -156,6 +294,10 @@ impl TryFrom<ViewportFrame> for Option<Viewport> {
         if f.departments.len() > MAX_LISTED || f.statuses.len() > MAX_LISTED {
             return Err(format!("at most {MAX_LISTED} departments and statuses"));
         }
+        if f.zoom.is_some_and(|z| !(0.0..=24.0).contains(&z)) {
+            return Err("zoom is a map zoom level, 0 to 24".into());
+        }
+        let zoomed_out = f.zoom.is_some_and(|z| z < ZOOMED_OUT_BELOW);
         let bbox = match f.bbox {
             None => None,
             Some([min_lng, min_lat, max_lng, max_lat]) => {
@@ -167,7 +309,11 @@ impl TryFrom<ViewportFrame> for Option<Viewport> {
                 Some((sw, ne))
             }
         };
-        if bbox.is_none() && f.teams.is_empty() && f.departments.is_empty() && f.statuses.is_empty()
+        if bbox.is_none()
+            && f.teams.is_empty()
+            && f.departments.is_empty()
+            && f.statuses.is_empty()
+            && !zoomed_out
         {
             return Ok(None);
         }
@@ -176,6 +322,7 @@ impl TryFrom<ViewportFrame> for Option<Viewport> {
             teams: f.teams,
             departments: f.departments,
             statuses: f.statuses,
+            zoomed_out,
         }))
     }
 }
