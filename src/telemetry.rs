@@ -167,6 +167,10 @@ pub mod metric_help {
             "GPS fixes replaced by a newer fix of the same vehicle before they were taken (load shed first), by stage: socket, gateway, grid"
         );
         describe_counter!(
+            "hotline_fix_writes_deferred_total",
+            "Periodic writes of a vehicle's latest fix put off to its next turn: the fleet's share of the store's queue was taken"
+        );
+        describe_counter!(
             "hotline_privacy_erased_total",
             "Closed tickets whose reporter's personal data was erased (privacy.retain_days)"
         );

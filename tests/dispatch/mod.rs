@@ -11,6 +11,7 @@ mod override_list;
 mod place;
 mod questions;
 mod receipts;
+mod shedding;
 mod sockets;
 mod triage_first;
 

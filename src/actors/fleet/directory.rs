@@ -18,7 +18,7 @@ use parking_lot::{Mutex, RwLock};
 
 use super::messages::{FixReport, GatewayFixes};
 use super::team::TeamActor;
-use super::vehicle::{FleetDeps, VehicleActor};
+use super::vehicle::{FixPaths, FleetDeps, VehicleActor};
 use crate::actors::directory::Directory;
 use crate::actors::grid::GridMoves;
 use crate::domain::fleet::{Fix, VehicleState};
@@ -32,8 +32,8 @@ pub struct FleetDirectory {
     vehicles: Directory<VehicleId, VehicleActor>,
     teams: RwLock<HashMap<TeamId, Addr<TeamActor>>>,
     deps: Arc<FleetDeps>,
-    /// Where every vehicle's moves wait for the grid.
-    moves: GridMoves,
+    /// Where every vehicle's fixes go: the grid's waiting moves, the store's fix writes.
+    fixes: FixPaths,
     /// Gateway batches being taken, per vehicle, and the latest one waiting.
     gateway: Arc<Mutex<InFlight<VehicleId, Vec<Fix>>>>,
 }
@@ -75,12 +75,12 @@ pub enum GatewayTaken {
 impl FleetDirectory {
     /// `arbiters` run the vehicle actors; at least one is required.
     pub fn new(deps: Arc<FleetDeps>, arbiters: Vec<ArbiterHandle>) -> Self {
-        let moves = GridMoves::attach(deps.grid.clone());
+        let fixes = FixPaths::new(GridMoves::attach(deps.grid.clone()));
         Self {
             vehicles: Directory::new("vehicle", "hotline_vehicle_actor_rebuilds_total", arbiters),
             teams: RwLock::default(),
             deps,
-            moves,
+            fixes,
             gateway: Arc::default(),
         }
     }
@@ -116,8 +116,8 @@ impl FleetDirectory {
     ) -> Result<impl FnOnce() -> VehicleActor + Send + 'static, StoreError> {
         let state = self.state_of(&vehicle.id)?;
         let deps = self.deps.clone();
-        let moves = self.moves.clone();
-        Ok(move || VehicleActor::new(vehicle, state, deps, moves))
+        let fixes = self.fixes.clone();
+        Ok(move || VehicleActor::new(vehicle, state, deps, fixes))
     }
 
     /// A newly registered vehicle (or one whose record changed) gets its live actor.

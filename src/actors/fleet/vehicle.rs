@@ -14,7 +14,9 @@
 //!
 //! Offers pushed to an app that confirms them are followed up in `receipts`.
 
+use std::hash::{Hash, Hasher};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration as StdDuration;
 
 use actix::prelude::*;
@@ -32,6 +34,30 @@ use crate::domain::ids::OfferId;
 use crate::domain::roster::Vehicle;
 use crate::domain::ticket::Status;
 use crate::store::{PutMode, RecordKind, Store, Write};
+
+/// Most periodic fix writes the whole fleet keeps in the store's queue at once (of
+/// `store.queue_capacity`, 20,000 by default, which intake needs): 100,000 vehicles writing
+/// their latest fix at the same moment filled it and intake was refused 429. A vehicle that
+/// finds every slot taken keeps its fix dirty and writes it at its next turn.
+const MAX_FIX_WRITES: usize = 512;
+
+/// The fleet's shared, bounded ways out for fixes: fixes are shed before anything else.
+#[derive(Clone)]
+pub struct FixPaths {
+    /// Where moves wait for the grid (latest wins).
+    moves: GridMoves,
+    /// Periodic fix writes in the store's queue now.
+    writing: Arc<AtomicUsize>,
+}
+
+impl FixPaths {
+    pub fn new(moves: GridMoves) -> Self {
+        Self {
+            moves,
+            writing: Arc::default(),
+        }
+    }
+}
 
 /// What every vehicle actor shares.
 pub struct FleetDeps {
@@ -51,8 +77,8 @@ pub struct VehicleActor {
     pub(super) vehicle: Vehicle,
     pub(super) state: VehicleState,
     pub(super) deps: Arc<FleetDeps>,
-    /// Where its moves wait for the grid (latest wins), shared by the fleet.
-    moves: GridMoves,
+    /// Where its fixes go (the grid, the store), shared by the fleet.
+    fixes: FixPaths,
     pub(super) session: Option<(u64, Recipient<ToVehicle>)>,
     distance_to_site_m: Option<f64>,
     /// Arrival was reported for the active ticket; do not report it on every fix.
@@ -86,13 +112,13 @@ impl VehicleActor {
         vehicle: Vehicle,
         state: VehicleState,
         deps: Arc<FleetDeps>,
-        moves: GridMoves,
+        fixes: FixPaths,
     ) -> Self {
         Self {
             vehicle,
             state,
             deps,
-            moves,
+            fixes,
             session: None,
             distance_to_site_m: None,
             arrival_reported: false,
@@ -206,6 +232,37 @@ impl VehicleActor {
         drop(self.persist_durably());
     }
 
+    /// The periodic write of the latest fix, within the fleet's slots for fix writes; a fix
+    /// not written (no slot, or the store refused it) stays dirty for the next turn.
+    fn write_fix(&mut self, ctx: &mut Context<Self>) {
+        if !self.fix_dirty {
+            return;
+        }
+        let writing = self.fixes.writing.clone();
+        if writing.fetch_add(1, Ordering::AcqRel) >= MAX_FIX_WRITES {
+            writing.fetch_sub(1, Ordering::AcqRel);
+            metrics::counter!("hotline_fix_writes_deferred_total").increment(1);
+            return;
+        }
+        let Some(write) = self.persist_durably() else {
+            writing.fetch_sub(1, Ordering::AcqRel);
+            return;
+        };
+        ctx.spawn(
+            async move {
+                let done = write.await;
+                writing.fetch_sub(1, Ordering::AcqRel);
+                done.is_ok()
+            }
+            .into_actor(self)
+            .map(|written, act, _| {
+                if !written {
+                    act.fix_dirty = true;
+                }
+            }),
+        );
+    }
+
     /// Writes the whole state; the answer resolves once it is on disk.
     fn persist_durably(&mut self) -> Option<crate::store::Pending> {
         self.fix_dirty = false;
@@ -270,17 +327,22 @@ impl Actor for VehicleActor {
         self.update_distance();
         self.follow_service();
         self.track();
-        let every = StdDuration::from_secs(self.deps.settings.persist_fixes_every_s);
-        ctx.run_interval(every, |act, _| {
-            if act.fix_dirty {
-                act.persist();
-            }
+        // Each vehicle writes its latest fix at its own phase of the period, so a fleet
+        // started at once does not write all at once.
+        let every = StdDuration::from_secs(self.deps.settings.persist_fixes_every_s.max(1));
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        self.vehicle.id.hash(&mut h);
+        let phase = StdDuration::from_millis(h.finish() % every.as_millis().max(1) as u64);
+        ctx.run_later(phase, move |act, ctx| {
+            act.write_fix(ctx);
+            ctx.run_interval(every, |act, ctx| act.write_fix(ctx));
         });
         // A gateway that falls silent leaves the vehicle offline (checked on the clock).
         ctx.run_interval(StdDuration::from_millis(500), |act, _| act.refresh_online());
     }
 
     fn stopping(&mut self, _: &mut Self::Context) -> Running {
+        // Last chance: not held to the fleet's fix-write slots.
         if self.fix_dirty {
             self.persist();
         }
@@ -375,7 +437,8 @@ impl VehicleActor {
         if !self.in_grid {
             self.track();
         } else {
-            self.moves
+            self.fixes
+                .moves
                 .put(self.vehicle.id.clone(), fix.position, fix.at);
         }
         let ticket_id = self.state.active.as_ref().map(|a| a.ticket_id);
