@@ -101,6 +101,16 @@ impl Engine {
             ticket_arbiters.iter().map(|a| a.handle()).collect(),
         ));
         let recovered = tickets.recover().map_err(StartError::Recover)?;
+        let passivating = tickets.clone();
+        let period = std::time::Duration::from_secs(settings.tickets.passivate_after_s);
+        actix::spawn(async move {
+            let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
+            loop {
+                tick.tick().await;
+                let stopped = passivating.passivate_idle();
+                tracing::debug!(stopped, "idle ticket actors passivated");
+            }
+        });
         let repairing = tickets.clone();
         actix::spawn(async move {
             if let Err(e) = repairing.repair_merges().await {

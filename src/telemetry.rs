@@ -183,6 +183,10 @@ pub mod metric_help {
             "hotline_ticket_actors_live",
             "Ticket actors in memory (at scrape)"
         );
+        describe_counter!(
+            "hotline_ticket_actors_passivated_total",
+            "Ticket actors stopped after a period unused (their tickets stay in the store)"
+        );
         describe_gauge!(
             "hotline_ticket_commands_in_flight",
             "Commands sent to ticket actors and not yet answered (queued or being written)"

@@ -103,6 +103,57 @@ where
         Ok(Some(addr))
     }
 
+    /// Hands `msg` to the live actor of `id` (starting the one `make` builds when it has
+    /// none, as [`find_or_start`](Self::find_or_start)) with the directory locked, so that
+    /// whatever `send` queues is queued before any [`retire`](Self::retire) of that actor:
+    /// an actor retired is never sent another message.
+    pub fn send<M, E, F, R>(
+        &self,
+        id: &K,
+        msg: M,
+        make: impl FnOnce(&M) -> Result<Option<F>, E>,
+        send: impl FnOnce(&Addr<A>, M) -> R,
+    ) -> Result<Option<R>, E>
+    where
+        F: FnOnce() -> A + Send + 'static,
+    {
+        if let Some(addr) = self.actors.read().get(id).filter(|a| a.connected()) {
+            return Ok(Some(send(addr, msg)));
+        }
+        let mut actors = self.actors.write();
+        if let Some(addr) = actors.get(id).filter(|a| a.connected()) {
+            return Ok(Some(send(addr, msg)));
+        }
+        let gone = actors.remove(id).is_some();
+        let Some(make) = make(&msg)? else {
+            return Ok(None);
+        };
+        if gone {
+            self.rebuilding(id);
+        }
+        let addr = self.spawn(id, make);
+        let sent = send(&addr, msg);
+        actors.insert(id.clone(), addr);
+        Ok(Some(sent))
+    }
+
+    /// Takes the actors whose ids `idle` picks out of the directory and hands each to
+    /// `stop` (which tells it to stop), the directory locked meanwhile: every message sent
+    /// through [`send`](Self::send) before is queued ahead of the stop, none after reaches
+    /// it, and the next one for that id starts a new actor. Returns how many were retired.
+    pub fn retire(&self, idle: impl Fn(&K) -> bool, stop: impl Fn(&Addr<A>)) -> usize {
+        let mut actors = self.actors.write();
+        let before = actors.len();
+        actors.retain(|id, addr| {
+            if !idle(id) {
+                return true;
+            }
+            stop(addr);
+            false
+        });
+        before - actors.len()
+    }
+
     /// Starts the actor `make` builds for `id` unless a live one is there already (it may
     /// have been woken meanwhile: keep that one, never run two).
     pub fn start_unless_live(&self, id: &K, make: impl FnOnce() -> A + Send + 'static) {

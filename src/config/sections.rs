@@ -260,6 +260,9 @@ pub struct AuthSettings {
 pub struct TicketSettings {
     pub number_prefix: String,
     pub arbiters: usize,
+    /// Seconds a ticket goes unused before its actor is stopped (its state is in the store;
+    /// the next command starts it again).
+    pub passivate_after_s: u64,
     pub catalog: String,
 }
 

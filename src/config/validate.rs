@@ -164,6 +164,9 @@ impl Settings {
         if !(1..=64).contains(&self.tickets.arbiters) {
             return Err(invalid("tickets.arbiters", "must be between 1 and 64"));
         }
+        if self.tickets.passivate_after_s == 0 {
+            return Err(invalid("tickets.passivate_after_s", "must be at least 1"));
+        }
         self.validate_streams()?;
         let d = &self.dispatch;
         if d.offer_timeout_s == 0 {

@@ -5,6 +5,7 @@
 
 #![allow(clippy::unwrap_used, reason = "tests")]
 
+mod passivation;
 mod restart;
 mod staff;
 mod steps;

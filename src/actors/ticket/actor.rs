@@ -10,7 +10,7 @@ use parking_lot::Mutex;
 
 use tokio::sync::oneshot;
 
-use super::messages::{Execute, Executed};
+use super::messages::{Execute, Executed, Passivate};
 use crate::domain::catalog::Catalog;
 use crate::domain::clock::Clock;
 use crate::domain::duplicates::CaseIndex;
@@ -217,6 +217,14 @@ impl Handler<Execute> for TicketActor {
                 let _ = reply.send(result);
             }),
         );
+    }
+}
+
+impl Handler<Passivate> for TicketActor {
+    type Result = ();
+
+    fn handle(&mut self, _: Passivate, ctx: &mut Self::Context) {
+        ctx.stop();
     }
 }
 

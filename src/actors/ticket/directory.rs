@@ -1,19 +1,25 @@
-//! The directory of ticket actors: one actor per open ticket over a few arbiters, found by
-//! id and rebuilt from the store when its mailbox has closed (the generic
-//! [`Directory`](crate::actors::directory::Directory) does the finding). Closed tickets are
-//! passivated: their state stays in the store, recovery starts no actor for them, and only
-//! a command that can act on them (reopen) wakes one. Intake (a new ticket's actor files
-//! it), commands and merges go through here.
+//! The directory of ticket actors: one actor per ticket in use over a few arbiters, found
+//! by id and rebuilt from the store when its mailbox has closed (the generic
+//! [`Directory`](crate::actors::directory::Directory) does the finding). A ticket's actor
+//! starts with its first command and is passivated once the ticket goes a period
+//! (`tickets.passivate_after_s`) unused: its state stays in the store, so a province's
+//! open tickets are not all held in memory. A closed ticket is woken only by a command that
+//! can act on it (reopen). Intake (a new ticket's actor files it), commands and merges go
+//! through here.
 
+use std::collections::HashSet;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 
 use actix::prelude::SendError;
 use actix::{Addr, ArbiterHandle, Recipient};
+use parking_lot::Mutex;
 use tokio::sync::oneshot;
 
 use super::actor::{Filing, TicketActor, TicketDeps};
-use super::messages::{CommandError, Execute, Executed, FirstOfferFiled, PlanFirstOffer};
+use super::messages::{
+    CommandError, Execute, Executed, FirstOfferFiled, Passivate, PlanFirstOffer,
+};
 use crate::actors::directory::Directory;
 use crate::domain::catalog::Urgency;
 use crate::domain::duplicates;
@@ -44,6 +50,8 @@ pub struct TicketDirectory {
     actors: Directory<TicketId, TicketActor>,
     deps: Arc<TicketDeps>,
     planner: OnceLock<OfferPlanner>,
+    /// Tickets used since the last `passivate_idle`: their actors are kept.
+    recent: Mutex<HashSet<TicketId>>,
     /// Commands sent to ticket actors and not yet answered: their mailboxes' depth and the
     /// writes in flight (actix does not show a mailbox's length). Read at scrape.
     in_flight: AtomicUsize,
@@ -72,6 +80,7 @@ impl TicketDirectory {
             actors: Directory::new("ticket", "hotline_ticket_actor_rebuilds_total", arbiters),
             deps,
             planner: OnceLock::new(),
+            recent: Mutex::default(),
             in_flight: AtomicUsize::new(0),
         }
     }
@@ -93,9 +102,9 @@ impl TicketDirectory {
         &self.deps
     }
 
-    /// Starts an actor for every open ticket in the store and indexes them, with the
-    /// tickets closed but received within the duplicate window, for the duplicate check;
-    /// returns how many actors started.
+    /// Indexes the open tickets in the store, with the tickets closed but received within
+    /// the duplicate window, for the duplicate check; returns how many tickets are open.
+    /// No actor starts here: a ticket's actor starts with its first command.
     pub fn recover(&self) -> Result<usize, StoreError> {
         let store = &self.deps.store;
         let now = self.deps.clock.now();
@@ -104,7 +113,6 @@ impl TicketDirectory {
         for id in &ids {
             if let Some(ticket) = store.ticket(id)? {
                 cases.track(&ticket, now);
-                self.actors.start(id, self.make(ticket));
             }
         }
         // Merged tickets are left out of the index, so only these closed statuses.
@@ -191,6 +199,7 @@ impl TicketDirectory {
             reply,
         };
         let deps = self.deps.clone();
+        self.recent.lock().insert(id);
         self.actors
             .start(&id, move || TicketActor::filing(ticket, filing, deps));
         let filed = filed.await;
@@ -253,13 +262,20 @@ impl TicketDirectory {
         command: Command,
         by: Principal,
     ) -> Result<Executed, CommandError> {
-        let addr = self
-            .activate(&id, &command, &by)?
-            .ok_or(CommandError::NotFound)?;
         let (reply, answer) = oneshot::channel();
         let msg = Execute { command, by, reply };
         let _in_flight = InFlight::new(&self.in_flight);
-        match addr.try_send(msg) {
+        self.recent.lock().insert(id);
+        let sent = self
+            .actors
+            .send(
+                &id,
+                msg,
+                |m| self.wake(&id, m),
+                |addr, m| addr.try_send(m).map_err(Box::new),
+            )?
+            .ok_or(CommandError::NotFound)?;
+        match sent.map_err(|e| *e) {
             Ok(()) => {}
             Err(SendError::Full(_)) => return Err(CommandError::Busy),
             Err(SendError::Closed(msg)) => {
@@ -277,12 +293,26 @@ impl TicketDirectory {
                 result
             }
             Err(_) => {
-                // The actor dropped the command: it panicked. Rebuild it now so the
-                // ticket answers the next request; this one changed nothing durable.
+                // The actor dropped the command: it panicked (a retired actor is never
+                // sent one). Rebuild it now so the ticket answers the next request; this
+                // one changed nothing durable.
                 self.rebuild(&id)?;
                 Err(CommandError::ActorFailed)
             }
         }
+    }
+
+    /// Stops the actors of tickets no command or intake used since the last call, so that
+    /// only tickets in use are held in memory; a passivated ticket's next command starts
+    /// its actor again from the store. Called every `tickets.passivate_after_s`, so an
+    /// actor lives between one and two periods past its last use. Returns how many stopped.
+    pub fn passivate_idle(&self) -> usize {
+        let recent = std::mem::take(&mut *self.recent.lock());
+        let stopped = self
+            .actors
+            .retire(|id| !recent.contains(id), |addr| addr.do_send(Passivate));
+        metrics::counter!("hotline_ticket_actors_passivated_total").increment(stopped as u64);
+        stopped
     }
 
     /// Folds `duplicate` into `target`: the target records it, then the duplicate closes
@@ -418,27 +448,28 @@ impl TicketDirectory {
         })
     }
 
-    /// The live actor of `id`, rebuilding it from the store if its mailbox closed. A closed
+    /// What starts the actor of ticket `id` for `msg` (read from the store): a closed
     /// ticket is only woken for a command it can accept; `None` when the ticket is unknown.
-    fn activate(
+    #[allow(
+        clippy::type_complexity,
+        reason = "the maker the generic directory takes"
+    )]
+    fn wake(
         &self,
         id: &TicketId,
-        command: &Command,
-        by: &Principal,
-    ) -> Result<Option<Addr<TicketActor>>, CommandError> {
-        self.actors.find_or_start(id, || {
-            let Some(ticket) = self.deps.store.ticket(id)? else {
-                return Ok(None);
-            };
-            if ticket.status.is_closed() {
-                ticket.decide(command, by, &self.deps.catalog)?;
-            }
-            Ok(Some(self.make(ticket)))
-        })
+        msg: &Execute,
+    ) -> Result<Option<impl FnOnce() -> TicketActor + Send + use<>>, CommandError> {
+        let Some(ticket) = self.deps.store.ticket(id)? else {
+            return Ok(None);
+        };
+        if ticket.status.is_closed() {
+            ticket.decide(&msg.command, &msg.by, &self.deps.catalog)?;
+        }
+        Ok(Some(self.make(ticket)))
     }
 
     /// What starts the actor of `ticket` on its arbiter.
-    fn make(&self, ticket: Ticket) -> impl FnOnce() -> TicketActor + Send + 'static {
+    fn make(&self, ticket: Ticket) -> impl FnOnce() -> TicketActor + Send + use<> {
         let deps = self.deps.clone();
         move || TicketActor::new(ticket, deps)
     }

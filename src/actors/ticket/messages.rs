@@ -60,3 +60,9 @@ pub struct FirstOfferFiled {
     pub ticket_id: TicketId,
     pub filed: Option<Arc<Ticket>>,
 }
+
+/// Stop: the directory has let go of this actor (its ticket idle), and sends it nothing
+/// more. Queued behind every command sent before, so those are answered first.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct Passivate;
