@@ -216,3 +216,60 @@ impl Handler<ListTracked> for HexGridActor {
         MessageResult(self.grid.all())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::str::FromStr;
+
+    use super::*;
+    use crate::domain::catalog::Department;
+    use crate::domain::ids::TeamId;
+
+    fn at(s: i64) -> Timestamp {
+        Timestamp::parse("2026-11-27T08:00:00Z").expect("time") + time::Duration::seconds(s)
+    }
+
+    fn vehicle(id: &str, lat: f64, fix_at: Timestamp) -> GridVehicle {
+        GridVehicle {
+            id: VehicleId::from_str(id).expect("id"),
+            position: LatLng::new(lat, 115.5).expect("position"),
+            fix_at,
+            status: VehicleStatus::Available,
+            online: true,
+            department: Department::ALL[0],
+            team: TeamId::from_str("T-1").expect("team"),
+        }
+    }
+
+    async fn lat_of(grid: &Addr<HexGridActor>, id: &str) -> f64 {
+        let all = grid.send(ListTracked).await.expect("grid");
+        all.iter()
+            .find(|v| v.id.as_str() == id)
+            .expect("tracked")
+            .position
+            .lat()
+    }
+
+    #[actix_web::test]
+    async fn waiting_moves_are_applied_latest_first_and_a_track_never_goes_back() {
+        let grid = HexGridActor::new(GridConfig::default()).start();
+        let moves = GridMoves::attach(grid.clone());
+        grid.send(TrackVehicle(vehicle("V-1", 30.0, at(0))))
+            .await
+            .expect("grid");
+        let id = VehicleId::from_str("V-1").expect("id");
+        for s in 1..=100 {
+            let p = LatLng::new(30.0 + s as f64 * 0.001, 115.5).expect("position");
+            moves.put(id.clone(), p, at(s));
+        }
+        // A query drains first: it sees the latest move, whatever the wake-ups did.
+        assert!((lat_of(&grid, "V-1").await - 30.1).abs() < 1e-9);
+        // A track made before the last move (an older fix) keeps the newer position.
+        moves.put(id.clone(), LatLng::new(30.2, 115.5).expect("p"), at(200));
+        grid.send(TrackVehicle(vehicle("V-1", 30.15, at(150))))
+            .await
+            .expect("grid");
+        assert!((lat_of(&grid, "V-1").await - 30.2).abs() < 1e-9);
+        assert_eq!(moves.waiting.lock().len(), 0);
+    }
+}

@@ -116,3 +116,35 @@ pub fn path_error(
 ) -> actix_web::Error {
     ApiError::not_found(format!("no such resource ({err})")).into()
 }
+
+#[cfg(test)]
+mod tests {
+    use actix_web::ResponseError;
+    use actix_web::http::header::RETRY_AFTER;
+
+    use super::ApiError;
+    use crate::domain::error_code::ErrorCode;
+
+    fn retry_after(e: &ApiError) -> Option<String> {
+        e.error_response()
+            .headers()
+            .get(RETRY_AFTER)
+            .map(|v| v.to_str().expect("ascii").to_owned())
+    }
+
+    #[test]
+    fn overload_and_restarts_say_when_to_retry() {
+        for code in [
+            ErrorCode::Overloaded,
+            ErrorCode::Busy,
+            ErrorCode::Unavailable,
+        ] {
+            let e = ApiError::of(code, "try again");
+            assert_eq!(retry_after(&e).as_deref(), Some("1"), "{code:?}");
+        }
+        let throttled = ApiError::of(ErrorCode::TooManyFailures, "slow down").with_retry_after(42);
+        assert_eq!(retry_after(&throttled).as_deref(), Some("42"));
+        let bad = ApiError::malformed("no");
+        assert_eq!(retry_after(&bad), None);
+    }
+}

@@ -103,6 +103,19 @@ mod tests {
     }
 
     #[test]
+    fn a_one_hertz_device_read_late_in_bursts_is_never_cut_off() {
+        // The engine reads a minute of frames at once, every minute, for a day.
+        let start = Instant::now();
+        let mut b = Budget::new(20, 10_000, start);
+        for minute in 1..=1_440u64 {
+            let read_at = start + Duration::from_secs(minute * 60);
+            for _ in 0..60 {
+                assert!(b.take(1, read_at), "minute {minute}");
+            }
+        }
+    }
+
+    #[test]
     fn a_backlog_up_to_the_burst_passes_then_the_rate_holds() {
         let start = Instant::now();
         let mut b = Budget::new(20, 10_000, start);
