@@ -50,6 +50,7 @@ impl Application {
             });
             move |_| StreamHub::new(deps)
         }));
+        crate::actors::probe::watch_actor("stream_hub", hub.get_ref().clone());
         let data = web::Data::from(engine.clone());
         let mut server = HttpServer::new(move || crate::api::app(data.clone(), hub.clone()))
             .shutdown_timeout(shutdown_timeout)

@@ -203,6 +203,18 @@ impl Engine {
             last_event_id = store.last_event_id(),
             "engine recovered"
         );
+        // Where work queues, in /metrics (`actors/probe.rs`).
+        use crate::actors::probe::{watch_actor, watch_arbiter};
+        watch_actor("grid", grid.clone());
+        watch_actor("dispatcher", dispatcher.clone());
+        for (i, a) in ticket_arbiters.iter().enumerate() {
+            watch_arbiter(format!("ticket_arbiter_{i}"), a.handle());
+        }
+        for (i, a) in fleet_arbiters.iter().enumerate() {
+            watch_arbiter(format!("vehicle_arbiter_{i}"), a.handle());
+        }
+        watch_arbiter("grid_arbiter", grid_arbiter.handle());
+        watch_arbiter("group_arbiter", group_arbiter.handle());
         let mut arbiters = ticket_arbiters;
         arbiters.extend(fleet_arbiters);
         arbiters.push(grid_arbiter);

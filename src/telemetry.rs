@@ -183,6 +183,16 @@ pub mod metric_help {
             "hotline_ticket_actors_live",
             "Ticket actors in memory (at scrape)"
         );
+        describe_histogram!(
+            "hotline_mailbox_wait_seconds",
+            Unit::Seconds,
+            "How long a probe waited in an actor's mailbox or an arbiter's queue, by actor (one a second)"
+        );
+        describe_gauge!(
+            "hotline_mailbox_wait_last_seconds",
+            Unit::Seconds,
+            "The latest probe's wait in an actor's mailbox or an arbiter's queue, by actor"
+        );
         describe_counter!(
             "hotline_ticket_actors_passivated_total",
             "Ticket actors stopped after a period unused (their tickets stay in the store)"

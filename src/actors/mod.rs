@@ -8,6 +8,7 @@ pub mod directory;
 pub mod dispatch;
 pub mod fleet;
 pub mod grid;
+pub mod probe;
 pub mod retention;
 pub mod sla;
 pub mod ticket;

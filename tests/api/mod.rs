@@ -13,6 +13,7 @@ mod lifecycle;
 mod metrics_lint;
 mod openapi_valid;
 mod panic;
+mod probes;
 mod report_draft;
 mod retailers;
 mod settings;
