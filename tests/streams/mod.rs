@@ -10,6 +10,7 @@ mod isolation;
 mod live_state;
 mod privacy;
 mod resume;
+mod thinning;
 mod viewport;
 
 use serde_json::{Value, json};

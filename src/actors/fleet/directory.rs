@@ -45,14 +45,10 @@ struct Turn {
     gateway: Arc<Mutex<InFlight<VehicleId, Vec<Fix>>>>,
     id: VehicleId,
     addr: Addr<VehicleActor>,
-    /// Handed on after its batch was taken.
-    done: bool,
 }
 
-impl Turn {
-    /// The batch was taken: a task takes what waits, one batch at a time.
-    fn hand_on(mut self) {
-        self.done = true;
+impl Drop for Turn {
+    fn drop(&mut self) {
         let Some(first) = self.gateway.lock().finish(&self.id) else {
             return;
         };
@@ -64,19 +60,6 @@ impl Turn {
                 next = gateway.lock().finish(&id);
             }
         });
-    }
-}
-
-impl Drop for Turn {
-    /// The request was dropped while its batch was being taken (no task may be spawned
-    /// here): what waits goes to the mailbox if it has room, and the vehicle is free.
-    fn drop(&mut self) {
-        if self.done {
-            return;
-        }
-        while let Some(fixes) = self.gateway.lock().finish(&self.id) {
-            let _ = self.addr.try_send(GatewayFixes(fixes));
-        }
     }
 }
 
@@ -200,10 +183,9 @@ impl FleetDirectory {
             gateway: self.gateway.clone(),
             id,
             addr: addr.clone(),
-            done: false,
         };
         let report = addr.send(GatewayFixes(fixes)).await;
-        turn.hand_on();
+        drop(turn);
         GatewayTaken::Taken(report)
     }
 

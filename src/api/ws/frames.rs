@@ -299,8 +299,15 @@ pub enum StreamFrame<'a> {
     },
     #[serde(rename = "snapshot")]
     BoardSnapshot(&'a BoardSnapshot),
+    /// `view`: the frame brings every vehicle shown one by one inside the console's new
+    /// view (`viewport`), so a marker inside it that is not in the frame is not shown.
     #[serde(rename = "vehicle.moved")]
-    VehicleMoved { seq: u64, moves: Vec<Move> },
+    VehicleMoved {
+        seq: u64,
+        moves: Vec<Move>,
+        #[serde(skip_serializing_if = "std::ops::Not::not")]
+        view: bool,
+    },
     /// A zoomed-out console's counts of off-duty and gateway-only vehicles per H3 cell of its
     /// view; replaces the last such frame (a cell left out holds none). `hidden`: vehicles
     /// it showed one by one that are counted now.

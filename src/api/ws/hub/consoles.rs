@@ -24,8 +24,9 @@ impl StreamHub {
             return;
         }
         let seq = self.seq;
-        let frame_of =
-            |moves: Vec<Move>| Frame::other(seq, &StreamFrame::VehicleMoved { seq, moves });
+        let frame_of = |moves: Vec<Move>, view: bool| {
+            Frame::other(seq, &StreamFrame::VehicleMoved { seq, moves, view })
+        };
         let mut everything: Option<Frame> = None;
         let (vehicles, apps) = (&self.vehicles, &self.apps);
         let counted =
@@ -37,8 +38,9 @@ impl StreamHub {
                 .and_then(|v| v.moves(&moved, vehicles, counted));
             let thin = s.above_high_water();
             if thin || !s.held.is_empty() {
-                let new =
-                    own.unwrap_or_else(|| moved.values().map(|m| Move::from(m.as_ref())).collect());
+                let new = own
+                    .map(|o| o.moves)
+                    .unwrap_or_else(|| moved.values().map(|m| Move::from(m.as_ref())).collect());
                 if thin && !new.is_empty() {
                     metrics::counter!("hotline_stream_moves_thinned_total").increment(1);
                 }
@@ -49,17 +51,19 @@ impl StreamHub {
                     return true;
                 }
                 let held: Vec<Move> = s.held.drain().map(|(_, m)| m).collect();
-                return s.offer(&frame_of(held));
+                return s.offer(&frame_of(held, false));
             }
             match own {
                 None if moved.is_empty() => true,
                 None => {
                     let frame = everything.get_or_insert_with(|| {
-                        frame_of(moved.values().map(|m| Move::from(m.as_ref())).collect())
+                        let moves = moved.values().map(|m| Move::from(m.as_ref())).collect();
+                        frame_of(moves, false)
                     });
                     s.offer(frame)
                 }
-                Some(moves) => moves.is_empty() || s.offer(&frame_of(moves)),
+                Some(v) if v.moves.is_empty() && !v.whole => true,
+                Some(v) => s.offer(&frame_of(v.moves, v.whole)),
             }
         });
     }

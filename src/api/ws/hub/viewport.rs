@@ -66,6 +66,13 @@ pub struct CountedVehicle<'a> {
     pub live: &'a VehicleLive,
 }
 
+/// A console's moves of a tick.
+pub struct ViewMoves {
+    pub moves: Vec<Move>,
+    /// After a new view: every vehicle shown one by one inside it (sent even when empty).
+    pub whole: bool,
+}
+
 /// The counts of one cell: (off duty, gateway).
 pub type CellCounts = BTreeMap<h3o::CellIndex, (u32, u32)>;
 
@@ -211,7 +218,7 @@ impl ConsoleView {
         moved: &HashMap<VehicleId, Arc<VehicleMoved>>,
         vehicles: &HashMap<VehicleId, VehicleLive>,
         counted: impl Fn(&VehicleId, &VehicleLive) -> bool,
-    ) -> Option<Vec<Move>> {
+    ) -> Option<ViewMoves> {
         let changed = self.state.changed.swap(false, Ordering::AcqRel);
         let view = self.state.view.read();
         let zoomed_out = view.as_ref().is_some_and(|v| v.zoomed_out);
@@ -240,7 +247,7 @@ impl ConsoleView {
             } else {
                 HashSet::new()
             };
-            return Some(moves);
+            return Some(ViewMoves { moves, whole: true });
         }
         let view = view.as_ref()?;
         let mut moves = Vec::new();
@@ -262,7 +269,10 @@ impl ConsoleView {
                 moves.push(Move::from(m.as_ref()));
             }
         }
-        Some(moves)
+        Some(ViewMoves {
+            moves,
+            whole: false,
+        })
     }
 }
 

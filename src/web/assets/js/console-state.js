@@ -48,12 +48,12 @@ export class ConsoleState {
           const v = { ...(this.vehicles.get(m.vehicle_id) || {}), ...m };
           this.vehicles.set(m.vehicle_id, v);
         }
-        this.emit({ kind: 'vehicles', moves: f.moves || [] });
+        this.emit({ kind: 'vehicles', moves: f.moves || [], from: 'moved' });
         return;
       case 'vehicle.status': {
         const v = { ...(this.vehicles.get(f.vehicle_id) || { vehicle_id: f.vehicle_id }), status: f.status, ticket_id: f.ticket_id, online: f.online };
         this.vehicles.set(f.vehicle_id, v);
-        this.emit({ kind: 'vehicles', moves: [v] });
+        this.emit({ kind: 'vehicles', moves: [v], from: 'status' });
         return;
       }
       case 'ticket.created':

@@ -4,6 +4,7 @@
 import { initI18n, t, onLangChange, categoryName } from './i18n.js';
 import { Api, tokens, signIn } from './api.js';
 import { Stream } from './stream.js';
+import { ViewSync } from './console-cells.js';
 import { MapView } from './map.js';
 import { ConsoleState, pollSnapshot } from './console-state.js';
 import { Queue } from './console-queue.js';
@@ -150,12 +151,19 @@ async function main() {
     status: (s) => {
       if (s === 'signed_out') return signedOut();
       setConn(s === 'live' ? 'live' : polling ? 'polling' : s);
+      // Each new socket is told what the map shows.
+      if (s === 'live') sync.send();
       if (s === 'live') stopPolling(); else startPolling();
     },
     hello: (f) => { role = f.role; document.body.dataset.role = f.role; },
     snapshot: (f) => state.replace(f),
-    frame: (f) => state.apply(f),
+    frame: (f) => {
+      if (f.type === 'vehicle.cells') return sync.draw(f);
+      state.apply(f);
+      if (f.type === 'vehicle.moved') sync.viewMoves(f);
+    },
   });
+  const sync = new ViewSync(map, stream);
   let role = null;
   const ctx = { api, stream, state, catalog, reasons, slaHours, map, toast, refresh: () => redraw(), role: () => role, select: (id) => select(id) };
   const place = new PlacePanel(document.getElementById('detail'), ctx);
@@ -174,7 +182,7 @@ async function main() {
   units.load();
   // The platform feed's parked messages (supervisors; hidden for other roles).
   new FeedPanel(document.getElementById('feed'), document.getElementById('feed-toggle'), ctx).load();
-  window.hd = { state, stream, map, api, units, alerts };
+  window.hd = { state, stream, map, api, units, alerts, sync };
 
   function select(id) {
     queue.select(id);
@@ -207,7 +215,10 @@ async function main() {
   state.on((c) => {
     if (c.kind === 'replace') redraw();
     else if (c.kind === 'vehicles') {
-      for (const m of c.moves) map.setVehicle(state.vehicles.get(m.vehicle_id) || m);
+      for (const m of c.moves) {
+        const v = state.vehicles.get(m.vehicle_id) || m;
+        if (sync.draws(v, c.from === 'moved')) map.setVehicle(v);
+      }
       // The shown ticket's live distance follows its vehicle.
       const assigned = detail.ticket()?.assignment?.vehicle_id;
       if (detail.tab === 'overview' && c.moves.some((m) => m.vehicle_id === assigned)) detail.render();
