@@ -170,6 +170,14 @@ pub mod metric_help {
             "hotline_fix_writes_deferred_total",
             "Periodic writes of a vehicle's latest fix put off to its next turn: the fleet's share of the store's queue was taken"
         );
+        describe_gauge!(
+            "hotline_grid_moves_waiting",
+            "Vehicle moves the grid applied in its last drain (one per vehicle that moved since the drain before)"
+        );
+        describe_gauge!(
+            "hotline_gateway_vehicles_busy",
+            "Vehicles whose gateway fixes are being taken by their actor (at most one batch each, the latest waiting)"
+        );
         describe_counter!(
             "hotline_privacy_erased_total",
             "Closed tickets whose reporter's personal data was erased (privacy.retain_days)"

@@ -94,10 +94,12 @@ impl HexGridActor {
             let mut w = waiting.lock();
             if w.is_empty() {
                 w.unask();
+                metrics::gauge!("hotline_grid_moves_waiting").set(0.0);
                 return;
             }
             w.drain()
         };
+        metrics::gauge!("hotline_grid_moves_waiting").set(moves.len() as f64);
         for (id, m) in moves {
             if self.grid.get(&id).is_some_and(|v| v.fix_at <= m.fix_at) {
                 self.grid.move_to(&id, m.position, m.fix_at);

@@ -213,12 +213,9 @@ async fn a_flood_of_fixes_is_thinned_and_never_makes_intake_fail() {
         let (lat, lng) = final_place(i + 1);
         ws.send(json!({ "type": "position", "lat": lat, "lng": lng, "ts": ts }))
             .await;
+        // (Flood fixes refused as out of order, socket and gateway fixes crossing, may
+        // have been answered with `error` frames; the grid below says the last one won.)
         ws.sync().await;
-        assert!(
-            !ws.pending_has("error"),
-            "the last fix of V-{} was refused",
-            i + 1
-        );
     }
     for i in 1..=VEHICLES {
         let (lat, lng) = final_place(i);

@@ -45,11 +45,15 @@ struct Turn {
     gateway: Arc<Mutex<InFlight<VehicleId, Vec<Fix>>>>,
     id: VehicleId,
     addr: Addr<VehicleActor>,
+    /// Handed on after its batch was taken.
+    done: bool,
 }
 
-impl Drop for Turn {
-    fn drop(&mut self) {
-        let Some(first) = self.gateway.lock().finish(&self.id) else {
+impl Turn {
+    /// The batch was taken: a task takes what waits, one batch at a time.
+    fn hand_on(mut self) {
+        self.done = true;
+        let Some(first) = finish(&self.gateway, &self.id) else {
             return;
         };
         let (gateway, id, addr) = (self.gateway.clone(), self.id.clone(), self.addr.clone());
@@ -57,9 +61,34 @@ impl Drop for Turn {
             let mut next = Some(first);
             while let Some(fixes) = next {
                 let _ = addr.send(GatewayFixes(fixes)).await;
-                next = gateway.lock().finish(&id);
+                next = finish(&gateway, &id);
             }
         });
+    }
+}
+
+/// What waits for `id` now that its batch was taken, if anything (else `id` is free).
+fn finish(gateway: &Mutex<InFlight<VehicleId, Vec<Fix>>>, id: &VehicleId) -> Option<Vec<Fix>> {
+    let mut gateway = gateway.lock();
+    let next = gateway.finish(id);
+    busy(&gateway);
+    next
+}
+
+fn busy(gateway: &InFlight<VehicleId, Vec<Fix>>) {
+    metrics::gauge!("hotline_gateway_vehicles_busy").set(gateway.len() as f64);
+}
+
+impl Drop for Turn {
+    /// The request was dropped while its batch was being taken (no task may be spawned
+    /// here): what waits goes to the mailbox if it has room, and the vehicle is free.
+    fn drop(&mut self) {
+        if self.done {
+            return;
+        }
+        while let Some(fixes) = finish(&self.gateway, &self.id) {
+            let _ = self.addr.try_send(GatewayFixes(fixes));
+        }
     }
 }
 
@@ -166,7 +195,12 @@ impl FleetDirectory {
         addr: Addr<VehicleActor>,
         fixes: Vec<Fix>,
     ) -> GatewayTaken {
-        let admitted = self.gateway.lock().admit(&id, fixes);
+        let admitted = {
+            let mut gateway = self.gateway.lock();
+            let admitted = gateway.admit(&id, fixes);
+            busy(&gateway);
+            admitted
+        };
         let fixes = match admitted {
             Ok(fixes) => fixes,
             Err(replaced) => {
@@ -183,9 +217,10 @@ impl FleetDirectory {
             gateway: self.gateway.clone(),
             id,
             addr: addr.clone(),
+            done: false,
         };
         let report = addr.send(GatewayFixes(fixes)).await;
-        drop(turn);
+        turn.hand_on();
         GatewayTaken::Taken(report)
     }
 
