@@ -55,6 +55,7 @@ const ASSETS: &[(&str, &[u8])] = embedded! {
     "js/api.js" => "assets/js/api.js",
     "js/stream.js" => "assets/js/stream.js",
     "js/console-units.js" => "assets/js/console-units.js",
+    "js/console-cells.js" => "assets/js/console-cells.js",
     "js/console-place.js" => "assets/js/console-place.js",
     "js/format.js" => "assets/js/format.js",
     "js/map.js" => "assets/js/map.js",
