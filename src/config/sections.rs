@@ -98,7 +98,8 @@ pub struct StreamSettings {
     pub max_backlog: usize,
     /// Megabytes of frames that may wait for one client before it is cut off.
     pub max_backlog_mb: usize,
-    /// Moves of off-duty vehicles (a GPS gateway's whole fleet, say) go out this seldom.
+    /// A zoomed-out console's counts of off-duty and gateway-only vehicles per cell are
+    /// refreshed this often (when they changed).
     pub idle_tick_ms: u64,
     /// Most events a resuming client is replayed; further behind gets a snapshot.
     pub max_replay: u64,

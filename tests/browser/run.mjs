@@ -19,7 +19,7 @@ const OUT = artifacts(process.env.ARTIFACTS || 'target/browser-artifacts');
 const CANARY = { name: 'CANARY-NAME-王五', phone: '13912345678', address: 'CANARY-ADDR-梅川镇正街99号' };
 
 // The suites run after the checks above, in this order; `BROWSER_SUITES=a,b` runs only those.
-const SUITES = ['review', 'board', 'stats', 'live', 'triage'];
+const SUITES = ['review', 'board', 'stats', 'live', 'triage', 'cells'];
 const ONLY = process.env.BROWSER_SUITES ? process.env.BROWSER_SUITES.split(',') : null;
 
 const results = [];
@@ -186,8 +186,10 @@ try {
     const later = await intake('b-4', { category: 'counterfeit', urgency: 'III', location: { lat: 29.87, lng: 115.5 } });
     await api.post(`/tickets/${later.id}/triage`, dispatcher, {});
     await board.waitForSelector(`[data-board-ticket="${later.number}"]`, { timeout: 30000 });
-    v2.position(30.025, 115.59); // V-2 drives towards the site: the board's distance follows
-    await until(async () => /公里|米/.test(await board.textContent(`[data-board-ticket="${first.number}"] .dist`)), 'the distance to the site');
+    // V-2 has reported and is on no ticket: the public board follows none of its moves.
+    v2.position(30.025, 115.59);
+    await until(async () => (await api.get('/board', boardToken)).tickets.some((r) => r.number === first.number && r.distance_to_site_m == null && r.vehicle == null), 'no distance of a vehicle on no ticket');
+    assert(!/公里|米/.test(await board.textContent(`[data-board-ticket="${first.number}"] .dist`)), 'no distance drawn');
     await board.waitForTimeout(500);
     await board.screenshot({ path: join(OUT, 'board.png') });
     const text = await board.evaluate(() => document.body.innerText);
