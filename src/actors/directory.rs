@@ -104,9 +104,10 @@ where
     }
 
     /// Hands `msg` to the live actor of `id` (starting the one `make` builds when it has
-    /// none, as [`find_or_start`](Self::find_or_start)) with the directory locked, so that
+    /// none; `None` from `make` leaves it without one) with the directory locked, so that
     /// whatever `send` queues is queued before any [`retire`](Self::retire) of that actor:
-    /// an actor retired is never sent another message.
+    /// an actor retired is never sent another message. `make` runs unlocked (it may read
+    /// the store); if another caller started an actor meanwhile, that one is used.
     pub fn send<M, E, F, R>(
         &self,
         id: &K,
@@ -120,29 +121,37 @@ where
         if let Some(addr) = self.actors.read().get(id).filter(|a| a.connected()) {
             return Ok(Some(send(addr, msg)));
         }
+        let made = make(&msg)?;
         let mut actors = self.actors.write();
         if let Some(addr) = actors.get(id).filter(|a| a.connected()) {
             return Ok(Some(send(addr, msg)));
         }
+        // An entry whose mailbox closed is an actor that failed (a retired one is removed).
         let gone = actors.remove(id).is_some();
-        let Some(make) = make(&msg)? else {
+        let Some(made) = made else {
             return Ok(None);
         };
         if gone {
             self.rebuilding(id);
         }
-        let addr = self.spawn(id, make);
+        let addr = self.spawn(id, made);
         let sent = send(&addr, msg);
         actors.insert(id.clone(), addr);
         Ok(Some(sent))
     }
 
     /// Takes the actors whose ids `idle` picks out of the directory and hands each to
-    /// `stop` (which tells it to stop), the directory locked meanwhile: every message sent
-    /// through [`send`](Self::send) before is queued ahead of the stop, none after reaches
-    /// it, and the next one for that id starts a new actor. Returns how many were retired.
-    pub fn retire(&self, idle: impl Fn(&K) -> bool, stop: impl Fn(&Addr<A>)) -> usize {
+    /// `stop` (which tells it to stop). `idle` is made with the directory locked, and every
+    /// message sent through [`send`](Self::send) before is queued ahead of the stop; none
+    /// after reaches it, and the next one for that id starts a new actor. Returns how many
+    /// were retired.
+    pub fn retire<P: Fn(&K) -> bool>(
+        &self,
+        idle: impl FnOnce() -> P,
+        stop: impl Fn(&Addr<A>),
+    ) -> usize {
         let mut actors = self.actors.write();
+        let idle = idle();
         let before = actors.len();
         actors.retain(|id, addr| {
             if !idle(id) {

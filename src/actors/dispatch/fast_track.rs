@@ -1,7 +1,7 @@
-//! A fast-track ticket's first offer, committed with its filing: the ticket directory asks
-//! for it before the ticket is written ([`PlanFirstOffer`]), the vehicle is searched for and
-//! held here, the ticket's actor writes the intake and the offer as one batch, and the
-//! vehicle is handed the offer once that is durable ([`FirstOfferFiled`]). Intake → offer
+//! A fast-track ticket's first offer, committed with its filing: the new ticket's actor
+//! asks for it before the ticket is written ([`PlanFirstOffer`]), the vehicle is searched
+//! for and held here, the actor writes the intake and the offer as one batch and says how
+//! it went ([`FirstOfferFiled`]), and the vehicle is handed the offer once it is durable. Intake → offer
 //! costs one flush; an offer is still pushed only once durable. Whatever is not planned
 //! (no vehicle free, no precise place, a busy dispatcher) takes the usual fast track when
 //! the intake is published.

@@ -258,7 +258,7 @@ impl DispatcherActor {
         }
         if e.status.is_closed() {
             if let Some(offer) = self.open.remove(&e.ticket_id) {
-                self.reserved.remove(&offer.vehicle_id);
+                self.release_hold(&offer.vehicle_id, e.ticket_id);
                 self.release(
                     &offer.vehicle_id,
                     offer.offer_id,
@@ -328,7 +328,11 @@ impl TicketFollower for DispatcherActor {
 
     fn resync(&mut self, ctx: &mut Self::Context) {
         self.open.clear();
-        self.reserved.clear();
+        // Holds of offers being made or planned stay (they are in no store yet); those of
+        // open offers come back from the store.
+        let (planning, in_flight) = (&self.planning, &self.in_flight);
+        self.reserved
+            .retain(|_, t| planning.contains_key(t) || in_flight.contains(t));
         self.active.clear();
         self.recover();
         follow_tickets(&self.deps.bus, ctx);

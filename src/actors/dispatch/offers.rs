@@ -208,6 +208,14 @@ impl DispatcherActor {
         Ok(())
     }
 
+    /// Lets go of `vehicle` if it is held for `ticket_id` (and not for another ticket's
+    /// offer made meanwhile).
+    pub(super) fn release_hold(&mut self, vehicle: &VehicleId, ticket_id: TicketId) {
+        if self.reserved.get(vehicle) == Some(&ticket_id) {
+            self.reserved.remove(vehicle);
+        }
+    }
+
     /// Lets go of the vehicles held for `ticket_id`'s offer that was not made.
     pub(super) fn unreserve(&mut self, ticket_id: TicketId) {
         if !self.open.contains_key(&ticket_id) {
@@ -337,10 +345,13 @@ impl DispatcherActor {
         let run = find
             .into_actor(self)
             .then(move |chosen, act: &mut Self, _| {
-                // The nearest vehicle is held from its pick; one a dispatcher names (maybe
-                // with `override`) once its offer is written, as before.
+                // The vehicle is held from its pick, the nearest or one a dispatcher names;
+                // one sent with `override` despite another offer takes the hold when its
+                // offer is written.
                 let chosen = match chosen {
-                    Ok(c) if nearest => act.reserve(ticket_id, &c.vehicle_id).map(|()| c),
+                    Ok(c) if nearest || !override_busy => {
+                        act.reserve(ticket_id, &c.vehicle_id).map(|()| c)
+                    }
                     other => other,
                 };
                 write(chosen).into_actor(act)
@@ -452,7 +463,7 @@ impl DispatcherActor {
                         .is_some_and(|o| o.offer_id == offer.offer_id)
                     {
                         act.open.remove(&ticket_id);
-                        act.reserved.remove(&offer.vehicle_id);
+                        act.release_hold(&offer.vehicle_id, ticket_id);
                         act.release(&offer.vehicle_id, offer.offer_id, outcome);
                     }
                     if result.is_ok() {
@@ -604,7 +615,7 @@ impl Handler<AnswerOffer> for DispatcherActor {
         Box::pin(run.into_actor(self).map(move |result, act, ctx| {
             let done = result?;
             act.open.remove(&ticket_id);
-            act.reserved.remove(&msg.vehicle_id);
+            act.release_hold(&msg.vehicle_id, ticket_id);
             if let EventKind::OfferAccepted { .. } = done.event.kind {
                 act.active.insert(ticket_id, msg.vehicle_id.clone());
                 act.release(
@@ -637,7 +648,7 @@ impl Handler<CancelDispatch> for DispatcherActor {
             } = &done.event.kind
             {
                 act.open.remove(&ticket_id);
-                act.reserved.remove(vehicle_id);
+                act.release_hold(vehicle_id, ticket_id);
                 act.release(
                     vehicle_id,
                     *offer_id,

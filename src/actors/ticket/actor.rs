@@ -10,7 +10,8 @@ use parking_lot::Mutex;
 
 use tokio::sync::oneshot;
 
-use super::messages::{Execute, Executed, Passivate};
+use super::directory::OfferPlanner;
+use super::messages::{Execute, Executed, FirstOfferFiled, Passivate, PlanFirstOffer};
 use crate::domain::catalog::Catalog;
 use crate::domain::clock::Clock;
 use crate::domain::duplicates::CaseIndex;
@@ -43,10 +44,11 @@ pub struct TicketActor {
 pub struct Filing {
     pub event: EventKind,
     pub by: Principal,
-    /// A fast-track ticket's first offer, decided before the filing and committed with it,
-    /// so intake → offer costs one flush. Dropped (the ticket filed alone) if the domain
-    /// refuses it.
-    pub offer: Option<steps::Offer>,
+    /// Asked for a fast-track ticket's first offer before the filing, which then commits
+    /// both in one batch (intake → offer costs one flush), and told how the filing went
+    /// (it holds the vehicle until then). Asked and told by this actor, so an intake whose
+    /// caller has left still completes the exchange.
+    pub planner: Option<OfferPlanner>,
     pub reply: oneshot::Sender<Result<Box<Ticket>, StoreError>>,
 }
 
@@ -69,12 +71,35 @@ impl TicketActor {
         }
     }
 
-    /// Writes the received ticket; the mailbox waits until it is durable.
-    fn file(&mut self, filing: Filing, ctx: &mut Context<Self>) {
+    /// Asks for the first offer, if a planner is given, then files the ticket with it; the
+    /// mailbox waits throughout.
+    fn plan_and_file(&mut self, filing: Filing, ctx: &mut Context<Self>) {
+        let Some(p) = filing.planner.clone() else {
+            return self.file(filing, None, ctx);
+        };
+        let plan = p.plan.send(PlanFirstOffer(Arc::new(self.ticket.clone())));
+        // Past the wait the ticket is filed alone; the dispatcher lets the vehicle of a
+        // plan finished too late go when it is told.
+        let planned = async move {
+            tokio::time::timeout(p.wait, plan)
+                .await
+                .ok()
+                .and_then(Result::ok)
+                .flatten()
+        };
+        ctx.wait(
+            fut::wrap_future(planned)
+                .map(move |offer, act: &mut Self, ctx| act.file(filing, offer, ctx)),
+        );
+    }
+
+    /// Writes the received ticket (with its first offer); the mailbox waits until it is
+    /// durable.
+    fn file(&mut self, filing: Filing, offer: Option<steps::Offer>, ctx: &mut Context<Self>) {
         let Filing {
             event,
             by,
-            offer,
+            planner,
             reply,
         } = filing;
         let then = offer.and_then(|offer| self.first_offer(offer));
@@ -99,6 +124,12 @@ impl TicketActor {
                 if result.is_err() {
                     // Nothing was filed: there is no ticket for this actor to hold.
                     ctx.stop();
+                }
+                if let Some(planner) = planner {
+                    planner.filed.do_send(FirstOfferFiled {
+                        ticket_id: act.ticket.id,
+                        filed: result.as_ref().ok().map(|t| Arc::new((**t).clone())),
+                    });
                 }
                 let _ = reply.send(result);
             }),
@@ -161,7 +192,7 @@ impl Actor for TicketActor {
         // Bounded: a flood of commands on one ticket is refused, not queued without end.
         ctx.set_mailbox_capacity(64);
         if let Some(filing) = self.filing.take() {
-            self.file(filing, ctx);
+            self.plan_and_file(filing, ctx);
         }
     }
 }

@@ -38,6 +38,7 @@ pub struct Intake {
 }
 
 /// Who plans a fast-track ticket's first offer (the dispatcher), set once it has started.
+#[derive(Clone)]
 pub struct OfferPlanner {
     pub plan: Recipient<PlanFirstOffer>,
     pub filed: Recipient<FirstOfferFiled>,
@@ -177,25 +178,15 @@ impl TicketDirectory {
         let planner = self
             .planner
             .get()
-            .filter(|_| ticket.urgency == Some(Urgency::I) && ticket.awaits_vehicle());
-        let offer = match planner {
-            Some(p) => {
-                let plan = p.plan.send(PlanFirstOffer(Arc::new(ticket.clone())));
-                tokio::time::timeout(p.wait, plan)
-                    .await
-                    .ok()
-                    .and_then(Result::ok)
-                    .flatten()
-            }
-            None => None,
-        };
+            .filter(|_| ticket.urgency == Some(Urgency::I) && ticket.awaits_vehicle())
+            .cloned();
         // The new ticket's own actor files it, so its first write is serialised with the
         // commands that follow (a listener woken by the intake finds this actor).
         let (reply, filed) = oneshot::channel();
         let filing = Filing {
             event,
             by,
-            offer,
+            planner: planner.clone(),
             reply,
         };
         let deps = self.deps.clone();
@@ -203,17 +194,13 @@ impl TicketDirectory {
         self.actors
             .start(&id, move || TicketActor::filing(ticket, filing, deps));
         let filed = filed.await;
-        if let Some(p) = planner {
-            // The dispatcher hands the offer to its vehicle only once it is durable, or lets
-            // the vehicle go; asked after a crash too, from what the store holds.
-            let filed = match &filed {
-                Ok(Ok(ticket)) => Some(Arc::new((**ticket).clone())),
-                Ok(Err(_)) => None,
-                Err(_) => store.ticket(&id)?.map(Arc::new),
-            };
+        if let (Some(p), Err(_)) = (planner, &filed) {
+            // The actor died filing it, so it told no one: the dispatcher hands the offer to
+            // its vehicle or lets the vehicle go by what the store holds (a plan still
+            // pending is let go either way).
             p.filed.do_send(FirstOfferFiled {
                 ticket_id: id,
-                filed,
+                filed: store.ticket(&id).ok().flatten().map(Arc::new),
             });
         }
         let Ok(filed) = filed else {
@@ -263,25 +250,26 @@ impl TicketDirectory {
         by: Principal,
     ) -> Result<Executed, CommandError> {
         let (reply, answer) = oneshot::channel();
-        let msg = Execute { command, by, reply };
+        let mut msg = Execute { command, by, reply };
         let _in_flight = InFlight::new(&self.in_flight);
         self.recent.lock().insert(id);
-        let sent = self
-            .actors
-            .send(
-                &id,
-                msg,
-                |m| self.wake(&id, m),
-                |addr, m| addr.try_send(m).map_err(Box::new),
-            )?
-            .ok_or(CommandError::NotFound)?;
-        match sent.map_err(|e| *e) {
-            Ok(()) => {}
-            Err(SendError::Full(_)) => return Err(CommandError::Busy),
-            Err(SendError::Closed(msg)) => {
-                // Died between lookup and send: rebuild once and deliver there.
-                let addr = self.rebuild(&id)?.ok_or(CommandError::NotFound)?;
-                addr.try_send(msg).map_err(|_| CommandError::Busy)?;
+        // A second try only if the actor died between the lookup and the send: the lookup
+        // then finds its mailbox closed and rebuilds it.
+        for attempt in 0..2 {
+            let sent = self
+                .actors
+                .send(
+                    &id,
+                    msg,
+                    |m| self.wake(&id, m),
+                    |addr, m| addr.try_send(m).map_err(Box::new),
+                )?
+                .ok_or(CommandError::NotFound)?;
+            match sent.map_err(|e| *e) {
+                Ok(()) => break,
+                Err(SendError::Full(_)) => return Err(CommandError::Busy),
+                Err(SendError::Closed(_)) if attempt == 1 => return Err(CommandError::Busy),
+                Err(SendError::Closed(back)) => msg = back,
             }
         }
         match answer.await {
@@ -307,10 +295,13 @@ impl TicketDirectory {
     /// its actor again from the store. Called every `tickets.passivate_after_s`, so an
     /// actor lives between one and two periods past its last use. Returns how many stopped.
     pub fn passivate_idle(&self) -> usize {
-        let recent = std::mem::take(&mut *self.recent.lock());
-        let stopped = self
-            .actors
-            .retire(|id| !recent.contains(id), |addr| addr.do_send(Passivate));
+        // Taken with the directory locked: a command marks its ticket before it is sent
+        // under the same lock, so an actor with a command on its way is always kept.
+        let recent = || {
+            let recent = std::mem::take(&mut *self.recent.lock());
+            move |id: &TicketId| !recent.contains(id)
+        };
+        let stopped = self.actors.retire(recent, |addr| addr.do_send(Passivate));
         metrics::counter!("hotline_ticket_actors_passivated_total").increment(stopped as u64);
         stopped
     }
