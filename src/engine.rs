@@ -105,6 +105,8 @@ impl Engine {
         let period = std::time::Duration::from_secs(settings.tickets.passivate_after_s);
         actix::spawn(async move {
             let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
+            // A late sweep is not made up for: two back to back would take a period's use.
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             loop {
                 tick.tick().await;
                 let stopped = passivating.passivate_idle();

@@ -174,8 +174,12 @@ where
 
     /// Starts the actor `make` builds for `id`, in place of any earlier one.
     pub fn start(&self, id: &K, make: impl FnOnce() -> A + Send + 'static) -> Addr<A> {
+        // Spawned with the directory locked: the actor may act at once (a new ticket's is
+        // filed and published within a millisecond), and whoever looks it up after that
+        // must find it, never start a second one.
+        let mut actors = self.actors.write();
         let addr = self.spawn(id, make);
-        self.actors.write().insert(id.clone(), addr.clone());
+        actors.insert(id.clone(), addr.clone());
         addr
     }
 

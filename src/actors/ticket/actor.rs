@@ -240,6 +240,7 @@ impl Handler<Execute> for TicketActor {
                     .into()),
                     Err(e @ StoreError::Conflict(_)) => {
                         // This actor's copy is stale: stop, so the next command rebuilds it.
+                        tracing::warn!(ticket_id = %act.ticket.id, seq = act.ticket.seq, error = %e, "ticket actor's copy was stale; it stops");
                         ctx.stop();
                         Err(e.into())
                     }

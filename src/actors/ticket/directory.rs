@@ -7,7 +7,7 @@
 //! can act on it (reopen). Intake (a new ticket's actor files it), commands and merges go
 //! through here.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 
@@ -51,11 +51,46 @@ pub struct TicketDirectory {
     actors: Directory<TicketId, TicketActor>,
     deps: Arc<TicketDeps>,
     planner: OnceLock<OfferPlanner>,
-    /// Tickets used since the last `passivate_idle`: their actors are kept.
-    recent: Mutex<HashSet<TicketId>>,
+    /// Which tickets are in use: their actors are kept.
+    usage: Mutex<Usage>,
     /// Commands sent to ticket actors and not yet answered: their mailboxes' depth and the
     /// writes in flight (actix does not show a mailbox's length). Read at scrape.
     in_flight: AtomicUsize,
+}
+
+/// Which tickets are in use: used since the last passivation sweep, or waiting on a
+/// command or filing not yet answered.
+#[derive(Default)]
+struct Usage {
+    used: HashSet<TicketId>,
+    busy: HashMap<TicketId, usize>,
+}
+
+/// Marks a ticket in use from a command's send to its answer.
+struct InUse<'a> {
+    usage: &'a Mutex<Usage>,
+    id: TicketId,
+}
+
+impl<'a> InUse<'a> {
+    fn begin(usage: &'a Mutex<Usage>, id: TicketId) -> Self {
+        let mut u = usage.lock();
+        u.used.insert(id);
+        *u.busy.entry(id).or_default() += 1;
+        Self { usage, id }
+    }
+}
+
+impl Drop for InUse<'_> {
+    fn drop(&mut self) {
+        let mut u = self.usage.lock();
+        if let Some(n) = u.busy.get_mut(&self.id) {
+            *n -= 1;
+            if *n == 0 {
+                u.busy.remove(&self.id);
+            }
+        }
+    }
 }
 
 /// Counts one command from its send to its answer (or its refusal).
@@ -81,7 +116,7 @@ impl TicketDirectory {
             actors: Directory::new("ticket", "hotline_ticket_actor_rebuilds_total", arbiters),
             deps,
             planner: OnceLock::new(),
-            recent: Mutex::default(),
+            usage: Mutex::default(),
             in_flight: AtomicUsize::new(0),
         }
     }
@@ -190,7 +225,7 @@ impl TicketDirectory {
             reply,
         };
         let deps = self.deps.clone();
-        self.recent.lock().insert(id);
+        let _in_use = InUse::begin(&self.usage, id);
         self.actors
             .start(&id, move || TicketActor::filing(ticket, filing, deps));
         let filed = filed.await;
@@ -252,7 +287,7 @@ impl TicketDirectory {
         let (reply, answer) = oneshot::channel();
         let mut msg = Execute { command, by, reply };
         let _in_flight = InFlight::new(&self.in_flight);
-        self.recent.lock().insert(id);
+        let _in_use = InUse::begin(&self.usage, id);
         // A second try only if the actor died between the lookup and the send: the lookup
         // then finds its mailbox closed and rebuilds it.
         for attempt in 0..2 {
@@ -290,18 +325,23 @@ impl TicketDirectory {
         }
     }
 
-    /// Stops the actors of tickets no command or intake used since the last call, so that
-    /// only tickets in use are held in memory; a passivated ticket's next command starts
-    /// its actor again from the store. Called every `tickets.passivate_after_s`, so an
-    /// actor lives between one and two periods past its last use. Returns how many stopped.
+    /// Stops the actors of tickets no command or intake used since the last call and none
+    /// is waiting on, so that only tickets in use are held in memory; a passivated ticket's
+    /// next command starts its actor again from the store. Called every
+    /// `tickets.passivate_after_s`, so an actor lives between one and two periods past its
+    /// last use. Returns how many stopped.
     pub fn passivate_idle(&self) -> usize {
-        // Taken with the directory locked: a command marks its ticket before it is sent
-        // under the same lock, so an actor with a command on its way is always kept.
-        let recent = || {
-            let recent = std::mem::take(&mut *self.recent.lock());
-            move |id: &TicketId| !recent.contains(id)
+        // Read with the directory locked. A command marks its ticket before it is sent under
+        // the same lock, so an actor with a command on its way is kept; and one whose
+        // command is still unanswered (its write not yet durable) is kept too, so the next
+        // actor never starts from a store about to change.
+        let idle = || {
+            let mut usage = self.usage.lock();
+            let used = std::mem::take(&mut usage.used);
+            let busy: HashSet<TicketId> = usage.busy.keys().copied().collect();
+            move |id: &TicketId| !used.contains(id) && !busy.contains(id)
         };
-        let stopped = self.actors.retire(recent, |addr| addr.do_send(Passivate));
+        let stopped = self.actors.retire(idle, |addr| addr.do_send(Passivate));
         metrics::counter!("hotline_ticket_actors_passivated_total").increment(stopped as u64);
         stopped
     }
