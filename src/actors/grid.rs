@@ -13,6 +13,7 @@
 //! every insert drains the map first, so what the grid answers is never behind the fixes
 //! taken before the question was asked.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -77,6 +78,9 @@ pub struct HexGridActor {
     grid: HexGrid,
     /// Moves waiting to be applied (none until a [`GridMoves`] is attached).
     moves: Option<Waiting>,
+    /// Moves drained before their vehicle's `TrackVehicle` was handled (it may still be
+    /// queued behind a wake-up): applied when it is, if newer. At most one per vehicle.
+    early: HashMap<VehicleId, Move>,
 }
 
 impl HexGridActor {
@@ -84,6 +88,7 @@ impl HexGridActor {
         Self {
             grid: HexGrid::new(config),
             moves: None,
+            early: HashMap::new(),
         }
     }
 
@@ -101,8 +106,17 @@ impl HexGridActor {
         };
         metrics::gauge!("hotline_grid_moves_waiting").set(moves.len() as f64);
         for (id, m) in moves {
-            if self.grid.get(&id).is_some_and(|v| v.fix_at <= m.fix_at) {
-                self.grid.move_to(&id, m.position, m.fix_at);
+            match self.grid.get(&id) {
+                Some(v) if v.fix_at <= m.fix_at => {
+                    self.grid.move_to(&id, m.position, m.fix_at);
+                }
+                Some(_) => {}
+                None => {
+                    let kept = self.early.entry(id).or_insert(m);
+                    if kept.fix_at < m.fix_at {
+                        *kept = m;
+                    }
+                }
             }
         }
     }
@@ -179,11 +193,17 @@ impl Handler<TrackVehicle> for HexGridActor {
     fn handle(&mut self, msg: TrackVehicle, _: &mut Self::Context) {
         self.drain();
         let mut v = msg.0;
-        // A move taken after this entry was made may already be here: keep the newer fix.
-        if let Some(now) = self.grid.get(&v.id)
-            && now.fix_at > v.fix_at
-        {
-            (v.position, v.fix_at) = (now.position, now.fix_at);
+        // A move taken after this entry was made may already be here (in the grid, or
+        // drained before the vehicle was): keep the newest fix.
+        let early = self.early.remove(&v.id);
+        let known = self.grid.get(&v.id).map(|g| Move {
+            position: g.position,
+            fix_at: g.fix_at,
+        });
+        for m in [known, early].into_iter().flatten() {
+            if m.fix_at > v.fix_at {
+                (v.position, v.fix_at) = (m.position, m.fix_at);
+            }
         }
         self.grid.upsert(v);
     }
@@ -273,5 +293,20 @@ mod tests {
             .expect("grid");
         assert!((lat_of(&grid, "V-1").await - 30.2).abs() < 1e-9);
         assert_eq!(moves.waiting.lock().len(), 0);
+    }
+
+    /// A move drained before its vehicle is tracked (the track still queued) is kept and
+    /// applied by the track, not dropped.
+    #[actix_web::test]
+    async fn a_move_drained_before_its_vehicle_is_tracked_is_kept() {
+        let grid = HexGridActor::new(GridConfig::default()).start();
+        let moves = GridMoves::attach(grid.clone());
+        let id = VehicleId::from_str("V-2").expect("id");
+        moves.put(id, LatLng::new(30.3, 115.5).expect("p"), at(50));
+        grid.send(DrainMoves).await.expect("grid");
+        grid.send(TrackVehicle(vehicle("V-2", 30.0, at(10))))
+            .await
+            .expect("grid");
+        assert!((lat_of(&grid, "V-2").await - 30.3).abs() < 1e-9);
     }
 }

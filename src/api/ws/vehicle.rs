@@ -603,6 +603,9 @@ async fn run(
         Err(e) => e,
         Ok(()) => Ending::Gone,
     };
+    // The fixes read before the socket ended still count: the last one is where the
+    // vehicle is. Bounded: a vehicle actor that cannot take them in time loses them.
+    let _ = tokio::time::timeout(SETTLE_ON_CLOSE, s.settle()).await;
     s.vehicle.do_send(Disconnect { session: s.id });
     if let Ending::Protocol(e) = &ending {
         // Oversized or broken frames: say so before closing (the stream cannot be
@@ -617,6 +620,9 @@ async fn run(
     tracing::debug!(vehicle_id = %s.vehicle_id, session = s.id, ?ending, "vehicle socket closed");
     let _ = tokio::time::timeout(s.timeout, out.session.close(ending.close_reason())).await;
 }
+
+/// How long a closing socket waits for the vehicle actor to take the fixes it read last.
+const SETTLE_ON_CLOSE: Duration = Duration::from_secs(2);
 
 /// Opens a vehicle socket. Token: `Authorization: Bearer` or `?token=`.
 #[get("/ws/vehicle")]
