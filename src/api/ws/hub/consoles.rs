@@ -38,6 +38,12 @@ impl StreamHub {
                 .and_then(|v| v.moves(&moved, vehicles, counted));
             let thin = s.above_high_water();
             if thin || !s.held.is_empty() {
+                // After a view change what was held is out of date: the new view's whole
+                // set replaces it, and goes out marked as such.
+                if own.as_ref().is_some_and(|o| o.whole) {
+                    s.held.clear();
+                    s.held_whole = true;
+                }
                 let new = own
                     .map(|o| o.moves)
                     .unwrap_or_else(|| moved.values().map(|m| Move::from(m.as_ref())).collect());
@@ -51,7 +57,8 @@ impl StreamHub {
                     return true;
                 }
                 let held: Vec<Move> = s.held.drain().map(|(_, m)| m).collect();
-                return s.offer(&frame_of(held, false));
+                let whole = std::mem::take(&mut s.held_whole);
+                return s.offer(&frame_of(held, whole));
             }
             match own {
                 None if moved.is_empty() => true,

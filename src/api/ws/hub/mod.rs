@@ -158,6 +158,8 @@ struct Session {
     /// Moves held back while the session is past its high-water mark, the latest per
     /// vehicle (`consoles.rs`).
     held: HashMap<String, Move>,
+    /// The held moves follow a view change: sent as the view's whole set (`view: true`).
+    held_whole: bool,
 }
 
 impl Session {
@@ -505,6 +507,7 @@ impl Handler<Join> for StreamHub {
             max_bytes: self.deps.streams.max_backlog_mb * 1024 * 1024,
             view: None,
             held: HashMap::new(),
+            held_whole: false,
         };
         let mut joined = Joined {
             frames: rx,
