@@ -55,9 +55,6 @@ impl utoipa::Modify for ErrorCodes {
     }
 }
 
-/// `Retry-After` of a 429 or 503 that names none: overload passes in about a second.
-const DEFAULT_RETRY_AFTER_S: u64 = 1;
-
 /// Every route's error is the service layer's: one type, rendered here as HTTP.
 pub type ApiError = crate::service::Error;
 
@@ -74,12 +71,7 @@ impl ResponseError for ApiError {
 
     fn error_response(&self) -> HttpResponse {
         let mut res = HttpResponse::build(self.status_code());
-        // Overload and restarts (429, 503) always say when to try again: a refused intake
-        // is resent, never lost.
-        let retry = self.retry_after().or_else(|| {
-            matches!(self.status_code().as_u16(), 429 | 503).then_some(DEFAULT_RETRY_AFTER_S)
-        });
-        if let Some(secs) = retry {
+        if let Some(secs) = self.retry_after() {
             res.insert_header((actix_web::http::header::RETRY_AFTER, secs));
         }
         res.json(ErrorBody {

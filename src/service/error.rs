@@ -14,6 +14,9 @@ use crate::domain::error_code::ErrorCode;
 use crate::domain::ticket::Rejection;
 use crate::store::StoreError;
 
+/// `Retry-After` of a 429 or 503 that names none: overload passes in about a second.
+const DEFAULT_RETRY_AFTER_S: u64 = 1;
+
 /// How an error is answered, as the HTTP status number (console error frames carry it too).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Status(u16);
@@ -75,8 +78,12 @@ impl Error {
         self
     }
 
+    /// Seconds the caller should wait before retrying: the ones named, or about a second
+    /// for overload and restarts (429, 503), so a refused request is resent, never lost.
     pub fn retry_after(&self) -> Option<u64> {
-        self.retry_after_s
+        self.retry_after_s.or_else(|| {
+            matches!(self.status().as_u16(), 429 | 503).then_some(DEFAULT_RETRY_AFTER_S)
+        })
     }
 
     pub fn with_details(mut self, details: Value) -> Self {
