@@ -169,7 +169,22 @@ pub fn verify() -> ExitCode {
                 v.tickets
             );
             println!("  digest  sha256:{}", hex::encode(v.digest));
-            ExitCode::SUCCESS
+            match hotline_dispatch::evidence::audit::audit(path) {
+                Ok(a) => {
+                    println!(
+                        "  files   {} evidence files match their SHA-256; all {} held by tickets are kept",
+                        a.files, a.held
+                    );
+                    ExitCode::SUCCESS
+                }
+                Err(broken) => {
+                    eprintln!(
+                        "hotline-dispatch: the evidence files at {} are broken: {broken}",
+                        path.display()
+                    );
+                    ExitCode::FAILURE
+                }
+            }
         }
         Err(broken) => {
             eprintln!(

@@ -48,6 +48,8 @@ pub struct Settings {
     pub feed: FeedSettings,
     /// How long reporters' personal data is kept (`actors/retention.rs`).
     pub privacy: PrivacySettings,
+    /// Evidence files: size and type limits, orphan collection (`evidence/`).
+    pub evidence: EvidenceSettings,
     /// The config directory the settings were read from: the guide and the area file
     /// default to files in it.
     #[serde(skip)]

@@ -179,6 +179,12 @@ impl Engine {
             settings.privacy.clone(),
         )
         .start();
+        // Evidence files no event refers to (an upload cut off by a crash) are collected.
+        crate::evidence::sweep::start(
+            store.clone(),
+            crate::evidence::FileStore::of_store(&settings.store.path),
+            &settings.evidence,
+        );
         let group_arbiter = Arbiter::new();
         let groups = Arc::new(CoordinatorDirectory::new(
             Arc::new(CoordinatorDeps {

@@ -10,6 +10,7 @@ pub mod config;
 pub mod demo;
 pub mod domain;
 pub mod engine;
+pub mod evidence;
 pub mod feed;
 pub mod net;
 pub mod retailers;

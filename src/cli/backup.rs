@@ -50,6 +50,7 @@ pub fn backup(file: &Path, url: Option<String>, token: Option<String>) -> ExitCo
         "  holds          {} tickets, {} events, {} entries",
         summary.tickets, summary.events, summary.entries
     );
+    println!("  evidence files {}", summary.files);
     ExitCode::SUCCESS
 }
 
@@ -64,6 +65,7 @@ pub fn restore(file: &Path, store: &Path) -> ExitCode {
             );
             println!("  tickets        {}", s.tickets);
             println!("  events         {}", s.events);
+            println!("  evidence files {}", s.files);
             println!("  last event id  {}", s.last_event_id);
             ExitCode::SUCCESS
         }

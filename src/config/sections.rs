@@ -41,6 +41,21 @@ pub struct PrivacySettings {
     pub sweep_every_s: u64,
 }
 
+/// Evidence files the engine keeps (`evidence/`, `api/tickets/evidence.rs`).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EvidenceSettings {
+    /// Largest file accepted, bytes; a larger upload is cut off at this size (413).
+    pub max_bytes: u64,
+    /// Content types accepted, as found in the bytes (magic numbers), not as declared.
+    pub allowed_types: Vec<String>,
+    /// Seconds a stored file no event refers to is kept before it is collected: an upload
+    /// whose attaching event is still on its way is never taken for an orphan.
+    pub orphan_grace_s: u64,
+    /// How often files no event refers to are looked for, seconds.
+    pub sweep_every_s: u64,
+}
+
 /// A setting that must never reach a log: its `Debug` prints only whether it is set.
 #[derive(Clone, Default)]
 pub struct Secret(String);

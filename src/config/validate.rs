@@ -115,9 +115,46 @@ impl Settings {
         Ok(())
     }
 
+    fn validate_evidence(&self) -> Result<(), SettingsError> {
+        let e = &self.evidence;
+        if !(1..=4_000_000_000).contains(&e.max_bytes) {
+            return Err(invalid(
+                "evidence.max_bytes",
+                "must be between 1 and 4000000000",
+            ));
+        }
+        if let Some(t) = e
+            .allowed_types
+            .iter()
+            .find(|t| !crate::evidence::sniff::KNOWN.contains(&t.as_str()))
+        {
+            return Err(invalid(
+                "evidence.allowed_types",
+                format!(
+                    "`{t}` is not a type the engine recognises by content (one of {})",
+                    crate::evidence::sniff::KNOWN.join(", ")
+                ),
+            ));
+        }
+        if !(1..=30 * 86_400).contains(&e.orphan_grace_s) {
+            return Err(invalid(
+                "evidence.orphan_grace_s",
+                "must be between 1 and 2592000",
+            ));
+        }
+        if !(1..=86_400).contains(&e.sweep_every_s) {
+            return Err(invalid(
+                "evidence.sweep_every_s",
+                "must be between 1 and 86400",
+            ));
+        }
+        Ok(())
+    }
+
     pub(super) fn validate(&self) -> Result<(), SettingsError> {
         self.validate_feed()?;
         self.validate_privacy()?;
+        self.validate_evidence()?;
         if self.server.host.trim().is_empty() {
             return Err(invalid("server.host", "must not be empty"));
         }

@@ -268,6 +268,7 @@ fn all_evidence(engine: &Engine) -> Vec<Evidence> {
             reference: format!("demo-{k}"),
             kind: k,
             note: None,
+            sha256: None,
         })
         .collect()
 }

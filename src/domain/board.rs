@@ -595,6 +595,7 @@ pub(crate) mod tests {
                             reference: k.clone(),
                             kind: k.clone(),
                             note: None,
+                            sha256: None,
                         })
                         .collect(),
                 }),

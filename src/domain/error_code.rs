@@ -25,6 +25,8 @@ pub enum ErrorClass {
     MethodNotAllowed,
     /// 409: the step clashes with the current state.
     Conflict,
+    /// 410: the resource was there and is gone for good (erased).
+    Gone,
     /// 413: the body is over its limit.
     PayloadTooLarge,
     /// 415: the body is not of a type the route reads.
@@ -54,6 +56,7 @@ impl ErrorClass {
             Self::NotFound => 404,
             Self::MethodNotAllowed => 405,
             Self::Conflict => 409,
+            Self::Gone => 410,
             Self::PayloadTooLarge => 413,
             Self::UnsupportedMediaType => 415,
             Self::Unprocessable => 422,
@@ -73,6 +76,7 @@ impl ErrorClass {
             Self::NotFound => "404",
             Self::MethodNotAllowed => "405",
             Self::Conflict => "409",
+            Self::Gone => "410",
             Self::PayloadTooLarge => "413",
             Self::UnsupportedMediaType => "415",
             Self::Unprocessable => "422",
@@ -157,8 +161,12 @@ error_codes! {
     VehicleBusy = "vehicle_busy", Conflict, "the vehicle is on another ticket";
     VehicleOffline = "vehicle_offline", Conflict, "the vehicle is offline";
 
+    EvidenceErased = "evidence_erased", Gone, "the file's bytes were erased with the reporter's personal data; its hash stays on record";
+
     TooLarge = "too_large", PayloadTooLarge, "the body is over its size limit";
 
+    EvidenceTypeMismatch = "evidence_type_mismatch", UnsupportedMediaType, "the file's content is not of the type it was declared as";
+    EvidenceTypeNotAllowed = "evidence_type_not_allowed", UnsupportedMediaType, "the file's content is of a type `evidence.allowed_types` does not list";
     UnsupportedMediaType = "unsupported_media_type", UnsupportedMediaType, "the body is not of a type the route reads";
 
     AlreadyMember = "already_member", Unprocessable, "the staff member is already in the group";
@@ -178,6 +186,10 @@ error_codes! {
     CategoryRequired = "category_required", Unprocessable, "classify the ticket first";
     DescriptionRequired = "description_required", Unprocessable, "the description must not be empty";
     DuplicateMember = "duplicate_member", Unprocessable, "a staff member is named twice";
+    EvidenceEmpty = "evidence_empty", Unprocessable, "the evidence file is empty";
+    EvidenceFileMissing = "evidence_file_missing", Unprocessable, "the upload has no `file` part";
+    EvidenceKindMismatch = "evidence_kind_mismatch", Unprocessable, "the evidence kind does not fit the file (a photo must be an image, a video a video, audio audio)";
+    EvidenceNotAttached = "evidence_not_attached", Unprocessable, "the evidence names a file (`sha256`) not attached to this ticket";
     FindingsRequired = "findings_required", Unprocessable, "the findings must not be empty";
     LeadRequired = "lead_required", Unprocessable, "the group needs a lead among its members";
     MembersRequired = "members_required", Unprocessable, "a group needs at least one member";
@@ -349,6 +361,7 @@ mod tests {
             (C::NotFound, Some(404)),
             (C::MethodNotAllowed, Some(405)),
             (C::IllegalTransition, Some(409)),
+            (C::EvidenceErased, Some(410)),
             (C::TooLarge, Some(413)),
             (C::UnsupportedMediaType, Some(415)),
             (C::ReportIncomplete, Some(422)),

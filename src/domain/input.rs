@@ -77,9 +77,16 @@ pub struct EvidenceDto {
     /// One of the guide's evidence kinds (`photo`, `inspection_record`, ...; `GET /catalog`
     /// lists them as `evidence_kinds`); anything else is refused.
     pub kind: String,
-    /// Where the file is kept (an attachment id or URL of the document system).
+    /// Where the file is kept (an attachment id or URL of the document system). May be
+    /// left out when `sha256` names a file the engine keeps.
+    #[serde(default)]
     pub reference: String,
     pub note: Option<String>,
+    /// A file attached to this ticket (`POST /tickets/{id}/evidence`), by its SHA-256: the
+    /// timeline then shows exactly which bytes the record or report carried. A hash not
+    /// attached to the ticket is refused (422 `evidence_not_attached`).
+    #[serde(default)]
+    pub sha256: Option<String>,
 }
 
 impl EvidenceDto {
@@ -103,10 +110,20 @@ impl EvidenceDto {
                 check_len("evidence.kind", &e.kind, 64)?;
                 check_len("evidence.reference", &e.reference, 500)?;
                 check_opt("evidence.note", &e.note, 1000)?;
-                if e.kind.trim().is_empty() || e.reference.trim().is_empty() {
+                let sha256 = e.sha256.map(|h| h.trim().to_ascii_lowercase());
+                if let Some(h) = &sha256
+                    && !crate::domain::ticket::is_sha256(h)
+                {
                     return Err(Rejection::rule(
                         ErrorCode::BadEvidence,
-                        "evidence needs a kind and a reference",
+                        "`evidence.sha256` must be a SHA-256: 64 hex digits",
+                    ));
+                }
+                if e.kind.trim().is_empty() || (e.reference.trim().is_empty() && sha256.is_none())
+                {
+                    return Err(Rejection::rule(
+                        ErrorCode::BadEvidence,
+                        "evidence needs a kind and a reference (or the `sha256` of a file attached to the ticket)",
                     ));
                 }
                 if !known.contains(&e.kind.as_str()) {
@@ -120,10 +137,17 @@ impl EvidenceDto {
                     )
                     .with_details(serde_json::json!({ "kind": e.kind, "allowed": known })));
                 }
+                // A file the engine keeps is referred to by its route when no other
+                // reference was given.
+                let reference = match (&sha256, e.reference.trim().is_empty()) {
+                    (Some(h), true) => format!("evidence/{h}"),
+                    _ => e.reference,
+                };
                 Ok(Evidence {
                     kind: e.kind,
-                    reference: e.reference,
+                    reference,
                     note: e.note,
+                    sha256,
                 })
             })
             .collect()

@@ -19,7 +19,7 @@
 //! event order. Neither is part of a ticket's commit: the feed only follows the log.
 
 use crate::domain::ids::TicketId;
-use crate::domain::ticket::{Reporter, Source, Ticket};
+use crate::domain::ticket::{Source, Ticket};
 
 pub const EVENT: u8 = b'e';
 pub const TICKET: u8 = b't';
@@ -61,7 +61,7 @@ pub fn head(id: &TicketId) -> [u8; 17] {
 /// A closed ticket's place in the retention queue, while it holds personal data.
 fn retention(t: &Ticket) -> Option<Vec<u8>> {
     let closed_at = t.closed_at()?;
-    if !t.reporter.as_ref().is_some_and(Reporter::has_personal_data) {
+    if !t.holds_personal_data() {
         return None;
     }
     let mut k = Vec::with_capacity(25);

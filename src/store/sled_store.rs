@@ -37,6 +37,8 @@ pub struct SledStore {
     main: sled::Tree,
     records: sled::Tree,
     db: sled::Db,
+    /// The store's directory: evidence files are kept beside it (`evidence/`).
+    path: PathBuf,
     last_event_id: Arc<AtomicU64>,
     queue: Mutex<Option<SyncSender<Request>>>,
     writer: Mutex<Option<JoinHandle<()>>>,
@@ -90,6 +92,7 @@ impl SledStore {
             main,
             records,
             db,
+            path: options.path.clone(),
             last_event_id,
             queue: Mutex::new(Some(tx)),
             writer: Mutex::new(Some(handle)),
@@ -271,7 +274,8 @@ impl Store for SledStore {
     }
 
     fn backup(&self, out: &mut dyn std::io::Write) -> Result<super::backup::Summary, StoreError> {
-        super::backup::write(self.start_backup()?, out)
+        let files = crate::evidence::FileStore::of_store(&self.path);
+        super::backup::write_with_files(self.start_backup()?, Some(&files), out)
     }
 
     fn close(&self) -> Result<(), StoreError> {

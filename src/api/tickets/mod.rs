@@ -3,6 +3,7 @@
 
 mod drafts;
 pub mod dto;
+mod evidence;
 pub(crate) mod lifecycle;
 
 use actix_web::{HttpResponse, get, post, web};
@@ -26,6 +27,7 @@ pub fn register(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(timeline);
     lifecycle::register(cfg);
     drafts::register(cfg);
+    evidence::register(cfg);
 }
 
 pub(crate) use crate::service::tickets::parse_id;

@@ -93,6 +93,7 @@ fn evidence(catalog: &Catalog) -> Vec<crate::domain::ticket::Evidence> {
             reference: k.clone(),
             kind: k,
             note: None,
+            sha256: None,
         })
         .collect()
 }

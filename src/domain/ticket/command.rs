@@ -157,7 +157,10 @@ impl Ticket {
         // Group members act on the group (checked there); the lead submits the report (the
         // other members are told so below).
         let group_step = matches!(command, Command::Group(_))
-            || (matches!(command, Command::SubmitReport(_)) && self.speaks_for_member(by));
+            || (matches!(
+                command,
+                Command::SubmitReport(_) | Command::AttachEvidence(_)
+            ) && self.speaks_for_member(by));
         if by.role == Role::Field
             && !answers_offer
             && !group_step

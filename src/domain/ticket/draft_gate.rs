@@ -70,6 +70,7 @@ fn evidence(t: &Ticket, picks: &Picks) -> Vec<Evidence> {
             // Few references, so a resubmitted item sometimes replaces a carried one.
             reference: format!("att-{r}"),
             note: (r % 2 == 0).then(|| format!("第{r}份")),
+            sha256: None,
         })
         .collect()
 }
@@ -472,6 +473,7 @@ fn a_returned_report_keeps_its_evidence_and_the_draft_says_so() {
             kind: k.clone(),
             reference: format!("att-{k}"),
             note: None,
+            sha256: None,
         })
         .collect();
     let sections = c
@@ -498,6 +500,7 @@ fn a_returned_report_keeps_its_evidence_and_the_draft_says_so() {
         kind: "photo".into(),
         reference: "att-new".into(),
         note: None,
+        sha256: None,
     };
     let t = fx.submit(draft.sections, vec![photo.clone()]).unwrap();
     let report = t.report.unwrap();

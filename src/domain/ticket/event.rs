@@ -183,7 +183,12 @@ event_kinds! {
         fields: Vec<String>,
         retain_days: u32,
         closed_at: Timestamp,
+        /// The files showing the reporter whose bytes were erased with it (by hash).
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        files: Vec<String>,
     },
+    /// A file was attached: its bytes are kept by hash beside the store (`evidence/`).
+    "evidence.attached" => EvidenceAttached(super::Attachment),
     "group.formed" => GroupFormed(group::GroupFormed),
     "group.message" => GroupMessage(group::GroupMessage),
     "group.task_done" => GroupTaskDone(group::GroupTaskDone),
@@ -354,7 +359,11 @@ impl Ticket {
             EventKind::SlaOverdue { scope, due_at, .. } => {
                 self.sla.raise(*scope, SlaLevel::Overdue, *due_at)
             }
-            EventKind::PersonalDataErased { .. } => self.erase_personal_data(),
+            EventKind::PersonalDataErased { files, .. } => {
+                self.erase_personal_data();
+                self.erase_files(files);
+            }
+            EventKind::EvidenceAttached(attachment) => self.attach(attachment, at),
             EventKind::GroupFormed(_)
             | EventKind::GroupMessage(_)
             | EventKind::GroupTaskDone(_)

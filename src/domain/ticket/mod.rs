@@ -7,6 +7,7 @@
 mod command;
 mod drafts;
 mod event;
+mod files;
 pub mod group;
 mod offer;
 mod retention;
@@ -23,6 +24,7 @@ use time::Duration;
 pub use command::{ApprovalDecision, Decision, Rejection, ReviewDecision, TransferTarget};
 pub use drafts::{FALLBACK_REPLY, ReportDraft};
 pub use event::{EventKind, EventRecord};
+pub use files::{AttachedFile, Attachment, PhotoHint, is_sha256};
 pub use group::{Group, GroupCommand, MemberRole, NewMember};
 pub use offer::{Offer, OfferState};
 pub use returns::ReturnReason;
@@ -241,6 +243,9 @@ pub struct Evidence {
     pub reference: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+    /// The file attached to this ticket (`evidence.attached`) this item is, by SHA-256.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sha256: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -383,6 +388,9 @@ pub struct Ticket {
     /// The collaboration group (协作受理小组), active or the last one dissolved.
     #[serde(default)]
     pub group: Option<Group>,
+    /// Evidence files attached (`evidence.attached`), in order; kept by hash.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub files: Vec<AttachedFile>,
 }
 
 /// An intake, already parsed from the wire.
@@ -491,6 +499,7 @@ impl Ticket {
             retailer_candidates: new.retailer_candidates,
             possible_duplicate_of: new.possible_duplicate_of,
             group: None,
+            files: Vec::new(),
         };
         ticket.fix_deadlines(catalog, false);
         let event = EventKind::Received {

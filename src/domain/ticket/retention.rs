@@ -19,16 +19,19 @@ impl Ticket {
 
     fn personal_data_due(&self, now: Timestamp, retain_days: u32) -> Option<EventKind> {
         let closed_at = self.closed_at()?;
-        let reporter = self.reporter.as_ref()?;
         let due = closed_at.checked_add(time::Duration::days(retain_days.into()))?;
-        (reporter.has_personal_data() && due <= now).then(|| EventKind::PersonalDataErased {
-            fields: reporter
-                .held_fields()
+        (self.holds_personal_data() && due <= now).then(|| EventKind::PersonalDataErased {
+            fields: self
+                .reporter
+                .as_ref()
+                .map(Reporter::held_fields)
+                .unwrap_or_default()
                 .into_iter()
                 .map(str::to_owned)
                 .collect(),
             retain_days,
             closed_at,
+            files: self.files_showing_reporter(),
         })
     }
 

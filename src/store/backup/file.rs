@@ -83,9 +83,10 @@ pub fn backup_offline(store: &Path, file: &Path) -> Result<Summary, BackupError>
     })?;
     let main = db.open_tree("main").map_err(StoreError::from)?;
     let records = db.open_tree("records").map_err(StoreError::from)?;
+    let files = crate::evidence::FileStore::of_store(store);
     write_file(file, |out| {
         let snapshot = Snapshot::start(Registry::default(), main, records)?;
-        write(snapshot, out)?;
+        write_with_files(snapshot, Some(&files), out)?;
         Ok(())
     })
 }
@@ -131,6 +132,7 @@ pub fn check(file: &Path) -> Result<Checked, BackupError> {
         tickets: 0,
         events: 0,
         bytes: len,
+        files: 0,
     };
     while let Some((tree, key, _)) = reader.next_entry()? {
         summary.count(tree, &key);
@@ -219,7 +221,7 @@ impl Entries {
                 self.count = Some(u64::from_be_bytes(count));
                 Ok(None)
             }
-            MAIN | RECORDS => {
+            MAIN | RECORDS | FILES => {
                 let mut parts = [Vec::new(), Vec::new()];
                 for part in &mut parts {
                     let mut len = [0u8; 4];
@@ -280,9 +282,24 @@ fn restore_checked(file: &Path, store: &Path, checked: &Checked) -> Result<Summa
         db.open_tree("records").map_err(StoreError::from)?,
     ];
     let mut entries = Entries::open(file)?;
+    let files = crate::evidence::FileStore::of_store(store);
     let mut batches = [sled::Batch::default(), sled::Batch::default()];
     let mut pending = 0usize;
     while let Some((tree, key, value)) = entries.next_entry()? {
+        if tree == FILES {
+            let hash = String::from_utf8_lossy(&key).into_owned();
+            if !crate::domain::ticket::is_sha256(&hash) {
+                return Err(BackupError::Invalid {
+                    path: file.to_owned(),
+                    why: "an evidence file is not named by a SHA-256".into(),
+                });
+            }
+            files.put(&hash, &value).map_err(|e| BackupError::Invalid {
+                path: file.to_owned(),
+                why: format!("evidence file {hash}: {e}"),
+            })?;
+            continue;
+        }
         let i = usize::from(tree == RECORDS);
         batches[i].insert(key, value);
         pending += 1;

@@ -19,6 +19,9 @@
 //! created <RFC 3339 time>\n
 //! then one entry per key:  tree (b'm' main, b'r' records), key length (u32 BE), key,
 //!                          value length (u32 BE), value
+//! then the evidence files: b'f', hash length (u32 BE), the hex SHA-256, file length
+//!                          (u32 BE), the bytes — every file a ticket of the copy holds and
+//!                          has not erased (`evidence/`), none for a store without files
 //! then the trailer:        b'#', entry count (u64 BE), SHA-256 (32 bytes) of every byte
 //!                          before it
 //! ```
@@ -47,6 +50,8 @@ pub use file::{BackupError, Checked, backup_offline, check, partial_path, restor
 const MAGIC: &str = "hotline-dispatch backup 1";
 const MAIN: u8 = b'm';
 const RECORDS: u8 = b'r';
+/// An evidence file (`crate::evidence`), by its hash.
+const FILES: u8 = b'f';
 const TRAILER: u8 = b'#';
 /// The trailer: tag, count, digest.
 const TRAILER_LEN: u64 = 1 + 8 + 32;
@@ -235,11 +240,16 @@ pub struct Summary {
     pub tickets: u64,
     pub events: u64,
     pub bytes: u64,
+    /// Evidence files.
+    pub files: u64,
 }
 
 impl Summary {
     fn count(&mut self, tree: u8, key: &[u8]) {
         self.entries += 1;
+        if tree == FILES {
+            self.files += 1;
+        }
         if tree == MAIN {
             match key.first() {
                 Some(&keys::TICKET) => self.tickets += 1,
@@ -266,7 +276,31 @@ impl<W: Write> Hashing<W> {
 }
 
 /// Writes `snapshot` in the backup format to `out`.
-pub fn write(mut snapshot: Snapshot, out: &mut dyn Write) -> Result<Summary, StoreError> {
+pub fn write(snapshot: Snapshot, out: &mut dyn Write) -> Result<Summary, StoreError> {
+    write_with_files(snapshot, None, out)
+}
+
+/// The evidence files a ticket snapshot holds and has not erased.
+#[derive(serde::Deserialize)]
+struct HeldFiles {
+    #[serde(default)]
+    files: Vec<HeldFile>,
+}
+
+#[derive(serde::Deserialize)]
+struct HeldFile {
+    sha256: String,
+    #[serde(default)]
+    erased: bool,
+}
+
+/// Writes `snapshot` and the evidence files its tickets hold (from `files`) to `out`. A
+/// file erased with a reporter's data, or one no ticket of the copy holds, is left out.
+pub fn write_with_files(
+    mut snapshot: Snapshot,
+    files: Option<&crate::evidence::FileStore>,
+    out: &mut dyn Write,
+) -> Result<Summary, StoreError> {
     let io = |e: std::io::Error| StoreError::Io(format!("writing the backup: {e}"));
     let mut w = Hashing {
         inner: BufWriter::with_capacity(64 * 1024, out),
@@ -282,7 +316,9 @@ pub fn write(mut snapshot: Snapshot, out: &mut dyn Write) -> Result<Summary, Sto
         tickets: 0,
         events: 0,
         bytes: 0,
+        files: 0,
     };
+    let mut held = std::collections::BTreeSet::new();
     w.put(
         format!(
             "{MAGIC}\nlast_event_id {}\ncreated {created}\n",
@@ -300,7 +336,44 @@ pub fn write(mut snapshot: Snapshot, out: &mut dyn Write) -> Result<Summary, Sto
             w.put(&len.to_be_bytes()).map_err(io)?;
             w.put(part).map_err(io)?;
         }
+        if files.is_some() && tree == MAIN && key.first() == Some(&keys::TICKET) {
+            let ticket: HeldFiles = serde_json::from_slice(&value)?;
+            held.extend(
+                ticket
+                    .files
+                    .into_iter()
+                    .filter(|f| !f.erased)
+                    .map(|f| f.sha256),
+            );
+        }
         summary.count(tree, &key);
+    }
+    if let Some(files) = files {
+        let mut buf = vec![0u8; 64 * 1024];
+        for hash in &held {
+            // A held file missing from the store is not copied; `verify` names it.
+            let Some(mut file) = files.open(hash).map_err(io)? else {
+                continue;
+            };
+            let len = file.metadata().map_err(io)?.len();
+            let len32 = u32::try_from(len)
+                .map_err(|_| StoreError::Corrupt("an evidence file over 4 GiB".into()))?;
+            w.put(&[FILES]).map_err(io)?;
+            w.put(&(hash.len() as u32).to_be_bytes()).map_err(io)?;
+            w.put(hash.as_bytes()).map_err(io)?;
+            w.put(&len32.to_be_bytes()).map_err(io)?;
+            let mut left = len;
+            while left > 0 {
+                let n = std::io::Read::read(&mut file, &mut buf).map_err(io)?;
+                if n == 0 {
+                    return Err(StoreError::Io(format!("evidence file {hash} shrank")));
+                }
+                let n = n.min(left as usize);
+                w.put(&buf[..n]).map_err(io)?;
+                left -= n as u64;
+            }
+            summary.count(FILES, hash.as_bytes());
+        }
     }
     w.put(&[TRAILER]).map_err(io)?;
     w.put(&summary.entries.to_be_bytes()).map_err(io)?;

@@ -194,6 +194,7 @@ steps! {
     engine merge_into::MergeInto,
     engine absorb_duplicate::AbsorbDuplicate,
     engine release_duplicate::ReleaseDuplicate,
+    engine attach_evidence::AttachEvidence,
 }
 
 pub use assign::unknown_staff;

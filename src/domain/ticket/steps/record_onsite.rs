@@ -18,7 +18,11 @@ impl Step for RecordOnsite {
     };
 
     fn decide(&self, cx: &Cx) -> Result<(EventKind, Status), Rejection> {
-        let Self { findings, actions, evidence } = self;
+        let Self {
+            findings,
+            actions,
+            evidence,
+        } = self;
         let t = cx.ticket;
         let status = t.status;
         use Status::*;
@@ -32,6 +36,7 @@ impl Step for RecordOnsite {
             ));
         }
         require_text(findings, ErrorCode::FindingsRequired, "the findings")?;
+        t.check_evidence_files(evidence)?;
         let kind = EventKind::OnsiteRecorded {
             findings: findings.to_owned(),
             actions: actions.to_owned(),

@@ -25,6 +25,7 @@ impl Step for SubmitReport {
             return Err(cx.illegal());
         }
         t.check_report_author(cx.by)?;
+        t.check_evidence_files(evidence)?;
         let code = t.category.as_deref().ok_or_else(|| {
             Rejection::rule(
                 ErrorCode::CategoryRequired,

@@ -171,6 +171,7 @@ pub(super) fn all_evidence() -> Vec<Evidence> {
             reference: format!("att-{kind}"),
             kind,
             note: None,
+            sha256: None,
         })
         .collect()
 }
@@ -180,6 +181,7 @@ pub(super) fn photo() -> Evidence {
         kind: "photo".into(),
         reference: "att-001".into(),
         note: None,
+        sha256: None,
     }
 }
 

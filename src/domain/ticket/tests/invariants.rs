@@ -357,7 +357,8 @@ pub(super) fn check_effect(
         EventKind::Alerted { .. }
         | EventKind::SlaWarning { .. }
         | EventKind::SlaOverdue { .. }
-        | EventKind::PersonalDataErased { .. } => {
+        | EventKind::PersonalDataErased { .. }
+        | EventKind::EvidenceAttached(_) => {
             prop_assert_eq!(after.status, before.status)
         }
         EventKind::GroupFormed(_)

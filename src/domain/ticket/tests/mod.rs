@@ -14,6 +14,7 @@
 #![allow(clippy::unwrap_used, reason = "tests")]
 
 pub(super) mod commands;
+mod files;
 pub(super) mod fixtures;
 mod given;
 mod invariants;

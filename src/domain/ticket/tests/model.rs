@@ -177,6 +177,7 @@ fn legal_from(command: &Command, t: &Ticket) -> bool {
         | Command::WithdrawVehicle(steps::WithdrawVehicle { .. }) => true,
         // A merge is undone on the target whatever became of it meanwhile.
         Command::ReleaseDuplicate(steps::ReleaseDuplicate { .. }) => true,
+        Command::AttachEvidence(steps::AttachEvidence { .. }) => !s.is_closed(),
         // A closed ticket's group can still be dissolved.
         Command::Group(GroupCommand::Dissolve { .. }) => true,
         Command::Group(_) => !s.is_closed(),
@@ -306,6 +307,9 @@ fn expected_rule(command: &Command, t: &Ticket) -> Option<&'static str> {
         }
         Command::ReleaseDuplicate(steps::ReleaseDuplicate { duplicate, .. }) => {
             (!t.duplicates.contains(duplicate)).then_some("not_merged")
+        }
+        Command::AttachEvidence(steps::AttachEvidence { sha256, .. }) => {
+            (!crate::domain::ticket::is_sha256(sha256)).then_some("bad_evidence")
         }
         Command::Assign(steps::Assign { .. })
         | Command::Arrive(steps::Arrive)
@@ -470,6 +474,7 @@ pub(super) fn expected_next(command: &Command, t: &Ticket) -> Status {
         | Command::Supervise(steps::Supervise { .. })
         | Command::AbsorbDuplicate(steps::AbsorbDuplicate { .. })
         | Command::ReleaseDuplicate(steps::ReleaseDuplicate { .. })
+        | Command::AttachEvidence(steps::AttachEvidence { .. })
         | Command::Group(_) => s,
     }
 }
@@ -519,6 +524,7 @@ pub(super) fn event_name(command: &Command, before: &Ticket) -> &'static str {
         Command::MergeInto(steps::MergeInto { .. }) => "ticket.merged",
         Command::AbsorbDuplicate(steps::AbsorbDuplicate { .. }) => "ticket.duplicate_merged",
         Command::ReleaseDuplicate(steps::ReleaseDuplicate { .. }) => "ticket.duplicate_released",
+        Command::AttachEvidence(steps::AttachEvidence { .. }) => "evidence.attached",
         Command::Group(g) => match g {
             GroupCommand::Form { .. } => "group.formed",
             GroupCommand::Post { .. } => "group.message",

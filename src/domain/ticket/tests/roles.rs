@@ -259,6 +259,14 @@ fn sample(name: &str) -> Command {
         "merge" => merge_into_other(),
         "duplicate.absorb" => absorb(other_id()),
         "duplicate.release" => release_other(),
+        "evidence" => Command::AttachEvidence(steps::AttachEvidence {
+            sha256: "ab".repeat(32),
+            size: 3,
+            content_type: "image/jpeg".into(),
+            kind: "photo".into(),
+            shows_reporter: false,
+            hint: None,
+        }),
         other => panic!("no sample command for step `{other}`: add one here"),
     }
 }

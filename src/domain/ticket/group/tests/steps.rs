@@ -295,6 +295,7 @@ fn all_evidence() -> Vec<Evidence> {
             kind: k.clone(),
             reference: format!("att-{k}"),
             note: None,
+            sha256: None,
         })
         .collect()
 }

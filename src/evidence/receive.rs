@@ -1,0 +1,106 @@
+//! An upload streamed to its temp file: chunks cross a small bounded channel to a blocking
+//! thread that writes and hashes them, so the request's worker never waits on the disk and
+//! never holds more than a few chunks. The size limit is enforced as chunks arrive: past
+//! it the upload stops and its temp file is removed.
+
+use std::io;
+
+use actix_web::web::Bytes;
+use tokio::sync::mpsc;
+
+use super::files::{Finished, Incoming};
+
+/// Chunks waiting for the writing thread.
+const QUEUE: usize = 8;
+
+/// Why an upload was not received.
+#[derive(Debug, thiserror::Error)]
+pub enum ReceiveError {
+    #[error("the file is over its limit of {0} bytes")]
+    TooLarge(u64),
+    #[error("writing the file: {0}")]
+    Io(#[from] io::Error),
+}
+
+/// An upload on its way to the disk.
+pub struct Receiving {
+    tx: Option<mpsc::Sender<Bytes>>,
+    task: tokio::task::JoinHandle<io::Result<Incoming>>,
+    size: u64,
+    limit: u64,
+}
+
+impl Receiving {
+    /// Starts writing into `incoming` on a blocking thread; at most `limit` bytes.
+    pub fn start(incoming: Incoming, limit: u64) -> Self {
+        let (tx, mut rx) = mpsc::channel::<Bytes>(QUEUE);
+        let task = tokio::task::spawn_blocking(move || {
+            let mut incoming = incoming;
+            while let Some(chunk) = rx.blocking_recv() {
+                incoming.write(&chunk)?;
+            }
+            Ok(incoming)
+        });
+        Self {
+            tx: Some(tx),
+            task,
+            size: 0,
+            limit,
+        }
+    }
+
+    /// Bytes received so far.
+    pub fn size(&self) -> u64 {
+        self.size
+    }
+
+    /// Hands a chunk to the writer; refuses one that takes the upload past its limit.
+    pub async fn push(&mut self, chunk: Bytes) -> Result<(), ReceiveError> {
+        self.size += chunk.len() as u64;
+        if self.size > self.limit {
+            return Err(ReceiveError::TooLarge(self.limit));
+        }
+        let Some(tx) = &self.tx else {
+            return Err(ReceiveError::Io(io::Error::other("the upload is closed")));
+        };
+        if tx.send(chunk).await.is_err() {
+            // The writer stopped: its error says why.
+            self.tx = None;
+            return Err(match self.join().await {
+                Err(e) => e,
+                Ok(_) => ReceiveError::Io(io::Error::other("the file writer stopped")),
+            });
+        }
+        Ok(())
+    }
+
+    async fn join(&mut self) -> Result<Incoming, ReceiveError> {
+        self.tx = None;
+        match (&mut self.task).await {
+            Ok(r) => Ok(r?),
+            Err(e) => Err(ReceiveError::Io(io::Error::other(format!(
+                "the file writer failed: {e}"
+            )))),
+        }
+    }
+
+    /// Waits for every chunk to be written, then fsyncs the temp file on a blocking
+    /// thread: the whole upload, hashed.
+    pub async fn finish(mut self) -> Result<Finished, ReceiveError> {
+        let incoming = self.join().await?;
+        match tokio::task::spawn_blocking(move || incoming.finish()).await {
+            Ok(r) => Ok(r?),
+            Err(e) => Err(ReceiveError::Io(io::Error::other(format!(
+                "the file writer failed: {e}"
+            )))),
+        }
+    }
+}
+
+impl Drop for Receiving {
+    /// An upload given up (refused, or its request gone): the writer ends, and dropping
+    /// its `Incoming` removes the temp file.
+    fn drop(&mut self) {
+        self.tx = None;
+    }
+}
