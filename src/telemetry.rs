@@ -183,6 +183,18 @@ pub mod metric_help {
             "Closed tickets whose reporter's personal data was erased (privacy.retain_days)"
         );
         describe_counter!(
+            "hotline_evidence_uploads_total",
+            "Evidence uploads by outcome: attached, or refused (size, type, kind, caller)"
+        );
+        describe_counter!(
+            "hotline_evidence_bytes_total",
+            "Bytes of evidence files attached"
+        );
+        describe_counter!(
+            "hotline_evidence_collected_total",
+            "Evidence files removed because no event refers to them any more (orphans past evidence.orphan_grace_s, bytes erased with a reporter's data)"
+        );
+        describe_counter!(
             "hotline_grid_updates_dropped_total",
             "Wake-ups for waiting vehicle moves the grid's full mailbox refused (the moves wait for the next drain)"
         );

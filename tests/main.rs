@@ -7,6 +7,7 @@ mod demo;
 mod dispatch;
 mod durability;
 mod edges;
+mod evidence;
 mod feed;
 mod groups;
 mod guide;

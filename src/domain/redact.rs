@@ -75,6 +75,11 @@ fn machine_written(s: &str) -> bool {
     if super::Timestamp::parse(s).is_ok() || uuid::Uuid::parse_str(s).is_ok() {
         return true;
     }
+    // An evidence file's SHA-256, or the reference naming it.
+    let is_sha256 = super::ticket::is_sha256;
+    if is_sha256(s) || s.strip_prefix("evidence/").is_some_and(is_sha256) {
+        return true;
+    }
     // A ticket number: prefix, year, sequence ("WX-2026-000123").
     let mut parts = s.split('-');
     let (Some(prefix), Some(year), Some(n), None) =

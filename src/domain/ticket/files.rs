@@ -46,7 +46,9 @@ pub struct Attachment {
     pub content_type: String,
     /// One of the guide's evidence kinds.
     pub kind: String,
-    /// Who attached it (the event's principal, kept with the file in the ticket).
+    /// Who attached it (the event's principal, kept with the file in the ticket). Not
+    /// `by`: the event record's own `by` sits beside the event's fields.
+    #[serde(rename = "attached_by")]
     pub by: Principal,
     /// The file shows the reporter (a face, a document with the name): its bytes are
     /// erased with the rest of the reporter's data.
