@@ -29,8 +29,9 @@ const PAGE_CACHE: &str = "no-cache";
 const ASSET_CACHE: &str = "public, max-age=600";
 const VENDOR_CACHE: &str = "public, max-age=86400";
 
-/// Same-origin only; Leaflet sets inline styles and uses `data:` images.
-const CSP: &str = "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; \
+/// Same-origin only; Leaflet sets inline styles and uses `data:` images; evidence files are
+/// fetched with the console's token and shown from `blob:` URLs.
+const CSP: &str = "default-src 'self'; img-src 'self' data: blob:; media-src 'self' blob:; style-src 'self' 'unsafe-inline'; \
                    connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'self'";
 
 macro_rules! embedded {
@@ -67,6 +68,7 @@ const ASSETS: &[(&str, &[u8])] = embedded! {
     "js/console-group.js" => "assets/js/console-group.js",
     "js/console-triage.js" => "assets/js/console-triage.js",
     "js/console-report.js" => "assets/js/console-report.js",
+    "js/console-evidence.js" => "assets/js/console-evidence.js",
     "js/console-closed.js" => "assets/js/console-closed.js",
     "js/console-feed.js" => "assets/js/console-feed.js",
     "js/console-timeline.js" => "assets/js/console-timeline.js",

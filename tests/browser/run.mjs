@@ -7,7 +7,8 @@
 // member's chat and finished task live; a review return sends the guide's reason code and
 // the timeline names it; a possible duplicate links to the ticket it repeats and merges into
 // it; the triage panel lists the classifier's alternatives and picking one records an
-// override; the language switch works and persists.
+// override; the language switch works and persists; the review form shows the report's
+// evidence files (a photo's thumbnail fetched with the console's token).
 // Screenshots go to $ARTIFACTS (target/browser-artifacts). Prints `N passed, N failed`; exits 1 on a failure.
 import { join } from 'node:path';
 import { writeFileSync } from 'node:fs';
@@ -19,7 +20,7 @@ const OUT = artifacts(process.env.ARTIFACTS || 'target/browser-artifacts');
 const CANARY = { name: 'CANARY-NAME-王五', phone: '13912345678', address: 'CANARY-ADDR-梅川镇正街99号' };
 
 // The suites run after the checks above, in this order; `BROWSER_SUITES=a,b` runs only those.
-const SUITES = ['review', 'board', 'stats', 'live', 'triage', 'cells'];
+const SUITES = ['review', 'board', 'stats', 'live', 'triage', 'cells', 'evidence'];
 const ONLY = process.env.BROWSER_SUITES ? process.env.BROWSER_SUITES.split(',') : null;
 
 const results = [];

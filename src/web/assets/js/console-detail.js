@@ -15,6 +15,7 @@ import { GroupPanel } from './console-group.js';
 import { TriagePanel } from './console-triage.js';
 import { unitMarks } from './console-units.js';
 import { renderReport } from './console-report.js';
+import { EvidenceFiles } from './console-evidence.js';
 import { eventSummary, transferTarget } from './console-timeline.js';
 import { closedTickets } from './console-closed.js';
 
@@ -43,6 +44,8 @@ export class Detail {
     this.fresh = true;
     this.group = new GroupPanel(ctx);
     this.triage = new TriagePanel(ctx);
+    // The ticket's evidence files, shown with the report (console-evidence.js).
+    this.files = new EvidenceFiles(ctx);
     root.addEventListener('click', (ev) => this.click(ev));
     // The triage panel's category list (any category of the guide).
     root.addEventListener('change', (ev) => { if (this.triage.change(ev)) this.render(); });
@@ -64,7 +67,8 @@ export class Detail {
     this.nearest = null;
     this.render();
     const group = this.tab === 'group' ? this.group.load(this.ticket()).then(() => this.render()) : null;
-    await Promise.all([this.loadMissing(id), this.loadEvents(), this.tab === 'dispatch' ? this.loadNearest() : null, group]);
+    const files = this.files.load(id).then(() => { if (id === this.id) this.render(); });
+    await Promise.all([this.loadMissing(id), this.loadEvents(), this.tab === 'dispatch' ? this.loadNearest() : null, group, files]);
   }
 
   /** A ticket the live state does not hold (closed, e.g. opened from a duplicate link). */
@@ -111,6 +115,10 @@ export class Detail {
     if (!this.id || (frame.ticket_id || frame.ticket?.id) !== this.id) return;
     if (frame.ticket && CLOSED.has(frame.ticket.status)) this.closed = frame.ticket;
     if (frame.event && !this.events.some((e) => e.event_id === frame.event.event_id)) this.events.push(frame.event);
+    if (frame.event?.type === 'evidence.attached') {
+      const id = this.id;
+      this.files.load(id).then(() => { if (id === this.id) this.render(); });
+    }
     this.group.frame(frame);
     this.render();
   }
@@ -282,6 +290,7 @@ export class Detail {
       this.ctx.map?.map?.invalidateSize?.();
     }
     if (focused) this.root.querySelector(`#${focused}`)?.focus();
+    this.files.hydrate(this.root);
   }
 
   tab_overview(tk) {
@@ -384,7 +393,7 @@ export class Detail {
   }
 
   tab_report(tk) {
-    return renderReport(tk, this.eventsFor === tk.id ? this.events : null, this.ctx);
+    return renderReport(tk, this.eventsFor === tk.id ? this.events : null, this.ctx) + this.files.render(tk);
   }
 
   tab_actions(tk) {

@@ -90,6 +90,9 @@ function sectionsList(sections = {}, category, previous) {
 function evidenceList(items = []) {
   if (!items.length) return `<p class="hint">${esc(t('common.none'))}</p>`;
   return `<ul class="evidence">${items.map((e) => {
+    if (e.sha256) {
+      return `<li data-evidence="${esc(e.kind)}" data-evidence-sha="${esc(e.sha256)}"><strong>${esc(name('evidence', e.kind))}</strong> <code class="evidence-hash" title="sha256:${esc(e.sha256)}">${esc(e.sha256.slice(0, 12))}</code>${e.note ? ` <small>${esc(e.note)}</small>` : ''}</li>`;
+    }
     const ref = /^https?:\/\//i.test(e.reference || '')
       ? `<a href="${esc(e.reference)}" target="_blank" rel="noopener noreferrer">${esc(e.reference)}</a>`
       : `<code>${esc(e.reference)}</code>`;

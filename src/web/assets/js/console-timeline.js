@@ -26,6 +26,7 @@ export function eventSummary(e, ctx) {
     case 'ticket.supervised': parts.push(label('tl.notice', d.notice)); break;
     case 'ticket.onsite_recorded': parts.push(label('tl.findings', d.findings)); if (d.actions) parts.push(label('tl.actions', d.actions)); break;
     case 'ticket.report_submitted': parts.push(t('report.version', { v: d.version })); break;
+    case 'evidence.attached': parts.push(`${name('evidence', d.kind)} ${String(d.sha256 || '').slice(0, 12)}`); break;
     case 'ticket.transferred': parts.push(label('tl.transfer_to', transferTarget(d.to)), label('tl.reason', d.reason)); break;
     case 'ticket.merged': parts.push(label('tl.merged_into', d.into_number)); break;
     case 'ticket.duplicate_merged': parts.push(label('tl.duplicate', d.duplicate_number)); break;
