@@ -141,12 +141,14 @@ impl Engine {
             undelivered: dispatcher.clone().recipient(),
             settings: settings.dispatch.clone(),
             gateway_online_s: settings.fleet.gateway_online_s,
+            gateway_silence: Default::default(),
         });
         let fleet = Arc::new(FleetDirectory::new(
             fleet_deps,
             fleet_arbiters.iter().map(|a| a.handle()).collect(),
         ));
         let vehicles = fleet.start_all(&roster).map_err(StartError::Recover)?;
+        fleet.watch_gateway_silence();
         dispatcher_ctx.run(DispatcherActor::new(Arc::new(DispatchDeps {
             tickets: tickets.clone(),
             fleet: fleet.clone(),

@@ -16,7 +16,7 @@ use std::sync::Arc;
 use actix::prelude::*;
 use parking_lot::{Mutex, RwLock};
 
-use super::messages::{FixReport, GatewayFixes};
+use super::messages::{FixReport, GatewayFixes, RefreshOnline};
 use super::team::TeamActor;
 use super::vehicle::{FixPaths, FleetDeps, VehicleActor};
 use crate::actors::directory::Directory;
@@ -27,6 +27,9 @@ use crate::domain::ids::{TeamId, VehicleId};
 use crate::domain::roster::{Team, Vehicle};
 use crate::roster::Roster;
 use crate::store::{RecordKind, StoreError};
+
+/// How often the fleet looks for gateways fallen silent (`GatewaySilence`).
+const CHECK_SILENCE_EVERY: std::time::Duration = std::time::Duration::from_millis(500);
 
 pub struct FleetDirectory {
     vehicles: Directory<VehicleId, VehicleActor>,
@@ -222,6 +225,38 @@ impl FleetDirectory {
         let report = addr.send(GatewayFixes(fixes)).await;
         turn.hand_on();
         GatewayTaken::Taken(report)
+    }
+
+    /// Runs the fleet's gateway watch until the directory is dropped: twice a second,
+    /// each vehicle whose gateway has been silent past `fleet.gateway_online_s` (on the
+    /// engine's clock) is told to see whether it is still online.
+    pub fn watch_gateway_silence(self: &Arc<Self>) {
+        let fleet = Arc::downgrade(self);
+        actix::spawn(async move {
+            let mut tick = tokio::time::interval(CHECK_SILENCE_EVERY);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tick.tick().await;
+                let Some(fleet) = fleet.upgrade() else {
+                    return;
+                };
+                fleet.tell_silent();
+            }
+        });
+    }
+
+    fn tell_silent(&self) {
+        let silence = &self.deps.gateway_silence;
+        let now = self.deps.clock.now();
+        for (id, at) in silence.fallen_silent(now, self.deps.gateway_online_s) {
+            // A vehicle without a live actor has none to tell: a rebuilt one starts offline.
+            let Some(addr) = self.vehicles.find(&id) else {
+                continue;
+            };
+            if addr.try_send(RefreshOnline).is_err() {
+                silence.retry(id, at);
+            }
+        }
     }
 
     pub fn team(&self, id: &TeamId) -> Option<Addr<TeamActor>> {

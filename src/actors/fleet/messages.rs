@@ -108,6 +108,11 @@ pub struct ReportFixes(pub Vec<Fix>);
 #[rtype(result = "FixReport")]
 pub struct GatewayFixes(pub Vec<Fix>);
 
+/// The vehicle's gateway has fallen silent: see whether it is still online.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct RefreshOnline;
+
 /// Which fixes were refused, by index in the batch.
 #[derive(Debug, Default, Clone)]
 pub struct FixReport {

@@ -3,9 +3,11 @@
 mod directory;
 pub mod messages;
 mod receipts;
+mod silence;
 mod team;
 mod vehicle;
 
 pub use directory::{FleetDirectory, GatewayTaken};
+pub use silence::GatewaySilence;
 pub use team::{GetTeam, TeamActor, TeamTicket, TeamView};
 pub use vehicle::{FleetDeps, VehicleActor};

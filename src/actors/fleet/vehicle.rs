@@ -23,6 +23,7 @@ use actix::prelude::*;
 use time::Duration;
 
 use super::messages::*;
+use super::silence::GatewaySilence;
 use crate::actors::grid::{GridMoves, HexGridActor, SetGridOnline, SetGridStatus, TrackVehicle};
 use crate::bus::{BusEvent, EventBus, VehicleMoved, VehicleStatusChanged};
 use crate::config::DispatchSettings;
@@ -71,6 +72,8 @@ pub struct FleetDeps {
     pub settings: DispatchSettings,
     /// `fleet.gateway_online_s`: how long a gateway's fix keeps a vehicle online.
     pub gateway_online_s: u64,
+    /// Where the fleet's watch learns when each gateway was last heard.
+    pub gateway_silence: Arc<GatewaySilence>,
 }
 
 pub struct VehicleActor {
@@ -337,8 +340,8 @@ impl Actor for VehicleActor {
             act.write_fix(ctx);
             ctx.run_interval(every, |act, ctx| act.write_fix(ctx));
         });
-        // A gateway that falls silent leaves the vehicle offline (checked on the clock).
-        ctx.run_interval(StdDuration::from_millis(500), |act, _| act.refresh_online());
+        // A gateway that falls silent leaves the vehicle offline: the fleet's watch
+        // (`GatewaySilence`) checks the clock and sends `RefreshOnline`.
     }
 
     fn stopping(&mut self, _: &mut Self::Context) -> Running {
@@ -390,10 +393,19 @@ impl Handler<GatewayFixes> for VehicleActor {
     fn handle(&mut self, msg: GatewayFixes, _: &mut Self::Context) -> Self::Result {
         let report = self.take_fixes(msg.0);
         if report.accepted > 0 {
-            self.gateway_heard_at = Some(self.deps.clock.now());
+            let now = self.deps.clock.now();
+            self.gateway_heard_at = Some(now);
+            self.deps.gateway_silence.heard(&self.vehicle.id, now);
             self.refresh_online();
         }
         MessageResult(report)
+    }
+}
+
+impl Handler<RefreshOnline> for VehicleActor {
+    type Result = ();
+    fn handle(&mut self, _: RefreshOnline, _: &mut Self::Context) {
+        self.refresh_online();
     }
 }
 
