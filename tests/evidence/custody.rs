@@ -19,6 +19,18 @@ fn full_sections() -> Value {
 async fn the_hash_is_in_the_event_the_record_and_the_report_as_reviewed_and_approved() {
     let app = spawn_app().await;
     let s = on_site(&app).await;
+    // The vehicle's own position, from a GPS gateway: a few metres from where the photo
+    // says it was taken.
+    let gateway = app.token("platform", Some("gps-gateway")).await;
+    let fix = json!([{ "vehicle_id": "V-1", "lat": 30.0203, "lng": 115.5851 }]);
+    ok(&app, "/positions", &gateway, fix).await;
+    for _ in 0..100 {
+        let (_, live) = app.get("/vehicles/V-1/live", &s.dispatcher).await;
+        if live.to_string().contains("30.0203") {
+            break;
+        }
+        actix_web::rt::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
     let jpeg = photo();
     let hash = sha256(&jpeg);
     let (status, up) = upload(
@@ -40,6 +52,13 @@ async fn the_hash_is_in_the_event_the_record_and_the_report_as_reviewed_and_appr
         .as_f64()
         .expect("distance from the site");
     assert!((10.0..60.0).contains(&from_site), "{hint}");
+    let from_vehicle = hint["from_vehicle_m"]
+        .as_f64()
+        .expect("distance from the vehicle");
+    assert!(from_vehicle < 30.0, "{hint}");
+    assert_eq!(hint["vehicle_fix_at"], "2026-11-27T08:00:00Z", "{hint}");
+    // Taken 16:02:11 in the centre's time (08:02:11Z); the fix is from 08:00:00Z.
+    assert_eq!(hint["fix_gap_s"], -131, "{hint}");
 
     let attached = events(&app, &s.id, &s.dispatcher, "evidence.attached").await;
     assert_eq!(attached.len(), 1);

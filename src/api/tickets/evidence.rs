@@ -133,7 +133,7 @@ fn file_example(event_id: Option<u64>) -> Value {
         "shows_reporter": false,
         "erased": false,
         "hint": { "taken_at": "2026-12-07T14:02:11", "position": { "lat": 29.8501, "lng": 115.5523 },
-                  "from_site_m": 31.2, "from_vehicle_m": 18.4, "vehicle_fix_at": "2026-12-07T06:01:55Z" },
+                  "from_site_m": 31.2, "from_vehicle_m": 18.4, "vehicle_fix_at": "2026-12-07T06:01:55Z", "fix_gap_s": -16 },
         "url": "/api/v1/tickets/0193a7c2-8a4e-7c1d-9f3b-2a6e4d5c7b81/evidence/9f2c4e1b7a0d3c5e8f6a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60",
     });
     if let Some(id) = event_id {
@@ -239,7 +239,10 @@ async fn upload(
         .await
         .map_err(|e| storage(format!("the file writer failed: {e}")))?
         .map_err(|e| storage(format!("storing the file: {e}")))?;
-    let hint = claims.map(|c| hint(&engine, &ticket, c));
+    let hint = match claims {
+        Some(c) => Some(Box::new(hint(&engine, &ticket, c).await)),
+        None => None,
+    };
     let command = Command::AttachEvidence(steps::AttachEvidence {
         sha256: sha256.clone(),
         size,
@@ -399,17 +402,38 @@ fn check(engine: &Engine, parts: Parts) -> Result<(Finished, String, String, boo
     Ok((file, found.to_owned(), kind, parts.shows_reporter))
 }
 
-/// A photo's claims set beside the site and the vehicle. No track history is kept: the
-/// vehicle's position compared is its latest stored fix (persisted periodically), and the
-/// hint says when that fix was taken so a reviewer can judge how far apart the times are.
-fn hint(engine: &Engine, ticket: &Ticket, claims: exif::Claims) -> PhotoHint {
+/// A photo's claims set beside the site and the vehicle. The engine keeps no track
+/// history, only each vehicle's latest fix: the position compared is the live vehicle's
+/// latest fix, else the one last stored (persisted periodically), and the hint says when
+/// it was taken and how far that is from the photo's own time, for the reviewer to weigh.
+async fn hint(engine: &Engine, ticket: &Ticket, claims: exif::Claims) -> PhotoHint {
     let site = ticket.location.position;
-    let fix = ticket.assignment.vehicle_id.as_ref().and_then(|v| {
+    let vehicle = ticket.assignment.vehicle_id.as_ref();
+    let live = match vehicle.and_then(|v| engine.fleet.live_vehicle(v)) {
+        // A bounded wait: a busy vehicle actor leaves the hint to the stored fix.
+        Some(addr) => tokio::time::timeout(
+            std::time::Duration::from_millis(500),
+            addr.send(crate::actors::fleet::messages::GetVehicle),
+        )
+        .await
+        .ok()
+        .and_then(Result::ok)
+        .and_then(|view| view.last_fix),
+        None => None,
+    };
+    let fix = live.or_else(|| {
         let raw = engine
             .store
-            .record(RecordKind::VehicleState, v.as_str())
+            .record(RecordKind::VehicleState, vehicle?.as_str())
             .ok()??;
         serde_json::from_slice::<VehicleState>(&raw).ok()?.last_fix
+    });
+    let taken = claims.taken_at.as_deref().and_then(|t| {
+        Timestamp::parse(&format!(
+            "{t}+{:02}:00",
+            crate::domain::clock::CENTRE_OFFSET_HOURS
+        ))
+        .ok()
     });
     let round = |m: f64| (m * 10.0).round() / 10.0;
     PhotoHint {
@@ -423,6 +447,7 @@ fn hint(engine: &Engine, ticket: &Ticket, claims: exif::Claims) -> PhotoHint {
             .position
             .zip(fix.as_ref())
             .map(|(p, f)| round(p.distance_m(f.position))),
+        fix_gap_s: fix.as_ref().zip(taken).map(|(f, t)| f.at.seconds_since(t)),
         vehicle_fix_at: fix.map(|f| f.at),
     }
 }

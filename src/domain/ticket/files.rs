@@ -34,6 +34,10 @@ pub struct PhotoHint {
     /// When the vehicle position compared was taken.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub vehicle_fix_at: Option<Timestamp>,
+    /// Seconds from the photo's own time (read as the command centre's local time) to the
+    /// vehicle's fix compared: how far apart in time the two positions are.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fix_gap_s: Option<i64>,
 }
 
 /// The payload of `evidence.attached`: one file, as the engine checked and stored it.

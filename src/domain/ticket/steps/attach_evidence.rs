@@ -13,7 +13,8 @@ pub struct AttachEvidence {
     pub content_type: String,
     pub kind: String,
     pub shows_reporter: bool,
-    pub hint: Option<crate::domain::ticket::PhotoHint>,
+    /// Boxed: most files carry none, and every command is as large as its largest step.
+    pub hint: Option<Box<crate::domain::ticket::PhotoHint>>,
 }
 
 impl Step for AttachEvidence {
@@ -42,7 +43,7 @@ impl Step for AttachEvidence {
             kind: self.kind.clone(),
             by: cx.by.clone(),
             shows_reporter: self.shows_reporter,
-            hint: self.hint.clone(),
+            hint: self.hint.as_deref().cloned(),
         });
         Ok((kind, t.status))
     }

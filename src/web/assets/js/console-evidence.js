@@ -24,6 +24,7 @@ function hint(h) {
   if (h.taken_at) parts.push(t('evidence.hint_time', { t: h.taken_at.replace('T', ' ') }));
   if (h.from_site_m != null) parts.push(t('evidence.hint_site', { m: Math.round(h.from_site_m) }));
   if (h.from_vehicle_m != null) parts.push(t('evidence.hint_vehicle', { m: Math.round(h.from_vehicle_m), t: time(h.vehicle_fix_at) }));
+  if (h.fix_gap_s != null) parts.push(t('evidence.hint_gap', { m: Math.round(Math.abs(h.fix_gap_s) / 60) }));
   if (!parts.length) return '';
   return `<div class="evidence-hint" title="${esc(t('evidence.hint_note'))}">${esc(parts.join(t('evidence.hint_sep')))} <small>${esc(t('evidence.hint_note'))}</small></div>`;
 }
