@@ -142,6 +142,35 @@ fn board_embargoed_categories_in_both_forms() {
 }
 
 #[test]
+fn evidence_settings_in_both_forms_and_checked() {
+    let s = from_env(&[]).unwrap();
+    assert!(s.evidence.allowed_types.contains(&"image/jpeg".to_owned()));
+    assert_eq!(s.evidence.max_bytes, 26_214_400);
+    let s = from_env(&[
+        (
+            "APP__EVIDENCE__ALLOWED_TYPES",
+            "image/jpeg, application/pdf,",
+        ),
+        ("APP__EVIDENCE__MAX_BYTES", "1048576"),
+    ])
+    .unwrap();
+    assert_eq!(
+        s.evidence.allowed_types,
+        vec!["image/jpeg", "application/pdf"]
+    );
+    assert_eq!(s.evidence.max_bytes, 1_048_576);
+    let e = from_env(&[("APP__EVIDENCE__ALLOWED_TYPES", "image/jpeg,text/html")]).unwrap_err();
+    assert!(
+        e.to_string().contains("evidence.allowed_types") && e.to_string().contains("text/html"),
+        "{e}"
+    );
+    let e = from_env(&[("APP__EVIDENCE__MAX_BYTES", "0")]).unwrap_err();
+    assert!(e.to_string().contains("evidence.max_bytes"), "{e}");
+    let e = from_env(&[("APP__EVIDENCE__ORPHAN_GRACE_S", "0")]).unwrap_err();
+    assert!(e.to_string().contains("evidence.orphan_grace_s"), "{e}");
+}
+
+#[test]
 fn board_hidden_grades_in_both_forms() {
     let s = from_env(&[("APP__BOARD__HIDDEN_GRADES", "I,II")]).unwrap();
     assert_eq!(s.board.hidden_grades, vec![Urgency::I, Urgency::II]);

@@ -48,6 +48,7 @@ pub struct EvidenceSettings {
     /// Largest file accepted, bytes; a larger upload is cut off at this size (413).
     pub max_bytes: u64,
     /// Content types accepted, as found in the bytes (magic numbers), not as declared.
+    #[serde(deserialize_with = "list")]
     pub allowed_types: Vec<String>,
     /// Seconds a stored file no event refers to is kept before it is collected: an upload
     /// whose attaching event is still on its way is never taken for an orphan.

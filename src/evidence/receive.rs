@@ -104,3 +104,40 @@ impl Drop for Receiving {
         self.tx = None;
     }
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, reason = "tests")]
+mod tests {
+    use super::*;
+    use crate::evidence::FileStore;
+
+    #[tokio::test]
+    async fn an_upload_is_cut_off_at_its_limit_and_leaves_no_temp_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let files = FileStore::of_store(dir.path());
+        let mut r = Receiving::start(files.incoming().unwrap(), 10);
+        r.push(Bytes::from_static(b"123456")).await.unwrap();
+        let over = r.push(Bytes::from_static(b"789012")).await;
+        assert!(matches!(over, Err(ReceiveError::TooLarge(10))), "{over:?}");
+        drop(r);
+        // The writer ends on its own thread and removes the temp file.
+        for _ in 0..100 {
+            if files.temps().unwrap().is_empty() {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        assert!(files.temps().unwrap().is_empty());
+
+        let mut r = Receiving::start(files.incoming().unwrap(), 10);
+        r.push(Bytes::from_static(b"12345")).await.unwrap();
+        r.push(Bytes::from_static(b"67890")).await.unwrap();
+        assert_eq!(r.size(), 10);
+        let done = r.finish().await.unwrap();
+        assert_eq!(done.size, 10);
+        assert_eq!(done.head, b"1234567890");
+        files.keep(done).unwrap();
+        assert_eq!(files.stored().unwrap().len(), 1);
+        assert!(files.temps().unwrap().is_empty());
+    }
+}
