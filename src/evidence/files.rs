@@ -19,6 +19,10 @@ const TMP: &str = "tmp";
 /// EXIF block (at most 64 KiB, near the start).
 pub const HEAD_KEPT: usize = 128 * 1024;
 
+/// Held while a file is moved into place and while the sweep removes one, so a sweep never
+/// removes a file an upload has just stored again under the same name.
+static PLACING: parking_lot::Mutex<()> = parking_lot::Mutex::new(());
+
 /// The evidence file store of one ticket store.
 #[derive(Clone, Debug)]
 pub struct FileStore {
@@ -75,7 +79,10 @@ impl FileStore {
         let parent = self.dir.join(&file.sha256[..2]);
         let fresh = !parent.exists();
         std::fs::create_dir_all(&parent)?;
-        if let Err(e) = std::fs::rename(&temp, &target) {
+        let placing = PLACING.lock();
+        let renamed = std::fs::rename(&temp, &target);
+        drop(placing);
+        if let Err(e) = renamed {
             let _ = std::fs::remove_file(&temp);
             return Err(e);
         }
@@ -124,6 +131,25 @@ impl FileStore {
         }
         match std::fs::remove_file(self.path_of(sha256)) {
             Ok(()) => Ok(true),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Removes the file `sha256` if it was last written before `cutoff` (checked again
+    /// under the lock uploads are placed under); whether it was removed.
+    pub fn remove_if_older(&self, sha256: &str, cutoff: SystemTime) -> io::Result<bool> {
+        if !is_sha256(sha256) {
+            return Ok(false);
+        }
+        let path = self.path_of(sha256);
+        let _placing = PLACING.lock();
+        match std::fs::metadata(&path) {
+            Ok(m) if m.modified()? < cutoff => {
+                std::fs::remove_file(&path)?;
+                Ok(true)
+            }
+            Ok(_) => Ok(false),
             Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(false),
             Err(e) => Err(e),
         }
@@ -323,6 +349,14 @@ mod tests {
         assert!(files.put(&want, b"other bytes").is_err());
         files.put(&want, b"hello evidence").unwrap();
         assert!(files.check().unwrap().is_empty());
+        // Removed only when written before the cutoff.
+        let now = SystemTime::now();
+        let minute = std::time::Duration::from_secs(60);
+        assert!(!files.remove_if_older(&want, now - minute).unwrap());
+        assert!(files.contains(&want));
+        assert!(files.remove_if_older(&want, now + minute).unwrap());
+        assert!(!files.contains(&want));
+        files.put(&want, b"hello evidence").unwrap();
         assert!(files.remove(&want).unwrap());
         assert!(!files.contains(&want));
     }

@@ -87,9 +87,13 @@ pub fn sweep(
     refs.catch_up(store)?;
     let io = |e: std::io::Error| StoreError::Io(format!("evidence files: {e}"));
     let old = |t: SystemTime| now.duration_since(t).is_ok_and(|age| age >= grace);
+    let cutoff = now.checked_sub(grace).unwrap_or(SystemTime::UNIX_EPOCH);
     let mut swept = Swept::default();
     for f in files.stored().map_err(io)? {
-        if !refs.is_live(&f.sha256) && old(f.modified) && files.remove(&f.sha256).map_err(io)? {
+        if !refs.is_live(&f.sha256)
+            && old(f.modified)
+            && files.remove_if_older(&f.sha256, cutoff).map_err(io)?
+        {
             swept.files += 1;
         }
     }
