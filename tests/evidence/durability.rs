@@ -100,7 +100,7 @@ async fn a_kill9_mid_upload_leaves_no_half_file_and_its_temp_file_is_collected()
     // Wait until the engine is writing the temp file, then kill it.
     let files = store_files(&store);
     let mut writing = false;
-    for _ in 0..100 {
+    for _ in 0..400 {
         if files
             .temps()
             .expect("temps")
@@ -140,7 +140,7 @@ async fn a_kill9_mid_upload_leaves_no_half_file_and_its_temp_file_is_collected()
     .await;
     assert_eq!(list["files"], json!([]), "nothing referenced");
     let mut collected = false;
-    for _ in 0..100 {
+    for _ in 0..300 {
         if files.temps().expect("temps").is_empty() {
             collected = true;
             break;
