@@ -15,6 +15,8 @@ use crate::engine::{Engine, StartError};
 pub struct Application {
     engine: Arc<Engine>,
     addr: SocketAddr,
+    /// Whether the port serves HTTPS and WSS (`server.tls_cert`, `server.tls_key`).
+    tls: bool,
     server: actix_web::dev::Server,
     /// Runs the stream hub (console, field and board fan-out).
     hub_arbiter: actix::Arbiter,
@@ -33,6 +35,8 @@ impl Application {
             addr: format!("{host}:{port}"),
             source,
         };
+        // Read the certificate and key before the store opens: a bad file stops the start.
+        let tls = crate::tls::server_config(&settings.server)?;
         let listener = std::net::TcpListener::bind((host.as_str(), port)).map_err(bind_error)?;
         let engine = Engine::start(settings, clock)?;
         let hub_arbiter = actix::Arbiter::new();
@@ -58,7 +62,12 @@ impl Application {
         if workers > 0 {
             server = server.workers(workers);
         }
-        let server = server.listen(listener).map_err(bind_error)?;
+        let with_tls = tls.is_some();
+        let server = match tls {
+            Some(config) => server.listen_rustls_0_23(listener, config),
+            None => server.listen(listener),
+        }
+        .map_err(bind_error)?;
         let addr = server
             .addrs()
             .first()
@@ -68,10 +77,11 @@ impl Application {
                 source: std::io::Error::other("no address bound"),
             })?;
         let server = server.run();
-        tracing::info!(%addr, "listening");
+        tracing::info!(%addr, tls = with_tls, "listening");
         Ok(Self {
             engine,
             addr,
+            tls: with_tls,
             server,
             hub_arbiter,
         })
@@ -79,6 +89,12 @@ impl Application {
 
     pub fn addr(&self) -> SocketAddr {
         self.addr
+    }
+
+    /// The address clients reach: `https://…` with TLS, else `http://…`.
+    pub fn base_url(&self) -> String {
+        let scheme = if self.tls { "https" } else { "http" };
+        format!("{scheme}://{}", self.addr)
     }
 
     pub fn engine(&self) -> &Arc<Engine> {
@@ -103,6 +119,9 @@ impl Application {
 pub enum AppError {
     #[error(transparent)]
     Start(#[from] StartError),
+    /// Transparent: the message names the setting and the file.
+    #[error(transparent)]
+    Tls(#[from] crate::tls::TlsError),
     #[error("cannot listen on {addr}")]
     Bind {
         addr: String,

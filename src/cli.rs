@@ -10,9 +10,11 @@ use std::process::ExitCode;
 
 pub use backup::{backup, restore};
 use clap::{Parser, Subcommand};
+pub use gen_cert::gen_cert;
 use hotline_dispatch::config::{Settings, Sources, env_source};
 
 mod backup;
+mod gen_cert;
 
 /// Where the settings come from; shown under the command list of `--help`.
 const SETTINGS_HELP: &str = "\
@@ -104,6 +106,31 @@ pub enum Command {
         after_help = SETTINGS_HELP
     )]
     Verify,
+    /// Write a self-signed certificate and key for serving HTTPS on a LAN.
+    #[command(
+        long_about = "Writes a self-signed certificate (PEM) for the host names and IP \
+                      addresses given (default: localhost, 127.0.0.1, ::1 and this machine's \
+                      host name) and its private key (PEM, readable by its owner only), then \
+                      prints the two settings that serve HTTPS and WSS with them \
+                      (server.tls_cert, server.tls_key). Existing files are not replaced \
+                      unless --force. Exits 0 when written, 1 otherwise."
+    )]
+    GenCert {
+        /// Host names and IP addresses the certificate is for (e.g. 192.168.1.20).
+        names: Vec<String>,
+        /// Where to write the certificate.
+        #[arg(long, default_value = "hotline-cert.pem")]
+        cert: PathBuf,
+        /// Where to write the private key.
+        #[arg(long, default_value = "hotline-key.pem")]
+        key: PathBuf,
+        /// Days the certificate is valid.
+        #[arg(long, default_value_t = 825, value_parser = clap::value_parser!(u32).range(1..=3650))]
+        days: u32,
+        /// Replace existing files.
+        #[arg(long)]
+        force: bool,
+    },
 }
 
 /// `check-config`: the loaders `serve` runs at start (`Settings::load`, then
@@ -125,6 +152,15 @@ pub fn check_config() -> ExitCode {
         Ok(a) => a,
         Err(e) => return failed(&e),
     };
+    // The certificate and key are read as `serve` reads them.
+    let scheme = match hotline_dispatch::tls::server_config(&settings.server) {
+        Ok(Some(_)) => format!(
+            "https and wss ({}, {})",
+            settings.server.tls_cert, settings.server.tls_key
+        ),
+        Ok(None) => "http and ws".to_owned(),
+        Err(e) => return failed(&e),
+    };
     println!("hotline-dispatch: settings are valid");
     println!("  config directory  {}", dir_state(&sources));
     println!("  settings          {}", files(&sources).join(", "));
@@ -134,7 +170,7 @@ pub fn check_config() -> ExitCode {
         settings.store.path.display()
     );
     println!(
-        "  listen            {}:{} (not bound)",
+        "  listen            {}:{} (not bound), {scheme}",
         settings.server.host, settings.server.port
     );
     println!(

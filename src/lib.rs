@@ -18,3 +18,4 @@ pub mod roster;
 pub mod service;
 pub mod store;
 pub mod telemetry;
+pub mod tls;

@@ -26,6 +26,13 @@ fn main() -> ExitCode {
         Command::Backup { file, url, token } => return cli::backup(&file, url, token),
         Command::Restore { file, store } => return cli::restore(&file, &store),
         Command::Verify => return cli::verify(),
+        Command::GenCert {
+            names,
+            cert,
+            key,
+            days,
+            force,
+        } => return cli::gen_cert(names, &cert, &key, days, force),
     };
     let settings = match Settings::load() {
         Ok(s) => s,
@@ -54,7 +61,7 @@ fn main() -> ExitCode {
 async fn serve(settings: Settings, with_demo: bool) -> anyhow::Result<()> {
     let app = Application::build(settings, Arc::new(SystemClock))?;
     let engine = app.engine().clone();
-    let base = format!("http://{}", app.addr());
+    let base = app.base_url();
     if with_demo {
         if demo::store_is_empty(&engine)? {
             demo::load(&engine).await?;

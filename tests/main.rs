@@ -15,3 +15,4 @@ mod open311;
 mod service;
 mod simulated;
 mod streams;
+mod tls;

@@ -371,3 +371,39 @@ fn the_guide_and_the_area_are_read_from_the_config_directory() {
     let err = from_env(&[("APP__AREA__MARGIN_KM", "-1")]).unwrap_err();
     assert!(err.to_string().contains("area.margin_km"), "{err}");
 }
+
+#[test]
+fn server_tls_needs_both_files_or_neither() {
+    let s = from_env(&[]).unwrap();
+    assert!(
+        s.server.tls_cert.is_empty() && s.server.tls_key.is_empty(),
+        "plain HTTP by default"
+    );
+    let s = from_env(&[
+        ("APP__SERVER__TLS_CERT", "/etc/hotline/cert.pem"),
+        ("APP__SERVER__TLS_KEY", "/etc/hotline/key.pem"),
+    ])
+    .unwrap();
+    assert_eq!(s.server.tls_cert, "/etc/hotline/cert.pem");
+    assert_eq!(s.server.tls_key, "/etc/hotline/key.pem");
+    let err = from_env(&[("APP__SERVER__TLS_CERT", "/etc/hotline/cert.pem")]).unwrap_err();
+    let e = err.to_string();
+    assert!(
+        e.contains("`server.tls_key`") && e.contains("server.tls_cert"),
+        "{e}"
+    );
+    let err = from_env(&[("APP__SERVER__TLS_KEY", "/etc/hotline/key.pem")]).unwrap_err();
+    assert!(err.to_string().contains("`server.tls_cert`"), "{err}");
+    let dir = config_dir(&[(
+        "staging.toml",
+        "[server]\ntls_cert = \"c.pem\"\ntls_key = \"k.pem\"\n",
+    )]);
+    let s = named(dir.path(), "staging", &[]).unwrap();
+    assert_eq!(
+        (s.server.tls_cert.as_str(), s.server.tls_key.as_str()),
+        ("c.pem", "k.pem")
+    );
+    // A variable overrides the file, and blanking one of the pair is refused.
+    let err = named(dir.path(), "staging", &[("APP__SERVER__TLS_KEY", "")]).unwrap_err();
+    assert!(err.to_string().contains("`server.tls_key`"), "{err}");
+}

@@ -250,6 +250,11 @@ pub struct ServerSettings {
     /// empty = the peer address is the client (see `api/peer.rs`).
     #[serde(deserialize_with = "list")]
     pub trusted_proxies: Vec<crate::net::AddrRange>,
+    /// PEM certificate chain; with `tls_key`, the port serves HTTPS and WSS (`tls.rs`).
+    /// Empty, with `tls_key` empty too: plain HTTP.
+    pub tls_cert: String,
+    /// PEM private key of `tls_cert`.
+    pub tls_key: String,
 }
 
 #[derive(Clone, Debug, Deserialize)]

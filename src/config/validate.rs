@@ -170,6 +170,20 @@ impl Settings {
                 format!("`{host}` is neither an IP address nor a host name"),
             ));
         }
+        let (cert, key) = (&self.server.tls_cert, &self.server.tls_key);
+        if cert.trim().is_empty() != key.trim().is_empty() {
+            let (set, unset) = if key.trim().is_empty() {
+                ("server.tls_cert", "server.tls_key")
+            } else {
+                ("server.tls_key", "server.tls_cert")
+            };
+            return Err(invalid(
+                unset,
+                format!(
+                    "must be set with {set} (TLS needs both the certificate and its key; leave both empty for plain HTTP)"
+                ),
+            ));
+        }
         if self.server.max_body_bytes < 1024 {
             return Err(invalid("server.max_body_bytes", "must be at least 1024"));
         }
