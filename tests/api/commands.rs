@@ -16,6 +16,7 @@ fn help_lists_the_commands_and_the_settings() {
             "verify",
             "backup",
             "restore",
+            "gen-cert",
             "APP__SECTION__KEY",
             "APP_ENV",
             "APP_CONFIG_DIR",
@@ -25,7 +26,14 @@ fn help_lists_the_commands_and_the_settings() {
         assert!(help.contains("config/default.toml"), "{help}");
         assert!(help.contains("README.md"), "{help}");
     }
-    for command in ["serve", "check-config", "verify", "backup", "restore"] {
+    for command in [
+        "serve",
+        "check-config",
+        "verify",
+        "backup",
+        "restore",
+        "gen-cert",
+    ] {
         let out = run(&[command, "--help"], &[]);
         assert!(out.status.success(), "{command}: {out:?}");
         let help = text(&out.stdout);
