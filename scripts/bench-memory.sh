@@ -12,7 +12,8 @@
 #   2. set up: everything registered, the tickets taken in, the sockets open, no fixes yet;
 #   3. under load: loadtest's own samples (at the start of the window, the most, the end);
 #   4. idle: after the load generator has gone (sockets closed) and BENCH_SETTLE seconds
-#      passed, sampled every second for BENCH_IDLE seconds (median and last);
+#      passed, sampled every second for BENCH_IDLE seconds (median and last), with the
+#      engine's CPU over those seconds (an idle engine should cost next to nothing);
 #   5. restarted: the engine stopped and started again on the same store, then idle as in
 #      4 (what recovery of that many vehicles and open tickets holds, without what the
 #      load left in the allocator); BENCH_RESTART=0 skips it.
@@ -28,7 +29,8 @@
 #   BENCH_OPEN_TICKETS  open tickets taken in first                (default 100000)
 #   BENCH_TICKETS       new tickets per second under load          (default 1)
 #   BENCH_DURATION      load (fixes at 1 Hz) after a 5 s warm-up   (default 20s)
-#   BENCH_SETTLE        seconds from the load's end to the idle samples (default 15)
+#   BENCH_SETTLE        seconds from the load's end to the idle samples (default 45:
+#                       ticket actors are passivated 20 to 40 s after their last use)
 #   BENCH_IDLE          idle samples, one a second                 (default 10)
 #   BENCH_RESTART=0     skip the restart on the same store
 #   BENCH_PROCS         load processes sharing the sockets         (default 1; 2 from 8,000 sockets)
@@ -54,7 +56,7 @@ GATEWAY="${BENCH_GATEWAY:-90000}"
 OPEN_TICKETS="${BENCH_OPEN_TICKETS:-100000}"
 TICKETS="${BENCH_TICKETS:-1}"
 DURATION="${BENCH_DURATION:-20s}"
-SETTLE="${BENCH_SETTLE:-15}"
+SETTLE="${BENCH_SETTLE:-45}"
 IDLE="${BENCH_IDLE:-10}"
 RESTART="${BENCH_RESTART:-1}"
 PROCS="${BENCH_PROCS:-$(((VEHICLES + 7999) / 8000))}"
@@ -95,16 +97,25 @@ mem_of() {
 
 # Samples the engine for BENCH_IDLE seconds under phase $1; prints "median last hwm".
 idle_samples() {
-    local i
+    local i t0 t1
+    t0="$(cpu_ticks "$ENGINE_PID")"
     for ((i = 0; i < IDLE; i++)); do
         mem_of "$ENGINE_PID" "$1" >/dev/null
         sleep 1
     done
-    awk -F'\t' -v p="$1" '$1 == p { v[++n] = $3; last = $3; hwm = $4 }
+    t1="$(cpu_ticks "$ENGINE_PID")"
+    awk -F'\t' -v p="$1" -v cpu="$(((t1 - t0) * 100 / ($(getconf CLK_TCK) * IDLE)))" \
+        '$1 == p { v[++n] = $3; last = $3; hwm = $4 }
         END {
             for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (v[j] < v[i]) { t = v[i]; v[i] = v[j]; v[j] = t }
-            printf "%.1f %.1f %.1f", v[int((n + 1) / 2)], last, hwm
+            printf "%.1f %.1f %.1f %d", v[int((n + 1) / 2)], last, hwm, cpu
         }' "$RSS_LOG"
+}
+
+# The engine's CPU time so far (user + system), in clock ticks: an idle engine should cost
+# next to nothing however many vehicles it holds.
+cpu_ticks() {
+    awk '{ print $14 + $15 }' "/proc/$1/stat"
 }
 
 # The engine's count of open ticket actors and of tickets by status, for the table.
@@ -171,7 +182,7 @@ done
 # ---- 4. idle after the load -----------------------------------------------------------------
 log "load ended; settling ${SETTLE}s, then $IDLE idle samples"
 sleep "$SETTLE"
-read -r idle_med idle_last idle_hwm <<<"$(idle_samples idle)"
+read -r idle_med idle_last idle_hwm idle_cpu <<<"$(idle_samples idle)"
 idle_counts="$(engine_counts)"
 log "idle: VmRSS median $idle_med MiB, last $idle_last MiB, VmHWM $idle_hwm MiB ($idle_counts)"
 
@@ -186,7 +197,7 @@ if [[ "$RESTART" == 1 ]]; then
     ENGINE_PID=""
     start_engine
     sleep "$SETTLE"
-    read -r re_med re_last re_hwm <<<"$(idle_samples restarted)"
+    read -r re_med re_last re_hwm re_cpu <<<"$(idle_samples restarted)"
     re_counts="$(engine_counts)"
     log "restarted: VmRSS median $re_med MiB, last $re_last MiB, VmHWM $re_hwm MiB ($re_counts)"
 fi
@@ -204,9 +215,9 @@ TABLE="$OUT/table.md"
     echo "| empty, ready | $empty_rss | $empty_hwm | $(verdict "$empty_rss") | nothing |"
     echo "| set up, before any fix | $setup_rss | $setup_hwm | $(verdict "$setup_rss") | $((VEHICLES + GATEWAY)) vehicles registered, $preloaded tickets taken in, $sockets sockets open |"
     echo "| under load: window start / most / end | $load_start / $load_max / $load_end | $load_hwm | $(verdict "$load_max") | $fixes fixes/s, $TICKETS tickets/s, no consoles |"
-    echo "| idle ${SETTLE}s after the load: median / last of $IDLE s | $idle_med / $idle_last | $idle_hwm | $(verdict "$idle_med") | sockets closed; $idle_counts |"
+    echo "| idle ${SETTLE}s after the load: median / last of $IDLE s | $idle_med / $idle_last | $idle_hwm | $(verdict "$idle_med") | sockets closed; $idle_counts; engine CPU $idle_cpu% of a core |"
     if [[ "$RESTART" == 1 ]]; then
-        echo "| restarted on the same store, idle: median / last | $re_med / $re_last | $re_hwm | $(verdict "$re_med") | $re_counts |"
+        echo "| restarted on the same store, idle: median / last | $re_med / $re_last | $re_hwm | $(verdict "$re_med") | $re_counts; engine CPU $re_cpu% of a core |"
     fi
     echo
     echo "Load: \`loadtest dispatch\` (1 fix/s per vehicle, gateway batches of 1,000), 5 s warm-up + $DURATION; machine load average $load_avg$busy. Every reading: rss.tsv; the load's report: dispatch/report.md."
