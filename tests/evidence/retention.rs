@@ -48,6 +48,18 @@ async fn a_file_showing_the_reporter_is_erased_with_their_data_and_reads_410() {
     let mut scene = photo();
     scene.extend_from_slice(b"another picture");
     let pdf = b"%PDF-1.4\n% the shop's licence\n%%EOF\n".to_vec();
+    // The face first sent without the mark; sent again with it, the file shows the
+    // reporter and the answer says so.
+    let (status, body) = upload(
+        &app,
+        &id,
+        &dispatcher,
+        &[kind("photo"), file("image/jpeg", &face)],
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    assert_eq!(body["shows_reporter"], false, "{body}");
+    assert!(body["hint"]["taken_at"].is_string(), "{body}");
     for (k, bytes, shows) in [
         ("photo", &face, true),
         ("photo", &scene, false),
@@ -94,7 +106,12 @@ async fn a_file_showing_the_reporter_is_erased_with_their_data_and_reads_410() {
     .await;
     let (_, l) = app.get(&list, &supervisor).await;
     assert_eq!(l["files"][0]["erased"], true, "{l}");
+    assert!(
+        l["files"][0]["hint"].is_null(),
+        "the photo's own place and time go with it: {l}"
+    );
     assert_eq!(l["files"][1]["erased"], false, "{l}");
+    assert!(l["files"][1]["hint"]["taken_at"].is_string(), "{l}");
     assert_eq!(l["files"][2]["erased"], true, "{l}");
     let (status, body) = app
         .get(
@@ -120,7 +137,7 @@ async fn a_file_showing_the_reporter_is_erased_with_their_data_and_reads_410() {
         events(&app, &id, &dispatcher, "evidence.attached")
             .await
             .len(),
-        3
+        4
     );
     // The face's bytes leave the disk; the scene stays, and so does the document another
     // ticket holds.

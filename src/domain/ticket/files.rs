@@ -124,20 +124,30 @@ impl Ticket {
     }
 
     pub(super) fn attach(&mut self, attachment: &Attachment, at: Timestamp) {
-        // The same bytes attached again: the first attachment stands.
-        if self.file(&attachment.sha256).is_none() {
-            self.files.push(AttachedFile {
+        // The same bytes attached again: the first attachment stands, except that the
+        // file shows the reporter once any attachment of it says so, so retention erases
+        // it whichever upload said it.
+        match self
+            .files
+            .iter_mut()
+            .find(|f| f.attachment.sha256 == attachment.sha256)
+        {
+            Some(f) => f.attachment.shows_reporter |= attachment.shows_reporter,
+            None => self.files.push(AttachedFile {
                 attachment: attachment.clone(),
                 attached_at: at,
                 erased: false,
-            });
+            }),
         }
     }
 
+    /// Marks the files erased and drops what they said of themselves: a photo's EXIF
+    /// place and time can point at the reporter as surely as the picture.
     pub(super) fn erase_files(&mut self, hashes: &[String]) {
         for f in &mut self.files {
             if hashes.contains(&f.attachment.sha256) {
                 f.erased = true;
+                f.attachment.hint = None;
             }
         }
     }

@@ -54,6 +54,27 @@ fn a_file_is_attached_by_the_tickets_own_devices_and_dispatchers() {
     // The same bytes again: recorded, the first attachment stands.
     fx.ok(attach(&h1, false), &staff_token(1));
     assert_eq!(fx.ticket.files.len(), 2);
+    assert_eq!(
+        fx.ticket.file(&h1).expect("kept").attachment.by,
+        vehicle_token(1)
+    );
+}
+
+#[test]
+fn the_same_bytes_show_the_reporter_once_any_attachment_says_so() {
+    let h = "e".repeat(64);
+    let mut fx = given(ticket_in(Status::OnSite));
+    fx.ok(attach(&h, false), &vehicle_token(1));
+    assert!(fx.ticket.files_showing_reporter().is_empty());
+    fx.ok(attach(&h, true), &vehicle_token(1));
+    assert_eq!(fx.ticket.files.len(), 1);
+    let f = fx.ticket.file(&h).expect("kept");
+    assert!(f.attachment.shows_reporter, "the later `true` is kept");
+    assert_eq!(f.attachment.by, vehicle_token(1));
+    // A later `false` does not take it back.
+    fx.ok(attach(&h, false), &dispatcher());
+    assert!(fx.ticket.file(&h).expect("kept").attachment.shows_reporter);
+    assert_eq!(fx.ticket.files_showing_reporter(), vec![h.clone()]);
 }
 
 #[test]
@@ -83,8 +104,22 @@ fn a_file_showing_the_reporter_is_erased_with_the_reporters_data() {
     let shows = "c".repeat(64);
     let plain = "d".repeat(64);
     let mut fx = given(ticket_in(Status::OnSite));
-    fx.ok(attach(&shows, true), &vehicle_token(1));
-    fx.ok(attach(&plain, false), &vehicle_token(1));
+    let photo_hint = || {
+        Some(Box::new(crate::domain::ticket::PhotoHint {
+            taken_at: Some("2026:12:01 08:00:00".into()),
+            position: Some(crate::domain::geo::LatLng::new(31.2, 121.5).expect("position")),
+            ..Default::default()
+        }))
+    };
+    let with_hint = |hash: &str, shows_reporter: bool| match attach(hash, shows_reporter) {
+        Command::AttachEvidence(mut a) => {
+            a.hint = photo_hint();
+            Command::AttachEvidence(a)
+        }
+        other => other,
+    };
+    fx.ok(with_hint(&shows, true), &vehicle_token(1));
+    fx.ok(with_hint(&plain, false), &vehicle_token(1));
     assert!(fx.ticket.holds_personal_data());
     // Walk it closed, then past retention.
     let mut t = given(ticket_in(Status::Archived)).ticket;
@@ -105,7 +140,12 @@ fn a_file_showing_the_reporter_is_erased_with_the_reporters_data() {
         after.file(&shows).expect("kept").erased,
         "the hash stays, the bytes go"
     );
+    assert!(
+        after.file(&shows).expect("kept").attachment.hint.is_none(),
+        "the photo's own place and time go with the bytes"
+    );
     assert!(!after.file(&plain).expect("kept").erased);
+    assert!(after.file(&plain).expect("kept").attachment.hint.is_some());
     assert!(!after.holds_personal_data());
     assert!(after.erasure_due(later, 365).is_none());
 }
