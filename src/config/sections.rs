@@ -55,6 +55,9 @@ pub struct EvidenceSettings {
     pub orphan_grace_s: u64,
     /// How often files no event refers to are looked for, seconds.
     pub sweep_every_s: u64,
+    /// Uploads received at once; each holds a blocking thread while its client sends, so
+    /// more are refused (429) rather than let slow clients take every thread.
+    pub max_concurrent_uploads: usize,
 }
 
 /// A setting that must never reach a log: its `Debug` prints only whether it is set.

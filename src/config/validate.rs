@@ -148,6 +148,12 @@ impl Settings {
                 "must be between 1 and 86400",
             ));
         }
+        if !(1..=1024).contains(&e.max_concurrent_uploads) {
+            return Err(invalid(
+                "evidence.max_concurrent_uploads",
+                "must be between 1 and 1024",
+            ));
+        }
         Ok(())
     }
 

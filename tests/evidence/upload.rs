@@ -219,3 +219,90 @@ async fn the_ticket_and_the_caller_are_checked_before_the_body_is_read() {
     assert_eq!(on_disk(&app).0, vec![sha256(&jpeg)]);
     app.stop().await;
 }
+
+/// Starts an upload on a raw connection that sends its headers and part of its body, then
+/// holds until told to send the rest; the thread answers the response's status line.
+fn slow_upload(
+    url: &str,
+    token: &str,
+    body: Vec<u8>,
+) -> (std::sync::mpsc::Sender<()>, std::thread::JoinHandle<String>) {
+    use std::io::{Read, Write};
+    let url = reqwest::Url::parse(url).expect("url");
+    let addr = format!(
+        "{}:{}",
+        url.host_str().expect("host"),
+        url.port().expect("port")
+    );
+    let head = format!(
+        "POST {} HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {token}\r\nContent-Type: {}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        url.path(),
+        content_type(),
+        body.len()
+    );
+    let (go, wait) = std::sync::mpsc::channel::<()>();
+    let thread = std::thread::spawn(move || {
+        let mut conn = std::net::TcpStream::connect(&addr).expect("connect");
+        let half = body.len() / 2;
+        conn.write_all(head.as_bytes()).expect("head");
+        conn.write_all(&body[..half]).expect("first half");
+        conn.flush().expect("flush");
+        wait.recv().expect("go");
+        conn.write_all(&body[half..]).expect("second half");
+        let mut answer = Vec::new();
+        conn.read_to_end(&mut answer).expect("answer");
+        let answer = String::from_utf8_lossy(&answer).into_owned();
+        answer.lines().next().unwrap_or_default().to_owned()
+    });
+    (go, thread)
+}
+
+#[actix_web::test]
+async fn uploads_past_the_limit_at_once_are_refused_with_429_until_one_is_done() {
+    let app = spawn_app_with(&[("APP__EVIDENCE__MAX_CONCURRENT_UPLOADS", "1")]).await;
+    let s = on_site(&app).await;
+    let url = app.url(&format!("/tickets/{}/evidence", s.id));
+    let mut big = photo();
+    big.extend(std::iter::repeat_n(7u8, 256 * 1024));
+    let (go, slow) = slow_upload(
+        &url,
+        &s.vehicle,
+        multipart(&[kind("photo"), file("image/jpeg", &big)]),
+    );
+    // The slow upload is being received: its temp file is open.
+    for _ in 0..150 {
+        if on_disk(&app).1 == 1 {
+            break;
+        }
+        actix_web::rt::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(on_disk(&app).1, 1, "the slow upload reached its temp file");
+    let second = || {
+        app.client
+            .post(&url)
+            .bearer_auth(&s.vehicle)
+            .header("content-type", content_type())
+            .body(multipart(&[kind("photo"), file("image/png", &png())]))
+            .send()
+    };
+    let res = second().await.expect("sent");
+    assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(
+        res.headers()
+            .get("retry-after")
+            .and_then(|v| v.to_str().ok()),
+        Some("1")
+    );
+    let body: serde_json::Value = res.json().await.expect("json");
+    assert_eq!(body["code"], "busy", "{body}");
+    // The slow one finishes; its slot is free again.
+    go.send(()).expect("go");
+    let status = actix_web::rt::task::spawn_blocking(move || slow.join().expect("thread"))
+        .await
+        .expect("joined");
+    assert!(status.contains("201"), "{status}");
+    let res = second().await.expect("sent");
+    assert_eq!(res.status(), StatusCode::CREATED);
+    assert_eq!(on_disk(&app).0.len(), 2);
+    app.stop().await;
+}

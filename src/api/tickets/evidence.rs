@@ -32,7 +32,7 @@ use crate::domain::ticket::{AttachedFile, Command, PhotoHint, Ticket, is_sha256,
 use crate::engine::Engine;
 use crate::evidence::files::Finished;
 use crate::evidence::receive::{ReceiveError, Receiving};
-use crate::evidence::{FileStore, exif, sniff};
+use crate::evidence::{FileStore, exif, receive, sniff};
 use crate::store::RecordKind;
 
 pub fn register(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
@@ -210,6 +210,18 @@ async fn upload(
             "send the file as multipart/form-data (parts `file`, `kind`, `shows_reporter`)",
         ));
     }
+    // A slot held until the upload is done: a client that sends slowly holds only its own.
+    let slots = receive::upload_slots(
+        &engine.settings.store.path,
+        engine.settings.evidence.max_concurrent_uploads,
+    );
+    let Ok(_slot) = slots.try_acquire_owned() else {
+        metrics::counter!("hotline_evidence_uploads_total", "outcome" => "busy").increment(1);
+        return Err(ApiError::busy(format!(
+            "{} uploads are being received; retry after `Retry-After`",
+            engine.settings.evidence.max_concurrent_uploads
+        )));
+    };
     let files = files_of(&engine);
     let limit = engine.settings.evidence.max_bytes;
     let parts = match read_parts(Multipart::new(req.headers(), payload), &files, limit).await {
@@ -268,6 +280,18 @@ fn storage(message: String) -> ApiError {
     ApiError::of(ErrorCode::StorageError, message)
 }
 
+/// Waits for the body's next piece, for at most `receive::IDLE`.
+async fn idle<T>(next: impl std::future::Future<Output = T>) -> Result<T, ApiError> {
+    tokio::time::timeout(receive::IDLE, next)
+        .await
+        .map_err(|_| {
+            ApiError::malformed(format!(
+                "the upload sent nothing for {} s and was refused",
+                receive::IDLE.as_secs()
+            ))
+        })
+}
+
 /// Reads the parts; the file is streamed to a temp file under `limit`.
 async fn read_parts(
     mut multipart: Multipart,
@@ -278,7 +302,7 @@ async fn read_parts(
         ApiError::malformed(format!("cannot read the multipart body: {e}"))
     };
     let mut parts = Parts::default();
-    while let Some(field) = multipart.next().await {
+    while let Some(field) = idle(multipart.next()).await? {
         let mut field = field.map_err(bad)?;
         let name = field.name().unwrap_or_default().to_owned();
         match name.as_str() {
@@ -320,7 +344,7 @@ async fn read_parts(
                 .map_err(|e| storage(format!("the file writer failed: {e}")))?
                 .map_err(|e| storage(format!("opening a temp file: {e}")))?;
                 let mut receiving = Receiving::start(incoming, limit);
-                while let Some(chunk) = field.next().await {
+                while let Some(chunk) = idle(field.next()).await? {
                     let chunk = chunk.map_err(bad)?;
                     receiving.push(chunk).await.map_err(received)?;
                 }
