@@ -11,6 +11,15 @@ pub(super) fn invalid(key: &'static str, message: impl Into<String>) -> Settings
     }
 }
 
+/// The shortest `evidence.orphan_grace_s`: far longer than a file can wait in place for its
+/// attaching event to commit (a slow disk, a busy ticket actor). Builds with
+/// `fault-injection` (tests) allow 1 s, so the sweep can be watched collecting.
+pub const MIN_ORPHAN_GRACE_S: u64 = if cfg!(feature = "fault-injection") {
+    1
+} else {
+    300
+};
+
 impl Settings {
     fn validate_streams(&self) -> Result<(), SettingsError> {
         let s = &self.streams;
@@ -136,10 +145,13 @@ impl Settings {
                 ),
             ));
         }
-        if !(1..=30 * 86_400).contains(&e.orphan_grace_s) {
+        if !(MIN_ORPHAN_GRACE_S..=30 * 86_400).contains(&e.orphan_grace_s) {
             return Err(invalid(
                 "evidence.orphan_grace_s",
-                "must be between 1 and 2592000",
+                format!(
+                    "must be between {MIN_ORPHAN_GRACE_S} and 2592000: a file is put in place \
+                     before its event commits, and a shorter grace could collect it between"
+                ),
             ));
         }
         if !(1..=86_400).contains(&e.sweep_every_s) {
@@ -336,5 +348,33 @@ impl Settings {
             ));
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, reason = "tests")]
+mod orphan_grace_tests {
+    use std::collections::HashMap;
+    use std::path::Path;
+
+    use super::MIN_ORPHAN_GRACE_S;
+    use crate::config::{Settings, SettingsError, env_source};
+
+    fn from_env(pairs: &[(&str, &str)]) -> Result<Settings, SettingsError> {
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Settings::load_from(Path::new("/nonexistent"), "test", env_source(Some(map)))
+    }
+
+    #[test]
+    fn the_orphan_grace_is_at_least_its_minimum() {
+        let below = (MIN_ORPHAN_GRACE_S - 1).to_string();
+        let e = from_env(&[("APP__EVIDENCE__ORPHAN_GRACE_S", below.as_str())]).unwrap_err();
+        assert!(e.to_string().contains("evidence.orphan_grace_s"), "{e}");
+        let at = MIN_ORPHAN_GRACE_S.to_string();
+        let s = from_env(&[("APP__EVIDENCE__ORPHAN_GRACE_S", at.as_str())]).unwrap();
+        assert_eq!(s.evidence.orphan_grace_s, MIN_ORPHAN_GRACE_S);
     }
 }
