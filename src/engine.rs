@@ -45,6 +45,9 @@ pub struct Engine {
     pub groups: Arc<CoordinatorDirectory>,
     /// Failed authentications per client address (429 past the budget).
     pub auth_throttle: Arc<crate::api::throttle::AuthThrottle>,
+    /// Evidence uploads received at once (`evidence.max_concurrent_uploads`): each holds a
+    /// blocking thread while its client sends, so a slow client holds only its own slot.
+    pub evidence_uploads: Arc<tokio::sync::Semaphore>,
     /// The outbound status feed to the 12313 platform (off when `feed.url` is empty).
     pub feed: Arc<crate::feed::Feed>,
     /// Arbiters running ticket, vehicle and grid actors; stopped on shutdown.
@@ -231,6 +234,9 @@ impl Engine {
         arbiters.push(group_arbiter);
         let classifier = Arc::new(crate::domain::triage::Classifier::new(&catalog));
         let auth_throttle = crate::api::throttle::AuthThrottle::start(&settings.auth);
+        let evidence_uploads = Arc::new(tokio::sync::Semaphore::new(
+            settings.evidence.max_concurrent_uploads,
+        ));
         let (feed, feed_arbiter) =
             crate::feed::Feed::start(&settings.feed, store.clone(), clock.clone())
                 .map_err(StartError::Recover)?;
@@ -252,6 +258,7 @@ impl Engine {
             dispatcher,
             groups,
             auth_throttle,
+            evidence_uploads,
             feed,
             arbiters,
         });

@@ -18,24 +18,6 @@ const QUEUE: usize = 8;
 /// Long enough for a phone on a weak mobile link to resume.
 pub const IDLE: std::time::Duration = std::time::Duration::from_secs(30);
 
-/// The upload slots of the engine whose store is at `store`: `max` uploads are received at
-/// once, each holding a blocking thread while its client sends. Kept per store, so every
-/// engine in a process (tests run several) has its own.
-pub fn upload_slots(store: &std::path::Path, max: usize) -> std::sync::Arc<tokio::sync::Semaphore> {
-    use std::collections::HashMap;
-    use std::sync::{Arc, Mutex, OnceLock};
-    static SLOTS: OnceLock<Mutex<HashMap<std::path::PathBuf, Arc<tokio::sync::Semaphore>>>> =
-        OnceLock::new();
-    let mut slots = SLOTS
-        .get_or_init(Default::default)
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner);
-    slots
-        .entry(store.to_path_buf())
-        .or_insert_with(|| Arc::new(tokio::sync::Semaphore::new(max)))
-        .clone()
-}
-
 /// Why an upload was not received.
 #[derive(Debug, thiserror::Error)]
 pub enum ReceiveError {

@@ -211,11 +211,7 @@ async fn upload(
         ));
     }
     // A slot held until the upload is done: a client that sends slowly holds only its own.
-    let slots = receive::upload_slots(
-        &engine.settings.store.path,
-        engine.settings.evidence.max_concurrent_uploads,
-    );
-    let Ok(_slot) = slots.try_acquire_owned() else {
+    let Ok(_slot) = engine.evidence_uploads.clone().try_acquire_owned() else {
         metrics::counter!("hotline_evidence_uploads_total", "outcome" => "busy").increment(1);
         return Err(ApiError::busy(format!(
             "{} uploads are being received; retry after `Retry-After`",
