@@ -136,6 +136,7 @@ impl DispatcherActor {
             urgency: t.urgency,
             // A field device: the reporter's identity masked out of the citizen's words.
             description: crate::domain::redact::mask_reporter(&t.description, t.reporter.as_ref()),
+            town: self.town(t),
             location: crate::domain::ticket::Location {
                 address_text: t
                     .location
@@ -149,6 +150,17 @@ impl DispatcherActor {
             expires_at,
             stage_due_at: t.deadlines(&self.deps.catalog).stage_due_at,
         }
+    }
+
+    /// The town of the ticket's site as the public board names it: the registry shop's
+    /// town, else the town named in the address, else the nearest town.
+    fn town(&self, t: &Ticket) -> Option<String> {
+        let shop = t
+            .location
+            .retailer_licence
+            .as_deref()
+            .and_then(|l| self.deps.retailers.get(l));
+        crate::domain::board::town_of(t, shop.as_ref().map(|r| r.town().name()))
     }
 
     /// The nearest eligible, online vehicle for `ticket` at `site`, found by the grid (and

@@ -22,6 +22,9 @@ pub struct OfferNotice {
     pub urgency: Option<Urgency>,
     pub description: String,
     pub location: Location,
+    /// The town of the site, as the public board names it (the registry shop's town, else
+    /// the town named in the address, else the nearest town).
+    pub town: Option<String>,
     pub distance_m: Option<f64>,
     pub eta_s: Option<f64>,
     pub expires_at: Timestamp,

@@ -76,6 +76,9 @@ pub struct OfferTicket {
     pub urgency: Option<Urgency>,
     /// The citizen's description; never the reporter's name or phone.
     pub description: String,
+    /// The town of the site, as the public board names it (the phone's offer line:
+    /// category · town · distance · ETA).
+    pub town: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -173,6 +176,7 @@ impl ServerFrame {
                 category_name: n.category_name.clone(),
                 urgency: n.urgency,
                 description: n.description.clone(),
+                town: n.town.clone(),
             },
             location: OfferLocation {
                 position: n.location.position.map(Into::into),
