@@ -22,9 +22,11 @@ use crate::domain::error_code::ErrorCode;
 const UNDOCUMENTED: &[(&str, &[Method])] = &[
     ("/", &[Method::GET, Method::HEAD]),
     (
-        "/{page:(console|board|stats)/?}",
+        "/{page:(console|board|stats|field)/?}",
         &[Method::GET, Method::HEAD],
     ),
+    ("/field.webmanifest", &[Method::GET, Method::HEAD]),
+    ("/field-sw.js", &[Method::GET, Method::HEAD]),
     ("/assets/{path:.*}", &[Method::GET, Method::HEAD]),
     ("/favicon.ico", &[Method::GET, Method::HEAD]),
 ];

@@ -316,15 +316,26 @@ async fn team_live(
 /// The vehicle a field principal speaks for: its own, or the one whose crew it is in.
 pub fn vehicle_of(engine: &Engine, caller: &Caller) -> Result<Vehicle, ApiError> {
     caller.require(&[Role::Field])?;
-    let unbound = || ApiError::forbidden("this token is bound to no vehicle");
     match &caller.principal().subject {
-        Some(Subject::Vehicle(v)) => engine.roster.vehicle(v)?.ok_or_else(unbound),
+        Some(Subject::Staff(_)) => driven_by(engine, caller.principal())?
+            .ok_or_else(|| ApiError::forbidden("this staff member is in no vehicle's crew")),
+        _ => driven_by(engine, caller.principal())?
+            .ok_or_else(|| ApiError::forbidden("this token is bound to no vehicle")),
+    }
+}
+
+/// The vehicle `principal` drives, if any: its own, or the one whose crew it rides in.
+pub fn driven_by(
+    engine: &Engine,
+    principal: &crate::domain::role::Principal,
+) -> Result<Option<Vehicle>, ApiError> {
+    Ok(match &principal.subject {
+        Some(Subject::Vehicle(v)) => engine.roster.vehicle(v)?,
         Some(Subject::Staff(s)) => engine
             .roster
             .list::<Vehicle>()?
             .into_iter()
-            .find(|v| v.crew.contains(s))
-            .ok_or_else(|| ApiError::forbidden("this staff member is in no vehicle's crew")),
-        _ => Err(unbound()),
-    }
+            .find(|v| v.crew.contains(s)),
+        _ => None,
+    })
 }

@@ -1,5 +1,5 @@
-//! The web pages — dispatch console (`/console`), public board (`/board`) and statistics
-//! (`/stats`) — and their assets under `/assets/`. Everything is compiled into the binary
+//! The web pages — dispatch console (`/console`), public board (`/board`), statistics
+//! (`/stats`) and the crews' phone page (`/field`) — and their assets under `/assets/`. Everything is compiled into the binary
 //! (`src/web/`: plain HTML, CSS and ES modules, no build step; Leaflet vendored), so the
 //! engine serves its pages from any directory and nothing is fetched from the internet.
 //! The pages carry no secret: they ask for a token and call the API like any client.
@@ -7,6 +7,11 @@
 //! Caching: pages are `no-cache` (always revalidated, so an upgrade shows at once); assets
 //! may be kept for ten minutes, vendored ones for a day; every answer has a content ETag
 //! and `If-None-Match` gets 304.
+//!
+//! The field page is installable: its manifest (`/field.webmanifest`) and its service worker
+//! (`/field-sw.js`, at the root so that its scope may be `/field`) keep the page's shell —
+//! never an API answer — so the page opens without network. The worker names its cache
+//! after a digest of the shell's files, so an upgraded engine replaces the shell at once.
 
 use std::collections::HashMap;
 use std::sync::OnceLock;
@@ -45,6 +50,7 @@ const PAGES: &[(&str, &[u8])] = embedded! {
     "console" => "assets/console.html",
     "board" => "assets/board.html",
     "stats" => "assets/stats.html",
+    "field" => "assets/field.html",
 };
 
 const ASSETS: &[(&str, &[u8])] = embedded! {
@@ -74,6 +80,18 @@ const ASSETS: &[(&str, &[u8])] = embedded! {
     "js/console-timeline.js" => "assets/js/console-timeline.js",
     "js/board.js" => "assets/js/board.js",
     "js/stats.js" => "assets/js/stats.js",
+    "css/field.css" => "assets/css/field.css",
+    "js/field.js" => "assets/js/field.js",
+    "js/field-vehicle.js" => "assets/js/field-vehicle.js",
+    "js/field-gps.js" => "assets/js/field-gps.js",
+    "js/field-offer.js" => "assets/js/field-offer.js",
+    "js/field-nav.js" => "assets/js/field-nav.js",
+    "js/field-ticket.js" => "assets/js/field-ticket.js",
+    "js/field-report.js" => "assets/js/field-report.js",
+    "js/field-group.js" => "assets/js/field-group.js",
+    "js/field-evidence.js" => "assets/js/field-evidence.js",
+    "img/field-192.png" => "assets/img/field-192.png",
+    "img/field-512.png" => "assets/img/field-512.png",
     "img/favicon.svg" => "assets/img/favicon.svg",
     "vendor/leaflet/leaflet.js" => "vendor/leaflet/leaflet.js",
     "vendor/leaflet/leaflet.css" => "vendor/leaflet/leaflet.css",
@@ -93,6 +111,7 @@ fn content_type(path: &str) -> &'static str {
         "svg" => "image/svg+xml",
         "png" => "image/png",
         "json" => "application/json",
+        "webmanifest" => "application/manifest+json",
         _ => "text/plain; charset=utf-8",
     }
 }
@@ -167,7 +186,9 @@ pub fn register(cfg: &mut web::ServiceConfig) {
     cfg.service(root)
         .service(page)
         .service(file)
-        .service(favicon);
+        .service(favicon)
+        .service(field_manifest)
+        .service(field_worker);
 }
 
 /// `/` opens the console.
@@ -178,7 +199,11 @@ async fn root() -> HttpResponse {
         .finish()
 }
 
-#[route("/{page:(console|board|stats)/?}", method = "GET", method = "HEAD")]
+#[route(
+    "/{page:(console|board|stats|field)/?}",
+    method = "GET",
+    method = "HEAD"
+)]
 async fn page(req: HttpRequest, name: web::Path<String>) -> Result<HttpResponse, ApiError> {
     let key = name.trim_end_matches('/');
     pages()
@@ -203,6 +228,72 @@ async fn favicon(req: HttpRequest) -> Result<HttpResponse, ApiError> {
         .ok_or_else(|| ApiError::not_found("favicon"))
 }
 
+/// The field page's shell: what its service worker keeps so the page opens offline.
+const FIELD_SHELL: &[&str] = &[
+    "css/common.css",
+    "css/field.css",
+    "js/i18n.js",
+    "js/api.js",
+    "js/stream.js",
+    "js/format.js",
+    "js/field.js",
+    "js/field-vehicle.js",
+    "js/field-gps.js",
+    "js/field-offer.js",
+    "js/field-nav.js",
+    "js/field-ticket.js",
+    "js/field-report.js",
+    "js/field-group.js",
+    "js/field-evidence.js",
+    "js/console-report.js",
+    "img/favicon.svg",
+    "img/field-192.png",
+    "img/field-512.png",
+    "vendor/leaflet/leaflet.js",
+    "vendor/leaflet/leaflet.css",
+];
+
+const FIELD_MANIFEST: &[u8] = include_bytes!("../web/field.webmanifest");
+const FIELD_WORKER: &str = include_str!("../web/field-sw.js");
+
+/// The manifest and the worker, the worker with its shell list and version filled in.
+fn field_files() -> &'static (Asset, Asset) {
+    static FILES: OnceLock<(Asset, Asset)> = OnceLock::new();
+    FILES.get_or_init(|| {
+        let mut digest = Sha256::new();
+        let mut shell: Vec<String> = vec!["/field".into(), "/field.webmanifest".into()];
+        for path in FIELD_SHELL {
+            let a = &assets()[path];
+            digest.update(a.etag.as_bytes());
+            shell.push(format!("/assets/{path}"));
+        }
+        digest.update(pages()["field"].etag.as_bytes());
+        digest.update(FIELD_MANIFEST);
+        let version = hex::encode(&digest.finalize()[..8]);
+        let worker = FIELD_WORKER.replace("__VERSION__", &version).replace(
+            "__SHELL__",
+            &serde_json::to_string(&shell).unwrap_or_default(),
+        );
+        let worker: &'static [u8] = Box::leak(worker.into_bytes().into_boxed_slice());
+        (
+            asset("field.webmanifest", FIELD_MANIFEST, PAGE_CACHE),
+            asset("field-sw.js", worker, PAGE_CACHE),
+        )
+    })
+}
+
+#[route("/field.webmanifest", method = "GET", method = "HEAD")]
+async fn field_manifest(req: HttpRequest) -> HttpResponse {
+    serve(&req, &field_files().0)
+}
+
+/// Served from the root so that its scope may be `/field`; always revalidated, so a new
+/// shell reaches the phones on their next visit.
+#[route("/field-sw.js", method = "GET", method = "HEAD")]
+async fn field_worker(req: HttpRequest) -> HttpResponse {
+    serve(&req, &field_files().1)
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used, reason = "tests")]
@@ -218,7 +309,31 @@ mod tests {
                 assert_eq!(a.content_type, "text/javascript; charset=utf-8");
             }
         }
-        assert_eq!(pages().len(), 3);
+        assert_eq!(pages().len(), 4);
+    }
+
+    #[test]
+    fn the_field_worker_keeps_the_whole_shell_under_one_version() {
+        let (manifest, worker) = field_files();
+        assert_eq!(manifest.content_type, "application/manifest+json");
+        let text = std::str::from_utf8(worker.body).unwrap();
+        assert!(!text.contains("__VERSION__") && !text.contains("__SHELL__"));
+        for path in FIELD_SHELL {
+            assert!(assets().contains_key(path), "{path} is not embedded");
+            assert!(
+                text.contains(&format!("\"/assets/{path}\"")),
+                "{path} not kept"
+            );
+        }
+        // Every script and style the page loads is in the shell.
+        let html = String::from_utf8_lossy(PAGES.iter().find(|p| p.0 == "field").unwrap().1);
+        for part in html.split("/assets/").skip(1) {
+            let path: String = part.chars().take_while(|c| *c != '"').collect();
+            assert!(
+                FIELD_SHELL.contains(&path.as_str()),
+                "{path} is not in the shell"
+            );
+        }
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! Token routes (admin): issue a token for a role and subject, list, revoke. The secret is
-//! returned once, at issue.
+//! returned once, at issue. And `GET /me`, for any token: who it speaks for — the page a
+//! crew member signs in to learns from it whether there is a vehicle to drive.
 
 use actix_web::{HttpResponse, delete, get, post, web};
 use serde::{Deserialize, Serialize};
@@ -14,7 +15,99 @@ use crate::domain::role::{Role, Subject};
 use crate::engine::Engine;
 
 pub fn register(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
-    cfg.service(issue).service(list).service(revoke);
+    cfg.service(issue).service(list).service(revoke).service(me);
+}
+
+/// Who a token speaks for.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MeDto {
+    pub role: Role,
+    /// `vehicle:V-1`, `staff:S-1`, or a label.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub subject: Option<String>,
+    /// The staff member a field token is bound to.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub staff: Option<PersonDto>,
+    /// The vehicle a field token drives: its own, or the one whose crew its staff member
+    /// rides in (none for staff in no crew, such as an account manager).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub vehicle: Option<MyVehicleDto>,
+}
+
+/// A person as their own crew sees them: no phone.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PersonDto {
+    pub id: String,
+    pub name: String,
+    pub badge: String,
+    pub department: crate::domain::catalog::Department,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub team_id: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MyVehicleDto {
+    pub id: String,
+    pub plate: String,
+    pub team_id: String,
+    pub department: crate::domain::catalog::Department,
+    pub crew: Vec<PersonDto>,
+}
+
+impl From<&crate::domain::roster::Staff> for PersonDto {
+    fn from(s: &crate::domain::roster::Staff) -> Self {
+        Self {
+            id: s.id.to_string(),
+            name: s.name.clone(),
+            badge: s.badge.clone(),
+            department: s.department,
+            team_id: s.team_id.as_ref().map(ToString::to_string),
+        }
+    }
+}
+
+/// Who this token speaks for: its role and subject, and for a field token the staff member
+/// and the vehicle it drives.
+#[utoipa::path(tag = "tokens",
+    responses((status = 200, description = "OK", body = MeDto), (status = 401, description = "no or bad token", body = ErrorBody)),
+    security(("bearer" = [])))]
+#[get("/me")]
+async fn me(engine: web::Data<Engine>, caller: Caller) -> Result<HttpResponse, ApiError> {
+    let principal = caller.principal();
+    let person = |id: &StaffId| -> Result<Option<PersonDto>, ApiError> {
+        Ok(engine.roster.staff(id)?.as_ref().map(PersonDto::from))
+    };
+    let (staff, vehicle) = if principal.role == Role::Field {
+        let staff = match &principal.subject {
+            Some(Subject::Staff(s)) => person(s)?,
+            _ => None,
+        };
+        // A staff member in no crew has no vehicle: that is an answer, not an error.
+        let vehicle = crate::api::fleet::driven_by(&engine, principal)?
+            .map(|v| -> Result<MyVehicleDto, ApiError> {
+                Ok(MyVehicleDto {
+                    id: v.id.to_string(),
+                    plate: v.plate.clone(),
+                    team_id: v.team_id.to_string(),
+                    department: v.department,
+                    crew: v
+                        .crew
+                        .iter()
+                        .filter_map(|s| person(s).transpose())
+                        .collect::<Result<_, _>>()?,
+                })
+            })
+            .transpose()?;
+        (staff, vehicle)
+    } else {
+        (None, None)
+    };
+    Ok(HttpResponse::Ok().json(MeDto {
+        role: principal.role,
+        subject: principal.subject.as_ref().map(ToString::to_string),
+        staff,
+        vehicle,
+    }))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

@@ -254,6 +254,7 @@ error_codes! {
     BadFrame = "bad_frame", Frame, "the frame cannot be used (not JSON, no `type`, a bad field)";
     FixRejected = "fix_rejected", Frame, "fixes of the frame were refused (each listed in `rejected`)";
     Internal = "internal", Frame, "the server could not write its answer";
+    NotPositionReporter = "not_position_reporter", Frame, "another device of this vehicle reports its positions";
     StatusRefused = "status_refused", Frame, "the vehicle cannot take that status now";
 
     BadHeading = "bad_heading", Item, "heading must be between 0 and 360 degrees";

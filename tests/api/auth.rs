@@ -407,3 +407,60 @@ async fn field_devices_see_only_their_tickets_and_never_the_reporter() {
     assert!(t.get("reporter").is_none());
     app.stop().await;
 }
+
+#[actix_web::test]
+async fn me_says_who_a_token_speaks_for_and_which_vehicle_it_drives() {
+    let app = spawn_app().await;
+    app.fleet().await;
+    let manager = json!({ "id": "S-9", "name": "客户经理", "role": "account_manager", "department": "marketing", "badge": "YX-9", "phone": "13800000000" });
+    let (s, b) = app.post("/staff", ADMIN, manager).await;
+    assert_eq!(s, StatusCode::CREATED, "{b}");
+
+    let vehicle = app.token("field", Some("vehicle:V-1")).await;
+    let (s, me) = app.get("/me", &vehicle).await;
+    assert_eq!(s, StatusCode::OK, "{me}");
+    assert_eq!(me["role"], "field");
+    assert_eq!(me["subject"], "vehicle:V-1");
+    assert!(me.get("staff").is_none(), "a vehicle token is nobody: {me}");
+    assert_eq!(me["vehicle"]["plate"], "鄂J·Z0001");
+    let crew: Vec<&str> = me["vehicle"]["crew"]
+        .as_array()
+        .expect("crew")
+        .iter()
+        .map(|c| c["id"].as_str().expect("id"))
+        .collect();
+    assert_eq!(crew, ["S-1", "S-2"]);
+
+    let rider = app.token("field", Some("staff:S-2")).await;
+    let (_, me) = app.get("/me", &rider).await;
+    assert_eq!(me["staff"]["id"], "S-2");
+    assert_eq!(me["staff"]["badge"], "ZM-2");
+    assert_eq!(
+        me["vehicle"]["id"], "V-1",
+        "a crew member drives its vehicle"
+    );
+
+    let walker = app.token("field", Some("staff:S-9")).await;
+    let (s, me) = app.get("/me", &walker).await;
+    assert_eq!(
+        s,
+        StatusCode::OK,
+        "staff in no crew is an answer, not an error: {me}"
+    );
+    assert_eq!(me["staff"]["name"], "客户经理");
+    assert!(me.get("vehicle").is_none(), "{me}");
+    assert!(
+        !me.to_string().contains("13800000000"),
+        "no phone numbers: {me}"
+    );
+
+    let dispatcher = app.token("dispatcher", Some("desk 1")).await;
+    let (_, me) = app.get("/me", &dispatcher).await;
+    assert_eq!(me["role"], "dispatcher");
+    assert_eq!(me["subject"], "desk 1");
+    assert!(me.get("vehicle").is_none() && me.get("staff").is_none());
+
+    let (s, _) = app.get("/me", "not-a-token").await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
+    app.stop().await;
+}

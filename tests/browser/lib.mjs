@@ -1,8 +1,9 @@
 // Harness of the browser tests: the real engine binary on port 0 with a temp store, an HTTP
 // client, vehicle clients on `/ws/vehicle` (npm `ws`), and headless Debian chromium driven
 // by playwright-core with a fresh profile.
-import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, existsSync, mkdirSync } from 'node:fs';
+import { spawn, execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { request as httpsRequest } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -11,12 +12,25 @@ import { chromium } from 'playwright-core';
 
 export const ADMIN = 'browser-test-admin-token';
 
-/** Starts `hotline-dispatch serve`; resolves once it logged its address. */
-export async function startEngine(bin) {
+/**
+ * Starts `hotline-dispatch serve`; resolves once it logged its address. With `tls`, the
+ * engine serves HTTPS and WSS with a certificate of its own `gen-cert` for localhost and
+ * 127.0.0.1; the answer then carries `ca` (the certificate's PEM, to trust it).
+ */
+export async function startEngine(bin, { tls = false } = {}) {
   if (!bin || !existsSync(bin)) throw new Error(`engine binary not found: ${bin} (build it: cargo build)`);
   const dir = mkdtempSync(join(tmpdir(), 'hd-browser-'));
   const env = { ...process.env };
   delete env.RUST_LOG;
+  let ca;
+  if (tls) {
+    const cert = join(dir, 'cert.pem');
+    const key = join(dir, 'key.pem');
+    execFileSync(bin, ['gen-cert', 'localhost', '127.0.0.1', '--cert', cert, '--key', key], { stdio: 'ignore' });
+    env.APP__SERVER__TLS_CERT = cert;
+    env.APP__SERVER__TLS_KEY = key;
+    ca = readFileSync(cert, 'utf8');
+  }
   const child = spawn(bin, ['serve'], {
     env: {
       ...env,
@@ -38,7 +52,7 @@ export async function startEngine(bin) {
       try {
         const rec = JSON.parse(line);
         const addr = rec.fields?.addr || rec.addr;
-        if (addr && /listening/.test(rec.fields?.message || rec.message || '')) { clearTimeout(timer); resolve(`http://${addr}`); }
+        if (addr && /listening/.test(rec.fields?.message || rec.message || '')) { clearTimeout(timer); resolve(`${tls ? 'https' : 'http'}://${addr}`); }
       } catch { /* not JSON */ }
     });
     createInterface({ input: child.stdout }).on('line', (line) => log.push(line));
@@ -47,6 +61,7 @@ export async function startEngine(bin) {
   return {
     base,
     log,
+    ca,
     async stop() {
       child.kill('SIGTERM');
       await new Promise((r) => { if (child.exitCode !== null) r(); else child.on('exit', r); });
@@ -55,14 +70,32 @@ export async function startEngine(bin) {
   };
 }
 
-/** JSON over HTTP with a bearer token; throws on an unexpected status. */
-export function http(base) {
+/** An HTTPS request trusting `ca`: `{ status, ok, text() }` like a fetch answer. */
+export function fetchTrusting(ca, url, { method = 'GET', headers = {}, body } = {}) {
+  return new Promise((resolve, reject) => {
+    const req = httpsRequest(url, { method, headers, ca }, (res) => {
+      const chunks = [];
+      res.on('data', (c) => chunks.push(c));
+      res.on('end', () => {
+        const text = Buffer.concat(chunks).toString('utf8');
+        resolve({ status: res.statusCode, ok: res.statusCode >= 200 && res.statusCode < 300, text: async () => text, json: async () => JSON.parse(text) });
+      });
+    });
+    req.on('error', reject);
+    if (body) req.write(body);
+    req.end();
+  });
+}
+
+/** JSON over HTTP with a bearer token; throws on an unexpected status. `ca` for HTTPS. */
+export function http(base, ca) {
   const call = async (method, path, token, body, expect) => {
-    const res = await fetch(`${base}/api/v1${path}`, {
+    const init = {
       method,
       headers: { Authorization: `Bearer ${token}`, ...(body ? { 'Content-Type': 'application/json' } : {}) },
       body: body ? JSON.stringify(body) : undefined,
-    });
+    };
+    const res = ca ? await fetchTrusting(ca, `${base}/api/v1${path}`, init) : await fetch(`${base}/api/v1${path}`, init);
     const text = await res.text();
     const json = text ? JSON.parse(text) : null;
     if (expect ? !expect.includes(res.status) : !res.ok) throw new Error(`${method} ${path}: ${res.status} ${text}`);

@@ -17,13 +17,84 @@ fn header(res: &reqwest::Response, name: reqwest::header::HeaderName) -> String 
 }
 
 #[actix_web::test]
+async fn the_field_page_is_installable() {
+    let app = spawn_app().await;
+    let c = reqwest::Client::new();
+    let manifest = c
+        .get(format!("{}/field.webmanifest", app.base))
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(manifest.status(), StatusCode::OK);
+    assert_eq!(header(&manifest, CONTENT_TYPE), "application/manifest+json");
+    let m: Value = manifest.json().await.expect("json");
+    assert_eq!(m["start_url"], "/field");
+    assert_eq!(m["scope"], "/field");
+    for icon in m["icons"].as_array().expect("icons") {
+        let src = icon["src"].as_str().expect("src");
+        let res = c
+            .get(format!("{}{src}", app.base))
+            .send()
+            .await
+            .expect("get");
+        assert_eq!(res.status(), StatusCode::OK, "{src}");
+    }
+    let worker = c
+        .get(format!("{}/field-sw.js", app.base))
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(worker.status(), StatusCode::OK);
+    assert_eq!(
+        header(&worker, CONTENT_TYPE),
+        "text/javascript; charset=utf-8"
+    );
+    assert_eq!(
+        header(&worker, CACHE_CONTROL),
+        "no-cache",
+        "always revalidated"
+    );
+    let text = worker.text().await.expect("body");
+    let version = text
+        .split("const VERSION = '")
+        .nth(1)
+        .and_then(|v| v.split('\'').next())
+        .expect("a version");
+    assert_eq!(version.len(), 16, "{version}");
+    // Every file it keeps is served.
+    let shell: Vec<String> = serde_json::from_str(
+        text.split("const SHELL = ")
+            .nth(1)
+            .and_then(|v| v.split(";\n").next())
+            .expect("a shell"),
+    )
+    .expect("a JSON list");
+    assert!(shell.contains(&"/field".to_owned()));
+    for path in &shell {
+        let res = c
+            .get(format!("{}{path}", app.base))
+            .send()
+            .await
+            .expect("get");
+        assert_eq!(res.status(), StatusCode::OK, "{path}");
+    }
+    // It never keeps an API answer.
+    assert!(
+        shell
+            .iter()
+            .all(|p| !p.starts_with("/api/") && !p.starts_with("/ws/"))
+    );
+    app.stop().await;
+}
+
+#[actix_web::test]
 async fn pages_and_assets_are_served_from_the_binary() {
     let app = spawn_app().await;
     let c = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .expect("client");
-    for page in ["/console", "/board", "/stats", "/console/"] {
+    for page in ["/console", "/board", "/stats", "/field", "/console/"] {
         let res = c
             .get(format!("{}{page}", app.base))
             .send()

@@ -20,7 +20,7 @@ const OUT = artifacts(process.env.ARTIFACTS || 'target/browser-artifacts');
 const CANARY = { name: 'CANARY-NAME-王五', phone: '13912345678', address: 'CANARY-ADDR-梅川镇正街99号' };
 
 // The suites run after the checks above, in this order; `BROWSER_SUITES=a,b` runs only those.
-const SUITES = ['review', 'board', 'stats', 'live', 'triage', 'cells', 'evidence'];
+const SUITES = ['review', 'board', 'stats', 'live', 'triage', 'cells', 'evidence', 'field'];
 const ONLY = process.env.BROWSER_SUITES ? process.env.BROWSER_SUITES.split(',') : null;
 
 const results = [];
@@ -403,9 +403,9 @@ try {
   for (const name of SUITES) {
     if (ONLY && !ONLY.includes(name)) continue;
     const suite = await import(`./suites/${name}.mjs`);
-    const own = await startEngine(BIN);
+    const own = await startEngine(BIN, suite.engineOptions);
     try {
-      await suite.default({ engine: own, api: http(own.base), browser, check, assert, errors, OUT, CANARY });
+      await suite.default({ engine: own, api: http(own.base, own.ca), browser, check, assert, errors, OUT, CANARY, CHROMIUM });
     } catch (e) {
       results.push([`${name} (setup)`, e]);
       console.log(`not ok - ${name} (setup)\n  ${e.stack || e}`);

@@ -4,6 +4,7 @@
 
 mod area;
 mod crew_news;
+mod crew_phones;
 mod fast_track;
 mod offers;
 mod online;

@@ -86,14 +86,18 @@ async fn a_second_connection_replaces_the_first_and_tokens_are_checked() {
     let app = spawn_app().await;
     let tokens = fleet(&app, 2).await;
     let mut first = on_duty(&app, &tokens[0], SITE.0, SITE.1).await;
-    // A crew member's token speaks for the vehicle too.
+    // A crew member's token speaks for the vehicle too, in a session of its own.
     let crew = app.token("field", Some("S-1")).await;
-    let mut second = WsClient::connect(&app.base, "/ws/vehicle", &crew).await;
-    let hello = second.next_of("hello").await;
+    let mut phone = WsClient::connect(&app.base, "/ws/vehicle", &crew).await;
+    let hello = phone.next_of("hello").await;
     assert_eq!(hello["vehicle_id"], "V-1");
     assert_eq!(hello["status"], "available");
+    // The vehicle's own token connecting again replaces its own first session.
+    let mut second = WsClient::connect(&app.base, "/ws/vehicle", &tokens[0]).await;
+    second.next_of("hello").await;
     assert!(first.closed().await, "the first session is closed");
     second.sync().await;
+    phone.sync().await;
     // Offers go to the new session.
     let d = app.token("dispatcher", None).await;
     app.post("/tickets", &d, lead("R-1", "unlicensed_transport"))

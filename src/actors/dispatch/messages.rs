@@ -65,6 +65,15 @@ pub struct AnswerOffer {
     pub reason: Option<String>,
 }
 
+/// A vehicle answers its offer from socket session `session`: once the answer is written,
+/// the vehicle's other sessions (the crew's other phones) are told `offer.answered`.
+#[derive(Message)]
+#[rtype(result = "Result<(), DispatchError>")]
+pub struct AnswerOfferFrom {
+    pub session: u64,
+    pub answer: AnswerOffer,
+}
+
 /// Call off the open offer or the vehicle on its way.
 #[derive(Message)]
 #[rtype(result = "Result<Executed, DispatchError>")]

@@ -105,8 +105,24 @@ impl DispatcherActor {
     }
 
     pub(super) fn release(&self, vehicle: &VehicleId, offer_id: OfferId, outcome: OfferOutcome) {
+        self.release_answered(vehicle, offer_id, outcome, None);
+    }
+
+    /// Lets the vehicle go of its offer; `answered_by` is the socket session whose answer
+    /// ended it (the vehicle's other sessions are told).
+    fn release_answered(
+        &self,
+        vehicle: &VehicleId,
+        offer_id: OfferId,
+        outcome: OfferOutcome,
+        answered_by: Option<u64>,
+    ) {
         if let Some(addr) = self.deps.fleet.live_vehicle(vehicle) {
-            addr.do_send(ReleaseOffer { offer_id, outcome });
+            addr.do_send(ReleaseOffer {
+                offer_id,
+                outcome,
+                answered_by,
+            });
         }
     }
 
@@ -599,6 +615,24 @@ impl Handler<OfferTicket> for DispatcherActor {
 impl Handler<AnswerOffer> for DispatcherActor {
     type Result = ResponseActFuture<Self, Result<(), DispatchError>>;
     fn handle(&mut self, msg: AnswerOffer, _: &mut Self::Context) -> Self::Result {
+        self.answer(msg, None)
+    }
+}
+
+impl Handler<AnswerOfferFrom> for DispatcherActor {
+    type Result = ResponseActFuture<Self, Result<(), DispatchError>>;
+    fn handle(&mut self, msg: AnswerOfferFrom, _: &mut Self::Context) -> Self::Result {
+        self.answer(msg.answer, Some(msg.session))
+    }
+}
+
+impl DispatcherActor {
+    /// Writes a vehicle's answer to its offer, from socket session `session` if any.
+    fn answer(
+        &mut self,
+        msg: AnswerOffer,
+        session: Option<u64>,
+    ) -> ResponseActFuture<Self, Result<(), DispatchError>> {
         if self.out_of_service.contains_key(&msg.vehicle_id) {
             return Box::pin(fut::ready(Err(DispatchError::OutOfService(msg.vehicle_id))));
         }
@@ -630,13 +664,15 @@ impl Handler<AnswerOffer> for DispatcherActor {
             act.release_hold(&msg.vehicle_id, ticket_id);
             if let EventKind::OfferAccepted { .. } = done.event.kind {
                 act.active.insert(ticket_id, msg.vehicle_id.clone());
-                act.release(
+                act.release_answered(
                     &msg.vehicle_id,
                     msg.offer_id,
                     OfferOutcome::Accepted(ActiveTicket::of(&done.ticket)),
+                    session,
                 );
             } else {
-                act.release(&msg.vehicle_id, msg.offer_id, OfferOutcome::Declined);
+                let declined = OfferOutcome::Declined;
+                act.release_answered(&msg.vehicle_id, msg.offer_id, declined, session);
                 ctx.notify(AutoOffer(ticket_id));
             }
             Ok(())

@@ -8,6 +8,7 @@ use crate::domain::Timestamp;
 use crate::domain::catalog::{Kind, Urgency};
 use crate::domain::fleet::{ActiveTicket, Fix, FixRejection, HeldOffer, VehicleStatus};
 use crate::domain::ids::{OfferId, TicketId, TicketNumber, VehicleId};
+use crate::domain::role::Subject;
 use crate::domain::ticket::{Location, Status};
 
 /// What a vehicle is offered: the ticket without the reporter's identity.
@@ -41,7 +42,7 @@ pub struct TicketNotice {
     pub event_id: u64,
 }
 
-/// Pushed to the vehicle's socket session.
+/// Pushed to the vehicle's socket sessions.
 #[derive(Message, Clone, Debug)]
 #[rtype(result = "()")]
 pub enum ToVehicle {
@@ -51,19 +52,38 @@ pub enum ToVehicle {
         ticket_id: TicketId,
         reason: String,
     },
+    /// Another session of the vehicle answered the offer: its ringing stops here.
+    OfferAnswered {
+        offer_id: OfferId,
+        ticket_id: TicketId,
+        accepted: bool,
+    },
     TicketUpdated(Arc<TicketNotice>),
-    /// Another connection took over, or the vehicle was removed.
+    /// This session reports the vehicle's positions from now on (`true`), or no longer.
+    Reporting(bool),
+    /// Another connection of the same principal took over, or the principal left the crew.
     Close {
         reason: String,
     },
 }
 
-/// A socket session attaches; a previous one is closed.
+/// A socket session attaches. A vehicle holds one session per principal (the vehicle's own
+/// token, each crew member's): an earlier session of the same principal is closed.
 #[derive(Message)]
-#[rtype(result = "VehicleView")]
+#[rtype(result = "Connected")]
 pub struct Connect {
     pub session: u64,
+    /// Whose token opened the socket: `Subject::Vehicle` or `Subject::Staff`.
+    pub principal: Subject,
     pub recipient: Recipient<ToVehicle>,
+}
+
+/// What a session learns as it attaches.
+#[derive(Debug, Clone)]
+pub struct Connected {
+    pub view: VehicleView,
+    /// This session reports the vehicle's positions (its `hello` says so).
+    pub reports_positions: bool,
 }
 
 #[derive(Message)]
@@ -104,6 +124,20 @@ pub struct OfferUndelivered {
 #[derive(Message)]
 #[rtype(result = "FixReport")]
 pub struct ReportFixes(pub Vec<Fix>);
+
+/// Fixes from socket session `session`, oldest first: taken only from the session that
+/// reports the vehicle's positions.
+#[derive(Message)]
+#[rtype(result = "Result<FixReport, NotReporter>")]
+pub struct SessionFixes {
+    pub session: u64,
+    pub fixes: Vec<Fix>,
+}
+
+/// Fixes from a session that does not report the vehicle's positions: nothing taken.
+#[derive(Debug, Clone, Copy, thiserror::Error)]
+#[error("another device of this vehicle reports its positions")]
+pub struct NotReporter;
 
 /// Fixes from a GPS gateway (`POST /positions`), oldest first: an accepted one keeps the
 /// vehicle online for `fleet.gateway_online_s`.
@@ -160,6 +194,9 @@ pub enum OfferOutcome {
 pub struct ReleaseOffer {
     pub offer_id: OfferId,
     pub outcome: OfferOutcome,
+    /// The socket session whose answer this is: every other session of the vehicle is
+    /// told `offer.answered` (an answer from elsewhere, such as the demo, tells them all).
+    pub answered_by: Option<u64>,
 }
 
 /// A ticket this vehicle is on changed; the vehicle's status follows the ticket's.

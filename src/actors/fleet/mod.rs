@@ -3,6 +3,7 @@
 mod directory;
 pub mod messages;
 mod receipts;
+mod sessions;
 mod silence;
 mod team;
 mod vehicle;

@@ -1,8 +1,14 @@
 //! Offer receipts: an app that says in its `hello` that it confirms offers
 //! (`offer.received`) must confirm each one within `dispatch.offer_receipt_s`. Unconfirmed
-//! — no receipt in time, or the socket closed, was replaced or could not take the push —
-//! the offer is reported undelivered to the dispatcher, which withdraws it and offers the
-//! ticket to the next vehicle at once.
+//! — no receipt in time, or the socket closed or could not take the push — the offer is
+//! reported undelivered to the dispatcher, which withdraws it and offers the ticket to the
+//! next vehicle at once.
+//!
+//! With several sessions (crew phones), each says for itself whether it confirms offers.
+//! An offer waits for a receipt only while every connected app confirms offers; a receipt
+//! from any of them confirms it; a session closing mid-wait leaves the wait to the others,
+//! and only when none remains is the offer undelivered. With no session at all, what the
+//! last apps said decides.
 
 use std::time::Duration as StdDuration;
 
@@ -13,17 +19,50 @@ use super::vehicle::VehicleActor;
 use crate::domain::fleet::HeldOffer;
 
 impl VehicleActor {
-    /// After the held offer was pushed: an app that confirms offers must confirm it within
-    /// `dispatch.offer_receipt_s`; without a socket it is undelivered at once.
+    /// After the held offer was pushed: apps that confirm offers must confirm it within
+    /// `dispatch.offer_receipt_s`; with no socket, if the last apps confirmed offers, it is
+    /// undelivered at once.
     pub(super) fn expect_receipt(&mut self, ctx: &mut Context<Self>) {
         let Some(held) = self.state.offer.clone() else {
             return;
         };
-        if !self.receipts || self.confirmed == Some(held.offer_id) {
+        if self.sessions.is_empty() {
+            if self.receipts {
+                self.undelivered(held, "the vehicle's socket closed");
+            }
             return;
         }
-        if self.session.is_none() {
-            return self.undelivered(held, "the vehicle's socket closed");
+        self.settle_receipt(ctx);
+    }
+
+    /// Starts, keeps or ends the wait for the held offer's receipt as the sessions stand
+    /// now: a wait while every app confirms offers and none confirmed this one yet; with
+    /// no session left, a wait under way ends with the offer undelivered.
+    pub(super) fn settle_receipt(&mut self, ctx: &mut Context<Self>) {
+        let Some(held) = self.state.offer.clone() else {
+            self.awaiting_receipt = None;
+            return;
+        };
+        if self.sessions.is_empty() {
+            if let Some((held, _)) = self.awaiting_receipt.take() {
+                self.undelivered(
+                    held,
+                    "the vehicle's socket closed before the offer was confirmed",
+                );
+            }
+            return;
+        }
+        let wanted = self.sessions.all_confirm_offers() && !self.sessions.confirmed(held.offer_id);
+        if !wanted {
+            self.awaiting_receipt = None;
+            return;
+        }
+        if self
+            .awaiting_receipt
+            .as_ref()
+            .is_some_and(|(h, _)| h.offer_id == held.offer_id)
+        {
+            return; // the wait under way goes on
         }
         self.receipt_waits += 1;
         let wait = self.receipt_waits;
@@ -37,13 +76,7 @@ impl VehicleActor {
         });
     }
 
-    /// Whether `session` is the socket connected now (a message from a replaced one is
-    /// stale).
-    pub(super) fn is_current(&self, session: u64) -> bool {
-        self.session.as_ref().is_some_and(|(id, _)| *id == session)
-    }
-
-    /// Tells the dispatcher the app never got `held`.
+    /// Tells the dispatcher the apps never got `held`.
     pub(super) fn undelivered(&mut self, held: HeldOffer, reason: &str) {
         self.awaiting_receipt = None;
         tracing::info!(vehicle_id = %self.vehicle.id, offer_id = %held.offer_id, reason, "offer not delivered");
@@ -55,45 +88,31 @@ impl VehicleActor {
             reason: reason.to_owned(),
         });
     }
-
-    /// The socket is gone: an offer still waiting for its receipt will not get one.
-    pub(super) fn lost_socket(&mut self) {
-        self.session = None;
-        self.confirmed = None;
-        if let Some((held, _)) = self.awaiting_receipt.take() {
-            self.undelivered(
-                held,
-                "the vehicle's socket closed before the offer was confirmed",
-            );
-        }
-        self.refresh_online();
-    }
 }
 
 impl Handler<DeclareCapabilities> for VehicleActor {
     type Result = ();
     fn handle(&mut self, msg: DeclareCapabilities, ctx: &mut Self::Context) {
-        if !self.is_current(msg.session) {
+        // A message from a session no longer held (replaced, closed) is stale.
+        let Some(session) = self.sessions.get_mut(msg.session) else {
             return;
-        }
-        self.receipts = msg.offer_receipts;
-        if !self.receipts {
-            // An app that does not confirm offers keeps the plain answer time.
-            self.awaiting_receipt = None;
-        } else if self.awaiting_receipt.is_none() {
-            // The open offer went out with the engine's `hello`: confirmed like any other.
-            self.expect_receipt(ctx);
-        }
+        };
+        session.receipts = msg.offer_receipts;
+        self.receipts = self.sessions.all_confirm_offers();
+        // An app that does not confirm offers keeps the plain answer time for all; the last
+        // one to say it does starts the wait (the open offer went out with the engine's
+        // `hello`: confirmed like any other).
+        self.settle_receipt(ctx);
     }
 }
 
 impl Handler<OfferReceived> for VehicleActor {
     type Result = ();
     fn handle(&mut self, msg: OfferReceived, _: &mut Self::Context) {
-        if !self.is_current(msg.session) {
+        let Some(session) = self.sessions.get_mut(msg.session) else {
             return;
-        }
-        self.confirmed = Some(msg.offer_id);
+        };
+        session.confirmed = Some(msg.offer_id);
         if self
             .awaiting_receipt
             .take_if(|(h, _)| h.offer_id == msg.offer_id)

@@ -6,6 +6,9 @@
 //! offers and tickets would make of it, and its crew cannot change that; the record is the
 //! truth, so the status follows it at start and on every record update.
 //!
+//! The vehicle's sockets (its own device's, and its crew members' phones) are held in
+//! `sessions`: one per principal, pushes to each, one of them reporting positions.
+//!
 //! Online or offline is part of the live state: online while a socket is connected, or for
 //! `fleet.gateway_online_s` after a GPS gateway's last fix (`GatewayFixes`). An offline
 //! vehicle is never offered work (the grid leaves it out); an offer it already holds stays
@@ -23,6 +26,7 @@ use actix::prelude::*;
 use time::Duration;
 
 use super::messages::*;
+use super::sessions::Sessions;
 use super::silence::GatewaySilence;
 use crate::actors::grid::{GridMoves, HexGridActor, SetGridOnline, SetGridStatus, TrackVehicle};
 use crate::bus::{BusEvent, EventBus, VehicleMoved, VehicleStatusChanged};
@@ -31,7 +35,6 @@ use crate::domain::Timestamp;
 use crate::domain::clock::Clock;
 use crate::domain::fleet::{Fix, HeldOffer, VehicleState, VehicleStatus};
 use crate::domain::grid::GridVehicle;
-use crate::domain::ids::OfferId;
 use crate::domain::roster::Vehicle;
 use crate::domain::ticket::Status;
 use crate::store::{PutMode, RecordKind, Store, Write};
@@ -82,7 +85,8 @@ pub struct VehicleActor {
     pub(super) deps: Arc<FleetDeps>,
     /// Where its fixes go (the grid, the store), shared by the fleet.
     fixes: FixPaths,
-    pub(super) session: Option<(u64, Recipient<ToVehicle>)>,
+    /// The sockets attached: one per principal, one of them reporting positions.
+    pub(super) sessions: Sessions,
     distance_to_site_m: Option<f64>,
     /// Arrival was reported for the active ticket; do not report it on every fix.
     arrival_reported: bool,
@@ -97,17 +101,15 @@ pub struct VehicleActor {
     gateway_heard_at: Option<Timestamp>,
     /// Online as last published (a socket, or a recent gateway fix).
     online: bool,
-    /// The app on the socket confirms offers (said so in its `hello`).
-    /// Kept once its socket is gone: an offer made while no app is connected then goes on
-    /// at once instead of waiting out the answer time.
+    /// Every app on the sockets confirms offers (said so in its `hello`).
+    /// Kept once the last socket is gone: an offer made while no app is connected then goes
+    /// on at once instead of waiting out the answer time.
     pub(super) receipts: bool,
-    /// The offer pushed to such an app and not confirmed yet, with the number of the wait
+    /// The offer pushed to such apps and confirmed by none yet, with the number of the wait
     /// (a timer of an earlier wait for the same offer finds another number and does nothing).
     pub(super) awaiting_receipt: Option<(HeldOffer, u64)>,
     /// Waits started so far.
     pub(super) receipt_waits: u64,
-    /// The last offer the app on this socket confirmed.
-    pub(super) confirmed: Option<OfferId>,
 }
 
 impl VehicleActor {
@@ -122,7 +124,7 @@ impl VehicleActor {
             state,
             deps,
             fixes,
-            session: None,
+            sessions: Sessions::default(),
             distance_to_site_m: None,
             arrival_reported: false,
             fix_dirty: false,
@@ -134,14 +136,13 @@ impl VehicleActor {
             receipts: false,
             awaiting_receipt: None,
             receipt_waits: 0,
-            confirmed: None,
         }
     }
 
     /// Whether the vehicle can be reached now: a socket, or a gateway fix not too old.
     fn reachable(&self) -> bool {
         let window = i64::try_from(self.deps.gateway_online_s).unwrap_or(i64::MAX);
-        self.session.is_some()
+        !self.sessions.is_empty()
             || self
                 .gateway_heard_at
                 .is_some_and(|at| self.deps.clock.now().seconds_since(at) <= window)
@@ -200,31 +201,10 @@ impl VehicleActor {
             active: self.state.active.clone(),
             offer: self.state.offer.clone(),
             distance_to_site_m: self.distance_to_site_m,
-            connected: self.session.is_some(),
+            connected: !self.sessions.is_empty(),
             online: self.online,
             fixes_rejected: self.fixes_rejected,
             offer_notice: self.offer_notice.clone(),
-        }
-    }
-
-    /// Pushes to the socket without waiting. A socket too slow to take a push is closed
-    /// rather than left to miss it (an offer must never vanish silently): the app
-    /// reconnects and its `hello` brings the open offer back, or, for an app that confirms
-    /// offers, an offer it had not confirmed has gone on to the next vehicle (`receipts`).
-    fn push(&mut self, msg: ToVehicle) {
-        let Some((_, r)) = &self.session else {
-            tracing::debug!(vehicle_id = %self.vehicle.id, "no socket to push to");
-            return;
-        };
-        if let Err(e) = r.try_send(msg) {
-            tracing::warn!(vehicle_id = %self.vehicle.id, "vehicle socket too slow for a push; closing it so the app reconnects");
-            if matches!(e, actix::prelude::SendError::Full(_)) {
-                // Our own control message, not network input: it may pass the bound.
-                r.do_send(ToVehicle::Close {
-                    reason: "lagging: reconnect to get the open offer again".into(),
-                });
-            }
-            self.lost_socket();
         }
     }
 
@@ -355,36 +335,22 @@ impl Actor for VehicleActor {
 
 impl Handler<Connect> for VehicleActor {
     type Result = MessageResult<Connect>;
-    fn handle(&mut self, msg: Connect, _: &mut Self::Context) -> Self::Result {
-        if let Some((_, old)) = self.session.replace((msg.session, msg.recipient)) {
-            let _ = old.try_send(ToVehicle::Close {
-                reason: "replaced by a newer connection".into(),
-            });
-        }
-        // A new app says for itself whether it confirms offers; the old one's pending
-        // receipt is not coming.
-        // A new app says for itself whether it confirms offers. The held offer goes out
-        // again with the engine's `hello`, and the new app's own `hello` starts its wait;
-        // the old socket's wait ends here without withdrawing the offer.
-        self.receipts = false;
-        self.confirmed = None;
-        self.awaiting_receipt = None;
-        self.refresh_online();
-        // A reconnecting device must see the offer it may have missed.
-        MessageResult(self.view())
+    fn handle(&mut self, msg: Connect, ctx: &mut Self::Context) -> Self::Result {
+        // The held offer goes out again with the engine's `hello` (a reconnecting device
+        // must see the offer it may have missed), and the new app's own `hello` may start
+        // a wait for its receipt.
+        let reports_positions = self.attach_session(msg.session, msg.principal, msg.recipient, ctx);
+        MessageResult(Connected {
+            view: self.view(),
+            reports_positions,
+        })
     }
 }
 
 impl Handler<Disconnect> for VehicleActor {
     type Result = ();
-    fn handle(&mut self, msg: Disconnect, _: &mut Self::Context) {
-        if self
-            .session
-            .as_ref()
-            .is_some_and(|(id, _)| *id == msg.session)
-        {
-            self.lost_socket();
-        }
+    fn handle(&mut self, msg: Disconnect, ctx: &mut Self::Context) {
+        self.drop_session(msg.session, ctx);
     }
 }
 
@@ -413,6 +379,18 @@ impl Handler<ReportFixes> for VehicleActor {
     type Result = MessageResult<ReportFixes>;
     fn handle(&mut self, msg: ReportFixes, _: &mut Self::Context) -> Self::Result {
         MessageResult(self.take_fixes(msg.0))
+    }
+}
+
+impl Handler<SessionFixes> for VehicleActor {
+    type Result = Result<FixReport, NotReporter>;
+    fn handle(&mut self, msg: SessionFixes, _: &mut Self::Context) -> Self::Result {
+        // The socket refuses a non-reporter's fixes itself; these were sent before it
+        // heard that the role moved (or from a session since replaced).
+        if self.sessions.reporter() != Some(msg.session) {
+            return Err(NotReporter);
+        }
+        Ok(self.take_fixes(msg.fixes))
     }
 }
 
@@ -509,7 +487,7 @@ impl Handler<ChangeStatus> for VehicleActor {
 impl Handler<HoldOffer> for VehicleActor {
     type Result = ();
     fn handle(&mut self, msg: HoldOffer, ctx: &mut Self::Context) {
-        tracing::debug!(vehicle_id = %self.vehicle.id, offer_id = %msg.held.offer_id, connected = self.session.is_some(), "holding an offer");
+        tracing::debug!(vehicle_id = %self.vehicle.id, offer_id = %msg.held.offer_id, connected = !self.sessions.is_empty(), "holding an offer");
         self.state.offer = Some(msg.held);
         self.offer_notice = Some(msg.notice.clone());
         self.set_status(VehicleStatus::Offered);
@@ -526,7 +504,7 @@ impl Handler<HoldOffer> for VehicleActor {
             }
             .into_actor(self)
             .map(move |_, act, ctx| {
-                act.push(ToVehicle::Offer(notice));
+                act.push(ToVehicle::Offer(notice), ctx);
                 act.expect_receipt(ctx);
             }),
         );
@@ -535,12 +513,28 @@ impl Handler<HoldOffer> for VehicleActor {
 
 impl Handler<ReleaseOffer> for VehicleActor {
     type Result = ();
-    fn handle(&mut self, msg: ReleaseOffer, _: &mut Self::Context) {
+    fn handle(&mut self, msg: ReleaseOffer, ctx: &mut Self::Context) {
         let held = self.state.offer.take_if(|o| o.offer_id == msg.offer_id);
         let Some(held) = held else { return };
         self.offer_notice = None;
         self.awaiting_receipt
             .take_if(|(h, _)| h.offer_id == held.offer_id);
+        // The answer is told here, once it is written and the offer let go, rather than by
+        // the answering socket after its ack: this actor holds every session and knows
+        // the offer's ticket, and the dispatcher says which session answered.
+        let accepted = match &msg.outcome {
+            OfferOutcome::Accepted(_) => Some(true),
+            OfferOutcome::Declined => Some(false),
+            OfferOutcome::Expired | OfferOutcome::Cancelled(_) => None,
+        };
+        if let Some(accepted) = accepted {
+            let answered = ToVehicle::OfferAnswered {
+                offer_id: held.offer_id,
+                ticket_id: held.ticket_id,
+                accepted,
+            };
+            self.push_to(answered, |s| Some(s.id) != msg.answered_by, ctx);
+        }
         match msg.outcome {
             OfferOutcome::Accepted(active) => {
                 self.state.active = Some(active);
@@ -550,19 +544,21 @@ impl Handler<ReleaseOffer> for VehicleActor {
             }
             OfferOutcome::Declined => self.set_status(VehicleStatus::Available),
             OfferOutcome::Expired => {
-                self.push(ToVehicle::OfferCancelled {
+                let expired = ToVehicle::OfferCancelled {
                     offer_id: held.offer_id,
                     ticket_id: held.ticket_id,
                     reason: "expired: no answer in time".into(),
-                });
+                };
+                self.push(expired, ctx);
                 self.set_status(VehicleStatus::Available);
             }
             OfferOutcome::Cancelled(reason) => {
-                self.push(ToVehicle::OfferCancelled {
+                let cancelled = ToVehicle::OfferCancelled {
                     offer_id: held.offer_id,
                     ticket_id: held.ticket_id,
                     reason,
-                });
+                };
+                self.push(cancelled, ctx);
                 self.set_status(VehicleStatus::Available);
             }
         }
@@ -572,7 +568,7 @@ impl Handler<ReleaseOffer> for VehicleActor {
 
 impl Handler<TicketProgress> for VehicleActor {
     type Result = ();
-    fn handle(&mut self, msg: TicketProgress, _: &mut Self::Context) {
+    fn handle(&mut self, msg: TicketProgress, ctx: &mut Self::Context) {
         let TicketProgress(notice, assigned) = msg;
         if let Some(active) = assigned {
             // Sent directly by a dispatcher, without an offer.
@@ -586,7 +582,7 @@ impl Handler<TicketProgress> for VehicleActor {
             .active
             .as_ref()
             .is_some_and(|a| a.ticket_id == notice.ticket_id);
-        self.push(ToVehicle::TicketUpdated(notice.clone()));
+        self.push(ToVehicle::TicketUpdated(notice.clone()), ctx);
         if !mine {
             return;
         }
@@ -613,10 +609,11 @@ impl Handler<TicketProgress> for VehicleActor {
 
 impl Handler<UpdateRecord> for VehicleActor {
     type Result = ();
-    fn handle(&mut self, msg: UpdateRecord, _: &mut Self::Context) {
+    fn handle(&mut self, msg: UpdateRecord, ctx: &mut Self::Context) {
         self.vehicle = msg.0;
         self.follow_service();
         self.track();
+        self.drop_former_crew(ctx);
     }
 }
 

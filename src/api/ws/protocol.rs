@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::actors::fleet::messages::{FixReport, OfferNotice, TicketNotice, VehicleView};
+use crate::actors::fleet::messages::{Connected, FixReport, OfferNotice, TicketNotice};
 use crate::domain::Timestamp;
 use crate::domain::catalog::{Kind, Urgency};
 use crate::domain::error_code::ErrorCode;
@@ -113,6 +113,8 @@ pub enum ServerFrame {
         status: VehicleStatus,
         /// The ticket it is on, if any.
         ticket_id: Option<String>,
+        /// This session reports the vehicle's positions; another device does otherwise.
+        reports_positions: bool,
     },
     #[serde(rename = "offer")]
     Offer {
@@ -131,6 +133,16 @@ pub enum ServerFrame {
         ticket_id: String,
         reason: String,
     },
+    /// Another session of this vehicle answered the offer (its ringing stops).
+    #[serde(rename = "offer.answered")]
+    OfferAnswered {
+        offer_id: String,
+        ticket_id: String,
+        accepted: bool,
+    },
+    /// This session's role changed: it reports the vehicle's positions now, or no longer.
+    #[serde(rename = "reporting")]
+    Reporting { reports_positions: bool },
     #[serde(rename = "ticket.updated")]
     TicketUpdated {
         ticket_id: String,
@@ -201,11 +213,13 @@ impl ServerFrame {
         }
     }
 
-    pub fn hello(v: &VehicleView) -> Self {
+    pub fn hello(c: &Connected) -> Self {
+        let v = &c.view;
         Self::Hello {
             vehicle_id: v.id.to_string(),
             status: v.status,
             ticket_id: v.active.as_ref().map(|a| a.ticket_id.to_string()),
+            reports_positions: c.reports_positions,
         }
     }
 

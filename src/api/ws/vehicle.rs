@@ -1,8 +1,11 @@
 //! The vehicle app's socket, `/ws/vehicle`: a field token bound to the vehicle (or to a
 //! member of its crew). Fixes, status, offer answers and arrival come in; offers, offer
-//! cancellations, ticket changes and the crew's group frames go out. A bad frame gets an
-//! `error` frame and the connection stays up; a second connection for the same vehicle
-//! replaces the first; a silent connection is closed after the configured timeout.
+//! cancellations and answers, ticket changes and the crew's group frames go out. A bad
+//! frame gets an `error` frame and the connection stays up; the vehicle holds one session
+//! per principal (its own token, each crew member's phone): a second connection of the
+//! same principal replaces the first, others stay side by side, and only the session the
+//! vehicle actor names reports positions (`hello.reports_positions`, then `reporting`
+//! frames); a silent connection is closed after the configured timeout.
 //!
 //! Input is bounded. One task per socket reads a frame and handles it before reading the
 //! next (actix-ws: actix-web-actors' session reads all the bytes waiting on the connection
@@ -33,17 +36,20 @@ use super::hub::{Audience, FieldIdentity, Join, Joined};
 use super::protocol::{
     ClientFrame, FixDto, OFFER_RECEIPTS, RejectedFix, ServerFrame, parse_fixes, rejected,
 };
-use crate::actors::dispatch::{AnswerOffer, DispatchError, DispatcherActor, ReportArrival};
+use crate::actors::dispatch::{
+    AnswerOffer, AnswerOfferFrom, DispatchError, DispatcherActor, ReportArrival,
+};
 use crate::actors::fleet::VehicleActor;
 use crate::actors::fleet::messages::{
-    ChangeStatus, Connect, DeclareCapabilities, Disconnect, FixReport, OfferReceived, ReportFixes,
-    ToVehicle,
+    ChangeStatus, Connect, DeclareCapabilities, Disconnect, FixReport, NotReporter, OfferReceived,
+    SessionFixes, ToVehicle,
 };
 use crate::api::auth::Caller;
 use crate::api::error::ApiError;
 use crate::domain::error_code::ErrorCode;
 use crate::domain::fleet::Fix;
 use crate::domain::ids::{OfferId, VehicleId};
+use crate::domain::role::Subject;
 use crate::engine::Engine;
 
 static SESSIONS: AtomicU64 = AtomicU64::new(1);
@@ -54,8 +60,8 @@ static SESSIONS: AtomicU64 = AtomicU64::new(1);
 /// vehicle).
 const PUSH_BACKLOG: usize = 256;
 
-/// A `ReportFixes` on its way to the vehicle actor.
-type Reporting = std::pin::Pin<Box<actix::dev::Request<VehicleActor, ReportFixes>>>;
+/// A `SessionFixes` on its way to the vehicle actor.
+type Reporting = std::pin::Pin<Box<actix::dev::Request<VehicleActor, SessionFixes>>>;
 
 /// A heartbeat tick later than this says the engine itself was behind (see [`Hearing`]).
 const LATE_TICK: Duration = Duration::from_secs(1);
@@ -77,7 +83,8 @@ enum Ending {
     Stalled,
     /// Pushes or group frames piled up past their bound.
     Lagging,
-    /// The vehicle actor closed it (a newer connection took over).
+    /// The vehicle actor closed it (a newer connection of the same principal took over,
+    /// or the principal left the crew).
     Closed(String),
 }
 
@@ -136,6 +143,11 @@ impl Handler<ToVehicle> for Pushes {
 struct VehicleSession {
     id: u64,
     vehicle_id: VehicleId,
+    /// Whose token opened it (the vehicle's, or a crew member's): one session each.
+    principal: Subject,
+    /// This session reports the vehicle's positions, as its app was last told (`hello`,
+    /// then `reporting` frames); the others' `position` frames are refused.
+    reports_positions: bool,
     vehicle: Addr<VehicleActor>,
     dispatcher: Addr<DispatcherActor>,
     engine: web::Data<Engine>,
@@ -183,7 +195,17 @@ impl Writer {
                 ticket_id: ticket_id.to_string(),
                 reason,
             },
+            ToVehicle::OfferAnswered {
+                offer_id,
+                ticket_id,
+                accepted,
+            } => ServerFrame::OfferAnswered {
+                offer_id: offer_id.to_string(),
+                ticket_id: ticket_id.to_string(),
+                accepted,
+            },
             ToVehicle::TicketUpdated(n) => ServerFrame::ticket_updated(&n),
+            ToVehicle::Reporting(reports_positions) => ServerFrame::Reporting { reports_positions },
             ToVehicle::Close { reason } => return Err(Ending::Closed(reason)),
         };
         self.frame(&frame).await
@@ -206,6 +228,15 @@ impl Writer {
 fn unavailable(what: &str) -> ServerFrame {
     ServerFrame::error(ErrorCode::Unavailable.as_str(), format!("{what}; resend"))
 }
+
+/// A `position` frame from a session that does not report the vehicle's positions.
+fn not_reporter() -> ServerFrame {
+    let code = ErrorCode::NotPositionReporter;
+    ServerFrame::error(code.as_str(), code.default_message())
+}
+
+/// The vehicle actor's answer to fixes a session sent.
+type Reported = Result<Result<FixReport, NotReporter>, MailboxError>;
 
 impl VehicleSession {
     /// Handles one text frame to the end; the answer to send, if any.
@@ -269,6 +300,9 @@ impl VehicleSession {
                     }
                 };
                 self.spend(u32::try_from(dtos.len()).unwrap_or(u32::MAX).max(1))?;
+                if !self.reports_positions {
+                    return Ok(Some(not_reporter()));
+                }
                 return self.position(dtos).await;
             }
             ClientFrame::Status { status } => {
@@ -383,7 +417,7 @@ impl VehicleSession {
         };
         // Not awaited: the socket goes on reading; the answer comes when they are taken.
         if self.reporting.is_none() {
-            self.reporting = Some(Box::pin(self.vehicle.send(ReportFixes(fixes))));
+            self.reporting = Some(self.report_fixes(fixes));
         } else if let Some(replaced) = self.waiting.replace(fixes) {
             metrics::counter!("hotline_fixes_thinned_total", "stage" => "socket")
                 .increment(replaced.len() as u64);
@@ -401,20 +435,26 @@ impl VehicleSession {
         }
     }
 
+    fn report_fixes(&self, fixes: Vec<Fix>) -> Reporting {
+        Box::pin(self.vehicle.send(SessionFixes {
+            session: self.id,
+            fixes,
+        }))
+    }
+
     /// The vehicle actor took the fixes being reported: sends the waiting ones, if any, and
     /// says what was refused.
-    fn reported(&mut self, report: Result<FixReport, MailboxError>) -> Option<ServerFrame> {
-        self.reporting = self
-            .waiting
-            .take()
-            .map(|fixes| Box::pin(self.vehicle.send(ReportFixes(fixes))));
+    fn reported(&mut self, report: Reported) -> Option<ServerFrame> {
+        self.reporting = self.waiting.take().map(|fixes| self.report_fixes(fixes));
         match report {
-            Ok(report) if report.rejected.is_empty() => None,
-            Ok(report) => Some(ServerFrame::Error {
+            Ok(Ok(report)) if report.rejected.is_empty() => None,
+            Ok(Ok(report)) => Some(ServerFrame::Error {
                 code: ErrorCode::FixRejected.as_str().into(),
                 message: format!("{} fix(es) refused", report.rejected.len()),
                 rejected: Some(rejected(&report)),
             }),
+            // The role moved while these were on their way: nothing taken.
+            Ok(Err(NotReporter)) => Some(not_reporter()),
             Err(_) => Some(unavailable("the vehicle is restarting")),
         }
     }
@@ -437,11 +477,14 @@ impl VehicleSession {
                 "`reason` holds at most 500 characters",
             );
         }
-        let msg = AnswerOffer {
-            vehicle_id: self.vehicle_id.clone(),
-            offer_id,
-            accept,
-            reason,
+        let msg = AnswerOfferFrom {
+            session: self.id,
+            answer: AnswerOffer {
+                vehicle_id: self.vehicle_id.clone(),
+                offer_id,
+                accept,
+                reason,
+            },
         };
         let request = if accept {
             "offer.accept"
@@ -484,7 +527,7 @@ fn revoked(
 }
 
 /// The answer to the fixes being reported.
-async fn report(reporting: &mut Option<Reporting>) -> Result<FixReport, MailboxError> {
+async fn report(reporting: &mut Option<Reporting>) -> Reported {
     match reporting {
         Some(r) => r.as_mut().await,
         None => std::future::pending().await,
@@ -514,16 +557,18 @@ async fn run(
     let recipient = Pushes(push_tx).start().recipient();
     let mut revocations = s.engine.tokens.revocations();
     let ending = async {
-        let view = s
+        let connected = s
             .vehicle
             .send(Connect {
                 session: s.id,
+                principal: s.principal.clone(),
                 recipient,
             })
             .await
             .map_err(|_| Ending::Lagging)?;
-        out.frame(&ServerFrame::hello(&view)).await?;
-        if let Some(notice) = &view.offer_notice {
+        s.reports_positions = connected.reports_positions;
+        out.frame(&ServerFrame::hello(&connected)).await?;
+        if let Some(notice) = &connected.view.offer_notice {
             out.frame(&ServerFrame::offer(notice)).await?;
         }
         let mut hearing = Hearing::new(s.timeout, LATE_TICK, Instant::now());
@@ -541,7 +586,14 @@ async fn run(
                     }
                 }
                 push = pushes.recv() => match push {
-                    Some(p) => out.push(p).await?,
+                    Some(p) => {
+                        // The app learns its role from this frame: from here on its
+                        // fixes are taken, or refused.
+                        if let ToVehicle::Reporting(reports) = &p {
+                            s.reports_positions = *reports;
+                        }
+                        out.push(p).await?;
+                    }
                     None => return Err(Ending::Lagging),
                 },
                 frame = group_frame(&mut groups), if groups.is_some() => match frame {
@@ -635,6 +687,12 @@ pub async fn vehicle_socket(
 ) -> Result<HttpResponse, actix_web::Error> {
     super::origin::check(&req, &engine.settings.server.allowed_origins)?;
     let vehicle = crate::api::fleet::vehicle_of(&engine, &caller)?;
+    // `vehicle_of` took a vehicle or a staff member's token only.
+    let principal = caller
+        .principal()
+        .subject
+        .clone()
+        .ok_or_else(|| ApiError::forbidden("this token is bound to no vehicle"))?;
     let crew = FieldIdentity {
         staff: vehicle.crew.clone(),
         vehicles: vec![vehicle.id.clone()],
@@ -656,6 +714,8 @@ pub async fn vehicle_socket(
     let s = VehicleSession {
         id: SESSIONS.fetch_add(1, Ordering::Relaxed),
         vehicle_id: vehicle.id,
+        principal,
+        reports_positions: false,
         vehicle: addr,
         dispatcher: engine.dispatcher.clone(),
         token_id: caller.token_id().map(str::to_owned),

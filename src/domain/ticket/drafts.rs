@@ -283,6 +283,7 @@ mod tests {
             evidence: Vec::new(),
             submitted_at: t.received_at,
             version: 1,
+            returned: None,
         });
         let text = t.reply_draft(catalog.get("counterfeit"));
         for doubled in ["。。", "；。", "。；", ".。"] {
@@ -327,6 +328,7 @@ mod tests {
             evidence: Vec::new(),
             submitted_at: at(2),
             version: 1,
+            returned: None,
         });
         // Returned for a rewrite: the report's words stand.
         let d = t.report_draft(category);

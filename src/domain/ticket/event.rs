@@ -8,8 +8,8 @@ use serde::{Deserialize, Serialize};
 
 use super::{
     ApprovalDecision, Evidence, FixedDeadlines, Location, OnsiteRecord, Reply, Report,
-    ReturnReason, ReviewDecision, Satisfaction, SlaLevel, SlaScope, Stage, StageSpan, Status,
-    Ticket, TransferRecord, TransferTarget, Visit,
+    ReportReturn, ReturnReason, ReturnedBy, ReviewDecision, Satisfaction, SlaLevel, SlaScope,
+    Stage, StageSpan, Status, Ticket, TransferRecord, TransferTarget, Visit,
 };
 use crate::domain::catalog::{Department, HandlingPath, Kind, Urgency};
 use crate::domain::clock::Timestamp;
@@ -230,6 +230,18 @@ impl EventRecord {
 }
 
 impl Ticket {
+    /// Notes on the report why it was sent back (a ticket with no report has nothing to
+    /// note it on).
+    fn mark_returned(&mut self, by: ReturnedBy, reasons: &[ReturnReason], at: Timestamp) {
+        if let Some(report) = &mut self.report {
+            report.returned = Some(ReportReturn {
+                by,
+                reasons: reasons.to_vec(),
+                at,
+            });
+        }
+    }
+
     /// Folds one event into the state. `status` is the status the event leads to.
     pub(super) fn apply(&mut self, kind: &EventKind, status: Status, at: Timestamp) {
         match kind {
@@ -295,16 +307,19 @@ impl Ticket {
                     evidence: evidence.clone(),
                     submitted_at: at,
                     version: *version,
+                    returned: None,
                 });
             }
-            EventKind::Reviewed { decision, .. } => {
+            EventKind::Reviewed { decision, reasons } => {
                 if *decision == ReviewDecision::Return {
                     self.review_returns += 1;
+                    self.mark_returned(ReturnedBy::Review, reasons, at);
                 }
             }
-            EventKind::ApprovalDecided { decision, .. } => {
+            EventKind::ApprovalDecided { decision, reasons } => {
                 if *decision != ApprovalDecision::Approve {
                     self.approval_returns += 1;
+                    self.mark_returned(ReturnedBy::Approval, reasons, at);
                 }
             }
             EventKind::Replied { text } => {

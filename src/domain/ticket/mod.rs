@@ -265,6 +265,26 @@ pub struct Report {
     pub submitted_at: Timestamp,
     /// 1 for the first submission, +1 after every return.
     pub version: u32,
+    /// Why this version was sent back, by review or approval: the writer starts the next
+    /// version from it. The next submission replaces the report, and with it this.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub returned: Option<ReportReturn>,
+}
+
+/// A review or approval that sent the report back, with the guide's reason codes.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ReportReturn {
+    /// `review` or `approval`.
+    pub by: ReturnedBy,
+    pub reasons: Vec<ReturnReason>,
+    pub at: Timestamp,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReturnedBy {
+    Review,
+    Approval,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

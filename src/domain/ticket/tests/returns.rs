@@ -5,7 +5,7 @@ use super::commands::*;
 use super::fixtures::*;
 use super::given::{Fx, given, ticket_in};
 use crate::domain::catalog::ReopenTarget;
-use crate::domain::ticket::{ApprovalDecision, EventKind, Satisfaction, Stage, Status};
+use crate::domain::ticket::{ApprovalDecision, EventKind, ReturnedBy, Satisfaction, Stage, Status};
 
 #[test]
 fn a_review_return_sends_the_report_back_for_rework() {
@@ -19,8 +19,20 @@ fn a_review_return_sends_the_report_back_for_rework() {
     fx.when(review_return(reasons(&["缺少法律依据"])), &dispatcher())
         .then_status(Status::Reporting);
     assert_eq!(fx.ticket.review_returns, 1);
+    // The returned version says why, for its writer to start the next one from.
+    let returned = fx.ticket.report.as_ref().and_then(|r| r.returned.clone());
+    let returned = returned.expect("the report says it was returned");
+    assert_eq!(returned.by, ReturnedBy::Review);
+    assert_eq!(returned.reasons, reasons(&["缺少法律依据"]));
     fx.submit_complete();
     assert_eq!(fx.ticket.report.as_ref().map(|r| r.version), Some(2));
+    assert!(
+        fx.ticket
+            .report
+            .as_ref()
+            .is_some_and(|r| r.returned.is_none()),
+        "a new version has not been returned"
+    );
     assert_eq!(
         fx.stages(),
         vec![
