@@ -264,7 +264,7 @@ pub async fn load(engine: &Engine) -> Result<(), DemoError> {
 /// Issues one demo token per role and returns them (the secrets are not kept anywhere).
 pub async fn issue_tokens(engine: &Engine) -> Result<DemoTokens, DemoError> {
     let now = engine.clock.now();
-    let roles: [(&str, Role, Option<Subject>); 6] = [
+    let roles: [(&str, Role, Option<Subject>); 8] = [
         (
             "admin",
             Role::Admin,
@@ -294,6 +294,18 @@ pub async fn issue_tokens(engine: &Engine) -> Result<DemoTokens, DemoError> {
             "field (vehicle V-01)",
             Role::Field,
             Some(Subject::Vehicle(id("V-01")?)),
+        ),
+        // A second phone on V-01 (its crew member's), and an account manager who rides in
+        // no vehicle: what the field page looks like to each.
+        (
+            "field (crew S-002, V-01)",
+            Role::Field,
+            Some(Subject::Staff(id("S-002")?)),
+        ),
+        (
+            "field (staff S-006)",
+            Role::Field,
+            Some(Subject::Staff(id("S-006")?)),
         ),
     ];
     let mut out = DemoTokens::default();

@@ -81,6 +81,7 @@ async fn serve(settings: Settings, with_demo: bool) -> anyhow::Result<()> {
     println!("  console    {base}/console");
     println!("  board      {base}/board?token=<board token>");
     println!("  stats      {base}/stats");
+    println!("  field      {base}/field   (crews' phones: a field token; HTTPS for GPS)");
     println!("  metrics    {base}/metrics");
     app.run_until_stopped().await?;
     Ok(())

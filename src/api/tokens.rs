@@ -69,7 +69,7 @@ impl From<&crate::domain::roster::Staff> for PersonDto {
 /// Who this token speaks for: its role and subject, and for a field token the staff member
 /// and the vehicle it drives.
 #[utoipa::path(tag = "tokens",
-    responses((status = 200, description = "OK", body = MeDto), (status = 401, description = "no or bad token", body = ErrorBody)),
+    responses((status = 200, description = "OK", body = MeDto, example = json!(crate::api::examples::example("MeDto"))), (status = 401, description = "no or bad token", body = ErrorBody)),
     security(("bearer" = [])))]
 #[get("/me")]
 async fn me(engine: web::Data<Engine>, caller: Caller) -> Result<HttpResponse, ApiError> {

@@ -35,6 +35,20 @@ async fn serve_demo_loads_the_synthetic_registry_and_prints_a_working_console_ur
     let out = engine.stdout.lock().expect("out").clone();
     assert!(out.contains("synthetic Wuxue demo data"), "{out}");
     let dispatcher = printed_token(&engine, "dispatcher");
+    let field = engine
+        .printed_line("  field ")
+        .expect("the field page is printed");
+    assert!(field.contains("/field"), "{field}");
+    // The crews' tokens: a second phone on V-01, and a staff member in no vehicle.
+    for (label, vehicle) in [
+        ("field (crew S-002, V-01)", Some("V-01")),
+        ("field (staff S-006)", None),
+    ] {
+        let token = printed_token(&engine, label);
+        let (s, me) = send(&client, client.get(engine.url("/me")).bearer_auth(&token)).await;
+        assert_eq!(s, StatusCode::OK, "{me}");
+        assert_eq!(me["vehicle"]["id"].as_str(), vehicle, "{label}: {me}");
+    }
 
     let mut licences = HashSet::new();
     let mut towns = BTreeSet::new();
