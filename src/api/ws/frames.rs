@@ -287,7 +287,7 @@ pub enum StreamFrame<'a> {
         /// Open tickets in all; the snapshot holds the most urgent `tickets.len()`.
         open_total: usize,
         truncated: bool,
-        vehicles: Vec<VehicleLive>,
+        vehicles: Vec<std::sync::Arc<VehicleLive>>,
         groups: Vec<Value>,
     },
     #[serde(rename = "snapshot")]
@@ -320,7 +320,10 @@ pub enum StreamFrame<'a> {
     },
     /// Every vehicle's latest fix, ending a resume.
     #[serde(rename = "vehicle.moved")]
-    VehiclesNow { seq: u64, moves: Vec<VehicleLive> },
+    VehiclesNow {
+        seq: u64,
+        moves: Vec<std::sync::Arc<VehicleLive>>,
+    },
     #[serde(rename = "vehicle.status")]
     VehicleStatus {
         seq: u64,

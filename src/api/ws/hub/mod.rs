@@ -130,8 +130,9 @@ pub struct Joined {
     pub lagged: Arc<AtomicBool>,
     /// The last ticket event the hub has fanned out.
     pub seq: u64,
-    /// Consoles: every vehicle's live state.
-    pub vehicles: Vec<VehicleLive>,
+    /// Consoles: every vehicle's live state (shared with the hub: a console joining costs
+    /// the hub one reference per vehicle, not a copy; it is serialised off the hub).
+    pub vehicles: Vec<Arc<VehicleLive>>,
     /// Boards: the board as it stands.
     pub board: Option<BoardSnapshot>,
     /// Consoles: the view the session sets (`viewport` frames), read by the hub.
@@ -215,7 +216,9 @@ pub struct StreamHub {
     boards: Vec<Session>,
     /// The last ticket event fanned out.
     seq: u64,
-    vehicles: HashMap<VehicleId, VehicleLive>,
+    /// Each vehicle's live state; a move or status copies an entry only while a joining
+    /// console still holds it.
+    vehicles: HashMap<VehicleId, Arc<VehicleLive>>,
     /// Vehicles moved since the last tick, latest fix each.
     moved: HashMap<VehicleId, Arc<VehicleMoved>>,
     /// Vehicles whose app is connected (as their actor last said): the others' fixes come
@@ -302,10 +305,11 @@ impl StreamHub {
     /// The live entry of a vehicle, made from the roster when first seen.
     fn live(&mut self, id: &VehicleId) -> &mut VehicleLive {
         let roster = &self.deps.roster;
-        self.vehicles.entry(id.clone()).or_insert_with(|| {
+        let entry = self.vehicles.entry(id.clone()).or_insert_with(|| {
             let record = roster.vehicle(id).ok().flatten();
-            blank_live(id, record.as_ref())
-        })
+            Arc::new(blank_live(id, record.as_ref()))
+        });
+        Arc::make_mut(entry)
     }
 
     /// Sets `hotline_stream_backlog` (sum) and `_max` per audience: frames queued and not

@@ -216,7 +216,7 @@ impl ConsoleView {
     pub fn moves(
         &mut self,
         moved: &HashMap<VehicleId, Arc<VehicleMoved>>,
-        vehicles: &HashMap<VehicleId, VehicleLive>,
+        vehicles: &HashMap<VehicleId, std::sync::Arc<VehicleLive>>,
         counted: impl Fn(&VehicleId, &VehicleLive) -> bool,
     ) -> Option<ViewMoves> {
         let changed = self.state.changed.swap(false, Ordering::AcqRel);
@@ -252,7 +252,7 @@ impl ConsoleView {
         let view = view.as_ref()?;
         let mut moves = Vec::new();
         for m in moved.values() {
-            let live = vehicles.get(&m.vehicle_id);
+            let live = vehicles.get(&m.vehicle_id).map(|v| &**v);
             if live.is_some_and(|v| !one_by_one(&m.vehicle_id, v)) {
                 if self.shown.remove(&m.vehicle_id) {
                     self.hidden.push(m.vehicle_id.clone());
