@@ -15,12 +15,13 @@ export const ADMIN = 'browser-test-admin-token';
 /**
  * Starts `hotline-dispatch serve`; resolves once it logged its address. With `tls`, the
  * engine serves HTTPS and WSS with a certificate of its own `gen-cert` for localhost and
- * 127.0.0.1; the answer then carries `ca` (the certificate's PEM, to trust it).
+ * 127.0.0.1; the answer then carries `ca` (the certificate's PEM, to trust it). `env`: more
+ * `APP__` settings.
  */
-export async function startEngine(bin, { tls = false } = {}) {
+export async function startEngine(bin, { tls = false, env: settings = {} } = {}) {
   if (!bin || !existsSync(bin)) throw new Error(`engine binary not found: ${bin} (build it: cargo build)`);
   const dir = mkdtempSync(join(tmpdir(), 'hd-browser-'));
-  const env = { ...process.env };
+  const env = { ...process.env, ...settings };
   delete env.RUST_LOG;
   let ca;
   if (tls) {

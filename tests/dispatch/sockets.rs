@@ -6,7 +6,7 @@ use serde_json::json;
 
 use super::{SITE, fleet, lead, on_duty};
 use crate::common::ws::WsClient;
-use crate::common::{ADMIN, ChildEngine, send, spawn_app, temp_store};
+use crate::common::{ADMIN, ChildEngine, send, spawn_app, spawn_app_with, temp_store};
 
 #[actix_web::test]
 async fn bad_frames_get_error_frames_and_change_nothing() {
@@ -78,6 +78,25 @@ async fn bad_frames_get_error_frames_and_change_nothing() {
     v.sync().await;
     let (_, live) = app.get("/vehicles/V-1/live", &d).await;
     assert_eq!(live["position"]["lat"], 30.05);
+    app.stop().await;
+}
+
+#[actix_web::test]
+async fn hello_states_the_sockets_input_bound_as_configured() {
+    let app = spawn_app_with(&[
+        ("APP__FLEET__MAX_FIXES_PER_S", "7"),
+        ("APP__FLEET__MAX_FIX_BURST", "300"),
+        ("APP__FLEET__MAX_BATCH_FIXES", "50"),
+    ])
+    .await;
+    let tokens = fleet(&app, 1).await;
+    let mut v = WsClient::connect(&app.base, "/ws/vehicle", &tokens[0]).await;
+    let hello = v.next_of("hello").await;
+    assert_eq!(
+        hello["limits"],
+        json!({ "max_fixes_per_s": 7, "max_fix_burst": 300, "max_batch_fixes": 50 }),
+        "{hello}"
+    );
     app.stop().await;
 }
 

@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::actors::fleet::messages::{Connected, FixReport, OfferNotice, TicketNotice};
+use crate::config::FleetSettings;
 use crate::domain::Timestamp;
 use crate::domain::catalog::{Kind, Urgency};
 use crate::domain::error_code::ErrorCode;
@@ -63,6 +64,16 @@ pub enum ClientFrame {
     OfferReceived { offer_id: String },
 }
 
+/// What a vehicle socket accepts (`fleet.*`): a token bucket of `max_fix_burst` fixes that
+/// refills at `max_fixes_per_s` (any other frame costs one), and at most `max_batch_fixes`
+/// fixes in one frame. Past it the socket is closed as flooding.
+#[derive(Debug, Serialize)]
+pub struct FixLimits {
+    pub max_fixes_per_s: u32,
+    pub max_fix_burst: u32,
+    pub max_batch_fixes: usize,
+}
+
 /// The capability an app declares in its `hello` to confirm offers.
 pub const OFFER_RECEIPTS: &str = "offer.received";
 
@@ -115,6 +126,8 @@ pub enum ServerFrame {
         ticket_id: Option<String>,
         /// This session reports the vehicle's positions; another device does otherwise.
         reports_positions: bool,
+        /// The socket's input bound, so an app replaying a backlog stays within it.
+        limits: FixLimits,
     },
     #[serde(rename = "offer")]
     Offer {
@@ -213,13 +226,18 @@ impl ServerFrame {
         }
     }
 
-    pub fn hello(c: &Connected) -> Self {
+    pub fn hello(c: &Connected, fleet: &FleetSettings) -> Self {
         let v = &c.view;
         Self::Hello {
             vehicle_id: v.id.to_string(),
             status: v.status,
             ticket_id: v.active.as_ref().map(|a| a.ticket_id.to_string()),
             reports_positions: c.reports_positions,
+            limits: FixLimits {
+                max_fixes_per_s: fleet.max_fixes_per_s,
+                max_fix_burst: fleet.max_fix_burst,
+                max_batch_fixes: fleet.max_batch_fixes,
+            },
         }
     }
 

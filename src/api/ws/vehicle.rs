@@ -567,7 +567,8 @@ async fn run(
             .await
             .map_err(|_| Ending::Lagging)?;
         s.reports_positions = connected.reports_positions;
-        out.frame(&ServerFrame::hello(&connected)).await?;
+        out.frame(&ServerFrame::hello(&connected, &s.engine.settings.fleet))
+            .await?;
         if let Some(notice) = &connected.view.offer_notice {
             out.frame(&ServerFrame::offer(notice)).await?;
         }

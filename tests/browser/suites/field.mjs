@@ -14,7 +14,12 @@ import { X509Certificate, createHash } from 'node:crypto';
 import { chromium } from 'playwright-core';
 import { until, ADMIN, CHROMIUM_FLAGS } from '../lib.mjs';
 
-export const engineOptions = { tls: true };
+// A small input bound for the vehicle socket (a bucket of 60 fixes refilled at 20 a second,
+// 50 a frame), so the backlog after the offline gap must be paced to get through.
+export const engineOptions = {
+  tls: true,
+  env: { APP__FLEET__MAX_FIXES_PER_S: '20', APP__FLEET__MAX_FIX_BURST: '60', APP__FLEET__MAX_BATCH_FIXES: '50' },
+};
 
 const SITE = { lat: 30.021, lng: 115.586 }; // a shop in 梅川镇
 const START = { latitude: 30.0, longitude: 115.56, accuracy: 8 };
@@ -71,12 +76,20 @@ export default async function ({ engine, api, check, assert, errors, OUT, CHROMI
     page.on('pageerror', (e) => errors.push(`field: ${e}`));
     const sent = [];
     const got = [];
+    // Vehicle sockets the engine greeted (attempts made while offline never are).
+    const sockets = { greeted: 0 };
     page.on('websocket', (ws) => {
       if (!ws.url().includes('/ws/vehicle')) return;
       ws.on('framesent', (f) => { try { sent.push(JSON.parse(f.payload)); } catch { /* not JSON */ } });
-      ws.on('framereceived', (f) => { try { got.push(JSON.parse(f.payload)); } catch { /* not JSON */ } });
+      ws.on('framereceived', (f) => {
+        try {
+          const frame = JSON.parse(f.payload);
+          got.push(frame);
+          if (frame.type === 'hello') sockets.greeted += 1;
+        } catch { /* not JSON */ }
+      });
     });
-    return { context, page, sent, got };
+    return { context, page, sent, got, sockets };
   };
   const signIn = async (p, token) => {
     await p.page.goto(`${engine.base}/field`);
@@ -289,10 +302,18 @@ export default async function ({ engine, api, check, assert, errors, OUT, CHROMI
         await a.context.setGeolocation({ latitude: lat, longitude: lng, accuracy: 6 });
         await new Promise((r) => setTimeout(r, 1200));
       }
+      // And a long gap's worth more, kept at once (a second's fixes, 200 of them): more
+      // than the socket's bucket takes at once.
+      await a.page.evaluate(() => {
+        const start = Date.now();
+        for (let i = 0; i < 200; i += 1) window.hd.queue.items.push({ lat: 30.04 + i * 1e-5, lng: 115.61, ts: new Date(start + i * 4).toISOString() });
+        window.hd.queue.save();
+      });
       const queued = Number(await a.page.getAttribute('#gps', 'data-queued'));
-      assert(queued >= route.length, `${queued} fixes queued offline`);
+      assert(queued >= route.length + 200, `${queued} fixes queued offline`);
       await shot(a, 'offline');
       const before = a.sent.length;
+      const greeted = a.sockets.greeted;
       await a.context.setOffline(false);
       await a.page.waitForSelector('#conn[data-state="live"]', { timeout: 30000 });
       await until(async () => Number(await a.page.getAttribute('#gps', 'data-queued')) === 0, 'the queue emptied', 30000);
@@ -303,8 +324,13 @@ export default async function ({ engine, api, check, assert, errors, OUT, CHROMI
       const times = resent.map((f) => Date.parse(f.ts));
       assert(times.every((x, k) => k === 0 || x >= times[k - 1]), 'timestamps never go back');
       const p = (await live()).position;
-      assert(Math.abs(p.lat - 30.034) < 1e-6, `the engine has the last one: ${JSON.stringify(p)}`);
+      assert(Math.abs(p.lat - (30.04 + 199e-5)) < 1e-7, `the engine has the last one: ${JSON.stringify(p)}`);
       assert(!a.got.some((f) => f.type === 'error' && f.code === 'bad_batch'), 'no batch refused');
+      const batches = a.sent.slice(before).filter((f) => f.type === 'position');
+      assert(batches.every((f) => (f.fixes || [f]).length <= 50), 'no batch over the socket\'s limit');
+      assert(batches.length >= 5, `${batches.length} batches: the backlog was paced`);
+      assert(a.sockets.greeted === greeted + 1, `one reconnect, never cut off for flooding (${a.sockets.greeted - greeted} sockets)`);
+      assert(!a.got.some((f) => f.type === 'error' && /flood/.test(f.message || '')), 'never flooding');
     });
 
     await check('field: an account manager in no crew chats and finishes a task in the ticket\'s group', async () => {

@@ -9,7 +9,9 @@
 // it is taken, so the batch leaves the queue then and the next one goes. A batch whose
 // socket dropped before its `pong` is sent again after the reconnect (fixes the engine
 // already took come back `fix_out_of_order` and are dropped: the queue never reorders).
-// A queue of MAX_FIXES stays within the socket's burst allowance.
+// The engine's bound is a token bucket it states in its `hello` (`limits`); the page keeps
+// a mirror of it (Allowance) and waits before a batch the bucket could not take, so a long
+// backlog goes as fast as the socket allows and never gets the phone cut off as flooding.
 //
 // Reconnects back off; close 4001 (token revoked) is final; close 1008 "replaced by a newer
 // connection" means this same sign-in opened the vehicle on another tab or phone: the page
@@ -17,6 +19,39 @@
 import { SIGNED_OUT } from './stream.js';
 
 const BATCH = 500;
+/** Frames besides fixes (pings, answers) the mirror keeps room for. */
+const MARGIN = 16;
+/** The engine's defaults, for an engine whose `hello` states no limits. */
+const DEFAULT_LIMITS = { max_fixes_per_s: 20, max_fix_burst: 10000, max_batch_fixes: 1000 };
+
+/** The socket's token bucket as the engine keeps it: full at connect, refilled at `rate`. */
+class Allowance {
+  constructor(limits) {
+    this.rate = Math.max(1, limits.max_fixes_per_s);
+    this.burst = Math.max(1, limits.max_fix_burst);
+    this.batch = Math.max(1, Math.min(BATCH, limits.max_batch_fixes, Math.floor((this.burst - MARGIN) / 2) || 1));
+    this.level = this.burst;
+    this.at = Date.now();
+  }
+
+  refill() {
+    const now = Date.now();
+    this.level = Math.min(this.burst, this.level + ((now - this.at) / 1000) * this.rate);
+    this.at = now;
+  }
+
+  spend(n) {
+    this.refill();
+    this.level -= n;
+  }
+
+  /** Milliseconds before `n` fixes may go. */
+  wait(n) {
+    this.refill();
+    const short = n + MARGIN - this.level;
+    return short <= 0 ? 0 : Math.ceil((short / this.rate) * 1000);
+  }
+}
 const KEEPALIVE_MS = 10000;
 /** Nothing heard for this long: the connection is dead even if the phone has not noticed. */
 const DEAD_MS = 25000;
@@ -40,6 +75,7 @@ export class VehicleLink {
     this.pings = [];
     this.inFlight = 0;
     this.pending = [];
+    this.allowance = new Allowance(DEFAULT_LIMITS);
     queue.onChange(() => this.flush());
   }
 
@@ -83,6 +119,8 @@ export class VehicleLink {
     try { f = JSON.parse(text); } catch { return; }
     switch (f.type) {
       case 'hello':
+        // A fresh socket has a full bucket.
+        this.allowance = new Allowance(f.limits || DEFAULT_LIMITS);
         this.reportsPositions = f.reports_positions !== false;
         this.on.state('live');
         this.on.hello(f);
@@ -129,6 +167,7 @@ export class VehicleLink {
   send(frame) {
     if (this.ws?.readyState !== WebSocket.OPEN) return false;
     this.ws.send(JSON.stringify(frame));
+    this.allowance.spend(frame.type === 'position' ? frame.fixes.length : 1);
     return true;
   }
 
@@ -140,7 +179,14 @@ export class VehicleLink {
   flush() {
     if (this.inFlight || !this.reportsPositions || !this.queue.length) return;
     if (this.ws?.readyState !== WebSocket.OPEN) return;
-    const batch = this.queue.take(BATCH);
+    const n = Math.min(this.allowance.batch, this.queue.length);
+    const wait = this.allowance.wait(n);
+    if (wait > 0) {
+      clearTimeout(this.paced);
+      this.paced = setTimeout(() => this.flush(), wait);
+      return;
+    }
+    const batch = this.queue.take(n);
     this.send({ type: 'position', fixes: batch });
     this.inFlight = batch.length;
     this.ping(batch.length);
