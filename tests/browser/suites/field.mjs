@@ -53,7 +53,8 @@ export default async function ({ engine, api, check, assert, errors, OUT, CHROMI
   await api.post('/vehicles', ADMIN, { id: 'V-F1', plate: '鄂J·F0001', team_id: 'T-F', department: 'enforcement', crew: ['S-F1', 'S-F2'] });
   const dispatcher = await api.token('dispatcher', null);
   const supervisor = await api.token('supervisor', null);
-  const tokens = { a: await api.token('field', 'staff:S-F1'), b: await api.token('field', 'staff:S-F2'), c: await api.token('field', 'staff:S-F3') };
+  const manager = await api.issue('field', 'staff:S-F3');
+  const tokens = { a: await api.token('field', 'staff:S-F1'), b: await api.token('field', 'staff:S-F2'), c: manager.token };
   const live = () => api.get('/vehicles/V-F1/live', dispatcher);
   const intake = (ext, extra = {}) => api.post('/tickets', dispatcher, {
     source: '12313', external_id: ext, kind: 'report', description: '梅川镇正街一烟酒店疑似销售假冒卷烟，包装粗糙',
@@ -284,8 +285,8 @@ export default async function ({ engine, api, check, assert, errors, OUT, CHROMI
       await api.post(`/tickets/${ticket.id}/review`, dispatcher, { decision: 'pass' });
       await api.post(`/tickets/${ticket.id}/approval`, supervisor, { decision: 'approve' });
       await until(async () => /replying|awaiting_visit/.test((await api.get(`/tickets/${ticket.id}`, dispatcher)).status), 'approved');
-      await a.page.waitForSelector('#ticket .report-sent', { timeout: 15000 });
-      assert((await a.page.textContent('#ticket .th-status')).includes('待答复'), 'the phone shows it approved (replying)');
+      await until(async () => (await a.page.textContent('#ticket .th-status')).includes('待答复'), 'the phone to show it approved (replying)', 15000);
+      assert(await a.page.locator('#ticket .report-sent').count() === 1, 'the report as sent');
       await shot(a, 'approved');
     });
 
@@ -367,6 +368,15 @@ export default async function ({ engine, api, check, assert, errors, OUT, CHROMI
       await c.page.click('#lang');
       await c.page.waitForFunction(() => document.querySelector('#ticket .tabs [data-tab="go"]').textContent === 'Go');
       await c.page.click('#lang');
+    });
+
+    await check('field: a revoked token signs the phone out at once and is forgotten', async () => {
+      await api.revoke(manager.id);
+      await c.page.waitForSelector('#signin:not([hidden])', { timeout: 10000 });
+      assert((await c.page.textContent('#signin .signin-error')).includes('吊销'), 'the page says why');
+      assert(await c.page.evaluate(() => localStorage.getItem('hd.field.token')) === null, 'the token is forgotten');
+      assert(await c.page.locator('#tickets li').count() === 0, 'no ticket left on the screen');
+      await shot(c, 'signed-out');
     });
 
     await check('field: the installed shell opens with no network', async () => {

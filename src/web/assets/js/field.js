@@ -32,11 +32,12 @@ const state = {
   me: null,
   catalog: null,
   tickets: new Map(),
-  vehicle: null, // { status, ticket_id, reports_positions }
+  vehicle: null, // { status, ticket_id } as the vehicle socket and the tickets tell it
   fieldState: 'connecting',
   vehicleState: null,
   gpsError: null,
   accuracy: null,
+  signedOut: false,
 };
 
 let api;
@@ -93,20 +94,32 @@ function signIn(message) {
   });
 }
 
-function signedOut() {
+/** Forgets the sign-in and what the phone kept for it. */
+function forget() {
   localStorage.removeItem(TOKEN_KEY);
   localStorage.removeItem(ME_KEY);
   queue?.clear();
   forgetKeptReports();
+}
+
+/** The token was revoked: nothing of the tickets stays on the screen or the phone. */
+function signedOut() {
+  if (state.signedOut) return; // both sockets say so
+  state.signedOut = true;
+  state.fieldState = 'signed_out';
+  forget();
   stream?.stop();
   link?.stop();
   gps?.stop();
   ring?.hide('signed_out');
+  screen?.close();
   state.tickets.clear();
+  $('#tickets').innerHTML = '';
+  for (const pane of document.querySelectorAll('#ticket [data-pane]')) pane.innerHTML = '';
   $('#home').hidden = true;
   $('#ticket').hidden = true;
+  $('#duty').hidden = true;
   $('#signout').hidden = true;
-  state.fieldState = 'signed_out';
   showConn();
   signIn(t('auth.revoked')).then(({ token, me }) => {
     localStorage.setItem(TOKEN_KEY, token);
@@ -369,10 +382,7 @@ async function start() {
   renderWho();
   $('#signout').hidden = false;
   $('#signout').onclick = () => {
-    localStorage.removeItem(TOKEN_KEY);
-    localStorage.removeItem(ME_KEY);
-    queue?.clear();
-    forgetKeptReports();
+    forget();
     location.reload();
   };
   ring = new OfferRing($('#offer'), {
