@@ -108,3 +108,39 @@ async fn group_frames_reach_every_member_device_and_the_console() {
         Some(json!("group.formed"))
     );
 }
+
+#[actix_web::test]
+async fn a_member_let_go_hears_of_it_and_then_nothing_more() {
+    let app = spawn_app().await;
+    let p = people(&app).await;
+    let id = reporting(&app, &p, "g-leave", "smuggled").await;
+    form(&app, &p, &id, three_members()).await;
+    let mut marketing = connect(&app, "/ws/field", &p.s5).await;
+    marketing.next_of("snapshot").await;
+
+    let change = json!({ "remove": ["S-5"], "reason": "营销核查已完成" });
+    let (s, b) = app
+        .post(&format!("/groups/{id}/members"), &p.dispatcher, change)
+        .await;
+    assert!(s.is_success(), "{b}");
+    let (s, b) = app
+        .post(
+            &format!("/groups/{id}/messages"),
+            &p.s7,
+            json!({ "text": "之后的消息" }),
+        )
+        .await;
+    assert!(s.is_success(), "{b}");
+
+    let frame = marketing.next_of("group.members_changed").await;
+    assert_eq!(frame["event"]["data"]["removed"], json!(["S-5"]), "{frame}");
+    marketing.send(json!({ "type": "ping" })).await;
+    loop {
+        let frame = marketing.next_any().await.expect("open");
+        match frame["type"].as_str() {
+            Some("pong") => break,
+            Some("hello") => {}
+            other => panic!("S-5 left the group and still got {other:?}: {frame}"),
+        }
+    }
+}

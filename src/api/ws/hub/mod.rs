@@ -14,6 +14,7 @@
 
 mod board;
 mod consoles;
+mod fields;
 mod public;
 pub mod viewport;
 
@@ -26,6 +27,7 @@ use actix::prelude::*;
 use tokio::sync::mpsc;
 
 use self::board::{BoardChange, BoardProjection};
+use self::fields::FieldSessions;
 use self::viewport::{ConsoleView, SharedView};
 use super::frames::{self, BoardSnapshot, DistanceRow, Frame, Move, StreamFrame, VehicleLive};
 use crate::actors::fleet::FleetDirectory;
@@ -212,7 +214,7 @@ impl Session {
 pub struct StreamHub {
     deps: Arc<HubDeps>,
     consoles: Vec<Session>,
-    fields: Vec<(FieldIdentity, Session)>,
+    fields: FieldSessions,
     boards: Vec<Session>,
     /// The last ticket event fanned out.
     seq: u64,
@@ -234,7 +236,7 @@ impl StreamHub {
             seq: deps.store.last_event_id(),
             deps,
             consoles: Vec::new(),
-            fields: Vec::new(),
+            fields: FieldSessions::default(),
             boards: Vec::new(),
             vehicles: HashMap::new(),
             moved: HashMap::new(),
@@ -256,12 +258,10 @@ impl StreamHub {
             let frame = frames::console_frame(e, ticket, catalog, &self.deps.roster, now);
             Self::broadcast(&mut self.consoles, &frame);
         }
-        let concerned = |who: &FieldIdentity| who.concerns_event(e, ticket);
-        if self.fields.iter().any(|(who, _)| concerned(who)) {
-            let frame = frames::field_frame(e, ticket, catalog, &self.deps.roster);
-            self.fields
-                .retain(|(who, s)| !concerned(who) || s.offer(&frame));
-        }
+        let roster = &self.deps.roster;
+        self.fields.fan_out(e, ticket, || {
+            frames::field_frame(e, ticket, catalog, roster)
+        });
         self.update_board(ticket, now);
     }
 
@@ -318,7 +318,7 @@ impl StreamHub {
         let depth = Session::depth;
         let audiences: [(&str, Vec<usize>); 3] = [
             ("console", self.consoles.iter().map(depth).collect()),
-            ("field", self.fields.iter().map(|(_, s)| depth(s)).collect()),
+            ("field", self.fields.sessions().map(depth).collect()),
             ("board", self.boards.iter().map(depth).collect()),
         ];
         for (audience, depths) in audiences {
@@ -331,6 +331,7 @@ impl StreamHub {
 
     /// Sends the moves and distances gathered since the last tick.
     fn tick(&mut self) {
+        self.fields.sweep();
         self.report_backlogs();
         let moved = std::mem::take(&mut self.moved);
         self.send_moves(moved);
@@ -485,7 +486,7 @@ impl StreamHandler<BusEvent> for StreamHub {
         for s in self.consoles.drain(..).chain(self.boards.drain(..)) {
             s.lagged.store(true, Ordering::Release);
         }
-        for (_, s) in self.fields.drain(..) {
+        for s in self.fields.drain() {
             s.lagged.store(true, Ordering::Release);
         }
         self.seq = self.deps.store.last_event_id();
@@ -529,7 +530,7 @@ impl Handler<Join> for StreamHub {
                 joined.view = Some(view);
                 self.consoles.push(session);
             }
-            Audience::Field(who) => self.fields.push((who, session)),
+            Audience::Field(who) => self.fields.add(who, session),
             Audience::Board => {
                 joined.board = Some(self.board_snapshot());
                 self.boards.push(session);
