@@ -301,6 +301,26 @@ async fn receipts_app() -> TestApp {
     spawn_app_with(&[("APP__DISPATCH__OFFER_RECEIPT_S", "1")]).await
 }
 
+/// Waits past the receipt time, then accepts `offer` on `ws`: it was still open, and the
+/// timeline holds no `offer.undelivered`.
+async fn accepted_after_the_receipt_time(
+    app: &TestApp,
+    c: &Crew,
+    id: &str,
+    ws: &mut WsClient,
+    offer: &Value,
+) {
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    ws.send(json!({ "type": "offer.accept", "offer_id": offer["offer_id"] }))
+        .await;
+    assert_eq!(ws.next_of("ack").await["request"], "offer.accept");
+    let kinds = timeline(app, c, id).await;
+    assert!(
+        !kinds.contains(&"offer.undelivered".to_owned()),
+        "{kinds:?}"
+    );
+}
+
 #[actix_web::test]
 async fn a_receipt_from_either_phone_confirms_the_offer() {
     let app = receipts_app().await;
@@ -316,16 +336,8 @@ async fn a_receipt_from_either_phone_confirms_the_offer() {
     // Only S-2 confirms; well past the receipt time the offer is still open.
     p2.send(json!({ "type": "offer.received", "offer_id": offer["offer_id"] }))
         .await;
-    tokio::time::sleep(Duration::from_millis(2500)).await;
-    p1.send(json!({ "type": "offer.accept", "offer_id": offer["offer_id"] }))
-        .await;
-    assert_eq!(p1.next_of("ack").await["request"], "offer.accept");
+    accepted_after_the_receipt_time(&app, &c, &id, &mut p1, &offer).await;
     assert!(!p1.pending_has("offer.cancelled"));
-    let kinds = timeline(&app, &c, &id).await;
-    assert!(
-        !kinds.contains(&"offer.undelivered".to_owned()),
-        "{kinds:?}"
-    );
     app.stop().await;
 }
 
@@ -350,15 +362,7 @@ async fn a_phone_closing_mid_wait_leaves_the_offer_with_the_other() {
     assert!(!p2.pending_has("offer.cancelled"));
     p2.send(json!({ "type": "offer.received", "offer_id": offer["offer_id"] }))
         .await;
-    tokio::time::sleep(Duration::from_millis(2500)).await;
-    p2.send(json!({ "type": "offer.accept", "offer_id": offer["offer_id"] }))
-        .await;
-    assert_eq!(p2.next_of("ack").await["request"], "offer.accept");
-    let kinds = timeline(&app, &c, &id).await;
-    assert!(
-        !kinds.contains(&"offer.undelivered".to_owned()),
-        "{kinds:?}"
-    );
+    accepted_after_the_receipt_time(&app, &c, &id, &mut p2, &offer).await;
     app.stop().await;
 }
 
@@ -393,14 +397,6 @@ async fn an_offer_no_phone_confirms_is_withdrawn_and_a_phone_without_receipts_ke
     let id = file(&app, &c, "CP-7").await;
     let offer = device.next_of("offer").await;
     assert_eq!(offer["ticket"]["id"], id.as_str());
-    tokio::time::sleep(Duration::from_millis(2500)).await;
-    p2.send(json!({ "type": "offer.accept", "offer_id": offer["offer_id"] }))
-        .await;
-    assert_eq!(p2.next_of("ack").await["request"], "offer.accept");
-    assert!(
-        !timeline(&app, &c, &id)
-            .await
-            .contains(&"offer.undelivered".to_owned())
-    );
+    accepted_after_the_receipt_time(&app, &c, &id, &mut p2, &offer).await;
     app.stop().await;
 }
