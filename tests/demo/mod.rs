@@ -36,7 +36,7 @@ async fn serve_demo_loads_the_synthetic_registry_and_prints_a_working_console_ur
     assert!(out.contains("synthetic Wuxue demo data"), "{out}");
     let dispatcher = printed_token(&engine, "dispatcher");
     let field = engine
-        .printed_line("  field ")
+        .printed_line("  field      ")
         .expect("the field page is printed");
     assert!(field.contains("/field"), "{field}");
     // The crews' tokens: a second phone on V-01, and a staff member in no vehicle.
