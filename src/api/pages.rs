@@ -1,7 +1,8 @@
 //! The web pages — dispatch console (`/console`), public board (`/board`), statistics
-//! (`/stats`) and the crews' phone page (`/field`) — and their assets under `/assets/`. Everything is compiled into the binary
-//! (`src/web/`: plain HTML, CSS and ES modules, no build step; Leaflet vendored), so the
-//! engine serves its pages from any directory and nothing is fetched from the internet.
+//! (`/stats`) and the crews' phone page (`/field`) — and their assets under `/assets/`.
+//! Everything is compiled into the binary (`src/web/`: plain HTML, CSS and ES modules, no
+//! build step; Leaflet vendored), so the engine serves its pages from any directory and
+//! nothing is fetched from the internet.
 //! The pages carry no secret: they ask for a token and call the API like any client.
 //!
 //! Caching: pages are `no-cache` (always revalidated, so an upgrade shows at once); assets
@@ -274,6 +275,7 @@ fn field_files() -> &'static (Asset, Asset) {
             "__SHELL__",
             &serde_json::to_string(&shell).unwrap_or_default(),
         );
+        // Made once per process, like the embedded files it sits beside.
         let worker: &'static [u8] = Box::leak(worker.into_bytes().into_boxed_slice());
         (
             asset("field.webmanifest", FIELD_MANIFEST, PAGE_CACHE),
