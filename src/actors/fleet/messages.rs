@@ -109,6 +109,14 @@ pub struct OfferReceived {
     pub offer_id: OfferId,
 }
 
+/// A socket of the vehicle wrote offer `offer_id` to its app: the wait for the app's
+/// receipt counts from here.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct OfferWritten {
+    pub offer_id: OfferId,
+}
+
 /// An offer the vehicle's app (one that confirms offers) never confirmed: told to the
 /// dispatcher, which withdraws it and offers the ticket to the next vehicle.
 #[derive(Message, Debug, Clone)]

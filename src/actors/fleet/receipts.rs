@@ -4,6 +4,11 @@
 //! reported undelivered to the dispatcher, which withdraws it and offers the ticket to the
 //! next vehicle at once.
 //!
+//! The receipt time counts from when a socket wrote the offer to its app, not from when the
+//! vehicle actor handed it over: an engine too busy to write it at once (its sockets'
+//! tasks behind) must not withdraw an offer for its own delay. A wait whose offer no socket
+//! has written yet goes on; the offer's own answer time still bounds it.
+//!
 //! With several sessions (crew phones), each says for itself whether it confirms offers.
 //! An offer waits for a receipt only while every connected app confirms offers; a receipt
 //! from any of them confirms it; a session closing mid-wait leaves the wait to the others,
@@ -14,7 +19,7 @@ use std::time::Duration as StdDuration;
 
 use actix::prelude::*;
 
-use super::messages::{DeclareCapabilities, OfferReceived, OfferUndelivered};
+use super::messages::{DeclareCapabilities, OfferReceived, OfferUndelivered, OfferWritten};
 use super::vehicle::VehicleActor;
 use crate::domain::fleet::HeldOffer;
 
@@ -69,9 +74,29 @@ impl VehicleActor {
         self.awaiting_receipt = Some((held, wait));
         // Wall time, like the socket's own timeouts: a receipt is a network round trip.
         let within = StdDuration::from_secs(self.deps.settings.offer_receipt_s);
-        ctx.run_later(within, move |act, _| {
-            if let Some((held, _)) = act.awaiting_receipt.take_if(|(_, w)| *w == wait) {
-                act.undelivered(held, "no receipt from the app in time");
+        self.check_receipt_after(wait, within, ctx);
+    }
+
+    /// In `delay`, ends wait `wait` with the offer undelivered if the receipt time has
+    /// passed since a socket wrote the offer; checks again later if it has not.
+    fn check_receipt_after(&mut self, wait: u64, delay: StdDuration, ctx: &mut Context<Self>) {
+        ctx.run_later(delay, move |act, ctx| {
+            let Some((held, _)) = act.awaiting_receipt.as_ref().filter(|(_, w)| *w == wait) else {
+                return;
+            };
+            let within = StdDuration::from_secs(act.deps.settings.offer_receipt_s);
+            let since_written = act
+                .offer_written
+                .filter(|(offer, _)| *offer == held.offer_id)
+                .map(|(_, at)| at.elapsed());
+            match since_written {
+                Some(since) if since >= within => {
+                    if let Some((held, _)) = act.awaiting_receipt.take() {
+                        act.undelivered(held, "no receipt from the app in time");
+                    }
+                }
+                Some(since) => act.check_receipt_after(wait, within - since, ctx),
+                None => act.check_receipt_after(wait, within, ctx),
             }
         });
     }
@@ -103,6 +128,19 @@ impl Handler<DeclareCapabilities> for VehicleActor {
         // one to say it does starts the wait (the open offer went out with the engine's
         // `hello`: confirmed like any other).
         self.settle_receipt(ctx);
+    }
+}
+
+impl Handler<OfferWritten> for VehicleActor {
+    type Result = ();
+    fn handle(&mut self, msg: OfferWritten, _: &mut Self::Context) {
+        // The first socket to write it starts the clock.
+        if self
+            .offer_written
+            .is_none_or(|(offer, _)| offer != msg.offer_id)
+        {
+            self.offer_written = Some((msg.offer_id, std::time::Instant::now()));
+        }
     }
 }
 

@@ -110,6 +110,8 @@ pub struct VehicleActor {
     pub(super) awaiting_receipt: Option<(HeldOffer, u64)>,
     /// Waits started so far.
     pub(super) receipt_waits: u64,
+    /// The offer a socket last wrote to its app, and when (the receipt time counts from it).
+    pub(super) offer_written: Option<(crate::domain::ids::OfferId, std::time::Instant)>,
 }
 
 impl VehicleActor {
@@ -136,6 +138,7 @@ impl VehicleActor {
             receipts: false,
             awaiting_receipt: None,
             receipt_waits: 0,
+            offer_written: None,
         }
     }
 

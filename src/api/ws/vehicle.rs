@@ -42,7 +42,7 @@ use crate::actors::dispatch::{
 use crate::actors::fleet::VehicleActor;
 use crate::actors::fleet::messages::{
     ChangeStatus, Connect, DeclareCapabilities, Disconnect, FixReport, NotReporter, OfferReceived,
-    SessionFixes, ToVehicle,
+    OfferWritten, SessionFixes, ToVehicle,
 };
 use crate::api::auth::Caller;
 use crate::api::error::ApiError;
@@ -571,6 +571,9 @@ async fn run(
             .await?;
         if let Some(notice) = &connected.view.offer_notice {
             out.frame(&ServerFrame::offer(notice)).await?;
+            s.vehicle.do_send(OfferWritten {
+                offer_id: notice.offer_id,
+            });
         }
         let mut hearing = Hearing::new(s.timeout, LATE_TICK, Instant::now());
         let mut heartbeat = tokio::time::interval_at(
@@ -593,7 +596,14 @@ async fn run(
                         if let ToVehicle::Reporting(reports) = &p {
                             s.reports_positions = *reports;
                         }
+                        let offer = match &p {
+                            ToVehicle::Offer(n) => Some(n.offer_id),
+                            _ => None,
+                        };
                         out.push(p).await?;
+                        if let Some(offer_id) = offer {
+                            s.vehicle.do_send(OfferWritten { offer_id });
+                        }
                     }
                     None => return Err(Ending::Lagging),
                 },
