@@ -283,3 +283,37 @@ async fn only_the_right_roles_open_a_stream() {
         other => panic!("a bad since is 400, got {:?}", other.map(|_| "a socket")),
     }
 }
+
+#[actix_web::test]
+async fn a_snapshot_past_its_cap_holds_the_most_urgent_and_counts_the_rest() {
+    let app = crate::common::spawn_app_with(&[("APP__STREAMS__SNAPSHOT_MAX_TICKETS", "3")]).await;
+    let d = app.token("dispatcher", None).await;
+    // Taken in least urgent first, so the cap cannot just keep the first ones read.
+    let mut ids = Vec::new();
+    for (ext, grade) in [
+        ("U-1", "IV"),
+        ("U-2", "III"),
+        ("U-3", "IV"),
+        ("U-4", "II"),
+        ("U-5", "I"),
+    ] {
+        let mut body = crate::common::intake(ext, Some("counterfeit"), "report");
+        body["urgency"] = json!(grade);
+        let (s, t) = app.post("/tickets", &d, body).await;
+        assert_eq!(s, StatusCode::CREATED, "{t}");
+        ids.push(t["id"].as_str().expect("id").to_owned());
+    }
+    let mut console = connect(&app, "/ws/console", &d).await;
+    let snapshot = console.next_of("snapshot").await;
+    assert_eq!(snapshot["open_total"], 5, "{snapshot}");
+    assert_eq!(snapshot["truncated"], true);
+    let shown: Vec<&str> = snapshot["tickets"]
+        .as_array()
+        .expect("tickets")
+        .iter()
+        .map(|t| t["id"].as_str().expect("id"))
+        .collect();
+    // Grade I, then II, then the grade III: the two grade IV are left out.
+    assert_eq!(shown, [ids[4].as_str(), ids[3].as_str(), ids[1].as_str()]);
+    app.stop().await;
+}

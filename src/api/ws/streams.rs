@@ -4,7 +4,8 @@
 //! ticket's own seq for a snapshot). With `?since=` the client gets the events it missed,
 //! replayed from the store, or a fresh snapshot when it is too far behind.
 
-use std::collections::HashMap;
+use std::cmp::Ordering;
+use std::collections::{BinaryHeap, HashMap};
 
 use actix::Addr;
 use actix_web::{HttpRequest, HttpResponse, get, web};
@@ -123,7 +124,20 @@ fn active_groups(engine: &Engine, tickets: &[Ticket]) -> Vec<serde_json::Value> 
         .collect()
 }
 
-/// Open tickets, most urgent first: grade, then the nearest stage deadline.
+/// How urgent a ticket is, most urgent first: grade, then the nearest stage deadline, then
+/// the earliest received.
+type Urgency = (u8, i64, crate::domain::Timestamp);
+
+fn urgency(t: &Ticket, engine: &Engine) -> Urgency {
+    let grade = t.urgency.map_or(u8::MAX, |u| u as u8);
+    let due = t
+        .deadlines(&engine.catalog)
+        .stage_due_at
+        .map(|d| d.inner().unix_timestamp());
+    (grade, due.unwrap_or(i64::MAX), t.received_at)
+}
+
+/// Open tickets, most urgent first.
 fn open_tickets(engine: &Engine, keep: impl Fn(&Ticket) -> bool) -> Result<Vec<Ticket>, ApiError> {
     let mut out = Vec::new();
     for id in engine.store.open_ticket_ids()? {
@@ -131,16 +145,56 @@ fn open_tickets(engine: &Engine, keep: impl Fn(&Ticket) -> bool) -> Result<Vec<T
             out.push(t);
         }
     }
-    let catalog = &engine.catalog;
-    out.sort_by_cached_key(|t| {
-        let grade = t.urgency.map_or(u8::MAX, |u| u as u8);
-        let due = t
-            .deadlines(catalog)
-            .stage_due_at
-            .map(|d| d.inner().unix_timestamp());
-        (grade, due.unwrap_or(i64::MAX), t.received_at)
-    });
+    out.sort_by_cached_key(|t| urgency(t, engine));
     Ok(out)
+}
+
+/// A ticket ordered by its urgency alone.
+struct ByUrgency(Urgency, Ticket);
+
+impl PartialEq for ByUrgency {
+    fn eq(&self, other: &Self) -> bool {
+        self.0 == other.0
+    }
+}
+impl Eq for ByUrgency {}
+impl PartialOrd for ByUrgency {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl Ord for ByUrgency {
+    fn cmp(&self, other: &Self) -> Ordering {
+        self.0.cmp(&other.0)
+    }
+}
+
+/// What a console snapshot shows of the open tickets: the `cap` most urgent, most urgent
+/// first, how many are open, and the active groups of all of them. The tickets are read one
+/// at a time and kept only while among the `cap` most urgent, so a snapshot holds `cap`
+/// tickets however many are open (a province has 100,000, and consoles that fell behind ask
+/// for snapshots together).
+fn most_urgent(
+    engine: &Engine,
+    cap: usize,
+) -> Result<(Vec<Ticket>, usize, Vec<serde_json::Value>), ApiError> {
+    let mut kept: BinaryHeap<ByUrgency> = BinaryHeap::with_capacity(cap + 1);
+    let (mut total, mut groups) = (0, Vec::new());
+    for id in engine.store.open_ticket_ids()? {
+        let Some(t) = engine.store.ticket(&id)? else {
+            continue;
+        };
+        total += 1;
+        if !t.group_member_ids().is_empty() {
+            groups.extend(frames::group_json(&t, &engine.roster));
+        }
+        kept.push(ByUrgency(urgency(&t, engine), t));
+        if kept.len() > cap {
+            kept.pop(); // the least urgent
+        }
+    }
+    let tickets = kept.into_sorted_vec().into_iter().map(|k| k.1).collect();
+    Ok((tickets, total, groups))
 }
 
 fn hello(
@@ -186,13 +240,11 @@ fn console_prelude(
     }
     let seq = engine.store.last_event_id();
     let now = engine.clock.now();
-    let open = open_tickets(engine, |_| true)?;
-    let open_total = open.len();
     let cap = engine.settings.streams.snapshot_max_tickets;
+    let (shown, open_total, groups) = most_urgent(engine, cap)?;
     let mut snapshot_seqs = HashMap::new();
-    let tickets: Vec<ConsoleTicket> = open
+    let tickets: Vec<ConsoleTicket> = shown
         .iter()
-        .take(cap)
         .map(|t| {
             snapshot_seqs.insert(t.id, t.seq);
             ConsoleTicket::new(t, &engine.catalog, now)
@@ -205,7 +257,7 @@ fn console_prelude(
         tickets,
         open_total,
         vehicles: std::mem::take(&mut joined.vehicles),
-        groups: active_groups(engine, &open),
+        groups,
     };
     Ok(Prepared {
         prelude: vec![hello(role, seq, false, engine, None), to_text(&snapshot)],
