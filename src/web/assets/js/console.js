@@ -237,8 +237,12 @@ async function main() {
 
   async function pollOnce() {
     try {
-      state.replace(await pollSnapshot(api), { fromPoll: true });
-      if (!stream.isOpen()) setConn('polling');
+      const polled = await pollSnapshot(api);
+      // A poll answered after the stream came back is older than what the stream has
+      // said since (its snapshot, then deltas): it would put back what they took away.
+      if (stream.isOpen()) return;
+      state.replace(polled, { fromPoll: true });
+      setConn('polling');
     } catch (e) {
       if (!stream.isOpen()) setConn('offline');
       if (e.status === 401) { tokens.clearStaff(); location.reload(); }
