@@ -15,6 +15,7 @@ use serde_json::{Value, json};
 use super::{SITE, lead};
 use crate::common::ws::WsClient;
 use crate::common::{ADMIN, TestApp, spawn_app, spawn_app_with};
+use crate::groups::types;
 
 /// Tokens of V-1 and its crew of two.
 struct Crew {
@@ -78,20 +79,6 @@ async fn file(app: &TestApp, c: &Crew, ext: &str) -> String {
         .await;
     assert_eq!(s, StatusCode::CREATED, "{t}");
     t["id"].as_str().unwrap().to_owned()
-}
-
-/// The kinds of ticket `id`'s timeline, in order.
-async fn timeline(app: &TestApp, c: &Crew, id: &str) -> Vec<String> {
-    let (s, events) = app
-        .get(&format!("/tickets/{id}/events"), &c.dispatcher)
-        .await;
-    assert_eq!(s, StatusCode::OK, "{events}");
-    events
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["type"].as_str().unwrap().to_owned())
-        .collect()
 }
 
 /// Says, as the crew's app does, that it confirms offers.
@@ -314,7 +301,7 @@ async fn accepted_after_the_receipt_time(
     ws.send(json!({ "type": "offer.accept", "offer_id": offer["offer_id"] }))
         .await;
     assert_eq!(ws.next_of("ack").await["request"], "offer.accept");
-    let kinds = timeline(app, c, id).await;
+    let kinds = types(app, &c.dispatcher, id).await;
     assert!(
         !kinds.contains(&"offer.undelivered".to_owned()),
         "{kinds:?}"
@@ -385,7 +372,7 @@ async fn an_offer_no_phone_confirms_is_withdrawn_and_a_phone_without_receipts_ke
         assert!(reason.starts_with("undelivered:"), "{reason}");
     }
     assert!(
-        timeline(&app, &c, &id)
+        types(&app, &c.dispatcher, &id)
             .await
             .contains(&"offer.undelivered".to_owned())
     );
