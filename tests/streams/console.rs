@@ -317,3 +317,80 @@ async fn a_snapshot_past_its_cap_holds_the_most_urgent_and_counts_the_rest() {
     assert_eq!(shown, [ids[4].as_str(), ids[3].as_str(), ids[1].as_str()]);
     app.stop().await;
 }
+
+/// The snapshot is built from the hub's order of the open tickets: it follows a re-grade and
+/// a ticket leaving, and it is read again from the store when the engine starts.
+#[actix_web::test]
+async fn the_snapshot_follows_regrades_and_closings_and_a_restart() {
+    use crate::common::ADMIN;
+    use crate::common::restart::ThreadApp;
+    use crate::common::ws::WsClient;
+    use hotline_dispatch::domain::{ManualClock, Timestamp};
+
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store = dir.path().join("store");
+    let clock = ManualClock::new(Timestamp::parse("2026-11-27T08:00:00Z").expect("time"));
+    let cap = [("APP__STREAMS__SNAPSHOT_MAX_TICKETS", "2")];
+    let app = ThreadApp::start_with(&store, &clock, &cap);
+    let (s, t) = app
+        .post(
+            "/tokens",
+            ADMIN,
+            json!({ "role": "dispatcher", "subject": "console" }),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{t}");
+    let d = t["token"].as_str().expect("token").to_owned();
+    let mut ids = Vec::new();
+    for (ext, grade) in [("R-1", "IV"), ("R-2", "III"), ("R-3", "II")] {
+        let mut body = crate::common::intake(ext, Some("counterfeit"), "report");
+        body["urgency"] = json!(grade);
+        let (s, t) = app.post("/tickets", &d, body).await;
+        assert_eq!(s, StatusCode::CREATED, "{t}");
+        ids.push(t["id"].as_str().expect("id").to_owned());
+    }
+    async fn shown(base: &str, token: &str) -> (Vec<String>, Value) {
+        let mut console = WsClient::connect(base, "/ws/console", token).await;
+        let snapshot = console.next_of("snapshot").await;
+        let ids = snapshot["tickets"]
+            .as_array()
+            .expect("tickets")
+            .iter()
+            .map(|t| t["id"].as_str().expect("id").to_owned())
+            .collect();
+        (ids, snapshot["open_total"].clone())
+    }
+    assert_eq!(
+        shown(&app.base, &d).await,
+        (vec![ids[2].clone(), ids[1].clone()], json!(3))
+    );
+
+    // R-1 re-graded I comes first; R-3 sent back to the platform leaves.
+    let (s, b) = app
+        .post(
+            &format!("/tickets/{}/triage", ids[0]),
+            &d,
+            json!({ "urgency": "I" }),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    let (s, b) = app
+        .post(
+            &format!("/tickets/{}/transfer", ids[2]),
+            &d,
+            json!({ "to": "platform", "reason": "不属本单位职责" }),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    let expected = (vec![ids[0].clone(), ids[1].clone()], json!(2));
+    assert_eq!(shown(&app.base, &d).await, expected);
+    app.stop().await;
+
+    let app = ThreadApp::start_with(&store, &clock, &cap);
+    assert_eq!(
+        shown(&app.base, &d).await,
+        expected,
+        "the same after a restart"
+    );
+    app.stop().await;
+}

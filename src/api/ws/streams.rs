@@ -4,8 +4,7 @@
 //! ticket's own seq for a snapshot). With `?since=` the client gets the events it missed,
 //! replayed from the store, or a fresh snapshot when it is too far behind.
 
-use std::cmp::Ordering;
-use std::collections::{BinaryHeap, HashMap};
+use std::collections::HashMap;
 
 use actix::Addr;
 use actix_web::{HttpRequest, HttpResponse, get, web};
@@ -13,6 +12,7 @@ use actix_web_actors::ws;
 use serde::Deserialize;
 
 use super::frames::{self, ConsoleTicket, StreamFrame, to_text};
+use super::hub::urgent::{Shown, urgency};
 use super::hub::{Audience, FieldIdentity, Join, Joined, StreamHub};
 use super::stream::{Prepared, StreamSession};
 use crate::api::auth::Caller;
@@ -124,19 +124,6 @@ fn active_groups(engine: &Engine, tickets: &[Ticket]) -> Vec<serde_json::Value> 
         .collect()
 }
 
-/// How urgent a ticket is, most urgent first: grade, then the nearest stage deadline, then
-/// the earliest received.
-type Urgency = (u8, i64, crate::domain::Timestamp);
-
-fn urgency(t: &Ticket, engine: &Engine) -> Urgency {
-    let grade = t.urgency.map_or(u8::MAX, |u| u as u8);
-    let due = t
-        .deadlines(&engine.catalog)
-        .stage_due_at
-        .map(|d| d.inner().unix_timestamp());
-    (grade, due.unwrap_or(i64::MAX), t.received_at)
-}
-
 /// Open tickets, most urgent first.
 fn open_tickets(engine: &Engine, keep: impl Fn(&Ticket) -> bool) -> Result<Vec<Ticket>, ApiError> {
     let mut out = Vec::new();
@@ -145,56 +132,39 @@ fn open_tickets(engine: &Engine, keep: impl Fn(&Ticket) -> bool) -> Result<Vec<T
             out.push(t);
         }
     }
-    out.sort_by_cached_key(|t| urgency(t, engine));
+    out.sort_by_cached_key(|t| urgency(t, &engine.catalog));
     Ok(out)
 }
 
-/// A ticket ordered by its urgency alone.
-struct ByUrgency(Urgency, Ticket);
-
-impl PartialEq for ByUrgency {
-    fn eq(&self, other: &Self) -> bool {
-        self.0 == other.0
-    }
-}
-impl Eq for ByUrgency {}
-impl PartialOrd for ByUrgency {
-    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-        Some(self.cmp(other))
-    }
-}
-impl Ord for ByUrgency {
-    fn cmp(&self, other: &Self) -> Ordering {
-        self.0.cmp(&other.0)
-    }
-}
-
-/// What a console snapshot shows of the open tickets: the `cap` most urgent, most urgent
-/// first, how many are open, and the active groups of all of them. The tickets are read one
-/// at a time and kept only while among the `cap` most urgent, so a snapshot holds `cap`
-/// tickets however many are open (a province has 100,000, and consoles that fell behind ask
-/// for snapshots together).
-fn most_urgent(
+/// What a console snapshot shows of the open tickets, from the hub's order at the seq it
+/// joined: the `snapshot_max_tickets` most urgent, most urgent first, and the active groups
+/// of all. Only those tickets are read, so a snapshot costs the same however many are
+/// open. A ticket read may be newer than the hub's order; one closed since is left out, its
+/// seq still noted so its closing events are not sent either.
+fn shown_tickets(
     engine: &Engine,
-    cap: usize,
-) -> Result<(Vec<Ticket>, usize, Vec<serde_json::Value>), ApiError> {
-    let mut kept: BinaryHeap<ByUrgency> = BinaryHeap::with_capacity(cap + 1);
-    let (mut total, mut groups) = (0, Vec::new());
-    for id in engine.store.open_ticket_ids()? {
-        let Some(t) = engine.store.ticket(&id)? else {
+    shown: &Shown,
+    snapshot_seqs: &mut HashMap<TicketId, u64>,
+) -> Result<(Vec<Ticket>, Vec<serde_json::Value>), ApiError> {
+    let mut tickets = Vec::with_capacity(shown.urgent.len());
+    for id in &shown.urgent {
+        let Some(t) = engine.store.ticket(id)? else {
             continue;
         };
-        total += 1;
-        if !t.group_member_ids().is_empty() {
-            groups.extend(frames::group_json(&t, &engine.roster));
-        }
-        kept.push(ByUrgency(urgency(&t, engine), t));
-        if kept.len() > cap {
-            kept.pop(); // the least urgent
+        snapshot_seqs.insert(t.id, t.seq);
+        if !t.status.is_closed() {
+            tickets.push(t);
         }
     }
-    let tickets = kept.into_sorted_vec().into_iter().map(|k| k.1).collect();
-    Ok((tickets, total, groups))
+    let mut groups = Vec::new();
+    for id in &shown.grouped {
+        if let Some(t) = engine.store.ticket(id)?
+            && !t.group_member_ids().is_empty()
+        {
+            groups.extend(frames::group_json(&t, &engine.roster));
+        }
+    }
+    Ok((tickets, groups))
 }
 
 fn hello(
@@ -238,24 +208,26 @@ fn console_prelude(
             seq: upto,
         });
     }
-    let seq = engine.store.last_event_id();
+    // The hub's order is exact at the seq it joined: everything after comes from the hub.
+    let seq = joined.seq;
     let now = engine.clock.now();
-    let cap = engine.settings.streams.snapshot_max_tickets;
-    let (shown, open_total, groups) = most_urgent(engine, cap)?;
+    let shown = joined.shown.take().unwrap_or_else(|| Shown {
+        urgent: Vec::new(),
+        grouped: Vec::new(),
+        open_total: 0,
+    });
     let mut snapshot_seqs = HashMap::new();
-    let tickets: Vec<ConsoleTicket> = shown
+    let (shown_tickets, groups) = shown_tickets(engine, &shown, &mut snapshot_seqs)?;
+    let tickets: Vec<ConsoleTicket> = shown_tickets
         .iter()
-        .map(|t| {
-            snapshot_seqs.insert(t.id, t.seq);
-            ConsoleTicket::new(t, &engine.catalog, now)
-        })
+        .map(|t| ConsoleTicket::new(t, &engine.catalog, now))
         .collect();
     let snapshot = StreamFrame::ConsoleSnapshot {
         seq,
         generated_at: now,
-        truncated: open_total > tickets.len(),
+        truncated: shown.open_total > tickets.len(),
         tickets,
-        open_total,
+        open_total: shown.open_total,
         vehicles: std::mem::take(&mut joined.vehicles),
         groups,
     };

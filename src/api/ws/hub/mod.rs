@@ -16,6 +16,7 @@ mod board;
 mod consoles;
 mod fields;
 mod public;
+pub mod urgent;
 pub mod viewport;
 
 use std::collections::{HashMap, HashSet};
@@ -28,6 +29,7 @@ use tokio::sync::mpsc;
 
 use self::board::{BoardChange, BoardProjection};
 use self::fields::FieldSessions;
+use self::urgent::{OpenTickets, Shown};
 use self::viewport::{ConsoleView, SharedView};
 use super::frames::{self, BoardSnapshot, DistanceRow, Frame, Move, StreamFrame, VehicleLive};
 use crate::actors::fleet::FleetDirectory;
@@ -139,6 +141,8 @@ pub struct Joined {
     pub board: Option<BoardSnapshot>,
     /// Consoles: the view the session sets (`viewport` frames), read by the hub.
     pub view: Option<SharedView>,
+    /// Consoles: the open tickets the snapshot shows, as they stand at `seq`.
+    pub shown: Option<Shown>,
 }
 
 #[derive(Message)]
@@ -227,6 +231,8 @@ pub struct StreamHub {
     /// from a GPS gateway, and zoomed-out consoles count them per cell.
     apps: HashSet<VehicleId>,
     board: BoardProjection,
+    /// The open tickets in urgency order, for consoles' snapshots.
+    open: OpenTickets,
 }
 
 impl StreamHub {
@@ -242,6 +248,7 @@ impl StreamHub {
             moved: HashMap::new(),
             apps: HashSet::new(),
             board,
+            open: OpenTickets::default(),
         }
     }
 
@@ -263,6 +270,7 @@ impl StreamHub {
             frames::field_frame(e, ticket, catalog, roster)
         });
         self.update_board(ticket, now);
+        self.open.update(ticket, &self.deps.catalog);
     }
 
     fn on_moved(&mut self, m: Arc<VehicleMoved>) {
@@ -359,6 +367,24 @@ impl StreamHub {
         self.tick_board_rows();
     }
 
+    /// Reads the open tickets' order again from the store, after missing events. A ticket
+    /// the bus still brings afterwards is placed again by its latest event.
+    fn reload_open(&mut self) {
+        self.open.clear();
+        let ids = match self.deps.store.open_ticket_ids() {
+            Ok(ids) => ids,
+            Err(e) => {
+                tracing::error!(error = %e, "stream hub cannot list open tickets");
+                return;
+            }
+        };
+        for id in ids {
+            if let Ok(Some(t)) = self.deps.store.ticket(&id) {
+                self.open.update(&t, &self.deps.catalog);
+            }
+        }
+    }
+
     /// Loads every ticket into the board and leaderboard, and every vehicle's live state.
     fn recover(&mut self, ctx: &mut Context<Self>) {
         let now = self.deps.clock.now();
@@ -376,6 +402,7 @@ impl StreamHub {
             };
             for t in &page.items {
                 self.update_board(t, now);
+                self.open.update(t, &self.deps.catalog);
             }
             match page.next_cursor {
                 Some(after) => query.after = Some(after),
@@ -489,13 +516,14 @@ impl StreamHandler<BusEvent> for StreamHub {
         for s in self.fields.drain() {
             s.lagged.store(true, Ordering::Release);
         }
-        self.seq = self.deps.store.last_event_id();
         ctx.add_stream(
             self.deps
                 .bus
                 .subscribe(1 << 16, Interest::Everything)
                 .into_stream(),
         );
+        self.seq = self.deps.store.last_event_id();
+        self.reload_open();
     }
 }
 
@@ -521,10 +549,12 @@ impl Handler<Join> for StreamHub {
             vehicles: Vec::new(),
             board: None,
             view: None,
+            shown: None,
         };
         match audience {
             Audience::Console => {
                 joined.vehicles = self.vehicles.values().cloned().collect();
+                joined.shown = Some(self.open.shown(self.deps.streams.snapshot_max_tickets));
                 let view = SharedView::default();
                 session.view = Some(ConsoleView::new(view.clone()));
                 joined.view = Some(view);
