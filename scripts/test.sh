@@ -5,7 +5,7 @@
 #
 # What it installs, each only when missing:
 #   - Debian packages (apt-get; as root, or through sudo): chromium and a CJK font for the
-#     browser tests, nodejs and npm.
+#     browser tests, nodejs and npm, redis-server for cluster mode's tests.
 #   - Node.js 20 or later, which the browser tests' playwright-core needs: Debian 12 ships
 #     18, so a newer one is taken from the npm registry's `node-linux-<arch>` package into
 #     target/tools/ (nothing is downloaded from anywhere else).
@@ -40,6 +40,7 @@ python3 -c 'import ensurepip, venv' >/dev/null 2>&1 || need+=(python3-venv)
 command -v node >/dev/null 2>&1 || need+=(nodejs)
 command -v npm >/dev/null 2>&1 || need+=(npm)
 [ -x /usr/bin/chromium ] || need+=(chromium)
+command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
 { command -v fc-list >/dev/null 2>&1 && fc-list : family | grep -qi "WenQuanYi Micro Hei"; } ||
     need+=(fonts-wqy-microhei)
 if [ "${#need[@]}" -gt 0 ]; then

@@ -7,6 +7,7 @@
     reason = "each test module uses a different part of the harness"
 )]
 
+pub mod redis;
 pub mod restart;
 pub mod ws;
 

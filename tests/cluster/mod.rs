@@ -1,0 +1,5 @@
+//! Cluster mode's core against a real `redis-server`: fenced leases, the partition log's
+//! append script, and the ownership loop spreading partitions and taking them over.
+
+mod log;
+mod ownership;
