@@ -186,7 +186,7 @@ pub async fn find_command<C: ConnectionLike>(
 }
 
 /// One XRANGE item: `[id, [field, value, ...]]`.
-fn entry(item: Value) -> redis::RedisResult<Entry> {
+pub(super) fn entry(item: Value) -> redis::RedisResult<Entry> {
     let (id, fields): (String, Vec<(String, Vec<u8>)>) = redis::from_redis_value(item)?;
     let seq = id
         .split_once('-')

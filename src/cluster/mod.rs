@@ -6,6 +6,7 @@
 //!
 //! Embedded sled stays the default: none of this runs unless a Redis is configured.
 
+pub mod follower;
 pub mod keys;
 pub mod lease;
 pub mod log;

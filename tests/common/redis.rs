@@ -60,6 +60,16 @@ impl RedisServer {
             .await
             .expect("connects to redis-server")
     }
+
+    /// A connection of its own for a loop that blocks (`XREAD BLOCK`): answers may take
+    /// up to `timeout`.
+    pub async fn blocking_connection(&self, timeout: Duration) -> redis::aio::ConnectionManager {
+        let client = redis::Client::open(self.url()).expect("redis url");
+        let config = redis::aio::ConnectionManagerConfig::new().set_response_timeout(Some(timeout));
+        redis::aio::ConnectionManager::new_with_config(client, config)
+            .await
+            .expect("connects to redis-server")
+    }
 }
 
 impl Drop for RedisServer {
