@@ -1,5 +1,6 @@
-//! The HexGridActor: owns the H3 index of where every vehicle is ([`HexGrid`]) and answers
-//! nearest-eligible queries. Vehicle actors tell it about status changes by message and
+//! The HexGridActor: owns the H3 index of where every vehicle is ([`FleetGrid`]: every
+//! vehicle, and apart those that can take an offer now) and answers nearest-eligible
+//! queries. Vehicle actors tell it about status changes by message and
 //! about moves through [`GridMoves`]; the dispatcher and the API ask it for candidates.
 //!
 //! Moves do not queue one message per fix. A province's fleet reports 100,000 fixes a
@@ -24,7 +25,7 @@ use crate::domain::Timestamp;
 use crate::domain::fleet::VehicleStatus;
 use crate::domain::geo::LatLng;
 use crate::domain::grid::pending::{LatestWins, Put};
-use crate::domain::grid::{Candidate, GridConfig, GridVehicle, HexGrid, NearestQuery};
+use crate::domain::grid::{Candidate, FleetGrid, GridConfig, GridVehicle, NearestQuery};
 use crate::domain::ids::VehicleId;
 
 /// How often the grid drains waiting moves without being asked (a wake-up refused by a
@@ -75,7 +76,7 @@ impl GridMoves {
 }
 
 pub struct HexGridActor {
-    grid: HexGrid,
+    grid: FleetGrid,
     /// Moves waiting to be applied (none until a [`GridMoves`] is attached).
     moves: Option<Waiting>,
     /// Moves drained before their vehicle's `TrackVehicle` was handled (it may still be
@@ -86,7 +87,7 @@ pub struct HexGridActor {
 impl HexGridActor {
     pub fn new(config: GridConfig) -> Self {
         Self {
-            grid: HexGrid::new(config),
+            grid: FleetGrid::new(config),
             moves: None,
             early: HashMap::new(),
         }

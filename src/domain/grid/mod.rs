@@ -17,7 +17,10 @@ mod cells;
 mod geom;
 pub mod pending;
 mod phases;
+mod ready;
 mod search;
+
+pub use ready::FleetGrid;
 #[cfg(test)]
 mod tests;
 

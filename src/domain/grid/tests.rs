@@ -297,6 +297,51 @@ proptest! {
     }
 
     #[test]
+    fn the_ready_index_answers_as_one_index_would(seed: u64, n in 1usize..400, ops in 1usize..300) {
+        let mut rng = StdRng::seed_from_u64(seed);
+        let l = layout(u8::from(rng.random_bool(0.5)));
+        let (mut reference, mut at) = fleet(&mut rng, n, l);
+        let mut split = FleetGrid::new(GridConfig::default());
+        for v in reference.all() {
+            split.upsert(v);
+        }
+        for _ in 0..ops {
+            let i = rng.random_range(0..at.len());
+            let id = vid(i);
+            match rng.random_range(0..6) {
+                0 | 1 => {
+                    let p = at[i];
+                    let to = ll(p.lat() + rng.random_range(-0.01..0.01), p.lng() + rng.random_range(-0.01..0.01));
+                    let at_time = ts(rng.random_range(-100..0));
+                    prop_assert_eq!(split.move_to(&id, to, at_time), reference.move_to(&id, to, at_time));
+                    at[i] = to;
+                }
+                2 => {
+                    let status = STATUSES[rng.random_range(0..6)];
+                    prop_assert_eq!(split.set_status(&id, status), reference.set_status(&id, status));
+                }
+                3 => {
+                    let online = rng.random_bool(0.7);
+                    prop_assert_eq!(split.set_online(&id, online), reference.set_online(&id, online));
+                }
+                4 => { prop_assert_eq!(split.remove(&id), reference.remove(&id)); }
+                _ => {
+                    let v = vehicle(&mut rng, i, at[i]);
+                    split.upsert(v.clone());
+                    reference.upsert(v);
+                }
+            }
+        }
+        prop_assert_eq!(split.all(), reference.all());
+        let ready = reference.all().iter().filter(|v| v.status == VehicleStatus::Available && v.online).count();
+        prop_assert_eq!(split.ready_len(), ready);
+        for _ in 0..30 {
+            let q = random_query(&mut rng, &reference, &at);
+            prop_assert_eq!(&split.nearest(&q), &reference.nearest_by_scan(&q), "query {:?}", q);
+        }
+    }
+
+    #[test]
     fn ring_bound_holds_against_h3_geometry(seed: u64, anywhere: bool) {
         let mut rng = StdRng::seed_from_u64(seed);
         let origin = if anywhere {
