@@ -46,6 +46,7 @@ impl Application {
                 catalog: engine.catalog.clone(),
                 roster: engine.roster.clone(),
                 fleet: engine.fleet.clone(),
+                tickets: engine.tickets.clone(),
                 retailers: engine.retailers.clone(),
                 clock: engine.clock.clone(),
                 bus: engine.bus.clone(),

@@ -49,6 +49,13 @@ use error::ErrorCodes;
 #[cfg(feature = "fault-injection")]
 pub const FAULT_INJECTION_NOTICE: &str = "__inject_panic__";
 
+/// With the `fault-injection` feature, an intake with this description stays in flight for
+/// [`FAULT_SLOW_INTAKE_MS`] before it is filed (for the shedding-order test).
+#[cfg(feature = "fault-injection")]
+pub const FAULT_SLOW_INTAKE: &str = "__inject_slow_intake__";
+#[cfg(feature = "fault-injection")]
+pub const FAULT_SLOW_INTAKE_MS: u64 = 2000;
+
 #[derive(OpenApi)]
 #[openapi(
     info(title = "hotline-dispatch", description = "Real-time dispatch engine of a 12313 tobacco-market supervision hotline."),

@@ -124,6 +124,7 @@ pub(super) async fn metrics(
     }
     ::metrics::gauge!("hotline_ticket_actors_live").set(engine.tickets.live() as f64);
     ::metrics::gauge!("hotline_ticket_commands_in_flight").set(engine.tickets.in_flight() as f64);
+    ::metrics::gauge!("hotline_intakes_in_flight").set(engine.tickets.intakes_in_flight() as f64);
     ::metrics::gauge!("hotline_last_event_id").set(engine.store.last_event_id() as f64);
     ::metrics::gauge!("hotline_bus_subscribers").set(engine.bus.subscriber_count() as f64);
     engine.bus.report_depths();

@@ -128,6 +128,11 @@ pub struct StreamSettings {
     pub socket_timeout_s: u64,
     /// Commands one console may have in flight.
     pub max_commands_in_flight: usize,
+    /// Intakes in flight at which consoles' moves start to wait (intake is shed last);
+    /// 0 = never.
+    pub defer_moves_at_intakes: usize,
+    /// The longest consoles' moves wait while intake is pressed.
+    pub defer_moves_max_ms: u64,
 }
 
 /// What the public board leaves off until closed.

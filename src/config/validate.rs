@@ -56,6 +56,12 @@ impl Settings {
                 "must be longer than streams.heartbeat_s (at least 1)",
             ));
         }
+        if s.defer_moves_max_ms < s.tick_ms || s.defer_moves_max_ms > 60_000 {
+            return Err(invalid(
+                "streams.defer_moves_max_ms",
+                "must be at least streams.tick_ms and at most 60000",
+            ));
+        }
         if s.max_commands_in_flight == 0 {
             return Err(invalid(
                 "streams.max_commands_in_flight",

@@ -190,3 +190,76 @@ async fn a_console_that_falls_behind_is_thinned_not_cut_off() {
     );
     app.stop().await;
 }
+
+/// Load is shed in order: while intake is pressed (here one intake in flight, held for
+/// two seconds), consoles' moves wait, the latest per vehicle, and status frames do not;
+/// once the intake is answered the moves go out with each vehicle's latest place only.
+#[actix_web::test]
+async fn moves_wait_while_intake_is_pressed_and_status_frames_do_not() {
+    let app = spawn_app_with(&[
+        ("APP__STREAMS__DEFER_MOVES_AT_INTAKES", "1"),
+        ("APP__STREAMS__DEFER_MOVES_MAX_MS", "10000"),
+    ])
+    .await;
+    fleet(&app, 2).await;
+    let gateway = app.token("platform", Some("gps-gateway")).await;
+    let d = app.token("dispatcher", None).await;
+    let fix = |id: &str, lat: f64| json!([{ "vehicle_id": id, "lat": lat, "lng": SITE.1 }]);
+    let mut console = connect(&app, "/ws/console", &d).await;
+    console.next_of("snapshot").await;
+    let (s, b) = app
+        .post("/positions", &gateway, fix("V-1", lat_of(1)))
+        .await;
+    assert!(s.is_success(), "{b}");
+    let first = console.next_of("vehicle.moved").await;
+    assert_eq!(
+        first["moves"][0]["vehicle_id"], "V-1",
+        "moves flow: {first}"
+    );
+
+    let mut slow = canary_intake("P-1", "counterfeit");
+    slow["description"] = json!(hotline_dispatch::api::FAULT_SLOW_INTAKE);
+    let pressed = async {
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        for round in 2..=5 {
+            let (s, b) = app
+                .post("/positions", &gateway, fix("V-1", lat_of(round)))
+                .await;
+            assert!(s.is_success(), "{b}");
+        }
+        // V-2's first fix puts it online: a status frame.
+        let (s, b) = app.post("/positions", &gateway, fix("V-2", SITE.0)).await;
+        assert!(s.is_success(), "{b}");
+        let mut seen = Vec::new();
+        let until = tokio::time::Instant::now() + std::time::Duration::from_millis(1000);
+        while let Ok(Some(f)) = tokio::time::timeout_at(until, console.next_any()).await {
+            seen.push(f);
+        }
+        seen
+    };
+    let (taken, seen) = tokio::join!(app.post("/tickets", &d, slow), pressed);
+    assert!(taken.0.is_success(), "{}", taken.1);
+    assert!(
+        !seen.iter().any(|f| f["type"] == "vehicle.moved"),
+        "no moves while intake is pressed: {seen:?}"
+    );
+    assert!(
+        seen.iter()
+            .any(|f| f["type"] == "vehicle.status" && f["vehicle_id"] == "V-2"),
+        "status frames do not wait: {seen:?}"
+    );
+
+    // The intake is answered: the moves go out, V-1 at its latest place only.
+    let mut v1 = Vec::new();
+    while v1.is_empty() {
+        let f = console.next_of("vehicle.moved").await;
+        v1 = f["moves"]
+            .as_array()
+            .expect("moves")
+            .iter()
+            .filter(|m| m["vehicle_id"] == "V-1")
+            .map(|m| m["position"]["lat"].as_f64().expect("lat"))
+            .collect();
+    }
+    assert_eq!(v1, [lat_of(5)], "the rounds in between were thinned");
+}

@@ -56,6 +56,9 @@ pub struct TicketDirectory {
     /// Commands sent to ticket actors and not yet answered: their mailboxes' depth and the
     /// writes in flight (actix does not show a mailbox's length). Read at scrape.
     in_flight: AtomicUsize,
+    /// Intakes taken and not yet answered: the stream hub defers consoles' moves while
+    /// many are, so that intake is shed last.
+    intakes_in_flight: AtomicUsize,
 }
 
 /// Which tickets are in use: used since the last passivation sweep, or waiting on a
@@ -118,6 +121,7 @@ impl TicketDirectory {
             planner: OnceLock::new(),
             usage: Mutex::default(),
             in_flight: AtomicUsize::new(0),
+            intakes_in_flight: AtomicUsize::new(0),
         }
     }
 
@@ -132,6 +136,11 @@ impl TicketDirectory {
     /// Commands sent to ticket actors and not yet answered.
     pub fn in_flight(&self) -> usize {
         self.in_flight.load(Ordering::Relaxed)
+    }
+
+    /// Intakes taken and not yet answered.
+    pub fn intakes_in_flight(&self) -> usize {
+        self.intakes_in_flight.load(Ordering::Relaxed)
     }
 
     pub fn deps(&self) -> &TicketDeps {
@@ -181,6 +190,12 @@ impl TicketDirectory {
 
     /// Registers a new ticket, or returns the one already filed under its external id.
     pub async fn intake(&self, new: NewTicket, by: Principal) -> Result<Intake, CommandError> {
+        let _in_flight = InFlight::new(&self.intakes_in_flight);
+        #[cfg(feature = "fault-injection")]
+        if new.description == crate::api::FAULT_SLOW_INTAKE {
+            let ms = crate::api::FAULT_SLOW_INTAKE_MS;
+            tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
+        }
         let store = &self.deps.store;
         if let Some(ext) = &new.external_id
             && let Some(ticket) = store.ticket_by_external(new.source, ext)?

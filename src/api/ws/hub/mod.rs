@@ -34,6 +34,7 @@ use self::viewport::{ConsoleView, SharedView};
 use super::frames::{self, BoardSnapshot, DistanceRow, Frame, Move, StreamFrame, VehicleLive};
 use crate::actors::fleet::FleetDirectory;
 use crate::actors::fleet::messages::GetVehicle;
+use crate::actors::ticket::TicketDirectory;
 use crate::bus::{BusEvent, Committed, EventBus, Interest, VehicleMoved, VehicleStatusChanged};
 use crate::config::{BoardSettings, StreamSettings};
 use crate::domain::board::PublicHandler;
@@ -51,6 +52,8 @@ pub struct HubDeps {
     pub catalog: Arc<Catalog>,
     pub roster: Arc<Roster>,
     pub fleet: Arc<FleetDirectory>,
+    /// Intakes in flight: consoles' moves wait while intake is pressed.
+    pub tickets: Arc<TicketDirectory>,
     pub retailers: Arc<RetailerBook>,
     pub clock: Arc<dyn Clock>,
     pub bus: Arc<EventBus>,
@@ -225,8 +228,10 @@ pub struct StreamHub {
     /// Each vehicle's live state; a move or status copies an entry only while a joining
     /// console still holds it.
     vehicles: HashMap<VehicleId, Arc<VehicleLive>>,
-    /// Vehicles moved since the last tick, latest fix each.
+    /// Vehicles moved since the moves last went out, latest fix each.
     moved: HashMap<VehicleId, Arc<VehicleMoved>>,
+    /// Ticks the moves have waited for intake (`streams.defer_moves_at_intakes`).
+    deferred_ticks: u64,
     /// Vehicles whose app is connected (as their actor last said): the others' fixes come
     /// from a GPS gateway, and zoomed-out consoles count them per cell.
     apps: HashSet<VehicleId>,
@@ -246,6 +251,7 @@ impl StreamHub {
             boards: Vec::new(),
             vehicles: HashMap::new(),
             moved: HashMap::new(),
+            deferred_ticks: 0,
             apps: HashSet::new(),
             board,
             open: OpenTickets::default(),
@@ -337,12 +343,31 @@ impl StreamHub {
         }
     }
 
+    /// Whether the consoles' moves wait this tick: intake is pressed, and they have not
+    /// waited their longest yet. They keep gathering, the latest per vehicle, so waiting
+    /// thins them; ticket and status frames never wait.
+    fn defer_moves(&mut self) -> bool {
+        let s = &self.deps.streams;
+        let pressed = s.defer_moves_at_intakes > 0
+            && self.deps.tickets.intakes_in_flight() >= s.defer_moves_at_intakes;
+        let longest = s.defer_moves_max_ms / s.tick_ms.max(1);
+        if pressed && self.deferred_ticks < longest && !self.consoles.is_empty() {
+            self.deferred_ticks += 1;
+            metrics::counter!("hotline_stream_moves_deferred_total").increment(1);
+            return true;
+        }
+        self.deferred_ticks = 0;
+        false
+    }
+
     /// Sends the moves and distances gathered since the last tick.
     fn tick(&mut self) {
         self.fields.sweep();
         self.report_backlogs();
-        let moved = std::mem::take(&mut self.moved);
-        self.send_moves(moved);
+        if !self.defer_moves() {
+            let moved = std::mem::take(&mut self.moved);
+            self.send_moves(moved);
+        }
         self.send_cells(false);
         let rows: Vec<DistanceRow> = self
             .board
