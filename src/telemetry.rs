@@ -222,6 +222,10 @@ pub mod metric_help {
             "Commands sent to ticket actors and not yet answered (queued or being written)"
         );
         describe_gauge!(
+            "hotline_intakes_in_flight",
+            "Intakes taken and not yet answered: consoles' moves wait while there are many"
+        );
+        describe_gauge!(
             "hotline_last_event_id",
             "Id of the last durable event in the log"
         );
@@ -246,6 +250,10 @@ pub mod metric_help {
         describe_counter!(
             "hotline_stream_moves_thinned_total",
             "vehicle.moved frames held back from consoles past half their backlog (their moves coalesced, the latest per vehicle)"
+        );
+        describe_counter!(
+            "hotline_stream_moves_deferred_total",
+            "Hub ticks whose consoles' moves waited because intake was pressed"
         );
         describe_gauge!(
             "hotline_stream_sessions",

@@ -394,3 +394,55 @@ async fn the_snapshot_follows_regrades_and_closings_and_a_restart() {
     );
     app.stop().await;
 }
+
+/// A field device's snapshot holds the open tickets of its own vehicle and crew, and no
+/// other (read from the hub's index of who each open ticket concerns).
+#[actix_web::test]
+async fn a_field_snapshot_holds_the_devices_own_open_tickets_only() {
+    let app = spawn_app().await;
+    let tokens = fleet(&app, 2).await;
+    let d = app.token("dispatcher", None).await;
+    let mut sent = Vec::new();
+    for (i, token) in tokens.iter().enumerate() {
+        let mut vehicle = on_duty(&app, token, SITE.0 - 0.01, SITE.1).await;
+        let (s, t) = app
+            .post(
+                "/tickets",
+                &d,
+                canary_intake(&format!("F-{i}"), "counterfeit"),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{t}");
+        let id = t["id"].as_str().expect("id").to_owned();
+        let (s, b) = app
+            .post(
+                &format!("/tickets/{id}/dispatch"),
+                &d,
+                json!({ "vehicle_id": format!("V-{}", i + 1) }),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{b}");
+        let offer = vehicle.next_of("offer").await;
+        vehicle
+            .send(json!({ "type": "offer.accept", "offer_id": offer["offer_id"] }))
+            .await;
+        vehicle.next_of("ack").await;
+        sent.push(id);
+    }
+    let (s, t) = app
+        .post("/tickets", &d, canary_intake("F-9", "counterfeit"))
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{t}");
+    for subject in ["V-1", "S-1"] {
+        let token = app.token("field", Some(subject)).await;
+        let mut field = connect(&app, "/ws/field", &token).await;
+        let snapshot = field.next_of("snapshot").await;
+        let ids: Vec<&str> = snapshot["tickets"]
+            .as_array()
+            .expect("tickets")
+            .iter()
+            .map(|t| t["id"].as_str().expect("id"))
+            .collect();
+        assert_eq!(ids, [sent[0].as_str()], "{subject}: {snapshot}");
+    }
+}

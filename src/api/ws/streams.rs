@@ -1,8 +1,11 @@
 //! The stream sockets: `/ws/console`, `/ws/field`, `/ws/board`. Each joins the hub first
 //! and only then reads the store, so nothing committed in between can fall in a gap: what
 //! the read saw is skipped when it also comes through the hub (by global `seq`, or by the
-//! ticket's own seq for a snapshot). With `?since=` the client gets the events it missed,
-//! replayed from the store, or a fresh snapshot when it is too far behind.
+//! ticket's own seq for a snapshot). A snapshot reads only the tickets the hub lists for it
+//! (`hub/urgent.rs`: the most urgent, or a device's own, as they stood at the seq it
+//! joined), so it costs what it shows however many tickets are open. With `?since=` the
+//! client gets the events it missed, replayed from the store, or a fresh snapshot when it
+//! is too far behind.
 
 use std::collections::HashMap;
 
@@ -122,18 +125,6 @@ fn active_groups(engine: &Engine, tickets: &[Ticket]) -> Vec<serde_json::Value> 
         .filter(|t| !t.group_member_ids().is_empty())
         .filter_map(|t| frames::group_json(t, &engine.roster))
         .collect()
-}
-
-/// Open tickets, most urgent first.
-fn open_tickets(engine: &Engine, keep: impl Fn(&Ticket) -> bool) -> Result<Vec<Ticket>, ApiError> {
-    let mut out = Vec::new();
-    for id in engine.store.open_ticket_ids()? {
-        if let Some(t) = engine.store.ticket(&id)?.filter(|t| keep(t)) {
-            out.push(t);
-        }
-    }
-    out.sort_by_cached_key(|t| urgency(t, &engine.catalog));
-    Ok(out)
 }
 
 /// What a console snapshot shows of the open tickets, from the hub's order at the seq it
@@ -281,6 +272,7 @@ fn field_identity(engine: &Engine, caller: &Caller) -> Result<(Subject, FieldIde
 
 fn field_prelude(
     engine: &Engine,
+    joined: &Joined,
     subject: &Subject,
     who: &FieldIdentity,
     since: Option<u64>,
@@ -299,8 +291,18 @@ fn field_prelude(
             seq: upto,
         });
     }
-    let seq = engine.store.last_event_id();
-    let mine = open_tickets(engine, |t| who.concerns(t))?;
+    // The hub's lists are exact at the seq it joined: everything after comes from the hub.
+    let seq = joined.seq;
+    let mut mine = Vec::new();
+    for id in &joined.mine {
+        if let Some(t) = engine.store.ticket(id)?
+            && !t.status.is_closed()
+            && who.concerns(&t)
+        {
+            mine.push(t);
+        }
+    }
+    mine.sort_by_cached_key(|t| urgency(t, &engine.catalog));
     let mut snapshot_seqs = HashMap::new();
     let tickets = mine
         .iter()
@@ -364,7 +366,7 @@ pub async fn console_socket(
     caller.require(&[Role::Dispatcher, Role::Supervisor])?;
     let since = since(&params)?;
     let mut joined = join(&hub, Audience::Console).await?;
-    // Reading every open ticket is blocking work: off the HTTP worker.
+    // Reading the store is blocking work: off the HTTP worker.
     let (role, store_side) = (caller.role(), engine.clone());
     let (prepared, joined) = web::block(move || {
         console_prelude(&store_side, &mut joined, since, role).map(|p| (p, joined))
@@ -390,9 +392,11 @@ pub async fn field_socket(
     let since = since(&params)?;
     let joined = join(&hub, Audience::Field(who.clone())).await?;
     let store_side = engine.clone();
-    let prepared = web::block(move || field_prelude(&store_side, &subject, &who, since))
-        .await
-        .map_err(|_| hub_gone())??;
+    let (prepared, joined) = web::block(move || {
+        field_prelude(&store_side, &joined, &subject, &who, since).map(|p| (p, joined))
+    })
+    .await
+    .map_err(|_| hub_gone())??;
     start(engine, caller, prepared, joined, false, &req, stream)
 }
 

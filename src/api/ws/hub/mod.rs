@@ -40,7 +40,7 @@ use crate::config::{BoardSettings, StreamSettings};
 use crate::domain::board::PublicHandler;
 use crate::domain::catalog::Catalog;
 use crate::domain::clock::Clock;
-use crate::domain::ids::{StaffId, VehicleId};
+use crate::domain::ids::{StaffId, TicketId, VehicleId};
 use crate::domain::roster::Vehicle;
 use crate::domain::ticket::{EventRecord, Ticket};
 use crate::retailers::RetailerBook;
@@ -146,6 +146,8 @@ pub struct Joined {
     pub view: Option<SharedView>,
     /// Consoles: the open tickets the snapshot shows, as they stand at `seq`.
     pub shown: Option<Shown>,
+    /// Field devices: the open tickets of their vehicles and staff at `seq`.
+    pub mine: Vec<TicketId>,
 }
 
 #[derive(Message)]
@@ -575,6 +577,7 @@ impl Handler<Join> for StreamHub {
             board: None,
             view: None,
             shown: None,
+            mine: Vec::new(),
         };
         match audience {
             Audience::Console => {
@@ -585,7 +588,12 @@ impl Handler<Join> for StreamHub {
                 joined.view = Some(view);
                 self.consoles.push(session);
             }
-            Audience::Field(who) => self.fields.add(who, session),
+            Audience::Field(who) => {
+                if !who.groups_only {
+                    joined.mine = self.open.concerning(&who);
+                }
+                self.fields.add(who, session);
+            }
             Audience::Board => {
                 joined.board = Some(self.board_snapshot());
                 self.boards.push(session);
