@@ -33,7 +33,8 @@ pub struct Frame {
     /// snapshot already holds.
     pub ticket: Option<(TicketId, u64)>,
     pub text: Arc<str>,
-    /// The bytes queued for the session this copy went to; given back when it is taken.
+    /// The bytes queued for the session this copy went to; given back once the client has
+    /// read it (`stream.rs`), or when the session skips it.
     pub queued: Option<Arc<AtomicUsize>>,
 }
 
@@ -47,7 +48,7 @@ impl Frame {
         }
     }
 
-    /// The session took this frame off its queue: its bytes no longer count.
+    /// The session skipped this frame: its bytes no longer count.
     pub fn release(&self) {
         if let Some(q) = &self.queued {
             q.fetch_sub(self.text.len(), Ordering::AcqRel);

@@ -8,7 +8,7 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use actix::prelude::*;
@@ -52,6 +52,60 @@ pub struct StreamSession {
     /// Whether this client may send command frames (consoles).
     accepts_commands: bool,
     pub(super) in_flight: usize,
+    unread: Unread,
+}
+
+/// The hub's frames this session wrote that the client has not yet read. Their bytes stay
+/// in the hub's count of the session's backlog until the client answers a ping sent after
+/// them: its pong comes back only once it has read everything before (one TCP stream, read
+/// in order). Counting them only until the socket took them would miss what waits in the
+/// session's write buffer, where a lagging client's frames piled up uncounted.
+#[derive(Default)]
+struct Unread {
+    /// The hub's count of this session's bytes, shared with the hub.
+    queued: Option<Arc<AtomicUsize>>,
+    /// Bytes of hub frames written.
+    sent: u64,
+    /// Of those, the bytes the client has read (the last pong's payload).
+    read: u64,
+    /// A ping carrying `sent` is out and not yet answered.
+    asking: bool,
+}
+
+impl Unread {
+    /// Counts a written frame; the payload of a ping to send when no receipt is asked yet.
+    fn wrote(&mut self, frame: &Frame) -> Option<[u8; 8]> {
+        if self.queued.is_none() {
+            self.queued.clone_from(&frame.queued);
+        }
+        self.sent += frame.text.len() as u64;
+        self.ask()
+    }
+
+    fn ask(&mut self) -> Option<[u8; 8]> {
+        if self.asking || self.sent <= self.read {
+            return None;
+        }
+        self.asking = true;
+        Some(self.sent.to_be_bytes())
+    }
+
+    /// A pong: a receipt for the bytes its ping carried (other pongs answer heartbeats).
+    /// Gives those bytes back to the hub's count; the next ping to send, if more were
+    /// written since.
+    fn pong(&mut self, payload: &[u8]) -> Option<[u8; 8]> {
+        let bytes = <[u8; 8]>::try_from(payload).ok()?;
+        let upto = u64::from_be_bytes(bytes).min(self.sent);
+        if upto > self.read {
+            if let Some(q) = &self.queued {
+                let read = usize::try_from(upto - self.read).unwrap_or(usize::MAX);
+                q.fetch_sub(read, Ordering::AcqRel);
+            }
+            self.read = upto;
+        }
+        self.asking = false;
+        self.ask()
+    }
 }
 
 impl StreamSession {
@@ -77,6 +131,7 @@ impl StreamSession {
             heard: Instant::now(),
             accepts_commands,
             in_flight: 0,
+            unread: Unread::default(),
         }
     }
 
@@ -228,21 +283,21 @@ impl StreamHandler<Revoked> for StreamSession {
 
 impl StreamHandler<Frame> for StreamSession {
     fn handle(&mut self, frame: Frame, ctx: &mut Self::Context) {
-        frame.release();
-        if let Some((ticket, ticket_seq)) = frame.ticket {
-            if frame.seq <= self.covered_upto {
-                return;
-            }
-            if self
-                .snapshot_seqs
-                .get(&ticket)
-                .is_some_and(|held| ticket_seq <= *held)
-            {
-                return;
-            }
+        if let Some((ticket, ticket_seq)) = frame.ticket
+            && (frame.seq <= self.covered_upto
+                || self
+                    .snapshot_seqs
+                    .get(&ticket)
+                    .is_some_and(|held| ticket_seq <= *held))
+        {
+            frame.release();
+            return;
         }
         self.last_seq = self.last_seq.max(frame.seq);
         ctx.text(&*frame.text);
+        if let Some(ping) = self.unread.wrote(&frame) {
+            ctx.ping(&ping);
+        }
     }
 
     /// The hub dropped this session: it lagged (resume with `since`), or the engine stops.
@@ -273,7 +328,12 @@ impl StreamHandler<Result<ws::Message, ws::ProtocolError>> for StreamSession {
                 &StreamFrame::error(ErrorCode::BadFrame.as_str(), "send JSON text frames"),
             ),
             Ok(ws::Message::Ping(p)) => ctx.pong(&p),
-            Ok(ws::Message::Pong(_)) | Ok(ws::Message::Continuation(_)) | Ok(ws::Message::Nop) => {}
+            Ok(ws::Message::Pong(p)) => {
+                if let Some(ping) = self.unread.pong(&p) {
+                    ctx.ping(&ping);
+                }
+            }
+            Ok(ws::Message::Continuation(_)) | Ok(ws::Message::Nop) => {}
             Ok(ws::Message::Close(reason)) => {
                 ctx.close(reason);
                 ctx.stop();
@@ -286,5 +346,53 @@ impl StreamHandler<Result<ws::Message, ws::ProtocolError>> for StreamSession {
                 ctx.stop();
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn frame(len: usize, queued: &Arc<AtomicUsize>) -> Frame {
+        queued.fetch_add(len, Ordering::AcqRel);
+        Frame {
+            seq: 1,
+            ticket: None,
+            text: "x".repeat(len).into(),
+            queued: Some(queued.clone()),
+        }
+    }
+
+    #[test]
+    fn written_bytes_count_until_the_client_has_read_them() {
+        let queued = Arc::new(AtomicUsize::new(0));
+        let mut unread = Unread::default();
+        let first = unread.wrote(&frame(100, &queued));
+        assert_eq!(first, Some(100u64.to_be_bytes()), "a receipt is asked");
+        assert_eq!(
+            unread.wrote(&frame(50, &queued)),
+            None,
+            "one ping at a time"
+        );
+        assert_eq!(queued.load(Ordering::Acquire), 150, "written is not read");
+        assert_eq!(unread.pong(b""), None, "a heartbeat's pong is no receipt");
+        assert_eq!(queued.load(Ordering::Acquire), 150);
+        let next = unread.pong(&100u64.to_be_bytes());
+        assert_eq!(
+            queued.load(Ordering::Acquire),
+            50,
+            "the first frame was read"
+        );
+        assert_eq!(
+            next,
+            Some(150u64.to_be_bytes()),
+            "then a receipt for the rest"
+        );
+        assert_eq!(
+            unread.pong(&999u64.to_be_bytes()),
+            None,
+            "never more than written"
+        );
+        assert_eq!(queued.load(Ordering::Acquire), 0);
     }
 }
