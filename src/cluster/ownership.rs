@@ -99,7 +99,7 @@ impl Keeper {
     }
 
     /// One round: beat, then bring every partition's lease to where it belongs.
-    pub async fn round(&mut self) {
+    async fn round(&mut self) {
         self.drop_expired();
         let s = &self.settings;
         let live = match members::beat(&mut self.conn, &s.node, s.node_timeout).await {
