@@ -109,6 +109,9 @@ impl Application {
     /// Serves until stopped (SIGTERM, Ctrl-C or the handle), then flushes the store.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let result = self.server.await;
+        if let Some(node) = &self.engine.cluster {
+            node.leave().await;
+        }
         self.hub_arbiter.stop();
         self.engine.shutdown();
         tracing::info!("stopped; store flushed");

@@ -50,6 +50,8 @@ pub struct Settings {
     pub privacy: PrivacySettings,
     /// Evidence files: size and type limits, orphan collection (`evidence/`).
     pub evidence: EvidenceSettings,
+    /// Cluster mode on Redis (`cluster/`); off unless `cluster.redis_url` is set.
+    pub cluster: ClusterSettings,
     /// The config directory the settings were read from: the guide and the area file
     /// default to files in it.
     #[serde(skip)]

@@ -50,6 +50,8 @@ pub struct Engine {
     pub evidence_uploads: Arc<tokio::sync::Semaphore>,
     /// The outbound status feed to the 12313 platform (off when `feed.url` is empty).
     pub feed: Arc<crate::feed::Feed>,
+    /// This node's part in a cluster (`cluster.redis_url`); `None` on its own.
+    pub cluster: Option<Arc<crate::cluster::node::Node>>,
     /// Arbiters running ticket, vehicle and grid actors; stopped on shutdown.
     arbiters: Vec<Arbiter>,
 }
@@ -62,6 +64,8 @@ pub enum StartError {
     Store { path: String, source: StoreError },
     #[error("recovering: {0}")]
     Recover(StoreError),
+    #[error(transparent)]
+    Cluster(#[from] crate::cluster::node::ClusterError),
 }
 
 impl Engine {
@@ -77,13 +81,22 @@ impl Engine {
         );
         let bus = Arc::new(EventBus::new());
         let options = settings.store_options();
-        let store: Arc<dyn Store> =
-            Arc::new(SledStore::open(&options, bus.clone()).map_err(|source| {
+        let cluster = match settings.cluster.enabled() {
+            true => Some(crate::cluster::node::Node::start(&settings.cluster, &area)?),
+            false => None,
+        };
+        let replication = cluster.as_ref().map(|node| {
+            Box::new(node.replication(area.clone()))
+                as Box<dyn crate::cluster::replicate::Replication>
+        });
+        let store: Arc<dyn Store> = Arc::new(
+            SledStore::open_with(&options, bus.clone(), replication).map_err(|source| {
                 StartError::Store {
                     path: options.path.display().to_string(),
                     source,
                 }
-            })?);
+            })?,
+        );
         let ticket_arbiters: Vec<Arbiter> = (0..settings.tickets.arbiters)
             .map(|_| Arbiter::new())
             .collect();
@@ -104,6 +117,9 @@ impl Engine {
             ticket_arbiters.iter().map(|a| a.handle()).collect(),
         ));
         let recovered = tickets.recover().map_err(StartError::Recover)?;
+        if let Some(node) = &cluster {
+            node.follow(store.clone(), tickets.clone());
+        }
         let passivating = tickets.clone();
         let period = std::time::Duration::from_secs(settings.tickets.passivate_after_s);
         actix::spawn(async move {
@@ -260,6 +276,7 @@ impl Engine {
             auth_throttle,
             evidence_uploads,
             feed,
+            cluster,
             arbiters,
         });
         // Finishes taking records out of service where a crash cut it short.

@@ -252,6 +252,26 @@ pub mod metric_help {
             "vehicle.moved frames held back from consoles past half their backlog (their moves coalesced, the latest per vehicle)"
         );
         describe_counter!(
+            "hotline_cluster_appends_total",
+            "Cluster mode: appends of a batch's share to a partition's log, by outcome (done, fenced, behind, duplicate, unknown)"
+        );
+        describe_counter!(
+            "hotline_cluster_followed_total",
+            "Cluster mode: log entries read from the partitions' logs and handed to the store"
+        );
+        describe_counter!(
+            "hotline_cluster_forwarded_total",
+            "Cluster mode: calls forwarded to the node that owns their partition"
+        );
+        describe_counter!(
+            "hotline_cluster_refused_total",
+            "Cluster mode: ticket writes refused because this node did not hold their partition's lease (any more)"
+        );
+        describe_counter!(
+            "hotline_cluster_gaps_total",
+            "Cluster mode: partition logs that no longer hold the next entry this node's copy needs"
+        );
+        describe_counter!(
             "hotline_stream_moves_deferred_total",
             "Hub ticks whose consoles' moves waited because intake was pressed"
         );

@@ -86,6 +86,7 @@ async fn erase_due(
                     event,
                     deadlines: None,
                     by: Principal::system(),
+                    command: None,
                 })
                 .await;
             match written {

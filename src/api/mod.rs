@@ -7,6 +7,7 @@ pub mod auth;
 mod backup;
 mod board;
 mod catalog;
+mod cluster;
 pub mod error;
 mod examples;
 mod fallback;
@@ -190,6 +191,7 @@ pub fn app(
                 .configure(groups::register)
                 .configure(map::register)
                 .configure(feed::register)
+                .configure(cluster::register_api)
                 .configure(backup::register),
         )
         .service(scope("/open311/v2").configure(open311::register))
@@ -199,6 +201,7 @@ pub fn app(
     app.service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", api))
         .app_data(methods)
         .configure(ops::register)
+        .configure(cluster::register)
         .configure(pages::register)
         .service(ws::vehicle::vehicle_socket)
         .service(ws::streams::console_socket)

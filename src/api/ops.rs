@@ -66,7 +66,7 @@ pub(super) async fn readyz(engine: web::Data<Engine>) -> HttpResponse {
 }
 
 /// The bearer token of `req`'s `Authorization` header.
-fn bearer(req: &HttpRequest) -> Option<&str> {
+pub(super) fn bearer(req: &HttpRequest) -> Option<&str> {
     let value = req
         .headers()
         .get(actix_web::http::header::AUTHORIZATION)?

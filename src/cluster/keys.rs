@@ -42,6 +42,16 @@ pub fn nodes() -> String {
     format!("{ROOT}:nodes")
 }
 
+/// The last ticket number given in `year` (`INCR`ed for each new ticket, on any node).
+pub fn ticket_numbers(year: i32) -> String {
+    format!("{ROOT}:numbers:{year}")
+}
+
+/// Node id → the URL its HTTP server is reached at (writes are forwarded there).
+pub fn node_urls() -> String {
+    format!("{ROOT}:node_urls")
+}
+
 /// Pub/Sub channel of append notices (`<code>:<seq>`): a hint to read the log now.
 pub fn notices() -> String {
     format!("{ROOT}:notices")

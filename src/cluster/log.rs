@@ -104,6 +104,30 @@ pub async fn append<C: ConnectionLike>(
     first: u64,
     entries: &[NewEntry],
 ) -> redis::RedisResult<Appended> {
+    let call = append_call(partition, node, token, first, entries);
+    appended(call.invoke_async(conn).await?)
+}
+
+/// [`append`] on a blocking connection (the store's writer thread).
+pub fn append_blocking(
+    conn: &mut redis::Connection,
+    partition: &str,
+    node: &str,
+    token: u64,
+    first: u64,
+    entries: &[NewEntry],
+) -> redis::RedisResult<Appended> {
+    let call = append_call(partition, node, token, first, entries);
+    appended(call.invoke(conn)?)
+}
+
+fn append_call(
+    partition: &str,
+    node: &str,
+    token: u64,
+    first: u64,
+    entries: &[NewEntry],
+) -> redis::ScriptInvocation<'static> {
     let mut call = APPEND.prepare_invoke();
     call.key(keys::lease(partition))
         .key(keys::meta(partition))
@@ -116,7 +140,11 @@ pub async fn append<C: ConnectionLike>(
     for e in entries {
         call.arg(&e.command).arg(&e.data[..]);
     }
-    let answer: Vec<String> = call.invoke_async(conn).await?;
+    call
+}
+
+/// The append script's answer.
+fn appended(answer: Vec<String>) -> redis::RedisResult<Appended> {
     let number = |i: usize| -> redis::RedisResult<u64> {
         answer
             .get(i)
@@ -158,14 +186,30 @@ pub async fn read<C: ConnectionLike>(
     after: u64,
     count: usize,
 ) -> redis::RedisResult<Vec<Entry>> {
-    let reply: Value = redis::cmd("XRANGE")
-        .arg(keys::log(partition))
+    entries(read_cmd(partition, after, count).query_async(conn).await?)
+}
+
+/// [`read`] on a blocking connection.
+pub fn read_blocking(
+    conn: &mut redis::Connection,
+    partition: &str,
+    after: u64,
+    count: usize,
+) -> redis::RedisResult<Vec<Entry>> {
+    entries(read_cmd(partition, after, count).query(conn)?)
+}
+
+fn read_cmd(partition: &str, after: u64, count: usize) -> redis::Cmd {
+    let mut cmd = redis::cmd("XRANGE");
+    cmd.arg(keys::log(partition))
         .arg(format!("{}-0", after + 1))
         .arg("+")
         .arg("COUNT")
-        .arg(count)
-        .query_async(conn)
-        .await?;
+        .arg(count);
+    cmd
+}
+
+fn entries(reply: Value) -> redis::RedisResult<Vec<Entry>> {
     let Value::Array(items) = reply else {
         return Err(unexpected("XRANGE's answer"));
     };
@@ -178,11 +222,22 @@ pub async fn find_command<C: ConnectionLike>(
     partition: &str,
     command: &str,
 ) -> redis::RedisResult<Option<u64>> {
-    redis::cmd("HGET")
-        .arg(keys::commands(partition))
-        .arg(command)
-        .query_async(conn)
-        .await
+    find_command_cmd(partition, command).query_async(conn).await
+}
+
+/// [`find_command`] on a blocking connection.
+pub fn find_command_blocking(
+    conn: &mut redis::Connection,
+    partition: &str,
+    command: &str,
+) -> redis::RedisResult<Option<u64>> {
+    find_command_cmd(partition, command).query(conn)
+}
+
+fn find_command_cmd(partition: &str, command: &str) -> redis::Cmd {
+    let mut cmd = redis::cmd("HGET");
+    cmd.arg(keys::commands(partition)).arg(command);
+    cmd
 }
 
 /// One XRANGE item: `[id, [field, value, ...]]`.

@@ -28,6 +28,12 @@ pub struct Ownership {
 }
 
 impl Ownership {
+    /// Nothing held yet; the keeper publishes on the sender.
+    pub fn channel() -> (watch::Sender<Held>, Ownership) {
+        let (tx, rx) = watch::channel(Held::new());
+        (tx, Ownership { held: rx })
+    }
+
     /// The lease to write `partition` under, if this node holds it and it is still valid.
     pub fn lease(&self, partition: &str) -> Option<Lease> {
         self.held
@@ -74,13 +80,22 @@ pub struct Keeper {
 
 impl Keeper {
     pub fn new(settings: KeeperSettings, conn: ConnectionManager) -> (Keeper, Ownership) {
-        let (held, rx) = watch::channel(Held::new());
-        let keeper = Keeper {
+        let (held, ownership) = Ownership::channel();
+        (Keeper::publishing(settings, conn, held), ownership)
+    }
+
+    /// A keeper that publishes on `held` (from [`Ownership::channel`]), for a node whose
+    /// writer needs the [`Ownership`] before the keeper's connection is made.
+    pub fn publishing(
+        settings: KeeperSettings,
+        conn: ConnectionManager,
+        held: watch::Sender<Held>,
+    ) -> Keeper {
+        Keeper {
             settings,
             conn,
             held,
-        };
-        (keeper, Ownership { held: rx })
+        }
     }
 
     /// Runs rounds until `stop` turns true; then hands every lease back and leaves.

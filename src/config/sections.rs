@@ -31,6 +31,30 @@ impl FeedSettings {
     }
 }
 
+/// Cluster mode on Redis (`cluster/`, `docs/cluster.md`).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClusterSettings {
+    /// The Redis the nodes share; empty = one node on its own store.
+    pub redis_url: String,
+    pub node_id: String,
+    /// Where the other nodes reach this node's HTTP server.
+    pub advertise_url: String,
+    /// What a node proves when it forwards a write to another; never logged.
+    #[serde(deserialize_with = "secret")]
+    pub secret: Secret,
+    pub lease_ms: u64,
+    pub lease_margin_ms: u64,
+    pub node_timeout_ms: u64,
+}
+
+impl ClusterSettings {
+    /// Whether this node runs in a cluster.
+    pub fn enabled(&self) -> bool {
+        !self.redis_url.trim().is_empty()
+    }
+}
+
 /// Reporters' personal data retention.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -175,8 +175,72 @@ impl Settings {
         Ok(())
     }
 
+    fn validate_cluster(&self) -> Result<(), SettingsError> {
+        let c = &self.cluster;
+        if !c.enabled() {
+            return Ok(());
+        }
+        redis::parse_redis_url(c.redis_url.trim()).ok_or_else(|| {
+            invalid(
+                "cluster.redis_url",
+                format!("`{}` is not a redis:// URL", c.redis_url.trim()),
+            )
+        })?;
+        let id = c.node_id.trim();
+        // Node ids go into Redis values as `node:token`: no colon, no space.
+        if id.is_empty()
+            || id.len() > 64
+            || !id
+                .chars()
+                .all(|ch| ch.is_ascii_alphanumeric() || ch == '-' || ch == '_' || ch == '.')
+        {
+            return Err(invalid(
+                "cluster.node_id",
+                "must be set with cluster.redis_url: 1-64 letters, digits, `-`, `_` or `.`",
+            ));
+        }
+        let url = reqwest::Url::parse(c.advertise_url.trim()).map_err(|e| {
+            invalid(
+                "cluster.advertise_url",
+                format!("must be this node's http:// URL with cluster.redis_url: {e}"),
+            )
+        })?;
+        if url.scheme() != "http" {
+            return Err(invalid(
+                "cluster.advertise_url",
+                "plain http:// only (the nodes talk on a private network)",
+            ));
+        }
+        if c.secret.expose().trim().len() < 16 {
+            return Err(invalid(
+                "cluster.secret",
+                "must be set, at least 16 characters, with cluster.redis_url",
+            ));
+        }
+        if !(1000..=600_000).contains(&c.lease_ms) {
+            return Err(invalid(
+                "cluster.lease_ms",
+                "must be between 1000 and 600000",
+            ));
+        }
+        if c.lease_margin_ms == 0 || c.lease_margin_ms * 3 > c.lease_ms {
+            return Err(invalid(
+                "cluster.lease_margin_ms",
+                "must be above 0 and at most a third of cluster.lease_ms",
+            ));
+        }
+        if c.node_timeout_ms < c.lease_ms / 3 || c.node_timeout_ms > c.lease_ms {
+            return Err(invalid(
+                "cluster.node_timeout_ms",
+                "must be between a third of cluster.lease_ms and cluster.lease_ms",
+            ));
+        }
+        Ok(())
+    }
+
     pub(super) fn validate(&self) -> Result<(), SettingsError> {
         self.validate_feed()?;
+        self.validate_cluster()?;
         self.validate_privacy()?;
         self.validate_evidence()?;
         if self.server.host.trim().is_empty() {

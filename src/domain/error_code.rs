@@ -246,6 +246,8 @@ error_codes! {
 
     StorageError = "storage_error", Internal, "the store failed; nothing was changed";
 
+    NotLogged = "not_logged", Unavailable, "cluster mode: the partition's log did not confirm the write; nothing was acknowledged, retry";
+    NotOwner = "not_owner", Unavailable, "cluster mode: the ticket's partition is changing owner; retry";
     GroupRestarted = "group_restarted", Unavailable, "the collaboration group is restarting; retry";
     ShuttingDown = "shutting_down", Unavailable, "the engine is shutting down";
     TicketRestarted = "ticket_restarted", Unavailable, "the ticket is restarting; retry";

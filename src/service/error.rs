@@ -183,6 +183,9 @@ impl From<StoreError> for Error {
                 Self::of(ErrorCode::AlreadyExists, e.to_string())
             }
             StoreError::RecordMissing(what) => Self::not_found(what),
+            StoreError::NotOwner(_) => Self::of(ErrorCode::NotOwner, e.to_string()),
+            StoreError::Unlogged(_) => Self::of(ErrorCode::NotLogged, e.to_string()),
+            StoreError::Repeated { .. } => Self::of(ErrorCode::AlreadyExists, e.to_string()),
             StoreError::Conflict(_) => Self::of(
                 ErrorCode::Conflict,
                 "the ticket changed meanwhile; reload and retry",

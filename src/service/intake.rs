@@ -4,6 +4,8 @@
 //! durable before the answer. Idempotent on (source, external id).
 
 use crate::actors::ticket::Intake;
+use crate::cluster::forward::{Answer, Call};
+use crate::cluster::node::Node;
 use crate::domain::error_code::ErrorCode;
 use crate::domain::role::{Principal, Role};
 use crate::domain::ticket::NewTicket;
@@ -25,12 +27,38 @@ pub async fn intake(engine: &Engine, mut new: NewTicket, by: Principal) -> Resul
     engine.classifier.suggest(&mut new);
     engine.retailers.resolve(&mut new);
     new.place(&engine.area, &engine.retailers.snapshot());
+    if let Some(node) = forwarding(engine) {
+        let partition = crate::cluster::partition::of(&engine.area, &new.location);
+        if let Some(owner) = node.owner_url(&partition).await? {
+            let call = Call::Intake {
+                ticket: Box::new(new),
+            };
+            return match node.forward(&owner, &by, call).await? {
+                Answer::Intake { ticket, created } => Ok(Intake {
+                    ticket: *ticket,
+                    created,
+                }),
+                _ => Err(crate::cluster::forward::unreachable(
+                    "an answer of another kind",
+                )),
+            };
+        }
+    }
     let intake = engine.tickets.intake(new, by).await?;
     if intake.created {
         let t = &intake.ticket;
         tracing::info!(ticket_id = %t.id, number = %t.number, source = ?t.source, "ticket received");
     }
     Ok(intake)
+}
+
+/// The cluster node to forward through, when this call may be forwarded: in cluster mode,
+/// and not itself a forwarded call (its owner runs it here, or refuses it).
+pub(crate) fn forwarding(engine: &Engine) -> Option<&Node> {
+    engine
+        .cluster
+        .as_deref()
+        .filter(|_| crate::cluster::command_id().is_none())
 }
 
 fn check_received(engine: &Engine, new: &NewTicket) -> Result<(), Error> {

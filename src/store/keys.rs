@@ -10,7 +10,8 @@
 //! | `i` | field, 0, value, 0, ticket id | empty: secondary indexes (status, category, urgency, department, assignee, number) |
 //! | `h` | ticket id | the ticket's chain head: seq (u64 BE), hash of its last event (32 bytes) |
 //! | `r` | closed at (unix ms, u64 BE), ticket id | empty: closed tickets still holding a reporter's personal data, oldest first |
-//! | `m` | name | meta values (counters) |
+//! | `m` | name | meta values (counters; in cluster mode, `m/position/<partition>`: the last seq of that partition's log this store holds) |
+//! | `p` | ticket id | cluster mode: the partition whose log the ticket's events are in |
 //!
 //! Registry records (staff, teams, vehicles, tokens) live in a second tree, `records`,
 //! under `<kind>/<id>`. The outbound status feed (`feed/`) keeps its records there too:
@@ -28,6 +29,7 @@ pub const EXTERNAL: u8 = b'x';
 pub const INDEX: u8 = b'i';
 pub const HEAD: u8 = b'h';
 pub const RETENTION: u8 = b'r';
+pub const PARTITION: u8 = b'p';
 
 pub const LAST_EVENT_ID: &[u8] = b"m/last_event_id";
 /// Set once every snapshot has its number index entry (stores from before it was kept
@@ -36,6 +38,22 @@ pub const NUMBER_INDEX_DONE: &[u8] = b"m/number_index";
 /// Set once every event is linked into its ticket's hash chain (`chain.rs`); stores from
 /// before the chain are linked at open.
 pub const CHAIN_DONE: &[u8] = b"m/chain";
+
+/// Cluster mode: the partition whose log holds ticket `id`'s events.
+pub fn partition(id: &TicketId) -> [u8; 17] {
+    let mut k = [0u8; 17];
+    k[0] = PARTITION;
+    k[1..].copy_from_slice(id.as_bytes());
+    k
+}
+
+/// Cluster mode: the last seq of `partition`'s log this store holds (u64 BE).
+pub fn position(partition: &str) -> Vec<u8> {
+    format!("m/position/{partition}").into_bytes()
+}
+
+/// The prefix of every [`position`] key.
+pub const POSITIONS: &[u8] = b"m/position/";
 
 pub fn event(event_id: u64) -> [u8; 9] {
     let mut k = [0u8; 9];

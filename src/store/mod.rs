@@ -46,6 +46,19 @@ pub enum StoreError {
     Overloaded,
     #[error("the store is shutting down")]
     Closed,
+    /// Cluster mode: this node does not hold the lease of the ticket's partition (any
+    /// more); the write was not logged and nothing changed.
+    #[error("this node does not own partition `{0}`; retry")]
+    NotOwner(String),
+    /// Cluster mode: the command id was applied already (a retry of a command whose answer
+    /// was lost): the ticket is as that command left it or later.
+    #[error("command `{command}` was applied already")]
+    Repeated { command: String, ticket: TicketId },
+    /// Cluster mode: the partition's log did not take the write, or its answer was lost.
+    /// Nothing was acknowledged; whatever the log holds reaches this node's copy, and a
+    /// retry with the same command or external id is applied once.
+    #[error("the partition's log did not confirm the write ({0}); retry")]
+    Unlogged(String),
 }
 
 impl From<sled::Error> for StoreError {
@@ -124,6 +137,9 @@ pub enum Write {
         event: EventKind,
         by: Principal,
         then: Option<Box<Change>>,
+        /// The command id (cluster mode: a forwarded write), recorded in the partition's
+        /// log so that a retry is applied once.
+        command: Option<String>,
     },
     /// A ticket changed by one event; `before` tells which index entries to drop.
     UpdateTicket {
@@ -133,6 +149,14 @@ pub enum Write {
         /// The SLA deadlines the step fixed, recorded on the event.
         deadlines: Option<FixedDeadlines>,
         by: Principal,
+        /// As for [`Write::CreateTicket`].
+        command: Option<String>,
+    },
+    /// Cluster mode: entries of a partition's log, as followed, stored in this node's copy
+    /// with the partition's new position (entries it holds already are skipped).
+    Follow {
+        partition: String,
+        entries: Vec<crate::cluster::log::Entry>,
     },
     PutRecord {
         kind: RecordKind,
@@ -174,6 +198,10 @@ pub enum Written {
         event: std::sync::Arc<EventRecord>,
     },
     Record,
+    /// Followed entries stored (cluster mode): the tickets they changed.
+    Followed {
+        tickets: Vec<TicketId>,
+    },
 }
 
 /// An acknowledgement that resolves once the write is on disk.
@@ -209,6 +237,10 @@ pub trait Store: Send + Sync + 'static {
     /// Ids of every ticket not in a closed status.
     fn open_ticket_ids(&self) -> Result<Vec<TicketId>, StoreError>;
     fn count_by_status(&self) -> Result<Vec<(Status, u64)>, StoreError>;
+    /// Cluster mode: the partition whose log holds ticket `id`'s events.
+    fn ticket_partition(&self, id: &TicketId) -> Result<Option<String>, StoreError>;
+    /// Cluster mode: partition → the last seq of its log this store holds.
+    fn positions(&self) -> Result<std::collections::BTreeMap<String, u64>, StoreError>;
     /// Writes a backup of the store as of the call (see `backup.rs`) while writes go on.
     fn backup(&self, out: &mut dyn std::io::Write) -> Result<backup::Summary, StoreError>;
     /// Up to `limit` closed tickets, closed before `before`, that still hold a reporter's

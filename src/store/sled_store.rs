@@ -16,6 +16,7 @@ use tokio::sync::oneshot;
 use super::writer::{Request, Writer, id_from, u64_from};
 use super::{Pending, RecordKind, Store, StoreError, TicketPage, TicketQuery, Write, keys};
 use crate::bus::EventBus;
+use crate::cluster::replicate::Replication;
 use crate::domain::ids::TicketId;
 use crate::domain::ticket::{EventRecord, Source, Status, Ticket};
 
@@ -48,6 +49,16 @@ pub struct SledStore {
 
 impl SledStore {
     pub fn open(options: &StoreOptions, bus: Arc<EventBus>) -> Result<Self, StoreError> {
+        Self::open_with(options, bus, None)
+    }
+
+    /// Opens the store; with `replication` (cluster mode) every ticket write is appended to
+    /// its partition's log before it is applied, and followed entries can be stored.
+    pub fn open_with(
+        options: &StoreOptions,
+        bus: Arc<EventBus>,
+        replication: Option<Box<dyn Replication>>,
+    ) -> Result<Self, StoreError> {
         let db = sled::Config::new()
             .path(&options.path)
             .cache_capacity(options.cache_capacity)
@@ -82,6 +93,9 @@ impl SledStore {
             failed: None,
             seqs: Default::default(),
             heads: Default::default(),
+            replication,
+            positions: Default::default(),
+            partitions: Default::default(),
         };
         let (tx, rx) = sync_channel(options.queue_capacity.max(1));
         let handle = std::thread::Builder::new()
@@ -239,6 +253,24 @@ impl Store for SledStore {
             .map(|s| {
                 let prefix = keys::index_prefix(keys::Field::Status, s.as_str());
                 Ok((s, self.main.scan_prefix(prefix).keys().count() as u64))
+            })
+            .collect()
+    }
+
+    fn ticket_partition(&self, id: &TicketId) -> Result<Option<String>, StoreError> {
+        Ok(self
+            .main
+            .get(keys::partition(id))?
+            .map(|v| String::from_utf8_lossy(&v).into_owned()))
+    }
+
+    fn positions(&self) -> Result<std::collections::BTreeMap<String, u64>, StoreError> {
+        self.main
+            .scan_prefix(keys::POSITIONS)
+            .map(|kv| {
+                let (k, v) = kv?;
+                let partition = String::from_utf8_lossy(&k[keys::POSITIONS.len()..]).into_owned();
+                Ok((partition, u64_from(&v)?))
             })
             .collect()
     }

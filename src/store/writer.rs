@@ -8,7 +8,7 @@
 //! forced, so a power cut could still lose it. `fdatasync` on the data file (a second
 //! descriptor on sled's `db` file) after each flush does both; one per group commit.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::Receiver;
@@ -19,6 +19,8 @@ use tokio::sync::oneshot;
 use super::{Change, PutMode, StoreError, Write, Written};
 use super::{chain, keys};
 use crate::bus::{BusEvent, Committed, EventBus};
+use crate::cluster::log::{Appended, Entry, NewEntry};
+use crate::cluster::replicate::{self, Replication, Shipped};
 use crate::domain::ids::{TicketId, TicketNumber};
 use crate::domain::ticket::{EventKind, EventRecord, FixedDeadlines, Ticket};
 
@@ -47,6 +49,12 @@ pub(super) struct Writer {
     pub failed: Option<String>,
     /// A backup running meanwhile (see `backup.rs`).
     pub backups: super::backup::Registry,
+    /// Cluster mode: every ticket write reaches its partition's log before it is applied.
+    pub replication: Option<Box<dyn Replication>>,
+    /// Cluster mode: partition → the last seq of its log in this store (loaded lazily).
+    pub positions: HashMap<String, u64>,
+    /// Cluster mode: ticket → its partition (loaded lazily).
+    pub partitions: HashMap<TicketId, String>,
 }
 
 /// One tree's share of a commit: the sled batch, and the keys it touches (so that a
@@ -77,6 +85,8 @@ struct Staged {
     outcome: Result<Written, StoreError>,
     /// The ticket events it adds, published once the batch is durable.
     published: Vec<Committed>,
+    /// Cluster mode: the partition whose log its events go to, and its command id.
+    logged: Option<(String, Option<String>)>,
 }
 
 /// Within one batch, what earlier writes of the same batch already claimed.
@@ -84,6 +94,10 @@ struct Staged {
 struct BatchView {
     externals: HashMap<Vec<u8>, TicketId>,
     records: HashMap<Vec<u8>, bool>,
+    /// Command ids of the batch's writes (cluster mode).
+    commands: HashSet<String>,
+    /// Tickets as followed entries of the batch left them (cluster mode).
+    tickets: HashMap<TicketId, Ticket>,
 }
 
 /// The batch being built, as one write's staging sees it.
@@ -94,6 +108,8 @@ struct Batch<'a> {
     view: &'a mut BatchView,
     /// The staged write's ticket events, for the bus.
     published: &'a mut Vec<Committed>,
+    /// The staged write's partition and command id (cluster mode).
+    logged: &'a mut Option<(String, Option<String>)>,
 }
 
 impl Batch<'_> {
@@ -147,19 +163,35 @@ impl Writer {
         let mut staged = Vec::with_capacity(requests.len());
         for Request { write, reply } in requests {
             let mut published = Vec::new();
+            let mut logged = None;
             let mut batch = Batch {
                 next_id: &mut next_id,
                 main: &mut main,
                 records: &mut records,
                 view: &mut view,
                 published: &mut published,
+                logged: &mut logged,
             };
             let outcome = self.stage(write, &mut batch);
             staged.push(Staged {
                 reply,
                 outcome,
                 published,
+                logged,
             });
+        }
+        if let Err(e) = self.log(&staged, &mut main) {
+            // Nothing is applied: what the logs took reaches this store as followed entries.
+            self.forget_staged();
+            let why = e.to_string();
+            for s in staged {
+                let refused = match &e {
+                    StoreError::NotOwner(p) => StoreError::NotOwner(p.clone()),
+                    _ => StoreError::Unlogged(why.clone()),
+                };
+                let _ = s.reply.send(Err(refused));
+            }
+            return;
         }
         if next_id != first_id {
             main.insert(keys::LAST_EVENT_ID, &next_id.to_be_bytes());
@@ -213,6 +245,7 @@ impl Writer {
                 event,
                 by,
                 then,
+                command,
             } => {
                 let ext_key = ticket
                     .external_id
@@ -225,6 +258,19 @@ impl Writer {
                     if let Some(v) = self.main.get(k)? {
                         return Err(StoreError::DuplicateExternal(id_from(&v)?));
                     }
+                }
+                let partition = self.replication.as_ref().map(|r| r.partition_of(&ticket));
+                if let Some(p) = &partition {
+                    if let Some(id) = self.claim(p, command.as_deref(), b)? {
+                        return Err(StoreError::Repeated {
+                            command: command.unwrap_or_default(),
+                            ticket: id,
+                        });
+                    }
+                    b.main
+                        .insert(&keys::partition(&ticket.id), p.as_bytes().to_vec());
+                    self.partitions.insert(ticket.id, p.clone());
+                    *b.logged = Some((p.clone(), command));
                 }
                 // Numbered by the command centre's year: a call at 00:30 on 1 January local time
                 // is the new year's.
@@ -279,7 +325,18 @@ impl Writer {
                 event,
                 deadlines,
                 by,
+                command,
             } => {
+                if self.replication.is_some() {
+                    let p = self.partition(&before)?;
+                    if let Some(id) = self.claim(&p, command.as_deref(), b)? {
+                        return Err(StoreError::Repeated {
+                            command: command.unwrap_or_default(),
+                            ticket: id,
+                        });
+                    }
+                    *b.logged = Some((p, command));
+                }
                 // Optimistic check: the change must build on the ticket as committed.
                 let current = match self.seqs.get(&after.id) {
                     Some(seq) => *seq,
@@ -304,6 +361,7 @@ impl Writer {
                 };
                 self.stage_change(&before, change, b)
             }
+            Write::Follow { partition, entries } => self.stage_follow(&partition, entries, b),
             Write::PutRecord {
                 kind,
                 id,
@@ -463,6 +521,12 @@ impl Writer {
     }
 
     fn next_number(&mut self, year: i32, main: &mut Changes) -> Result<TicketNumber, StoreError> {
+        if let Some(r) = &mut self.replication {
+            // Any node may number a ticket: the counter is Redis'. A number taken by a
+            // write that is then refused is skipped, never given twice.
+            let n = r.next_number(year).map_err(StoreError::Unlogged)?;
+            return Ok(TicketNumber::new(&self.number_prefix, year, n));
+        }
         let key = keys::ticket_number_counter(year);
         let n = match self.numbers.get(&year) {
             Some(n) => *n,
@@ -475,6 +539,241 @@ impl Writer {
         // Staged with the ticket: the counter is durable exactly when the ticket is.
         main.insert(key, &n.to_be_bytes());
         Ok(TicketNumber::new(&self.number_prefix, year, n))
+    }
+}
+
+/// Cluster mode: claiming a partition for a write, logging each partition's share of a
+/// batch before it is applied, and storing followed entries.
+impl Writer {
+    /// Checks that this node may write `partition` now and that `command` (if any) is
+    /// new. The ticket a repeated command was applied to, when it is one.
+    fn claim(
+        &mut self,
+        partition: &str,
+        command: Option<&str>,
+        b: &mut Batch,
+    ) -> Result<Option<TicketId>, StoreError> {
+        let Some(r) = &mut self.replication else {
+            return Ok(None);
+        };
+        if r.token(partition).is_none() {
+            metrics::counter!("hotline_cluster_refused_total").increment(1);
+            return Err(StoreError::NotOwner(partition.to_owned()));
+        }
+        let Some(command) = command else {
+            return Ok(None);
+        };
+        if b.view.commands.contains(command) {
+            return Err(StoreError::Unlogged(format!(
+                "command `{command}` is being applied; retry"
+            )));
+        }
+        let applied = r
+            .applied(partition, command)
+            .map_err(StoreError::Unlogged)?;
+        if applied.is_none() {
+            b.view.commands.insert(command.to_owned());
+        }
+        Ok(applied)
+    }
+
+    /// The partition of an existing ticket: as recorded when it was filed (a ticket from
+    /// before cluster mode: where it is now).
+    fn partition(&mut self, ticket: &Ticket) -> Result<String, StoreError> {
+        if let Some(p) = self.partitions.get(&ticket.id) {
+            return Ok(p.clone());
+        }
+        let p = match self.main.get(keys::partition(&ticket.id))? {
+            Some(v) => String::from_utf8_lossy(&v).into_owned(),
+            None => match &self.replication {
+                Some(r) => r.partition_of(ticket),
+                None => return Err(StoreError::Corrupt("not in cluster mode".into())),
+            },
+        };
+        self.partitions.insert(ticket.id, p.clone());
+        Ok(p)
+    }
+
+    /// The last seq of `partition`'s log this store holds (or has staged).
+    fn position(&mut self, partition: &str) -> Result<u64, StoreError> {
+        if let Some(at) = self.positions.get(partition) {
+            return Ok(*at);
+        }
+        let at = match self.main.get(keys::position(partition))? {
+            Some(v) => u64_from(&v)?,
+            None => 0,
+        };
+        self.positions.insert(partition.to_owned(), at);
+        Ok(at)
+    }
+
+    /// Appends each partition's share of the batch to its log, and stages the partitions'
+    /// new positions. Any refusal or unknown outcome refuses the whole batch: nothing is
+    /// applied, and what a log did take comes back as followed entries.
+    fn log(&mut self, staged: &[Staged], main: &mut Changes) -> Result<(), StoreError> {
+        if self.replication.is_none() {
+            return Ok(());
+        }
+        let mut shares: HashMap<&str, Vec<NewEntry>> = HashMap::new();
+        for s in staged.iter().filter(|s| s.outcome.is_ok()) {
+            let Some((partition, command)) = &s.logged else {
+                continue;
+            };
+            let share = shares.entry(partition.as_str()).or_default();
+            for (i, c) in s.published.iter().enumerate() {
+                share.push(NewEntry {
+                    // The command is recorded once, on its first event.
+                    command: command.clone().filter(|_| i == 0).unwrap_or_default(),
+                    data: replicate::ship(&c.event, &c.ticket)?,
+                });
+            }
+        }
+        for (partition, entries) in shares {
+            let first = self.position(partition)? + 1;
+            let Some(r) = &mut self.replication else {
+                return Ok(());
+            };
+            let token = r
+                .token(partition)
+                .ok_or_else(|| StoreError::NotOwner(partition.to_owned()))?;
+            let appended = r.append(partition, token, first, &entries);
+            metrics::counter!("hotline_cluster_appends_total", "outcome" => appended_label(&appended))
+                .increment(1);
+            match appended {
+                Ok(Appended::Done { last }) => {
+                    main.insert(keys::position(partition), &last.to_be_bytes());
+                    self.positions.insert(partition.to_owned(), last);
+                }
+                Ok(Appended::Fenced { .. }) => {
+                    return Err(StoreError::NotOwner(partition.to_owned()));
+                }
+                Ok(Appended::NotNext { head }) => {
+                    return Err(StoreError::Unlogged(format!(
+                        "this node holds partition `{partition}` up to {} of {head}; it is catching up",
+                        first - 1
+                    )));
+                }
+                Ok(Appended::Duplicate { command, .. }) => {
+                    return Err(StoreError::Unlogged(format!(
+                        "command `{command}` was applied meanwhile"
+                    )));
+                }
+                Err(e) => {
+                    tracing::warn!(partition, error = %e, "cluster: append outcome unknown");
+                    return Err(StoreError::Unlogged(e));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Forgets what staging a refused batch cached: it is read again from the store.
+    fn forget_staged(&mut self) {
+        self.seqs.clear();
+        self.heads.clear();
+        self.numbers.clear();
+        self.positions.clear();
+        self.partitions.clear();
+    }
+
+    /// Stages a partition's followed entries past the position this store holds.
+    fn stage_follow(
+        &mut self,
+        partition: &str,
+        entries: Vec<Entry>,
+        b: &mut Batch,
+    ) -> Result<Written, StoreError> {
+        let mut at = self.position(partition)?;
+        let mut next = Vec::new();
+        for e in entries {
+            if e.seq <= at {
+                continue;
+            }
+            if e.seq != at + 1 {
+                return Err(StoreError::Corrupt(format!(
+                    "partition `{partition}`: entry {} cannot follow {at}",
+                    e.seq
+                )));
+            }
+            let shipped: Shipped = serde_json::from_slice(&e.data)?;
+            next.push(shipped);
+            at = e.seq;
+        }
+        let mut tickets = Vec::with_capacity(next.len());
+        for shipped in next {
+            tickets.push(shipped.ticket.id);
+            self.stage_followed(partition, shipped, b)?;
+        }
+        if !tickets.is_empty() {
+            b.main.insert(keys::position(partition), &at.to_be_bytes());
+            self.positions.insert(partition.to_owned(), at);
+        }
+        Ok(Written::Followed { tickets })
+    }
+
+    /// Stages one followed ticket write under this store's next event id.
+    fn stage_followed(
+        &mut self,
+        partition: &str,
+        shipped: Shipped,
+        b: &mut Batch,
+    ) -> Result<(), StoreError> {
+        let Shipped { mut event, ticket } = shipped;
+        let id = ticket.id;
+        let before = match b.view.tickets.get(&id) {
+            Some(t) => Some(t.clone()),
+            None => self
+                .main
+                .get(keys::ticket(&id))?
+                .map(|v| serde_json::from_slice::<Ticket>(&v))
+                .transpose()?,
+        };
+        if before.is_none() && ticket.seq != 1 {
+            return Err(StoreError::Corrupt(format!(
+                "partition `{partition}`: ticket {id} at seq {} without its earlier events",
+                ticket.seq
+            )));
+        }
+        event.event_id = *b.next_id + 1;
+        let erased = match (
+            &event.kind,
+            before.as_ref().and_then(|t| t.reporter.as_ref()),
+        ) {
+            (EventKind::PersonalDataErased { .. }, Some(reporter)) => {
+                chain::erased_events(&self.main, &id, reporter)?
+            }
+            _ => Vec::new(),
+        };
+        self.stage_ticket(b.main, before.as_ref(), &ticket, &event)?;
+        for (key, value) in erased {
+            b.main.insert(key, value);
+        }
+        if before.is_none() {
+            if let Some(ext) = ticket.external_id.as_deref() {
+                let k = keys::external(ticket.source, ext);
+                b.main.insert(k.clone(), id.as_bytes().to_vec());
+                b.view.externals.insert(k, id);
+            }
+            b.main
+                .insert(&keys::partition(&id), partition.as_bytes().to_vec());
+            self.partitions.insert(id, partition.to_owned());
+        }
+        self.seqs.insert(id, ticket.seq);
+        *b.next_id += 1;
+        let event = Arc::new(event);
+        b.publish(&event, &ticket);
+        b.view.tickets.insert(id, ticket);
+        Ok(())
+    }
+}
+
+fn appended_label(a: &Result<Appended, String>) -> &'static str {
+    match a {
+        Ok(Appended::Done { .. }) => "done",
+        Ok(Appended::Fenced { .. }) => "fenced",
+        Ok(Appended::NotNext { .. }) => "behind",
+        Ok(Appended::Duplicate { .. }) => "duplicate",
+        Err(_) => "unknown",
     }
 }
 

@@ -50,6 +50,8 @@ pub struct Filing {
     /// caller has left still completes the exchange.
     pub planner: Option<OfferPlanner>,
     pub reply: oneshot::Sender<Result<Box<Ticket>, StoreError>>,
+    /// A forwarded intake's command id (cluster mode), logged with the ticket.
+    pub command: Option<String>,
 }
 
 impl TicketActor {
@@ -101,6 +103,7 @@ impl TicketActor {
             by,
             planner,
             reply,
+            command,
         } = filing;
         let then = offer.and_then(|offer| self.first_offer(offer));
         let pending = self.deps.store.submit(Write::CreateTicket {
@@ -108,6 +111,7 @@ impl TicketActor {
             event,
             by,
             then,
+            command,
         });
         ctx.wait(
             fut::wrap_future(pending).map(move |written, act: &mut Self, ctx| {
@@ -116,7 +120,7 @@ impl TicketActor {
                         act.ticket = (*ticket).clone();
                         Ok(ticket)
                     }
-                    Ok(Written::Record) => {
+                    Ok(Written::Record | Written::Followed { .. }) => {
                         Err(StoreError::Corrupt("an intake answered as a record".into()))
                     }
                     Err(e) => Err(e),
@@ -201,7 +205,12 @@ impl Handler<Execute> for TicketActor {
     type Result = ();
 
     fn handle(&mut self, msg: Execute, ctx: &mut Self::Context) {
-        let Execute { command, by, reply } = msg;
+        let Execute {
+            command,
+            by,
+            reply,
+            command_id,
+        } = msg;
         let command = self.spot_duplicate(command);
         let mut next = self.ticket.clone();
         let now = self.deps.clock.now();
@@ -225,6 +234,7 @@ impl Handler<Execute> for TicketActor {
             event: decision.kind,
             deadlines: decision.deadlines,
             by,
+            command: command_id,
         });
         // `wait` holds the mailbox until the write is durable.
         ctx.wait(
@@ -234,11 +244,11 @@ impl Handler<Execute> for TicketActor {
                         act.ticket = (*ticket).clone();
                         Ok(Executed { ticket, event })
                     }
-                    Ok(Written::Record) => Err(StoreError::Corrupt(
+                    Ok(Written::Record | Written::Followed { .. }) => Err(StoreError::Corrupt(
                         "a ticket write answered as a record".into(),
                     )
                     .into()),
-                    Err(e @ StoreError::Conflict(_)) => {
+                    Err(e @ (StoreError::Conflict(_) | StoreError::NotOwner(_))) => {
                         // This actor's copy is stale: stop, so the next command rebuilds it.
                         tracing::warn!(ticket_id = %act.ticket.id, seq = act.ticket.seq, error = %e, "ticket actor's copy was stale; it stops");
                         ctx.stop();

@@ -238,6 +238,7 @@ impl TicketDirectory {
             by,
             planner: planner.clone(),
             reply,
+            command: crate::cluster::command_id(),
         };
         let deps = self.deps.clone();
         let _in_use = InUse::begin(&self.usage, id);
@@ -276,7 +277,12 @@ impl TicketDirectory {
                     created: true,
                 })
             }
-            Err(StoreError::DuplicateExternal(existing)) => {
+            Err(
+                StoreError::DuplicateExternal(existing)
+                | StoreError::Repeated {
+                    ticket: existing, ..
+                },
+            ) => {
                 self.actors.forget(&id);
                 let ticket = store.ticket(&existing)?.ok_or(CommandError::NotFound)?;
                 Ok(Intake {
@@ -300,7 +306,12 @@ impl TicketDirectory {
         by: Principal,
     ) -> Result<Executed, CommandError> {
         let (reply, answer) = oneshot::channel();
-        let mut msg = Execute { command, by, reply };
+        let mut msg = Execute {
+            command,
+            by,
+            reply,
+            command_id: crate::cluster::command_id(),
+        };
         let _in_flight = InFlight::new(&self.in_flight);
         let _in_use = InUse::begin(&self.usage, id);
         // A second try only if the actor died between the lookup and the send: the lookup
@@ -328,7 +339,23 @@ impl TicketDirectory {
                     let now = self.deps.clock.now();
                     self.deps.cases.lock().track(&done.ticket, now);
                 }
-                result
+                match result {
+                    // A retried command (cluster mode) answers as the first did: with the
+                    // ticket as it is, and its last event.
+                    Err(CommandError::Store(StoreError::Repeated { ticket, .. })) => {
+                        let store = &self.deps.store;
+                        let now = store.ticket(&ticket)?.ok_or(CommandError::NotFound)?;
+                        let event = store
+                            .timeline(&ticket)?
+                            .pop()
+                            .ok_or(CommandError::NotFound)?;
+                        Ok(Executed {
+                            ticket: Box::new(now),
+                            event: Arc::new(event),
+                        })
+                    }
+                    other => other,
+                }
             }
             Err(_) => {
                 // The actor dropped the command: it panicked (a retired actor is never
@@ -338,6 +365,16 @@ impl TicketDirectory {
                 Err(CommandError::ActorFailed)
             }
         }
+    }
+
+    /// Cluster mode: stops the actors of tickets another node changed (followed entries),
+    /// so that the next command here starts from the store, never from a stale copy.
+    pub fn followed(&self, ids: &[TicketId]) -> usize {
+        let changed: HashSet<TicketId> = ids.iter().copied().collect();
+        self.actors.retire(
+            || move |id: &TicketId| changed.contains(id),
+            |addr| addr.do_send(Passivate),
+        )
     }
 
     /// Stops the actors of tickets no command or intake used since the last call and none

@@ -43,6 +43,9 @@ pub struct Execute {
     pub command: Command,
     pub by: Principal,
     pub reply: oneshot::Sender<Result<Executed, CommandError>>,
+    /// A forwarded command's id (cluster mode), logged with its event so that a retry is
+    /// applied once.
+    pub command_id: Option<String>,
 }
 
 /// Asked of the dispatcher before a grade I ticket that needs a site visit is filed: the

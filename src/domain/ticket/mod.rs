@@ -413,8 +413,9 @@ pub struct Ticket {
     pub files: Vec<AttachedFile>,
 }
 
-/// An intake, already parsed from the wire.
-#[derive(Clone, Debug)]
+/// An intake, already parsed from the wire (serialised only to forward it to the node that
+/// owns its partition, in cluster mode).
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct NewTicket {
     pub source: Source,
     pub external_id: Option<String>,

@@ -17,6 +17,7 @@ use serde_json::Value;
 
 pub use self::actions::{CancelDispatchRequest, DispatchRequest, MergeRequest};
 use super::Error;
+use crate::cluster::forward::{Answer, Call};
 use crate::domain::catalog::Catalog;
 use crate::domain::ids::TicketId;
 use crate::domain::role::{Principal, Role};
@@ -248,6 +249,9 @@ pub async fn perform(
     body: Body<'_>,
 ) -> Result<Outcome, Error> {
     authorize_roles(by, action.roles())?;
+    if let Some(outcome) = forward(engine, by, id, action, &body).await? {
+        return Ok(outcome);
+    }
     match action {
         Action::Step(info) => {
             let command = read_step(info, body, &engine.catalog)?;
@@ -261,6 +265,50 @@ pub async fn perform(
             let ticket = super::groups::form(engine, by, parse_id(id)?, request).await?;
             Ok(Outcome::GroupFormed(Box::new(ticket)))
         }
+    }
+}
+
+/// Cluster mode: sends the action to the node that owns the ticket's partition, unless it
+/// is this one (`None`: run it here). A ticket this node does not know yet, or a body that
+/// is not JSON, is run here too, to be refused as it would be anywhere.
+async fn forward(
+    engine: &Engine,
+    by: &Principal,
+    id: &str,
+    action: Action,
+    body: &Body<'_>,
+) -> Result<Option<Outcome>, Error> {
+    let Some(node) = super::intake::forwarding(engine) else {
+        return Ok(None);
+    };
+    let Ok(ticket) = id.parse::<TicketId>() else {
+        return Ok(None);
+    };
+    let Some(partition) = engine.store.ticket_partition(&ticket)? else {
+        return Ok(None);
+    };
+    let body = match body {
+        Body::Json(v) => v.clone(),
+        Body::Bytes(b) if b.trim_ascii().is_empty() => None,
+        Body::Bytes(b) => match serde_json::from_slice(b) {
+            Ok(v) => Some(v),
+            Err(_) => return Ok(None),
+        },
+    };
+    let Some(owner) = node.owner_url(&partition).await? else {
+        return Ok(None);
+    };
+    let call = Call::Action {
+        ticket: id.to_owned(),
+        action: action.name().to_owned(),
+        body,
+    };
+    match node.forward(&owner, by, call).await? {
+        Answer::Ticket { ticket } => Ok(Some(Outcome::Ticket(ticket))),
+        Answer::GroupFormed { ticket } => Ok(Some(Outcome::GroupFormed(ticket))),
+        _ => Err(crate::cluster::forward::unreachable(
+            "an answer of another kind",
+        )),
     }
 }
 

@@ -1,0 +1,686 @@
+//! Engine processes as a cluster on a real `redis-server`: every node reads every ticket,
+//! a write sent to any node is applied once by its partition's owner, a killed owner's
+//! partitions are taken over in time with nothing acknowledged lost, and a paused owner
+//! cannot write when it wakes.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use hotline_dispatch::cluster::{log, partition};
+use hotline_dispatch::domain::area::ServiceArea;
+use hotline_dispatch::domain::geo::LatLng;
+use hotline_dispatch::domain::ticket::Location;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::common::redis::RedisServer;
+use crate::common::{ADMIN, ChildEngine};
+
+const SECRET: &str = "cluster-test-secret-0123456789";
+const LEASE: Duration = Duration::from_millis(3000);
+
+struct Node {
+    id: String,
+    engine: Option<ChildEngine>,
+    base: String,
+    /// A dispatcher's and a supervisor's token on this node.
+    dispatcher: String,
+    supervisor: String,
+    _dir: tempfile::TempDir,
+    store: PathBuf,
+}
+
+impl Node {
+    fn engine(&self) -> &ChildEngine {
+        self.engine.as_ref().expect("the node runs")
+    }
+
+    fn signal(&self, signal: &str) {
+        let status = std::process::Command::new("kill")
+            .args([signal, &self.engine().pid().to_string()])
+            .status()
+            .expect("kill runs");
+        assert!(status.success());
+    }
+
+    /// A counter of this node's `/metrics` (0 when it has not counted yet).
+    async fn counter(&self, http: &reqwest::Client, name: &str) -> f64 {
+        let text = http
+            .get(format!("{}/metrics", self.base))
+            .send()
+            .await
+            .expect("metrics answer")
+            .text()
+            .await
+            .expect("metrics text");
+        text.lines()
+            .filter(|l| l.starts_with(name))
+            .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+            .sum()
+    }
+}
+
+struct Cluster {
+    redis: RedisServer,
+    nodes: Vec<Node>,
+    http: reqwest::Client,
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port()
+}
+
+fn start_engine(redis: &RedisServer, id: &str, store: &std::path::Path) -> ChildEngine {
+    let port = free_port().to_string();
+    let url = format!("http://127.0.0.1:{port}");
+    let redis_url = redis.url();
+    let lease = LEASE.as_millis().to_string();
+    ChildEngine::start_with(
+        store,
+        &[
+            ("APP__SERVER__PORT", port.as_str()),
+            ("APP__CLUSTER__REDIS_URL", redis_url.as_str()),
+            ("APP__CLUSTER__NODE_ID", id),
+            ("APP__CLUSTER__ADVERTISE_URL", url.as_str()),
+            ("APP__CLUSTER__SECRET", SECRET),
+            ("APP__CLUSTER__LEASE_MS", lease.as_str()),
+            ("APP__CLUSTER__LEASE_MARGIN_MS", "500"),
+            ("APP__CLUSTER__NODE_TIMEOUT_MS", "2000"),
+        ],
+    )
+}
+
+impl Cluster {
+    async fn start(n: usize) -> Cluster {
+        let redis = RedisServer::start();
+        let http = reqwest::Client::new();
+        let mut nodes = Vec::new();
+        for i in 1..=n {
+            let dir = tempfile::tempdir().expect("temp dir");
+            let store = dir.path().join("store");
+            let id = format!("n{i}");
+            let engine = start_engine(&redis, &id, &store);
+            let base = engine.base.clone();
+            let mut node = Node {
+                id,
+                engine: Some(engine),
+                base,
+                dispatcher: String::new(),
+                supervisor: String::new(),
+                _dir: dir,
+                store,
+            };
+            node.dispatcher = token(&http, &node, "dispatcher").await;
+            node.supervisor = token(&http, &node, "supervisor").await;
+            nodes.push(node);
+        }
+        let cluster = Cluster { redis, nodes, http };
+        cluster.spread().await;
+        cluster
+    }
+
+    /// Waits until the live nodes hold every partition between them, each some.
+    async fn spread(&self) -> Duration {
+        let all: BTreeSet<String> = partition::all(&area()).into_iter().collect();
+        let started = Instant::now();
+        loop {
+            let held = self.held().await;
+            let union: BTreeSet<String> = held.values().flatten().cloned().collect();
+            let shared = held.values().all(|h| !h.is_empty());
+            let once: usize = held.values().map(BTreeSet::len).sum();
+            if union == all && shared && once == all.len() {
+                return started.elapsed();
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(20),
+                "partitions not spread: {held:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// Node id → the partitions it says it holds (live nodes only).
+    async fn held(&self) -> BTreeMap<String, BTreeSet<String>> {
+        let mut out = BTreeMap::new();
+        for node in self.live() {
+            let status = self.status(node).await;
+            let held = status["held"]
+                .as_object()
+                .map(|m| m.keys().cloned().collect())
+                .unwrap_or_default();
+            out.insert(node.id.clone(), held);
+        }
+        out
+    }
+
+    async fn status(&self, node: &Node) -> Value {
+        let (status, body) = get(&self.http, node, "/cluster", ADMIN).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        body
+    }
+
+    fn live(&self) -> impl Iterator<Item = &Node> {
+        self.nodes.iter().filter(|n| n.engine.is_some())
+    }
+
+    fn node(&self, id: &str) -> &Node {
+        self.nodes
+            .iter()
+            .find(|n| n.id == id)
+            .expect("a node of the cluster")
+    }
+
+    /// The live node holding `partition`.
+    async fn owner(&self, partition: &str) -> &Node {
+        let held = self.held().await;
+        let id = held
+            .iter()
+            .find(|(_, h)| h.contains(partition))
+            .map(|(id, _)| id.clone())
+            .expect("someone holds the partition");
+        self.node(&id)
+    }
+
+    /// Waits until every live node's copy of every log reaches the log's head.
+    async fn converged(&self) {
+        let mut conn = self.redis.connection().await;
+        let started = Instant::now();
+        loop {
+            let mut heads = BTreeMap::new();
+            for p in partition::all(&area()) {
+                let head = log::head(&mut conn, &p).await.expect("head").seq;
+                if head > 0 {
+                    heads.insert(p, head);
+                }
+            }
+            let mut all = true;
+            for node in self.live() {
+                let status = self.status(node).await;
+                for (p, head) in &heads {
+                    all &= status["positions"][p].as_u64() == Some(*head);
+                }
+            }
+            if all {
+                return;
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(15),
+                "copies did not reach the logs' heads {heads:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+}
+
+fn area() -> ServiceArea {
+    ServiceArea::builtin().expect("the built-in area")
+}
+
+/// A spot in every town of the area, with its partition.
+fn spots() -> Vec<(LatLng, String)> {
+    let area = area();
+    area.towns()
+        .map(|t| {
+            let location = Location {
+                position: Some(t.centre),
+                ..Location::default()
+            };
+            (t.centre, partition::of(&area, &location))
+        })
+        .collect()
+}
+
+async fn token(http: &reqwest::Client, node: &Node, role: &str) -> String {
+    let answer = http
+        .post(format!("{}/api/v1/tokens", node.base))
+        .bearer_auth(ADMIN)
+        .json(&json!({ "role": role }))
+        .send()
+        .await
+        .expect("tokens answer");
+    assert_eq!(answer.status(), StatusCode::CREATED);
+    let body: Value = answer.json().await.expect("json");
+    body["token"].as_str().expect("a token").to_owned()
+}
+
+async fn get(http: &reqwest::Client, node: &Node, path: &str, token: &str) -> (StatusCode, Value) {
+    let answer = http
+        .get(format!("{}/api/v1{path}", node.base))
+        .bearer_auth(token)
+        .send()
+        .await
+        .expect("an answer");
+    let status = answer.status();
+    (status, answer.json().await.unwrap_or(Value::Null))
+}
+
+async fn post(
+    http: &reqwest::Client,
+    base: &str,
+    path: &str,
+    token: &str,
+    body: &Value,
+) -> Result<(StatusCode, Value), reqwest::Error> {
+    let answer = http
+        .post(format!("{base}{path}"))
+        .bearer_auth(token)
+        .timeout(Duration::from_secs(20))
+        .json(body)
+        .send()
+        .await?;
+    let status = answer.status();
+    Ok((status, answer.json().await.unwrap_or(Value::Null)))
+}
+
+fn intake_body(external_id: &str, at: LatLng) -> Value {
+    json!({
+        "source": "12313",
+        "external_id": external_id,
+        "kind": "report",
+        "description": "疑似销售假冒卷烟",
+        "location": { "lat": at.lat(), "lng": at.lng() },
+    })
+}
+
+/// Every ticket a node holds, by external id.
+async fn tickets_by_external(http: &reqwest::Client, node: &Node) -> HashMap<String, Vec<Value>> {
+    let mut out: HashMap<String, Vec<Value>> = HashMap::new();
+    let mut after: Option<String> = None;
+    loop {
+        let path = match &after {
+            Some(c) => format!("/tickets?limit=200&cursor={c}"),
+            None => "/tickets?limit=200".to_owned(),
+        };
+        let (status, page) = get(http, node, &path, &node.dispatcher).await;
+        assert_eq!(status, StatusCode::OK, "{page}");
+        for t in page["items"].as_array().expect("items") {
+            let ext = t["external_id"].as_str().unwrap_or_default().to_owned();
+            out.entry(ext).or_default().push(t.clone());
+        }
+        match page["next_cursor"].as_str() {
+            Some(c) => after = Some(c.to_owned()),
+            None => return out,
+        }
+    }
+}
+
+/// The seqs and tokens of a partition's whole log.
+async fn log_of(redis: &RedisServer, partition: &str) -> Vec<(u64, u64)> {
+    let mut conn = redis.connection().await;
+    log::read(&mut conn, partition, 0, 100_000)
+        .await
+        .expect("the log")
+        .into_iter()
+        .map(|e| (e.seq, e.token))
+        .collect()
+}
+
+#[tokio::test]
+async fn every_node_reads_every_ticket_and_a_write_reaches_its_owner_once() {
+    let cluster = Cluster::start(3).await;
+    let http = &cluster.http;
+    let spots = spots();
+    // One ticket per town, each taken in by the next node in turn.
+    let mut filed = Vec::new();
+    for (i, (at, partition)) in spots.iter().enumerate() {
+        let node = &cluster.nodes[i % 3];
+        let (status, t) = post(
+            http,
+            &node.base,
+            "/api/v1/tickets",
+            &node.dispatcher,
+            &intake_body(&format!("READ-{i}"), *at),
+        )
+        .await
+        .expect("intake answers");
+        assert_eq!(status, StatusCode::CREATED, "{t}");
+        filed.push((t, partition.clone()));
+    }
+    let numbers: BTreeSet<&str> = filed
+        .iter()
+        .map(|(t, _)| t["number"].as_str().expect("as sent"))
+        .collect();
+    assert_eq!(
+        numbers.len(),
+        filed.len(),
+        "numbers are unique across nodes"
+    );
+    cluster.converged().await;
+    for node in cluster.live() {
+        for (t, _) in &filed {
+            let id = t["id"].as_str().expect("as sent");
+            let (status, copy) = get(http, node, &format!("/tickets/{id}"), &node.dispatcher).await;
+            assert_eq!(status, StatusCode::OK, "{} reads {id}", node.id);
+            assert_eq!(copy["number"], t["number"]);
+            assert_eq!(copy["seq"], t["seq"]);
+        }
+    }
+
+    // A supervision notice sent to a node that does not own the ticket's partition.
+    let (ticket, partition) = &filed[0];
+    let id = ticket["id"].as_str().expect("as sent");
+    let owner = cluster.owner(partition).await.id.clone();
+    let other = cluster.live().find(|n| n.id != owner).expect("as sent");
+    let (status, after) = post(
+        http,
+        &other.base,
+        &format!("/api/v1/tickets/{id}/supervise"),
+        &other.supervisor,
+        &json!({ "notice": "请加快办理" }),
+    )
+    .await
+    .expect("as sent");
+    assert_eq!(status, StatusCode::OK, "{after}");
+    let seq = after["seq"].as_u64().expect("as sent");
+    assert_eq!(seq, ticket["seq"].as_u64().expect("as sent") + 1);
+
+    // The forwarder's retry after a lost answer: the same command id, twice, at the owner.
+    let call = json!({
+        "command": "retry-test-command-1",
+        "by": { "role": "supervisor" },
+        "call": { "kind": "action", "ticket": id, "action": "supervise", "body": { "notice": "再次督办" } },
+    });
+    let owner_base = cluster.node(&owner).base.clone();
+    let first = post(http, &owner_base, "/cluster/v1/forward", SECRET, &call)
+        .await
+        .expect("as sent");
+    let again = post(http, &owner_base, "/cluster/v1/forward", SECRET, &call)
+        .await
+        .expect("as sent");
+    assert_eq!(first.0, StatusCode::OK);
+    assert_eq!(first.1["kind"], "ticket", "{}", first.1);
+    assert_eq!(first.1["ticket"]["seq"].as_u64(), Some(seq + 1));
+    assert_eq!(again.1["kind"], "ticket", "{}", again.1);
+    assert_eq!(
+        again.1["ticket"]["seq"].as_u64(),
+        Some(seq + 1),
+        "applied once"
+    );
+    // Only a node of the cluster is heard.
+    let stranger = post(
+        http,
+        &owner_base,
+        "/cluster/v1/forward",
+        "not-the-secret-at-all",
+        &call,
+    )
+    .await
+    .expect("as sent");
+    assert_eq!(stranger.0, StatusCode::UNAUTHORIZED);
+
+    cluster.converged().await;
+    for node in cluster.live() {
+        let (_, events) = get(
+            http,
+            node,
+            &format!("/tickets/{id}/events"),
+            &node.dispatcher,
+        )
+        .await;
+        let notices: Vec<&Value> = events
+            .as_array()
+            .or_else(|| events["items"].as_array())
+            .or_else(|| events["events"].as_array())
+            .expect("a timeline")
+            .iter()
+            .filter(|e| e.to_string().contains("ticket.supervised"))
+            .collect();
+        assert_eq!(notices.len(), 2, "{}: {events}", node.id);
+    }
+}
+
+/// Sends intakes until one is acknowledged (201, or 200 for one filed already), as a
+/// platform would: the same external id on every retry. The acknowledged ticket's id.
+async fn acknowledged(
+    http: &reqwest::Client,
+    nodes: &[(String, String)],
+    external_id: &str,
+    at: LatLng,
+) -> Option<String> {
+    let started = Instant::now();
+    let mut attempt = 0;
+    while started.elapsed() < Duration::from_secs(40) {
+        let (base, token) = &nodes[attempt % nodes.len()];
+        attempt += 1;
+        match post(
+            http,
+            base,
+            "/api/v1/tickets",
+            token,
+            &intake_body(external_id, at),
+        )
+        .await
+        {
+            Ok((status, t)) if status == StatusCode::CREATED || status == StatusCode::OK => {
+                return t["id"].as_str().map(str::to_owned);
+            }
+            Ok((status, body)) => {
+                assert!(
+                    status == StatusCode::SERVICE_UNAVAILABLE
+                        || status == StatusCode::TOO_MANY_REQUESTS,
+                    "an intake is refused only for a while: {status} {body}"
+                );
+            }
+            Err(_) => {}
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    None
+}
+
+/// Every acknowledged ticket is on `node`, once, under its external id.
+async fn holds_each_once(http: &reqwest::Client, node: &Node, acked: &BTreeMap<String, String>) {
+    let held = tickets_by_external(http, node).await;
+    for (ext, id) in acked {
+        let copies = held.get(ext).map(Vec::as_slice).unwrap_or_default();
+        assert_eq!(
+            copies.len(),
+            1,
+            "{}: {ext} held {} times",
+            node.id,
+            copies.len()
+        );
+        assert_eq!(
+            copies[0]["id"].as_str(),
+            Some(id.as_str()),
+            "{}: {ext}",
+            node.id
+        );
+    }
+    for (ext, copies) in &held {
+        assert_eq!(copies.len(), 1, "{}: {ext} duplicated", node.id);
+    }
+}
+
+/// Each partition's log is dense from 1, and its tokens never go back.
+async fn logs_are_dense(redis: &RedisServer) -> usize {
+    let mut total = 0;
+    for p in partition::all(&area()) {
+        let entries = log_of(redis, &p).await;
+        for (i, (seq, _)) in entries.iter().enumerate() {
+            assert_eq!(*seq, i as u64 + 1, "{p}: seqs are dense");
+        }
+        assert!(
+            entries.windows(2).all(|w| w[0].1 <= w[1].1),
+            "{p}: a token went back: {entries:?}"
+        );
+        total += entries.len();
+    }
+    total
+}
+
+#[tokio::test]
+async fn a_killed_owner_is_taken_over_in_time_and_nothing_acknowledged_is_lost() {
+    let mut cluster = Cluster::start(3).await;
+    let http = cluster.http.clone();
+    let victim = cluster
+        .held()
+        .await
+        .remove("n1")
+        .expect("n1 holds partitions");
+    let survivors: Vec<(String, String)> = cluster.nodes[1..]
+        .iter()
+        .map(|n| (n.base.clone(), n.dispatcher.clone()))
+        .collect();
+    let spots = spots();
+    // Four platforms file tickets over every town through the two nodes that stay up;
+    // the ones in n1's partitions are forwarded to it until it dies.
+    let mut clients = Vec::new();
+    for c in 0..4 {
+        let (http, nodes, spots) = (http.clone(), survivors.clone(), spots.clone());
+        clients.push(tokio::spawn(async move {
+            let mut acked = Vec::new();
+            for i in 0..30 {
+                let (at, _) = spots[(c + i * 4) % spots.len()];
+                let ext = format!("KILL-{c}-{i}");
+                let id = acknowledged(&http, &nodes, &ext, at).await;
+                acked.push((ext, id.expect("acknowledged in the end")));
+            }
+            acked
+        }));
+    }
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let killed_at = Instant::now();
+    cluster.nodes[0].engine.take().expect("n1 runs").kill9();
+    let taken = cluster.spread().await;
+    let took = killed_at.elapsed();
+    assert!(
+        took <= LEASE + Duration::from_secs(3),
+        "n1's partitions {victim:?} taken over after {took:?} (polled in {taken:?})"
+    );
+    eprintln!("n1's partitions {victim:?} taken over {took:?} after the kill");
+    let mut acked = BTreeMap::new();
+    for c in clients {
+        acked.extend(c.await.expect("client ran"));
+    }
+    assert_eq!(acked.len(), 120);
+    cluster.converged().await;
+    for node in cluster.live() {
+        holds_each_once(&http, node, &acked).await;
+    }
+    assert_eq!(
+        logs_are_dense(&cluster.redis).await,
+        120,
+        "one entry per ticket"
+    );
+    // Each of n1's partitions that was written after the kill was written under a new token.
+    for p in &victim {
+        let entries = log_of(&cluster.redis, p).await;
+        if let (Some(first), Some(last)) = (entries.first(), entries.last()) {
+            assert!(first.1 <= last.1);
+        }
+    }
+
+    // n1 comes back on its store: it catches up with everything it missed.
+    let store = cluster.nodes[0].store.clone();
+    let engine = start_engine(&cluster.redis, "n1", &store);
+    cluster.nodes[0].base = engine.base.clone();
+    cluster.nodes[0].engine = Some(engine);
+    cluster.converged().await;
+    holds_each_once(&http, &cluster.nodes[0], &acked).await;
+}
+
+#[tokio::test]
+async fn a_paused_owner_cannot_write_when_it_wakes() {
+    let cluster = Cluster::start(2).await;
+    let http = cluster.http.clone();
+    let n1 = cluster.node("n1");
+    let mut conn = cluster.redis.connection().await;
+    let spots = spots();
+    let held = cluster.held().await;
+    let (at, partition) = spots
+        .iter()
+        .find(|(_, p)| held["n1"].contains(p))
+        .cloned()
+        .expect("n1 owns a town");
+    let before: String = redis::cmd("GET")
+        .arg(hotline_dispatch::cluster::keys::lease(&partition))
+        .query_async(&mut conn)
+        .await
+        .expect("the lease");
+    let old_token: u64 = before
+        .rsplit_once(':')
+        .and_then(|(_, t)| t.parse().ok())
+        .expect("node:token");
+
+    // A burst of intakes in n1's partition, sent to n1, which stops at once.
+    let mut burst = Vec::new();
+    for i in 0..40 {
+        let (http, base, token) = (http.clone(), n1.base.clone(), n1.dispatcher.clone());
+        burst.push(tokio::spawn(async move {
+            let ext = format!("PAUSE-{i}");
+            let answer = post(
+                &http,
+                &base,
+                "/api/v1/tickets",
+                &token,
+                &intake_body(&ext, at),
+            )
+            .await;
+            (ext, answer.ok())
+        }));
+    }
+    tokio::time::sleep(Duration::from_millis(30)).await;
+    n1.signal("-STOP");
+    let paused_at = Instant::now();
+    // n2 takes the partition once the lease runs out, and writes it.
+    loop {
+        let status = cluster.status(cluster.node("n2")).await;
+        if status["held"].get(&partition).is_some() {
+            break;
+        }
+        assert!(
+            paused_at.elapsed() < LEASE + Duration::from_secs(3),
+            "n2 took over in time"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let n2 = cluster.node("n2");
+    let nodes = [(n2.base.clone(), n2.dispatcher.clone())];
+    acknowledged(&http, &nodes, "PAUSE-new-owner", at)
+        .await
+        .expect("the new owner writes");
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    n1.signal("-CONT");
+
+    // Every intake of the burst was applied once or refused for a retry.
+    let mut acked = BTreeMap::new();
+    for b in burst {
+        let (ext, answer) = b.await.expect("sent");
+        match answer {
+            Some((status, t)) if status == StatusCode::CREATED => {
+                acked.insert(ext, t["id"].as_str().expect("an id").to_owned());
+            }
+            Some((status, body)) => assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}"),
+            None => {}
+        }
+    }
+    // Nothing under n1's old token came after the new owner's first entry.
+    let entries = log_of(&cluster.redis, &partition).await;
+    let taken = entries
+        .iter()
+        .position(|(_, token)| *token > old_token)
+        .expect("the new owner's entries");
+    assert!(
+        entries[taken..].iter().all(|(_, token)| *token > old_token),
+        "a stale write reached the log: {entries:?}"
+    );
+    logs_are_dense(&cluster.redis).await;
+    let refused = n1.counter(&http, "hotline_cluster_refused_total").await;
+    eprintln!(
+        "n1 refused {refused} writes after waking; {} of the burst applied",
+        acked.len()
+    );
+    cluster.converged().await;
+    for node in cluster.live() {
+        let held = tickets_by_external(&http, node).await;
+        for (ext, id) in &acked {
+            assert_eq!(held.get(ext).map(Vec::len), Some(1), "{}: {ext}", node.id);
+            assert_eq!(held[ext][0]["id"].as_str(), Some(id.as_str()));
+        }
+    }
+}
