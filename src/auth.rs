@@ -124,6 +124,17 @@ impl TokenBook {
         token_id.is_none_or(|id| self.live.read().hash_of.contains_key(id))
     }
 
+    /// Cluster mode: a token issued on another node now authenticates here too.
+    pub fn followed_issue(&self, record: TokenRecord) {
+        self.live.write().insert(record);
+    }
+
+    /// Cluster mode: a token revoked on another node stops here at once, sockets included.
+    pub fn followed_revoke(&self, id: &str) {
+        self.live.write().remove(id);
+        let _ = self.revoked.send(id.to_owned());
+    }
+
     /// Revocations as they happen: the ids of revoked tokens.
     pub fn revocations(&self) -> tokio::sync::broadcast::Receiver<String> {
         self.revoked.subscribe()

@@ -279,9 +279,71 @@ impl Engine {
             cluster,
             arbiters,
         });
+        if let Some(node) = &engine.cluster {
+            let weak = Arc::downgrade(&engine);
+            node.follow_registry(
+                engine.store.clone(),
+                Box::new(move |changes| {
+                    if let Some(engine) = weak.upgrade() {
+                        engine.registry_followed(changes);
+                    }
+                }),
+            );
+        }
         // Finishes taking records out of service where a crash cut it short.
         actix::spawn(crate::service::out_of_service::resume(engine.clone()));
         Ok(engine)
+    }
+
+    /// Cluster mode: brings what is kept in memory up to other nodes' registry changes (now
+    /// stored): tokens authenticate or stop, vehicles and teams get their actors, the
+    /// retailer index is rebuilt after an import.
+    fn registry_followed(&self, changes: Vec<crate::cluster::registry::Change>) {
+        use crate::cluster::registry::Change;
+        use crate::store::RecordKind;
+        let mut retailers = false;
+        for change in changes {
+            let kind = RecordKind::parse(change.kind());
+            let applied = match (kind, change) {
+                (Some(RecordKind::Token), Change::Put { value, .. }) => {
+                    serde_json::from_slice(&value)
+                        .map(|r| self.tokens.followed_issue(r))
+                        .map_err(|e| e.to_string())
+                }
+                (Some(RecordKind::Token), Change::Delete { id, .. }) => {
+                    self.tokens.followed_revoke(&id);
+                    Ok(())
+                }
+                (Some(RecordKind::Vehicle), Change::Put { value, .. }) => {
+                    serde_json::from_slice(&value)
+                        .map_err(|e| e.to_string())
+                        .and_then(|v| self.fleet.add(v).map_err(|e| e.to_string()))
+                }
+                (Some(RecordKind::Team), Change::Put { value, .. }) => {
+                    serde_json::from_slice(&value)
+                        .map(|t| self.fleet.add_team(t))
+                        .map_err(|e| e.to_string())
+                }
+                (
+                    Some(
+                        RecordKind::Retailer
+                        | RecordKind::RetailerChunk
+                        | RecordKind::RetailerRegistry,
+                    ),
+                    _,
+                ) => {
+                    retailers = true;
+                    Ok(())
+                }
+                _ => Ok(()),
+            };
+            if let Err(e) = applied {
+                tracing::error!(error = %e, "cluster: a followed registry change could not be applied in memory");
+            }
+        }
+        if retailers && let Err(e) = self.retailers.reload() {
+            tracing::error!(error = %e, "cluster: reloading the retailer registry failed");
+        }
     }
 
     /// Stops the actors and flushes the store. Every acknowledged write is already durable;

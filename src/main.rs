@@ -63,7 +63,21 @@ async fn serve(settings: Settings, with_demo: bool) -> anyhow::Result<()> {
     let engine = app.engine().clone();
     let base = app.base_url();
     if with_demo {
-        if demo::store_is_empty(&engine)? {
+        if let Some(node) = &engine.cluster {
+            // One node loads the demo for the whole cluster, alone and into an empty
+            // cluster; the others follow it.
+            let lease = std::time::Duration::from_millis(engine.settings.cluster.lease_ms);
+            let alone = node.hold_everything(lease * 2).await;
+            let empty = node.cluster_is_empty().await.unwrap_or(false);
+            if !(alone && empty) {
+                println!(
+                    "Cluster mode: demo data is loaded by the first node, alone, into an empty cluster; not loaded here."
+                );
+            } else if demo::store_is_empty(&engine)? {
+                demo::load(&engine).await?;
+                println!("Loaded synthetic Wuxue demo data (made up; not real people or shops).");
+            }
+        } else if demo::store_is_empty(&engine)? {
             demo::load(&engine).await?;
             println!("Loaded synthetic Wuxue demo data (made up; not real people or shops).");
         } else {

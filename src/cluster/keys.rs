@@ -52,6 +52,12 @@ pub fn node_urls() -> String {
     format!("{ROOT}:node_urls")
 }
 
+/// The registry log: a Stream every node appends its registry and token changes to
+/// (entry fields `node`, `data`) and every node follows.
+pub fn registry() -> String {
+    format!("{ROOT}:registry")
+}
+
 /// Pub/Sub channel of append notices (`<code>:<seq>`): a hint to read the log now.
 pub fn notices() -> String {
     format!("{ROOT}:notices")

@@ -17,6 +17,7 @@ pub mod members;
 pub mod node;
 pub mod ownership;
 pub mod partition;
+pub mod registry;
 pub mod replicate;
 
 tokio::task_local! {

@@ -17,6 +17,7 @@ use super::follower::{Followed, Follower};
 use super::forward::{self, Answer, Call, Forwarded};
 use super::lease::LeaseTimes;
 use super::ownership::{Keeper, KeeperSettings, Ownership};
+use super::registry::{self, Change};
 use super::replicate::RedisReplication;
 use super::{keys, partition};
 use crate::actors::ticket::TicketDirectory;
@@ -163,6 +164,21 @@ impl Node {
         self.tasks.lock().push(task);
     }
 
+    /// Starts following the registry log into `store`; `followed` is told each batch of
+    /// other nodes' changes once it is stored (to refresh what is kept in memory).
+    pub fn follow_registry(
+        &self,
+        store: Arc<dyn Store>,
+        followed: Box<dyn Fn(Vec<Change>) + Send + Sync>,
+    ) {
+        let client = self.client.clone();
+        let node = self.id.clone();
+        let stopped = self.stop.subscribe();
+        // On the actix system's own thread: what `followed` starts (a team's actor) needs it.
+        let task = actix::spawn(follow_registry(client, node, store, followed, stopped));
+        self.tasks.lock().push(task);
+    }
+
     /// Stops writing, hands the leases back and leaves the live nodes (a clean stop: the
     /// others take over at once).
     pub async fn leave(&self) {
@@ -171,6 +187,44 @@ impl Node {
         for task in tasks {
             let _ = tokio::time::timeout(REDIS_TIMEOUT, task).await;
         }
+    }
+
+    /// Waits (up to `limit`) until this node holds every partition: it runs alone. The demo
+    /// is loaded this way, by the first node, before the others start.
+    pub async fn hold_everything(&self, limit: Duration) -> bool {
+        let mut ownership = self.ownership.clone();
+        let deadline = tokio::time::Instant::now() + limit;
+        loop {
+            if self.ownership.held().len() == self.partitions.len() {
+                return true;
+            }
+            if tokio::time::timeout_at(deadline, ownership.changed())
+                .await
+                .is_err()
+            {
+                return false;
+            }
+        }
+    }
+
+    /// Whether the cluster holds nothing yet: no partition log has an entry and the registry
+    /// log is empty.
+    pub async fn cluster_is_empty(&self) -> Result<bool, Error> {
+        let mut conn = self.lookups().await?;
+        for p in &self.partitions {
+            let head = super::log::head(&mut conn, p)
+                .await
+                .map_err(forward::unreachable)?;
+            if head.seq > 0 {
+                return Ok(false);
+            }
+        }
+        let registry: u64 = redis::cmd("XLEN")
+            .arg(keys::registry())
+            .query_async(&mut conn)
+            .await
+            .map_err(forward::unreachable)?;
+        Ok(registry == 0)
     }
 
     /// Whether a forwarded call proves the cluster's secret.
@@ -285,6 +339,62 @@ async fn connect(
         }
         if *stopped.borrow() {
             return None;
+        }
+    }
+}
+
+/// The registry follower: stores other nodes' registry changes in order, with the
+/// position, then tells `followed`.
+async fn follow_registry(
+    client: redis::Client,
+    node: String,
+    store: Arc<dyn Store>,
+    followed: Box<dyn Fn(Vec<Change>) + Send + Sync>,
+    mut stopped: watch::Receiver<bool>,
+) {
+    let block = u64::try_from(FOLLOW_BLOCK.as_millis()).unwrap_or(2000);
+    'connecting: loop {
+        let Some(mut conn) = connect(&client, FOLLOW_BLOCK + REDIS_TIMEOUT, stopped.clone()).await
+        else {
+            return;
+        };
+        loop {
+            let after = match store.registry_position() {
+                Ok(p) => p.unwrap_or_else(|| "0-0".to_owned()),
+                Err(e) => {
+                    tracing::error!(error = %e, "cluster: cannot read the registry position");
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                    continue;
+                }
+            };
+            let read = tokio::select! {
+                read = registry::read(&mut conn, &after, &node, block) => read,
+                _ = stopped.changed() => return,
+            };
+            let read = match read {
+                Ok(r) => r,
+                Err(e) => {
+                    tracing::warn!(error = %e, "cluster: following the registry failed; reconnecting");
+                    tokio::time::sleep(Duration::from_millis(500)).await;
+                    continue 'connecting;
+                }
+            };
+            let Some(position) = read.last else {
+                continue;
+            };
+            let changes = read.changes;
+            let write = Write::FollowRegistry {
+                position,
+                changes: changes.clone(),
+            };
+            match store.submit(write).await {
+                Ok(_) if !changes.is_empty() => followed(changes),
+                Ok(_) => {}
+                Err(e) => {
+                    tracing::warn!(error = %e, "cluster: storing registry changes failed; reading again");
+                    tokio::time::sleep(Duration::from_millis(500)).await;
+                }
+            }
         }
     }
 }

@@ -44,6 +44,8 @@ pub trait Replication: Send {
     fn next_number(&mut self, year: i32) -> Result<u64, String>;
     /// The ticket `command` was applied to, if the partition's log holds it already.
     fn applied(&mut self, partition: &str, command: &str) -> Result<Option<TicketId>, String>;
+    /// Appends changes to shared records to the registry log.
+    fn append_registry(&mut self, changes: &[super::registry::Change]) -> Result<(), String>;
     /// Appends `entries` as seqs `first..` under `token`. An error is an unknown outcome.
     fn append(
         &mut self,
@@ -138,6 +140,14 @@ impl Replication for RedisReplication {
                     .map_err(|e| format!("a log entry that is not a ticket write: {e}"))
             })
             .transpose()
+    }
+
+    fn append_registry(&mut self, changes: &[super::registry::Change]) -> Result<(), String> {
+        let node = self.node.clone();
+        self.with(|c| {
+            super::registry::append_blocking(c, &node, changes)
+                .map_err(|e| redis::RedisError::from(std::io::Error::other(e)))
+        })
     }
 
     fn append(

@@ -108,6 +108,18 @@ impl RetailerBook {
         })
     }
 
+    /// Cluster mode: reads the registry again after another node imported one.
+    pub fn reload(&self) -> Result<(), StoreError> {
+        let (retailers, pointer) = stored::load(self.store.as_ref())?;
+        *self.index.write() = Arc::new(SearchIndex::build(retailers));
+        // The next import here builds on the generation now stored (an import running
+        // here meanwhile writes its own, and keeps its pointer).
+        if let Ok(mut stored_as) = self.importing.try_lock() {
+            *stored_as = pointer;
+        }
+        Ok(())
+    }
+
     /// The current index (a snapshot: later imports do not change it).
     pub fn snapshot(&self) -> Arc<SearchIndex> {
         self.index.read().clone()

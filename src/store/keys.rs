@@ -52,6 +52,9 @@ pub fn position(partition: &str) -> Vec<u8> {
     format!("m/position/{partition}").into_bytes()
 }
 
+/// Cluster mode: the id of the last registry log entry this store holds.
+pub const REGISTRY_POSITION: &[u8] = b"m/registry_position";
+
 /// The prefix of every [`position`] key.
 pub const POSITIONS: &[u8] = b"m/position/";
 

@@ -102,6 +102,34 @@ pub enum RecordKind {
 }
 
 impl RecordKind {
+    pub const ALL: [RecordKind; 10] = [
+        Self::Staff,
+        Self::Team,
+        Self::Vehicle,
+        Self::VehicleState,
+        Self::Retailer,
+        Self::RetailerChunk,
+        Self::RetailerRegistry,
+        Self::Token,
+        Self::FeedCursor,
+        Self::FeedParked,
+    ];
+
+    /// The kind spelled `name` ([`Self::as_str`]).
+    pub fn parse(name: &str) -> Option<RecordKind> {
+        Self::ALL.into_iter().find(|k| k.as_str() == name)
+    }
+
+    /// Cluster mode: whether every node keeps the same records of this kind (the registry
+    /// and the tokens). A vehicle's live state and the status feed's progress are the
+    /// node's own.
+    pub fn shared(self) -> bool {
+        !matches!(
+            self,
+            Self::VehicleState | Self::FeedCursor | Self::FeedParked
+        )
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Staff => "staff",
@@ -157,6 +185,12 @@ pub enum Write {
     Follow {
         partition: String,
         entries: Vec<crate::cluster::log::Entry>,
+    },
+    /// Cluster mode: other nodes' registry changes, as followed, stored with the registry
+    /// log's new position.
+    FollowRegistry {
+        position: String,
+        changes: Vec<crate::cluster::registry::Change>,
     },
     PutRecord {
         kind: RecordKind,
@@ -241,6 +275,8 @@ pub trait Store: Send + Sync + 'static {
     fn ticket_partition(&self, id: &TicketId) -> Result<Option<String>, StoreError>;
     /// Cluster mode: partition → the last seq of its log this store holds.
     fn positions(&self) -> Result<std::collections::BTreeMap<String, u64>, StoreError>;
+    /// Cluster mode: the id of the last registry log entry this store holds.
+    fn registry_position(&self) -> Result<Option<String>, StoreError>;
     /// Writes a backup of the store as of the call (see `backup.rs`) while writes go on.
     fn backup(&self, out: &mut dyn std::io::Write) -> Result<backup::Summary, StoreError>;
     /// Up to `limit` closed tickets, closed before `before`, that still hold a reporter's

@@ -275,6 +275,13 @@ impl Store for SledStore {
             .collect()
     }
 
+    fn registry_position(&self) -> Result<Option<String>, StoreError> {
+        Ok(self
+            .main
+            .get(keys::REGISTRY_POSITION)?
+            .map(|v| String::from_utf8_lossy(&v).into_owned()))
+    }
+
     fn closed_with_personal_data(
         &self,
         before: crate::domain::Timestamp,

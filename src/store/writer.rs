@@ -16,10 +16,11 @@ use std::time::Instant;
 
 use tokio::sync::oneshot;
 
-use super::{Change, PutMode, StoreError, Write, Written};
+use super::{Change, PutMode, RecordKind, StoreError, Write, Written};
 use super::{chain, keys};
 use crate::bus::{BusEvent, Committed, EventBus};
 use crate::cluster::log::{Appended, Entry, NewEntry};
+use crate::cluster::registry::Change as SharedChange;
 use crate::cluster::replicate::{self, Replication, Shipped};
 use crate::domain::ids::{TicketId, TicketNumber};
 use crate::domain::ticket::{EventKind, EventRecord, FixedDeadlines, Ticket};
@@ -87,6 +88,8 @@ struct Staged {
     published: Vec<Committed>,
     /// Cluster mode: the partition whose log its events go to, and its command id.
     logged: Option<(String, Option<String>)>,
+    /// Cluster mode: its changes to records every node shares, for the registry log.
+    shared: Vec<SharedChange>,
 }
 
 /// Within one batch, what earlier writes of the same batch already claimed.
@@ -110,9 +113,36 @@ struct Batch<'a> {
     published: &'a mut Vec<Committed>,
     /// The staged write's partition and command id (cluster mode).
     logged: &'a mut Option<(String, Option<String>)>,
+    /// The staged write's changes to shared records, when they go to the registry log.
+    shared: Option<&'a mut Vec<SharedChange>>,
 }
 
 impl Batch<'_> {
+    fn put_record(&mut self, kind: RecordKind, id: &str, value: Vec<u8>) {
+        let key = keys::record(kind.as_str(), id);
+        if let Some(shared) = self.shared.as_mut().filter(|_| kind.shared()) {
+            shared.push(SharedChange::Put {
+                kind: kind.as_str().to_owned(),
+                id: id.to_owned(),
+                value: value.clone(),
+            });
+        }
+        self.records.insert(key.clone(), value);
+        self.view.records.insert(key, true);
+    }
+
+    fn delete_record(&mut self, kind: RecordKind, id: &str) {
+        let key = keys::record(kind.as_str(), id);
+        if let Some(shared) = self.shared.as_mut().filter(|_| kind.shared()) {
+            shared.push(SharedChange::Delete {
+                kind: kind.as_str().to_owned(),
+                id: id.to_owned(),
+            });
+        }
+        self.records.remove(key.clone());
+        self.view.records.insert(key, false);
+    }
+
     fn publish(&mut self, event: &Arc<EventRecord>, ticket: &Ticket) {
         self.published.push(Committed {
             event: event.clone(),
@@ -164,6 +194,7 @@ impl Writer {
         for Request { write, reply } in requests {
             let mut published = Vec::new();
             let mut logged = None;
+            let mut shared = Vec::new();
             let mut batch = Batch {
                 next_id: &mut next_id,
                 main: &mut main,
@@ -171,6 +202,7 @@ impl Writer {
                 view: &mut view,
                 published: &mut published,
                 logged: &mut logged,
+                shared: self.replication.is_some().then_some(&mut shared),
             };
             let outcome = self.stage(write, &mut batch);
             staged.push(Staged {
@@ -178,6 +210,7 @@ impl Writer {
                 outcome,
                 published,
                 logged,
+                shared,
             });
         }
         if let Err(e) = self.log(&staged, &mut main) {
@@ -362,6 +395,28 @@ impl Writer {
                 self.stage_change(&before, change, b)
             }
             Write::Follow { partition, entries } => self.stage_follow(&partition, entries, b),
+            Write::FollowRegistry { position, changes } => {
+                for change in changes {
+                    // Only shared kinds travel; anything else is a newer node's kind this
+                    // node does not know, and is left out.
+                    let kind = RecordKind::parse(change.kind()).filter(|k| k.shared());
+                    let Some(kind) = kind else {
+                        tracing::warn!(
+                            kind = change.kind(),
+                            "cluster: a registry change of an unknown kind"
+                        );
+                        continue;
+                    };
+                    let key = |id: &str| keys::record(kind.as_str(), id);
+                    match change {
+                        SharedChange::Put { id, value, .. } => b.records.insert(key(&id), value),
+                        SharedChange::Delete { id, .. } => b.records.remove(key(&id)),
+                    }
+                }
+                b.main
+                    .insert(keys::REGISTRY_POSITION, position.into_bytes());
+                Ok(Written::Record)
+            }
             Write::PutRecord {
                 kind,
                 id,
@@ -379,16 +434,13 @@ impl Writer {
                     (PutMode::Update, false) => return Err(StoreError::RecordMissing(name)),
                     _ => {}
                 }
-                b.records.insert(key.clone(), value);
-                b.view.records.insert(key, true);
+                b.put_record(kind, &id, value);
                 Ok(Written::Record)
             }
             Write::PutRecords { kind, items } => {
                 // All or nothing: one request, one atomic batch.
                 for (id, value) in items {
-                    let key = keys::record(kind.as_str(), &id);
-                    b.records.insert(key.clone(), value);
-                    b.view.records.insert(key, true);
+                    b.put_record(kind, &id, value);
                 }
                 Ok(Written::Record)
             }
@@ -404,15 +456,12 @@ impl Writer {
                         kind.as_str()
                     )));
                 }
-                b.records.remove(key.clone());
-                b.view.records.insert(key, false);
+                b.delete_record(kind, &id);
                 Ok(Written::Record)
             }
             Write::DeleteRecords { kind, ids } => {
                 for id in ids {
-                    let key = keys::record(kind.as_str(), &id);
-                    b.records.remove(key.clone());
-                    b.view.records.insert(key, false);
+                    b.delete_record(kind, &id);
                 }
                 Ok(Written::Record)
             }
@@ -613,6 +662,16 @@ impl Writer {
     fn log(&mut self, staged: &[Staged], main: &mut Changes) -> Result<(), StoreError> {
         if self.replication.is_none() {
             return Ok(());
+        }
+        let shared: Vec<SharedChange> = staged
+            .iter()
+            .filter(|s| s.outcome.is_ok())
+            .flat_map(|s| s.shared.iter().cloned())
+            .collect();
+        if !shared.is_empty()
+            && let Some(r) = &mut self.replication
+        {
+            r.append_registry(&shared).map_err(StoreError::Unlogged)?;
         }
         let mut shares: HashMap<&str, Vec<NewEntry>> = HashMap::new();
         for s in staged.iter().filter(|s| s.outcome.is_ok()) {

@@ -105,7 +105,7 @@ impl Cluster {
             let id = format!("n{i}");
             let engine = start_engine(&redis, &id, &store);
             let base = engine.base.clone();
-            let mut node = Node {
+            let node = Node {
                 id,
                 engine: Some(engine),
                 base,
@@ -114,12 +114,22 @@ impl Cluster {
                 _dir: dir,
                 store,
             };
-            node.dispatcher = token(&http, &node, "dispatcher").await;
-            node.supervisor = token(&http, &node, "supervisor").await;
             nodes.push(node);
+        }
+        // Tokens issued on one node serve on every node (the registry log).
+        let dispatcher = token(&http, &nodes[0], "dispatcher").await;
+        let supervisor = token(&http, &nodes[0], "supervisor").await;
+        for node in &mut nodes {
+            node.dispatcher = dispatcher.clone();
+            node.supervisor = supervisor.clone();
         }
         let cluster = Cluster { redis, nodes, http };
         cluster.spread().await;
+        for node in cluster.live() {
+            cluster
+                .until_answered(node, "/tickets?limit=1", &dispatcher, StatusCode::OK)
+                .await;
+        }
         cluster
     }
 
@@ -140,6 +150,29 @@ impl Cluster {
                 "partitions not spread: {held:?}"
             );
             tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// Waits (up to 5 s) until `path` answers `expected` on `node` with `token`.
+    async fn until_answered(
+        &self,
+        node: &Node,
+        path: &str,
+        token: &str,
+        expected: StatusCode,
+    ) -> Duration {
+        let started = Instant::now();
+        loop {
+            let (status, body) = get(&self.http, node, path, token).await;
+            if status == expected {
+                return started.elapsed();
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(5),
+                "{}: {path} answers {status} {body}, not {expected}",
+                node.id
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
         }
     }
 
@@ -682,5 +715,61 @@ async fn a_paused_owner_cannot_write_when_it_wakes() {
             assert_eq!(held.get(ext).map(Vec::len), Some(1), "{}: {ext}", node.id);
             assert_eq!(held[ext][0]["id"].as_str(), Some(id.as_str()));
         }
+    }
+}
+
+#[tokio::test]
+async fn the_registry_and_the_tokens_are_the_same_on_every_node() {
+    let cluster = Cluster::start(3).await;
+    let http = &cluster.http;
+    let [n1, n2, n3] = [cluster.node("n1"), cluster.node("n2"), cluster.node("n3")];
+    // A squad, its staff and a vehicle registered on n2 are on n1 and n3.
+    let team = json!({ "id": "T-9", "name": "九中队", "department": "enforcement" });
+    let staff = json!({ "id": "S-9", "name": "市管员", "role": "inspector", "department": "enforcement", "team_id": "T-9", "badge": "ZM-9" });
+    let vehicle = json!({ "id": "V-9", "plate": "鄂J·Z0009", "team_id": "T-9", "department": "enforcement", "crew": ["S-9"] });
+    for (path, body) in [("/teams", team), ("/staff", staff), ("/vehicles", vehicle)] {
+        let (status, b) = post(http, &n2.base, &format!("/api/v1{path}"), ADMIN, &body)
+            .await
+            .expect("answers");
+        assert_eq!(status, StatusCode::CREATED, "{path}: {b}");
+    }
+    for node in [n1, n3] {
+        cluster
+            .until_answered(node, "/vehicles/V-9", &node.dispatcher, StatusCode::OK)
+            .await;
+        cluster
+            .until_answered(node, "/staff/S-9", &node.dispatcher, StatusCode::OK)
+            .await;
+    }
+    // A token issued on n3 serves on n1; revoked on n1, it stops on n2 and n3 too.
+    let answer = http
+        .post(format!("{}/api/v1/tokens", n3.base))
+        .bearer_auth(ADMIN)
+        .json(&json!({ "role": "dispatcher" }))
+        .send()
+        .await
+        .expect("answers");
+    assert_eq!(answer.status(), StatusCode::CREATED);
+    let issued: Value = answer.json().await.expect("json");
+    let (secret, id) = (
+        issued["token"].as_str().expect("a token"),
+        issued["id"].as_str().expect("an id"),
+    );
+    let took = cluster
+        .until_answered(n1, "/tickets?limit=1", secret, StatusCode::OK)
+        .await;
+    eprintln!("a token issued on n3 served on n1 after {took:?}");
+    let revoked = http
+        .delete(format!("{}/api/v1/tokens/{id}", n1.base))
+        .bearer_auth(ADMIN)
+        .send()
+        .await
+        .expect("answers");
+    assert!(revoked.status().is_success(), "{}", revoked.status());
+    for node in [n2, n3] {
+        let took = cluster
+            .until_answered(node, "/tickets?limit=1", secret, StatusCode::UNAUTHORIZED)
+            .await;
+        eprintln!("revoked on n1, refused on {} after {took:?}", node.id);
     }
 }
