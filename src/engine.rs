@@ -181,6 +181,12 @@ impl Engine {
             area: area.clone(),
             settings: settings.dispatch.clone(),
         })));
+        if let Some(node) = &cluster {
+            let dispatcher = dispatcher.clone();
+            node.on_takeover(Arc::new(move || {
+                dispatcher.do_send(crate::actors::dispatch::Recover);
+            }));
+        }
         tickets.set_planner(crate::actors::ticket::OfferPlanner {
             plan: dispatcher.clone().recipient(),
             filed: dispatcher.clone().recipient(),

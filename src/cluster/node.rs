@@ -61,7 +61,11 @@ pub struct Node {
     secret: String,
     stop: watch::Sender<bool>,
     tasks: Mutex<Vec<JoinHandle<()>>>,
+    /// Told when this node takes partitions over (see [`Node::on_takeover`]).
+    taken: Taken,
 }
+
+type Taken = Arc<Mutex<Option<Arc<dyn Fn() + Send + Sync>>>>;
 
 impl Node {
     /// Checks that Redis logs every write before it answers, records this node's URL and
@@ -139,6 +143,7 @@ impl Node {
             secret: settings.secret.expose().trim().to_owned(),
             stop,
             tasks: Mutex::new(vec![keeper]),
+            taken: Taken::default(),
         }))
     }
 
@@ -160,7 +165,8 @@ impl Node {
         let client = self.client.clone();
         let partitions = self.partitions.clone();
         let stopped = self.stop.subscribe();
-        let task = tokio::spawn(follow(client, partitions, store, tickets, stopped));
+        let held = (self.ownership.clone(), self.taken.clone());
+        let task = tokio::spawn(follow(client, partitions, store, tickets, held, stopped));
         self.tasks.lock().push(task);
     }
 
@@ -187,6 +193,26 @@ impl Node {
         for task in tasks {
             let _ = tokio::time::timeout(REDIS_TIMEOUT, task).await;
         }
+    }
+
+    /// Calls `taken` each time this node takes a partition it did not hold (a takeover, or
+    /// its share when it joins), and again when it stores entries of a partition it holds
+    /// that another node wrote (catching up after a takeover), so that what the old owner
+    /// left running (open offers) is taken up here from the store.
+    pub fn on_takeover(&self, taken: Arc<dyn Fn() + Send + Sync>) {
+        *self.taken.lock() = Some(taken.clone());
+        let mut ownership = self.ownership.clone();
+        let mut held: Vec<String> = ownership.held().into_keys().collect();
+        let task = tokio::spawn(async move {
+            while ownership.changed().await {
+                let now: Vec<String> = ownership.held().into_keys().collect();
+                if now.iter().any(|p| !held.contains(p)) {
+                    taken();
+                }
+                held = now;
+            }
+        });
+        self.tasks.lock().push(task);
     }
 
     /// Waits (up to `limit`) until this node holds every partition: it runs alone. The demo
@@ -406,6 +432,7 @@ async fn follow(
     partitions: Vec<String>,
     store: Arc<dyn Store>,
     tickets: Arc<TicketDirectory>,
+    (ownership, taken): (Ownership, Taken),
     mut stopped: watch::Receiver<bool>,
 ) {
     let pause = Duration::from_millis(500);
@@ -445,12 +472,23 @@ async fn follow(
                 match followed {
                     Followed::Entries { partition, entries } => {
                         let n = entries.len();
-                        match store.submit(Write::Follow { partition, entries }).await {
+                        let write = Write::Follow {
+                            partition: partition.clone(),
+                            entries,
+                        };
+                        match store.submit(write).await {
                             Ok(Written::Followed { tickets: changed }) => {
                                 metrics::counter!("hotline_cluster_followed_total")
                                     .increment(n as u64);
                                 if !changed.is_empty() {
                                     tickets.followed(&changed);
+                                    // Another node's writes in a partition held here: the
+                                    // tail this node caught up with after taking it over.
+                                    let caught_up = ownership.lease(&partition).is_some();
+                                    let taken = taken.lock().clone();
+                                    if let Some(taken) = taken.filter(|_| caught_up) {
+                                        taken();
+                                    }
                                 }
                             }
                             Ok(_) => {}

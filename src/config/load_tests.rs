@@ -407,3 +407,55 @@ fn server_tls_needs_both_files_or_neither() {
     let err = named(dir.path(), "staging", &[("APP__SERVER__TLS_KEY", "")]).unwrap_err();
     assert!(err.to_string().contains("`server.tls_key`"), "{err}");
 }
+
+#[test]
+fn cluster_mode_needs_its_node_address_and_secret() {
+    assert!(!from_env(&[]).unwrap().cluster.enabled(), "off by default");
+    let whole = [
+        ("APP__CLUSTER__REDIS_URL", "redis://127.0.0.1:6379/0"),
+        ("APP__CLUSTER__NODE_ID", "node-1"),
+        ("APP__CLUSTER__ADVERTISE_URL", "http://10.0.0.1:8080"),
+        ("APP__CLUSTER__SECRET", "0123456789abcdef"),
+    ];
+    let s = from_env(&whole).unwrap();
+    assert!(s.cluster.enabled());
+    assert_eq!(s.cluster.lease_ms, 10_000);
+    assert!(
+        !format!("{:?}", s.cluster).contains("0123456789abcdef"),
+        "never logged"
+    );
+    let broken = [
+        (
+            "APP__CLUSTER__REDIS_URL",
+            "http://127.0.0.1:6379",
+            "cluster.redis_url",
+        ),
+        ("APP__CLUSTER__NODE_ID", "", "cluster.node_id"),
+        ("APP__CLUSTER__NODE_ID", "node:1", "cluster.node_id"),
+        ("APP__CLUSTER__ADVERTISE_URL", "", "cluster.advertise_url"),
+        (
+            "APP__CLUSTER__ADVERTISE_URL",
+            "https://10.0.0.1",
+            "cluster.advertise_url",
+        ),
+        ("APP__CLUSTER__SECRET", "short", "cluster.secret"),
+        ("APP__CLUSTER__LEASE_MS", "500", "cluster.lease_ms"),
+        (
+            "APP__CLUSTER__LEASE_MARGIN_MS",
+            "5000",
+            "cluster.lease_margin_ms",
+        ),
+        (
+            "APP__CLUSTER__NODE_TIMEOUT_MS",
+            "60000",
+            "cluster.node_timeout_ms",
+        ),
+    ];
+    for (key, value, named) in broken {
+        let mut pairs: Vec<(&str, &str)> =
+            whole.iter().filter(|(k, _)| *k != key).copied().collect();
+        pairs.push((key, value));
+        let err = from_env(&pairs).expect_err(key).to_string();
+        assert!(err.contains(named), "{key}={value}: {err}");
+    }
+}

@@ -246,9 +246,9 @@ error_codes! {
 
     StorageError = "storage_error", Internal, "the store failed; nothing was changed";
 
+    GroupRestarted = "group_restarted", Unavailable, "the collaboration group is restarting; retry";
     NotLogged = "not_logged", Unavailable, "cluster mode: the partition's log did not confirm the write; nothing was acknowledged, retry";
     NotOwner = "not_owner", Unavailable, "cluster mode: the ticket's partition is changing owner; retry";
-    GroupRestarted = "group_restarted", Unavailable, "the collaboration group is restarting; retry";
     ShuttingDown = "shutting_down", Unavailable, "the engine is shutting down";
     TicketRestarted = "ticket_restarted", Unavailable, "the ticket is restarting; retry";
     Unavailable = "unavailable", Unavailable, "a part of the engine is restarting; retry";

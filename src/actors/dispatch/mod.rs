@@ -63,6 +63,19 @@ struct OpenOffer {
     expires_at: Timestamp,
 }
 
+/// Cluster mode: this node took partitions over; take up their open offers and field work.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct Recover;
+
+impl Handler<Recover> for DispatcherActor {
+    type Result = ();
+
+    fn handle(&mut self, _: Recover, _: &mut Self::Context) {
+        self.recover();
+    }
+}
+
 pub struct DispatcherActor {
     deps: Arc<DispatchDeps>,
     open: HashMap<TicketId, OpenOffer>,
@@ -103,7 +116,9 @@ impl DispatcherActor {
     }
 
     /// Rebuilds offers, field work and squads from the open tickets in the store, and the
-    /// vehicles out of service from the roster.
+    /// vehicles out of service from the roster. Run at start, and in cluster mode each
+    /// time this node takes partitions over ([`Recover`]): the offers their old owner
+    /// made are timed here from then on, and pushed again to their vehicles (same ids).
     fn recover(&mut self) {
         self.recover_service();
         let ids = match self.deps.store.open_ticket_ids() {

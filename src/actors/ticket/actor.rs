@@ -248,9 +248,16 @@ impl Handler<Execute> for TicketActor {
                         "a ticket write answered as a record".into(),
                     )
                     .into()),
-                    Err(e @ (StoreError::Conflict(_) | StoreError::NotOwner(_))) => {
+                    Err(e @ StoreError::Conflict(_)) => {
                         // This actor's copy is stale: stop, so the next command rebuilds it.
                         tracing::warn!(ticket_id = %act.ticket.id, seq = act.ticket.seq, error = %e, "ticket actor's copy was stale; it stops");
+                        ctx.stop();
+                        Err(e.into())
+                    }
+                    Err(e @ StoreError::NotOwner(_)) => {
+                        // Cluster mode: another node writes this ticket now; when this one
+                        // does again, its actor starts from the store.
+                        tracing::debug!(ticket_id = %act.ticket.id, error = %e, "ticket written by another node; its actor here stops");
                         ctx.stop();
                         Err(e.into())
                     }

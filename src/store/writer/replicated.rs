@@ -1,0 +1,287 @@
+//! The writer's side of cluster mode (`docs/cluster.md`): a ticket write claims its
+//! partition (a valid lease, a new command id), each partition's share of a batch is
+//! appended to its log and the registry's share to the registry log before the batch is
+//! applied, and followed entries are stored under this node's own event ids.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use super::{Batch, Changes, Staged, Writer, u64_from};
+use crate::cluster::log::{Appended, Entry, NewEntry};
+use crate::cluster::registry::Change as SharedChange;
+use crate::cluster::replicate::{self, Shipped};
+use crate::domain::ids::TicketId;
+use crate::domain::ticket::{EventKind, Ticket};
+use crate::store::{RecordKind, StoreError, Written, chain, keys};
+
+impl Writer {
+    /// Checks that this node may write `partition` now and that `command` (if any) is
+    /// new. The ticket a repeated command was applied to, when it is one.
+    pub(super) fn claim(
+        &mut self,
+        partition: &str,
+        command: Option<&str>,
+        b: &mut Batch,
+    ) -> Result<Option<TicketId>, StoreError> {
+        let Some(r) = &mut self.replication else {
+            return Ok(None);
+        };
+        if r.token(partition).is_none() {
+            metrics::counter!("hotline_cluster_refused_total").increment(1);
+            return Err(StoreError::NotOwner(partition.to_owned()));
+        }
+        let Some(command) = command else {
+            return Ok(None);
+        };
+        if b.view.commands.contains(command) {
+            return Err(StoreError::Unlogged(format!(
+                "command `{command}` is being applied; retry"
+            )));
+        }
+        let applied = r
+            .applied(partition, command)
+            .map_err(StoreError::Unlogged)?;
+        if applied.is_none() {
+            b.view.commands.insert(command.to_owned());
+        }
+        Ok(applied)
+    }
+
+    /// The partition of an existing ticket: as recorded when it was filed (a ticket from
+    /// before cluster mode: where it is now).
+    pub(super) fn partition(&mut self, ticket: &Ticket) -> Result<String, StoreError> {
+        if let Some(p) = self.partitions.get(&ticket.id) {
+            return Ok(p.clone());
+        }
+        let p = match self.main.get(keys::partition(&ticket.id))? {
+            Some(v) => String::from_utf8_lossy(&v).into_owned(),
+            None => match &self.replication {
+                Some(r) => r.partition_of(ticket),
+                None => return Err(StoreError::Corrupt("not in cluster mode".into())),
+            },
+        };
+        self.partitions.insert(ticket.id, p.clone());
+        Ok(p)
+    }
+
+    /// The last seq of `partition`'s log this store holds (or has staged).
+    fn position(&mut self, partition: &str) -> Result<u64, StoreError> {
+        if let Some(at) = self.positions.get(partition) {
+            return Ok(*at);
+        }
+        let at = match self.main.get(keys::position(partition))? {
+            Some(v) => u64_from(&v)?,
+            None => 0,
+        };
+        self.positions.insert(partition.to_owned(), at);
+        Ok(at)
+    }
+
+    /// Appends each partition's share of the batch to its log, and stages the partitions'
+    /// new positions. Any refusal or unknown outcome refuses the whole batch: nothing is
+    /// applied, and what a log did take comes back as followed entries.
+    pub(super) fn log(&mut self, staged: &[Staged], main: &mut Changes) -> Result<(), StoreError> {
+        if self.replication.is_none() {
+            return Ok(());
+        }
+        let shared: Vec<SharedChange> = staged
+            .iter()
+            .filter(|s| s.outcome.is_ok())
+            .flat_map(|s| s.shared.iter().cloned())
+            .collect();
+        if !shared.is_empty()
+            && let Some(r) = &mut self.replication
+        {
+            r.append_registry(&shared).map_err(StoreError::Unlogged)?;
+        }
+        let mut shares: HashMap<&str, Vec<NewEntry>> = HashMap::new();
+        for s in staged.iter().filter(|s| s.outcome.is_ok()) {
+            let Some((partition, command)) = &s.logged else {
+                continue;
+            };
+            let share = shares.entry(partition.as_str()).or_default();
+            for (i, c) in s.published.iter().enumerate() {
+                share.push(NewEntry {
+                    // The command is recorded once, on its first event.
+                    command: command.clone().filter(|_| i == 0).unwrap_or_default(),
+                    data: replicate::ship(&c.event, &c.ticket)?,
+                });
+            }
+        }
+        for (partition, entries) in shares {
+            let first = self.position(partition)? + 1;
+            let Some(r) = &mut self.replication else {
+                return Ok(());
+            };
+            let token = r
+                .token(partition)
+                .ok_or_else(|| StoreError::NotOwner(partition.to_owned()))?;
+            let appended = r.append(partition, token, first, &entries);
+            metrics::counter!("hotline_cluster_appends_total", "outcome" => appended_label(&appended))
+                .increment(1);
+            match appended {
+                Ok(Appended::Done { last }) => {
+                    main.insert(keys::position(partition), &last.to_be_bytes());
+                    self.positions.insert(partition.to_owned(), last);
+                }
+                Ok(Appended::Fenced { .. }) => {
+                    return Err(StoreError::NotOwner(partition.to_owned()));
+                }
+                Ok(Appended::NotNext { head }) => {
+                    return Err(StoreError::Unlogged(format!(
+                        "this node holds partition `{partition}` up to {} of {head}; it is catching up",
+                        first - 1
+                    )));
+                }
+                Ok(Appended::Duplicate { command, .. }) => {
+                    return Err(StoreError::Unlogged(format!(
+                        "command `{command}` was applied meanwhile"
+                    )));
+                }
+                Err(e) => {
+                    tracing::warn!(partition, error = %e, "cluster: append outcome unknown");
+                    return Err(StoreError::Unlogged(e));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Forgets what staging a refused batch cached: it is read again from the store.
+    pub(super) fn forget_staged(&mut self) {
+        self.seqs.clear();
+        self.heads.clear();
+        self.numbers.clear();
+        self.positions.clear();
+        self.partitions.clear();
+    }
+
+    /// Stages a partition's followed entries past the position this store holds.
+    pub(super) fn stage_follow(
+        &mut self,
+        partition: &str,
+        entries: Vec<Entry>,
+        b: &mut Batch,
+    ) -> Result<Written, StoreError> {
+        let mut at = self.position(partition)?;
+        let mut next = Vec::new();
+        for e in entries {
+            if e.seq <= at {
+                continue;
+            }
+            if e.seq != at + 1 {
+                return Err(StoreError::Corrupt(format!(
+                    "partition `{partition}`: entry {} cannot follow {at}",
+                    e.seq
+                )));
+            }
+            let shipped: Shipped = serde_json::from_slice(&e.data)?;
+            next.push(shipped);
+            at = e.seq;
+        }
+        let mut tickets = Vec::with_capacity(next.len());
+        for shipped in next {
+            tickets.push(shipped.ticket.id);
+            self.stage_followed(partition, shipped, b)?;
+        }
+        if !tickets.is_empty() {
+            b.main.insert(keys::position(partition), &at.to_be_bytes());
+            self.positions.insert(partition.to_owned(), at);
+        }
+        Ok(Written::Followed { tickets })
+    }
+
+    /// Stages other nodes' changes to shared records, with the registry log's position.
+    pub(super) fn stage_follow_registry(
+        &mut self,
+        position: String,
+        changes: Vec<SharedChange>,
+        b: &mut Batch,
+    ) -> Result<Written, StoreError> {
+        for change in changes {
+            // Only shared kinds travel; any other is a newer node's kind this node does
+            // not know, and is left out.
+            let kind = RecordKind::parse(change.kind()).filter(|k| k.shared());
+            let Some(kind) = kind else {
+                tracing::warn!(
+                    kind = change.kind(),
+                    "cluster: a registry change of an unknown kind"
+                );
+                continue;
+            };
+            let key = |id: &str| keys::record(kind.as_str(), id);
+            match change {
+                SharedChange::Put { id, value, .. } => b.records.insert(key(&id), value),
+                SharedChange::Delete { id, .. } => b.records.remove(key(&id)),
+            }
+        }
+        b.main
+            .insert(keys::REGISTRY_POSITION, position.into_bytes());
+        Ok(Written::Record)
+    }
+
+    /// Stages one followed ticket write under this store's next event id.
+    fn stage_followed(
+        &mut self,
+        partition: &str,
+        shipped: Shipped,
+        b: &mut Batch,
+    ) -> Result<(), StoreError> {
+        let Shipped { mut event, ticket } = shipped;
+        let id = ticket.id;
+        let before = match b.view.tickets.get(&id) {
+            Some(t) => Some(t.clone()),
+            None => self
+                .main
+                .get(keys::ticket(&id))?
+                .map(|v| serde_json::from_slice::<Ticket>(&v))
+                .transpose()?,
+        };
+        if before.is_none() && ticket.seq != 1 {
+            return Err(StoreError::Corrupt(format!(
+                "partition `{partition}`: ticket {id} at seq {} without its earlier events",
+                ticket.seq
+            )));
+        }
+        event.event_id = *b.next_id + 1;
+        let erased = match (
+            &event.kind,
+            before.as_ref().and_then(|t| t.reporter.as_ref()),
+        ) {
+            (EventKind::PersonalDataErased { .. }, Some(reporter)) => {
+                chain::erased_events(&self.main, &id, reporter)?
+            }
+            _ => Vec::new(),
+        };
+        self.stage_ticket(b.main, before.as_ref(), &ticket, &event)?;
+        for (key, value) in erased {
+            b.main.insert(key, value);
+        }
+        if before.is_none() {
+            if let Some(ext) = ticket.external_id.as_deref() {
+                let k = keys::external(ticket.source, ext);
+                b.main.insert(k.clone(), id.as_bytes().to_vec());
+                b.view.externals.insert(k, id);
+            }
+            b.main
+                .insert(&keys::partition(&id), partition.as_bytes().to_vec());
+            self.partitions.insert(id, partition.to_owned());
+        }
+        self.seqs.insert(id, ticket.seq);
+        *b.next_id += 1;
+        let event = Arc::new(event);
+        b.publish(&event, &ticket);
+        b.view.tickets.insert(id, ticket);
+        Ok(())
+    }
+}
+
+fn appended_label(a: &Result<Appended, String>) -> &'static str {
+    match a {
+        Ok(Appended::Done { .. }) => "done",
+        Ok(Appended::Fenced { .. }) => "fenced",
+        Ok(Appended::NotNext { .. }) => "behind",
+        Ok(Appended::Duplicate { .. }) => "duplicate",
+        Err(_) => "unknown",
+    }
+}
