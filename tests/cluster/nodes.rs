@@ -15,6 +15,7 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 use crate::common::redis::RedisServer;
+use crate::common::ws::WsClient;
 use crate::common::{ADMIN, ChildEngine};
 
 const SECRET: &str = "cluster-test-secret-0123456789";
@@ -771,5 +772,111 @@ async fn the_registry_and_the_tokens_are_the_same_on_every_node() {
             .until_answered(node, "/tickets?limit=1", secret, StatusCode::UNAUTHORIZED)
             .await;
         eprintln!("revoked on n1, refused on {} after {took:?}", node.id);
+    }
+}
+
+#[tokio::test]
+async fn an_open_offer_is_taken_over_with_its_partition() {
+    let mut cluster = Cluster::start(2).await;
+    let http = cluster.http.clone();
+    let site = LatLng::new(30.02, 115.585).expect("the site");
+    let partition = partition::of(
+        &area(),
+        &Location {
+            position: Some(site),
+            ..Location::default()
+        },
+    );
+    // A squad and a vehicle, registered on n2; the vehicle's token issued there too.
+    let n2 = cluster.node("n2");
+    let team = json!({ "id": "T-1", "name": "一中队", "department": "enforcement" });
+    let staff = json!({ "id": "S-1", "name": "市管员", "role": "inspector", "department": "enforcement", "team_id": "T-1", "badge": "ZM-1" });
+    let vehicle = json!({ "id": "V-1", "plate": "鄂J·Z0001", "team_id": "T-1", "department": "enforcement", "crew": ["S-1"] });
+    for (path, body) in [("/teams", team), ("/staff", staff), ("/vehicles", vehicle)] {
+        let (status, b) = post(&http, &n2.base, &format!("/api/v1{path}"), ADMIN, &body)
+            .await
+            .expect("answers");
+        assert_eq!(status, StatusCode::CREATED, "{path}: {b}");
+    }
+    let field = {
+        let answer = http
+            .post(format!("{}/api/v1/tokens", n2.base))
+            .bearer_auth(ADMIN)
+            .json(&json!({ "role": "field", "subject": "V-1" }))
+            .send()
+            .await
+            .expect("answers");
+        let body: Value = answer.json().await.expect("json");
+        body["token"].as_str().expect("a token").to_owned()
+    };
+    let owner = cluster.owner(&partition).await;
+    let (owner_id, owner_base) = (owner.id.clone(), owner.base.clone());
+    let other = cluster
+        .live()
+        .find(|n| n.id != owner_id)
+        .expect("another node");
+    let (other_id, other_base, dispatcher) = (
+        other.id.clone(),
+        other.base.clone(),
+        other.dispatcher.clone(),
+    );
+    cluster
+        .until_answered(
+            cluster.node(&owner_id),
+            "/vehicles/V-1",
+            &dispatcher,
+            StatusCode::OK,
+        )
+        .await;
+
+    // On duty near the site, on the partition's owner; a grade I lead offered to it.
+    let mut v1 = WsClient::connect(&owner_base, "/ws/vehicle", &field).await;
+    v1.next_of("hello").await;
+    v1.send(json!({ "type": "status", "status": "available" }))
+        .await;
+    v1.next_of("ack").await;
+    v1.at(site.lat() + 0.001, site.lng()).await;
+    let mut lead = intake_body("OFFER-1", site);
+    lead["category"] = json!("unlicensed_transport");
+    let (status, t) = post(&http, &other_base, "/api/v1/tickets", &dispatcher, &lead)
+        .await
+        .expect("answers");
+    assert_eq!(status, StatusCode::CREATED, "{t}");
+    let offer = v1.next_of("offer").await;
+    let id = t["id"].as_str().expect("an id");
+    assert_eq!(offer["ticket"]["id"], id);
+
+    // The owner dies; the other node takes the partition, and the offer with it.
+    let at = cluster
+        .nodes
+        .iter()
+        .position(|n| n.id == owner_id)
+        .expect("the owner");
+    drop(v1);
+    cluster.nodes[at].engine.take().expect("runs").kill9();
+    cluster.spread().await;
+    let mut again = WsClient::connect(&other_base, "/ws/vehicle", &field).await;
+    again.next_of("hello").await;
+    let shown = again.next_of("offer").await;
+    assert_eq!(
+        shown["offer_id"], offer["offer_id"],
+        "the same offer, pushed again"
+    );
+    again
+        .send(json!({ "type": "offer.accept", "offer_id": offer["offer_id"] }))
+        .await;
+    let node = cluster.node(&other_id);
+    let started = Instant::now();
+    loop {
+        let (_, now) = get(&http, node, &format!("/tickets/{id}"), &node.dispatcher).await;
+        if now["status"] == "en_route" {
+            assert_eq!(now["assignment"]["vehicle_id"], "V-1", "{now}");
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "not accepted: {now}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
