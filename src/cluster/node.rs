@@ -26,7 +26,7 @@ use crate::domain::area::ServiceArea;
 use crate::domain::error_code::ErrorCode;
 use crate::domain::role::Principal;
 use crate::service::Error;
-use crate::store::{Store, Write, Written};
+use crate::store::{Store, StoreError, Write, Written};
 
 /// How long a follower's read blocks waiting for new entries.
 const FOLLOW_BLOCK: Duration = Duration::from_secs(2);
@@ -456,18 +456,22 @@ async fn follow(
             positions.entry(p.clone()).or_insert(0);
         }
         let mut follower = Follower::new(conn, positions, FOLLOW_BLOCK);
+        let mut behind = false;
         'reading: loop {
             let read = tokio::select! {
                 read = follower.next() => read,
                 _ = stopped.changed() => return,
             };
-            let batches = match read {
+            let mut batches = match read {
                 Ok(b) => b,
                 Err(e) => {
                     tracing::warn!(error = %e, "cluster: following the logs failed; reconnecting");
                     break 'reading;
                 }
             };
+            // `unplaced` first: a ticket placed at triage goes on in its town's log, and
+            // the entry that placed it must be stored before those.
+            batches.sort_by_key(|f| !matches!(f, Followed::Entries { partition, .. } if partition == partition::UNPLACED));
             for followed in batches {
                 match followed {
                     Followed::Entries { partition, entries } => {
@@ -492,6 +496,12 @@ async fn follow(
                                 }
                             }
                             Ok(_) => {}
+                            Err(StoreError::Behind(why)) => {
+                                // Read again from what is stored: the handover comes first.
+                                tracing::debug!(%why, "cluster: followed entries ahead of this copy");
+                                behind = true;
+                                break 'reading;
+                            }
                             Err(e) => {
                                 tracing::warn!(error = %e, "cluster: storing followed entries failed; reading again");
                                 break 'reading;
@@ -511,6 +521,8 @@ async fn follow(
                 }
             }
         }
-        tokio::time::sleep(pause).await;
+        if !behind {
+            tokio::time::sleep(pause).await;
+        }
     }
 }

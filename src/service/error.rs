@@ -184,7 +184,9 @@ impl From<StoreError> for Error {
             }
             StoreError::RecordMissing(what) => Self::not_found(what),
             StoreError::NotOwner(_) => Self::of(ErrorCode::NotOwner, e.to_string()),
-            StoreError::Unlogged(_) => Self::of(ErrorCode::NotLogged, e.to_string()),
+            StoreError::Unlogged(_) | StoreError::Behind(_) => {
+                Self::of(ErrorCode::NotLogged, e.to_string())
+            }
             StoreError::Repeated { .. } => Self::of(ErrorCode::AlreadyExists, e.to_string()),
             StoreError::Conflict(_) => Self::of(
                 ErrorCode::Conflict,

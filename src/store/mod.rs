@@ -59,6 +59,10 @@ pub enum StoreError {
     /// retry with the same command or external id is applied once.
     #[error("the partition's log did not confirm the write ({0}); retry")]
     Unlogged(String),
+    /// Cluster mode: followed entries that build on a ticket state this store has not
+    /// followed yet (a ticket handed over between partitions); nothing was stored.
+    #[error("followed entries ahead of this copy: {0}")]
+    Behind(String),
 }
 
 impl From<sled::Error> for StoreError {

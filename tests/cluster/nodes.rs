@@ -880,3 +880,66 @@ async fn an_open_offer_is_taken_over_with_its_partition() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
+
+#[tokio::test]
+async fn a_ticket_placed_at_triage_is_handed_to_its_towns_partition() {
+    let cluster = Cluster::start(2).await;
+    let http = &cluster.http;
+    let n1 = cluster.node("n1");
+    // No position: filed in `unplaced`.
+    let mut body = intake_body("HANDOFF-1", LatLng::new(30.0, 115.5).expect("a spot"));
+    body["location"] = Value::Null;
+    body["address_text"] = json!("地址不详");
+    let (status, t) = post(http, &n1.base, "/api/v1/tickets", &n1.dispatcher, &body)
+        .await
+        .expect("answers");
+    assert_eq!(status, StatusCode::CREATED, "{t}");
+    let id = t["id"].as_str().expect("an id").to_owned();
+    let unplaced_owner = cluster.owner(partition::UNPLACED).await.id.clone();
+    // Placed at triage in a town another node owns, sent to a third party's node.
+    let held = cluster.held().await;
+    let (town, town_partition) = spots()
+        .into_iter()
+        .find(|(_, p)| !held[&unplaced_owner].contains(p))
+        .expect("a town the other node owns");
+    let town_owner = cluster.owner(&town_partition).await.id.clone();
+    assert_ne!(town_owner, unplaced_owner);
+    let via = cluster.node(&town_owner);
+    let (status, triaged) = post(
+        http,
+        &via.base,
+        &format!("/api/v1/tickets/{id}/triage"),
+        &via.dispatcher,
+        &json!({ "location": { "lat": town.lat(), "lng": town.lng() } }),
+    )
+    .await
+    .expect("answers");
+    assert_eq!(status, StatusCode::OK, "{triaged}");
+    // The triage is in `unplaced`'s log; the next step, from either node, in the town's.
+    cluster.converged().await;
+    let before = log_of(&cluster.redis, &town_partition).await.len();
+    for (i, node) in cluster.live().enumerate() {
+        let (status, after) = post(
+            http,
+            &node.base,
+            &format!("/api/v1/tickets/{id}/supervise"),
+            &node.supervisor,
+            &json!({ "notice": format!("督办 {i}") }),
+        )
+        .await
+        .expect("answers");
+        assert_eq!(status, StatusCode::OK, "{}: {after}", node.id);
+    }
+    let town_log = log_of(&cluster.redis, &town_partition).await;
+    assert_eq!(town_log.len(), before + 2, "both notices in the town's log");
+    let unplaced_log = log_of(&cluster.redis, partition::UNPLACED).await;
+    assert_eq!(unplaced_log.len(), 2, "received and triaged, nothing after");
+    // Its history is the two logs together, on every node.
+    cluster.converged().await;
+    let seq = (unplaced_log.len() + town_log.len()) as u64;
+    for node in cluster.live() {
+        let (_, t) = get(http, node, &format!("/tickets/{id}"), &node.dispatcher).await;
+        assert_eq!(t["seq"].as_u64(), Some(seq), "{}: {t}", node.id);
+        assert_eq!(t["supervision_notices"], 2);
+    }
+}

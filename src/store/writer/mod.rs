@@ -301,9 +301,7 @@ impl Writer {
                             ticket: id,
                         });
                     }
-                    b.main
-                        .insert(&keys::partition(&ticket.id), p.as_bytes().to_vec());
-                    self.partitions.insert(ticket.id, p.clone());
+                    self.place(ticket.id, p, b);
                     *b.logged = Some((p.clone(), command));
                 }
                 // Numbered by the command centre's year: a call at 00:30 on 1 January local time
@@ -361,6 +359,7 @@ impl Writer {
                 by,
                 command,
             } => {
+                let mut handoff = None;
                 if self.replication.is_some() {
                     let p = self.partition(&before)?;
                     if let Some(id) = self.claim(&p, command.as_deref(), b)? {
@@ -369,6 +368,7 @@ impl Writer {
                             ticket: id,
                         });
                     }
+                    handoff = self.handoff(&p, &after);
                     *b.logged = Some((p, command));
                 }
                 // Optimistic check: the change must build on the ticket as committed.
@@ -387,13 +387,20 @@ impl Writer {
                         after.id, before.seq
                     )));
                 }
+                let id = after.id;
                 let change = Change {
                     after,
                     event,
                     deadlines,
                     by,
                 };
-                self.stage_change(&before, change, b)
+                let written = self.stage_change(&before, change, b)?;
+                // Placed by this event: its next events go to its town's log (this one is in
+                // the old partition's, which every node follows).
+                if let Some(to) = handoff {
+                    self.place(id, &to, b);
+                }
+                Ok(written)
             }
             Write::Follow { partition, entries } => self.stage_follow(&partition, entries, b),
             Write::FollowRegistry { position, changes } => {

@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use super::{Batch, Changes, Staged, Writer, u64_from};
 use crate::cluster::log::{Appended, Entry, NewEntry};
+use crate::cluster::partition;
 use crate::cluster::registry::Change as SharedChange;
 use crate::cluster::replicate::{self, Shipped};
 use crate::domain::ids::TicketId;
@@ -156,7 +157,10 @@ impl Writer {
         self.partitions.clear();
     }
 
-    /// Stages a partition's followed entries past the position this store holds.
+    /// Stages a partition's followed entries past the position this store holds. Each
+    /// entry must take its ticket one seq further than this store (and the batch) holds it,
+    /// or nothing is staged: a ticket handed over from `unplaced` may have its next events
+    /// in its town's log before this node has followed the handover (`Behind`, read again).
     pub(super) fn stage_follow(
         &mut self,
         partition: &str,
@@ -165,6 +169,7 @@ impl Writer {
     ) -> Result<Written, StoreError> {
         let mut at = self.position(partition)?;
         let mut next = Vec::new();
+        let mut seqs: HashMap<TicketId, u64> = HashMap::new();
         for e in entries {
             if e.seq <= at {
                 continue;
@@ -176,6 +181,18 @@ impl Writer {
                 )));
             }
             let shipped: Shipped = serde_json::from_slice(&e.data)?;
+            let id = shipped.ticket.id;
+            let held = match seqs.get(&id) {
+                Some(seq) => *seq,
+                None => self.followed_before(&id, b)?.map_or(0, |t| t.seq),
+            };
+            if shipped.ticket.seq != held + 1 {
+                return Err(StoreError::Behind(format!(
+                    "partition `{partition}` entry {}: ticket {id} at seq {} here, {} there",
+                    e.seq, held, shipped.ticket.seq
+                )));
+            }
+            seqs.insert(id, shipped.ticket.seq);
             next.push(shipped);
             at = e.seq;
         }
@@ -189,6 +206,36 @@ impl Writer {
             self.positions.insert(partition.to_owned(), at);
         }
         Ok(Written::Followed { tickets })
+    }
+
+    /// Ticket `id` as this store, with the batch's followed entries, holds it.
+    fn followed_before(&self, id: &TicketId, b: &Batch) -> Result<Option<Ticket>, StoreError> {
+        if let Some(t) = b.view.tickets.get(id) {
+            return Ok(Some(t.clone()));
+        }
+        Ok(self
+            .main
+            .get(keys::ticket(id))?
+            .map(|v| serde_json::from_slice::<Ticket>(&v))
+            .transpose()?)
+    }
+
+    /// Where a ticket of `from` goes once `after` is its state: a ticket with no place
+    /// (`unplaced`) is handed over to the town triage placed it in. A placed ticket stays
+    /// in its partition (its log holds its history from the start).
+    pub(super) fn handoff(&self, from: &str, after: &Ticket) -> Option<String> {
+        let r = self.replication.as_ref()?;
+        if from != partition::UNPLACED {
+            return None;
+        }
+        Some(r.partition_of(after)).filter(|to| to != partition::UNPLACED)
+    }
+
+    /// Records that ticket `id` is in `partition` from this batch on.
+    pub(super) fn place(&mut self, id: TicketId, partition: &str, b: &mut Batch) {
+        b.main
+            .insert(&keys::partition(&id), partition.as_bytes().to_vec());
+        self.partitions.insert(id, partition.to_owned());
     }
 
     /// Stages other nodes' changes to shared records, with the registry log's position.
@@ -229,14 +276,7 @@ impl Writer {
     ) -> Result<(), StoreError> {
         let Shipped { mut event, ticket } = shipped;
         let id = ticket.id;
-        let before = match b.view.tickets.get(&id) {
-            Some(t) => Some(t.clone()),
-            None => self
-                .main
-                .get(keys::ticket(&id))?
-                .map(|v| serde_json::from_slice::<Ticket>(&v))
-                .transpose()?,
-        };
+        let before = self.followed_before(&id, b)?;
         if before.is_none() && ticket.seq != 1 {
             return Err(StoreError::Corrupt(format!(
                 "partition `{partition}`: ticket {id} at seq {} without its earlier events",
@@ -263,9 +303,10 @@ impl Writer {
                 b.main.insert(k.clone(), id.as_bytes().to_vec());
                 b.view.externals.insert(k, id);
             }
-            b.main
-                .insert(&keys::partition(&id), partition.as_bytes().to_vec());
-            self.partitions.insert(id, partition.to_owned());
+            self.place(id, partition, b);
+        }
+        if let Some(to) = self.handoff(partition, &ticket) {
+            self.place(id, &to, b);
         }
         self.seqs.insert(id, ticket.seq);
         *b.next_id += 1;
