@@ -181,18 +181,12 @@ impl Engine {
             area: area.clone(),
             settings: settings.dispatch.clone(),
         })));
-        if let Some(node) = &cluster {
-            let dispatcher = dispatcher.clone();
-            node.on_takeover(Arc::new(move || {
-                dispatcher.do_send(crate::actors::dispatch::Recover);
-            }));
-        }
         tickets.set_planner(crate::actors::ticket::OfferPlanner {
             plan: dispatcher.clone().recipient(),
             filed: dispatcher.clone().recipient(),
             wait: std::time::Duration::from_millis(settings.dispatch.first_offer_wait_ms),
         });
-        SlaSupervisor::new(Arc::new(SlaDeps {
+        let sla = SlaSupervisor::new(Arc::new(SlaDeps {
             tickets: tickets.clone(),
             store: store.clone(),
             catalog: catalog.clone(),
@@ -200,6 +194,14 @@ impl Engine {
             bus: bus.clone(),
         }))
         .start();
+        if let Some(node) = &cluster {
+            tickets.set_ownership(node.ownership.clone());
+            let dispatcher = dispatcher.clone();
+            node.on_takeover(Arc::new(move || {
+                dispatcher.do_send(crate::actors::dispatch::Recover);
+                sla.do_send(crate::actors::sla::Recover);
+            }));
+        }
         crate::actors::retention::RetentionSweeper::new(
             store.clone(),
             clock.clone(),

@@ -104,6 +104,15 @@ impl SlaSupervisor {
             .filter(|k| busy.insert((k.1, k.3)))
             .copied()
             .collect();
+        // Cluster mode: a checkpoint is marked by the node that writes its ticket; here the
+        // mark comes as a followed event. Dropped here, it is armed again by the ticket's
+        // next change, and all are when this node takes partitions over ([`Recover`]).
+        let (ready, elsewhere): (Vec<Key>, Vec<Key>) = ready
+            .into_iter()
+            .partition(|k| self.deps.tickets.writes_here(&k.1));
+        for key in elsewhere {
+            self.due.remove(&key);
+        }
         for key in ready {
             let (_, id, level, scope, stage) = key;
             self.raising.insert(key);
@@ -148,6 +157,21 @@ impl Actor for SlaSupervisor {
         self.recover();
         follow_tickets(&self.deps.bus, ctx);
         ctx.run_interval(StdDuration::from_millis(250), |act, ctx| act.raise_due(ctx));
+    }
+}
+
+/// Cluster mode: this node took partitions over; arm their checkpoints again.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct Recover;
+
+impl Handler<Recover> for SlaSupervisor {
+    type Result = ();
+
+    fn handle(&mut self, _: Recover, _: &mut Self::Context) {
+        self.due.clear();
+        self.by_ticket.clear();
+        self.recover();
     }
 }
 

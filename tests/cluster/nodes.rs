@@ -845,6 +845,18 @@ async fn an_open_offer_is_taken_over_with_its_partition() {
     let offer = v1.next_of("offer").await;
     let id = t["id"].as_str().expect("an id");
     assert_eq!(offer["ticket"]["id"], id);
+    // The alert and the offer were the owner's to make: the other node, which sees them
+    // as followed events, tried none of them.
+    cluster.converged().await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let tried = cluster
+        .node(&other_id)
+        .counter(&http, "hotline_cluster_refused_total")
+        .await;
+    assert_eq!(
+        tried, 0.0,
+        "{other_id} tried to write a ticket it does not own"
+    );
 
     // The owner dies; the other node takes the partition, and the offer with it.
     let at = cluster

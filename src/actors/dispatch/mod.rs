@@ -196,7 +196,10 @@ impl DispatcherActor {
 
     fn on_ticket_event(&mut self, e: &Committed, ctx: &mut Context<Self>) {
         let snapshot = Some(e.ticket.as_ref());
+        // Cluster mode: alerts and first offers are the writing node's to make.
+        let writes_here = self.deps.tickets.writes_here(&e.ticket_id);
         match &e.kind {
+            EventKind::Received { .. } | EventKind::Triaged { .. } if !writes_here => {}
             EventKind::Received {
                 urgency: Some(Urgency::I),
                 ..

@@ -51,6 +51,7 @@ pub struct TicketDirectory {
     actors: Directory<TicketId, TicketActor>,
     deps: Arc<TicketDeps>,
     planner: OnceLock<OfferPlanner>,
+    ownership: OnceLock<crate::cluster::ownership::Ownership>,
     /// Which tickets are in use: their actors are kept.
     usage: Mutex<Usage>,
     /// Commands sent to ticket actors and not yet answered: their mailboxes' depth and the
@@ -119,6 +120,7 @@ impl TicketDirectory {
             actors: Directory::new("ticket", "hotline_ticket_actor_rebuilds_total", arbiters),
             deps,
             planner: OnceLock::new(),
+            ownership: OnceLock::new(),
             usage: Mutex::default(),
             in_flight: AtomicUsize::new(0),
             intakes_in_flight: AtomicUsize::new(0),
@@ -130,6 +132,24 @@ impl TicketDirectory {
     pub fn set_planner(&self, planner: OfferPlanner) {
         if self.planner.set(planner).is_err() {
             tracing::warn!("the offer planner was set twice; the first stays");
+        }
+    }
+
+    /// Cluster mode: what this node owns, for [`Self::writes_here`]; set once at start.
+    pub fn set_ownership(&self, ownership: crate::cluster::ownership::Ownership) {
+        let _ = self.ownership.set(ownership);
+    }
+
+    /// Whether this node writes ticket `id`: always on one node; in cluster mode, when it
+    /// holds the lease of the ticket's partition. The engine's own steps (offers, alerts,
+    /// SLA marks) are taken only there; the other nodes see them as followed events.
+    pub fn writes_here(&self, id: &TicketId) -> bool {
+        let Some(ownership) = self.ownership.get() else {
+            return true;
+        };
+        match self.deps.store.ticket_partition(id) {
+            Ok(Some(p)) => ownership.lease(&p).is_some(),
+            _ => false,
         }
     }
 
