@@ -44,6 +44,8 @@ pub trait Replication: Send {
     fn next_number(&mut self, year: i32) -> Result<u64, String>;
     /// The ticket `command` was applied to, if the partition's log holds it already.
     fn applied(&mut self, partition: &str, command: &str) -> Result<Option<TicketId>, String>;
+    /// The seq of the entry that applied `command`, if the partition's log holds it.
+    fn command_seq(&mut self, partition: &str, command: &str) -> Result<Option<u64>, String>;
     /// Appends changes to shared records to the registry log.
     fn append_registry(&mut self, changes: &[super::registry::Change]) -> Result<(), String>;
     /// Appends `entries` as seqs `first..` under `token`. An error is an unknown outcome.
@@ -140,6 +142,10 @@ impl Replication for RedisReplication {
                     .map_err(|e| format!("a log entry that is not a ticket write: {e}"))
             })
             .transpose()
+    }
+
+    fn command_seq(&mut self, partition: &str, command: &str) -> Result<Option<u64>, String> {
+        self.with(|c| log::find_command_blocking(c, partition, command))
     }
 
     fn append_registry(&mut self, changes: &[super::registry::Change]) -> Result<(), String> {

@@ -117,7 +117,9 @@ impl Writer {
             let token = r
                 .token(partition)
                 .ok_or_else(|| StoreError::NotOwner(partition.to_owned()))?;
-            let appended = r.append(partition, token, first, &entries);
+            let appended = r
+                .append(partition, token, first, &entries)
+                .or_else(|e| resolve(r.as_mut(), partition, first, &entries, e));
             metrics::counter!("hotline_cluster_appends_total", "outcome" => appended_label(&appended))
                 .increment(1);
             match appended {
@@ -317,6 +319,38 @@ impl Writer {
     }
 }
 
+/// An append whose answer was lost: if the share carries a command id, the log says whether
+/// it went in (the script is all or nothing), so the batch goes on as it would have;
+/// without one, the outcome stays unknown (`Err`) and the batch is refused.
+fn resolve(
+    r: &mut dyn crate::cluster::replicate::Replication,
+    partition: &str,
+    first: u64,
+    entries: &[NewEntry],
+    lost: String,
+) -> Result<Appended, String> {
+    let Some((i, command)) = entries
+        .iter()
+        .enumerate()
+        .find(|(_, e)| !e.command.is_empty())
+    else {
+        return Err(lost);
+    };
+    match r.command_seq(partition, &command.command) {
+        Ok(Some(seq)) if seq == first + i as u64 => {
+            tracing::info!(
+                partition,
+                "cluster: a lost append's answer found in the log"
+            );
+            Ok(Appended::Done {
+                last: first + entries.len() as u64 - 1,
+            })
+        }
+        Ok(_) => Err(format!("{lost}; not in the log when looked up")),
+        Err(e) => Err(format!("{lost}; looking it up: {e}")),
+    }
+}
+
 fn appended_label(a: &Result<Appended, String>) -> &'static str {
     match a {
         Ok(Appended::Done { .. }) => "done",
@@ -324,5 +358,64 @@ fn appended_label(a: &Result<Appended, String>) -> &'static str {
         Ok(Appended::NotNext { .. }) => "behind",
         Ok(Appended::Duplicate { .. }) => "duplicate",
         Err(_) => "unknown",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, reason = "tests")]
+
+    use super::*;
+    use crate::cluster::replicate::Replication;
+
+    /// A log that answers lookups by command id only.
+    struct Log(HashMap<String, u64>);
+
+    impl Replication for Log {
+        fn partition_of(&self, _: &Ticket) -> String {
+            partition::UNPLACED.into()
+        }
+        fn token(&self, _: &str) -> Option<u64> {
+            Some(1)
+        }
+        fn next_number(&mut self, _: i32) -> Result<u64, String> {
+            Ok(1)
+        }
+        fn applied(&mut self, _: &str, _: &str) -> Result<Option<TicketId>, String> {
+            Ok(None)
+        }
+        fn command_seq(&mut self, _: &str, command: &str) -> Result<Option<u64>, String> {
+            Ok(self.0.get(command).copied())
+        }
+        fn append_registry(&mut self, _: &[SharedChange]) -> Result<(), String> {
+            Ok(())
+        }
+        fn append(&mut self, _: &str, _: u64, _: u64, _: &[NewEntry]) -> Result<Appended, String> {
+            Err("timed out".into())
+        }
+    }
+
+    fn entry(command: &str) -> NewEntry {
+        NewEntry {
+            command: command.into(),
+            data: b"{}".to_vec(),
+        }
+    }
+
+    /// A lost answer is settled by the log: in it at the expected seq, the share went in;
+    /// not in it (or elsewhere, or no command to look for), the outcome stays unknown.
+    #[test]
+    fn a_lost_append_is_settled_by_its_command_id() {
+        let share = [entry(""), entry("cmd-b"), entry("")];
+        let mut log = Log(HashMap::from([("cmd-b".to_owned(), 8)]));
+        let found = resolve(&mut log, "p", 7, &share, "timed out".into());
+        assert_eq!(found, Ok(Appended::Done { last: 9 }));
+        let elsewhere = resolve(&mut log, "p", 3, &share, "timed out".into());
+        assert!(elsewhere.is_err(), "{elsewhere:?}");
+        let mut empty = Log(HashMap::new());
+        assert!(resolve(&mut empty, "p", 7, &share, "timed out".into()).is_err());
+        let anonymous = [entry(""), entry("")];
+        let unknown = resolve(&mut log, "p", 7, &anonymous, "timed out".into());
+        assert_eq!(unknown, Err("timed out".into()));
     }
 }
