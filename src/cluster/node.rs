@@ -170,8 +170,9 @@ impl Node {
         self.tasks.lock().push(task);
     }
 
-    /// Starts following the registry log into `store`; `followed` is told each batch of
-    /// other nodes' changes once it is stored (to refresh what is kept in memory).
+    /// Starts following the registry log into `store` (every change, in the log's order);
+    /// `followed` is told each batch of other nodes' changes once it is stored (to bring
+    /// what is kept in memory up to them).
     pub fn follow_registry(
         &self,
         store: Arc<dyn Store>,
@@ -408,13 +409,13 @@ async fn follow_registry(
             let Some(position) = read.last else {
                 continue;
             };
-            let changes = read.changes;
             let write = Write::FollowRegistry {
                 position,
-                changes: changes.clone(),
+                changes: read.changes,
             };
+            let others = read.others;
             match store.submit(write).await {
-                Ok(_) if !changes.is_empty() => followed(changes),
+                Ok(_) if !others.is_empty() => followed(others),
                 Ok(_) => {}
                 Err(e) => {
                     tracing::warn!(error = %e, "cluster: storing registry changes failed; reading again");

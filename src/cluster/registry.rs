@@ -1,8 +1,10 @@
 //! The registry log: staff, teams, vehicles, retailers and tokens are the same on every
 //! node. A node writing a record of a shared kind appends the change to one Redis Stream
-//! before applying it (durable in Redis first, as a ticket write is), and every other node
-//! follows the stream and applies the changes in its order. A node skips its own entries:
-//! it applied them when it wrote them, in its own order.
+//! before applying it (durable in Redis first, as a ticket write is), and every node
+//! follows the stream and stores the changes in its order — its own too, so every copy ends
+//! as the stream's order says, and a change whose batch was refused after the append went
+//! in is not missed. What a node holds in memory (tokens, actors) follows only the other
+//! nodes' changes: its own took effect when it wrote them.
 //!
 //! There is no owner: two nodes changing the same record at once may keep different
 //! versions until the next change (the registry is edited by administrators, rarely and
@@ -58,12 +60,13 @@ pub fn append_blocking(
         .map_err(|e| e.to_string())
 }
 
-/// What one read of the registry log brought: the last entry's id, and the changes of
-/// the entries other nodes wrote.
+/// What one read of the registry log brought: the last entry's id, every change in
+/// order, and the changes of the entries other nodes wrote.
 #[derive(Debug, Default)]
 pub struct Read {
     pub last: Option<String>,
     pub changes: Vec<Change>,
+    pub others: Vec<Change>,
 }
 
 /// Waits up to `block_ms` for entries after `after` (`0-0` for all).
@@ -96,7 +99,7 @@ pub async fn read<C: ConnectionLike>(
         for item in items {
             let (id, fields): (String, BTreeMap<String, Vec<u8>>) = redis::from_redis_value(item)?;
             let own = fields.get("node").is_some_and(|n| n == node.as_bytes());
-            if !own && let Some(data) = fields.get("data") {
+            if let Some(data) = fields.get("data") {
                 let changes: Vec<Change> = serde_json::from_slice(data).map_err(|e| {
                     redis::RedisError::from((
                         redis::ErrorKind::UnexpectedReturnType,
@@ -104,6 +107,9 @@ pub async fn read<C: ConnectionLike>(
                         e.to_string(),
                     ))
                 })?;
+                if !own {
+                    read.others.extend(changes.iter().cloned());
+                }
                 read.changes.extend(changes);
             }
             read.last = Some(id);
