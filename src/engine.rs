@@ -81,9 +81,10 @@ impl Engine {
         );
         let bus = Arc::new(EventBus::new());
         let options = settings.store_options();
-        let cluster = match settings.cluster.enabled() {
-            true => Some(crate::cluster::node::Node::start(&settings.cluster, &area)?),
-            false => None,
+        let cluster = if settings.cluster.enabled() {
+            Some(crate::cluster::node::Node::start(&settings.cluster, &area)?)
+        } else {
+            None
         };
         let replication = cluster.as_ref().map(|node| {
             Box::new(node.replication(area.clone()))
