@@ -412,6 +412,21 @@ async fn every_node_reads_every_ticket_and_a_write_reaches_its_owner_once() {
     let seq = after["seq"].as_u64().expect("as sent");
     assert_eq!(seq, ticket["seq"].as_u64().expect("as sent") + 1);
 
+    // The same from a console on that node: a command frame, answered once applied.
+    let mut console = WsClient::connect(&other.base, "/ws/console", &other.supervisor).await;
+    console.next_of("snapshot").await;
+    console
+        .send(json!({ "type": "command", "request_id": "c-1", "action": "supervise", "ticket_id": id, "body": { "notice": "控制台督办" } }))
+        .await;
+    let answer = loop {
+        let frame = console.next_any().await.expect("an answer");
+        if frame["request_id"] == "c-1" {
+            break frame;
+        }
+    };
+    assert_eq!(answer["type"], "result", "{answer}");
+    let seq = seq + 1;
+
     // The forwarder's retry after a lost answer: the same command id, twice, at the owner.
     let call = json!({
         "command": "retry-test-command-1",
@@ -463,7 +478,7 @@ async fn every_node_reads_every_ticket_and_a_write_reaches_its_owner_once() {
             .iter()
             .filter(|e| e.to_string().contains("ticket.supervised"))
             .collect();
-        assert_eq!(notices.len(), 2, "{}: {events}", node.id);
+        assert_eq!(notices.len(), 3, "{}: {events}", node.id);
     }
 }
 
