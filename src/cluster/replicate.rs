@@ -21,16 +21,30 @@ use crate::domain::ticket::{EventRecord, Ticket};
 pub struct Shipped {
     pub event: EventRecord,
     pub ticket: Ticket,
+    /// A handover record: the ticket arrives in this partition as `event` (in the
+    /// partition it came from) left it; nothing changes, the log records the move.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub handoff: bool,
 }
 
 /// A ticket write's bytes in its partition's log (a [`Shipped`]).
-pub fn ship(event: &EventRecord, ticket: &Ticket) -> Result<Vec<u8>, serde_json::Error> {
+pub fn ship(
+    event: &EventRecord,
+    ticket: &Ticket,
+    handoff: bool,
+) -> Result<Vec<u8>, serde_json::Error> {
     #[derive(Serialize)]
     struct Ship<'a> {
         event: &'a EventRecord,
         ticket: &'a Ticket,
+        #[serde(skip_serializing_if = "std::ops::Not::not")]
+        handoff: bool,
     }
-    serde_json::to_vec(&Ship { event, ticket })
+    serde_json::to_vec(&Ship {
+        event,
+        ticket,
+        handoff,
+    })
 }
 
 /// What the writer asks of cluster mode.

@@ -12,6 +12,7 @@
 //! | `r` | closed at (unix ms, u64 BE), ticket id | empty: closed tickets still holding a reporter's personal data, oldest first |
 //! | `m` | name | meta values (counters; in cluster mode, `m/position/<partition>`: the last seq of that partition's log this store holds) |
 //! | `p` | ticket id | cluster mode: the partition whose log the ticket's events are in |
+//! | `q` | ticket id | cluster mode: handed over from `unplaced`, not yet recorded in its town's log |
 //!
 //! Registry records (staff, teams, vehicles, tokens) live in a second tree, `records`,
 //! under `<kind>/<id>`. The outbound status feed (`feed/`) keeps its records there too:
@@ -30,6 +31,7 @@ pub const INDEX: u8 = b'i';
 pub const HEAD: u8 = b'h';
 pub const RETENTION: u8 = b'r';
 pub const PARTITION: u8 = b'p';
+pub const HANDOFF: u8 = b'q';
 
 pub const LAST_EVENT_ID: &[u8] = b"m/last_event_id";
 /// Set once every snapshot has its number index entry (stores from before it was kept
@@ -43,6 +45,15 @@ pub const CHAIN_DONE: &[u8] = b"m/chain";
 pub fn partition(id: &TicketId) -> [u8; 17] {
     let mut k = [0u8; 17];
     k[0] = PARTITION;
+    k[1..].copy_from_slice(id.as_bytes());
+    k
+}
+
+/// Cluster mode: ticket `id` was handed over to its town and its town's log does not
+/// record it yet (the town's owner does, ahead of the ticket's next event there).
+pub fn handoff(id: &TicketId) -> [u8; 17] {
+    let mut k = [0u8; 17];
+    k[0] = HANDOFF;
     k[1..].copy_from_slice(id.as_bytes());
     k
 }

@@ -959,11 +959,21 @@ async fn a_ticket_placed_at_triage_is_handed_to_its_towns_partition() {
     }
     let town_log = log_of(&cluster.redis, &town_partition).await;
     assert_eq!(town_log.len(), before + 2, "both notices in the town's log");
+    // Recorded in both: the town's log starts with the ticket's arrival, as triage left it
+    // (ahead of the town owner's first write on it).
+    let mut conn = cluster.redis.connection().await;
+    let entries = log::read(&mut conn, &town_partition, 0, 100)
+        .await
+        .expect("the town's log");
+    let arrival: Value = serde_json::from_slice(&entries[0].data).expect("an entry");
+    assert_eq!(arrival["handoff"], true, "{arrival}");
+    assert_eq!(arrival["event"]["type"], "ticket.triaged", "{arrival}");
+    assert_eq!(arrival["ticket"]["id"], id.as_str());
     let unplaced_log = log_of(&cluster.redis, partition::UNPLACED).await;
     assert_eq!(unplaced_log.len(), 2, "received and triaged, nothing after");
     // Its history is the two logs together, on every node.
     cluster.converged().await;
-    let seq = (unplaced_log.len() + town_log.len()) as u64;
+    let seq = (unplaced_log.len() + town_log.len() - 1) as u64;
     for node in cluster.live() {
         let (_, t) = get(http, node, &format!("/tickets/{id}"), &node.dispatcher).await;
         assert_eq!(t["seq"].as_u64(), Some(seq), "{}: {t}", node.id);

@@ -399,6 +399,7 @@ impl Writer {
                 // the old partition's, which every node follows).
                 if let Some(to) = handoff {
                     self.place(id, &to, b);
+                    b.main.insert(&keys::handoff(&id), &[] as &[u8]);
                 }
                 Ok(written)
             }

@@ -101,11 +101,17 @@ impl Writer {
                 continue;
             };
             let share = shares.entry(partition.as_str()).or_default();
+            // A ticket handed over to this partition: its arrival is recorded first.
+            if let Some(c) = s.published.first()
+                && let Some(arrival) = self.arrival(&c.ticket.id, main)?
+            {
+                share.push(arrival);
+            }
             for (i, c) in s.published.iter().enumerate() {
                 share.push(NewEntry {
                     // The command is recorded once, on its first event.
                     command: command.clone().filter(|_| i == 0).unwrap_or_default(),
-                    data: replicate::ship(&c.event, &c.ticket)?,
+                    data: replicate::ship(&c.event, &c.ticket, false)?,
                 });
             }
         }
@@ -188,7 +194,9 @@ impl Writer {
                 Some(seq) => *seq,
                 None => self.followed_before(&id, b)?.map_or(0, |t| t.seq),
             };
-            if shipped.ticket.seq != held + 1 {
+            // An arrival builds on the state it records (the handover entry's).
+            let step = u64::from(!shipped.handoff);
+            if shipped.ticket.seq != held + step {
                 return Err(StoreError::Behind(format!(
                     "partition `{partition}` entry {}: ticket {id} at seq {} here, {} there",
                     e.seq, held, shipped.ticket.seq
@@ -198,12 +206,18 @@ impl Writer {
             next.push(shipped);
             at = e.seq;
         }
+        let advanced = !next.is_empty();
         let mut tickets = Vec::with_capacity(next.len());
         for shipped in next {
+            if shipped.handoff {
+                // Recorded here already, from the partition it came from.
+                b.main.remove(&keys::handoff(&shipped.ticket.id));
+                continue;
+            }
             tickets.push(shipped.ticket.id);
             self.stage_followed(partition, shipped, b)?;
         }
-        if !tickets.is_empty() {
+        if advanced {
             b.main.insert(keys::position(partition), &at.to_be_bytes());
             self.positions.insert(partition.to_owned(), at);
         }
@@ -231,6 +245,36 @@ impl Writer {
             return None;
         }
         Some(r.partition_of(after)).filter(|to| to != partition::UNPLACED)
+    }
+
+    /// The record of ticket `id`'s arrival in its town's log, when it was handed over and
+    /// its town's log does not record it yet: the ticket and the event that placed it, as
+    /// stored. Staged as recorded with it.
+    fn arrival(&self, id: &TicketId, main: &mut Changes) -> Result<Option<NewEntry>, StoreError> {
+        if !self.main.contains_key(keys::handoff(id))? {
+            return Ok(None);
+        }
+        let ticket: Ticket = match self.main.get(keys::ticket(id))? {
+            Some(v) => serde_json::from_slice(&v)?,
+            None => return Ok(None),
+        };
+        let event = match self.main.get(keys::timeline(id, ticket.seq))? {
+            Some(v) => u64_from(&v)?,
+            None => {
+                return Err(StoreError::Corrupt(format!(
+                    "ticket {id} has no last event"
+                )));
+            }
+        };
+        let event: crate::domain::ticket::EventRecord = match self.main.get(keys::event(event))? {
+            Some(v) => serde_json::from_slice(&v)?,
+            None => return Err(StoreError::Corrupt(format!("event {event} is missing"))),
+        };
+        main.remove(&keys::handoff(id));
+        Ok(Some(NewEntry {
+            command: String::new(),
+            data: replicate::ship(&event, &ticket, true)?,
+        }))
     }
 
     /// Records that ticket `id` is in `partition` from this batch on.
@@ -276,7 +320,9 @@ impl Writer {
         shipped: Shipped,
         b: &mut Batch,
     ) -> Result<(), StoreError> {
-        let Shipped { mut event, ticket } = shipped;
+        let Shipped {
+            mut event, ticket, ..
+        } = shipped;
         let id = ticket.id;
         let before = self.followed_before(&id, b)?;
         if before.is_none() && ticket.seq != 1 {
@@ -309,6 +355,7 @@ impl Writer {
         }
         if let Some(to) = self.handoff(partition, &ticket) {
             self.place(id, &to, b);
+            b.main.insert(&keys::handoff(&id), &[] as &[u8]);
         }
         self.seqs.insert(id, ticket.seq);
         *b.next_id += 1;
