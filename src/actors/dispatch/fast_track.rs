@@ -49,8 +49,12 @@ impl Handler<PlanFirstOffer> for DispatcherActor {
     }
 }
 
-/// Searches again this many times when the vehicle found was taken by another offer meanwhile.
-const RACED_RETRIES: usize = 3;
+/// Searches again this many times when the vehicle found was taken by another offer
+/// meanwhile. Each search leaves out the vehicles held when it starts, so under a burst of
+/// grade I intakes at one site (and the automatic offers of others) every concurrent search
+/// can lose the same race once per rival: a few retries were seen to run out on a loaded
+/// machine, filing a lead without its offer.
+const RACED_RETRIES: usize = 8;
 
 impl DispatcherActor {
     fn plan(
