@@ -516,7 +516,7 @@ async fn follow(
                     } => {
                         // The log no longer holds what this copy needs next: it must be
                         // rebuilt from a snapshot, never patched (docs/cluster.md).
-                        tracing::error!(%partition, after, found, "cluster: this node's copy of a partition has a gap; it no longer follows it");
+                        tracing::error!(%partition, after, found, "cluster: this node's copy of a partition has a gap; its copy stays where it is until rebuilt");
                         metrics::counter!("hotline_cluster_gaps_total").increment(1);
                     }
                 }
