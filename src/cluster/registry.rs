@@ -41,13 +41,12 @@ impl Change {
     }
 }
 
-/// Appends one entry holding `changes`, written by `node`.
+/// Appends one entry holding `data` (the changes, as JSON), written by `node`.
 pub fn append_blocking(
     conn: &mut redis::Connection,
     node: &str,
-    changes: &[Change],
-) -> Result<(), String> {
-    let data = serde_json::to_vec(changes).map_err(|e| e.to_string())?;
+    data: &[u8],
+) -> redis::RedisResult<()> {
     redis::cmd("XADD")
         .arg(keys::registry())
         .arg("*")
@@ -57,7 +56,6 @@ pub fn append_blocking(
         .arg(data)
         .query::<String>(conn)
         .map(|_| ())
-        .map_err(|e| e.to_string())
 }
 
 /// What one read of the registry log brought: the last entry's id, every change in

@@ -163,11 +163,9 @@ impl Replication for RedisReplication {
     }
 
     fn append_registry(&mut self, changes: &[super::registry::Change]) -> Result<(), String> {
+        let data = serde_json::to_vec(changes).map_err(|e| e.to_string())?;
         let node = self.node.clone();
-        self.with(|c| {
-            super::registry::append_blocking(c, &node, changes)
-                .map_err(|e| redis::RedisError::from(std::io::Error::other(e)))
-        })
+        self.with(|c| super::registry::append_blocking(c, &node, &data))
     }
 
     fn append(
