@@ -179,6 +179,15 @@ pub struct SetGridOnline {
     pub online: bool,
 }
 
+/// The dispatcher holds the vehicle for an offer (or lets it go): a held vehicle is not
+/// offered another.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct HoldVehicle {
+    pub id: VehicleId,
+    pub held: bool,
+}
+
 /// The nearest eligible vehicles, sorted by distance.
 #[derive(Message)]
 #[rtype(result = "Vec<Candidate>")]
@@ -221,6 +230,13 @@ impl Handler<SetGridOnline> for HexGridActor {
     type Result = ();
     fn handle(&mut self, msg: SetGridOnline, _: &mut Self::Context) {
         self.grid.set_online(&msg.id, msg.online);
+    }
+}
+
+impl Handler<HoldVehicle> for HexGridActor {
+    type Result = ();
+    fn handle(&mut self, msg: HoldVehicle, _: &mut Self::Context) {
+        self.grid.set_held(&msg.id, msg.held);
     }
 }
 

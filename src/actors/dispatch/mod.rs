@@ -10,6 +10,7 @@
 pub mod confirm;
 mod crew_news;
 mod fast_track;
+mod holds;
 pub mod messages;
 mod offers;
 mod withdraw;
@@ -79,8 +80,8 @@ impl Handler<Recover> for DispatcherActor {
 pub struct DispatcherActor {
     deps: Arc<DispatchDeps>,
     open: HashMap<TicketId, OpenOffer>,
-    /// Vehicles holding an offer, or being offered one right now.
-    reserved: HashMap<VehicleId, TicketId>,
+    /// Vehicles holding an offer, or being offered one right now (mirrored in the grid).
+    reserved: holds::Holds,
     /// Tickets with an offer being made right now.
     in_flight: HashSet<TicketId>,
     /// Fast-track tickets being filed with their first offer (`fast_track.rs`): the offer
@@ -102,9 +103,9 @@ pub struct DispatcherActor {
 impl DispatcherActor {
     pub fn new(deps: Arc<DispatchDeps>) -> Self {
         Self {
+            reserved: holds::Holds::new(deps.grid.clone()),
             deps,
             open: HashMap::new(),
-            reserved: HashMap::new(),
             in_flight: HashSet::new(),
             planning: HashMap::new(),
             ending: HashSet::new(),
@@ -350,7 +351,7 @@ impl TicketFollower for DispatcherActor {
         // open offers come back from the store.
         let (planning, in_flight) = (&self.planning, &self.in_flight);
         self.reserved
-            .retain(|_, t| planning.contains_key(t) || in_flight.contains(t));
+            .retain(|t| planning.contains_key(t) || in_flight.contains(t));
         self.active.clear();
         self.recover();
         follow_tickets(&self.deps.bus, ctx);

@@ -66,8 +66,8 @@ impl DispatcherActor {
 
     fn query(&self, ticket: &Ticket, site: crate::domain::geo::LatLng) -> NearestQuery {
         let s = &self.deps.settings;
+        // Held vehicles are not here: the grid keeps them out of its ready index (`holds.rs`).
         let mut exclude = ticket.passed_over();
-        exclude.extend(self.reserved.keys().cloned());
         exclude.extend(self.out_of_service.keys().cloned());
         NearestQuery {
             origin: site,
@@ -226,7 +226,7 @@ impl DispatcherActor {
         ticket_id: TicketId,
         vehicle: &VehicleId,
     ) -> Result<(), DispatchError> {
-        if self.reserved.get(vehicle).is_some_and(|t| *t != ticket_id) {
+        if self.reserved.get(vehicle).is_some_and(|t| t != ticket_id) {
             return Err(DispatchError::VehicleBusy(
                 vehicle.clone(),
                 "holding an offer",
@@ -239,7 +239,7 @@ impl DispatcherActor {
     /// Lets go of `vehicle` if it is held for `ticket_id` (and not for another ticket's
     /// offer made meanwhile).
     pub(super) fn release_hold(&mut self, vehicle: &VehicleId, ticket_id: TicketId) {
-        if self.reserved.get(vehicle) == Some(&ticket_id) {
+        if self.reserved.get(vehicle) == Some(ticket_id) {
             self.reserved.remove(vehicle);
         }
     }
@@ -247,7 +247,7 @@ impl DispatcherActor {
     /// Lets go of the vehicles held for `ticket_id`'s offer that was not made.
     pub(super) fn unreserve(&mut self, ticket_id: TicketId) {
         if !self.open.contains_key(&ticket_id) {
-            self.reserved.retain(|_, t| *t != ticket_id);
+            self.reserved.retain(|t| *t != ticket_id);
         }
     }
 
@@ -312,7 +312,7 @@ impl DispatcherActor {
                 if self.out_of_service.contains_key(&vehicle_id) {
                     return Box::pin(fut::ready(Err(DispatchError::OutOfService(vehicle_id))));
                 }
-                if !override_busy && self.reserved.contains_key(&vehicle_id) {
+                if !override_busy && self.reserved.contains(&vehicle_id) {
                     return Box::pin(fut::ready(Err(DispatchError::VehicleBusy(
                         vehicle_id,
                         "holding an offer",
@@ -636,7 +636,7 @@ impl DispatcherActor {
         if self.out_of_service.contains_key(&msg.vehicle_id) {
             return Box::pin(fut::ready(Err(DispatchError::OutOfService(msg.vehicle_id))));
         }
-        let held = self.reserved.get(&msg.vehicle_id).copied();
+        let held = self.reserved.get(&msg.vehicle_id);
         let Some(ticket_id) =
             held.filter(|t| self.open.get(t).is_some_and(|o| o.offer_id == msg.offer_id))
         else {

@@ -79,7 +79,7 @@ impl DispatcherActor {
                 {
                     self.open.remove(&ticket_id);
                 }
-                if self.reserved.get(vehicle) == Some(&ticket_id) {
+                if self.reserved.get(vehicle) == Some(ticket_id) {
                     self.reserved.remove(vehicle);
                 }
                 self.release(
@@ -128,7 +128,7 @@ impl Handler<WithdrawVehicle> for DispatcherActor {
         self.out_of_service
             .insert(vehicle_id.clone(), reason.clone());
         let mut targets: Vec<TicketId> = tickets;
-        targets.extend(self.reserved.get(&vehicle_id).copied());
+        targets.extend(self.reserved.get(&vehicle_id));
         targets.extend(
             self.active
                 .iter()

@@ -5,6 +5,8 @@
 //! and took a quarter of the engine's core under province load. The second index holds
 //! only the ones an offer can go to, so the search meets no one it must skip for status.
 //! Both are the same exact [`HexGrid`]; a fix moves a vehicle in each index that holds it.
+//! A vehicle held for an offer (the dispatcher says which) is not ready either: with
+//! thousands of offers open at once, leaving them out here costs nothing per search.
 
 use super::{Candidate, GridConfig, GridVehicle, HexGrid, NearestQuery};
 use crate::domain::clock::Timestamp;
@@ -12,16 +14,15 @@ use crate::domain::fleet::VehicleStatus;
 use crate::domain::geo::LatLng;
 use crate::domain::ids::VehicleId;
 use h3o::CellIndex;
+use std::collections::HashSet;
 
 #[derive(Clone, Debug)]
 pub struct FleetGrid {
     all: HexGrid,
-    /// The vehicles `only_available` admits: `Available` and online.
+    /// The vehicles `only_available` admits: `Available`, online and not held.
     ready: HexGrid,
-}
-
-fn is_ready(v: &GridVehicle) -> bool {
-    v.status == VehicleStatus::Available && v.online
+    /// Vehicles held for an offer (known to the grid or not yet).
+    held: HashSet<VehicleId>,
 }
 
 impl FleetGrid {
@@ -29,7 +30,12 @@ impl FleetGrid {
         Self {
             all: HexGrid::new(config),
             ready: HexGrid::new(config),
+            held: HashSet::new(),
         }
+    }
+
+    fn is_ready(&self, v: &GridVehicle) -> bool {
+        v.status == VehicleStatus::Available && v.online && !self.held.contains(&v.id)
     }
 
     pub fn config(&self) -> GridConfig {
@@ -38,7 +44,7 @@ impl FleetGrid {
 
     /// Inserts or replaces a vehicle; true when its cell changed (or it is new).
     pub fn upsert(&mut self, v: GridVehicle) -> bool {
-        if is_ready(&v) {
+        if self.is_ready(&v) {
             self.ready.upsert(v.clone());
         } else {
             self.ready.remove(&v.id);
@@ -64,6 +70,16 @@ impl FleetGrid {
         known
     }
 
+    /// Holds a vehicle for an offer (out of the ready index), or lets it go.
+    pub fn set_held(&mut self, id: &VehicleId, held: bool) {
+        if held {
+            self.held.insert(id.clone());
+        } else {
+            self.held.remove(id);
+        }
+        self.sync_ready(id);
+    }
+
     pub fn remove(&mut self, id: &VehicleId) -> bool {
         self.ready.remove(id);
         self.all.remove(id)
@@ -72,7 +88,7 @@ impl FleetGrid {
     /// Files the vehicle in the ready index, or takes it out, as its state now says.
     fn sync_ready(&mut self, id: &VehicleId) {
         match self.all.get(id) {
-            Some(v) if is_ready(&v) => {
+            Some(v) if self.is_ready(&v) => {
                 self.ready.upsert(v);
             }
             _ => {

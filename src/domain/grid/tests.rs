@@ -305,10 +305,13 @@ proptest! {
         for v in reference.all() {
             split.upsert(v);
         }
+        // Vehicles held for an offer: the split grid keeps them out of its ready index,
+        // as the exclusion list of every search did before.
+        let mut held = std::collections::HashSet::new();
         for _ in 0..ops {
             let i = rng.random_range(0..at.len());
             let id = vid(i);
-            match rng.random_range(0..6) {
+            match rng.random_range(0..8) {
                 0 | 1 => {
                     let p = at[i];
                     let to = ll(p.lat() + rng.random_range(-0.01..0.01), p.lng() + rng.random_range(-0.01..0.01));
@@ -325,19 +328,32 @@ proptest! {
                     prop_assert_eq!(split.set_online(&id, online), reference.set_online(&id, online));
                 }
                 4 => { prop_assert_eq!(split.remove(&id), reference.remove(&id)); }
-                _ => {
+                5 => {
                     let v = vehicle(&mut rng, i, at[i]);
                     split.upsert(v.clone());
                     reference.upsert(v);
                 }
+                _ => {
+                    let hold = rng.random_bool(0.6);
+                    split.set_held(&id, hold);
+                    if hold { held.insert(id); } else { held.remove(&id); }
+                }
             }
         }
         prop_assert_eq!(split.all(), reference.all());
-        let ready = reference.all().iter().filter(|v| v.status == VehicleStatus::Available && v.online).count();
+        let ready = reference
+            .all()
+            .iter()
+            .filter(|v| v.status == VehicleStatus::Available && v.online && !held.contains(&v.id))
+            .count();
         prop_assert_eq!(split.ready_len(), ready);
         for _ in 0..30 {
             let q = random_query(&mut rng, &reference, &at);
-            prop_assert_eq!(&split.nearest(&q), &reference.nearest_by_scan(&q), "query {:?}", q);
+            let mut as_before = q.clone();
+            if q.only_available {
+                as_before.exclude.extend(held.iter().cloned());
+            }
+            prop_assert_eq!(&split.nearest(&q), &reference.nearest_by_scan(&as_before), "query {:?}", q);
         }
     }
 
