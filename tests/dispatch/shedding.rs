@@ -322,3 +322,86 @@ async fn an_honest_one_hertz_device_is_never_cut_off_while_another_floods() {
     .await;
     assert!(flooding >= 1.0, "the flooder's refused fixes are counted");
 }
+
+/// While intake is pressed, a vehicle socket hands its vehicle at most one frame of fixes
+/// per `fleet.pressed_fix_interval_ms`: the frames between are thinned (counted as
+/// `pressed`), every intake is acknowledged, and once intake eases the device's next fix
+/// goes straight to the grid.
+#[actix_web::test]
+async fn while_intake_is_pressed_a_socket_reports_at_most_once_per_interval() {
+    let (_dir, store) = temp_store();
+    // Pressed from one intake in flight; at most one report a minute while pressed.
+    let e = ChildEngine::start_with(
+        &store,
+        &[
+            ("APP__STREAMS__DEFER_MOVES_AT_INTAKES", "1"),
+            ("APP__FLEET__PRESSED_FIX_INTERVAL_MS", "60000"),
+        ],
+    );
+    let http = reqwest::Client::new();
+    let field = register(&http, &e, 1).await;
+    let dispatcher = token(&http, &e, "dispatcher", None).await;
+    let mut ws = available(&e, &field[0]).await;
+    let pressed = "hotline_fixes_thinned_total{stage=\"pressed\"}";
+    assert_eq!(counter(&http, &e, pressed).await, 0.0);
+
+    // Eight clients keep intakes in flight while the device reports.
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let clients: Vec<_> = (0..8)
+        .map(|c| {
+            let (http, url, token, stop) = (
+                http.clone(),
+                e.url("/tickets"),
+                dispatcher.clone(),
+                stop.clone(),
+            );
+            tokio::spawn(async move {
+                let mut n = 0;
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    let body = intake(&format!("PRESSED-{c}-{n}"), None, "report");
+                    let (s, t) = send(&http, http.post(&url).bearer_auth(&token).json(&body)).await;
+                    assert_eq!(s, StatusCode::CREATED, "intake during the fixes: {t}");
+                    n += 1;
+                }
+                n
+            })
+        })
+        .collect();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    for k in 0..60 {
+        let (lat, lng) = somewhere(1, k);
+        ws.send(json!({ "type": "position", "lat": lat, "lng": lng }))
+            .await;
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    ws.sync().await;
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let mut taken = 0;
+    for c in clients {
+        taken += c.await.expect("intake client");
+    }
+    assert!(taken > 0);
+    let thinned = counter(&http, &e, pressed).await;
+    eprintln!("{thinned} fixes held back while {taken} intakes were taken");
+    assert!(
+        thinned > 0.0,
+        "no fix was held back while intake was pressed"
+    );
+
+    // Intake eased: the next fix is where the grid has the vehicle.
+    let (lat, lng) = final_place(1);
+    ws.send(json!({ "type": "position", "lat": lat, "lng": lng }))
+        .await;
+    ws.sync().await;
+    let path = format!(
+        "/dispatch/nearest?lat={lat}&lng={lng}&limit=1&include_busy=true&include_stale=true"
+    );
+    let (s, near) = get(&http, &e, &path, &dispatcher).await;
+    assert_eq!(s, StatusCode::OK, "{near}");
+    let first = &near.as_array().expect("candidates")[0];
+    assert_eq!(first["vehicle_id"], "V-1", "{near}");
+    assert!(
+        first["distance_m"].as_f64().expect("distance") < 1.0,
+        "{near}"
+    );
+}

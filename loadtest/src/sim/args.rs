@@ -62,6 +62,13 @@ pub struct SimArgs {
     #[arg(long)]
     pub consoles: Option<usize>,
 
+    /// What each console's map shows, told to the engine with a `viewport` frame when its
+    /// stream opens or resumes: `town` (a desk on its own district, console k on the k-th
+    /// town of the area file, ±0.05°, zoomed in: every vehicle there one by one) or
+    /// `everything` (no viewport: every move of the whole fleet, as before viewports).
+    #[arg(long, value_enum, default_value_t = ConsoleView::Town)]
+    pub console_view: ConsoleView,
+
     /// Public boards (`/ws/board`).
     #[arg(long)]
     pub boards: Option<usize>,
@@ -192,6 +199,13 @@ pub const SOAK: Preset = Preset {
 };
 
 /// The options with every default filled in and checked.
+/// What a simulated console watches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ConsoleView {
+    Town,
+    Everything,
+}
+
 #[derive(Debug, Clone)]
 pub struct Plan {
     pub scenario: &'static str,

@@ -64,6 +64,8 @@ pub struct Settings {
     pub tickets_per_s: f64,
     pub urgent_share: f64,
     pub consoles: usize,
+    /// `town` or `everything` (`--console-view`).
+    pub console_view: String,
     pub boards: usize,
     pub duration_s: f64,
     pub warmup_s: f64,
@@ -201,7 +203,7 @@ impl SimReport {
         );
         let _ = writeln!(
             o,
-            "{} vehicle sockets ({} open) at {} Hz, {} fix(es)/frame; {} gateway vehicles; {} tickets/s ({:.0}% grade I); {} consoles, {} boards ({} / {} open); {} process(es); {:.0} s measured after {:.0} s warm-up; {} open tickets preloaded; seed {}.\n",
+            "{} vehicle sockets ({} open) at {} Hz, {} fix(es)/frame; {} gateway vehicles; {} tickets/s ({:.0}% grade I); {} consoles (view: {}), {} boards ({} / {} open); {} process(es); {:.0} s measured after {:.0} s warm-up; {} open tickets preloaded; seed {}.\n",
             s.vehicles,
             self.setup.sockets_open,
             s.rate_hz,
@@ -210,6 +212,7 @@ impl SimReport {
             s.tickets_per_s,
             s.urgent_share * 100.0,
             s.consoles,
+            s.console_view,
             s.boards,
             self.setup.consoles_open,
             self.setup.boards_open,

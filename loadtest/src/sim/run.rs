@@ -184,9 +184,14 @@ pub async fn run(plan: &Plan, seed: u64, mut stop: StopSignal) -> Result<SimRepo
                     }
                     Audience::Board => facts.boards_open += 1,
                 }
+                let view = match audience {
+                    Audience::Console => streams::console_viewport(plan.args.console_view, index),
+                    Audience::Board => None,
+                };
                 let w = Watcher {
                     index,
                     audience,
+                    view,
                     target: st,
                     counters: counters.clone(),
                     tracker: tracker.clone(),

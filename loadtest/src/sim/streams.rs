@@ -23,7 +23,9 @@ use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::{WebSocketStream, client_async_with_config};
 
 use super::Stage;
+use super::args::ConsoleView;
 use super::track::{Counters, Tracker};
+use crate::fleet::path::TOWNS;
 use crate::fleet::socket::encode_query;
 use crate::stats::new_histogram;
 use crate::timefmt::{now_us, parse_rfc3339_us};
@@ -131,10 +133,33 @@ pub async fn open(t: &StreamTarget, audience: Audience, since: Option<u64>) -> R
     Ok(ws)
 }
 
+/// Half the side of a desk's view around its town's centre, degrees (about 5 km).
+const TOWN_VIEW_DEG: f64 = 0.05;
+/// A desk's map zoom: at 12 or more the engine sends every vehicle in view one by one.
+const TOWN_VIEW_ZOOM: f64 = 13.0;
+
+/// The `viewport` frame of console `index` watching `view` (none: it watches everything).
+pub fn console_viewport(view: ConsoleView, index: usize) -> Option<String> {
+    match view {
+        ConsoleView::Everything => None,
+        ConsoleView::Town => {
+            let (lat, lng) = TOWNS[index % TOWNS.len()].centre();
+            let d = TOWN_VIEW_DEG;
+            let bbox = [lng - d, lat - d, lng + d, lat + d];
+            Some(
+                serde_json::json!({ "type": "viewport", "bbox": bbox, "zoom": TOWN_VIEW_ZOOM })
+                    .to_string(),
+            )
+        }
+    }
+}
+
 /// What a watcher needs.
 pub struct Watcher {
     pub index: usize,
     pub audience: Audience,
+    /// A console's `viewport` frame, sent each time its stream opens.
+    pub view: Option<String>,
     pub target: StreamTarget,
     pub counters: Arc<Counters>,
     pub tracker: Arc<Tracker>,
@@ -194,6 +219,12 @@ async fn follow(
         Audience::Console => "console",
         Audience::Board => "board",
     };
+    // A view belongs to its session: a resumed stream is told it again.
+    if let Some(view) = &w.view
+        && sink.send(Message::text(view.clone())).await.is_err()
+    {
+        return Ended::Closed(format!("{name}_dropped"));
+    }
     loop {
         let msg = tokio::select! {
             changed = stage.changed() => {
@@ -274,6 +305,18 @@ fn frame_type(text: &str) -> Option<&str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_town_desk_watches_its_town_zoomed_in() {
+        assert_eq!(console_viewport(ConsoleView::Everything, 3), None);
+        let frame = console_viewport(ConsoleView::Town, TOWNS.len() + 1).expect("a view");
+        let v: serde_json::Value = serde_json::from_str(&frame).expect("json");
+        let (lat, lng) = TOWNS[1].centre();
+        assert_eq!(v["type"], "viewport");
+        assert!(v["zoom"].as_f64().expect("zoom") >= 12.0);
+        let b: Vec<f64> = serde_json::from_value(v["bbox"].clone()).expect("bbox");
+        assert!(b[0] < lng && lng < b[2] && b[1] < lat && lat < b[3]);
+    }
 
     #[test]
     fn frame_types_and_partial_parses() {

@@ -95,6 +95,11 @@ pub fn settings(plan: &Plan) -> Settings {
         tickets_per_s: plan.tickets,
         urgent_share: a.urgent_share,
         consoles: plan.consoles,
+        console_view: match plan.args.console_view {
+            super::args::ConsoleView::Town => "town",
+            super::args::ConsoleView::Everything => "everything",
+        }
+        .into(),
         boards: plan.boards,
         duration_s: plan.duration.as_secs_f64(),
         warmup_s: a.warmup.as_secs_f64(),
