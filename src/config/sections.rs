@@ -260,15 +260,6 @@ pub struct FleetSettings {
     /// gateway's last fix for it (`POST /positions`); offline vehicles are never offered.
     #[serde(default = "gateway_online_default")]
     pub gateway_online_s: u64,
-    /// While intake is pressed (`streams.defer_moves_at_intakes` intakes in flight), a
-    /// vehicle socket reports at most one frame of fixes per this many ms, the latest
-    /// (fixes are shed first). 0 = never.
-    #[serde(default = "pressed_fix_interval_default")]
-    pub pressed_fix_interval_ms: u64,
-}
-
-fn pressed_fix_interval_default() -> u64 {
-    2000
 }
 
 fn gateway_online_default() -> u64 {

@@ -372,12 +372,6 @@ impl Settings {
         if f.gateway_online_s == 0 {
             return Err(invalid("fleet.gateway_online_s", "must be at least 1"));
         }
-        if f.pressed_fix_interval_ms > 60_000 {
-            return Err(invalid(
-                "fleet.pressed_fix_interval_ms",
-                "must be at most 60000 (a position held longer says little)",
-            ));
-        }
         if (f.max_fix_burst as usize) < f.max_batch_fixes {
             return Err(invalid(
                 "fleet.max_fix_burst",

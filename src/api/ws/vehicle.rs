@@ -17,13 +17,7 @@
 //! now). So an engine under load thins an honest device's fixes instead of reading its
 //! socket late: its pings are answered, its pushes and group frames go out, and its silence
 //! is judged on time ([`Hearing`]: an engine that was itself late does not count that
-//! against the device). While intake is pressed (`streams.defer_moves_at_intakes` intakes
-//! in flight) a socket hands its vehicle at most one report per
-//! `fleet.pressed_fix_interval_ms`: the latest frame waits (latest wins, counted in
-//! `hotline_fixes_thinned_total{stage="pressed"}`) and goes with the next frame after the
-//! interval, or at the next heartbeat if the device falls silent. So under overload the
-//! core goes to intake, not to a 10,000-vehicle fleet's every fix, and a position in the
-//! grid is never older than the interval plus a second or so for a moving vehicle. A [`Budget`] still cuts off a device that keeps sending faster than
+//! against the device). A [`Budget`] still cuts off a device that keeps sending faster than
 //! `fleet.max_fixes_per_s` beyond a backlog of `fleet.max_fix_burst` fixes (close 1008; its
 //! fixes are counted as refused): memory per socket stays one frame waiting. Writes are
 //! bounded too: a device that stops reading is closed once a write has waited
@@ -164,13 +158,8 @@ struct VehicleSession {
     timeout: Duration,
     /// The fixes the vehicle actor is taking now (one message in its mailbox at most).
     reporting: Option<Reporting>,
-    /// The latest frame's fixes, waiting for the ones being taken or for intake to be
-    /// less pressed (latest wins).
+    /// The latest frame's fixes, waiting for the ones being taken (latest wins).
     waiting: Option<Vec<Fix>>,
-    /// When fixes were last handed to the vehicle actor.
-    last_report: Instant,
-    /// While intake is pressed, at most one report per this.
-    pressed_interval: Duration,
     /// Answers to fixes, taken while a later frame waited for them, not yet sent.
     owed: Vec<ServerFrame>,
 }
@@ -427,55 +416,26 @@ impl VehicleSession {
             }
         };
         // Not awaited: the socket goes on reading; the answer comes when they are taken.
-        let held = self.reporting.is_some() || self.pressed();
-        if let Some(replaced) = self.waiting.replace(fixes) {
-            let stage = if self.reporting.is_some() {
-                "socket"
-            } else {
-                "pressed"
-            };
-            metrics::counter!("hotline_fixes_thinned_total", "stage" => stage)
+        if self.reporting.is_none() {
+            self.reporting = Some(self.report_fixes(fixes));
+        } else if let Some(replaced) = self.waiting.replace(fixes) {
+            metrics::counter!("hotline_fixes_thinned_total", "stage" => "socket")
                 .increment(replaced.len() as u64);
-        }
-        if !held {
-            self.send_waiting();
         }
         Ok(None)
     }
 
-    /// Whether intake is pressed and this socket reported less than the interval ago.
-    fn pressed(&self) -> bool {
-        let at = self.engine.settings.streams.defer_moves_at_intakes;
-        at > 0
-            && !self.pressed_interval.is_zero()
-            && self.engine.tickets.intakes_in_flight() >= at
-            && self.last_report.elapsed() < self.pressed_interval
-    }
-
-    /// Hands the waiting fixes to the vehicle actor, when nothing is being taken.
-    fn send_waiting(&mut self) {
-        if self.reporting.is_none()
-            && let Some(fixes) = self.waiting.take()
-        {
-            self.reporting = Some(self.report_fixes(fixes));
-        }
-    }
-
     /// Waits until every fix sent so far is taken; their answers are owed to the device.
     async fn settle(&mut self) {
-        // Fixes held back for pressure go too: what comes next is judged on them.
-        self.send_waiting();
         while let Some(r) = self.reporting.as_mut() {
             let report = r.as_mut().await;
             if let Some(answer) = self.reported(report) {
                 self.owed.push(answer);
             }
-            self.send_waiting();
         }
     }
 
-    fn report_fixes(&mut self, fixes: Vec<Fix>) -> Reporting {
-        self.last_report = Instant::now();
+    fn report_fixes(&self, fixes: Vec<Fix>) -> Reporting {
         Box::pin(self.vehicle.send(SessionFixes {
             session: self.id,
             fixes,
@@ -485,10 +445,7 @@ impl VehicleSession {
     /// The vehicle actor took the fixes being reported: sends the waiting ones, if any, and
     /// says what was refused.
     fn reported(&mut self, report: Reported) -> Option<ServerFrame> {
-        self.reporting = None;
-        if !self.pressed() {
-            self.send_waiting();
-        }
+        self.reporting = self.waiting.take().map(|fixes| self.report_fixes(fixes));
         match report {
             Ok(Ok(report)) if report.rejected.is_empty() => None,
             Ok(Ok(report)) => Some(ServerFrame::Error {
@@ -671,8 +628,6 @@ async fn run(
                     if hearing.silent(due.into_std(), Instant::now()) {
                         return Err(Ending::Silent);
                     }
-                    // A device that fell silent while its last fix was held back.
-                    s.send_waiting();
                     out.control(true, b"").await?;
                 }
                 msg = input.recv() => {
@@ -782,8 +737,6 @@ pub async fn vehicle_socket(
         engine: engine.clone(),
         reporting: None,
         waiting: None,
-        last_report: Instant::now(),
-        pressed_interval: Duration::from_millis(fleet.pressed_fix_interval_ms),
         owed: Vec::new(),
     };
     actix_web::rt::spawn(run(s, session, input, groups));
