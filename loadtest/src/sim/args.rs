@@ -198,7 +198,6 @@ pub const SOAK: Preset = Preset {
     duration: Duration::from_secs(600),
 };
 
-/// The options with every default filled in and checked.
 /// What a simulated console watches.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum ConsoleView {
@@ -206,6 +205,7 @@ pub enum ConsoleView {
     Everything,
 }
 
+/// The options with every default filled in and checked.
 #[derive(Debug, Clone)]
 pub struct Plan {
     pub scenario: &'static str,
