@@ -1,7 +1,8 @@
 //! The HexGridActor: owns the H3 index of where every vehicle is ([`FleetGrid`]: every
 //! vehicle, and apart those that can take an offer now) and answers nearest-eligible
 //! queries. Vehicle actors tell it about status changes by message and
-//! about moves through [`GridMoves`]; the dispatcher and the API ask it for candidates.
+//! about moves through [`GridMoves`]; the dispatcher tells it which vehicles hold an offer
+//! ([`HoldVehicle`]: not ready) and, with the API, asks it for candidates.
 //!
 //! Moves do not queue one message per fix. A province's fleet reports 100,000 fixes a
 //! second, and one actor's thread behind a queue of them served every query late and every

@@ -1,6 +1,6 @@
 //! `GET /dispatch/nearest`: vehicles ranked by distance from a point. By default only those
-//! the engine could offer work to (available and online), as the dispatcher's own search
-//! sees them. A dispatcher about to override needs the others too: `include_busy` also
+//! the engine could offer work to (available, online, holding no offer), as the dispatcher's
+//! own search sees them. A dispatcher about to override needs the others too: `include_busy` also
 //! lists the vehicles on duty that hold an offer, are on their way, on site or returning
 //! (and on-duty vehicles whose device is offline, which nobody can send), each marked;
 //! `ticket` marks the vehicles that declined that ticket, let its offer expire or never got it, which the
@@ -81,7 +81,7 @@ pub struct NearestVehicle {
     pub reason: String,
 }
 
-/// Vehicles ranked by distance: the eligible (available, online) ones, or with
+/// Vehicles ranked by distance: the eligible (available, online, holding no offer) ones, or with
 /// `include_busy` every vehicle on duty, marked.
 #[utoipa::path(tag = "fleet", params(NearestParams),
     responses((status = 200, description = "OK", body = [NearestVehicle], example = json!(crate::api::examples::list("NearestVehicle"))), (status = 400, description = "malformed request", body = ErrorBody), (status = 404, description = "no such id", body = ErrorBody)), security(("bearer" = [])))]
