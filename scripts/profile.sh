@@ -2,9 +2,10 @@
 # Where the engine spends its time under a given load: `perf record` on the engine's
 # process for PROFILE_SECONDS while the load runs, then the top symbols by self time
 # (`perf report --no-children`), the busiest threads (perf's own split and each thread's
-# CPU from /proc over the same window), and the engine's queue metrics (every /metrics
-# line whose name contains `mailbox`, `queue`, `in_flight` or `backlog`; absent ones are
-# simply not listed) scraped just before and just after the recording, with the change.
+# CPU from /proc over the same window), and the engine's queue and store metrics (every
+# /metrics line whose name contains `mailbox`, `queue`, `in_flight`, `backlog` or `store_`,
+# so flushes count against writes; absent ones are simply not listed) scraped just before
+# and just after the recording, with the change.
 #
 # It builds the engine and the load generator (release; Cargo.toml's release profile keeps
 # line tables, so perf names functions and inlined frames without a separate build),
@@ -98,11 +99,11 @@ build_release
 mkdir -p "$OUT"
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 
-# Every /metrics line about queues (no comments, no histogram buckets), sorted.
+# Every /metrics line about queues and the store (no comments, no histogram buckets), sorted.
 scrape() {
     curl -sS --max-time 10 "$BASE/metrics" |
         grep -E '^[a-zA-Z_:][a-zA-Z0-9_:]*(\{[^}]*\})? ' |
-        grep -E '^[^{ ]*(mailbox|queue|in_flight|backlog)' |
+        grep -E '^[^{ ]*(mailbox|queue|in_flight|backlog|store_)' |
         grep -v '_bucket[{ ]' | sort || true
 }
 
@@ -274,7 +275,7 @@ SUMMARY="$OUT/summary.md"
             }' "$OUT/metrics-before.txt" "$OUT/metrics-after.txt" | sort >"$TMP/means.txt"
         if [[ -s "$TMP/means.txt" ]]; then echo; cat "$TMP/means.txt"; fi
     else
-        echo "No metric named with mailbox, queue, in_flight or backlog was exposed."
+        echo "No metric named with mailbox, queue, in_flight, backlog or store_ was exposed."
     fi
     if [[ -n "$samples" ]]; then echo; echo "perf: $samples"; fi
 } >"$SUMMARY"

@@ -9,7 +9,7 @@
 //! fill the queue, the console is cut off as before. Each move frame held back counts in
 //! `hotline_stream_moves_thinned_total`.
 
-use super::viewport::{self, CountedVehicle};
+use super::viewport::{self, CountedVehicle, TickMove};
 use super::*;
 use crate::api::ws::frames::CellCount;
 use crate::domain::geo::LatLng;
@@ -31,11 +31,22 @@ impl StreamHub {
         let (vehicles, apps) = (&self.vehicles, &self.apps);
         let counted =
             |id: &VehicleId, v: &VehicleLive| viewport::counted(v, apps.contains(id)).is_some();
+        let ticked: Vec<TickMove> = moved
+            .values()
+            .map(|m| {
+                let live = vehicles.get(&m.vehicle_id).map(|v| &**v);
+                TickMove {
+                    moved: m,
+                    live,
+                    counted: live.is_some_and(|v| counted(&m.vehicle_id, v)),
+                }
+            })
+            .collect();
         self.consoles.retain_mut(|s| {
             let own = s
                 .view
                 .as_mut()
-                .and_then(|v| v.moves(&moved, vehicles, counted));
+                .and_then(|v| v.moves(&ticked, vehicles, counted));
             let thin = s.above_high_water();
             if thin || !s.held.is_empty() {
                 // After a view change what was held is out of date: the new view's whole

@@ -215,15 +215,15 @@ impl ConsoleView {
     /// before is taken off with the next counts).
     pub fn moves(
         &mut self,
-        moved: &HashMap<VehicleId, Arc<VehicleMoved>>,
+        moved: &[TickMove<'_>],
         vehicles: &HashMap<VehicleId, std::sync::Arc<VehicleLive>>,
         counted: impl Fn(&VehicleId, &VehicleLive) -> bool,
     ) -> Option<ViewMoves> {
         let changed = self.state.changed.swap(false, Ordering::AcqRel);
         let view = self.state.view.read();
         let zoomed_out = view.as_ref().is_some_and(|v| v.zoomed_out);
-        let one_by_one = |id: &VehicleId, v: &VehicleLive| !zoomed_out || !counted(id, v);
         if changed {
+            let one_by_one = |id: &VehicleId, v: &VehicleLive| !zoomed_out || !counted(id, v);
             self.cells_due = true;
             let inside: HashSet<VehicleId> = vehicles
                 .iter()
@@ -251,22 +251,27 @@ impl ConsoleView {
         }
         let view = view.as_ref()?;
         let mut moves = Vec::new();
-        for m in moved.values() {
-            let live = vehicles.get(&m.vehicle_id).map(|v| &**v);
-            if live.is_some_and(|v| !one_by_one(&m.vehicle_id, v)) {
-                if self.shown.remove(&m.vehicle_id) {
-                    self.hidden.push(m.vehicle_id.clone());
+        for m in moved {
+            let id = &m.moved.vehicle_id;
+            if zoomed_out && m.counted {
+                if self.shown.remove(id) {
+                    self.hidden.push(id.clone());
                 }
                 continue;
             }
-            let inside = view.shows(m.position, live);
+            // One lookup in `shown` per move, and a key cloned only when a vehicle comes in.
+            let inside = view.shows(m.moved.position, m.live);
             let was = if inside {
-                !self.shown.insert(m.vehicle_id.clone())
+                let shown = self.shown.contains(id);
+                if !shown {
+                    self.shown.insert(id.clone());
+                }
+                shown
             } else {
-                self.shown.remove(&m.vehicle_id)
+                self.shown.remove(id)
             };
             if inside || was {
-                moves.push(Move::from(m.as_ref()));
+                moves.push(Move::from(m.moved));
             }
         }
         Some(ViewMoves {
@@ -274,6 +279,16 @@ impl ConsoleView {
             whole: false,
         })
     }
+}
+
+/// One vehicle's latest move of a tick, with what every console's view asks of it, looked
+/// up once per tick rather than once per console.
+pub struct TickMove<'a> {
+    pub moved: &'a VehicleMoved,
+    /// Its live state (none for a vehicle the hub does not know yet).
+    pub live: Option<&'a VehicleLive>,
+    /// Counted rather than moved one by one when zoomed out ([`counted`]).
+    pub counted: bool,
 }
 
 fn position(v: &VehicleLive) -> Option<LatLng> {
