@@ -79,6 +79,15 @@ impl Changes {
         self.keys.push(key.clone());
         self.batch.remove(key);
     }
+
+    /// Applies the batch to `tree`, unless it is empty: sled seals and writes two log
+    /// buffers for every batch it applies, an empty one included.
+    fn apply_to(self, tree: &sled::Tree) -> sled::Result<()> {
+        if self.keys.is_empty() {
+            return Ok(());
+        }
+        tree.apply_batch(self.batch)
+    }
 }
 
 /// What staging one write left in the batch.
@@ -236,10 +245,9 @@ impl Writer {
             (&self.main, &main.keys),
             (&self.records, &records.keys),
         );
-        let applied = self
-            .main
-            .apply_batch(main.batch)
-            .and_then(|()| self.records.apply_batch(records.batch));
+        let applied = main
+            .apply_to(&self.main)
+            .and_then(|()| records.apply_to(&self.records));
         drop(backup);
         let flushed = applied.and_then(|()| self.db.flush().map(|_| ()));
         let durable = flushed
