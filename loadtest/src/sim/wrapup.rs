@@ -95,11 +95,10 @@ pub fn settings(plan: &Plan) -> Settings {
         tickets_per_s: plan.tickets,
         urgent_share: a.urgent_share,
         consoles: plan.consoles,
-        console_view: match plan.args.console_view {
-            super::args::ConsoleView::Town => "town",
-            super::args::ConsoleView::Everything => "everything",
-        }
-        .into(),
+        // The name the option takes on the command line.
+        console_view: clap::ValueEnum::to_possible_value(&plan.args.console_view)
+            .map(|v| v.get_name().to_owned())
+            .unwrap_or_default(),
         boards: plan.boards,
         duration_s: plan.duration.as_secs_f64(),
         warmup_s: a.warmup.as_secs_f64(),
