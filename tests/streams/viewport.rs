@@ -121,3 +121,88 @@ async fn a_console_gets_the_moves_inside_its_view_and_every_status_change() {
     );
     app.stop().await;
 }
+
+/// A view as the `view` parameter of `/ws/console`: the viewport object, URL-encoded.
+fn view_param(view: Value) -> String {
+    let mut out = String::new();
+    for b in view.to_string().bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                out.push(b as char)
+            }
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    format!("view={out}")
+}
+
+fn vehicle_ids(list: &Value) -> Vec<String> {
+    let mut ids: Vec<String> = list
+        .as_array()
+        .expect("a list")
+        .iter()
+        .map(|v| v["vehicle_id"].as_str().expect("id").to_owned())
+        .collect();
+    ids.sort();
+    ids
+}
+
+#[actix_web::test]
+async fn a_console_opened_with_a_view_is_sent_only_what_it_shows_from_its_snapshot_on() {
+    let app = spawn_app().await;
+    let tokens = fleet(&app, 2).await;
+    let d = app.token("dispatcher", None).await;
+    let mut everything = connect(&app, "/ws/console", &d).await;
+    let mut v1 = on_duty(&app, &tokens[0], SITE.0, SITE.1).await;
+    let mut v2 = on_duty(&app, &tokens[1], SITE.0, SITE.1 + 0.1).await;
+    moves_until(&mut everything, "V-2", SITE.0).await;
+
+    // A view that is not one is refused at the handshake, naming what is wrong.
+    let bad = format!(
+        "{}/ws/console?token={d}&{}",
+        app.base.replacen("http", "ws", 1),
+        view_param(json!({ "bbox": [BOX[2], BOX[1], BOX[0], BOX[3]] }))
+    );
+    match tokio_tungstenite::connect_async(bad).await {
+        Err(tokio_tungstenite::tungstenite::Error::Http(res)) => {
+            assert_eq!(res.status().as_u16(), 400);
+            let body = String::from_utf8(res.into_body().unwrap_or_default()).expect("text");
+            assert!(
+                body.contains("malformed") && body.contains("bbox"),
+                "{body}"
+            );
+        }
+        other => panic!("a bad view is refused: {:?}", other.map(|_| ())),
+    }
+
+    // Opened with a box around the site: the snapshot lists V-1 only, and no frame
+    // re-sends the view's vehicles (the snapshot was that).
+    let url = format!(
+        "/ws/console?{}",
+        view_param(json!({ "bbox": BOX, "zoom": 14 }))
+    );
+    let mut viewing = connect(&app, &url, &d).await;
+    let snapshot = viewing.next_of("snapshot").await;
+    assert_eq!(vehicle_ids(&snapshot["vehicles"]), ["V-1"]);
+    v2.at(SITE.0 + 0.001, SITE.1 + 0.1).await;
+    v1.at(SITE.0 + 0.001, SITE.1).await;
+    let seen = moves_until(&mut viewing, "V-1", SITE.0 + 0.001).await;
+    assert_eq!(seen, ["V-1"], "only V-1's own move: no whole view, no V-2");
+    // V-1 drives out: the move that takes it out still comes.
+    v1.at(SITE.0 + 0.0015, SITE.1 + 0.05).await;
+    moves_until(&mut viewing, "V-1", SITE.0 + 0.0015).await;
+    let since = snapshot["seq"].as_u64().expect("seq");
+    drop(viewing);
+
+    // Resumed with the view around V-2: the latest positions are those of the view.
+    let around_v2 = [SITE.1 + 0.08, SITE.0 - 0.02, SITE.1 + 0.12, SITE.0 + 0.02];
+    let url = format!(
+        "/ws/console?since={since}&{}",
+        view_param(json!({ "bbox": around_v2 }))
+    );
+    let mut resumed = connect(&app, &url, &d).await;
+    assert_eq!(resumed.next_of("hello").await["resumed"], true);
+    let now = resumed.next_of("vehicle.moved").await;
+    assert_eq!(vehicle_ids(&now["moves"]), ["V-2"]);
+    app.stop().await;
+}

@@ -62,8 +62,8 @@ pub struct SimArgs {
     #[arg(long)]
     pub consoles: Option<usize>,
 
-    /// What each console's map shows, told to the engine with a `viewport` frame when its
-    /// stream opens or resumes: `town` (a desk on its own district, console k on the k-th
+    /// What each console's map shows, named to the engine (`/ws/console?view=`) each time
+    /// its stream opens or resumes: `town` (a desk on its own district, console k on the k-th
     /// town of the area file, ±0.05°, zoomed in: every vehicle there one by one) or
     /// `everything` (no viewport: every move of the whole fleet, as before viewports).
     #[arg(long, value_enum, default_value_t = ConsoleView::Town)]

@@ -175,7 +175,11 @@ pub async fn run(plan: &Plan, seed: u64, mut stop: StopSignal) -> Result<SimRepo
             local: a.addresses[k % a.addresses.len()],
             token,
         };
-        match streams::open(&st, audience, None).await {
+        let view = match audience {
+            Audience::Console => streams::console_viewport(plan.args.console_view, index),
+            Audience::Board => None,
+        };
+        match streams::open(&st, audience, None, view.as_deref()).await {
             Ok(ws) => {
                 match audience {
                     Audience::Console => {
@@ -184,10 +188,6 @@ pub async fn run(plan: &Plan, seed: u64, mut stop: StopSignal) -> Result<SimRepo
                     }
                     Audience::Board => facts.boards_open += 1,
                 }
-                let view = match audience {
-                    Audience::Console => streams::console_viewport(plan.args.console_view, index),
-                    Audience::Board => None,
-                };
                 let w = Watcher {
                     index,
                     audience,

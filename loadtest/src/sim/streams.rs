@@ -100,8 +100,14 @@ fn scan_moved(text: &str) -> MovedScan<'_> {
     MovedScan { seq, count, timed }
 }
 
-/// Opens a stream socket; `since` resumes after that `seq`.
-pub async fn open(t: &StreamTarget, audience: Audience, since: Option<u64>) -> Result<Ws> {
+/// Opens a stream socket; `since` resumes after that `seq`, and a console opens with its
+/// `view` (the engine's `view` parameter: its snapshot then holds what the view shows).
+pub async fn open(
+    t: &StreamTarget,
+    audience: Audience,
+    since: Option<u64>,
+    view: Option<&str>,
+) -> Result<Ws> {
     let sock = if t.local.is_ipv4() {
         TcpSocket::new_v4()
     } else {
@@ -123,6 +129,9 @@ pub async fn open(t: &StreamTarget, audience: Audience, since: Option<u64>) -> R
     if let Some(s) = since {
         url.push_str(&format!("&since={s}"));
     }
+    if let Some(v) = view {
+        url.push_str(&format!("&view={}", encode_query(v)));
+    }
     // A console's snapshot holds every open ticket: allow large messages.
     let config = WebSocketConfig::default()
         .max_message_size(Some(1 << 30))
@@ -138,7 +147,9 @@ const TOWN_VIEW_DEG: f64 = 0.05;
 /// A desk's map zoom: at 12 or more the engine sends every vehicle in view one by one.
 const TOWN_VIEW_ZOOM: f64 = 13.0;
 
-/// The `viewport` frame of console `index` watching `view` (none: it watches everything).
+/// The view console `index` opens with when watching `view` (none: it watches everything):
+/// a `viewport` frame's object, given in the URL so its snapshot and every resume carry
+/// only the vehicles in it.
 pub fn console_viewport(view: ConsoleView, index: usize) -> Option<String> {
     match view {
         ConsoleView::Everything => None,
@@ -146,10 +157,7 @@ pub fn console_viewport(view: ConsoleView, index: usize) -> Option<String> {
             let (lat, lng) = TOWNS[index % TOWNS.len()].centre();
             let d = TOWN_VIEW_DEG;
             let bbox = [lng - d, lat - d, lng + d, lat + d];
-            Some(
-                serde_json::json!({ "type": "viewport", "bbox": bbox, "zoom": TOWN_VIEW_ZOOM })
-                    .to_string(),
-            )
+            Some(serde_json::json!({ "bbox": bbox, "zoom": TOWN_VIEW_ZOOM }).to_string())
         }
     }
 }
@@ -158,7 +166,7 @@ pub fn console_viewport(view: ConsoleView, index: usize) -> Option<String> {
 pub struct Watcher {
     pub index: usize,
     pub audience: Audience,
-    /// A console's `viewport` frame, sent each time its stream opens.
+    /// A console's view, named each time its stream opens.
     pub view: Option<String>,
     pub target: StreamTarget,
     pub counters: Arc<Counters>,
@@ -177,7 +185,7 @@ pub async fn watch(w: Watcher, first: Ws, mut stage: watch::Receiver<Stage>) {
             Some(s) => s,
             None => {
                 tokio::time::sleep(Duration::from_millis(200)).await;
-                match open(&w.target, w.audience, last_seq).await {
+                match open(&w.target, w.audience, last_seq, w.view.as_deref()).await {
                     Ok(s) => s,
                     Err(_) => {
                         c.error("stream_reconnect_failed");
@@ -219,12 +227,6 @@ async fn follow(
         Audience::Console => "console",
         Audience::Board => "board",
     };
-    // A view belongs to its session: a resumed stream is told it again.
-    if let Some(view) = &w.view
-        && sink.send(Message::text(view.clone())).await.is_err()
-    {
-        return Ended::Closed(format!("{name}_dropped"));
-    }
     loop {
         let msg = tokio::select! {
             changed = stage.changed() => {
@@ -312,7 +314,7 @@ mod tests {
         let frame = console_viewport(ConsoleView::Town, TOWNS.len() + 1).expect("a view");
         let v: serde_json::Value = serde_json::from_str(&frame).expect("json");
         let (lat, lng) = TOWNS[1].centre();
-        assert_eq!(v["type"], "viewport");
+        assert_eq!(v.get("type"), None);
         assert!(v["zoom"].as_f64().expect("zoom") >= 12.0);
         let b: Vec<f64> = serde_json::from_value(v["bbox"].clone()).expect("bbox");
         assert!(b[0] < lng && lng < b[2] && b[1] < lat && lat < b[3]);

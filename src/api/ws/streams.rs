@@ -16,6 +16,7 @@ use serde::Deserialize;
 
 use super::frames::{self, ConsoleTicket, StreamFrame, to_text};
 use super::hub::urgent::{Shown, urgency};
+use super::hub::viewport::ViewportFrame;
 use super::hub::{Audience, FieldIdentity, Join, Joined, StreamHub};
 use super::stream::{Prepared, StreamSession};
 use crate::api::auth::Caller;
@@ -33,10 +34,15 @@ pub struct StreamParams {
     since: Option<String>,
 }
 
-fn since(params: &StreamParams) -> Result<Option<u64>, ApiError> {
-    params
-        .since
-        .as_deref()
+/// A console's: `since`, and the view it opens with (a `viewport` frame's object as JSON).
+#[derive(Debug, Deserialize)]
+pub struct ConsoleParams {
+    since: Option<String>,
+    view: Option<String>,
+}
+
+fn since(since: Option<&str>) -> Result<Option<u64>, ApiError> {
+    since
         .map(|s| {
             s.parse::<u64>()
                 .map_err(|_| ApiError::malformed("`since` must be a whole number (a stream seq)"))
@@ -358,14 +364,21 @@ pub async fn console_socket(
     engine: web::Data<Engine>,
     hub: Hub,
     caller: Caller,
-    params: web::Query<StreamParams>,
+    params: web::Query<ConsoleParams>,
     req: HttpRequest,
     stream: web::Payload,
 ) -> Result<HttpResponse, actix_web::Error> {
     super::origin::check(&req, &engine.settings.server.allowed_origins)?;
     caller.require(&[Role::Dispatcher, Role::Supervisor])?;
-    let since = since(&params)?;
-    let mut joined = join(&hub, Audience::Console).await?;
+    let since = since(params.since.as_deref())?;
+    let view = params
+        .view
+        .as_deref()
+        .map(ViewportFrame::from_query)
+        .transpose()
+        .map_err(ApiError::malformed)?
+        .flatten();
+    let mut joined = join(&hub, Audience::Console(view)).await?;
     // Reading the store is blocking work: off the HTTP worker.
     let (role, store_side) = (caller.role(), engine.clone());
     let (prepared, joined) = web::block(move || {
@@ -389,7 +402,7 @@ pub async fn field_socket(
 ) -> Result<HttpResponse, actix_web::Error> {
     super::origin::check(&req, &engine.settings.server.allowed_origins)?;
     let (subject, who) = field_identity(&engine, &caller)?;
-    let since = since(&params)?;
+    let since = since(params.since.as_deref())?;
     let joined = join(&hub, Audience::Field(who.clone())).await?;
     let store_side = engine.clone();
     let (prepared, joined) = web::block(move || {
@@ -412,7 +425,7 @@ pub async fn board_socket(
 ) -> Result<HttpResponse, actix_web::Error> {
     super::origin::check(&req, &engine.settings.server.allowed_origins)?;
     caller.require(&[Role::Board, Role::Dispatcher, Role::Supervisor, Role::Admin])?;
-    since(&params)?;
+    since(params.since.as_deref())?;
     let mut joined = join(&hub, Audience::Board).await?;
     let board = joined.board.take().ok_or_else(hub_gone)?;
     let prepared = Prepared {

@@ -125,7 +125,8 @@ fn participants(t: &Ticket) -> Vec<StaffId> {
 
 #[derive(Clone, Debug)]
 pub enum Audience {
-    Console,
+    /// A console, with the view it named when it opened, if any.
+    Console(Option<viewport::Viewport>),
     Field(FieldIdentity),
     Board,
 }
@@ -580,11 +581,19 @@ impl Handler<Join> for StreamHub {
             mine: Vec::new(),
         };
         match audience {
-            Audience::Console => {
-                joined.vehicles = self.vehicles.values().cloned().collect();
-                joined.shown = Some(self.open.shown(self.deps.streams.snapshot_max_tickets));
+            Audience::Console(opened_with) => {
                 let view = SharedView::default();
-                session.view = Some(ConsoleView::new(view.clone()));
+                let mut console = ConsoleView::new(view.clone());
+                joined.vehicles = match opened_with {
+                    // Only what the view shows: a province's every vehicle is tens of
+                    // megabytes of snapshot for a desk that watches one town.
+                    Some(v) => console.opened(v, &self.vehicles, |id, live| {
+                        viewport::counted(live, self.apps.contains(id)).is_some()
+                    }),
+                    None => self.vehicles.values().cloned().collect(),
+                };
+                joined.shown = Some(self.open.shown(self.deps.streams.snapshot_max_tickets));
+                session.view = Some(console);
                 joined.view = Some(view);
                 self.consoles.push(session);
             }

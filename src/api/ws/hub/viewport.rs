@@ -131,6 +131,16 @@ impl ViewState {
     }
 }
 
+impl ViewportFrame {
+    /// The view a console names when it opens (`/ws/console?view=`): the same object as a
+    /// `viewport` frame's, without its `type`.
+    pub fn from_query(json: &str) -> Result<Option<Viewport>, String> {
+        let frame: ViewportFrame =
+            serde_json::from_str(json).map_err(|e| format!("`view` is a viewport object: {e}"))?;
+        Option::try_from(frame)
+    }
+}
+
 /// A console's view as the hub holds it: the view, and the vehicles it last sent inside.
 pub struct ConsoleView {
     state: SharedView,
@@ -153,6 +163,24 @@ impl ConsoleView {
             cells_due: false,
             hidden: Vec::new(),
         }
+    }
+
+    /// A console that named its view when it opened (`view`): the vehicles that view shows
+    /// one by one, for its snapshot. Its moves then follow on from them, with no whole
+    /// frame, and a zoomed-out view's counts are due at the next tick.
+    pub fn opened(
+        &mut self,
+        view: Viewport,
+        vehicles: &HashMap<VehicleId, Arc<VehicleLive>>,
+        counted: impl Fn(&VehicleId, &VehicleLive) -> bool,
+    ) -> Vec<Arc<VehicleLive>> {
+        self.shown = shown_by(Some(&view), vehicles, &counted);
+        self.cells_due = view.zoomed_out;
+        *self.state.view.write() = Some(view);
+        self.shown
+            .iter()
+            .filter_map(|id| vehicles.get(id).cloned())
+            .collect()
     }
 
     /// Whether this console sees counts (its view is zoomed out), or must be told that it
@@ -225,15 +253,7 @@ impl ConsoleView {
         if changed {
             let one_by_one = |id: &VehicleId, v: &VehicleLive| !zoomed_out || !counted(id, v);
             self.cells_due = true;
-            let inside: HashSet<VehicleId> = vehicles
-                .iter()
-                .filter(|(id, v)| {
-                    one_by_one(id, v)
-                        && position(v)
-                            .is_some_and(|p| view.as_ref().is_none_or(|w| w.shows(p, Some(v))))
-                })
-                .map(|(id, _)| id.clone())
-                .collect();
+            let inside = shown_by(view.as_ref(), vehicles, &counted);
             let mut moves = Vec::new();
             for (id, v) in vehicles {
                 if inside.contains(id) || (self.shown.contains(id) && one_by_one(id, v)) {
@@ -279,6 +299,24 @@ impl ConsoleView {
             whole: false,
         })
     }
+}
+
+/// The vehicles a view shows one by one at their current place (all with a place, with no
+/// view); zoomed out, not those `counted` says are counted.
+fn shown_by(
+    view: Option<&Viewport>,
+    vehicles: &HashMap<VehicleId, Arc<VehicleLive>>,
+    counted: &impl Fn(&VehicleId, &VehicleLive) -> bool,
+) -> HashSet<VehicleId> {
+    let zoomed_out = view.is_some_and(|v| v.zoomed_out);
+    vehicles
+        .iter()
+        .filter(|(id, v)| {
+            (!zoomed_out || !counted(id, v))
+                && position(v).is_some_and(|p| view.is_none_or(|w| w.shows(p, Some(v))))
+        })
+        .map(|(id, _)| id.clone())
+        .collect()
 }
 
 /// One vehicle's latest move of a tick, with what every console's view asks of it, looked
@@ -396,6 +434,54 @@ mod tests {
         assert!(v.shows(inside, None));
         assert!(!v.shows(outside, None));
         assert_eq!(view(ViewportFrame::default()), None);
+    }
+
+    fn live(id: &str, status: VehicleStatus, ticket: Option<&str>) -> Arc<VehicleLive> {
+        Arc::new(VehicleLive {
+            vehicle_id: id.into(),
+            plate: None,
+            team_id: None,
+            department: None,
+            status,
+            online: true,
+            position: Some(crate::domain::input::LatLngDto {
+                lat: 30.05,
+                lng: 115.55,
+            }),
+            at: None,
+            speed_kmh: None,
+            heading: None,
+            ticket_id: ticket.map(Into::into),
+            distance_to_site_m: None,
+        })
+    }
+
+    #[test]
+    fn a_console_opened_zoomed_out_lists_what_moves_one_by_one_and_owes_its_counts() {
+        let vehicles: HashMap<VehicleId, Arc<VehicleLive>> = [
+            live("V-1", VehicleStatus::OffDuty, None),
+            live("V-2", VehicleStatus::EnRoute, Some("01J")),
+        ]
+        .into_iter()
+        .map(|v| (v.vehicle_id.parse().expect("id"), v))
+        .collect();
+        let zoomed_out = ViewportFrame::from_query(r#"{"bbox":[115.5,30.0,115.6,30.1],"zoom":9}"#)
+            .expect("a view")
+            .expect("not everything");
+        let mut console = ConsoleView::new(SharedView::default());
+        let counted = |_: &VehicleId, v: &VehicleLive| counted(v, false).is_some();
+        let listed = console.opened(zoomed_out, &vehicles, counted);
+        let ids: Vec<&str> = listed.iter().map(|v| v.vehicle_id.as_str()).collect();
+        assert_eq!(ids, ["V-2"]);
+        assert!(console.cells_due(), "its counts go out at the next tick");
+        // Opening is not a change of view: no whole frame follows.
+        assert!(
+            console
+                .moves(&[], &vehicles, counted)
+                .is_some_and(|m| !m.whole && m.moves.is_empty())
+        );
+        assert!(ViewportFrame::from_query(r#"{"bbox":[1,2,3]}"#).is_err());
+        assert!(ViewportFrame::from_query(r#"{"box":[1,2,3,4]}"#).is_err());
     }
 
     #[test]
