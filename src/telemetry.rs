@@ -248,6 +248,10 @@ pub mod metric_help {
             "Stream clients cut off because their backlog was full"
         );
         describe_counter!(
+            "hotline_stream_resumes_total",
+            "Console resumes with `since` answered with the missed events, by where they came from (hub: its own copies; store: read and rendered again)"
+        );
+        describe_counter!(
             "hotline_stream_moves_thinned_total",
             "vehicle.moved frames held back from consoles past half their backlog (their moves coalesced, the latest per vehicle)"
         );

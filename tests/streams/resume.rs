@@ -107,3 +107,71 @@ async fn a_client_too_far_behind_gets_a_fresh_snapshot() {
     assert_eq!(ws.next_any().await.expect("hello")["resumed"], true);
     assert_eq!(ticket_frames(&mut ws, 2).await.len(), 2);
 }
+
+/// `hotline_stream_resumes_total` from `from` (hub or store), as `/metrics` gives it.
+async fn resumes(app: &crate::common::TestApp, from: &str) -> f64 {
+    let metrics = app
+        .client
+        .get(format!("{}/metrics", app.base))
+        .send()
+        .await
+        .expect("metrics")
+        .text()
+        .await
+        .unwrap_or_default();
+    let name = format!("hotline_stream_resumes_total{{from=\"{from}\"}}");
+    metrics
+        .lines()
+        .find(|l| l.starts_with(&name))
+        .and_then(|l| l.split_whitespace().last())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0.0)
+}
+
+#[actix_web::test]
+async fn a_console_resuming_while_others_watch_gets_the_hubs_own_copies_exactly() {
+    let app = spawn_app().await;
+    let d = app.token("dispatcher", None).await;
+    // Another desk stays open throughout, so the hub keeps every console frame.
+    let mut other = connect(&app, "/ws/console", &d).await;
+    other.next_of("snapshot").await;
+    let mut console = connect(&app, "/ws/console", &d).await;
+    console.next_of("snapshot").await;
+    app.post("/tickets", &d, canary_intake("H-0", "counterfeit"))
+        .await;
+    let since = ticket_frames(&mut console, 1).await[0]["seq"]
+        .as_u64()
+        .expect("seq");
+    drop(console);
+    for i in 1..5 {
+        app.post(
+            "/tickets",
+            &d,
+            canary_intake(&format!("H-{i}"), "counterfeit"),
+        )
+        .await;
+    }
+    let last = app.engine.store.last_event_id();
+    // The hub has sent all of them once the other desk has them.
+    while ticket_frames(&mut other, 1).await[0]["seq"].as_u64() < Some(last) {}
+    let (hub, store) = (resumes(&app, "hub").await, resumes(&app, "store").await);
+
+    let mut resumed = connect(&app, &format!("/ws/console?since={since}"), &d).await;
+    assert_eq!(resumed.next_any().await.expect("hello")["resumed"], true);
+    let missed = ticket_frames(&mut resumed, (last - since) as usize).await;
+    let seqs: Vec<u64> = missed.iter().filter_map(|f| f["seq"].as_u64()).collect();
+    assert_eq!(seqs, ((since + 1)..=last).collect::<Vec<_>>());
+    assert_eq!(
+        (resumes(&app, "hub").await, resumes(&app, "store").await),
+        (hub + 1.0, store),
+        "answered from the hub's copies, not the store"
+    );
+    // Then live frames, none repeated.
+    app.post("/tickets", &d, canary_intake("H-live", "counterfeit"))
+        .await;
+    assert_eq!(
+        ticket_frames(&mut resumed, 1).await[0]["seq"].as_u64(),
+        Some(last + 1)
+    );
+    app.stop().await;
+}

@@ -187,8 +187,23 @@ fn console_prelude(
     since: Option<u64>,
     role: Role,
 ) -> Result<Prepared, ApiError> {
+    // The hub's own copies of what was missed when it still holds them all; else the store.
+    let missed = match (since, joined.missed.take()) {
+        (Some(_), Some(frames)) => {
+            metrics::counter!("hotline_stream_resumes_total", "from" => "hub").increment(1);
+            Some((frames.iter().map(|t| t.to_string()).collect(), joined.seq))
+        }
+        (Some(since), None) => {
+            let replayed = replay(engine, &View::Console, since)?;
+            if replayed.is_some() {
+                metrics::counter!("hotline_stream_resumes_total", "from" => "store").increment(1);
+            }
+            replayed
+        }
+        (None, _) => None,
+    };
     if let Some(since) = since
-        && let Some((mut frames, upto)) = replay(engine, &View::Console, since)?
+        && let Some((mut frames, upto)) = missed
     {
         frames.insert(0, hello(role, since, true, engine, None));
         // Positions are live state, not replayed: the latest of every vehicle ends the resume.
@@ -378,7 +393,7 @@ pub async fn console_socket(
         .transpose()
         .map_err(ApiError::malformed)?
         .flatten();
-    let mut joined = join(&hub, Audience::Console(view)).await?;
+    let mut joined = join(&hub, Audience::Console { view, since }).await?;
     // Reading the store is blocking work: off the HTTP worker.
     let (role, store_side) = (caller.role(), engine.clone());
     let (prepared, joined) = web::block(move || {

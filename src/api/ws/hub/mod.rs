@@ -16,6 +16,7 @@ mod board;
 mod consoles;
 mod fields;
 mod public;
+mod recent;
 pub mod urgent;
 pub mod viewport;
 
@@ -29,6 +30,7 @@ use tokio::sync::mpsc;
 
 use self::board::{BoardChange, BoardProjection};
 use self::fields::FieldSessions;
+use self::recent::RecentFrames;
 use self::urgent::{OpenTickets, Shown};
 use self::viewport::{ConsoleView, SharedView};
 use super::frames::{self, BoardSnapshot, DistanceRow, Frame, Move, StreamFrame, VehicleLive};
@@ -125,8 +127,11 @@ fn participants(t: &Ticket) -> Vec<StaffId> {
 
 #[derive(Clone, Debug)]
 pub enum Audience {
-    /// A console, with the view it named when it opened, if any.
-    Console(Option<viewport::Viewport>),
+    /// A console, with the view it named when it opened and the `seq` it resumes after.
+    Console {
+        view: Option<viewport::Viewport>,
+        since: Option<u64>,
+    },
     Field(FieldIdentity),
     Board,
 }
@@ -147,6 +152,9 @@ pub struct Joined {
     pub view: Option<SharedView>,
     /// Consoles: the open tickets the snapshot shows, as they stand at `seq`.
     pub shown: Option<Shown>,
+    /// Consoles resuming: the frames of every ticket event after their `since` up to
+    /// `seq`, when the hub still holds them all.
+    pub missed: Option<Vec<Arc<str>>>,
     /// Field devices: the open tickets of their vehicles and staff at `seq`.
     pub mine: Vec<TicketId>,
 }
@@ -241,13 +249,17 @@ pub struct StreamHub {
     board: BoardProjection,
     /// The open tickets in urgency order, for consoles' snapshots.
     open: OpenTickets,
+    /// The consoles' last ticket frames, for consoles resuming.
+    recent: RecentFrames,
 }
 
 impl StreamHub {
     pub fn new(deps: Arc<HubDeps>) -> Self {
         let board = BoardProjection::new(deps.board.policy());
+        let seq = deps.store.last_event_id();
         Self {
-            seq: deps.store.last_event_id(),
+            seq,
+            recent: RecentFrames::new(deps.streams.max_replay as usize, seq),
             deps,
             consoles: Vec::new(),
             fields: FieldSessions::default(),
@@ -270,8 +282,11 @@ impl StreamHub {
         self.seq = self.seq.max(e.event_id);
         let now = self.deps.clock.now();
         let catalog = &self.deps.catalog;
-        if !self.consoles.is_empty() {
+        if self.consoles.is_empty() {
+            self.recent.restart(self.seq);
+        } else {
             let frame = frames::console_frame(e, ticket, catalog, &self.deps.roster, now);
+            self.recent.push(&frame);
             Self::broadcast(&mut self.consoles, &frame);
         }
         let roster = &self.deps.roster;
@@ -551,6 +566,7 @@ impl StreamHandler<BusEvent> for StreamHub {
                 .into_stream(),
         );
         self.seq = self.deps.store.last_event_id();
+        self.recent.restart(self.seq);
         self.reload_open();
     }
 }
@@ -578,10 +594,15 @@ impl Handler<Join> for StreamHub {
             board: None,
             view: None,
             shown: None,
+            missed: None,
             mine: Vec::new(),
         };
         match audience {
-            Audience::Console(opened_with) => {
+            Audience::Console {
+                view: opened_with,
+                since,
+            } => {
+                joined.missed = since.and_then(|since| self.recent.after(since, self.seq));
                 let view = SharedView::default();
                 let mut console = ConsoleView::new(view.clone());
                 joined.vehicles = match opened_with {
