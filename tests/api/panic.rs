@@ -66,13 +66,7 @@ async fn a_panicking_ticket_actor_is_rebuilt_and_others_are_unaffected() {
         (st, t["status"].clone()),
         (StatusCode::OK, json!("triaged"))
     );
-    let res = app
-        .client
-        .get(format!("{}/metrics", app.base))
-        .send()
-        .await
-        .expect("metrics");
-    let text = res.text().await.unwrap_or_default();
+    let text = app.metrics().await;
     assert!(
         text.contains("hotline_ticket_actor_rebuilds_total"),
         "rebuild counted"

@@ -61,13 +61,7 @@ async fn a_burst_of_bad_tokens_gets_429_and_a_good_token_still_passes() {
     assert_eq!(s, StatusCode::FORBIDDEN, "{body}");
 
     // Counted in the metrics (loopback may read them).
-    let metrics = app
-        .client
-        .get(format!("{}/metrics", app.base))
-        .send()
-        .await
-        .expect("metrics");
-    let text = metrics.text().await.unwrap_or_default();
+    let text = app.metrics().await;
     assert!(
         text.contains("hotline_auth_failures_total{outcome=\"throttled\"}"),
         "{text}"

@@ -124,6 +124,29 @@ impl TestApp {
         .await
     }
 
+    /// The engine's `/metrics` text (loopback may read it).
+    pub async fn metrics(&self) -> String {
+        self.client
+            .get(format!("{}/metrics", self.base))
+            .send()
+            .await
+            .expect("metrics")
+            .text()
+            .await
+            .unwrap_or_default()
+    }
+
+    /// One series' value in `/metrics` (`name{labels}` as printed), 0 when absent.
+    pub async fn metric(&self, series: &str) -> f64 {
+        self.metrics()
+            .await
+            .lines()
+            .find(|l| l.split_whitespace().next() == Some(series))
+            .and_then(|l| l.split_whitespace().last())
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(0.0)
+    }
+
     pub async fn get(&self, path: &str, token: &str) -> Answer {
         send(
             &self.client,

@@ -53,15 +53,7 @@ async fn bad_frames_get_error_frames_and_change_nothing() {
     assert_eq!(live["position"]["lat"], SITE.0);
     // Out of range never reaches the vehicle (refused at the socket); future and old do.
     assert_eq!(live["fixes_rejected"], 2);
-    let metrics = app
-        .client
-        .get(format!("{}/metrics", app.base))
-        .send()
-        .await
-        .expect("metrics")
-        .text()
-        .await
-        .unwrap_or_default();
+    let metrics = app.metrics().await;
     assert!(
         metrics.contains("hotline_fixes_rejected_total"),
         "rejected fixes are counted"

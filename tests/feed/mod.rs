@@ -223,15 +223,7 @@ async fn a_refused_message_is_retried_parked_shown_and_delivered_by_a_retry() {
 
     let (s, _) = app.get("/feed/parked", &dispatcher).await;
     assert_eq!(s, StatusCode::FORBIDDEN, "supervisors and admins only");
-    let metrics = app
-        .client
-        .get(format!("{}/metrics", app.base))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = app.metrics().await;
     for name in [
         "hotline_feed_parked",
         "hotline_feed_failed_total",

@@ -53,15 +53,7 @@ async fn a_client_that_stops_reading_is_cut_off_and_others_get_everything() {
     assert_ordered(&frames);
     assert!(frames.iter().all(|f| f["type"] == "ticket.created"));
 
-    let metrics = app
-        .client
-        .get(format!("{}/metrics", app.base))
-        .send()
-        .await
-        .expect("metrics")
-        .text()
-        .await
-        .unwrap_or_default();
+    let metrics = app.metrics().await;
     let cutoffs = metrics.contains("hotline_stream_cutoffs_total");
 
     // Reading again: some frames, then the close frame; far fewer than were published.

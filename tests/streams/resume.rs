@@ -108,24 +108,10 @@ async fn a_client_too_far_behind_gets_a_fresh_snapshot() {
     assert_eq!(ticket_frames(&mut ws, 2).await.len(), 2);
 }
 
-/// `hotline_stream_resumes_total` from `from` (hub or store), as `/metrics` gives it.
+/// `hotline_stream_resumes_total` from `from` (hub or store).
 async fn resumes(app: &crate::common::TestApp, from: &str) -> f64 {
-    let metrics = app
-        .client
-        .get(format!("{}/metrics", app.base))
-        .send()
+    app.metric(&format!("hotline_stream_resumes_total{{from=\"{from}\"}}"))
         .await
-        .expect("metrics")
-        .text()
-        .await
-        .unwrap_or_default();
-    let name = format!("hotline_stream_resumes_total{{from=\"{from}\"}}");
-    metrics
-        .lines()
-        .find(|l| l.starts_with(&name))
-        .and_then(|l| l.split_whitespace().last())
-        .and_then(|n| n.parse().ok())
-        .unwrap_or(0.0)
 }
 
 #[actix_web::test]

@@ -93,23 +93,7 @@ async fn a_console_that_falls_behind_is_thinned_not_cut_off() {
     // Rounds of moves, published back to back while the fast console reads them all,
     // until the slow console is being thinned and for `MORE` rounds after; then the last
     // round puts every vehicle at `FINAL`.
-    let thinned = || async {
-        let metrics = app
-            .client
-            .get(format!("{}/metrics", app.base))
-            .send()
-            .await
-            .expect("metrics")
-            .text()
-            .await
-            .unwrap_or_default();
-        metrics
-            .lines()
-            .find(|l| l.starts_with("hotline_stream_moves_thinned_total"))
-            .and_then(|l| l.split_whitespace().last())
-            .and_then(|n| n.parse::<f64>().ok())
-            .unwrap_or(0.0)
-    };
+    let thinned = || app.metric("hotline_stream_moves_thinned_total");
     let before = thinned().await;
     let round_of = |lat: f64| -> Value {
         let fixes: Vec<Value> = (1..=VEHICLES)
