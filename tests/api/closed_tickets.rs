@@ -21,18 +21,6 @@ async fn numbers(app: &TestApp, token: &str, query: &str) -> Vec<String> {
     out
 }
 
-/// Percent-encodes a query value.
-fn encode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
-}
-
 #[actix_web::test]
 async fn closed_tickets_are_listed_by_status_and_found_by_number_external_id_and_words() {
     let app = spawn_app().await;
@@ -94,7 +82,7 @@ async fn closed_tickets_are_listed_by_status_and_found_by_number_external_id_and
     );
 
     // By number (whole or a part), external id, and words (all of them, any case).
-    let q = |s: &str| format!("q={}", encode(s));
+    let q = |s: &str| format!("q={}", crate::common::url_encode(s));
     assert_eq!(numbers(&app, &dispatcher, &q(&a_no)).await, [a_no.as_str()]);
     let tail = &c_no[c_no.len() - 6..];
     assert_eq!(numbers(&app, &dispatcher, &q(tail)).await, [c_no.as_str()]);
@@ -157,7 +145,10 @@ async fn a_search_is_refused_to_field_tokens_and_when_blank_or_too_long() {
     assert_eq!(e["code"], "malformed");
     let long = "梅".repeat(201);
     let (s, e) = app
-        .get(&format!("/tickets?q={}", encode(&long)), &dispatcher)
+        .get(
+            &format!("/tickets?q={}", crate::common::url_encode(&long)),
+            &dispatcher,
+        )
         .await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
     assert_eq!(e["code"], "too_long");

@@ -44,20 +44,11 @@ fn demo_csv() -> String {
 }
 
 fn search_path(q: &str, limit: Option<usize>) -> String {
-    let q: String = url_escape(q);
+    let q: String = crate::common::url_encode(q);
     match limit {
         Some(l) => format!("/retailers/search?q={q}&limit={l}"),
         None => format!("/retailers/search?q={q}"),
     }
-}
-
-fn url_escape(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 #[actix_web::test]

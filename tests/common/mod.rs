@@ -89,6 +89,18 @@ pub async fn spawn_app_with(extra: &[(&str, &str)]) -> TestApp {
 /// An answer: status and JSON body (`Null` when the body is not JSON).
 pub type Answer = (StatusCode, Value);
 
+/// Percent-encodes a query or form value (everything but RFC 3986's unreserved bytes).
+pub fn url_encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
 pub async fn send(client: &reqwest::Client, req: reqwest::RequestBuilder) -> Answer {
     let _ = client;
     let res = req.send().await.expect("request sent");

@@ -25,22 +25,17 @@ pub async fn get(app: &TestApp, path: &str) -> Answer {
     send(&app.client, app.client.get(url(app, path))).await
 }
 
-fn encode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
-}
-
 /// `fields` form-encoded.
 pub fn encode_form(fields: &[(&str, &str)]) -> String {
     let body: Vec<String> = fields
         .iter()
-        .map(|(k, v)| format!("{}={}", encode(k), encode(v)))
+        .map(|(k, v)| {
+            format!(
+                "{}={}",
+                crate::common::url_encode(k),
+                crate::common::url_encode(v)
+            )
+        })
         .collect();
     body.join("&")
 }

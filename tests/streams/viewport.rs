@@ -124,16 +124,7 @@ async fn a_console_gets_the_moves_inside_its_view_and_every_status_change() {
 
 /// A view as the `view` parameter of `/ws/console`: the viewport object, URL-encoded.
 fn view_param(view: Value) -> String {
-    let mut out = String::new();
-    for b in view.to_string().bytes() {
-        match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
-                out.push(b as char)
-            }
-            _ => out.push_str(&format!("%{b:02X}")),
-        }
-    }
-    format!("view={out}")
+    format!("view={}", crate::common::url_encode(&view.to_string()))
 }
 
 fn vehicle_ids(list: &Value) -> Vec<String> {
